@@ -1,0 +1,34 @@
+# repro: the two commands of the README are `make demo` and `make test`.
+PREFIX ?= /usr/local
+SWIFT ?= swift
+CONFIG ?= debug
+BIN := $(shell $(SWIFT) build -c $(CONFIG) --show-bin-path 2>/dev/null)
+
+.PHONY: all deps build test demo install clean
+
+all: build
+
+deps:
+	scripts/install-deps.sh build
+
+build: deps
+	$(SWIFT) build -c $(CONFIG)
+
+test:
+	scripts/install-deps.sh test
+	$(SWIFT) build -c $(CONFIG) --build-tests
+	REPRO_BIN=$(BIN)/repro $(SWIFT) test -c $(CONFIG) --skip-build
+
+demo:
+	scripts/install-deps.sh demo
+	$(SWIFT) build -c $(CONFIG)
+	REPRO_BIN=$(BIN)/repro scripts/demo.sh
+
+install: build
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/repro/profiles $(DESTDIR)$(PREFIX)/share/repro/toolchains
+	install -m 0755 $(BIN)/repro $(DESTDIR)$(PREFIX)/bin/repro
+	for f in profiles/*.toml; do [ -e "$$f" ] && install -m 0644 "$$f" $(DESTDIR)$(PREFIX)/share/repro/profiles/ || true; done
+	for f in toolchains/*.toml; do [ -e "$$f" ] && install -m 0644 "$$f" $(DESTDIR)$(PREFIX)/share/repro/toolchains/ || true; done
+
+clean:
+	rm -rf .build

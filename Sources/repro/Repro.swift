@@ -1,0 +1,41 @@
+import ArgumentParser
+import Foundation
+import ReproCore
+
+/// The `repro` command: reproducible-build sandbox runner.
+struct Repro: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "repro",
+        abstract: "Run builds in a Linux namespace sandbox and certify that they are reproducible.",
+        discussion: """
+            Exit status:
+            \(ExitStatus.allCases.map { "  \($0.rawValue)  \($0.summary)" }.joined(separator: "\n"))
+            """,
+        version: reproVersion,
+        subcommands: [
+            ToolchainCommand.self,
+        ]
+    )
+}
+
+/// repro's version, recorded in manifests.
+let reproVersion = "0.1.0"
+
+@main
+enum Main {
+    static func main() async {
+        do {
+            var command = try Repro.parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch let error as ReproError {
+            Console.error(error.message)
+            exit(error.status.rawValue)
+        } catch {
+            Repro.exit(withError: error)
+        }
+    }
+}

@@ -1,0 +1,26 @@
+#!/bin/sh
+# Installs the Debian packages repro needs to build, test and demo, if any are missing.
+# Usage: scripts/install-deps.sh [build|test|demo]
+set -eu
+want="libarchive-dev libseccomp-dev pkg-config"
+case "${1:-build}" in
+    test) want="$want busybox-static libarchive-tools bubblewrap mmdebstrap zstd xz-utils python3 python3-venv util-linux iproute2 git make gcc libc6-dev" ;;
+    demo) want="$want mmdebstrap zstd git make gcc" ;;
+esac
+missing=""
+for pkg in $want; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing="$missing $pkg"
+done
+[ -z "$missing" ] && exit 0
+echo "installing:$missing" >&2
+if [ "$(id -u)" -eq 0 ]; then sudo=""; elif command -v sudo >/dev/null; then sudo="sudo"; else
+    echo "error: missing Debian packages:$missing; install them as root (apt-get install$missing)" >&2
+    exit 2
+fi
+export DEBIAN_FRONTEND=noninteractive
+# Refresh the package lists only when they are missing or older than a day.
+if [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*Packages*' -mtime -1 2>/dev/null | head -n 1)" ]; then
+    $sudo apt-get update -q
+fi
+# shellcheck disable=SC2086
+$sudo apt-get install -y -q --no-install-recommends $missing
