@@ -1,0 +1,194 @@
+import Foundation
+
+/// One file, directory or symlink of a run's output tree, as the check compares it.
+public struct OutputEntry: Codable, Sendable, Equatable {
+    /// The path relative to the source root, `/`-separated.
+    public var path: String
+    /// `file`, `dir` or `symlink`.
+    public var kind: String
+    /// Whether the owner-execute bit is set (files only).
+    public var executable: Bool
+    /// The size in bytes (files only; 0 otherwise).
+    public var size: Int64
+    /// The lowercase hex SHA-256 of the contents (files only).
+    public var sha256: String?
+    /// The symlink target (symlinks only).
+    public var linkTarget: String?
+
+    /// Creates an entry.
+    public init(path: String, kind: String, executable: Bool = false, size: Int64 = 0,
+                sha256: String? = nil, linkTarget: String? = nil) {
+        self.path = path
+        self.kind = kind
+        self.executable = executable
+        self.size = size
+        self.sha256 = sha256
+        self.linkTarget = linkTarget
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case path, kind, executable, size, sha256
+        case linkTarget = "link_target"
+    }
+}
+
+/// How one output differs between run 1 and another run.
+public struct Difference: Codable, Sendable, Equatable {
+    /// The kinds of difference.
+    public enum Kind: String, Codable, Sendable {
+        /// Present in both runs with other contents, type, mode or target.
+        case changed
+        /// Present in run 1, absent from the other run.
+        case missing
+        /// Absent from run 1, present in the other run.
+        case extra
+    }
+
+    /// The path relative to the source root.
+    public var path: String
+    /// What kind of difference.
+    public var kind: Kind
+    /// The run compared with run 1 (1-based).
+    public var run: Int
+    /// The sizes in run 1 and in the other run (nil where absent).
+    public var sizes: [Int64?]
+    /// The first byte offset at which the contents differ, for changed files.
+    public var firstDifference: Int64?
+    /// A short human explanation of the likely cause, when one can be told.
+    public var explanation: String?
+
+    /// Creates a difference.
+    public init(path: String, kind: Kind, run: Int, sizes: [Int64?], firstDifference: Int64? = nil, explanation: String? = nil) {
+        self.path = path
+        self.kind = kind
+        self.run = run
+        self.sizes = sizes
+        self.firstDifference = firstDifference
+        self.explanation = explanation
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case path, kind, run, sizes, explanation
+        case firstDifference = "first_difference"
+    }
+}
+
+/// Compares output trees entry by entry.
+public enum Comparison {
+    /// The differences between run 1's entries and another run's, sorted by path. Entries must
+    /// each be sorted by path. Changed files get no offset here: the caller reads the bytes and
+    /// fills ``Difference/firstDifference`` and ``Difference/explanation``.
+    public static func differences(reference: [OutputEntry], other: [OutputEntry], run: Int) -> [Difference] {
+        var result: [Difference] = []
+        let left = Dictionary(reference.map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a })
+        let right = Dictionary(other.map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a })
+        for path in Set(left.keys).union(right.keys).sorted() {
+            switch (left[path], right[path]) {
+            case let (a?, b?) where a != b:
+                var explanation: String?
+                if a.kind != b.kind {
+                    explanation = "type differs: \(a.kind) in run 1, \(b.kind) in run \(run)"
+                } else if a.executable != b.executable {
+                    explanation = "executable bit differs"
+                } else if a.linkTarget != b.linkTarget {
+                    explanation = "symlink target differs: '\(a.linkTarget ?? "")' vs '\(b.linkTarget ?? "")'"
+                }
+                result.append(Difference(path: path, kind: .changed, run: run, sizes: [a.size, b.size], explanation: explanation))
+            case let (a?, nil):
+                result.append(Difference(path: path, kind: .missing, run: run, sizes: [a.size, nil]))
+            case let (nil, b?):
+                result.append(Difference(path: path, kind: .extra, run: run, sizes: [nil, b.size]))
+            default:
+                break
+            }
+        }
+        return result
+    }
+
+    /// The first offset at which two byte strings differ, or nil when equal.
+    public static func firstDifference(_ a: Data, _ b: Data) -> Int64? {
+        let common = min(a.count, b.count)
+        let found: Int? = a.withUnsafeBytes { pa in
+            b.withUnsafeBytes { pb in
+                let x = pa.bindMemory(to: UInt8.self), y = pb.bindMemory(to: UInt8.self)
+                var i = 0
+                while i < common {
+                    if x[i] != y[i] { return i }
+                    i += 1
+                }
+                return nil
+            }
+        }
+        if let found { return Int64(found) }
+        return a.count == b.count ? nil : Int64(common)
+    }
+}
+
+/// Guesses why two versions of a file differ, from their bytes around the first difference.
+public enum DifferenceExplainer {
+    /// A short explanation, or nil when no known pattern fits. `a` and `b` are the two versions
+    /// (possibly truncated to a prefix), `offset` their first differing byte.
+    public static func explain(_ a: Data, _ b: Data, offset: Int, now: Int64) -> String? {
+        let x = [UInt8](a), y = [UInt8](b)
+        if let stamp = timestamp(x, y, offset: offset, now: now) { return stamp }
+        if x.count == y.count, x.count > 0, sortedLines(x) == sortedLines(y), x.contains(10) {
+            return "ordering: the same lines in a different order (an unsorted directory listing, hash-table iteration or a parallel race)"
+        }
+        if x.count == y.count, x.count > 0, x.sorted() == y.sorted() {
+            return "ordering: the same bytes in a different order (unsorted input or a parallel race)"
+        }
+        if let random = randomBytes(x, y, offset: offset) { return random }
+        return nil
+    }
+
+    private static func isDigit(_ c: UInt8) -> Bool { c >= 48 && c <= 57 }
+
+    /// A run of digits through `offset` in both versions that reads as a Unix time near `now`.
+    private static func timestamp(_ x: [UInt8], _ y: [UInt8], offset: Int, now: Int64) -> String? {
+        func digits(_ s: [UInt8]) -> String? {
+            guard offset < s.count, isDigit(s[offset]) else { return nil }
+            var start = offset, end = offset
+            while start > 0, isDigit(s[start - 1]) { start -= 1 }
+            while end < s.count, isDigit(s[end]) { end += 1 }
+            return String(decoding: s[start..<end], as: UTF8.self)
+        }
+        if let d1 = digits(x), let d2 = digits(y), d1.count >= 10, d2.count >= 10,
+           let t1 = Int64(d1.prefix(10)), let t2 = Int64(d2.prefix(10)) {
+            let tenYears: Int64 = 10 * 365 * 86400
+            if abs(t1 - now) < tenYears, abs(t2 - now) < tenYears {
+                return "timestamp: a Unix time from the build's clock is embedded at this offset (use SOURCE_DATE_EPOCH instead of the current time)"
+            }
+        }
+        // A clock time HH:MM:SS around the offset in both versions.
+        func clock(_ s: [UInt8]) -> Bool {
+            let lo = max(0, offset - 8), hi = min(s.count, offset + 9)
+            guard lo < hi else { return false }
+            let window = String(decoding: s[lo..<hi], as: UTF8.self)
+            return window.range(of: #"[0-2][0-9]:[0-5][0-9]:[0-5][0-9]"#, options: .regularExpression) != nil
+        }
+        if clock(x), clock(y) {
+            return "timestamp: a wall-clock time (HH:MM:SS) is embedded at this offset (derive it from SOURCE_DATE_EPOCH)"
+        }
+        return nil
+    }
+
+    private static func sortedLines(_ s: [UInt8]) -> [ArraySlice<UInt8>] {
+        s.split(separator: 10, omittingEmptySubsequences: false).sorted { $0.lexicographicallyPrecedes($1) }
+    }
+
+    /// Eight or more bytes from `offset` that mostly differ and are mostly not text.
+    private static func randomBytes(_ x: [UInt8], _ y: [UInt8], offset: Int) -> String? {
+        let end = min(x.count, y.count, offset + 16)
+        guard end - offset >= 8 else { return nil }
+        var differing = 0, binary = 0
+        for i in offset..<end {
+            if x[i] != y[i] { differing += 1 }
+            if x[i] < 9 || x[i] > 126 { binary += 1 }
+        }
+        let n = end - offset
+        if differing * 4 >= n * 3, binary * 3 >= n {
+            return "random bytes: a run of differing binary data (a random seed, /dev/urandom, uninitialized memory or a UUID)"
+        }
+        return nil
+    }
+}

@@ -1,0 +1,54 @@
+import Foundation
+import Testing
+@testable import ReproCore
+
+@Suite struct ComparisonTests {
+    @Test func changedMissingExtra() {
+        let a = [OutputEntry(path: "a", kind: "file", size: 1, sha256: "11"),
+                 OutputEntry(path: "b", kind: "file", size: 2, sha256: "22"),
+                 OutputEntry(path: "c", kind: "file", size: 3, sha256: "33")]
+        let b = [OutputEntry(path: "a", kind: "file", size: 1, sha256: "11"),
+                 OutputEntry(path: "b", kind: "file", size: 2, sha256: "99"),
+                 OutputEntry(path: "d", kind: "file", size: 4, sha256: "44")]
+        let d = Comparison.differences(reference: a, other: b, run: 2)
+        #expect(d.map(\.path) == ["b", "c", "d"])
+        #expect(d.map(\.kind) == [.changed, .missing, .extra])
+        #expect(d[1].sizes == [3, nil])
+        #expect(d[2].sizes == [nil, 4])
+    }
+
+    @Test func identicalTreesHaveNoDifferences() {
+        let a = [OutputEntry(path: "x", kind: "symlink", linkTarget: "y")]
+        #expect(Comparison.differences(reference: a, other: a, run: 2).isEmpty)
+    }
+
+    @Test func firstDifferenceOffset() {
+        #expect(Comparison.firstDifference(Data("hello".utf8), Data("help!".utf8)) == 3)
+        #expect(Comparison.firstDifference(Data("abc".utf8), Data("abcd".utf8)) == 3)
+        #expect(Comparison.firstDifference(Data("abc".utf8), Data("abc".utf8)) == nil)
+    }
+
+    @Test func explainsTimestamps() {
+        let now: Int64 = 1_800_000_000
+        let a = Data("built at 1799999990123456789\n".utf8), b = Data("built at 1799999995987654321\n".utf8)
+        let offset = Int(Comparison.firstDifference(a, b)!)
+        #expect(DifferenceExplainer.explain(a, b, offset: offset, now: now)?.hasPrefix("timestamp") == true)
+    }
+
+    @Test func explainsOrdering() {
+        let a = Data("one\ntwo\nthree\n".utf8), b = Data("three\none\ntwo\n".utf8)
+        let offset = Int(Comparison.firstDifference(a, b)!)
+        #expect(DifferenceExplainer.explain(a, b, offset: offset, now: 0)?.hasPrefix("ordering") == true)
+    }
+
+    @Test func explainsRandomBytes() {
+        let a = Data([0x00, 0x01, 0xff, 0x8a, 0x10, 0x99, 0xc3, 0x07, 0xee, 0x42])
+        let b = Data([0x00, 0x01, 0x13, 0x02, 0xfe, 0x55, 0x81, 0xd0, 0x1f, 0xa4])
+        #expect(DifferenceExplainer.explain(a, b, offset: 2, now: 0)?.hasPrefix("random") == true)
+    }
+
+    @Test func plainTextChangeIsNotExplained() {
+        let a = Data("version alpha\n".utf8), b = Data("version gamma\n".utf8)
+        #expect(DifferenceExplainer.explain(a, b, offset: 8, now: 0) == nil)
+    }
+}
