@@ -1,0 +1,180 @@
+import Foundation
+import ReproCore
+
+/// Copies a run's outputs out of its sandbox before the sandbox is torn down.
+///
+/// The build tree is read through directory file descriptors with `O_NOFOLLOW` at every step
+/// (openat(2), fstatat(2), readlinkat(2)), so a symlink the build made, even one swapped in
+/// while outputs are collected, is copied as a symlink and never followed, into the sandbox or
+/// out of it. Devices, fifos and sockets are refused. Copied files get mode 0644, or 0755 when
+/// the owner-execute bit is set; directories 0755.
+public enum OutputCollector {
+    /// What to collect.
+    public enum Selection: Sendable {
+        /// Paths or globs (fnmatch(3) with `FNM_PATHNAME`) relative to the build root; a matched
+        /// directory is collected whole.
+        case patterns([String])
+        /// Every file or symlink that is not in the source snapshot with the same contents
+        /// (path to SHA-256 hex, or to `"->" + target` for symlinks).
+        case changedFrom([String: String])
+    }
+
+    /// Copies the selected entries of `buildRoot` into `destination` (created), returning the
+    /// relative paths copied, sorted. Throws when a pattern matches nothing.
+    @discardableResult
+    public static func collect(from buildRoot: String, selection: Selection, into destination: String) throws(ReproError) -> [String] {
+        let rootFD = open(buildRoot, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard rootFD >= 0 else {
+            throw .buildFailed("cannot open the build directory \(buildRoot) to collect outputs: \(String(cString: strerror(errno))).")
+        }
+        defer { close(rootFD) }
+        try makeDirectory(destination)
+        var copied: [String] = []
+        var matchedPatterns = Set<String>()
+        try walk(dirFD: rootFD, relative: "", inherited: false, selection: selection, destination: destination,
+                 copied: &copied, matched: &matchedPatterns)
+        if case .patterns(let patterns) = selection {
+            let unmatched = patterns.filter { !matchedPatterns.contains($0) }
+            if !unmatched.isEmpty {
+                throw .buildFailed("the build did not produce the declared output\(unmatched.count == 1 ? "" : "s") \(unmatched.map { "'\($0)'" }.joined(separator: ", ")). Check build.outputs in repro.toml against what the build writes below /build/src.")
+            }
+        }
+        return copied.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+    }
+
+    /// Whether `path` matches `pattern` as fnmatch(3) with `FNM_PATHNAME`.
+    static func matches(_ pattern: String, _ path: String) -> Bool {
+        fnmatch(pattern, path, FNM_PATHNAME) == 0
+    }
+
+    /// Whether some pattern could match an entry below directory `path`.
+    static func couldMatchBelow(_ patterns: [String], _ path: String) -> Bool {
+        let parts = path.split(separator: "/").map(String.init)
+        return patterns.contains { pattern in
+            let pp = pattern.split(separator: "/").map(String.init)
+            guard pp.count > parts.count else { return false }
+            return zip(pp, parts).allSatisfy { matches($0, $1) }
+        }
+    }
+
+    private static func names(in dirFD: Int32, relative: String) throws(ReproError) -> [String] {
+        let copy = dup(dirFD)
+        guard copy >= 0, let dir = fdopendir(copy) else {
+            if copy >= 0 { close(copy) }
+            throw .buildFailed("cannot list the output directory '\(relative)': \(String(cString: strerror(errno))).")
+        }
+        defer { closedir(dir) }
+        var result: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if name != "." && name != ".." { result.append(name) }
+        }
+        return result.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+    }
+
+    private static func walk(dirFD: Int32, relative: String, inherited: Bool, selection: Selection, destination: String,
+                             copied: inout [String], matched: inout Set<String>) throws(ReproError) {
+        for name in try names(in: dirFD, relative: relative) {
+            let path = relative.isEmpty ? name : relative + "/" + name
+            var info = stat()
+            guard fstatat(dirFD, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { continue }
+            let type = info.st_mode & S_IFMT
+            var selected = inherited
+            var descend = inherited
+            switch selection {
+            case .patterns(let patterns):
+                if !selected {
+                    for pattern in patterns where matches(pattern, path) {
+                        selected = true
+                        matched.insert(pattern)
+                    }
+                }
+                descend = selected || couldMatchBelow(patterns, path)
+            case .changedFrom(let source):
+                descend = true
+                if type == S_IFREG || type == S_IFLNK {
+                    if let known = source[path] {
+                        selected = try contentKey(dirFD: dirFD, name: name, type: type, path: path) != known
+                    } else {
+                        selected = true
+                    }
+                }
+            }
+            switch type {
+            case S_IFDIR:
+                guard descend else { continue }
+                let child = openat(dirFD, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                guard child >= 0 else {
+                    throw .buildFailed("cannot open the output directory '\(path)': \(String(cString: strerror(errno))).")
+                }
+                defer { close(child) }
+                if selected { try makeDirectory(destination + "/" + path) }
+                try walk(dirFD: child, relative: path, inherited: selected && inheritsDown(selection), selection: selection,
+                         destination: destination, copied: &copied, matched: &matched)
+            case S_IFREG where selected:
+                try copyFile(dirFD: dirFD, name: name, path: path, executable: (info.st_mode & S_IXUSR) != 0, destination: destination)
+                copied.append(path)
+            case S_IFLNK where selected:
+                let target = try readLink(dirFD: dirFD, name: name, path: path)
+                try makeDirectory(destination + "/" + relative)
+                guard symlink(target, destination + "/" + path) == 0 else {
+                    throw .buildFailed("cannot copy the output symlink '\(path)': \(String(cString: strerror(errno))).")
+                }
+                copied.append(path)
+            case S_IFREG, S_IFLNK:
+                continue
+            default:
+                if selected {
+                    throw .buildFailed("the output '\(path)' is a device, fifo or socket; outputs must be regular files, directories or symlinks.")
+                }
+            }
+        }
+    }
+
+    private static func inheritsDown(_ selection: Selection) -> Bool {
+        if case .patterns = selection { return true }
+        return false
+    }
+
+    /// The snapshot key of an entry: its SHA-256 hex, or `"->" + target` for a symlink.
+    private static func contentKey(dirFD: Int32, name: String, type: mode_t, path: String) throws(ReproError) -> String {
+        if type == S_IFLNK { return "->" + (try readLink(dirFD: dirFD, name: name, path: path)) }
+        let fd = openat(dirFD, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else { throw .buildFailed("cannot read the output '\(path)': \(String(cString: strerror(errno))).") }
+        defer { close(fd) }
+        var hasher = FileHasher()
+        try hasher.consume(fd: fd, copyTo: nil, path: path)
+        return hasher.finalize()
+    }
+
+    private static func readLink(dirFD: Int32, name: String, path: String) throws(ReproError) -> String {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let n = readlinkat(dirFD, name, &buffer, buffer.count - 1)
+        guard n >= 0 else { throw .buildFailed("cannot read the output symlink '\(path)': \(String(cString: strerror(errno))).") }
+        return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    private static func copyFile(dirFD: Int32, name: String, path: String, executable: Bool, destination: String) throws(ReproError) {
+        let input = openat(dirFD, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        guard input >= 0 else { throw .buildFailed("cannot read the output '\(path)': \(String(cString: strerror(errno))).") }
+        defer { close(input) }
+        let target = destination + "/" + path
+        try makeDirectory((target as NSString).deletingLastPathComponent)
+        let output = open(target, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, executable ? 0o755 : 0o644)
+        guard output >= 0 else { throw .configuration("cannot write \(target): \(String(cString: strerror(errno))). Check that the directory is writable.") }
+        defer { close(output) }
+        var hasher = FileHasher()
+        try hasher.consume(fd: input, copyTo: output, path: path)
+        fchmod(output, executable ? 0o755 : 0o644)
+    }
+
+    private static func makeDirectory(_ path: String) throws(ReproError) {
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        } catch {
+            throw .configuration("cannot create \(path): \(error.localizedDescription). Check that the directory is writable.")
+        }
+    }
+}

@@ -1,0 +1,77 @@
+import Foundation
+import Testing
+@testable import ReproSystem
+import ReproCore
+
+private func write(_ text: String, to path: String) throws {
+    try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+    try text.write(toFile: path, atomically: false, encoding: .utf8)
+}
+
+@Suite struct OutputCollectorTests {
+    @Test func collectsGlobsAndWholeDirectories() throws {
+        let root = makeTemporaryDirectory("build"), out = makeTemporaryDirectory("out") + "/o"
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try write("a", to: root + "/dist/a.tar.gz")
+        try write("b", to: root + "/dist/sub/b")
+        try write("p", to: root + "/prog")
+        try write("c", to: root + "/main.c")
+        chmod(root + "/prog", 0o700)
+        let copied = try OutputCollector.collect(from: root, selection: .patterns(["dist", "pro?"]), into: out)
+        #expect(copied == ["dist/a.tar.gz", "dist/sub/b", "prog"])
+        let mode = try FileManager.default.attributesOfItem(atPath: out + "/prog")[.posixPermissions] as! Int
+        #expect(mode == 0o755)
+        #expect(!FileManager.default.fileExists(atPath: out + "/main.c"))
+    }
+
+    @Test func symlinksAreCopiedNeverFollowed() throws {
+        let root = makeTemporaryDirectory("build"), out = makeTemporaryDirectory("out") + "/o"
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try FileManager.default.createSymbolicLink(atPath: root + "/dist", withDestinationPath: "/etc")
+        let copied = try OutputCollector.collect(from: root, selection: .patterns(["dist"]), into: out)
+        #expect(copied == ["dist"])
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: out + "/dist") == "/etc")
+        // A pattern below the symlink does not reach through it.
+        #expect(throws: ReproError.self) {
+            try OutputCollector.collect(from: root, selection: .patterns(["dist/passwd"]), into: makeTemporaryDirectory("out") + "/o")
+        }
+    }
+
+    @Test func unmatchedPatternIsABuildFailure() throws {
+        let root = makeTemporaryDirectory("build")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        #expect {
+            try OutputCollector.collect(from: root, selection: .patterns(["dist"]), into: makeTemporaryDirectory("out") + "/o")
+        } throws: { error in
+            let e = error as! ReproError
+            return e.status == .buildFailed && e.message.contains("'dist'")
+        }
+    }
+
+    @Test func fifosAreRefused() throws {
+        let root = makeTemporaryDirectory("build")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        #expect(mkfifo(root + "/pipe", 0o644) == 0)
+        #expect(throws: ReproError.self) {
+            try OutputCollector.collect(from: root, selection: .patterns(["*"]), into: makeTemporaryDirectory("out") + "/o")
+        }
+    }
+
+    @Test func changedFromSnapshotSelectsNewAndModifiedFiles() throws {
+        let root = makeTemporaryDirectory("build"), out = makeTemporaryDirectory("out") + "/o"
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try write("same", to: root + "/kept.c")
+        try write("new", to: root + "/changed.c")
+        try write("obj", to: root + "/sub/new.o")
+        let sha = { (s: String) in
+            var h = FileHasher()
+            let fd = open(root + "/" + s, O_RDONLY)
+            defer { close(fd) }
+            try! h.consume(fd: fd, copyTo: nil, path: s)
+            return h.finalize()
+        }
+        let source = ["kept.c": sha("kept.c"), "changed.c": "0000"]
+        let copied = try OutputCollector.collect(from: root, selection: .changedFrom(source), into: out)
+        #expect(copied == ["changed.c", "sub/new.o"])
+    }
+}
