@@ -28,16 +28,18 @@ enum HostCommand {
         } catch {
             throw .configuration("cannot run \(argv[0]): \(error.localizedDescription). Install it or put it on PATH.")
         }
-        var errData = Data()
+        // Drain stderr on another thread so that neither pipe fills up and blocks the program.
+        final class Sink: @unchecked Sendable { var data = Data() }
+        let errSink = Sink()
         let group = DispatchGroup()
         group.enter()
         DispatchQueue.global().async {
-            errData = err.fileHandleForReading.readDataToEndOfFile()
+            errSink.data = err.fileHandleForReading.readDataToEndOfFile()
             group.leave()
         }
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         group.wait()
         process.waitUntilExit()
-        return Output(status: process.terminationStatus, stdout: outData, stderr: String(decoding: errData, as: UTF8.self))
+        return Output(status: process.terminationStatus, stdout: outData, stderr: String(decoding: errSink.data, as: UTF8.self))
     }
 }

@@ -1,0 +1,85 @@
+import Foundation
+import ReproCore
+
+/// The options of one `repro check`.
+public struct CheckOptions: Sendable {
+    /// The project directory.
+    public var projectDir: String
+    /// How many times to build (2 or more).
+    public var runs: Int = 2
+    /// Run the builds at once instead of one after another.
+    public var parallel = false
+    /// Where to keep every run's output tree (`DIR/run-N`), if anywhere.
+    public var keepDir: String?
+    /// Where to place the certified outputs (default `.repro/out` in the project).
+    public var outputDir: String?
+    /// The cache root.
+    public var cacheDir: String
+    /// A profile overriding `build.profile`.
+    public var profile: String?
+    /// An epoch overriding git's and the config's.
+    public var dateEpoch: Int64?
+    /// The host environment, for `pass_env`.
+    public var environment: [String: String] = ProcessInfo.processInfo.environment
+    /// Called with progress lines.
+    public var progress: @Sendable (String) -> Void = { _ in }
+
+    /// Creates options for a project directory and cache.
+    public init(projectDir: String, cacheDir: String) {
+        self.projectDir = projectDir
+        self.cacheDir = cacheDir
+    }
+}
+
+/// Everything a check produced beyond its report: what the manifest needs.
+public struct CheckOutcome: Sendable {
+    /// The report, as printed.
+    public var report: CheckReport
+    /// The project configuration used (read or assumed).
+    public var config: ProjectConfig
+    /// The normalization applied.
+    public var normalization: Normalization
+    /// The isolation achieved, as JSON, from run 1.
+    public var isolation: Data?
+    /// When the check started.
+    public var startedOn: Date
+    /// When the check finished.
+    public var finishedOn: Date
+}
+
+/// `repro check`: snapshot, fetch, build N times in fresh sandboxes, compare, place, report.
+public struct CheckRunner {
+    /// The options.
+    public let options: CheckOptions
+
+    /// Creates a runner.
+    public init(options: CheckOptions) { self.options = options }
+
+    /// Loads `repro.toml`, or assumes defaults and says which.
+    public static func loadConfig(projectDir: String) throws(ReproError) -> (ProjectConfig, [String]) {
+        let path = (projectDir as NSString).appendingPathComponent("repro.toml")
+        guard FileManager.default.fileExists(atPath: path) else {
+            let guess = ProjectDefaults.guess(projectDir: projectDir)
+            let config = ProjectConfig(build: .init(command: guess.command, outputs: guess.outputs,
+                                                    toolchains: [ProjectDefaults.toolchain]))
+            let notes = ["no repro.toml in \(projectDir) (run `repro init` to write one)"] + guess.notes
+                + ["assumed toolchain: \(ProjectDefaults.toolchain)", "assumed profile: default"]
+            return (config, notes)
+        }
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw .configuration("cannot read \(path): \(error.localizedDescription)")
+        }
+        return (try ProjectConfig.parse(text, path: path), [])
+    }
+
+    /// SOURCE_DATE_EPOCH: the command line's, else the config's, else the last commit's.
+    public static func epoch(option: Int64?, config: ProjectConfig, snapshot: SourceSnapshot) throws(ReproError) -> Normalization {
+        if let option { return Normalization(sourceDateEpoch: option, epochSource: .commandLine) }
+        if let value = config.source.dateEpoch { return Normalization(sourceDateEpoch: value, epochSource: .config) }
+        if let time = snapshot.commitTime { return Normalization(sourceDateEpoch: time, epochSource: .git) }
+        throw .configuration("no SOURCE_DATE_EPOCH: the project is not a git work tree with a commit. Set it in repro.toml ([source] date_epoch = <unix time>), or pass --date-epoch, or commit the source.")
+    }
+}
