@@ -83,3 +83,48 @@ public struct CheckRunner {
         throw .configuration("no SOURCE_DATE_EPOCH: the project is not a git work tree with a commit. Set it in repro.toml ([source] date_epoch = <unix time>), or pass --date-epoch, or commit the source.")
     }
 }
+
+extension CheckRunner {
+    /// Compares run 1's output tree with each other run's, reading changed files to find the
+    /// first differing byte and a likely cause.
+    static func differences(trees: [(root: String, entries: [OutputEntry])], now: Int64) -> [Difference] {
+        guard let reference = trees.first else { return [] }
+        var result: [Difference] = []
+        for (index, tree) in trees.enumerated().dropFirst() {
+            for var difference in Comparison.differences(reference: reference.entries, other: tree.entries, run: index + 1) {
+                let a = reference.root + "/" + difference.path, b = tree.root + "/" + difference.path
+                if difference.kind == .changed, difference.explanation == nil,
+                   let x = FileManager.default.contents(atPath: a), let y = FileManager.default.contents(atPath: b) {
+                    if let offset = Comparison.firstDifference(x, y) {
+                        difference.firstDifference = offset
+                        difference.explanation = DifferenceExplainer.explain(x, y, offset: Int(offset), now: now)
+                    }
+                }
+                result.append(difference)
+            }
+        }
+        return result
+    }
+
+    /// Replaces `destination` with a copy of `source`, atomically: the copy is made beside it
+    /// and renamed into place, so a reader sees the old outputs or the new ones, never a mix.
+    static func place(_ source: String, at destination: String) throws(ReproError) {
+        let fm = FileManager.default
+        let parent = (destination as NSString).deletingLastPathComponent
+        let staging = parent + "/." + (destination as NSString).lastPathComponent + ".new-" + UUID().uuidString
+        let old = parent + "/." + (destination as NSString).lastPathComponent + ".old-" + UUID().uuidString
+        do {
+            try fm.createDirectory(atPath: parent, withIntermediateDirectories: true)
+            try fm.copyItem(atPath: source, toPath: staging)
+            if fm.fileExists(atPath: destination) {
+                try fm.moveItem(atPath: destination, toPath: old)
+            }
+            try fm.moveItem(atPath: staging, toPath: destination)
+            try? fm.removeItem(atPath: old)
+        } catch {
+            try? fm.removeItem(atPath: staging)
+            if !fm.fileExists(atPath: destination), fm.fileExists(atPath: old) { try? fm.moveItem(atPath: old, toPath: destination) }
+            throw .configuration("cannot place the outputs at \(destination): \(error.localizedDescription). Check that the directory is writable, or pass --output.")
+        }
+    }
+}

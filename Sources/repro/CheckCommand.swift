@@ -1,0 +1,127 @@
+import ArgumentParser
+import Foundation
+import ReproCore
+import ReproSystem
+
+/// `repro check`: build the project several times in fresh sandboxes and certify that the
+/// outputs are identical.
+struct CheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Build a project twice in fresh sandboxes and certify that the outputs are identical.",
+        discussion: """
+            Reads repro.toml in DIR (without one, assumes defaults and says which). Snapshots the
+            source (git-tracked files, or all files), fetches the pinned toolchains, runs the build
+            in a fresh sandbox per run with a normalized environment, compares the output trees,
+            places the certified outputs in --output and writes a manifest.
+
+            Exit status: 0 reproducible, 1 outputs differ, 2 configuration or input error,
+            3 the build failed, 4 sandbox unavailable, 5 verification failed, 64 usage.
+            """
+    )
+
+    @Argument(help: "The project directory.")
+    var directory: String = "."
+
+    @Flag(name: .long, help: "Print one JSON report on stdout (schema: docs/report.md).")
+    var json = false
+
+    @Option(name: .long, help: "Where to place the certified outputs (default: DIR/.repro/out).")
+    var output: String?
+
+    @Option(name: .long, help: "Keep every run's output tree under this directory (run-1, run-2, ...).")
+    var keep: String?
+
+    @Flag(name: .long, help: "Run the builds at the same time instead of one after another.")
+    var parallel = false
+
+    @Option(name: .long, help: "How many times to build (at least 2).")
+    var runs: Int = 2
+
+    @Option(name: .long, help: "The sandbox profile, overriding build.profile.")
+    var profile: String?
+
+    @Option(name: .customLong("date-epoch"), help: "SOURCE_DATE_EPOCH, overriding git's and repro.toml's.")
+    var dateEpoch: Int64?
+
+    @Option(name: .long, help: "The cache directory (default: $REPRO_CACHE, $XDG_CACHE_HOME/repro, ~/.cache/repro).")
+    var cache: String?
+
+    func validate() throws {
+        if runs < 2 { throw ValidationError("--runs must be 2 or more: a check compares at least two builds.") }
+        if let dateEpoch, dateEpoch < 0 { throw ValidationError("--date-epoch must be a Unix time of 0 or more.") }
+    }
+
+    func run() throws {
+        var options = CheckOptions(projectDir: absolute(directory), cacheDir: CachePaths.root(explicit: cache))
+        options.runs = runs
+        options.parallel = parallel
+        options.keepDir = keep.map(absolute)
+        options.outputDir = output.map(absolute)
+        options.profile = profile
+        options.dateEpoch = dateEpoch
+        options.progress = { Console.progress($0) }
+        let outcome = try CheckRunner(options: options).run()
+        let report = outcome.report
+        if json {
+            Console.out(report.json())
+        } else {
+            Console.out(CheckSummary.text(report))
+        }
+        if report.exitCode != 0 { throw ExitCode(report.exitCode) }
+    }
+}
+
+/// Makes a path absolute against the current directory.
+func absolute(_ path: String) -> String {
+    let url = URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
+    return url.standardizedFileURL.path
+}
+
+/// The human-readable summary of a check.
+enum CheckSummary {
+    /// The text printed on stdout without `--json`.
+    static func text(_ report: CheckReport) -> String {
+        var lines: [String] = []
+        switch report.verdict {
+        case .reproducible:
+            lines.append("REPRODUCIBLE: \(report.runs.count) runs produced identical outputs")
+            lines.append("output digest: \(report.outputDigest ?? "-")")
+            for output in report.outputs {
+                lines.append("  \(output.sha256)  \(output.path)")
+            }
+            if let dir = report.outputDir { lines.append("certified outputs: \(dir)") }
+        case .differ:
+            let files = Set(report.differences.map(\.path)).count
+            lines.append("NOT REPRODUCIBLE: \(files) file\(files == 1 ? "" : "s") differ between runs")
+            for run in report.runs {
+                lines.append("  run \(run.index): \(run.outputDigest ?? "-")")
+            }
+            for d in report.differences {
+                var line = "  \(d.kind.rawValue) in run \(d.run): \(d.path)"
+                let sizes = d.sizes.map { $0.map(String.init) ?? "absent" }.joined(separator: " vs ")
+                line += " (sizes \(sizes)"
+                if let offset = d.firstDifference { line += ", first difference at byte \(offset)" }
+                line += ")"
+                lines.append(line)
+                if let why = d.explanation { lines.append("      likely cause: \(why)") }
+            }
+        case .buildFailed:
+            let failed = report.runs.filter { $0.exitStatus != 0 || $0.timedOut }
+            let which = failed.map { String($0.index) }.joined(separator: ", ")
+            if failed.count < report.runs.count {
+                lines.append("BUILD FAILED in run \(which) but not in the others: the build itself is not deterministic")
+            } else {
+                lines.append("BUILD FAILED in every run")
+            }
+            for run in failed {
+                lines.append("  run \(run.index): \(run.timedOut ? "timed out" : "exit status \(run.exitStatus)")\(run.log.map { "; full log: \($0)" } ?? "")")
+            }
+        }
+        if let kept = report.keptRuns { lines.append("run outputs kept in: \(kept)") }
+        if let manifest = report.manifest {
+            lines.append("manifest: \(manifest)\(report.manifestSigned == true ? " (signed)" : " (unsigned)")")
+        }
+        return lines.joined(separator: "\n")
+    }
+}
