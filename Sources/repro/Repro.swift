@@ -11,15 +11,13 @@ struct Repro: AsyncParsableCommand {
             Exit status:
             \(ExitStatus.allCases.map { "  \($0.rawValue)  \($0.summary)" }.joined(separator: "\n"))
             """,
-        version: reproVersion,
+        version: ReproInfo.version,
         subcommands: [
             ToolchainCommand.self,
         ]
     )
 }
 
-/// repro's version, recorded in manifests.
-let reproVersion = "0.1.0"
 
 @main
 enum Main {

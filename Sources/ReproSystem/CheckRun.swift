@@ -1,0 +1,200 @@
+import Foundation
+import ReproCore
+
+/// One sandboxed build of a check.
+struct BuildRequest {
+    /// 1-based run number.
+    var index: Int
+    /// The staged source snapshot.
+    var snapshot: SourceSnapshot
+    /// The toolchain trees and where they are mounted.
+    var mounts: [(hostTree: String, mountPath: String)]
+    /// The build's whole environment.
+    var environment: [String: String]
+    /// The build command.
+    var command: [String]
+    /// The normalization (workdir, home, hostname, user, umask).
+    var normalization: Normalization
+    /// The per-run timeout in seconds, if any.
+    var timeout: Int?
+    /// The log file receiving the build's stdout and stderr.
+    var logPath: String
+}
+
+/// The outcome of one sandboxed build.
+struct BuildResult {
+    /// The exit status (128+N when killed by signal N).
+    var exitStatus: Int32
+    /// Whether the timeout stopped it.
+    var timedOut: Bool
+    /// The isolation achieved, as JSON.
+    var isolation: Data?
+}
+
+extension CheckRunner {
+    /// Runs the whole check.
+    public func run() throws(ReproError) -> CheckOutcome {
+        let started = Date()
+        let fm = FileManager.default
+        let project = options.projectDir
+        var isDir: ObjCBool = false
+        guard fm.fileExists(atPath: project, isDirectory: &isDir), isDir.boolValue else {
+            throw .configuration("\(project) is not a directory. Pass the project directory: repro check DIR.")
+        }
+        let (config, assumptions) = try Self.loadConfig(projectDir: project)
+        for note in assumptions { options.progress(note) }
+
+        // A private work area in the cache: the snapshot and the runs' output trees.
+        let work = options.cacheDir + "/tmp/check-" + UUID().uuidString
+        do {
+            try fm.createDirectory(atPath: work, withIntermediateDirectories: true)
+        } catch {
+            throw .configuration("cannot create \(work): \(error.localizedDescription). Check that the cache directory \(options.cacheDir) is writable, or pass --cache.")
+        }
+        defer { try? fm.removeItem(atPath: work) }
+
+        let snapshot = try SourceSnapshot.take(projectDir: project, into: work + "/src")
+        let sourceListing = try TreeWalker.walk(snapshot.root)
+        options.progress("source: \(snapshot.paths.count) files (\(snapshot.selection == "git" ? "git-tracked" : "all files")\(snapshot.untrackedExcluded > 0 ? ", \(snapshot.untrackedExcluded) untracked left out" : "")), \(sourceListing.digest)")
+        let normalization = try Self.epoch(option: options.dateEpoch, config: config, snapshot: snapshot)
+
+        let setup = try prepareBuild(config: config, normalization: normalization)
+
+        let logDir = project + "/.repro/logs"
+        try? fm.createDirectory(atPath: logDir, withIntermediateDirectories: true)
+        var runs: [CheckReport.Run] = []
+        var trees: [(root: String, entries: [OutputEntry], digest: String)?] = []
+        var isolation: Data?
+        let selection: OutputCollector.Selection = config.build.outputs.isEmpty
+            ? .changedFrom(Dictionary(uniqueKeysWithValues: sourceListing.entries.compactMap { e -> (String, String)? in
+                switch e.kind {
+                case .file: return (e.path, e.sha256)
+                case .symlink: return (e.path, "->" + e.target)
+                case .directory: return nil
+                }
+            }))
+            : .patterns(config.build.outputs)
+
+        let indices = Array(1...options.runs)
+        let results = try runAll(indices) { index throws(ReproError) -> (CheckReport.Run, (root: String, entries: [OutputEntry], digest: String)?, Data?) in
+            let request = BuildRequest(index: index, snapshot: snapshot, mounts: setup.mounts, environment: setup.environment,
+                                       command: config.build.command, normalization: normalization,
+                                       timeout: config.build.timeout ?? setup.defaultTimeout, logPath: logDir + "/run-\(index).log")
+            let outputRoot = work + "/runs/run-\(index)"
+            let clock = Date()
+            options.progress("run \(index)/\(options.runs): building")
+            var collectError: ReproError?
+            let result = try runBuild(request) { root in
+                guard collectError == nil else { return }
+                do throws(ReproError) {
+                    try OutputCollector.collect(from: root + normalization.workdir, selection: selection, into: outputRoot)
+                } catch {
+                    collectError = error
+                }
+            }
+            let seconds = Date().timeIntervalSince(clock)
+            var tree: (root: String, entries: [OutputEntry], digest: String)?
+            var status = result.exitStatus
+            if status == 0, !result.timedOut {
+                if let collectError {
+                    options.progress("run \(index): \(collectError.message)")
+                    status = collectError.status == .buildFailed ? -1 : status
+                    if collectError.status != .buildFailed { throw collectError }
+                } else {
+                    let listing = try TreeWalker.walk(outputRoot)
+                    tree = (outputRoot, listing.entries.map(OutputEntry.init), listing.digest)
+                }
+            }
+            options.progress("run \(index)/\(options.runs): \(result.timedOut ? "timed out" : "exit \(status)") in \(String(format: "%.1f", seconds)) s\(tree.map { ", \($0.digest)" } ?? "")")
+            let run = CheckReport.Run(index: index, exitStatus: status, timedOut: result.timedOut, seconds: seconds,
+                                      outputDigest: tree?.digest, log: request.logPath)
+            return (run, tree, result.isolation)
+        }
+        for (run, tree, iso) in results {
+            runs.append(run)
+            trees.append(tree)
+            if isolation == nil { isolation = iso }
+        }
+
+        let toolchainInfo = setup.toolchains
+        var report = CheckReport(
+            reproVersion: ReproInfo.version, verdict: .reproducible, exitCode: 0, project: project,
+            command: config.build.command, outputPatterns: config.build.outputs, profile: setup.profileName,
+            source: .init(digest: sourceListing.digest, files: snapshot.paths.count, selection: snapshot.selection,
+                          untrackedExcluded: snapshot.untrackedExcluded, commit: snapshot.commit),
+            toolchains: toolchainInfo, normalization: normalization.values, assumptions: assumptions, runs: runs)
+
+        if trees.contains(where: { $0 == nil }) {
+            report.verdict = .buildFailed
+            report.exitCode = ExitStatus.buildFailed.rawValue
+            for run in runs where run.exitStatus != 0 || run.timedOut {
+                if let log = run.log, let tail = Self.tail(of: log, lines: 20) {
+                    options.progress("run \(run.index) log (last lines; full log: \(log)):\n\(tail)")
+                }
+            }
+        } else {
+            let complete = trees.map { $0! }
+            let differences = Self.differences(trees: complete.map { ($0.root, $0.entries) }, now: Int64(Date().timeIntervalSince1970))
+            if complete.allSatisfy({ $0.digest == complete[0].digest }) && differences.isEmpty {
+                report.outputDigest = complete[0].digest
+                report.outputs = complete[0].entries.filter { $0.kind == "file" }.map {
+                    CheckReport.Output(path: $0.path, sha256: $0.sha256 ?? "", size: $0.size)
+                }
+                let destination = options.outputDir ?? project + "/.repro/out"
+                try Self.place(complete[0].root, at: destination)
+                report.outputDir = destination
+            } else {
+                report.verdict = .differ
+                report.exitCode = ExitStatus.outputsDiffer.rawValue
+                report.differences = differences
+            }
+            let keep = options.keepDir ?? (report.verdict == .differ ? project + "/.repro/runs" : nil)
+            if let keep {
+                for (index, tree) in complete.enumerated() {
+                    try Self.place(tree.root, at: keep + "/run-\(index + 1)")
+                }
+                report.keptRuns = keep
+            }
+        }
+        return CheckOutcome(report: report, config: config, normalization: normalization, isolation: isolation,
+                            startedOn: started, finishedOn: Date())
+    }
+
+    /// Runs `body` for each index, one after another or (with `--parallel`) at once; results in
+    /// index order; the first error wins.
+    private func runAll<T>(_ indices: [Int], _ body: @escaping (Int) throws(ReproError) -> T) throws(ReproError) -> [T] {
+        guard options.parallel else {
+            var results: [T] = []
+            for index in indices { results.append(try body(index)) }
+            return results
+        }
+        final class Slots: @unchecked Sendable {
+            var values: [Result<T, ReproError>?]
+            let lock = NSLock()
+            init(_ n: Int) { values = Array(repeating: nil, count: n) }
+        }
+        let slots = Slots(indices.count)
+        DispatchQueue.concurrentPerform(iterations: indices.count) { i in
+            let result: Result<T, ReproError>
+            do throws(ReproError) { result = .success(try body(indices[i])) } catch { result = .failure(error) }
+            slots.lock.lock()
+            slots.values[i] = result
+            slots.lock.unlock()
+        }
+        var results: [T] = []
+        for slot in slots.values {
+            switch slot! {
+            case .success(let value): results.append(value)
+            case .failure(let error): throw error
+            }
+        }
+        return results
+    }
+
+    /// The last `lines` lines of a text file.
+    static func tail(of path: String, lines: Int) -> String? {
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        let text = String(decoding: data.suffix(64 * 1024), as: UTF8.self)
+        return text.split(separator: "\n", omittingEmptySubsequences: false).suffix(lines).joined(separator: "\n")
+    }
+}
