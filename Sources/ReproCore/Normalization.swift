@@ -60,14 +60,14 @@ public struct Normalization: Codable, Sendable, Equatable {
         ]
     }
 
-    /// The build's whole environment: the toolchains' `[env]`, then the profile's, then the
-    /// project's fixed `env`, then the passed-through host variables, then repro's fixed values.
-    /// Nothing else from the host is present.
+    /// The build's whole environment: the profile's, then the toolchains' `[env]`, then the
+    /// project's fixed `env`, then the passed-through host variables, then repro's fixed values;
+    /// a later layer wins. Nothing else from the host is present.
     public func environment(toolchains: [[String: String]], profile: [String: String],
                             project: [String: String], passed: [String: String]) -> [String: String] {
         var env: [String: String] = ["PATH": "/usr/local/bin:/usr/bin:/bin"]
-        for layer in toolchains { env.merge(layer) { _, new in new } }
         env.merge(profile) { _, new in new }
+        for layer in toolchains { env.merge(layer) { _, new in new } }
         env.merge(project) { _, new in new }
         env.merge(passed) { _, new in new }
         env.merge(fixedEnvironment) { _, new in new }

@@ -1,0 +1,86 @@
+import Foundation
+import ReproCore
+
+/// What every run of a check shares: the profile, the toolchains and the environment.
+struct BuildSetup {
+    /// The sandbox profile.
+    var profile: Profile
+    /// The toolchains.
+    var toolchains: ResolvedToolchains
+    /// The build's whole environment.
+    var environment: [String: String]
+    /// The host variables passed through (`pass_env`), by name.
+    var passed: [String: String]
+}
+
+extension CheckRunner {
+    /// Loads the profile, fetches the toolchains and computes the environment.
+    func prepareBuild(config: ProjectConfig, normalization: inout Normalization) throws(ReproError) -> BuildSetup {
+        let profile = try SandboxProfiles.load(options.profile ?? config.build.profile ?? "default",
+                                               projectDirectory: options.projectDir)
+        normalization.hostname = profile.hostname
+        let toolchains = try ResolvedToolchains.fetch(config.build.toolchains, projectDirectory: options.projectDir,
+                                                      cacheRoot: options.cacheDir, progress: options.progress)
+        var passed: [String: String] = [:]
+        for name in config.build.passEnv ?? [] {
+            if let value = options.environment[name] { passed[name] = value }
+        }
+        let environment = normalization.environment(toolchains: toolchains.environments, profile: profile.environment,
+                                                    project: config.build.env ?? [:], passed: passed)
+        return BuildSetup(profile: profile, toolchains: toolchains, environment: environment, passed: passed)
+    }
+
+    /// The steps that fill `/build/src` from the snapshot, parents before children, in sorted order.
+    static func workOps(for snapshot: SourceSnapshot, workdir: String) -> [WorkOp] {
+        var ops: [WorkOp] = []
+        var made = Set<String>()
+        for path in snapshot.paths {
+            var parts = path.split(separator: "/").map(String.init)
+            let name = parts.removeLast()
+            var prefix = ""
+            for part in parts {
+                prefix += (prefix.isEmpty ? "" : "/") + part
+                if made.insert(prefix).inserted { ops.append(.mkdir(dest: workdir + "/" + prefix, mode: 0o755)) }
+            }
+            let host = snapshot.root + "/" + path
+            let dest = workdir + "/" + (prefix.isEmpty ? name : prefix + "/" + name)
+            if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: host) {
+                ops.append(.symlink(target: target, dest: dest))
+            } else {
+                let executable = FileManager.default.isExecutableFile(atPath: host)
+                ops.append(.copyFile(host: host, dest: dest, mode: executable ? 0o755 : 0o644))
+            }
+        }
+        return ops
+    }
+
+    /// Runs one build in a fresh sandbox, its output to the log, calling `collect` with the
+    /// sandbox's root path while it still exists.
+    func runBuild(_ request: BuildRequest, setup: BuildSetup,
+                  collect: @escaping (String) -> Void) throws(ReproError) -> BuildResult {
+        let spec = SandboxSpec(argv: request.command, profile: setup.profile, environment: request.environment,
+                               workdir: request.normalization.workdir, toolchains: setup.toolchains.mounts,
+                               workOps: Self.workOps(for: request.snapshot, workdir: request.normalization.workdir),
+                               timeoutSeconds: request.timeout, umask: request.normalization.umask)
+        let plan = try SandboxPlan.build(spec, mapping: Sandbox.currentMapping())
+        let log = open(request.logPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard log >= 0 else {
+            throw .configuration("cannot write the build log \(request.logPath): \(String(cString: strerror(errno))). Check that the project directory is writable.")
+        }
+        defer { close(log) }
+        let result = try Sandbox.run(plan, io: SandboxIO(stdin: nil, stdout: log, stderr: log)) { root, termination throws(ReproError) in
+            if termination == .exited(0) { collect(root) }
+        }
+        if let failure = result.startFailure {
+            let line = "repro: \(failure)\n"
+            _ = line.withCString { write(log, $0, strlen($0)) }
+        }
+        if let signal = result.interruptedBy {
+            throw ReproError(.buildFailed, "interrupted by signal \(signal); the sandbox and its processes were removed.")
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return BuildResult(exitStatus: result.termination.shellStatus, timedOut: result.timedOut,
+                           isolation: try? encoder.encode(result.isolation))
+    }
+}

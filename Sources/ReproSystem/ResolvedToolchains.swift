@@ -1,0 +1,42 @@
+import Foundation
+import ReproCore
+
+/// Toolchains resolved by name or path, fetched (pins checked) and ready to mount.
+public struct ResolvedToolchains: Sendable {
+    /// One fetched archive of a toolchain.
+    public struct Archive: Sendable {
+        /// The toolchain's name.
+        public var name: String
+        /// The fetched, unpacked source.
+        public var cached: CachedSource
+    }
+
+    /// Every archive, in the order of the names and of each spec's sources.
+    public var archives: [Archive]
+    /// Each toolchain's `[env]`, in order.
+    public var environments: [[String: String]]
+
+    /// The read-only mounts for the sandbox.
+    public var mounts: [ToolchainMount] {
+        archives.map { ToolchainMount(hostTree: $0.cached.treePath, mountPath: $0.cached.source.mount) }
+    }
+
+    /// Resolves `names` (project `toolchains/`, `$REPRO_TOOLCHAIN_PATH`, installed) and fetches
+    /// each into the cache at `cacheRoot`.
+    public static func fetch(_ names: [String], projectDirectory: String, cacheRoot: String,
+                             progress: @escaping (String) -> Void = { _ in }) throws(ReproError) -> ResolvedToolchains {
+        let resolver = SpecResolver.standard(projectDirectory: projectDirectory)
+        let cache = ToolchainCache(root: cacheRoot)
+        cache.progress = progress
+        var archives: [Archive] = []
+        var environments: [[String: String]] = []
+        for name in names {
+            let (spec, path) = try resolver.resolve(name)
+            for cached in try cache.fetch(spec, specPath: path) {
+                archives.append(Archive(name: spec.name, cached: cached))
+            }
+            environments.append(spec.env)
+        }
+        return ResolvedToolchains(archives: archives, environments: environments)
+    }
+}
