@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import ReproCore
 import ReproSystem
 
@@ -7,6 +8,223 @@ struct ToolchainCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "toolchain",
         abstract: "Fetch, verify, list and pack pinned toolchains.",
-        subcommands: []
+        discussion: """
+            A toolchain spec is toolchains/NAME.toml: name, description, one or more [[source]] tables
+            (url, sha256, mount, strip_components) and an [env] table. Names are looked up in the
+            project's toolchains/, then $REPRO_TOOLCHAIN_PATH, then the installed specs.
+            """,
+        subcommands: [Fetch.self, Verify.self, List.self, Pack.self, Hash.self]
     )
+}
+
+/// The `--cache` option shared by the toolchain subcommands.
+struct CacheOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The cache directory (default: $REPRO_CACHE, else $XDG_CACHE_HOME/repro, else ~/.cache/repro).", valueName: "dir"))
+    var cache: String?
+
+    /// The cache this invocation uses.
+    func makeCache() -> ToolchainCache {
+        let cache = ToolchainCache(root: CachePaths.root(explicit: cache))
+        cache.progress = { Console.progress($0) }
+        return cache
+    }
+}
+
+extension ToolchainCommand {
+    /// `repro toolchain fetch SPEC...`
+    struct Fetch: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Download, pin-check and unpack toolchains into the cache; print their tree paths.",
+            discussion: "Exit status: 0 fetched, 2 bad spec/URL/archive or failed download, 5 pin mismatch.")
+
+        @OptionGroup var cacheOptions: CacheOptions
+
+        @Flag(name: .long, help: "List every neutralized entry (device nodes, fifos, sockets, setuid/setgid bits).")
+        var verbose = false
+
+        @Flag(name: .long, help: "Print a JSON array instead of tree paths.")
+        var json = false
+
+        @Option(name: .long, help: "Refuse archives with more entries than this.")
+        var maxEntries: Int = ExtractLimits.default.maxEntries
+
+        @Option(name: .long, help: "Refuse archives that unpack to more bytes of file contents than this.")
+        var maxBytes: UInt64 = ExtractLimits.default.maxBytes
+
+        @Argument(help: ArgumentHelp("Toolchain names or paths to toolchains/*.toml files.", valueName: "spec"))
+        var specs: [String]
+
+        func validate() throws {
+            if specs.isEmpty { throw ValidationError("Give at least one toolchain name or spec path, e.g. `repro toolchain fetch toolchains/gcc.toml`.") }
+            if maxEntries < 1 { throw ValidationError("--max-entries must be at least 1.") }
+        }
+
+        func run() throws {
+            let cache = cacheOptions.makeCache()
+            cache.limits = ExtractLimits(maxEntries: maxEntries, maxBytes: maxBytes)
+            let resolver = SpecResolver.standard()
+            var loaded = [(spec: ToolchainSpec, path: String)]()
+            for name in specs { loaded.append(try resolver.resolve(name)) }
+            var objects = [[String: Any]]()
+            for (spec, path) in loaded {
+                let fetched = try cache.fetch(spec, specPath: path)
+                for item in fetched {
+                    report(spec: spec, item)
+                    if json {
+                        objects.append(["toolchain": spec.name, "spec": path, "url": item.source.url, "sha256": item.source.sha256,
+                                        "mount": item.source.mount, "tree": item.treePath, "treeDigest": item.treeDigest,
+                                        "downloaded": item.downloaded, "unpacked": item.unpacked, "neutralized": item.neutralized.count])
+                    } else {
+                        Console.out(item.treePath)
+                    }
+                }
+            }
+            if json {
+                let data = try JSONSerialization.data(withJSONObject: objects, options: [.prettyPrinted, .sortedKeys])
+                Console.out(String(decoding: data, as: UTF8.self))
+            }
+        }
+
+        /// Progress lines for one fetched source: hit or not, and what was neutralized.
+        private func report(spec: ToolchainSpec, _ item: CachedSource) {
+            if !item.unpacked { Console.progress("\(spec.name): cached \(item.source.sha256.prefix(12)) \(item.treeDigest)") }
+            guard !item.neutralized.isEmpty else { return }
+            let special = item.neutralized.filter { $0.action.hasSuffix("not created") }.count
+            let setid = item.neutralized.count - special
+            Console.progress("\(spec.name): neutralized \(item.neutralized.count) entries (\(special) device nodes/fifos/sockets not created, \(setid) setuid/setgid bits removed)\(verbose ? ":" : "; --verbose lists them")")
+            if verbose {
+                for entry in item.neutralized { Console.progress("  \(entry.path): \(entry.action)") }
+            }
+        }
+    }
+
+    /// `repro toolchain verify [SPEC...]`
+    struct Verify: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Re-hash cached archives against their pins and unpacked trees against their recorded digests.",
+            discussion: "With no SPEC, verifies everything in the cache. Exit status: 0 all match, 5 something changed (each changed file is named), 2 bad spec.")
+
+        @OptionGroup var cacheOptions: CacheOptions
+
+        @Argument(help: ArgumentHelp("Toolchain names or spec paths (default: everything cached).", valueName: "spec"))
+        var specs: [String] = []
+
+        func run() throws {
+            let cache = cacheOptions.makeCache()
+            var results = [(String, SourceVerification)]()
+            if specs.isEmpty {
+                for result in try cache.verifyAll() { results.append(("cache", result)) }
+            } else {
+                let resolver = SpecResolver.standard()
+                for name in specs {
+                    let (spec, _) = try resolver.resolve(name)
+                    for source in spec.sources { results.append((spec.name, try cache.verify(source))) }
+                }
+            }
+            var problems = 0
+            for (name, result) in results {
+                if !result.cached {
+                    Console.out("not cached  \(name) \(result.source.url) (run `repro toolchain fetch \(name)`)")
+                } else if result.problems.isEmpty {
+                    Console.out("ok          \(name) \(result.source.treeKey)")
+                } else {
+                    for problem in result.problems { Console.out("CHANGED     \(name) \(problem)") }
+                    problems += result.problems.count
+                }
+            }
+            if problems > 0 {
+                throw ReproError.verification("\(problems) cached file(s) no longer match their pins or recorded tree digests (listed above). Do not use them: delete the named blob or tree from the cache and fetch again.")
+            }
+        }
+    }
+
+    /// `repro toolchain list`
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the toolchain specs found, their pins, and whether each is cached.")
+
+        @OptionGroup var cacheOptions: CacheOptions
+
+        @Flag(name: .long, help: "Print JSON instead of a table.")
+        var json = false
+
+        func run() throws {
+            let cache = cacheOptions.makeCache()
+            let resolver = SpecResolver.standard()
+            var objects = [[String: Any]]()
+            for (name, path) in resolver.allSpecPaths() {
+                let spec: ToolchainSpec
+                do { spec = try SpecResolver.load(path) } catch {
+                    Console.progress("skipping \(path): \(error.message)")
+                    continue
+                }
+                var sources = [[String: Any]]()
+                if !json { Console.out("\(name)  \(path)\(spec.description.isEmpty ? "" : "  \(spec.description)")") }
+                for source in spec.sources {
+                    let hit = cache.cached(source)
+                    sources.append(["url": source.url, "sha256": source.sha256, "mount": source.mount,
+                                    "cached": hit != nil, "tree": hit?.treePath ?? NSNull()])
+                    if !json { Console.out("  \(hit == nil ? "not cached" : "cached    ")  sha256:\(source.sha256)  \(source.mount)  \(source.url)") }
+                }
+                objects.append(["name": name, "path": path, "description": spec.description, "sources": sources])
+            }
+            if json {
+                let data = try JSONSerialization.data(withJSONObject: objects, options: [.prettyPrinted, .sortedKeys])
+                Console.out(String(decoding: data, as: UTF8.self))
+            } else if objects.isEmpty {
+                Console.progress("no toolchain specs found in \(resolver.directories.joined(separator: ", "))")
+            }
+        }
+    }
+
+    /// `repro toolchain pack DIR -o FILE`
+    struct Pack: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Pack a directory into a deterministic archive and print its pin and a [[source]] block.",
+            discussion: "Entries sorted by path, one mtime, uid/gid 0 without names, modes 0755/0644, no xattrs or ACLs, gzip without name or time.")
+
+        @Argument(help: ArgumentHelp("The directory to pack.", valueName: "dir"))
+        var directory: String
+
+        @Option(name: .shortAndLong, help: ArgumentHelp("The archive to write: .tar, .tar.gz, .tar.zst or .tar.xz.", valueName: "file"))
+        var output: String
+
+        @Option(name: .long, help: "The mtime of every entry, in seconds since the epoch (default: $SOURCE_DATE_EPOCH, else 0).")
+        var mtime: Int64?
+
+        func validate() throws {
+            if Packer.Compression.forFileName(output) == nil {
+                throw ValidationError("Cannot tell the format of '\(output)'. Name it FILE.tar, FILE.tar.gz, FILE.tar.zst or FILE.tar.xz.")
+            }
+        }
+
+        func run() throws {
+            var epoch: Int64 = 0
+            if let mtime {
+                epoch = mtime
+            } else if let text = ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"], !text.isEmpty {
+                guard let value = Int64(text), value >= 0 else {
+                    throw ReproError.configuration("SOURCE_DATE_EPOCH=\(text) is not a whole number of seconds. Set it to e.g. $(git log -1 --format=%ct) or pass --mtime.")
+                }
+                epoch = value
+            }
+            let result = try Packer.pack(directory: directory, to: output, mtime: epoch)
+            let absolute = URL(fileURLWithPath: output).standardizedFileURL.path
+            Console.progress("packed \(result.tree.entries.count) entries, \(result.size) bytes, tree \(result.tree.digest)")
+            Console.out("sha256 \(result.sha256)  \(output)")
+            Console.out("")
+            Console.out(Packer.sourceBlock(url: "file://" + absolute, sha256: result.sha256))
+        }
+    }
+
+    /// `repro toolchain hash FILE...`
+    struct Hash: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print the SHA-256 of files, in sha256sum's format, for writing pins.")
+
+        @Argument(help: ArgumentHelp("The files to hash.", valueName: "file"))
+        var files: [String]
+
+        func run() throws {
+            for file in files { Console.out("\(try Hashing.sha256(file: file))  \(file)") }
+        }
+    }
 }

@@ -1,0 +1,201 @@
+internal import CArchive
+import Foundation
+import ReproCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Bounds on what one archive may unpack to.
+public struct ExtractLimits: Sendable, Equatable {
+    /// The most entries (of any type) an archive may hold.
+    public var maxEntries: Int
+    /// The most bytes of regular-file contents an archive may unpack to.
+    public var maxBytes: UInt64
+
+    /// Defaults that fit real toolchains and rootfs archives of several GB: 2,000,000 entries, 64 GiB.
+    public static let `default` = ExtractLimits(maxEntries: 2_000_000, maxBytes: 64 << 30)
+
+    /// Creates limits.
+    public init(maxEntries: Int, maxBytes: UInt64) {
+        self.maxEntries = maxEntries
+        self.maxBytes = maxBytes
+    }
+}
+
+/// Something a real rootfs legitimately holds that a sandbox must not get, and what was done with it.
+public struct NeutralizedEntry: Sendable, Codable, Equatable {
+    /// The entry's path in the unpacked tree.
+    public var path: String
+    /// What was done: `"character device not created"`, `"setuid/setgid bits removed"`, ...
+    public var action: String
+}
+
+/// What an extraction did.
+public struct ExtractReport: Sendable, Codable, Equatable {
+    /// Entries read from the archive (including skipped ones).
+    public var entries: Int
+    /// Bytes of regular-file contents written.
+    public var bytes: UInt64
+    /// Entries neutralized, in archive order.
+    public var neutralized: [NeutralizedEntry]
+}
+
+/// Unpacks tar archives (any compression libarchive reads) safely into an empty directory.
+///
+/// Refused, naming the entry: absolute paths, `..` components, a write through a symlink made by
+/// the archive, a hard link to anything but a regular file unpacked earlier from the same archive,
+/// an entry that replaces a symlink, more entries or bytes than the limits. Neutralized and listed:
+/// device nodes, fifos and sockets (not created) and setuid/setgid bits (removed). Owners are not
+/// restored (files belong to the invoking user); permission bits and mtimes are.
+public enum ArchiveExtractor {
+    /// Unpacks `archive` into the empty directory `destination`, dropping `stripComponents` leading
+    /// path components. On error the caller removes `destination`.
+    public static func extract(archive: String, into destination: String, stripComponents: Int = 0,
+                               limits: ExtractLimits = .default) throws(ReproError) -> ExtractReport {
+        guard let dest = Sys.realpath(destination), Sys.isDirectory(dest) else {
+            throw .configuration("cannot unpack into \(destination): not a directory.")
+        }
+        let inputFD: Int32
+        switch Sys.open(archive, O_RDONLY) {
+        case .success(let fd): inputFD = fd
+        case .failure(let e): throw .configuration("cannot open the archive \(archive): \(e.text).", errno: e.code)
+        }
+        let input = FileDescriptor(inputFD)
+
+        guard let reader = archive_read_new() else { fatalError("archive_read_new: out of memory") }
+        defer { archive_read_free(reader) }
+        archive_read_support_filter_all(reader)
+        archive_read_support_format_tar(reader)
+        guard let writer = archive_write_disk_new() else { fatalError("archive_write_disk_new: out of memory") }
+        defer { archive_write_free(writer) }
+        archive_write_disk_set_options(writer, ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME
+            | ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NODOTDOT)
+
+        func refuse(_ name: String, _ why: String) -> ReproError {
+            .configuration("the archive \(archive) is refused: entry \"\(name)\" \(why). Nothing from it was kept. Check where the archive comes from, or repack its tree with `repro toolchain pack`.")
+        }
+        func libarchiveError(_ handle: OpaquePointer, _ what: String) -> ReproError {
+            let text = archive_error_string(handle).map { String(cString: $0) } ?? "unknown error"
+            return .configuration("cannot unpack \(archive): \(what): \(text). The archive may be truncated or corrupt; fetch it again or check its source.")
+        }
+
+        if archive_read_open_fd(reader, input.raw, 1 << 20) != ARCHIVE_OK {
+            throw libarchiveError(reader, "not a readable tar archive")
+        }
+
+        var report = ExtractReport(entries: 0, bytes: 0, neutralized: [])
+        var files = Set<String>(), symlinks = Set<String>()
+        var entry: OpaquePointer? = nil
+        while true {
+            let status = archive_read_next_header(reader, &entry)
+            if status == ARCHIVE_EOF { break }
+            if status < ARCHIVE_WARN { throw libarchiveError(reader, "reading entry #\(report.entries + 1)") }
+            guard let entry else { break }
+            report.entries += 1
+            let rawName = archive_entry_pathname(entry)
+            guard let rawName, let name = String(validatingCString: rawName) else {
+                throw refuse("#\(report.entries)", "has a name that is not valid UTF-8")
+            }
+            if report.entries > limits.maxEntries {
+                throw refuse(name, "goes past the limit of \(limits.maxEntries) entries (raise it with --max-entries)")
+            }
+            guard let relative = try normalize(name, strip: stripComponents, refuse: { refuse(name, $0) }) else {
+                continue
+            }
+            if let problem = TreeDigest.pathProblem(relative) { throw refuse(name, problem) }
+            let components = relative.split(separator: "/")
+            var prefix = ""
+            for component in components.dropLast() {
+                prefix += prefix.isEmpty ? String(component) : "/" + component
+                if symlinks.contains(prefix) { throw refuse(name, "would be written through the symlink \"\(prefix)\" made by the archive") }
+            }
+            if symlinks.contains(relative) { throw refuse(name, "replaces the symlink \"\(relative)\" made earlier in the archive") }
+
+            var isFile = false
+            if let rawLink = archive_entry_hardlink(entry) {
+                let link = String(cString: rawLink)
+                guard let target = try normalize(link, strip: stripComponents, refuse: { refuse(name, "is a hard link whose target \(link) \($0)") }),
+                      files.contains(target) else {
+                    throw refuse(name, "is a hard link to \"\(link)\", which is not a regular file unpacked earlier from this archive")
+                }
+                archive_entry_set_hardlink(entry, dest + "/" + target)
+                isFile = true
+            } else {
+                let type = archive_entry_filetype(entry)
+                switch type {
+                case S_IFREG:
+                    isFile = true
+                    let size = UInt64(max(0, archive_entry_size(entry)))
+                    if report.bytes + size > limits.maxBytes {
+                        throw refuse(name, "goes past the limit of \(limits.maxBytes) unpacked bytes (raise it with --max-bytes)")
+                    }
+                case S_IFDIR, S_IFLNK:
+                    break
+                case S_IFCHR, S_IFBLK, S_IFIFO, S_IFSOCK:
+                    report.neutralized.append(NeutralizedEntry(path: relative, action: "\(TreeWalker.kindName(type)) not created"))
+                    continue
+                default:
+                    throw refuse(name, "has an unknown file type \(String(type, radix: 8))")
+                }
+            }
+            let perm = archive_entry_perm(entry)
+            if perm & 0o6000 != 0 {
+                archive_entry_set_perm(entry, perm & ~0o6000)
+                report.neutralized.append(NeutralizedEntry(path: relative, action: "setuid/setgid bits removed"))
+            }
+            archive_entry_xattr_clear(entry)
+            archive_entry_acl_clear(entry)
+            archive_entry_set_fflags(entry, 0, 0)
+            archive_entry_set_pathname(entry, dest + "/" + relative)
+
+            if archive_write_header(writer, entry) < ARCHIVE_WARN {
+                throw libarchiveError(writer, "writing \"\(name)\"")
+            }
+            if isFile && archive_entry_size_is_set(entry) != 0 && archive_entry_size(entry) > 0 {
+                var block: UnsafeRawPointer? = nil
+                var size = 0
+                var offset: la_int64_t = 0
+                while true {
+                    let r = archive_read_data_block(reader, &block, &size, &offset)
+                    if r == ARCHIVE_EOF { break }
+                    if r < ARCHIVE_WARN { throw libarchiveError(reader, "reading the contents of \"\(name)\"") }
+                    report.bytes += UInt64(size)
+                    if report.bytes > limits.maxBytes {
+                        throw refuse(name, "goes past the limit of \(limits.maxBytes) unpacked bytes (raise it with --max-bytes)")
+                    }
+                    if archive_write_data_block(writer, block, size, offset) < ARCHIVE_WARN {
+                        throw libarchiveError(writer, "writing the contents of \"\(name)\"")
+                    }
+                }
+            }
+            if archive_write_finish_entry(writer) < ARCHIVE_WARN {
+                throw libarchiveError(writer, "finishing \"\(name)\"")
+            }
+            switch archive_entry_filetype(entry) {
+            case S_IFLNK where archive_entry_hardlink(entry) == nil:
+                symlinks.insert(relative); files.remove(relative)
+            case S_IFDIR:
+                files.remove(relative)
+            default:
+                if isFile { files.insert(relative) }
+            }
+        }
+        if archive_write_close(writer) < ARCHIVE_WARN {
+            throw libarchiveError(writer, "setting directory permissions and times")
+        }
+        return report
+    }
+
+    /// The entry path relative to the tree root after stripping, or nil when the entry is stripped
+    /// away (or is the root itself). Absolute paths and `..` components are refused.
+    static func normalize(_ name: String, strip: Int, refuse: (String) -> ReproError) throws(ReproError) -> String? {
+        if name.hasPrefix("/") { throw refuse("is an absolute path") }
+        var components = [Substring]()
+        for component in name.split(separator: "/", omittingEmptySubsequences: true) {
+            if component == ".." { throw refuse("has a \"..\" component") }
+            if component != "." { components.append(component) }
+        }
+        if components.count <= strip { return nil }
+        return components.dropFirst(strip).joined(separator: "/")
+    }
+}

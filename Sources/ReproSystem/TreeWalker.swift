@@ -1,0 +1,138 @@
+import Crypto
+import Foundation
+import ReproCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A walked tree: its entries sorted by path bytes, and its `t1:` digest.
+public struct TreeListing: Sendable, Equatable {
+    /// The entries, sorted by the bytes of their paths.
+    public var entries: [TreeEntry]
+    /// The `t1:` tree digest of `entries`.
+    public var digest: String
+    /// The exact bytes the digest hashes (see ``TreeDigest/lines(_:)``).
+    public var lines: String
+}
+
+/// Walks a directory without following symlinks and digests it.
+public enum TreeWalker {
+    /// Walks `root` (a directory; symlinks inside are never followed) and returns its sorted
+    /// entries and `t1:` digest. Devices, fifos and sockets, names that are not UTF-8 or contain a
+    /// newline, and unreadable entries raise an error naming the path (exit 2).
+    public static func walk(_ root: String) throws(ReproError) -> TreeListing {
+        let rootFD: Int32
+        switch Sys.open(root, O_RDONLY | O_DIRECTORY) {
+        case .success(let fd): rootFD = fd
+        case .failure(let e):
+            throw .configuration("cannot open the directory \(root): \(e.text). Check the path.", errno: e.code)
+        }
+        var entries = [TreeEntry]()
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Hashing.bufferSize, alignment: 16)
+        defer { buffer.deallocate() }
+        try walkDirectory(fd: rootFD, prefix: "", root: root, buffer: buffer, into: &entries)
+        return try listing(of: entries)
+    }
+
+    /// Sorts and digests an explicit list of entries (for callers that build the list themselves).
+    public static func listing(of entries: [TreeEntry]) throws(ReproError) -> TreeListing {
+        let sorted = TreeDigest.sortedByPath(entries)
+        let lines = try TreeDigest.lines(sorted)
+        return TreeListing(entries: sorted, digest: TreeDigest.digest(lines: Data(lines.utf8)), lines: lines)
+    }
+
+    /// Walks the open directory `fd` (taking ownership of it), appending entries under `prefix`.
+    private static func walkDirectory(fd: Int32, prefix: String, root: String, buffer: UnsafeMutableRawBufferPointer,
+                                      into entries: inout [TreeEntry]) throws(ReproError) {
+        guard let dir = fdopendir(fd) else {
+            let code = errno
+            Glibc.close(fd)
+            throw .configuration("cannot read the directory \(root)/\(prefix): \(String(cString: strerror(code))).", errno: code)
+        }
+        defer { closedir(dir) }
+        var names = [(name: [CChar], path: String)]()
+        while let entry = readdir(dir) {
+            let raw = withUnsafePointer(to: entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { Array(UnsafeBufferPointer(start: $0, count: strlen($0) + 1)) }
+            }
+            if raw.count == 2 && raw[0] == 0x2e { continue }
+            if raw.count == 3 && raw[0] == 0x2e && raw[1] == 0x2e { continue }
+            guard let name = raw.withUnsafeBufferPointer({ String(validatingCString: $0.baseAddress!) }) else {
+                throw .configuration("\(root)/\(prefix): an entry's name is not valid UTF-8; rename it (the tree digest covers UTF-8 names only).")
+            }
+            let path = prefix + name
+            if name.contains("\n") {
+                throw .configuration("\(root)/\(path): the name contains a newline, which the tree digest cannot represent; rename it.")
+            }
+            names.append((raw, path))
+        }
+        let dirFD = dirfd(dir)
+        for (raw, path) in names {
+            var st = stat()
+            let status = raw.withUnsafeBufferPointer { fstatat(dirFD, $0.baseAddress!, &st, AT_SYMLINK_NOFOLLOW) }
+            if status != 0 {
+                let code = errno
+                throw .configuration("cannot stat \(root)/\(path): \(String(cString: strerror(code))).", errno: code)
+            }
+            switch st.st_mode & S_IFMT {
+            case S_IFREG:
+                let file: Int32
+                switch raw.withUnsafeBufferPointer({ Sys.openat(dirFD, $0.baseAddress!, O_RDONLY | O_NOFOLLOW) }) {
+                case .success(let value): file = value
+                case .failure(let e):
+                    throw .configuration("cannot open \(root)/\(path): \(e.text).", errno: e.code)
+                }
+                let owned = FileDescriptor(file)
+                let (hex, size) = try hash(fd: owned.raw, path: "\(root)/\(path)", buffer: buffer)
+                entries.append(TreeEntry(path: path, kind: .file, executable: st.st_mode & 0o111 != 0, size: size, sha256: hex))
+            case S_IFDIR:
+                entries.append(.directory(path))
+                let sub: Int32
+                switch raw.withUnsafeBufferPointer({ Sys.openat(dirFD, $0.baseAddress!, O_RDONLY | O_DIRECTORY | O_NOFOLLOW) }) {
+                case .success(let value): sub = value
+                case .failure(let e):
+                    throw .configuration("cannot open the directory \(root)/\(path): \(e.text).", errno: e.code)
+                }
+                try walkDirectory(fd: sub, prefix: path + "/", root: root, buffer: buffer, into: &entries)
+            case S_IFLNK:
+                var target = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+                let n = raw.withUnsafeBufferPointer { readlinkat(dirFD, $0.baseAddress!, &target, target.count - 1) }
+                if n < 0 {
+                    let code = errno
+                    throw .configuration("cannot read the symlink \(root)/\(path): \(String(cString: strerror(code))).", errno: code)
+                }
+                let text = String(decoding: target[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+                entries.append(.symlink(path, target: text))
+            default:
+                throw .configuration("\(root)/\(path) is a \(kindName(st.st_mode)); a tree may hold only regular files, directories and symlinks. Remove it or leave it out.")
+            }
+        }
+    }
+
+    /// Hashes an open file with a shared buffer.
+    private static func hash(fd: Int32, path: String, buffer: UnsafeMutableRawBufferPointer) throws(ReproError) -> (String, UInt64) {
+        var hasher = SHA256()
+        var total: UInt64 = 0
+        while true {
+            switch Sys.read(fd, buffer) {
+            case .success(0): return (TreeDigest.hex(hasher.finalize()), total)
+            case .success(let n):
+                hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+                total += UInt64(n)
+            case .failure(let e):
+                throw .configuration("cannot read \(path): \(e.text).", errno: e.code)
+            }
+        }
+    }
+
+    /// A readable name for a file type in `st_mode`.
+    static func kindName(_ mode: mode_t) -> String {
+        switch mode & S_IFMT {
+        case S_IFCHR: return "character device"
+        case S_IFBLK: return "block device"
+        case S_IFIFO: return "fifo"
+        case S_IFSOCK: return "socket"
+        default: return "special file"
+        }
+    }
+}
