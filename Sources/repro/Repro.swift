@@ -14,6 +14,7 @@ struct Repro: AsyncParsableCommand {
         version: reproVersion,
         subcommands: [
             ToolchainCommand.self,
+            RunCommand.self,
         ]
     )
 }
