@@ -1,3 +1,510 @@
+// The sandbox child: everything between clone and execve.
+//
+// After clone only async-signal-safe calls are made (raw system calls, no allocation, no stdio),
+// and every failure is reported to the parent as {step, index, errno} over a close-on-exec pipe.
+// The plan (mount operations, argv, environment, the compiled seccomp program) is prepared by the
+// parent in Swift; this file only carries it out, in order.
+#define _GNU_SOURCE
 #include "CReproSandbox.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/mount.h>
+#include <linux/sched.h>
+#include <linux/seccomp.h>
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
 int repro_sandbox_abi(void) { return REPRO_SANDBOX_ABI; }
+
+#define SETUP_ROOT "/tmp"
+#define SETUP_OLDROOT "/tmp/oldroot"
+
+// MARK: - Reporting
+
+static void report(int fd, int kind, int step, int index, int err, int value) {
+    struct repro_msg msg = {kind, step, index, err, value};
+    ssize_t n;
+    do {
+        n = write(fd, &msg, sizeof msg);
+    } while (n < 0 && errno == EINTR);
+}
+
+static void setup_fail(int fd, int step, int index) {
+    report(fd, REPRO_MSG_SETUP_FAILED, step, index, errno, 0);
+    _exit(1);
+}
+
+static void exec_fail(int fd, int step) {
+    report(fd, REPRO_MSG_EXEC_FAILED, step, -1, errno, 0);
+    _exit(127);
+}
+
+// MARK: - Small async-signal-safe helpers
+
+/// clone(2) without a new stack: fork semantics, no atfork handlers (which may take locks).
+static pid_t raw_clone(unsigned long flags) {
+    return (pid_t)syscall(SYS_clone, flags, NULL, NULL, NULL, 0);
+}
+
+/// mount_setattr(2) on path (recursively when `recursive`), setting `attr`.
+static int set_mount_attr(const char *path, uint64_t attr, int recursive) {
+    struct mount_attr ma;
+    memset(&ma, 0, sizeof ma);
+    ma.attr_set = attr;
+    return (int)syscall(SYS_mount_setattr, AT_FDCWD, path, recursive ? AT_RECURSIVE : 0, &ma, sizeof ma);
+}
+
+static int write_all(int fd, const char *data, size_t len) {
+    while (len > 0) {
+        ssize_t n = write(fd, data, len);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return -1;
+        }
+        data += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+static int copy_fd(int in, int out) {
+    for (;;) {
+        ssize_t n = sendfile(out, in, NULL, 1 << 30);
+        if (n == 0) return 0;
+        if (n > 0) continue;
+        if (errno == EINTR) continue;
+        if (errno != EINVAL && errno != ENOSYS) return -1;
+        break;
+    }
+    char buf[16384];
+    for (;;) {
+        ssize_t n = read(in, buf, sizeof buf);
+        if (n == 0) return 0;
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return -1;
+        }
+        if (write_all(out, buf, (size_t)n) < 0) return -1;
+    }
+}
+
+static int chown_builder(const struct repro_plan *plan, const struct repro_op *op) {
+    if (!(op->flags & REPRO_OPF_BUILDER)) return 0;
+    return lchown(op->path, plan->uid, plan->gid);
+}
+
+// MARK: - Setup operations
+
+static int run_op(const struct repro_plan *plan, const struct repro_op *op) {
+    int fd, in;
+    struct stat st;
+    switch (op->kind) {
+    case REPRO_OP_MKDIR:
+        if (mkdir(op->path, op->mode) < 0) {
+            if (errno != EEXIST || stat(op->path, &st) < 0 || !S_ISDIR(st.st_mode)) return -1;
+        }
+        if (chmod(op->path, op->mode) < 0) return -1;
+        return chown_builder(plan, op);
+    case REPRO_OP_TMPFS:
+        return mount("tmpfs", op->path, "tmpfs", MS_NOSUID | MS_NODEV, op->data);
+    case REPRO_OP_BIND:
+        if (mount(op->src, op->path, NULL, MS_BIND | MS_REC, NULL) < 0) return -1;
+        return set_mount_attr(op->path,
+                              MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+                                  ((op->flags & REPRO_OPF_READONLY) ? MOUNT_ATTR_RDONLY : 0),
+                              1);
+    case REPRO_OP_OVERLAY_RO:
+        return mount("overlay", op->path, "overlay", MS_RDONLY | MS_NOSUID | MS_NODEV, op->data);
+    case REPRO_OP_WRITE_FILE:
+        fd = open(op->path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, op->mode);
+        if (fd < 0) return -1;
+        if (write_all(fd, op->data, op->data_len) < 0 || fchmod(fd, op->mode) < 0 ||
+            ((op->flags & REPRO_OPF_BUILDER) && fchown(fd, plan->uid, plan->gid) < 0)) {
+            int saved = errno;
+            close(fd);
+            errno = saved;
+            return -1;
+        }
+        return close(fd);
+    case REPRO_OP_COPY_FILE:
+        in = open(op->src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        if (in < 0) return -1;
+        fd = open(op->path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, op->mode);
+        if (fd < 0 || copy_fd(in, fd) < 0 || fchmod(fd, op->mode) < 0 ||
+            ((op->flags & REPRO_OPF_BUILDER) && fchown(fd, plan->uid, plan->gid) < 0)) {
+            int saved = errno;
+            close(in);
+            if (fd >= 0) close(fd);
+            errno = saved;
+            return -1;
+        }
+        close(in);
+        return close(fd);
+    case REPRO_OP_SYMLINK:
+        if (symlink(op->src, op->path) < 0) return -1;
+        return chown_builder(plan, op);
+    case REPRO_OP_PROC:
+        return mount("proc", op->path, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+    case REPRO_OP_DEVPTS:
+        return mount("devpts", op->path, "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620");
+    case REPRO_OP_BIND_DEV:
+        fd = open(op->path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+        if (fd < 0) return -1;
+        close(fd);
+        if (mount(op->src, op->path, NULL, MS_BIND, NULL) < 0) return -1;
+        return set_mount_attr(op->path, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, 0);
+    case REPRO_OP_REMOUNT_RO:
+        return set_mount_attr(op->path, MOUNT_ATTR_RDONLY, 0);
+    default:
+        errno = EINVAL;
+        return -1;
+    }
+}
+
+static int loopback_up(void) {
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (s < 0) return -1;
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    memcpy(ifr.ifr_name, "lo", 3);
+    if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0) goto fail;
+    ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+    if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0) goto fail;
+    return close(s);
+fail:;
+    int saved = errno;
+    close(s);
+    errno = saved;
+    return -1;
+}
+
+// MARK: - The command's process
+
+static void exec_in_path(const struct repro_plan *plan, int report_fd) {
+    const char *name = plan->argv[0];
+    if (strchr(name, '/') != NULL || plan->path_env == NULL) {
+        execve(name, plan->argv, plan->envp);
+        exec_fail(report_fd, REPRO_STEP_EXEC);
+    }
+    size_t name_len = strlen(name);
+    int saw_eacces = 0;
+    char buf[4096];
+    const char *p = plan->path_env;
+    for (;;) {
+        const char *end = strchr(p, ':');
+        size_t dir_len = end ? (size_t)(end - p) : strlen(p);
+        if (dir_len == 0) dir_len = 0;  // an empty entry means the current directory
+        if (dir_len + 1 + name_len + 1 <= sizeof buf) {
+            size_t k = 0;
+            if (dir_len > 0) {
+                memcpy(buf, p, dir_len);
+                k = dir_len;
+                buf[k++] = '/';
+            }
+            memcpy(buf + k, name, name_len + 1);
+            execve(buf, plan->argv, plan->envp);
+            if (errno == EACCES) saw_eacces = 1;
+            else if (errno != ENOENT && errno != ENOTDIR) exec_fail(report_fd, REPRO_STEP_EXEC);
+        }
+        if (!end) break;
+        p = end + 1;
+    }
+    errno = saw_eacces ? EACCES : ENOENT;
+    exec_fail(report_fd, REPRO_STEP_EXEC);
+}
+
+static void command_child(const struct repro_plan *plan, int report_fd) {
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) exec_fail(report_fd, REPRO_STEP_PDEATHSIG);
+    if (setsid() < 0) exec_fail(report_fd, REPRO_STEP_SETSID);
+    // Signals: default dispositions and an empty mask, whatever the caller's threads had
+    // (an ignored SIGPIPE would otherwise survive execve).
+    struct sigaction dfl;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    for (int sig = 1; sig < 65; sig++) {
+        if (sig != SIGKILL && sig != SIGSTOP) (void)sigaction(sig, &dfl, NULL);
+    }
+    sigset_t none;
+    sigemptyset(&none);
+    (void)sigprocmask(SIG_SETMASK, &none, NULL);
+
+    // stdio: move the sources out of the way first so that any permutation of 0, 1, 2 works.
+    int src[3] = {plan->stdin_fd, plan->stdout_fd, plan->stderr_fd};
+    int high[3];
+    for (int i = 0; i < 3; i++) {
+        high[i] = fcntl(src[i], F_DUPFD_CLOEXEC, 10);
+        if (high[i] < 0) exec_fail(report_fd, REPRO_STEP_STDIO);
+    }
+    for (int i = 0; i < 3; i++) {
+        if (dup2(high[i], i) < 0) exec_fail(report_fd, REPRO_STEP_STDIO);
+    }
+    // Every other inherited descriptor closes at exec (the report pipe stays open until then).
+    if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0) exec_fail(report_fd, REPRO_STEP_CLOSE_FDS);
+
+    for (size_t i = 0; i < plan->rlimit_count; i++) {
+        struct rlimit rl = {(rlim_t)plan->rlimits[i].value, (rlim_t)plan->rlimits[i].value};
+        if (setrlimit(plan->rlimits[i].resource, &rl) < 0) exec_fail(report_fd, REPRO_STEP_RLIMIT);
+    }
+    umask(plan->umask);
+    if (chdir(plan->workdir) < 0) exec_fail(report_fd, REPRO_STEP_CHDIR);
+
+    // Capabilities: empty the bounding and ambient sets while CAP_SETPCAP is still held.
+    for (unsigned long cap = 0; cap <= 63; cap++) {
+        if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL) exec_fail(report_fd, REPRO_STEP_CAPBSET);
+    }
+    if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+        exec_fail(report_fd, REPRO_STEP_CAPBSET);
+    if (plan->may_setgroups && setgroups(0, NULL) < 0) exec_fail(report_fd, REPRO_STEP_SETGROUPS);
+    if (setresgid(plan->gid, plan->gid, plan->gid) < 0) exec_fail(report_fd, REPRO_STEP_SETGID);
+    if (setresuid(plan->uid, plan->uid, plan->uid) < 0) exec_fail(report_fd, REPRO_STEP_SETUID);
+    struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+    struct __user_cap_data_struct data[2];
+    memset(data, 0, sizeof data);
+    if (syscall(SYS_capset, &hdr, data) < 0) exec_fail(report_fd, REPRO_STEP_CAPSET);
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) exec_fail(report_fd, REPRO_STEP_NO_NEW_PRIVS);
+
+    // The seccomp filter is the last thing before execve.
+    if (plan->filter_len > 0) {
+        struct sock_fprog prog = {plan->filter_len, (struct sock_filter *)plan->filter};
+        if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) < 0) exec_fail(report_fd, REPRO_STEP_SECCOMP);
+    }
+    exec_in_path(plan, report_fd);
+}
+
+// MARK: - The sandbox's init (pid 1)
+
+static void sandbox_init(const struct repro_plan *plan, int report_fd, int sync_fd, int release_fd) {
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) setup_fail(report_fd, REPRO_STEP_PDEATHSIG, -1);
+    char go;
+    ssize_t n;
+    do {
+        n = read(sync_fd, &go, 1);
+    } while (n < 0 && errno == EINTR);
+    if (n != 1) _exit(1);  // the parent failed (and reports) or died
+    close(sync_fd);
+    umask(0);
+
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) setup_fail(report_fd, REPRO_STEP_MAKE_PRIVATE, -1);
+    if (mount("tmpfs", SETUP_ROOT, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0)
+        setup_fail(report_fd, REPRO_STEP_SETUP_TMPFS, -1);
+    if (mkdir(SETUP_OLDROOT, 0755) < 0 || syscall(SYS_pivot_root, SETUP_ROOT, SETUP_OLDROOT) < 0 || chdir("/") < 0 ||
+        mkdir("/newroot", 0755) < 0)
+        setup_fail(report_fd, REPRO_STEP_PIVOT_SETUP, -1);
+
+    for (size_t i = 0; i < plan->op_count; i++) {
+        if (run_op(plan, &plan->ops[i]) < 0) setup_fail(report_fd, REPRO_STEP_OP, (int)i);
+    }
+
+    if (umount2("/oldroot", MNT_DETACH) < 0) setup_fail(report_fd, REPRO_STEP_DETACH_HOST, -1);
+    if (chdir("/newroot") < 0 || syscall(SYS_pivot_root, ".", ".") < 0 || umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
+        setup_fail(report_fd, REPRO_STEP_PIVOT_ROOT, -1);
+    if (sethostname(plan->hostname, strlen(plan->hostname)) < 0 ||
+        setdomainname(plan->domainname, strlen(plan->domainname)) < 0)
+        setup_fail(report_fd, REPRO_STEP_HOSTNAME, -1);
+    if (loopback_up() < 0) setup_fail(report_fd, REPRO_STEP_LOOPBACK, -1);
+
+    pid_t child = raw_clone(SIGCHLD);
+    if (child < 0) setup_fail(report_fd, REPRO_STEP_FORK, -1);
+    if (child == 0) {
+        close(release_fd);
+        command_child(plan, report_fd);
+    }
+    report(report_fd, REPRO_MSG_STARTED, 0, -1, 0, (int)child);
+
+    // Reap everything; the command's status is what we report.
+    int status = 0;
+    for (;;) {
+        int st;
+        pid_t p = waitpid(-1, &st, 0);
+        if (p < 0) {
+            if (errno == EINTR) continue;
+            status = 0x7f00;  // ECHILD: cannot happen while the child exists
+            break;
+        }
+        if (p == child) {
+            status = st;
+            break;
+        }
+    }
+    report(report_fd, REPRO_MSG_EXITED, 0, -1, 0, status);
+    // Stay alive (keeping the namespaces and their mounts) until the parent has read the outputs.
+    do {
+        n = read(release_fd, &go, 1);
+    } while (n < 0 && errno == EINTR);
+    _exit(0);
+}
+
+// MARK: - Parent side
+
+static int write_file(const char *path, const char *data) {
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    int r = write_all(fd, data, strlen(data));
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return r;
+}
+
+static void fmt_proc_path(char *buf, size_t size, pid_t pid, const char *leaf) {
+    // "/proc/<pid>/<leaf>" without stdio.
+    char digits[16];
+    int k = 0;
+    unsigned v = (unsigned)pid;
+    do {
+        digits[k++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v && k < 15);
+    size_t j = 0;
+    const char *prefix = "/proc/";
+    while (*prefix && j + 1 < size) buf[j++] = *prefix++;
+    while (k > 0 && j + 1 < size) buf[j++] = digits[--k];
+    if (j + 1 < size) buf[j++] = '/';
+    while (*leaf && j + 1 < size) buf[j++] = *leaf++;
+    buf[j] = 0;
+}
+
+int repro_sandbox_spawn(const struct repro_plan *plan, struct repro_spawned *out, struct repro_msg *failure) {
+    int report_pipe[2], sync_pipe[2], release_pipe[2];
+    memset(failure, 0, sizeof *failure);
+    if (pipe2(report_pipe, O_CLOEXEC) < 0) goto fail_early;
+    if (pipe2(sync_pipe, O_CLOEXEC) < 0) {
+        close(report_pipe[0]);
+        close(report_pipe[1]);
+        goto fail_early;
+    }
+    if (pipe2(release_pipe, O_CLOEXEC) < 0) {
+        close(report_pipe[0]);
+        close(report_pipe[1]);
+        close(sync_pipe[0]);
+        close(sync_pipe[1]);
+        goto fail_early;
+    }
+
+    unsigned long flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC |
+                          CLONE_NEWCGROUP | SIGCHLD;
+    pid_t pid = raw_clone(flags);
+    if (pid == 0) {
+        close(report_pipe[0]);
+        close(sync_pipe[1]);
+        close(release_pipe[1]);
+        sandbox_init(plan, report_pipe[1], sync_pipe[0], release_pipe[0]);
+        _exit(1);
+    }
+    int clone_errno = errno;
+    close(report_pipe[1]);
+    close(sync_pipe[0]);
+    close(release_pipe[0]);
+    if (pid < 0) {
+        close(report_pipe[0]);
+        close(sync_pipe[1]);
+        close(release_pipe[1]);
+        failure->kind = REPRO_MSG_SETUP_FAILED;
+        failure->step = REPRO_STEP_CLONE;
+        failure->err = clone_errno;
+        return -1;
+    }
+
+    char path[64];
+    int step = 0;
+    if (!plan->may_setgroups) {
+        fmt_proc_path(path, sizeof path, pid, "setgroups");
+        if (write_file(path, "deny") < 0) step = REPRO_STEP_SETGROUPS_DENY;
+    }
+    if (!step) {
+        fmt_proc_path(path, sizeof path, pid, "uid_map");
+        if (write_file(path, plan->uid_map) < 0) step = REPRO_STEP_UID_MAP;
+    }
+    if (!step) {
+        fmt_proc_path(path, sizeof path, pid, "gid_map");
+        if (write_file(path, plan->gid_map) < 0) step = REPRO_STEP_GID_MAP;
+    }
+    if (!step && write_all(sync_pipe[1], "g", 1) < 0) step = REPRO_STEP_SYNC;
+    if (step) {
+        int saved = errno;
+        kill(pid, SIGKILL);
+        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {}
+        close(report_pipe[0]);
+        close(sync_pipe[1]);
+        close(release_pipe[1]);
+        failure->kind = REPRO_MSG_SETUP_FAILED;
+        failure->step = step;
+        failure->err = saved;
+        return -1;
+    }
+    close(sync_pipe[1]);
+    out->pid = pid;
+    out->report_fd = report_pipe[0];
+    out->release_fd = release_pipe[1];
+    return 0;
+
+fail_early:
+    failure->kind = REPRO_MSG_SETUP_FAILED;
+    failure->step = REPRO_STEP_CLONE;
+    failure->err = errno;
+    return -1;
+}
+
+// MARK: - Small wrappers for the Swift side
+
+int repro_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
+
+int repro_memfd_cloexec(const char *name) { return (int)syscall(SYS_memfd_create, name, 1U /* MFD_CLOEXEC */); }
+
+const int repro_rlimit_core = RLIMIT_CORE, repro_rlimit_fsize = RLIMIT_FSIZE, repro_rlimit_nofile = RLIMIT_NOFILE,
+          repro_rlimit_nproc = RLIMIT_NPROC;
+
+// MARK: - Signal forwarding for the supervisor
+
+static volatile int forward_fd = -1;
+
+static void forward_signal(int sig) {
+    int saved = errno;
+    unsigned char b = (unsigned char)sig;
+    if (forward_fd >= 0) (void)!write(forward_fd, &b, 1);
+    errno = saved;
+}
+
+int repro_signals_forward(int fd) {
+    forward_fd = fd;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = forward_signal;
+    sigemptyset(&sa.sa_mask);
+    int sigs[3] = {SIGINT, SIGTERM, SIGHUP};
+    for (int i = 0; i < 3; i++) {
+        if (sigaction(sigs[i], &sa, NULL) < 0) return -1;
+    }
+    return 0;
+}
+
+void repro_signals_restore(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = SIG_DFL;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    forward_fd = -1;
+}

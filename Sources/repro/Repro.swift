@@ -14,6 +14,7 @@ struct Repro: AsyncParsableCommand {
         version: ReproInfo.version,
         subcommands: [
             ToolchainCommand.self,
+            RunCommand.self,
         ]
     )
 }

@@ -1,0 +1,279 @@
+import Foundation
+import TOMLKit
+
+/// A sandbox profile (`profiles/NAME.toml`): hostname, environment, limits and the seccomp policy.
+public struct Profile: Codable, Sendable, Equatable {
+    /// The profile's name, recorded in the isolation report.
+    public var name: String
+    /// One line saying what the profile is for.
+    public var description: String
+    /// The fixed hostname (and NIS domain name) inside the sandbox.
+    public var hostname: String
+    /// The environment of the command, before toolchain and explicit additions.
+    public var environment: [String: String]
+    /// Resource and time limits.
+    public var limits: Limits
+    /// The system-call filter.
+    public var seccomp: SeccompPolicy
+
+    /// Creates a profile from its parts.
+    public init(name: String, description: String, hostname: String, environment: [String: String], limits: Limits, seccomp: SeccompPolicy) {
+        self.name = name
+        self.description = description
+        self.hostname = hostname
+        self.environment = environment
+        self.limits = limits
+        self.seccomp = seccomp
+    }
+
+    /// The resource and time limits of a profile (`[limits]`).
+    public struct Limits: Codable, Sendable, Equatable {
+        /// Wall-clock seconds before the whole sandbox is killed; 0 means no limit.
+        public var timeoutSeconds: Int
+        /// RLIMIT_NPROC: processes of the build user.
+        public var processes: Int
+        /// RLIMIT_NOFILE: open files per process.
+        public var openFiles: Int
+        /// RLIMIT_FSIZE: the largest file a process may write, in bytes.
+        public var fileSizeBytes: Int
+        /// RLIMIT_CORE: core dump size (0: none).
+        public var coreBytes: Int
+        /// The size of each writable tmpfs (`/tmp`, the work dir, `HOME`), in bytes.
+        public var tmpfsBytes: Int
+
+        /// Creates limits.
+        public init(timeoutSeconds: Int, processes: Int, openFiles: Int, fileSizeBytes: Int, coreBytes: Int, tmpfsBytes: Int) {
+            self.timeoutSeconds = timeoutSeconds
+            self.processes = processes
+            self.openFiles = openFiles
+            self.fileSizeBytes = fileSizeBytes
+            self.coreBytes = coreBytes
+            self.tmpfsBytes = tmpfsBytes
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case timeoutSeconds = "timeout_seconds"
+            case processes
+            case openFiles = "open_files"
+            case fileSizeBytes = "file_size_bytes"
+            case coreBytes = "core_bytes"
+            case tmpfsBytes = "tmpfs_bytes"
+        }
+    }
+
+    /// The seccomp policy of a profile (`[seccomp]`): a deny list on top of "allow".
+    public struct SeccompPolicy: Codable, Sendable, Equatable {
+        /// System calls answered with EPERM.
+        public var denyEPERM: [String]
+        /// System calls answered with ENOSYS (so libc falls back, e.g. `clone3`).
+        public var denyENOSYS: [String]
+        /// Deny `clone`/`unshare` with any CLONE_NEW* flag (EPERM).
+        public var denyNamespaceFlags: Bool
+        /// Deny the TIOCSTI and TIOCLINUX ioctls, the request compared as 32 bits (EPERM).
+        public var denyTerminalInjection: Bool
+        /// Deny chmod-family calls that set S_ISUID or S_ISGID (EPERM).
+        public var denySetidModes: Bool
+        /// Deny `personality` with any persona but PER_LINUX (queries allowed).
+        public var linuxPersonalityOnly: Bool
+        /// What happens to system calls of other ABIs (i386, x32): "deny" (ENOSYS) or "kill".
+        public var foreignABI: String
+
+        /// Creates a policy.
+        public init(denyEPERM: [String], denyENOSYS: [String], denyNamespaceFlags: Bool, denyTerminalInjection: Bool,
+                    denySetidModes: Bool, linuxPersonalityOnly: Bool, foreignABI: String) {
+            self.denyEPERM = denyEPERM
+            self.denyENOSYS = denyENOSYS
+            self.denyNamespaceFlags = denyNamespaceFlags
+            self.denyTerminalInjection = denyTerminalInjection
+            self.denySetidModes = denySetidModes
+            self.linuxPersonalityOnly = linuxPersonalityOnly
+            self.foreignABI = foreignABI
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case denyEPERM = "deny_eperm"
+            case denyENOSYS = "deny_enosys"
+            case denyNamespaceFlags = "deny_namespace_flags"
+            case denyTerminalInjection = "deny_terminal_injection"
+            case denySetidModes = "deny_setid_modes"
+            case linuxPersonalityOnly = "linux_personality_only"
+            case foreignABI = "foreign_abi"
+        }
+    }
+
+    /// Parses and validates a profile from TOML text; `origin` names the file in error messages.
+    public static func parse(_ text: String, origin: String) throws(ReproError) -> Profile {
+        let profile: Profile
+        do {
+            profile = try TOMLDecoder(strictDecoding: true).decode(Profile.self, from: text)
+        } catch let error as TOMLParseError {
+            throw .configuration("\(origin):\(error.source.begin.line):\(error.source.begin.column): \(error.description). Fix the TOML syntax of the profile.")
+        } catch let error as DecodingError {
+            throw .configuration("\(origin): \(Self.describe(error)). See profiles/default.toml for the expected keys.")
+        } catch {
+            throw .configuration("\(origin): \(error). See profiles/default.toml for the expected keys.")
+        }
+        try profile.validate(origin: origin)
+        return profile
+    }
+
+    /// Checks values the TOML types cannot express.
+    public func validate(origin: String) throws(ReproError) {
+        func bad(_ what: String) -> ReproError { .configuration("\(origin): \(what).") }
+        if name.isEmpty || name.contains("/") { throw bad("`name` must be a non-empty name without '/'") }
+        if hostname.isEmpty || hostname.utf8.count > 64
+            || !hostname.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == ".") }) {
+            throw bad("`hostname` must be 1 to 64 characters of letters, digits, '-' and '.'")
+        }
+        for (key, value) in environment {
+            if key.isEmpty || key.contains("=") || key.contains("\0") || value.contains("\0") {
+                throw bad("environment variable \(key.debugDescription) is not a valid NAME without '=' or NUL")
+            }
+        }
+        let l = limits
+        if l.timeoutSeconds < 0 { throw bad("`limits.timeout_seconds` must be 0 (none) or positive") }
+        if l.processes < 1 { throw bad("`limits.processes` must be at least 1") }
+        if l.openFiles < 16 { throw bad("`limits.open_files` must be at least 16") }
+        if l.fileSizeBytes < 1 { throw bad("`limits.file_size_bytes` must be positive") }
+        if l.coreBytes < 0 { throw bad("`limits.core_bytes` must be 0 or positive") }
+        if l.tmpfsBytes < 1 << 20 { throw bad("`limits.tmpfs_bytes` must be at least 1 MiB") }
+        if !["deny", "kill"].contains(seccomp.foreignABI) {
+            throw bad("`seccomp.foreign_abi` must be \"deny\" or \"kill\", not \(seccomp.foreignABI.debugDescription)")
+        }
+        for name in seccomp.denyEPERM + seccomp.denyENOSYS
+        where name.isEmpty || !name.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "_") }) {
+            throw bad("system call name \(name.debugDescription) is not a lowercase syscall name")
+        }
+        let both = Set(seccomp.denyEPERM).intersection(seccomp.denyENOSYS)
+        if let name = both.sorted().first { throw bad("system call \(name) is listed in both deny_eperm and deny_enosys") }
+    }
+
+    private static func describe(_ error: DecodingError) -> String {
+        func path(_ keys: [CodingKey]) -> String { keys.map(\.stringValue).joined(separator: ".") }
+        switch error {
+        case .keyNotFound(let key, let ctx): return "missing key `\(path(ctx.codingPath + [key]))`"
+        case .typeMismatch(_, let ctx): return "wrong type for `\(path(ctx.codingPath))`: \(ctx.debugDescription)"
+        case .valueNotFound(_, let ctx): return "missing value for `\(path(ctx.codingPath))`"
+        case .dataCorrupted(let ctx): return "bad value at `\(path(ctx.codingPath))`: \(ctx.debugDescription)"
+        @unknown default: return "\(error)"
+        }
+    }
+
+    /// The names of the profiles shipped with repro.
+    public static let builtinNames = ["default", "strict"]
+
+    /// The TOML text of a shipped profile (the same bytes as `profiles/NAME.toml`).
+    public static func builtinText(_ name: String) -> String? {
+        switch name {
+        case "default": return BuiltinProfiles.defaultTOML
+        case "strict": return BuiltinProfiles.strictTOML
+        default: return nil
+        }
+    }
+
+    /// A shipped profile, parsed.
+    public static func builtin(_ name: String) throws(ReproError) -> Profile {
+        guard let text = builtinText(name) else {
+            throw .configuration("no built-in profile named \(name.debugDescription); use one of \(builtinNames.joined(separator: ", ")) or a path to a .toml file.")
+        }
+        return try parse(text, origin: "profiles/\(name).toml")
+    }
+}
+
+/// The shipped profiles' text, kept byte-identical to `profiles/*.toml` (a test compares them).
+enum BuiltinProfiles {
+    static let defaultTOML = #"""
+# The default sandbox profile: isolation for ordinary builds (sh, make -j, gcc, python threads).
+name = "default"
+description = "Namespaces, loopback-only network, no capabilities, a deny-list seccomp filter"
+hostname = "repro"
+
+[environment]
+PATH = "/usr/local/bin:/usr/bin:/bin"
+HOME = "/build/home"
+TMPDIR = "/tmp"
+USER = "builder"
+LOGNAME = "builder"
+SHELL = "/bin/sh"
+LANG = "C.UTF-8"
+LC_ALL = "C.UTF-8"
+TZ = "UTC"
+
+[limits]
+timeout_seconds = 3600
+processes = 4096
+open_files = 4096
+file_size_bytes = 8589934592
+core_bytes = 0
+tmpfs_bytes = 4294967296
+
+[seccomp]
+deny_eperm = [
+    "mount", "umount2", "pivot_root", "chroot", "setns",
+    "open_tree", "move_mount", "fsopen", "fsconfig", "fsmount", "fspick", "mount_setattr",
+    "ptrace", "process_vm_readv", "process_vm_writev",
+    "keyctl", "add_key", "request_key",
+    "bpf", "perf_event_open", "userfaultfd",
+    "kexec_load", "kexec_file_load", "init_module", "finit_module", "delete_module",
+    "reboot", "swapon", "swapoff",
+    "clock_settime", "clock_adjtime", "settimeofday", "adjtimex",
+    "acct", "quotactl", "lookup_dcookie", "name_to_handle_at", "open_by_handle_at",
+]
+deny_enosys = ["clone3"]
+deny_namespace_flags = true
+deny_terminal_injection = true
+deny_setid_modes = true
+linux_personality_only = true
+foreign_abi = "deny"
+
+"""#
+
+    static let strictTOML = #"""
+# The strict sandbox profile: the default's isolation, tighter limits, more system calls denied,
+# and processes using another ABI (i386 int 0x80, x32) are killed rather than answered.
+name = "strict"
+description = "The default profile with tighter limits, more denied system calls, foreign ABIs killed"
+hostname = "repro"
+
+[environment]
+PATH = "/usr/local/bin:/usr/bin:/bin"
+HOME = "/build/home"
+TMPDIR = "/tmp"
+USER = "builder"
+LOGNAME = "builder"
+SHELL = "/bin/sh"
+LANG = "C.UTF-8"
+LC_ALL = "C.UTF-8"
+TZ = "UTC"
+
+[limits]
+timeout_seconds = 1800
+processes = 1024
+open_files = 1024
+file_size_bytes = 2147483648
+core_bytes = 0
+tmpfs_bytes = 2147483648
+
+[seccomp]
+deny_eperm = [
+    "mount", "umount2", "pivot_root", "chroot", "setns",
+    "open_tree", "move_mount", "fsopen", "fsconfig", "fsmount", "fspick", "mount_setattr",
+    "ptrace", "process_vm_readv", "process_vm_writev",
+    "keyctl", "add_key", "request_key",
+    "bpf", "perf_event_open", "userfaultfd",
+    "kexec_load", "kexec_file_load", "init_module", "finit_module", "delete_module",
+    "reboot", "swapon", "swapoff",
+    "clock_settime", "clock_adjtime", "settimeofday", "adjtimex",
+    "acct", "quotactl", "lookup_dcookie", "name_to_handle_at", "open_by_handle_at",
+    "kcmp", "mbind", "migrate_pages", "move_pages", "set_mempolicy", "vhangup", "uselib",
+    "syslog", "iopl", "ioperm", "pidfd_getfd", "fanotify_init",
+]
+deny_enosys = ["clone3", "io_uring_setup", "io_uring_enter", "io_uring_register"]
+deny_namespace_flags = true
+deny_terminal_injection = true
+deny_setid_modes = true
+linux_personality_only = true
+foreign_abi = "kill"
+
+"""#
+}

@@ -1,0 +1,473 @@
+/// An unpacked toolchain tree on the host and where it appears, read-only, inside the sandbox.
+/// Several trees at one mount path are merged (overlayfs); the first listed is on top.
+public struct ToolchainMount: Sendable, Equatable, Codable {
+    /// The unpacked tree on the host (absolute, symlinks resolved).
+    public var hostTree: String
+    /// Where the tree appears in the sandbox (absolute; "/" for a root file system).
+    public var mountPath: String
+
+    /// Creates a toolchain mount.
+    public init(hostTree: String, mountPath: String) {
+        self.hostTree = hostTree
+        self.mountPath = mountPath
+    }
+}
+
+/// A host file or directory bound into the sandbox.
+public struct BindMount: Sendable, Equatable {
+    /// The host path (absolute, symlinks resolved).
+    public var host: String
+    /// Where it appears in the sandbox (absolute).
+    public var dest: String
+    /// Whether the sandbox may write through it (otherwise read-only).
+    public var writable: Bool
+    /// Whether the host path is a directory (otherwise a file).
+    public var isDirectory: Bool
+
+    /// Creates a bind mount.
+    public init(host: String, dest: String, writable: Bool, isDirectory: Bool) {
+        self.host = host
+        self.dest = dest
+        self.writable = writable
+        self.isDirectory = isDirectory
+    }
+}
+
+/// One step that fills a writable directory of the sandbox (the work dir, HOME or /tmp) from the
+/// host, carried out in the given order inside the sandbox's fresh file system before `pivot_root`;
+/// the caller sorts them, so listing order in the sandbox never depends on the host.
+public enum WorkOp: Sendable, Equatable {
+    /// Creates the directory `dest` with `mode`.
+    case mkdir(dest: String, mode: UInt32)
+    /// Copies the host regular file `host` to `dest` with `mode`.
+    case copyFile(host: String, dest: String, mode: UInt32)
+    /// Creates the symbolic link `dest` pointing at `target`.
+    case symlink(target: String, dest: String)
+
+    /// The sandbox path this op creates.
+    public var dest: String {
+        switch self {
+        case .mkdir(let d, _), .copyFile(_, let d, _), .symlink(_, let d): return d
+        }
+    }
+}
+
+/// How sandbox ids map to host ids.
+public enum IDMapping: Sendable, Equatable {
+    /// Started as root in the initial user namespace: sandbox root is host root (used only for
+    /// setup, with no capabilities outside), the builder is the host's `nobody` (65534).
+    case privileged
+    /// Started as an ordinary user: the builder is that user, nothing else is mapped.
+    case unprivileged(uid: UInt32, gid: UInt32)
+}
+
+/// One line of a user namespace id map.
+public struct IDMapEntry: Sendable, Equatable, Codable {
+    /// The first id inside the namespace.
+    public var inside: UInt32
+    /// The first id outside.
+    public var outside: UInt32
+    /// How many ids.
+    public var count: UInt32
+
+    /// Creates an entry.
+    public init(inside: UInt32, outside: UInt32, count: UInt32) {
+        self.inside = inside
+        self.outside = outside
+        self.count = count
+    }
+}
+
+/// What a sandbox run should be: the caller's request, before it is turned into a plan.
+public struct SandboxSpec: Sendable {
+    /// The command and its arguments; argv[0] is a path or a name looked up in the sandbox's PATH.
+    public var argv: [String]
+    /// The command's environment, exactly (nothing comes from the host).
+    public var environment: [String: String]
+    /// The working directory of the command.
+    public var workdir: String
+    /// The toolchain trees, read-only.
+    public var toolchains: [ToolchainMount]
+    /// Extra bind mounts.
+    public var binds: [BindMount]
+    /// Steps that fill the writable directories, in order.
+    public var workOps: [WorkOp]
+    /// The profile: hostname, limits, seccomp policy.
+    public var profile: Profile
+    /// The wall-clock timeout in seconds, overriding the profile's; 0 means none.
+    public var timeoutSeconds: Int?
+    /// The command's umask.
+    public var umask: UInt32
+
+    /// Creates a spec; the environment defaults to the profile's.
+    public init(argv: [String], profile: Profile, environment: [String: String]? = nil, workdir: String = SandboxLayout.workDirectory,
+                toolchains: [ToolchainMount] = [], binds: [BindMount] = [], workOps: [WorkOp] = [],
+                timeoutSeconds: Int? = nil, umask: UInt32 = 0o022) {
+        self.argv = argv
+        self.profile = profile
+        self.environment = environment ?? profile.environment
+        self.workdir = workdir
+        self.toolchains = toolchains
+        self.binds = binds
+        self.workOps = workOps
+        self.timeoutSeconds = timeoutSeconds
+        self.umask = umask
+    }
+}
+
+/// The fixed layout of every sandbox.
+public enum SandboxLayout {
+    /// The writable work directory (a fresh tmpfs).
+    public static let workDirectory = "/build/src"
+    /// The build user's home (a fresh tmpfs).
+    public static let homeDirectory = "/build/home"
+    /// The fresh, world-writable temporary directory.
+    public static let tmpDirectory = "/tmp"
+    /// The build user's uid and gid inside the sandbox.
+    public static let builderID: UInt32 = 1000
+    /// The build user's name.
+    public static let builderName = "builder"
+    /// The host's `nobody`, which the builder maps to when repro starts as root.
+    public static let nobodyID: UInt32 = 65534
+    /// Where the sandbox's root is assembled during setup.
+    public static let setupNewRoot = "/newroot"
+    /// Where the host's root is visible during setup (detached before the command starts).
+    public static let setupHostRoot = "/oldroot"
+    /// Where the layer holding mount points and synthesized files is built when a toolchain is the root.
+    public static let setupSkeleton = "/skel"
+    /// The device nodes bound from the host into `/dev`.
+    public static let devices = ["full", "null", "random", "tty", "urandom", "zero"]
+    /// Paths that belong to the sandbox itself and cannot be mount destinations.
+    public static let reserved = ["/proc", "/dev", "/tmp", "/etc", workDirectory, homeDirectory]
+}
+
+/// A resource limit of the command.
+public enum ResourceLimit: String, Sendable, Equatable, Codable, CaseIterable {
+    /// RLIMIT_CORE.
+    case core
+    /// RLIMIT_FSIZE.
+    case fileSize = "file_size"
+    /// RLIMIT_NOFILE.
+    case openFiles = "open_files"
+    /// RLIMIT_NPROC.
+    case processes
+}
+
+/// One setup operation, carried out in order by the C child in the setup file system (whose
+/// `/newroot` becomes the sandbox's root and whose `/oldroot` is the host's root until detached).
+public enum MountOp: Sendable, Equatable {
+    /// mkdir with an exact mode; owned by the builder when `builder`.
+    case mkdir(path: String, mode: UInt32, builder: Bool)
+    /// A fresh tmpfs with the given mount options.
+    case tmpfs(path: String, options: String)
+    /// A recursive bind, always nosuid and nodev, read-only unless writable.
+    case bind(source: String, path: String, readOnly: Bool)
+    /// A read-only overlayfs of the lower directories (the first on top).
+    case overlay(lowers: [String], path: String)
+    /// A new file with the given bytes and mode.
+    case writeFile(path: String, contents: [UInt8], mode: UInt32, builder: Bool)
+    /// A copy of a host regular file.
+    case copyFile(source: String, path: String, mode: UInt32, builder: Bool)
+    /// A symbolic link.
+    case symlink(target: String, path: String, builder: Bool)
+    /// A fresh procfs of the sandbox's pid namespace.
+    case proc(path: String)
+    /// A private devpts instance.
+    case devpts(path: String)
+    /// A host device node bound over a new empty file.
+    case bindDevice(source: String, path: String)
+    /// Makes one mount read-only (not its submounts).
+    case remountReadOnly(path: String)
+
+    /// The setup path the op creates or mounts on.
+    public var path: String {
+        switch self {
+        case .mkdir(let p, _, _), .tmpfs(let p, _), .bind(_, let p, _), .overlay(_, let p), .writeFile(let p, _, _, _),
+             .copyFile(_, let p, _, _), .symlink(_, let p, _), .proc(let p), .devpts(let p), .bindDevice(_, let p),
+             .remountReadOnly(let p):
+            return p
+        }
+    }
+
+    /// What the op does, for error messages ("mounting /proc").
+    public var summary: String {
+        func inside(_ p: String) -> String {
+            let root = SandboxLayout.setupNewRoot
+            if p == root { return "/" }
+            if p.hasPrefix(root + "/") { return String(p.dropFirst(root.count)) }
+            return p
+        }
+        func host(_ p: String) -> String {
+            let root = SandboxLayout.setupHostRoot
+            return p.hasPrefix(root + "/") ? String(p.dropFirst(root.count)) : p
+        }
+        switch self {
+        case .mkdir(let p, _, _): return "creating directory \(inside(p))"
+        case .tmpfs(let p, _): return "mounting a tmpfs on \(inside(p))"
+        case .bind(let s, let p, let ro): return "bind-mounting \(host(s)) on \(inside(p))\(ro ? " read-only" : "")"
+        case .overlay(let l, let p): return "mounting an overlay of \(l.map(host).joined(separator: ", ")) on \(inside(p))"
+        case .writeFile(let p, _, _, _): return "writing \(inside(p))"
+        case .copyFile(let s, let p, _, _): return "copying \(host(s)) to \(inside(p))"
+        case .symlink(_, let p, _): return "creating symlink \(inside(p))"
+        case .proc(let p): return "mounting \(inside(p))"
+        case .devpts(let p): return "mounting devpts on \(inside(p))"
+        case .bindDevice(let s, let p): return "binding device \(host(s)) on \(inside(p))"
+        case .remountReadOnly(let p): return "remounting \(inside(p)) read-only"
+        }
+    }
+}
+
+/// Everything the sandbox will do, as data: built and validated in Swift, carried out by C.
+public struct SandboxPlan: Sendable, Equatable {
+    /// Setup operations, in order.
+    public var ops: [MountOp]
+    /// The command.
+    public var argv: [String]
+    /// The environment as sorted `NAME=value` strings.
+    public var environment: [String]
+    /// The command's working directory.
+    public var workdir: String
+    /// The fixed hostname and domain name.
+    public var hostname: String
+    /// The command's uid and gid inside the sandbox.
+    public var uid: UInt32
+    /// The command's gid inside the sandbox.
+    public var gid: UInt32
+    /// The user namespace's uid map.
+    public var uidMap: [IDMapEntry]
+    /// The user namespace's gid map.
+    public var gidMap: [IDMapEntry]
+    /// Whether setgroups is allowed (privileged mapping) or denied before the gid map is written.
+    public var maySetgroups: Bool
+    /// The command's resource limits.
+    public var rlimits: [ResourceLimit: UInt64]
+    /// The command's umask.
+    public var umask: UInt32
+    /// Wall-clock timeout in seconds; 0 for none.
+    public var timeoutSeconds: Int
+    /// The profile (its seccomp policy is compiled by the system layer).
+    public var profile: Profile
+
+    /// The sandbox's PATH, used to find argv[0] when it has no '/'.
+    public var searchPath: String? {
+        environment.first { $0.hasPrefix("PATH=") }.map { String($0.dropFirst(5)) }
+    }
+
+    /// The text written to /proc/PID/uid_map.
+    public var uidMapText: String { uidMap.map { "\($0.inside) \($0.outside) \($0.count)\n" }.joined() }
+    /// The text written to /proc/PID/gid_map.
+    public var gidMapText: String { gidMap.map { "\($0.inside) \($0.outside) \($0.count)\n" }.joined() }
+
+    /// Validates a spec and turns it into a plan. Throws a configuration error (exit 2) for bad input.
+    public static func build(_ spec: SandboxSpec, mapping: IDMapping) throws(ReproError) -> SandboxPlan {
+        try validate(spec)
+        let L = SandboxLayout.self
+        let newRoot = L.setupNewRoot, hostRoot = L.setupHostRoot
+        let tmpfsSize = spec.profile.limits.tmpfsBytes
+        let builder = L.builderID
+        var ops: [MountOp] = []
+
+        let rootTrees = spec.toolchains.filter { $0.mountPath == "/" }.map(\.hostTree)
+        var groups: [(path: String, trees: [String])] = []
+        for t in spec.toolchains where t.mountPath != "/" {
+            if let i = groups.firstIndex(where: { $0.path == t.mountPath }) { groups[i].trees.append(t.hostTree) }
+            else { groups.append((t.mountPath, [t.hostTree])) }
+        }
+
+        // The layer that holds mount points and synthesized files: the root tmpfs itself, or a
+        // skeleton laid over the root toolchain(s).
+        let base = rootTrees.isEmpty ? newRoot : L.setupSkeleton
+        if rootTrees.isEmpty {
+            ops.append(.tmpfs(path: newRoot, options: "mode=0755,size=16m"))
+        } else {
+            ops.append(.mkdir(path: base, mode: 0o755, builder: false))
+        }
+        var dirs: [String] = ["/build", "/dev", "/etc", "/proc", "/tmp", L.workDirectory, L.homeDirectory]
+        var files: [String] = []
+        for g in groups { dirs.append(g.path) }
+        for b in spec.binds { if b.isDirectory { dirs.append(b.dest) } else { files.append(b.dest) } }
+        var made = Set<String>()
+        func makeDir(_ path: String) {
+            if path == "/" || made.contains(path) { return }
+            makeDir(parent(of: path))
+            made.insert(path)
+            ops.append(.mkdir(path: base + path, mode: 0o755, builder: false))
+        }
+        for d in dirs.sorted() { makeDir(d) }
+        for f in files.sorted() {
+            makeDir(parent(of: f))
+            ops.append(.writeFile(path: base + f, contents: [], mode: 0o644, builder: false))
+        }
+        let host = spec.profile.hostname
+        let etc: [(String, String)] = [
+            ("group", "root:x:0:\n\(L.builderName):x:\(builder):\nnogroup:x:\(L.nobodyID):\n"),
+            ("hostname", "\(host)\n"),
+            ("hosts", "127.0.0.1\tlocalhost \(host)\n::1\tlocalhost ip6-localhost ip6-loopback\n"),
+            ("passwd", "root:x:0:0:root:/root:/sbin/nologin\n\(L.builderName):x:\(builder):\(builder):\(L.builderName):\(L.homeDirectory):/bin/sh\nnobody:x:\(L.nobodyID):\(L.nobodyID):nobody:/nonexistent:/sbin/nologin\n"),
+        ]
+        for (name, text) in etc {
+            ops.append(.writeFile(path: base + "/etc/" + name, contents: Array(text.utf8), mode: 0o644, builder: false))
+        }
+        if !rootTrees.isEmpty {
+            ops.append(.overlay(lowers: [base] + rootTrees.map { hostRoot + $0 }, path: newRoot))
+        }
+        for g in groups {
+            if g.trees.count == 1 {
+                ops.append(.bind(source: hostRoot + g.trees[0], path: newRoot + g.path, readOnly: true))
+            } else {
+                ops.append(.overlay(lowers: g.trees.map { hostRoot + $0 }, path: newRoot + g.path))
+            }
+        }
+        for b in spec.binds.sorted(by: { $0.dest < $1.dest }) {
+            ops.append(.bind(source: hostRoot + b.host, path: newRoot + b.dest, readOnly: !b.writable))
+        }
+        ops.append(.tmpfs(path: newRoot + L.tmpDirectory, options: "mode=1777,size=\(tmpfsSize)"))
+        for dir in [L.workDirectory, L.homeDirectory] {
+            ops.append(.tmpfs(path: newRoot + dir, options: "mode=0755,size=\(tmpfsSize),uid=\(builder),gid=\(builder)"))
+        }
+        for op in spec.workOps {
+            switch op {
+            case .mkdir(let dest, let mode):
+                ops.append(.mkdir(path: newRoot + dest, mode: mode, builder: true))
+            case .copyFile(let h, let dest, let mode):
+                ops.append(.copyFile(source: hostRoot + h, path: newRoot + dest, mode: mode, builder: true))
+            case .symlink(let target, let dest):
+                ops.append(.symlink(target: target, path: newRoot + dest, builder: true))
+            }
+        }
+        // /dev: a few host nodes, a private devpts, shared memory, and the usual links.
+        let dev = newRoot + "/dev"
+        ops.append(.tmpfs(path: dev, options: "mode=0755,size=1m"))
+        for name in L.devices { ops.append(.bindDevice(source: hostRoot + "/dev/" + name, path: dev + "/" + name)) }
+        ops.append(.mkdir(path: dev + "/pts", mode: 0o755, builder: false))
+        ops.append(.devpts(path: dev + "/pts"))
+        ops.append(.mkdir(path: dev + "/shm", mode: 0o1777, builder: false))
+        ops.append(.tmpfs(path: dev + "/shm", options: "mode=1777,size=\(tmpfsSize)"))
+        ops.append(.symlink(target: "pts/ptmx", path: dev + "/ptmx", builder: false))
+        ops.append(.symlink(target: "/proc/self/fd", path: dev + "/fd", builder: false))
+        for (i, name) in ["stdin", "stdout", "stderr"].enumerated() {
+            ops.append(.symlink(target: "/proc/self/fd/\(i)", path: dev + "/" + name, builder: false))
+        }
+        ops.append(.remountReadOnly(path: dev))
+        ops.append(.proc(path: newRoot + "/proc"))
+        if rootTrees.isEmpty { ops.append(.remountReadOnly(path: newRoot)) }
+
+        let uidMap: [IDMapEntry], gidMap: [IDMapEntry], maySetgroups: Bool
+        switch mapping {
+        case .privileged:
+            uidMap = [IDMapEntry(inside: 0, outside: 0, count: 1), IDMapEntry(inside: builder, outside: L.nobodyID, count: 1)]
+            gidMap = uidMap
+            maySetgroups = true
+        case .unprivileged(let uid, let gid):
+            uidMap = [IDMapEntry(inside: builder, outside: uid, count: 1)]
+            gidMap = [IDMapEntry(inside: builder, outside: gid, count: 1)]
+            maySetgroups = false
+        }
+        let limits = spec.profile.limits
+        return SandboxPlan(
+            ops: ops,
+            argv: spec.argv,
+            environment: spec.environment.map { "\($0.key)=\($0.value)" }.sorted(),
+            workdir: spec.workdir,
+            hostname: spec.profile.hostname,
+            uid: builder, gid: builder,
+            uidMap: uidMap, gidMap: gidMap, maySetgroups: maySetgroups,
+            rlimits: [.core: UInt64(limits.coreBytes), .fileSize: UInt64(limits.fileSizeBytes),
+                      .openFiles: UInt64(limits.openFiles), .processes: UInt64(limits.processes)],
+            umask: spec.umask,
+            timeoutSeconds: spec.timeoutSeconds ?? limits.timeoutSeconds,
+            profile: spec.profile)
+    }
+
+    // MARK: - Validation
+
+    /// The parent directory of a normalized absolute path ("/" for top-level entries).
+    public static func parent(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/"), slash != path.startIndex else { return "/" }
+        return String(path[..<slash])
+    }
+
+    /// Whether `path` is absolute and normalized: no empty, "." or ".." components, no trailing '/'.
+    public static func isNormalAbsolute(_ path: String) -> Bool {
+        guard path.hasPrefix("/"), !path.contains("\0") else { return false }
+        if path == "/" { return true }
+        let parts = path.dropFirst().split(separator: "/", omittingEmptySubsequences: false)
+        return !parts.contains { $0.isEmpty || $0 == "." || $0 == ".." }
+    }
+
+    /// Whether `path` is `dir` or inside it.
+    static func isWithin(_ path: String, _ dir: String) -> Bool {
+        dir == "/" || path == dir || path.hasPrefix(dir + "/")
+    }
+
+    private static func validate(_ spec: SandboxSpec) throws(ReproError) {
+        guard let first = spec.argv.first, !first.isEmpty else {
+            throw .configuration("no command given; put it after `--`, for example `repro run -- /bin/sh -c 'make'`.")
+        }
+        if spec.argv.contains(where: { $0.contains("\0") }) { throw .configuration("a command argument contains a NUL byte.") }
+        for (key, value) in spec.environment where key.isEmpty || key.contains("=") || key.contains("\0") || value.contains("\0") {
+            throw .configuration("environment variable \(key.debugDescription) is not a valid NAME=value without NUL bytes.")
+        }
+        if !isNormalAbsolute(spec.workdir) {
+            throw .configuration("working directory \(spec.workdir.debugDescription) must be an absolute path without '.', '..' or '//'.")
+        }
+        if spec.umask > 0o777 { throw .configuration("umask \(String(spec.umask, radix: 8)) is not a permission mask.") }
+        if let t = spec.timeoutSeconds, t < 0 { throw .configuration("the timeout must be 0 (none) or a positive number of seconds.") }
+
+        var destinations: [String] = []
+        for t in spec.toolchains {
+            guard isNormalAbsolute(t.hostTree), isNormalAbsolute(t.mountPath) else {
+                throw .configuration("toolchain tree \(t.hostTree.debugDescription) at \(t.mountPath.debugDescription): both paths must be absolute and normalized.")
+            }
+            if t.hostTree.contains(where: { ":,\\".contains($0) }) {
+                throw .configuration("toolchain tree path \(t.hostTree) contains ':', ',' or '\\', which overlayfs cannot take; move or link the tree elsewhere.")
+            }
+            if t.mountPath != "/" { destinations.append(t.mountPath) }
+        }
+        for b in spec.binds {
+            guard isNormalAbsolute(b.host), isNormalAbsolute(b.dest), b.dest != "/" else {
+                throw .configuration("bind \(b.host):\(b.dest): both paths must be absolute and normalized, and the destination cannot be /.")
+            }
+            destinations.append(b.dest)
+        }
+        for d in destinations {
+            if let r = SandboxLayout.reserved.first(where: { isWithin(d, $0) || isWithin($0, d) }) {
+                throw .configuration("cannot mount on \(d): \(r) belongs to the sandbox (/proc, /dev, /tmp, /etc, \(SandboxLayout.workDirectory) and \(SandboxLayout.homeDirectory) are made fresh); choose another destination, such as /opt/NAME or /mnt/NAME.")
+            }
+        }
+        let distinct = Array(Set(destinations))
+        for a in distinct {
+            if let b = distinct.first(where: { $0 != a && isWithin($0, a) }) {
+                throw .configuration("cannot mount on \(b) inside another mount at \(a); use separate destinations.")
+            }
+        }
+        if Set(spec.binds.map(\.dest)).count != spec.binds.count || spec.binds.contains(where: { b in spec.toolchains.contains { $0.mountPath == b.dest } }) {
+            throw .configuration("two mounts share one destination; only toolchain trees can share a mount path (they are merged).")
+        }
+
+        let writable = [SandboxLayout.workDirectory, SandboxLayout.homeDirectory, SandboxLayout.tmpDirectory]
+        var existing = Set(writable)
+        for op in spec.workOps {
+            let dest = op.dest
+            guard isNormalAbsolute(dest), let top = writable.first(where: { isWithin(dest, $0) }), dest != top else {
+                throw .configuration("work file \(dest.debugDescription) must be an absolute path inside \(writable.joined(separator: ", ")).")
+            }
+            guard existing.contains(parent(of: dest)) else {
+                throw .configuration("work file \(dest) comes before its directory \(parent(of: dest)); create directories first (sort the entries).")
+            }
+            guard !existing.contains(dest) else { throw .configuration("work file \(dest) is listed twice.") }
+            switch op {
+            case .mkdir(_, let mode):
+                guard mode <= 0o1777 else { throw .configuration("work directory \(dest) has mode \(String(mode, radix: 8)); setuid/setgid bits are not allowed.") }
+                existing.insert(dest)
+            case .copyFile(let h, _, let mode):
+                guard isNormalAbsolute(h) else { throw .configuration("work file source \(h.debugDescription) must be an absolute, normalized host path.") }
+                guard mode <= 0o1777 else { throw .configuration("work file \(dest) has mode \(String(mode, radix: 8)); setuid/setgid bits are not allowed.") }
+                existing.insert(dest)
+            case .symlink(let target, _):
+                guard !target.isEmpty, !target.contains("\0") else { throw .configuration("symlink \(dest) has an empty target.") }
+                existing.insert(dest)
+            }
+        }
+    }
+}

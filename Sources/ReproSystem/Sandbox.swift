@@ -1,0 +1,389 @@
+import Foundation
+import Glibc
+import ReproCore
+import CReproSandbox
+
+/// How a sandboxed command ended.
+public enum Termination: Sendable, Equatable {
+    /// It exited with this status.
+    case exited(Int32)
+    /// It was killed by this signal.
+    case signaled(Int32)
+
+    /// The shell convention: the exit status, or 128+N for signal N.
+    public var shellStatus: Int32 {
+        switch self {
+        case .exited(let code): return code
+        case .signaled(let sig): return 128 + sig
+        }
+    }
+}
+
+/// Where the command's standard streams go: host file descriptors, which stay owned by the caller.
+public struct SandboxIO: Sendable {
+    /// The command's stdin; nil for /dev/null.
+    public var stdin: Int32?
+    /// The command's stdout.
+    public var stdout: Int32
+    /// The command's stderr.
+    public var stderr: Int32
+
+    /// Creates an IO setup.
+    public init(stdin: Int32? = nil, stdout: Int32 = 1, stderr: Int32 = 2) {
+        self.stdin = stdin
+        self.stdout = stdout
+        self.stderr = stderr
+    }
+
+    /// stdin from /dev/null, stdout and stderr inherited from repro.
+    public static let inherit = SandboxIO()
+}
+
+/// The outcome of a sandbox run.
+public struct SandboxResult: Sendable {
+    /// How the command ended (a timeout or interruption kills it with SIGKILL).
+    public var termination: Termination
+    /// Whether the wall-clock timeout ended the run.
+    public var timedOut: Bool
+    /// The signal (SIGINT, SIGTERM, SIGHUP) sent to repro that ended the run, if any.
+    public var interruptedBy: Int32?
+    /// Why the command could not be started (e.g. "executing make failed: No such file or
+    /// directory"); `termination` is then `.exited(127)`.
+    public var startFailure: String?
+    /// The isolation achieved.
+    public var isolation: IsolationReport
+}
+
+/// Runs commands in a fresh Linux namespace sandbox.
+public enum Sandbox {
+    /// The id mapping for the current process: privileged when running as root in the initial
+    /// user namespace (where `nobody` can be mapped), otherwise the caller's own ids.
+    public static func currentMapping() -> IDMapping {
+        let uid = Syscalls.geteuid(), gid = Syscalls.getegid()
+        if uid == 0, mapsFullRange("/proc/self/uid_map"), mapsFullRange("/proc/self/gid_map") { return .privileged }
+        return .unprivileged(uid: uid, gid: gid)
+    }
+
+    private static func mapsFullRange(_ path: String) -> Bool {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return false }
+        return text.split(separator: "\n").contains { line in
+            let f = line.split(separator: " ").compactMap { UInt64($0) }
+            return f.count == 3 && f[0] == 0 && f[1] == 0 && f[2] >= 65535
+        }
+    }
+
+    /// Resolves a host path for a plan: absolute, symlinks resolved, must exist.
+    public static func canonicalHostPath(_ path: String, what: String) throws(ReproError) -> String {
+        switch Syscalls.realpath(path) {
+        case .success(let p): return p
+        case .failure(let e): throw .configuration("\(what) \(path): \(e). Give an existing path.", errno: e.code)
+        }
+    }
+
+    /// A bind mount with the host path canonicalized and its kind (file or directory) looked up.
+    public static func bindMount(host: String, dest: String, writable: Bool) throws(ReproError) -> BindMount {
+        let real = try canonicalHostPath(host, what: "bind source")
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: real, isDirectory: &isDirectory) else {
+            throw .configuration("bind source \(host) does not exist. Give an existing path.")
+        }
+        return BindMount(host: real, dest: dest, writable: writable, isDirectory: isDirectory.boolValue)
+    }
+
+    /// Runs the plan: clones the sandbox's init into fresh namespaces, waits for the command
+    /// (killing the whole pid namespace on timeout or on SIGINT/SIGTERM/SIGHUP to repro), then,
+    /// if the command ended by itself, calls `collect` with `/proc/<init>/root` (the sandbox's
+    /// root, still mounted) before the namespaces are torn down.
+    ///
+    /// Call it from a thread that lives until it returns: the sandbox dies with that thread
+    /// (PR_SET_PDEATHSIG). Throws exit-4 errors when the kernel refuses the isolation.
+    public static func run(_ plan: SandboxPlan, io: SandboxIO = .inherit,
+                           collect: ((_ rootPath: String, _ termination: Termination) throws(ReproError) -> Void)? = nil) throws(ReproError) -> SandboxResult {
+        let program = try SeccompProgram.compile(plan.profile.seccomp, profileName: plan.profile.name)
+        let isolation = IsolationReport(plan: plan, seccompBPFSHA256: program.sha256)
+
+        let devNull = try FileDescriptor(opening: "/dev/null", flags: O_RDONLY)
+        let stdinFD = io.stdin ?? devNull.raw
+
+        let signalPipe = try Pipe()
+        repro_signals_forward(signalPipe.write.raw)
+        defer { repro_signals_restore() }
+
+        let arena = CPlan(plan, program: program, stdin: stdinFD, stdout: io.stdout, stderr: io.stderr)
+        defer { arena.free() }
+        var spawned = repro_spawned()
+        var failure = repro_msg()
+        let started = withUnsafePointer(to: &arena.plan) { repro_sandbox_spawn($0, &spawned, &failure) }
+        if started != 0 {
+            throw SandboxFailure.error(step: failure.step, index: failure.index, errno: failure.err, plan: plan)
+        }
+        let report = FileDescriptor(spawned.report_fd)
+        let release = FileDescriptor(spawned.release_fd)
+        let pid = spawned.pid
+
+        var status: Int32?
+        var setupFailure: repro_msg?
+        var execFailure: repro_msg?
+        var timedOut = false
+        var interruptedBy: Int32?
+        let deadline: ContinuousClock.Instant? = plan.timeoutSeconds > 0 ? .now + .seconds(plan.timeoutSeconds) : nil
+
+        supervise: while true {
+            var timeoutMS: Int32 = -1
+            if let deadline {
+                let left = deadline - .now
+                if left <= .zero { timedOut = true; break supervise }
+                let ms = left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000 + 1
+                timeoutMS = Int32(min(ms, Int64(Int32.max)))
+            }
+            var fds = [pollfd(fd: report.raw, events: Int16(POLLIN), revents: 0),
+                       pollfd(fd: signalPipe.read.raw, events: Int16(POLLIN), revents: 0)]
+            switch Syscalls.poll(&fds, timeoutMilliseconds: timeoutMS) {
+            case .failure(let e):
+                _ = Syscalls.kill(pid, SIGKILL)
+                _ = Syscalls.waitpid(pid)
+                throw .sandbox("poll failed while supervising the sandbox: \(e).", errno: e.code)
+            case .success(0): continue
+            case .success: break
+            }
+            if fds[1].revents != 0 {
+                var byte: UInt8 = 0
+                _ = withUnsafeMutableBytes(of: &byte) { Syscalls.read(signalPipe.read.raw, $0) }
+                interruptedBy = Int32(byte)
+                break supervise
+            }
+            if fds[0].revents != 0 {
+                var msg = repro_msg()
+                let r = withUnsafeMutableBytes(of: &msg) { Syscalls.read(report.raw, $0) }
+                guard case .success(let n) = r, n == MemoryLayout<repro_msg>.size else { break supervise }  // init died
+                switch msg.kind {
+                case Int32(REPRO_MSG_SETUP_FAILED.rawValue): setupFailure = msg; break supervise
+                case Int32(REPRO_MSG_EXEC_FAILED.rawValue): execFailure = msg
+                case Int32(REPRO_MSG_EXITED.rawValue): status = msg.value; break supervise
+                default: continue
+                }
+            }
+        }
+
+        var collectError: ReproError?
+        if let status, !timedOut, interruptedBy == nil {
+            let termination = decode(status)
+            if let collect {
+                do { try collect("/proc/\(pid)/root", termination) } catch { collectError = error }
+            }
+            release.close()
+        } else {
+            _ = Syscalls.kill(pid, SIGKILL)
+            release.close()
+        }
+        let initStatus = Syscalls.waitpid(pid)
+        report.close()
+        _ = consume signalPipe
+        devNull.close()
+        if let collectError { throw collectError }
+        if let setupFailure {
+            throw SandboxFailure.error(step: setupFailure.step, index: setupFailure.index, errno: setupFailure.err, plan: plan)
+        }
+        let termination: Termination
+        if let status, !timedOut, interruptedBy == nil {
+            termination = decode(status)
+        } else if timedOut || interruptedBy != nil {
+            termination = .signaled(SIGKILL)
+        } else {
+            let s = (try? initStatus.get()) ?? 0
+            throw .sandbox("the sandbox's init ended unexpectedly (\(describe(decode(s)))); something outside killed it.")
+        }
+        let startFailure = execFailure.map { SandboxFailure.describe(step: $0.step, index: $0.index, errno: $0.err, plan: plan) }
+        return SandboxResult(termination: termination, timedOut: timedOut, interruptedBy: interruptedBy,
+                             startFailure: startFailure, isolation: isolation)
+    }
+
+    static func decode(_ status: Int32) -> Termination {
+        let sig = status & 0x7f
+        return sig == 0 ? .exited((status >> 8) & 0xff) : .signaled(sig)
+    }
+
+    static func describe(_ t: Termination) -> String {
+        switch t {
+        case .exited(let c): return "exit status \(c)"
+        case .signaled(let s): return "signal \(s)"
+        }
+    }
+}
+
+/// Turns {step, index, errno} from the child into a message that names the failed step and the fix.
+enum SandboxFailure {
+    static let steps: [Int32: String] = [
+        Int32(REPRO_STEP_CLONE.rawValue): "creating the namespaces (clone)",
+        Int32(REPRO_STEP_SETGROUPS_DENY.rawValue): "denying setgroups in the user namespace",
+        Int32(REPRO_STEP_UID_MAP.rawValue): "writing the user namespace's uid map",
+        Int32(REPRO_STEP_GID_MAP.rawValue): "writing the user namespace's gid map",
+        Int32(REPRO_STEP_SYNC.rawValue): "starting the sandbox",
+        Int32(REPRO_STEP_MAKE_PRIVATE.rawValue): "making the mounts private",
+        Int32(REPRO_STEP_SETUP_TMPFS.rawValue): "mounting the setup tmpfs",
+        Int32(REPRO_STEP_PIVOT_SETUP.rawValue): "pivoting into the setup tmpfs",
+        Int32(REPRO_STEP_DETACH_HOST.rawValue): "detaching the host file system",
+        Int32(REPRO_STEP_PIVOT_ROOT.rawValue): "pivoting into the sandbox's root",
+        Int32(REPRO_STEP_HOSTNAME.rawValue): "setting the hostname",
+        Int32(REPRO_STEP_LOOPBACK.rawValue): "bringing up the loopback interface",
+        Int32(REPRO_STEP_FORK.rawValue): "forking the command",
+        Int32(REPRO_STEP_SETSID.rawValue): "starting a new session",
+        Int32(REPRO_STEP_STDIO.rawValue): "setting up stdin, stdout and stderr",
+        Int32(REPRO_STEP_CLOSE_FDS.rawValue): "closing inherited file descriptors",
+        Int32(REPRO_STEP_RLIMIT.rawValue): "setting resource limits",
+        Int32(REPRO_STEP_CAPBSET.rawValue): "dropping the capability bounding set",
+        Int32(REPRO_STEP_SETGROUPS.rawValue): "clearing supplementary groups",
+        Int32(REPRO_STEP_SETGID.rawValue): "switching to the build group",
+        Int32(REPRO_STEP_SETUID.rawValue): "switching to the build user",
+        Int32(REPRO_STEP_CAPSET.rawValue): "dropping capabilities",
+        Int32(REPRO_STEP_NO_NEW_PRIVS.rawValue): "setting no_new_privs",
+        Int32(REPRO_STEP_CHDIR.rawValue): "changing to the working directory",
+        Int32(REPRO_STEP_SECCOMP.rawValue): "installing the seccomp filter",
+        Int32(REPRO_STEP_PDEATHSIG.rawValue): "arranging to die with repro",
+    ]
+
+    static func describe(step: Int32, index: Int32, errno: Int32, plan: SandboxPlan) -> String {
+        let what: String
+        if step == Int32(REPRO_STEP_OP.rawValue), index >= 0, Int(index) < plan.ops.count {
+            what = plan.ops[Int(index)].summary
+        } else if step == Int32(REPRO_STEP_EXEC.rawValue) {
+            what = "executing \(plan.argv[0])"
+        } else if step == Int32(REPRO_STEP_CHDIR.rawValue) {
+            what = "changing to the working directory \(plan.workdir)"
+        } else {
+            what = steps[step] ?? "sandbox step \(step)"
+        }
+        return "\(what) failed: \(Errno(errno))"
+    }
+
+    static func readSysctl(_ name: String) -> String? {
+        (try? String(contentsOfFile: "/proc/sys/" + name.replacingOccurrences(of: ".", with: "/"), encoding: .utf8))?
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// The cause of a refused user namespace and the setting that fixes it, as far as it can be told.
+    static func namespaceHint() -> String {
+        var causes: [String] = []
+        if readSysctl("user.max_user_namespaces") == "0" {
+            causes.append("user namespaces are disabled: user.max_user_namespaces is 0 (fix: `sysctl -w user.max_user_namespaces=15000`, or run repro outside the namespace that set it to 0)")
+        }
+        if readSysctl("kernel.unprivileged_userns_clone") == "0" {
+            causes.append("unprivileged user namespaces are disabled: kernel.unprivileged_userns_clone is 0 (fix: `sysctl -w kernel.unprivileged_userns_clone=1`)")
+        }
+        if readSysctl("kernel.apparmor_restrict_unprivileged_userns") == "1" {
+            causes.append("AppArmor restricts unprivileged user namespaces: kernel.apparmor_restrict_unprivileged_userns is 1 (fix: `sysctl -w kernel.apparmor_restrict_unprivileged_userns=0`, or install an AppArmor profile granting `userns` to repro)")
+        }
+        if causes.isEmpty {
+            causes.append("the kernel or a container runtime refused it; in Docker the default seccomp profile blocks namespaces (run with `--security-opt seccomp=unconfined` or a profile that allows clone/unshare with CLONE_NEWUSER), and the sysctls user.max_user_namespaces, kernel.unprivileged_userns_clone and kernel.apparmor_restrict_unprivileged_userns must allow user namespaces")
+        }
+        return causes.joined(separator: "; ")
+    }
+
+    static func error(step: Int32, index: Int32, errno: Int32, plan: SandboxPlan) -> ReproError {
+        let base = describe(step: step, index: index, errno: errno, plan: plan)
+        let namespaceSteps: Set<Int32> = [Int32(REPRO_STEP_CLONE.rawValue), Int32(REPRO_STEP_SETGROUPS_DENY.rawValue),
+                                          Int32(REPRO_STEP_UID_MAP.rawValue), Int32(REPRO_STEP_GID_MAP.rawValue)]
+        var message = "the sandbox could not be set up: \(base). "
+        if namespaceSteps.contains(step) || errno == EPERM {
+            message += "The kernel refused the isolation repro needs; repro never runs with weaker isolation. Cause: \(namespaceHint())."
+        } else {
+            message += "repro never runs with weaker isolation; fix the cause above (a missing path, a full disk, or a kernel without overlayfs or mount_setattr, Linux 5.12+)."
+        }
+        return .sandbox(message, errno: errno)
+    }
+}
+
+/// The plan as C structures; every pointer stays valid in the cloned child (a copy of this memory).
+final class CPlan {
+    var plan = repro_plan()
+    private var allocations: [UnsafeMutableRawPointer] = []
+
+    init(_ p: SandboxPlan, program: SeccompProgram, stdin: Int32, stdout: Int32, stderr: Int32) {
+        func str(_ s: String) -> UnsafeMutablePointer<CChar> {
+            let c = strdup(s)!
+            allocations.append(UnsafeMutableRawPointer(c))
+            return c
+        }
+        func strArray(_ items: [String]) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?> {
+            let a = UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>.allocate(capacity: items.count + 1)
+            for (i, s) in items.enumerated() { a[i] = str(s) }
+            a[items.count] = nil
+            allocations.append(UnsafeMutableRawPointer(a))
+            return a
+        }
+        func bytes(_ b: [UInt8]) -> UnsafeMutablePointer<CChar> {
+            let m = UnsafeMutablePointer<CChar>.allocate(capacity: max(b.count, 1))
+            b.withUnsafeBytes { UnsafeMutableRawPointer(m).copyMemory(from: $0.baseAddress!, byteCount: b.count) }
+            allocations.append(UnsafeMutableRawPointer(m))
+            return m
+        }
+        let ops = UnsafeMutablePointer<repro_op>.allocate(capacity: max(p.ops.count, 1))
+        allocations.append(UnsafeMutableRawPointer(ops))
+        for (i, op) in p.ops.enumerated() {
+            var c = repro_op()
+            func flags(builder: Bool = false, readOnly: Bool = false) -> Int32 {
+                (builder ? Int32(REPRO_OPF_BUILDER) : 0) | (readOnly ? Int32(REPRO_OPF_READONLY) : 0)
+            }
+            c.path = UnsafePointer(str(op.path))
+            switch op {
+            case .mkdir(_, let mode, let builder):
+                c.kind = Int32(REPRO_OP_MKDIR.rawValue); c.mode = mode; c.flags = flags(builder: builder)
+            case .tmpfs(_, let options):
+                c.kind = Int32(REPRO_OP_TMPFS.rawValue); c.data = UnsafePointer(str(options))
+            case .bind(let source, _, let readOnly):
+                c.kind = Int32(REPRO_OP_BIND.rawValue); c.src = UnsafePointer(str(source)); c.flags = flags(readOnly: readOnly)
+            case .overlay(let lowers, _):
+                c.kind = Int32(REPRO_OP_OVERLAY_RO.rawValue); c.data = UnsafePointer(str("lowerdir=" + lowers.joined(separator: ":")))
+            case .writeFile(_, let contents, let mode, let builder):
+                c.kind = Int32(REPRO_OP_WRITE_FILE.rawValue); c.data = UnsafePointer(bytes(contents)); c.data_len = contents.count
+                c.mode = mode; c.flags = flags(builder: builder)
+            case .copyFile(let source, _, let mode, let builder):
+                c.kind = Int32(REPRO_OP_COPY_FILE.rawValue); c.src = UnsafePointer(str(source)); c.mode = mode; c.flags = flags(builder: builder)
+            case .symlink(let target, _, let builder):
+                c.kind = Int32(REPRO_OP_SYMLINK.rawValue); c.src = UnsafePointer(str(target)); c.flags = flags(builder: builder)
+            case .proc:
+                c.kind = Int32(REPRO_OP_PROC.rawValue)
+            case .devpts:
+                c.kind = Int32(REPRO_OP_DEVPTS.rawValue)
+            case .bindDevice(let source, _):
+                c.kind = Int32(REPRO_OP_BIND_DEV.rawValue); c.src = UnsafePointer(str(source))
+            case .remountReadOnly:
+                c.kind = Int32(REPRO_OP_REMOUNT_RO.rawValue)
+            }
+            ops[i] = c
+        }
+        plan.ops = UnsafePointer(ops)
+        plan.op_count = p.ops.count
+        plan.hostname = UnsafePointer(str(p.hostname))
+        plan.domainname = UnsafePointer(str(p.hostname))
+        plan.argv = UnsafePointer(strArray(p.argv))
+        plan.envp = UnsafePointer(strArray(p.environment))
+        plan.path_env = p.searchPath.map { UnsafePointer(str($0)) }
+        plan.workdir = UnsafePointer(str(p.workdir))
+        plan.umask = p.umask
+        plan.uid = p.uid
+        plan.gid = p.gid
+        plan.may_setgroups = p.maySetgroups ? 1 : 0
+        let limits = UnsafeMutablePointer<repro_rlimit>.allocate(capacity: max(p.rlimits.count, 1))
+        allocations.append(UnsafeMutableRawPointer(limits))
+        let resources: [ResourceLimit: Int32] = [.core: repro_rlimit_core, .fileSize: repro_rlimit_fsize,
+                                                 .openFiles: repro_rlimit_nofile, .processes: repro_rlimit_nproc]
+        for (i, (kind, value)) in p.rlimits.sorted(by: { $0.key.rawValue < $1.key.rawValue }).enumerated() {
+            limits[i] = repro_rlimit(resource: resources[kind]!, value: value)
+        }
+        plan.rlimits = UnsafePointer(limits)
+        plan.rlimit_count = p.rlimits.count
+        plan.filter = UnsafeRawPointer(bytes(program.bytes))
+        plan.filter_len = UInt16(program.instructionCount)
+        plan.stdin_fd = stdin
+        plan.stdout_fd = stdout
+        plan.stderr_fd = stderr
+        plan.uid_map = UnsafePointer(str(p.uidMapText))
+        plan.gid_map = UnsafePointer(str(p.gidMapText))
+    }
+
+    func free() {
+        for a in allocations { Glibc.free(a) }
+        allocations = []
+    }
+}

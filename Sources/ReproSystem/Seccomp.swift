@@ -1,0 +1,107 @@
+import Crypto
+import Glibc
+import ReproCore
+internal import CSeccomp
+
+/// A seccomp BPF program compiled from a profile's policy in the parent, installed by the child
+/// as its last step before execve.
+public struct SeccompProgram: Sendable, Equatable {
+    /// The profile the program was compiled from.
+    public var profileName: String
+    /// The raw `struct sock_filter` array.
+    public var bytes: [UInt8]
+
+    /// The number of BPF instructions.
+    public var instructionCount: Int { bytes.count / 8 }
+
+    /// SHA-256 of the program bytes, lowercase hex (recorded in the isolation report).
+    public var sha256: String { SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined() }
+
+    // libseccomp's action values (seccomp.h macros Swift cannot import).
+    static let actAllow: UInt32 = 0x7fff_0000
+    static let actLog: UInt32 = 0x7ffc_0000
+    static let actKillProcess: UInt32 = 0x8000_0000
+    static func actErrno(_ e: Int32) -> UInt32 { 0x0005_0000 | (UInt32(e) & 0xffff) }
+
+    /// The CLONE_NEW* flags: a clone or unshare with any of them is denied.
+    static let namespaceFlags: [UInt64] = [0x0000_0080, 0x0002_0000, 0x0200_0000, 0x0400_0000, 0x0800_0000, 0x1000_0000, 0x2000_0000, 0x4000_0000]
+    /// TIOCSTI and TIOCLINUX.
+    static let terminalIoctls: [UInt64] = [0x5412, 0x541C]
+
+    /// Compiles the policy with libseccomp for the native ABI; other ABIs get the policy's
+    /// `foreign_abi` action. Throws a configuration error for an unknown system call name.
+    public static func compile(_ policy: Profile.SeccompPolicy, profileName: String) throws(ReproError) -> SeccompProgram {
+        guard let ctx = seccomp_init(actAllow) else {
+            throw .sandbox("libseccomp could not create a filter; check that libseccomp2 is installed.")
+        }
+        defer { seccomp_release(ctx) }
+        func check(_ r: Int32, _ what: String) throws(ReproError) {
+            if r < 0 { throw .sandbox("libseccomp failed \(what): \(Errno(-r)). Reinstall libseccomp2 or report this as a bug.", errno: -r) }
+        }
+        let badArch = policy.foreignABI == "kill" ? actKillProcess : actErrno(ENOSYS)
+        try check(seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, badArch), "setting the foreign-ABI action")
+
+        func resolve(_ name: String) throws(ReproError) -> Int32 {
+            let nr = seccomp_syscall_resolve_name(name)
+            if nr == __NR_SCMP_ERROR {
+                // Newer calls libseccomp may not know yet, by their x86_64 numbers.
+                if let known = ["fchmodat2": Int32(452)][name] { return known }
+                throw .configuration("profile \(profileName): unknown system call \(name.debugDescription); fix the name in the profile's [seccomp] lists.")
+            }
+            return nr
+        }
+        func add(_ action: UInt32, _ name: String, _ cmps: [scmp_arg_cmp] = []) throws(ReproError) {
+            let nr = try resolve(name)
+            let r = cmps.withUnsafeBufferPointer { seccomp_rule_add_array(ctx, action, nr, UInt32($0.count), $0.baseAddress) }
+            try check(r, "adding a rule for \(name)")
+        }
+        func masked(_ arg: UInt32, _ mask: UInt64, _ value: UInt64) -> scmp_arg_cmp {
+            scmp_arg_cmp(arg: arg, op: SCMP_CMP_MASKED_EQ, datum_a: mask, datum_b: value)
+        }
+
+        for name in policy.denyEPERM { try add(actErrno(EPERM), name) }
+        for name in policy.denyENOSYS { try add(actErrno(ENOSYS), name) }
+        if policy.denyNamespaceFlags {
+            for flag in namespaceFlags {
+                try add(actErrno(EPERM), "clone", [masked(0, flag, flag)])
+                try add(actErrno(EPERM), "unshare", [masked(0, flag, flag)])
+            }
+        }
+        if policy.denyTerminalInjection {
+            for request in terminalIoctls { try add(actErrno(EPERM), "ioctl", [masked(1, 0xffff_ffff, request)]) }
+        }
+        if policy.denySetidModes {
+            for bit: UInt64 in [0o4000, 0o2000] {
+                try add(actErrno(EPERM), "chmod", [masked(1, bit, bit)])
+                try add(actErrno(EPERM), "fchmod", [masked(1, bit, bit)])
+                try add(actErrno(EPERM), "fchmodat", [masked(2, bit, bit)])
+                try add(actErrno(EPERM), "fchmodat2", [masked(2, bit, bit)])
+            }
+        }
+        if policy.linuxPersonalityOnly {
+            // PER_LINUX (0) and the query 0xffffffff pass; libseccomp cannot express "allow" on an
+            // allow-by-default filter, so the query gets LOG (allowed, and audited).
+            try add(actErrno(EPERM), "personality", [scmp_arg_cmp(arg: 0, op: SCMP_CMP_NE, datum_a: 0, datum_b: 0)])
+            try add(actLog, "personality", [scmp_arg_cmp(arg: 0, op: SCMP_CMP_EQ, datum_a: 0xffff_ffff, datum_b: 0)])
+        }
+
+        let memfd = try FileDescriptor(memfd: "repro-seccomp")
+        try check(seccomp_export_bpf(ctx, memfd.raw), "exporting the BPF program")
+        if case .failure(let e) = Syscalls.lseek(memfd.raw, 0, SEEK_SET) { throw .sandbox("lseek on the seccomp program failed: \(e).", errno: e.code) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let r = chunk.withUnsafeMutableBytes { Syscalls.read(memfd.raw, $0) }
+            switch r {
+            case .success(0):
+                memfd.close()
+                guard bytes.count % 8 == 0, bytes.count / 8 < 65536, !bytes.isEmpty else {
+                    throw .sandbox("libseccomp produced a malformed program (\(bytes.count) bytes); report this as a bug.")
+                }
+                return SeccompProgram(profileName: profileName, bytes: bytes)
+            case .success(let n): bytes += chunk[0..<n]
+            case .failure(let e): throw .sandbox("reading the seccomp program failed: \(e).", errno: e.code)
+            }
+        }
+    }
+}

@@ -1,0 +1,106 @@
+import Glibc
+import CReproSandbox
+
+/// Thin wrappers over the system calls the sandbox supervisor makes, one per call, each naming its
+/// man page. Every wrapper goes through ``valueOrErrno(_:)``, the one place that handles -1, errno
+/// and EINTR.
+enum Syscalls {
+    /// Runs `body` until it does not fail with EINTR; returns its value or throws its errno.
+    static func valueOrErrno<T: FixedWidthInteger>(_ body: () -> T) -> Result<T, Errno> {
+        while true {
+            let value = body()
+            if value != -1 { return .success(value) }
+            let code = Glibc.errno
+            if code == EINTR { continue }
+            return .failure(Errno(code))
+        }
+    }
+
+    /// pipe2(2) with O_CLOEXEC: the (read, write) descriptor numbers, for a ``Pipe`` to own.
+    static func pipe() -> Result<(Int32, Int32), Errno> {
+        var fds: [Int32] = [-1, -1]
+        return valueOrErrno { repro_pipe_cloexec(&fds) }.map { _ in (fds[0], fds[1]) }
+    }
+
+    /// open(2) with O_CLOEXEC added; the descriptor number, for a ``FileDescriptor`` to own.
+    static func open(_ path: String, _ flags: Int32, _ mode: mode_t = 0) -> Result<Int32, Errno> {
+        valueOrErrno { Glibc.open(path, flags | O_CLOEXEC, mode) }
+    }
+
+    /// read(2) into `buffer`; returns the byte count (0 at end of file).
+    static func read(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer) -> Result<Int, Errno> {
+        valueOrErrno { Glibc.read(fd, buffer.baseAddress, buffer.count) }
+    }
+
+    /// write(2) of the whole buffer (looping over short writes).
+    static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Result<Void, Errno> {
+        var offset = 0
+        while offset < bytes.count {
+            let r = bytes.withUnsafeBytes { buf in valueOrErrno { Glibc.write(fd, buf.baseAddress! + offset, buf.count - offset) } }
+            switch r {
+            case .success(let n): offset += n
+            case .failure(let e): return .failure(e)
+            }
+        }
+        return .success(())
+    }
+
+    /// close(2). EINTR is not retried: the descriptor is gone either way on Linux.
+    static func close(_ fd: Int32) {
+        _ = Glibc.close(fd)
+    }
+
+    /// poll(2) on `fds` for up to `timeoutMilliseconds` (-1: forever); returns the ready count.
+    /// EINTR is returned as 0 so the caller recomputes its deadline.
+    static func poll(_ fds: inout [pollfd], timeoutMilliseconds: Int32) -> Result<Int32, Errno> {
+        let r = fds.withUnsafeMutableBufferPointer { Glibc.poll($0.baseAddress, nfds_t($0.count), timeoutMilliseconds) }
+        if r == -1 {
+            let code = Glibc.errno
+            return code == EINTR ? .success(0) : .failure(Errno(code))
+        }
+        return .success(r)
+    }
+
+    /// kill(2).
+    static func kill(_ pid: pid_t, _ signal: Int32) -> Result<Int32, Errno> {
+        valueOrErrno { Glibc.kill(pid, signal) }
+    }
+
+    /// waitpid(2) for one child; returns its wait status.
+    static func waitpid(_ pid: pid_t) -> Result<Int32, Errno> {
+        var status: Int32 = 0
+        return valueOrErrno { Glibc.waitpid(pid, &status, 0) }.map { _ in status }
+    }
+
+    /// memfd_create(2) with MFD_CLOEXEC; the descriptor number, for a ``FileDescriptor`` to own.
+    static func memfdCreate(_ name: String) -> Result<Int32, Errno> {
+        valueOrErrno { repro_memfd_cloexec(name) }
+    }
+
+    /// lseek(2).
+    static func lseek(_ fd: Int32, _ offset: off_t, _ whence: Int32) -> Result<off_t, Errno> {
+        valueOrErrno { Glibc.lseek(fd, offset, whence) }
+    }
+
+    /// realpath(3): the canonical absolute path, symlinks resolved.
+    static func realpath(_ path: String) -> Result<String, Errno> {
+        guard let p = Glibc.realpath(path, nil) else { return .failure(Errno(Glibc.errno)) }
+        defer { free(p) }
+        return .success(String(cString: p))
+    }
+
+    /// geteuid(2).
+    static func geteuid() -> uid_t { Glibc.geteuid() }
+    /// getegid(2).
+    static func getegid() -> gid_t { Glibc.getegid() }
+}
+
+/// An errno value with its strerror(3) text.
+public struct Errno: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The numeric code.
+    public var code: Int32
+    /// Wraps a code.
+    public init(_ code: Int32) { self.code = code }
+    /// strerror(3) of the code, e.g. "Operation not permitted".
+    public var description: String { String(cString: strerror(code)) }
+}

@@ -1,0 +1,115 @@
+import ArgumentParser
+import Foundation
+import ReproCore
+import ReproSystem
+
+/// `repro run`: runs one command in the sandbox.
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a command in a fresh namespace sandbox.",
+        discussion: """
+            The command runs as uid/gid 1000 ("builder") in fresh user, mount, pid, network, uts, ipc \
+            and cgroup namespaces, with no capabilities, no_new_privs, the profile's seccomp filter \
+            and rlimits, a loopback-only network, and only the given trees and binds visible. \
+            /build/src (the working directory), /build/home and /tmp are fresh tmpfs.
+
+            Exit status: the command's own; 128+N if it was killed by signal N (or repro by SIGINT, \
+            SIGTERM or SIGHUP); 124 if the timeout ended it; 127 if it could not be started \
+            (not found, not executable); 2 for bad input; 4 if the kernel refused the isolation.
+            """
+    )
+
+    @Option(name: .customLong("tree"), help: ArgumentHelp("An unpacked toolchain tree, read-only at MOUNT (default /); repeatable, trees at one path are merged.", valueName: "HOST_DIR[:MOUNT]"))
+    var trees: [String] = []
+
+    @Option(help: ArgumentHelp("A profile name (profiles/NAME.toml, else built-in: default, strict) or a path to a .toml file.", valueName: "NAME|PATH"))
+    var profile: String = "default"
+
+    @Option(name: .customLong("bind-ro"), help: ArgumentHelp("Bind a host path read-only.", valueName: "HOST:DEST"))
+    var bindReadOnly: [String] = []
+
+    @Option(name: .customLong("bind"), help: ArgumentHelp("Bind a host path read-write.", valueName: "HOST:DEST"))
+    var bindWritable: [String] = []
+
+    @Option(help: ArgumentHelp("The working directory inside the sandbox.", valueName: "DIR"))
+    var workdir: String = SandboxLayout.workDirectory
+
+    @Option(help: ArgumentHelp("Kill the whole sandbox after this many seconds (0: no limit; default: the profile's).", valueName: "SECONDS"))
+    var timeout: Int?
+
+    @Option(name: .customLong("env"), help: ArgumentHelp("Set an environment variable (added to the profile's).", valueName: "NAME=VALUE"))
+    var environment: [String] = []
+
+    @Flag(help: "Pass repro's stdin to the command (default: /dev/null).")
+    var stdin = false
+
+    @Option(name: .customLong("isolation-report"), help: ArgumentHelp("Write the isolation achieved, as JSON, to this file.", valueName: "FILE"))
+    var isolationReport: String?
+
+    @Argument(parsing: .postTerminator, help: "The command and its arguments, after `--`.")
+    var command: [String] = []
+
+    func validate() throws {
+        if command.isEmpty { throw ValidationError("Give the command after `--`, for example: repro run --tree ROOTFS -- /bin/sh -c 'make'.") }
+        if let timeout, timeout < 0 { throw ValidationError("--timeout must be 0 (no limit) or a positive number of seconds.") }
+        for e in environment where !e.contains("=") || e.hasPrefix("=") {
+            throw ValidationError("--env \(e.debugDescription) must be NAME=VALUE.")
+        }
+        for b in bindReadOnly + bindWritable where b.split(separator: ":", omittingEmptySubsequences: false).count != 2 {
+            throw ValidationError("--bind/--bind-ro \(b.debugDescription) must be HOST:DEST, for example --bind-ro /srv/data:/data.")
+        }
+    }
+
+    func run() throws {
+        let profile = try SandboxProfiles.load(self.profile)
+        var toolchains: [ToolchainMount] = []
+        for tree in trees {
+            let parts = tree.split(separator: ":", maxSplits: 1).map(String.init)
+            let host = try Sandbox.canonicalHostPath(parts[0], what: "--tree")
+            toolchains.append(ToolchainMount(hostTree: host, mountPath: parts.count > 1 ? parts[1] : "/"))
+        }
+        // Integration point for `--toolchain SPEC`: resolve each spec with the toolchain cache
+        // (SpecResolver, ToolchainCache.fetch) and append ToolchainMount(hostTree: treePath,
+        // mountPath: source.mount) for every cached source, before the --tree mounts.
+        var binds: [BindMount] = []
+        for (list, writable) in [(bindReadOnly, false), (bindWritable, true)] {
+            for b in list {
+                let parts = b.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+                binds.append(try Sandbox.bindMount(host: parts[0], dest: parts[1], writable: writable))
+            }
+        }
+        var env = profile.environment
+        for e in environment {
+            let i = e.firstIndex(of: "=")!
+            env[String(e[..<i])] = String(e[e.index(after: i)...])
+        }
+        let spec = SandboxSpec(argv: command, profile: profile, environment: env, workdir: workdir,
+                               toolchains: toolchains, binds: binds, timeoutSeconds: timeout)
+        let plan = try SandboxPlan.build(spec, mapping: Sandbox.currentMapping())
+        let result = try Sandbox.run(plan, io: SandboxIO(stdin: stdin ? 0 : nil))
+        if let path = isolationReport {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            do { try encoder.encode(result.isolation).write(to: URL(fileURLWithPath: path)) } catch {
+                throw ReproError.configuration("cannot write the isolation report to \(path): \(error.localizedDescription).")
+            }
+        }
+        if let failure = result.startFailure {
+            Console.error("\(failure). Check the command's path and that the toolchain provides it (PATH=\(env["PATH"] ?? "")).")
+            Foundation.exit(127)
+        }
+        if result.timedOut {
+            Console.error("the command did not finish within \(plan.timeoutSeconds) s; the sandbox was killed. Raise --timeout or the profile's limits.timeout_seconds.")
+            Foundation.exit(RunCommand.timeoutStatus)
+        }
+        if let sig = result.interruptedBy {
+            Console.error("interrupted by signal \(sig); the sandbox was killed.")
+            Foundation.exit(128 + sig)
+        }
+        Foundation.exit(result.termination.shellStatus)
+    }
+
+    /// The exit status of `repro run` when the timeout ends the command (as timeout(1)).
+    static let timeoutStatus: Int32 = 124
+}
