@@ -14,6 +14,8 @@ struct Repro: AsyncParsableCommand {
         version: reproVersion,
         subcommands: [
             ToolchainCommand.self,
+            KeygenCommand.self,
+            VerifyCommand.self,
         ]
     )
 }
