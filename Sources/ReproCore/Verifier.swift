@@ -137,7 +137,7 @@ public enum Verifier {
     /// ``verifyEnvelope(_:keys:)``), then the statements (see ``checkStatements(_:)``).
     public static func verify(bundle data: Data, keys: [PublicKey]) throws(ReproError) -> VerificationReport {
         guard !keys.isEmpty else { throw .configuration("no public key given; pass the signer's key with --key NAME.pub") }
-        let bundle = try Bundle.read(data)
+        let bundle = try Manifest.read(data)
         var signers: [[String]] = []
         var statements: [Statement] = []
         for (i, envelope) in bundle.envelopes.enumerated() {
@@ -192,8 +192,9 @@ public enum Verifier {
         defer { try? handle.close() }
         var hasher = SHA256()
         while true {
-            guard let chunk = try? handle.read(upToCount: 1 << 20) else { return nil }
-            if chunk.isEmpty { break }
+            let chunk: Data?
+            do { chunk = try handle.read(upToCount: 1 << 20) } catch { return nil }
+            guard let chunk, !chunk.isEmpty else { break }
             hasher.update(data: chunk)
         }
         return Hex.encode(hasher.finalize())

@@ -3,7 +3,7 @@ import Foundation
 /// A manifest: a JSON Lines bundle (`*.intoto.jsonl`) of DSSE envelopes, one per line, each
 /// line compact sorted-key JSON ending in `\n`. A check's bundle holds exactly two: the SLSA
 /// provenance statement, then the reproducibility statement.
-public struct Bundle: Sendable, Equatable {
+public struct Manifest: Sendable, Equatable {
     /// The envelopes, in line order.
     public var envelopes: [DSSEEnvelope]
 
@@ -30,7 +30,7 @@ public struct Bundle: Sendable, Equatable {
     /// The statements are checked by the same rules `repro verify` applies before anything is
     /// returned, so repro never writes a manifest it would reject; bad inputs throw exit 2.
     public static func make(provenance: ProvenanceInputs, reproducibility: ReproducibilityInputs,
-                            signingKey: SigningKey?) throws(ReproError) -> Bundle {
+                            signingKey: SigningKey?) throws(ReproError) -> Manifest {
         let slsa = provenance.statement
         let repro = Statement(subjects: provenance.subjects, predicateType: ManifestURI.reproducibility,
                               predicate: reproducibility.predicate(invocationID: provenance.invocationID))
@@ -49,13 +49,13 @@ public struct Bundle: Sendable, Equatable {
         for i in envelopes.indices {
             envelopes[i] = try DSSEEnvelope.sign(payload: envelopes[i].payload, payloadType: envelopes[i].payloadType, key: signingKey)
         }
-        let bundle = Bundle(envelopes: envelopes)
+        let bundle = Manifest(envelopes: envelopes)
         return bundle
     }
 
     /// Reads a JSON Lines bundle strictly: every line one envelope (see ``DSSEEnvelope/parse(_:)``),
     /// no blank lines, the last line's newline optional.
-    public static func read(_ data: Data) throws(ReproError) -> Bundle {
+    public static func read(_ data: Data) throws(ReproError) -> Manifest {
         var lines = data.split(separator: 0x0A, omittingEmptySubsequences: false)
         if lines.last?.isEmpty == true { lines.removeLast() }
         guard !lines.isEmpty else { throw .verification("the bundle is empty; a manifest holds one DSSE envelope per line") }
@@ -68,6 +68,6 @@ public struct Bundle: Sendable, Equatable {
                 throw .verification("line \(i + 1): \(error.message)")
             }
         }
-        return Bundle(envelopes: envelopes)
+        return Manifest(envelopes: envelopes)
     }
 }
