@@ -1,12 +1,13 @@
-"""DSSE interoperability helper: an independent implementation for repro's tests.
+"""DSSE interoperability helper: independent implementations for repro's tests.
 
-Uses securesystemslib (DSSE Envelope, SSlibKey, CryptoSigner) and pyca/cryptography only.
+Uses securesystemslib (DSSE Envelope, SSlibKey, CryptoSigner), pyca/cryptography and jsonschema.
 
   verify ENVELOPE_LINE_FILE PUB_PEM   exit 0 if securesystemslib verifies the envelope, 1 if not
   sign-sslib PAYLOAD_FILE KEY_PEM     print an envelope signed by securesystemslib's CryptoSigner
   sign-pyca PAYLOAD_FILE KEY_PEM      print an envelope signed with cryptography directly
                                       (URL-safe unpadded base64, no keyid)
   keyid PUB_PEM                       print securesystemslib's keyid of the key
+  schema SCHEMA_FILE INSTANCE_FILE    exit 0 if the JSON instance is valid under the JSON Schema
 """
 import base64
 import json
@@ -57,6 +58,15 @@ def main(argv):
     if command == "keyid":
         print(SSlibKey.from_crypto(load_pem_public_key(read(argv[2]))).keyid)
         return 0
+    if command == "schema":
+        import jsonschema
+
+        schema = json.loads(read(argv[2]))
+        jsonschema.Draft202012Validator.check_schema(schema)
+        errors = list(jsonschema.Draft202012Validator(schema).iter_errors(json.loads(read(argv[3]))))
+        for error in errors:
+            print(f"invalid: {error.json_path}: {error.message}", file=sys.stderr)
+        return 1 if errors else 0
     print(__doc__, file=sys.stderr)
     return 2
 

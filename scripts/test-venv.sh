@@ -13,7 +13,7 @@ fail() {
     exit 2
 }
 if [ -x "$venv/bin/python" ] && [ -f "$stamp" ] && cmp -s "$req" "$stamp" \
-    && "$venv/bin/python" -c 'import securesystemslib.dsse, cryptography' 2>/dev/null; then
+    && "$venv/bin/python" -c 'import securesystemslib.dsse, cryptography, jsonschema' 2>/dev/null; then
     echo "$venv/bin/python"
     exit 0
 fi
@@ -22,6 +22,6 @@ rm -rf "$venv"
 python3 -m venv "$venv" >&2 || fail "python3 -m venv failed (on Debian: apt-get install python3-venv)"
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$req" >&2 \
     || fail "pip could not install $(grep -v '^#' "$req" | tr '\n' ' ')from PyPI (is PyPI reachable?)"
-"$venv/bin/python" -c 'import securesystemslib.dsse, cryptography' || fail "the installed packages do not import"
+"$venv/bin/python" -c 'import securesystemslib.dsse, cryptography, jsonschema' || fail "the installed packages do not import"
 cp "$req" "$stamp"
 echo "$venv/bin/python"

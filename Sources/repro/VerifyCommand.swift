@@ -11,8 +11,10 @@ struct VerifyCommand: ParsableCommand {
             Checks that every envelope carries a valid Ed25519 signature by one of the given keys over
             its DSSE pre-authentication encoding, that the payloads are in-toto Statement v1 of the
             SLSA provenance v1 and repro reproducibility v1 types, and, with --artifacts, that every
-            subject file exists under DIR with its SHA-256. Exit 0 only if all of it holds; 5 naming
-            what failed otherwise; 2 for an unreadable bundle or key file. See docs/manifest.md.
+            subject file exists under DIR with its SHA-256. A signed negative verdict (differ,
+            build-failed) verifies as authentic; add --require-reproducible to fail on it too.
+            Exit 0 only if all of it holds; 5 naming what failed otherwise; 2 for an unreadable
+            bundle or key file. See docs/manifest.md.
             """
     )
 
@@ -24,6 +26,9 @@ struct VerifyCommand: ParsableCommand {
 
     @Option(name: .customLong("artifacts"), help: ArgumentHelp("Check the subjects' files under this directory.", valueName: "DIR"))
     var artifacts: String?
+
+    @Flag(name: .customLong("require-reproducible"), help: "Also fail (exit 5) unless the signed verdict is reproducible.")
+    var requireReproducible = false
 
     @Flag(name: .customLong("json"), help: "Print the result as JSON on stdout.")
     var json = false
@@ -44,6 +49,9 @@ struct VerifyCommand: ParsableCommand {
             if let artifacts {
                 try Verifier.checkArtifacts(report.provenance.subjects, in: artifacts)
                 report.artifactsChecked = report.provenance.subjects.count
+            }
+            if requireReproducible, report.reproducibility.verdict != .reproducible {
+                throw ReproError.verification("the manifest is authentic but its verdict is \(report.reproducibility.verdict.rawValue), and --require-reproducible was given")
             }
             if json {
                 Console.out(report.jsonValue.serializedString)

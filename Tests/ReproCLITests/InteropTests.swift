@@ -89,6 +89,32 @@ import Testing
         }
     }
 
+    @Test func predicatesMatchTheirPublishedSchemas() throws {
+        let sample = try SampleCheck()
+        defer { sample.remove() }
+        let schemas = InteropTests.root + "/docs/schemas/"
+        let a = "t1:" + String(repeating: "1a", count: 32), b = "t1:" + String(repeating: "2b", count: 32)
+        let cases: [ReproducibilityInputs] = [
+            ReproducibilityInputs(runs: [RunRecord(index: 1, outputTreeDigest: a, exitStatus: 0), RunRecord(index: 2, outputTreeDigest: a, exitStatus: 0)], verdict: .reproducible),
+            ReproducibilityInputs(runs: [RunRecord(index: 1, outputTreeDigest: a, exitStatus: 0), RunRecord(index: 2, outputTreeDigest: b, exitStatus: 0)], verdict: .differ,
+                                  differences: [DifferingFile(path: "out/x", kind: .missing, sizes: [12, nil], firstDifferingOffset: nil)]),
+            ReproducibilityInputs(runs: [RunRecord(index: 1, outputTreeDigest: nil, exitStatus: 2)], verdict: .buildFailed),
+        ]
+        for (i, inputs) in cases.enumerated() {
+            let predicate = try sample.write("predicate\(i).json", inputs.predicate(invocationID: "inv").serialized())
+            #expect(try interop(["schema", schemas + "reproducibility-v1.json", predicate]).status == 0, "\(inputs.verdict)")
+        }
+        var wrong = inputs(cases[0].predicate(invocationID: "inv"))
+        wrong["verdict"] = "probably"
+        let bad = try sample.write("wrong.json", JSONValue.object(wrong).serialized())
+        #expect(try interop(["schema", schemas + "reproducibility-v1.json", bad]).status == 1)
+        let statement = try StrictJSON.parse(Data(try sample.manifest(key: nil).envelopes[0].payload))
+        let definition = try sample.write("definition.json", statement["predicate"]!["buildDefinition"]!.serialized())
+        #expect(try interop(["schema", schemas + "buildtype-check-v1.json", definition]).status == 0)
+    }
+
+    func inputs(_ value: JSONValue) -> [String: JSONValue] { value.objectValue! }
+
     /// The error that fails every interoperability test when the venv is absent.
     struct MissingEnvironment: Error, CustomStringConvertible {
         var description: String

@@ -25,8 +25,8 @@ struct SampleCheck {
     /// Removes the directory.
     func remove() { try? FileManager.default.removeItem(atPath: directory) }
 
-    /// The manifest of a reproducible check of these outputs, signed by `key` (unsigned if nil).
-    func manifest(key: SigningKey?) throws -> Manifest {
+    /// The manifest of a check of these outputs (reproducible, or a failed build), signed by `key` (unsigned if nil).
+    func manifest(key: SigningKey?, verdict: Verdict = .reproducible) throws -> Manifest {
         let tree = "t1:" + String(repeating: "c3", count: 32)
         let provenance = ProvenanceInputs(
             subjects: subjects, command: ["sh", "build.sh"], profile: "strict",
@@ -39,8 +39,10 @@ struct SampleCheck {
             ],
             reproVersion: "0.1.0", invocationID: UUID().uuidString,
             startedOn: Date(timeIntervalSince1970: 1_800_000_000), finishedOn: Date(timeIntervalSince1970: 1_800_000_009))
-        let runs = [RunRecord(index: 1, outputTreeDigest: tree, exitStatus: 0), RunRecord(index: 2, outputTreeDigest: tree, exitStatus: 0)]
-        return try Manifest.make(provenance: provenance, reproducibility: ReproducibilityInputs(runs: runs, verdict: .reproducible), signingKey: key)
+        let runs = verdict == .buildFailed
+            ? [RunRecord(index: 1, outputTreeDigest: nil, exitStatus: 2)]
+            : [RunRecord(index: 1, outputTreeDigest: tree, exitStatus: 0), RunRecord(index: 2, outputTreeDigest: tree, exitStatus: 0)]
+        return try Manifest.make(provenance: provenance, reproducibility: ReproducibilityInputs(runs: runs, verdict: verdict), signingKey: key)
     }
 
     /// Writes `data` to `name` under the directory and returns its path.

@@ -114,6 +114,19 @@ import Testing
         #expect(try verify(manifest.data).status == 0)
     }
 
+    @Test func requireReproducibleFailsOnSignedNegatives() throws {
+        let sample = try SampleCheck()
+        defer { sample.remove() }
+        let key = try keygen(sample)
+        let pub = sample.directory + "/signer.pub"
+        let good = try sample.write("good.intoto.jsonl", sample.manifest(key: key).data)
+        #expect(try CLI.run(["verify", good, "--key", pub, "--require-reproducible"]).status == 0)
+        let failed = try sample.write("failed.intoto.jsonl", sample.manifest(key: key, verdict: .buildFailed).data)
+        #expect(try CLI.run(["verify", failed, "--key", pub]).status == 0)
+        let strict = try CLI.run(["verify", failed, "--key", pub, "--require-reproducible"])
+        #expect(strict.status == 5 && strict.stderr.contains("verdict is build-failed"))
+    }
+
     @Test func verifyInputErrors() throws {
         let sample = try SampleCheck()
         defer { sample.remove() }
