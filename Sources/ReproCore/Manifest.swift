@@ -4,6 +4,9 @@ import Foundation
 /// line compact sorted-key JSON ending in `\n`. A check's bundle holds exactly two: the SLSA
 /// provenance statement, then the reproducibility statement.
 public struct Manifest: Sendable, Equatable {
+    /// The default file name of a check's manifest.
+    public static let defaultFileName = "repro.intoto.jsonl"
+
     /// The envelopes, in line order.
     public var envelopes: [DSSEEnvelope]
 
@@ -21,6 +24,16 @@ public struct Manifest: Sendable, Equatable {
             out.append(0x0A)
         }
         return out
+    }
+
+    /// Writes the bundle to `path` atomically (a temporary file renamed into place), so a reader
+    /// never sees half a manifest; an existing file is replaced.
+    public func write(toFile path: String) throws(ReproError) {
+        do {
+            try data.write(to: URL(fileURLWithPath: path), options: .atomic)
+        } catch {
+            throw .configuration("cannot write the manifest \(path): \(error.localizedDescription); check that its directory exists and is writable")
+        }
     }
 
     /// Builds a check's bundle: the SLSA provenance statement and the reproducibility statement

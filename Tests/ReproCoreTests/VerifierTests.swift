@@ -57,6 +57,17 @@ import Testing
         #expect(report.provenance.subjects.map(\.name) == ["out/hello", "out/hello.1"])
     }
 
+    @Test func writesAtomicallyAndReadsBack() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/" + Manifest.defaultFileName
+        let bundle = try signed()
+        try bundle.write(toFile: path)
+        #expect(try Manifest.read(Data(contentsOf: URL(fileURLWithPath: path))) == bundle)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == [Manifest.defaultFileName])
+        #expect(throws: ReproError.self) { try bundle.write(toFile: dir + "/missing/dir/x.jsonl") }
+    }
+
     @Test func negativeVerdictsAreSignedAndVerify() throws {
         for inputs in [ManifestFixtures.differ, ManifestFixtures.buildFailed] {
             let report = try Verifier.verify(bundle: signed(inputs).data, keys: [key.publicKey])
