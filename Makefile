@@ -16,8 +16,9 @@ build: deps
 
 test:
 	scripts/install-deps.sh test
+	scripts/test-venv.sh >/dev/null
 	$(SWIFT) build -c $(CONFIG) --build-tests
-	REPRO_BIN=$(BIN)/repro $(SWIFT) test -c $(CONFIG) --skip-build
+	REPRO_BIN=$(BIN)/repro REPRO_TEST_PYTHON=$(CURDIR)/.build-venv/bin/python $(SWIFT) test -c $(CONFIG) --skip-build
 
 demo:
 	scripts/install-deps.sh demo

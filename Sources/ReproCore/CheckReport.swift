@@ -112,10 +112,10 @@ public struct CheckReport: Codable, Sendable {
         /// The file's SHA-256.
         public var sha256: String
         /// The file's size in bytes.
-        public var size: Int64
+        public var size: UInt64
 
         /// Creates an output description.
-        public init(path: String, sha256: String, size: Int64) {
+        public init(path: String, sha256: String, size: UInt64) {
             self.path = path
             self.sha256 = sha256
             self.size = size

@@ -1,37 +1,5 @@
 import Foundation
 
-/// One file, directory or symlink of a run's output tree, as the check compares it.
-public struct OutputEntry: Codable, Sendable, Equatable {
-    /// The path relative to the source root, `/`-separated.
-    public var path: String
-    /// `file`, `dir` or `symlink`.
-    public var kind: String
-    /// Whether the owner-execute bit is set (files only).
-    public var executable: Bool
-    /// The size in bytes (files only; 0 otherwise).
-    public var size: Int64
-    /// The lowercase hex SHA-256 of the contents (files only).
-    public var sha256: String?
-    /// The symlink target (symlinks only).
-    public var linkTarget: String?
-
-    /// Creates an entry.
-    public init(path: String, kind: String, executable: Bool = false, size: Int64 = 0,
-                sha256: String? = nil, linkTarget: String? = nil) {
-        self.path = path
-        self.kind = kind
-        self.executable = executable
-        self.size = size
-        self.sha256 = sha256
-        self.linkTarget = linkTarget
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case path, kind, executable, size, sha256
-        case linkTarget = "link_target"
-    }
-}
-
 /// How one output differs between run 1 and another run.
 public struct Difference: Codable, Sendable, Equatable {
     /// The kinds of difference.
@@ -51,14 +19,14 @@ public struct Difference: Codable, Sendable, Equatable {
     /// The run compared with run 1 (1-based).
     public var run: Int
     /// The sizes in run 1 and in the other run (nil where absent).
-    public var sizes: [Int64?]
+    public var sizes: [UInt64?]
     /// The first byte offset at which the contents differ, for changed files.
     public var firstDifference: Int64?
     /// A short human explanation of the likely cause, when one can be told.
     public var explanation: String?
 
     /// Creates a difference.
-    public init(path: String, kind: Kind, run: Int, sizes: [Int64?], firstDifference: Int64? = nil, explanation: String? = nil) {
+    public init(path: String, kind: Kind, run: Int, sizes: [UInt64?], firstDifference: Int64? = nil, explanation: String? = nil) {
         self.path = path
         self.kind = kind
         self.run = run
@@ -78,7 +46,7 @@ public enum Comparison {
     /// The differences between run 1's entries and another run's, sorted by path. Entries must
     /// each be sorted by path. Changed files get no offset here: the caller reads the bytes and
     /// fills ``Difference/firstDifference`` and ``Difference/explanation``.
-    public static func differences(reference: [OutputEntry], other: [OutputEntry], run: Int) -> [Difference] {
+    public static func differences(reference: [TreeEntry], other: [TreeEntry], run: Int) -> [Difference] {
         var result: [Difference] = []
         let left = Dictionary(reference.map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a })
         let right = Dictionary(other.map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a })
@@ -87,11 +55,11 @@ public enum Comparison {
             case let (a?, b?) where a != b:
                 var explanation: String?
                 if a.kind != b.kind {
-                    explanation = "type differs: \(a.kind) in run 1, \(b.kind) in run \(run)"
+                    explanation = "type differs: \(a.kind.rawValue) in run 1, \(b.kind.rawValue) in run \(run)"
                 } else if a.executable != b.executable {
                     explanation = "executable bit differs"
-                } else if a.linkTarget != b.linkTarget {
-                    explanation = "symlink target differs: '\(a.linkTarget ?? "")' vs '\(b.linkTarget ?? "")'"
+                } else if a.target != b.target {
+                    explanation = "symlink target differs: '\(a.target)' in run 1, '\(b.target)' in run \(run)"
                 }
                 result.append(Difference(path: path, kind: .changed, run: run, sizes: [a.size, b.size], explanation: explanation))
             case let (a?, nil):

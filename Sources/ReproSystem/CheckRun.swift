@@ -7,8 +7,6 @@ struct BuildRequest {
     var index: Int
     /// The staged source snapshot.
     var snapshot: SourceSnapshot
-    /// The toolchain trees and where they are mounted.
-    var mounts: [(hostTree: String, mountPath: String)]
     /// The build's whole environment.
     var environment: [String: String]
     /// The build command.
@@ -56,14 +54,14 @@ extension CheckRunner {
         let snapshot = try SourceSnapshot.take(projectDir: project, into: work + "/src")
         let sourceListing = try TreeWalker.walk(snapshot.root)
         options.progress("source: \(snapshot.paths.count) files (\(snapshot.selection == "git" ? "git-tracked" : "all files")\(snapshot.untrackedExcluded > 0 ? ", \(snapshot.untrackedExcluded) untracked left out" : "")), \(sourceListing.digest)")
-        let normalization = try Self.epoch(option: options.dateEpoch, config: config, snapshot: snapshot)
-
-        let setup = try prepareBuild(config: config, normalization: normalization)
+        var normalization = try Self.epoch(option: options.dateEpoch, config: config, snapshot: snapshot)
+        let setup = try prepareBuild(config: config, normalization: &normalization)
+        let fixed = normalization
 
         let logDir = project + "/.repro/logs"
         try? fm.createDirectory(atPath: logDir, withIntermediateDirectories: true)
         var runs: [CheckReport.Run] = []
-        var trees: [(root: String, entries: [OutputEntry], digest: String)?] = []
+        var trees: [(root: String, entries: [TreeEntry], digest: String)?] = []
         var isolation: Data?
         let selection: OutputCollector.Selection = config.build.outputs.isEmpty
             ? .changedFrom(Dictionary(uniqueKeysWithValues: sourceListing.entries.compactMap { e -> (String, String)? in
@@ -76,24 +74,24 @@ extension CheckRunner {
             : .patterns(config.build.outputs)
 
         let indices = Array(1...options.runs)
-        let results = try runAll(indices) { index throws(ReproError) -> (CheckReport.Run, (root: String, entries: [OutputEntry], digest: String)?, Data?) in
-            let request = BuildRequest(index: index, snapshot: snapshot, mounts: setup.mounts, environment: setup.environment,
-                                       command: config.build.command, normalization: normalization,
-                                       timeout: config.build.timeout ?? setup.defaultTimeout, logPath: logDir + "/run-\(index).log")
+        let results = try runAll(indices) { index throws(ReproError) -> (CheckReport.Run, (root: String, entries: [TreeEntry], digest: String)?, Data?) in
+            let request = BuildRequest(index: index, snapshot: snapshot, environment: setup.environment,
+                                       command: config.build.command, normalization: fixed,
+                                       timeout: config.build.timeout, logPath: logDir + "/run-\(index).log")
             let outputRoot = work + "/runs/run-\(index)"
             let clock = Date()
             options.progress("run \(index)/\(options.runs): building")
             var collectError: ReproError?
-            let result = try runBuild(request) { root in
+            let result = try runBuild(request, setup: setup) { root in
                 guard collectError == nil else { return }
                 do throws(ReproError) {
-                    try OutputCollector.collect(from: root + normalization.workdir, selection: selection, into: outputRoot)
+                    try OutputCollector.collect(from: root + fixed.workdir, selection: selection, into: outputRoot)
                 } catch {
                     collectError = error
                 }
             }
             let seconds = Date().timeIntervalSince(clock)
-            var tree: (root: String, entries: [OutputEntry], digest: String)?
+            var tree: (root: String, entries: [TreeEntry], digest: String)?
             var status = result.exitStatus
             if status == 0, !result.timedOut {
                 if let collectError {
@@ -102,7 +100,7 @@ extension CheckRunner {
                     if collectError.status != .buildFailed { throw collectError }
                 } else {
                     let listing = try TreeWalker.walk(outputRoot)
-                    tree = (outputRoot, listing.entries.map(OutputEntry.init), listing.digest)
+                    tree = (outputRoot, listing.entries, listing.digest)
                 }
             }
             options.progress("run \(index)/\(options.runs): \(result.timedOut ? "timed out" : "exit \(status)") in \(String(format: "%.1f", seconds)) s\(tree.map { ", \($0.digest)" } ?? "")")
@@ -116,10 +114,13 @@ extension CheckRunner {
             if isolation == nil { isolation = iso }
         }
 
-        let toolchainInfo = setup.toolchains
+        let toolchainInfo = setup.toolchains.archives.map {
+            CheckReport.ToolchainInfo(name: $0.name, url: $0.cached.source.url, sha256: $0.cached.source.sha256,
+                                      mount: $0.cached.source.mount, treeDigest: $0.cached.treeDigest)
+        }
         var report = CheckReport(
             reproVersion: ReproInfo.version, verdict: .reproducible, exitCode: 0, project: project,
-            command: config.build.command, outputPatterns: config.build.outputs, profile: setup.profileName,
+            command: config.build.command, outputPatterns: config.build.outputs, profile: setup.profile.name,
             source: .init(digest: sourceListing.digest, files: snapshot.paths.count, selection: snapshot.selection,
                           untrackedExcluded: snapshot.untrackedExcluded, commit: snapshot.commit),
             toolchains: toolchainInfo, normalization: normalization.values, assumptions: assumptions, runs: runs)
@@ -137,8 +138,8 @@ extension CheckRunner {
             let differences = Self.differences(trees: complete.map { ($0.root, $0.entries) }, now: Int64(Date().timeIntervalSince1970))
             if complete.allSatisfy({ $0.digest == complete[0].digest }) && differences.isEmpty {
                 report.outputDigest = complete[0].digest
-                report.outputs = complete[0].entries.filter { $0.kind == "file" }.map {
-                    CheckReport.Output(path: $0.path, sha256: $0.sha256 ?? "", size: $0.size)
+                report.outputs = complete[0].entries.filter { $0.kind == .file }.map {
+                    CheckReport.Output(path: $0.path, sha256: $0.sha256, size: $0.size)
                 }
                 let destination = options.outputDir ?? project + "/.repro/out"
                 try Self.place(complete[0].root, at: destination)
@@ -168,12 +169,7 @@ extension CheckRunner {
             for index in indices { results.append(try body(index)) }
             return results
         }
-        final class Slots: @unchecked Sendable {
-            var values: [Result<T, ReproError>?]
-            let lock = NSLock()
-            init(_ n: Int) { values = Array(repeating: nil, count: n) }
-        }
-        let slots = Slots(indices.count)
+        let slots = ResultSlots<T>(indices.count)
         DispatchQueue.concurrentPerform(iterations: indices.count) { i in
             let result: Result<T, ReproError>
             do throws(ReproError) { result = .success(try body(indices[i])) } catch { result = .failure(error) }
@@ -197,4 +193,11 @@ extension CheckRunner {
         let text = String(decoding: data.suffix(64 * 1024), as: UTF8.self)
         return text.split(separator: "\n", omittingEmptySubsequences: false).suffix(lines).joined(separator: "\n")
     }
+}
+
+/// Results of concurrent runs, one slot per run, filled under a lock.
+private final class ResultSlots<T>: @unchecked Sendable {
+    var values: [Result<T, ReproError>?]
+    let lock = NSLock()
+    init(_ n: Int) { values = Array(repeating: nil, count: n) }
 }

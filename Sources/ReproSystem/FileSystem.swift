@@ -117,16 +117,6 @@ enum Sys {
     }
 }
 
-/// A file descriptor owned by exactly one value; closed when it goes away.
-struct FileDescriptor: ~Copyable {
-    /// The raw descriptor.
-    let raw: Int32
-    /// Takes ownership of `raw`.
-    init(_ raw: Int32) { self.raw = raw }
-    /// Closes the descriptor. The corresponding C function is `close(2)`.
-    deinit { Glibc.close(raw) }
-}
-
 /// An exclusive advisory lock on a file, held until the value goes away (`flock(2)`).
 public struct FileLock: ~Copyable {
     private let fd: FileDescriptor

@@ -19,7 +19,7 @@ enum HostCommand {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = argv
         if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-        let out = Pipe(), err = Pipe()
+        let out = Foundation.Pipe(), err = Foundation.Pipe()
         process.standardOutput = out
         process.standardError = err
         process.standardInput = FileHandle.nullDevice

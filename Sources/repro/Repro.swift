@@ -13,8 +13,12 @@ struct Repro: AsyncParsableCommand {
             """,
         version: ReproInfo.version,
         subcommands: [
-            ToolchainCommand.self,
+            CheckCommand.self,
             RunCommand.self,
+            InitCommand.self,
+            ToolchainCommand.self,
+            KeygenCommand.self,
+            VerifyCommand.self,
         ]
     )
 }

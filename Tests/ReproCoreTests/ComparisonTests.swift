@@ -4,12 +4,12 @@ import Testing
 
 @Suite struct ComparisonTests {
     @Test func changedMissingExtra() {
-        let a = [OutputEntry(path: "a", kind: "file", size: 1, sha256: "11"),
-                 OutputEntry(path: "b", kind: "file", size: 2, sha256: "22"),
-                 OutputEntry(path: "c", kind: "file", size: 3, sha256: "33")]
-        let b = [OutputEntry(path: "a", kind: "file", size: 1, sha256: "11"),
-                 OutputEntry(path: "b", kind: "file", size: 2, sha256: "99"),
-                 OutputEntry(path: "d", kind: "file", size: 4, sha256: "44")]
+        let a = [TreeEntry(path: "a", kind: .file, size: 1, sha256: "11"),
+                 TreeEntry(path: "b", kind: .file, size: 2, sha256: "22"),
+                 TreeEntry(path: "c", kind: .file, size: 3, sha256: "33")]
+        let b = [TreeEntry(path: "a", kind: .file, size: 1, sha256: "11"),
+                 TreeEntry(path: "b", kind: .file, size: 2, sha256: "99"),
+                 TreeEntry(path: "d", kind: .file, size: 4, sha256: "44")]
         let d = Comparison.differences(reference: a, other: b, run: 2)
         #expect(d.map(\.path) == ["b", "c", "d"])
         #expect(d.map(\.kind) == [.changed, .missing, .extra])
@@ -18,7 +18,7 @@ import Testing
     }
 
     @Test func identicalTreesHaveNoDifferences() {
-        let a = [OutputEntry(path: "x", kind: "symlink", linkTarget: "y")]
+        let a = [TreeEntry.symlink("x", target: "y")]
         #expect(Comparison.differences(reference: a, other: a, run: 2).isEmpty)
     }
 

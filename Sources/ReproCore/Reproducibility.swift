@@ -1,0 +1,184 @@
+import Foundation
+
+/// The verdict of a check.
+public enum Verdict: String, Sendable, CaseIterable {
+    /// Every run succeeded and all output tree digests are equal.
+    case reproducible
+    /// Every run succeeded but the output tree digests differ.
+    case differ
+    /// At least one run's build command failed.
+    case buildFailed = "build-failed"
+}
+
+/// One sandboxed run of the build.
+public struct RunRecord: Sendable, Equatable {
+    /// The run's number, from 1.
+    public var index: Int
+    /// The output tree digest (`t1:<hex>`), nil when the run produced no outputs to digest.
+    public var outputTreeDigest: String?
+    /// The build command's exit status.
+    public var exitStatus: Int32
+
+    /// Creates a run record.
+    public init(index: Int, outputTreeDigest: String?, exitStatus: Int32) {
+        self.index = index
+        self.outputTreeDigest = outputTreeDigest
+        self.exitStatus = exitStatus
+    }
+}
+
+/// How a file differs between the runs.
+public enum DifferenceKind: String, Sendable, CaseIterable {
+    /// Present in every run with different bytes or mode.
+    case changed
+    /// Absent from at least one later run.
+    case missing
+    /// Present only in some later run.
+    case extra
+}
+
+/// One file that differs between the runs.
+public struct DifferingFile: Sendable, Equatable {
+    /// The path relative to the source root.
+    public var path: String
+    /// How it differs.
+    public var kind: DifferenceKind
+    /// Its size in bytes in each run, nil where the run has no such file.
+    public var sizes: [Int64?]
+    /// The first byte offset where the contents differ, if they were compared.
+    public var firstDifferingOffset: Int64?
+
+    /// Creates a difference.
+    public init(path: String, kind: DifferenceKind, sizes: [Int64?], firstDifferingOffset: Int64?) {
+        self.path = path
+        self.kind = kind
+        self.sizes = sizes
+        self.firstDifferingOffset = firstDifferingOffset
+    }
+}
+
+/// Everything the reproducibility statement records (predicate type
+/// ``ManifestURI/reproducibility``; schema docs/schemas/reproducibility-v1.json).
+public struct ReproducibilityInputs: Sendable, Equatable {
+    /// The runs, in order.
+    public var runs: [RunRecord]
+    /// The verdict.
+    public var verdict: Verdict
+    /// The differing files (empty unless the verdict is ``Verdict/differ``).
+    public var differences: [DifferingFile]
+
+    /// Creates the inputs.
+    public init(runs: [RunRecord], verdict: Verdict, differences: [DifferingFile] = []) {
+        self.runs = runs
+        self.verdict = verdict
+        self.differences = differences
+    }
+
+    /// The predicate; `invocationID` ties it to the provenance statement of the same check.
+    public func predicate(invocationID: String) -> JSONValue {
+        .object([
+            "invocationId": .string(invocationID),
+            "runCount": .integer(Int64(runs.count)),
+            "runs": .array(runs.map { run in
+                .object([
+                    "index": .integer(Int64(run.index)),
+                    "outputTreeDigest": run.outputTreeDigest.map { .string($0) } ?? .null,
+                    "exitStatus": .integer(Int64(run.exitStatus)),
+                ])
+            }),
+            "verdict": .string(verdict.rawValue),
+            "differences": .array(differences.map { d in
+                .object([
+                    "path": .string(d.path),
+                    "kind": .string(d.kind.rawValue),
+                    "sizes": .array(d.sizes.map { $0.map { .integer($0) } ?? .null }),
+                    "firstDifferingOffset": d.firstDifferingOffset.map { .integer($0) } ?? .null,
+                ])
+            }),
+        ])
+    }
+
+    /// Reads and checks a reproducibility predicate: the fields of the schema, and that the
+    /// verdict agrees with the runs (reproducible: at least two runs, all exit 0, one digest;
+    /// differ: all exit 0, digests not all equal; build-failed: some run exited nonzero).
+    public init(validating statement: Statement) throws(ReproError) {
+        guard statement.predicateType == ManifestURI.reproducibility else {
+            throw .verification("the predicate type is \"\(statement.predicateType)\", not \"\(ManifestURI.reproducibility)\"")
+        }
+        let p = statement.predicate
+        func fail(_ what: String) -> ReproError { .verification("the reproducibility predicate \(what)") }
+        guard let verdictText = p["verdict"]?.stringValue, let verdict = Verdict(rawValue: verdictText) else {
+            throw fail("has no verdict of \(Verdict.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        guard p["invocationId"]?.stringValue != nil else { throw fail("has no invocationId") }
+        guard let list = p["runs"]?.arrayValue, !list.isEmpty else { throw fail("has no runs") }
+        guard p["runCount"]?.integerValue == Int64(list.count) else { throw fail("has a runCount that is not the number of runs") }
+        var runs: [RunRecord] = []
+        for (i, entry) in list.enumerated() {
+            guard entry["index"]?.integerValue == Int64(i + 1) else { throw fail("has runs out of order (expected index \(i + 1))") }
+            guard let status = entry["exitStatus"]?.integerValue, let status32 = Int32(exactly: status) else {
+                throw fail("has run \(i + 1) without an integer exitStatus")
+            }
+            let digest: String?
+            switch entry["outputTreeDigest"] {
+            case .null?: digest = nil
+            case .string(let s)?:
+                guard ReproducibilityInputs.isTreeDigest(s) else { throw fail("has run \(i + 1) with a malformed outputTreeDigest \"\(s)\"") }
+                digest = s
+            default: throw fail("has run \(i + 1) without an outputTreeDigest (string or null)")
+            }
+            runs.append(RunRecord(index: i + 1, outputTreeDigest: digest, exitStatus: status32))
+        }
+        guard let diffs = p["differences"]?.arrayValue else { throw fail("has no differences array") }
+        var differences: [DifferingFile] = []
+        for (i, entry) in diffs.enumerated() {
+            guard let path = entry["path"]?.stringValue, Statement.pathProblem(path) == nil else {
+                throw fail("has differences[\(i)] without a safe relative path")
+            }
+            guard let kindText = entry["kind"]?.stringValue, let kind = DifferenceKind(rawValue: kindText) else {
+                throw fail("has differences[\(i)] (\(path)) without a kind of changed, missing, extra")
+            }
+            guard let sizeList = entry["sizes"]?.arrayValue, sizeList.count == runs.count else {
+                throw fail("has differences[\(i)] (\(path)) without one size per run")
+            }
+            var sizes: [Int64?] = []
+            for size in sizeList {
+                switch size {
+                case .null: sizes.append(nil)
+                case .integer(let n) where n >= 0: sizes.append(n)
+                default: throw fail("has differences[\(i)] (\(path)) with a size that is not a natural number or null")
+                }
+            }
+            let offset: Int64?
+            switch entry["firstDifferingOffset"] {
+            case .null?: offset = nil
+            case .integer(let n)? where n >= 0: offset = n
+            default: throw fail("has differences[\(i)] (\(path)) without a firstDifferingOffset (natural number or null)")
+            }
+            differences.append(DifferingFile(path: path, kind: kind, sizes: sizes, firstDifferingOffset: offset))
+        }
+        let allSucceeded = runs.allSatisfy { $0.exitStatus == 0 }
+        let digests = runs.map(\.outputTreeDigest)
+        switch verdict {
+        case .reproducible:
+            guard runs.count >= 2, allSucceeded, digests.allSatisfy({ $0 != nil }), Set(digests).count == 1, differences.isEmpty else {
+                throw fail("says reproducible but its runs disagree (a reproducible check has two or more successful runs with one output tree digest and no differences)")
+            }
+        case .differ:
+            guard runs.count >= 2, allSucceeded, Set(digests).count > 1 else {
+                throw fail("says differ but its runs do not (a differing check has two or more successful runs whose output tree digests are not all equal)")
+            }
+        case .buildFailed:
+            guard !allSucceeded else { throw fail("says build-failed but every run exited 0") }
+        }
+        self.init(runs: runs, verdict: verdict, differences: differences)
+    }
+
+    /// True for `<version>:<64 lowercase hex>` with a short lowercase alphanumeric version (`t1`).
+    static func isTreeDigest(_ text: String) -> Bool {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 2, (1...8).contains(parts[0].count),
+              parts[0].utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x7A).contains($0) }) else { return false }
+        return Hex.isLowercase(String(parts[1]), length: 64)
+    }
+}

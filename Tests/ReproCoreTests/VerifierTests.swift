@@ -1,0 +1,263 @@
+import Crypto
+import Foundation
+import Testing
+@testable import ReproCore
+
+@Suite struct VerifierTests {
+    let key = SigningKey.generate()
+
+    func signed(_ reproducibility: ReproducibilityInputs = ManifestFixtures.reproducible) throws -> Manifest {
+        try Manifest.make(provenance: ManifestFixtures.provenance(), reproducibility: reproducibility, signingKey: key)
+    }
+
+    /// The verification failure message for `data`, or nil if it verified.
+    func failure(_ data: Data, keys: [PublicKey]? = nil) -> String? {
+        do {
+            _ = try Verifier.verify(bundle: data, keys: keys ?? [key.publicKey])
+            return nil
+        } catch {
+            #expect(error.status == .verificationFailed, "\(error.message)")
+            return error.message
+        }
+    }
+
+    /// The bundle's lines as JSON objects, for tampering.
+    func lines(_ bundle: Manifest) throws -> [[String: JSONValue]] {
+        try bundle.envelopes.map { try StrictJSON.parse($0.jsonLine).objectValue! }
+    }
+
+    func join(_ objects: [[String: JSONValue]]) -> Data {
+        Data(objects.map { JSONValue.object($0).serializedString + "\n" }.joined().utf8)
+    }
+
+    /// A bundle whose first statement is `statement` with a valid signature by `key`.
+    func withFirstStatement(_ statement: JSONValue) throws -> Data {
+        var bundle = try signed()
+        bundle.envelopes[0] = try DSSEEnvelope.sign(payload: Array(statement.serialized()), payloadType: DSSEEnvelope.inTotoPayloadType, key: key)
+        return bundle.data
+    }
+
+    func firstStatement() throws -> [String: JSONValue] {
+        try StrictJSON.parse(Data(signed().envelopes[0].payload)).objectValue!
+    }
+
+    @Test func signedBundleVerifies() throws {
+        let bundle = try signed()
+        #expect(bundle.isSigned)
+        let data = bundle.data
+        #expect(data.split(separator: 0x0A).count == 2)
+        let report = try Verifier.verify(bundle: data, keys: [key.publicKey])
+        #expect(report.signers == [[key.keyID], [key.keyID]])
+        #expect(report.provenance.builderID == ManifestURI.builderID)
+        #expect(report.provenance.reproVersion == "0.1.0")
+        #expect(report.provenance.sources.map(\.digest) == [["repro-tree-v1": String(repeating: "5e", count: 32)]])
+        #expect(report.provenance.toolchains.count == 1)
+        #expect(report.provenance.startedOn == "2026-09-21T14:13:20Z")
+        #expect(report.reproducibility == ManifestFixtures.reproducible)
+        #expect(report.provenance.subjects.map(\.name) == ["out/hello", "out/hello.1"])
+    }
+
+    @Test func writesAtomicallyAndReadsBack() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/" + Manifest.defaultFileName
+        let bundle = try signed()
+        try bundle.write(toFile: path)
+        #expect(try Manifest.read(Data(contentsOf: URL(fileURLWithPath: path))) == bundle)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == [Manifest.defaultFileName])
+        #expect(throws: ReproError.self) { try bundle.write(toFile: dir + "/missing/dir/x.jsonl") }
+    }
+
+    @Test func negativeVerdictsAreSignedAndVerify() throws {
+        for inputs in [ManifestFixtures.differ, ManifestFixtures.buildFailed] {
+            let report = try Verifier.verify(bundle: signed(inputs).data, keys: [key.publicKey])
+            #expect(report.reproducibility == inputs)
+        }
+    }
+
+    @Test func statementsAreSortedCompactJSON() throws {
+        let bundle = try signed()
+        let payload = String(decoding: bundle.envelopes[0].payload, as: UTF8.self)
+        #expect(payload.hasPrefix(#"{"_type":"https://in-toto.io/Statement/v1","predicate":{"buildDefinition":{"buildType":"https://repro.dev/buildtypes/check/v1","#))
+        #expect(payload.contains(#""subject":[{"digest":{"sha256":"0123456789abcdef"#))
+        // Same inputs, same statement bytes.
+        #expect(try signed().envelopes.map(\.payload) == bundle.envelopes.map(\.payload))
+    }
+
+    @Test func unsignedBundleIsWrittenButRejected() throws {
+        let bundle = try Manifest.make(provenance: ManifestFixtures.provenance(), reproducibility: ManifestFixtures.reproducible, signingKey: nil)
+        #expect(!bundle.isSigned)
+        #expect(bundle.envelopes.allSatisfy { $0.signatures.isEmpty })
+        #expect(failure(bundle.data)?.contains("unsigned") == true)
+    }
+
+    @Test func urlSafeBase64AndMissingNewlineAreAccepted() throws {
+        var objects = try lines(signed())
+        for i in objects.indices {
+            var sig = objects[i]["signatures"]!.arrayValue![0].objectValue!
+            sig["sig"] = .string(sig["sig"]!.stringValue!.replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: ""))
+            objects[i]["signatures"] = .array([.object(sig)])
+        }
+        var data = join(objects)
+        data.removeLast()
+        #expect(failure(data) == nil)
+    }
+
+    // MARK: attacks
+
+    @Test func changedPayloadIsRejected() throws {
+        var objects = try lines(signed())
+        var statement = try firstStatement()
+        statement["subject"] = [["name": "out/hello", "digest": ["sha256": .string(String(repeating: "e", count: 64))]]]
+        objects[0]["payload"] = .string(Base64.encode(JSONValue.object(statement).serialized()))
+        #expect(failure(join(objects))?.contains("does not verify") == true)
+        // One flipped byte anywhere in the payload is enough.
+        var payload = try signed().envelopes[1]
+        payload.payload[payload.payload.count / 2] ^= 0x01
+        var bundle = try signed()
+        bundle.envelopes[1] = payload
+        #expect(failure(bundle.data)?.contains("does not verify") == true)
+    }
+
+    @Test func changedPayloadTypeIsRejected() throws {
+        var objects = try lines(signed())
+        objects[1]["payloadType"] = "application/json"
+        #expect(failure(join(objects))?.contains("payloadType") == true)
+        // Re-signed under another type, the signature is valid but the type is still refused.
+        var bundle = try signed()
+        bundle.envelopes[0] = try DSSEEnvelope.sign(payload: bundle.envelopes[0].payload, payloadType: "application/json", key: key)
+        #expect(failure(bundle.data)?.contains("payloadType") == true)
+    }
+
+    @Test func signatureByAnotherKeyIsRejected() throws {
+        let other = SigningKey.generate()
+        let otherBundle = try Manifest.make(provenance: ManifestFixtures.provenance(), reproducibility: ManifestFixtures.reproducible, signingKey: other)
+        #expect(failure(otherBundle.data)?.contains("no signature verifies") == true)
+        // Another key's signature under our keyid.
+        var objects = try lines(otherBundle)
+        objects[0]["signatures"] = [["keyid": .string(key.keyID), "sig": objects[0]["signatures"]!.arrayValue![0]["sig"]!]]
+        #expect(failure(join(objects))?.contains("does not verify") == true)
+        // A key that did sign, passed alongside one that did not, is enough.
+        #expect(failure(otherBundle.data, keys: [key.publicKey, other.publicKey]) == nil)
+    }
+
+    func withSignatures(_ signatures: JSONValue, line: Int = 0) throws -> Data {
+        var objects = try lines(signed())
+        objects[line]["signatures"] = signatures
+        return join(objects)
+    }
+
+    func sig(line: Int = 0) throws -> String {
+        try lines(signed())[line]["signatures"]!.arrayValue![0]["sig"]!.stringValue!
+    }
+
+    @Test func truncatedOrEmptySignatureIsRejected() throws {
+        let full = Base64.decode(try sig())!
+        #expect(failure(try withSignatures([["keyid": .string(key.keyID), "sig": .string(Base64.encode(full.dropLast()))]]))?.contains("63 bytes") == true)
+        #expect(failure(try withSignatures([["keyid": .string(key.keyID), "sig": ""]]))?.contains("is empty") == true)
+    }
+
+    @Test func badBase64IsRejected() throws {
+        #expect(failure(try withSignatures([["keyid": .string(key.keyID), "sig": .string("!" + String(try sig().dropFirst()))]]))?.contains("not valid base64") == true)
+        var objects = try lines(signed())
+        objects[0]["payload"] = .string("e30=*")
+        #expect(failure(join(objects))?.contains("payload is not valid base64") == true)
+    }
+
+    @Test func missingOrDuplicatedSignatureIsRejected() throws {
+        #expect(failure(try withSignatures([]))?.contains("unsigned") == true)
+        var objects = try lines(signed())
+        objects[1].removeValue(forKey: "signatures")
+        #expect(failure(join(objects))?.contains("signatures") == true)
+        let entry: JSONValue = ["keyid": .string(key.keyID), "sig": .string(try sig())]
+        #expect(failure(try withSignatures([entry, entry]))?.contains("twice") == true)
+        let noKeyID: JSONValue = ["sig": .string(try sig())]
+        #expect(failure(try withSignatures([noKeyID, noKeyID]))?.contains("duplicate") == true)
+    }
+
+    @Test func duplicateJSONKeysAreRejected() throws {
+        // In the envelope: a second payload member that a lax reader would take instead.
+        let line = String(decoding: try signed().envelopes[0].jsonLine, as: UTF8.self)
+        let evil = line.replacingOccurrences(of: #"{"payload":"#, with: #"{"payload":"e30=","payload":"#)
+        let second = String(decoding: try signed().envelopes[1].jsonLine, as: UTF8.self)
+        #expect(failure(Data((evil + "\n" + second + "\n").utf8))?.contains("duplicate key") == true)
+        // In a validly signed payload: two _type members.
+        let payload = String(decoding: try signed().envelopes[0].payload, as: UTF8.self)
+            .replacingOccurrences(of: #"{"_type":"https://in-toto.io/Statement/v1","#, with: #"{"_type":"https://in-toto.io/Statement/v1","_type":"x","#)
+        var bundle = try signed()
+        bundle.envelopes[0] = try DSSEEnvelope.sign(payload: Array(payload.utf8), payloadType: DSSEEnvelope.inTotoPayloadType, key: key)
+        #expect(failure(bundle.data)?.contains(#"duplicate key "_type""#) == true)
+    }
+
+    @Test func statementOfAnotherTypeIsRejected() throws {
+        var statement = try firstStatement()
+        statement["_type"] = "https://in-toto.io/Statement/v0.1"
+        #expect(failure(try withFirstStatement(.object(statement)))?.contains("_type") == true)
+        statement = try firstStatement()
+        statement["predicateType"] = "https://slsa.dev/provenance/v0.2"
+        #expect(failure(try withFirstStatement(.object(statement)))?.contains("predicate type") == true)
+    }
+
+    @Test func badSubjectDigestIsRejected() throws {
+        for digest in [String(repeating: "A", count: 64), String(repeating: "a", count: 63), "sha256:" + String(repeating: "a", count: 64)] {
+            var statement = try firstStatement()
+            statement["subject"] = [["name": "out/hello", "digest": ["sha256": .string(digest)]]]
+            #expect(failure(try withFirstStatement(.object(statement)))?.contains("64 lowercase hex") == true)
+        }
+        var statement = try firstStatement()
+        statement["subject"] = [["name": "../etc/passwd", "digest": ["sha256": .string(String(repeating: "a", count: 64))]]]
+        #expect(failure(try withFirstStatement(.object(statement)))?.contains("..") == true)
+    }
+
+    @Test func extraLinesAreRejected() throws {
+        let bundle = try signed()
+        var data = bundle.data
+        data.append(try DSSEEnvelope.sign(payload: bundle.envelopes[1].payload, payloadType: DSSEEnvelope.inTotoPayloadType, key: nil).jsonLine)
+        data.append(0x0A)
+        #expect(failure(data)?.contains("line 3: the envelope is unsigned") == true)
+        // A validly signed replay of a line is refused too.
+        #expect(failure(bundle.data + bundle.envelopes[1].jsonLine + Data([0x0A]))?.contains("exactly 2") == true)
+        #expect(failure(bundle.data + Data([0x0A]))?.contains("blank") == true)
+    }
+
+    @Test func statementsFromTwoChecksDoNotMix() throws {
+        let first = try signed()
+        let second = try Manifest.make(provenance: ManifestFixtures.provenance(invocationID: "another"), reproducibility: ManifestFixtures.differ, signingKey: key)
+        #expect(failure(Manifest(envelopes: [first.envelopes[0], second.envelopes[1]]).data)?.contains("invocationIds") == true)
+        #expect(failure(Manifest(envelopes: [first.envelopes[1], first.envelopes[0]]).data)?.contains("line 1") == true)
+    }
+
+    @Test func incoherentVerdictIsRefusedOnWriteAndRead() throws {
+        let lie = ReproducibilityInputs(runs: ManifestFixtures.differ.runs, verdict: .reproducible)
+        let error = #expect(throws: ReproError.self) { try self.signed(lie) }
+        #expect(error?.status == .configuration)
+        var bundle = try signed()
+        let provenance = try ManifestFixtures.provenance()
+        let payload = Statement(subjects: provenance.subjects, predicateType: ManifestURI.reproducibility,
+                                predicate: lie.predicate(invocationID: provenance.invocationID)).jsonValue.serialized()
+        bundle.envelopes[1] = try DSSEEnvelope.sign(payload: Array(payload), payloadType: DSSEEnvelope.inTotoPayloadType, key: key)
+        #expect(failure(bundle.data)?.contains("says reproducible") == true)
+    }
+
+    @Test func artifactsAreCheckedByContent() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.createDirectory(atPath: "\(dir)/out", withIntermediateDirectories: true)
+        let files = ["out/a": Data("alpha\n".utf8), "out/b": Data("beta\n".utf8)]
+        for (name, data) in files { try data.write(to: URL(fileURLWithPath: "\(dir)/\(name)")) }
+        let subjects = files.map { Subject(name: $0.key, sha256: Hex.encode(SHA256.hash(data: $0.value))) }
+        try Verifier.checkArtifacts(subjects, in: dir)
+        try Data("alphA\n".utf8).write(to: URL(fileURLWithPath: "\(dir)/out/a"))
+        var error = #expect(throws: ReproError.self) { try Verifier.checkArtifacts(subjects, in: dir) }
+        #expect(error?.message.contains("out/a: SHA-256 is") == true)
+        #expect(error?.status == .verificationFailed)
+        try FileManager.default.removeItem(atPath: "\(dir)/out/a")
+        try FileManager.default.createSymbolicLink(atPath: "\(dir)/out/a", withDestinationPath: "\(dir)/elsewhere")
+        try Data("alpha\n".utf8).write(to: URL(fileURLWithPath: "\(dir)/elsewhere"))
+        error = #expect(throws: ReproError.self) { try Verifier.checkArtifacts(subjects, in: dir) }
+        #expect(error?.message.contains("symbolic link") == true)
+        try FileManager.default.removeItem(atPath: "\(dir)/out/b")
+        error = #expect(throws: ReproError.self) { try Verifier.checkArtifacts(subjects, in: dir) }
+        #expect(error?.message.contains("out/b: missing") == true)
+    }
+}
