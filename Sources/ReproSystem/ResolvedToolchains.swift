@@ -18,7 +18,11 @@ public struct ResolvedToolchains: Sendable {
 
     /// The read-only mounts for the sandbox.
     public var mounts: [ToolchainMount] {
-        archives.map { ToolchainMount(hostTree: $0.cached.treePath, mountPath: $0.cached.source.mount) }
+        archives.map { archive in
+            var tree = archive.cached.treePath
+            while tree.count > 1, tree.hasSuffix("/") { tree.removeLast() }
+            return ToolchainMount(hostTree: tree, mountPath: archive.cached.source.mount)
+        }
     }
 
     /// Resolves `names` (project `toolchains/`, `$REPRO_TOOLCHAIN_PATH`, installed) and fetches
