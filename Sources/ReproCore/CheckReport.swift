@@ -6,16 +6,6 @@ public struct CheckReport: Codable, Sendable {
     /// The schema URI of this report format.
     public static let schemaURI = "https://repro.dev/check-report/v1"
 
-    /// The verdicts of a check.
-    public enum Verdict: String, Codable, Sendable {
-        /// Every run produced the same output tree.
-        case reproducible
-        /// The runs' outputs differ.
-        case differ
-        /// The build failed in at least one run.
-        case buildFailed = "build-failed"
-    }
-
     /// The source snapshot.
     public struct SourceInfo: Codable, Sendable {
         /// The snapshot's tree digest.
@@ -203,3 +193,7 @@ public struct CheckReport: Codable, Sendable {
         return String(decoding: data, as: UTF8.self)
     }
 }
+
+extension Verdict: Codable {}
+
+extension DifferenceKind: Codable {}

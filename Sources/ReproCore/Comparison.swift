@@ -2,20 +2,10 @@ import Foundation
 
 /// How one output differs between run 1 and another run.
 public struct Difference: Codable, Sendable, Equatable {
-    /// The kinds of difference.
-    public enum Kind: String, Codable, Sendable {
-        /// Present in both runs with other contents, type, mode or target.
-        case changed
-        /// Present in run 1, absent from the other run.
-        case missing
-        /// Absent from run 1, present in the other run.
-        case extra
-    }
-
     /// The path relative to the source root.
     public var path: String
     /// What kind of difference.
-    public var kind: Kind
+    public var kind: DifferenceKind
     /// The run compared with run 1 (1-based).
     public var run: Int
     /// The sizes in run 1 and in the other run (nil where absent).
@@ -26,7 +16,7 @@ public struct Difference: Codable, Sendable, Equatable {
     public var explanation: String?
 
     /// Creates a difference.
-    public init(path: String, kind: Kind, run: Int, sizes: [UInt64?], firstDifference: Int64? = nil, explanation: String? = nil) {
+    public init(path: String, kind: DifferenceKind, run: Int, sizes: [UInt64?], firstDifference: Int64? = nil, explanation: String? = nil) {
         self.path = path
         self.kind = kind
         self.run = run

@@ -39,8 +39,14 @@ public struct CheckOutcome: Sendable {
     public var config: ProjectConfig
     /// The normalization applied.
     public var normalization: Normalization
-    /// The isolation achieved, as JSON, from run 1.
-    public var isolation: Data?
+    /// The isolation achieved, from run 1.
+    public var isolation: IsolationReport?
+    /// Each run's output entries (nil for a run whose build failed).
+    public var runEntries: [[TreeEntry]?]
+    /// The toolchain archives mounted.
+    public var toolchains: [ResolvedToolchains.Archive]
+    /// A unique id of this check.
+    public var invocationID: String = UUID().uuidString.lowercased()
     /// When the check started.
     public var startedOn: Date
     /// When the check finished.

@@ -25,8 +25,8 @@ struct BuildResult {
     var exitStatus: Int32
     /// Whether the timeout stopped it.
     var timedOut: Bool
-    /// The isolation achieved, as JSON.
-    var isolation: Data?
+    /// The isolation achieved.
+    var isolation: IsolationReport?
 }
 
 extension CheckRunner {
@@ -62,7 +62,7 @@ extension CheckRunner {
         try? fm.createDirectory(atPath: logDir, withIntermediateDirectories: true)
         var runs: [CheckReport.Run] = []
         var trees: [(root: String, entries: [TreeEntry], digest: String)?] = []
-        var isolation: Data?
+        var isolation: IsolationReport?
         let selection: OutputCollector.Selection = config.build.outputs.isEmpty
             ? .changedFrom(Dictionary(uniqueKeysWithValues: sourceListing.entries.compactMap { e -> (String, String)? in
                 switch e.kind {
@@ -74,7 +74,7 @@ extension CheckRunner {
             : .patterns(config.build.outputs)
 
         let indices = Array(1...options.runs)
-        let results = try runAll(indices) { index throws(ReproError) -> (CheckReport.Run, (root: String, entries: [TreeEntry], digest: String)?, Data?) in
+        let results = try runAll(indices) { index throws(ReproError) -> (CheckReport.Run, (root: String, entries: [TreeEntry], digest: String)?, IsolationReport?) in
             let request = BuildRequest(index: index, snapshot: snapshot, environment: setup.environment,
                                        command: config.build.command, normalization: fixed,
                                        timeout: config.build.timeout, logPath: logDir + "/run-\(index).log")
@@ -158,6 +158,7 @@ extension CheckRunner {
             }
         }
         return CheckOutcome(report: report, config: config, normalization: normalization, isolation: isolation,
+                            runEntries: trees.map { $0?.entries }, toolchains: setup.toolchains.archives,
                             startedOn: started, finishedOn: Date())
     }
 

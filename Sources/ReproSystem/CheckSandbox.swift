@@ -78,9 +78,7 @@ extension CheckRunner {
         if let signal = result.interruptedBy {
             throw ReproError(.buildFailed, "interrupted by signal \(signal); the sandbox and its processes were removed.")
         }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
         return BuildResult(exitStatus: result.termination.shellStatus, timedOut: result.timedOut,
-                           isolation: try? encoder.encode(result.isolation))
+                           isolation: result.isolation)
     }
 }

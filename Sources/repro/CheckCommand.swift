@@ -47,12 +47,21 @@ struct CheckCommand: ParsableCommand {
     @Option(name: .long, help: "The cache directory (default: $REPRO_CACHE, $XDG_CACHE_HOME/repro, ~/.cache/repro).")
     var cache: String?
 
+    @Option(name: .long, help: "Sign the manifest with this Ed25519 private key (PKCS#8 PEM; default: $REPRO_SIGNING_KEY).")
+    var sign: String?
+
+    @Option(name: .long, help: "Where to write the manifest (default: DIR/.repro/repro.intoto.jsonl).")
+    var manifest: String?
+
     func validate() throws {
         if runs < 2 { throw ValidationError("--runs must be 2 or more: a check compares at least two builds.") }
         if let dateEpoch, dateEpoch < 0 { throw ValidationError("--date-epoch must be a Unix time of 0 or more.") }
     }
 
     func run() throws {
+        // Load the key first: a wrong key must not cost a build.
+        let keyPath = sign ?? ProcessInfo.processInfo.environment["REPRO_SIGNING_KEY"].flatMap { $0.isEmpty ? nil : $0 }
+        let key = try keyPath.map { path throws(ReproError) in try SigningKey(contentsOf: path) }
         var options = CheckOptions(projectDir: absolute(directory), cacheDir: CachePaths.root(explicit: cache))
         options.runs = runs
         options.parallel = parallel
@@ -62,7 +71,15 @@ struct CheckCommand: ParsableCommand {
         options.dateEpoch = dateEpoch
         options.progress = { Console.progress($0) }
         let outcome = try CheckRunner(options: options).run()
-        let report = outcome.report
+        var report = outcome.report
+        let manifestPath = manifest.map(absolute) ?? options.projectDir + "/.repro/" + Manifest.defaultFileName
+        let bundle = try outcome.manifest(signingKey: key)
+        try bundle.write(toFile: manifestPath)
+        report.manifest = manifestPath
+        report.manifestSigned = bundle.isSigned
+        if !bundle.isSigned {
+            Console.progress("the manifest is unsigned: pass --sign KEY (or set REPRO_SIGNING_KEY) to sign it; `repro keygen -o NAME` makes a key")
+        }
         if json {
             Console.out(report.json())
         } else {
