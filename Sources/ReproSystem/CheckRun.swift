@@ -42,14 +42,10 @@ extension CheckRunner {
         let (config, assumptions) = try Self.loadConfig(projectDir: project)
         for note in assumptions { options.progress(note) }
 
-        // A private work area in the cache: the snapshot and the runs' output trees.
-        let work = options.cacheDir + "/tmp/check-" + UUID().uuidString
-        do {
-            try fm.createDirectory(atPath: work, withIntermediateDirectories: true)
-        } catch {
-            throw .configuration("cannot create \(work): \(error.localizedDescription). Check that the cache directory \(options.cacheDir) is writable, or pass --cache.")
-        }
-        defer { try? fm.removeItem(atPath: work) }
+        // A private work area in the cache's tmp/: locked while this check lives, removed when
+        // it ends, and cleaned up by a later run if this process dies.
+        let workArea = try TempEntry(cache: ToolchainCache(root: options.cacheDir))
+        let work = workArea.path
 
         let snapshot = try SourceSnapshot.take(projectDir: project, into: work + "/src")
         let sourceListing = try TreeWalker.walk(snapshot.root)
@@ -157,6 +153,7 @@ extension CheckRunner {
                 report.keptRuns = keep
             }
         }
+        _ = consume workArea
         return CheckOutcome(report: report, config: config, normalization: normalization, isolation: isolation,
                             runEntries: trees.map { $0?.entries }, toolchains: setup.toolchains.archives,
                             startedOn: started, finishedOn: Date())

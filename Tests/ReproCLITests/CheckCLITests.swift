@@ -1,0 +1,285 @@
+import Foundation
+import Testing
+
+/// A busybox toolchain packed by `repro toolchain pack`, its spec on a search path, and a cache,
+/// made once for every check test.
+struct BusyboxToolchain: Sendable {
+    let specDir: String
+    let cache: String
+
+    static let shared: BusyboxToolchain = {
+        let base = NSTemporaryDirectory() + "repro-cli-bb-" + UUID().uuidString
+        let tree = base + "/tree"
+        let fm = FileManager.default
+        try! fm.createDirectory(atPath: tree + "/bin", withIntermediateDirectories: true)
+        try! fm.copyItem(atPath: "/bin/busybox", toPath: tree + "/bin/busybox")
+        for applet in ["sh", "cat", "echo", "date", "mkdir", "cp", "ls", "sort", "head", "tr", "od", "find", "false", "true", "ln", "sleep", "hostname", "id", "env", "printf", "rm", "test", "["] {
+            try! fm.createSymbolicLink(atPath: tree + "/bin/" + applet, withDestinationPath: "busybox")
+        }
+        let archive = base + "/busybox.tar.gz"
+        let packed = try! CLI.run(["toolchain", "pack", tree, "-o", archive])
+        precondition(packed.status == 0, "packing busybox failed: \(packed.stderr)")
+        let sha = packed.stdout.split(separator: "\n").first { $0.hasPrefix("sha256 ") }!.split(separator: " ")[1]
+        let specDir = base + "/specs"
+        try! fm.createDirectory(atPath: specDir, withIntermediateDirectories: true)
+        let spec = """
+            name = "busybox"
+            description = "busybox-static as a one-file toolchain"
+            [[source]]
+            url = "file://\(archive)"
+            sha256 = "\(sha)"
+            mount = "/"
+            [env]
+            PATH = "/bin"
+            """
+        try! spec.write(toFile: specDir + "/busybox.toml", atomically: true, encoding: .utf8)
+        // The same archive under the default toolchain's name, for the zero-config test.
+        try! spec.replacingOccurrences(of: "name = \"busybox\"", with: "name = \"debian-bookworm-build\"")
+            .write(toFile: specDir + "/debian-bookworm-build.toml", atomically: true, encoding: .utf8)
+        return BusyboxToolchain(specDir: specDir, cache: base + "/cache")
+    }()
+
+    /// The environment a check test runs repro with.
+    var environment: [String: String] { ["REPRO_TOOLCHAIN_PATH": specDir, "REPRO_CACHE": cache] }
+}
+
+/// A project directory for one test.
+struct Project {
+    let dir: String
+
+    init(files: [String: String], config: String?, git: Bool = false, at dir: String? = nil, reverseOrder: Bool = false) throws {
+        self.dir = dir ?? NSTemporaryDirectory() + "repro-cli-proj-" + UUID().uuidString
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: self.dir, withIntermediateDirectories: true)
+        var all = files
+        if let config { all["repro.toml"] = config }
+        for (path, text) in all.sorted(by: { reverseOrder ? $0.key > $1.key : $0.key < $1.key }) {
+            let full = self.dir + "/" + path
+            try fm.createDirectory(atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try text.write(toFile: full, atomically: false, encoding: .utf8)
+        }
+        if git {
+            let status = shell("git init -q . && git add -A && GIT_COMMITTER_DATE='@1700000000 +0000' GIT_AUTHOR_DATE='@1700000000 +0000' git -c user.name=t -c user.email=t@t commit -qm init", in: self.dir)
+            precondition(status == 0)
+        }
+    }
+
+    /// Runs `repro check` on the project with the busybox toolchain.
+    func check(_ extra: [String] = [], environment: [String: String] = [:]) throws -> CLI.Result {
+        var env = BusyboxToolchain.shared.environment
+        env.merge(environment) { _, new in new }
+        return try CLI.run(["check", dir] + extra, environment: env)
+    }
+
+    func remove() { try? FileManager.default.removeItem(atPath: dir) }
+}
+
+@discardableResult
+func shell(_ script: String, in dir: String) -> Int32 {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/bin/sh")
+    p.arguments = ["-c", script]
+    p.currentDirectoryURL = URL(fileURLWithPath: dir)
+    try! p.run()
+    p.waitUntilExit()
+    return p.terminationStatus
+}
+
+func json(_ text: String) throws -> [String: Any] {
+    try JSONSerialization.jsonObject(with: Data(text.utf8)) as! [String: Any]
+}
+
+private let config = """
+    [build]
+    command = ["sh", "build.sh"]
+    outputs = ["out"]
+    toolchains = ["busybox"]
+    """
+
+@Suite struct CheckCLITests {
+    @Test func reproducibleBuildIsCertifiedWithJSONOnStdout() throws {
+        let project = try Project(files: ["build.sh": """
+            mkdir -p out
+            echo "epoch=$SOURCE_DATE_EPOCH tz=$TZ lang=$LANG home=$HOME pwd=$(pwd) host=$(hostname) id=$(id -u):$(id -g)" > out/info.txt
+            date -d "@$SOURCE_DATE_EPOCH" > out/date.txt
+            """], config: config, git: true)
+        defer { project.remove() }
+        let result = try project.check(["--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let report = try json(result.stdout)
+        #expect(report["verdict"] as? String == "reproducible")
+        #expect(report["exit_code"] as? Int == 0)
+        #expect((report["output_digest"] as? String)?.hasPrefix("t1:") == true)
+        let outputs = report["outputs"] as! [[String: Any]]
+        #expect(outputs.map { $0["path"] as! String } == ["out/date.txt", "out/info.txt"])
+        let info = try String(contentsOfFile: project.dir + "/.repro/out/out/info.txt", encoding: .utf8)
+        #expect(info == "epoch=1700000000 tz=UTC lang=C.UTF-8 home=/build/home pwd=/build/src host=repro id=1000:1000\n")
+        #expect((report["source"] as! [String: Any])["selection"] as? String == "git")
+        #expect((report["normalization"] as! [String: String])["epoch_source"] == "git")
+        #expect(result.stderr.contains("run 2/2"))
+    }
+
+    @Test func sameDigestFromAnotherPathAndHostEnvironment() throws {
+        let files = ["build.sh": """
+            mkdir -p out
+            env | sort > out/env.txt
+            find . -name '*.c' > out/order.txt
+            umask > out/umask.txt
+            """]
+        // Files written in opposite orders, at different paths, checked with different host settings.
+        var sources = files
+        for name in ["z.c", "a.c", "m.c", "q.c", "b.c", "k.c"] { sources["src/" + name] = name }
+        let one = try Project(files: sources, config: config, git: true)
+        let two = try Project(files: sources, config: config, git: true,
+                              at: NSTemporaryDirectory() + "another/deeper/path-" + UUID().uuidString, reverseOrder: true)
+        defer { one.remove(); two.remove() }
+        let a = try one.check(["--json"], environment: ["TZ": "Asia/Tokyo", "LANG": "de_DE.UTF-8", "USER": "alice", "CFLAGS": "-O0"])
+        let b = try two.check(["--json"], environment: ["TZ": "America/New_York", "LC_ALL": "fr_FR.UTF-8", "USER": "bob", "MAKEFLAGS": "-j9"])
+        #expect(a.status == 0 && b.status == 0, "\(a.stderr)\(b.stderr)")
+        let da = try json(a.stdout)["output_digest"] as? String, db = try json(b.stdout)["output_digest"] as? String
+        #expect(da != nil && da == db)
+        let env = try String(contentsOfFile: one.dir + "/.repro/out/out/env.txt", encoding: .utf8)
+        #expect(!env.contains("alice") && !env.contains("CFLAGS") && !env.contains("Tokyo"))
+    }
+
+    @Test func nondeterministicBuildIsCaughtAndExplained() throws {
+        let project = try Project(files: ["build.sh": """
+            mkdir -p out
+            head -c 64 /dev/urandom > out/random.bin
+            echo stable > out/stable.txt
+            """], config: config + "\n[source]\ndate_epoch = 1700000000\n")
+        defer { project.remove() }
+        let result = try project.check(["--json"])
+        #expect(result.status == 1)
+        let report = try json(result.stdout)
+        #expect(report["verdict"] as? String == "differ")
+        let differences = report["differences"] as! [[String: Any]]
+        #expect(differences.map { $0["path"] as! String } == ["out/random.bin"])
+        #expect((differences[0]["explanation"] as? String)?.hasPrefix("random") == true)
+        #expect(differences[0]["first_difference"] as? Int != nil)
+        let kept = report["kept_runs"] as! String
+        #expect(FileManager.default.fileExists(atPath: kept + "/run-1/out/random.bin"))
+        #expect(FileManager.default.fileExists(atPath: kept + "/run-2/out/random.bin"))
+        #expect(!FileManager.default.fileExists(atPath: project.dir + "/.repro/out"))
+    }
+
+    @Test func humanOutputNamesTheDifferingFile() throws {
+        // Each run waits a second, so the two runs read different clock seconds.
+        let project = try Project(files: ["build.sh": "mkdir -p out; sleep 1; date +%s > out/stamp.txt\n"],
+                                  config: config + "\n[source]\ndate_epoch = 1700000000\n")
+        defer { project.remove() }
+        let result = try project.check()
+        #expect(result.status == 1)
+        #expect(result.stdout.contains("NOT REPRODUCIBLE"))
+        #expect(result.stdout.contains("changed in run 2: out/stamp.txt"))
+        #expect(result.stdout.contains("timestamp"))
+    }
+
+    @Test func failedBuildExitsThreeWithItsLog() throws {
+        let project = try Project(files: ["build.sh": "echo compiling; echo 'error: no such header' >&2; exit 7\n"],
+                                  config: config + "\n[source]\ndate_epoch = 1700000000\n")
+        defer { project.remove() }
+        let result = try project.check(["--json"])
+        #expect(result.status == 3)
+        let report = try json(result.stdout)
+        #expect(report["verdict"] as? String == "build-failed")
+        let runs = report["runs"] as! [[String: Any]]
+        #expect(runs.map { $0["exit_status"] as! Int } == [7, 7])
+        #expect(result.stderr.contains("error: no such header"))
+        let log = try String(contentsOfFile: runs[0]["log"] as! String, encoding: .utf8)
+        #expect(log.contains("compiling"))
+    }
+
+    @Test func missingDeclaredOutputIsABuildFailure() throws {
+        let project = try Project(files: ["build.sh": "mkdir -p elsewhere\n"],
+                                  config: config + "\n[source]\ndate_epoch = 1700000000\n")
+        defer { project.remove() }
+        let result = try project.check()
+        #expect(result.status == 3)
+        #expect(result.stderr.contains("did not produce the declared output 'out'"))
+    }
+
+    @Test func untrackedFilesNeverReachTheBuild() throws {
+        let project = try Project(files: ["build.sh": "mkdir -p out; ls > out/ls.txt\n"], config: config, git: true)
+        defer { project.remove() }
+        try "stray".write(toFile: project.dir + "/stray.o", atomically: false, encoding: .utf8)
+        let result = try project.check(["--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let listing = try String(contentsOfFile: project.dir + "/.repro/out/out/ls.txt", encoding: .utf8)
+        #expect(listing == "build.sh\nout\nrepro.toml\n")
+        #expect((try json(result.stdout)["source"] as! [String: Any])["untracked_excluded"] as? Int == 1)
+    }
+
+    @Test func withoutAnEpochTheCheckSaysHowToSetOne() throws {
+        let project = try Project(files: ["build.sh": "mkdir out\n"], config: config)
+        defer { project.remove() }
+        let result = try project.check()
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("date_epoch"))
+        #expect(result.stderr.contains("--date-epoch"))
+    }
+
+    @Test func zeroConfigRunSaysWhatItAssumed() throws {
+        let project = try Project(files: ["build.sh": "mkdir -p out; echo built > out/x\n"], config: nil, git: true)
+        defer { project.remove() }
+        let result = try project.check(["--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("no repro.toml"))
+        #expect(result.stderr.contains("assumed build command: sh build.sh"))
+        let report = try json(result.stdout)
+        #expect((report["assumptions"] as! [String]).count >= 3)
+        // Every file the build created is an output.
+        #expect((report["outputs"] as! [[String: Any]]).map { $0["path"] as! String } == ["out/x"])
+    }
+
+    @Test func badConfigIsAnInputError() throws {
+        let project = try Project(files: ["build.sh": ""], config: "[build]\ncommand = [\"sh\"]\noutput = [\"x\"]\n")
+        defer { project.remove() }
+        let result = try project.check()
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("unknown key 'build.output'"))
+    }
+
+    @Test func outputsArePlacedWhereAsked() throws {
+        let project = try Project(files: ["build.sh": "mkdir -p out/sub; echo a > out/sub/a\n"],
+                                  config: config + "\n[source]\ndate_epoch = 1700000000\n")
+        defer { project.remove() }
+        let target = project.dir + "-published"
+        defer { try? FileManager.default.removeItem(atPath: target) }
+        let result = try project.check(["--output", target, "--keep", project.dir + "-kept", "--runs", "3"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(try String(contentsOfFile: target + "/out/sub/a", encoding: .utf8) == "a\n")
+        #expect(FileManager.default.fileExists(atPath: project.dir + "-kept/run-3/out/sub/a"))
+        try? FileManager.default.removeItem(atPath: project.dir + "-kept")
+    }
+
+    @Test func signedCheckVerifiesAndATamperedArtifactFails() throws {
+        let project = try Project(files: ["build.sh": "mkdir -p out; echo signed > out/a\n"],
+                                  config: config + "\n[source]\ndate_epoch = 1700000000\n")
+        defer { project.remove() }
+        let keys = project.dir + "-keys"
+        try FileManager.default.createDirectory(atPath: keys, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: keys) }
+        #expect(try CLI.run(["keygen", "-o", keys + "/k"]).status == 0)
+        let checked = try project.check(["--sign", keys + "/k.key"])
+        #expect(checked.status == 0, "\(checked.stderr)")
+        #expect(checked.stdout.contains("(signed)"))
+        let bundle = project.dir + "/.repro/repro.intoto.jsonl"
+        let verified = try CLI.run(["verify", bundle, "--key", keys + "/k.pub", "--artifacts", project.dir + "/.repro/out"])
+        #expect(verified.status == 0, "\(verified.stderr)")
+        try "changed\n".write(toFile: project.dir + "/.repro/out/out/a", atomically: false, encoding: .utf8)
+        let tampered = try CLI.run(["verify", bundle, "--key", keys + "/k.pub", "--artifacts", project.dir + "/.repro/out"])
+        #expect(tampered.status == 5)
+    }
+
+    @Test func wrongKeyFailsBeforeAnyBuild() throws {
+        let project = try Project(files: ["build.sh": "mkdir -p out; echo x > out/a\n"],
+                                  config: config + "\n[source]\ndate_epoch = 1700000000\n")
+        defer { project.remove() }
+        try "not a key".write(toFile: project.dir + "/bad.key", atomically: false, encoding: .utf8)
+        chmod(project.dir + "/bad.key", 0o600)
+        let result = try project.check(["--sign", project.dir + "/bad.key"])
+        #expect(result.status == 2)
+        #expect(!result.stderr.contains("run 1/2"))
+    }
+}
