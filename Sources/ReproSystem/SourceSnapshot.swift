@@ -19,7 +19,7 @@ public struct SourceSnapshot: Sendable {
     public let untrackedExcluded: Int
     /// The `HEAD` commit, when there is one.
     public let commit: String?
-    /// The committer time of `HEAD`, when there is one.
+    /// The committer time of the last commit that touched the project directory, if any.
     public let commitTime: Int64?
 
     /// Copies the source of `projectDir` into `stagingDir` (which must not exist yet).
@@ -82,11 +82,12 @@ public struct SourceSnapshot: Sendable {
             throw .configuration("git ls-files failed in \(dir): \(tracked.stderr.trimmingCharacters(in: .whitespacesAndNewlines))")
         }
         let untracked = try HostCommand.run(git + ["ls-files", "-z", "--others", "--exclude-standard"])
-        let head = try HostCommand.run(git + ["log", "-1", "--format=%H %ct"])
-        let headText = String(decoding: head.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        let parts = headText.split(separator: " ")
-        let commit = head.status == 0 && parts.count == 2 ? String(parts[0]) : nil
-        let time = head.status == 0 && parts.count == 2 ? Int64(parts[1]) : nil
+        // The commit is HEAD; the epoch is the committer time of the last commit that touched
+        // this directory, so a project in a subdirectory keeps its epoch while others change.
+        let head = try HostCommand.run(git + ["rev-parse", "--verify", "-q", "HEAD"])
+        let commit = head.status == 0 ? String(decoding: head.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) : nil
+        let last = try HostCommand.run(git + ["log", "-1", "--format=%ct", "--", "."])
+        let time = last.status == 0 ? Int64(String(decoding: last.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) : nil
         func split(_ data: Data) -> [String] {
             data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
         }
