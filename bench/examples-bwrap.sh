@@ -7,7 +7,8 @@
 # show which of them depend on the normalization. Finally the parallel race is built RACE_TRIES
 # times in pairs (default 20) to measure how often two runs happen to agree.
 #
-# Usage: bench/examples-bwrap.sh [EXAMPLE...]      (run by hand; needs bubblewrap and mmdebstrap)
+# Usage: bench/examples-bwrap.sh [EXAMPLE|DIR...]   (run by hand; needs bubblewrap and mmdebstrap)
+# A DIR is any project with a repro.toml (expected to be reproducible), e.g. bench/work/zstd.
 # Exit status: 0 when every example gave its expected verdict, 1 otherwise.
 set -euo pipefail
 shopt -s inherit_errexit
@@ -81,7 +82,7 @@ outputs_digest() {
                 fi
             done
         done) >> "$list"
-    done < <(toml "$here/examples/$example/repro.toml" outputs)
+    done < <(toml "$(project_dir "$example")/repro.toml" outputs)
     if [ -e "$list.missing" ]; then rm -f "$list.missing"; echo MISSING; return; fi
     sha256sum < "$list" | cut -c1-16
 }
@@ -91,10 +92,10 @@ outputs_digest() {
 build_once() {
     local example="$1" mode="$2" tag="$3"
     local src="$work/$example.$tag"
-    snapshot "$here/examples/$example" "$src"
-    local epoch; epoch="$(toml "$here/examples/$example/repro.toml" date_epoch)"
+    snapshot "$(project_dir "$example")" "$src"
+    local epoch; epoch="$(toml "$(project_dir "$example")/repro.toml" date_epoch)"
     epoch="${epoch:-$epoch_default}"
-    local -a cmd; mapfile -d '' -t cmd < <(toml "$here/examples/$example/repro.toml" command)
+    local -a cmd; mapfile -d '' -t cmd < <(toml "$(project_dir "$example")/repro.toml" command)
 
     local builddir=/build/src home=/build/home uid=1000 user=builder host=repro umask=022
     local -a env=(--setenv PATH "$toolchain_path" --setenv HOME "$home" --setenv TMPDIR /tmp
@@ -136,6 +137,11 @@ build_once() {
     [ "${KEEP:-0}" = 1 ] || rm -rf "$src"
 }
 
+# The directory of a project: an example's name, or a directory holding a repro.toml.
+project_dir() {
+    if [ -n "${project_dirs[$1]:-}" ]; then echo "${project_dirs[$1]}"; else echo "$here/examples/$1"; fi
+}
+
 expected_verdict() {
     case "$1" in
         nondeterministic-*|parallel-race) echo differ ;;
@@ -143,7 +149,18 @@ expected_verdict() {
     esac
 }
 
-if [ $# -gt 0 ]; then examples=("$@"); else
+declare -A project_dirs=()
+if [ $# -gt 0 ]; then
+    examples=()
+    for arg in "$@"; do
+        if [ -f "$arg/repro.toml" ]; then
+            label="$(basename "$(cd "$arg" && pwd -P)")"
+            project_dirs[$label]="$(cd "$arg" && pwd -P)"
+            examples+=("$label")
+        elif [ -f "$here/examples/$arg/repro.toml" ]; then examples+=("$arg")
+        else echo "error: $arg is neither an example name nor a directory with a repro.toml" >&2; exit 2; fi
+    done
+else
     examples=(); for d in "$here"/examples/*/; do [ -f "$d/repro.toml" ] && examples+=("$(basename "$d")"); done
 fi
 
