@@ -35,17 +35,10 @@ apt_dir="$work/apt"
 mkdir -p "$apt_dir/etc/sources.list.d" "$apt_dir/etc/preferences.d" "$apt_dir/lists/partial" \
     "$apt_dir/cache/archives/partial" "$apt_dir/source"
 
-# The machine's enabled sources, as deb-src: deb822 `Types: deb` and one-line `deb ...` entries.
+# The machine's enabled bookworm sources, as deb-src.
 : > "$apt_dir/etc/sources.list"
-for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
-    [ -f "$f" ] || continue
-    sed -n 's/^\([[:space:]]*\)deb\([[:space:]]\)/\1deb-src\2/p' "$f" >> "$apt_dir/etc/sources.list"
-done
-rm -f "$apt_dir/etc/sources.list.d/"*.sources
-for f in /etc/apt/sources.list.d/*.sources; do
-    [ -f "$f" ] || continue
-    sed 's/^Types:.*$/Types: deb-src/' "$f" > "$apt_dir/etc/sources.list.d/$(basename "$f")"
-done
+rm -f "$apt_dir/etc/sources.list.d/"*
+/usr/bin/python3 "$here/../scripts/host-apt-sources.py" bookworm deb-src > "$apt_dir/etc/sources.list.d/host.sources"
 
 apt_opts=(
     -o "Dir::Etc::sourcelist=$apt_dir/etc/sources.list"

@@ -6,8 +6,8 @@
 #
 # The root filesystem is made by mmdebstrap with SOURCE_DATE_EPOCH fixed, so the same recipe and the
 # same archive content give the same bytes on every run. Packages come from this machine's own apt
-# sources (the enabled deb822 `.sources` files and one-line `.list` files under /etc/apt, or the
-# file named by REPRO_APT_SOURCES); nothing of those sources is kept in the result. Removed or fixed
+# sources for bookworm (picked from /etc/apt by scripts/host-apt-sources.py), or from the sources
+# file named by REPRO_APT_SOURCES; nothing of those sources is kept in the result. Removed or fixed
 # because they would vary or need root: /etc/resolv.conf and /etc/hostname (copied from the host),
 # the apt source lists, setuid/setgid bits, extended attributes, and the device nodes under /dev.
 #
@@ -57,6 +57,10 @@ for tool in mmdebstrap mmtarfilter zstd sha256sum flock; do
     fi
 done
 
+if [ -z "${REPRO_CACHE:-}${XDG_CACHE_HOME:-}${HOME:-}" ]; then
+    echo "error: no cache directory: set REPRO_CACHE (or XDG_CACHE_HOME or HOME)" >&2
+    exit 2
+fi
 cache="${REPRO_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/repro}"
 base="$cache/base"
 mkdir -p "$base" "$spec_dir"
@@ -68,39 +72,19 @@ recipe="v1 $name $suite $variant $include $epoch $zstd_level [$dpkg_excludes] [$
 recipe_id="$(printf '%s' "$recipe" | sha256sum | cut -c1-12)"
 tarball="$base/$name-$recipe_id.tar.zst"
 
-# Collects the enabled apt sources of this machine into one deb822/one-line file for mmdebstrap.
+# The enabled apt sources of this machine for the suite, as one deb822 file for mmdebstrap.
 host_sources() {
     if [ -n "${REPRO_APT_SOURCES:-}" ]; then
         cat "$REPRO_APT_SOURCES"
-        return
-    fi
-    found=0
-    for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
-        [ -f "$f" ] || continue
-        if grep -Eq '^[[:space:]]*deb[[:space:]]' "$f"; then
-            grep -E '^[[:space:]]*deb[[:space:]]' "$f"
-            found=1
-        fi
-    done
-    # deb822 files cannot be mixed with one-line entries in one file, so they are handled only
-    # when there are no one-line entries (the Debian 12 default is deb822 only).
-    if [ "$found" -eq 0 ]; then
-        for f in /etc/apt/sources.list.d/*.sources; do
-            [ -f "$f" ] || continue
-            cat "$f"
-            printf '\n'
-        done
+    else
+        /usr/bin/python3 "$(dirname "$0")/host-apt-sources.py" "$suite" deb
     fi
 }
 
 build() {
     tmp="$(mktemp -d "$base/.build.XXXXXX")"
     trap 'rm -rf "$tmp"' EXIT INT TERM
-    host_sources > "$tmp/sources"
-    if ! grep -Eqi '(^|[[:space:]])(deb|Types:.*deb)([[:space:]]|$)' "$tmp/sources"; then
-        echo "error: no enabled apt sources found under /etc/apt; set REPRO_APT_SOURCES to a sources.list file that reaches a Debian $suite archive" >&2
-        exit 2
-    fi
+    host_sources > "$tmp/sources" || exit 2
     set -- --variant="$variant" --include="$include" --format=tar \
         --aptopt='Acquire::Languages "none"' \
         --customize-hook='rm -f "$1/etc/resolv.conf" "$1/etc/hostname"' \
