@@ -67,7 +67,8 @@ mkdir -p "$base" "$spec_dir"
 base="$(cd "$base" && pwd -P)"
 spec_dir="$(cd "$spec_dir" && pwd -P)"
 
-# The recipe: every option that shapes the tarball. Changing any of them names a new cache entry.
+# The recipe: every option that shapes the tarball. Changing any of them names a new cache entry;
+# bump "v1" when the hooks or filters in build() change.
 recipe="v1 $name $suite $variant $include $epoch $zstd_level [$dpkg_excludes] [$dpkg_includes] $(mmdebstrap --version) $(/usr/bin/python3 --version) $(zstd -V)"
 recipe_id="$(printf '%s' "$recipe" | sha256sum | cut -c1-12)"
 tarball="$base/$name-$recipe_id.tar.zst"
