@@ -89,6 +89,14 @@ public enum DifferenceExplainer {
     public static func explain(_ a: Data, _ b: Data, offset: Int, now: Int64) -> String? {
         let x = [UInt8](a), y = [UInt8](b)
         if let stamp = timestamp(x, y, offset: offset, now: now) { return stamp }
+        if let idEnd = elfBuildIDEnd(x, y, offset: offset) {
+            let note = "ELF build ID differs (a hash of the binary, so it follows from another difference)"
+            var next = idEnd
+            while next < min(x.count, y.count), x[next] == y[next] { next += 1 }
+            guard next < min(x.count, y.count) else { return note }
+            let cause = explain(Data(x), Data(y), offset: next, now: now) ?? "no known pattern"
+            return note + "; the next difference, at byte \(next): " + cause
+        }
         if x.count == y.count, x.count > 0, sortedLines(x) == sortedLines(y), x.contains(10) {
             return "ordering: the same lines in a different order (an unsorted directory listing, hash-table iteration or a parallel race)"
         }
@@ -96,7 +104,42 @@ public enum DifferenceExplainer {
             return "ordering: the same bytes in a different order (unsorted input or a parallel race)"
         }
         if let random = randomBytes(x, y, offset: offset) { return random }
+        if let random = randomText(x, y, offset: offset) { return random }
         return nil
+    }
+
+    /// For an ELF file whose first difference lies in its GNU build-id note, the offset just
+    /// past the note's id.
+    private static func elfBuildIDEnd(_ x: [UInt8], _ y: [UInt8], offset: Int) -> Int? {
+        let magic: [UInt8] = [0x7f, 0x45, 0x4c, 0x46]
+        guard x.starts(with: magic), y.starts(with: magic), offset >= 16 else { return nil }
+        // The note is namesz=4, descsz, type=3 (NT_GNU_BUILD_ID), "GNU\0", then the id.
+        let gnu: [UInt8] = [0x47, 0x4e, 0x55, 0x00]
+        for start in stride(from: offset, through: max(16, offset - 64), by: -1) where start + 4 <= x.count {
+            if Array(x[start..<start + 4]) == gnu, x[start - 4] == 3, x[start - 12] == 4 {
+                let size = Int(x[start - 8]) | Int(x[start - 7]) << 8
+                return start + 4 + size
+            }
+        }
+        return nil
+    }
+
+    private static func isHexDigit(_ c: UInt8) -> Bool { isDigit(c) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70) }
+
+    /// A run of 16 or more hex digits through `offset` in both versions, mostly differing: a
+    /// random token, UUID or hash printed as text.
+    private static func randomText(_ x: [UInt8], _ y: [UInt8], offset: Int) -> String? {
+        func span(_ s: [UInt8]) -> Range<Int>? {
+            guard offset < s.count, isHexDigit(s[offset]) else { return nil }
+            var start = offset, end = offset
+            while start > 0, isHexDigit(s[start - 1]) || s[start - 1] == 45 { start -= 1 }
+            while end < s.count, isHexDigit(s[end]) || s[end] == 45 { end += 1 }
+            return start..<end
+        }
+        guard let a = span(x), let b = span(y), a.count >= 16, a == b else { return nil }
+        let differing = a.filter { x[$0] != y[$0] }.count
+        guard differing * 2 >= (a.upperBound - offset) else { return nil }
+        return "random value: a token, UUID or hash printed as text differs (a random seed, /dev/urandom, a UUID or a hash of other varying data)"
     }
 
     private static func isDigit(_ c: UInt8) -> Bool { c >= 48 && c <= 57 }

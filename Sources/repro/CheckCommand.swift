@@ -110,7 +110,7 @@ enum CheckSummary {
             if let dir = report.outputDir { lines.append("certified outputs: \(dir)") }
         case .differ:
             let files = Set(report.differences.map(\.path)).count
-            lines.append("NOT REPRODUCIBLE: \(files) file\(files == 1 ? "" : "s") differ between runs")
+            lines.append("NOT REPRODUCIBLE: \(files) file\(files == 1 ? " differs" : "s differ") between runs")
             for run in report.runs {
                 lines.append("  run \(run.index): \(run.outputDigest ?? "-")")
             }

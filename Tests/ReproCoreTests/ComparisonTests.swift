@@ -47,6 +47,22 @@ import Testing
         #expect(DifferenceExplainer.explain(a, b, offset: 2, now: 0)?.hasPrefix("random") == true)
     }
 
+    @Test func explainsRandomHexText() {
+        let a = Data("token=3f9a0c77e1b24d5a8c6e0f1b2a3d4c5e\n".utf8), b = Data("token=a71be04f9c3d2e1f0a9b8c7d6e5f4a3b\n".utf8)
+        let offset = Int(Comparison.firstDifference(a, b)!)
+        #expect(DifferenceExplainer.explain(a, b, offset: offset, now: 0)?.hasPrefix("random value") == true)
+    }
+
+    @Test func explainsELFBuildID() {
+        var a = [UInt8](repeating: 0, count: 128), b = a
+        a.replaceSubrange(0..<4, with: [0x7f, 0x45, 0x4c, 0x46]); b.replaceSubrange(0..<4, with: [0x7f, 0x45, 0x4c, 0x46])
+        // namesz=4, descsz=20, type=3, "GNU\0", then the id.
+        let header: [UInt8] = [4, 0, 0, 0, 20, 0, 0, 0, 3, 0, 0, 0, 0x47, 0x4e, 0x55, 0]
+        a.replaceSubrange(40..<56, with: header); b.replaceSubrange(40..<56, with: header)
+        for i in 56..<76 { a[i] = UInt8(i); b[i] = UInt8(255 - i) }
+        #expect(DifferenceExplainer.explain(Data(a), Data(b), offset: 56, now: 0)?.hasPrefix("ELF build ID differs") == true)
+    }
+
     @Test func plainTextChangeIsNotExplained() {
         let a = Data("version alpha\n".utf8), b = Data("version gamma\n".utf8)
         #expect(DifferenceExplainer.explain(a, b, offset: 8, now: 0) == nil)
