@@ -80,7 +80,7 @@ extension ToolchainCommand {
                 }
             }
             if json {
-                let data = try JSONSerialization.data(withJSONObject: objects, options: [.prettyPrinted, .sortedKeys])
+                let data = try JSONSerialization.data(withJSONObject: objects, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
                 Console.out(String(decoding: data, as: UTF8.self))
             }
         }
@@ -168,7 +168,7 @@ extension ToolchainCommand {
                 objects.append(["name": name, "path": path, "description": spec.description, "sources": sources])
             }
             if json {
-                let data = try JSONSerialization.data(withJSONObject: objects, options: [.prettyPrinted, .sortedKeys])
+                let data = try JSONSerialization.data(withJSONObject: objects, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
                 Console.out(String(decoding: data, as: UTF8.self))
             } else if objects.isEmpty {
                 Console.progress("no toolchain specs found in \(resolver.directories.joined(separator: ", "))")

@@ -1,0 +1,81 @@
+import Testing
+@testable import ReproCore
+
+@Suite struct ToolchainSpecTests {
+    let pin = String(repeating: "ab", count: 32)
+
+    func parse(_ text: String) throws(ReproError) -> ToolchainSpec {
+        try ToolchainSpec.parse(toml: text, path: "toolchains/t.toml")
+    }
+
+    func error(_ text: String) -> ReproError? {
+        do { _ = try parse(text); return nil } catch { return error }
+    }
+
+    @Test func parsesAFullSpecWithDefaults() throws {
+        let spec = try parse("""
+            name = "debian-bookworm-build"
+            description = "Debian 12"
+            [[source]]
+            url = "file:///srv/a.tar.gz"
+            sha256 = "\(pin)"
+            [[source]]
+            url = "https://example.org/go.tar.gz"
+            sha256 = "\(pin)"
+            mount = "/opt/go"
+            strip_components = 1
+            [env]
+            PATH = "/usr/bin:/bin"
+            """)
+        #expect(spec.name == "debian-bookworm-build")
+        #expect(spec.description == "Debian 12")
+        #expect(spec.sources == [
+            ToolchainSource(url: "file:///srv/a.tar.gz", sha256: pin, mount: "/", stripComponents: 0),
+            ToolchainSource(url: "https://example.org/go.tar.gz", sha256: pin, mount: "/opt/go", stripComponents: 1),
+        ])
+        #expect(spec.env == ["PATH": "/usr/bin:/bin"])
+        #expect(spec.sources[0].treeKey == pin)
+        #expect(spec.sources[1].treeKey == pin + "-strip1")
+    }
+
+    @Test func missingSHA256IsAConfigurationError() {
+        let e = error("name = \"t\"\n[[source]]\nurl = \"file:///a.tar\"\n")
+        #expect(e?.status == .configuration)
+        #expect(e?.message.contains("sha256") == true)
+        #expect(e?.message.contains("toolchains/t.toml") == true)
+    }
+
+    @Test(arguments: ["ABABABABABABABABABABABABABABABABABABABABABABABABABABABABABABABAB", "abc", "", String(repeating: "g", count: 64)])
+    func malformedSHA256IsRefused(_ bad: String) {
+        let e = error("name = \"t\"\n[[source]]\nurl = \"file:///a.tar\"\nsha256 = \"\(bad)\"\n")
+        #expect(e?.status == .configuration)
+        #expect(e?.message.contains("64 lowercase hex") == true)
+    }
+
+    @Test func tomlSyntaxErrorNamesLineAndColumn() {
+        let e = error("name = \"t\"\n[[source]]\nurl = = \"file:///a.tar\"\n")
+        #expect(e?.status == .configuration)
+        #expect(e?.message.contains("toolchains/t.toml:3:") == true)
+        #expect(e?.message.contains("TOML syntax error") == true)
+    }
+
+    @Test(arguments: ["ftp://example.org/a.tar", "http://example.org/a.tar", "file:relative.tar", "not a url"])
+    func unacceptedURLsAreRefused(_ url: String) {
+        let e = error("name = \"t\"\n[[source]]\nurl = \"\(url)\"\nsha256 = \"\(pin)\"\n")
+        #expect(e?.status == .configuration)
+    }
+
+    @Test func plainHTTPOnlyOnLoopback() {
+        #expect(ToolchainSpec.urlProblem("http://127.0.0.1:8000/a.tar") == nil)
+        #expect(ToolchainSpec.urlProblem("http://localhost/a.tar") == nil)
+        #expect(ToolchainSpec.urlProblem("http://10.0.0.1/a.tar")?.contains("loopback") == true)
+        #expect(ToolchainSpec.urlProblem("gopher://x/a")?.contains("unknown URL scheme") == true)
+    }
+
+    @Test func unknownKeysAndBadMountsAreRefused() {
+        #expect(error("name = \"t\"\n[[source]]\nurl = \"file:///a\"\nsha265 = \"\(pin)\"\nsha256 = \"\(pin)\"\n")?.message.contains("sha265") == true)
+        #expect(error("name = \"t\"\n[[source]]\nurl = \"file:///a\"\nsha256 = \"\(pin)\"\nmount = \"opt\"\n")?.message.contains("mount") == true)
+        #expect(error("name = \"t\"\n")?.message.contains("no [[source]]") == true)
+        #expect(error("name = \"t\"\n[[source]]\nurl = \"file:///a\"\nsha256 = \"\(pin)\"\nstrip_components = -1\n")?.status == .configuration)
+    }
+}

@@ -1,0 +1,152 @@
+import Foundation
+import Testing
+import ReproCore
+@testable import ReproSystem
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Unpacking through the cache: hostile archives are refused, rootfs specials are neutralized.
+@Suite struct ArchiveExtractorTests {
+    /// Pins `items` as an archive in `scratch`, fetches it into a cache there, and returns the result or the error.
+    func fetch(_ items: [ArchiveBuilder.Item], in scratch: Scratch, limits: ExtractLimits = .default, strip: Int = 0)
+        throws -> (cache: ToolchainCache, result: Result<[CachedSource], ReproError>) {
+        let archive = scratch.path + "/in.tar.gz"
+        ArchiveBuilder(items).write(to: archive)
+        let spec = ToolchainSpec(name: "t", sources: [ToolchainSource(url: "file://" + archive, sha256: try Hashing.sha256(file: archive), stripComponents: strip)])
+        let cache = ToolchainCache(root: scratch.path + "/cache")
+        cache.limits = limits
+        do throws(ReproError) {
+            return (cache, .success(try cache.fetch(spec, specPath: "t.toml")))
+        } catch {
+            return (cache, .failure(error))
+        }
+    }
+
+    /// Expects a refusal naming `entry`, with no tree and an empty temp area left behind.
+    func expectRefused(_ items: [ArchiveBuilder.Item], entry: String, in scratch: Scratch, limits: ExtractLimits = .default) throws {
+        let (_, result) = try fetch(items, in: scratch, limits: limits)
+        guard case .failure(let error) = result else {
+            Issue.record("the archive was accepted")
+            return
+        }
+        #expect(error.status == .configuration)
+        #expect(error.message.contains("entry \"\(entry)\""), "\(error.message)")
+        #expect(scratch.list("cache/trees").isEmpty)
+        #expect(scratch.list("cache/tmp").isEmpty)
+    }
+
+    @Test func absolutePathIsRefused() throws {
+        let s = Scratch(); defer { s.remove() }
+        try expectRefused([.file("ok", "x"), .file(s.path + "/outside-abs", "pwned")], entry: s.path + "/outside-abs", in: s)
+        #expect(!Sys.exists(s.path + "/outside-abs"))
+    }
+
+    @Test func dotDotIsRefused() throws {
+        let s = Scratch(); defer { s.remove() }
+        // staging is cache/tmp/X/tree: four levels up is the scratch dir.
+        try expectRefused([.file("a/../../../../escaped", "pwned")], entry: "a/../../../../escaped", in: s)
+        #expect(!Sys.exists(s.path + "/escaped"))
+    }
+
+    @Test func writingThroughASymlinkIsRefused() throws {
+        let s = Scratch(); defer { s.remove() }
+        s.mkdir("outside")
+        try expectRefused([.symlink("evil", s.path + "/outside"), .file("evil/pwned", "pwned")], entry: "evil/pwned", in: s)
+        #expect(s.list("outside").isEmpty)
+    }
+
+    @Test func writingThroughARelativeSymlinkIsRefused() throws {
+        let s = Scratch(); defer { s.remove() }
+        try expectRefused([.directory("d"), .symlink("d/up", "../../../../.."), .file("d/up/pwned", "x")], entry: "d/up/pwned", in: s)
+        #expect(!Sys.exists(s.path + "/pwned"))
+    }
+
+    @Test func replacingASymlinkIsRefused() throws {
+        let s = Scratch(); defer { s.remove() }
+        s.mkdir("outside")
+        try expectRefused([.symlink("evil", s.path + "/outside"), .directory("evil", mode: 0o777)], entry: "evil/", in: s)
+        #expect(Sys.lstat(s.path + "/outside")!.st_mode & 0o777 == 0o755)
+    }
+
+    @Test func hardlinkToOutsideIsRefused() throws {
+        let s = Scratch(); defer { s.remove() }
+        let victim = s.write("victim", "secret")
+        try expectRefused([.hardlink("hl", victim)], entry: "hl", in: s)
+        try expectRefused([.hardlink("hl2", "../../../../victim")], entry: "hl2", in: s)
+        #expect(Sys.lstat(victim)!.st_nlink == 1)
+    }
+
+    @Test func hardlinkToASymlinkIsRefused() throws {
+        let s = Scratch(); defer { s.remove() }
+        try expectRefused([.symlink("ln", "/etc/passwd"), .hardlink("hl", "ln")], entry: "hl", in: s)
+    }
+
+    @Test func hardlinkInsideTheArchiveWorks() throws {
+        let s = Scratch(); defer { s.remove() }
+        let (_, result) = try fetch([.file("a", "same"), .hardlink("b", "a")], in: s)
+        let tree = try result.get()[0].treePath
+        #expect(try String(contentsOfFile: tree + "b", encoding: .utf8) == "same")
+    }
+
+    @Test func tooManyEntriesIsRefused() throws {
+        let s = Scratch(); defer { s.remove() }
+        try expectRefused([.file("1", ""), .file("2", ""), .file("3", ""), .file("4", "")], entry: "4", in: s,
+                          limits: ExtractLimits(maxEntries: 3, maxBytes: 1 << 30))
+    }
+
+    @Test func tooManyBytesIsRefused() throws {
+        let s = Scratch(); defer { s.remove() }
+        try expectRefused([.file("small", String(repeating: "a", count: 60)), .file("big", String(repeating: "b", count: 60))], entry: "big", in: s,
+                          limits: ExtractLimits(maxEntries: 100, maxBytes: 100))
+    }
+
+    @Test func devicesFifosAndSetuidAreNeutralizedDeterministically() throws {
+        let s = Scratch(); defer { s.remove() }
+        let hostile: [ArchiveBuilder.Item] = [
+            .directory("dev"), .device("dev/null", type: S_IFCHR), .device("dev/sda", type: S_IFBLK),
+            .device("run-fifo", type: S_IFIFO), .file("usr/bin/su", "su", mode: 0o4755), .file("usr/bin/wall", "w", mode: 0o2755),
+            .file("etc/owned", "x", mode: 0o640, uid: 4321),
+        ]
+        let (_, result) = try fetch(hostile, in: s)
+        let cached = try result.get()[0]
+        #expect(cached.neutralized == [
+            NeutralizedEntry(path: "dev/null", action: "character device not created"),
+            NeutralizedEntry(path: "dev/sda", action: "block device not created"),
+            NeutralizedEntry(path: "run-fifo", action: "fifo not created"),
+            NeutralizedEntry(path: "usr/bin/su", action: "setuid/setgid bits removed"),
+            NeutralizedEntry(path: "usr/bin/wall", action: "setuid/setgid bits removed"),
+        ])
+        #expect(!Sys.exists(cached.treePath + "dev/null"))
+        #expect(!Sys.exists(cached.treePath + "run-fifo"))
+        #expect(Sys.lstat(cached.treePath + "usr/bin/su")!.st_mode & 0o7777 == 0o755)
+        #expect(Sys.lstat(cached.treePath + "usr/bin/wall")!.st_mode & 0o7777 == 0o755)
+        let owned = Sys.lstat(cached.treePath + "etc/owned")!
+        #expect(owned.st_uid == getuid() && owned.st_mode & 0o777 == 0o640)
+
+        // The digest does not depend on what was neutralized: the same tree without the specials.
+        let t = Scratch(); defer { t.remove() }
+        let (_, plain) = try fetch([.directory("dev"), .file("usr/bin/su", "su", mode: 0o755), .file("usr/bin/wall", "w", mode: 0o755),
+                                    .file("etc/owned", "x", mode: 0o640)], in: t)
+        #expect(try plain.get()[0].treeDigest == cached.treeDigest)
+        #expect(try TreeWalker.walk(cached.treePath).digest == cached.treeDigest)
+    }
+
+    @Test func stripComponentsDropsLeadingDirectories() throws {
+        let s = Scratch(); defer { s.remove() }
+        let (_, result) = try fetch([.directory("go-1.22"), .file("go-1.22/bin/go", "go", mode: 0o755), .file("top", "dropped")], in: s, strip: 1)
+        let cached = try result.get()[0]
+        #expect(cached.treePath.hasSuffix("-strip1/"))
+        #expect(try TreeWalker.walk(cached.treePath).entries.map(\.path) == ["bin", "bin/go"])
+    }
+
+    @Test func truncatedArchiveIsAnError() throws {
+        let s = Scratch(); defer { s.remove() }
+        let archive = s.path + "/full.tar"
+        ArchiveBuilder([.file("big", String(repeating: "z", count: 100_000))]).write(to: archive)
+        let data = try Data(contentsOf: URL(fileURLWithPath: archive))
+        try data.prefix(50_000).write(to: URL(fileURLWithPath: s.path + "/cut.tar"))
+        s.mkdir("out")
+        #expect(throws: ReproError.self) { try ArchiveExtractor.extract(archive: s.path + "/cut.tar", into: s.path + "/out") }
+    }
+}
