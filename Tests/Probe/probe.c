@@ -9,6 +9,7 @@
 //   probe connect PORT        errno of a TCP connect to 127.0.0.1:PORT
 //   probe forkbomb            fork until it fails: "forks N errno E"
 //   probe fds                 the open descriptors, one per line
+//   probe readdir DIR         the entries of DIR in readdir(3) order, one per line
 //
 // The arguments of every call are chosen so that, even unfiltered and as root, nothing changes
 // outside the probe: missing paths, bad descriptors, bad magic numbers.
@@ -185,6 +186,16 @@ static int run(int argc, char **argv) {
             if (forks > 100000) break;
         }
         printf("forks %ld errno %d\n", forks, errno);
+        return 0;
+    }
+    if (!strcmp(cmd, "readdir") && argc == 3) {
+        DIR *d = opendir(argv[2]);
+        if (!d) return 3;
+        struct dirent *e;
+        while ((e = readdir(d))) {
+            if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) printf("%s\n", e->d_name);
+        }
+        closedir(d);
         return 0;
     }
     if (!strcmp(cmd, "fds")) {
