@@ -47,6 +47,9 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("isolation-report"), help: ArgumentHelp("Write the isolation achieved, as JSON, to this file.", valueName: "FILE"))
     var isolationReport: String?
 
+    @Option(name: .customLong("copy-out"), help: ArgumentHelp("After the command ends by itself, copy this sandbox file or directory to a new host path.", valueName: "SANDBOX_PATH:HOST_PATH"))
+    var copyOut: [String] = []
+
     @Argument(parsing: .postTerminator, help: "The command and its arguments, after `--`.")
     var command: [String] = []
 
@@ -55,6 +58,9 @@ struct RunCommand: ParsableCommand {
         if let timeout, timeout < 0 { throw ValidationError("--timeout must be 0 (no limit) or a positive number of seconds.") }
         for e in environment where !e.contains("=") || e.hasPrefix("=") {
             throw ValidationError("--env \(e.debugDescription) must be NAME=VALUE.")
+        }
+        for c in copyOut where c.split(separator: ":", omittingEmptySubsequences: false).count != 2 || !c.hasPrefix("/") {
+            throw ValidationError("--copy-out \(c.debugDescription) must be SANDBOX_PATH:HOST_PATH, for example --copy-out /build/src/dist:./dist.")
         }
         for b in bindReadOnly + bindWritable where b.split(separator: ":", omittingEmptySubsequences: false).count != 2 {
             throw ValidationError("--bind/--bind-ro \(b.debugDescription) must be HOST:DEST, for example --bind-ro /srv/data:/data.")
@@ -67,6 +73,10 @@ struct RunCommand: ParsableCommand {
         for tree in trees {
             let parts = tree.split(separator: ":", maxSplits: 1).map(String.init)
             let host = try Sandbox.canonicalHostPath(parts[0], what: "--tree")
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: host, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw ReproError.configuration("--tree \(parts[0]) is not a directory; give an unpacked tree.")
+            }
             toolchains.append(ToolchainMount(hostTree: host, mountPath: parts.count > 1 ? parts[1] : "/"))
         }
         // Integration point for `--toolchain SPEC`: resolve each spec with the toolchain cache
@@ -87,7 +97,24 @@ struct RunCommand: ParsableCommand {
         let spec = SandboxSpec(argv: command, profile: profile, environment: env, workdir: workdir,
                                toolchains: toolchains, binds: binds, timeoutSeconds: timeout)
         let plan = try SandboxPlan.build(spec, mapping: Sandbox.currentMapping())
-        let result = try Sandbox.run(plan, io: SandboxIO(stdin: stdin ? 0 : nil))
+        var copies: [(String, String)] = []
+        for c in copyOut {
+            let parts = c.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+            guard SandboxPlan.isNormalAbsolute(parts[0]) else {
+                throw ReproError.configuration("--copy-out: \(parts[0]) must be an absolute sandbox path without '.', '..' or '//'.")
+            }
+            if FileManager.default.fileExists(atPath: parts[1]) {
+                throw ReproError.configuration("--copy-out: \(parts[1]) already exists; give a new host path.")
+            }
+            copies.append((parts[0], parts[1]))
+        }
+        let result = try Sandbox.run(plan, io: SandboxIO(stdin: stdin ? 0 : nil)) { (root: String, _: Termination) throws(ReproError) in
+            for (inside, host) in copies {
+                do { try FileManager.default.copyItem(atPath: root + inside, toPath: host) } catch {
+                    throw ReproError.configuration("--copy-out: copying \(inside) out of the sandbox failed: \(error.localizedDescription)")
+                }
+            }
+        }
         if let path = isolationReport {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -96,7 +123,10 @@ struct RunCommand: ParsableCommand {
             }
         }
         if let failure = result.startFailure {
-            Console.error("\(failure). Check the command's path and that the toolchain provides it (PATH=\(env["PATH"] ?? "")).")
+            let hint = failure.hasPrefix("executing")
+                ? "Check the command's path and that a tree provides it (PATH=\(env["PATH"] ?? ""))."
+                : "Check --workdir and the profile's limits."
+            Console.error("\(failure). \(hint)")
             Foundation.exit(127)
         }
         if result.timedOut {

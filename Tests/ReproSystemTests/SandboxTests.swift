@@ -1,0 +1,170 @@
+import Foundation
+import Testing
+@testable import ReproCore
+@testable import ReproSystem
+
+/// busybox-static and the probe (compiled with `cc -static`), in a world-readable tree.
+enum ProbeTree {
+    static let path: String = {
+        let fm = FileManager.default
+        let dir = "/tmp/repro-system-fixture-\(getpid())"
+        try? fm.removeItem(atPath: dir)
+        try! fm.createDirectory(atPath: dir + "/bin", withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        try! fm.setAttributes([.posixPermissions: 0o755], ofItemAtPath: dir)
+        try! fm.copyItem(atPath: "/bin/busybox", toPath: dir + "/bin/busybox")
+        for applet in ["sh", "cat", "ls", "mkdir", "echo", "true", "sleep"] {
+            try! fm.createSymbolicLink(atPath: dir + "/bin/" + applet, withDestinationPath: "busybox")
+        }
+        let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Probe/probe.c").path
+        let cc = Process()
+        cc.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        cc.arguments = ["cc", "-static", "-O2", "-o", dir + "/bin/probe", source]
+        try! cc.run()
+        cc.waitUntilExit()
+        precondition(cc.terminationStatus == 0, "cc -static probe.c failed")
+        return dir
+    }()
+
+    static var probe: String { path + "/bin/probe" }
+}
+
+/// Runs a host program; returns its stdout and status.
+func runHost(_ argv: [String]) throws -> (status: Int32, stdout: String) {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: argv[0])
+    p.arguments = Array(argv.dropFirst())
+    let out = Pipe()
+    p.standardOutput = out
+    p.standardError = FileHandle.nullDevice
+    try p.run()
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+}
+
+struct SeccompTests {
+    @Test("the shipped profiles compile, deterministically", arguments: Profile.builtinNames)
+    func compiles(name: String) throws {
+        let profile = try Profile.builtin(name)
+        let a = try SeccompProgram.compile(profile.seccomp, profileName: name)
+        let b = try SeccompProgram.compile(profile.seccomp, profileName: name)
+        #expect(a.instructionCount > 20)
+        #expect(a.bytes == b.bytes && a.sha256 == b.sha256 && a.sha256.count == 64)
+    }
+
+    @Test func profilesGiveDifferentPrograms() throws {
+        let d = try SeccompProgram.compile(Profile.builtin("default").seccomp, profileName: "default")
+        let s = try SeccompProgram.compile(Profile.builtin("strict").seccomp, profileName: "strict")
+        #expect(d.sha256 != s.sha256)
+    }
+
+    @Test func unknownSyscallIsAConfigurationError() throws {
+        var policy = try Profile.builtin("default").seccomp
+        policy.denyEPERM.append("no_such_syscall")
+        #expect {
+            _ = try SeccompProgram.compile(policy, profileName: "x")
+        } throws: { ($0 as! ReproError).status == .configuration }
+    }
+
+    /// The filter alone, on the host, as root (with every capability): each call that would
+    /// otherwise fail differently (or succeed) now gets the profile's errno.
+    @Test("the compiled filter itself denies each call (host, root)", .enabled(if: geteuid() == 0))
+    func filterDeniesOnHost() throws {
+        let program = try SeccompProgram.compile(Profile.builtin("default").seccomp, profileName: "default")
+        let file = NSTemporaryDirectory() + "repro-bpf-\(UUID().uuidString)"
+        try Data(program.bytes).write(to: URL(fileURLWithPath: file))
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let expected: [String: Int32] = [
+            "mount": EPERM, "umount2": EPERM, "pivot_root": EPERM, "chroot": EPERM, "setns": EPERM,
+            "unshare_user": EPERM, "clone_newuser": EPERM, "clone3": ENOSYS, "ptrace": EPERM,
+            "process_vm_readv": EPERM, "keyctl": EPERM, "add_key": EPERM, "bpf": EPERM, "perf_event_open": EPERM,
+            "userfaultfd": EPERM, "clock_settime": EPERM, "settimeofday": EPERM, "tiocsti": EPERM,
+            "tiocsti_high_bits": EPERM, "tioclinux": EPERM, "chmod_setuid": EPERM, "fchmodat_setgid": EPERM,
+            "personality_linux32": EPERM, "int80_unshare": ENOSYS,
+        ]
+        for (name, errno) in expected {
+            let bare = try runHost([ProbeTree.probe, "syscall", name])
+            let filtered = try runHost([ProbeTree.probe, "filter", file, "syscall", name])
+            #expect(filtered.stdout == "\(name) \(errno)\nalive\n", "\(name) filtered: \(filtered.stdout)")
+            #expect(bare.stdout != filtered.stdout, "\(name) gives the same result without the filter")
+        }
+        // Allowed calls still work under the filter.
+        for name in ["fork", "unshare_files", "personality_query"] {
+            #expect(try runHost([ProbeTree.probe, "filter", file, "syscall", name]).stdout == "\(name) 0\nalive\n")
+        }
+    }
+}
+
+@Suite(.serialized)
+struct SandboxAPITests {
+    let profile = try! Profile.builtin("default")
+
+    @Test("work files are laid out in the given order and outputs are collected before teardown", .enabled(if: geteuid() == 0))
+    func workOpsAndCollect() throws {
+        let src = NSTemporaryDirectory() + "repro-src-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: src, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: src) }
+        for name in ["a", "m", "z"] { try Data("file \(name)\n".utf8).write(to: URL(fileURLWithPath: src + "/" + name)) }
+
+        func listing(order: [String]) throws -> (String, String, Termination) {
+            var ops: [WorkOp] = [.mkdir(dest: "/build/src/in", mode: 0o755)]
+            for n in order { ops.append(.copyFile(host: src + "/" + n, dest: "/build/src/in/" + n, mode: 0o644)) }
+            ops.append(.symlink(target: "in/a", dest: "/build/src/link"))
+            let spec = SandboxSpec(argv: ["sh", "-c", "mkdir dist && probe readdir in > dist/order && cat link in/z > dist/content"],
+                                   profile: profile, toolchains: [ToolchainMount(hostTree: ProbeTree.path, mountPath: "/")], workOps: ops)
+            let plan = try SandboxPlan.build(spec, mapping: Sandbox.currentMapping())
+            var order = "", content = ""
+            var seen: Termination?
+            let result = try Sandbox.run(plan) { (root: String, termination: Termination) throws(ReproError) in
+                seen = termination
+                order = (try? String(contentsOfFile: root + "/build/src/dist/order", encoding: .utf8)) ?? "<missing>"
+                content = (try? String(contentsOfFile: root + "/build/src/dist/content", encoding: .utf8)) ?? "<missing>"
+            }
+            #expect(result.termination == .exited(0) && seen == .exited(0))
+            return (order, content, result.termination)
+        }
+        let (first, content, _) = try listing(order: ["z", "a", "m"])
+        let (second, _, _) = try listing(order: ["a", "m", "z"])
+        #expect(content == "file a\nfile z\n")
+        let names = { (s: String) in s.split(separator: "\n").map(String.init).filter { $0 != "." && $0 != ".." } }
+        // The listing follows the op order (tmpfs lists in creation order or its reverse), not the names.
+        #expect([["z", "a", "m"], ["m", "a", "z"]].contains(names(first)), "\(first)")
+        #expect([["a", "m", "z"], ["z", "m", "a"]].contains(names(second)), "\(second)")
+        #expect(names(first) != names(second))
+    }
+
+    @Test("a failing setup step is reported with the step and errno (exit 4)", .enabled(if: geteuid() == 0))
+    func setupFailure() throws {
+        let dir = NSTemporaryDirectory() + "repro-dir-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let spec = SandboxSpec(argv: ["true"], profile: profile, toolchains: [ToolchainMount(hostTree: ProbeTree.path, mountPath: "/")],
+                               workOps: [.copyFile(host: dir, dest: "/build/src/x", mode: 0o644)])
+        let plan = try SandboxPlan.build(spec, mapping: .privileged)
+        #expect {
+            _ = try Sandbox.run(plan)
+        } throws: { e in
+            let error = e as! ReproError
+            return error.status == .sandboxUnavailable && error.message.contains("copying \(dir) to /build/src/x failed: Is a directory")
+        }
+    }
+
+    @Test("stdout and stderr go to the given descriptors; the report names the isolation", .enabled(if: geteuid() == 0))
+    func outputDescriptorsAndReport() throws {
+        let path = NSTemporaryDirectory() + "repro-log-\(UUID().uuidString)"
+        _ = FileManager.default.createFile(atPath: path, contents: nil)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let log = FileHandle(forWritingAtPath: path)!
+        let spec = SandboxSpec(argv: ["sh", "-c", "echo out; echo err >&2; exit 3"], profile: profile,
+                               toolchains: [ToolchainMount(hostTree: ProbeTree.path, mountPath: "/")])
+        let plan = try SandboxPlan.build(spec, mapping: .privileged)
+        let result = try Sandbox.run(plan, io: SandboxIO(stdout: log.fileDescriptor, stderr: log.fileDescriptor))
+        try log.close()
+        #expect(result.termination == .exited(3) && !result.timedOut)
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "out\nerr\n")
+        let program = try SeccompProgram.compile(profile.seccomp, profileName: "default")
+        #expect(result.isolation.seccompBPFSHA256 == program.sha256)
+        #expect(result.isolation.uidMap == [IDMapEntry(inside: 0, outside: 0, count: 1), IDMapEntry(inside: 1000, outside: 65534, count: 1)])
+        #expect(result.isolation.rootFilesystem == "overlay")
+    }
+}
