@@ -33,7 +33,7 @@ func runHost(_ argv: [String]) throws -> (status: Int32, stdout: String) {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: argv[0])
     p.arguments = Array(argv.dropFirst())
-    let out = Pipe()
+    let out = Foundation.Pipe()
     p.standardOutput = out
     p.standardError = FileHandle.nullDevice
     try p.run()

@@ -132,8 +132,8 @@ func readHeaders(_ path: String) -> [(path: String, uid: Int64, gid: Int64, unam
 /// full Content-Length at `/short`, and half then a stall at `/hang` (printing `half` when stalled).
 final class LoopbackServer {
     let process = Process()
-    let stdout = Pipe()
-    let stdin = Pipe()
+    let stdout = Foundation.Pipe()
+    let stdin = Foundation.Pipe()
     let port: Int
 
     static let script = """

@@ -22,7 +22,7 @@ import Glibc
         p.executableURL = URL(fileURLWithPath: "/bin/sh")
         p.arguments = ["-c", Self.shellRecipe]
         p.currentDirectoryURL = URL(fileURLWithPath: dir)
-        let out = Pipe()
+        let out = Foundation.Pipe()
         p.standardOutput = out
         try p.run()
         let data = out.fileHandleForReading.readDataToEndOfFile()
