@@ -16,6 +16,7 @@
 #include <linux/sched.h>
 #include <linux/seccomp.h>
 #include <net/if.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
@@ -492,10 +493,14 @@ int repro_signals_forward(int fd) {
     sa.sa_handler = forward_signal;
     sigemptyset(&sa.sa_mask);
     int sigs[3] = {SIGINT, SIGTERM, SIGHUP};
+    sigset_t set;
+    sigemptyset(&set);
     for (int i = 0; i < 3; i++) {
         if (sigaction(sigs[i], &sa, NULL) < 0) return -1;
+        sigaddset(&set, sigs[i]);
     }
-    return 0;
+    // A caller may have started repro with these blocked; they must reach the handler.
+    return pthread_sigmask(SIG_UNBLOCK, &set, NULL) == 0 ? 0 : -1;
 }
 
 void repro_signals_restore(void) {

@@ -105,7 +105,7 @@ public enum Sandbox {
         let devNull = try FileDescriptor(opening: "/dev/null", flags: O_RDONLY)
         let stdinFD = io.stdin ?? devNull.raw
 
-        let signalPipe = try Pipe()
+        let signalPipe = try OwnedPipe()
         repro_signals_forward(signalPipe.write.raw)
         defer { repro_signals_restore() }
 

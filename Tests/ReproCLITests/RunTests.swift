@@ -119,11 +119,13 @@ struct RunTests {
             .replacingOccurrences(of: "processes = 4096", with: "processes = 64")
             .replacingOccurrences(of: "timeout_seconds = 3600", with: "timeout_seconds = 60")
         try profile.write(toFile: dir.path + "/bomb.toml", atomically: true, encoding: .utf8)
-        let values = try probe(mode, ["forkbomb"], extra: ["--profile", dir.path + "/bomb.toml"])
-        #expect(values["errno"] == EAGAIN)
         let r = try run(mode, ["--profile", dir.path + "/bomb.toml", "--", "probe", "forkbomb"])
-        let forks = r.stdout.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? -1
+        #expect(r.status == 0, "\(r.stderr)")
+        let f = r.stdout.split(whereSeparator: { $0 == " " || $0 == "\n" })
+        #expect(f.count == 4 && f[0] == "forks" && f[2] == "errno", "\(r.stdout)")
+        let forks = f.count == 4 ? Int(f[1]) ?? -1 : -1
         #expect(forks >= 5 && forks < 64, "forks: \(r.stdout)")
+        #expect(f.count == 4 && Int32(f[3]) == EAGAIN, "\(r.stdout)")
     }
 
     @Test("--timeout kills the whole sandbox within a few seconds and leaves no process", .enabled(if: isRoot))
