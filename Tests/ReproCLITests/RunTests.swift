@@ -131,20 +131,21 @@ struct RunTests {
     @Test("--timeout kills the whole sandbox within a few seconds and leaves no process", .enabled(if: isRoot))
     func timeout() throws {
         let start = Date()
-        let r = try run(.root, ["--timeout", "2", "--", "sh", "-c", "sleep 1001 & sleep 1002"])
+        let (a, b) = (uniqueSeconds(100), uniqueSeconds(101))
+        let r = try run(.root, ["--timeout", "2", "--", "sh", "-c", "sleep \(a) & sleep \(b)"])
         let elapsed = Date().timeIntervalSince(start)
         #expect(r.status == 124)
         #expect(r.stderr.contains("did not finish within 2 s"))
         #expect(elapsed >= 2 && elapsed < 8, "took \(elapsed) s")
-        #expect(!SandboxFixture.processExists(["sleep", "1001"]))
-        #expect(!SandboxFixture.processExists(["sleep", "1002"]))
+        #expect(!SandboxFixture.processExists(["sleep", a]))
+        #expect(!SandboxFixture.processExists(["sleep", b]))
     }
 
     @Test("SIGINT or SIGKILL to repro mid-build leaves no process and no mount", .enabled(if: isRoot), arguments: [SIGINT, SIGTERM, SIGKILL])
     func interrupt(signal: Int32) throws {
         let dir = try TempDir(mode: 0o777)
         let mountsBefore = try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8).split(separator: "\n").count
-        let marker = "\(1100 + signal)"
+        let marker = uniqueSeconds(Int(signal))
         let process = Process()
         process.executableURL = URL(fileURLWithPath: CLI.binary)
         process.arguments = ["run", "--tree", SandboxFixture.tree, "--bind", dir.path + ":/out", "--",
@@ -211,10 +212,11 @@ struct RunTests {
     func copyOut(mode: Mode) throws {
         let dir = try TempDir(mode: 0o777)
         let dest = dir.path + "/dist"
-        let r = try run(mode, ["--copy-out", "/build/src/dist:" + dest, "--", "sh", "-c", "mkdir dist && echo built > dist/out && sleep 1005 &"])
+        let marker = uniqueSeconds(mode == .root ? 200 : 201)
+        let r = try run(mode, ["--copy-out", "/build/src/dist:" + dest, "--", "sh", "-c", "mkdir dist && echo built > dist/out; sleep \(marker) &"])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(try String(contentsOfFile: dest + "/out", encoding: .utf8) == "built\n")
-        #expect(!SandboxFixture.processExists(["sleep", "1005"]))
+        #expect(waitFor(5) { !SandboxFixture.processExists(["sleep", marker]) })
     }
 
     @Test("with user namespaces unavailable, repro exits 4 and names the setting", .enabled(if: isRoot))
@@ -243,6 +245,9 @@ struct RunTests {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
     }
 }
+
+/// A sleep duration no other test run uses, so its process can be looked for by command line.
+func uniqueSeconds(_ k: Int) -> String { "\(1_000_000 + Int(getpid()) * 1000 + k)" }
 
 /// Polls `condition` every 20 ms for up to `seconds`; true once it holds.
 func waitFor(_ seconds: Double, _ condition: () -> Bool) -> Bool {
