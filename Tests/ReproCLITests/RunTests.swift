@@ -293,3 +293,35 @@ final class TCPServer {
     }
     func close() { _ = Glibc.close(fd) }
 }
+
+/// Ordinary builds: the host's /usr (gcc, make, python3) as a toolchain tree, read-only.
+@Suite(.serialized)
+struct OrdinaryBuildTests {
+    @Test("sh with jobs, make -j, gcc and python threads work in the sandbox", .enabled(if: RunTests.isRoot), arguments: RunTests.Mode.allCases)
+    func ordinaryBuild(mode: RunTests.Mode) throws {
+        let dir = try TempDir()
+        let root = dir.path + "/root", src = dir.path + "/src"
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: root, withIntermediateDirectories: true)
+        try fm.createDirectory(atPath: src, withIntermediateDirectories: true)
+        for link in ["bin", "sbin", "lib", "lib64"] { try fm.createSymbolicLink(atPath: root + "/" + link, withDestinationPath: "usr/" + link) }
+        try "int main(void) { return 0; }\n".write(toFile: src + "/a.c", atomically: true, encoding: .utf8)
+        try "#include <stdio.h>\nint main(void) { puts(\"hello from gcc\"); return 0; }\n".write(toFile: src + "/b.c", atomically: true, encoding: .utf8)
+        try "all: a b\na: a.c\n\tgcc -O1 -o $@ $<\nb: b.c\n\tgcc -O1 -o $@ $<\n".write(toFile: src + "/Makefile", atomically: true, encoding: .utf8)
+        for path in [dir.path, root, src] { try fm.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path) }
+        let script = """
+            set -e
+            cp -r /opt/src/. .
+            (sleep 0.1; echo job1) & (echo job2) & wait
+            make -j2 >/dev/null
+            ./a && ./b
+            python3 -c 'import threading; r=[]; ts=[threading.Thread(target=r.append, args=(i,)) for i in range(8)]; [t.start() for t in ts]; [t.join() for t in ts]; print("threads", len(r))'
+            """
+        let args = ["run", "--tree", root, "--tree", "/usr:/usr", "--bind-ro", src + ":/opt/src", "--", "/bin/sh", "-c", script]
+        let r = mode == .root ? try CLI.run(args, directory: "/tmp") : try Shell.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--", SandboxFixture.repro] + args, directory: "/tmp")
+        #expect(r.status == 0, "\(r.stderr)")
+        let lines = r.stdout.split(separator: "\n").map(String.init)
+        #expect(Set(lines.prefix(2)) == ["job1", "job2"])
+        #expect(lines.dropFirst(2) == ["hello from gcc", "threads 8"], "\(r.stdout)")
+    }
+}
