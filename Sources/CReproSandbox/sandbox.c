@@ -214,10 +214,9 @@ static void exec_in_path(const struct repro_plan *plan, int report_fd) {
     for (;;) {
         const char *end = strchr(p, ':');
         size_t dir_len = end ? (size_t)(end - p) : strlen(p);
-        if (dir_len == 0) dir_len = 0;  // an empty entry means the current directory
         if (dir_len + 1 + name_len + 1 <= sizeof buf) {
             size_t k = 0;
-            if (dir_len > 0) {
+            if (dir_len > 0) {  // an empty PATH entry means the current directory
                 memcpy(buf, p, dir_len);
                 k = dir_len;
                 buf[k++] = '/';
