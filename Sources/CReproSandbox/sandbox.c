@@ -16,6 +16,7 @@
 #include <linux/sched.h>
 #include <linux/seccomp.h>
 #include <net/if.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
@@ -213,10 +214,9 @@ static void exec_in_path(const struct repro_plan *plan, int report_fd) {
     for (;;) {
         const char *end = strchr(p, ':');
         size_t dir_len = end ? (size_t)(end - p) : strlen(p);
-        if (dir_len == 0) dir_len = 0;  // an empty entry means the current directory
         if (dir_len + 1 + name_len + 1 <= sizeof buf) {
             size_t k = 0;
-            if (dir_len > 0) {
+            if (dir_len > 0) {  // an empty PATH entry means the current directory
                 memcpy(buf, p, dir_len);
                 k = dir_len;
                 buf[k++] = '/';
@@ -477,6 +477,9 @@ const int repro_rlimit_core = RLIMIT_CORE, repro_rlimit_fsize = RLIMIT_FSIZE, re
 // MARK: - Signal forwarding for the supervisor
 
 static volatile int forward_fd = -1;
+static const int forwarded[3] = {SIGINT, SIGTERM, SIGHUP};
+static struct sigaction saved_actions[3];
+static sigset_t saved_mask;
 
 static void forward_signal(int sig) {
     int saved = errno;
@@ -491,20 +494,18 @@ int repro_signals_forward(int fd) {
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = forward_signal;
     sigemptyset(&sa.sa_mask);
-    int sigs[3] = {SIGINT, SIGTERM, SIGHUP};
+    sigset_t set;
+    sigemptyset(&set);
     for (int i = 0; i < 3; i++) {
-        if (sigaction(sigs[i], &sa, NULL) < 0) return -1;
+        if (sigaction(forwarded[i], &sa, &saved_actions[i]) < 0) return -1;
+        sigaddset(&set, forwarded[i]);
     }
-    return 0;
+    // A caller may have started repro with these blocked; they must reach the handler.
+    return pthread_sigmask(SIG_UNBLOCK, &set, &saved_mask) == 0 ? 0 : -1;
 }
 
 void repro_signals_restore(void) {
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = SIG_DFL;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
+    for (int i = 0; i < 3; i++) sigaction(forwarded[i], &saved_actions[i], NULL);
+    pthread_sigmask(SIG_SETMASK, &saved_mask, NULL);
     forward_fd = -1;
 }

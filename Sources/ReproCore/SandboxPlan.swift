@@ -135,6 +135,8 @@ public enum SandboxLayout {
     public static let setupHostRoot = "/oldroot"
     /// Where the layer holding mount points and synthesized files is built when a toolchain is the root.
     public static let setupSkeleton = "/skel"
+    /// An empty directory of the setup file system, the bottom layer under a lone toolchain tree.
+    public static let setupEmpty = "/empty"
     /// The device nodes bound from the host into `/dev`.
     public static let devices = ["full", "null", "random", "tty", "urandom", "zero"]
     /// Paths that belong to the sandbox itself and cannot be mount destinations.
@@ -311,12 +313,14 @@ public struct SandboxPlan: Sendable, Equatable {
         if !rootTrees.isEmpty {
             ops.append(.overlay(lowers: [base] + rootTrees.map { hostRoot + $0 }, path: newRoot))
         }
+        // Every toolchain mount is a read-only overlay (a lone tree over an empty directory), so
+        // writes fail with EROFS whatever the files' owners and modes.
+        if groups.contains(where: { $0.trees.count == 1 }) {
+            ops.append(.mkdir(path: L.setupEmpty, mode: 0o755, builder: false))
+        }
         for g in groups {
-            if g.trees.count == 1 {
-                ops.append(.bind(source: hostRoot + g.trees[0], path: newRoot + g.path, readOnly: true))
-            } else {
-                ops.append(.overlay(lowers: g.trees.map { hostRoot + $0 }, path: newRoot + g.path))
-            }
+            let lowers = g.trees.map { hostRoot + $0 } + (g.trees.count == 1 ? [L.setupEmpty] : [])
+            ops.append(.overlay(lowers: lowers, path: newRoot + g.path))
         }
         for b in spec.binds.sorted(by: { $0.dest < $1.dest }) {
             ops.append(.bind(source: hostRoot + b.host, path: newRoot + b.dest, readOnly: !b.writable))

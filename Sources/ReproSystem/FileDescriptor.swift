@@ -42,7 +42,7 @@ struct FileDescriptor: ~Copyable {
 }
 
 /// The two ends of a pipe, each owned.
-struct Pipe: ~Copyable {
+struct OwnedPipe: ~Copyable {
     /// The read end.
     var read: FileDescriptor
     /// The write end.

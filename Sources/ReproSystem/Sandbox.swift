@@ -96,7 +96,9 @@ public enum Sandbox {
     /// root, still mounted) before the namespaces are torn down.
     ///
     /// Call it from a thread that lives until it returns: the sandbox dies with that thread
-    /// (PR_SET_PDEATHSIG). Throws exit-4 errors when the kernel refuses the isolation.
+    /// (PR_SET_PDEATHSIG). One run at a time per process: SIGINT, SIGTERM and SIGHUP are routed to
+    /// the running sandbox while it runs (the caller's handlers and mask are restored afterwards).
+    /// Throws exit-4 errors when the kernel refuses the isolation.
     public static func run(_ plan: SandboxPlan, io: SandboxIO = .inherit,
                            collect: ((_ rootPath: String, _ termination: Termination) throws(ReproError) -> Void)? = nil) throws(ReproError) -> SandboxResult {
         let program = try SeccompProgram.compile(plan.profile.seccomp, profileName: plan.profile.name)
@@ -105,7 +107,7 @@ public enum Sandbox {
         let devNull = try FileDescriptor(opening: "/dev/null", flags: O_RDONLY)
         let stdinFD = io.stdin ?? devNull.raw
 
-        let signalPipe = try Pipe()
+        let signalPipe = try OwnedPipe()
         repro_signals_forward(signalPipe.write.raw)
         defer { repro_signals_restore() }
 

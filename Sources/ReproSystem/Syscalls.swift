@@ -16,7 +16,7 @@ enum Syscalls {
         }
     }
 
-    /// pipe2(2) with O_CLOEXEC: the (read, write) descriptor numbers, for a ``Pipe`` to own.
+    /// pipe2(2) with O_CLOEXEC: the (read, write) descriptor numbers, for an ``OwnedPipe`` to own.
     static func pipe() -> Result<(Int32, Int32), Errno> {
         var fds: [Int32] = [-1, -1]
         return valueOrErrno { repro_pipe_cloexec(&fds) }.map { _ in (fds[0], fds[1]) }

@@ -119,30 +119,33 @@ struct RunTests {
             .replacingOccurrences(of: "processes = 4096", with: "processes = 64")
             .replacingOccurrences(of: "timeout_seconds = 3600", with: "timeout_seconds = 60")
         try profile.write(toFile: dir.path + "/bomb.toml", atomically: true, encoding: .utf8)
-        let values = try probe(mode, ["forkbomb"], extra: ["--profile", dir.path + "/bomb.toml"])
-        #expect(values["errno"] == EAGAIN)
         let r = try run(mode, ["--profile", dir.path + "/bomb.toml", "--", "probe", "forkbomb"])
-        let forks = r.stdout.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? -1
+        #expect(r.status == 0, "\(r.stderr)")
+        let f = r.stdout.split(whereSeparator: { $0 == " " || $0 == "\n" })
+        #expect(f.count == 4 && f[0] == "forks" && f[2] == "errno", "\(r.stdout)")
+        let forks = f.count == 4 ? Int(f[1]) ?? -1 : -1
         #expect(forks >= 5 && forks < 64, "forks: \(r.stdout)")
+        #expect(f.count == 4 && Int32(f[3]) == EAGAIN, "\(r.stdout)")
     }
 
     @Test("--timeout kills the whole sandbox within a few seconds and leaves no process", .enabled(if: isRoot))
     func timeout() throws {
         let start = Date()
-        let r = try run(.root, ["--timeout", "2", "--", "sh", "-c", "sleep 1001 & sleep 1002"])
+        let (a, b) = (uniqueSeconds(100), uniqueSeconds(101))
+        let r = try run(.root, ["--timeout", "2", "--", "sh", "-c", "sleep \(a) & sleep \(b)"])
         let elapsed = Date().timeIntervalSince(start)
         #expect(r.status == 124)
         #expect(r.stderr.contains("did not finish within 2 s"))
         #expect(elapsed >= 2 && elapsed < 8, "took \(elapsed) s")
-        #expect(!SandboxFixture.processExists(["sleep", "1001"]))
-        #expect(!SandboxFixture.processExists(["sleep", "1002"]))
+        #expect(!SandboxFixture.processExists(["sleep", a]))
+        #expect(!SandboxFixture.processExists(["sleep", b]))
     }
 
     @Test("SIGINT or SIGKILL to repro mid-build leaves no process and no mount", .enabled(if: isRoot), arguments: [SIGINT, SIGTERM, SIGKILL])
     func interrupt(signal: Int32) throws {
         let dir = try TempDir(mode: 0o777)
         let mountsBefore = try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8).split(separator: "\n").count
-        let marker = "\(1100 + signal)"
+        let marker = uniqueSeconds(Int(signal))
         let process = Process()
         process.executableURL = URL(fileURLWithPath: CLI.binary)
         process.arguments = ["run", "--tree", SandboxFixture.tree, "--bind", dir.path + ":/out", "--",
@@ -209,10 +212,11 @@ struct RunTests {
     func copyOut(mode: Mode) throws {
         let dir = try TempDir(mode: 0o777)
         let dest = dir.path + "/dist"
-        let r = try run(mode, ["--copy-out", "/build/src/dist:" + dest, "--", "sh", "-c", "mkdir dist && echo built > dist/out && sleep 1005 &"])
+        let marker = uniqueSeconds(mode == .root ? 200 : 201)
+        let r = try run(mode, ["--copy-out", "/build/src/dist:" + dest, "--", "sh", "-c", "mkdir dist && echo built > dist/out; sleep \(marker) &"])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(try String(contentsOfFile: dest + "/out", encoding: .utf8) == "built\n")
-        #expect(!SandboxFixture.processExists(["sleep", "1005"]))
+        #expect(waitFor(5) { !SandboxFixture.processExists(["sleep", marker]) })
     }
 
     @Test("with user namespaces unavailable, repro exits 4 and names the setting", .enabled(if: isRoot))
@@ -241,6 +245,9 @@ struct RunTests {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
     }
 }
+
+/// A sleep duration no other test run uses, so its process can be looked for by command line.
+func uniqueSeconds(_ k: Int) -> String { "\(1_000_000 + Int(getpid()) * 1000 + k)" }
 
 /// Polls `condition` every 20 ms for up to `seconds`; true once it holds.
 func waitFor(_ seconds: Double, _ condition: () -> Bool) -> Bool {
@@ -285,4 +292,36 @@ final class TCPServer {
         port = UInt16(bigEndian: addr.sin_port)
     }
     func close() { _ = Glibc.close(fd) }
+}
+
+/// Ordinary builds: the host's /usr (gcc, make, python3) as a toolchain tree, read-only.
+@Suite(.serialized)
+struct OrdinaryBuildTests {
+    @Test("sh with jobs, make -j, gcc and python threads work in the sandbox", .enabled(if: RunTests.isRoot), arguments: RunTests.Mode.allCases)
+    func ordinaryBuild(mode: RunTests.Mode) throws {
+        let dir = try TempDir()
+        let root = dir.path + "/root", src = dir.path + "/src"
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: root, withIntermediateDirectories: true)
+        try fm.createDirectory(atPath: src, withIntermediateDirectories: true)
+        for link in ["bin", "sbin", "lib", "lib64"] { try fm.createSymbolicLink(atPath: root + "/" + link, withDestinationPath: "usr/" + link) }
+        try "int main(void) { return 0; }\n".write(toFile: src + "/a.c", atomically: true, encoding: .utf8)
+        try "#include <stdio.h>\nint main(void) { puts(\"hello from gcc\"); return 0; }\n".write(toFile: src + "/b.c", atomically: true, encoding: .utf8)
+        try "all: a b\na: a.c\n\tgcc -O1 -o $@ $<\nb: b.c\n\tgcc -O1 -o $@ $<\n".write(toFile: src + "/Makefile", atomically: true, encoding: .utf8)
+        for path in [dir.path, root, src] { try fm.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path) }
+        let script = """
+            set -e
+            cp -r /opt/src/. .
+            (sleep 0.1; echo job1) & (echo job2) & wait
+            make -j2 >/dev/null
+            ./a && ./b
+            python3 -c 'import threading; r=[]; ts=[threading.Thread(target=r.append, args=(i,)) for i in range(8)]; [t.start() for t in ts]; [t.join() for t in ts]; print("threads", len(r))'
+            """
+        let args = ["run", "--tree", root, "--tree", "/usr:/usr", "--bind-ro", src + ":/opt/src", "--", "/bin/sh", "-c", script]
+        let r = mode == .root ? try CLI.run(args, directory: "/tmp") : try Shell.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--", SandboxFixture.repro] + args, directory: "/tmp")
+        #expect(r.status == 0, "\(r.stderr)")
+        let lines = r.stdout.split(separator: "\n").map(String.init)
+        #expect(Set(lines.prefix(2)) == ["job1", "job2"])
+        #expect(lines.dropFirst(2) == ["hello from gcc", "threads 8"], "\(r.stdout)")
+    }
 }

@@ -14,6 +14,9 @@ enum SandboxFixture {
     /// A copy of the repro binary that any user can execute.
     static var repro: String { root + "/repro" }
 
+    /// The fixture directory, removed when the test process exits.
+    nonisolated(unsafe) static var removeAtExit: String?
+
     static let applets = ["sh", "sleep", "cat", "ls", "echo", "true", "false", "id", "hostname", "touch", "mkdir",
                           "rm", "env", "kill", "wc", "grep", "test", "printf", "ln", "chmod", "stat", "head"]
 
@@ -34,6 +37,8 @@ enum SandboxFixture {
         for applet in applets { try fm.createSymbolicLink(atPath: dir + "/tree/bin/" + applet, withDestinationPath: "busybox") }
         let cc = try Shell.run(["cc", "-static", "-O2", "-o", dir + "/tree/bin/probe", probeSource])
         guard cc.status == 0 else { throw FixtureError("cc -static probe.c failed: \(cc.stderr)") }
+        removeAtExit = dir
+        atexit { if let dir = SandboxFixture.removeAtExit { try? FileManager.default.removeItem(atPath: dir) } }
         try fm.copyItem(atPath: CLI.binary, toPath: dir + "/repro")
         try fm.setAttributes([.posixPermissions: 0o755], ofItemAtPath: dir + "/repro")
         return dir

@@ -11,6 +11,8 @@ enum ProbeTree {
         try? fm.removeItem(atPath: dir)
         try! fm.createDirectory(atPath: dir + "/bin", withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
         try! fm.setAttributes([.posixPermissions: 0o755], ofItemAtPath: dir)
+        removeAtExit = dir
+        atexit { if let dir = ProbeTree.removeAtExit { try? FileManager.default.removeItem(atPath: dir) } }
         try! fm.copyItem(atPath: "/bin/busybox", toPath: dir + "/bin/busybox")
         for applet in ["sh", "cat", "ls", "mkdir", "echo", "true", "sleep"] {
             try! fm.createSymbolicLink(atPath: dir + "/bin/" + applet, withDestinationPath: "busybox")
@@ -26,6 +28,9 @@ enum ProbeTree {
     }()
 
     static var probe: String { path + "/bin/probe" }
+
+    /// The fixture directory, removed when the test process exits.
+    nonisolated(unsafe) static var removeAtExit: String?
 }
 
 /// Runs a host program; returns its stdout and status.

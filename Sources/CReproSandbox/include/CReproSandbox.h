@@ -149,7 +149,7 @@ extern const int repro_rlimit_core, repro_rlimit_fsize, repro_rlimit_nofile, rep
 
 /// Installs handlers for SIGINT, SIGTERM and SIGHUP that write the signal number as one byte to `fd`.
 int repro_signals_forward(int fd);
-/// Restores the default dispositions of SIGINT, SIGTERM and SIGHUP.
+/// Restores the dispositions and signal mask that `repro_signals_forward` replaced.
 void repro_signals_restore(void);
 
 #endif
