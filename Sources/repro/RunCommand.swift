@@ -20,6 +20,12 @@ struct RunCommand: ParsableCommand {
             """
     )
 
+    @Option(name: .customLong("toolchain"), help: ArgumentHelp("A pinned toolchain: a name (toolchains/NAME.toml, $REPRO_TOOLCHAIN_PATH, installed) or a spec path; fetched and pin-checked through the cache; repeatable.", valueName: "SPEC"))
+    var toolchainSpecs: [String] = []
+
+    @Option(help: ArgumentHelp("The cache directory (default: $REPRO_CACHE, $XDG_CACHE_HOME/repro, ~/.cache/repro).", valueName: "DIR"))
+    var cache: String?
+
     @Option(name: .customLong("tree"), help: ArgumentHelp("An unpacked toolchain tree, read-only at MOUNT (default /); repeatable, trees at one path are merged.", valueName: "HOST_DIR[:MOUNT]"))
     var trees: [String] = []
 
@@ -70,6 +76,14 @@ struct RunCommand: ParsableCommand {
     func run() throws {
         let profile = try SandboxProfiles.load(self.profile)
         var toolchains: [ToolchainMount] = []
+        var toolchainEnv: [String: String] = [:]
+        if !toolchainSpecs.isEmpty {
+            let resolved = try ResolvedToolchains.fetch(toolchainSpecs, projectDirectory: FileManager.default.currentDirectoryPath,
+                                                        cacheRoot: CachePaths.root(explicit: cache),
+                                                        progress: { Console.progress($0) })
+            toolchains += resolved.mounts
+            for layer in resolved.environments { toolchainEnv.merge(layer) { _, new in new } }
+        }
         for tree in trees {
             let parts = tree.split(separator: ":", maxSplits: 1).map(String.init)
             let host = try Sandbox.canonicalHostPath(parts[0], what: "--tree")
@@ -79,9 +93,6 @@ struct RunCommand: ParsableCommand {
             }
             toolchains.append(ToolchainMount(hostTree: host, mountPath: parts.count > 1 ? parts[1] : "/"))
         }
-        // Integration point for `--toolchain SPEC`: resolve each spec with the toolchain cache
-        // (SpecResolver, ToolchainCache.fetch) and append ToolchainMount(hostTree: treePath,
-        // mountPath: source.mount) for every cached source, before the --tree mounts.
         var binds: [BindMount] = []
         for (list, writable) in [(bindReadOnly, false), (bindWritable, true)] {
             for b in list {
@@ -89,7 +100,7 @@ struct RunCommand: ParsableCommand {
                 binds.append(try Sandbox.bindMount(host: parts[0], dest: parts[1], writable: writable))
             }
         }
-        var env = profile.environment
+        var env = profile.environment.merging(toolchainEnv) { _, new in new }
         for e in environment {
             let i = e.firstIndex(of: "=")!
             env[String(e[..<i])] = String(e[e.index(after: i)...])

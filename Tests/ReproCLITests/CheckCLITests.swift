@@ -283,3 +283,16 @@ private let config = """
         #expect(!result.stderr.contains("run 1/2"))
     }
 }
+
+@Suite struct RunToolchainTests {
+    @Test func runResolvesAPinnedToolchainThroughTheCache() throws {
+        let env = BusyboxToolchain.shared.environment
+        let result = try CLI.run(["run", "--toolchain", "busybox", "--", "sh", "-c", "echo $PATH; id -u; test -w /bin/busybox || echo read-only"],
+                                 environment: env)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == "/bin\n1000\nread-only\n")
+        let missing = try CLI.run(["run", "--toolchain", "no-such-toolchain", "--", "true"], environment: env)
+        #expect(missing.status == 2)
+        #expect(missing.stderr.contains("REPRO_TOOLCHAIN_PATH"))
+    }
+}
