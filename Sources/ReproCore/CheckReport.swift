@@ -1,7 +1,7 @@
 import Foundation
 
 /// The machine-readable result of `repro check --json` (schema: docs/report.md,
-/// docs/schemas/check-report-v1.schema.json).
+/// docs/schemas/check-report-v1.json).
 public struct CheckReport: Codable, Sendable {
     /// The schema URI of this report format.
     public static let schemaURI = "https://repro.dev/check-report/v1"
