@@ -76,6 +76,9 @@ public struct CheckReport: Codable, Sendable {
         public var outputDigest: String?
         /// Where the run's full log is kept.
         public var log: String?
+        /// Why the run failed, when it did: a non-zero exit, a signal, the timeout, or
+        /// declared outputs the build did not produce.
+        public var failure: String?
 
         /// Creates a run description.
         public init(index: Int, exitStatus: Int32, timedOut: Bool, seconds: Double, outputDigest: String?, log: String?) {
@@ -88,7 +91,7 @@ public struct CheckReport: Codable, Sendable {
         }
 
         enum CodingKeys: String, CodingKey {
-            case index, seconds, log
+            case index, seconds, log, failure
             case exitStatus = "exit_status"
             case timedOut = "timed_out"
             case outputDigest = "output_digest"

@@ -157,7 +157,8 @@ public struct ReproducibilityInputs: Sendable, Equatable {
             }
             differences.append(DifferingFile(path: path, kind: kind, sizes: sizes, firstDifferingOffset: offset))
         }
-        let allSucceeded = runs.allSatisfy { $0.exitStatus == 0 }
+        // A run succeeded when its build exited 0 and left the declared outputs (a digest).
+        let allSucceeded = runs.allSatisfy { $0.exitStatus == 0 && $0.outputTreeDigest != nil }
         let digests = runs.map(\.outputTreeDigest)
         switch verdict {
         case .reproducible:
@@ -169,7 +170,7 @@ public struct ReproducibilityInputs: Sendable, Equatable {
                 throw fail("says differ but its runs do not (a differing check has two or more successful runs whose output tree digests are not all equal)")
             }
         case .buildFailed:
-            guard !allSucceeded else { throw fail("says build-failed but every run exited 0") }
+            guard !allSucceeded else { throw fail("says build-failed but every run exited 0 with outputs") }
         }
         self.init(runs: runs, verdict: verdict, differences: differences)
     }

@@ -88,20 +88,27 @@ extension CheckRunner {
             }
             let seconds = Date().timeIntervalSince(clock)
             var tree: (root: String, entries: [TreeEntry], digest: String)?
-            var status = result.exitStatus
-            if status == 0, !result.timedOut {
+            let status = result.exitStatus
+            var failure: String?
+            if result.timedOut {
+                failure = "stopped by the timeout"
+            } else if status != 0 {
+                failure = status > 128 ? "killed by signal \(status - 128)" : "the build exited with status \(status)"
+            } else {
                 if let collectError {
-                    options.progress("run \(index): \(collectError.message)")
-                    status = collectError.status == .buildFailed ? -1 : status
-                    if collectError.status != .buildFailed { throw collectError }
+                    // A build that succeeds without its declared outputs failed; anything else
+                    // (an unwritable work area) is repro's environment failing.
+                    guard collectError.status == .buildFailed else { throw collectError }
+                    failure = collectError.message
                 } else {
                     let listing = try TreeWalker.walk(outputRoot)
                     tree = (outputRoot, listing.entries, listing.digest)
                 }
             }
-            options.progress("run \(index)/\(options.runs): \(result.timedOut ? "timed out" : "exit \(status)") in \(String(format: "%.1f", seconds)) s\(tree.map { ", \($0.digest)" } ?? "")")
-            let run = CheckReport.Run(index: index, exitStatus: status, timedOut: result.timedOut, seconds: seconds,
+            options.progress("run \(index)/\(options.runs): \(failure ?? "exit 0") in \(String(format: "%.1f", seconds)) s\(tree.map { ", \($0.digest)" } ?? "")")
+            var run = CheckReport.Run(index: index, exitStatus: status, timedOut: result.timedOut, seconds: seconds,
                                       outputDigest: tree?.digest, log: request.logPath)
+            run.failure = failure
             return (run, tree, result.isolation)
         }
         for (run, tree, iso) in results {
@@ -124,7 +131,7 @@ extension CheckRunner {
         if trees.contains(where: { $0 == nil }) {
             report.verdict = .buildFailed
             report.exitCode = ExitStatus.buildFailed.rawValue
-            for run in runs where run.exitStatus != 0 || run.timedOut {
+            for run in runs where run.failure != nil {
                 if let log = run.log, let tail = Self.tail(of: log, lines: 20) {
                     options.progress("run \(run.index) log (last lines; full log: \(log)):\n\(tail)")
                 }

@@ -124,7 +124,7 @@ enum CheckSummary {
                 if let why = d.explanation { lines.append("      likely cause: \(why)") }
             }
         case .buildFailed:
-            let failed = report.runs.filter { $0.exitStatus != 0 || $0.timedOut }
+            let failed = report.runs.filter { $0.failure != nil }
             let which = failed.map { String($0.index) }.joined(separator: ", ")
             if failed.count < report.runs.count {
                 lines.append("BUILD FAILED in run \(which) but not in the others: the build itself is not deterministic")
@@ -132,7 +132,7 @@ enum CheckSummary {
                 lines.append("BUILD FAILED in every run")
             }
             for run in failed {
-                lines.append("  run \(run.index): \(run.timedOut ? "timed out" : "exit status \(run.exitStatus)")\(run.log.map { "; full log: \($0)" } ?? "")")
+                lines.append("  run \(run.index): \(run.failure ?? "failed")\(run.log.map { "; full log: \($0)" } ?? "")")
             }
         }
         if let kept = report.keptRuns { lines.append("run outputs kept in: \(kept)") }

@@ -296,3 +296,43 @@ private let config = """
         #expect(missing.stderr.contains("REPRO_TOOLCHAIN_PATH"))
     }
 }
+
+@Suite struct CheckFormatsTests {
+    /// Reports of every verdict validate against docs/schemas/check-report-v1.json (with the
+    /// jsonschema package of the interoperability venv).
+    @Test func reportsMatchTheirPublishedSchema() throws {
+        let interop = InteropTests()
+        let builds = [
+            "mkdir -p out; echo same > out/a\n",
+            "mkdir -p out; head -c 16 /dev/urandom > out/a\n",
+            "exit 2\n",
+        ]
+        for (i, script) in builds.enumerated() {
+            let project = try Project(files: ["build.sh": script], config: config + "\n[source]\ndate_epoch = 1700000000\n")
+            defer { project.remove() }
+            let result = try project.check(["--json"])
+            #expect(result.status == [0, 1, 3][i], "\(result.stderr)")
+            let path = project.dir + "/report.json"
+            try result.stdout.write(toFile: path, atomically: false, encoding: .utf8)
+            let checked = try interop.interop(["schema", InteropTests.root + "/docs/schemas/check-report-v1.json", path])
+            #expect(checked.status == 0, "report \(i) does not match its schema: \(checked.stdout)")
+        }
+    }
+
+    /// securesystemslib verifies the envelopes of a real check's signed manifest.
+    @Test func aRealCheckManifestVerifiesWithSecuresystemslib() throws {
+        let interop = InteropTests()
+        let project = try Project(files: ["build.sh": "mkdir -p out; echo interop > out/a\n"], config: config, git: true)
+        defer { project.remove() }
+        #expect(try CLI.run(["keygen", "-o", project.dir + "/k"]).status == 0)
+        #expect(try project.check(["--sign", project.dir + "/k.key"]).status == 0)
+        let bundle = try String(contentsOfFile: project.dir + "/.repro/repro.intoto.jsonl", encoding: .utf8)
+        let lines = bundle.split(separator: "\n")
+        #expect(lines.count == 2)
+        for (i, line) in lines.enumerated() {
+            let path = project.dir + "/envelope\(i).json"
+            try String(line).write(toFile: path, atomically: false, encoding: .utf8)
+            #expect(try interop.interop(["verify", path, project.dir + "/k.pub"]).status == 0)
+        }
+    }
+}
