@@ -23,11 +23,12 @@ public enum OutputCollector {
     /// relative paths copied, sorted. Throws when a pattern matches nothing.
     @discardableResult
     public static func collect(from buildRoot: String, selection: Selection, into destination: String) throws(ReproError) -> [String] {
-        let rootFD = open(buildRoot, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-        guard rootFD >= 0 else {
-            throw .buildFailed("cannot open the build directory \(buildRoot) to collect outputs: \(String(cString: strerror(errno))).")
+        let root: FileDescriptor
+        switch Sys.open(buildRoot, O_RDONLY | O_DIRECTORY | O_NOFOLLOW) {
+        case .success(let fd): root = FileDescriptor(fd)
+        case .failure(let e): throw .buildFailed("cannot open the build directory \(buildRoot) to collect outputs: \(e.text).")
         }
-        defer { close(rootFD) }
+        let rootFD = root.raw
         try makeDirectory(destination)
         var copied: [String] = []
         var matchedPatterns = Set<String>()
@@ -105,13 +106,13 @@ public enum OutputCollector {
             switch type {
             case S_IFDIR:
                 guard descend else { continue }
-                let child = openat(dirFD, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-                guard child >= 0 else {
-                    throw .buildFailed("cannot open the output directory '\(path)': \(String(cString: strerror(errno))).")
+                let child: FileDescriptor
+                switch Sys.openat(dirFD, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW) {
+                case .success(let fd): child = FileDescriptor(fd)
+                case .failure(let e): throw .buildFailed("cannot open the output directory '\(path)': \(e.text).")
                 }
-                defer { close(child) }
                 if selected { try makeDirectory(destination + "/" + path) }
-                try walk(dirFD: child, relative: path, inherited: selected && inheritsDown(selection), selection: selection,
+                try walk(dirFD: child.raw, relative: path, inherited: selected && inheritsDown(selection), selection: selection,
                          destination: destination, copied: &copied, matched: &matched)
             case S_IFREG where selected:
                 try copyFile(dirFD: dirFD, name: name, path: path, executable: (info.st_mode & S_IXUSR) != 0, destination: destination)
@@ -141,12 +142,16 @@ public enum OutputCollector {
     /// The snapshot key of an entry: its SHA-256 hex, or `"->" + target` for a symlink.
     private static func contentKey(dirFD: Int32, name: String, type: mode_t, path: String) throws(ReproError) -> String {
         if type == S_IFLNK { return "->" + (try readLink(dirFD: dirFD, name: name, path: path)) }
-        let fd = openat(dirFD, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
-        guard fd >= 0 else { throw .buildFailed("cannot read the output '\(path)': \(String(cString: strerror(errno))).") }
-        defer { close(fd) }
-        var hasher = FileHasher()
-        try hasher.consume(fd: fd, copyTo: nil, path: path)
-        return hasher.finalize()
+        let input = try openEntry(dirFD: dirFD, name: name, path: path)
+        return try Hashing.sha256(fd: input.raw, path: path).hex
+    }
+
+    /// Opens an entry of a directory for reading, never following a symlink (openat(2)).
+    private static func openEntry(dirFD: Int32, name: String, path: String) throws(ReproError) -> FileDescriptor {
+        switch Sys.openat(dirFD, name, O_RDONLY | O_NOFOLLOW) {
+        case .success(let fd): return FileDescriptor(fd)
+        case .failure(let e): throw .buildFailed("cannot read the output '\(path)': \(e.text).")
+        }
     }
 
     private static func readLink(dirFD: Int32, name: String, path: String) throws(ReproError) -> String {
@@ -157,17 +162,30 @@ public enum OutputCollector {
     }
 
     private static func copyFile(dirFD: Int32, name: String, path: String, executable: Bool, destination: String) throws(ReproError) {
-        let input = openat(dirFD, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
-        guard input >= 0 else { throw .buildFailed("cannot read the output '\(path)': \(String(cString: strerror(errno))).") }
-        defer { close(input) }
+        let input = try openEntry(dirFD: dirFD, name: name, path: path)
         let target = destination + "/" + path
         try makeDirectory((target as NSString).deletingLastPathComponent)
-        let output = open(target, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, executable ? 0o755 : 0o644)
-        guard output >= 0 else { throw .configuration("cannot write \(target): \(String(cString: strerror(errno))). Check that the directory is writable.") }
-        defer { close(output) }
-        var hasher = FileHasher()
-        try hasher.consume(fd: input, copyTo: output, path: path)
-        fchmod(output, executable ? 0o755 : 0o644)
+        let mode: mode_t = executable ? 0o755 : 0o644
+        let output: FileDescriptor
+        switch Sys.open(target, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode) {
+        case .success(let fd): output = FileDescriptor(fd)
+        case .failure(let e): throw .configuration("cannot write \(target): \(e.text). Check that the directory is writable.", errno: e.code)
+        }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Hashing.bufferSize, alignment: 16)
+        defer { buffer.deallocate() }
+        while true {
+            switch Sys.read(input.raw, buffer) {
+            case .success(0):
+                fchmod(output.raw, mode)  // the umask must not change what was asked for
+                return
+            case .success(let n):
+                if case .failure(let e) = Sys.writeAll(output.raw, UnsafeRawBufferPointer(rebasing: buffer[0..<n])) {
+                    throw .configuration("cannot write \(target): \(e.text).", errno: e.code)
+                }
+            case .failure(let e):
+                throw .buildFailed("cannot read the output '\(path)': \(e.text).")
+            }
+        }
     }
 
     private static func makeDirectory(_ path: String) throws(ReproError) {

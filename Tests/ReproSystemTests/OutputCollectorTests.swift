@@ -63,14 +63,7 @@ private func write(_ text: String, to path: String) throws {
         try write("same", to: root + "/kept.c")
         try write("new", to: root + "/changed.c")
         try write("obj", to: root + "/sub/new.o")
-        let sha = { (s: String) in
-            var h = FileHasher()
-            let fd = open(root + "/" + s, O_RDONLY)
-            defer { close(fd) }
-            try! h.consume(fd: fd, copyTo: nil, path: s)
-            return h.finalize()
-        }
-        let source = ["kept.c": sha("kept.c"), "changed.c": "0000"]
+        let source = ["kept.c": try Hashing.sha256(file: root + "/kept.c"), "changed.c": "0000"]
         let copied = try OutputCollector.collect(from: root, selection: .changedFrom(source), into: out)
         #expect(copied == ["changed.c", "sub/new.o"])
     }
