@@ -68,3 +68,28 @@ import Testing
         #expect(DifferenceExplainer.explain(a, b, offset: 8, now: 0) == nil)
     }
 }
+
+@Suite struct CheckSummaryTests {
+    func report(runs: [CheckReport.Run], verdict: Verdict) -> CheckReport {
+        CheckReport(reproVersion: "0", verdict: verdict, exitCode: 3, project: "/p", command: ["make"], outputPatterns: [],
+                    profile: "default", source: .init(digest: "t1:00", files: 1, selection: "git", untrackedExcluded: 0, commit: nil),
+                    toolchains: [], normalization: [:], assumptions: [], runs: runs)
+    }
+
+    @Test func aBuildFailingInOneRunOnlyIsCalledNondeterministic() {
+        var failed = CheckReport.Run(index: 2, exitStatus: 2, timedOut: false, seconds: 1, outputDigest: nil, log: "/p/.repro/logs/run-2.log")
+        failed.failure = "the build exited with status 2"
+        let ok = CheckReport.Run(index: 1, exitStatus: 0, timedOut: false, seconds: 1, outputDigest: "t1:aa", log: nil)
+        let text = report(runs: [ok, failed], verdict: .buildFailed).summary
+        #expect(text.hasPrefix("BUILD FAILED in run 2 but not in the others"))
+        #expect(text.contains("run 2: the build exited with status 2; full log: /p/.repro/logs/run-2.log"))
+    }
+
+    @Test func aBuildFailingEverywhereSaysSo() {
+        var a = CheckReport.Run(index: 1, exitStatus: 0, timedOut: true, seconds: 1, outputDigest: nil, log: nil)
+        a.failure = "stopped by the timeout"
+        var b = a
+        b.index = 2
+        #expect(report(runs: [a, b], verdict: .buildFailed).summary.hasPrefix("BUILD FAILED in every run"))
+    }
+}

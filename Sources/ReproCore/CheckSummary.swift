@@ -1,0 +1,49 @@
+import Foundation
+
+extension CheckReport {
+    /// The human-readable summary `repro check` prints on stdout without `--json`.
+    public var summary: String {
+        let report = self
+        var lines: [String] = []
+        switch report.verdict {
+        case .reproducible:
+            lines.append("REPRODUCIBLE: \(report.runs.count) runs produced identical outputs")
+            lines.append("output digest: \(report.outputDigest ?? "-")")
+            for output in report.outputs {
+                lines.append("  \(output.sha256)  \(output.path)")
+            }
+            if let dir = report.outputDir { lines.append("certified outputs: \(dir)") }
+        case .differ:
+            let files = Set(report.differences.map(\.path)).count
+            lines.append("NOT REPRODUCIBLE: \(files) file\(files == 1 ? " differs" : "s differ") between runs")
+            for run in report.runs {
+                lines.append("  run \(run.index): \(run.outputDigest ?? "-")")
+            }
+            for d in report.differences {
+                var line = "  \(d.kind.rawValue) in run \(d.run): \(d.path)"
+                let sizes = d.sizes.map { $0.map(String.init) ?? "absent" }.joined(separator: " vs ")
+                line += " (sizes \(sizes)"
+                if let offset = d.firstDifference { line += ", first difference at byte \(offset)" }
+                line += ")"
+                lines.append(line)
+                if let why = d.explanation { lines.append("      likely cause: \(why)") }
+            }
+        case .buildFailed:
+            let failed = report.runs.filter { $0.failure != nil }
+            let which = failed.map { String($0.index) }.joined(separator: ", ")
+            if failed.count < report.runs.count {
+                lines.append("BUILD FAILED in run \(which) but not in the others: the build itself is not deterministic")
+            } else {
+                lines.append("BUILD FAILED in every run")
+            }
+            for run in failed {
+                lines.append("  run \(run.index): \(run.failure ?? "failed")\(run.log.map { "; full log: \($0)" } ?? "")")
+            }
+        }
+        if let kept = report.keptRuns { lines.append("run outputs kept in: \(kept)") }
+        if let manifest = report.manifest {
+            lines.append("manifest: \(manifest)\(report.manifestSigned == true ? " (signed)" : " (unsigned)")")
+        }
+        return lines.joined(separator: "\n")
+    }
+}
