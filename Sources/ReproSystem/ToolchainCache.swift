@@ -127,7 +127,12 @@ public final class ToolchainCache: @unchecked Sendable {
     /// Downloads the blob unless present; returns whether it downloaded. The caller holds the key's lock.
     private func ensureBlob(_ source: ToolchainSource, spec: ToolchainSpec, specPath: String) throws(ReproError) -> Bool {
         let blob = blobPath(source.sha256)
-        if Sys.exists(blob) { return false }
+        if Sys.exists(blob) {
+            // About to be unpacked: make sure the bytes are still the pinned ones.
+            if (try? Hashing.sha256(file: blob)) == source.sha256 { return false }
+            progress("the cached \(blob) no longer matches its pin; downloading it again")
+            Sys.removeTree(blob)
+        }
         let temp = try TempEntry(cache: self)
         let file = temp.path + "/download"
         progress("downloading \(source.url)")
