@@ -73,8 +73,11 @@ public enum ArchiveExtractor {
         archive_read_support_format_tar(reader)
         guard let writer = archive_write_disk_new() else { fatalError("archive_write_disk_new: out of memory") }
         defer { archive_write_free(writer) }
-        archive_write_disk_set_options(writer, ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME
-            | ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NODOTDOT)
+        // The symlink checks are repro's own (below): the destination is empty and has no symlink in its
+        // path, so every symlink in it was made by this archive and is tracked. libarchive's
+        // ARCHIVE_EXTRACT_SECURE_SYMLINKS would lstat every component of every absolute path again,
+        // doubling the system time of an unpack.
+        archive_write_disk_set_options(writer, ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_SECURE_NODOTDOT)
 
         func refuse(_ name: String, _ why: String) -> ReproError {
             .configuration("the archive \(archive) is refused: entry \"\(name)\" \(why). Nothing from it was kept. Check where the archive comes from, or repack its tree with `repro toolchain pack`.")
@@ -84,7 +87,8 @@ public enum ArchiveExtractor {
             return .configuration("cannot unpack \(archive): \(what): \(text). The archive may be truncated or corrupt; fetch it again or check its source.")
         }
 
-        let source = HashingSource(fd: input.raw)
+        let hasher = BackgroundHasher()
+        let source = HashingSource(fd: input.raw, hasher: hasher)
         defer { source.buffer.deallocate() }
         let opened = archive_read_open(reader, Unmanaged.passUnretained(source).toOpaque(), nil, { _, client, out in
             let source = Unmanaged<HashingSource>.fromOpaque(client!).takeUnretainedValue()
@@ -100,6 +104,7 @@ public enum ArchiveExtractor {
         var files = Set<String>(), symlinks = Set<String>()
         var tree = [String: TreeEntry]()
         var linkedPaths = Set<String>()
+        var fileStreams = [String: Int]()
         var entry: OpaquePointer? = nil
         while true {
             let status = archive_read_next_header(reader, &entry)
@@ -168,8 +173,11 @@ public enum ArchiveExtractor {
             if archive_write_header(writer, entry) < ARCHIVE_WARN {
                 throw libarchiveError(writer, "writing \"\(name)\"")
             }
-            var contents = SHA256()
+            var stream = 0
             var written: UInt64 = 0
+            if isFile && hardlinkTarget == nil {
+                stream = hasher.begin()
+            }
             if isFile && hardlinkTarget == nil && archive_entry_size_is_set(entry) != 0 && archive_entry_size(entry) > 0 {
                 var block: UnsafeRawPointer? = nil
                 var size = 0
@@ -186,13 +194,14 @@ public enum ArchiveExtractor {
                         throw libarchiveError(writer, "writing the contents of \"\(name)\"")
                     }
                     // Holes in sparse entries read back as zeros.
-                    if UInt64(offset) > written { hashZeros(UInt64(offset) - written, into: &contents); written = UInt64(offset) }
-                    if size > 0 { contents.update(bufferPointer: UnsafeRawBufferPointer(start: block, count: size)) }
+                    if UInt64(offset) > written { hasher.zeros(stream, UInt64(offset) - written); written = UInt64(offset) }
+                    if size > 0 { hasher.update(stream, UnsafeRawBufferPointer(start: block, count: size)) }
                     written += UInt64(size)
                 }
                 let total = UInt64(archive_entry_size(entry))
-                if total > written { hashZeros(total - written, into: &contents); written = total }
+                if total > written { hasher.zeros(stream, total - written); written = total }
             }
+            if stream != 0 { hasher.finish(stream) }
             if archive_write_finish_entry(writer) < ARCHIVE_WARN {
                 throw libarchiveError(writer, "finishing \"\(name)\"")
             }
@@ -204,22 +213,23 @@ public enum ArchiveExtractor {
             }
             switch archive_entry_filetype(entry) {
             case S_IFLNK where hardlinkTarget == nil:
-                symlinks.insert(relative); files.remove(relative)
+                symlinks.insert(relative); files.remove(relative); fileStreams[relative] = nil
                 let raw = archive_entry_symlink(entry).map { Array(UnsafeBufferPointer(start: $0, count: strlen($0))).map { UInt8(bitPattern: $0) } } ?? []
                 tree[relative] = TreeEntry(path: relative, kind: .symlink, sha256: TreeDigest.hex(SHA256.hash(data: raw)),
                                            target: String(decoding: raw, as: UTF8.self))
             case S_IFDIR:
-                files.remove(relative)
+                files.remove(relative); fileStreams[relative] = nil
                 tree[relative] = .directory(relative)
             default:
                 files.insert(relative)
                 if let target = hardlinkTarget, let linked = tree[target] {
-                    tree[relative] = TreeEntry(path: relative, kind: .file, executable: linked.executable, size: linked.size, sha256: linked.sha256)
+                    tree[relative] = TreeEntry(path: relative, kind: .file, executable: linked.executable, size: linked.size)
+                    fileStreams[relative] = fileStreams[target]
                     linkedPaths.insert(relative)
                     linkedPaths.insert(target)
                 } else {
-                    tree[relative] = TreeEntry(path: relative, kind: .file, executable: archive_entry_perm(entry) & 0o111 != 0,
-                                               size: written, sha256: TreeDigest.hex(contents.finalize()))
+                    tree[relative] = TreeEntry(path: relative, kind: .file, executable: archive_entry_perm(entry) & 0o111 != 0, size: written)
+                    fileStreams[relative] = stream
                 }
             }
         }
@@ -229,7 +239,10 @@ public enum ArchiveExtractor {
         // libarchive may stop before the end of the file (padding after the end-of-archive blocks).
         while source.next() > 0 {}
         if let e = source.error { throw .configuration("cannot read the archive \(archive): \(e.text).", errno: e.code) }
-        report.archiveSHA256 = TreeDigest.hex(source.hasher.finalize())
+        hasher.finish(source.stream)
+        let digests = hasher.results()
+        report.archiveSHA256 = digests[source.stream]!
+        for (path, stream) in fileStreams { tree[path]?.sha256 = digests[stream]! }
         // Names of one inode share the mode the last of their entries set: read it back.
         for path in linkedPaths where tree[path]?.kind == .file {
             if let st = Sys.lstat(dest + "/" + path) { tree[path]?.executable = st.st_mode & 0o111 != 0 }
@@ -252,31 +265,78 @@ public enum ArchiveExtractor {
     }
 }
 
-/// Feeds zero bytes (a sparse hole) to a hasher.
-private func hashZeros(_ count: UInt64, into hasher: inout SHA256) {
-    let zeros = [UInt8](repeating: 0, count: 1 << 16)
-    var left = count
-    while left > 0 {
-        let n = Int(min(left, UInt64(zeros.count)))
-        zeros.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
-        left -= UInt64(n)
+/// Hashes several byte streams on one background queue, so that hashing overlaps unpacking.
+/// Blocks are copied (the reader reuses its buffers); at most 32 are in flight.
+private final class BackgroundHasher: @unchecked Sendable {
+    private let queue = DispatchQueue(label: "repro.unpack.hash")
+    private let slots = DispatchSemaphore(value: 32)
+    // Touched only on `queue`.
+    private var states = [Int: SHA256]()
+    private var digests = [Int: String]()
+    // Touched only by the caller.
+    private var last = 0
+
+    /// Starts a stream; returns its id (never 0).
+    func begin() -> Int {
+        last += 1
+        let id = last
+        queue.async { self.states[id] = SHA256() }
+        return id
+    }
+
+    /// Hashes a copy of `bytes` into stream `id`.
+    func update(_ id: Int, _ bytes: UnsafeRawBufferPointer) {
+        slots.wait()
+        let copy = [UInt8](bytes)
+        queue.async {
+            copy.withUnsafeBytes { self.states[id]!.update(bufferPointer: $0) }
+            self.slots.signal()
+        }
+    }
+
+    /// Hashes `count` zero bytes (a sparse hole) into stream `id`.
+    func zeros(_ id: Int, _ count: UInt64) {
+        queue.async {
+            let zeros = [UInt8](repeating: 0, count: 1 << 16)
+            var left = count
+            while left > 0 {
+                let n = Int(min(left, UInt64(zeros.count)))
+                zeros.withUnsafeBytes { self.states[id]!.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+                left -= UInt64(n)
+            }
+        }
+    }
+
+    /// Ends stream `id`.
+    func finish(_ id: Int) {
+        queue.async { self.digests[id] = TreeDigest.hex(self.states.removeValue(forKey: id)!.finalize()) }
+    }
+
+    /// Waits for all queued work and returns the hex digest of every finished stream.
+    func results() -> [Int: String] {
+        queue.sync { digests }
     }
 }
 
 /// The archive input for libarchive: reads the file in large blocks and hashes every byte read.
 private final class HashingSource {
     let fd: Int32
+    let hasher: BackgroundHasher
+    let stream: Int
     let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
-    var hasher = SHA256()
     var error: Sys.Errno?
 
-    init(fd: Int32) { self.fd = fd }
+    init(fd: Int32, hasher: BackgroundHasher) {
+        self.fd = fd
+        self.hasher = hasher
+        stream = hasher.begin()
+    }
 
     /// Reads the next block into `buffer`, hashing it; 0 at the end, -1 on error (`read(2)`).
     func next() -> Int {
         switch Sys.read(fd, buffer) {
         case .success(let n):
-            hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+            if n > 0 { hasher.update(stream, UnsafeRawBufferPointer(rebasing: buffer[0..<n])) }
             return n
         case .failure(let e):
             error = e
