@@ -1,4 +1,5 @@
 internal import CArchive
+import Crypto
 import Foundation
 import ReproCore
 #if canImport(Glibc)
@@ -31,13 +32,17 @@ public struct NeutralizedEntry: Sendable, Codable, Equatable {
 }
 
 /// What an extraction did.
-public struct ExtractReport: Sendable, Codable, Equatable {
+public struct ExtractReport: Sendable, Equatable {
     /// Entries read from the archive (including skipped ones).
     public var entries: Int
     /// Bytes of regular-file contents written.
     public var bytes: UInt64
     /// Entries neutralized, in archive order.
     public var neutralized: [NeutralizedEntry]
+    /// The SHA-256 of the archive bytes, hashed as they were read.
+    public var archiveSHA256: String = ""
+    /// The unpacked tree's entries and `t1:` digest, computed from the data as it was written.
+    public var tree: TreeListing = TreeListing(entries: [], digest: "", lines: "")
 }
 
 /// Unpacks tar archives (any compression libarchive reads) safely into an empty directory.
@@ -68,8 +73,11 @@ public enum ArchiveExtractor {
         archive_read_support_format_tar(reader)
         guard let writer = archive_write_disk_new() else { fatalError("archive_write_disk_new: out of memory") }
         defer { archive_write_free(writer) }
-        archive_write_disk_set_options(writer, ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME
-            | ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NODOTDOT)
+        // The symlink checks are repro's own (below): the destination is empty and has no symlink in its
+        // path, so every symlink in it was made by this archive and is tracked. libarchive's
+        // ARCHIVE_EXTRACT_SECURE_SYMLINKS would lstat every component of every absolute path again,
+        // doubling the system time of an unpack.
+        archive_write_disk_set_options(writer, ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_SECURE_NODOTDOT)
 
         func refuse(_ name: String, _ why: String) -> ReproError {
             .configuration("the archive \(archive) is refused: entry \"\(name)\" \(why). Nothing from it was kept. Check where the archive comes from, or repack its tree with `repro toolchain pack`.")
@@ -79,12 +87,24 @@ public enum ArchiveExtractor {
             return .configuration("cannot unpack \(archive): \(what): \(text). The archive may be truncated or corrupt; fetch it again or check its source.")
         }
 
-        if archive_read_open_fd(reader, input.raw, 1 << 20) != ARCHIVE_OK {
+        let hasher = BackgroundHasher()
+        let source = HashingSource(fd: input.raw, hasher: hasher)
+        defer { source.buffer.deallocate() }
+        let opened = archive_read_open(reader, Unmanaged.passUnretained(source).toOpaque(), nil, { _, client, out in
+            let source = Unmanaged<HashingSource>.fromOpaque(client!).takeUnretainedValue()
+            let n = source.next()
+            out?.pointee = UnsafeRawPointer(source.buffer.baseAddress)
+            return n
+        }, nil)
+        if opened != ARCHIVE_OK {
             throw libarchiveError(reader, "not a readable tar archive")
         }
 
         var report = ExtractReport(entries: 0, bytes: 0, neutralized: [])
         var files = Set<String>(), symlinks = Set<String>()
+        var tree = [String: TreeEntry]()
+        var linkedPaths = Set<String>()
+        var fileStreams = [String: Int]()
         var entry: OpaquePointer? = nil
         while true {
             let status = archive_read_next_header(reader, &entry)
@@ -112,6 +132,7 @@ public enum ArchiveExtractor {
             if symlinks.contains(relative) { throw refuse(name, "replaces the symlink \"\(relative)\" made earlier in the archive") }
 
             var isFile = false
+            var hardlinkTarget: String? = nil
             if let rawLink = archive_entry_hardlink(entry) {
                 let link = String(cString: rawLink)
                 guard let target = try normalize(link, strip: stripComponents, refuse: { refuse(name, "is a hard link whose target \(link) \($0)") }),
@@ -120,6 +141,7 @@ public enum ArchiveExtractor {
                 }
                 archive_entry_set_hardlink(entry, dest + "/" + target)
                 isFile = true
+                hardlinkTarget = target
             } else {
                 let type = archive_entry_filetype(entry)
                 switch type {
@@ -151,7 +173,12 @@ public enum ArchiveExtractor {
             if archive_write_header(writer, entry) < ARCHIVE_WARN {
                 throw libarchiveError(writer, "writing \"\(name)\"")
             }
-            if isFile && archive_entry_size_is_set(entry) != 0 && archive_entry_size(entry) > 0 {
+            var stream = 0
+            var written: UInt64 = 0
+            if isFile && hardlinkTarget == nil {
+                stream = hasher.begin()
+            }
+            if isFile && hardlinkTarget == nil && archive_entry_size_is_set(entry) != 0 && archive_entry_size(entry) > 0 {
                 var block: UnsafeRawPointer? = nil
                 var size = 0
                 var offset: la_int64_t = 0
@@ -166,23 +193,61 @@ public enum ArchiveExtractor {
                     if archive_write_data_block(writer, block, size, offset) < ARCHIVE_WARN {
                         throw libarchiveError(writer, "writing the contents of \"\(name)\"")
                     }
+                    // Holes in sparse entries read back as zeros.
+                    if UInt64(offset) > written { hasher.zeros(stream, UInt64(offset) - written); written = UInt64(offset) }
+                    if size > 0 { hasher.update(stream, UnsafeRawBufferPointer(start: block, count: size)) }
+                    written += UInt64(size)
                 }
+                let total = UInt64(archive_entry_size(entry))
+                if total > written { hasher.zeros(stream, total - written); written = total }
             }
+            if stream != 0 { hasher.finish(stream) }
             if archive_write_finish_entry(writer) < ARCHIVE_WARN {
                 throw libarchiveError(writer, "finishing \"\(name)\"")
             }
+            var parent = relative
+            while let slash = parent.lastIndex(of: "/") {
+                parent = String(parent[..<slash])
+                if tree[parent]?.kind == .directory { break }
+                tree[parent] = .directory(parent)
+            }
             switch archive_entry_filetype(entry) {
-            case S_IFLNK where archive_entry_hardlink(entry) == nil:
-                symlinks.insert(relative); files.remove(relative)
+            case S_IFLNK where hardlinkTarget == nil:
+                symlinks.insert(relative); files.remove(relative); fileStreams[relative] = nil
+                let raw = archive_entry_symlink(entry).map { Array(UnsafeBufferPointer(start: $0, count: strlen($0))).map { UInt8(bitPattern: $0) } } ?? []
+                tree[relative] = TreeEntry(path: relative, kind: .symlink, sha256: TreeDigest.hex(SHA256.hash(data: raw)),
+                                           target: String(decoding: raw, as: UTF8.self))
             case S_IFDIR:
-                files.remove(relative)
+                files.remove(relative); fileStreams[relative] = nil
+                tree[relative] = .directory(relative)
             default:
-                if isFile { files.insert(relative) }
+                files.insert(relative)
+                if let target = hardlinkTarget, let linked = tree[target] {
+                    tree[relative] = TreeEntry(path: relative, kind: .file, executable: linked.executable, size: linked.size)
+                    fileStreams[relative] = fileStreams[target]
+                    linkedPaths.insert(relative)
+                    linkedPaths.insert(target)
+                } else {
+                    tree[relative] = TreeEntry(path: relative, kind: .file, executable: archive_entry_perm(entry) & 0o111 != 0, size: written)
+                    fileStreams[relative] = stream
+                }
             }
         }
         if archive_write_close(writer) < ARCHIVE_WARN {
             throw libarchiveError(writer, "setting directory permissions and times")
         }
+        // libarchive may stop before the end of the file (padding after the end-of-archive blocks).
+        while source.next() > 0 {}
+        if let e = source.error { throw .configuration("cannot read the archive \(archive): \(e.text).", errno: e.code) }
+        hasher.finish(source.stream)
+        let digests = hasher.results()
+        report.archiveSHA256 = digests[source.stream]!
+        for (path, stream) in fileStreams { tree[path]?.sha256 = digests[stream]! }
+        // Names of one inode share the mode the last of their entries set: read it back.
+        for path in linkedPaths where tree[path]?.kind == .file {
+            if let st = Sys.lstat(dest + "/" + path) { tree[path]?.executable = st.st_mode & 0o111 != 0 }
+        }
+        report.tree = try TreeWalker.listing(of: Array(tree.values))
         return report
     }
 
@@ -197,5 +262,85 @@ public enum ArchiveExtractor {
         }
         if components.count <= strip { return nil }
         return components.dropFirst(strip).joined(separator: "/")
+    }
+}
+
+/// Hashes several byte streams on one background queue, so that hashing overlaps unpacking.
+/// Blocks are copied (the reader reuses its buffers); at most 32 are in flight.
+private final class BackgroundHasher: @unchecked Sendable {
+    private let queue = DispatchQueue(label: "repro.unpack.hash")
+    private let slots = DispatchSemaphore(value: 32)
+    // Touched only on `queue`.
+    private var states = [Int: SHA256]()
+    private var digests = [Int: String]()
+    // Touched only by the caller.
+    private var last = 0
+
+    /// Starts a stream; returns its id (never 0).
+    func begin() -> Int {
+        last += 1
+        let id = last
+        queue.async { self.states[id] = SHA256() }
+        return id
+    }
+
+    /// Hashes a copy of `bytes` into stream `id`.
+    func update(_ id: Int, _ bytes: UnsafeRawBufferPointer) {
+        slots.wait()
+        let copy = [UInt8](bytes)
+        queue.async {
+            copy.withUnsafeBytes { self.states[id]!.update(bufferPointer: $0) }
+            self.slots.signal()
+        }
+    }
+
+    /// Hashes `count` zero bytes (a sparse hole) into stream `id`.
+    func zeros(_ id: Int, _ count: UInt64) {
+        queue.async {
+            let zeros = [UInt8](repeating: 0, count: 1 << 16)
+            var left = count
+            while left > 0 {
+                let n = Int(min(left, UInt64(zeros.count)))
+                zeros.withUnsafeBytes { self.states[id]!.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+                left -= UInt64(n)
+            }
+        }
+    }
+
+    /// Ends stream `id`.
+    func finish(_ id: Int) {
+        queue.async { self.digests[id] = TreeDigest.hex(self.states.removeValue(forKey: id)!.finalize()) }
+    }
+
+    /// Waits for all queued work and returns the hex digest of every finished stream.
+    func results() -> [Int: String] {
+        queue.sync { digests }
+    }
+}
+
+/// The archive input for libarchive: reads the file in large blocks and hashes every byte read.
+private final class HashingSource {
+    let fd: Int32
+    let hasher: BackgroundHasher
+    let stream: Int
+    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+    var error: Sys.Errno?
+
+    init(fd: Int32, hasher: BackgroundHasher) {
+        self.fd = fd
+        self.hasher = hasher
+        stream = hasher.begin()
+    }
+
+    /// Reads the next block into `buffer`, hashing it; 0 at the end, -1 on error (`read(2)`).
+    func next() -> Int {
+        switch Sys.read(fd, buffer) {
+        case .success(let n):
+            if n > 0 { hasher.update(stream, UnsafeRawBufferPointer(rebasing: buffer[0..<n])) }
+            return n
+        case .failure(let e):
+            error = e
+            return -1
+        }
     }
 }

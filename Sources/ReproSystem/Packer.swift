@@ -17,9 +17,9 @@ public enum Packer {
     public enum Compression: String, Sendable, CaseIterable {
         /// `.tar`
         case plain = ".tar"
-        /// `.tar.gz` / `.tgz`: gzip level 9, no name, no timestamp.
+        /// `.tar.gz` / `.tgz`: gzip level 6, no name, no timestamp.
         case gzip = ".tar.gz"
-        /// `.tar.zst`: zstd level 19.
+        /// `.tar.zst`: zstd level 10.
         case zstd = ".tar.zst"
         /// `.tar.xz`: xz level 6, one thread.
         case xz = ".tar.xz"
@@ -81,11 +81,11 @@ public enum Packer {
         case .plain: break
         case .gzip:
             archive_write_add_filter_gzip(archive)
-            archive_write_set_filter_option(archive, "gzip", "compression-level", "9")
+            archive_write_set_filter_option(archive, "gzip", "compression-level", "6")
             archive_write_set_filter_option(archive, "gzip", "timestamp", nil)
         case .zstd:
             archive_write_add_filter_zstd(archive)
-            archive_write_set_filter_option(archive, "zstd", "compression-level", "19")
+            archive_write_set_filter_option(archive, "zstd", "compression-level", "10")
         case .xz:
             archive_write_add_filter_xz(archive)
             archive_write_set_filter_option(archive, "xz", "compression-level", "6")

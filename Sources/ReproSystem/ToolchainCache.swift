@@ -90,8 +90,20 @@ public final class ToolchainCache: @unchecked Sendable {
             removeStaleTemps()
             let result = try FileLock.holding("\(root)/locks/\(source.sha256).lock") { () throws(ReproError) -> CachedSource in
                 if let hit = cached(source) { return hit }
-                let downloaded = try ensureBlob(source, spec: spec, specPath: specPath)
-                var result = try unpack(source)
+                var downloaded = try ensureBlob(source, spec: spec, specPath: specPath)
+                var result: CachedSource
+                if let done = try unpack(source) {
+                    result = done
+                } else {
+                    // The cached blob no longer matched its pin while it was unpacked: fetch it again.
+                    progress("the cached \(blobPath(source.sha256)) no longer matches its pin; downloading it again")
+                    Sys.removeTree(blobPath(source.sha256))
+                    downloaded = try ensureBlob(source, spec: spec, specPath: specPath)
+                    guard let again = try unpack(source) else {
+                        throw .verification("\(source.url) changed while it was being unpacked from \(blobPath(source.sha256)); nothing was cached. Run the command again.")
+                    }
+                    result = again
+                }
                 result.downloaded = downloaded
                 return result
             }
@@ -142,8 +154,10 @@ public final class ToolchainCache: @unchecked Sendable {
         return true
     }
 
-    /// Unpacks the blob into a temp dir, digests it, and renames tree, lines and record into place.
-    private func unpack(_ source: ToolchainSource) throws(ReproError) -> CachedSource {
+    /// Unpacks the blob into a temp dir, digesting the archive and the tree on the way, and renames
+    /// tree, lines and record into place. Returns nil (keeping nothing) if the blob's bytes no longer
+    /// match the pin.
+    private func unpack(_ source: ToolchainSource) throws(ReproError) -> CachedSource? {
         let tree = treePath(source)
         let temp = try TempEntry(cache: self)
         let staging = temp.path + "/tree"
@@ -151,9 +165,17 @@ public final class ToolchainCache: @unchecked Sendable {
             throw .configuration("cannot create \(staging): \(e.text).", errno: e.code)
         }
         progress("unpacking \(source.sha256.prefix(12)) into \(tree)")
-        let report = try ArchiveExtractor.extract(archive: blobPath(source.sha256), into: staging,
+        let report: ExtractReport
+        do {
+            report = try ArchiveExtractor.extract(archive: blobPath(source.sha256), into: staging,
                                                   stripComponents: source.stripComponents, limits: limits)
-        let listing = try TreeWalker.walk(staging)
+        } catch {
+            // A blob damaged in the cache is fetched again rather than reported as a bad archive.
+            if (try? Hashing.sha256(file: blobPath(source.sha256))) != source.sha256 { return nil }
+            throw error
+        }
+        if report.archiveSHA256 != source.sha256 { return nil }
+        let listing = report.tree
         let record = TreeRecord(format: 1, archiveSHA256: source.sha256, stripComponents: source.stripComponents,
                                 treeDigest: listing.digest, archiveEntries: report.entries, bytes: report.bytes,
                                 neutralized: report.neutralized)

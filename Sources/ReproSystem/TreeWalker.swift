@@ -101,8 +101,9 @@ public enum TreeWalker {
                     let code = errno
                     throw .configuration("cannot read the symlink \(root)/\(path): \(String(cString: strerror(code))).", errno: code)
                 }
-                let text = String(decoding: target[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-                entries.append(.symlink(path, target: text))
+                let bytes = target[0..<n].map { UInt8(bitPattern: $0) }
+                entries.append(TreeEntry(path: path, kind: .symlink, sha256: TreeDigest.hex(SHA256.hash(data: bytes)),
+                                         target: String(decoding: bytes, as: UTF8.self)))
             default:
                 throw .configuration("\(root)/\(path) is a \(kindName(st.st_mode)); a tree may hold only regular files, directories and symlinks. Remove it or leave it out.")
             }

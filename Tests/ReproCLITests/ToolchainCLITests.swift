@@ -240,6 +240,27 @@ private final class Running {
         #expect(verbose.stderr.contains("  dev/null: character device not created\nrepro:   usr/bin/su: setuid/setgid bits removed"))
     }
 
+    @Test func hostileArchiveExits2NamingTheEntry() throws {
+        let d = Dir(); defer { d.remove() }
+        let make = Process()
+        make.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        make.arguments = ["python3", "-c", """
+            import tarfile, io, sys
+            with tarfile.open(sys.argv[1], 'w:gz', format=tarfile.PAX_FORMAT) as t:
+                ok = tarfile.TarInfo('ok'); ok.size = 2; t.addfile(ok, io.BytesIO(b'ok'))
+                bad = tarfile.TarInfo('lib/../../../../../escaped'); bad.size = 3; t.addfile(bad, io.BytesIO(b'bad'))
+            """, d.path + "/evil.tar.gz"]
+        try make.run()
+        make.waitUntilExit()
+        let sha = try CLI.run(["toolchain", "hash", d.path + "/evil.tar.gz"]).stdout.prefix(64)
+        d.write("evil.toml", "name = \"evil\"\n[[source]]\nurl = \"file://\(d.path)/evil.tar.gz\"\nsha256 = \"\(sha)\"\n")
+        let result = try CLI.run(["toolchain", "fetch", "--cache", d.path + "/cache", d.path + "/evil.toml"])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("entry \"lib/../../../../../escaped\" has a \"..\" component"), "\(result.stderr)")
+        #expect(d.list("cache/trees").isEmpty && d.list("cache/tmp").isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: d.path + "/escaped"))
+    }
+
     @Test func packIsDeterministicAndHonoursTheEpoch() throws {
         let d = Dir(); defer { d.remove() }
         d.write("src/a", "a")

@@ -132,6 +132,25 @@ import Glibc
         #expect(try TreeWalker.walk(cached.treePath).digest == cached.treeDigest)
     }
 
+    @Test func digestMadeWhileUnpackingEqualsAWalk() throws {
+        let s = Scratch(); defer { s.remove() }
+        let items: [ArchiveBuilder.Item] = [
+            .file("implicit/parents/file", "p"),
+            .file("dup", "first"), .file("dup", "second", mode: 0o755),
+            .file("plain", "shared"), .hardlink("exec-link", "plain", mode: 0o755), .file("later", "l"),
+            .file("becomes-link", "x"), .symlink("becomes-link", "/usr/bin/env"),
+            .directory("d", mode: 0o700), .file("d/inner", "i", mode: 0o600), .directory("empty", mode: 0o555),
+        ]
+        let archive = s.path + "/in.tar"
+        ArchiveBuilder(items).write(to: archive)
+        s.mkdir("out")
+        let report = try ArchiveExtractor.extract(archive: archive, into: s.path + "/out")
+        let walked = try TreeWalker.walk(s.path + "/out")
+        #expect(report.tree.lines == walked.lines)
+        #expect(report.tree.digest == walked.digest)
+        #expect(report.archiveSHA256 == (try Hashing.sha256(file: archive)))
+    }
+
     @Test func stripComponentsDropsLeadingDirectories() throws {
         let s = Scratch(); defer { s.remove() }
         let (_, result) = try fetch([.directory("go-1.22"), .file("go-1.22/bin/go", "go", mode: 0o755), .file("top", "dropped")], in: s, strip: 1)

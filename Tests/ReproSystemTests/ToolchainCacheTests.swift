@@ -110,6 +110,20 @@ import Glibc
         #expect(s.list("cache/tmp").isEmpty)
     }
 
+    @Test func aCorruptedBlobIsNotUnpacked() throws {
+        let s = Scratch(); defer { s.remove() }
+        let (path, sha) = try archive(s)
+        let cache = ToolchainCache(root: s.path + "/cache")
+        let first = try cache.fetch(spec("file://" + path, sha), specPath: "tc.toml")[0]
+        Sys.removeTree(first.treePath)
+        chmod(first.blobPath, 0o644)
+        try Data("not the archive".utf8).write(to: URL(fileURLWithPath: first.blobPath))
+        let again = try cache.fetch(spec("file://" + path, sha), specPath: "tc.toml")[0]
+        #expect(again.downloaded && again.unpacked)
+        #expect(again.treeDigest == first.treeDigest)
+        #expect(try Hashing.sha256(file: again.blobPath) == sha)
+    }
+
     @Test func liveTempsAreNotRemoved() throws {
         let s = Scratch(); defer { s.remove() }
         let cache = ToolchainCache(root: s.path + "/cache")

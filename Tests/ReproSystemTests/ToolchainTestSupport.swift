@@ -51,7 +51,7 @@ final class ArchiveBuilder {
         case file(String, String, mode: mode_t = 0o644, uid: Int64 = 0)
         case directory(String, mode: mode_t = 0o755)
         case symlink(String, String)
-        case hardlink(String, String)
+        case hardlink(String, String, mode: mode_t = 0o644)
         case device(String, type: mode_t)
     }
 
@@ -89,10 +89,10 @@ final class ArchiveBuilder {
                 archive_entry_set_filetype(e, S_IFLNK)
                 archive_entry_set_perm(e, 0o777)
                 archive_entry_set_symlink(e, target)
-            case .hardlink(let name, let target):
+            case .hardlink(let name, let target, let mode):
                 archive_entry_set_pathname(e, name)
                 archive_entry_set_filetype(e, S_IFREG)
-                archive_entry_set_perm(e, 0o644)
+                archive_entry_set_perm(e, mode)
                 archive_entry_set_hardlink(e, target)
                 archive_entry_set_size(e, 0)
             case .device(let name, let type):

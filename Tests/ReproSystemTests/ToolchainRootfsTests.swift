@@ -1,0 +1,58 @@
+import Foundation
+import Testing
+import ReproCore
+@testable import ReproSystem
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A real Debian rootfs made by mmdebstrap (device nodes in /dev, setuid binaries) unpacks fine.
+///
+/// The rootfs is built once per machine (about two minutes, from Debian's archive) and kept at
+/// `$REPRO_TEST_ROOTFS`, else `/tmp/repro-test-rootfs-bookworm-minbase.tar`. Set
+/// `REPRO_SKIP_ROOTFS=1` to skip on a machine without access to the Debian archive.
+@Suite struct ToolchainRootfsTests {
+    static var enabled: Bool {
+        ProcessInfo.processInfo.environment["REPRO_SKIP_ROOTFS"] == nil && FileManager.default.isExecutableFile(atPath: "/usr/bin/mmdebstrap")
+    }
+
+    static var rootfsPath: String {
+        ProcessInfo.processInfo.environment["REPRO_TEST_ROOTFS"] ?? "/tmp/repro-test-rootfs-bookworm-minbase.tar"
+    }
+
+    /// Builds the rootfs unless present, under a lock so that parallel test runs build it once.
+    func rootfs() throws -> String {
+        let path = Self.rootfsPath
+        return try FileLock.holding(path + ".lock") { () throws(ReproError) -> String in
+            if Sys.exists(path) { return path }
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/mmdebstrap")
+            p.arguments = ["--quiet", "--variant=minbase", "bookworm", path + ".partial"]
+            p.environment = ["SOURCE_DATE_EPOCH": "1700000000", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"]
+            do { try p.run() } catch { throw .configuration("cannot run mmdebstrap: \(error)") }
+            p.waitUntilExit()
+            guard p.terminationStatus == 0, case .success = Sys.rename(path + ".partial", path) else {
+                throw .configuration("mmdebstrap failed (status \(p.terminationStatus)); set REPRO_SKIP_ROOTFS=1 without access to Debian's archive")
+            }
+            return path
+        }
+    }
+
+    @Test(.enabled(if: enabled), .timeLimit(.minutes(15)))
+    func mmdebstrapRootfsFetchesAndUnpacks() throws {
+        let archive = try rootfs()
+        let s = Scratch(); defer { s.remove() }
+        let sha = try Hashing.sha256(file: archive)
+        let cache = ToolchainCache(root: s.path + "/cache")
+        let spec = ToolchainSpec(name: "bookworm", sources: [ToolchainSource(url: "file://" + archive, sha256: sha)])
+        let got = try cache.fetch(spec, specPath: "bookworm.toml")[0]
+        #expect(got.neutralized.contains(NeutralizedEntry(path: "dev/null", action: "character device not created")))
+        #expect(got.neutralized.contains(NeutralizedEntry(path: "usr/bin/su", action: "setuid/setgid bits removed")))
+        #expect(!Sys.exists(got.treePath + "dev/null"))
+        #expect(Sys.lstat(got.treePath + "usr/bin/su")!.st_mode & 0o7777 == 0o755)
+        #expect(Sys.isDirectory(got.treePath + "usr/lib"))
+        #expect(Sys.exists(got.treePath + "bin/sh"))
+        #expect(try TreeWalker.walk(got.treePath).digest == got.treeDigest)
+        #expect(try cache.verify(got.source).problems.isEmpty)
+    }
+}
