@@ -92,16 +92,10 @@ public struct ProjectConfig: Codable, Sendable, Equatable {
         source = try c.decodeIfPresent(Source.self, forKey: .source) ?? Source()
     }
 
-    /// The keys `repro.toml` may hold.
-    public static let knownKeys: TOMLFile.KnownKeys = [
-        "": ["build", "source"],
-        "build": ["command", "outputs", "toolchains", "profile", "env", "pass_env", "timeout"],
-        "source": ["date_epoch"],
-    ]
-
     /// Parses and validates `repro.toml` text read from `path`.
     public static func parse(_ text: String, path: String) throws(ReproError) -> ProjectConfig {
-        let config = try TOMLFile.decode(ProjectConfig.self, from: text, path: path, knownKeys: knownKeys)
+        let config = try TOMLFile.decode(ProjectConfig.self, from: text, path: path,
+                                          guide: "The keys of repro.toml are described in the README (\"The project file\").")
         try config.validate(path: path)
         return config
     }

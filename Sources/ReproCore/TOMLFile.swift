@@ -2,63 +2,89 @@ import Foundation
 import TOMLKit
 
 /// Decodes hand-written TOML files (`repro.toml`, profiles, toolchain specs) into `Decodable`
-/// models, turning every failure into a configuration error that names the file, the line and
-/// column (syntax errors), the key (type errors) and any key repro does not know.
+/// models, turning every failure into one configuration error (exit 2) that names the file, the
+/// line and column of a syntax error, the dotted key of a missing or mistyped value, and any key
+/// the model does not know (a typo must not be silently ignored).
 public enum TOMLFile {
-    /// The keys allowed at each table path, for rejecting typos; the root table is `""`, nested
-    /// tables are dotted (`"build"`, `"source"`); a table path absent from the map is not checked.
-    public typealias KnownKeys = [String: Set<String>]
-
-    /// Decodes `text` (read from `path`) as `T`, rejecting keys not in `knownKeys`.
-    public static func decode<T: Decodable>(_ type: T.Type, from text: String, path: String,
-                                            knownKeys: KnownKeys = [:]) throws(ReproError) -> T {
+    /// Decodes `text`, read from `path`, as `T`. `guide` ends every message: where to read
+    /// about the format (e.g. "See docs/toolchains.md for the spec format.").
+    public static func decode<T: Decodable>(_ type: T.Type, from text: String, path: String, guide: String) throws(ReproError) -> T {
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)
         } catch let error as TOMLParseError {
-            throw .configuration("\(path):\(error.source.begin.line):\(error.source.begin.column): TOML syntax error: \(error.description). Fix the file and run again.")
+            throw .configuration("\(path):\(error.source.begin.line):\(error.source.begin.column): TOML syntax error: \(error.description). Fix the file at that line and column.")
         } catch {
-            throw .configuration("\(path): cannot parse TOML: \(error). Fix the file and run again.")
-        }
-        if !knownKeys.isEmpty {
-            try checkKeys(table, at: "", knownKeys: knownKeys, path: path)
+            throw .configuration("\(path): cannot parse TOML: \(error). \(guide)")
         }
         do {
-            return try TOMLDecoder().decode(T.self, from: table)
+            return try TOMLDecoder(strictDecoding: true).decode(T.self, from: table)
+        } catch let error as UnexpectedKeysError {
+            let keys = error.keys.values.map { keyPath($0) }.sorted()
+            throw .configuration("\(path): unknown key\(keys.count == 1 ? "" : "s") \(keys.map { "'\($0)'" }.joined(separator: ", ")); remove or rename \(keys.count == 1 ? "it" : "them"). \(guide)")
         } catch let error as DecodingError {
-            throw .configuration("\(path): \(describe(error)). Fix the file and run again.")
+            throw .configuration("\(path): \(describe(error))\(typoHint(error, in: table)). \(guide)")
         } catch let error as ReproError {
             throw error
         } catch {
-            throw .configuration("\(path): \(error). Fix the file and run again.")
+            throw .configuration("\(path): \(error). \(guide)")
         }
     }
 
-    private static func checkKeys(_ table: TOMLTable, at tablePath: String, knownKeys: KnownKeys, path: String) throws(ReproError) {
-        guard let allowed = knownKeys[tablePath] else { return }
-        for key in table.keys.sorted() {
-            let keyPath = tablePath.isEmpty ? key : tablePath + "." + key
-            guard allowed.contains(key) else {
-                let expected = allowed.sorted().joined(separator: ", ")
-                throw .configuration("\(path): unknown key '\(keyPath)'; the keys allowed here are: \(expected).")
-            }
-            if let sub = table[key]?.table {
-                try checkKeys(sub, at: keyPath, knownKeys: knownKeys, path: path)
+    /// For a missing key, the keys present beside it that look like a misspelling of it.
+    static func typoHint(_ error: DecodingError, in root: TOMLTable) -> String {
+        guard case .keyNotFound(let key, let context) = error else { return "" }
+        var table: TOMLTable? = root
+        let parents = context.codingPath.last?.stringValue == key.stringValue ? context.codingPath.dropLast() : context.codingPath[...]
+        for part in parents {
+            if isIndex(part) { return "" }  // inside an array of tables: no hint
+            table = table?[part.stringValue]?.table
+        }
+        guard let table else { return "" }
+        let near = table.keys.filter { $0 != key.stringValue && editDistance($0, key.stringValue) <= 2 }.sorted()
+        return near.isEmpty ? "" : " (is \(near.map { "'\($0)'" }.joined(separator: " or ")) a misspelling of it?)"
+    }
+
+    /// The Levenshtein distance between two short strings.
+    static func editDistance(_ a: String, _ b: String) -> Int {
+        let x = Array(a), y = Array(b)
+        var row = Array(0...y.count)
+        for i in 1...max(x.count, 1) where !x.isEmpty {
+            var previous = row[0]
+            row[0] = i
+            for j in stride(from: 1, through: y.count, by: 1) {
+                let current = row[j]
+                row[j] = min(row[j] + 1, row[j - 1] + 1, previous + (x[i - 1] == y[j - 1] ? 0 : 1))
+                previous = current
             }
         }
+        return x.isEmpty ? y.count : row[y.count]
+    }
+
+    /// Whether a coding key is an array position rather than a table key.
+    static func isIndex(_ key: CodingKey) -> Bool {
+        key.intValue != nil && (Int(key.stringValue) != nil || key.stringValue.hasPrefix("Index"))
+    }
+
+    /// A dotted key path with 1-based array positions: `source[2].sha256`.
+    static func keyPath(_ path: [CodingKey]) -> String {
+        var text = ""
+        for key in path {
+            if isIndex(key), let index = key.intValue {
+                text += "[\(index + 1)]"
+            } else {
+                text += (text.isEmpty ? "" : ".") + key.stringValue
+            }
+        }
+        return text
     }
 
     /// A one-line description of a decoding error with its dotted key path.
     static func describe(_ error: DecodingError) -> String {
-        func keyPath(_ path: [CodingKey]) -> String {
-            path.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
-                .replacingOccurrences(of: ".[", with: "[")
-        }
         switch error {
         case .keyNotFound(let key, let context):
             let path = context.codingPath.last?.stringValue == key.stringValue ? context.codingPath : context.codingPath + [key]
-            let full = keyPath(path)
-            return "missing required key '\(full)'"
+            return "missing required key '\(keyPath(path))'"
         case .typeMismatch(let type, let context):
             return "key '\(keyPath(context.codingPath))' has the wrong type (expected \(type))"
         case .valueNotFound(let type, let context):

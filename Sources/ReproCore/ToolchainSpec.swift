@@ -77,27 +77,8 @@ public struct ToolchainSpec: Codable, Sendable, Equatable {
     ///
     /// TOML syntax errors name the line and column; every error is a configuration error (exit 2).
     public static func parse(toml: String, path: String) throws(ReproError) -> ToolchainSpec {
-        let table: TOMLTable
-        do {
-            table = try TOMLTable(string: toml)
-        } catch let error as TOMLParseError {
-            throw .configuration("\(path):\(error.source.begin.line):\(error.source.begin.column): TOML syntax error: \(error.description). Fix the file at that line and column and run the command again.")
-        } catch {
-            throw .configuration("\(path): cannot parse TOML: \(error). Fix the file and run the command again.")
-        }
-        let spec: ToolchainSpec
-        do {
-            var decoder = TOMLDecoder()
-            decoder.strictDecoding = true
-            spec = try decoder.decode(ToolchainSpec.self, from: table)
-        } catch let error as UnexpectedKeysError {
-            let keys = error.keys.values.map { path in path.map(\.stringValue).filter { Int($0) == nil }.joined(separator: ".") }.sorted()
-            throw .configuration("\(path): unknown key(s) \(keys.joined(separator: ", ")). A toolchain spec has name, description, [[source]] tables with url, sha256, mount and strip_components, and an [env] table; remove or rename the key.")
-        } catch let error as DecodingError {
-            throw .configuration("\(path): \(describe(error)) See docs/toolchains.md for the spec format.")
-        } catch {
-            throw .configuration("\(path): invalid toolchain spec: \(error). See docs/toolchains.md for the spec format.")
-        }
+        let spec = try TOMLFile.decode(ToolchainSpec.self, from: toml, path: path,
+                                       guide: "A toolchain spec has name, description, [[source]] tables (url, sha256, mount, strip_components) and an [env] table; see docs/toolchains.md.")
         try spec.validate(path: path)
         return spec
     }
@@ -154,26 +135,6 @@ public struct ToolchainSpec: Codable, Sendable, Equatable {
                 : "plain http:// is accepted only for loopback hosts (127.0.0.1, localhost, [::1]); use https:// for \"\(url)\"."
         default:
             return "unknown URL scheme \"\(scheme)\" in \"\(url)\". Use file:// or https:// (http:// only on a loopback host)."
-        }
-    }
-
-    private static func describe(_ error: DecodingError) -> String {
-        func where_(_ path: [CodingKey]) -> String {
-            let parts = path.map { key -> String in
-                if let i = key.intValue { return "[\(i + 1)]" }
-                return key.stringValue == "source" ? "source" : key.stringValue
-            }
-            return parts.isEmpty ? "the top level" : parts.joined(separator: ".").replacingOccurrences(of: ".[", with: "[")
-        }
-        switch error {
-        case .keyNotFound(let key, let context):
-            let field = key.stringValue
-            let hint = field == "sha256" ? " Every source needs the archive's SHA-256 (sha256sum FILE)." : ""
-            return "missing required key \"\(field)\" in \(where_(context.codingPath)).\(hint)"
-        case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
-            return "wrong value at \(where_(context.codingPath)): \(context.debugDescription)."
-        @unknown default:
-            return "invalid toolchain spec: \(error)."
         }
     }
 }

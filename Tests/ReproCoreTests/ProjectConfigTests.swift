@@ -33,7 +33,15 @@ import Testing
         #expect {
             _ = try ProjectConfig.parse("[build]\ncomand = [\"make\"]\n", path: "repro.toml")
         } throws: { error in
-            (error as! ReproError).message.contains("unknown key 'build.comand'")
+            (error as! ReproError).message.contains("missing required key 'build.command' (is 'comand' a misspelling of it?)")
+        }
+    }
+
+    @Test func unknownOptionalKeyIsRejected() {
+        #expect {
+            _ = try ProjectConfig.parse("[build]\ncommand = [\"make\"]\noutput = [\"x\"]\n", path: "repro.toml")
+        } throws: { error in
+            (error as! ReproError).message.contains("unknown key 'build.output'")
         }
     }
 
