@@ -336,3 +336,25 @@ private let config = """
         }
     }
 }
+
+@Suite struct UnprivilegedCheckTests {
+    /// The same check as the user `nobody`: rootless namespaces, its own cache, same digest as root's.
+    @Test func checkWorksUnprivilegedWithTheSameDigest() throws {
+        let project = try Project(files: ["build.sh": "mkdir -p out; id -u > out/uid; echo $SOURCE_DATE_EPOCH > out/epoch\n"],
+                                  config: config + "\n[source]\ndate_epoch = 1700000000\n")
+        let cache = project.dir + "-nobody-cache"
+        defer { project.remove(); try? FileManager.default.removeItem(atPath: cache) }
+        try FileManager.default.createDirectory(atPath: cache, withIntermediateDirectories: true)
+        let asRoot = try project.check(["--json", "--output", project.dir + "-root-out"])
+        try? FileManager.default.removeItem(atPath: project.dir + "-root-out")
+        #expect(asRoot.status == 0, "\(asRoot.stderr)")
+        #expect(shell("chown -R 65534:65534 '\(project.dir)' '\(cache)'", in: "/") == 0)
+        let env = ["PATH": "/usr/bin:/bin", "HOME": cache, "REPRO_CACHE": cache, "REPRO_TOOLCHAIN_PATH": BusyboxToolchain.shared.specDir]
+        let asNobody = try Shell.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--", CLI.binary, "check", project.dir, "--json"],
+                                     directory: "/", environment: env)
+        #expect(asNobody.status == 0, "\(asNobody.stderr)")
+        let a = try json(asRoot.stdout)["output_digest"] as? String, b = try json(asNobody.stdout)["output_digest"] as? String
+        #expect(a != nil && a == b)
+        #expect(try String(contentsOfFile: project.dir + "/.repro/out/out/uid", encoding: .utf8) == "1000\n")
+    }
+}

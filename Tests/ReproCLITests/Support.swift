@@ -24,12 +24,21 @@ enum CLI {
     /// Runs `repro ARGS...` with the given environment additions and working directory.
     @discardableResult
     static func run(_ arguments: [String], environment: [String: String] = [:], directory: String? = nil, stdin: Data? = nil) throws -> Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         for (key, value) in environment { env[key] = value }
-        process.environment = env
+        return try Shell.run([binary] + arguments, directory: directory, environment: env, stdin: stdin)
+    }
+}
+
+/// Runs a host program and captures its output.
+enum Shell {
+    /// Runs `argv` (looked up on PATH) to completion; stdin is `stdin`, else empty.
+    @discardableResult
+    static func run(_ argv: [String], directory: String? = nil, environment: [String: String]? = nil, stdin: Data? = nil) throws -> CLI.Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = argv
+        if let environment { process.environment = environment }
         if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         let out = Pipe(), err = Pipe(), inp = Pipe()
         process.standardOutput = out
@@ -38,19 +47,20 @@ enum CLI {
         try process.run()
         if let stdin { inp.fileHandleForWriting.write(stdin) }
         try inp.fileHandleForWriting.close()
-        // Read both pipes concurrently so neither fills up.
-        var errData = Data()
+        // Drain stderr on another thread so that neither pipe fills up.
+        final class Sink: @unchecked Sendable { var data = Data() }
+        let errSink = Sink()
         let group = DispatchGroup()
         group.enter()
         DispatchQueue.global().async {
-            errData = err.fileHandleForReading.readDataToEndOfFile()
+            errSink.data = err.fileHandleForReading.readDataToEndOfFile()
             group.leave()
         }
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         group.wait()
         process.waitUntilExit()
-        return Result(status: process.terminationStatus,
-                      stdout: String(decoding: outData, as: UTF8.self),
-                      stderr: String(decoding: errData, as: UTF8.self))
+        return CLI.Result(status: process.terminationStatus,
+                          stdout: String(decoding: outData, as: UTF8.self),
+                          stderr: String(decoding: errSink.data, as: UTF8.self))
     }
 }
