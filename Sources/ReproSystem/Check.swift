@@ -93,7 +93,7 @@ public struct CheckRunner {
 extension CheckRunner {
     /// Compares run 1's output tree with each other run's, reading changed files to find the
     /// first differing byte and a likely cause.
-    static func differences(trees: [(root: String, entries: [TreeEntry])], now: Int64) -> [Difference] {
+    static func differences(trees: [RunTree], now: Int64) -> [Difference] {
         guard let reference = trees.first else { return [] }
         var result: [Difference] = []
         for (index, tree) in trees.enumerated().dropFirst() {

@@ -19,6 +19,16 @@ struct BuildRequest {
     var logPath: String
 }
 
+/// One run's collected output tree.
+struct RunTree {
+    /// Where the outputs were copied.
+    var root: String
+    /// Its entries, sorted by path.
+    var entries: [TreeEntry]
+    /// Its `t1:` digest.
+    var digest: String
+}
+
 /// The outcome of one sandboxed build.
 struct BuildResult {
     /// The exit status (128+N when killed by signal N).
@@ -57,7 +67,7 @@ extension CheckRunner {
         let logDir = project + "/.repro/logs"
         try? fm.createDirectory(atPath: logDir, withIntermediateDirectories: true)
         var runs: [CheckReport.Run] = []
-        var trees: [(root: String, entries: [TreeEntry], digest: String)?] = []
+        var trees: [RunTree?] = []
         var isolation: IsolationReport?
         let selection: OutputCollector.Selection = config.build.outputs.isEmpty
             ? .changedFrom(Dictionary(uniqueKeysWithValues: sourceListing.entries.compactMap { e -> (String, String)? in
@@ -70,7 +80,7 @@ extension CheckRunner {
             : .patterns(config.build.outputs)
 
         let indices = Array(1...options.runs)
-        let results = try runAll(indices) { index throws(ReproError) -> (CheckReport.Run, (root: String, entries: [TreeEntry], digest: String)?, IsolationReport?) in
+        let results = try runAll(indices) { index throws(ReproError) -> (CheckReport.Run, RunTree?, IsolationReport?) in
             let request = BuildRequest(index: index, snapshot: snapshot, environment: setup.environment,
                                        command: config.build.command, normalization: fixed,
                                        timeout: config.build.timeout, logPath: logDir + "/run-\(index).log")
@@ -87,7 +97,7 @@ extension CheckRunner {
                 }
             }
             let seconds = Date().timeIntervalSince(clock)
-            var tree: (root: String, entries: [TreeEntry], digest: String)?
+            var tree: RunTree?
             let status = result.exitStatus
             var failure: String?
             if result.timedOut {
@@ -102,7 +112,7 @@ extension CheckRunner {
                     failure = collectError.message
                 } else {
                     let listing = try TreeWalker.walk(outputRoot)
-                    tree = (outputRoot, listing.entries, listing.digest)
+                    tree = RunTree(root: outputRoot, entries: listing.entries, digest: listing.digest)
                 }
             }
             options.progress("run \(index)/\(options.runs): \(failure ?? "exit 0") in \(String(format: "%.1f", seconds)) s\(tree.map { ", \($0.digest)" } ?? "")")
@@ -138,7 +148,7 @@ extension CheckRunner {
             }
         } else {
             let complete = trees.map { $0! }
-            let differences = Self.differences(trees: complete.map { ($0.root, $0.entries) }, now: Int64(Date().timeIntervalSince1970))
+            let differences = Self.differences(trees: complete, now: Int64(Date().timeIntervalSince1970))
             if complete.allSatisfy({ $0.digest == complete[0].digest }) && differences.isEmpty {
                 report.outputDigest = complete[0].digest
                 report.outputs = complete[0].entries.filter { $0.kind == .file }.map {
