@@ -177,16 +177,19 @@ public enum DifferenceExplainer {
         s.split(separator: 10, omittingEmptySubsequences: false).sorted { $0.lexicographicallyPrecedes($1) }
     }
 
-    /// Eight or more bytes from `offset` that mostly differ and are mostly not text.
+    /// Eight or more bytes (up to 32) from `offset` that mostly differ, with a good share of
+    /// them not text in either version.
     private static func randomBytes(_ x: [UInt8], _ y: [UInt8], offset: Int) -> String? {
-        let end = min(x.count, y.count, offset + 16)
+        let end = min(x.count, y.count, offset + 32)
         guard end - offset >= 8 else { return nil }
         var differing = 0, binary = 0
         for i in offset..<end {
             if x[i] != y[i] { differing += 1 }
             if x[i] < 9 || x[i] > 126 { binary += 1 }
+            if y[i] < 9 || y[i] > 126 { binary += 1 }
         }
         let n = end - offset
+        // Random bytes are about 54% non-text; a sixth of both versions rules out text.
         if differing * 4 >= n * 3, binary * 3 >= n {
             return "random bytes: a run of differing binary data (a random seed, /dev/urandom, uninitialized memory or a UUID)"
         }
