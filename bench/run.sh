@@ -37,24 +37,23 @@ done < <(readelf -d "$bin" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p')
 echo 'int main(void) { return 0; }' > "$work/empty.c"
 cc -O2 -o "$work/libs-only" "$work/empty.c" -Wl,--no-as-needed "${needed[@]}"
 
-# A markdown table of hyperfine's JSON export: mean, min, and the mean relative to bwrap.
+# A markdown table of hyperfine's JSON export: mean, median, min, and the median relative to bwrap's
+# (medians, because other work on a shared machine inflates a few runs and with them the means).
 table() {
     python3 - "$1" <<'PY'
-import json, math, sys
+import json, sys
 results = json.load(open(sys.argv[1]))["results"]
 base = next(r for r in results if r["command"] == "bwrap")
-print("| command | mean [ms] | min [ms] | relative to bwrap |")
-print("|:---|---:|---:|---:|")
+print("| command | mean [ms] | median [ms] | min [ms] | median relative to bwrap |")
+print("|:---|---:|---:|---:|---:|")
 for r in results:
-    ratio = r["mean"] / base["mean"]
-    err = ratio * math.hypot(r["stddev"] / r["mean"], base["stddev"] / base["mean"])
-    rel = "1.00" if r is base else f"{ratio:.2f} ± {err:.2f}"
-    print(f"| `{r['command']}` | {r['mean'] * 1e3:.1f} ± {r['stddev'] * 1e3:.1f} | {r['min'] * 1e3:.1f} | {rel} |")
+    rel = "1.00" if r is base else f"{r['median'] / base['median']:.2f}"
+    print(f"| `{r['command']}` | {r['mean'] * 1e3:.1f} ± {r['stddev'] * 1e3:.1f} | {r['median'] * 1e3:.1f} | {r['min'] * 1e3:.1f} | {rel} |")
 PY
 }
 
 echo "# $(date -u +%Y-%m-%dT%H:%MZ) $(uname -sr), $(nproc) CPUs, $(bwrap --version), hyperfine $(hyperfine --version | cut -d' ' -f2)"
-echo "# repro loads $(ldd "$bin" | grep -c '=>') shared libraries: ${needed[*]#-l:}"
+echo "# repro loads $(ldd "$bin" | grep -c "=>") shared libraries, directly: ${needed[*]#-l:}"
 echo "## as root"
 hyperfine -N --warmup 20 --runs "$runs" --export-json "$work/root.json" \
     -n "repro run" "$work/repro run --tree $work/tree -- /bin/true" \
