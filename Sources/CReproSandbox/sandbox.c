@@ -350,7 +350,9 @@ static void sandbox_init(const struct repro_plan *plan, int report_fd, int sync_
     struct command_start start = {plan, report_fd, release_fd};
     pid_t child = clone(command_entry, stack + COMMAND_STACK_SIZE, CLONE_VM | CLONE_VFORK | SIGCHLD, &start);
     if (child < 0) setup_fail(report_fd, REPRO_STEP_FORK, -1);
-    if (prctl(PR_SET_DUMPABLE, dumpable, 0, 0, 0) < 0) setup_fail(report_fd, REPRO_STEP_FORK, -1);
+    // (PR_SET_DUMPABLE takes only 0 and 1; a 2 inherited from suid_dumpable is what the kernel sets anyway.)
+    if ((dumpable == 0 || dumpable == 1) && prctl(PR_SET_DUMPABLE, dumpable, 0, 0, 0) < 0)
+        setup_fail(report_fd, REPRO_STEP_FORK, -1);
     munmap(stack, COMMAND_STACK_SIZE);
     report(report_fd, REPRO_MSG_STARTED, 0, -1, 0, (int)child);
 
