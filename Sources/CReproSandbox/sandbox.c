@@ -21,6 +21,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -291,6 +292,22 @@ static void command_child(const struct repro_plan *plan, int report_fd) {
     exec_in_path(plan, report_fd);
 }
 
+/// What the command's process starts with (on init's stack, which it shares until exec).
+struct command_start {
+    const struct repro_plan *plan;
+    int report_fd;
+    int release_fd;
+};
+
+#define COMMAND_STACK_SIZE (128 * 1024)
+
+static int command_entry(void *arg) {
+    const struct command_start *start = arg;
+    close(start->release_fd);
+    command_child(start->plan, start->report_fd);  // does not return
+    return 127;
+}
+
 // MARK: - The sandbox's init (pid 1)
 
 static void sandbox_init(const struct repro_plan *plan, int report_fd, int sync_fd, int release_fd) {
@@ -323,12 +340,20 @@ static void sandbox_init(const struct repro_plan *plan, int report_fd, int sync_
         setup_fail(report_fd, REPRO_STEP_HOSTNAME, -1);
     if (loopback_up() < 0) setup_fail(report_fd, REPRO_STEP_LOOPBACK, -1);
 
-    pid_t child = raw_clone(SIGCHLD);
+    // The command's process shares init's memory until it execs (vfork semantics: init waits),
+    // so starting it copies no page tables and its exec tears none down. It writes only to its
+    // own stack; the credential changes it makes mark the shared memory non-dumpable, which init
+    // undoes afterwards so that the caller can still open /proc/<init>/root.
+    int dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
+    char *stack = mmap(NULL, COMMAND_STACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (dumpable < 0 || stack == MAP_FAILED) setup_fail(report_fd, REPRO_STEP_FORK, -1);
+    struct command_start start = {plan, report_fd, release_fd};
+    pid_t child = clone(command_entry, stack + COMMAND_STACK_SIZE, CLONE_VM | CLONE_VFORK | SIGCHLD, &start);
     if (child < 0) setup_fail(report_fd, REPRO_STEP_FORK, -1);
-    if (child == 0) {
-        close(release_fd);
-        command_child(plan, report_fd);
-    }
+    // (PR_SET_DUMPABLE takes only 0 and 1; a 2 inherited from suid_dumpable is what the kernel sets anyway.)
+    if ((dumpable == 0 || dumpable == 1) && prctl(PR_SET_DUMPABLE, dumpable, 0, 0, 0) < 0)
+        setup_fail(report_fd, REPRO_STEP_FORK, -1);
+    munmap(stack, COMMAND_STACK_SIZE);
     report(report_fd, REPRO_MSG_STARTED, 0, -1, 0, (int)child);
 
     // Reap everything; the command's status is what we report.
@@ -347,10 +372,13 @@ static void sandbox_init(const struct repro_plan *plan, int report_fd, int sync_
         }
     }
     report(report_fd, REPRO_MSG_EXITED, 0, -1, 0, status);
-    // Stay alive (keeping the namespaces and their mounts) until the parent has read the outputs.
-    do {
-        n = read(release_fd, &go, 1);
-    } while (n < 0 && errno == EINTR);
+    // Stay alive (keeping the namespaces and their mounts) until the parent has read the outputs,
+    // if it wants to; otherwise end now, which kills whatever is left in the namespace.
+    if (plan->linger) {
+        do {
+            n = read(release_fd, &go, 1);
+        } while (n < 0 && errno == EINTR);
+    }
     _exit(0);
 }
 

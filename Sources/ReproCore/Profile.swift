@@ -171,17 +171,66 @@ public struct Profile: Codable, Sendable, Equatable {
         }
     }
 
-    /// A shipped profile, parsed.
+    /// A shipped profile: the value its TOML text parses to, kept as a Swift value so that a
+    /// sandbox start does not decode TOML (a test checks it equals `parse(builtinText(name))`).
     public static func builtin(_ name: String) throws(ReproError) -> Profile {
-        guard let text = builtinText(name) else {
+        switch name {
+        case "default": return BuiltinProfiles.defaultProfile
+        case "strict": return BuiltinProfiles.strictProfile
+        default:
             throw .configuration("no built-in profile named \(name.debugDescription); use one of \(builtinNames.joined(separator: ", ")) or a path to a .toml file.")
         }
-        return try parse(text, origin: "profiles/\(name).toml")
     }
 }
 
-/// The shipped profiles' text, kept byte-identical to `profiles/*.toml` (a test compares them).
+/// The shipped profiles' text, kept byte-identical to `profiles/*.toml` (a test compares them),
+/// and the values they parse to (a test compares those too).
 enum BuiltinProfiles {
+    static let environment = [
+        "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/build/home", "TMPDIR": "/tmp", "USER": "builder",
+        "LOGNAME": "builder", "SHELL": "/bin/sh", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "TZ": "UTC",
+    ]
+
+    static let defaultDenyEPERM = [
+        "mount", "umount2", "pivot_root", "chroot", "setns",
+        "open_tree", "move_mount", "fsopen", "fsconfig", "fsmount", "fspick", "mount_setattr",
+        "ptrace", "process_vm_readv", "process_vm_writev",
+        "keyctl", "add_key", "request_key",
+        "bpf", "perf_event_open", "userfaultfd",
+        "kexec_load", "kexec_file_load", "init_module", "finit_module", "delete_module",
+        "reboot", "swapon", "swapoff",
+        "clock_settime", "clock_adjtime", "settimeofday", "adjtimex",
+        "acct", "quotactl", "lookup_dcookie", "name_to_handle_at", "open_by_handle_at",
+    ]
+
+    /// `profiles/default.toml`, parsed.
+    static let defaultProfile = Profile(
+        name: "default",
+        description: "Namespaces, loopback-only network, no capabilities, a deny-list seccomp filter",
+        hostname: "repro",
+        environment: environment,
+        limits: Profile.Limits(timeoutSeconds: 3600, processes: 4096, openFiles: 4096, fileSizeBytes: 8_589_934_592,
+                               coreBytes: 0, tmpfsBytes: 4_294_967_296),
+        seccomp: Profile.SeccompPolicy(denyEPERM: defaultDenyEPERM, denyENOSYS: ["clone3"], denyNamespaceFlags: true,
+                                       denyTerminalInjection: true, denySetidModes: true, linuxPersonalityOnly: true,
+                                       foreignABI: "deny"))
+
+    /// `profiles/strict.toml`, parsed.
+    static let strictProfile = Profile(
+        name: "strict",
+        description: "The default profile with tighter limits, more denied system calls, foreign ABIs killed",
+        hostname: "repro",
+        environment: environment,
+        limits: Profile.Limits(timeoutSeconds: 1800, processes: 1024, openFiles: 1024, fileSizeBytes: 2_147_483_648,
+                               coreBytes: 0, tmpfsBytes: 2_147_483_648),
+        seccomp: Profile.SeccompPolicy(denyEPERM: defaultDenyEPERM + [
+                                           "kcmp", "mbind", "migrate_pages", "move_pages", "set_mempolicy", "vhangup", "uselib",
+                                           "syslog", "iopl", "ioperm", "pidfd_getfd", "fanotify_init",
+                                       ],
+                                       denyENOSYS: ["clone3", "io_uring_setup", "io_uring_enter", "io_uring_register"],
+                                       denyNamespaceFlags: true, denyTerminalInjection: true, denySetidModes: true,
+                                       linuxPersonalityOnly: true, foreignABI: "kill"))
+
     static let defaultTOML = #"""
 # The default sandbox profile: isolation for ordinary builds (sh, make -j, gcc, python threads).
 name = "default"

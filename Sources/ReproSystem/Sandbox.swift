@@ -111,7 +111,7 @@ public enum Sandbox {
         repro_signals_forward(signalPipe.write.raw)
         defer { repro_signals_restore() }
 
-        let arena = CPlan(plan, program: program, stdin: stdinFD, stdout: io.stdout, stderr: io.stderr)
+        let arena = CPlan(plan, program: program, stdin: stdinFD, stdout: io.stdout, stderr: io.stderr, linger: collect != nil)
         defer { arena.free() }
         var spawned = repro_spawned()
         var failure = repro_msg()
@@ -300,7 +300,7 @@ final class CPlan {
     var plan = repro_plan()
     private var allocations: [UnsafeMutableRawPointer] = []
 
-    init(_ p: SandboxPlan, program: SeccompProgram, stdin: Int32, stdout: Int32, stderr: Int32) {
+    init(_ p: SandboxPlan, program: SeccompProgram, stdin: Int32, stdout: Int32, stderr: Int32, linger: Bool) {
         func str(_ s: String) -> UnsafeMutablePointer<CChar> {
             let c = strdup(s)!
             allocations.append(UnsafeMutableRawPointer(c))
@@ -382,6 +382,7 @@ final class CPlan {
         plan.stderr_fd = stderr
         plan.uid_map = UnsafePointer(str(p.uidMapText))
         plan.gid_map = UnsafePointer(str(p.gidMapText))
+        plan.linger = linger ? 1 : 0
     }
 
     func free() {

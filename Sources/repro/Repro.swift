@@ -28,6 +28,12 @@ struct Repro: AsyncParsableCommand {
 enum Main {
     static func main() async {
         do {
+            // `repro run` spelled plainly skips building the whole argument parser, most of the
+            // start-up time of a sandbox run; anything else goes through ArgumentParser.
+            let arguments = CommandLine.arguments.dropFirst()
+            if arguments.first == "run", let request = RunRequest(plainArguments: arguments.dropFirst()), request.problem == nil {
+                try request.execute()
+            }
             var command = try Repro.parseAsRoot()
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()

@@ -60,20 +60,136 @@ struct RunCommand: ParsableCommand {
     var command: [String] = []
 
     func validate() throws {
-        if command.isEmpty { throw ValidationError("Give the command after `--`, for example: repro run --tree ROOTFS -- /bin/sh -c 'make'.") }
-        if let timeout, timeout < 0 { throw ValidationError("--timeout must be 0 (no limit) or a positive number of seconds.") }
-        for e in environment where !e.contains("=") || e.hasPrefix("=") {
-            throw ValidationError("--env \(e.debugDescription) must be NAME=VALUE.")
-        }
-        for c in copyOut where c.split(separator: ":", omittingEmptySubsequences: false).count != 2 || !c.hasPrefix("/") {
-            throw ValidationError("--copy-out \(c.debugDescription) must be SANDBOX_PATH:HOST_PATH, for example --copy-out /build/src/dist:./dist.")
-        }
-        for b in bindReadOnly + bindWritable where b.split(separator: ":", omittingEmptySubsequences: false).count != 2 {
-            throw ValidationError("--bind/--bind-ro \(b.debugDescription) must be HOST:DEST, for example --bind-ro /srv/data:/data.")
-        }
+        if let problem = request.problem { throw ValidationError(problem) }
     }
 
     func run() throws {
+        try request.execute()
+    }
+
+    /// The parsed options as plain data.
+    var request: RunRequest {
+        RunRequest(toolchainSpecs: toolchainSpecs, cache: cache, trees: trees, profile: profile,
+                   bindReadOnly: bindReadOnly, bindWritable: bindWritable, workdir: workdir, timeout: timeout,
+                   environment: environment, stdin: stdin, isolationReport: isolationReport, copyOut: copyOut,
+                   command: command)
+    }
+
+    /// The exit status of `repro run` when the timeout ends the command (as timeout(1)).
+    static let timeoutStatus: Int32 = 124
+}
+
+/// What `repro run` is asked to do, as plain data: from ArgumentParser (``RunCommand``) or, for
+/// the plain spelling of the command line, from ``init(plainArguments:)``, which skips building
+/// the parser (most of repro's start-up time).
+struct RunRequest {
+    var toolchainSpecs: [String] = []
+    var cache: String?
+    var trees: [String] = []
+    var profile = "default"
+    var bindReadOnly: [String] = []
+    var bindWritable: [String] = []
+    var workdir = SandboxLayout.workDirectory
+    var timeout: Int?
+    var environment: [String] = []
+    var stdin = false
+    var isolationReport: String?
+    var copyOut: [String] = []
+    var command: [String] = []
+
+    /// Creates a request from its parts.
+    init(toolchainSpecs: [String], cache: String?, trees: [String], profile: String, bindReadOnly: [String],
+         bindWritable: [String], workdir: String, timeout: Int?, environment: [String], stdin: Bool,
+         isolationReport: String?, copyOut: [String], command: [String]) {
+        self.toolchainSpecs = toolchainSpecs
+        self.cache = cache
+        self.trees = trees
+        self.profile = profile
+        self.bindReadOnly = bindReadOnly
+        self.bindWritable = bindWritable
+        self.workdir = workdir
+        self.timeout = timeout
+        self.environment = environment
+        self.stdin = stdin
+        self.isolationReport = isolationReport
+        self.copyOut = copyOut
+        self.command = command
+    }
+
+    /// Reads the arguments after `run` when they are spelled plainly: each option as
+    /// `--name VALUE` or `--name=VALUE` (a value neither empty nor starting with `-`), `--stdin`,
+    /// options that take one value given at most once, then `--` and the command. Anything else
+    /// (help, an unknown or repeated option, a missing value, a stray argument) gives nil, and the
+    /// caller lets ArgumentParser read the command line, with its usual messages.
+    init?(plainArguments arguments: ArraySlice<String>) {
+        var seen: Set<String> = []
+        var i = arguments.startIndex
+        while i < arguments.endIndex {
+            let token = arguments[i]
+            i += 1
+            if token == "--" {
+                command = Array(arguments[i...])
+                return
+            }
+            guard token.hasPrefix("--") else { return nil }
+            var name = token
+            var value: String?
+            if let eq = token.firstIndex(of: "=") {
+                name = String(token[..<eq])
+                value = String(token[token.index(after: eq)...])
+            }
+            if name == "--stdin" {
+                guard value == nil, seen.insert(name).inserted else { return nil }
+                stdin = true
+                continue
+            }
+            if value == nil, i < arguments.endIndex {
+                value = arguments[i]
+                i += 1
+            }
+            guard let value, !value.isEmpty, !value.hasPrefix("-") else { return nil }
+            switch name {
+            case "--toolchain": toolchainSpecs.append(value)
+            case "--tree": trees.append(value)
+            case "--bind-ro": bindReadOnly.append(value)
+            case "--bind": bindWritable.append(value)
+            case "--env": environment.append(value)
+            case "--copy-out": copyOut.append(value)
+            default:
+                guard seen.insert(name).inserted else { return nil }
+                switch name {
+                case "--cache": cache = value
+                case "--profile": profile = value
+                case "--workdir": workdir = value
+                case "--isolation-report": isolationReport = value
+                case "--timeout":
+                    guard let seconds = Int(value) else { return nil }
+                    timeout = seconds
+                default: return nil
+                }
+            }
+        }
+        return nil  // no `--`
+    }
+
+    /// Why the request cannot run, in the words of a usage error; nil when it can.
+    var problem: String? {
+        if command.isEmpty { return "Give the command after `--`, for example: repro run --tree ROOTFS -- /bin/sh -c 'make'." }
+        if let timeout, timeout < 0 { return "--timeout must be 0 (no limit) or a positive number of seconds." }
+        for e in environment where !e.contains("=") || e.hasPrefix("=") {
+            return "--env \(e.debugDescription) must be NAME=VALUE."
+        }
+        for c in copyOut where c.split(separator: ":", omittingEmptySubsequences: false).count != 2 || !c.hasPrefix("/") {
+            return "--copy-out \(c.debugDescription) must be SANDBOX_PATH:HOST_PATH, for example --copy-out /build/src/dist:./dist."
+        }
+        for b in bindReadOnly + bindWritable where b.split(separator: ":", omittingEmptySubsequences: false).count != 2 {
+            return "--bind/--bind-ro \(b.debugDescription) must be HOST:DEST, for example --bind-ro /srv/data:/data."
+        }
+        return nil
+    }
+
+    /// Runs the command in the sandbox and exits with its status (or throws a ReproError).
+    func execute() throws -> Never {
         let profile = try SandboxProfiles.load(self.profile)
         var toolchains: [ToolchainMount] = []
         var toolchainEnv: [String: String] = [:]
@@ -150,7 +266,4 @@ struct RunCommand: ParsableCommand {
         }
         Foundation.exit(result.termination.shellStatus)
     }
-
-    /// The exit status of `repro run` when the timeout ends the command (as timeout(1)).
-    static let timeoutStatus: Int32 = 124
 }

@@ -6,7 +6,7 @@
 #include <sys/types.h>
 
 /// The version of the plan structure the C child understands.
-#define REPRO_SANDBOX_ABI 2
+#define REPRO_SANDBOX_ABI 3
 
 int repro_sandbox_abi(void);
 
@@ -76,6 +76,9 @@ struct repro_plan {
     /// Written by the parent into /proc/PID/{uid_map,gid_map}; setgroups is denied first unless may_setgroups.
     const char *uid_map;
     const char *gid_map;
+    /// Nonzero: after the command ends, init stays (keeping the sandbox mounted) until the release
+    /// pipe is closed; zero: init exits at once.
+    int linger;
 };
 
 /// The steps the child reports failures of.
