@@ -28,7 +28,51 @@ public enum OutputCollector {
         case .success(let fd): root = FileDescriptor(fd)
         case .failure(let e): throw .buildFailed("cannot open the build directory \(buildRoot) to collect outputs: \(e.text).")
         }
-        let rootFD = root.raw
+        return try collect(fromDirectory: root.raw, selection: selection, into: destination)
+    }
+
+    /// Copies the file or directory at the absolute sandbox path `inside` out of the sandbox whose
+    /// root is `root` (`/proc/<pid>/root`) to the new host path `host`. Every component of
+    /// `inside` is opened with `O_NOFOLLOW`: a symlink the build made is copied as a symlink and
+    /// never resolved, where an absolute target would point into the host's file system.
+    public static func copyOut(root: String, inside: String, to host: String) throws(ReproError) {
+        var parts = inside.split(separator: "/").map(String.init)
+        guard let name = parts.popLast() else {
+            throw .configuration("--copy-out: give a path below / inside the sandbox, not / itself.")
+        }
+        var directory: FileDescriptor
+        switch Sys.open(root, O_RDONLY | O_DIRECTORY) {
+        case .success(let fd): directory = FileDescriptor(fd)
+        case .failure(let e): throw .configuration("--copy-out: cannot open the sandbox's root: \(e.text).")
+        }
+        var walked = ""
+        for part in parts {
+            walked += "/" + part
+            switch Sys.openat(directory.raw, part, O_RDONLY | O_DIRECTORY | O_NOFOLLOW) {
+            case .success(let fd): directory = FileDescriptor(fd)
+            case .failure(let e):
+                throw .configuration("--copy-out: \(walked) is not a directory inside the sandbox (\(e.text)); symlinks on the way are not followed.")
+            }
+        }
+        var info = stat()
+        guard fstatat(directory.raw, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else {
+            throw .configuration("--copy-out: \(inside) does not exist in the sandbox.")
+        }
+        let staging = host + ".partial-" + UUID().uuidString
+        defer { Sys.removeTree(staging) }
+        do throws(ReproError) {
+            try collect(fromDirectory: directory.raw, selection: .patterns([name]), into: staging)
+        } catch {
+            throw .configuration("--copy-out: \(inside): \(error.message)")
+        }
+        if case .failure(let e) = Sys.rename(staging + "/" + name, host) {
+            throw .configuration("--copy-out: cannot move the copy to \(host): \(e.text).")
+        }
+    }
+
+    /// Copies the selected entries below the open directory `rootFD` into `destination`.
+    @discardableResult
+    static func collect(fromDirectory rootFD: Int32, selection: Selection, into destination: String) throws(ReproError) -> [String] {
         try makeDirectory(destination)
         var copied: [String] = []
         var matchedPatterns = Set<String>()

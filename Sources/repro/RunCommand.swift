@@ -237,9 +237,7 @@ struct RunRequest {
         }
         let result = try Sandbox.run(plan, io: SandboxIO(stdin: stdin ? 0 : nil)) { (root: String, _: Termination) throws(ReproError) in
             for (inside, host) in copies {
-                do { try FileManager.default.copyItem(atPath: root + inside, toPath: host) } catch {
-                    throw ReproError.configuration("--copy-out: copying \(inside) out of the sandbox failed: \(error.localizedDescription)")
-                }
+                try OutputCollector.copyOut(root: root, inside: inside, to: host)
             }
         }
         if let path = isolationReport {

@@ -219,6 +219,20 @@ struct RunTests {
         #expect(waitFor(5) { !SandboxFixture.processExists(["sleep", marker]) })
     }
 
+    @Test("--copy-out copies a symlink the build made as a symlink, never the host file it names", .enabled(if: isRoot))
+    func copyOutDoesNotFollowSymlinks() throws {
+        let dir = try TempDir(mode: 0o777)
+        let secret = dir.path + "/host-secret"
+        try "host only\n".write(toFile: secret, atomically: false, encoding: .utf8)
+        let r = try run(.root, ["--copy-out", "/build/src/out:" + dir.path + "/out", "--copy-out", "/build/src/d/file:" + dir.path + "/file",
+                                "--", "sh", "-c", "ln -s \(secret) out && ln -s / d"])
+        // The first copy is the link itself; the second path runs through a symlink and is refused.
+        #expect(r.status == 2, "\(r.stderr)")
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: dir.path + "/out") == secret)
+        #expect(r.stderr.contains("/build/src/d is not a directory inside the sandbox"))
+        #expect(!FileManager.default.fileExists(atPath: dir.path + "/file"))
+    }
+
     @Test("with user namespaces unavailable, repro exits 4 and names the setting", .enabled(if: isRoot))
     func namespacesUnavailable() throws {
         let r = try Shell.run(["unshare", "--user", "--map-root-user", "sh", "-c",
