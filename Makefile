@@ -26,8 +26,9 @@ demo:
 	REPRO_BIN=$(BIN)/repro scripts/demo.sh
 
 install: build
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/repro/profiles $(DESTDIR)$(PREFIX)/share/repro/toolchains
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/libexec/repro $(DESTDIR)$(PREFIX)/share/repro/profiles $(DESTDIR)$(PREFIX)/share/repro/toolchains
 	install -m 0755 $(BIN)/repro $(DESTDIR)$(PREFIX)/bin/repro
+	install -m 0755 $(BIN)/repro-fetch $(DESTDIR)$(PREFIX)/libexec/repro/repro-fetch
 	for f in profiles/*.toml; do [ -e "$$f" ] && install -m 0644 "$$f" $(DESTDIR)$(PREFIX)/share/repro/profiles/ || true; done
 	for f in toolchains/*.toml; do [ -e "$$f" ] && install -m 0644 "$$f" $(DESTDIR)$(PREFIX)/share/repro/toolchains/ || true; done
 

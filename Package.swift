@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "repro", targets: ["repro"]),
+        .executable(name: "repro-fetch", targets: ["repro-fetch"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -49,6 +50,9 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Downloads over HTTP(S) in a process of its own, so that repro itself never loads the
+        // TLS stack (FoundationNetworking and libcurl) and starts fast.
+        .executableTarget(name: "repro-fetch"),
         .testTarget(name: "ReproCoreTests", dependencies: ["ReproCore"]),
         .testTarget(name: "ReproSystemTests", dependencies: ["ReproSystem", "ReproCore", "CArchive"]),
         .testTarget(name: "ReproCLITests", dependencies: ["ReproCore"]),

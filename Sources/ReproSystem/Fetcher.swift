@@ -1,8 +1,5 @@
 import Crypto
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import ReproCore
 #if canImport(Glibc)
 import Glibc
@@ -67,71 +64,76 @@ public enum Fetcher {
         }
     }
 
-    /// Streams an HTTP(S) response body to `fd` while hashing.
+    /// Streams an HTTP(S) response body to `fd` while hashing it. The transfer is done by the
+    /// `repro-fetch` program beside repro (so the TLS stack is loaded only to download), which
+    /// writes the body to a pipe and exits 0 only when the whole body was sent.
     private static func fetchHTTP(_ parsed: URL, to fd: Int32, url: String) throws(ReproError) -> Download {
-        let sink = StreamingSink(fd: fd)
-        let queue = OperationQueue()
-        queue.maxConcurrentOperationCount = 1
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
-        configuration.urlCache = nil
-        configuration.timeoutIntervalForRequest = 60
-        let session = URLSession(configuration: configuration, delegate: sink, delegateQueue: queue)
-        defer { session.finishTasksAndInvalidate() }
-        session.dataTask(with: parsed).resume()
-        sink.done.wait()
-        if let e = sink.writeError {
-            throw .configuration("cannot write the download of \(url) into the cache: \(e.text).", errno: e.code)
+        let helper = try fetchProgram()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: helper)
+        process.arguments = [url]
+        let body = Foundation.Pipe(), messages = Foundation.Pipe()
+        process.standardOutput = body
+        process.standardError = messages
+        process.standardInput = FileHandle.nullDevice
+        do {
+            try process.run()
+        } catch {
+            throw .configuration("cannot run \(helper) to download \(url): \(error.localizedDescription). Reinstall repro (make install).")
         }
-        if let status = sink.status, status != 200 {
-            throw .configuration("downloading \(url) failed with HTTP status \(status). Check the url in the spec and that the server has the file.")
+        // Collect the helper's message on another thread so that neither pipe fills up.
+        final class Sink: @unchecked Sendable { var data = Data() }
+        let message = Sink()
+        let group = DispatchGroup()
+        group.enter()
+        DispatchQueue.global().async {
+            message.data = messages.fileHandleForReading.readDataToEndOfFile()
+            group.leave()
         }
-        if let error = sink.error {
-            let cut = sink.expected > 0 && Int64(sink.received) < sink.expected
-            let what = cut ? "the download was cut short after \(sink.received) of \(sink.expected) bytes" : "the download failed"
-            throw .configuration("\(what) (\(url)): \(error.localizedDescription). Nothing was cached; run the command again when the server is reachable.")
-        }
-        if sink.expected >= 0 && Int64(sink.received) != sink.expected {
-            throw .configuration("the download was cut short after \(sink.received) of \(sink.expected) bytes (\(url)). Nothing was cached; run the command again.")
-        }
-        return Download(sha256: TreeDigest.hex(sink.hasher.finalize()), size: sink.received)
-    }
-}
-
-/// Receives a response body chunk by chunk, writing and hashing each; signals `done` at the end.
-private final class StreamingSink: NSObject, URLSessionDataDelegate, @unchecked Sendable {
-    let fd: Int32
-    var hasher = SHA256()
-    var received: UInt64 = 0
-    var expected: Int64 = -1
-    var status: Int?
-    var writeError: Sys.Errno?
-    var error: Error?
-    let done = DispatchSemaphore(value: 0)
-
-    init(fd: Int32) { self.fd = fd }
-
-    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
-                    completionHandler: @escaping (URLSession.ResponseDisposition) -> Void) {
-        status = (response as? HTTPURLResponse)?.statusCode
-        expected = response.expectedContentLength
-        completionHandler(status == 200 ? .allow : .cancel)
-    }
-
-    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
-        guard writeError == nil else { return }
-        data.withUnsafeBytes { bytes in
-            hasher.update(bufferPointer: bytes)
-            if case .failure(let e) = Sys.writeAll(fd, bytes) {
-                writeError = e
-                dataTask.cancel()
+        var hasher = SHA256()
+        var total: UInt64 = 0
+        var writeError: Sys.Errno?
+        let input = body.fileHandleForReading.fileDescriptor
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Hashing.bufferSize, alignment: 16)
+        defer { buffer.deallocate() }
+        reading: while true {
+            switch Sys.read(input, buffer) {
+            case .success(0):
+                break reading
+            case .success(let n):
+                let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
+                hasher.update(bufferPointer: chunk)
+                if writeError == nil, case .failure(let e) = Sys.writeAll(fd, chunk) {
+                    writeError = e
+                    process.terminate()
+                }
+                total += UInt64(n)
+            case .failure(let e):
+                process.terminate()
+                throw .configuration("reading the download of \(url) failed: \(e.text).", errno: e.code)
             }
         }
-        received += UInt64(data.count)
+        group.wait()
+        process.waitUntilExit()
+        if let e = writeError {
+            throw .configuration("cannot write the download of \(url) into the cache: \(e.text).", errno: e.code)
+        }
+        guard process.terminationReason == .exit, process.terminationStatus == 0 else {
+            let text = String(decoding: message.data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            let why = text.isEmpty ? "repro-fetch ended with status \(process.terminationStatus)" : text
+            throw .configuration("downloading \(url) failed: \(why). Nothing was cached; check the url in the spec and that the server is reachable, then run the command again.")
+        }
+        return Download(sha256: TreeDigest.hex(hasher.finalize()), size: total)
     }
 
-    func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: Error?) {
-        self.error = error
-        done.signal()
+    /// The `repro-fetch` program: `$REPRO_FETCH`, else installed beside repro (`bin/` in a
+    /// build, `libexec/repro/` in an installation).
+    static func fetchProgram() throws(ReproError) -> String {
+        if let path = ProcessInfo.processInfo.environment["REPRO_FETCH"], !path.isEmpty { return path }
+        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let dir = (exe as NSString).deletingLastPathComponent
+        let candidates = [dir + "/repro-fetch", dir + "/../libexec/repro/repro-fetch"]
+        if let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) { return found }
+        throw .configuration("cannot find the repro-fetch program (looked for \(candidates.joined(separator: " and "))); it downloads https:// sources. Reinstall repro (make install), or set REPRO_FETCH to its path.")
     }
 }

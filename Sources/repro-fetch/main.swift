@@ -1,0 +1,91 @@
+// repro-fetch URL: writes the body of an HTTP(S) resource to stdout.
+//
+// repro runs this small program for `https://` (and loopback `http://`) toolchain sources, so that
+// the TLS and HTTP stack (FoundationNetworking, libcurl and its libraries) is loaded only when
+// something is downloaded, not at every start of repro. repro hashes and stores what this
+// program writes; this program only transfers it.
+//
+// Exit status: 0 when the whole body was written; 1 with one line on stderr (the HTTP status, a
+// transfer cut short, a network error) otherwise; 2 for usage.
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Receives a response body chunk by chunk and writes each to stdout; signals `done` at the end.
+final class StreamingSink: NSObject, URLSessionDataDelegate, @unchecked Sendable {
+    var received: Int64 = 0
+    var expected: Int64 = -1
+    var status: Int?
+    var writeFailed = false
+    var error: Error?
+    let done = DispatchSemaphore(value: 0)
+
+    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
+                    completionHandler: @escaping (URLSession.ResponseDisposition) -> Void) {
+        status = (response as? HTTPURLResponse)?.statusCode
+        expected = response.expectedContentLength
+        completionHandler(status == 200 ? .allow : .cancel)
+    }
+
+    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
+        guard !writeFailed else { return }
+        data.withUnsafeBytes { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                let n = write(1, bytes.baseAddress! + offset, bytes.count - offset)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    writeFailed = true
+                    dataTask.cancel()
+                    return
+                }
+                offset += n
+            }
+        }
+        received += Int64(data.count)
+    }
+
+    func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: Error?) {
+        self.error = error
+        done.signal()
+    }
+}
+
+func fail(_ message: String, status: Int32 = 1) -> Never {
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+    exit(status)
+}
+
+let arguments = CommandLine.arguments
+guard arguments.count == 2, let url = URL(string: arguments[1]), ["https", "http"].contains(url.scheme?.lowercased() ?? "") else {
+    fail("usage: repro-fetch URL (https:// or http://); repro runs this program to download toolchain archives", status: 2)
+}
+signal(SIGPIPE, SIG_IGN)
+let sink = StreamingSink()
+let queue = OperationQueue()
+queue.maxConcurrentOperationCount = 1
+let configuration = URLSessionConfiguration.ephemeral
+configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
+configuration.urlCache = nil
+configuration.timeoutIntervalForRequest = 60
+let session = URLSession(configuration: configuration, delegate: sink, delegateQueue: queue)
+session.dataTask(with: url).resume()
+sink.done.wait()
+session.finishTasksAndInvalidate()
+if sink.writeFailed { fail("writing the download failed: \(String(cString: strerror(errno)))") }
+if let status = sink.status, status != 200 {
+    fail("the server answered with HTTP status \(status)")
+}
+if let error = sink.error {
+    let cut = sink.expected > 0 && sink.received < sink.expected
+    fail(cut ? "the download was cut short after \(sink.received) of \(sink.expected) bytes: \(error.localizedDescription)"
+             : "the download failed: \(error.localizedDescription)")
+}
+if sink.expected >= 0 && sink.received != sink.expected {
+    fail("the download was cut short after \(sink.received) of \(sink.expected) bytes")
+}
+exit(0)
