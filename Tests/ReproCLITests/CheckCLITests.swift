@@ -358,3 +358,15 @@ private let config = """
         #expect(try String(contentsOfFile: project.dir + "/.repro/out/out/uid", encoding: .utf8) == "1000\n")
     }
 }
+
+@Suite struct CommittedExampleBundleTests {
+    /// docs/examples/hello-c.intoto.jsonl, written by a real `repro check --sign` of
+    /// examples/hello-c, verifies with the public key committed beside it.
+    @Test func theRealExampleBundleVerifies() throws {
+        let docs = DebianToolchain.repository + "/docs/examples/"
+        let result = try CLI.run(["verify", docs + "hello-c.intoto.jsonl", "--key", docs + "hello-c.pub", "--require-reproducible", "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let report = try json(result.stdout)
+        #expect(String(describing: report).contains("dist/hello-1.0.tar.gz"))
+    }
+}
