@@ -57,11 +57,11 @@ public enum ArchiveExtractor {
     /// path components. On error the caller removes `destination`.
     public static func extract(archive: String, into destination: String, stripComponents: Int = 0,
                                limits: ExtractLimits = .default) throws(ReproError) -> ExtractReport {
-        guard let dest = Sys.realpath(destination), Sys.isDirectory(dest) else {
+        guard let dest = try? Syscalls.realpath(destination).get(), Syscalls.isDirectory(dest) else {
             throw .configuration("cannot unpack into \(destination): not a directory.")
         }
         let inputFD: Int32
-        switch Sys.open(archive, O_RDONLY) {
+        switch Syscalls.open(archive, O_RDONLY) {
         case .success(let fd): inputFD = fd
         case .failure(let e): throw .configuration("cannot open the archive \(archive): \(e.text).", errno: e.code)
         }
@@ -245,7 +245,7 @@ public enum ArchiveExtractor {
         for (path, stream) in fileStreams { tree[path]?.sha256 = digests[stream]! }
         // Names of one inode share the mode the last of their entries set: read it back.
         for path in linkedPaths where tree[path]?.kind == .file {
-            if let st = Sys.lstat(dest + "/" + path) { tree[path]?.executable = st.st_mode & 0o111 != 0 }
+            if let st = Syscalls.lstat(dest + "/" + path) { tree[path]?.executable = st.st_mode & 0o111 != 0 }
         }
         report.tree = try TreeWalker.listing(of: Array(tree.values))
         return report
@@ -324,7 +324,7 @@ private final class HashingSource {
     let hasher: BackgroundHasher
     let stream: Int
     let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
-    var error: Sys.Errno?
+    var error: Errno?
 
     init(fd: Int32, hasher: BackgroundHasher) {
         self.fd = fd
@@ -334,7 +334,7 @@ private final class HashingSource {
 
     /// Reads the next block into `buffer`, hashing it; 0 at the end, -1 on error (`read(2)`).
     func next() -> Int {
-        switch Sys.read(fd, buffer) {
+        switch Syscalls.read(fd, buffer) {
         case .success(let n):
             if n > 0 { hasher.update(stream, UnsafeRawBufferPointer(rebasing: buffer[0..<n])) }
             return n

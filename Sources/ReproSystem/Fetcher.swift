@@ -22,7 +22,7 @@ public enum Fetcher {
         if let problem = ToolchainSpec.urlProblem(url) { throw .configuration(problem) }
         guard let parsed = URL(string: url) else { throw .configuration("\"\(url)\" is not a URL.") }
         let outFD: Int32
-        switch Sys.open(destination, O_WRONLY | O_CREAT | O_EXCL, 0o644) {
+        switch Syscalls.open(destination, O_WRONLY | O_CREAT | O_EXCL, 0o644) {
         case .success(let fd): outFD = fd
         case .failure(let e):
             throw .configuration("cannot create \(destination): \(e.text). Check that the cache directory is writable.", errno: e.code)
@@ -37,7 +37,7 @@ public enum Fetcher {
     /// Copies a local file to `fd` while hashing.
     private static func copyFile(_ path: String, to fd: Int32, url: String) throws(ReproError) -> Download {
         let inFD: Int32
-        switch Sys.open(path, O_RDONLY) {
+        switch Syscalls.open(path, O_RDONLY) {
         case .success(let value): inFD = value
         case .failure(let e):
             throw .configuration("cannot read \(url): \(e.text). Check the path in the spec's url.", errno: e.code)
@@ -48,13 +48,13 @@ public enum Fetcher {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Hashing.bufferSize, alignment: 16)
         defer { buffer.deallocate() }
         while true {
-            switch Sys.read(input.raw, buffer) {
+            switch Syscalls.read(input.raw, buffer) {
             case .success(0):
                 return Download(sha256: TreeDigest.hex(hasher.finalize()), size: total)
             case .success(let n):
                 let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
                 hasher.update(bufferPointer: chunk)
-                if case .failure(let e) = Sys.writeAll(fd, chunk) {
+                if case .failure(let e) = Syscalls.writeAll(fd, chunk) {
                     throw .configuration("cannot write the download of \(url) into the cache: \(e.text).", errno: e.code)
                 }
                 total += UInt64(n)
@@ -92,18 +92,18 @@ public enum Fetcher {
         }
         var hasher = SHA256()
         var total: UInt64 = 0
-        var writeError: Sys.Errno?
+        var writeError: Errno?
         let input = body.fileHandleForReading.fileDescriptor
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Hashing.bufferSize, alignment: 16)
         defer { buffer.deallocate() }
         reading: while true {
-            switch Sys.read(input, buffer) {
+            switch Syscalls.read(input, buffer) {
             case .success(0):
                 break reading
             case .success(let n):
                 let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
                 hasher.update(bufferPointer: chunk)
-                if writeError == nil, case .failure(let e) = Sys.writeAll(fd, chunk) {
+                if writeError == nil, case .failure(let e) = Syscalls.writeAll(fd, chunk) {
                     writeError = e
                     process.terminate()
                 }

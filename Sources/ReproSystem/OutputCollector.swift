@@ -24,7 +24,7 @@ public enum OutputCollector {
     @discardableResult
     public static func collect(from buildRoot: String, selection: Selection, into destination: String) throws(ReproError) -> [String] {
         let root: FileDescriptor
-        switch Sys.open(buildRoot, O_RDONLY | O_DIRECTORY | O_NOFOLLOW) {
+        switch Syscalls.open(buildRoot, O_RDONLY | O_DIRECTORY | O_NOFOLLOW) {
         case .success(let fd): root = FileDescriptor(fd)
         case .failure(let e): throw .buildFailed("cannot open the build directory \(buildRoot) to collect outputs: \(e.text).")
         }
@@ -41,14 +41,14 @@ public enum OutputCollector {
             throw .configuration("--copy-out: give a path below / inside the sandbox, not / itself.")
         }
         var directory: FileDescriptor
-        switch Sys.open(root, O_RDONLY | O_DIRECTORY) {
+        switch Syscalls.open(root, O_RDONLY | O_DIRECTORY) {
         case .success(let fd): directory = FileDescriptor(fd)
         case .failure(let e): throw .configuration("--copy-out: cannot open the sandbox's root: \(e.text).")
         }
         var walked = ""
         for part in parts {
             walked += "/" + part
-            switch Sys.openat(directory.raw, part, O_RDONLY | O_DIRECTORY | O_NOFOLLOW) {
+            switch Syscalls.openat(directory.raw, part, O_RDONLY | O_DIRECTORY | O_NOFOLLOW) {
             case .success(let fd): directory = FileDescriptor(fd)
             case .failure(let e):
                 throw .configuration("--copy-out: \(walked) is not a directory inside the sandbox (\(e.text)); symlinks on the way are not followed.")
@@ -59,13 +59,13 @@ public enum OutputCollector {
             throw .configuration("--copy-out: \(inside) does not exist in the sandbox.")
         }
         let staging = host + ".partial-" + UUID().uuidString
-        defer { Sys.removeTree(staging) }
+        defer { Syscalls.removeTree(staging) }
         do throws(ReproError) {
             try collect(fromDirectory: directory.raw, selection: .patterns([name]), into: staging)
         } catch {
             throw .configuration("--copy-out: \(inside): \(error.message)")
         }
-        if case .failure(let e) = Sys.rename(staging + "/" + name, host) {
+        if case .failure(let e) = Syscalls.rename(staging + "/" + name, host) {
             throw .configuration("--copy-out: cannot move the copy to \(host): \(e.text).")
         }
     }
@@ -151,7 +151,7 @@ public enum OutputCollector {
             case S_IFDIR:
                 guard descend else { continue }
                 let child: FileDescriptor
-                switch Sys.openat(dirFD, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW) {
+                switch Syscalls.openat(dirFD, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW) {
                 case .success(let fd): child = FileDescriptor(fd)
                 case .failure(let e): throw .buildFailed("cannot open the output directory '\(path)': \(e.text).")
                 }
@@ -192,7 +192,7 @@ public enum OutputCollector {
 
     /// Opens an entry of a directory for reading, never following a symlink (openat(2)).
     private static func openEntry(dirFD: Int32, name: String, path: String) throws(ReproError) -> FileDescriptor {
-        switch Sys.openat(dirFD, name, O_RDONLY | O_NOFOLLOW) {
+        switch Syscalls.openat(dirFD, name, O_RDONLY | O_NOFOLLOW) {
         case .success(let fd): return FileDescriptor(fd)
         case .failure(let e): throw .buildFailed("cannot read the output '\(path)': \(e.text).")
         }
@@ -211,19 +211,19 @@ public enum OutputCollector {
         try makeDirectory((target as NSString).deletingLastPathComponent)
         let mode: mode_t = executable ? 0o755 : 0o644
         let output: FileDescriptor
-        switch Sys.open(target, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode) {
+        switch Syscalls.open(target, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode) {
         case .success(let fd): output = FileDescriptor(fd)
         case .failure(let e): throw .configuration("cannot write \(target): \(e.text). Check that the directory is writable.", errno: e.code)
         }
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Hashing.bufferSize, alignment: 16)
         defer { buffer.deallocate() }
         while true {
-            switch Sys.read(input.raw, buffer) {
+            switch Syscalls.read(input.raw, buffer) {
             case .success(0):
                 fchmod(output.raw, mode)  // the umask must not change what was asked for
                 return
             case .success(let n):
-                if case .failure(let e) = Sys.writeAll(output.raw, UnsafeRawBufferPointer(rebasing: buffer[0..<n])) {
+                if case .failure(let e) = Syscalls.writeAll(output.raw, UnsafeRawBufferPointer(rebasing: buffer[0..<n])) {
                     throw .configuration("cannot write \(target): \(e.text).", errno: e.code)
                 }
             case .failure(let e):

@@ -50,7 +50,7 @@ public enum Packer {
         guard let compression = Compression.forFileName(output) else {
             throw .configuration("cannot tell the format of \(output) from its name. Name it .tar, .tar.gz, .tar.zst or .tar.xz.")
         }
-        guard Sys.isDirectory(directory) else {
+        guard Syscalls.isDirectory(directory) else {
             throw .configuration("\(directory) is not a directory. Give the directory to pack.")
         }
         let tree = try TreeWalker.walk(directory)
@@ -58,12 +58,12 @@ public enum Packer {
         do throws(ReproError) {
             try write(tree: tree, from: directory, to: temp, compression: compression, mtime: mtime)
             let sha = try Hashing.sha256(file: temp)
-            if case .failure(let e) = Sys.rename(temp, output) {
+            if case .failure(let e) = Syscalls.rename(temp, output) {
                 throw .configuration("cannot move the archive into place at \(output): \(e.text).", errno: e.code)
             }
-            return Result(sha256: sha, size: UInt64(Sys.lstat(output)?.st_size ?? 0), tree: tree)
+            return Result(sha256: sha, size: UInt64(Syscalls.lstat(output)?.st_size ?? 0), tree: tree)
         } catch {
-            Sys.removeTree(temp)
+            Syscalls.removeTree(temp)
             throw error
         }
     }
@@ -118,7 +118,7 @@ public enum Packer {
             if archive_write_header(archive, entry) < ARCHIVE_WARN { throw failure("entry \(item.path)") }
             if item.kind == .file && item.size > 0 {
                 let fd: Int32
-                switch Sys.open(root + "/" + item.path, O_RDONLY | O_NOFOLLOW) {
+                switch Syscalls.open(root + "/" + item.path, O_RDONLY | O_NOFOLLOW) {
                 case .success(let value): fd = value
                 case .failure(let e): throw .configuration("cannot open \(root)/\(item.path): \(e.text).", errno: e.code)
                 }
@@ -126,7 +126,7 @@ public enum Packer {
                 var remaining = item.size
                 while remaining > 0 {
                     let want = Int(min(UInt64(buffer.count), remaining))
-                    switch Sys.read(file.raw, UnsafeMutableRawBufferPointer(rebasing: buffer[0..<want])) {
+                    switch Syscalls.read(file.raw, UnsafeMutableRawBufferPointer(rebasing: buffer[0..<want])) {
                     case .success(0):
                         throw .configuration("\(root)/\(item.path) shrank while it was being packed; pack a tree nothing is writing to.")
                     case .success(let n):

@@ -1,8 +1,8 @@
 import Glibc
 import CReproSandbox
 
-/// Thin wrappers over the system calls the sandbox supervisor makes, one per call, each naming its
-/// man page. Every wrapper goes through ``valueOrErrno(_:)``, the one place that handles -1, errno
+/// Thin wrappers over the system calls repro makes (the sandbox supervisor, the cache, the
+/// collectors), one per call, each naming its man page. Every wrapper goes through ``valueOrErrno(_:)``, the one place that handles -1, errno
 /// and EINTR.
 enum Syscalls {
     /// Runs `body` until it does not fail with EINTR; returns its value or throws its errno.
@@ -89,6 +89,79 @@ enum Syscalls {
         return .success(String(cString: p))
     }
 
+    /// Opens a file relative to a directory. The corresponding C function is `openat(2)`.
+    static func openat(_ dir: Int32, _ name: UnsafePointer<CChar>, _ flags: Int32) -> Result<Int32, Errno> {
+        valueOrErrno { Glibc.openat(dir, name, flags | O_CLOEXEC) }
+    }
+
+    /// Writes a whole buffer, looping over short writes. The corresponding C function is `write(2)`.
+    static func writeAll(_ fd: Int32, _ buffer: UnsafeRawBufferPointer) -> Result<Void, Errno> {
+        var offset = 0
+        while offset < buffer.count {
+            switch valueOrErrno({ Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset) }) {
+            case .success(let n): offset += n
+            case .failure(let e): return .failure(e)
+            }
+        }
+        return .success(())
+    }
+
+    /// Status of a path without following a final symlink. The corresponding C function is `lstat(2)`.
+    static func lstat(_ path: String) -> stat? {
+        var st = stat()
+        return Glibc.lstat(path, &st) == 0 ? st : nil
+    }
+
+    /// Whether `path` exists (without following a final symlink).
+    static func exists(_ path: String) -> Bool { lstat(path) != nil }
+
+    /// Whether `path` is a directory (not a symlink to one).
+    static func isDirectory(_ path: String) -> Bool {
+        guard let st = lstat(path) else { return false }
+        return st.st_mode & S_IFMT == S_IFDIR
+    }
+
+    /// Renames atomically. The corresponding C function is `rename(2)`.
+    static func rename(_ from: String, _ to: String) -> Result<Int32, Errno> {
+        valueOrErrno { Glibc.rename(from, to) }
+    }
+
+    /// Creates a directory and its missing parents with mode 0755. The corresponding C function is `mkdir(2)`.
+    static func mkdirs(_ path: String) -> Result<Void, Errno> {
+        if isDirectory(path) { return .success(()) }
+        var parent = path
+        while parent.hasSuffix("/") { parent.removeLast() }
+        parent = parent.lastIndex(of: "/").map { String(parent[..<$0]) } ?? ""
+        if !parent.isEmpty, parent != path, !isDirectory(parent) {
+            if case .failure(let e) = mkdirs(parent) { return .failure(e) }
+        }
+        if Glibc.mkdir(path, 0o755) == 0 || errno == EEXIST { return .success(()) }
+        return .failure(Errno(errno))
+    }
+
+    /// Removes a file, symlink or whole directory tree, making directories writable first so that
+    /// read-only trees can be removed. Never follows symlinks. Missing paths are not an error.
+    static func removeTree(_ path: String) {
+        guard let st = lstat(path) else { return }
+        if st.st_mode & S_IFMT == S_IFDIR {
+            _ = chmod(path, 0o700)
+            if let dir = opendir(path) {
+                var names = [String]()
+                while let entry = readdir(dir) {
+                    let name = withUnsafePointer(to: entry.pointee.d_name) {
+                        $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+                    }
+                    if name != "." && name != ".." { names.append(name) }
+                }
+                closedir(dir)
+                for name in names { removeTree(path + "/" + name) }
+            }
+            _ = rmdir(path)
+        } else {
+            _ = unlink(path)
+        }
+    }
+
     /// geteuid(2).
     static func geteuid() -> uid_t { Glibc.geteuid() }
     /// getegid(2).
@@ -103,4 +176,6 @@ public struct Errno: Error, Equatable, Sendable, CustomStringConvertible {
     public init(_ code: Int32) { self.code = code }
     /// strerror(3) of the code, e.g. "Operation not permitted".
     public var description: String { String(cString: strerror(code)) }
+    /// The same text, for messages.
+    public var text: String { description }
 }

@@ -97,7 +97,7 @@ public final class ToolchainCache: @unchecked Sendable {
                 } else {
                     // The cached blob no longer matched its pin while it was unpacked: fetch it again.
                     progress("the cached \(blobPath(source.sha256)) no longer matches its pin; downloading it again")
-                    Sys.removeTree(blobPath(source.sha256))
+                    Syscalls.removeTree(blobPath(source.sha256))
                     downloaded = try ensureBlob(source, spec: spec, specPath: specPath)
                     guard let again = try unpack(source) else {
                         throw .verification("\(source.url) changed while it was being unpacked from \(blobPath(source.sha256)); nothing was cached. Run the command again.")
@@ -115,7 +115,7 @@ public final class ToolchainCache: @unchecked Sendable {
     /// The cached source if its blob, tree and record are all in place; nil otherwise.
     public func cached(_ source: ToolchainSource) -> CachedSource? {
         let blob = blobPath(source.sha256), tree = treePath(source)
-        guard Sys.exists(blob), Sys.isDirectory(tree),
+        guard Syscalls.exists(blob), Syscalls.isDirectory(tree),
               let data = FileManager.default.contents(atPath: recordPath(source)),
               let record = try? JSONDecoder().decode(TreeRecord.self, from: data),
               record.archiveSHA256 == source.sha256, record.stripComponents == source.stripComponents else { return nil }
@@ -126,7 +126,7 @@ public final class ToolchainCache: @unchecked Sendable {
     /// Creates the cache directories; an unusable cache root is a configuration error.
     func prepare() throws(ReproError) {
         for dir in ["blobs/sha256", "trees", "locks", "tmp"] {
-            if case .failure(let e) = Sys.mkdirs("\(root)/\(dir)") {
+            if case .failure(let e) = Syscalls.mkdirs("\(root)/\(dir)") {
                 throw .configuration("cannot use the cache directory \(root): creating \(dir) failed: \(e.text). Choose a writable cache with --cache DIR or $REPRO_CACHE.", errno: e.code)
             }
         }
@@ -139,7 +139,7 @@ public final class ToolchainCache: @unchecked Sendable {
     /// Downloads the blob unless present; returns whether it downloaded. The caller holds the key's lock.
     private func ensureBlob(_ source: ToolchainSource, spec: ToolchainSpec, specPath: String) throws(ReproError) -> Bool {
         let blob = blobPath(source.sha256)
-        if Sys.exists(blob) { return false }
+        if Syscalls.exists(blob) { return false }
         let temp = try TempEntry(cache: self)
         let file = temp.path + "/download"
         progress("downloading \(source.url)")
@@ -148,7 +148,7 @@ public final class ToolchainCache: @unchecked Sendable {
             throw .verification("pin mismatch for toolchain \"\(spec.name)\" (\(specPath)): \(source.url) has SHA-256 \(got.sha256), but the spec pins \(source.sha256). Nothing was cached. If this archive is the one you want, put its digest in the spec's sha256; otherwise the source changed or was tampered with.")
         }
         _ = chmod(file, 0o444)
-        if case .failure(let e) = Sys.rename(file, blob) {
+        if case .failure(let e) = Syscalls.rename(file, blob) {
             throw .configuration("cannot move the download into \(blob): \(e.text).", errno: e.code)
         }
         return true
@@ -161,7 +161,7 @@ public final class ToolchainCache: @unchecked Sendable {
         let tree = treePath(source)
         let temp = try TempEntry(cache: self)
         let staging = temp.path + "/tree"
-        if case .failure(let e) = Sys.mkdirs(staging) {
+        if case .failure(let e) = Syscalls.mkdirs(staging) {
             throw .configuration("cannot create \(staging): \(e.text).", errno: e.code)
         }
         progress("unpacking \(source.sha256.prefix(12)) into \(tree)")
@@ -186,10 +186,10 @@ public final class ToolchainCache: @unchecked Sendable {
         do { json = try encoder.encode(record) } catch { fatalError("encoding a TreeRecord cannot fail: \(error)") }
         try write(json, to: temp.path + "/record")
         // A tree without a record was left by a crash between the renames: it is not trusted.
-        Sys.removeTree(recordPath(source))
-        Sys.removeTree(tree)
+        Syscalls.removeTree(recordPath(source))
+        Syscalls.removeTree(tree)
         for (from, to) in [(staging, tree), (temp.path + "/lines", linesPath(source)), (temp.path + "/record", recordPath(source))] {
-            if case .failure(let e) = Sys.rename(from, to) {
+            if case .failure(let e) = Syscalls.rename(from, to) {
                 throw .configuration("cannot move \(from) into place at \(to): \(e.text).", errno: e.code)
             }
         }
@@ -210,12 +210,12 @@ public final class ToolchainCache: @unchecked Sendable {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: root + "/tmp") else { return }
         for name in names {
             let path = root + "/tmp/" + name
-            guard case .success(let raw) = Sys.open(path, O_RDONLY | O_NOFOLLOW) else {
-                Sys.removeTree(path)
+            guard case .success(let raw) = Syscalls.open(path, O_RDONLY | O_NOFOLLOW) else {
+                Syscalls.removeTree(path)
                 continue
             }
             if let held = FileLock(lockingWithoutWait: FileDescriptor(raw)) {
-                Sys.removeTree(path)
+                Syscalls.removeTree(path)
                 _ = consume held
             }
         }
@@ -229,14 +229,14 @@ public final class ToolchainCache: @unchecked Sendable {
         let blob = blobPath(source.sha256), tree = treePath(source)
         var problems = [String]()
         var cachedAny = false
-        if Sys.exists(blob) {
+        if Syscalls.exists(blob) {
             cachedAny = true
             let actual = try Hashing.sha256(file: blob)
             if actual != source.sha256 {
                 problems.append("\(blob): the archive's SHA-256 is \(actual), but its pin is \(source.sha256)")
             }
         }
-        if Sys.exists(recordPath(source)) || Sys.exists(tree) {
+        if Syscalls.exists(recordPath(source)) || Syscalls.exists(tree) {
             cachedAny = true
             problems += try verifyTree(source)
         }
@@ -250,7 +250,7 @@ public final class ToolchainCache: @unchecked Sendable {
               let record = try? JSONDecoder().decode(TreeRecord.self, from: data) else {
             return ["\(recordPath(source)): the tree's record is missing or unreadable; the tree is not trusted (the next fetch unpacks it again)"]
         }
-        guard Sys.isDirectory(tree) else { return ["\(tree): the unpacked tree is missing"] }
+        guard Syscalls.isDirectory(tree) else { return ["\(tree): the unpacked tree is missing"] }
         let recordedLines = FileManager.default.contents(atPath: linesPath(source)) ?? Data()
         var problems = [String]()
         if TreeDigest.digest(lines: recordedLines) != record.treeDigest {
@@ -309,9 +309,9 @@ struct TempEntry: ~Copyable {
             throw .configuration("cannot create a temp directory in \(cache.root)/tmp: \(String(cString: strerror(code))). Check the cache directory.", errno: code)
         }
         let made = String(cString: template)
-        guard case .success(let raw) = Sys.open(made, O_RDONLY | O_DIRECTORY),
+        guard case .success(let raw) = Syscalls.open(made, O_RDONLY | O_DIRECTORY),
               let held = FileLock(lockingWithoutWait: FileDescriptor(raw)) else {
-            Sys.removeTree(made)
+            Syscalls.removeTree(made)
             throw .configuration("cannot lock the temp directory \(made).")
         }
         path = made
@@ -319,5 +319,5 @@ struct TempEntry: ~Copyable {
         _ = consume guardLock
     }
 
-    deinit { Sys.removeTree(path) }
+    deinit { Syscalls.removeTree(path) }
 }

@@ -22,7 +22,7 @@ public enum TreeWalker {
     /// newline, and unreadable entries raise an error naming the path (exit 2).
     public static func walk(_ root: String) throws(ReproError) -> TreeListing {
         let rootFD: Int32
-        switch Sys.open(root, O_RDONLY | O_DIRECTORY) {
+        switch Syscalls.open(root, O_RDONLY | O_DIRECTORY) {
         case .success(let fd): rootFD = fd
         case .failure(let e):
             throw .configuration("cannot open the directory \(root): \(e.text). Check the path.", errno: e.code)
@@ -77,7 +77,7 @@ public enum TreeWalker {
             switch st.st_mode & S_IFMT {
             case S_IFREG:
                 let file: Int32
-                switch raw.withUnsafeBufferPointer({ Sys.openat(dirFD, $0.baseAddress!, O_RDONLY | O_NOFOLLOW) }) {
+                switch raw.withUnsafeBufferPointer({ Syscalls.openat(dirFD, $0.baseAddress!, O_RDONLY | O_NOFOLLOW) }) {
                 case .success(let value): file = value
                 case .failure(let e):
                     throw .configuration("cannot open \(root)/\(path): \(e.text).", errno: e.code)
@@ -88,7 +88,7 @@ public enum TreeWalker {
             case S_IFDIR:
                 entries.append(.directory(path))
                 let sub: Int32
-                switch raw.withUnsafeBufferPointer({ Sys.openat(dirFD, $0.baseAddress!, O_RDONLY | O_DIRECTORY | O_NOFOLLOW) }) {
+                switch raw.withUnsafeBufferPointer({ Syscalls.openat(dirFD, $0.baseAddress!, O_RDONLY | O_DIRECTORY | O_NOFOLLOW) }) {
                 case .success(let value): sub = value
                 case .failure(let e):
                     throw .configuration("cannot open the directory \(root)/\(path): \(e.text).", errno: e.code)
@@ -115,7 +115,7 @@ public enum TreeWalker {
         var hasher = SHA256()
         var total: UInt64 = 0
         while true {
-            switch Sys.read(fd, buffer) {
+            switch Syscalls.read(fd, buffer) {
             case .success(0): return (TreeDigest.hex(hasher.finalize()), total)
             case .success(let n):
                 hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[0..<n]))

@@ -83,6 +83,6 @@ import Glibc
         } catch {
             #expect(error.message.contains("a/pipe is a fifo"))
         }
-        #expect(!Sys.exists(s.path + "/a.tar"))
+        #expect(!Syscalls.exists(s.path + "/a.tar"))
     }
 }

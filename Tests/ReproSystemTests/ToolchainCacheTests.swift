@@ -39,13 +39,13 @@ import Glibc
         let (path, sha) = try archive(s)
         let cache = ToolchainCache(root: s.path + "/cache")
         let first = try cache.fetch(spec("file://" + path, sha), specPath: "tc.toml")[0]
-        let inode = Sys.lstat(first.treePath)!.st_ino
+        let inode = Syscalls.lstat(first.treePath)!.st_ino
         unlink(path)  // the source is gone: a hit must not read it
         s.write("cache/trees/\(sha)/dir1/file1", "edited")  // a hit must not walk the tree either
         let second = try cache.fetch(spec("file://" + path, sha), specPath: "tc.toml")[0]
         #expect(!second.downloaded && !second.unpacked)
         #expect(second.treeDigest == first.treeDigest)
-        #expect(Sys.lstat(second.treePath)!.st_ino == inode)
+        #expect(Syscalls.lstat(second.treePath)!.st_ino == inode)
         // verify does walk it, and names the file.
         let check = try cache.verify(second.source)
         #expect(check.problems.count == 1)
@@ -106,7 +106,7 @@ import Glibc
         #expect(cache.cached(spec("file://" + path, sha).sources[0]) == nil)
         let got = try cache.fetch(spec("file://" + path, sha), specPath: "tc.toml")[0]
         #expect(got.unpacked)
-        #expect(!Sys.exists(got.treePath + "planted"))
+        #expect(!Syscalls.exists(got.treePath + "planted"))
         #expect(s.list("cache/tmp").isEmpty)
     }
 
@@ -115,7 +115,7 @@ import Glibc
         let (path, sha) = try archive(s)
         let cache = ToolchainCache(root: s.path + "/cache")
         let first = try cache.fetch(spec("file://" + path, sha), specPath: "tc.toml")[0]
-        Sys.removeTree(first.treePath)
+        Syscalls.removeTree(first.treePath)
         chmod(first.blobPath, 0o644)
         try Data("not the archive".utf8).write(to: URL(fileURLWithPath: first.blobPath))
         let again = try cache.fetch(spec("file://" + path, sha), specPath: "tc.toml")[0]
@@ -129,7 +129,7 @@ import Glibc
         let cache = ToolchainCache(root: s.path + "/cache")
         let live = try TempEntry(cache: cache)
         cache.removeStaleTemps()
-        #expect(Sys.isDirectory(live.path))
+        #expect(Syscalls.isDirectory(live.path))
         _ = consume live
         #expect(s.list("cache/tmp").isEmpty)
     }

@@ -13,16 +13,16 @@ struct Scratch {
     init() {
         var template = Array("/tmp/repro-test-XXXXXX".utf8CString)
         precondition(mkdtemp(&template) != nil, "mkdtemp failed")
-        path = Sys.realpath(String(cString: template))!
+        path = try! Syscalls.realpath(String(cString: template)).get()
     }
 
-    func remove() { Sys.removeTree(path) }
+    func remove() { Syscalls.removeTree(path) }
 
     /// Writes a file (creating parents) with the given mode.
     @discardableResult
     func write(_ relative: String, _ text: String, mode: mode_t = 0o644) -> String {
         let full = path + "/" + relative
-        _ = Sys.mkdirs((full as NSString).deletingLastPathComponent)
+        _ = Syscalls.mkdirs((full as NSString).deletingLastPathComponent)
         _ = FileManager.default.createFile(atPath: full, contents: Data(text.utf8))
         chmod(full, mode)
         return full
@@ -31,12 +31,12 @@ struct Scratch {
     /// Creates a symlink.
     func symlink(_ relative: String, to target: String) {
         let full = path + "/" + relative
-        _ = Sys.mkdirs((full as NSString).deletingLastPathComponent)
+        _ = Syscalls.mkdirs((full as NSString).deletingLastPathComponent)
         Glibc.symlink(target, full)
     }
 
     /// Creates a directory.
-    func mkdir(_ relative: String) { _ = Sys.mkdirs(path + "/" + relative) }
+    func mkdir(_ relative: String) { _ = Syscalls.mkdirs(path + "/" + relative) }
 
     /// The entries directly inside `relative` (empty if missing).
     func list(_ relative: String) -> [String] {
