@@ -103,16 +103,8 @@ public struct Profile: Codable, Sendable, Equatable {
 
     /// Parses and validates a profile from TOML text; `origin` names the file in error messages.
     public static func parse(_ text: String, origin: String) throws(ReproError) -> Profile {
-        let profile: Profile
-        do {
-            profile = try TOMLDecoder(strictDecoding: true).decode(Profile.self, from: text)
-        } catch let error as TOMLParseError {
-            throw .configuration("\(origin):\(error.source.begin.line):\(error.source.begin.column): \(error.description). Fix the TOML syntax of the profile.")
-        } catch let error as DecodingError {
-            throw .configuration("\(origin): \(Self.describe(error)). See profiles/default.toml for the expected keys.")
-        } catch {
-            throw .configuration("\(origin): \(error). See profiles/default.toml for the expected keys.")
-        }
+        let profile = try TOMLFile.decode(Profile.self, from: text, path: origin,
+                                          guide: "See profiles/default.toml for the expected keys.")
         try profile.validate(origin: origin)
         return profile
     }
@@ -146,17 +138,6 @@ public struct Profile: Codable, Sendable, Equatable {
         }
         let both = Set(seccomp.denyEPERM).intersection(seccomp.denyENOSYS)
         if let name = both.sorted().first { throw bad("system call \(name) is listed in both deny_eperm and deny_enosys") }
-    }
-
-    private static func describe(_ error: DecodingError) -> String {
-        func path(_ keys: [CodingKey]) -> String { keys.map(\.stringValue).joined(separator: ".") }
-        switch error {
-        case .keyNotFound(let key, let ctx): return "missing key `\(path(ctx.codingPath + [key]))`"
-        case .typeMismatch(_, let ctx): return "wrong type for `\(path(ctx.codingPath))`: \(ctx.debugDescription)"
-        case .valueNotFound(_, let ctx): return "missing value for `\(path(ctx.codingPath))`"
-        case .dataCorrupted(let ctx): return "bad value at `\(path(ctx.codingPath))`: \(ctx.debugDescription)"
-        @unknown default: return "\(error)"
-        }
     }
 
     /// The names of the profiles shipped with repro.
