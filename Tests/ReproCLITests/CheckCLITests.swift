@@ -370,3 +370,23 @@ private let config = """
         #expect(String(describing: report).contains("dist/hello-1.0.tar.gz"))
     }
 }
+
+@Suite struct InitCLITests {
+    @Test func initWritesAConfigTheCheckReads() throws {
+        let project = try Project(files: ["build.sh": "mkdir -p out; echo made > out/x\n"], config: nil, git: true)
+        defer { project.remove() }
+        let first = try CLI.run(["init", project.dir, "--toolchain", "busybox"])
+        #expect(first.status == 0, "\(first.stderr)")
+        let text = try String(contentsOfFile: project.dir + "/repro.toml", encoding: .utf8)
+        #expect(text.contains("command = [\"sh\", \"build.sh\"]"))
+        #expect(text.contains("toolchains = [\"busybox\"]"))
+        // It never overwrites without --force.
+        let again = try CLI.run(["init", project.dir])
+        #expect(again.status == 2)
+        #expect(again.stderr.contains("--force"))
+        // The written file is what the check reads (git supplies the epoch).
+        let checked = try project.check(["--json"])
+        #expect(checked.status == 0, "\(checked.stderr)")
+        #expect((try json(checked.stdout)["assumptions"] as? [String])?.isEmpty == true)
+    }
+}
