@@ -275,9 +275,11 @@ static void command_child(const struct repro_plan *plan, int report_fd) {
     }
     if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
         exec_fail(report_fd, REPRO_STEP_CAPBSET);
-    if (plan->may_setgroups && setgroups(0, NULL) < 0) exec_fail(report_fd, REPRO_STEP_SETGROUPS);
-    if (setresgid(plan->gid, plan->gid, plan->gid) < 0) exec_fail(report_fd, REPRO_STEP_SETGID);
-    if (setresuid(plan->uid, plan->uid, plan->uid) < 0) exec_fail(report_fd, REPRO_STEP_SETUID);
+    // Raw system calls, not glibc's wrappers: those broadcast the change to every thread glibc
+    // believes exists, and in a child cloned from the multi-threaded parent that wait can never end.
+    if (plan->may_setgroups && syscall(SYS_setgroups, 0, NULL) < 0) exec_fail(report_fd, REPRO_STEP_SETGROUPS);
+    if (syscall(SYS_setresgid, plan->gid, plan->gid, plan->gid) < 0) exec_fail(report_fd, REPRO_STEP_SETGID);
+    if (syscall(SYS_setresuid, plan->uid, plan->uid, plan->uid) < 0) exec_fail(report_fd, REPRO_STEP_SETUID);
     struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
     struct __user_cap_data_struct data[2];
     memset(data, 0, sizeof data);

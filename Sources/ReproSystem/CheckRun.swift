@@ -64,8 +64,13 @@ extension CheckRunner {
         let setup = try prepareBuild(config: config, normalization: &normalization)
         let fixed = normalization
 
-        let logDir = project + "/.repro/logs"
-        try? fm.createDirectory(atPath: logDir, withIntermediateDirectories: true)
+        let logDir = try ProjectState.directory(project, "logs")
+        if let output = options.outputDir {
+            try ProjectState.checkDestination(output, option: "--output", project: project, cache: options.cacheDir)
+        }
+        if let keep = options.keepDir {
+            try ProjectState.checkDestination(keep, option: "--keep", project: project, cache: options.cacheDir)
+        }
         var runs: [CheckReport.Run] = []
         var trees: [RunTree?] = []
         var isolation: IsolationReport?
@@ -154,7 +159,8 @@ extension CheckRunner {
                 report.outputs = complete[0].entries.filter { $0.kind == .file }.map {
                     CheckReport.Output(path: $0.path, sha256: $0.sha256, size: $0.size)
                 }
-                let destination = options.outputDir ?? project + "/.repro/out"
+                let stateDir = try ProjectState.directory(project)
+                let destination = options.outputDir ?? stateDir + "/out"
                 try Self.place(complete[0].root, at: destination)
                 report.outputDir = destination
             } else {
@@ -162,7 +168,8 @@ extension CheckRunner {
                 report.exitCode = ExitStatus.outputsDiffer.rawValue
                 report.differences = differences
             }
-            let keep = options.keepDir ?? (report.verdict == .differ ? project + "/.repro/runs" : nil)
+            var keep = options.keepDir
+            if keep == nil, report.verdict == .differ { keep = try ProjectState.directory(project, "runs") }
             if let keep {
                 for (index, tree) in complete.enumerated() {
                     try Self.place(tree.root, at: keep + "/run-\(index + 1)")

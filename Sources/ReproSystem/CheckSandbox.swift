@@ -63,18 +63,15 @@ extension CheckRunner {
                                workOps: Self.workOps(for: request.snapshot, workdir: request.normalization.workdir),
                                timeoutSeconds: request.timeout, umask: request.normalization.umask)
         let plan = try SandboxPlan.build(spec, mapping: Sandbox.currentMapping())
-        let log = open(request.logPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard log >= 0 else {
-            throw .configuration("cannot write the build log \(request.logPath): \(String(cString: strerror(errno))). Check that the project directory is writable.")
-        }
-        defer { close(log) }
+        let logFile = try ProjectState.openLog(request.logPath)
+        let log = logFile.raw
         let result = try Sandbox.run(plan, io: SandboxIO(stdin: nil, stdout: log, stderr: log)) { root, termination throws(ReproError) in
             if termination == .exited(0) { collect(root) }
         }
         if let failure = result.startFailure {
-            let line = "repro: \(failure)\n"
-            _ = line.withCString { write(log, $0, strlen($0)) }
+            _ = Syscalls.writeAll(log, Array("repro: \(failure)\n".utf8))
         }
+        logFile.close()
         if let signal = result.interruptedBy {
             throw ReproError(.buildFailed, "interrupted by signal \(signal); the sandbox and its processes were removed.")
         }

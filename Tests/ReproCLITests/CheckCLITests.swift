@@ -390,3 +390,44 @@ private let config = """
         #expect((try json(checked.stdout)["assumptions"] as? [String])?.isEmpty == true)
     }
 }
+
+@Suite struct HostileProjectTests {
+    /// A repository that commits `.repro/logs/run-1.log` as a symlink cannot make repro write
+    /// through it.
+    @Test func aCommittedSymlinkInDotReproIsRefused() throws {
+        let project = try Project(files: ["build.sh": "echo overwritten; mkdir -p out; echo x > out/a\n"], config: config)
+        defer { project.remove() }
+        let victim = project.dir + "-victim.txt"
+        defer { try? FileManager.default.removeItem(atPath: victim) }
+        try "precious\n".write(toFile: victim, atomically: false, encoding: .utf8)
+        try FileManager.default.createDirectory(atPath: project.dir + "/.repro/logs", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: project.dir + "/.repro/logs/run-1.log", withDestinationPath: victim)
+        #expect(shell("git init -q . && git add -A -f && git -c user.name=t -c user.email=t@t commit -qm init", in: project.dir) == 0)
+        _ = try project.check()
+        #expect(try String(contentsOfFile: victim, encoding: .utf8) == "precious\n")
+        // A symlinked .repro itself is refused outright.
+        try FileManager.default.removeItem(atPath: project.dir + "/.repro")
+        try FileManager.default.createSymbolicLink(atPath: project.dir + "/.repro", withDestinationPath: "/tmp")
+        let result = try project.check()
+        #expect(result.status == 2)
+        #expect(result.stderr.contains(".repro is not a directory"))
+    }
+
+    @Test func outputsNeverReplaceTheProjectOrSomeoneElsesDirectory() throws {
+        let project = try Project(files: ["build.sh": "mkdir -p out; echo x > out/a\n"], config: config + "\n[source]\ndate_epoch = 1700000000\n")
+        defer { project.remove() }
+        let intoProject = try project.check(["--output", project.dir])
+        #expect(intoProject.status == 2)
+        #expect(FileManager.default.fileExists(atPath: project.dir + "/build.sh"))
+        let parent = try project.check(["--keep", (project.dir as NSString).deletingLastPathComponent])
+        #expect(parent.status == 2)
+        let occupied = project.dir + "-occupied"
+        try FileManager.default.createDirectory(atPath: occupied, withIntermediateDirectories: true)
+        try "mine\n".write(toFile: occupied + "/keep.txt", atomically: false, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: occupied) }
+        let busy = try project.check(["--output", occupied])
+        #expect(busy.status == 2)
+        #expect(busy.stderr.contains("not empty"))
+        #expect(try String(contentsOfFile: occupied + "/keep.txt", encoding: .utf8) == "mine\n")
+    }
+}

@@ -1,0 +1,74 @@
+import Foundation
+import ReproCore
+
+/// The project's `.repro/` directory (logs, certified outputs, kept runs, the manifest) and the
+/// checks that keep a hostile checkout from turning repro's writes against the host: `.repro`
+/// and its subdirectories must be real directories, never symlinks a repository could commit.
+enum ProjectState {
+    /// Creates (if needed) and verifies `<project>/.repro/<sub>`, refusing symlinks on the way.
+    static func directory(_ project: String, _ sub: String? = nil) throws(ReproError) -> String {
+        var path = project + "/.repro"
+        try realDirectory(path)
+        if let sub {
+            for part in sub.split(separator: "/") {
+                path += "/" + part
+                try realDirectory(path)
+            }
+        }
+        return path
+    }
+
+    private static func realDirectory(_ path: String) throws(ReproError) {
+        if let info = Syscalls.lstat(path) {
+            guard info.st_mode & S_IFMT == S_IFDIR else {
+                throw .configuration("\(path) is not a directory (a symlink or file, perhaps committed to the repository); repro keeps its logs and outputs there. Remove it and run again.")
+            }
+            return
+        }
+        if mkdir(path, 0o755) != 0, errno != EEXIST {
+            throw .configuration("cannot create \(path): \(String(cString: strerror(errno))). Check that the project directory is writable.")
+        }
+        guard let info = Syscalls.lstat(path), info.st_mode & S_IFMT == S_IFDIR else {
+            throw .configuration("\(path) is not a directory. Remove it and run again.")
+        }
+    }
+
+    /// Opens a new log file for writing inside a verified directory, never through a symlink.
+    static func openLog(_ path: String) throws(ReproError) -> FileDescriptor {
+        unlink(path)
+        switch Syscalls.open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o644) {
+        case .success(let fd): return FileDescriptor(fd)
+        case .failure(let e):
+            throw .configuration("cannot write the build log \(path): \(e.text). Check that the project directory is writable.", errno: e.code)
+        }
+    }
+
+    /// Refuses a destination for `--output` or `--keep` that would destroy something: the project
+    /// itself or a directory containing it, the cache, the home directory, `/`, or an existing
+    /// non-empty directory that repro did not make (`.repro/...` of the project is repro's own).
+    static func checkDestination(_ destination: String, option: String, project: String, cache: String) throws(ReproError) {
+        let target = canonical(destination)
+        for (protected, what) in [(canonical(project), "the project"), (canonical(cache), "the cache"),
+                                  (canonical(NSHomeDirectory()), "your home directory"), ("/", "/")] {
+            if target == protected || protected.hasPrefix(target == "/" ? "/" : target + "/") {
+                throw .configuration("\(option) \(destination) would replace \(what); give a new directory for it.")
+            }
+        }
+        if target.hasPrefix(canonical(project) + "/.repro/") { return }
+        if let names = try? FileManager.default.contentsOfDirectory(atPath: destination), !names.isEmpty {
+            throw .configuration("\(option) \(destination) exists and is not empty; repro replaces what it writes there, so give a new or empty directory (or remove this one).")
+        }
+    }
+
+    /// `path` with symlinks resolved as far as it exists, made absolute.
+    private static func canonical(_ path: String) -> String {
+        var existing = URL(fileURLWithPath: path).standardizedFileURL.path
+        var rest: [String] = []
+        while Syscalls.lstat(existing) == nil, existing != "/" {
+            rest.insert((existing as NSString).lastPathComponent, at: 0)
+            existing = (existing as NSString).deletingLastPathComponent
+        }
+        let base = (try? Syscalls.realpath(existing).get()) ?? existing
+        return rest.isEmpty ? base : (base == "/" ? "" : base) + "/" + rest.joined(separator: "/")
+    }
+}
