@@ -111,8 +111,9 @@ public enum OutputCollector {
         defer { closedir(dir) }
         var result: [String] = []
         while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            let bytes = withUnsafeBytes(of: entry.pointee.d_name) { raw in Array(raw.prefix { $0 != 0 }) }
+            guard let name = String(bytes: bytes, encoding: .utf8) else {
+                throw .buildFailed("the build wrote a file name that is not valid UTF-8 in '\(relative.isEmpty ? "." : relative)'; repro's digests name files in UTF-8, so rename it in the build.")
             }
             if name != "." && name != ".." { result.append(name) }
         }
@@ -124,7 +125,9 @@ public enum OutputCollector {
         for name in try names(in: dirFD, relative: relative) {
             let path = relative.isEmpty ? name : relative + "/" + name
             var info = stat()
-            guard fstatat(dirFD, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { continue }
+            guard fstatat(dirFD, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else {
+                throw .buildFailed("cannot read the output '\(path)': \(String(cString: strerror(errno))).")
+            }
             let type = info.st_mode & S_IFMT
             var selected = inherited
             var descend = inherited

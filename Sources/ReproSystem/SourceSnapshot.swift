@@ -50,7 +50,10 @@ public struct SourceSnapshot: Sendable {
             var info = stat()
             guard lstat(source, &info) == 0 else { continue }  // tracked but deleted in the work tree
             let type = info.st_mode & S_IFMT
-            guard type == S_IFREG || type == S_IFLNK else { continue }  // submodules, sockets: not source
+            if type == S_IFDIR {
+                throw .configuration("\(path) is a git submodule; repro does not snapshot submodules yet. Vendor its files into the repository, or run repro check inside the submodule.")
+            }
+            guard type == S_IFREG || type == S_IFLNK else { continue }  // sockets, fifos: not source
             let parent = (target as NSString).deletingLastPathComponent
             do {
                 try fm.createDirectory(atPath: parent, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
@@ -88,11 +91,18 @@ public struct SourceSnapshot: Sendable {
         let commit = head.status == 0 ? String(decoding: head.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) : nil
         let last = try HostCommand.run(git + ["log", "-1", "--format=%ct", "--", "."])
         let time = last.status == 0 ? Int64(String(decoding: last.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) : nil
-        func split(_ data: Data) -> [String] {
-            data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+        func split(_ data: Data) throws(ReproError) -> [String] {
+            var names: [String] = []
+            for raw in data.split(separator: 0) {
+                guard let name = String(bytes: raw, encoding: .utf8) else {
+                    throw .configuration("the tracked file \(String(decoding: raw, as: UTF8.self).debugDescription) has a name that is not valid UTF-8; repro's digests name files in UTF-8. Rename it.")
+                }
+                names.append(name)
+            }
+            return names
         }
-        let files = Array(Set(split(tracked.stdout)))
-        let others = split(untracked.stdout).filter { !$0.hasPrefix(".repro/") }
+        let files = Array(Set(try split(tracked.stdout)))
+        let others = untracked.stdout.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }.filter { !$0.hasPrefix(".repro/") }
         return (files, others.count, commit, time)
     }
 
@@ -112,7 +122,9 @@ public struct SourceSnapshot: Sendable {
                 if relative.isEmpty, name == ".git" || name == ".repro" { continue }
                 let path = relative.isEmpty ? name : relative + "/" + name
                 var info = stat()
-                guard lstat(dir + "/" + path, &info) == 0 else { continue }
+                guard lstat(dir + "/" + path, &info) == 0 else {
+                    throw .configuration("cannot read \(dir)/\(path) (\(String(cString: strerror(errno)))); a file name that is not valid UTF-8 shows up this way. Rename it or remove it.")
+                }
                 switch info.st_mode & S_IFMT {
                 case S_IFDIR: pending.append(path)
                 case S_IFREG, S_IFLNK: result.append(path)

@@ -431,3 +431,24 @@ private let config = """
         #expect(try String(contentsOfFile: occupied + "/keep.txt", encoding: .utf8) == "mine\n")
     }
 }
+
+@Suite struct NothingSilentlySkippedTests {
+    @Test func anOutputNameThatIsNotUTF8FailsTheBuildInsteadOfVanishing() throws {
+        let project = try Project(files: ["build.sh": "mkdir -p out; head -c 8 /dev/urandom > \"out/r$(printf '\\377')\"\n"],
+                                  config: config + "\n[source]\ndate_epoch = 1700000000\n")
+        defer { project.remove() }
+        let result = try project.check()
+        #expect(result.status == 3, "\(result.stdout)\(result.stderr)")
+        #expect(result.stderr.contains("not valid UTF-8"))
+    }
+
+    @Test func aSubmoduleIsRefusedNotDropped() throws {
+        let inner = try Project(files: ["lib.c": "int x;\n"], config: nil, git: true)
+        let project = try Project(files: ["build.sh": "mkdir -p out; ls lib > out/ls\n"], config: config, git: true)
+        defer { inner.remove(); project.remove() }
+        #expect(shell("git -c protocol.file.allow=always submodule add -q '\(inner.dir)' lib >/dev/null 2>&1 && git -c user.name=t -c user.email=t@t commit -qm sub", in: project.dir) == 0)
+        let result = try project.check()
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("submodule"))
+    }
+}
