@@ -13,3 +13,17 @@ public enum CachePaths {
         return home + "/.cache/repro"
     }
 }
+
+extension CachePaths {
+    /// The cache root created if missing and with symlinks resolved: mounts into the sandbox
+    /// need real paths, and `~/.cache` or `/home` are often symlinks.
+    public static func resolved(_ root: String) throws(ReproError) -> String {
+        if case .failure(let e) = Syscalls.mkdirs(root) {
+            throw .configuration("cannot create the cache directory \(root): \(e.text). Choose another with --cache DIR or REPRO_CACHE.", errno: e.code)
+        }
+        switch Syscalls.realpath(root) {
+        case .success(let path): return path
+        case .failure(let e): throw .configuration("cannot use the cache directory \(root): \(e.text). Choose another with --cache DIR or REPRO_CACHE.", errno: e.code)
+        }
+    }
+}

@@ -54,7 +54,7 @@ extension CheckRunner {
 
         // A private work area in the cache's tmp/: locked while this check lives, removed when
         // it ends, and cleaned up by a later run if this process dies.
-        let workArea = try TempEntry(cache: ToolchainCache(root: options.cacheDir))
+        let workArea = try TempEntry(cache: ToolchainCache(root: CachePaths.resolved(options.cacheDir)))
         let work = workArea.path
 
         let snapshot = try SourceSnapshot.take(projectDir: project, into: work + "/src")

@@ -30,7 +30,7 @@ public struct ResolvedToolchains: Sendable {
     public static func fetch(_ names: [String], projectDirectory: String, cacheRoot: String,
                              progress: @escaping (String) -> Void = { _ in }) throws(ReproError) -> ResolvedToolchains {
         let resolver = SpecResolver.standard(projectDirectory: projectDirectory)
-        let cache = ToolchainCache(root: cacheRoot)
+        let cache = ToolchainCache(root: try CachePaths.resolved(cacheRoot))
         cache.progress = progress
         var archives: [Archive] = []
         var environments: [[String: String]] = []

@@ -452,3 +452,15 @@ private let config = """
         #expect(result.stderr.contains("submodule"))
     }
 }
+
+@Suite struct SymlinkedCacheTests {
+    @Test func aCacheReachedThroughASymlinkWorks() throws {
+        let project = try Project(files: ["build.sh": "mkdir -p out; echo x > out/a\n"], config: config + "\n[source]\ndate_epoch = 1700000000\n")
+        let real = project.dir + "-cache-real", link = project.dir + "-cache-link"
+        defer { project.remove(); try? FileManager.default.removeItem(atPath: real); try? FileManager.default.removeItem(atPath: link) }
+        try FileManager.default.createDirectory(atPath: real, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: real)
+        let result = try project.check(environment: ["REPRO_CACHE": link])
+        #expect(result.status == 0, "\(result.stderr)")
+    }
+}
