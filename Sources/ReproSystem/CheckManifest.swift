@@ -26,7 +26,7 @@ extension CheckOutcome {
         }
         let provenance = ProvenanceInputs(
             subjects: subjects, command: report.command, profile: report.profile, config: config,
-            normalization: normalization.values, isolation: isolationJSON, dependencies: dependencies,
+            normalization: report.normalization, isolation: isolationJSON, dependencies: dependencies,
             reproVersion: ReproInfo.version, invocationID: invocationID, startedOn: startedOn, finishedOn: finishedOn)
 
         // One entry per differing path, with its size in every run.

@@ -132,6 +132,9 @@ extension CheckRunner {
             if isolation == nil { isolation = iso }
         }
 
+        // What the build got, including the host variables passed through by name (`pass_env`).
+        var recorded = normalization.values
+        for (name, value) in setup.passed { recorded["pass_env." + name] = value }
         let toolchainInfo = setup.toolchains.archives.map {
             CheckReport.ToolchainInfo(name: $0.name, url: $0.cached.source.url, sha256: $0.cached.source.sha256,
                                       mount: $0.cached.source.mount, treeDigest: $0.cached.treeDigest)
@@ -141,7 +144,7 @@ extension CheckRunner {
             command: config.build.command, outputPatterns: config.build.outputs, profile: setup.profile.name,
             source: .init(digest: sourceListing.digest, files: snapshot.paths.count, selection: snapshot.selection,
                           untrackedExcluded: snapshot.untrackedExcluded, commit: snapshot.commit),
-            toolchains: toolchainInfo, normalization: normalization.values, assumptions: assumptions, runs: runs)
+            toolchains: toolchainInfo, normalization: recorded, assumptions: assumptions, runs: runs)
 
         if trees.contains(where: { $0 == nil }) {
             report.verdict = .buildFailed

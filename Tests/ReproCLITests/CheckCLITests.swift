@@ -464,3 +464,15 @@ private let config = """
         #expect(result.status == 0, "\(result.stderr)")
     }
 }
+
+@Suite struct PassEnvTests {
+    @Test func passedHostVariablesReachTheBuildAndAreRecorded() throws {
+        let project = try Project(files: ["build.sh": "mkdir -p out; echo \"$RELEASE_CHANNEL\" > out/channel\n"],
+                                  config: config + "pass_env = [\"RELEASE_CHANNEL\"]\n[source]\ndate_epoch = 1700000000\n")
+        defer { project.remove() }
+        let result = try project.check(["--json"], environment: ["RELEASE_CHANNEL": "stable-42"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(try String(contentsOfFile: project.dir + "/.repro/out/out/channel", encoding: .utf8) == "stable-42\n")
+        #expect((try json(result.stdout)["normalization"] as? [String: String])?["pass_env.RELEASE_CHANNEL"] == "stable-42")
+    }
+}
