@@ -468,7 +468,7 @@ private let config = """
 @Suite struct PassEnvTests {
     @Test func passedHostVariablesReachTheBuildAndAreRecorded() throws {
         let project = try Project(files: ["build.sh": "mkdir -p out; echo \"$RELEASE_CHANNEL\" > out/channel\n"],
-                                  config: config + "pass_env = [\"RELEASE_CHANNEL\"]\n[source]\ndate_epoch = 1700000000\n")
+                                  config: config + "\npass_env = [\"RELEASE_CHANNEL\"]\n[source]\ndate_epoch = 1700000000\n")
         defer { project.remove() }
         let result = try project.check(["--json"], environment: ["RELEASE_CHANNEL": "stable-42"])
         #expect(result.status == 0, "\(result.stderr)")
