@@ -165,6 +165,7 @@ extension CheckRunner {
                 let stateDir = try ProjectState.directory(project)
                 let destination = options.outputDir ?? stateDir + "/out"
                 try Self.place(complete[0].root, at: destination)
+                if options.outputDir != nil { try ProjectState.recordPlacement(project, destination) }
                 report.outputDir = destination
             } else {
                 report.verdict = .differ
@@ -178,6 +179,12 @@ extension CheckRunner {
                     try Self.place(tree.root, at: keep + "/run-\(index + 1)")
                 }
                 report.keptRuns = keep
+            }
+        }
+        if report.verdict != .reproducible {
+            let destination = options.outputDir ?? project + "/.repro/out"
+            if ProjectState.withdrawOutputs(project, destination) {
+                options.progress("removed the outputs an earlier check certified at \(destination): this check certified none")
             }
         }
         _ = consume workArea

@@ -54,10 +54,39 @@ enum ProjectState {
                 throw .configuration("\(option) \(destination) would replace \(what); give a new directory for it.")
             }
         }
-        if target.hasPrefix(canonical(project) + "/.repro/") { return }
+        if target.hasPrefix(canonical(project) + "/.repro/") || placed(project).contains(target) { return }
         if let names = try? FileManager.default.contentsOfDirectory(atPath: destination), !names.isEmpty {
             throw .configuration("\(option) \(destination) exists and is not empty; repro replaces what it writes there, so give a new or empty directory (or remove this one).")
         }
+    }
+
+    /// The output directories earlier checks of this project placed outside `.repro/`, which a
+    /// later check may replace (`.repro/placed-outputs`, one canonical path per line).
+    static func placed(_ project: String) -> Set<String> {
+        guard let text = try? String(contentsOfFile: project + "/.repro/placed-outputs", encoding: .utf8) else { return [] }
+        return Set(text.split(separator: "\n").map(String.init))
+    }
+
+    /// Records that a check placed outputs at `destination`.
+    static func recordPlacement(_ project: String, _ destination: String) throws(ReproError) {
+        var all = placed(project)
+        guard all.insert(canonical(destination)).inserted else { return }
+        let path = try directory(project) + "/placed-outputs"
+        let text = all.sorted().joined(separator: "\n") + "\n"
+        do {
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+        } catch {
+            throw .configuration("cannot write \(path): \(error.localizedDescription)")
+        }
+    }
+
+    /// Removes outputs an earlier check placed at `destination`, when this check certified none:
+    /// they must not be published beside a manifest that says otherwise. Returns whether it did.
+    static func withdrawOutputs(_ project: String, _ destination: String) -> Bool {
+        let ours = destination.hasPrefix(project + "/.repro/") || placed(project).contains(canonical(destination))
+        guard ours, Syscalls.lstat(destination) != nil else { return false }
+        Syscalls.removeTree(destination)
+        return true
     }
 
     /// `path` with symlinks resolved as far as it exists, made absolute.

@@ -476,3 +476,22 @@ private let config = """
         #expect((try json(result.stdout)["normalization"] as? [String: String])?["pass_env.RELEASE_CHANNEL"] == "stable-42")
     }
 }
+
+@Suite struct StaleOutputsTests {
+    /// A later check may replace outputs an earlier one placed, and withdraws them when it
+    /// certifies nothing, so CI never publishes old bytes beside a manifest that says "differ".
+    @Test func outputsOfAnEarlierCheckAreReplacedOrWithdrawn() throws {
+        let project = try Project(files: ["build.sh": "mkdir -p out; echo one > out/a\n"], config: config + "\n[source]\ndate_epoch = 1700000000\n")
+        let published = project.dir + "-published"
+        defer { project.remove(); try? FileManager.default.removeItem(atPath: published) }
+        #expect(try project.check(["--output", published]).status == 0)
+        try "mkdir -p out; echo two > out/a\n".write(toFile: project.dir + "/build.sh", atomically: false, encoding: .utf8)
+        #expect(try project.check(["--output", published]).status == 0)
+        #expect(try String(contentsOfFile: published + "/out/a", encoding: .utf8) == "two\n")
+        try "mkdir -p out; head -c 16 /dev/urandom > out/a\n".write(toFile: project.dir + "/build.sh", atomically: false, encoding: .utf8)
+        let differ = try project.check(["--output", published])
+        #expect(differ.status == 1)
+        #expect(!FileManager.default.fileExists(atPath: published))
+        #expect(differ.stderr.contains("removed the outputs an earlier check certified"))
+    }
+}
