@@ -18,6 +18,8 @@ public struct CheckReport: Codable, Sendable {
         public var untrackedExcluded: Int
         /// The git commit, when the source is a git work tree.
         public var commit: String?
+        /// The source's URI in provenance (`git+file://REPO@COMMIT#SUBDIR` or `file://DIR`).
+        public var uri: String?
 
         /// Creates a source description.
         public init(digest: String, files: Int, selection: String, untrackedExcluded: Int, commit: String?) {
@@ -29,7 +31,7 @@ public struct CheckReport: Codable, Sendable {
         }
 
         enum CodingKeys: String, CodingKey {
-            case digest, files, selection, commit
+            case digest, files, selection, commit, uri
             case untrackedExcluded = "untracked_excluded"
         }
     }

@@ -14,8 +14,7 @@ extension CheckOutcome {
         var dependencies: [ResolvedDependency] = toolchains.map {
             .archive(name: $0.name, uri: $0.cached.source.url, sha256: $0.cached.source.sha256)
         }
-        let sourceURI = report.source.commit.map { "git+file://\(report.project)@\($0)" } ?? "file://\(report.project)"
-        dependencies.append(try .sourceTree(name: "source", uri: sourceURI, treeDigest: report.source.digest))
+        dependencies.append(try .sourceTree(name: "source", uri: report.source.uri ?? "file://" + report.project, treeDigest: report.source.digest))
         let config: JSONValue
         let isolationJSON: JSONValue
         do {

@@ -181,6 +181,7 @@ extension CheckRunner {
                 report.keptRuns = keep
             }
         }
+        report.source.uri = snapshot.uri
         if report.verdict != .reproducible {
             let destination = options.outputDir ?? project + "/.repro/out"
             if ProjectState.withdrawOutputs(project, destination) {

@@ -21,6 +21,10 @@ public struct SourceSnapshot: Sendable {
     public let commit: String?
     /// The committer time of the last commit that touched the project directory, if any.
     public let commitTime: Int64?
+    /// A URI for the source in provenance: `git+file://REPO@COMMIT#SUBDIR` when the snapshot is
+    /// exactly that commit's files, else `file://DIR` (uncommitted changes, or no git); the
+    /// snapshot's tree digest, recorded beside it, is what identifies the bytes either way.
+    public let uri: String
 
     /// Copies the source of `projectDir` into `stagingDir` (which must not exist yet).
     public static func take(projectDir: String, into stagingDir: String) throws(ReproError) -> SourceSnapshot {
@@ -71,11 +75,12 @@ public struct SourceSnapshot: Sendable {
             kept.append(path)
         }
         return SourceSnapshot(root: stagingDir, paths: kept, selection: git == nil ? "directory" : "git",
-                              untrackedExcluded: git?.untracked ?? 0, commit: git?.commit, commitTime: git?.commitTime)
+                              untrackedExcluded: git?.untracked ?? 0, commit: git?.commit, commitTime: git?.commitTime,
+                              uri: git?.uri ?? "file://" + percentEncoded(projectDir))
     }
 
     /// Tracked and untracked file lists and the HEAD commit, or nil when not a git work tree.
-    private static func gitFiles(_ dir: String) throws(ReproError) -> (tracked: [String], untracked: Int, commit: String?, commitTime: Int64?)? {
+    private static func gitFiles(_ dir: String) throws(ReproError) -> (tracked: [String], untracked: Int, commit: String?, commitTime: Int64?, uri: String)? {
         // Never let the project's git configuration run programs while we list files.
         let git = ["git", "-c", "core.fsmonitor=false", "-c", "core.untrackedCache=false", "-C", dir]
         let inside = try HostCommand.run(git + ["rev-parse", "--is-inside-work-tree"])
@@ -103,7 +108,18 @@ public struct SourceSnapshot: Sendable {
         }
         let files = Array(Set(try split(tracked.stdout)))
         let others = untracked.stdout.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }.filter { !$0.hasPrefix(".repro/") }
-        return (files, others.count, commit, time)
+        // The commit names the snapshot only when no tracked file under DIR differs from it.
+        let status = try HostCommand.run(git + ["status", "--porcelain", "--untracked-files=no", "--", "."])
+        let clean = status.status == 0 && status.stdout.isEmpty
+        let top = try HostCommand.run(git + ["rev-parse", "--show-toplevel"])
+        let prefix = try HostCommand.run(git + ["rev-parse", "--show-prefix"])
+        let text = { (o: HostCommand.Output) in String(decoding: o.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) }
+        var uri = "file://" + percentEncoded(dir)
+        if let commit, clean, top.status == 0 {
+            let sub = text(prefix).hasSuffix("/") ? String(text(prefix).dropLast()) : text(prefix)
+            uri = "git+file://" + percentEncoded(text(top)) + "@" + commit + (sub.isEmpty ? "" : "#" + percentEncoded(sub))
+        }
+        return (files, others.count, commit, time, uri)
     }
 
     /// Every regular file and symlink below `dir`, relative, never following symlinks.
@@ -133,5 +149,12 @@ public struct SourceSnapshot: Sendable {
             }
         }
         return result
+    }
+
+    /// A path with the characters a URI path may not hold percent-encoded.
+    static func percentEncoded(_ path: String) -> String {
+        var allowed = CharacterSet.urlPathAllowed
+        allowed.remove(charactersIn: "#?")
+        return path.addingPercentEncoding(withAllowedCharacters: allowed) ?? path
     }
 }
