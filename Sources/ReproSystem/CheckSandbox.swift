@@ -72,8 +72,18 @@ extension CheckRunner {
             _ = Syscalls.writeAll(log, Array("repro: \(failure)\n".utf8))
         }
         logFile.close()
-        if let signal = result.interruptedBy {
-            throw ReproError(.buildFailed, "interrupted by signal \(signal); the sandbox and its processes were removed.")
+        if let sig = result.interruptedBy {
+            // Stop the whole check the conventional way, at once: dying by the same signal ends
+            // every other sandbox too (they die with repro), and the caller sees 128+N. The work
+            // area is left for the next run's clean-up.
+            FileHandle.standardError.write(Data("repro: interrupted by signal \(sig); the sandboxes and their processes were removed\n".utf8))
+            signal(sig, SIG_DFL)
+            var set = sigset_t()
+            sigemptyset(&set)
+            sigaddset(&set, sig)
+            pthread_sigmask(SIG_UNBLOCK, &set, nil)  // the caller may have started repro with it blocked
+            raise(sig)
+            exit(128 + sig)
         }
         return BuildResult(exitStatus: result.termination.shellStatus, timedOut: result.timedOut,
                            isolation: result.isolation)

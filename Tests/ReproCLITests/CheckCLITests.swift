@@ -495,3 +495,43 @@ private let config = """
         #expect(differ.stderr.contains("removed the outputs an earlier check certified"))
     }
 }
+
+@Suite struct InterruptTests {
+    /// SIGINT ends a parallel check at once, with every sandbox, as a signal death (also when
+    /// repro was started with the signal blocked, as Foundation's Process does).
+    @Test func sigintStopsAParallelCheckAndEverySandbox() throws {
+        let marker = String(400 + Int.random(in: 0..<500))
+        let project = try Project(files: ["build.sh": "mkdir -p out; sleep \(marker); echo x > out/a\n"],
+                                  config: config + "\n[source]\ndate_epoch = 1700000000\n")
+        defer { project.remove() }
+        var env = ProcessInfo.processInfo.environment
+        env.merge(BusyboxToolchain.shared.environment) { _, new in new }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CLI.binary)
+        process.arguments = ["check", project.dir, "--parallel"]
+        process.environment = env
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        // Interrupt once both sandboxes' commands are running.
+        var running = 0
+        for _ in 0..<400 where running < 2 {
+            running = Int(shellOutput("pgrep -c -f '^sleep \(marker)$' || true").trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+            usleep(50_000)
+        }
+        #expect(running == 2)
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGINT)
+        var left = 1
+        for _ in 0..<100 where left > 0 {
+            left = Int(shellOutput("pgrep -c -f '^sleep \(marker)$' || true").trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+            usleep(50_000)
+        }
+        #expect(left == 0)
+    }
+}
+
+func shellOutput(_ script: String) -> String {
+    (try? Shell.run(["sh", "-c", script]).stdout) ?? ""
+}
