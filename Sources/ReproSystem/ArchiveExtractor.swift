@@ -122,7 +122,9 @@ public enum ArchiveExtractor {
             guard let relative = try normalize(name, strip: stripComponents, refuse: { refuse(name, $0) }) else {
                 continue
             }
-            if let problem = TreeDigest.pathProblem(relative) { throw refuse(name, problem) }
+            // `normalize` leaves no empty, `.` or `..` component and no leading `/`; of the digest's
+            // other rules on paths only the newline can remain (a C string holds no NUL).
+            if relative.utf8.contains(0x0a), let problem = TreeDigest.pathProblem(relative) { throw refuse(name, problem) }
             let components = relative.split(separator: "/")
             var prefix = ""
             for component in components.dropLast() {
@@ -255,6 +257,7 @@ public enum ArchiveExtractor {
     /// away (or is the root itself). Absolute paths and `..` components are refused.
     static func normalize(_ name: String, strip: Int, refuse: (String) -> ReproError) throws(ReproError) -> String? {
         if name.hasPrefix("/") { throw refuse("is an absolute path") }
+        if strip == 0 && isNormal(name) { return name }
         var components = [Substring]()
         for component in name.split(separator: "/", omittingEmptySubsequences: true) {
             if component == ".." { throw refuse("has a \"..\" component") }
@@ -262,6 +265,24 @@ public enum ArchiveExtractor {
         }
         if components.count <= strip { return nil }
         return components.dropFirst(strip).joined(separator: "/")
+    }
+
+    /// Whether `name` is already what `normalize` makes of it with nothing to strip: not empty, and
+    /// no empty, `.` or `..` component (so no leading, trailing or doubled `/`).
+    static func isNormal(_ name: String) -> Bool {
+        var name = name
+        return name.withUTF8 { bytes in
+            if bytes.isEmpty { return false }
+            var start = 0
+            for i in 0...bytes.count where i == bytes.count || bytes[i] == 0x2f {
+                let n = i - start
+                if n == 0 { return false }
+                if n == 1 && bytes[start] == 0x2e { return false }
+                if n == 2 && bytes[start] == 0x2e && bytes[start + 1] == 0x2e { return false }
+                start = i + 1
+            }
+            return true
+        }
     }
 }
 
@@ -337,6 +358,8 @@ private final class BatchHasher: @unchecked Sendable {
     /// Ends stream `id`.
     func finish(_ id: Int) {
         steps.append(.finish(id))
+        // An archive of many empty files fills no chunk: bound the steps waiting all the same.
+        if steps.count >= 4096 { flush() }
     }
 
     /// Waits for all work and returns the hex digest of every finished stream.
