@@ -16,6 +16,7 @@ repro=${1:-$here/.build/release/repro}
 work=${2:-/tmp/repro-bench}
 runs=${RUNS:-5}
 [ -x "$repro" ] || { echo "error: $repro is not built; run: swift build -c release" >&2; exit 2; }
+repro=$(cd "$(dirname "$repro")" && pwd)/$(basename "$repro")
 command -v bsdtar >/dev/null || { echo "error: bsdtar is missing; apt-get install libarchive-tools" >&2; exit 2; }
 
 mkdir -p "$work"
@@ -24,7 +25,7 @@ cd "$work"
 # Milliseconds taken by a command (output discarded).
 ms() {
     start=$(date +%s%N)
-    "$@" >/dev/null 2>&1
+    "$@" >/dev/null 2>&1 || { echo "error: $* failed; run it by hand to see why" >&2; exit 1; }
     end=$(date +%s%N)
     echo $(((end - start) / 1000000))
 }

@@ -87,7 +87,7 @@ public enum ArchiveExtractor {
             return .configuration("cannot unpack \(archive): \(what): \(text). The archive may be truncated or corrupt; fetch it again or check its source.")
         }
 
-        let hasher = BackgroundHasher()
+        let hasher = BatchHasher()
         let source = HashingSource(fd: input.raw, hasher: hasher)
         defer { source.buffer.deallocate() }
         let opened = archive_read_open(reader, Unmanaged.passUnretained(source).toOpaque(), nil, { _, client, out in
@@ -122,7 +122,9 @@ public enum ArchiveExtractor {
             guard let relative = try normalize(name, strip: stripComponents, refuse: { refuse(name, $0) }) else {
                 continue
             }
-            if let problem = TreeDigest.pathProblem(relative) { throw refuse(name, problem) }
+            // `normalize` leaves no empty, `.` or `..` component and no leading `/`; of the digest's
+            // other rules on paths only the newline can remain (a C string holds no NUL).
+            if relative.utf8.contains(0x0a), let problem = TreeDigest.pathProblem(relative) { throw refuse(name, problem) }
             let components = relative.split(separator: "/")
             var prefix = ""
             for component in components.dropLast() {
@@ -255,6 +257,7 @@ public enum ArchiveExtractor {
     /// away (or is the root itself). Absolute paths and `..` components are refused.
     static func normalize(_ name: String, strip: Int, refuse: (String) -> ReproError) throws(ReproError) -> String? {
         if name.hasPrefix("/") { throw refuse("is an absolute path") }
+        if strip == 0 && isNormal(name) { return name }
         var components = [Substring]()
         for component in name.split(separator: "/", omittingEmptySubsequences: true) {
             if component == ".." { throw refuse("has a \"..\" component") }
@@ -263,70 +266,164 @@ public enum ArchiveExtractor {
         if components.count <= strip { return nil }
         return components.dropFirst(strip).joined(separator: "/")
     }
+
+    /// Whether `name` is already what `normalize` makes of it with nothing to strip: not empty, and
+    /// no empty, `.` or `..` component (so no leading, trailing or doubled `/`).
+    static func isNormal(_ name: String) -> Bool {
+        var name = name
+        return name.withUTF8 { bytes in
+            if bytes.isEmpty { return false }
+            var start = 0
+            for i in 0...bytes.count where i == bytes.count || bytes[i] == 0x2f {
+                let n = i - start
+                if n == 0 { return false }
+                if n == 1 && bytes[start] == 0x2e { return false }
+                if n == 2 && bytes[start] == 0x2e && bytes[start + 1] == 0x2e { return false }
+                start = i + 1
+            }
+            return true
+        }
+    }
 }
 
 /// Hashes several byte streams on one background queue, so that hashing overlaps unpacking.
-/// Blocks are copied (the reader reuses its buffers); at most 32 are in flight.
-private final class BackgroundHasher: @unchecked Sendable {
+///
+/// The reader reuses its buffers, so bytes are copied, but into large chunks: the background queue is
+/// handed one chunk (with the list of stream pieces in it) per 4 MiB, not one block per write, since
+/// a wake-up per block cost more than the hashing. At most 4 chunks exist.
+private final class BatchHasher: @unchecked Sendable {
+    /// One step of the work a chunk carries, in order.
+    private enum Step {
+        case begin(Int)
+        case bytes(Int, offset: Int, count: Int)
+        case zeros(Int, UInt64)
+        case finish(Int)
+    }
+    /// A chunk on its way to the queue, which alone touches it until it is back in the pool.
+    private struct Chunk: @unchecked Sendable {
+        let bytes: UnsafeMutableRawBufferPointer?
+    }
+    private static let chunkSize = 4 << 20
     private let queue = DispatchQueue(label: "repro.unpack.hash")
-    private let slots = DispatchSemaphore(value: 32)
+    // Starts at 0 and is signalled 4 times: libdispatch traps when a semaphore is freed below its
+    // initial value, which an unpack that stops with an error (holding a chunk) would do.
+    private let available = DispatchSemaphore(value: 0)
+    private let lock = NSLock()
+    // Guarded by `lock`.
+    private var pool = [UnsafeMutableRawBufferPointer]()
+    private var made = [UnsafeMutableRawBufferPointer]()
     // Touched only on `queue`.
     private var states = [Int: SHA256]()
     private var digests = [Int: String]()
     // Touched only by the caller.
     private var last = 0
+    private var chunk: UnsafeMutableRawBufferPointer? = nil
+    private var used = 0
+    private var steps = [Step]()
+
+    init() {
+        for _ in 0..<4 { available.signal() }
+    }
+
+    deinit {
+        for buffer in made { buffer.deallocate() }
+    }
 
     /// Starts a stream; returns its id (never 0).
     func begin() -> Int {
         last += 1
-        let id = last
-        queue.async { self.states[id] = SHA256() }
-        return id
+        steps.append(.begin(last))
+        return last
     }
 
-    /// Hashes a copy of `bytes` into stream `id`.
+    /// Hashes `bytes` into stream `id` (copied into the current chunk).
     func update(_ id: Int, _ bytes: UnsafeRawBufferPointer) {
-        slots.wait()
-        let copy = [UInt8](bytes)
-        queue.async {
-            copy.withUnsafeBytes { self.states[id]!.update(bufferPointer: $0) }
-            self.slots.signal()
+        var from = 0
+        while from < bytes.count {
+            if chunk == nil { chunk = take() }
+            let n = min(bytes.count - from, Self.chunkSize - used)
+            (chunk!.baseAddress! + used).copyMemory(from: bytes.baseAddress! + from, byteCount: n)
+            steps.append(.bytes(id, offset: used, count: n))
+            used += n
+            from += n
+            if used == Self.chunkSize { flush() }
         }
     }
 
     /// Hashes `count` zero bytes (a sparse hole) into stream `id`.
     func zeros(_ id: Int, _ count: UInt64) {
-        queue.async {
-            let zeros = [UInt8](repeating: 0, count: 1 << 16)
-            var left = count
-            while left > 0 {
-                let n = Int(min(left, UInt64(zeros.count)))
-                zeros.withUnsafeBytes { self.states[id]!.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
-                left -= UInt64(n)
-            }
-        }
+        steps.append(.zeros(id, count))
     }
 
     /// Ends stream `id`.
     func finish(_ id: Int) {
-        queue.async { self.digests[id] = TreeDigest.hex(self.states.removeValue(forKey: id)!.finalize()) }
+        steps.append(.finish(id))
+        // An archive of many empty files fills no chunk: bound the steps waiting all the same.
+        if steps.count >= 4096 { flush() }
     }
 
-    /// Waits for all queued work and returns the hex digest of every finished stream.
+    /// Waits for all work and returns the hex digest of every finished stream.
     func results() -> [Int: String] {
-        queue.sync { digests }
+        flush()
+        return queue.sync { digests }
+    }
+
+    /// A free chunk, waiting for the queue to give one back when all 4 are in use.
+    private func take() -> UnsafeMutableRawBufferPointer {
+        available.wait()
+        lock.lock()
+        defer { lock.unlock() }
+        if let buffer = pool.popLast() { return buffer }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.chunkSize, alignment: 64)
+        made.append(buffer)
+        return buffer
+    }
+
+    /// Hands the current chunk and its steps to the queue.
+    private func flush() {
+        let work = steps, buffer = Chunk(bytes: chunk)
+        steps = []
+        chunk = nil
+        used = 0
+        if work.isEmpty && buffer.bytes == nil { return }
+        queue.async {
+            for step in work {
+                switch step {
+                case .begin(let id):
+                    self.states[id] = SHA256()
+                case .bytes(let id, let offset, let count):
+                    self.states[id]!.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer.bytes![offset..<(offset + count)]))
+                case .zeros(let id, let count):
+                    let zeros = [UInt8](repeating: 0, count: 1 << 16)
+                    var left = count
+                    while left > 0 {
+                        let n = Int(min(left, UInt64(zeros.count)))
+                        zeros.withUnsafeBytes { self.states[id]!.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+                        left -= UInt64(n)
+                    }
+                case .finish(let id):
+                    self.digests[id] = TreeDigest.hex(self.states.removeValue(forKey: id)!.finalize())
+                }
+            }
+            if let bytes = buffer.bytes {
+                self.lock.lock()
+                self.pool.append(bytes)
+                self.lock.unlock()
+                self.available.signal()
+            }
+        }
     }
 }
 
 /// The archive input for libarchive: reads the file in large blocks and hashes every byte read.
 private final class HashingSource {
     let fd: Int32
-    let hasher: BackgroundHasher
+    let hasher: BatchHasher
     let stream: Int
     let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
     var error: Errno?
 
-    init(fd: Int32, hasher: BackgroundHasher) {
+    init(fd: Int32, hasher: BatchHasher) {
         self.fd = fd
         self.hasher = hasher
         stream = hasher.begin()
