@@ -5,7 +5,7 @@ set -eu
 want="libarchive-dev libseccomp-dev pkg-config"
 case "${1:-build}" in
     test) want="$want busybox-static libarchive-tools bubblewrap mmdebstrap uidmap fakeroot fakechroot zstd xz-utils python3 python3-venv openssl util-linux procps iproute2 git make gcc libc6-dev" ;;
-    demo) want="$want mmdebstrap uidmap fakeroot fakechroot zstd git make gcc" ;;
+    demo) want="$want mmdebstrap uidmap fakeroot fakechroot zstd python3 git make gcc" ;;
 esac
 missing=""
 for pkg in $want; do
