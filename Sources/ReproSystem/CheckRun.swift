@@ -5,8 +5,8 @@ import ReproCore
 struct BuildRequest {
     /// 1-based run number.
     var index: Int
-    /// The staged source snapshot.
-    var snapshot: SourceSnapshot
+    /// The steps that write the source snapshot into the sandbox.
+    var workOps: [WorkOp]
     /// The build's whole environment.
     var environment: [String: String]
     /// The build command.
@@ -63,6 +63,7 @@ extension CheckRunner {
         var normalization = try Self.epoch(option: options.dateEpoch, config: config, snapshot: snapshot)
         let setup = try prepareBuild(config: config, normalization: &normalization)
         let fixed = normalization
+        let workOps = Self.workOps(for: sourceListing, root: snapshot.root, workdir: fixed.workdir)
 
         let logDir = try ProjectState.directory(project, "logs")
         if let output = options.outputDir {
@@ -86,7 +87,7 @@ extension CheckRunner {
 
         let indices = Array(1...options.runs)
         let results = try runAll(indices) { index throws(ReproError) -> (CheckReport.Run, RunTree?, IsolationReport?) in
-            let request = BuildRequest(index: index, snapshot: snapshot, environment: setup.environment,
+            let request = BuildRequest(index: index, workOps: workOps, environment: setup.environment,
                                        command: config.build.command, normalization: fixed,
                                        timeout: config.build.timeout, logPath: logDir + "/run-\(index).log")
             let outputRoot = work + "/runs/run-\(index)"

@@ -30,28 +30,17 @@ extension CheckRunner {
         return BuildSetup(profile: profile, toolchains: toolchains, environment: environment, passed: passed)
     }
 
-    /// The steps that fill `/build/src` from the snapshot, parents before children, in sorted order.
-    static func workOps(for snapshot: SourceSnapshot, workdir: String) -> [WorkOp] {
-        var ops: [WorkOp] = []
-        var made = Set<String>()
-        for path in snapshot.paths {
-            var parts = path.split(separator: "/").map(String.init)
-            let name = parts.removeLast()
-            var prefix = ""
-            for part in parts {
-                prefix += (prefix.isEmpty ? "" : "/") + part
-                if made.insert(prefix).inserted { ops.append(.mkdir(dest: workdir + "/" + prefix, mode: 0o755)) }
-            }
-            let host = snapshot.root + "/" + path
-            let dest = workdir + "/" + (prefix.isEmpty ? name : prefix + "/" + name)
-            if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: host) {
-                ops.append(.symlink(target: target, dest: dest))
-            } else {
-                let executable = FileManager.default.isExecutableFile(atPath: host)
-                ops.append(.copyFile(host: host, dest: dest, mode: executable ? 0o755 : 0o644))
+    /// The steps that fill `/build/src` from the staged snapshot, from its tree listing (sorted
+    /// by path bytes, so every directory comes before what it holds), made once per check.
+    static func workOps(for listing: TreeListing, root: String, workdir: String) -> [WorkOp] {
+        listing.entries.map { entry in
+            let dest = workdir + "/" + entry.path
+            switch entry.kind {
+            case .directory: return .mkdir(dest: dest, mode: 0o755)
+            case .symlink: return .symlink(target: entry.target, dest: dest)
+            case .file: return .copyFile(host: root + "/" + entry.path, dest: dest, mode: entry.executable ? 0o755 : 0o644)
             }
         }
-        return ops
     }
 
     /// Runs one build in a fresh sandbox, its output to the log, calling `collect` with the
@@ -60,7 +49,7 @@ extension CheckRunner {
                   collect: @escaping (String) -> Void) throws(ReproError) -> BuildResult {
         let spec = SandboxSpec(argv: request.command, profile: setup.profile, environment: request.environment,
                                workdir: request.normalization.workdir, toolchains: setup.toolchains.mounts,
-                               workOps: Self.workOps(for: request.snapshot, workdir: request.normalization.workdir),
+                               workOps: request.workOps,
                                timeoutSeconds: request.timeout, umask: request.normalization.umask)
         let plan = try SandboxPlan.build(spec, mapping: Sandbox.currentMapping())
         let logFile = try ProjectState.openLog(request.logPath)
