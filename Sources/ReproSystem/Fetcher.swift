@@ -43,12 +43,17 @@ public enum Fetcher {
             throw .configuration("cannot read \(url): \(e.text). Check the path in the spec's url.", errno: e.code)
         }
         let input = FileDescriptor(inFD)
+        return try copyHashing(from: input.raw, to: fd, url: url)
+    }
+
+    /// Copies everything readable from `input` to `fd`, hashing it on the way.
+    private static func copyHashing(from input: Int32, to fd: Int32, url: String) throws(ReproError) -> Download {
         var hasher = SHA256()
         var total: UInt64 = 0
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Hashing.bufferSize, alignment: 16)
         defer { buffer.deallocate() }
         while true {
-            switch Syscalls.read(input.raw, buffer) {
+            switch Syscalls.read(input, buffer) {
             case .success(0):
                 return Download(sha256: TreeDigest.hex(hasher.finalize()), size: total)
             case .success(let n):
@@ -69,61 +74,17 @@ public enum Fetcher {
     /// writes the body to a pipe and exits 0 only when the whole body was sent.
     private static func fetchHTTP(_ parsed: URL, to fd: Int32, url: String) throws(ReproError) -> Download {
         let helper = try fetchProgram()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: helper)
-        process.arguments = [url]
-        let body = Foundation.Pipe(), messages = Foundation.Pipe()
-        process.standardOutput = body
-        process.standardError = messages
-        process.standardInput = FileHandle.nullDevice
-        do {
-            try process.run()
-        } catch {
-            throw .configuration("cannot run \(helper) to download \(url): \(error.localizedDescription). Reinstall repro (make install).")
+        var download = Download(sha256: "", size: 0)
+        let ended = try HostCommand.stream(URL(fileURLWithPath: helper), [url], cannotStart: "cannot run \(helper) to download \(url)",
+                                           hint: "Reinstall repro (make install).") { body throws(ReproError) in
+            download = try copyHashing(from: body, to: fd, url: url)
         }
-        // Collect the helper's message on another thread so that neither pipe fills up.
-        final class Sink: @unchecked Sendable { var data = Data() }
-        let message = Sink()
-        let group = DispatchGroup()
-        group.enter()
-        DispatchQueue.global().async {
-            message.data = messages.fileHandleForReading.readDataToEndOfFile()
-            group.leave()
-        }
-        var hasher = SHA256()
-        var total: UInt64 = 0
-        var writeError: Errno?
-        let input = body.fileHandleForReading.fileDescriptor
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Hashing.bufferSize, alignment: 16)
-        defer { buffer.deallocate() }
-        reading: while true {
-            switch Syscalls.read(input, buffer) {
-            case .success(0):
-                break reading
-            case .success(let n):
-                let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
-                hasher.update(bufferPointer: chunk)
-                if writeError == nil, case .failure(let e) = Syscalls.writeAll(fd, chunk) {
-                    writeError = e
-                    process.terminate()
-                }
-                total += UInt64(n)
-            case .failure(let e):
-                process.terminate()
-                throw .configuration("reading the download of \(url) failed: \(e.text).", errno: e.code)
-            }
-        }
-        group.wait()
-        process.waitUntilExit()
-        if let e = writeError {
-            throw .configuration("cannot write the download of \(url) into the cache: \(e.text).", errno: e.code)
-        }
-        guard process.terminationReason == .exit, process.terminationStatus == 0 else {
-            let text = String(decoding: message.data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-            let why = text.isEmpty ? "repro-fetch ended with status \(process.terminationStatus)" : text
+        guard ended.exited, ended.status == 0 else {
+            let text = ended.stderr.trimmingCharacters(in: .whitespacesAndNewlines)
+            let why = text.isEmpty ? "repro-fetch ended with status \(ended.status)" : text
             throw .configuration("downloading \(url) failed: \(why). Nothing was cached; check the url in the spec and that the server is reachable, then run the command again.")
         }
-        return Download(sha256: TreeDigest.hex(hasher.finalize()), size: total)
+        return download
     }
 
     /// The `repro-fetch` program: `$REPRO_FETCH`, else installed beside repro (`bin/` in a

@@ -13,11 +13,34 @@ enum HostCommand {
         var stderr: String
     }
 
+    /// How a streamed program ended.
+    struct Ended {
+        /// Whether it exited by itself (rather than by a signal).
+        var exited: Bool
+        /// The exit status, or the signal number.
+        var status: Int32
+        /// Everything written to stderr, as text.
+        var stderr: String
+    }
+
     /// Runs `argv` (looked up on PATH) in `directory`; throws only when it cannot be started.
     static func run(_ argv: [String], in directory: String? = nil) throws(ReproError) -> Output {
+        var stdout = Data()
+        let ended = try stream(URL(fileURLWithPath: "/usr/bin/env"), argv, in: directory,
+                               cannotStart: "cannot run \(argv[0])", hint: "Install it or put it on PATH.") { fd in
+            stdout = FileHandle(fileDescriptor: fd, closeOnDealloc: false).readDataToEndOfFile()
+        }
+        return Output(status: ended.status, stdout: stdout, stderr: ended.stderr)
+    }
+
+    /// Runs `program` with `arguments`, hands the read end of its stdout to `readStdout` (stderr
+    /// is drained on another thread so that neither pipe fills up), then waits for it. When
+    /// `readStdout` throws, the program is terminated and the error rethrown.
+    static func stream(_ program: URL, _ arguments: [String], in directory: String? = nil, cannotStart: String, hint: String,
+                       readStdout: (Int32) throws(ReproError) -> Void) throws(ReproError) -> Ended {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = argv
+        process.executableURL = program
+        process.arguments = arguments
         if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         let out = Foundation.Pipe(), err = Foundation.Pipe()
         process.standardOutput = out
@@ -26,9 +49,8 @@ enum HostCommand {
         do {
             try process.run()
         } catch {
-            throw .configuration("cannot run \(argv[0]): \(error.localizedDescription). Install it or put it on PATH.")
+            throw .configuration("\(cannotStart): \(error.localizedDescription). \(hint)")
         }
-        // Drain stderr on another thread so that neither pipe fills up and blocks the program.
         final class Sink: @unchecked Sendable { var data = Data() }
         let errSink = Sink()
         let group = DispatchGroup()
@@ -37,9 +59,17 @@ enum HostCommand {
             errSink.data = err.fileHandleForReading.readDataToEndOfFile()
             group.leave()
         }
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        do throws(ReproError) {
+            try readStdout(out.fileHandleForReading.fileDescriptor)
+        } catch {
+            process.terminate()
+            group.wait()
+            process.waitUntilExit()
+            throw error
+        }
         group.wait()
         process.waitUntilExit()
-        return Output(status: process.terminationStatus, stdout: outData, stderr: String(decoding: errSink.data, as: UTF8.self))
+        return Ended(exited: process.terminationReason == .exit, status: process.terminationStatus,
+                     stderr: String(decoding: errSink.data, as: UTF8.self))
     }
 }
