@@ -1,8 +1,11 @@
 # repro: the two commands of the README are `make demo` and `make test`.
 PREFIX ?= /usr/local
 SWIFT ?= swift
-CONFIG ?= debug
-BIN := $(shell $(SWIFT) build -c $(CONFIG) --show-bin-path 2>/dev/null)
+# repro itself is always the release build, a fully static executable (see Package.swift): it is
+# what `make install` installs, what the demo runs and what the command-line tests run. The tests'
+# own code is built in TEST_CONFIG (debug: quicker to build, with @testable imports).
+TEST_CONFIG ?= debug
+BIN := $(shell $(SWIFT) build -c release --show-bin-path 2>/dev/null)
 
 .PHONY: all deps build test demo install clean
 
@@ -12,17 +15,18 @@ deps:
 	scripts/install-deps.sh build
 
 build: deps
-	$(SWIFT) build -c $(CONFIG)
+	$(SWIFT) build -c release
 
 test:
 	scripts/install-deps.sh test
 	scripts/test-venv.sh >/dev/null
-	$(SWIFT) build -c $(CONFIG) --build-tests
-	REPRO_BIN=$(BIN)/repro REPRO_TEST_PYTHON=$(CURDIR)/.build-venv/bin/python $(SWIFT) test -c $(CONFIG) --skip-build
+	$(SWIFT) build -c release
+	$(SWIFT) build -c $(TEST_CONFIG) --build-tests
+	REPRO_BIN=$(BIN)/repro REPRO_TEST_PYTHON=$(CURDIR)/.build-venv/bin/python $(SWIFT) test -c $(TEST_CONFIG) --skip-build
 
 demo:
 	scripts/install-deps.sh demo
-	$(SWIFT) build -c $(CONFIG)
+	$(SWIFT) build -c release
 	REPRO_BIN=$(BIN)/repro scripts/demo.sh
 
 install: build

@@ -1,6 +1,20 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// Release builds of `repro` are fully static executables: with no shared libraries to load and
+// relocate, a sandbox run starts in about a third of the time (docs/benchmarks.md). Static linking
+// needs libarchive's own dependencies spelled out, in `pkg-config --static --libs libarchive` order
+// followed by libxml2's (Debian 12's -dev packages; scripts/install-deps.sh installs them).
+// Debug builds, and the tests, stay dynamically linked.
+let staticRelease = BuildSettingCondition.when(platforms: [.linux], configuration: .release)
+// Compiling with -static-stdlib makes the objects name the static Foundation's own libraries
+// (_FoundationICU, CoreFoundation, ...) for the linker.
+let staticReleaseCompiling: [SwiftSetting] = [.unsafeFlags(["-static-stdlib"], staticRelease)]
+let staticReleaseLinking: [LinkerSetting] =
+    [.unsafeFlags(["-static-executable"], staticRelease)]
+    + ["nettle", "acl", "lzma", "zstd", "lz4", "bz2", "z", "xml2", "icuuc", "icudata", "stdc++", "m"]
+    .map { LinkerSetting.linkedLibrary($0, staticRelease) }
+
 let package = Package(
     name: "repro",
     platforms: [.macOS(.v13)],
@@ -48,7 +62,9 @@ let package = Package(
             dependencies: [
                 "ReproCore", "ReproSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            swiftSettings: staticReleaseCompiling,
+            linkerSettings: staticReleaseLinking
         ),
         // Downloads over HTTP(S) in a process of its own, so that repro itself never loads the
         // TLS stack (FoundationNetworking and libcurl) and starts fast.

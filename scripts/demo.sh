@@ -3,7 +3,7 @@
 # `repro check`, sign its manifest and verify it. Everything it keeps is under .build/demo/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-repro="${REPRO_BIN:-.build/debug/repro}"
+repro="${REPRO_BIN:-.build/release/repro}"
 state="$PWD/.build/demo"
 mkdir -p "$state"
 

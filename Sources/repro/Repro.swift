@@ -3,7 +3,7 @@ import Foundation
 import ReproCore
 
 /// The `repro` command: reproducible-build sandbox runner.
-struct Repro: AsyncParsableCommand {
+struct Repro: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "repro",
         abstract: "Run builds in a Linux namespace sandbox and certify that they are reproducible.",
@@ -26,7 +26,7 @@ struct Repro: AsyncParsableCommand {
 
 @main
 enum Main {
-    static func main() async {
+    static func main() {
         do {
             // `repro run` spelled plainly skips building the whole argument parser, most of the
             // start-up time of a sandbox run; anything else goes through ArgumentParser.
@@ -35,11 +35,7 @@ enum Main {
                 try request.execute()
             }
             var command = try Repro.parseAsRoot()
-            if var asyncCommand = command as? AsyncParsableCommand {
-                try await asyncCommand.run()
-            } else {
-                try command.run()
-            }
+            try command.run()
         } catch let error as ReproError {
             Console.error(error.message)
             exit(error.status.rawValue)

@@ -4,7 +4,7 @@ import ReproCore
 import ReproSystem
 
 /// `repro toolchain`: fetch, verify, list and pack pinned toolchains.
-struct ToolchainCommand: AsyncParsableCommand {
+struct ToolchainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "toolchain",
         abstract: "Fetch, verify, list and pack pinned toolchains.",
@@ -32,7 +32,7 @@ struct CacheOptions: ParsableArguments {
 
 extension ToolchainCommand {
     /// `repro toolchain fetch SPEC...`
-    struct Fetch: AsyncParsableCommand {
+    struct Fetch: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Download, pin-check and unpack toolchains into the cache; print their tree paths.",
             discussion: "Exit status: 0 fetched, 2 bad spec/URL/archive or failed download, 5 pin mismatch.")
@@ -99,7 +99,7 @@ extension ToolchainCommand {
     }
 
     /// `repro toolchain verify [SPEC...]`
-    struct Verify: AsyncParsableCommand {
+    struct Verify: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Re-hash cached archives against their pins and unpacked trees against their recorded digests.",
             discussion: "With no SPEC, verifies everything in the cache. Exit status: 0 all match, 5 something changed (each changed file is named), 2 bad spec.")
@@ -139,7 +139,7 @@ extension ToolchainCommand {
     }
 
     /// `repro toolchain list`
-    struct List: AsyncParsableCommand {
+    struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List the toolchain specs found, their pins, and whether each is cached.")
 
         @OptionGroup var cacheOptions: CacheOptions
@@ -177,7 +177,7 @@ extension ToolchainCommand {
     }
 
     /// `repro toolchain pack DIR -o FILE`
-    struct Pack: AsyncParsableCommand {
+    struct Pack: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Pack a directory into a deterministic archive and print its pin and a [[source]] block.",
             discussion: "Entries sorted by path, one mtime, uid/gid 0 without names, modes 0755/0644, no xattrs or ACLs, gzip without name or time.")
@@ -217,7 +217,7 @@ extension ToolchainCommand {
     }
 
     /// `repro toolchain hash FILE...`
-    struct Hash: AsyncParsableCommand {
+    struct Hash: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Print the SHA-256 of files, in sha256sum's format, for writing pins.")
 
         @Argument(help: ArgumentHelp("The files to hash.", valueName: "file"))
