@@ -40,8 +40,11 @@ for r in results:
 PY
 }
 
+# From a directory of its own: a profiles/ directory in the current directory (as in this
+# repository) would make repro read its profile from TOML instead of the built-in value.
+cd "$work"
 echo "# $(date -u +%Y-%m-%dT%H:%MZ) $(uname -sr), $(nproc) CPUs, $(bwrap --version), hyperfine $(hyperfine --version | cut -d' ' -f2)"
-echo "# repro: $(ldd "$bin" 2>&1 | grep -q "not a dynamic executable" && echo "static executable" || echo "dynamically linked"), $(du -h "$bin" | cut -f1)"
+echo "# repro: $({ ldd "$bin" 2>&1 || true; } | grep -q "not a dynamic executable" && echo "static executable" || echo "dynamically linked"), $(du -h "$bin" | cut -f1)"
 echo "## as root"
 hyperfine -N --warmup 20 --runs "$runs" --export-json "$work/root.json" \
     -n "repro run" "$work/repro run --tree $work/tree -- /bin/true" \

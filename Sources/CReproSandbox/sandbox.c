@@ -270,8 +270,11 @@ static void command_child(const struct repro_plan *plan, int report_fd) {
     if (chdir(plan->workdir) < 0) exec_fail(report_fd, REPRO_STEP_CHDIR);
 
     // Capabilities: empty the bounding and ambient sets while CAP_SETPCAP is still held.
+    // (EINVAL means past the kernel's last capability: every one has been dropped.)
     for (unsigned long cap = 0; cap <= 63; cap++) {
-        if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL) exec_fail(report_fd, REPRO_STEP_CAPBSET);
+        if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == 0) continue;
+        if (errno == EINVAL) break;
+        exec_fail(report_fd, REPRO_STEP_CAPBSET);
     }
     if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
         exec_fail(report_fd, REPRO_STEP_CAPBSET);

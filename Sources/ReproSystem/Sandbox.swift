@@ -50,8 +50,13 @@ public struct SandboxResult: Sendable {
     /// Why the command could not be started (e.g. "executing make failed: No such file or
     /// directory"); `termination` is then `.exited(127)`.
     public var startFailure: String?
-    /// The isolation achieved.
-    public var isolation: IsolationReport
+    /// The plan that ran and its compiled seccomp filter, from which `isolation` is derived.
+    let plan: SandboxPlan
+    let seccomp: SeccompProgram
+
+    /// The isolation achieved. (Computed on demand: digesting the filter is start-up work that a
+    /// plain `repro run` does not need.)
+    public var isolation: IsolationReport { IsolationReport(plan: plan, seccompBPFSHA256: seccomp.sha256) }
 }
 
 /// Runs commands in a fresh Linux namespace sandbox.
@@ -65,7 +70,7 @@ public enum Sandbox {
     }
 
     private static func mapsFullRange(_ path: String) -> Bool {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return false }
+        guard let text = Syscalls.readSmallFile(path) else { return false }
         return text.split(separator: "\n").contains { line in
             let f = line.split(separator: " ").compactMap { UInt64($0) }
             return f.count == 3 && f[0] == 0 && f[1] == 0 && f[2] >= 65535
@@ -80,14 +85,16 @@ public enum Sandbox {
         }
     }
 
+    /// Whether a canonical host path (from ``canonicalHostPath(_:what:)``) is a directory.
+    public static func isDirectory(_ canonicalPath: String) -> Bool { Syscalls.isDirectory(canonicalPath) }
+
     /// A bind mount with the host path canonicalized and its kind (file or directory) looked up.
     public static func bindMount(host: String, dest: String, writable: Bool) throws(ReproError) -> BindMount {
         let real = try canonicalHostPath(host, what: "bind source")
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: real, isDirectory: &isDirectory) else {
+        guard Syscalls.exists(real) else {
             throw .configuration("bind source \(host) does not exist. Give an existing path.")
         }
-        return BindMount(host: real, dest: dest, writable: writable, isDirectory: isDirectory.boolValue)
+        return BindMount(host: real, dest: dest, writable: writable, isDirectory: Syscalls.isDirectory(real))
     }
 
     /// Runs the plan: clones the sandbox's init into fresh namespaces, waits for the command
@@ -102,7 +109,6 @@ public enum Sandbox {
     public static func run(_ plan: SandboxPlan, io: SandboxIO = .inherit,
                            collect: ((_ rootPath: String, _ termination: Termination) throws(ReproError) -> Void)? = nil) throws(ReproError) -> SandboxResult {
         let program = try SeccompProgram.compile(plan.profile.seccomp, profileName: plan.profile.name)
-        let isolation = IsolationReport(plan: plan, seccompBPFSHA256: program.sha256)
 
         let devNull = try FileDescriptor(opening: "/dev/null", flags: O_RDONLY)
         let stdinFD = io.stdin ?? devNull.raw
@@ -197,7 +203,7 @@ public enum Sandbox {
         }
         let startFailure = execFailure.map { SandboxFailure.describe(step: $0.step, index: $0.index, errno: $0.err, plan: plan) }
         return SandboxResult(termination: termination, timedOut: timedOut, interruptedBy: interruptedBy,
-                             startFailure: startFailure, isolation: isolation)
+                             startFailure: startFailure, plan: plan, seccomp: program)
     }
 
     static func decode(_ status: Int32) -> Termination {

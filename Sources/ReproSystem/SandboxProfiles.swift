@@ -4,13 +4,14 @@ import ReproCore
 /// Finds sandbox profiles by name or path.
 public enum SandboxProfiles {
     /// Loads a profile: a path (containing '/' or ending in `.toml`) is read as is; a name is looked
-    /// up as `profiles/NAME.toml` in `projectDirectory`, then among the built-in profiles.
-    public static func load(_ nameOrPath: String, projectDirectory: String = FileManager.default.currentDirectoryPath) throws(ReproError) -> Profile {
+    /// up as `profiles/NAME.toml` in `projectDirectory` (the current directory if nil), then among
+    /// the built-in profiles.
+    public static func load(_ nameOrPath: String, projectDirectory: String? = nil) throws(ReproError) -> Profile {
         if nameOrPath.contains("/") || nameOrPath.hasSuffix(".toml") {
             return try read(nameOrPath)
         }
-        let local = projectDirectory + "/profiles/" + nameOrPath + ".toml"
-        if FileManager.default.fileExists(atPath: local) { return try read(local) }
+        let local = (projectDirectory.map { $0 + "/" } ?? "") + "profiles/" + nameOrPath + ".toml"
+        if Syscalls.exists(local) { return try read(local) }
         return try Profile.builtin(nameOrPath)
     }
 

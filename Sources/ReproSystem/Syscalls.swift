@@ -32,6 +32,21 @@ enum Syscalls {
         valueOrErrno { Glibc.read(fd, buffer.baseAddress, buffer.count) }
     }
 
+    /// The text of a small file (a /proc or /sys entry), read with open(2) and read(2) up to
+    /// `limit` bytes; nil if it cannot be opened or read, or is not UTF-8.
+    static func readSmallFile(_ path: String, limit: Int = 65536) -> String? {
+        guard case .success(let fd) = open(path, O_RDONLY) else { return nil }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while bytes.count < limit {
+            guard case .success(let n) = chunk.withUnsafeMutableBytes({ read(fd, $0) }) else { return nil }
+            if n == 0 { break }
+            bytes += chunk[..<n]
+        }
+        return String(validating: bytes, as: UTF8.self)
+    }
+
     /// write(2) of the whole buffer (looping over short writes).
     static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Result<Void, Errno> {
         var offset = 0

@@ -203,8 +203,7 @@ struct RunRequest {
         for tree in trees {
             let parts = tree.split(separator: ":", maxSplits: 1).map(String.init)
             let host = try Sandbox.canonicalHostPath(parts[0], what: "--tree")
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: host, isDirectory: &isDirectory), isDirectory.boolValue else {
+            guard Sandbox.isDirectory(host) else {
                 throw ReproError.configuration("--tree \(parts[0]) is not a directory; give an unpacked tree.")
             }
             toolchains.append(ToolchainMount(hostTree: host, mountPath: parts.count > 1 ? parts[1] : "/"))
@@ -235,11 +234,13 @@ struct RunRequest {
             }
             copies.append((parts[0], parts[1]))
         }
-        let result = try Sandbox.run(plan, io: SandboxIO(stdin: stdin ? 0 : nil)) { (root: String, _: Termination) throws(ReproError) in
+        // With nothing to copy out, no collect step: the sandbox ends as soon as the command does.
+        let collect: ((String, Termination) throws(ReproError) -> Void)? = copies.isEmpty ? nil : { root, _ throws(ReproError) in
             for (inside, host) in copies {
                 try OutputCollector.copyOut(root: root, inside: inside, to: host)
             }
         }
+        let result = try Sandbox.run(plan, io: SandboxIO(stdin: stdin ? 0 : nil), collect: collect)
         if let path = isolationReport {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
