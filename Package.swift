@@ -5,7 +5,9 @@ import PackageDescription
 // relocate, a sandbox run starts in about a third of the time (docs/benchmarks.md). Static linking
 // needs libarchive's own dependencies spelled out, in `pkg-config --static --libs libarchive` order
 // followed by libxml2's (Debian 12's -dev packages; scripts/install-deps.sh installs them).
-// Debug builds, and the tests, stay dynamically linked.
+// Debug builds, and the tests, stay dynamically linked. `repro-fetch` links only the Swift runtime
+// and Foundation statically (libcurl and TLS stay shared), so an installed repro needs no Swift
+// toolchain at run time.
 let staticRelease = BuildSettingCondition.when(platforms: [.linux], configuration: .release)
 // Compiling with -static-stdlib makes the objects name the static Foundation's own libraries
 // (_FoundationICU, CoreFoundation, ...) for the linker.
@@ -68,7 +70,11 @@ let package = Package(
         ),
         // Downloads over HTTP(S) in a process of its own, so that repro itself never loads the
         // TLS stack (FoundationNetworking and libcurl) and starts fast.
-        .executableTarget(name: "repro-fetch"),
+        .executableTarget(
+            name: "repro-fetch",
+            swiftSettings: staticReleaseCompiling,
+            linkerSettings: [.unsafeFlags(["-static-stdlib"], staticRelease)]
+        ),
         .testTarget(name: "ReproCoreTests", dependencies: ["ReproCore"]),
         .testTarget(name: "ReproSystemTests", dependencies: ["ReproSystem", "ReproCore", "CArchive"]),
         .testTarget(name: "ReproCLITests", dependencies: ["ReproCore"]),
