@@ -84,18 +84,31 @@ public enum Comparison {
 
 /// Guesses why two versions of a file differ, from their bytes around the first difference.
 public enum DifferenceExplainer {
-    /// A short explanation, or nil when no known pattern fits. `a` and `b` are the two versions
-    /// (possibly truncated to a prefix), `offset` their first differing byte.
-    public static func explain(_ a: Data, _ b: Data, offset: Int, now: Int64) -> String? {
-        let x = [UInt8](a), y = [UInt8](b)
+    /// A short explanation, or nil when no known pattern fits. `a` and `b` are the two versions,
+    /// `offset` their first differing byte.
+    ///
+    /// For large files the caller passes windows instead: the bytes from `base` on of each file
+    /// (`complete` false, `offset` relative to the windows). Then only the patterns that nearby
+    /// bytes show are tried (not reordering, which needs the whole files), the ELF check needs
+    /// `base` 0, and offsets in the text are the files'.
+    public static func explain(_ a: Data, _ b: Data, offset: Int, now: Int64, base: Int = 0, complete: Bool = true) -> String? {
+        explain([UInt8](a), [UInt8](b), offset: offset, now: now, base: base, complete: complete)
+    }
+
+    private static func explain(_ x: [UInt8], _ y: [UInt8], offset: Int, now: Int64, base: Int, complete: Bool) -> String? {
         if let stamp = timestamp(x, y, offset: offset, now: now) { return stamp }
-        if let idEnd = elfBuildIDEnd(x, y, offset: offset) {
+        if base == 0, let idEnd = elfBuildIDEnd(x, y, offset: offset) {
             let note = "ELF build ID differs (a hash of the binary, so it follows from another difference)"
             var next = idEnd
             while next < min(x.count, y.count), x[next] == y[next] { next += 1 }
-            guard next < min(x.count, y.count) else { return note }
-            let cause = explain(Data(x), Data(y), offset: next, now: now) ?? "no known pattern"
-            return note + "; the next difference, at byte \(next): " + cause
+            guard next < min(x.count, y.count) else {
+                return complete ? note : note + "; no other difference in the \(max(0, min(x.count, y.count) - idEnd)) bytes after it that were compared"
+            }
+            let cause = explain(x, y, offset: next, now: now, base: base, complete: complete) ?? "no known pattern"
+            return note + "; the next difference, at byte \(base + next): " + cause
+        }
+        guard complete else {
+            return randomBytes(x, y, offset: offset) ?? randomText(x, y, offset: offset)
         }
         if x.count == y.count, x.count > 0, sortedLines(x) == sortedLines(y), x.contains(10) {
             return "ordering: the same lines in a different order (an unsorted directory listing, hash-table iteration or a parallel race)"

@@ -92,7 +92,7 @@ public struct CheckRunner {
 
 extension CheckRunner {
     /// Compares run 1's output tree with each other run's, reading changed files to find the
-    /// first differing byte and a likely cause.
+    /// first differing byte and a likely cause (large files a chunk at a time, see ``FileComparison``).
     static func differences(trees: [RunTree], now: Int64) -> [Difference] {
         guard let reference = trees.first else { return [] }
         var result: [Difference] = []
@@ -100,11 +100,9 @@ extension CheckRunner {
             for var difference in Comparison.differences(reference: reference.entries, other: tree.entries, run: index + 1) {
                 let a = reference.root + "/" + difference.path, b = tree.root + "/" + difference.path
                 if difference.kind == .changed, difference.explanation == nil,
-                   let x = FileManager.default.contents(atPath: a), let y = FileManager.default.contents(atPath: b) {
-                    if let offset = Comparison.firstDifference(x, y) {
-                        difference.firstDifference = offset
-                        difference.explanation = DifferenceExplainer.explain(x, y, offset: Int(offset), now: now)
-                    }
+                   let found = FileComparison.compare(a, b, now: now), let offset = found.offset {
+                    difference.firstDifference = offset
+                    difference.explanation = found.explanation
                 }
                 result.append(difference)
             }

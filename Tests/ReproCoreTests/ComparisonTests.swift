@@ -63,6 +63,12 @@ import Testing
         #expect(DifferenceExplainer.explain(Data(a), Data(b), offset: 56, now: 0)?.hasPrefix("ELF build ID differs") == true)
     }
 
+    @Test func aWindowIsNotJudgedAsReordered() {
+        let a = Data("line b\nline a\n".utf8), b = Data("line a\nline b\n".utf8)
+        #expect(DifferenceExplainer.explain(a, b, offset: 5, now: 0)?.hasPrefix("ordering") == true)
+        #expect(DifferenceExplainer.explain(a, b, offset: 5, now: 0, base: 4096, complete: false) == nil)
+    }
+
     @Test func plainTextChangeIsNotExplained() {
         let a = Data("version alpha\n".utf8), b = Data("version gamma\n".utf8)
         #expect(DifferenceExplainer.explain(a, b, offset: 8, now: 0) == nil)
