@@ -117,18 +117,31 @@ extension CheckRunner {
         let parent = (destination as NSString).deletingLastPathComponent
         let staging = parent + "/." + (destination as NSString).lastPathComponent + ".new-" + UUID().uuidString
         let old = parent + "/." + (destination as NSString).lastPathComponent + ".old-" + UUID().uuidString
+        func failure(_ why: String) -> ReproError {
+            .configuration("cannot place the outputs at \(destination): \(why). Check that the directory is writable, or pass --output.")
+        }
         do {
             try fm.createDirectory(atPath: parent, withIntermediateDirectories: true)
-            try fm.copyItem(atPath: source, toPath: staging)
+        } catch {
+            throw failure(error.localizedDescription)
+        }
+        do throws(ReproError) {
+            // Holes stay holes: a sparse output takes no more room placed than collected.
+            try OutputCollector.copyTree(from: source, to: staging)
+        } catch {
+            Syscalls.removeTree(staging)
+            throw failure(error.message)
+        }
+        do {
             if fm.fileExists(atPath: destination) {
                 try fm.moveItem(atPath: destination, toPath: old)
             }
             try fm.moveItem(atPath: staging, toPath: destination)
             try? fm.removeItem(atPath: old)
         } catch {
-            try? fm.removeItem(atPath: staging)
+            Syscalls.removeTree(staging)
             if !fm.fileExists(atPath: destination), fm.fileExists(atPath: old) { try? fm.moveItem(atPath: old, toPath: destination) }
-            throw .configuration("cannot place the outputs at \(destination): \(error.localizedDescription). Check that the directory is writable, or pass --output.")
+            throw failure(error.localizedDescription)
         }
     }
 }

@@ -97,7 +97,8 @@ extension CheckRunner {
             let result = try runBuild(request, setup: setup) { root in
                 guard collectError == nil else { return }
                 do throws(ReproError) {
-                    try OutputCollector.collect(from: root + fixed.workdir, selection: selection, into: outputRoot)
+                    try OutputCollector.collect(from: root + fixed.workdir, selection: selection, into: outputRoot,
+                                                limit: setup.profile.limits.tmpfsBytes)
                 } catch {
                     collectError = error
                 }

@@ -58,7 +58,7 @@ enum FileComparison {
         var done = 0
         while done < bytes.count {
             let n = bytes.withUnsafeMutableBytes { buf in
-                Syscalls.valueOrErrno { pread(fd, buf.baseAddress! + done, buf.count - done, off_t(offset + done)) }
+                Syscalls.pread(fd, UnsafeMutableRawBufferPointer(rebasing: buf[done...]), at: off_t(offset + done))
             }
             guard case .success(let got) = n else { return nil }
             if got == 0 { break }

@@ -20,22 +20,45 @@ public enum OutputCollector {
     }
 
     /// Copies the selected entries of `buildRoot` into `destination` (created), returning the
-    /// relative paths copied, sorted. Throws when a pattern matches nothing.
+    /// relative paths copied, sorted. Throws when a pattern matches nothing, or when the files'
+    /// sizes add up to more than `limit` bytes (see ``Budget``).
     @discardableResult
-    public static func collect(from buildRoot: String, selection: Selection, into destination: String) throws(ReproError) -> [String] {
+    public static func collect(from buildRoot: String, selection: Selection, into destination: String,
+                               limit: Int = .max) throws(ReproError) -> [String] {
         let root: FileDescriptor
         switch Syscalls.open(buildRoot, O_RDONLY | O_DIRECTORY | O_NOFOLLOW) {
         case .success(let fd): root = FileDescriptor(fd)
         case .failure(let e): throw .buildFailed("cannot open the build directory \(buildRoot) to collect outputs: \(e.text).")
         }
-        return try collect(fromDirectory: root.raw, selection: selection, into: destination)
+        var budget = Budget(limit: limit)
+        return try collect(fromDirectory: root.raw, selection: selection, into: destination, budget: &budget)
+    }
+
+    /// The most output bytes a collection copies: the sizes of the regular files, sparse ones at
+    /// their full length (which a hash of them reads). Without it a build could make files of
+    /// terabytes out of holes, within its tmpfs limit, for repro to copy and hash.
+    struct Budget {
+        /// The limit, in bytes.
+        let limit: Int
+        /// The bytes taken so far.
+        private(set) var used = 0
+
+        init(limit: Int) { self.limit = limit }
+
+        /// Takes `size` bytes for the output `path`, or throws when they do not fit.
+        mutating func take(_ size: Int, for path: String) throws(ReproError) {
+            guard size <= limit - used else {
+                throw .buildFailed("the outputs add up to more than \(limit) bytes, the work directory's tmpfs limit, at '\(path)' (\(size) bytes; sparse files count at their full length). Declare fewer outputs in build.outputs, or raise limits.tmpfs_bytes in the profile.")
+            }
+            used += size
+        }
     }
 
     /// Copies the file or directory at the absolute sandbox path `inside` out of the sandbox whose
     /// root is `root` (`/proc/<pid>/root`) to the new host path `host`. Every component of
     /// `inside` is opened with `O_NOFOLLOW`: a symlink the build made is copied as a symlink and
     /// never resolved, where an absolute target would point into the host's file system.
-    public static func copyOut(root: String, inside: String, to host: String) throws(ReproError) {
+    public static func copyOut(root: String, inside: String, to host: String, limit: Int = .max) throws(ReproError) {
         var parts = inside.split(separator: "/").map(String.init)
         guard let name = parts.popLast() else {
             throw .configuration("--copy-out: give a path below / inside the sandbox, not / itself.")
@@ -61,7 +84,8 @@ public enum OutputCollector {
         let staging = host + ".partial-" + UUID().uuidString
         defer { Syscalls.removeTree(staging) }
         do throws(ReproError) {
-            try collect(fromDirectory: directory.raw, selection: .patterns([name]), into: staging)
+            var budget = Budget(limit: limit)
+            try collect(fromDirectory: directory.raw, selection: .patterns([name]), into: staging, budget: &budget)
         } catch {
             throw .configuration("--copy-out: \(inside): \(error.message)")
         }
@@ -70,14 +94,29 @@ public enum OutputCollector {
         }
     }
 
+    /// Copies a whole collected tree (a run's outputs) to `destination` (created): directories,
+    /// empty ones too, files with their holes and modes as collected, symlinks as symlinks.
+    static func copyTree(from source: String, to destination: String) throws(ReproError) {
+        let root: FileDescriptor
+        switch Syscalls.open(source, O_RDONLY | O_DIRECTORY | O_NOFOLLOW) {
+        case .success(let fd): root = FileDescriptor(fd)
+        case .failure(let e): throw .configuration("cannot read \(source): \(e.text).", errno: e.code)
+        }
+        try makeDirectory(destination)
+        var copied: [String] = [], matched = Set<String>(), budget = Budget(limit: .max)
+        try walk(dirFD: root.raw, relative: "", inherited: true, selection: .patterns([]), destination: destination,
+                 copied: &copied, matched: &matched, budget: &budget)
+    }
+
     /// Copies the selected entries below the open directory `rootFD` into `destination`.
     @discardableResult
-    static func collect(fromDirectory rootFD: Int32, selection: Selection, into destination: String) throws(ReproError) -> [String] {
+    static func collect(fromDirectory rootFD: Int32, selection: Selection, into destination: String,
+                        budget: inout Budget) throws(ReproError) -> [String] {
         try makeDirectory(destination)
         var copied: [String] = []
         var matchedPatterns = Set<String>()
         try walk(dirFD: rootFD, relative: "", inherited: false, selection: selection, destination: destination,
-                 copied: &copied, matched: &matchedPatterns)
+                 copied: &copied, matched: &matchedPatterns, budget: &budget)
         if case .patterns(let patterns) = selection {
             let unmatched = patterns.filter { !matchedPatterns.contains($0) }
             if !unmatched.isEmpty {
@@ -121,7 +160,7 @@ public enum OutputCollector {
     }
 
     private static func walk(dirFD: Int32, relative: String, inherited: Bool, selection: Selection, destination: String,
-                             copied: inout [String], matched: inout Set<String>) throws(ReproError) {
+                             copied: inout [String], matched: inout Set<String>, budget: inout Budget) throws(ReproError) {
         for name in try names(in: dirFD, relative: relative) {
             let path = relative.isEmpty ? name : relative + "/" + name
             var info = stat()
@@ -160,8 +199,9 @@ public enum OutputCollector {
                 }
                 if selected { try makeDirectory(destination + "/" + path) }
                 try walk(dirFD: child.raw, relative: path, inherited: selected && inheritsDown(selection), selection: selection,
-                         destination: destination, copied: &copied, matched: &matched)
+                         destination: destination, copied: &copied, matched: &matched, budget: &budget)
             case S_IFREG where selected:
+                try budget.take(Int(info.st_size), for: path)
                 try copyFile(dirFD: dirFD, name: name, path: path, executable: (info.st_mode & S_IXUSR) != 0, destination: destination)
                 copied.append(path)
             case S_IFLNK where selected:
@@ -218,21 +258,39 @@ public enum OutputCollector {
         case .success(let fd): output = FileDescriptor(fd)
         case .failure(let e): throw .configuration("cannot write \(target): \(e.text). Check that the directory is writable.", errno: e.code)
         }
+        // Only the data is copied; holes stay holes (SEEK_DATA and SEEK_HOLE, which tmpfs and
+        // the usual host file systems answer), and the length is set at the end.
+        func readFailed(_ e: Errno) -> ReproError { .buildFailed("cannot read the output '\(path)': \(e.text).") }
+        func writeFailed(_ e: Errno) -> ReproError { .configuration("cannot write \(target): \(e.text).", errno: e.code) }
+        var st = stat()
+        guard fstat(input.raw, &st) == 0 else { throw readFailed(Errno(errno)) }
+        let size = off_t(st.st_size)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Hashing.bufferSize, alignment: 16)
         defer { buffer.deallocate() }
-        while true {
-            switch Syscalls.read(input.raw, buffer) {
-            case .success(0):
-                fchmod(output.raw, mode)  // the umask must not change what was asked for
-                return
-            case .success(let n):
-                if case .failure(let e) = Syscalls.writeAll(output.raw, UnsafeRawBufferPointer(rebasing: buffer[0..<n])) {
-                    throw .configuration("cannot write \(target): \(e.text).", errno: e.code)
+        var position: off_t = 0
+        copying: while position < size {
+            switch Syscalls.lseek(input.raw, position, Syscalls.seekData) {
+            case .success(let start): position = start
+            case .failure(let e) where e.code == ENXIO: break copying  // only a hole remains
+            case .failure(let e): throw readFailed(e)
+            }
+            let end = (try? Syscalls.lseek(input.raw, position, Syscalls.seekHole).get()) ?? size
+            while position < end {
+                let want = min(buffer.count, Int(end - position))
+                let n: Int
+                switch Syscalls.pread(input.raw, UnsafeMutableRawBufferPointer(rebasing: buffer[0..<want]), at: position) {
+                case .success(let got): n = got
+                case .failure(let e): throw readFailed(e)
                 }
-            case .failure(let e):
-                throw .buildFailed("cannot read the output '\(path)': \(e.text).")
+                if n == 0 { break copying }  // shrank while being read: the length set below still holds
+                if case .failure(let e) = Syscalls.pwriteAll(output.raw, UnsafeRawBufferPointer(rebasing: buffer[0..<n]), at: position) {
+                    throw writeFailed(e)
+                }
+                position += off_t(n)
             }
         }
+        if case .failure(let e) = Syscalls.ftruncate(output.raw, size) { throw writeFailed(e) }
+        fchmod(output.raw, mode)  // the umask must not change what was asked for
     }
 
     private static func makeDirectory(_ path: String) throws(ReproError) {

@@ -92,9 +92,34 @@ enum Syscalls {
         valueOrErrno { repro_memfd_cloexec(name) }
     }
 
+    /// lseek(2)'s SEEK_DATA and SEEK_HOLE (Linux 3.1+), which the Glibc module does not export.
+    static let seekData: Int32 = 3, seekHole: Int32 = 4
+
     /// lseek(2).
     static func lseek(_ fd: Int32, _ offset: off_t, _ whence: Int32) -> Result<off_t, Errno> {
         valueOrErrno { Glibc.lseek(fd, offset, whence) }
+    }
+
+    /// pread(2) into `buffer` from `offset`; returns the byte count (0 at end of file).
+    static func pread(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer, at offset: off_t) -> Result<Int, Errno> {
+        valueOrErrno { Glibc.pread(fd, buffer.baseAddress, buffer.count, offset) }
+    }
+
+    /// pwrite(2) of the whole buffer at `offset` (looping over short writes).
+    static func pwriteAll(_ fd: Int32, _ buffer: UnsafeRawBufferPointer, at offset: off_t) -> Result<Void, Errno> {
+        var done = 0
+        while done < buffer.count {
+            switch valueOrErrno({ Glibc.pwrite(fd, buffer.baseAddress! + done, buffer.count - done, offset + off_t(done)) }) {
+            case .success(let n): done += n
+            case .failure(let e): return .failure(e)
+            }
+        }
+        return .success(())
+    }
+
+    /// ftruncate(2).
+    static func ftruncate(_ fd: Int32, _ length: off_t) -> Result<Int32, Errno> {
+        valueOrErrno { Glibc.ftruncate(fd, length) }
     }
 
     /// realpath(3): the canonical absolute path, symlinks resolved.

@@ -237,7 +237,7 @@ struct RunRequest {
         // With nothing to copy out, no collect step: the sandbox ends as soon as the command does.
         let collect: ((String, Termination) throws(ReproError) -> Void)? = copies.isEmpty ? nil : { root, _ throws(ReproError) in
             for (inside, host) in copies {
-                try OutputCollector.copyOut(root: root, inside: inside, to: host)
+                try OutputCollector.copyOut(root: root, inside: inside, to: host, limit: profile.limits.tmpfsBytes)
             }
         }
         let result = try Sandbox.run(plan, io: SandboxIO(stdin: stdin ? 0 : nil), collect: collect)

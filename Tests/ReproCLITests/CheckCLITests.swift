@@ -13,7 +13,7 @@ struct BusyboxToolchain: Sendable {
         let fm = FileManager.default
         try! fm.createDirectory(atPath: tree + "/bin", withIntermediateDirectories: true)
         try! fm.copyItem(atPath: "/bin/busybox", toPath: tree + "/bin/busybox")
-        for applet in ["sh", "cat", "echo", "date", "mkdir", "cp", "ls", "sort", "head", "tr", "od", "find", "false", "true", "ln", "sleep", "hostname", "id", "env", "printf", "rm", "test", "["] {
+        for applet in ["sh", "cat", "echo", "date", "mkdir", "cp", "ls", "sort", "head", "tr", "od", "find", "false", "true", "ln", "sleep", "hostname", "id", "env", "printf", "rm", "test", "[", "truncate"] {
             try! fm.createSymbolicLink(atPath: tree + "/bin/" + applet, withDestinationPath: "busybox")
         }
         let archive = base + "/busybox.tar.gz"
@@ -197,6 +197,33 @@ private let config = """
         let result = try project.check()
         #expect(result.status == 3)
         #expect(result.stderr.contains("did not produce the declared output 'out'"))
+    }
+
+    @Test func sparseOutputsAreCountedAtFullLengthAndCopiedSparse() throws {
+        // Holes take no tmpfs space, so two 6 MiB sparse files fit an 8 MiB tmpfs; their length
+        // is what copying and hashing them costs, and 12 MiB is over the limit.
+        let profile = try String(contentsOfFile: RunTests.repoRoot + "/profiles/default.toml", encoding: .utf8)
+            .replacingOccurrences(of: "tmpfs_bytes = 4294967296", with: "tmpfs_bytes = 8388608")
+            .replacingOccurrences(of: "name = \"default\"", with: "name = \"small\"")
+        let files = ["profiles/small.toml": profile, "build.sh": "mkdir -p out\ntruncate -s 6M out/a\necho tail >> out/a\n"]
+        let small = config + "\nprofile = \"small\"\n[source]\ndate_epoch = 1700000000\n"
+        let one = try Project(files: files, config: small)
+        defer { one.remove() }
+        let ok = try one.check()
+        #expect(ok.status == 0, "\(ok.stderr)")
+        var st = stat()
+        #expect(stat(one.dir + "/.repro/out/out/a", &st) == 0)
+        #expect(st.st_size == 6 * 1024 * 1024 + 5)
+        #expect(Int(st.st_blocks) * 512 < 1024 * 1024, "the placed copy is not sparse: \(st.st_blocks) blocks")
+
+        var twice = files
+        twice["build.sh"] = "mkdir -p out\ntruncate -s 6M out/a out/b\n"
+        let two = try Project(files: twice, config: small)
+        defer { two.remove() }
+        let over = try two.check()
+        #expect(over.status == 3, "\(over.stderr)")
+        #expect(over.stderr.contains("more than 8388608 bytes"), "\(over.stderr)")
+        #expect(over.stderr.contains("limits.tmpfs_bytes"), "\(over.stderr)")
     }
 
     @Test func untrackedFilesNeverReachTheBuild() throws {

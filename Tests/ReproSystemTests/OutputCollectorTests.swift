@@ -67,4 +67,36 @@ private func write(_ text: String, to path: String) throws {
         let copied = try OutputCollector.collect(from: root, selection: .changedFrom(source), into: out)
         #expect(copied == ["changed.c", "sub/new.o"])
     }
+
+    @Test func sparseFilesKeepTheirHolesAndTheirBytes() throws {
+        let root = makeTemporaryDirectory("build"), out = makeTemporaryDirectory("out") + "/o"
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let fd = open(root + "/image", O_CREAT | O_WRONLY, 0o644)
+        #expect(fd >= 0)
+        // Data at 1 MiB and at the very end, holes elsewhere: 64 MiB long.
+        #expect(pwrite(fd, "middle", 6, 1 << 20) == 6)
+        #expect(pwrite(fd, "end", 3, (64 << 20) - 3) == 3)
+        close(fd)
+        try OutputCollector.collect(from: root, selection: .patterns(["image"]), into: out)
+        var st = stat()
+        #expect(stat(out + "/image", &st) == 0)
+        #expect(st.st_size == 64 << 20)
+        #expect(Int(st.st_blocks) * 512 < 4 << 20, "not sparse: \(st.st_blocks) blocks")
+        #expect(try Hashing.sha256(file: out + "/image") == Hashing.sha256(file: root + "/image"))
+    }
+
+    @Test func outputsOverTheLimitAreRefused() throws {
+        let root = makeTemporaryDirectory("build")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try write(String(repeating: "a", count: 600), to: root + "/dist/a")
+        try write(String(repeating: "b", count: 400), to: root + "/dist/b")
+        let fits = try OutputCollector.collect(from: root, selection: .patterns(["dist"]), into: makeTemporaryDirectory("out") + "/o", limit: 1000)
+        #expect(fits == ["dist/a", "dist/b"])
+        #expect {
+            try OutputCollector.collect(from: root, selection: .patterns(["dist"]), into: makeTemporaryDirectory("out") + "/o", limit: 999)
+        } throws: { error in
+            let e = error as! ReproError
+            return e.status == .buildFailed && e.message.contains("more than 999 bytes") && e.message.contains("limits.tmpfs_bytes")
+        }
+    }
 }
