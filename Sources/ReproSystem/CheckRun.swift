@@ -204,14 +204,25 @@ extension CheckRunner {
             for index in indices { results.append(try body(index)) }
             return results
         }
+        // A thread of its own for each run, all started at once: every run builds at the same time
+        // however many CPUs there are (Dispatch's concurrentPerform would run one per CPU), and
+        // each sandbox lives exactly as long as the thread that waits for it (PR_SET_PDEATHSIG).
         let slots = ResultSlots<T>(indices.count)
-        DispatchQueue.concurrentPerform(iterations: indices.count) { i in
-            let result: Result<T, ReproError>
-            do throws(ReproError) { result = .success(try body(indices[i])) } catch { result = .failure(error) }
-            slots.lock.lock()
-            slots.values[i] = result
-            slots.lock.unlock()
+        let finished = DispatchGroup()
+        for (i, index) in indices.enumerated() {
+            finished.enter()
+            let thread = Thread {
+                let result: Result<T, ReproError>
+                do throws(ReproError) { result = .success(try body(index)) } catch { result = .failure(error) }
+                slots.lock.lock()
+                slots.values[i] = result
+                slots.lock.unlock()
+                finished.leave()
+            }
+            thread.name = "repro-run-\(index)"
+            thread.start()
         }
+        finished.wait()
         var results: [T] = []
         for slot in slots.values {
             switch slot! {

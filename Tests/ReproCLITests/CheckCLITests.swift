@@ -523,6 +523,35 @@ private let config = """
     }
 }
 
+@Suite struct ParallelTests {
+    /// `--parallel` starts every run at once, more runs than this machine has CPUs included.
+    @Test func everyRunBuildsAtTheSameTime() throws {
+        let runs = ProcessInfo.processInfo.activeProcessorCount + 2
+        let marker = String(400 + Int.random(in: 0..<500))
+        let project = try Project(files: ["build.sh": "mkdir -p out; sleep \(marker); echo x > out/a\n"],
+                                  config: config + "\n[source]\ndate_epoch = 1700000000\n")
+        defer { project.remove() }
+        var env = ProcessInfo.processInfo.environment
+        env.merge(BusyboxToolchain.shared.environment) { _, new in new }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CLI.binary)
+        process.arguments = ["check", project.dir, "--parallel", "--runs", String(runs)]
+        process.environment = env
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var running = 0
+        for _ in 0..<400 where running < runs {
+            running = Int(shellOutput("pgrep -c -f '^sleep \(marker)$' || true").trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+            usleep(50_000)
+        }
+        #expect(running == runs)
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGTERM)
+    }
+}
+
 @Suite struct InterruptTests {
     /// SIGINT ends a parallel check at once, with every sandbox, as a signal death (also when
     /// repro was started with the signal blocked, as Foundation's Process does).
