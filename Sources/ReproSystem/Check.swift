@@ -13,6 +13,8 @@ public struct CheckOptions: Sendable {
     public var keepDir: String?
     /// Where to place the certified outputs (default `.repro/out` in the project).
     public var outputDir: String?
+    /// Where the caller will write the manifest, checked before anything is built.
+    public var manifestPath: String?
     /// The cache root.
     public var cacheDir: String
     /// A profile overriding `build.profile`.
@@ -51,6 +53,14 @@ public struct CheckOutcome: Sendable {
     public var startedOn: Date
     /// When the check finished.
     public var finishedOn: Date
+
+    /// Removes the outputs this check placed (when its manifest cannot be written, they must not
+    /// stay behind without one). Returns where they were, if anywhere.
+    public func withdrawPlacedOutputs() -> String? {
+        guard let placed = report.outputDir else { return nil }
+        Syscalls.removeTree(placed)
+        return placed
+    }
 }
 
 /// `repro check`: snapshot, fetch, build N times in fresh sandboxes, compare, place, report.

@@ -72,6 +72,9 @@ extension CheckRunner {
         if let keep = options.keepDir {
             try ProjectState.checkDestination(keep, option: "--keep", project: project, cache: options.cacheDir)
         }
+        if let manifest = options.manifestPath {
+            try ProjectState.checkManifestDestination(manifest)
+        }
         var runs: [CheckReport.Run] = []
         var trees: [RunTree?] = []
         var isolation: IsolationReport?

@@ -60,6 +60,21 @@ enum ProjectState {
         }
     }
 
+    /// Refuses a manifest path that cannot be written (a missing or read-only directory, or a
+    /// directory in its place), before a build is spent on a check whose manifest would be lost.
+    static func checkManifestDestination(_ path: String) throws(ReproError) {
+        let parent = (path as NSString).deletingLastPathComponent
+        guard let real = try? Syscalls.realpath(parent).get(), Syscalls.isDirectory(real) else {
+            throw .configuration("--manifest \(path): \(parent) is not an existing directory; give a path in one.")
+        }
+        if Syscalls.isDirectory(path) {
+            throw .configuration("--manifest \(path) is a directory; give a file path, for example \(path)/\(Manifest.defaultFileName).")
+        }
+        guard access(parent, W_OK) == 0 else {
+            throw .configuration("--manifest \(path): cannot write in \(parent) (\(Errno(errno).text)); give a path in a writable directory.", errno: errno)
+        }
+    }
+
     /// The output directories earlier checks of this project placed outside `.repro/`, which a
     /// later check may replace (`.repro/placed-outputs`, one canonical path per line).
     static func placed(_ project: String) -> Set<String> {

@@ -70,11 +70,21 @@ struct CheckCommand: ParsableCommand {
         options.profile = profile
         options.dateEpoch = dateEpoch
         options.progress = { Console.progress($0) }
+        let manifestPath = manifest.map(absolute) ?? options.projectDir + "/.repro/" + Manifest.defaultFileName
+        if manifest != nil { options.manifestPath = manifestPath }
         let outcome = try CheckRunner(options: options).run()
         var report = outcome.report
-        let manifestPath = manifest.map(absolute) ?? options.projectDir + "/.repro/" + Manifest.defaultFileName
-        let bundle = try outcome.manifest(signingKey: key)
-        try bundle.write(toFile: manifestPath)
+        let bundle: Manifest
+        do throws(ReproError) {
+            bundle = try outcome.manifest(signingKey: key)
+            try bundle.write(toFile: manifestPath)
+        } catch {
+            // Certified outputs never stay published without the manifest that certifies them.
+            guard let withdrawn = outcome.withdrawPlacedOutputs() else { throw error }
+            var withdrawnError = error
+            withdrawnError.message += " The outputs placed at \(withdrawn) were removed again."
+            throw withdrawnError
+        }
         report.manifest = manifestPath
         report.manifestSigned = bundle.isSigned
         if !bundle.isSigned {

@@ -226,6 +226,37 @@ private let config = """
         #expect(over.stderr.contains("limits.tmpfs_bytes"), "\(over.stderr)")
     }
 
+    @Test func anUnwritableManifestPathIsRefusedBeforeBuilding() throws {
+        let project = try Project(files: ["build.sh": "mkdir -p out; echo x > out/a\n"],
+                                  config: config + "\n[source]\ndate_epoch = 1700000000\n")
+        defer { project.remove() }
+        let missing = try project.check(["--manifest", project.dir + "/no-such-dir/m.intoto.jsonl"])
+        #expect(missing.status == 2)
+        #expect(missing.stderr.contains("is not an existing directory"), "\(missing.stderr)")
+        #expect(!missing.stderr.contains("run 1/2"))
+        #expect(!FileManager.default.fileExists(atPath: project.dir + "/.repro/out"))
+        let directory = try project.check(["--manifest", project.dir])
+        #expect(directory.status == 2)
+        #expect(directory.stderr.contains("is a directory"), "\(directory.stderr)")
+    }
+
+    @Test(.enabled(if: getuid() == 0)) func outputsAreTakenBackWhenTheManifestCannotBeWritten() throws {
+        // An immutable file in the manifest's place passes every check before the build, and
+        // makes the write after it fail.
+        let project = try Project(files: ["build.sh": "mkdir -p out; echo x > out/a\n"],
+                                  config: config + "\n[source]\ndate_epoch = 1700000000\n")
+        defer { project.remove() }
+        let manifest = project.dir + "/m.intoto.jsonl"
+        FileManager.default.createFile(atPath: manifest, contents: Data("old\n".utf8))
+        guard shell("chattr +i m.intoto.jsonl 2>/dev/null", in: project.dir) == 0 else { return }  // not ext4-like: nothing to test
+        defer { shell("chattr -i m.intoto.jsonl", in: project.dir) }
+        let result = try project.check(["--manifest", manifest])
+        #expect(result.status == 2, "\(result.stderr)")
+        #expect(result.stderr.contains("cannot write the manifest"), "\(result.stderr)")
+        #expect(result.stderr.contains("were removed again"), "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: project.dir + "/.repro/out"))
+    }
+
     @Test func untrackedFilesNeverReachTheBuild() throws {
         let project = try Project(files: ["build.sh": "mkdir -p out; ls > out/ls.txt\n"], config: config, git: true)
         defer { project.remove() }
