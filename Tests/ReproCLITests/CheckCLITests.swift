@@ -247,7 +247,7 @@ private let config = """
                                   config: config + "\n[source]\ndate_epoch = 1700000000\n")
         defer { project.remove() }
         let manifest = project.dir + "/m.intoto.jsonl"
-        FileManager.default.createFile(atPath: manifest, contents: Data("old\n".utf8))
+        _ = FileManager.default.createFile(atPath: manifest, contents: Data("old\n".utf8))
         guard shell("chattr +i m.intoto.jsonl 2>/dev/null", in: project.dir) == 0 else { return }  // not ext4-like: nothing to test
         defer { shell("chattr -i m.intoto.jsonl", in: project.dir) }
         let result = try project.check(["--manifest", manifest])
@@ -554,32 +554,52 @@ private let config = """
     }
 }
 
-@Suite struct ParallelTests {
-    /// `--parallel` starts every run at once, more runs than this machine has CPUs included.
-    @Test func everyRunBuildsAtTheSameTime() throws {
-        let runs = ProcessInfo.processInfo.activeProcessorCount + 2
-        let marker = String(400 + Int.random(in: 0..<500))
-        let project = try Project(files: ["build.sh": "mkdir -p out; sleep \(marker); echo x > out/a\n"],
-                                  config: config + "\n[source]\ndate_epoch = 1700000000\n")
-        defer { project.remove() }
+/// A parallel check whose every build sleeps for a marker number of seconds (so that its
+/// sandboxes' commands can be counted with pgrep), started in the background.
+private struct SleepingCheck {
+    let marker = String(400 + Int.random(in: 0..<500))
+    let project: Project
+    let process = Process()
+
+    init(runs: Int) throws {
+        project = try Project(files: ["build.sh": "mkdir -p out; sleep \(marker); echo x > out/a\n"],
+                              config: config + "\n[source]\ndate_epoch = 1700000000\n")
         var env = ProcessInfo.processInfo.environment
         env.merge(BusyboxToolchain.shared.environment) { _, new in new }
-        let process = Process()
         process.executableURL = URL(fileURLWithPath: CLI.binary)
         process.arguments = ["check", project.dir, "--parallel", "--runs", String(runs)]
         process.environment = env
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
+    }
+
+    /// How many of the builds' commands are running now.
+    var sleeping: Int {
+        Int(shellOutput("pgrep -c -f '^sleep \(marker)$' || true").trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+    }
+
+    /// Waits (up to 20 s) until `count` commands run; returns how many do.
+    func waitForSleeping(_ count: Int) -> Int {
         var running = 0
-        for _ in 0..<400 where running < runs {
-            running = Int(shellOutput("pgrep -c -f '^sleep \(marker)$' || true").trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+        for _ in 0..<400 where running < count {
+            running = sleeping
             usleep(50_000)
         }
-        #expect(running == runs)
-        kill(process.processIdentifier, SIGTERM)
-        process.waitUntilExit()
-        #expect(process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGTERM)
+        return running
+    }
+}
+
+@Suite struct ParallelTests {
+    /// `--parallel` starts every run at once, more runs than this machine has CPUs included.
+    @Test func everyRunBuildsAtTheSameTime() throws {
+        let runs = ProcessInfo.processInfo.activeProcessorCount + 2
+        let check = try SleepingCheck(runs: runs)
+        defer { check.project.remove() }
+        #expect(check.waitForSleeping(runs) == runs)
+        kill(check.process.processIdentifier, SIGTERM)
+        check.process.waitUntilExit()
+        #expect(check.process.terminationReason == .uncaughtSignal && check.process.terminationStatus == SIGTERM)
     }
 }
 
@@ -587,32 +607,16 @@ private let config = """
     /// SIGINT ends a parallel check at once, with every sandbox, as a signal death (also when
     /// repro was started with the signal blocked, as Foundation's Process does).
     @Test func sigintStopsAParallelCheckAndEverySandbox() throws {
-        let marker = String(400 + Int.random(in: 0..<500))
-        let project = try Project(files: ["build.sh": "mkdir -p out; sleep \(marker); echo x > out/a\n"],
-                                  config: config + "\n[source]\ndate_epoch = 1700000000\n")
-        defer { project.remove() }
-        var env = ProcessInfo.processInfo.environment
-        env.merge(BusyboxToolchain.shared.environment) { _, new in new }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: CLI.binary)
-        process.arguments = ["check", project.dir, "--parallel"]
-        process.environment = env
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let check = try SleepingCheck(runs: 2)
+        defer { check.project.remove() }
         // Interrupt once both sandboxes' commands are running.
-        var running = 0
-        for _ in 0..<400 where running < 2 {
-            running = Int(shellOutput("pgrep -c -f '^sleep \(marker)$' || true").trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
-            usleep(50_000)
-        }
-        #expect(running == 2)
-        kill(process.processIdentifier, SIGINT)
-        process.waitUntilExit()
-        #expect(process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGINT)
+        #expect(check.waitForSleeping(2) == 2)
+        kill(check.process.processIdentifier, SIGINT)
+        check.process.waitUntilExit()
+        #expect(check.process.terminationReason == .uncaughtSignal && check.process.terminationStatus == SIGINT)
         var left = 1
         for _ in 0..<100 where left > 0 {
-            left = Int(shellOutput("pgrep -c -f '^sleep \(marker)$' || true").trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+            left = check.sleeping
             usleep(50_000)
         }
         #expect(left == 0)
