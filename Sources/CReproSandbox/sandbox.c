@@ -509,36 +509,76 @@ const int repro_rlimit_core = RLIMIT_CORE, repro_rlimit_fsize = RLIMIT_FSIZE, re
 
 // MARK: - Signal forwarding for the supervisor
 
-static volatile int forward_fd = -1;
+// Several sandboxes may run at once (a parallel check), each on a thread of its own with a pipe
+// of its own: the handler writes to every registered pipe, and the dispositions are replaced
+// when the first registers and restored when the last leaves. The signal mask is per thread.
+
+#define FORWARD_SLOTS 256
+static volatile int forward_slots[FORWARD_SLOTS];  // fd + 1; 0 is a free slot
+static int forward_users;
+static pthread_mutex_t forward_lock = PTHREAD_MUTEX_INITIALIZER;
 static const int forwarded[3] = {SIGINT, SIGTERM, SIGHUP};
 static struct sigaction saved_actions[3];
-static sigset_t saved_mask;
+static _Thread_local sigset_t saved_mask;
 
 static void forward_signal(int sig) {
     int saved = errno;
     unsigned char b = (unsigned char)sig;
-    if (forward_fd >= 0) (void)!write(forward_fd, &b, 1);
+    for (int i = 0; i < FORWARD_SLOTS; i++) {
+        int slot = forward_slots[i];
+        if (slot > 0) (void)!write(slot - 1, &b, 1);
+    }
     errno = saved;
 }
 
 int repro_signals_forward(int fd) {
-    forward_fd = fd;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = forward_signal;
-    sigemptyset(&sa.sa_mask);
+    pthread_mutex_lock(&forward_lock);
+    int free_slot = -1;
+    for (int i = 0; i < FORWARD_SLOTS && free_slot < 0; i++) {
+        if (forward_slots[i] == 0) free_slot = i;
+    }
+    if (free_slot < 0) {
+        pthread_mutex_unlock(&forward_lock);
+        errno = EMFILE;
+        return -1;
+    }
+    if (forward_users == 0) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = forward_signal;
+        sigemptyset(&sa.sa_mask);
+        for (int i = 0; i < 3; i++) {
+            if (sigaction(forwarded[i], &sa, &saved_actions[i]) < 0) {
+                int saved = errno;
+                while (--i >= 0) sigaction(forwarded[i], &saved_actions[i], NULL);
+                pthread_mutex_unlock(&forward_lock);
+                errno = saved;
+                return -1;
+            }
+        }
+    }
+    forward_slots[free_slot] = fd + 1;
+    forward_users++;
+    pthread_mutex_unlock(&forward_lock);
+    // A caller may have started repro with these blocked; they must reach the handler.
     sigset_t set;
     sigemptyset(&set);
-    for (int i = 0; i < 3; i++) {
-        if (sigaction(forwarded[i], &sa, &saved_actions[i]) < 0) return -1;
-        sigaddset(&set, forwarded[i]);
-    }
-    // A caller may have started repro with these blocked; they must reach the handler.
+    for (int i = 0; i < 3; i++) sigaddset(&set, forwarded[i]);
     return pthread_sigmask(SIG_UNBLOCK, &set, &saved_mask) == 0 ? 0 : -1;
 }
 
-void repro_signals_restore(void) {
-    for (int i = 0; i < 3; i++) sigaction(forwarded[i], &saved_actions[i], NULL);
+void repro_signals_restore(int fd) {
     pthread_sigmask(SIG_SETMASK, &saved_mask, NULL);
-    forward_fd = -1;
+    pthread_mutex_lock(&forward_lock);
+    for (int i = 0; i < FORWARD_SLOTS; i++) {
+        if (forward_slots[i] == fd + 1) {
+            forward_slots[i] = 0;
+            forward_users--;
+            break;
+        }
+    }
+    if (forward_users == 0) {
+        for (int i = 0; i < 3; i++) sigaction(forwarded[i], &saved_actions[i], NULL);
+    }
+    pthread_mutex_unlock(&forward_lock);
 }

@@ -121,8 +121,8 @@ public enum DifferenceExplainer {
         return nil
     }
 
-    /// For an ELF file whose first difference lies in its GNU build-id note, the offset just
-    /// past the note's id.
+    /// For an ELF file whose first difference lies in the id of its GNU build-id note, the
+    /// offset just past the id (always beyond `offset`).
     private static func elfBuildIDEnd(_ x: [UInt8], _ y: [UInt8], offset: Int) -> Int? {
         let magic: [UInt8] = [0x7f, 0x45, 0x4c, 0x46]
         guard x.starts(with: magic), y.starts(with: magic), offset >= 16 else { return nil }
@@ -131,7 +131,8 @@ public enum DifferenceExplainer {
         for start in stride(from: offset, through: max(16, offset - 64), by: -1) where start + 4 <= x.count {
             if Array(x[start..<start + 4]) == gnu, x[start - 4] == 3, x[start - 12] == 4 {
                 let size = Int(x[start - 8]) | Int(x[start - 7]) << 8
-                return start + 4 + size
+                // Only a difference inside the id itself; one just after an equal note is not.
+                return (start + 4..<start + 4 + size).contains(offset) ? start + 4 + size : nil
             }
         }
         return nil

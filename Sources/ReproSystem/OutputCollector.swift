@@ -201,8 +201,8 @@ public enum OutputCollector {
                 try walk(dirFD: child.raw, relative: path, inherited: selected && inheritsDown(selection), selection: selection,
                          destination: destination, copied: &copied, matched: &matched, budget: &budget)
             case S_IFREG where selected:
-                try budget.take(Int(info.st_size), for: path)
-                try copyFile(dirFD: dirFD, name: name, path: path, executable: (info.st_mode & S_IXUSR) != 0, destination: destination)
+                try copyFile(dirFD: dirFD, name: name, path: path, executable: (info.st_mode & S_IXUSR) != 0,
+                             destination: destination, budget: &budget)
                 copied.append(path)
             case S_IFLNK where selected:
                 let target = try readLink(dirFD: dirFD, name: name, path: path)
@@ -229,16 +229,27 @@ public enum OutputCollector {
     /// The snapshot key of an entry: its SHA-256 hex, or `"->" + target` for a symlink.
     private static func contentKey(dirFD: Int32, name: String, type: mode_t, path: String) throws(ReproError) -> String {
         if type == S_IFLNK { return "->" + (try readLink(dirFD: dirFD, name: name, path: path)) }
-        let input = try openEntry(dirFD: dirFD, name: name, path: path)
+        var info = stat()
+        let input = try openEntry(dirFD: dirFD, name: name, path: path, info: &info)
         return try Hashing.sha256(fd: input.raw, path: path).hex
     }
 
-    /// Opens an entry of a directory for reading, never following a symlink (openat(2)).
-    private static func openEntry(dirFD: Int32, name: String, path: String) throws(ReproError) -> FileDescriptor {
-        switch Syscalls.openat(dirFD, name, O_RDONLY | O_NOFOLLOW) {
-        case .success(let fd): return FileDescriptor(fd)
+    /// Opens a regular file of a directory for reading (openat(2)): never following a symlink,
+    /// never waiting on a fifo swapped in after the entry was looked at (`O_NONBLOCK`), and
+    /// refusing whatever the descriptor turns out not to be a regular file. Its status goes to `info`.
+    private static func openEntry(dirFD: Int32, name: String, path: String, info: inout stat) throws(ReproError) -> FileDescriptor {
+        let file: FileDescriptor
+        switch Syscalls.openat(dirFD, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK) {
+        case .success(let fd): file = FileDescriptor(fd)
         case .failure(let e): throw .buildFailed("cannot read the output '\(path)': \(e.text).")
         }
+        guard fstat(file.raw, &info) == 0 else {
+            throw .buildFailed("cannot read the output '\(path)': \(Errno(errno).text).")
+        }
+        guard info.st_mode & S_IFMT == S_IFREG else {
+            throw .buildFailed("the output '\(path)' stopped being a regular file while it was collected; outputs must be regular files, directories or symlinks, and the build must have finished writing them.")
+        }
+        return file
     }
 
     private static func readLink(dirFD: Int32, name: String, path: String) throws(ReproError) -> String {
@@ -248,8 +259,14 @@ public enum OutputCollector {
         return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
-    private static func copyFile(dirFD: Int32, name: String, path: String, executable: Bool, destination: String) throws(ReproError) {
-        let input = try openEntry(dirFD: dirFD, name: name, path: path)
+    /// Copies one regular file, charging `budget` with its size as the opened descriptor reports
+    /// it (what is checked is what is copied, even if the build swaps the file meanwhile).
+    private static func copyFile(dirFD: Int32, name: String, path: String, executable: Bool, destination: String,
+                                 budget: inout Budget) throws(ReproError) {
+        var info = stat()
+        let input = try openEntry(dirFD: dirFD, name: name, path: path, info: &info)
+        let size = off_t(info.st_size)
+        try budget.take(Int(size), for: path)
         let target = destination + "/" + path
         try makeDirectory((target as NSString).deletingLastPathComponent)
         let mode: mode_t = executable ? 0o755 : 0o644
@@ -258,38 +275,57 @@ public enum OutputCollector {
         case .success(let fd): output = FileDescriptor(fd)
         case .failure(let e): throw .configuration("cannot write \(target): \(e.text). Check that the directory is writable.", errno: e.code)
         }
-        // Only the data is copied; holes stay holes (SEEK_DATA and SEEK_HOLE, which tmpfs and
-        // the usual host file systems answer), and the length is set at the end.
         func readFailed(_ e: Errno) -> ReproError { .buildFailed("cannot read the output '\(path)': \(e.text).") }
         func writeFailed(_ e: Errno) -> ReproError { .configuration("cannot write \(target): \(e.text).", errno: e.code) }
-        var st = stat()
-        guard fstat(input.raw, &st) == 0 else { throw readFailed(Errno(errno)) }
-        let size = off_t(st.st_size)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Hashing.bufferSize, alignment: 16)
         defer { buffer.deallocate() }
-        var position: off_t = 0
-        copying: while position < size {
-            switch Syscalls.lseek(input.raw, position, Syscalls.seekData) {
-            case .success(let start): position = start
-            case .failure(let e) where e.code == ENXIO: break copying  // only a hole remains
-            case .failure(let e): throw readFailed(e)
-            }
-            let end = (try? Syscalls.lseek(input.raw, position, Syscalls.seekHole).get()) ?? size
-            while position < end {
-                let want = min(buffer.count, Int(end - position))
+        /// Copies `[from, to)` of the input to the same offsets of the output; returns where it
+        /// stopped (short of `to` if the file shrank meanwhile).
+        func copyRange(from: off_t, to: off_t) throws(ReproError) -> off_t {
+            var position = from
+            while position < to {
+                let want = min(buffer.count, Int(to - position))
                 let n: Int
                 switch Syscalls.pread(input.raw, UnsafeMutableRawBufferPointer(rebasing: buffer[0..<want]), at: position) {
                 case .success(let got): n = got
                 case .failure(let e): throw readFailed(e)
                 }
-                if n == 0 { break copying }  // shrank while being read: the length set below still holds
+                if n == 0 { break }
                 if case .failure(let e) = Syscalls.pwriteAll(output.raw, UnsafeRawBufferPointer(rebasing: buffer[0..<n]), at: position) {
                     throw writeFailed(e)
                 }
                 position += off_t(n)
             }
+            return position
         }
-        if case .failure(let e) = Syscalls.ftruncate(output.raw, size) { throw writeFailed(e) }
+        if size == 0 {
+            // Sizes of 0 may hide content (files of /proc, for `repro run --copy-out`): read to the
+            // end, charging the budget as it comes.
+            var position: off_t = 0
+            while true {
+                let next = try copyRange(from: position, to: position + off_t(buffer.count))
+                if next == position { break }
+                try budget.take(Int(next - position), for: path)
+                position = next
+            }
+        } else {
+            // Only the data is copied, up to the size charged: holes stay holes (SEEK_DATA and
+            // SEEK_HOLE, which tmpfs and the usual host file systems answer).
+            var position: off_t = 0
+            copying: while position < size {
+                switch Syscalls.lseek(input.raw, position, Syscalls.seekData) {
+                case .success(let start): position = start
+                case .failure(let e) where e.code == ENXIO: break copying  // only a hole remains
+                case .failure(let e): throw readFailed(e)
+                }
+                guard position < size else { break }
+                let end = min(size, (try? Syscalls.lseek(input.raw, position, Syscalls.seekHole).get()) ?? size)
+                let reached = try copyRange(from: position, to: end)
+                if reached < end { break }  // shrank while being read: the length set below still holds
+                position = end
+            }
+            if case .failure(let e) = Syscalls.ftruncate(output.raw, size) { throw writeFailed(e) }
+        }
         fchmod(output.raw, mode)  // the umask must not change what was asked for
     }
 

@@ -103,8 +103,9 @@ public enum Sandbox {
     /// root, still mounted) before the namespaces are torn down.
     ///
     /// Call it from a thread that lives until it returns: the sandbox dies with that thread
-    /// (PR_SET_PDEATHSIG). One run at a time per process: SIGINT, SIGTERM and SIGHUP are routed to
-    /// the running sandbox while it runs (the caller's handlers and mask are restored afterwards).
+    /// (PR_SET_PDEATHSIG). SIGINT, SIGTERM and SIGHUP to the process kill every sandbox running
+    /// at the time, each on its own thread (the caller's handlers and mask are restored when the
+    /// last one ends).
     /// Throws exit-4 errors when the kernel refuses the isolation.
     public static func run(_ plan: SandboxPlan, io: SandboxIO = .inherit,
                            collect: ((_ rootPath: String, _ termination: Termination) throws(ReproError) -> Void)? = nil) throws(ReproError) -> SandboxResult {
@@ -114,8 +115,9 @@ public enum Sandbox {
         let stdinFD = io.stdin ?? devNull.raw
 
         let signalPipe = try OwnedPipe()
-        repro_signals_forward(signalPipe.write.raw)
-        defer { repro_signals_restore() }
+        let forwarded = signalPipe.write.raw
+        repro_signals_forward(forwarded)
+        defer { repro_signals_restore(forwarded) }
 
         let arena = CPlan(plan, program: program, stdin: stdinFD, stdout: io.stdout, stderr: io.stderr, linger: collect != nil)
         defer { arena.free() }

@@ -233,6 +233,15 @@ struct RunTests {
         #expect(!FileManager.default.fileExists(atPath: dir.path + "/file"))
     }
 
+    @Test("--copy-out of a file whose size reads 0 copies its content", .enabled(if: isRoot))
+    func copyOutReadsZeroSizedFilesToTheEnd() throws {
+        let dir = try TempDir(mode: 0o777)
+        let r = try run(.root, ["--copy-out", "/proc/version:" + dir.path + "/version", "--", "true"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let copied = try String(contentsOfFile: dir.path + "/version", encoding: .utf8)
+        #expect(copied.hasPrefix("Linux version "), "\(copied)")
+    }
+
     @Test("with user namespaces unavailable, repro exits 4 and names the setting", .enabled(if: isRoot))
     func namespacesUnavailable() throws {
         let r = try Shell.run(["unshare", "--user", "--map-root-user", "sh", "-c",

@@ -69,6 +69,21 @@ import Testing
         #expect(DifferenceExplainer.explain(a, b, offset: 5, now: 0, base: 4096, complete: false) == nil)
     }
 
+    @Test func aDifferenceJustAfterTheBuildIDIsNotTheBuildID() {
+        // The id at 56..<76 differs, and again 20 bytes later: within reach of a search back
+        // for the note, which must not take the second difference for the id again.
+        var a = [UInt8](repeating: 0, count: 400)
+        a.replaceSubrange(0..<4, with: [0x7f, 0x45, 0x4c, 0x46])
+        a.replaceSubrange(40..<56, with: [4, 0, 0, 0, 20, 0, 0, 0, 3, 0, 0, 0, 0x47, 0x4e, 0x55, 0])
+        var b = a
+        for i in 56..<76 { a[i] = UInt8(i); b[i] = UInt8(255 - i) }
+        a[96] = 1
+        let text = DifferenceExplainer.explain(Data(a), Data(b), offset: 56, now: 0)
+        #expect(text?.hasPrefix("ELF build ID differs") == true)
+        #expect(text?.contains("the next difference, at byte 96") == true, "\(text ?? "nil")")
+        #expect(DifferenceExplainer.explain(Data(a), Data(b), offset: 96, now: 0)?.hasPrefix("ELF build ID") != true)
+    }
+
     @Test func plainTextChangeIsNotExplained() {
         let a = Data("version alpha\n".utf8), b = Data("version gamma\n".utf8)
         #expect(DifferenceExplainer.explain(a, b, offset: 8, now: 0) == nil)

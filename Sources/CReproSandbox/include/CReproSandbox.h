@@ -150,9 +150,12 @@ int repro_memfd_cloexec(const char *name);
 /// The RLIMIT_* numbers of this platform.
 extern const int repro_rlimit_core, repro_rlimit_fsize, repro_rlimit_nofile, repro_rlimit_nproc;
 
-/// Installs handlers for SIGINT, SIGTERM and SIGHUP that write the signal number as one byte to `fd`.
+/// Registers `fd` to receive SIGINT, SIGTERM and SIGHUP as one byte each (the signal number),
+/// with every other registered descriptor, and unblocks them in the calling thread. The first
+/// registration installs the handlers.
 int repro_signals_forward(int fd);
-/// Restores the dispositions and signal mask that `repro_signals_forward` replaced.
-void repro_signals_restore(void);
+/// Unregisters `fd` and restores the calling thread's signal mask; the last one out restores the
+/// dispositions the first one replaced. Call it on the thread that registered.
+void repro_signals_restore(int fd);
 
 #endif
