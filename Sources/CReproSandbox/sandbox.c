@@ -19,6 +19,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -438,6 +439,16 @@ int repro_sandbox_spawn(const struct repro_plan *plan, struct repro_spawned *out
                           CLONE_NEWCGROUP | SIGCHLD;
     pid_t pid = raw_clone(flags);
     if (pid == 0) {
+        // Init does not forward signals (the handler and the pipes came with the fork): the
+        // parent ends the sandbox by SIGKILL. Ignored, SIGINT, SIGTERM and SIGHUP from the build
+        // (`kill -TERM 1`) or the terminal's process group change nothing; the command's process
+        // resets every disposition before it execs.
+        struct sigaction ignore;
+        memset(&ignore, 0, sizeof ignore);
+        ignore.sa_handler = SIG_IGN;
+        sigaction(SIGINT, &ignore, NULL);
+        sigaction(SIGTERM, &ignore, NULL);
+        sigaction(SIGHUP, &ignore, NULL);
         close(report_pipe[0]);
         close(sync_pipe[1]);
         close(release_pipe[1]);
@@ -514,7 +525,8 @@ const int repro_rlimit_core = RLIMIT_CORE, repro_rlimit_fsize = RLIMIT_FSIZE, re
 // when the first registers and restored when the last leaves. The signal mask is per thread.
 
 #define FORWARD_SLOTS 256
-static volatile int forward_slots[FORWARD_SLOTS];  // fd + 1; 0 is a free slot
+static _Atomic int forward_slots[FORWARD_SLOTS];  // fd + 1; 0 is a free slot
+static _Atomic int handlers_running;               // handlers between reading a slot and writing
 static int forward_users;
 static pthread_mutex_t forward_lock = PTHREAD_MUTEX_INITIALIZER;
 static const int forwarded[3] = {SIGINT, SIGTERM, SIGHUP};
@@ -523,11 +535,13 @@ static _Thread_local sigset_t saved_mask;
 
 static void forward_signal(int sig) {
     int saved = errno;
+    atomic_fetch_add(&handlers_running, 1);
     unsigned char b = (unsigned char)sig;
     for (int i = 0; i < FORWARD_SLOTS; i++) {
-        int slot = forward_slots[i];
+        int slot = atomic_load(&forward_slots[i]);
         if (slot > 0) (void)!write(slot - 1, &b, 1);
     }
+    atomic_fetch_sub(&handlers_running, 1);
     errno = saved;
 }
 
@@ -535,7 +549,7 @@ int repro_signals_forward(int fd) {
     pthread_mutex_lock(&forward_lock);
     int free_slot = -1;
     for (int i = 0; i < FORWARD_SLOTS && free_slot < 0; i++) {
-        if (forward_slots[i] == 0) free_slot = i;
+        if (atomic_load(&forward_slots[i]) == 0) free_slot = i;
     }
     if (free_slot < 0) {
         pthread_mutex_unlock(&forward_lock);
@@ -557,27 +571,34 @@ int repro_signals_forward(int fd) {
             }
         }
     }
-    forward_slots[free_slot] = fd + 1;
+    atomic_store(&forward_slots[free_slot], fd + 1);
     forward_users++;
-    pthread_mutex_unlock(&forward_lock);
     // A caller may have started repro with these blocked; they must reach the handler.
     sigset_t set;
     sigemptyset(&set);
     for (int i = 0; i < 3; i++) sigaddset(&set, forwarded[i]);
-    return pthread_sigmask(SIG_UNBLOCK, &set, &saved_mask) == 0 ? 0 : -1;
+    pthread_sigmask(SIG_UNBLOCK, &set, &saved_mask);
+    pthread_mutex_unlock(&forward_lock);
+    return 0;
 }
 
 void repro_signals_restore(int fd) {
-    pthread_sigmask(SIG_SETMASK, &saved_mask, NULL);
     pthread_mutex_lock(&forward_lock);
-    for (int i = 0; i < FORWARD_SLOTS; i++) {
-        if (forward_slots[i] == fd + 1) {
-            forward_slots[i] = 0;
-            forward_users--;
-            break;
+    int found = 0;
+    for (int i = 0; i < FORWARD_SLOTS && !found; i++) {
+        if (atomic_load(&forward_slots[i]) == fd + 1) {
+            atomic_store(&forward_slots[i], 0);
+            found = 1;
         }
     }
-    if (forward_users == 0) {
+    if (!found) {  // never registered (or already restored): nothing of ours to undo
+        pthread_mutex_unlock(&forward_lock);
+        return;
+    }
+    // A handler that read the slot before it was cleared may still be about to write to fd.
+    while (atomic_load(&handlers_running) > 0) sched_yield();
+    pthread_sigmask(SIG_SETMASK, &saved_mask, NULL);
+    if (--forward_users == 0) {
         for (int i = 0; i < 3; i++) sigaction(forwarded[i], &saved_actions[i], NULL);
     }
     pthread_mutex_unlock(&forward_lock);

@@ -60,14 +60,16 @@ public enum Hashing {
         return try sha256(fd: fd.raw, path: path).hex
     }
 
-    /// Hashes everything readable from `fd`; returns the hex digest and the byte count.
-    static func sha256(fd: Int32, path: String) throws(ReproError) -> (hex: String, size: UInt64) {
+    /// Hashes everything readable from `fd`, or its first `limit` bytes; returns the hex digest
+    /// and the byte count.
+    static func sha256(fd: Int32, path: String, limit: UInt64 = .max) throws(ReproError) -> (hex: String, size: UInt64) {
         var hasher = SHA256()
         var total: UInt64 = 0
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: bufferSize, alignment: 16)
         defer { buffer.deallocate() }
         while true {
-            switch Syscalls.read(fd, buffer) {
+            let want = Int(min(UInt64(buffer.count), limit - total))
+            switch want == 0 ? .success(0) : Syscalls.read(fd, UnsafeMutableRawBufferPointer(rebasing: buffer[0..<want])) {
             case .success(0):
                 return (TreeDigest.hex(hasher.finalize()), total)
             case .success(let n):

@@ -45,6 +45,9 @@ public enum OutputCollector {
 
         init(limit: Int) { self.limit = limit }
 
+        /// The bytes still allowed.
+        var remaining: Int { limit - used }
+
         /// Takes `size` bytes for the output `path`, or throws when they do not fit.
         mutating func take(_ size: Int, for path: String) throws(ReproError) {
             guard size <= limit - used else {
@@ -183,7 +186,7 @@ public enum OutputCollector {
                 descend = true
                 if type == S_IFREG || type == S_IFLNK {
                     if let known = source[path] {
-                        selected = try contentKey(dirFD: dirFD, name: name, type: type, path: path) != known
+                        selected = try contentKey(dirFD: dirFD, name: name, type: type, path: path, budget: budget) != known
                     } else {
                         selected = true
                     }
@@ -226,12 +229,15 @@ public enum OutputCollector {
         return false
     }
 
-    /// The snapshot key of an entry: its SHA-256 hex, or `"->" + target` for a symlink.
-    private static func contentKey(dirFD: Int32, name: String, type: mode_t, path: String) throws(ReproError) -> String {
+    /// The snapshot key of an entry: its SHA-256 hex, or `"->" + target` for a symlink. A file
+    /// is hashed up to the size it has when opened, and one larger than the whole budget (which no
+    /// source file can be: the sources fit the same tmpfs) is not read at all: it has changed.
+    private static func contentKey(dirFD: Int32, name: String, type: mode_t, path: String, budget: Budget) throws(ReproError) -> String {
         if type == S_IFLNK { return "->" + (try readLink(dirFD: dirFD, name: name, path: path)) }
         var info = stat()
         let input = try openEntry(dirFD: dirFD, name: name, path: path, info: &info)
-        return try Hashing.sha256(fd: input.raw, path: path).hex
+        guard Int(info.st_size) <= budget.limit else { return "size \(info.st_size)" }
+        return try Hashing.sha256(fd: input.raw, path: path, limit: UInt64(info.st_size)).hex
     }
 
     /// Opens a regular file of a directory for reading (openat(2)): never following a symlink,
@@ -303,7 +309,8 @@ public enum OutputCollector {
             // end, charging the budget as it comes.
             var position: off_t = 0
             while true {
-                let next = try copyRange(from: position, to: position + off_t(buffer.count))
+                // At most one byte past what the budget allows, so that little more reaches the host.
+                let next = try copyRange(from: position, to: position + off_t(min(buffer.count, budget.remaining + 1)))
                 if next == position { break }
                 try budget.take(Int(next - position), for: path)
                 position = next

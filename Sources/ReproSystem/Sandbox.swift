@@ -116,8 +116,13 @@ public enum Sandbox {
 
         let signalPipe = try OwnedPipe()
         let forwarded = signalPipe.write.raw
-        repro_signals_forward(forwarded)
-        defer { repro_signals_restore(forwarded) }
+        guard repro_signals_forward(forwarded) == 0 else {
+            throw .sandbox("cannot route SIGINT, SIGTERM and SIGHUP to the sandbox (\(Errno(errno).text)); too many sandboxes at once?")
+        }
+        // Unregistered before the pipe is closed (and on every way out): a signal must never be
+        // written to a descriptor number that something else has reused.
+        var forwarding = true
+        defer { if forwarding { repro_signals_restore(forwarded) } }
 
         let arena = CPlan(plan, program: program, stdin: stdinFD, stdout: io.stdout, stderr: io.stderr, linger: collect != nil)
         defer { arena.free() }
@@ -188,6 +193,8 @@ public enum Sandbox {
         }
         let initStatus = Syscalls.waitpid(pid)
         report.close()
+        repro_signals_restore(forwarded)
+        forwarding = false
         _ = consume signalPipe
         devNull.close()
         if let collectError { throw collectError }

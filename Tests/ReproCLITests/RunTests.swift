@@ -233,6 +233,13 @@ struct RunTests {
         #expect(!FileManager.default.fileExists(atPath: dir.path + "/file"))
     }
 
+    @Test("a build that signals pid 1 cannot end the sandbox early", .enabled(if: isRoot), arguments: Mode.allCases)
+    func killingInitChangesNothing(mode: Mode) throws {
+        let r = try run(mode, ["--", "sh", "-c", "kill -TERM 1; kill -INT 1; kill -HUP 1; sleep 1; echo alive"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout == "alive\n")
+    }
+
     @Test("--copy-out of a file whose size reads 0 copies its content", .enabled(if: isRoot))
     func copyOutReadsZeroSizedFilesToTheEnd() throws {
         let dir = try TempDir(mode: 0o777)
