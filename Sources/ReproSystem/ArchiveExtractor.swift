@@ -69,8 +69,7 @@ public enum ArchiveExtractor {
 
         guard let reader = archive_read_new() else { fatalError("archive_read_new: out of memory") }
         defer { archive_read_free(reader) }
-        archive_read_support_filter_all(reader)
-        archive_read_support_format_tar(reader)
+        archive_read_support_format_tar(reader)  // the stream arrives decompressed
         guard let writer = archive_write_disk_new() else { fatalError("archive_write_disk_new: out of memory") }
         defer { archive_write_free(writer) }
         // The symlink checks are repro's own (below): the destination is empty and has no symlink in its
@@ -82,19 +81,21 @@ public enum ArchiveExtractor {
         func refuse(_ name: String, _ why: String) -> ReproError {
             .configuration("the archive \(archive) is refused: entry \"\(name)\" \(why). Nothing from it was kept. Check where the archive comes from, or repack its tree with `repro toolchain pack`.")
         }
+        let hasher = BatchHasher()
+        // Decompressing is half of an unpack's CPU time: it runs on a thread of its own, which
+        // reads and hashes the archive file and hands this reader the plain tar stream.
+        let stream = Decompressor(fd: input.raw)
+        defer { stream.stop() }
         func libarchiveError(_ handle: OpaquePointer, _ what: String) -> ReproError {
-            let text = archive_error_string(handle).map { String(cString: $0) } ?? "unknown error"
+            if let e = stream.readError { return .configuration("cannot read the archive \(archive): \(e.text).", errno: e.code) }
+            let text = stream.failure ?? archive_error_string(handle).map { String(cString: $0) } ?? "unknown error"
             return .configuration("cannot unpack \(archive): \(what): \(text). The archive may be truncated or corrupt; fetch it again or check its source.")
         }
-
-        let hasher = BatchHasher()
-        let source = HashingSource(fd: input.raw, hasher: hasher)
-        defer { source.buffer.deallocate() }
-        let opened = archive_read_open(reader, Unmanaged.passUnretained(source).toOpaque(), nil, { _, client, out in
-            let source = Unmanaged<HashingSource>.fromOpaque(client!).takeUnretainedValue()
-            let n = source.next()
-            out?.pointee = UnsafeRawPointer(source.buffer.baseAddress)
-            return n
+        let opened = archive_read_open(reader, Unmanaged.passUnretained(stream).toOpaque(), nil, { _, client, out in
+            let stream = Unmanaged<Decompressor>.fromOpaque(client!).takeUnretainedValue()
+            let (start, count) = stream.next()
+            out?.pointee = start
+            return count
         }, nil)
         if opened != ARCHIVE_OK {
             throw libarchiveError(reader, "not a readable tar archive")
@@ -238,12 +239,10 @@ public enum ArchiveExtractor {
         if archive_write_close(writer) < ARCHIVE_WARN {
             throw libarchiveError(writer, "setting directory permissions and times")
         }
-        // libarchive may stop before the end of the file (padding after the end-of-archive blocks).
-        while source.next() > 0 {}
-        if let e = source.error { throw .configuration("cannot read the archive \(archive): \(e.text).", errno: e.code) }
-        hasher.finish(source.stream)
+        // The tar reader may stop before the end of the stream (padding after the end-of-archive
+        // blocks); the rest of the file is still read and hashed.
+        report.archiveSHA256 = try stream.finish(archive: archive)
         let digests = hasher.results()
-        report.archiveSHA256 = digests[source.stream]!
         for (path, stream) in fileStreams { tree[path]?.sha256 = digests[stream]! }
         // Names of one inode share the mode the last of their entries set: read it back.
         for path in linkedPaths where tree[path]?.kind == .file {
@@ -415,29 +414,198 @@ private final class BatchHasher: @unchecked Sendable {
     }
 }
 
-/// The archive input for libarchive: reads the file in large blocks and hashes every byte read.
-private final class HashingSource {
-    let fd: Int32
-    let hasher: BatchHasher
-    let stream: Int
-    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
-    var error: Errno?
+/// Decompresses an archive file on a thread of its own (libarchive's filters with its raw format)
+/// and hands the plain stream on in 1 MiB chunks through a queue of four, hashing every byte of
+/// the file as it is read.
+private final class Decompressor: @unchecked Sendable {
+    private static let chunkSize = 1 << 20
+    private let fd: Int32
+    private let condition = NSCondition()
+    // Guarded by `condition`.
+    private var free: [UnsafeMutableRawBufferPointer] = []
+    private var filled: [(UnsafeMutableRawBufferPointer, Int)] = []
+    private var ended = false
+    private var stopping = false
+    private var failureText: String?
+    private var fileError: Errno?
+    private var digest: String?
+    // Touched only by the consuming reader.
+    private var held: UnsafeMutableRawBufferPointer?
+    private let all: [UnsafeMutableRawBufferPointer]
+    private let done = DispatchSemaphore(value: 0)
+    private var joined = false
 
-    init(fd: Int32, hasher: BatchHasher) {
+    init(fd: Int32) {
         self.fd = fd
-        self.hasher = hasher
-        stream = hasher.begin()
+        all = (0..<4).map { _ in UnsafeMutableRawBufferPointer.allocate(byteCount: Self.chunkSize, alignment: 64) }
+        free = all
+        let thread = Thread { [self] in produce() }
+        thread.name = "repro.unpack.inflate"
+        thread.start()
     }
 
-    /// Reads the next block into `buffer`, hashing it; 0 at the end, -1 on error (`read(2)`).
-    func next() -> Int {
-        switch Syscalls.read(fd, buffer) {
-        case .success(let n):
-            if n > 0 { hasher.update(stream, UnsafeRawBufferPointer(rebasing: buffer[0..<n])) }
-            return n
-        case .failure(let e):
-            error = e
-            return -1
+    deinit {
+        for buffer in all { buffer.deallocate() }
+    }
+
+    /// libarchive's words for why decompressing failed, if it did.
+    var failure: String? {
+        condition.lock()
+        defer { condition.unlock() }
+        return failureText
+    }
+
+    /// The error reading the archive file, if there was one.
+    var readError: Errno? {
+        condition.lock()
+        defer { condition.unlock() }
+        return fileError
+    }
+
+    /// The next chunk of the plain stream for libarchive (valid until the next call): its start
+    /// and length, 0 at the end, -1 when decompressing failed.
+    func next() -> (UnsafeRawPointer?, Int) {
+        condition.lock()
+        defer { condition.unlock() }
+        if let held {
+            free.append(held)
+            self.held = nil
+            condition.broadcast()
+        }
+        while filled.isEmpty && !ended { condition.wait() }
+        if filled.isEmpty { return (nil, failureText == nil && fileError == nil ? 0 : -1) }
+        let (buffer, count) = filled.removeFirst()
+        held = buffer
+        return (UnsafeRawPointer(buffer.baseAddress), count)
+    }
+
+    /// Stops decompressing, waits for the rest of the file to be read and hashed, and returns the
+    /// file's SHA-256; throws if reading it failed.
+    func finish(archive: String) throws(ReproError) -> String {
+        stop()
+        condition.lock()
+        defer { condition.unlock() }
+        if let e = fileError { throw .configuration("cannot read the archive \(archive): \(e.text).", errno: e.code) }
+        return digest!
+    }
+
+    /// Ends the decompressing thread (it still reads the rest of the file) and waits for it.
+    func stop() {
+        guard !joined else { return }
+        joined = true
+        condition.lock()
+        stopping = true
+        condition.broadcast()
+        condition.unlock()
+        done.wait()
+    }
+
+    /// The decompressing thread.
+    private func produce() {
+        var hasher = SHA256()
+        let input = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.chunkSize, alignment: 64)
+        defer { input.deallocate() }
+        /// Reads the next block of the file, hashing it; 0 at the end, -1 on error.
+        func read() -> Int {
+            switch Syscalls.read(fd, input) {
+            case .success(let n):
+                if n > 0 { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: input[0..<n])) }
+                return n
+            case .failure(let e):
+                condition.lock()
+                fileError = e
+                condition.unlock()
+                return -1
+            }
+        }
+        var failure: String?
+        if let raw = archive_read_new() {
+            archive_read_support_filter_all(raw)
+            archive_read_support_format_raw(raw)
+            let box = Unmanaged.passRetained(ReadBox(start: UnsafeRawPointer(input.baseAddress), read)).toOpaque()
+            defer { Unmanaged<ReadBox>.fromOpaque(box).release() }
+            let opened = archive_read_open(raw, box, nil, { _, client, out in
+                let box = Unmanaged<ReadBox>.fromOpaque(client!).takeUnretainedValue()
+                let n = box.read()
+                out?.pointee = box.start
+                return n
+            }, nil)
+            var entry: OpaquePointer?
+            // A file with no stream to decompress (an empty one) hands on nothing, and the tar
+            // reader says it is not a tar archive.
+            if opened == ARCHIVE_OK, archive_read_next_header(raw, &entry) >= ARCHIVE_WARN {
+                failure = pump(raw)
+            }
+            archive_read_free(raw)
+        } else {
+            failure = "out of memory"
+        }
+        // Whatever libarchive left unread is still part of the file and of its digest.
+        while read() > 0 {}
+        let hex = TreeDigest.hex(hasher.finalize())
+        condition.lock()
+        if failureText == nil { failureText = failure }
+        digest = hex
+        ended = true
+        condition.broadcast()
+        condition.unlock()
+        done.signal()
+    }
+
+    /// Copies the decompressed stream into chunks until its end, a failure or `stop()`; returns
+    /// the failure's text.
+    private func pump(_ raw: OpaquePointer) -> String? {
+        var chunk: UnsafeMutableRawBufferPointer?
+        var used = 0
+        func hand(_ buffer: UnsafeMutableRawBufferPointer, _ count: Int) {
+            condition.lock()
+            filled.append((buffer, count))
+            condition.broadcast()
+            condition.unlock()
+        }
+        defer { if let chunk, used > 0 { hand(chunk, used) } else if let chunk { condition.lock(); free.append(chunk); condition.unlock() } }
+        while true {
+            var block: UnsafeRawPointer?
+            var size = 0
+            var offset: la_int64_t = 0
+            let status = archive_read_data_block(raw, &block, &size, &offset)
+            if status == ARCHIVE_EOF { return nil }
+            if status < ARCHIVE_WARN { return archive_error_string(raw).map { String(cString: $0) } ?? "unknown error" }
+            var from = 0
+            while from < size {
+                if chunk == nil {
+                    condition.lock()
+                    while free.isEmpty && !stopping { condition.wait() }
+                    let stop = stopping
+                    chunk = stop ? nil : free.removeLast()
+                    condition.unlock()
+                    if stop { return nil }
+                }
+                let n = min(size - from, Self.chunkSize - used)
+                (chunk!.baseAddress! + used).copyMemory(from: block! + from, byteCount: n)
+                used += n
+                from += n
+                if used == Self.chunkSize {
+                    hand(chunk!, used)
+                    chunk = nil
+                    used = 0
+                }
+            }
+            condition.lock()
+            let stop = stopping
+            condition.unlock()
+            if stop { return nil }
         }
     }
+}
+
+/// The file-reading callback of the decompressing reader, and the buffer it reads into.
+private final class ReadBox {
+    let start: UnsafeRawPointer?
+    let body: () -> Int
+    init(start: UnsafeRawPointer?, _ body: @escaping () -> Int) {
+        self.start = start
+        self.body = body
+    }
+    func read() -> Int { body() }
 }

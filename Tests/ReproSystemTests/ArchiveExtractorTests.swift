@@ -159,6 +159,25 @@ import Glibc
         #expect(try TreeWalker.walk(cached.treePath).entries.map(\.path) == ["bin", "bin/go"])
     }
 
+    @Test func theArchiveDigestCoversBytesTheTarReaderNeverNeeds() throws {
+        // A compressed archive whose decompressed stream goes on after the end-of-archive blocks,
+        // followed by bytes that are not part of the compressed stream at all: every byte of the
+        // file is hashed, and many chunks' worth of data pass between the two threads.
+        let s = Scratch(); defer { s.remove() }
+        let archive = s.path + "/in.tar.gz"
+        let big = String(repeating: "0123456789abcdef", count: 300_000)  // 4.8 MB, several chunks
+        ArchiveBuilder([.file("big", big), .file("small", "s")]).write(to: archive)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: archive))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data(repeating: 0, count: 70_000) + Data("trailing".utf8))
+        try handle.close()
+        s.mkdir("out")
+        let report = try ArchiveExtractor.extract(archive: archive, into: s.path + "/out")
+        #expect(report.archiveSHA256 == (try Hashing.sha256(file: archive)))
+        #expect(try String(contentsOfFile: s.path + "/out/big", encoding: .utf8) == big)
+        #expect(report.tree.entries.map(\.path) == ["big", "small"])
+    }
+
     @Test func truncatedArchiveIsAnError() throws {
         let s = Scratch(); defer { s.remove() }
         let archive = s.path + "/full.tar"
