@@ -85,10 +85,13 @@ public enum ArchiveExtractor {
         // Decompressing is half of an unpack's CPU time: it runs on a thread of its own, which
         // reads and hashes the archive file and hands this reader the plain tar stream.
         let stream = Decompressor(fd: input.raw)
-        defer { stream.stop() }
+        defer { stream.stop(draining: false) }  // an unpack that failed needs no digest
         func libarchiveError(_ handle: OpaquePointer, _ what: String) -> ReproError {
-            if let e = stream.readError { return .configuration("cannot read the archive \(archive): \(e.text).", errno: e.code) }
-            let text = stream.failure ?? archive_error_string(handle).map { String(cString: $0) } ?? "unknown error"
+            // The decompressing thread's error only when the tar reader failed because of it:
+            // that thread runs ahead and may have met a later, unrelated problem.
+            let failed = handle == reader && stream.deliveredFailure
+            if failed, let e = stream.readError { return .configuration("cannot read the archive \(archive): \(e.text).", errno: e.code) }
+            let text = (failed ? stream.failure : nil) ?? archive_error_string(handle).map { String(cString: $0) } ?? "unknown error"
             return .configuration("cannot unpack \(archive): \(what): \(text). The archive may be truncated or corrupt; fetch it again or check its source.")
         }
         let opened = archive_read_open(reader, Unmanaged.passUnretained(stream).toOpaque(), nil, { _, client, out in
@@ -428,6 +431,8 @@ private final class Decompressor: @unchecked Sendable {
     private var stopping = false
     private var failureText: String?
     private var fileError: Errno?
+    private var delivered = false
+    private var draining = true
     private var digest: String?
     // Touched only by the consuming reader.
     private var held: UnsafeMutableRawBufferPointer?
@@ -455,6 +460,13 @@ private final class Decompressor: @unchecked Sendable {
         return failureText
     }
 
+    /// Whether `next()` has told the tar reader that the stream failed.
+    var deliveredFailure: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return delivered
+    }
+
     /// The error reading the archive file, if there was one.
     var readError: Errno? {
         condition.lock()
@@ -473,7 +485,11 @@ private final class Decompressor: @unchecked Sendable {
             condition.broadcast()
         }
         while filled.isEmpty && !ended { condition.wait() }
-        if filled.isEmpty { return (nil, failureText == nil && fileError == nil ? 0 : -1) }
+        if filled.isEmpty {
+            if failureText == nil && fileError == nil { return (nil, 0) }
+            delivered = true
+            return (nil, -1)
+        }
         let (buffer, count) = filled.removeFirst()
         held = buffer
         return (UnsafeRawPointer(buffer.baseAddress), count)
@@ -482,19 +498,21 @@ private final class Decompressor: @unchecked Sendable {
     /// Stops decompressing, waits for the rest of the file to be read and hashed, and returns the
     /// file's SHA-256; throws if reading it failed.
     func finish(archive: String) throws(ReproError) -> String {
-        stop()
+        stop(draining: true)
         condition.lock()
         defer { condition.unlock() }
         if let e = fileError { throw .configuration("cannot read the archive \(archive): \(e.text).", errno: e.code) }
         return digest!
     }
 
-    /// Ends the decompressing thread (it still reads the rest of the file) and waits for it.
-    func stop() {
+    /// Ends the decompressing thread and waits for it; with `draining`, it first reads and
+    /// hashes the rest of the file, for the digest.
+    func stop(draining: Bool) {
         guard !joined else { return }
         joined = true
         condition.lock()
         stopping = true
+        self.draining = draining
         condition.broadcast()
         condition.unlock()
         done.wait()
@@ -531,23 +549,33 @@ private final class Decompressor: @unchecked Sendable {
                 return n
             }, nil)
             var entry: OpaquePointer?
-            // A file with no stream to decompress (an empty one) hands on nothing, and the tar
-            // reader says it is not a tar archive.
             if opened == ARCHIVE_OK, archive_read_next_header(raw, &entry) >= ARCHIVE_WARN {
                 failure = pump(raw)
+            } else {
+                // Nothing decompressed at all: a corrupt start, or an empty file (which libarchive
+                // calls an unrecognized format, as the tar reader would).
+                failure = archive_error_string(raw).map { String(cString: $0) } ?? "unknown error"
             }
             archive_read_free(raw)
         } else {
             failure = "out of memory"
         }
-        // Whatever libarchive left unread is still part of the file and of its digest.
-        while read() > 0 {}
-        let hex = TreeDigest.hex(hasher.finalize())
+        // The stream has ended (or failed): the tar reader may finish.
         condition.lock()
         if failureText == nil { failureText = failure }
-        digest = hex
         ended = true
         condition.broadcast()
+        condition.unlock()
+        // Whatever libarchive left unread is still part of the file and of its digest, once the
+        // tar reader has finished (an unpack that failed wants no digest).
+        condition.lock()
+        while !stopping { condition.wait() }
+        let wanted = draining
+        condition.unlock()
+        if wanted { while read() > 0 {} }
+        let hex = TreeDigest.hex(hasher.finalize())
+        condition.lock()
+        digest = hex
         condition.unlock()
         done.signal()
     }

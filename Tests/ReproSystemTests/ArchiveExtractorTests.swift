@@ -178,6 +178,27 @@ import Glibc
         #expect(report.tree.entries.map(\.path) == ["big", "small"])
     }
 
+    @Test func aCorruptCompressedStreamIsNamedAsSuch() throws {
+        // The decompressing thread's failure reaches the message, whether it comes at the very
+        // start (nothing decompressed) or later (inside an entry's contents).
+        let s = Scratch(); defer { s.remove() }
+        let archive = s.path + "/in.tar.gz"
+        ArchiveBuilder([.file("big", String(repeating: "0123456789abcdef", count: 300_000))]).write(to: archive)
+        let original = try [UInt8](Data(contentsOf: URL(fileURLWithPath: archive)))
+        var flipped = original
+        flipped[40] ^= 0xff
+        try Data(flipped).write(to: URL(fileURLWithPath: s.path + "/bad.tar.gz"))
+        try Data(original.prefix(original.count / 2)).write(to: URL(fileURLWithPath: s.path + "/cut.tar.gz"))
+        for (name, expected) in [("bad.tar.gz", "gzip decompression failed"), ("cut.tar.gz", "truncated gzip input")] {
+            s.mkdir("out-" + name)
+            #expect {
+                try ArchiveExtractor.extract(archive: s.path + "/" + name, into: s.path + "/out-" + name)
+            } throws: { error in
+                (error as? ReproError)?.message.contains(expected) == true
+            }
+        }
+    }
+
     @Test func truncatedArchiveIsAnError() throws {
         let s = Scratch(); defer { s.remove() }
         let archive = s.path + "/full.tar"
