@@ -89,9 +89,9 @@ public enum ArchiveExtractor {
         func libarchiveError(_ handle: OpaquePointer, _ what: String) -> ReproError {
             // The decompressing thread's error only when the tar reader failed because of it:
             // that thread runs ahead and may have met a later, unrelated problem.
-            let failed = handle == reader && stream.deliveredFailure
-            if failed, let e = stream.readError { return .configuration("cannot read the archive \(archive): \(e.text).", errno: e.code) }
-            let text = (failed ? stream.failure : nil) ?? archive_error_string(handle).map { String(cString: $0) } ?? "unknown error"
+            let delivered = handle == reader ? stream.deliveredFailure : nil
+            if let e = delivered?.fileError { return .configuration("cannot read the archive \(archive): \(e.text).", errno: e.code) }
+            let text = delivered?.text ?? archive_error_string(handle).map { String(cString: $0) } ?? "unknown error"
             return .configuration("cannot unpack \(archive): \(what): \(text). The archive may be truncated or corrupt; fetch it again or check its source.")
         }
         let opened = archive_read_open(reader, Unmanaged.passUnretained(stream).toOpaque(), nil, { _, client, out in
@@ -423,6 +423,9 @@ private final class BatchHasher: @unchecked Sendable {
 private final class Decompressor: @unchecked Sendable {
     private static let chunkSize = 1 << 20
     private let fd: Int32
+    // Touched only by the decompressing thread.
+    private let input = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 64)
+    private var hasher = SHA256()
     private let condition = NSCondition()
     // Guarded by `condition`.
     private var free: [UnsafeMutableRawBufferPointer] = []
@@ -451,27 +454,15 @@ private final class Decompressor: @unchecked Sendable {
 
     deinit {
         for buffer in all { buffer.deallocate() }
+        input.deallocate()
     }
 
-    /// libarchive's words for why decompressing failed, if it did.
-    var failure: String? {
+    /// Why the stream failed, once `next()` has told the tar reader that it did: the error
+    /// reading the archive file, or libarchive's words for why decompressing failed.
+    var deliveredFailure: (fileError: Errno?, text: String?)? {
         condition.lock()
         defer { condition.unlock() }
-        return failureText
-    }
-
-    /// Whether `next()` has told the tar reader that the stream failed.
-    var deliveredFailure: Bool {
-        condition.lock()
-        defer { condition.unlock() }
-        return delivered
-    }
-
-    /// The error reading the archive file, if there was one.
-    var readError: Errno? {
-        condition.lock()
-        defer { condition.unlock() }
-        return fileError
+        return delivered ? (fileError, failureText) : nil
     }
 
     /// The next chunk of the plain stream for libarchive (valid until the next call): its start
@@ -518,34 +509,31 @@ private final class Decompressor: @unchecked Sendable {
         done.wait()
     }
 
+    /// Reads the next block of the archive file into `input`, hashing it; 0 at the end, -1 on
+    /// error (libarchive's read callback, on the decompressing thread).
+    private func readBlock() -> Int {
+        switch Syscalls.read(fd, input) {
+        case .success(let n):
+            if n > 0 { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: input[0..<n])) }
+            return n
+        case .failure(let e):
+            condition.lock()
+            fileError = e
+            condition.unlock()
+            return -1
+        }
+    }
+
     /// The decompressing thread.
     private func produce() {
-        var hasher = SHA256()
-        let input = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.chunkSize, alignment: 64)
-        defer { input.deallocate() }
-        /// Reads the next block of the file, hashing it; 0 at the end, -1 on error.
-        func read() -> Int {
-            switch Syscalls.read(fd, input) {
-            case .success(let n):
-                if n > 0 { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: input[0..<n])) }
-                return n
-            case .failure(let e):
-                condition.lock()
-                fileError = e
-                condition.unlock()
-                return -1
-            }
-        }
         var failure: String?
         if let raw = archive_read_new() {
             archive_read_support_filter_all(raw)
             archive_read_support_format_raw(raw)
-            let box = Unmanaged.passRetained(ReadBox(start: UnsafeRawPointer(input.baseAddress), read)).toOpaque()
-            defer { Unmanaged<ReadBox>.fromOpaque(box).release() }
-            let opened = archive_read_open(raw, box, nil, { _, client, out in
-                let box = Unmanaged<ReadBox>.fromOpaque(client!).takeUnretainedValue()
-                let n = box.read()
-                out?.pointee = box.start
+            let opened = archive_read_open(raw, Unmanaged.passUnretained(self).toOpaque(), nil, { _, client, out in
+                let stream = Unmanaged<Decompressor>.fromOpaque(client!).takeUnretainedValue()
+                let n = stream.readBlock()
+                out?.pointee = UnsafeRawPointer(stream.input.baseAddress)
                 return n
             }, nil)
             var entry: OpaquePointer?
@@ -560,19 +548,17 @@ private final class Decompressor: @unchecked Sendable {
         } else {
             failure = "out of memory"
         }
-        // The stream has ended (or failed): the tar reader may finish.
+        // The stream has ended (or failed), so the tar reader can finish; then whatever libarchive
+        // left unread is still part of the file and of its digest (an unpack that failed wants
+        // no digest).
         condition.lock()
         if failureText == nil { failureText = failure }
         ended = true
         condition.broadcast()
-        condition.unlock()
-        // Whatever libarchive left unread is still part of the file and of its digest, once the
-        // tar reader has finished (an unpack that failed wants no digest).
-        condition.lock()
         while !stopping { condition.wait() }
         let wanted = draining
         condition.unlock()
-        if wanted { while read() > 0 {} }
+        if wanted { while readBlock() > 0 {} }
         let hex = TreeDigest.hex(hasher.finalize())
         condition.lock()
         digest = hex
@@ -591,7 +577,7 @@ private final class Decompressor: @unchecked Sendable {
             condition.broadcast()
             condition.unlock()
         }
-        defer { if let chunk, used > 0 { hand(chunk, used) } else if let chunk { condition.lock(); free.append(chunk); condition.unlock() } }
+        defer { if let chunk { hand(chunk, used) } }  // a chunk is only held with bytes in it
         while true {
             var block: UnsafeRawPointer?
             var size = 0
@@ -625,15 +611,4 @@ private final class Decompressor: @unchecked Sendable {
             if stop { return nil }
         }
     }
-}
-
-/// The file-reading callback of the decompressing reader, and the buffer it reads into.
-private final class ReadBox {
-    let start: UnsafeRawPointer?
-    let body: () -> Int
-    init(start: UnsafeRawPointer?, _ body: @escaping () -> Int) {
-        self.start = start
-        self.body = body
-    }
-    func read() -> Int { body() }
 }

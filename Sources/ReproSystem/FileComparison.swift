@@ -24,8 +24,8 @@ enum FileComparison {
               let sa = regularSize(fa.raw), let sb = regularSize(fb.raw) else { return nil }
         if sa <= wholeFileLimit, sb <= wholeFileLimit {
             guard let x = read(fa.raw, at: 0, count: sa), let y = read(fb.raw, at: 0, count: sb) else { return nil }
-            guard let offset = Comparison.firstDifference(Data(x), Data(y)) else { return (nil, nil) }
-            return (offset, DifferenceExplainer.explain(Data(x), Data(y), offset: Int(offset), now: now))
+            guard let offset = Comparison.firstDifference(x, y) else { return (nil, nil) }
+            return (offset, DifferenceExplainer.explain(x, y, offset: Int(offset), now: now))
         }
         let offset: Int
         switch firstDifference(fa.raw, fb.raw, common: min(sa, sb)) {
@@ -40,8 +40,7 @@ enum FileComparison {
         let end = offset + windowAfter
         guard let x = read(fa.raw, at: base, count: min(sa, end) - base),
               let y = read(fb.raw, at: base, count: min(sb, end) - base) else { return (Int64(offset), nil) }
-        let explanation = DifferenceExplainer.explain(Data(x), Data(y), offset: offset - base, now: now,
-                                                      base: base, complete: false)
+        let explanation = DifferenceExplainer.explain(x, y, offset: offset - base, now: now, base: base, complete: false)
         return (Int64(offset), explanation)
     }
 
@@ -53,8 +52,8 @@ enum FileComparison {
     }
 
     /// `count` bytes from `offset` (fewer at the end of the file); nil on a read error.
-    private static func read(_ fd: Int32, at offset: Int, count: Int) -> [UInt8]? {
-        var bytes = [UInt8](repeating: 0, count: max(0, count))
+    private static func read(_ fd: Int32, at offset: Int, count: Int) -> Data? {
+        var bytes = Data(count: max(0, count))
         var done = 0
         while done < bytes.count {
             let n = bytes.withUnsafeMutableBytes { buf in
@@ -64,7 +63,8 @@ enum FileComparison {
             if got == 0 { break }
             done += got
         }
-        return Array(bytes[..<done])
+        bytes.count = done
+        return bytes
     }
 
     private enum Scan { case differs(at: Int), same, unreadable }

@@ -50,7 +50,7 @@ public enum OutputCollector {
 
         /// Takes `size` bytes for the output `path`, or throws when they do not fit.
         mutating func take(_ size: Int, for path: String) throws(ReproError) {
-            guard size <= limit - used else {
+            guard size <= remaining else {
                 throw .buildFailed("the outputs add up to more than \(limit) bytes, the work directory's tmpfs limit, at '\(path)' (\(size) bytes; sparse files count at their full length). Declare fewer outputs in build.outputs, or raise limits.tmpfs_bytes in the profile.")
             }
             used += size
