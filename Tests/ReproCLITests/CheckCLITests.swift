@@ -206,7 +206,7 @@ private let config = """
             .replacingOccurrences(of: "tmpfs_bytes = 4294967296", with: "tmpfs_bytes = 8388608")
             .replacingOccurrences(of: "name = \"default\"", with: "name = \"small\"")
         let files = ["profiles/small.toml": profile, "build.sh": "mkdir -p out\ntruncate -s 6M out/a\necho tail >> out/a\n"]
-        let small = config + "\nprofile = \"small\"\n[source]\ndate_epoch = 1700000000\n"
+        let small = config + "\nprofile = \"profiles/small.toml\"\n[source]\ndate_epoch = 1700000000\n"
         let one = try Project(files: files, config: small)
         defer { one.remove() }
         let ok = try one.check()
