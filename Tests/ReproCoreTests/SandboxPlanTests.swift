@@ -58,8 +58,9 @@ struct SandboxPlanTests {
         let binds = p.ops.compactMap { op -> String? in if case .bind(let source, _, _) = op { return source } else { return nil } }
         #expect(binds == ["/oldroot/home/u/.cache/repro/trees/aa", "/oldroot/home/u/.cache/repro/trees/bb"])
         // Each layer is bound before the first overlay that names it.
-        let first = p.ops.firstIndex { if case .overlay = $0 { return true } else { return false } }!
-        #expect(p.ops.lastIndex { if case .bind = $0 { return true } else { return false } }! < first)
+        let first = try #require(p.ops.firstIndex { if case .overlay = $0 { return true } else { return false } })
+        let lastBind = try #require(p.ops.lastIndex { if case .bind = $0 { return true } else { return false } })
+        #expect(lastBind < first)
     }
 
     @Test func writableDirectoriesAndDev() throws {
