@@ -137,6 +137,8 @@ public enum SandboxLayout {
     public static let setupSkeleton = "/skel"
     /// An empty directory of the setup file system, the bottom layer under a lone toolchain tree.
     public static let setupEmpty = "/empty"
+    /// Where each toolchain tree is bound (`/layers/0`, `/layers/1`, ...) for the overlays to name.
+    public static let setupLayers = "/layers"
     /// The device nodes bound from the host into `/dev`.
     public static let devices = ["full", "null", "random", "tty", "urandom", "zero"]
     /// Paths that belong to the sandbox itself and cannot be mount destinations.
@@ -310,8 +312,19 @@ public struct SandboxPlan: Sendable, Equatable {
         for (name, text) in etc {
             ops.append(.writeFile(path: base + "/etc/" + name, contents: Array(text.utf8), mode: 0o644, builder: false))
         }
+        // Each toolchain tree is bound read-only at a numbered path of the setup file system, and
+        // the overlays name those paths: overlayfs shows its lowerdir option in the sandbox's
+        // /proc/self/mountinfo, which then holds /layers/N instead of the host's cache paths.
+        var layers: [String: String] = [:]
+        for tree in rootTrees + groups.flatMap(\.trees) where layers[tree] == nil {
+            if layers.isEmpty { ops.append(.mkdir(path: L.setupLayers, mode: 0o755, builder: false)) }
+            let layer = L.setupLayers + "/\(layers.count)"
+            layers[tree] = layer
+            ops.append(.mkdir(path: layer, mode: 0o755, builder: false))
+            ops.append(.bind(source: hostRoot + tree, path: layer, readOnly: true))
+        }
         if !rootTrees.isEmpty {
-            ops.append(.overlay(lowers: [base] + rootTrees.map { hostRoot + $0 }, path: newRoot))
+            ops.append(.overlay(lowers: [base] + rootTrees.map { layers[$0]! }, path: newRoot))
         }
         // Every toolchain mount is a read-only overlay (a lone tree over an empty directory), so
         // writes fail with EROFS whatever the files' owners and modes.
@@ -319,7 +332,7 @@ public struct SandboxPlan: Sendable, Equatable {
             ops.append(.mkdir(path: L.setupEmpty, mode: 0o755, builder: false))
         }
         for g in groups {
-            let lowers = g.trees.map { hostRoot + $0 } + (g.trees.count == 1 ? [L.setupEmpty] : [])
+            let lowers = g.trees.map { layers[$0]! } + (g.trees.count == 1 ? [L.setupEmpty] : [])
             ops.append(.overlay(lowers: lowers, path: newRoot + g.path))
         }
         for b in spec.binds.sorted(by: { $0.dest < $1.dest }) {
