@@ -1,12 +1,15 @@
-// repro-fetch URL: writes the body of an HTTP(S) resource to stdout.
+// repro-fetch URL [MAX_BYTES]: writes the body of an HTTP(S) resource to stdout.
 //
 // repro runs this small program for `https://` (and loopback `http://`) toolchain sources, so that
 // the TLS and HTTP stack (FoundationNetworking, libcurl and its libraries) is loaded only when
 // something is downloaded, not at every start of repro. repro hashes and stores what this
 // program writes; this program only transfers it.
 //
+// With MAX_BYTES, a body announced (Content-Length) or sent longer than that many bytes is stopped
+// at once: nothing past the chunk that crossed the limit is written, and the exit status is 3.
+//
 // Exit status: 0 when the whole body was written; 1 with one line on stderr (the HTTP status, a
-// transfer cut short, a network error) otherwise; 2 for usage.
+// transfer cut short, a network error) otherwise; 2 for usage; 3 the body is longer than MAX_BYTES.
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -21,6 +24,12 @@ final class StreamingSink: NSObject, URLSessionDataDelegate, @unchecked Sendable
     var expected: Int64 = -1
     var status: Int?
     var writeFailed = false
+    /// The most body bytes accepted.
+    let limit: UInt64
+    /// Whether the body was announced or sent longer than `limit`.
+    var tooLarge = false
+
+    init(limit: UInt64) { self.limit = limit }
     var error: Error?
     let done = DispatchSemaphore(value: 0)
 
@@ -28,11 +37,12 @@ final class StreamingSink: NSObject, URLSessionDataDelegate, @unchecked Sendable
                     completionHandler: @escaping (URLSession.ResponseDisposition) -> Void) {
         status = (response as? HTTPURLResponse)?.statusCode
         expected = response.expectedContentLength
-        completionHandler(status == 200 ? .allow : .cancel)
+        if status == 200, expected > 0, UInt64(expected) > limit { tooLarge = true }
+        completionHandler(status == 200 && !tooLarge ? .allow : .cancel)
     }
 
     func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
-        guard !writeFailed else { return }
+        guard !writeFailed, !tooLarge else { return }
         data.withUnsafeBytes { bytes in
             var offset = 0
             while offset < bytes.count {
@@ -47,6 +57,10 @@ final class StreamingSink: NSObject, URLSessionDataDelegate, @unchecked Sendable
             }
         }
         received += Int64(data.count)
+        if UInt64(received) > limit {
+            tooLarge = true
+            dataTask.cancel()
+        }
     }
 
     func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: Error?) {
@@ -61,11 +75,13 @@ func fail(_ message: String, status: Int32 = 1) -> Never {
 }
 
 let arguments = CommandLine.arguments
-guard arguments.count == 2, let url = URL(string: arguments[1]), ["https", "http"].contains(url.scheme?.lowercased() ?? "") else {
-    fail("usage: repro-fetch URL (https:// or http://); repro runs this program to download toolchain archives", status: 2)
+let limit = arguments.count == 3 ? UInt64(arguments[2]) : UInt64.max
+guard arguments.count == 2 || arguments.count == 3, let limit, let url = URL(string: arguments[1]),
+      ["https", "http"].contains(url.scheme?.lowercased() ?? "") else {
+    fail("usage: repro-fetch URL [MAX_BYTES] (https:// or http://); repro runs this program to download toolchain archives", status: 2)
 }
 signal(SIGPIPE, SIG_IGN)
-let sink = StreamingSink()
+let sink = StreamingSink(limit: limit)
 let queue = OperationQueue()
 queue.maxConcurrentOperationCount = 1
 let configuration = URLSessionConfiguration.ephemeral
@@ -76,6 +92,11 @@ let session = URLSession(configuration: configuration, delegate: sink, delegateQ
 session.dataTask(with: url).resume()
 sink.done.wait()
 session.finishTasksAndInvalidate()
+if sink.tooLarge {
+    fail(sink.expected > 0 && UInt64(sink.expected) > limit
+         ? "the server announced \(sink.expected) bytes, more than the limit of \(limit)"
+         : "the server sent more than the limit of \(limit) bytes", status: 3)
+}
 if sink.writeFailed { fail("writing the download failed: \(String(cString: strerror(errno)))") }
 if let status = sink.status, status != 200 {
     fail("the server answered with HTTP status \(status)")
