@@ -136,11 +136,10 @@ public enum Fetcher {
     /// someone else's spec) only when the spec's owner could have read the `file://` path
     /// themselves: every directory on its real path searchable and the file readable by them
     /// through its owner bits (when they own it) or its other bits; group bits are not counted.
-    /// An unknown owner (the spec file cannot be stat-ed) counts as "other".
+    /// A spec that is not a file (made in code) counts as the running user's.
     static func mayDisclose(_ url: String, specPath: String) -> Bool {
         guard let parsed = URL(string: url), parsed.scheme?.lowercased() == "file" else { return true }
-        let owner = Syscalls.statFollowingLinks(specPath)?.st_uid
-        if owner == Syscalls.geteuid() { return true }
+        guard let owner = Syscalls.statFollowingLinks(specPath)?.st_uid, owner != Syscalls.geteuid() else { return true }
         guard case .success(let real) = Syscalls.realpath(parsed.path) else { return false }
         var directories = ["/"]
         var prefix = ""

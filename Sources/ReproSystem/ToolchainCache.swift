@@ -98,6 +98,7 @@ public final class ToolchainCache: @unchecked Sendable {
                 continue
             }
             try prepare()
+            removeStaleTemps()  // also when the cache had no locks/ before
             let result = try FileLock.holding("\(root)/locks/\(source.sha256).lock") { () throws(ReproError) -> CachedSource in
                 if let hit = cached(source) { return hit }
                 var downloaded = try ensureBlob(source, spec: spec, specPath: specPath)

@@ -6,7 +6,8 @@
 // program writes; this program only transfers it.
 //
 // With MAX_BYTES, a body announced (Content-Length) or sent longer than that many bytes is stopped
-// at once: nothing past the chunk that crossed the limit is written, and the exit status is 3.
+// at once (the program exits): nothing past the chunk that crossed the limit is written, and the
+// exit status is 3.
 //
 // Exit status: 0 when the whole body was written; 1 with one line on stderr (the HTTP status, a
 // transfer cut short, a network error) otherwise; 2 for usage; 3 the body is longer than MAX_BYTES.
@@ -26,8 +27,6 @@ final class StreamingSink: NSObject, URLSessionDataDelegate, @unchecked Sendable
     var writeFailed = false
     /// The most body bytes accepted.
     let limit: UInt64
-    /// Whether the body was announced or sent longer than `limit`.
-    var tooLarge = false
 
     init(limit: UInt64) { self.limit = limit }
     var error: Error?
@@ -37,12 +36,16 @@ final class StreamingSink: NSObject, URLSessionDataDelegate, @unchecked Sendable
                     completionHandler: @escaping (URLSession.ResponseDisposition) -> Void) {
         status = (response as? HTTPURLResponse)?.statusCode
         expected = response.expectedContentLength
-        if status == 200, expected > 0, UInt64(expected) > limit { tooLarge = true }
-        completionHandler(status == 200 && !tooLarge ? .allow : .cancel)
+        // Exit rather than cancel: a cancelled transfer is not stopped at once, and the server
+        // may go on sending for as long as it likes.
+        if status == 200, expected > 0, UInt64(expected) > limit {
+            fail("the server announced \(expected) bytes, more than the limit of \(limit)", status: 3)
+        }
+        completionHandler(status == 200 ? .allow : .cancel)
     }
 
     func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
-        guard !writeFailed, !tooLarge else { return }
+        guard !writeFailed else { return }
         data.withUnsafeBytes { bytes in
             var offset = 0
             while offset < bytes.count {
@@ -58,8 +61,7 @@ final class StreamingSink: NSObject, URLSessionDataDelegate, @unchecked Sendable
         }
         received += Int64(data.count)
         if UInt64(received) > limit {
-            tooLarge = true
-            dataTask.cancel()
+            fail("the server sent more than the limit of \(limit) bytes", status: 3)
         }
     }
 
@@ -69,9 +71,11 @@ final class StreamingSink: NSObject, URLSessionDataDelegate, @unchecked Sendable
     }
 }
 
+/// Writes `message` to stderr and ends the program at once, from any thread (nothing is buffered:
+/// stdout is written with write(2)).
 func fail(_ message: String, status: Int32 = 1) -> Never {
     FileHandle.standardError.write(Data((message + "\n").utf8))
-    exit(status)
+    _exit(status)
 }
 
 let arguments = CommandLine.arguments
@@ -92,11 +96,6 @@ let session = URLSession(configuration: configuration, delegate: sink, delegateQ
 session.dataTask(with: url).resume()
 sink.done.wait()
 session.finishTasksAndInvalidate()
-if sink.tooLarge {
-    fail(sink.expected > 0 && UInt64(sink.expected) > limit
-         ? "the server announced \(sink.expected) bytes, more than the limit of \(limit)"
-         : "the server sent more than the limit of \(limit) bytes", status: 3)
-}
 if sink.writeFailed { fail("writing the download failed: \(String(cString: strerror(errno)))") }
 if let status = sink.status, status != 200 {
     fail("the server answered with HTTP status \(status)")
