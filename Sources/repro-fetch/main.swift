@@ -25,12 +25,12 @@ final class StreamingSink: NSObject, URLSessionDataDelegate, @unchecked Sendable
     var expected: Int64 = -1
     var status: Int?
     var writeFailed = false
+    var error: Error?
+    let done = DispatchSemaphore(value: 0)
     /// The most body bytes accepted.
     let limit: UInt64
 
     init(limit: UInt64) { self.limit = limit }
-    var error: Error?
-    let done = DispatchSemaphore(value: 0)
 
     func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
                     completionHandler: @escaping (URLSession.ResponseDisposition) -> Void) {
