@@ -51,7 +51,10 @@ public struct ExtractReport: Sendable, Equatable {
 /// the archive, a hard link to anything but a regular file unpacked earlier from the same archive,
 /// an entry that replaces a symlink, more entries or bytes than the limits. Neutralized and listed:
 /// device nodes, fifos and sockets (not created) and setuid/setgid bits (removed). Owners are not
-/// restored (files belong to the invoking user); permission bits and mtimes are.
+/// restored (files belong to the invoking user); permission bits and mtimes are, except group and
+/// other write bits, which are removed from every entry (an archive's `0777` or `1777` directory
+/// must not let another local user plant files in the tree), and directories the archive does not
+/// list but its paths need get at most `0755`, whatever the umask.
 public enum ArchiveExtractor {
     /// Unpacks `archive` into the empty directory `destination`, dropping `stripComponents` leading
     /// path components. On error the caller removes `destination`.
@@ -109,6 +112,7 @@ public enum ArchiveExtractor {
         var tree = [String: TreeEntry]()
         var linkedPaths = Set<String>()
         var fileStreams = [String: Int]()
+        var listedDirectories = Set<String>()
         var entry: OpaquePointer? = nil
         while true {
             let status = archive_read_next_header(reader, &entry)
@@ -168,9 +172,9 @@ public enum ArchiveExtractor {
             }
             let perm = archive_entry_perm(entry)
             if perm & 0o6000 != 0 {
-                archive_entry_set_perm(entry, perm & ~0o6000)
                 report.neutralized.append(NeutralizedEntry(path: relative, action: "setuid/setgid bits removed"))
             }
+            archive_entry_set_perm(entry, perm & ~(0o6000 | Self.removedWriteBits))
             archive_entry_xattr_clear(entry)
             archive_entry_acl_clear(entry)
             archive_entry_set_fflags(entry, 0, 0)
@@ -226,6 +230,7 @@ public enum ArchiveExtractor {
             case S_IFDIR:
                 files.remove(relative); fileStreams[relative] = nil
                 tree[relative] = .directory(relative)
+                listedDirectories.insert(relative)
             default:
                 files.insert(relative)
                 if let target = hardlinkTarget, let linked = tree[target] {
@@ -242,6 +247,12 @@ public enum ArchiveExtractor {
         if archive_write_close(writer) < ARCHIVE_WARN {
             throw libarchiveError(writer, "setting directory permissions and times")
         }
+        // libarchive makes the parents an archive does not list with 0777 minus the umask.
+        for (path, item) in tree where item.kind == .directory && !listedDirectories.contains(path) {
+            if let st = Syscalls.lstat(dest + "/" + path), st.st_mode & S_IFMT == S_IFDIR, st.st_mode & Self.removedWriteBits != 0 {
+                _ = chmod(dest + "/" + path, st.st_mode & 0o7777 & ~Self.removedWriteBits)
+            }
+        }
         // The tar reader may stop before the end of the stream (padding after the end-of-archive
         // blocks); the rest of the file is still read and hashed.
         report.archiveSHA256 = try stream.finish(archive: archive)
@@ -254,6 +265,9 @@ public enum ArchiveExtractor {
         report.tree = try TreeWalker.listing(of: Array(tree.values))
         return report
     }
+
+    /// The permission bits no unpacked entry keeps: group and other write.
+    static let removedWriteBits: mode_t = 0o022
 
     /// The entry path relative to the tree root after stripping, or nil when the entry is stripped
     /// away (or is the root itself). Absolute paths and `..` components are refused.

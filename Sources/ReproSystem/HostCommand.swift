@@ -1,5 +1,8 @@
 import Foundation
 import ReproCore
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Runs a host program (git) to completion and captures its standard output.
 enum HostCommand {
@@ -35,7 +38,8 @@ enum HostCommand {
 
     /// Runs `program` with `arguments`, hands the read end of its stdout to `readStdout` (stderr
     /// is drained on another thread so that neither pipe fills up), then waits for it. When
-    /// `readStdout` throws, the program is terminated and the error rethrown.
+    /// `readStdout` throws, the program is killed (SIGKILL: a SIGTERM may be blocked in the mask
+    /// it inherited, and it would otherwise block writing to a pipe nobody reads) and the error rethrown.
     static func stream(_ program: URL, _ arguments: [String], in directory: String? = nil, cannotStart: String, hint: String,
                        readStdout: (Int32) throws(ReproError) -> Void) throws(ReproError) -> Ended {
         let process = Process()
@@ -62,7 +66,7 @@ enum HostCommand {
         do throws(ReproError) {
             try readStdout(out.fileHandleForReading.fileDescriptor)
         } catch {
-            process.terminate()
+            kill(process.processIdentifier, SIGKILL)
             group.wait()
             process.waitUntilExit()
             throw error

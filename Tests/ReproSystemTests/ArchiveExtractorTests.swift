@@ -132,6 +132,32 @@ import Glibc
         #expect(try TreeWalker.walk(cached.treePath).digest == cached.treeDigest)
     }
 
+    @Test func groupAndOtherWriteBitsAreNotKept() throws {
+        let s = Scratch(); defer { s.remove() }
+        let items: [ArchiveBuilder.Item] = [
+            .directory("tmp", mode: 0o1777), .directory("open", mode: 0o777), .directory("group", mode: 0o775),
+            .file("open/data", "d", mode: 0o666), .file("open/tool", "t", mode: 0o777), .file("group/g", "g", mode: 0o664),
+            .file("plain", "shared", mode: 0o646), .hardlink("also-plain", "plain", mode: 0o666),
+            .directory("kept", mode: 0o750), .file("kept/private", "p", mode: 0o600),
+        ]
+        let (_, result) = try fetch(items, in: s)
+        let cached = try result.get()[0]
+        let expected: [String: mode_t] = [
+            "": 0o755, "tmp": 0o1755, "open": 0o755, "group": 0o755, "open/data": 0o644, "open/tool": 0o755,
+            "group/g": 0o644, "plain": 0o644, "also-plain": 0o644, "kept": 0o750, "kept/private": 0o600,
+        ]
+        for (path, mode) in expected {
+            #expect(Syscalls.lstat(cached.treePath + path)!.st_mode & 0o7777 == mode, "\(path)")
+        }
+        // The digest covers only the execute bits, which stay: the same tree packed with 0755/0644.
+        let t = Scratch(); defer { t.remove() }
+        let (_, plain) = try fetch([.directory("tmp"), .directory("open"), .directory("group"), .file("open/data", "d"),
+                                    .file("open/tool", "t", mode: 0o755), .file("group/g", "g"), .file("plain", "shared"),
+                                    .hardlink("also-plain", "plain"), .directory("kept"), .file("kept/private", "p")], in: t)
+        #expect(try plain.get()[0].treeDigest == cached.treeDigest)
+        #expect(try TreeWalker.walk(cached.treePath).digest == cached.treeDigest)
+    }
+
     @Test func digestMadeWhileUnpackingEqualsAWalk() throws {
         let s = Scratch(); defer { s.remove() }
         let items: [ArchiveBuilder.Item] = [
