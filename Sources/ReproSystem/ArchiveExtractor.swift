@@ -157,10 +157,13 @@ public enum ArchiveExtractor {
                 switch type {
                 case S_IFREG:
                     isFile = true
+                    // Charged at its full declared length, holes included (they are hashed as
+                    // zeros), so that sparse entries cannot make the unpack hash without bound.
                     let size = UInt64(max(0, archive_entry_size(entry)))
-                    if report.bytes + size > limits.maxBytes {
+                    guard size <= limits.maxBytes - report.bytes else {
                         throw refuse(name, "goes past the limit of \(limits.maxBytes) unpacked bytes (raise it with --max-bytes)")
                     }
+                    report.bytes += size
                 case S_IFDIR, S_IFLNK:
                     break
                 case S_IFCHR, S_IFBLK, S_IFIFO, S_IFSOCK:
@@ -192,13 +195,17 @@ public enum ArchiveExtractor {
                 var block: UnsafeRawPointer? = nil
                 var size = 0
                 var offset: la_int64_t = 0
+                let declared = UInt64(archive_entry_size(entry))
                 while true {
                     let r = archive_read_data_block(reader, &block, &size, &offset)
                     if r == ARCHIVE_EOF { break }
                     if r < ARCHIVE_WARN { throw libarchiveError(reader, "reading the contents of \"\(name)\"") }
-                    report.bytes += UInt64(size)
-                    if report.bytes > limits.maxBytes {
-                        throw refuse(name, "goes past the limit of \(limits.maxBytes) unpacked bytes (raise it with --max-bytes)")
+                    // Every block lies within the declared length, after the last one: a hostile
+                    // sparse map (a negative offset, or one far past the end) is refused, never
+                    // written or hashed.
+                    guard offset >= 0, size >= 0, UInt64(offset) >= written, UInt64(offset) <= declared,
+                          UInt64(size) <= declared - UInt64(offset) else {
+                        throw refuse(name, "has contents at offset \(offset) (\(size) bytes) outside its declared size of \(declared) bytes")
                     }
                     if archive_write_data_block(writer, block, size, offset) < ARCHIVE_WARN {
                         throw libarchiveError(writer, "writing the contents of \"\(name)\"")
@@ -208,8 +215,7 @@ public enum ArchiveExtractor {
                     if size > 0 { hasher.update(stream, UnsafeRawBufferPointer(start: block, count: size)) }
                     written += UInt64(size)
                 }
-                let total = UInt64(archive_entry_size(entry))
-                if total > written { hasher.zeros(stream, total - written); written = total }
+                if declared > written { hasher.zeros(stream, declared - written); written = declared }
             }
             if stream != 0 { hasher.finish(stream) }
             if archive_write_finish_entry(writer) < ARCHIVE_WARN {
