@@ -1,6 +1,10 @@
-# A partial clone missing the tree of sub/: reading it, git would fetch it from the promisor
-# remote through core.sshCommand (protocol.*.allow cannot stop that: it is the repository's own).
-tree=$(git rev-parse HEAD:sub) &&
+# A partial clone missing a tree that a later commit changed: comparing that commit with its parent
+# (as `git log -- .` does), git would fetch the tree from the promisor remote through
+# core.sshCommand (protocol.*.allow does not stop that: it is the repository's own setting).
+echo c > sub/c.txt &&
+    git add sub/c.txt &&
+    git -c user.name=t -c user.email=t@t commit -qm c &&
+    tree=$(git rev-parse HEAD:sub) &&
     rm -f ".git/objects/$(echo "$tree" | cut -c1-2)/$(echo "$tree" | cut -c3-)" &&
     git config core.repositoryformatversion 1 &&
     git config extensions.partialClone origin &&
@@ -8,4 +12,4 @@ tree=$(git rev-parse HEAD:sub) &&
     git config remote.origin.promisor true &&
     git config protocol.allow always &&
     git config protocol.ssh.allow always &&
-    git config core.sshCommand "$EVIL"
+    git config core.sshCommand "'$EVIL' </dev/null"
