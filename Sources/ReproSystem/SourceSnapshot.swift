@@ -173,9 +173,10 @@ public struct SourceSnapshot: Sendable {
         var sub = text(prefix)
         if sub.hasSuffix("/") { sub.removeLast() }
         var entries: [String: (mode: String, id: String)]?
-        if commit != nil, top.status == 0 {
-            // HEAD's files below DIR, relative to it: "<mode> <type> <id>\t<path>\0" each.
-            let tree = try git(dir, ["ls-tree", "-r", "-z", "HEAD"])
+        if let commit, top.status == 0 {
+            // The commit's files below DIR, relative to it: "<mode> <type> <id>\t<path>\0" each
+            // (by its id, not HEAD, which may have moved since).
+            let tree = try git(dir, ["ls-tree", "-r", "-z", commit])
             if tree.status == 0 { entries = parseTree(tree.stdout) }
         }
         return GitState(tracked: files, untracked: others.count, commit: commit, commitTime: time,
