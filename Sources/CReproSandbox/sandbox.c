@@ -141,6 +141,7 @@ static void hide_command_line(const struct repro_arg_area *area) {
 static int run_op(const struct repro_plan *plan, const struct repro_op *op) {
     int fd, in;
     struct stat st;
+    struct timespec times[2];
     switch (op->kind) {
     case REPRO_OP_MKDIR:
         if (mkdir(op->path, op->mode) < 0) {
@@ -198,6 +199,11 @@ static int run_op(const struct repro_plan *plan, const struct repro_op *op) {
         return set_mount_attr(op->path, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, 0);
     case REPRO_OP_REMOUNT_RO:
         return set_mount_attr(op->path, MOUNT_ATTR_RDONLY, 0);
+    case REPRO_OP_SET_TIMES:
+        times[0].tv_sec = (time_t)op->seconds;
+        times[0].tv_nsec = 0;
+        times[1] = times[0];
+        return utimensat(AT_FDCWD, op->path, times, AT_SYMLINK_NOFOLLOW);
     default:
         errno = EINVAL;
         return -1;

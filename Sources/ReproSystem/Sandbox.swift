@@ -382,6 +382,8 @@ final class CPlan {
                 c.kind = Int32(REPRO_OP_BIND_DEV.rawValue); c.src = UnsafePointer(str(source))
             case .remountReadOnly:
                 c.kind = Int32(REPRO_OP_REMOUNT_RO.rawValue)
+            case .setTimes(_, let seconds):
+                c.kind = Int32(REPRO_OP_SET_TIMES.rawValue); c.seconds = seconds
             }
             ops[i] = c
         }

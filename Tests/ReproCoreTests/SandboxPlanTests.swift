@@ -95,6 +95,44 @@ struct SandboxPlanTests {
         ])
     }
 
+    @Test func sourceTimesAreSetAfterEverythingIsWrittenChildrenBeforeParents() throws {
+        let ops: [WorkOp] = [
+            .mkdir(dest: "/build/src/a", mode: 0o755),
+            .copyFile(host: "/h/a/f.c", dest: "/build/src/a/f.c", mode: 0o644),
+            .symlink(target: "f.c", dest: "/build/src/a/l"),
+            .setTimes(dest: "/build/src/a/l", seconds: 1_700_000_000),
+            .setTimes(dest: "/build/src/a/f.c", seconds: 1_700_000_000),
+            .setTimes(dest: "/build/src/a", seconds: 1_700_000_000),
+            .setTimes(dest: "/build/src", seconds: 1_700_000_000),
+        ]
+        let p = try plan(SandboxSpec(argv: ["make"], profile: profile, workOps: ops))
+        let start = p.ops.firstIndex(of: .mkdir(path: "/newroot/build/src/a", mode: 0o755, builder: true))!
+        #expect(Array(p.ops[start..<(start + ops.count)]) == [
+            .mkdir(path: "/newroot/build/src/a", mode: 0o755, builder: true),
+            .copyFile(source: "/oldroot/h/a/f.c", path: "/newroot/build/src/a/f.c", mode: 0o644, builder: true),
+            .symlink(target: "f.c", path: "/newroot/build/src/a/l", builder: true),
+            .setTimes(path: "/newroot/build/src/a/l", seconds: 1_700_000_000),
+            .setTimes(path: "/newroot/build/src/a/f.c", seconds: 1_700_000_000),
+            .setTimes(path: "/newroot/build/src/a", seconds: 1_700_000_000),
+            .setTimes(path: "/newroot/build/src", seconds: 1_700_000_000),
+        ])
+        #expect(MountOp.setTimes(path: "/newroot/build/src/a", seconds: 7).summary == "setting the times of /build/src/a to 7")
+    }
+
+    @Test("a set-times op before its path exists, or a new entry in a directory whose times are set, is refused", arguments: [
+        [WorkOp.setTimes(dest: "/build/src/a", seconds: 0), .mkdir(dest: "/build/src/a", mode: 0o755)],
+        [WorkOp.mkdir(dest: "/build/src/a", mode: 0o755), .setTimes(dest: "/build/src/a", seconds: 0),
+         .copyFile(host: "/h/f", dest: "/build/src/a/f", mode: 0o644)],
+        [WorkOp.setTimes(dest: "/build/src", seconds: 0), .symlink(target: "x", dest: "/build/src/l")],
+        [WorkOp.setTimes(dest: "/opt", seconds: 0)],
+        [WorkOp.setTimes(dest: "/build/src/../etc", seconds: 0)],
+    ])
+    func misorderedSetTimes(_ ops: [WorkOp]) {
+        #expect {
+            _ = try SandboxPlan.build(SandboxSpec(argv: ["x"], profile: profile, workOps: ops), mapping: .privileged)
+        } throws: { ($0 as! ReproError).status == .configuration }
+    }
+
     @Test("invalid specs are configuration errors", arguments: [
         SandboxSpec(argv: [], profile: try! Profile.builtin("default")),
         SandboxSpec(argv: ["x"], profile: try! Profile.builtin("default"), workdir: "build"),

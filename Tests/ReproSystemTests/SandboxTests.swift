@@ -183,6 +183,34 @@ struct SandboxAPITests {
         #expect(names(first) != names(second))
     }
 
+    @Test("every file, symlink and directory of the snapshot, and /build/src, gets the epoch as its times", .enabled(if: geteuid() == 0))
+    func snapshotTimesAreTheEpoch() throws {
+        let scratch = Scratch()
+        defer { scratch.remove() }
+        scratch.write("src/a/b/deep.c", "int x;\n")
+        scratch.write("src/z.txt", "z\n", mode: 0o755)
+        scratch.symlink("src/a/link", to: "b/deep.c")
+        scratch.symlink("src/dangling", to: "/nonexistent/target")  // a followed link would fail with ENOENT
+        let listing = try TreeWalker.walk(scratch.path + "/src")
+        let epoch: Int64 = 1_234_567_890
+        let ops = CheckRunner.workOps(for: listing, root: scratch.path + "/src", workdir: "/build/src", mtime: epoch)
+        let spec = SandboxSpec(argv: ["true"], profile: profile, toolchains: [ToolchainMount(hostTree: ProbeTree.path, mountPath: "/")],
+                               workOps: ops)
+        var times: [String: [Int]] = [:]
+        let result = try Sandbox.run(try SandboxPlan.build(spec, mapping: Sandbox.currentMapping())) { (root: String, _: Termination) throws(ReproError) in
+            for path in [""] + listing.entries.map({ "/" + $0.path }) {
+                var st = stat()
+                guard lstat(root + "/build/src" + path, &st) == 0 else { times[path] = []; continue }
+                times[path] = [st.st_atim.tv_sec, st.st_atim.tv_nsec, st.st_mtim.tv_sec, st.st_mtim.tv_nsec]
+            }
+        }
+        #expect(result.termination == .exited(0))
+        #expect(times.count == listing.entries.count + 1)
+        for (path, t) in times.sorted(by: { $0.key < $1.key }) {
+            #expect(t == [Int(epoch), 0, Int(epoch), 0], "\(path.isEmpty ? "/build/src" : path): \(t)")
+        }
+    }
+
     @Test("a failing setup step is reported with the step and errno (exit 4)", .enabled(if: geteuid() == 0))
     func setupFailure() throws {
         let dir = NSTemporaryDirectory() + "repro-dir-\(UUID().uuidString)"

@@ -6,7 +6,7 @@
 #include <sys/types.h>
 
 /// The version of the plan structure the C child understands.
-#define REPRO_SANDBOX_ABI 3
+#define REPRO_SANDBOX_ABI 4
 
 int repro_sandbox_abi(void);
 
@@ -25,6 +25,7 @@ enum repro_op_kind {
     REPRO_OP_DEVPTS = 9,      ///< mount a private devpts instance at path
     REPRO_OP_BIND_DEV = 10,   ///< create an empty file at path and bind the device node src over it
     REPRO_OP_REMOUNT_RO = 11, ///< make the mount at path read-only (not recursive)
+    REPRO_OP_SET_TIMES = 12,  ///< set path's atime and mtime to `seconds` (utimensat, AT_SYMLINK_NOFOLLOW)
 };
 
 /// Chown what the op creates to the plan's builder uid/gid.
@@ -41,6 +42,8 @@ struct repro_op {
     const char *src;
     const char *data;
     size_t data_len;
+    /// Seconds since the epoch, for REPRO_OP_SET_TIMES.
+    int64_t seconds;
 };
 
 /// One resource limit for the command.
