@@ -100,6 +100,9 @@ public struct ToolchainSpec: Codable, Sendable, Equatable {
         if name.isEmpty || name.contains("/") || name.contains(where: { $0.isWhitespace }) {
             throw .configuration("\(path): name \"\(name)\" must be non-empty, without spaces or \"/\". Set name = \"my-toolchain\".")
         }
+        if name == ManifestURI.profileDependencyName {
+            throw .configuration("\(path): name \"\(name)\" is the manifest's name for the sandbox profile; give the toolchain another name.")
+        }
         if sources.isEmpty {
             throw .configuration("\(path): the spec has no [[source]] table. Add one with url and sha256 (repro toolchain pack DIR -o FILE.tar.gz prints a ready block).")
         }

@@ -158,6 +158,12 @@ enum Syscalls {
         return Glibc.lstat(path, &st) == 0 ? st : nil
     }
 
+    /// Status of an open file. The corresponding C function is `fstat(2)`.
+    static func fstat(_ fd: Int32) -> Result<stat, Errno> {
+        var st = stat()
+        return valueOrErrno { Glibc.fstat(fd, &st) }.map { _ in st }
+    }
+
     /// Whether `path` exists (without following a final symlink).
     static func exists(_ path: String) -> Bool { lstat(path) != nil }
 
