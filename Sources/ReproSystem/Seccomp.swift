@@ -112,7 +112,21 @@ public struct SeccompProgram: Sendable, Equatable {
         }
 
         let memfd = try FileDescriptor(memfd: "repro-seccomp")
-        try check(seccomp_export_bpf(ctx, memfd.raw), "exporting the BPF program")
+        // The program is written to a file, so a file size limit repro was started with
+        // (RLIMIT_FSIZE) could cut it short, and libseccomp does not notice: lift the soft limit
+        // to the hard one while it is written, and refuse a program that fills what is left.
+        var inherited = rlimit()
+        getrlimit(__rlimit_resource_t(RLIMIT_FSIZE.rawValue), &inherited)
+        var lifted = inherited
+        lifted.rlim_cur = inherited.rlim_max
+        setrlimit(__rlimit_resource_t(RLIMIT_FSIZE.rawValue), &lifted)
+        let exported = seccomp_export_bpf(ctx, memfd.raw)
+        setrlimit(__rlimit_resource_t(RLIMIT_FSIZE.rawValue), &inherited)
+        try check(exported, "exporting the BPF program")
+        if inherited.rlim_max != rlim_t.max, case .success(let size) = Syscalls.lseek(memfd.raw, 0, SEEK_END),
+           UInt64(size) >= UInt64(inherited.rlim_max) {
+            throw .sandbox("the seccomp program did not fit the file size limit repro was started with (RLIMIT_FSIZE, \(inherited.rlim_max) bytes); raise it (ulimit -f) and run again.")
+        }
         if case .failure(let e) = Syscalls.lseek(memfd.raw, 0, SEEK_SET) { throw .sandbox("lseek on the seccomp program failed: \(e).", errno: e.code) }
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65536)

@@ -150,6 +150,10 @@ public struct SourceSnapshot: Sendable {
     /// Tracked and untracked file lists, the HEAD commit and its files, or nil when not a git work tree.
     private static func gitFiles(_ dir: String) throws(ReproError) -> GitState? {
         let inside = try git(dir, ["rev-parse", "--is-inside-work-tree"])
+        if inside.status != 0, inside.stderr.contains("safe.directory") {
+            // Snapshotting every file instead would take in untracked files, silently.
+            throw .configuration("git refuses to read the repository at \(dir): it belongs to another user (git's safe.directory check). Run repro as the repository's owner, or, if you trust it, mark it safe: git config --global --add safe.directory '\(dir)'.")
+        }
         guard inside.status == 0, String(decoding: inside.stdout, as: UTF8.self).hasPrefix("true") else { return nil }
         let tracked = try git(dir, ["ls-files", "-z", "--cached"])
         guard tracked.status == 0 else {

@@ -199,6 +199,20 @@ private func leftovers(in directory: String) -> [String] {
     }
 }
 
+@Suite struct ForeignRepositoryTests {
+    /// A work tree owned by another user, which git refuses to read, is an error that says what
+    /// to do: never a snapshot of every file, untracked ones included.
+    @Test(.enabled(if: getuid() == 0)) func aRepositoryGitRefusesIsNotSnapshottedAsAPlainDirectory() throws {
+        let project = try Project(files: ["build.sh": "mkdir -p out; ls > out/ls\n"], config: outConfig, git: true)
+        defer { project.remove() }
+        try "stray\n".write(toFile: project.dir + "/untracked.txt", atomically: false, encoding: .utf8)
+        #expect(shell("chown -R 65534:65534 .", in: project.dir) == 0)
+        let result = try project.check(environment: ["HOME": project.dir + "-home", "GIT_CONFIG_NOSYSTEM": "1"])
+        #expect(result.status == 2, "\(result.stderr)")
+        #expect(result.stderr.contains("safe.directory"), "\(result.stderr)")
+    }
+}
+
 @Suite struct ProjectLockTests {
     /// Two checks of one project never run at once: the second waits, or with `--no-wait` fails.
     @Test func aSecondCheckOfTheSameProjectWaitsOrFails() throws {
