@@ -244,11 +244,14 @@ public enum Agreement {
         var names = Set<String>()
         for bundle in bundles { for subject in bundle.subjects { names.insert(subject.name) } }
         let certifiers = report.signers.filter { $0.status == .certifies }
+        // Subject names are unique within a bundle (the verifier checks it).
+        let bundleDigests = bundles.map { Dictionary($0.subjects.map { ($0.name, $0.sha256) }, uniquingKeysWith: { first, _ in first }) }
+        let outcomeDigests = outcomes.map { Dictionary($0.subjects.map { ($0.name, $0.sha256) }, uniquingKeysWith: { first, _ in first }) }
         for name in names.sorted(by: precedes) {
-            let cells = bundles.map { bundle in bundle.subjects.first { $0.name == name }?.sha256 }
+            let cells = bundleDigests.map { $0[name] }
             var sides: [AgreementReport.Side] = []
             for signer in certifiers {
-                let digest = outcomes[signer.outcome!].subjects.first { $0.name == name }?.sha256
+                let digest = outcomeDigests[signer.outcome!][name]
                 if let i = sides.firstIndex(where: { $0.sha256 == digest }) {
                     sides[i].signers.append(signer.keyid)
                 } else {
@@ -443,11 +446,12 @@ public struct AgreementReport: Sendable, Equatable {
         }
         header.append("")
         var grid = [header]
+        let differing = Set(disagreements.map(\.subject))
         for row in rows {
             let length = Agreement.uniquePrefixLength(row.sha256.compactMap { $0 })
             var line = [Self.safe(row.name)]
             line += row.sha256.map { $0.map { String($0.prefix(length)) } ?? "-" }
-            line.append(row.agreed ? "agree" : disagreements.contains { $0.subject == row.name } ? "DIFFER" : "-")
+            line.append(row.agreed ? "agree" : differing.contains(row.name) ? "DIFFER" : "-")
             grid.append(line)
         }
         var widths = [Int](repeating: 0, count: header.count)
