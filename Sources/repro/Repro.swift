@@ -19,6 +19,7 @@ struct Repro: ParsableCommand {
             ToolchainCommand.self,
             KeygenCommand.self,
             VerifyCommand.self,
+            CompareCommand.self,
         ]
     )
 }
