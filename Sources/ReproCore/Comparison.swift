@@ -97,6 +97,7 @@ public enum DifferenceExplainer {
 
     private static func explain(_ x: [UInt8], _ y: [UInt8], offset: Int, now: Int64, base: Int, complete: Bool) -> String? {
         if let stamp = timestamp(x, y, offset: offset, now: now) { return stamp }
+        if base == 0, let stamp = gzipTime(x, y, offset: offset, complete: complete) { return stamp }
         if base == 0, let idEnd = elfBuildIDEnd(x, y, offset: offset) {
             let note = "ELF build ID differs (a hash of the binary, so it follows from another difference)"
             var next = idEnd
@@ -136,6 +137,22 @@ public enum DifferenceExplainer {
             }
         }
         return nil
+    }
+
+    /// For gzip files (RFC 1952) whose first difference lies in the header's MTIME field (bytes
+    /// 4-7, little-endian seconds), the explanation, which says whether the compressed data after
+    /// the 10-byte header differs too.
+    private static func gzipTime(_ x: [UInt8], _ y: [UInt8], offset: Int, complete: Bool) -> String? {
+        let magic: [UInt8] = [0x1f, 0x8b, 0x08]
+        guard x.count >= 10, y.count >= 10, x.starts(with: magic), y.starts(with: magic), (4..<8).contains(offset) else { return nil }
+        let note = "timestamp: the gzip header's modification time (bytes 4-7) differs (gzip records the input file's time, "
+            + "Python's gzip and tarfile the current time; use gzip -n, or a time from SOURCE_DATE_EPOCH)"
+        var next = 10
+        while next < min(x.count, y.count), x[next] == y[next] { next += 1 }
+        if next < min(x.count, y.count) || (complete && x.count != y.count) {
+            return note + "; the compressed data differs too, from byte \(next) (compare the decompressed contents)"
+        }
+        return complete ? note + "; nothing else differs" : note
     }
 
     private static func isHexDigit(_ c: UInt8) -> Bool { isDigit(c) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70) }
