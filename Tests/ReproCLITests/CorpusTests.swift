@@ -91,39 +91,53 @@ enum CorpusDownloads {
     /// A fresh directory holding exactly the upstream's pinned files, each checked against its pin.
     static func fetch(_ upstream: Upstream) throws -> String {
         let fm = FileManager.default
+        if try !upstream.files.allSatisfy({ try isCached($0) }) {
+            let fetched = try download(upstream)
+            defer { try? fm.removeItem(atPath: fetched) }
+            try fm.createDirectory(atPath: cache, withIntermediateDirectories: true)
+            for file in upstream.files {
+                let path = fetched + "/" + file.name
+                guard fm.fileExists(atPath: path) else {
+                    throw FixtureError("the download of \(upstream) has no \(file.name); it holds \((try? fm.contentsOfDirectory(atPath: fetched).sorted()) ?? [])")
+                }
+                let actual = try sha256(path)
+                guard actual == file.sha256 else {
+                    throw FixtureError("\(file.name) has SHA-256 \(actual), but the corpus pins \(file.sha256): the upstream file changed; check it and update the pin")
+                }
+                let temp = cache + "/.tmp-\(getpid())-" + UUID().uuidString
+                try fm.copyItem(atPath: path, toPath: temp)
+                guard rename(temp, cache + "/" + file.sha256) == 0 else { throw FixtureError("cannot store \(file.name) in \(cache): errno \(errno)") }
+            }
+        }
         let dir = try temporaryDirectory("repro-corpus-dl-")
-        var missing = false
         for file in upstream.files {
-            let cached = cache + "/" + file.sha256
-            if fm.fileExists(atPath: cached), try sha256(cached) == file.sha256 {
-                try fm.copyItem(atPath: cached, toPath: dir + "/" + file.name)
-            } else {
-                missing = true
-            }
+            try fm.copyItem(atPath: cache + "/" + file.sha256, toPath: dir + "/" + file.name)
+            let actual = try sha256(dir + "/" + file.name)
+            guard actual == file.sha256 else { throw FixtureError("the cached \(file.name) changed while it was copied: SHA-256 \(actual), pinned \(file.sha256)") }
         }
-        guard missing else { return dir }
-        try fm.removeItem(atPath: dir)
-        let fetched = try download(upstream)
-        try fm.createDirectory(atPath: cache, withIntermediateDirectories: true)
-        for file in upstream.files {
-            let path = fetched + "/" + file.name
-            guard fm.fileExists(atPath: path) else {
-                throw FixtureError("the download of \(upstream) has no \(file.name); it holds \((try? fm.contentsOfDirectory(atPath: fetched).sorted()) ?? [])")
-            }
-            let actual = try sha256(path)
-            guard actual == file.sha256 else {
-                throw FixtureError("\(file.name) has SHA-256 \(actual), but the corpus pins \(file.sha256): the upstream file changed; check it and update the pin")
-            }
-            let temp = cache + "/.tmp-\(getpid())-" + UUID().uuidString
-            try fm.copyItem(atPath: path, toPath: temp)
-            _ = rename(temp, cache + "/" + file.sha256)
-        }
-        return fetched
+        return dir
+    }
+
+    /// Whether the cache holds the file with the right bytes.
+    private static func isCached(_ file: PinnedFile) throws -> Bool {
+        let path = cache + "/" + file.sha256
+        guard FileManager.default.fileExists(atPath: path) else { return false }
+        return try sha256(path) == file.sha256
     }
 
     /// Runs the upstream's client into a fresh directory.
     private static func download(_ upstream: Upstream) throws -> String {
         let dir = try temporaryDirectory("repro-corpus-dl-")
+        do {
+            try download(upstream, into: dir)
+        } catch {
+            try? FileManager.default.removeItem(atPath: dir)
+            throw error
+        }
+        return dir
+    }
+
+    private static func download(_ upstream: Upstream, into dir: String) throws {
         switch upstream {
         case let .debian(package, version, _):
             // A private apt state: deb-src entries made from this machine's bookworm sources, and
@@ -150,7 +164,6 @@ enum CorpusDownloads {
                                      "--no-binary", ":all:", "--dest", dir, requirement])
             guard pip.status == 0 else { throw FixtureError("pip download \(requirement) failed: \(pip.stderr)") }
         }
-        return dir
     }
 
     static func sha256(_ path: String) throws -> String {
