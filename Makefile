@@ -17,12 +17,14 @@ deps:
 build: deps
 	$(SWIFT) build -c release
 
+# The tests run with a temp root of their own (TMPDIR), made fresh for each run and removed after
+# it, so that nothing an earlier run left in /tmp can make them pass (scripts/run-tests.sh).
 test:
 	scripts/install-deps.sh test
 	scripts/test-venv.sh >/dev/null
 	$(SWIFT) build -c release
 	$(SWIFT) build -c $(TEST_CONFIG) --build-tests
-	REPRO_BIN=$(BIN)/repro REPRO_TEST_PYTHON=$(CURDIR)/.build-venv/bin/python $(SWIFT) test -c $(TEST_CONFIG) --skip-build
+	scripts/run-tests.sh $(SWIFT) test -c $(TEST_CONFIG) --skip-build
 
 # Only the corpus of real upstream projects (Tests/ReproCLITests/CorpusTests.swift), which `make test`
 # runs too: downloads pinned by SHA-256, built in scripts/corpus-toolchain.sh's toolchain.

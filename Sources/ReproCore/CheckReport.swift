@@ -133,6 +133,8 @@ public struct CheckReport: Codable, Sendable {
     public var outputPatterns: [String]
     /// The sandbox profile name.
     public var profile: String
+    /// The SHA-256 (hex) of the profile's TOML text.
+    public var profileSHA256: String?
     /// The source snapshot.
     public var source: SourceInfo
     /// The toolchains.
@@ -187,6 +189,7 @@ public struct CheckReport: Codable, Sendable {
         case outputDir = "output_dir"
         case keptRuns = "kept_runs"
         case manifestSigned = "manifest_signed"
+        case profileSHA256 = "profile_sha256"
     }
 
     /// The report as pretty JSON with sorted keys.

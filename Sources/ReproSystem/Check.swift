@@ -47,6 +47,8 @@ public struct CheckOutcome: Sendable {
     public var runEntries: [[TreeEntry]?]
     /// The toolchain archives mounted.
     public var toolchains: [ResolvedToolchains.Archive]
+    /// The sandbox profile used, with the digest of its text.
+    public var profileSource: ResolvedProfile
     /// A unique id of this check.
     public var invocationID: String = UUID().uuidString.lowercased()
     /// When the check started.

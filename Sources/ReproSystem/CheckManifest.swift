@@ -14,6 +14,9 @@ extension CheckOutcome {
         var dependencies: [ResolvedDependency] = toolchains.map {
             .archive(name: $0.name, uri: $0.cached.source.url, sha256: $0.cached.source.sha256)
         }
+        // The profile is an input like the toolchains: its name alone would not say which rules
+        // the sandbox applied.
+        dependencies.append(.archive(name: "profile", uri: profileSource.uri, sha256: profileSource.sha256))
         dependencies.append(try .sourceTree(name: "source", uri: report.source.uri ?? "file://" + report.project, treeDigest: report.source.digest))
         let config: JSONValue
         let isolationJSON: JSONValue

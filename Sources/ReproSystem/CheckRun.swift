@@ -51,6 +51,10 @@ extension CheckRunner {
         }
         let (config, assumptions) = try Self.loadConfig(projectDir: project)
         for note in assumptions { options.progress(note) }
+        let tracked = ProjectState.trackedStateFiles(project)
+        if !tracked.isEmpty {
+            options.progress("warning: git tracks \(tracked.count) file\(tracked.count == 1 ? "" : "s") below .repro/ (\(tracked.prefix(3).joined(separator: ", "))\(tracked.count > 3 ? ", ..." : "")); .repro/ is repro's own, so they are ignored: they are not part of the source, and repro never takes its bookkeeping from them. Remove them from git (git rm -r --cached .repro).")
+        }
 
         // A private work area in the cache's tmp/: locked while this check lives, removed when
         // it ends, and cleaned up by a later run if this process dies.
@@ -66,9 +70,8 @@ extension CheckRunner {
         let workOps = Self.workOps(for: sourceListing, root: snapshot.root, workdir: fixed.workdir)
 
         let logDir = try ProjectState.directory(project, "logs")
-        if let output = options.outputDir {
-            try ProjectState.checkDestination(output, option: "--output", project: project, cache: options.cacheDir)
-        }
+        try ProjectState.checkDestination(options.outputDir ?? project + "/.repro/out", option: "--output",
+                                          project: project, cache: options.cacheDir)
         if let keep = options.keepDir {
             try ProjectState.checkDestination(keep, option: "--keep", project: project, cache: options.cacheDir)
         }
@@ -122,7 +125,14 @@ extension CheckRunner {
                     failure = collectError.message
                 } else {
                     let listing = try TreeWalker.walk(outputRoot)
-                    tree = RunTree(root: outputRoot, entries: listing.entries, digest: listing.digest)
+                    if listing.entries.allSatisfy({ $0.kind == .directory }) {
+                        // Certifying nothing would pass a gate with an empty certificate.
+                        failure = config.build.outputs.isEmpty
+                            ? "the build produced no outputs: it created or changed no file below \(fixed.workdir). A check certifies outputs; check the build command, or name the outputs in build.outputs."
+                            : "the build produced no outputs: build.outputs matched only empty directories. A check certifies outputs; check the build command and build.outputs."
+                    } else {
+                        tree = RunTree(root: outputRoot, entries: listing.entries, digest: listing.digest)
+                    }
                 }
             }
             options.progress("run \(index)/\(options.runs): \(failure ?? "exit 0") in \(String(format: "%.1f", seconds)) s\(tree.map { ", \($0.digest)" } ?? "")")
@@ -150,6 +160,7 @@ extension CheckRunner {
             source: .init(digest: sourceListing.digest, files: snapshot.paths.count, selection: snapshot.selection,
                           untrackedExcluded: snapshot.untrackedExcluded, commit: snapshot.commit),
             toolchains: toolchainInfo, normalization: recorded, assumptions: assumptions, runs: runs)
+        report.profileSHA256 = setup.profileSource.sha256
 
         if trees.contains(where: { $0 == nil }) {
             report.verdict = .buildFailed
@@ -170,7 +181,9 @@ extension CheckRunner {
                 let stateDir = try ProjectState.directory(project)
                 let destination = options.outputDir ?? stateDir + "/out"
                 try Self.place(complete[0].root, at: destination)
-                if options.outputDir != nil { try ProjectState.recordPlacement(project, destination) }
+                if options.outputDir != nil {
+                    try ProjectState.recordPlacement(cache: options.cacheDir, destination, digest: complete[0].digest)
+                }
                 report.outputDir = destination
             } else {
                 report.verdict = .differ
@@ -183,19 +196,23 @@ extension CheckRunner {
                 for (index, tree) in complete.enumerated() {
                     try Self.place(tree.root, at: keep + "/run-\(index + 1)")
                 }
+                if options.keepDir != nil {
+                    try ProjectState.recordPlacement(cache: options.cacheDir, keep, digest: try TreeWalker.walk(keep).digest)
+                }
                 report.keptRuns = keep
             }
         }
         report.source.uri = snapshot.uri
         if report.verdict != .reproducible {
             let destination = options.outputDir ?? project + "/.repro/out"
-            if ProjectState.withdrawOutputs(project, destination) {
+            if ProjectState.withdrawOutputs(project, destination, cache: options.cacheDir) {
                 options.progress("removed the outputs an earlier check certified at \(destination): this check certified none")
             }
         }
         _ = consume workArea
         return CheckOutcome(report: report, config: config, normalization: normalization, isolation: isolation,
                             runEntries: trees.map { $0?.entries }, toolchains: setup.toolchains.archives,
+                            profileSource: setup.profileSource,
                             startedOn: started, finishedOn: Date())
     }
 

@@ -5,6 +5,8 @@ import ReproCore
 struct BuildSetup {
     /// The sandbox profile.
     var profile: Profile
+    /// Where the profile came from, and the digest of its text.
+    var profileSource: ResolvedProfile
     /// The toolchains.
     var toolchains: ResolvedToolchains
     /// The build's whole environment.
@@ -16,8 +18,14 @@ struct BuildSetup {
 extension CheckRunner {
     /// Loads the profile, fetches the toolchains and computes the environment.
     func prepareBuild(config: ProjectConfig, normalization: inout Normalization) throws(ReproError) -> BuildSetup {
-        let profile = try SandboxProfiles.load(options.profile ?? config.build.profile ?? "default",
-                                               projectDirectory: options.projectDir)
+        // --profile is taken from the current directory, build.profile from the project's.
+        let resolved: ResolvedProfile
+        if let name = options.profile {
+            resolved = try SandboxProfiles.resolve(name)
+        } else {
+            resolved = try SandboxProfiles.resolve(config.build.profile ?? "default", relativeTo: options.projectDir)
+        }
+        let profile = resolved.profile
         normalization.hostname = profile.hostname
         let toolchains = try ResolvedToolchains.fetch(config.build.toolchains, projectDirectory: options.projectDir,
                                                       cacheRoot: options.cacheDir, progress: options.progress)
@@ -27,7 +35,7 @@ extension CheckRunner {
         }
         let environment = normalization.environment(toolchains: toolchains.environments, profile: profile.environment,
                                                     project: config.build.env ?? [:], passed: passed)
-        return BuildSetup(profile: profile, toolchains: toolchains, environment: environment, passed: passed)
+        return BuildSetup(profile: profile, profileSource: resolved, toolchains: toolchains, environment: environment, passed: passed)
     }
 
     /// The steps that fill `/build/src` from the staged snapshot, from its tree listing (sorted

@@ -48,9 +48,17 @@ public enum OutputCollector {
         /// The bytes still allowed.
         var remaining: Int { limit - used }
 
+        /// How many bytes to read next from a file whose size is not known in advance: up to a
+        /// buffer's worth, and at most one byte past what is allowed, so that reading past the
+        /// limit is noticed with little more read. Never overflows, whatever the limit.
+        func nextRead(buffer: Int) -> Int {
+            let (past, overflow) = remaining.addingReportingOverflow(1)
+            return overflow ? buffer : min(buffer, past)
+        }
+
         /// Takes `size` bytes for the output `path`, or throws when they do not fit.
         mutating func take(_ size: Int, for path: String) throws(ReproError) {
-            guard size <= remaining else {
+            guard size >= 0, size <= remaining else {
                 throw .buildFailed("the outputs add up to more than \(limit) bytes, the work directory's tmpfs limit, at '\(path)' (\(size) bytes; sparse files count at their full length). Declare fewer outputs in build.outputs, or raise limits.tmpfs_bytes in the profile.")
             }
             used += size
@@ -309,8 +317,8 @@ public enum OutputCollector {
             // end, charging the budget as it comes.
             var position: off_t = 0
             while true {
-                // At most one byte past what the budget allows, so that little more reaches the host.
-                let next = try copyRange(from: position, to: position + off_t(min(buffer.count, budget.remaining + 1)))
+                let (end, overflow) = position.addingReportingOverflow(off_t(budget.nextRead(buffer: buffer.count)))
+                let next = try copyRange(from: position, to: overflow ? .max : end)
                 if next == position { break }
                 try budget.take(Int(next - position), for: path)
                 position = next

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import ReproCore
 
@@ -44,8 +45,11 @@ enum ProjectState {
     }
 
     /// Refuses a destination for `--output` or `--keep` that would destroy something: the project
-    /// itself or a directory containing it, the cache, the home directory, `/`, or an existing
-    /// non-empty directory that repro did not make (`.repro/...` of the project is repro's own).
+    /// itself or a directory containing it, the cache, the home directory, `/`, and anything at
+    /// the destination that repro did not place itself, whatever its type (a file, a symlink, a
+    /// non-empty directory). `.repro/...` of the project is repro's own, as long as it is a real
+    /// directory; elsewhere, only a directory whose contents are exactly what an earlier check
+    /// placed there (a record in the cache, see ``Placements``) is replaced.
     static func checkDestination(_ destination: String, option: String, project: String, cache: String) throws(ReproError) {
         let target = canonical(destination)
         for (protected, what) in [(canonical(project), "the project"), (canonical(cache), "the cache"),
@@ -54,9 +58,15 @@ enum ProjectState {
                 throw .configuration("\(option) \(destination) would replace \(what); give a new directory for it.")
             }
         }
-        if target.hasPrefix(canonical(project) + "/.repro/") || placed(project).contains(target) { return }
-        if let names = try? FileManager.default.contentsOfDirectory(atPath: destination), !names.isEmpty {
-            throw .configuration("\(option) \(destination) exists and is not empty; repro replaces what it writes there, so give a new or empty directory (or remove this one).")
+        guard let info = Syscalls.lstat(destination) else { return }
+        guard info.st_mode & S_IFMT == S_IFDIR else {
+            let what = info.st_mode & S_IFMT == S_IFLNK ? "a symlink" : "a file"
+            throw .configuration("\(option) \(destination) is \(what); repro puts a directory there and never replaces what it did not place itself. Give a new or empty directory (or remove it).")
+        }
+        if isProjectState(target, project: project) { return }
+        if let names = try? FileManager.default.contentsOfDirectory(atPath: destination), names.isEmpty { return }
+        guard Placements(cache: cache).holds(target) else {
+            throw .configuration("\(option) \(destination) exists and is not empty, and is not exactly what an earlier check placed there; repro replaces what it writes there, so give a new or empty directory (or remove this one).")
         }
     }
 
@@ -75,33 +85,36 @@ enum ProjectState {
         }
     }
 
-    /// The output directories earlier checks of this project placed outside `.repro/`, which a
-    /// later check may replace (`.repro/placed-outputs`, one canonical path per line).
-    static func placed(_ project: String) -> Set<String> {
-        guard let text = try? String(contentsOfFile: project + "/.repro/placed-outputs", encoding: .utf8) else { return [] }
-        return Set(text.split(separator: "\n").map(String.init))
-    }
-
-    /// Records that a check placed outputs at `destination`.
-    static func recordPlacement(_ project: String, _ destination: String) throws(ReproError) {
-        var all = placed(project)
-        guard all.insert(canonical(destination)).inserted else { return }
-        let path = try directory(project) + "/placed-outputs"
-        let text = all.sorted().joined(separator: "\n") + "\n"
-        do {
-            try text.write(toFile: path, atomically: true, encoding: .utf8)
-        } catch {
-            throw .configuration("cannot write \(path): \(error.localizedDescription)")
-        }
+    /// Records that a check placed outputs with tree digest `digest` at `destination`.
+    static func recordPlacement(cache: String, _ destination: String, digest: String) throws(ReproError) {
+        try Placements(cache: cache).record(canonical(destination), digest: digest)
     }
 
     /// Removes outputs an earlier check placed at `destination`, when this check certified none:
-    /// they must not be published beside a manifest that says otherwise. Returns whether it did.
-    static func withdrawOutputs(_ project: String, _ destination: String) -> Bool {
-        let ours = destination.hasPrefix(project + "/.repro/") || placed(project).contains(canonical(destination))
-        guard ours, Syscalls.lstat(destination) != nil else { return false }
+    /// they must not be published beside a manifest that says otherwise. Only repro's own are
+    /// removed: `.repro/...` of the project, or a directory still exactly as a check placed it.
+    /// Returns whether it removed anything.
+    static func withdrawOutputs(_ project: String, _ destination: String, cache: String) -> Bool {
+        guard let info = Syscalls.lstat(destination), info.st_mode & S_IFMT == S_IFDIR else { return false }
+        let target = canonical(destination)
+        guard isProjectState(target, project: project) || Placements(cache: cache).holds(target) else { return false }
         Syscalls.removeTree(destination)
+        Placements(cache: cache).forget(target)
         return true
+    }
+
+    /// Whether the canonical `path` lies inside the project's own `.repro/`.
+    private static func isProjectState(_ path: String, project: String) -> Bool {
+        path.hasPrefix(canonical(project) + "/.repro/")
+    }
+
+    /// Paths below `.repro/` that git tracks: a repository must not steer repro's bookkeeping or
+    /// outputs by committing files there, so they are ignored (and named in a warning).
+    static func trackedStateFiles(_ project: String) -> [String] {
+        guard let listed = try? HostCommand.run(["git", "-c", "core.fsmonitor=false", "-C", project,
+                                                 "ls-files", "-z", "--cached", "--", ".repro"]),
+              listed.status == 0 else { return [] }
+        return listed.stdout.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }.filter { !$0.isEmpty }
     }
 
     /// `path` with symlinks resolved as far as it exists, made absolute.
@@ -114,5 +127,82 @@ enum ProjectState {
         }
         let base = (try? Syscalls.realpath(existing).get()) ?? existing
         return rest.isEmpty ? base : (base == "/" ? "" : base) + "/" + rest.joined(separator: "/")
+    }
+}
+
+/// Where repro records the output directories it placed outside a project's `.repro/`: one file
+/// per destination in the cache's `placed/` (named by the SHA-256 of the canonical path, holding
+/// the path and the `t1:` digest of what was placed). The project cannot write there, so a
+/// repository cannot make repro treat someone else's directory as its own; and a directory is
+/// repro's only while its contents still have the recorded digest, so nothing added or changed
+/// there since is ever removed.
+struct Placements {
+    /// The records' directory.
+    let directory: String
+
+    /// The records of the cache at `cache`.
+    init(cache: String) { directory = cache + "/placed" }
+
+    private func file(_ path: String) -> String {
+        directory + "/" + Hex.encode(SHA256.hash(data: Data(path.utf8)))
+    }
+
+    /// Whether the canonical `path` holds exactly what a check placed there.
+    func holds(_ path: String) -> Bool {
+        guard let text = Syscalls.readSmallFile(file(path)) else { return false }
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        guard lines.count >= 3, lines[0] == "repro-placed-v1", lines[1] == path else { return false }
+        guard let listing = try? TreeWalker.walk(path) else { return false }
+        return listing.digest == lines[2]
+    }
+
+    /// Records that `digest` was placed at the canonical `path`.
+    func record(_ path: String, digest: String) throws(ReproError) {
+        if case .failure(let e) = Syscalls.mkdirs(directory) {
+            throw .configuration("cannot create \(directory): \(e.text). Check that the cache directory is writable (or choose another with --cache DIR).", errno: e.code)
+        }
+        let text = "repro-placed-v1\n\(path)\n\(digest)\n"
+        do {
+            try text.write(toFile: file(path), atomically: true, encoding: .utf8)
+        } catch {
+            throw .configuration("cannot write \(file(path)): \(error.localizedDescription). Check that the cache directory is writable.")
+        }
+    }
+
+    /// Forgets the record of `path`.
+    func forget(_ path: String) { unlink(file(path)) }
+}
+
+/// An exclusive lock on a project's `.repro/` directory (flock(2) on the directory itself, opened
+/// with `O_NOFOLLOW`, so no file a repository commits there is ever opened), held by one check
+/// from its start until its manifest is written: two checks of one project never interleave
+/// placing outputs and writing manifests.
+public struct ProjectLock: ~Copyable {
+    private let descriptor: FileDescriptor
+
+    /// Locks `project`'s `.repro/` (created if needed). When another check holds it, waits (after
+    /// telling `progress`), or with `wait` false throws at once.
+    public init(project: String, wait: Bool, progress: (String) -> Void) throws(ReproError) {
+        let path = try ProjectState.directory(project)
+        let fd: FileDescriptor
+        switch Syscalls.open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW) {
+        case .success(let raw): fd = FileDescriptor(raw)
+        case .failure(let e): throw .configuration("cannot open \(path) to lock it: \(e.text).", errno: e.code)
+        }
+        let raw = fd.raw
+        switch Syscalls.valueOrErrno({ flock(raw, LOCK_EX | LOCK_NB) }) {
+        case .success: break
+        case .failure(let e) where e.code == EWOULDBLOCK:
+            guard wait else {
+                throw .configuration("another repro check of \(project) is running (it holds \(path)); wait for it to finish, or run without --no-wait to wait for it.")
+            }
+            progress("waiting for another check of this project to finish (it holds \(path))")
+            if case .failure(let e) = Syscalls.valueOrErrno({ flock(raw, LOCK_EX) }) {
+                throw .configuration("cannot lock \(path): \(e.text).", errno: e.code)
+            }
+        case .failure(let e):
+            throw .configuration("cannot lock \(path): \(e.text).", errno: e.code)
+        }
+        descriptor = fd
     }
 }

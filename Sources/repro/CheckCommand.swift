@@ -38,7 +38,7 @@ struct CheckCommand: ParsableCommand {
     @Option(name: .long, help: "How many times to build (at least 2).")
     var runs: Int = 2
 
-    @Option(name: .long, help: "The sandbox profile, overriding build.profile.")
+    @Option(name: .long, help: "The sandbox profile, overriding build.profile: a built-in name (default, strict) or a path to a .toml file.")
     var profile: String?
 
     @Option(name: .customLong("date-epoch"), help: "SOURCE_DATE_EPOCH, overriding git's and repro.toml's.")
@@ -52,6 +52,9 @@ struct CheckCommand: ParsableCommand {
 
     @Option(name: .long, help: "Where to write the manifest (default: DIR/.repro/repro.intoto.jsonl).")
     var manifest: String?
+
+    @Flag(name: .customLong("no-wait"), help: "Fail at once (exit 2) when another check of the project is running, instead of waiting for it.")
+    var noWait = false
 
     func validate() throws {
         if runs < 2 { throw ValidationError("--runs must be 2 or more: a check compares at least two builds.") }
@@ -72,26 +75,31 @@ struct CheckCommand: ParsableCommand {
         options.progress = { Console.progress($0) }
         let manifestPath = manifest.map(absolute) ?? options.projectDir + "/.repro/" + Manifest.defaultFileName
         if manifest != nil { options.manifestPath = manifestPath }
-        let outcome = try CheckRunner(options: options).run()
-        var report = outcome.report
-        let bundle: Manifest
-        do throws(ReproError) {
-            bundle = try outcome.manifest(signingKey: key)
-            try bundle.write(toFile: manifestPath)
-        } catch {
-            // Certified outputs never stay published without the manifest that certifies them.
-            guard let withdrawn = outcome.withdrawPlacedOutputs() else { throw error }
-            var withdrawnError = error
-            withdrawnError.message += " The outputs placed at \(withdrawn) were removed again."
-            throw withdrawnError
+        // One check of a project at a time, from the snapshot to the manifest.
+        let lock = try ProjectLock(project: options.projectDir, wait: !noWait, progress: Console.progress)
+        let written = Result { () throws(ReproError) -> (CheckReport, Manifest) in
+            let outcome = try CheckRunner(options: options).run()
+            do throws(ReproError) {
+                let bundle = try outcome.manifest(signingKey: key)
+                try bundle.write(toFile: manifestPath)
+                return (outcome.report, bundle)
+            } catch {
+                // Certified outputs never stay published without the manifest that certifies them.
+                guard let withdrawn = outcome.withdrawPlacedOutputs() else { throw error }
+                var withdrawnError = error
+                withdrawnError.message += " The outputs placed at \(withdrawn) were removed again."
+                throw withdrawnError
+            }
         }
+        _ = consume lock
+        var (report, bundle) = try written.get()
         report.manifest = manifestPath
         report.manifestSigned = bundle.isSigned
         if !bundle.isSigned {
             Console.progress("the manifest is unsigned: pass --sign KEY (or set REPRO_SIGNING_KEY) to sign it; `repro keygen -o NAME` makes a key")
         }
         if json {
-            Console.out(report.json())
+            Console.json(report.json())
         } else {
             Console.out(report.summary)
         }

@@ -1,19 +1,26 @@
 import Foundation
+import ReproCore
 
-/// Human output: results to stdout, progress and errors to stderr.
+/// Human output: results to stdout, progress and errors to stderr, with control characters
+/// escaped (``TerminalText``); JSON for machines, as is.
 enum Console {
-    /// Writes a line to stdout.
+    /// Writes a line of human output to stdout.
     static func out(_ line: String) {
-        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+        FileHandle.standardOutput.write(Data((TerminalText.escape(line) + "\n").utf8))
+    }
+
+    /// Writes a JSON document (already escaped by its own rules) to stdout.
+    static func json(_ text: String) {
+        FileHandle.standardOutput.write(Data((text + "\n").utf8))
     }
 
     /// Writes a progress line to stderr.
     static func progress(_ line: String) {
-        FileHandle.standardError.write(Data(("repro: " + line + "\n").utf8))
+        FileHandle.standardError.write(Data(("repro: " + TerminalText.escape(line) + "\n").utf8))
     }
 
     /// Writes an error paragraph to stderr.
     static func error(_ message: String) {
-        FileHandle.standardError.write(Data(("repro: error: " + message + "\n").utf8))
+        FileHandle.standardError.write(Data(("repro: error: " + TerminalText.escape(message) + "\n").utf8))
     }
 }

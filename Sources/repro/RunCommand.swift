@@ -29,7 +29,7 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("tree"), help: ArgumentHelp("An unpacked toolchain tree, read-only at MOUNT (default /); repeatable, trees at one path are merged.", valueName: "HOST_DIR[:MOUNT]"))
     var trees: [String] = []
 
-    @Option(help: ArgumentHelp("A profile name (profiles/NAME.toml, else built-in: default, strict) or a path to a .toml file.", valueName: "NAME|PATH"))
+    @Option(help: ArgumentHelp("A built-in profile (default, strict) or a path to a .toml file (containing / or ending in .toml).", valueName: "NAME|PATH"))
     var profile: String = "default"
 
     @Option(name: .customLong("bind-ro"), help: ArgumentHelp("Bind a host path read-only.", valueName: "HOST:DEST"))

@@ -81,7 +81,7 @@ extension ToolchainCommand {
             }
             if json {
                 let data = try JSONSerialization.data(withJSONObject: objects, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
-                Console.out(String(decoding: data, as: UTF8.self))
+                Console.json(String(decoding: data, as: UTF8.self))
             }
         }
 
@@ -169,7 +169,7 @@ extension ToolchainCommand {
             }
             if json {
                 let data = try JSONSerialization.data(withJSONObject: objects, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
-                Console.out(String(decoding: data, as: UTF8.self))
+                Console.json(String(decoding: data, as: UTF8.self))
             } else if objects.isEmpty {
                 Console.progress("no toolchain specs found in \(resolver.directories.joined(separator: ", "))")
             }

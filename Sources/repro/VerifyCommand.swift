@@ -54,13 +54,13 @@ struct VerifyCommand: ParsableCommand {
                 throw ReproError.verification("the manifest is authentic but its verdict is \(report.reproducibility.verdict.rawValue), and --require-reproducible was given")
             }
             if json {
-                Console.out(report.jsonValue.serializedString)
+                Console.json(report.jsonValue.serializedString)
             } else {
                 printHuman(report)
             }
         } catch let error as ReproError {
             if json {
-                Console.out(JSONValue.object(["verified": false, "error": .string(error.message), "exitStatus": .integer(Int64(error.status.rawValue))]).serializedString)
+                Console.json(JSONValue.object(["verified": false, "error": .string(error.message), "exitStatus": .integer(Int64(error.status.rawValue))]).serializedString)
             }
             throw error
         }

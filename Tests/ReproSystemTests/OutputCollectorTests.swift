@@ -99,4 +99,39 @@ private func write(_ text: String, to path: String) throws {
             return e.status == .buildFailed && e.message.contains("more than 999 bytes") && e.message.contains("limits.tmpfs_bytes")
         }
     }
+
+    /// Zero-byte outputs (stamp files, an empty `__init__.py`) at every limit, the default
+    /// `Int.max` among them, and at a limit of exactly the bytes they need.
+    @Test(arguments: [Int.max, Int.max - 1, 2, 1, 0])
+    func emptyFilesAreCollectedAtEveryLimit(limit: Int) throws {
+        let root = makeTemporaryDirectory("build")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try write("", to: root + "/dist/empty")
+        try write("", to: root + "/dist/sub/also-empty")
+        let out = makeTemporaryDirectory("out") + "/o"
+        let copied = try OutputCollector.collect(from: root, selection: .patterns(["dist"]), into: out, limit: limit)
+        #expect(copied == ["dist/empty", "dist/sub/also-empty"])
+        #expect(try FileManager.default.attributesOfItem(atPath: out + "/dist/empty")[.size] as? Int == 0)
+        // Placing a collected tree copies it with no limit at all.
+        let placed = makeTemporaryDirectory("placed") + "/p"
+        try OutputCollector.copyTree(from: out, to: placed)
+        #expect(FileManager.default.fileExists(atPath: placed + "/dist/sub/also-empty"))
+    }
+
+    @Test func aFileOfExactlyTheLimitFitsAndOneByteMoreDoesNot() throws {
+        let root = makeTemporaryDirectory("build")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try write("", to: root + "/dist/empty")
+        try write("x", to: root + "/dist/one")
+        #expect(try OutputCollector.collect(from: root, selection: .patterns(["dist"]), into: makeTemporaryDirectory("out") + "/o", limit: 1).count == 2)
+        #expect(throws: ReproError.self) {
+            try OutputCollector.collect(from: root, selection: .patterns(["dist"]), into: makeTemporaryDirectory("out") + "/o", limit: 0)
+        }
+    }
+
+    @Test func theNextReadNeverOverflows() {
+        #expect(OutputCollector.Budget(limit: .max).nextRead(buffer: 4096) == 4096)
+        #expect(OutputCollector.Budget(limit: 10).nextRead(buffer: 4096) == 11)
+        #expect(OutputCollector.Budget(limit: 0).nextRead(buffer: 4096) == 1)
+    }
 }

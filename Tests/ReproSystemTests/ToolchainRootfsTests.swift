@@ -8,16 +8,17 @@ import Glibc
 
 /// A real Debian rootfs made by mmdebstrap (device nodes in /dev, setuid binaries) unpacks fine.
 ///
-/// The rootfs is built once per machine (about two minutes, from Debian's archive) and kept at
-/// `$REPRO_TEST_ROOTFS`, else `/tmp/repro-test-rootfs-bookworm-minbase.tar`. Set
-/// `REPRO_SKIP_ROOTFS=1` to skip on a machine without access to the Debian archive.
+/// The rootfs is built once per test run (about a minute, from Debian's archive) in the run's temp
+/// root (`make test` gives each run a fresh one), or kept at `$REPRO_TEST_ROOTFS` when that is set.
+/// Set `REPRO_SKIP_ROOTFS=1` to skip on a machine without access to the Debian archive.
 @Suite struct ToolchainRootfsTests {
     static var enabled: Bool {
         ProcessInfo.processInfo.environment["REPRO_SKIP_ROOTFS"] == nil && FileManager.default.isExecutableFile(atPath: "/usr/bin/mmdebstrap")
     }
 
     static var rootfsPath: String {
-        ProcessInfo.processInfo.environment["REPRO_TEST_ROOTFS"] ?? "/tmp/repro-test-rootfs-bookworm-minbase.tar"
+        ProcessInfo.processInfo.environment["REPRO_TEST_ROOTFS"]
+            ?? NSTemporaryDirectory() + "repro-test-rootfs-bookworm-minbase.tar"
     }
 
     /// Builds the rootfs unless present, under a lock so that parallel test runs build it once.
@@ -25,13 +26,18 @@ import Glibc
         let path = Self.rootfsPath
         return try FileLock.holding(path + ".lock") { () throws(ReproError) -> String in
             if Syscalls.exists(path) { return path }
+            // A run that died midway leaves a partial file or directory: never trust it.
+            Syscalls.removeTree(path + ".partial")
             let p = Process()
             p.executableURL = URL(fileURLWithPath: "/usr/bin/mmdebstrap")
-            p.arguments = ["--quiet", "--variant=minbase", "bookworm", path + ".partial"]
+            // mmdebstrap takes the output format from the name's extension, and ".partial" has
+            // none it knows (it would make a directory): name the format.
+            p.arguments = ["--quiet", "--variant=minbase", "--format=tar", "bookworm", path + ".partial"]
             p.environment = ["SOURCE_DATE_EPOCH": "1700000000", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"]
             do { try p.run() } catch { throw .configuration("cannot run mmdebstrap: \(error)") }
             p.waitUntilExit()
-            guard p.terminationStatus == 0, case .success = Syscalls.rename(path + ".partial", path) else {
+            guard p.terminationStatus == 0, !Syscalls.isDirectory(path + ".partial"),
+                  case .success = Syscalls.rename(path + ".partial", path) else {
                 throw .configuration("mmdebstrap failed (status \(p.terminationStatus)); set REPRO_SKIP_ROOTFS=1 without access to Debian's archive")
             }
             return path

@@ -1,0 +1,44 @@
+/// Text made safe to print to a terminal.
+///
+/// Names of output files, build log lines and messages come from the build or the project,
+/// which repro does not trust. Printed raw, a carriage return, a backspace or an escape sequence
+/// (`ESC [ ... `) could rewrite what a person sees, such as a NOT REPRODUCIBLE line redrawn as
+/// REPRODUCIBLE. Human output goes through ``escape(_:)``; JSON needs nothing more than its own
+/// escaping, and never goes through it.
+public enum TerminalText {
+    /// `text` with every control character except newline and tab written as a visible escape:
+    /// `\r`, `\b`, `\e` and `\xNN` for the other C0 codes and DEL, `\u{NN}` for the C1 codes
+    /// (U+0080 to U+009F, which some terminals also obey), and a backslash doubled only where it
+    /// would otherwise start such an escape. Text without control characters comes back as is.
+    public static func escape(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: isControl) else { return text }
+        var out = ""
+        out.reserveCapacity(text.utf8.count + 8)
+        for scalar in text.unicodeScalars {
+            switch scalar.value {
+            case 0x0A, 0x09: out.unicodeScalars.append(scalar)
+            case 0x0D: out += "\\r"
+            case 0x08: out += "\\b"
+            case 0x1B: out += "\\e"
+            case 0x00...0x1F, 0x7F: out += "\\x" + hex2(scalar.value)
+            case 0x80...0x9F: out += "\\u{" + hex2(scalar.value) + "}"
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+
+    /// Whether a scalar is one that ``escape(_:)`` rewrites.
+    static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x0A, 0x09: return false
+        case 0x00...0x1F, 0x7F, 0x80...0x9F: return true
+        default: return false
+        }
+    }
+
+    private static func hex2(_ value: UInt32) -> String {
+        let digits = Array("0123456789abcdef")
+        return String([digits[Int(value >> 4) & 0xF], digits[Int(value) & 0xF]])
+    }
+}
