@@ -33,7 +33,7 @@ test-corpus:
 	scripts/test-venv.sh >/dev/null
 	$(SWIFT) build -c release
 	$(SWIFT) build -c $(TEST_CONFIG) --build-tests
-	REPRO_BIN=$(BIN)/repro REPRO_TEST_PYTHON=$(CURDIR)/.build-venv/bin/python $(SWIFT) test -c $(TEST_CONFIG) --skip-build --filter CorpusTests
+	scripts/run-tests.sh $(SWIFT) test -c $(TEST_CONFIG) --skip-build --filter CorpusTests
 
 demo:
 	scripts/install-deps.sh demo

@@ -271,7 +271,10 @@ extension CorpusProject {
                 """),
             expected: .certified),
         // six 1.16.0's sdist, remade with `setup.py sdist`: Python's tarfile stamps the gzip header
-        // (and the tar entries of the directories it makes) with the current time.
+        // (and the tar entries of the directories it makes) with the current time. Two runs less
+        // than a second apart can get the same header time; then only the compressed data differs,
+        // which is explained as such (its cause is inside it), so only "gzip" is asserted here and
+        // the header's case is ComparisonTests.explainsAGzipHeaderTime.
         CorpusProject(
             name: "six-sdist",
             upstream: .pypi(requirement: "six==1.16.0",
@@ -281,7 +284,7 @@ extension CorpusProject {
                 command = ["python3", "setup.py", "sdist"]
                 outputs = ["dist"]
                 """),
-            expected: .caught(file: "dist/six-1.16.0.tar.gz", cause: ["timestamp", "gzip header"])),
+            expected: .caught(file: "dist/six-1.16.0.tar.gz", cause: ["gzip"])),
         // MarkupSafe 2.1.5's wheel (setuptools, with a C extension) built by pip from the sdist,
         // offline: wheel takes its zip entries' times from SOURCE_DATE_EPOCH.
         CorpusProject(
@@ -311,7 +314,7 @@ extension CorpusProject {
         let log = "\(project.name): exit \(first.status)\n\(first.stderr)"
         switch project.expected {
         case .certified:
-            #expect(first.status == 0, "\(log)")
+            try #require(first.status == 0, "\(log)")
             #expect(first.report["verdict"] as? String == "reproducible", "\(log)")
             // The same project at another, longer host path certifies the same outputs.
             let other = base + "/another/host/path/" + project.name
