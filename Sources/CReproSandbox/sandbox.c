@@ -116,11 +116,32 @@ static int chown_builder(const struct repro_plan *plan, const struct repro_op *o
     return lchown(op->path, plan->uid, plan->gid);
 }
 
+/// The name /proc/1/cmdline shows inside the sandbox instead of repro's host command line.
+static const char init_name[] = "repro-init";
+
+/// Replaces this process's copy of the command line and environment strings (memory it got from
+/// repro by fork, so repro's own are untouched): /proc/1/cmdline would otherwise show repro's
+/// host arguments (tree paths, the cache, the project directory) to the build. A nonzero last
+/// byte of the argument area makes the kernel show it only up to the first NUL (the
+/// setproctitle convention), so the length of the host command line does not show either.
+static void hide_command_line(const struct repro_arg_area *area) {
+    char *args = (char *)area->arg_start;
+    size_t len = (size_t)(area->arg_end - area->arg_start);
+    if (area->env_end > area->env_start) memset((char *)area->env_start, 0, (size_t)(area->env_end - area->env_start));
+    if (len == 0) return;
+    memset(args, 0, len);
+    size_t n = sizeof init_name - 1;
+    if (n > len - 1) n = len - 1;
+    memcpy(args, init_name, n);
+    if (len >= n + 2) args[len - 1] = ' ';
+}
+
 // MARK: - Setup operations
 
 static int run_op(const struct repro_plan *plan, const struct repro_op *op) {
     int fd, in;
     struct stat st;
+    struct timespec times[2];
     switch (op->kind) {
     case REPRO_OP_MKDIR:
         if (mkdir(op->path, op->mode) < 0) {
@@ -178,6 +199,11 @@ static int run_op(const struct repro_plan *plan, const struct repro_op *op) {
         return set_mount_attr(op->path, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, 0);
     case REPRO_OP_REMOUNT_RO:
         return set_mount_attr(op->path, MOUNT_ATTR_RDONLY, 0);
+    case REPRO_OP_SET_TIMES:
+        times[0].tv_sec = (time_t)op->seconds;
+        times[0].tv_nsec = 0;
+        times[1] = times[0];
+        return utimensat(AT_FDCWD, op->path, times, AT_SYMLINK_NOFOLLOW);
     default:
         errno = EINVAL;
         return -1;
@@ -316,7 +342,9 @@ static int command_entry(void *arg) {
 
 // MARK: - The sandbox's init (pid 1)
 
-static void sandbox_init(const struct repro_plan *plan, int report_fd, int sync_fd, int release_fd) {
+static void sandbox_init(const struct repro_plan *plan, const struct repro_arg_area *area, int report_fd, int sync_fd,
+                         int release_fd) {
+    hide_command_line(area);
     if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) setup_fail(report_fd, REPRO_STEP_PDEATHSIG, -1);
     char go;
     ssize_t n;
@@ -418,9 +446,81 @@ static void fmt_proc_path(char *buf, size_t size, pid_t pid, const char *leaf) {
     buf[j] = 0;
 }
 
+/// Parses an unsigned decimal number at *p, advancing past it; 0 with *ok cleared when there is none.
+static unsigned long parse_ulong(const char **p, const char *end, int *ok) {
+    unsigned long v = 0;
+    const char *s = *p;
+    if (s >= end || *s < '0' || *s > '9') *ok = 0;
+    while (s < end && *s >= '0' && *s <= '9') v = v * 10 + (unsigned long)(*s++ - '0');
+    *p = s;
+    return v;
+}
+
+int repro_read_arg_area(const char *stat_text, size_t len, struct repro_arg_area *area) {
+    // Fields 48 to 51 of /proc/PID/stat (proc(5)): arg_start, arg_end, env_start, env_end. The
+    // command name (field 2) is in parentheses and may itself contain ") ", so count from the last.
+    const char *end = stat_text + len;
+    const char *p = NULL;
+    for (const char *q = stat_text; q < end; q++) {
+        if (*q == ')') p = q;
+    }
+    if (p == NULL) return -1;
+    p++;
+    unsigned long values[4];
+    int ok = 1;
+    for (int field = 3; field <= 51 && ok; field++) {
+        if (p >= end || *p != ' ') return -1;
+        p++;
+        if (field < 48) {
+            while (p < end && *p != ' ' && *p != '\n') p++;  // state is a letter, some fields are negative
+        } else {
+            values[field - 48] = parse_ulong(&p, end, &ok);
+        }
+    }
+    if (!ok || values[0] == 0 || values[1] < values[0] || values[3] < values[2]) return -1;
+    area->arg_start = values[0];
+    area->arg_end = values[1];
+    area->env_start = values[2];
+    area->env_end = values[3];
+    return 0;
+}
+
+/// Reads where this process's command line and environment strings are.
+static int read_own_arg_area(struct repro_arg_area *area) {
+    char buf[4096];
+    int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    size_t got = 0;
+    for (;;) {
+        ssize_t n = read(fd, buf + got, sizeof buf - got);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        got += (size_t)n;
+        if (got == sizeof buf) break;
+    }
+    int saved = errno;
+    close(fd);
+    if (got == 0 || got == sizeof buf) {
+        errno = got == 0 ? saved : E2BIG;
+        return -1;
+    }
+    if (repro_read_arg_area(buf, got, area) < 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    return 0;
+}
+
 int repro_sandbox_spawn(const struct repro_plan *plan, struct repro_spawned *out, struct repro_msg *failure) {
     int report_pipe[2], sync_pipe[2], release_pipe[2];
     memset(failure, 0, sizeof *failure);
+    struct repro_arg_area area;
+    if (read_own_arg_area(&area) < 0) {
+        failure->kind = REPRO_MSG_SETUP_FAILED;
+        failure->step = REPRO_STEP_ARG_AREA;
+        failure->err = errno;
+        return -1;
+    }
     if (pipe2(report_pipe, O_CLOEXEC) < 0) goto fail_early;
     if (pipe2(sync_pipe, O_CLOEXEC) < 0) {
         close(report_pipe[0]);
@@ -452,7 +552,7 @@ int repro_sandbox_spawn(const struct repro_plan *plan, struct repro_spawned *out
         close(report_pipe[0]);
         close(sync_pipe[1]);
         close(release_pipe[1]);
-        sandbox_init(plan, report_pipe[1], sync_pipe[0], release_pipe[0]);
+        sandbox_init(plan, &area, report_pipe[1], sync_pipe[0], release_pipe[0]);
         _exit(1);
     }
     int clone_errno = errno;

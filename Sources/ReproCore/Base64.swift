@@ -30,48 +30,61 @@ public enum Base64 {
     /// Decodes standard or URL-safe base64 (one alphabet per string, not mixed), with or without
     /// padding; returns nil for any other byte, misplaced or wrong padding, a length that cannot
     /// occur, or nonzero unused trailing bits (so each byte string has exactly one encoding per
-    /// alphabet).
+    /// alphabet). Decodes in one pass over the text's bytes, without copying them.
     public static func decode(_ text: String) -> [UInt8]? {
-        var chars = Array(text.utf8)
-        if chars.count % 4 == 0, chars.count >= 4 {
-            if chars.last == UInt8(ascii: "=") { chars.removeLast() }
-            if chars.last == UInt8(ascii: "=") { chars.removeLast() }
-        } else if chars.contains(UInt8(ascii: "=")) {
+        var text = text
+        return text.withUTF8 { decode(bytes: $0) }
+    }
+
+    /// ``decode(_:)`` of the text's UTF-8 bytes.
+    static func decode(bytes chars: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+        let pad = UInt8(ascii: "=")
+        var count = chars.count
+        if count % 4 == 0, count >= 4 {
+            if chars[count - 1] == pad { count -= 1 }
+            if chars[count - 1] == pad { count -= 1 }
+        } else if chars.contains(pad) {
             return nil
         }
-        if chars.count % 4 == 1 { return nil }
+        if count % 4 == 1 { return nil }
         var sawStandard = false, sawURLSafe = false
-        var values = [UInt8]()
-        values.reserveCapacity(chars.count)
-        for c in chars {
+        var out = [UInt8]()
+        out.reserveCapacity(count / 4 * 3 + 2)
+        var bits: UInt32 = 0
+        var held = 0
+        for c in chars[0..<count] {
+            let value: UInt8
             switch c {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"): values.append(c - UInt8(ascii: "A"))
-            case UInt8(ascii: "a")...UInt8(ascii: "z"): values.append(c - UInt8(ascii: "a") + 26)
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): values.append(c - UInt8(ascii: "0") + 52)
-            case UInt8(ascii: "+"): values.append(62); sawStandard = true
-            case UInt8(ascii: "/"): values.append(63); sawStandard = true
-            case UInt8(ascii: "-"): values.append(62); sawURLSafe = true
-            case UInt8(ascii: "_"): values.append(63); sawURLSafe = true
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"): value = c - UInt8(ascii: "A")
+            case UInt8(ascii: "a")...UInt8(ascii: "z"): value = c - UInt8(ascii: "a") + 26
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = c - UInt8(ascii: "0") + 52
+            case UInt8(ascii: "+"): value = 62; sawStandard = true
+            case UInt8(ascii: "/"): value = 63; sawStandard = true
+            case UInt8(ascii: "-"): value = 62; sawURLSafe = true
+            case UInt8(ascii: "_"): value = 63; sawURLSafe = true
             default: return nil
+            }
+            bits = bits << 6 | UInt32(value)
+            held += 1
+            if held == 4 {
+                out.append(UInt8(bits >> 16 & 0xFF))
+                out.append(UInt8(bits >> 8 & 0xFF))
+                out.append(UInt8(bits & 0xFF))
+                bits = 0
+                held = 0
             }
         }
         if sawStandard && sawURLSafe { return nil }
-        var out = [UInt8]()
-        out.reserveCapacity(values.count * 3 / 4)
-        var i = 0
-        while i + 4 <= values.count {
-            let n = UInt32(values[i]) << 18 | UInt32(values[i + 1]) << 12 | UInt32(values[i + 2]) << 6 | UInt32(values[i + 3])
-            out += [UInt8(n >> 16 & 0xFF), UInt8(n >> 8 & 0xFF), UInt8(n & 0xFF)]
-            i += 4
-        }
-        switch values.count - i {
+        switch held {
         case 2:
-            guard values[i + 1] & 0x0F == 0 else { return nil }
-            out.append(values[i] << 2 | values[i + 1] >> 4)
+            // 12 bits: one byte and 4 unused bits, which must be zero.
+            guard bits & 0x0F == 0 else { return nil }
+            out.append(UInt8(bits >> 4))
         case 3:
-            guard values[i + 2] & 0x03 == 0 else { return nil }
-            out.append(values[i] << 2 | values[i + 1] >> 4)
-            out.append((values[i + 1] & 0x0F) << 4 | values[i + 2] >> 2)
+            // 18 bits: two bytes and 2 unused bits, which must be zero.
+            guard bits & 0x03 == 0 else { return nil }
+            out.append(UInt8(bits >> 10 & 0xFF))
+            out.append(UInt8(bits >> 2 & 0xFF))
         default:
             break
         }

@@ -38,6 +38,11 @@ public struct Normalization: Codable, Sendable, Equatable {
     /// The build user's gid.
     public var gid: UInt32 = 1000
 
+    /// The access and modification time, in seconds since the epoch, of every file, symlink and
+    /// directory of the source snapshot in the sandbox (`/build/src` itself included):
+    /// `SOURCE_DATE_EPOCH`, as `git archive` and `dpkg-source` do, never the time of the copy.
+    public var sourceFileTime: Int64 { sourceDateEpoch }
+
     /// Creates the normalization for an epoch.
     public init(sourceDateEpoch: Int64, epochSource: EpochSource) {
         self.sourceDateEpoch = sourceDateEpoch
@@ -88,6 +93,7 @@ public struct Normalization: Codable, Sendable, Equatable {
             "hostname": hostname,
             "user": "\(user) (\(uid):\(gid))",
             "file_order": "sorted",
+            "source_mtime": String(sourceFileTime),
         ]
     }
 }

@@ -71,16 +71,28 @@ public struct Profile: Codable, Sendable, Equatable {
         public var denyNamespaceFlags: Bool
         /// Deny the TIOCSTI and TIOCLINUX ioctls, the request compared as 32 bits (EPERM).
         public var denyTerminalInjection: Bool
-        /// Deny chmod-family calls that set S_ISUID or S_ISGID (EPERM).
+        /// Deny calls that set S_ISUID or S_ISGID through a mode argument (EPERM): the chmod
+        /// family, and open, openat, creat, mknod and mknodat; openat2 and io_uring, which pass
+        /// modes where seccomp cannot read them, are answered ENOSYS.
         public var denySetidModes: Bool
         /// Deny `personality` with any persona but PER_LINUX (queries allowed).
         public var linuxPersonalityOnly: Bool
         /// What happens to system calls of other ABIs (i386, x32): "deny" (ENOSYS) or "kill".
         public var foreignABI: String
+        /// The socket address families `socket` and `socketpair` may create (names from
+        /// ``SocketFamily/numbers``); every other family, including ones newer than this list
+        /// knows, is answered EAFNOSUPPORT. Optional in the TOML: a profile without the key gets
+        /// ``defaultSocketFamilies``.
+        public var allowedSocketFamilies: [String]
+
+        /// The families a profile allows when it does not say: local sockets, IPv4, IPv6 and
+        /// netlink (which glibc's getaddrinfo and `ip` use).
+        public static let defaultSocketFamilies = ["unix", "inet", "inet6", "netlink"]
 
         /// Creates a policy.
         public init(denyEPERM: [String], denyENOSYS: [String], denyNamespaceFlags: Bool, denyTerminalInjection: Bool,
-                    denySetidModes: Bool, linuxPersonalityOnly: Bool, foreignABI: String) {
+                    denySetidModes: Bool, linuxPersonalityOnly: Bool, foreignABI: String,
+                    allowedSocketFamilies: [String] = defaultSocketFamilies) {
             self.denyEPERM = denyEPERM
             self.denyENOSYS = denyENOSYS
             self.denyNamespaceFlags = denyNamespaceFlags
@@ -88,6 +100,20 @@ public struct Profile: Codable, Sendable, Equatable {
             self.denySetidModes = denySetidModes
             self.linuxPersonalityOnly = linuxPersonalityOnly
             self.foreignABI = foreignABI
+            self.allowedSocketFamilies = allowedSocketFamilies
+        }
+
+        /// Decodes the `[seccomp]` table; `allowed_socket_families` may be absent.
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            denyEPERM = try c.decode([String].self, forKey: .denyEPERM)
+            denyENOSYS = try c.decode([String].self, forKey: .denyENOSYS)
+            denyNamespaceFlags = try c.decode(Bool.self, forKey: .denyNamespaceFlags)
+            denyTerminalInjection = try c.decode(Bool.self, forKey: .denyTerminalInjection)
+            denySetidModes = try c.decode(Bool.self, forKey: .denySetidModes)
+            linuxPersonalityOnly = try c.decode(Bool.self, forKey: .linuxPersonalityOnly)
+            foreignABI = try c.decode(String.self, forKey: .foreignABI)
+            allowedSocketFamilies = try c.decodeIfPresent([String].self, forKey: .allowedSocketFamilies) ?? Self.defaultSocketFamilies
         }
 
         enum CodingKeys: String, CodingKey {
@@ -98,6 +124,7 @@ public struct Profile: Codable, Sendable, Equatable {
             case denySetidModes = "deny_setid_modes"
             case linuxPersonalityOnly = "linux_personality_only"
             case foreignABI = "foreign_abi"
+            case allowedSocketFamilies = "allowed_socket_families"
         }
     }
 
@@ -138,6 +165,12 @@ public struct Profile: Codable, Sendable, Equatable {
         }
         let both = Set(seccomp.denyEPERM).intersection(seccomp.denyENOSYS)
         if let name = both.sorted().first { throw bad("system call \(name) is listed in both deny_eperm and deny_enosys") }
+        for family in seccomp.allowedSocketFamilies where SocketFamily.numbers[family] == nil {
+            throw bad("`seccomp.allowed_socket_families` names \(family.debugDescription), which is not a socket family; use names such as \(Profile.SeccompPolicy.defaultSocketFamilies.map { "\"\($0)\"" }.joined(separator: ", ")) (the AF_ constant in lowercase, without AF_)")
+        }
+        if Set(seccomp.allowedSocketFamilies).count != seccomp.allowedSocketFamilies.count {
+            throw bad("`seccomp.allowed_socket_families` lists a family twice")
+        }
     }
 
     /// The names of the profiles shipped with repro.
@@ -184,6 +217,10 @@ enum BuiltinProfiles {
         "acct", "quotactl", "lookup_dcookie", "name_to_handle_at", "open_by_handle_at",
     ]
 
+    /// ENOSYS makes libc fall back: clone3 to clone, openat2 to openat (whose mode seccomp can
+    /// read); io_uring users fall back to ordinary system calls.
+    static let defaultDenyENOSYS = ["clone3", "openat2", "io_uring_setup", "io_uring_enter", "io_uring_register"]
+
     /// `profiles/default.toml`, parsed.
     static let defaultProfile = Profile(
         name: "default",
@@ -192,9 +229,9 @@ enum BuiltinProfiles {
         environment: environment,
         limits: Profile.Limits(timeoutSeconds: 3600, processes: 4096, openFiles: 4096, fileSizeBytes: 8_589_934_592,
                                coreBytes: 0, tmpfsBytes: 4_294_967_296),
-        seccomp: Profile.SeccompPolicy(denyEPERM: defaultDenyEPERM, denyENOSYS: ["clone3"], denyNamespaceFlags: true,
+        seccomp: Profile.SeccompPolicy(denyEPERM: defaultDenyEPERM, denyENOSYS: defaultDenyENOSYS, denyNamespaceFlags: true,
                                        denyTerminalInjection: true, denySetidModes: true, linuxPersonalityOnly: true,
-                                       foreignABI: "deny"))
+                                       foreignABI: "deny", allowedSocketFamilies: ["unix", "inet", "inet6", "netlink"]))
 
     /// `profiles/strict.toml`, parsed.
     static let strictProfile = Profile(
@@ -208,9 +245,10 @@ enum BuiltinProfiles {
                                            "kcmp", "mbind", "migrate_pages", "move_pages", "set_mempolicy", "vhangup", "uselib",
                                            "syslog", "iopl", "ioperm", "pidfd_getfd", "fanotify_init",
                                        ],
-                                       denyENOSYS: ["clone3", "io_uring_setup", "io_uring_enter", "io_uring_register"],
+                                       denyENOSYS: defaultDenyENOSYS,
                                        denyNamespaceFlags: true, denyTerminalInjection: true, denySetidModes: true,
-                                       linuxPersonalityOnly: true, foreignABI: "kill"))
+                                       linuxPersonalityOnly: true, foreignABI: "kill",
+                                       allowedSocketFamilies: ["unix", "inet", "inet6", "netlink"]))
 
     static let defaultTOML = #"""
 # The default sandbox profile: isolation for ordinary builds (sh, make -j, gcc, python threads).
@@ -249,12 +287,16 @@ deny_eperm = [
     "clock_settime", "clock_adjtime", "settimeofday", "adjtimex",
     "acct", "quotactl", "lookup_dcookie", "name_to_handle_at", "open_by_handle_at",
 ]
-deny_enosys = ["clone3"]
+# ENOSYS makes libc fall back: clone3 to clone, openat2 to openat (whose mode the filter reads).
+# io_uring would run opens and sockets where the filter cannot see them.
+deny_enosys = ["clone3", "openat2", "io_uring_setup", "io_uring_enter", "io_uring_register"]
 deny_namespace_flags = true
 deny_terminal_injection = true
 deny_setid_modes = true
 linux_personality_only = true
 foreign_abi = "deny"
+# socket() and socketpair() of any other family: EAFNOSUPPORT (no vsock, packet, alg, bluetooth...).
+allowed_socket_families = ["unix", "inet", "inet6", "netlink"]
 
 """#
 
@@ -298,12 +340,16 @@ deny_eperm = [
     "kcmp", "mbind", "migrate_pages", "move_pages", "set_mempolicy", "vhangup", "uselib",
     "syslog", "iopl", "ioperm", "pidfd_getfd", "fanotify_init",
 ]
-deny_enosys = ["clone3", "io_uring_setup", "io_uring_enter", "io_uring_register"]
+# ENOSYS makes libc fall back: clone3 to clone, openat2 to openat (whose mode the filter reads).
+# io_uring would run opens and sockets where the filter cannot see them.
+deny_enosys = ["clone3", "openat2", "io_uring_setup", "io_uring_enter", "io_uring_register"]
 deny_namespace_flags = true
 deny_terminal_injection = true
 deny_setid_modes = true
 linux_personality_only = true
 foreign_abi = "kill"
+# socket() and socketpair() of any other family: EAFNOSUPPORT (no vsock, packet, alg, bluetooth...).
+allowed_socket_families = ["unix", "inet", "inet6", "netlink"]
 
 """#
 }

@@ -136,8 +136,14 @@ public struct ProvenanceSummary: Sendable, Equatable {
 
     /// The source snapshot dependencies (those with a `repro-tree-v1` digest).
     public var sources: [ResolvedDependency] { dependencies.filter { $0.digest[ManifestURI.treeDigestKey] != nil } }
-    /// The toolchain archives (the other dependencies).
-    public var toolchains: [ResolvedDependency] { dependencies.filter { $0.digest[ManifestURI.treeDigestKey] == nil } }
+    /// The toolchain archives (the other dependencies, but the profile).
+    public var toolchains: [ResolvedDependency] {
+        dependencies.filter { $0.digest[ManifestURI.treeDigestKey] == nil && $0.name != ManifestURI.profileDependencyName }
+    }
+    /// The sandbox profile, when recorded (bundles from before it was recorded have none).
+    public var profileDependency: ResolvedDependency? {
+        dependencies.first { $0.name == ManifestURI.profileDependencyName && $0.digest[ManifestURI.treeDigestKey] == nil }
+    }
 
     /// Checks a statement's SLSA provenance predicate strictly (repro's build type only).
     public init(validating statement: Statement) throws(ReproError) {

@@ -43,11 +43,16 @@ public enum WorkOp: Sendable, Equatable {
     case copyFile(host: String, dest: String, mode: UInt32)
     /// Creates the symbolic link `dest` pointing at `target`.
     case symlink(target: String, dest: String)
+    /// Sets the access and modification times of `dest` (a file, a directory, or a symlink itself,
+    /// never what it points at) to `seconds` since the epoch. Creating an entry in a directory
+    /// changes the directory's times, so a directory's times are set after everything inside it
+    /// is written; the plan refuses to create anything in a directory whose times are set.
+    case setTimes(dest: String, seconds: Int64)
 
-    /// The sandbox path this op creates.
+    /// The sandbox path this op creates or changes.
     public var dest: String {
         switch self {
-        case .mkdir(let d, _), .copyFile(_, let d, _), .symlink(_, let d): return d
+        case .mkdir(let d, _), .copyFile(_, let d, _), .symlink(_, let d), .setTimes(let d, _): return d
         }
     }
 }
@@ -137,6 +142,8 @@ public enum SandboxLayout {
     public static let setupSkeleton = "/skel"
     /// An empty directory of the setup file system, the bottom layer under a lone toolchain tree.
     public static let setupEmpty = "/empty"
+    /// Where each toolchain tree is bound (`/layers/0`, `/layers/1`, ...) for the overlays to name.
+    public static let setupLayers = "/layers"
     /// The device nodes bound from the host into `/dev`.
     public static let devices = ["full", "null", "random", "tty", "urandom", "zero"]
     /// Paths that belong to the sandbox itself and cannot be mount destinations.
@@ -180,13 +187,16 @@ public enum MountOp: Sendable, Equatable {
     case bindDevice(source: String, path: String)
     /// Makes one mount read-only (not its submounts).
     case remountReadOnly(path: String)
+    /// Sets the access and modification times of `path` (not following a symlink) to `seconds`
+    /// since the epoch.
+    case setTimes(path: String, seconds: Int64)
 
     /// The setup path the op creates or mounts on.
     public var path: String {
         switch self {
         case .mkdir(let p, _, _), .tmpfs(let p, _), .bind(_, let p, _), .overlay(_, let p), .writeFile(let p, _, _, _),
              .copyFile(_, let p, _, _), .symlink(_, let p, _), .proc(let p), .devpts(let p), .bindDevice(_, let p),
-             .remountReadOnly(let p):
+             .remountReadOnly(let p), .setTimes(let p, _):
             return p
         }
     }
@@ -215,6 +225,7 @@ public enum MountOp: Sendable, Equatable {
         case .devpts(let p): return "mounting devpts on \(inside(p))"
         case .bindDevice(let s, let p): return "binding device \(host(s)) on \(inside(p))"
         case .remountReadOnly(let p): return "remounting \(inside(p)) read-only"
+        case .setTimes(let p, let s): return "setting the times of \(inside(p)) to \(s)"
         }
     }
 }
@@ -310,8 +321,19 @@ public struct SandboxPlan: Sendable, Equatable {
         for (name, text) in etc {
             ops.append(.writeFile(path: base + "/etc/" + name, contents: Array(text.utf8), mode: 0o644, builder: false))
         }
+        // Each toolchain tree is bound read-only at a numbered path of the setup file system, and
+        // the overlays name those paths: overlayfs shows its lowerdir option in the sandbox's
+        // /proc/self/mountinfo, which then holds /layers/N instead of the host's cache paths.
+        var layers: [String: String] = [:]
+        for tree in rootTrees + groups.flatMap(\.trees) where layers[tree] == nil {
+            if layers.isEmpty { ops.append(.mkdir(path: L.setupLayers, mode: 0o755, builder: false)) }
+            let layer = L.setupLayers + "/\(layers.count)"
+            layers[tree] = layer
+            ops.append(.mkdir(path: layer, mode: 0o755, builder: false))
+            ops.append(.bind(source: hostRoot + tree, path: layer, readOnly: true))
+        }
         if !rootTrees.isEmpty {
-            ops.append(.overlay(lowers: [base] + rootTrees.map { hostRoot + $0 }, path: newRoot))
+            ops.append(.overlay(lowers: [base] + rootTrees.map { layers[$0]! }, path: newRoot))
         }
         // Every toolchain mount is a read-only overlay (a lone tree over an empty directory), so
         // writes fail with EROFS whatever the files' owners and modes.
@@ -319,7 +341,7 @@ public struct SandboxPlan: Sendable, Equatable {
             ops.append(.mkdir(path: L.setupEmpty, mode: 0o755, builder: false))
         }
         for g in groups {
-            let lowers = g.trees.map { hostRoot + $0 } + (g.trees.count == 1 ? [L.setupEmpty] : [])
+            let lowers = g.trees.map { layers[$0]! } + (g.trees.count == 1 ? [L.setupEmpty] : [])
             ops.append(.overlay(lowers: lowers, path: newRoot + g.path))
         }
         for b in spec.binds.sorted(by: { $0.dest < $1.dest }) {
@@ -337,6 +359,8 @@ public struct SandboxPlan: Sendable, Equatable {
                 ops.append(.copyFile(source: hostRoot + h, path: newRoot + dest, mode: mode, builder: true))
             case .symlink(let target, let dest):
                 ops.append(.symlink(target: target, path: newRoot + dest, builder: true))
+            case .setTimes(let dest, let seconds):
+                ops.append(.setTimes(path: newRoot + dest, seconds: seconds))
             }
         }
         // /dev: a few host nodes, a private devpts, shared memory, and the usual links.
@@ -451,10 +475,26 @@ public struct SandboxPlan: Sendable, Equatable {
 
         let writable = [SandboxLayout.workDirectory, SandboxLayout.homeDirectory, SandboxLayout.tmpDirectory]
         var existing = Set(writable)
+        // Directories whose times are set: nothing may be created in them afterwards.
+        var timed = Set<String>()
         for op in spec.workOps {
             let dest = op.dest
+            if case .setTimes = op {
+                // The writable directories themselves may have their times set too.
+                guard isNormalAbsolute(dest), writable.contains(where: { isWithin(dest, $0) }) else {
+                    throw .configuration("work file \(dest.debugDescription) must be an absolute path inside \(writable.joined(separator: ", ")).")
+                }
+                guard existing.contains(dest) else {
+                    throw .configuration("the times of \(dest) are set before it is created; set times last.")
+                }
+                timed.insert(dest)
+                continue
+            }
             guard isNormalAbsolute(dest), let top = writable.first(where: { isWithin(dest, $0) }), dest != top else {
                 throw .configuration("work file \(dest.debugDescription) must be an absolute path inside \(writable.joined(separator: ", ")).")
+            }
+            guard !timed.contains(parent(of: dest)) else {
+                throw .configuration("work file \(dest) is created after the times of its directory \(parent(of: dest)) were set, which would change them; set a directory's times after everything inside it is written.")
             }
             guard existing.contains(parent(of: dest)) else {
                 throw .configuration("work file \(dest) comes before its directory \(parent(of: dest)); create directories first (sort the entries).")
@@ -471,6 +511,8 @@ public struct SandboxPlan: Sendable, Equatable {
             case .symlink(let target, _):
                 guard !target.isEmpty, !target.contains("\0") else { throw .configuration("symlink \(dest) has an empty target.") }
                 existing.insert(dest)
+            case .setTimes:
+                break  // handled above
             }
         }
     }

@@ -14,6 +14,10 @@ public enum ManifestURI {
     public static let builderID = "https://repro.dev/builders/local/v1"
     /// The digest-set key of a repro tree digest (`t1:<hex>` is written as `{"repro-tree-v1": "<hex>"}`).
     public static let treeDigestKey = "repro-tree-v1"
+    /// The `name` of the resolved dependency that records the sandbox profile (its URI is
+    /// `repro:profiles/NAME` for a built-in profile, else `file://PATH`; its digest the SHA-256
+    /// of its text). No toolchain may take this name.
+    public static let profileDependencyName = "profile"
 }
 
 /// One subject of a statement: an output file by its path relative to the source root.

@@ -134,6 +134,13 @@ public enum StrictJSON {
             index += 1
             var out = [UInt8]()
             while true {
+                // A run of printable ASCII other than `"` and `\` is copied at once.
+                var end = index
+                while end < bytes.count, bytes[end] >= 0x20, bytes[end] < 0x80, bytes[end] != 0x22, bytes[end] != 0x5C { end += 1 }
+                if end > index {
+                    out.append(contentsOf: bytes[index..<end])
+                    index = end
+                }
                 guard let b = peek else { throw fail("unterminated string") }
                 if b == UInt8(ascii: "\"") { index += 1; break }
                 if b < 0x20 { throw fail("unescaped control character in string") }

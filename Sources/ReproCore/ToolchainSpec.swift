@@ -11,17 +11,21 @@ public struct ToolchainSource: Codable, Sendable, Equatable, Hashable {
     public var mount: String
     /// How many leading path components to drop from each archive entry.
     public var stripComponents: Int
+    /// The archive's exact size in bytes, when the spec pins it (`size`): a download of any other
+    /// length is a pin mismatch, and a longer one is stopped right after the pinned length.
+    public var size: UInt64?
 
-    /// Creates a source; `mount` defaults to `/` and `stripComponents` to 0.
-    public init(url: String, sha256: String, mount: String = "/", stripComponents: Int = 0) {
+    /// Creates a source; `mount` defaults to `/`, `stripComponents` to 0 and `size` to none.
+    public init(url: String, sha256: String, mount: String = "/", stripComponents: Int = 0, size: UInt64? = nil) {
         self.url = url
         self.sha256 = sha256
         self.mount = mount
         self.stripComponents = stripComponents
+        self.size = size
     }
 
     enum CodingKeys: String, CodingKey {
-        case url, sha256, mount
+        case url, sha256, mount, size
         case stripComponents = "strip_components"
     }
 
@@ -32,6 +36,14 @@ public struct ToolchainSource: Codable, Sendable, Equatable, Hashable {
         sha256 = try c.decode(String.self, forKey: .sha256)
         mount = try c.decodeIfPresent(String.self, forKey: .mount) ?? "/"
         stripComponents = try c.decodeIfPresent(Int.self, forKey: .stripComponents) ?? 0
+        if let bytes = try c.decodeIfPresent(Int64.self, forKey: .size) {
+            guard bytes >= 0 else {
+                throw DecodingError.dataCorruptedError(forKey: .size, in: c, debugDescription: "size \(bytes) is negative; put the archive's length in bytes there (stat -c %s FILE), or remove the key")
+            }
+            size = UInt64(bytes)
+        } else {
+            size = nil
+        }
     }
 
     /// The cache key of the unpacked tree: the archive digest, plus the strip count when it is not 0.
@@ -78,7 +90,7 @@ public struct ToolchainSpec: Codable, Sendable, Equatable {
     /// TOML syntax errors name the line and column; every error is a configuration error (exit 2).
     public static func parse(toml: String, path: String) throws(ReproError) -> ToolchainSpec {
         let spec = try TOMLFile.decode(ToolchainSpec.self, from: toml, path: path,
-                                       guide: "A toolchain spec has name, description, [[source]] tables (url, sha256, mount, strip_components) and an [env] table; see docs/toolchains.md.")
+                                       guide: "A toolchain spec has name, description, [[source]] tables (url, sha256, size, mount, strip_components) and an [env] table; see docs/toolchains.md.")
         try spec.validate(path: path)
         return spec
     }
@@ -87,6 +99,9 @@ public struct ToolchainSpec: Codable, Sendable, Equatable {
     public func validate(path: String) throws(ReproError) {
         if name.isEmpty || name.contains("/") || name.contains(where: { $0.isWhitespace }) {
             throw .configuration("\(path): name \"\(name)\" must be non-empty, without spaces or \"/\". Set name = \"my-toolchain\".")
+        }
+        if name == ManifestURI.profileDependencyName {
+            throw .configuration("\(path): name \"\(name)\" is the manifest's name for the sandbox profile; give the toolchain another name.")
         }
         if sources.isEmpty {
             throw .configuration("\(path): the spec has no [[source]] table. Add one with url and sha256 (repro toolchain pack DIR -o FILE.tar.gz prints a ready block).")

@@ -11,11 +11,13 @@ public struct VerificationReport: Sendable, Equatable {
     public var reproducibility: ReproducibilityInputs
     /// The number of subject files checked against a directory, nil if none was given.
     public var artifactsChecked: Int?
+    /// What `--artifacts DIR` found, nil if no directory was given.
+    public var artifacts: ArtifactsReport?
 
     /// The report as JSON (`repro verify --json`).
     public var jsonValue: JSONValue {
         func dependency(_ d: ResolvedDependency) -> JSONValue { d.jsonValue }
-        return .object([
+        var members: [String: JSONValue] = [
             "verified": true,
             "envelopes": .array(zip([ManifestURI.slsaProvenance, ManifestURI.reproducibility], signers).map {
                 .object(["predicateType": .string($0.0), "keyids": .array($0.1.map { .string($0) })])
@@ -38,8 +40,10 @@ public struct VerificationReport: Sendable, Equatable {
                 .object(["path": .string($0.path), "kind": .string($0.kind.rawValue)])
             }),
             "subjects": .array(provenance.subjects.map { .object(["name": .string($0.name), "sha256": .string($0.sha256)]) }),
-            "artifactsChecked": artifactsChecked.map { .integer(Int64($0)) } ?? .null,
-        ])
+        ]
+        members["artifactsChecked"] = artifactsChecked.map { .integer(Int64($0)) } ?? .null
+        members["artifacts"] = artifacts?.jsonValue ?? .null
+        return .object(members)
     }
 }
 
@@ -135,56 +139,232 @@ public enum Verifier {
 
     /// Verifies a bundle's bytes against `keys`: every envelope signed (see
     /// ``verifyEnvelope(_:keys:)``), then the statements (see ``checkStatements(_:)``).
-    public static func verify(bundle data: Data, keys: [PublicKey]) throws(ReproError) -> VerificationReport {
+    public static func verify(bundle data: Data, keys: [PublicKey], limits: Manifest.Limits = .standard) throws(ReproError) -> VerificationReport {
+        var source: Data? = data
+        return try verify(keys: keys, limits: limits) { () -> Data in
+            defer { source = nil }
+            return source ?? Data()
+        }
+    }
+
+    /// Verifies a bundle read chunk by chunk from `next` (empty at the end), line by line: each
+    /// envelope is parsed, its signatures verified and its statement read before the next line
+    /// is read, and reading stops at the first failure, at a third line, or at a limit of
+    /// `limits`, so a large or endless input costs at most one line's worth of memory.
+    public static func verify(keys: [PublicKey], limits: Manifest.Limits = .standard,
+                              next: () throws(ReproError) -> Data) throws(ReproError) -> VerificationReport {
         guard !keys.isEmpty else { throw .configuration("no public key given; pass the signer's key with --key NAME.pub") }
-        let bundle = try Manifest.read(data)
         var signers: [[String]] = []
         var statements: [Statement] = []
-        for (i, envelope) in bundle.envelopes.enumerated() {
+        try Manifest.forEachLine(limits: limits, next: next) { number, line throws(ReproError) in
             do throws(ReproError) {
+                let envelope = try DSSEEnvelope.parse(line)
                 signers.append(try verifyEnvelope(envelope, keys: keys))
                 statements.append(try checkStatement(payload: envelope.payload))
             } catch {
-                throw .verification("line \(i + 1): \(error.message)")
+                throw .verification("line \(number): \(error.message)")
             }
+            guard number <= 2 else {
+                throw .verification("the bundle holds more than 2 envelopes (line \(number) is one more); a repro manifest holds exactly 2 (SLSA provenance, then reproducibility)")
+            }
+            return true
         }
         let (provenance, reproducibility) = try checkStatements(statements)
         return VerificationReport(signers: signers, provenance: provenance, reproducibility: reproducibility, artifactsChecked: nil)
     }
 
-    /// Checks that every subject is a regular file under `directory` (not reached through a
-    /// symbolic link) whose SHA-256 matches; reports every failing subject at once.
-    public static func checkArtifacts(_ subjects: [Subject], in directory: String) throws(ReproError) {
+    /// Refuses a manifest without subjects (a check that certified no file) unless `allowEmpty`.
+    public static func checkNotEmpty(_ report: VerificationReport, allowEmpty: Bool) throws(ReproError) {
+        guard report.provenance.subjects.isEmpty, !allowEmpty else { return }
+        throw .verification("the manifest certifies no files (it has no subjects; verdict \(report.reproducibility.verdict.rawValue)): the check it records produced nothing to verify. If a record of such a check is what you expect, pass --allow-empty")
+    }
+
+    /// The tree digest `repro verify --artifacts DIR` compares DIR with: run 1's output tree
+    /// digest, the tree the subjects were taken from (the placed outputs of a reproducible
+    /// check; run 1's outputs for the other verdicts).
+    ///
+    /// Fails closed (exit 5) when there is none (run 1 left no outputs) or it is of a tree
+    /// digest version this repro cannot compute; `--subjects-only` is the way to check the
+    /// subjects' files alone.
+    public static func certifiedTreeDigest(_ reproducibility: ReproducibilityInputs) throws(ReproError) -> String {
+        guard let digest = reproducibility.runs.first?.outputTreeDigest else {
+            throw .verification("the manifest records no output tree for run 1 (verdict \(reproducibility.verdict.rawValue)), so there is no certified tree to compare the artifacts directory with; pass --subjects-only to check only the subjects' files")
+        }
+        guard digest.hasPrefix(TreeDigest.prefix) else {
+            throw .verification("the manifest's output tree digest \(digest) is of a version this repro cannot compute (it computes \(TreeDigest.prefix)); use a repro that does, or pass --subjects-only to check only the subjects' files")
+        }
+        return digest
+    }
+
+    /// Compares a walked directory (`entries`, whose `t1:` digest is `digest`) with the certified
+    /// tree: its digest must be `expected` and every subject a regular file with its SHA-256.
+    ///
+    /// On a mismatch the report names what differs: files that are not subjects (extra),
+    /// subjects that are absent (missing), subjects with other bytes or of another kind
+    /// (changed). Symbolic links, directories and execute bits count in the tree digest but not
+    /// in the subjects; when the files alone do not account for the digest, the entries the
+    /// subjects do not explain are tried one by one (and all at once, and each subject's
+    /// execute bit) to find which one makes the digest match. If none does, they are listed
+    /// as `unlisted`, the entries to look at.
+    public static func compareTree(_ entries: [TreeEntry], digest: String, in directory: String,
+                                   subjects: [Subject], expected: String) -> ArtifactsReport {
+        var report = ArtifactsReport(directory: directory, mode: .exactTree, subjectsChecked: subjects.count,
+                                     expectedTreeDigest: expected, treeDigest: digest)
+        var byPath: [String: TreeEntry] = [:]
+        for entry in entries { byPath[entry.path] = entry }
+        // The directories the subjects need: every proper prefix of a subject's path.
+        var needed = Set<String>()
+        for subject in subjects {
+            var prefix = ""
+            for component in subject.name.split(separator: "/").dropLast() {
+                prefix += prefix.isEmpty ? String(component) : "/" + component
+                needed.insert(prefix)
+            }
+        }
+        func kindName(_ kind: TreeEntry.Kind) -> String {
+            switch kind {
+            case .file: return "a regular file"
+            case .directory: return "a directory"
+            case .symlink: return "a symbolic link"
+            }
+        }
+        // The tree DIR would be if the subjects were right: extra files out, subjects in with
+        // the manifest's bytes (and DIR's execute bit where DIR has the file), needed directories in.
+        var repaired: [String: TreeEntry] = [:]
+        var dropped = Set<String>()
+        for path in needed.sorted(by: byteOrder) {
+            if let entry = byPath[path], entry.kind != .directory {
+                report.add(.changed, path, "\(kindName(entry.kind)) where the subjects need a directory")
+                dropped.insert(path)
+            }
+            repaired[path] = .directory(path)
+        }
+        for subject in subjects {
+            let executable: Bool
+            switch byPath[subject.name] {
+            case nil:
+                report.add(.missing, subject.name, "missing")
+                executable = false
+            case let entry? where entry.kind != .file:
+                report.add(.changed, subject.name, "\(kindName(entry.kind)), not a regular file")
+                if entry.kind == .directory { dropped.insert(subject.name) }
+                executable = false
+            case let entry?:
+                if entry.sha256 != subject.sha256 {
+                    report.add(.changed, subject.name, "SHA-256 is \(entry.sha256), the manifest says \(subject.sha256)")
+                }
+                executable = entry.executable
+            }
+            repaired[subject.name] = TreeEntry(path: subject.name, kind: .file, executable: executable, sha256: subject.sha256)
+        }
+        for entry in entries where repaired[entry.path] == nil && !Verifier.isWithin(entry.path, dropped) {
+            if entry.kind == .file {
+                report.add(.extra, entry.path, "extra (a file the manifest does not list)")
+            } else {
+                repaired[entry.path] = entry
+            }
+        }
+        // The same digest: DIR is the certified tree (any subject finding above means the
+        // manifest's subjects and tree disagree, and is reported as found).
+        if digest == expected { return report }
+
+        // The digest differs: find what the subjects cannot name.
+        func matches(_ tree: [String: TreeEntry]) -> Bool {
+            (try? TreeDigest.digest(Array(tree.values))) == expected
+        }
+        func without(_ tree: [String: TreeEntry], _ paths: Set<String>) -> [String: TreeEntry] {
+            tree.filter { !Verifier.isWithin($0.key, paths) }
+        }
+        if matches(repaired) { return report }
+        let unlisted = repaired.values.filter { $0.kind == .symlink || ($0.kind == .directory && !needed.contains($0.path)) }
+            .map(\.path).sorted(by: byteOrder)
+        // Subtrees: an unlisted directory's own unlisted entries go with it.
+        let unlistedSet = Set(unlisted)
+        let tops = unlisted.filter { path in !Verifier.isWithin(path, unlistedSet, countingItself: false) }
+        func addExtra(_ paths: [String]) {
+            for path in paths {
+                let kind = repaired[path]?.kind ?? .directory
+                report.add(.extra, path, "extra (\(kindName(kind)) the certified tree does not hold)")
+            }
+        }
+        if !tops.isEmpty, matches(without(repaired, Set(tops))) {
+            addExtra(unlisted)
+            return report
+        }
+        if tops.count <= 64 {
+            for top in tops where matches(without(repaired, [top])) {
+                addExtra(unlisted.filter { $0 == top || $0.hasPrefix(top + "/") })
+                return report
+            }
+        }
+        if subjects.count <= 512, subjects.count * repaired.count <= 4_000_000 {
+            for subject in subjects.sorted(by: { byteOrder($0.name, $1.name) }) {
+                guard var flipped = repaired[subject.name], byPath[subject.name]?.kind == .file else { continue }
+                flipped.executable.toggle()
+                var tree = repaired
+                tree[subject.name] = flipped
+                if matches(tree) {
+                    report.add(.changed, subject.name, "the execute bit is \(flipped.executable ? "clear" : "set"); in the certified tree it is \(flipped.executable ? "set" : "clear")")
+                    return report
+                }
+            }
+        }
+        report.unlisted = unlisted
+        let what = "the tree digest differs in what the subjects do not list: a symbolic link or an empty directory of the certified tree is not here, or a file's execute bit differs"
+        report.problems.append(unlisted.isEmpty ? what : what + ", or one of these entries, which no subject lists, differs: " + unlisted.joined(separator: ", "))
+        return report
+    }
+
+    /// Checks only the subjects: every subject is a regular file under `directory` (not reached
+    /// through a symbolic link) whose SHA-256 matches; other files in `directory` are not looked at.
+    public static func compareSubjects(_ subjects: [Subject], in directory: String) throws(ReproError) -> ArtifactsReport {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw .configuration("the artifacts directory \(directory) does not exist or is not a directory")
         }
-        var failures: [String] = []
+        var report = ArtifactsReport(directory: directory, mode: .subjectsOnly, subjectsChecked: subjects.count)
         for subject in subjects {
             let path = directory + "/" + subject.name
-            if let problem = Statement.pathProblem(subject.name) { failures.append("\(subject.name): \(problem)"); continue }
+            if let problem = Statement.pathProblem(subject.name) { report.add(.missing, subject.name, problem); continue }
             var prefix = directory
             var throughLink = false
             for component in subject.name.split(separator: "/") {
                 prefix += "/" + component
                 if (try? FileManager.default.destinationOfSymbolicLink(atPath: prefix)) != nil { throughLink = true; break }
             }
-            if throughLink { failures.append("\(subject.name): is or lies under a symbolic link"); continue }
+            if throughLink { report.add(.changed, subject.name, "is or lies under a symbolic link"); continue }
             guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else {
-                failures.append("\(subject.name): missing"); continue
+                report.add(.missing, subject.name, "missing"); continue
             }
             guard attributes[.type] as? FileAttributeType == .typeRegular else {
-                failures.append("\(subject.name): not a regular file"); continue
+                report.add(.changed, subject.name, "not a regular file"); continue
             }
-            guard let digest = sha256(ofFile: path) else { failures.append("\(subject.name): unreadable"); continue }
+            guard let digest = sha256(ofFile: path) else { report.add(.changed, subject.name, "unreadable"); continue }
             if digest != subject.sha256 {
-                failures.append("\(subject.name): SHA-256 is \(digest), the manifest says \(subject.sha256)")
+                report.add(.changed, subject.name, "SHA-256 is \(digest), the manifest says \(subject.sha256)")
             }
         }
-        guard failures.isEmpty else {
-            throw .verification("\(failures.count) of \(subjects.count) artifact(s) in \(directory) do not match the manifest: \(failures.joined(separator: "; "))")
-        }
+        return report
     }
+
+    /// ``compareSubjects(_:in:)``, throwing its failure (exit 5, every failing subject named).
+    public static func checkArtifacts(_ subjects: [Subject], in directory: String) throws(ReproError) {
+        if let error = try compareSubjects(subjects, in: directory).error { throw error }
+    }
+
+    /// True if `path`, or one of its parent directories, is in `paths`.
+    static func isWithin(_ path: String, _ paths: Set<String>, countingItself: Bool = true) -> Bool {
+        if countingItself, paths.contains(path) { return true }
+        var rest = Substring(path)
+        while let slash = rest.lastIndex(of: "/") {
+            rest = rest[..<slash]
+            if paths.contains(String(rest)) { return true }
+        }
+        return false
+    }
+
+    /// Orders paths by their bytes, as the tree digest does.
+    static func byteOrder(_ a: String, _ b: String) -> Bool { a.utf8.lexicographicallyPrecedes(b.utf8) }
 
     /// The SHA-256 hex of a file's bytes, read in 1 MiB chunks.
     static func sha256(ofFile path: String) -> String? {
@@ -198,5 +378,100 @@ public enum Verifier {
             hasher.update(data: chunk)
         }
         return Hex.encode(hasher.finalize())
+    }
+}
+
+/// What `repro verify --artifacts DIR` found in DIR.
+public struct ArtifactsReport: Sendable, Equatable {
+    /// How DIR was compared with the manifest.
+    public enum Mode: String, Sendable {
+        /// DIR must be exactly the certified tree (its tree digest), and every subject match.
+        case exactTree = "exact-tree"
+        /// Only the subjects' files are checked; other files in DIR are not looked at.
+        case subjectsOnly = "subjects-only"
+    }
+
+    /// How a path differs from the certified tree.
+    public enum Finding: String, Sendable {
+        /// In DIR but not in the certified tree.
+        case extra
+        /// In the certified tree but not in DIR.
+        case missing
+        /// In both, with other bytes, kind or execute bit.
+        case changed
+    }
+
+    /// The directory given.
+    public var directory: String
+    /// How it was compared.
+    public var mode: Mode
+    /// The number of subjects checked.
+    public var subjectsChecked: Int
+    /// The certified tree digest (exact-tree mode).
+    public var expectedTreeDigest: String?
+    /// DIR's tree digest (exact-tree mode).
+    public var treeDigest: String?
+    /// Paths in DIR that the certified tree does not hold.
+    public var extra: [String] = []
+    /// Paths of the certified tree that DIR lacks.
+    public var missing: [String] = []
+    /// Paths in both that differ.
+    public var changed: [String] = []
+    /// When the difference could not be pinned down: DIR's entries that no subject lists.
+    public var unlisted: [String] = []
+    /// One sentence per finding (`path: what`), in the order found.
+    public var problems: [String] = []
+
+    /// Creates an empty report (nothing found yet).
+    public init(directory: String, mode: Mode, subjectsChecked: Int, expectedTreeDigest: String? = nil, treeDigest: String? = nil) {
+        self.directory = directory
+        self.mode = mode
+        self.subjectsChecked = subjectsChecked
+        self.expectedTreeDigest = expectedTreeDigest
+        self.treeDigest = treeDigest
+    }
+
+    /// Records a finding about `path`.
+    mutating func add(_ finding: Finding, _ path: String, _ what: String) {
+        switch finding {
+        case .extra: extra.append(path)
+        case .missing: missing.append(path)
+        case .changed: changed.append(path)
+        }
+        problems.append("\(path): \(what)")
+    }
+
+    /// True when DIR matched.
+    public var matches: Bool { problems.isEmpty }
+
+    /// The verification failure (exit 5) naming every finding, nil when DIR matched.
+    public var error: ReproError? {
+        guard !matches else { return nil }
+        switch mode {
+        case .subjectsOnly:
+            return .verification("\(problems.count) of \(subjectsChecked) artifact(s) in \(directory) do not match the manifest: \(problems.joined(separator: "; "))")
+        case .exactTree:
+            let counts = [(extra.count, "extra"), (missing.count, "missing"), (changed.count, "changed")]
+                .filter { $0.0 > 0 }.map { "\($0.0) \($0.1)" }.joined(separator: ", ")
+            return .verification("\(directory) is not the certified output tree (its tree digest is \(treeDigest ?? "unknown"), the manifest's \(expectedTreeDigest ?? "unknown")\(counts.isEmpty ? "" : "; " + counts)): \(problems.joined(separator: "; ")). The directory must hold exactly the certified outputs; remove what was added, or pass --subjects-only to check only the listed files")
+        }
+    }
+
+    /// The report as JSON (the `artifacts` member of `repro verify --json`).
+    public var jsonValue: JSONValue {
+        func list(_ paths: [String]) -> JSONValue { .array(paths.map { .string($0) }) }
+        return .object([
+            "directory": .string(directory),
+            "mode": .string(mode.rawValue),
+            "matches": .bool(matches),
+            "subjectsChecked": .integer(Int64(subjectsChecked)),
+            "expectedTreeDigest": expectedTreeDigest.map { .string($0) } ?? .null,
+            "treeDigest": treeDigest.map { .string($0) } ?? .null,
+            "extra": list(extra),
+            "missing": list(missing),
+            "changed": list(changed),
+            "unlisted": list(unlisted),
+            "problems": list(problems),
+        ])
     }
 }

@@ -51,7 +51,10 @@ public struct ExtractReport: Sendable, Equatable {
 /// the archive, a hard link to anything but a regular file unpacked earlier from the same archive,
 /// an entry that replaces a symlink, more entries or bytes than the limits. Neutralized and listed:
 /// device nodes, fifos and sockets (not created) and setuid/setgid bits (removed). Owners are not
-/// restored (files belong to the invoking user); permission bits and mtimes are.
+/// restored (files belong to the invoking user); permission bits and mtimes are, except group and
+/// other write bits, which are removed from every entry (an archive's `0777` or `1777` directory
+/// must not let another local user plant files in the tree), and directories the archive does not
+/// list but its paths need get at most `0755`, whatever the umask.
 public enum ArchiveExtractor {
     /// Unpacks `archive` into the empty directory `destination`, dropping `stripComponents` leading
     /// path components. On error the caller removes `destination`.
@@ -109,6 +112,7 @@ public enum ArchiveExtractor {
         var tree = [String: TreeEntry]()
         var linkedPaths = Set<String>()
         var fileStreams = [String: Int]()
+        var listedDirectories = Set<String>()
         var entry: OpaquePointer? = nil
         while true {
             let status = archive_read_next_header(reader, &entry)
@@ -153,10 +157,13 @@ public enum ArchiveExtractor {
                 switch type {
                 case S_IFREG:
                     isFile = true
+                    // Charged at its full declared length, holes included (they are hashed as
+                    // zeros), so that sparse entries cannot make the unpack hash without bound.
                     let size = UInt64(max(0, archive_entry_size(entry)))
-                    if report.bytes + size > limits.maxBytes {
+                    guard size <= limits.maxBytes - report.bytes else {
                         throw refuse(name, "goes past the limit of \(limits.maxBytes) unpacked bytes (raise it with --max-bytes)")
                     }
+                    report.bytes += size
                 case S_IFDIR, S_IFLNK:
                     break
                 case S_IFCHR, S_IFBLK, S_IFIFO, S_IFSOCK:
@@ -168,9 +175,9 @@ public enum ArchiveExtractor {
             }
             let perm = archive_entry_perm(entry)
             if perm & 0o6000 != 0 {
-                archive_entry_set_perm(entry, perm & ~0o6000)
                 report.neutralized.append(NeutralizedEntry(path: relative, action: "setuid/setgid bits removed"))
             }
+            archive_entry_set_perm(entry, perm & ~(0o6000 | Self.removedWriteBits))
             archive_entry_xattr_clear(entry)
             archive_entry_acl_clear(entry)
             archive_entry_set_fflags(entry, 0, 0)
@@ -188,13 +195,17 @@ public enum ArchiveExtractor {
                 var block: UnsafeRawPointer? = nil
                 var size = 0
                 var offset: la_int64_t = 0
+                let declared = UInt64(archive_entry_size(entry))
                 while true {
                     let r = archive_read_data_block(reader, &block, &size, &offset)
                     if r == ARCHIVE_EOF { break }
                     if r < ARCHIVE_WARN { throw libarchiveError(reader, "reading the contents of \"\(name)\"") }
-                    report.bytes += UInt64(size)
-                    if report.bytes > limits.maxBytes {
-                        throw refuse(name, "goes past the limit of \(limits.maxBytes) unpacked bytes (raise it with --max-bytes)")
+                    // Every block lies within the declared length, after the last one: a hostile
+                    // sparse map (a negative offset, or one far past the end) is refused, never
+                    // written or hashed.
+                    guard offset >= 0, size >= 0, UInt64(offset) >= written, UInt64(offset) <= declared,
+                          UInt64(size) <= declared - UInt64(offset) else {
+                        throw refuse(name, "has contents at offset \(offset) (\(size) bytes) outside its declared size of \(declared) bytes")
                     }
                     if archive_write_data_block(writer, block, size, offset) < ARCHIVE_WARN {
                         throw libarchiveError(writer, "writing the contents of \"\(name)\"")
@@ -204,8 +215,7 @@ public enum ArchiveExtractor {
                     if size > 0 { hasher.update(stream, UnsafeRawBufferPointer(start: block, count: size)) }
                     written += UInt64(size)
                 }
-                let total = UInt64(archive_entry_size(entry))
-                if total > written { hasher.zeros(stream, total - written); written = total }
+                if declared > written { hasher.zeros(stream, declared - written); written = declared }
             }
             if stream != 0 { hasher.finish(stream) }
             if archive_write_finish_entry(writer) < ARCHIVE_WARN {
@@ -226,6 +236,7 @@ public enum ArchiveExtractor {
             case S_IFDIR:
                 files.remove(relative); fileStreams[relative] = nil
                 tree[relative] = .directory(relative)
+                listedDirectories.insert(relative)
             default:
                 files.insert(relative)
                 if let target = hardlinkTarget, let linked = tree[target] {
@@ -242,6 +253,12 @@ public enum ArchiveExtractor {
         if archive_write_close(writer) < ARCHIVE_WARN {
             throw libarchiveError(writer, "setting directory permissions and times")
         }
+        // libarchive makes the parents an archive does not list with 0777 minus the umask.
+        for (path, item) in tree where item.kind == .directory && !listedDirectories.contains(path) {
+            if let st = Syscalls.lstat(dest + "/" + path), st.st_mode & S_IFMT == S_IFDIR, st.st_mode & Self.removedWriteBits != 0 {
+                _ = chmod(dest + "/" + path, st.st_mode & 0o7777 & ~Self.removedWriteBits)
+            }
+        }
         // The tar reader may stop before the end of the stream (padding after the end-of-archive
         // blocks); the rest of the file is still read and hashed.
         report.archiveSHA256 = try stream.finish(archive: archive)
@@ -254,6 +271,9 @@ public enum ArchiveExtractor {
         report.tree = try TreeWalker.listing(of: Array(tree.values))
         return report
     }
+
+    /// The permission bits no unpacked entry keeps: group and other write.
+    static let removedWriteBits: mode_t = 0o022
 
     /// The entry path relative to the tree root after stripping, or nil when the entry is stripped
     /// away (or is the root itself). Absolute paths and `..` components are refused.

@@ -16,7 +16,7 @@ extension CheckOutcome {
         }
         // The profile is an input like the toolchains: its name alone would not say which rules
         // the sandbox applied.
-        dependencies.append(.archive(name: "profile", uri: profileSource.uri, sha256: profileSource.sha256))
+        dependencies.append(.archive(name: ManifestURI.profileDependencyName, uri: profileSource.uri, sha256: profileSource.sha256))
         dependencies.append(try .sourceTree(name: "source", uri: report.source.uri ?? "file://" + report.project, treeDigest: report.source.digest))
         let config: JSONValue
         let isolationJSON: JSONValue

@@ -67,7 +67,7 @@ extension CheckRunner {
         var normalization = try Self.epoch(option: options.dateEpoch, config: config, snapshot: snapshot)
         let setup = try prepareBuild(config: config, normalization: &normalization)
         let fixed = normalization
-        let workOps = Self.workOps(for: sourceListing, root: snapshot.root, workdir: fixed.workdir)
+        let workOps = Self.workOps(for: sourceListing, root: snapshot.root, workdir: fixed.workdir, mtime: fixed.sourceFileTime)
 
         let logDir = try ProjectState.directory(project, "logs")
         try ProjectState.checkDestination(options.outputDir ?? project + "/.repro/out", option: "--output",

@@ -39,9 +39,11 @@ extension CheckRunner {
     }
 
     /// The steps that fill `/build/src` from the staged snapshot, from its tree listing (sorted
-    /// by path bytes, so every directory comes before what it holds), made once per check.
-    static func workOps(for listing: TreeListing, root: String, workdir: String) -> [WorkOp] {
-        listing.entries.map { entry in
+    /// by path bytes, so every directory comes before what it holds), made once per check; then
+    /// the times of every entry, and of `workdir` itself, set to `mtime`, in reverse order, so
+    /// that a directory's times are set after its contents are written (which would change them).
+    static func workOps(for listing: TreeListing, root: String, workdir: String, mtime: Int64) -> [WorkOp] {
+        var ops: [WorkOp] = listing.entries.map { entry in
             let dest = workdir + "/" + entry.path
             switch entry.kind {
             case .directory: return .mkdir(dest: dest, mode: 0o755)
@@ -49,6 +51,9 @@ extension CheckRunner {
             case .file: return .copyFile(host: root + "/" + entry.path, dest: dest, mode: entry.executable ? 0o755 : 0o644)
             }
         }
+        ops += listing.entries.reversed().map { .setTimes(dest: workdir + "/" + $0.path, seconds: mtime) }
+        ops.append(.setTimes(dest: workdir, seconds: mtime))
+        return ops
     }
 
     /// Runs one build in a fresh sandbox, its output to the log, calling `collect` with the

@@ -1,5 +1,8 @@
 import Foundation
 import ReproCore
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Runs a host program (git) to completion and captures its standard output.
 enum HostCommand {
@@ -23,11 +26,14 @@ enum HostCommand {
         var stderr: String
     }
 
-    /// Runs `argv` (looked up on PATH) in `directory`; throws only when it cannot be started.
-    static func run(_ argv: [String], in directory: String? = nil) throws(ReproError) -> Output {
+    /// Runs `argv` (looked up on PATH) in `directory`, with repro's environment changed by
+    /// `environment` (each value replaces or adds a variable); throws only when it cannot be started.
+    static func run(_ argv: [String], in directory: String? = nil, environment: [String: String] = [:]) throws(ReproError) -> Output {
         var stdout = Data()
-        let ended = try stream(URL(fileURLWithPath: "/usr/bin/env"), argv, in: directory,
-                               cannotStart: "cannot run \(argv[0])", hint: "Install it or put it on PATH.") { fd in
+        // The program's name, after any `-u NAME` options of env(1).
+        let name = argv.enumerated().first { i, word in word != "-u" && (i == 0 || argv[i - 1] != "-u") }?.element ?? "?"
+        let ended = try stream(URL(fileURLWithPath: "/usr/bin/env"), argv, in: directory, environment: environment,
+                               cannotStart: "cannot run \(name)", hint: "Install it or put it on PATH.") { fd in
             stdout = FileHandle(fileDescriptor: fd, closeOnDealloc: false).readDataToEndOfFile()
         }
         return Output(status: ended.status, stdout: stdout, stderr: ended.stderr)
@@ -35,12 +41,17 @@ enum HostCommand {
 
     /// Runs `program` with `arguments`, hands the read end of its stdout to `readStdout` (stderr
     /// is drained on another thread so that neither pipe fills up), then waits for it. When
-    /// `readStdout` throws, the program is terminated and the error rethrown.
-    static func stream(_ program: URL, _ arguments: [String], in directory: String? = nil, cannotStart: String, hint: String,
+    /// `readStdout` throws, the program is killed (SIGKILL: a SIGTERM may be blocked in the mask
+    /// it inherited, and it would otherwise block writing to a pipe nobody reads) and the error rethrown.
+    static func stream(_ program: URL, _ arguments: [String], in directory: String? = nil, environment: [String: String] = [:],
+                       cannotStart: String, hint: String,
                        readStdout: (Int32) throws(ReproError) -> Void) throws(ReproError) -> Ended {
         let process = Process()
         process.executableURL = program
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        }
         if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         let out = Foundation.Pipe(), err = Foundation.Pipe()
         process.standardOutput = out
@@ -62,7 +73,7 @@ enum HostCommand {
         do throws(ReproError) {
             try readStdout(out.fileHandleForReading.fileDescriptor)
         } catch {
-            process.terminate()
+            kill(process.processIdentifier, SIGKILL)
             group.wait()
             process.waitUntilExit()
             throw error

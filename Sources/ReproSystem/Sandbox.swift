@@ -228,6 +228,21 @@ public enum Sandbox {
     }
 }
 
+extension Sandbox {
+    /// Where a process's command-line and environment strings are, parsed from the text of its
+    /// `/proc/PID/stat` (fields 48 to 51) the way the sandbox's init finds repro's to replace
+    /// them; nil when the text is malformed.
+    static func commandLineArea(stat: String) -> (args: ClosedRange<UInt>, environment: ClosedRange<UInt>)? {
+        var area = repro_arg_area()
+        let bytes = Array(stat.utf8)
+        let r = bytes.withUnsafeBufferPointer { buf in
+            buf.withMemoryRebound(to: CChar.self) { repro_read_arg_area($0.baseAddress, $0.count, &area) }
+        }
+        guard r == 0 else { return nil }
+        return (UInt(area.arg_start)...UInt(area.arg_end), UInt(area.env_start)...UInt(area.env_end))
+    }
+}
+
 /// Turns {step, index, errno} from the child into a message that names the failed step and the fix.
 enum SandboxFailure {
     static let steps: [Int32: String] = [
@@ -257,6 +272,7 @@ enum SandboxFailure {
         Int32(REPRO_STEP_CHDIR.rawValue): "changing to the working directory",
         Int32(REPRO_STEP_SECCOMP.rawValue): "installing the seccomp filter",
         Int32(REPRO_STEP_PDEATHSIG.rawValue): "arranging to die with repro",
+        Int32(REPRO_STEP_ARG_AREA.rawValue): "finding repro's command line in /proc/self/stat (to hide it from the sandbox)",
     ]
 
     static func describe(step: Int32, index: Int32, errno: Int32, plan: SandboxPlan) -> String {
@@ -366,6 +382,8 @@ final class CPlan {
                 c.kind = Int32(REPRO_OP_BIND_DEV.rawValue); c.src = UnsafePointer(str(source))
             case .remountReadOnly:
                 c.kind = Int32(REPRO_OP_REMOUNT_RO.rawValue)
+            case .setTimes(_, let seconds):
+                c.kind = Int32(REPRO_OP_SET_TIMES.rawValue); c.seconds = seconds
             }
             ops[i] = c
         }

@@ -35,6 +35,14 @@ public struct SeccompProgram: Sendable, Equatable {
     static let namespaceFlags: [UInt64] = [0x0000_0080, 0x0002_0000, 0x0200_0000, 0x0400_0000, 0x0800_0000, 0x1000_0000, 0x2000_0000, 0x4000_0000]
     /// TIOCSTI and TIOCLINUX.
     static let terminalIoctls: [UInt64] = [0x5412, 0x541C]
+    /// The calls that take a file mode, and the index of that argument. open and openat are
+    /// filtered whatever their flags: without O_CREAT or O_TMPFILE glibc passes mode 0.
+    static let setidModeArguments: [(String, UInt32)] = [
+        ("chmod", 1), ("fchmod", 1), ("fchmodat", 2), ("fchmodat2", 2),
+        ("open", 2), ("openat", 3), ("creat", 1), ("mknod", 1), ("mknodat", 2),
+    ]
+    /// The calls that take a mode seccomp cannot read; denied (ENOSYS) with `deny_setid_modes`.
+    static let unreadableModeCalls = ["openat2", "io_uring_setup", "io_uring_enter", "io_uring_register"]
 
     /// Compiles the policy with libseccomp for the native ABI; other ABIs get the policy's
     /// `foreign_abi` action. Throws a configuration error for an unknown system call name.
@@ -80,11 +88,21 @@ public struct SeccompProgram: Sendable, Equatable {
         }
         if policy.denySetidModes {
             for bit: UInt64 in [0o4000, 0o2000] {
-                try add(actErrno(EPERM), "chmod", [masked(1, bit, bit)])
-                try add(actErrno(EPERM), "fchmod", [masked(1, bit, bit)])
-                try add(actErrno(EPERM), "fchmodat", [masked(2, bit, bit)])
-                try add(actErrno(EPERM), "fchmodat2", [masked(2, bit, bit)])
+                for (name, arg) in setidModeArguments { try add(actErrno(EPERM), name, [masked(arg, bit, bit)]) }
             }
+            // These take a mode where seccomp cannot read it (openat2's struct open_how, an
+            // io_uring submission queue entry): ENOSYS, so that libc falls back to openat.
+            let listed = Set(policy.denyEPERM + policy.denyENOSYS)
+            for name in unreadableModeCalls where !listed.contains(name) { try add(actErrno(ENOSYS), name) }
+        }
+        // An allow list of socket families: every other number below the known limit, and
+        // everything from the limit up (which also catches a family with high bits set, which
+        // the kernel would truncate to an int), is answered EAFNOSUPPORT.
+        for name in ["socket", "socketpair"] {
+            for family in SocketFamily.denied(allowing: policy.allowedSocketFamilies) {
+                try add(actErrno(EAFNOSUPPORT), name, [scmp_arg_cmp(arg: 0, op: SCMP_CMP_EQ, datum_a: UInt64(family), datum_b: 0)])
+            }
+            try add(actErrno(EAFNOSUPPORT), name, [scmp_arg_cmp(arg: 0, op: SCMP_CMP_GE, datum_a: UInt64(SocketFamily.limit), datum_b: 0)])
         }
         if policy.linuxPersonalityOnly {
             // PER_LINUX (0) and the query 0xffffffff pass; libseccomp cannot express "allow" on an

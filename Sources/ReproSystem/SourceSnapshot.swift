@@ -1,5 +1,9 @@
+import Crypto
 import Foundation
 import ReproCore
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A frozen copy of a project's source: the files git tracks (with their uncommitted changes),
 /// or every file when the project is not a git work tree, copied into a private staging
@@ -35,10 +39,7 @@ public struct SourceSnapshot: Sendable {
         } else {
             candidates = try walk(projectDir)
         }
-        let paths = candidates.filter { path in
-            let first = path.split(separator: "/", maxSplits: 1).first.map(String.init) ?? path
-            return first != ".repro" && first != ".git"
-        }.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        let paths = candidates.filter(isSnapshotPath).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
 
         let fm = FileManager.default
         do {
@@ -74,28 +75,94 @@ public struct SourceSnapshot: Sendable {
             }
             kept.append(path)
         }
+        var uri = "file://" + percentEncoded(projectDir)
+        if let git, let commit = git.commit, let head = git.head, matchesCommit(head, root: stagingDir, paths: kept) {
+            uri = "git+file://" + percentEncoded(git.top) + "@" + commit + (git.prefix.isEmpty ? "" : "#" + percentEncoded(git.prefix))
+        }
         return SourceSnapshot(root: stagingDir, paths: kept, selection: git == nil ? "directory" : "git",
-                              untrackedExcluded: git?.untracked ?? 0, commit: git?.commit, commitTime: git?.commitTime,
-                              uri: git?.uri ?? "file://" + percentEncoded(projectDir))
+                              untrackedExcluded: git?.untracked ?? 0, commit: git?.commit, commitTime: git?.commitTime, uri: uri)
     }
 
-    /// Tracked and untracked file lists and the HEAD commit, or nil when not a git work tree.
-    private static func gitFiles(_ dir: String) throws(ReproError) -> (tracked: [String], untracked: Int, commit: String?, commitTime: Int64?, uri: String)? {
-        // Never let the project's git configuration run programs while we list files.
-        let git = ["git", "-c", "core.fsmonitor=false", "-c", "core.untrackedCache=false", "-C", dir]
-        let inside = try HostCommand.run(git + ["rev-parse", "--is-inside-work-tree"])
+    /// Whether a path of the project belongs in a snapshot: never `.git/` or repro's `.repro/`.
+    private static func isSnapshotPath(_ path: String) -> Bool {
+        let first = path.split(separator: "/", maxSplits: 1).first.map(String.init) ?? path
+        return first != ".repro" && first != ".git"
+    }
+
+    /// What git says about a work tree.
+    private struct GitState {
+        /// The paths in the index below the project directory, relative to it.
+        var tracked: [String]
+        /// How many untracked, not ignored files there are below it.
+        var untracked: Int
+        /// The `HEAD` commit, if any.
+        var commit: String?
+        /// The committer time of the last commit that touched the project directory.
+        var commitTime: Int64?
+        /// The work tree's top directory.
+        var top: String
+        /// The project directory relative to `top`, without a trailing slash ("" at the top).
+        var prefix: String
+        /// `HEAD`'s entries below the project directory, by path relative to it: mode and object id.
+        var head: [String: (mode: String, id: String)]?
+    }
+
+    /// The options and environment of every git command repro runs on a project, so that the
+    /// project's own git configuration (`.git/config` and what it includes) and its in-tree files
+    /// (`.gitattributes`) can never make git run a program on the host.
+    ///
+    /// The commands themselves were chosen to be ones that run no program whatever the
+    /// configuration: `rev-parse`, `ls-files` (which reads the index and, for `--others`, walks
+    /// the directory; it never compares contents, so clean filters, `process` filters and
+    /// `textconv` never apply), `ls-tree` and `log --format=%ct` (no diff is shown, so no
+    /// `diff.external` or `textconv`). Whether the snapshot equals `HEAD` is decided by hashing the
+    /// snapshot's files as git blobs here, not by `git status` or `git diff`, which refresh the
+    /// index through clean filters, may rewrite it (firing `post-index-change`) and may ask an
+    /// fsmonitor. Smudge filters apply only on checkout, which repro never does. On top of that:
+    /// - `core.fsmonitor=false`, `core.untrackedCache=false`: no fsmonitor hook or daemon is asked;
+    /// - `--no-optional-locks`: nothing is written, so no hook that follows a write can fire;
+    ///   `core.hooksPath=/dev/null` besides, where no hook can exist;
+    /// - `log.showSignature=false` and `--no-show-signature`: `gpg.program` (or `gpg.ssh.program`)
+    ///   is never run to verify a signed commit;
+    /// - `GIT_ALLOW_PROTOCOL` set to no protocol (it overrides every `protocol.*.allow` setting)
+    ///   and `GIT_NO_LAZY_FETCH=1`: a partial clone missing an object fails instead of fetching
+    ///   it, which would run `core.sshCommand`, a remote helper such as `ext::`, or a proxy;
+    /// - `--no-pager` (stdout is a pipe anyway): no `core.pager` or `pager.*`.
+    static let gitOptions = ["--no-pager", "--no-optional-locks",
+                             "-c", "core.fsmonitor=false", "-c", "core.untrackedCache=false",
+                             "-c", "core.hooksPath=/dev/null", "-c", "log.showSignature=false"]
+    /// See ``gitOptions``.
+    static let gitEnvironment = ["GIT_ALLOW_PROTOCOL": "", "GIT_NO_LAZY_FETCH": "1", "GIT_TERMINAL_PROMPT": "0",
+                                 "GIT_OPTIONAL_LOCKS": "0"]
+
+    /// Variables that point git at another repository, index or work tree than `dir`'s (set when
+    /// repro runs from a git hook, for instance): removed for every git command repro runs.
+    static let gitLocationVariables = ["GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY",
+                                       "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_COMMON_DIR", "GIT_NAMESPACE",
+                                       "GIT_CEILING_DIRECTORIES", "GIT_DISCOVERY_ACROSS_FILESYSTEM"]
+
+    /// Runs `git ARGS` in `dir` with ``gitOptions`` and ``gitEnvironment``, without ``gitLocationVariables``.
+    static func git(_ dir: String, _ arguments: [String]) throws(ReproError) -> HostCommand.Output {
+        let unset = gitLocationVariables.flatMap { ["-u", $0] }
+        return try HostCommand.run(unset + ["git"] + gitOptions + ["-C", dir] + arguments, environment: gitEnvironment)
+    }
+
+    /// Tracked and untracked file lists, the HEAD commit and its files, or nil when not a git work tree.
+    private static func gitFiles(_ dir: String) throws(ReproError) -> GitState? {
+        let inside = try git(dir, ["rev-parse", "--is-inside-work-tree"])
         guard inside.status == 0, String(decoding: inside.stdout, as: UTF8.self).hasPrefix("true") else { return nil }
-        let tracked = try HostCommand.run(git + ["ls-files", "-z", "--cached"])
+        let tracked = try git(dir, ["ls-files", "-z", "--cached"])
         guard tracked.status == 0 else {
             throw .configuration("git ls-files failed in \(dir): \(tracked.stderr.trimmingCharacters(in: .whitespacesAndNewlines))")
         }
-        let untracked = try HostCommand.run(git + ["ls-files", "-z", "--others", "--exclude-standard"])
+        let untracked = try git(dir, ["ls-files", "-z", "--others", "--exclude-standard"])
         // The commit is HEAD; the epoch is the committer time of the last commit that touched
         // this directory, so a project in a subdirectory keeps its epoch while others change.
-        let head = try HostCommand.run(git + ["rev-parse", "--verify", "-q", "HEAD"])
-        let commit = head.status == 0 ? String(decoding: head.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) : nil
-        let last = try HostCommand.run(git + ["log", "-1", "--format=%ct", "--", "."])
-        let time = last.status == 0 ? Int64(String(decoding: last.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) : nil
+        let head = try git(dir, ["rev-parse", "--verify", "-q", "HEAD"])
+        let text = { (o: HostCommand.Output) in String(decoding: o.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) }
+        let commit = head.status == 0 ? text(head) : nil
+        let last = try git(dir, ["log", "-1", "--no-show-signature", "--format=%ct", "--", "."])
+        let time = last.status == 0 ? Int64(text(last)) : nil
         func split(_ data: Data) throws(ReproError) -> [String] {
             var names: [String] = []
             for raw in data.split(separator: 0) {
@@ -108,18 +175,102 @@ public struct SourceSnapshot: Sendable {
         }
         let files = Array(Set(try split(tracked.stdout)))
         let others = untracked.stdout.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }.filter { !$0.hasPrefix(".repro/") }
-        // The commit names the snapshot only when no tracked file under DIR differs from it.
-        let status = try HostCommand.run(git + ["status", "--porcelain", "--untracked-files=no", "--", "."])
-        let clean = status.status == 0 && status.stdout.isEmpty
-        let top = try HostCommand.run(git + ["rev-parse", "--show-toplevel"])
-        let prefix = try HostCommand.run(git + ["rev-parse", "--show-prefix"])
-        let text = { (o: HostCommand.Output) in String(decoding: o.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) }
-        var uri = "file://" + percentEncoded(dir)
-        if let commit, clean, top.status == 0 {
-            let sub = text(prefix).hasSuffix("/") ? String(text(prefix).dropLast()) : text(prefix)
-            uri = "git+file://" + percentEncoded(text(top)) + "@" + commit + (sub.isEmpty ? "" : "#" + percentEncoded(sub))
+        let top = try git(dir, ["rev-parse", "--show-toplevel"])
+        let prefix = try git(dir, ["rev-parse", "--show-prefix"])
+        var sub = text(prefix)
+        if sub.hasSuffix("/") { sub.removeLast() }
+        var entries: [String: (mode: String, id: String)]?
+        if let commit, top.status == 0 {
+            // The commit's files below DIR, relative to it: "<mode> <type> <id>\t<path>\0" each
+            // (by its id, not HEAD, which may have moved since).
+            let tree = try git(dir, ["ls-tree", "-r", "-z", commit])
+            if tree.status == 0 { entries = parseTree(tree.stdout) }
         }
-        return (files, others.count, commit, time, uri)
+        return GitState(tracked: files, untracked: others.count, commit: commit, commitTime: time,
+                        top: text(top), prefix: sub, head: entries)
+    }
+
+    /// The entries of `git ls-tree -r -z` output by path, or nil if a line does not parse.
+    static func parseTree(_ data: Data) -> [String: (mode: String, id: String)]? {
+        var result: [String: (mode: String, id: String)] = [:]
+        for record in data.split(separator: 0) {
+            guard let tab = record.firstIndex(of: 9) else { return nil }
+            let fields = record[record.startIndex..<tab].split(separator: 32)
+            guard fields.count == 3, let path = String(bytes: record[(tab + 1)...], encoding: .utf8) else { return nil }
+            result[path] = (String(decoding: fields[0], as: UTF8.self), String(decoding: fields[2], as: UTF8.self))
+        }
+        return result
+    }
+
+    /// Whether the staged snapshot (`paths` below `root`) holds exactly `head`'s files, leaving out
+    /// the paths a snapshot never holds: the same paths, each a symlink or a file with git's mode
+    /// for it (120000, 100755 with the owner-execute bit, else 100644) and the same git blob id,
+    /// computed here from the bytes (no clean filter, end-of-line conversion or `ident` applies:
+    /// a file git would store differently from how it is checked out does not match).
+    static func matchesCommit(_ head: [String: (mode: String, id: String)], root: String, paths: [String]) -> Bool {
+        let expected = head.filter { isSnapshotPath($0.key) }
+        guard expected.count == paths.count else { return false }
+        for path in paths {
+            guard let entry = expected[path] else { return false }
+            var info = stat()
+            guard lstat(root + "/" + path, &info) == 0 else { return false }
+            let mode: String
+            switch info.st_mode & S_IFMT {
+            case S_IFLNK: mode = "120000"
+            case S_IFREG: mode = (info.st_mode & S_IXUSR) != 0 ? "100755" : "100644"
+            default: return false
+            }
+            guard mode == entry.mode, let id = blobID(root + "/" + path, symlink: mode == "120000", hexLength: entry.id.utf8.count),
+                  id == entry.id else { return false }
+        }
+        return true
+    }
+
+    /// The git object id of a file's bytes (or a symlink's target) as a blob: the SHA-1 (40 hex
+    /// digits) or SHA-256 (64, for `objectFormat = sha256` repositories) of `blob <size>\0` and
+    /// the bytes, as `git hash-object --no-filters` computes it. Nil if unreadable.
+    static func blobID(_ path: String, symlink: Bool, hexLength: Int) -> String? {
+        switch hexLength {
+        case 40:
+            var hasher = Insecure.SHA1()
+            return hashBlob(path, symlink: symlink, into: &hasher)
+        case 64:
+            var hasher = SHA256()
+            return hashBlob(path, symlink: symlink, into: &hasher)
+        default:
+            return nil
+        }
+    }
+
+    private static func hashBlob<H: HashFunction>(_ path: String, symlink: Bool, into hasher: inout H) -> String? {
+        if symlink {
+            var buffer = [UInt8](repeating: 0, count: Int(PATH_MAX) + 1)
+            let n = buffer.withUnsafeMutableBufferPointer { readlink(path, $0.baseAddress!, $0.count) }
+            guard n >= 0, n < buffer.count else { return nil }
+            hasher.update(data: Array("blob \(n)\0".utf8))
+            hasher.update(data: buffer[0..<n])
+            return TreeDigest.hex(hasher.finalize())
+        }
+        guard case .success(let raw) = Syscalls.open(path, O_RDONLY) else { return nil }
+        let fd = FileDescriptor(raw)
+        var info = stat()
+        guard fstat(fd.raw, &info) == 0, info.st_size >= 0 else { return nil }
+        hasher.update(data: Array("blob \(info.st_size)\0".utf8))
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Hashing.bufferSize, alignment: 16)
+        defer { buffer.deallocate() }
+        var total: Int64 = 0
+        while true {
+            switch Syscalls.read(fd.raw, buffer) {
+            case .success(0):
+                // A file that changed size while read (it cannot: the copy is private) is no match.
+                return total == Int64(info.st_size) ? TreeDigest.hex(hasher.finalize()) : nil
+            case .success(let n):
+                hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+                total += Int64(n)
+            case .failure:
+                return nil
+            }
+        }
     }
 
     /// Every regular file and symlink below `dir`, relative, never following symlinks.

@@ -146,10 +146,22 @@ enum Syscalls {
         return .success(())
     }
 
+    /// Status of a path, following symlinks. The corresponding C function is `fstatat(2)` (as `stat(2)`).
+    static func statFollowingLinks(_ path: String) -> stat? {
+        var st = stat()
+        return Glibc.fstatat(AT_FDCWD, path, &st, 0) == 0 ? st : nil
+    }
+
     /// Status of a path without following a final symlink. The corresponding C function is `lstat(2)`.
     static func lstat(_ path: String) -> stat? {
         var st = stat()
         return Glibc.lstat(path, &st) == 0 ? st : nil
+    }
+
+    /// Status of an open file. The corresponding C function is `fstat(2)`.
+    static func fstat(_ fd: Int32) -> Result<stat, Errno> {
+        var st = stat()
+        return valueOrErrno { Glibc.fstat(fd, &st) }.map { _ in st }
     }
 
     /// Whether `path` exists (without following a final symlink).
@@ -166,16 +178,17 @@ enum Syscalls {
         valueOrErrno { Glibc.rename(from, to) }
     }
 
-    /// Creates a directory and its missing parents with mode 0755. The corresponding C function is `mkdir(2)`.
-    static func mkdirs(_ path: String) -> Result<Void, Errno> {
+    /// Creates a directory and its missing parents with `mode` (0755 unless given; the umask
+    /// still applies, so no bit beyond `mode` is ever set). The corresponding C function is `mkdir(2)`.
+    static func mkdirs(_ path: String, mode: mode_t = 0o755) -> Result<Void, Errno> {
         if isDirectory(path) { return .success(()) }
         var parent = path
         while parent.hasSuffix("/") { parent.removeLast() }
         parent = parent.lastIndex(of: "/").map { String(parent[..<$0]) } ?? ""
         if !parent.isEmpty, parent != path, !isDirectory(parent) {
-            if case .failure(let e) = mkdirs(parent) { return .failure(e) }
+            if case .failure(let e) = mkdirs(parent, mode: mode) { return .failure(e) }
         }
-        if Glibc.mkdir(path, 0o755) == 0 || errno == EEXIST { return .success(()) }
+        if Glibc.mkdir(path, mode) == 0 || errno == EEXIST { return .success(()) }
         return .failure(Errno(errno))
     }
 

@@ -6,8 +6,11 @@ import Glibc
 
 /// What the cache records beside an unpacked tree, written last (its presence makes the tree trusted).
 public struct TreeRecord: Codable, Sendable, Equatable {
-    /// The record format version.
+    /// The record format version: 2 since trees are stored without group or other write bits. A
+    /// tree recorded in another format is unpacked again rather than trusted.
     public var format: Int
+    /// The format this version writes and trusts.
+    public static let currentFormat = 2
     /// The SHA-256 of the archive the tree was unpacked from.
     public var archiveSHA256: String
     /// The strip count used.
@@ -56,12 +59,19 @@ public struct SourceVerification: Sendable, Equatable {
 /// Everything is made under `tmp/` and renamed into place when complete; the record is renamed
 /// last, so a tree without a record is never trusted. A lock per archive digest makes concurrent
 /// fetches share one download and one unpack. Temp entries left by a crashed run are removed by
-/// the next run that needs the cache (each live one is `flock`ed by its owner).
+/// the next fetch, a cache hit included (each live one is `flock`ed by its owner). Downloads are
+/// bounded by the source's pinned `size`, else by ``maxDownloadBytes``. Trees are stored without
+/// group or other write bits, and a hit trusts a tree only while its root and its record are
+/// owned by the current user (or root) and writable by nobody else.
 public final class ToolchainCache: @unchecked Sendable {
     /// The cache root, made absolute against the current directory.
     public let root: String
     /// Bounds for unpacking archives.
     public var limits: ExtractLimits = .default
+    /// The most bytes a download of a source without a pinned `size` may have; nil means
+    /// `$REPRO_MAX_DOWNLOAD_BYTES`, else ``Fetcher/defaultMaxDownloadBytes`` (8 GiB). A pinned
+    /// `size` above it is refused before anything is downloaded.
+    public var maxDownloadBytes: UInt64?
     /// Receives progress lines (downloading, unpacking); ignored by default.
     public var progress: (String) -> Void = { _ in }
 
@@ -81,13 +91,14 @@ public final class ToolchainCache: @unchecked Sendable {
     /// A cache hit costs a few `stat`s and one small read: the tree is not walked again.
     public func fetch(_ spec: ToolchainSpec, specPath: String) throws(ReproError) -> [CachedSource] {
         var results = [CachedSource]()
+        removeStaleTemps()
         for source in spec.sources {
             if let hit = cached(source) {
                 results.append(hit)
                 continue
             }
             try prepare()
-            removeStaleTemps()
+            removeStaleTemps()  // also when the cache had no locks/ before
             let result = try FileLock.holding("\(root)/locks/\(source.sha256).lock") { () throws(ReproError) -> CachedSource in
                 if let hit = cached(source) { return hit }
                 var downloaded = try ensureBlob(source, spec: spec, specPath: specPath)
@@ -112,19 +123,37 @@ public final class ToolchainCache: @unchecked Sendable {
         return results
     }
 
-    /// The cached source if its blob, tree and record are all in place; nil otherwise.
+    /// The cached source if its blob, tree and record are all in place and the tree can be
+    /// trusted without reading it again (see ``isTrusted(_:directory:)``); nil otherwise.
     public func cached(_ source: ToolchainSource) -> CachedSource? {
-        let blob = blobPath(source.sha256), tree = treePath(source)
-        guard Syscalls.exists(blob), Syscalls.isDirectory(tree),
-              let data = FileManager.default.contents(atPath: recordPath(source)),
-              let record = try? JSONDecoder().decode(TreeRecord.self, from: data),
+        let blob = blobPath(source.sha256), tree = treePath(source), recordFile = recordPath(source)
+        guard Syscalls.exists(blob),
+              let treeStat = Syscalls.lstat(tree), Self.isTrusted(treeStat, directory: true),
+              let recordStat = Syscalls.lstat(recordFile), Self.isTrusted(recordStat, directory: false),
+              let data = FileManager.default.contents(atPath: recordFile),
+              let record = try? JSONDecoder().decode(TreeRecord.self, from: data), record.format == TreeRecord.currentFormat,
               record.archiveSHA256 == source.sha256, record.stripComponents == source.stripComponents else { return nil }
         return CachedSource(source: source, blobPath: blob, treePath: tree + "/", treeDigest: record.treeDigest,
                             neutralized: record.neutralized, downloaded: false, unpacked: false)
     }
 
-    /// Creates the cache directories; an unusable cache root is a configuration error.
+    /// Whether a tree's root (`directory`) or its record, as `lstat` found it, may be trusted on a
+    /// cache hit: the right type (not a symlink), owned by the current user or by root, and without
+    /// group or other write bits. Everything below the root was unpacked without those bits, so
+    /// nobody else can have changed the tree since; a full check is `repro toolchain verify`.
+    static func isTrusted(_ st: stat, directory: Bool) -> Bool {
+        let type = st.st_mode & S_IFMT
+        guard type == (directory ? S_IFDIR : S_IFREG) else { return false }
+        guard st.st_uid == Syscalls.geteuid() || st.st_uid == 0 else { return false }
+        return st.st_mode & 0o022 == 0
+    }
+
+    /// Creates the cache directories (the root 0700 if it is missing, the others 0755 at most);
+    /// an unusable cache root is a configuration error.
     func prepare() throws(ReproError) {
+        if !Syscalls.isDirectory(root), case .failure(let e) = Syscalls.mkdirs(root, mode: CachePaths.rootMode) {
+            throw .configuration("cannot use the cache directory \(root): \(e.text). Choose a writable cache with --cache DIR or $REPRO_CACHE.", errno: e.code)
+        }
         for dir in ["blobs/sha256", "trees", "locks", "tmp"] {
             if case .failure(let e) = Syscalls.mkdirs("\(root)/\(dir)") {
                 throw .configuration("cannot use the cache directory \(root): creating \(dir) failed: \(e.text). Choose a writable cache with --cache DIR or $REPRO_CACHE.", errno: e.code)
@@ -137,15 +166,35 @@ public final class ToolchainCache: @unchecked Sendable {
     }
 
     /// Downloads the blob unless present; returns whether it downloaded. The caller holds the key's lock.
+    ///
+    /// The download stops as soon as it passes the source's pinned `size` (a pin mismatch, exit 5)
+    /// or, without one, the download limit (exit 2). Either way, and on any other failure, the
+    /// temp entry and everything in it is removed.
     private func ensureBlob(_ source: ToolchainSource, spec: ToolchainSpec, specPath: String) throws(ReproError) -> Bool {
         let blob = blobPath(source.sha256)
         if Syscalls.exists(blob) { return false }
+        let cap: UInt64
+        if let maxDownloadBytes { cap = maxDownloadBytes } else { cap = try Fetcher.maxDownloadBytes() }
+        let here = "toolchain \"\(spec.name)\" (\(specPath))"
+        if let size = source.size, size > cap {
+            throw .configuration("\(here): \(source.url) pins size \(size) bytes, more than the download limit of \(cap) bytes; nothing was downloaded. If the archive is really that large, raise the limit with --max-download-bytes \(size) or \(Fetcher.maxDownloadVariable)=\(size).")
+        }
         let temp = try TempEntry(cache: self)
         let file = temp.path + "/download"
         progress("downloading \(source.url)")
-        let got = try Fetcher.download(source.url, to: file)
+        let got = try Fetcher.download(source.url, to: file, maxBytes: source.size ?? cap)
+        // The actual length and digest of a local file the spec's owner cannot read are not shown.
+        let disclose = Fetcher.mayDisclose(source.url, specPath: specPath)
+        if let size = source.size, got.exceeded || got.size != size {
+            let actual = got.exceeded ? "more than \(size) bytes (the download was stopped there)" : disclose ? "\(got.size) bytes" : "another length"
+            throw .verification("pin mismatch for \(here): \(source.url) has \(actual), but the spec pins size \(size). Nothing was cached. If this archive is the one you want, put its length and digest in the spec's size and sha256; otherwise the source changed or was tampered with.")
+        }
+        if got.exceeded {
+            throw .configuration("\(here): \(source.url) is longer than the download limit of \(cap) bytes; the download was stopped there and nothing was cached. If the archive is really that large, raise the limit with --max-download-bytes N or \(Fetcher.maxDownloadVariable)=N, and pin its length with size in the spec.")
+        }
         if got.sha256 != source.sha256 {
-            throw .verification("pin mismatch for toolchain \"\(spec.name)\" (\(specPath)): \(source.url) has SHA-256 \(got.sha256), but the spec pins \(source.sha256). Nothing was cached. If this archive is the one you want, put its digest in the spec's sha256; otherwise the source changed or was tampered with.")
+            let actual = disclose ? "has SHA-256 \(got.sha256)" : "has another SHA-256 (not shown: the spec's owner cannot read \(source.url))"
+            throw .verification("pin mismatch for \(here): \(source.url) \(actual), but the spec pins \(source.sha256). Nothing was cached. If this archive is the one you want, put its digest in the spec's sha256; otherwise the source changed or was tampered with.")
         }
         _ = chmod(file, 0o444)
         if case .failure(let e) = Syscalls.rename(file, blob) {
@@ -164,6 +213,7 @@ public final class ToolchainCache: @unchecked Sendable {
         if case .failure(let e) = Syscalls.mkdirs(staging) {
             throw .configuration("cannot create \(staging): \(e.text).", errno: e.code)
         }
+        _ = chmod(staging, 0o755)  // whatever the umask: what a cache hit checks
         progress("unpacking \(source.sha256.prefix(12)) into \(tree)")
         let report: ExtractReport
         do {
@@ -176,7 +226,7 @@ public final class ToolchainCache: @unchecked Sendable {
         }
         if report.archiveSHA256 != source.sha256 { return nil }
         let listing = report.tree
-        let record = TreeRecord(format: 1, archiveSHA256: source.sha256, stripComponents: source.stripComponents,
+        let record = TreeRecord(format: TreeRecord.currentFormat, archiveSHA256: source.sha256, stripComponents: source.stripComponents,
                                 treeDigest: listing.digest, archiveEntries: report.entries, bytes: report.bytes,
                                 neutralized: report.neutralized)
         try write(Data(listing.lines.utf8), to: temp.path + "/lines")
@@ -197,15 +247,25 @@ public final class ToolchainCache: @unchecked Sendable {
                             neutralized: report.neutralized, downloaded: false, unpacked: true)
     }
 
-    /// Writes a whole file.
+    /// Writes a whole new file, mode 0644 at most (whatever the umask: a cache hit checks it).
     private func write(_ data: Data, to path: String) throws(ReproError) {
-        do { try data.write(to: URL(fileURLWithPath: path)) } catch {
-            throw .configuration("cannot write \(path): \(error.localizedDescription). Check the cache directory.")
+        let raw: Int32
+        switch Syscalls.open(path, O_WRONLY | O_CREAT | O_EXCL, 0o644) {
+        case .success(let fd): raw = fd
+        case .failure(let e): throw .configuration("cannot write \(path): \(e.text). Check the cache directory.", errno: e.code)
+        }
+        let fd = FileDescriptor(raw)
+        let written = data.withUnsafeBytes { Syscalls.writeAll(fd.raw, $0) }
+        if case .failure(let e) = written {
+            throw .configuration("cannot write \(path): \(e.text). Check the cache directory.", errno: e.code)
         }
     }
 
-    /// Removes temp entries whose owner is gone (their `flock` is free). Skipped while another run cleans.
+    /// Removes temp entries whose owner is gone (their `flock` is free). Skipped while another run
+    /// cleans; costs one directory read when there is nothing to remove.
     public func removeStaleTemps() {
+        guard let listed = try? FileManager.default.contentsOfDirectory(atPath: root + "/tmp"), !listed.isEmpty,
+              Syscalls.isDirectory(root + "/locks") else { return }
         guard let guardLock = try? FileLock(path: "\(root)/locks/tmp.lock", wait: false) else { return }
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: root + "/tmp") else { return }
         for name in names {

@@ -1,12 +1,16 @@
-// repro-fetch URL: writes the body of an HTTP(S) resource to stdout.
+// repro-fetch URL [MAX_BYTES]: writes the body of an HTTP(S) resource to stdout.
 //
 // repro runs this small program for `https://` (and loopback `http://`) toolchain sources, so that
 // the TLS and HTTP stack (FoundationNetworking, libcurl and its libraries) is loaded only when
 // something is downloaded, not at every start of repro. repro hashes and stores what this
 // program writes; this program only transfers it.
 //
+// With MAX_BYTES, a body announced (Content-Length) or sent longer than that many bytes is stopped
+// at once (the program exits): nothing past the chunk that crossed the limit is written, and the
+// exit status is 3.
+//
 // Exit status: 0 when the whole body was written; 1 with one line on stderr (the HTTP status, a
-// transfer cut short, a network error) otherwise; 2 for usage.
+// transfer cut short, a network error) otherwise; 2 for usage; 3 the body is longer than MAX_BYTES.
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -23,11 +27,20 @@ final class StreamingSink: NSObject, URLSessionDataDelegate, @unchecked Sendable
     var writeFailed = false
     var error: Error?
     let done = DispatchSemaphore(value: 0)
+    /// The most body bytes accepted.
+    let limit: UInt64
+
+    init(limit: UInt64) { self.limit = limit }
 
     func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
                     completionHandler: @escaping (URLSession.ResponseDisposition) -> Void) {
         status = (response as? HTTPURLResponse)?.statusCode
         expected = response.expectedContentLength
+        // Exit rather than cancel: a cancelled transfer is not stopped at once, and the server
+        // may go on sending for as long as it likes.
+        if status == 200, expected > 0, UInt64(expected) > limit {
+            fail("the server announced \(expected) bytes, more than the limit of \(limit)", status: 3)
+        }
         completionHandler(status == 200 ? .allow : .cancel)
     }
 
@@ -47,6 +60,9 @@ final class StreamingSink: NSObject, URLSessionDataDelegate, @unchecked Sendable
             }
         }
         received += Int64(data.count)
+        if UInt64(received) > limit {
+            fail("the server sent more than the limit of \(limit) bytes", status: 3)
+        }
     }
 
     func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: Error?) {
@@ -55,17 +71,21 @@ final class StreamingSink: NSObject, URLSessionDataDelegate, @unchecked Sendable
     }
 }
 
+/// Writes `message` to stderr and ends the program at once, from any thread (nothing is buffered:
+/// stdout is written with write(2)).
 func fail(_ message: String, status: Int32 = 1) -> Never {
     FileHandle.standardError.write(Data((message + "\n").utf8))
-    exit(status)
+    _exit(status)
 }
 
 let arguments = CommandLine.arguments
-guard arguments.count == 2, let url = URL(string: arguments[1]), ["https", "http"].contains(url.scheme?.lowercased() ?? "") else {
-    fail("usage: repro-fetch URL (https:// or http://); repro runs this program to download toolchain archives", status: 2)
+let limit = arguments.count == 3 ? UInt64(arguments[2]) : UInt64.max
+guard arguments.count == 2 || arguments.count == 3, let limit, let url = URL(string: arguments[1]),
+      ["https", "http"].contains(url.scheme?.lowercased() ?? "") else {
+    fail("usage: repro-fetch URL [MAX_BYTES] (https:// or http://); repro runs this program to download toolchain archives", status: 2)
 }
 signal(SIGPIPE, SIG_IGN)
-let sink = StreamingSink()
+let sink = StreamingSink(limit: limit)
 let queue = OperationQueue()
 queue.maxConcurrentOperationCount = 1
 let configuration = URLSessionConfiguration.ephemeral

@@ -10,7 +10,7 @@ struct ToolchainCommand: ParsableCommand {
         abstract: "Fetch, verify, list and pack pinned toolchains.",
         discussion: """
             A toolchain spec is toolchains/NAME.toml: name, description, one or more [[source]] tables
-            (url, sha256, mount, strip_components) and an [env] table. Names are looked up in the
+            (url, sha256, size, mount, strip_components) and an [env] table. Names are looked up in the
             project's toolchains/, then $REPRO_TOOLCHAIN_PATH, then the installed specs.
             """,
         subcommands: [Fetch.self, Verify.self, List.self, Pack.self, Hash.self]
@@ -35,7 +35,7 @@ extension ToolchainCommand {
     struct Fetch: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Download, pin-check and unpack toolchains into the cache; print their tree paths.",
-            discussion: "Exit status: 0 fetched, 2 bad spec/URL/archive or failed download, 5 pin mismatch.")
+            discussion: "Exit status: 0 fetched, 2 bad spec/URL/archive, failed download or a download longer than its limit, 5 pin mismatch (digest or pinned size).")
 
         @OptionGroup var cacheOptions: CacheOptions
 
@@ -51,6 +51,9 @@ extension ToolchainCommand {
         @Option(name: .long, help: "Refuse archives that unpack to more bytes of file contents than this.")
         var maxBytes: UInt64 = ExtractLimits.default.maxBytes
 
+        @Option(name: .long, help: ArgumentHelp("Stop and refuse a download longer than this many bytes, for sources without a pinned size (default: $REPRO_MAX_DOWNLOAD_BYTES, else 8 GiB).", valueName: "n"))
+        var maxDownloadBytes: UInt64?
+
         @Argument(help: ArgumentHelp("Toolchain names or paths to toolchains/*.toml files.", valueName: "spec"))
         var specs: [String]
 
@@ -62,6 +65,7 @@ extension ToolchainCommand {
         func run() throws {
             let cache = cacheOptions.makeCache()
             cache.limits = ExtractLimits(maxEntries: maxEntries, maxBytes: maxBytes)
+            cache.maxDownloadBytes = maxDownloadBytes
             let resolver = SpecResolver.standard()
             var loaded = [(spec: ToolchainSpec, path: String)]()
             for name in specs { loaded.append(try resolver.resolve(name)) }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ReproCore
+import ReproSystem
 
 /// `repro verify BUNDLE --key PUB...`: checks a signed manifest, failing closed.
 struct VerifyCommand: ParsableCommand {
@@ -10,11 +11,15 @@ struct VerifyCommand: ParsableCommand {
         discussion: """
             Checks that every envelope carries a valid Ed25519 signature by one of the given keys over
             its DSSE pre-authentication encoding, that the payloads are in-toto Statement v1 of the
-            SLSA provenance v1 and repro reproducibility v1 types, and, with --artifacts, that every
-            subject file exists under DIR with its SHA-256. A signed negative verdict (differ,
-            build-failed) verifies as authentic; add --require-reproducible to fail on it too.
-            Exit 0 only if all of it holds; 5 naming what failed otherwise; 2 for an unreadable
-            bundle or key file. See docs/manifest.md.
+            SLSA provenance v1 and repro reproducibility v1 types, and that the manifest certifies at
+            least one file (--allow-empty accepts one that certifies none). With --artifacts DIR, DIR
+            must be exactly the certified output tree (its tree digest is the signed one, every
+            subject file has its SHA-256, nothing else is there); --subjects-only checks only the
+            subjects' files. A signed negative verdict (differ, build-failed) verifies as authentic;
+            add --require-reproducible to fail on it too. A bundle over 64 MiB, or with a line over
+            48 MiB, is refused unread. Exit 0 only if all of it holds; 5 naming what failed
+            otherwise; 2 for an unreadable bundle, key file or artifacts directory.
+            See docs/manifest.md.
             """
     )
 
@@ -24,8 +29,14 @@ struct VerifyCommand: ParsableCommand {
     @Option(name: .customLong("key"), help: ArgumentHelp("A trusted public key (SPKI PEM, NAME.pub); repeat for several.", valueName: "PUB"))
     var keys: [String] = []
 
-    @Option(name: .customLong("artifacts"), help: ArgumentHelp("Check the subjects' files under this directory.", valueName: "DIR"))
+    @Option(name: .customLong("artifacts"), help: ArgumentHelp("Check that this directory is exactly the certified output tree.", valueName: "DIR"))
     var artifacts: String?
+
+    @Flag(name: .customLong("subjects-only"), help: "With --artifacts: check only the subjects' files; other files in DIR are allowed.")
+    var subjectsOnly = false
+
+    @Flag(name: .customLong("allow-empty"), help: "Accept a manifest that certifies no files (no subjects).")
+    var allowEmpty = false
 
     @Flag(name: .customLong("require-reproducible"), help: "Also fail (exit 5) unless the signed verdict is reproducible.")
     var requireReproducible = false
@@ -37,18 +48,39 @@ struct VerifyCommand: ParsableCommand {
         if keys.isEmpty {
             throw ValidationError("pass at least one trusted public key with --key NAME.pub (from `repro keygen -o NAME`)")
         }
+        if subjectsOnly, artifacts == nil {
+            throw ValidationError("--subjects-only applies to --artifacts DIR; pass both, or leave --subjects-only out")
+        }
     }
 
     func run() throws {
+        var artifactsReport: ArtifactsReport?
         do {
             let publicKeys = try keys.map { path throws(ReproError) in try PublicKey(contentsOf: path) }
-            guard let data = FileManager.default.contents(atPath: bundle) else {
-                throw ReproError.configuration("cannot read the bundle \(bundle): it does not exist or is not readable")
-            }
-            var report = try Verifier.verify(bundle: data, keys: publicKeys)
+            let limits = Manifest.Limits.standard
+            let reader = try BoundedFileReader(path: bundle, limit: limits.bytes, tooLarge: limits.tooLarge)
+            var report = try Verifier.verify(keys: publicKeys, limits: limits, next: reader.next)
+            try Verifier.checkNotEmpty(report, allowEmpty: allowEmpty)
             if let artifacts {
-                try Verifier.checkArtifacts(report.provenance.subjects, in: artifacts)
-                report.artifactsChecked = report.provenance.subjects.count
+                let subjects = report.provenance.subjects
+                let found: ArtifactsReport
+                if subjectsOnly {
+                    found = try Verifier.compareSubjects(subjects, in: artifacts)
+                } else {
+                    let expected = try Verifier.certifiedTreeDigest(report.reproducibility)
+                    let listing: TreeListing
+                    do throws(ReproError) {
+                        listing = try TreeWalker.walk(artifacts)
+                    } catch {
+                        throw ReproError(error.status, "cannot digest the artifacts directory: \(error.message)", errno: error.errno)
+                    }
+                    found = Verifier.compareTree(listing.entries, digest: listing.digest, in: artifacts,
+                                                 subjects: subjects, expected: expected)
+                }
+                artifactsReport = found
+                if let error = found.error { throw error }
+                report.artifacts = found
+                report.artifactsChecked = subjects.count
             }
             if requireReproducible, report.reproducibility.verdict != .reproducible {
                 throw ReproError.verification("the manifest is authentic but its verdict is \(report.reproducibility.verdict.rawValue), and --require-reproducible was given")
@@ -60,7 +92,10 @@ struct VerifyCommand: ParsableCommand {
             }
         } catch let error as ReproError {
             if json {
-                Console.json(JSONValue.object(["verified": false, "error": .string(error.message), "exitStatus": .integer(Int64(error.status.rawValue))]).serializedString)
+                Console.json(JSONValue.object([
+                    "verified": false, "error": .string(error.message), "exitStatus": .integer(Int64(error.status.rawValue)),
+                    "artifacts": artifactsReport?.jsonValue ?? .null,
+                ]).serializedString)
             }
             throw error
         }
@@ -72,7 +107,7 @@ struct VerifyCommand: ParsableCommand {
         Console.out("verified \(bundle): \(report.signers.count) envelopes, signed by \(signers.joined(separator: ", "))")
         Console.out("builder:    \(p.builderID)" + (p.reproVersion.map { " (repro \($0))" } ?? ""))
         Console.out("invocation: \(p.invocationID), \(p.startedOn) to \(p.finishedOn)")
-        Console.out("command:    \(p.command.joined(separator: " ")) (profile \(p.profile))")
+        Console.out("command:    \(p.command.joined(separator: " ")) (profile \(p.profile)\(p.profileDependency.flatMap { $0.digest["sha256"] }.map { ", sha256:\($0)" } ?? ""))")
         for source in p.sources {
             Console.out("source:     \(source.name) \(source.uri) t1:\(source.digest[ManifestURI.treeDigestKey] ?? "")")
         }
@@ -91,8 +126,13 @@ struct VerifyCommand: ParsableCommand {
         for subject in p.subjects {
             Console.out("\(subject.sha256)  \(subject.name)")
         }
-        if let checked = report.artifactsChecked, let artifacts {
-            Console.out("artifacts:  all \(checked) subject files match in \(artifacts)")
+        if let found = report.artifacts {
+            switch found.mode {
+            case .exactTree:
+                Console.out("artifacts:  \(found.directory) is exactly the certified tree \(found.treeDigest ?? ""), all \(found.subjectsChecked) subject files match")
+            case .subjectsOnly:
+                Console.out("artifacts:  all \(found.subjectsChecked) subject files match in \(found.directory) (subjects only; other files not checked)")
+            }
         }
     }
 }

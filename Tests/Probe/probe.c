@@ -2,7 +2,9 @@
 // Built statically by the tests: cc -static -O2 -o probe Tests/Probe/probe.c
 //
 //   probe syscalls            one line "NAME ERRNO" per tried system call (0: it succeeded), then "alive"
-//   probe syscall NAME        the same for one call
+//   probe syscall NAME...     the same for the named calls
+//   probe setid DIR           one line "NAME ERRNO" per attempt to create a file in DIR through a
+//                             mode argument (with and without S_ISUID/S_ISGID), then "alive"
 //   probe filter FILE CMD...  install the BPF program in FILE (no_new_privs + seccomp), then run CMD
 //   probe write PATH          errno of open(PATH, O_WRONLY|O_CREAT)
 //   probe stat PATH           errno of stat(PATH)
@@ -19,6 +21,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/filter.h>
+#include <linux/io_uring.h>
+#include <linux/openat2.h>
 #include <linux/seccomp.h>
 #include <netinet/in.h>
 #include <sched.h>
@@ -30,6 +34,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -43,6 +48,30 @@ static long try_clone(unsigned long flags) {
     if (r == 0) _exit(0);
     if (r < 0) return errno;
     waitpid((pid_t)r, NULL, 0);
+    return 0;
+}
+
+static long try_socket(long domain, int type) {
+    long fd = syscall(SYS_socket, domain, type | SOCK_CLOEXEC, 0);
+    if (fd < 0) return errno;
+    close((int)fd);
+    return 0;
+}
+
+static long try_socketpair(long domain) {
+    int sv[2];
+    if (syscall(SYS_socketpair, domain, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) return errno;
+    close(sv[0]);
+    close(sv[1]);
+    return 0;
+}
+
+static long try_io_uring_setup(void) {
+    struct io_uring_params params;
+    memset(&params, 0, sizeof params);
+    long fd = syscall(SYS_io_uring_setup, 1, &params);
+    if (fd < 0) return errno;
+    close((int)fd);
     return 0;
 }
 
@@ -103,6 +132,21 @@ static long try_one(const char *name) {
         return result(r);
     }
     if (!strcmp(name, "personality_query")) return result(syscall(SYS_personality, 0xffffffffUL));
+    if (!strcmp(name, "socket_vsock")) return try_socket(AF_VSOCK, SOCK_STREAM);
+    if (!strcmp(name, "socket_vsock_high_bits")) return try_socket(AF_VSOCK | (1L << 32), SOCK_STREAM);
+    if (!strcmp(name, "socket_packet")) return try_socket(AF_PACKET, SOCK_DGRAM);
+    if (!strcmp(name, "socket_alg")) return try_socket(AF_ALG, SOCK_SEQPACKET);
+    if (!strcmp(name, "socket_bluetooth")) return try_socket(AF_BLUETOOTH, SOCK_STREAM);
+    if (!strcmp(name, "socket_family_99")) return try_socket(99, SOCK_STREAM);
+    if (!strcmp(name, "socketpair_vsock")) return try_socketpair(AF_VSOCK);
+    if (!strcmp(name, "socket_unix")) return try_socket(AF_UNIX, SOCK_STREAM);
+    if (!strcmp(name, "socket_inet")) return try_socket(AF_INET, SOCK_STREAM);
+    if (!strcmp(name, "socket_inet6")) return try_socket(AF_INET6, SOCK_DGRAM);
+    if (!strcmp(name, "socket_netlink")) return try_socket(AF_NETLINK, SOCK_DGRAM);
+    if (!strcmp(name, "socketpair_unix")) return try_socketpair(AF_UNIX);
+    if (!strcmp(name, "io_uring_setup")) return try_io_uring_setup();
+    if (!strcmp(name, "io_uring_enter")) return result(syscall(SYS_io_uring_enter, -1, 0, 0, 0, NULL, 0));
+    if (!strcmp(name, "io_uring_register")) return result(syscall(SYS_io_uring_register, -1, 0, NULL, 0));
     if (!strcmp(name, "int80_unshare")) return int80_unshare();
     if (!strcmp(name, "x32_getpid")) return result(syscall(39 | 0x40000000));
     fprintf(stderr, "probe: unknown syscall check %s\n", name);
@@ -115,7 +159,63 @@ static const char *all[] = {
     "request_key", "bpf", "perf_event_open", "userfaultfd", "kexec_load", "init_module", "finit_module",
     "delete_module", "reboot", "swapon", "swapoff", "clock_settime", "settimeofday", "tiocsti",
     "tiocsti_high_bits", "tioclinux", "chmod_setuid", "fchmodat_setgid", "chmod_plain",
-    "personality_linux32", "personality_query", "int80_unshare", "x32_getpid", NULL,
+    "personality_linux32", "personality_query", "int80_unshare", "x32_getpid", "socket_vsock",
+    "socket_vsock_high_bits", "socket_packet", "socket_alg", "socket_bluetooth", "socket_family_99",
+    "socketpair_vsock", "socket_unix", "socket_inet", "socket_inet6", "socket_netlink", "socketpair_unix",
+    "io_uring_setup", "io_uring_enter", "io_uring_register", NULL,
+};
+
+/// Tries to create DIR/NAME with `mode` through one system call; 0 when it was created with the
+/// mode's set-id bits (and is removed again), else the errno.
+static long try_create(const char *dir, const char *name, long mode) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    unlink(path);
+    long r;
+    errno = 0;
+    if (!strncmp(name, "openat2", 7)) {
+        struct open_how how;
+        memset(&how, 0, sizeof how);
+        how.flags = O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC;
+        how.mode = (unsigned long long)mode;
+        r = syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how);
+    } else if (!strncmp(name, "openat_tmpfile", 14)) {
+        r = syscall(SYS_openat, AT_FDCWD, dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, mode);
+    } else if (!strncmp(name, "openat", 6)) {
+        r = syscall(SYS_openat, AT_FDCWD, path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+    } else if (!strncmp(name, "open", 4)) {
+        r = syscall(SYS_open, path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+    } else if (!strncmp(name, "creat", 5)) {
+        r = syscall(SYS_creat, path, mode);
+    } else if (!strncmp(name, "mknodat", 7)) {
+        r = syscall(SYS_mknodat, AT_FDCWD, path, S_IFREG | mode, 0);
+    } else if (!strncmp(name, "mknod_fifo", 10)) {
+        r = syscall(SYS_mknod, path, S_IFIFO | mode, 0);
+    } else if (!strncmp(name, "mknod", 5)) {
+        r = syscall(SYS_mknod, path, S_IFREG | mode, 0);
+    } else {
+        fprintf(stderr, "probe: unknown create check %s\n", name);
+        exit(2);
+    }
+    if (r < 0) return errno;
+    // -1: created, but without the set-id bits asked for (the kernel dropped them).
+    struct stat st;
+    int is_fd = !strncmp(name, "open", 4) || !strncmp(name, "creat", 5);
+    long made = (is_fd ? fstat((int)r, &st) : stat(path, &st)) == 0 && (st.st_mode & 06000) == (mode & 06000) ? 0 : -1;
+    if (is_fd) close((int)r);
+    unlink(path);
+    return made;
+}
+
+static const struct {
+    const char *name;
+    long mode;
+} creates[] = {
+    {"open_setuid", 04755},  {"openat_setuid", 04755},  {"openat_setgid", 02755}, {"openat_tmpfile_setuid", 04755},
+    {"creat_setuid", 04755}, {"creat_setgid", 02755},   {"mknod_setuid", 04755},  {"mknodat_setuid", 04755},
+    {"mknodat_setgid", 02755}, {"openat2_setuid", 04755}, {"open_plain", 0644},   {"openat_plain", 0644},
+    {"openat_tmpfile_plain", 0644}, {"creat_plain", 0644}, {"mknod_plain", 0644}, {"mknodat_plain", 0644},
+    {"mknod_fifo", 0644}, {NULL, 0},
 };
 
 static int install_filter(const char *path) {
@@ -141,8 +241,21 @@ static int run(int argc, char **argv) {
         printf("alive\n");
         return 0;
     }
-    if (!strcmp(cmd, "syscall") && argc == 3) {
-        printf("%s %ld\n", argv[2], try_one(argv[2]));
+    if (!strcmp(cmd, "syscall") && argc >= 3) {
+        for (int i = 2; i < argc; i++) {
+            printf("%s %ld\n", argv[i], try_one(argv[i]));
+            fflush(stdout);
+        }
+        printf("alive\n");
+        return 0;
+    }
+    if (!strcmp(cmd, "setid") && argc == 3) {
+        for (int i = 0; creates[i].name; i++) {
+            printf("%s %ld\n", creates[i].name, try_create(argv[2], creates[i].name, creates[i].mode));
+            fflush(stdout);
+        }
+        // glibc's own open(2) without O_CREAT (it passes mode 0) still opens.
+        printf("open_libc_rdonly %d\n", open(argv[2], O_RDONLY | O_DIRECTORY | O_CLOEXEC) < 0 ? errno : 0);
         printf("alive\n");
         return 0;
     }

@@ -13,7 +13,7 @@ struct BusyboxToolchain: Sendable {
         let fm = FileManager.default
         try! fm.createDirectory(atPath: tree + "/bin", withIntermediateDirectories: true)
         try! fm.copyItem(atPath: "/bin/busybox", toPath: tree + "/bin/busybox")
-        for applet in ["sh", "cat", "echo", "date", "mkdir", "cp", "ls", "sort", "head", "tr", "od", "find", "false", "true", "ln", "sleep", "hostname", "id", "env", "printf", "rm", "test", "[", "truncate"] {
+        for applet in ["sh", "cat", "echo", "date", "mkdir", "cp", "ls", "sort", "head", "tr", "od", "find", "false", "true", "ln", "sleep", "hostname", "id", "env", "printf", "rm", "test", "[", "truncate", "tar"] {
             try! fm.createSymbolicLink(atPath: tree + "/bin/" + applet, withDestinationPath: "busybox")
         }
         let archive = base + "/busybox.tar.gz"

@@ -184,6 +184,21 @@ private func leftovers(in directory: String) -> [String] {
     }
 }
 
+@Suite struct CallerGitEnvironmentTests {
+    /// Run from a git hook, repro still reads the project's own repository, not the one the
+    /// caller's GIT_DIR and GIT_INDEX_FILE point at.
+    @Test func gitLocationVariablesOfTheCallerAreIgnored() throws {
+        let project = try Project(files: ["build.sh": "mkdir -p out; ls > out/ls\n"], config: outConfig, git: true)
+        let other = try Project(files: ["unrelated.txt": "x\n"], config: nil, git: true)
+        defer { project.remove(); other.remove() }
+        let result = try project.check(["--json"], environment: ["GIT_DIR": other.dir + "/.git", "GIT_INDEX_FILE": other.dir + "/.git/index",
+                                                               "GIT_WORK_TREE": other.dir])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(try String(contentsOfFile: project.dir + "/.repro/out/out/ls", encoding: .utf8) == "build.sh\nout\nrepro.toml\n")
+        #expect((try json(result.stdout)["source"] as? [String: Any])?["selection"] as? String == "git")
+    }
+}
+
 @Suite struct ProjectLockTests {
     /// Two checks of one project never run at once: the second waits, or with `--no-wait` fails.
     @Test func aSecondCheckOfTheSameProjectWaitsOrFails() throws {

@@ -72,7 +72,7 @@ import Testing
             }
             let pub = sample.directory + "/\(prefix).pub"
             let bundle = try sample.write("\(signer).intoto.jsonl", Data((lines.joined(separator: "\n") + "\n").utf8))
-            let ok = try CLI.run(["verify", bundle, "--key", pub, "--artifacts", sample.directory])
+            let ok = try CLI.run(["verify", bundle, "--key", pub, "--artifacts", sample.artifacts])
             #expect(ok.status == 0, "\(signer): \(ok.stderr)")
             // Tampered: the second statement's payload swapped for the first's, signatures kept.
             let first = try StrictJSON.parse(Data(lines[0].utf8)).objectValue!

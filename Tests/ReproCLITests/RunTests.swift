@@ -91,8 +91,13 @@ struct RunTests {
         "reboot": EPERM, "swapon": EPERM, "swapoff": EPERM, "clock_settime": EPERM, "settimeofday": EPERM,
         "tiocsti": EPERM, "tiocsti_high_bits": EPERM, "tioclinux": EPERM, "chmod_setuid": EPERM,
         "fchmodat_setgid": EPERM, "personality_linux32": EPERM, "int80_unshare": ENOSYS, "x32_getpid": ENOSYS,
+        // Socket families other than unix, inet, inet6 and netlink; io_uring.
+        "socket_vsock": EAFNOSUPPORT, "socket_vsock_high_bits": EAFNOSUPPORT, "socket_packet": EAFNOSUPPORT,
+        "socket_alg": EAFNOSUPPORT, "socket_bluetooth": EAFNOSUPPORT, "socket_family_99": EAFNOSUPPORT,
+        "socketpair_vsock": EAFNOSUPPORT, "io_uring_setup": ENOSYS, "io_uring_enter": ENOSYS, "io_uring_register": ENOSYS,
         // Allowed: ordinary calls keep working.
         "fork": 0, "unshare_files": 0, "chmod_plain": ENOENT, "personality_query": 0,
+        "socket_unix": 0, "socket_inet": 0, "socket_inet6": 0, "socket_netlink": 0, "socketpair_unix": 0,
     ]
 
     @Test("each denied system call returns its errno and the process survives", .enabled(if: isRoot), arguments: Mode.allCases)
@@ -102,6 +107,56 @@ struct RunTests {
         for (name, errno) in Self.expectedDenials {
             #expect(values[name] == errno, "\(name): got \(values[name].map(String.init) ?? "nothing"), want \(errno)")
         }
+    }
+
+    @Test("strict profile: socket families, io_uring and the other default denials hold too", .enabled(if: isRoot))
+    func strictDenials() throws {
+        // (Without the foreign-ABI calls, which kill the process under this profile.)
+        let names = Self.expectedDenials.keys.filter { !["int80_unshare", "x32_getpid"].contains($0) }.sorted()
+        let values = try probe(.root, ["syscall"] + names, extra: ["--profile", "strict"])
+        #expect(values["alive"] == 1)
+        for name in names {
+            let errno = Self.expectedDenials[name]!
+            #expect(values[name] == errno, "\(name): got \(values[name].map(String.init) ?? "nothing"), want \(errno)")
+        }
+    }
+
+    @Test("set-id bits cannot be created through open, openat, creat, mknod or mknodat, also on a writable bind", .enabled(if: isRoot), arguments: Mode.allCases)
+    func setidCreation(mode: Mode) throws {
+        let dir = try TempDir(mode: 0o777)
+        for path in ["/build/src", "/out"] {
+            let values = try probe(mode, ["setid", path], extra: ["--bind", dir.path + ":/out"])
+            #expect(values["alive"] == 1)
+            for name in ["open_setuid", "openat_setuid", "openat_setgid", "openat_tmpfile_setuid", "creat_setuid", "creat_setgid",
+                         "mknod_setuid", "mknodat_setuid", "mknodat_setgid"] {
+                #expect(values[name] == EPERM, "\(path) \(name): \(values[name].map(String.init) ?? "nothing")")
+            }
+            // openat2 carries its mode where seccomp cannot read it: ENOSYS, and libc falls back to openat.
+            #expect(values["openat2_setuid"] == ENOSYS)
+            for name in ["open_plain", "openat_plain", "openat_tmpfile_plain", "creat_plain", "mknod_plain", "mknodat_plain", "mknod_fifo", "open_libc_rdonly"] {
+                #expect(values[name] == 0, "\(path) \(name): \(values[name].map(String.init) ?? "nothing")")
+            }
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).isEmpty)
+    }
+
+    @Test("/proc/1/cmdline shows repro-init, not repro's host command line; /proc/1/environ is unreadable", .enabled(if: isRoot), arguments: Mode.allCases)
+    func initCommandLine(mode: Mode) throws {
+        let r = try run(mode, ["--", "cat", "/proc/1/cmdline"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout == "repro-init\0", "\(r.stdout.debugDescription)")
+        #expect(!r.stdout.contains(SandboxFixture.tree))
+        let environ = try run(mode, ["--", "cat", "/proc/1/environ"])
+        #expect(environ.status != 0 && environ.stdout.isEmpty, "\(environ.stdout.debugDescription)")
+    }
+
+    @Test("/proc/self/mountinfo names no host path of a toolchain tree", .enabled(if: isRoot), arguments: Mode.allCases)
+    func mountinfoHidesTreePaths(mode: Mode) throws {
+        let r = try run(mode, ["--tree", SandboxFixture.tree + ":/opt/tc", "--", "cat", "/proc/self/mountinfo"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains(" / / ") && r.stdout.contains(" /opt/tc "), "\(r.stdout)")
+        #expect(!r.stdout.contains(SandboxFixture.root), "\(r.stdout)")
+        #expect(!r.stdout.contains("/oldroot"), "\(r.stdout)")
     }
 
     @Test("strict profile: a 32-bit int 0x80 unshare kills the process (SIGSYS)", .enabled(if: isRoot))

@@ -38,14 +38,14 @@ import Testing
         defer { sample.remove() }
         let key = try keygen(sample)
         let bundle = try sample.write("repro.intoto.jsonl", sample.manifest(key: key).data)
-        let result = try CLI.run(["verify", bundle, "--key", sample.directory + "/signer.pub", "--artifacts", sample.directory])
+        let result = try CLI.run(["verify", bundle, "--key", sample.directory + "/signer.pub", "--artifacts", sample.artifacts])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("signed by \(key.keyID)"))
         #expect(result.stdout.contains("builder:    https://repro.dev/builders/local/v1 (repro 0.1.0)"))
         #expect(result.stdout.contains("source:     source file:///src/hello t1:" + String(repeating: "d4", count: 32)))
         #expect(result.stdout.contains("toolchain:  busybox file:///srv/busybox.tar.gz sha256:" + String(repeating: "9a", count: 32)))
         #expect(result.stdout.contains("verdict:    reproducible (2 runs)"))
-        #expect(result.stdout.contains("artifacts:  all 2 subject files match"))
+        #expect(result.stdout.contains("artifacts:  \(sample.artifacts) is exactly the certified tree \(sample.tree), all 2 subject files match"))
         // The subject lines are sha256sum's format: `sha256sum -c` accepts them in the output directory.
         let sums = result.stdout.split(separator: "\n").filter { $0.count > 66 && Hex.isLowercase(String($0.prefix(64)), length: 64) }
         #expect(sums.count == 2)
@@ -53,7 +53,7 @@ import Testing
         let check = Process()
         check.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         check.arguments = ["sha256sum", "--quiet", "-c", sumFile]
-        check.currentDirectoryURL = URL(fileURLWithPath: sample.directory)
+        check.currentDirectoryURL = URL(fileURLWithPath: sample.artifacts)
         try check.run()
         check.waitUntilExit()
         #expect(check.terminationStatus == 0)
@@ -71,8 +71,8 @@ import Testing
         #expect(report["verdict"] == "reproducible")
         #expect(report["envelopes"]?.arrayValue?.count == 2)
         #expect(report["artifactsChecked"] == .null)
-        try sample.write("out/hello", Data("#!/bin/sh\necho HELLO\n".utf8))
-        let bad = try CLI.run(["verify", bundle, "--key", sample.directory + "/signer.pub", "--json", "--artifacts", sample.directory])
+        try sample.write("artifacts/out/hello", Data("#!/bin/sh\necho HELLO\n".utf8))
+        let bad = try CLI.run(["verify", bundle, "--key", sample.directory + "/signer.pub", "--json", "--artifacts", sample.artifacts])
         #expect(bad.status == 5)
         let failure = try StrictJSON.parse(Data(bad.stdout.utf8))
         #expect(failure["verified"] == false)
@@ -136,5 +136,185 @@ import Testing
         #expect(missing.status == 2 && missing.stderr.contains("cannot read the bundle"))
         let wrongHalf = try CLI.run(["verify", sample.directory + "/none.jsonl", "--key", sample.directory + "/signer.key"])
         #expect(wrongHalf.status == 2 && wrongHalf.stderr.contains("is a private key"))
+    }
+
+    /// `repro verify --artifacts DIR`, with `--json` or without, and any further arguments.
+    func verifyArtifacts(_ sample: SampleCheck, _ bundle: String, _ more: [String] = []) throws -> CLI.Result {
+        try CLI.run(["verify", bundle, "--key", sample.directory + "/signer.pub", "--artifacts", sample.artifacts] + more)
+    }
+
+    @Test func verifyRefusesFilesAddedToTheCertifiedTree() throws {
+        let sample = try SampleCheck()
+        defer { sample.remove() }
+        let key = try keygen(sample)
+        let bundle = try sample.write("m.intoto.jsonl", sample.manifest(key: key).data)
+        #expect(try verifyArtifacts(sample, bundle).status == 0)
+        // An unsigned binary placed next to the signed ones.
+        let extra = try sample.write("artifacts/out/unsigned", Data("\u{7F}ELF not signed".utf8))
+        chmod(extra, 0o755)
+        var result = try verifyArtifacts(sample, bundle)
+        #expect(result.status == 5)
+        #expect(result.stderr.contains("is not the certified output tree"))
+        #expect(result.stderr.contains("out/unsigned: extra"))
+        result = try verifyArtifacts(sample, bundle, ["--json"])
+        #expect(result.status == 5)
+        let failure = try StrictJSON.parse(Data(result.stdout.utf8))
+        #expect(failure["verified"] == false)
+        #expect(failure["exitStatus"] == 5)
+        #expect(failure["artifacts"]?["extra"] == ["out/unsigned"])
+        #expect(failure["artifacts"]?["missing"] == [])
+        #expect(failure["artifacts"]?["mode"] == "exact-tree")
+        #expect(failure["artifacts"]?["expectedTreeDigest"]?.stringValue == sample.tree)
+        // --subjects-only checks the listed files alone, as before.
+        result = try verifyArtifacts(sample, bundle, ["--subjects-only"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("subjects only"))
+        result = try verifyArtifacts(sample, bundle, ["--subjects-only", "--json"])
+        #expect(try StrictJSON.parse(Data(result.stdout.utf8))["artifacts"]?["mode"] == "subjects-only")
+        try FileManager.default.removeItem(atPath: extra)
+        #expect(try verifyArtifacts(sample, bundle).status == 0)
+    }
+
+    @Test func verifyNamesSymlinksDirectoriesAndExecuteBitsTheSubjectsDoNotList() throws {
+        let sample = try SampleCheck()
+        defer { sample.remove() }
+        let key = try keygen(sample)
+        let bundle = try sample.write("m.intoto.jsonl", sample.manifest(key: key).data)
+        let out = sample.artifacts + "/out"
+        // A symlink: not a subject, but in the tree digest.
+        try FileManager.default.createSymbolicLink(atPath: out + "/link", withDestinationPath: "hello")
+        var result = try verifyArtifacts(sample, bundle, ["--json"])
+        #expect(result.status == 5)
+        var failure = try StrictJSON.parse(Data(result.stdout.utf8))
+        #expect(failure["artifacts"]?["extra"] == ["out/link"])
+        #expect(failure["error"]?.stringValue?.contains("out/link: extra (a symbolic link") == true)
+        try FileManager.default.removeItem(atPath: out + "/link")
+        // An empty directory.
+        try FileManager.default.createDirectory(atPath: out + "/empty", withIntermediateDirectories: false)
+        result = try verifyArtifacts(sample, bundle)
+        #expect(result.status == 5)
+        #expect(result.stderr.contains("out/empty: extra (a directory"))
+        try FileManager.default.removeItem(atPath: out + "/empty")
+        // An execute bit set that the certified tree does not have.
+        chmod(out + "/hello", 0o755)
+        result = try verifyArtifacts(sample, bundle, ["--json"])
+        #expect(result.status == 5)
+        failure = try StrictJSON.parse(Data(result.stdout.utf8))
+        #expect(failure["artifacts"]?["changed"] == ["out/hello"])
+        #expect(failure["error"]?.stringValue?.contains("execute bit is set") == true)
+        chmod(out + "/hello", 0o644)
+        // A missing subject and a changed one, together.
+        try FileManager.default.removeItem(atPath: out + "/doc/readme.txt")
+        try sample.write("artifacts/out/hello", Data("changed\n".utf8))
+        result = try verifyArtifacts(sample, bundle, ["--json"])
+        #expect(result.status == 5)
+        failure = try StrictJSON.parse(Data(result.stdout.utf8))
+        #expect(failure["artifacts"]?["missing"] == ["out/doc/readme.txt"])
+        #expect(failure["artifacts"]?["changed"] == ["out/hello"])
+        #expect(failure["artifacts"]?["extra"] == [])
+        #expect(result.stderr.contains("out/doc/readme.txt: missing"))
+        #expect(result.stderr.contains("out/hello: SHA-256 is"))
+    }
+
+    @Test func verifyWithoutACertifiedTreeFailsClosed() throws {
+        let sample = try SampleCheck()
+        defer { sample.remove() }
+        let key = try keygen(sample)
+        // Run 1 failed: the manifest records no output tree to compare a directory with.
+        let bundle = try sample.write("failed.intoto.jsonl", sample.manifest(key: key, verdict: .buildFailed).data)
+        let result = try verifyArtifacts(sample, bundle)
+        #expect(result.status == 5)
+        #expect(result.stderr.contains("no output tree for run 1") && result.stderr.contains("--subjects-only"))
+        #expect(try verifyArtifacts(sample, bundle, ["--subjects-only"]).status == 0)
+        #expect(try CLI.run(["verify", bundle, "--key", sample.directory + "/signer.pub", "--subjects-only"]).status == 64)
+    }
+
+    @Test func verifyRefusesAManifestThatCertifiesNothing() throws {
+        let sample = try SampleCheck()
+        defer { sample.remove() }
+        let key = try keygen(sample)
+        let emptyTree = try TreeDigest.digest([])
+        let bundle = try sample.write("empty.intoto.jsonl", sample.manifest(key: key, subjects: [], tree: emptyTree).data)
+        let pub = sample.directory + "/signer.pub"
+        var result = try CLI.run(["verify", bundle, "--key", pub])
+        #expect(result.status == 5)
+        #expect(result.stderr.contains("certifies no files") && result.stderr.contains("--allow-empty"))
+        result = try CLI.run(["verify", bundle, "--key", pub, "--json"])
+        #expect(result.status == 5)
+        #expect(try StrictJSON.parse(Data(result.stdout.utf8))["error"]?.stringValue?.contains("no subjects") == true)
+        #expect(try CLI.run(["verify", bundle, "--key", pub, "--allow-empty"]).status == 0)
+        // Allowed, an empty manifest still needs an empty directory.
+        #expect(try verifyArtifacts(sample, bundle, ["--allow-empty"]).status == 5)
+        let empty = sample.directory + "/nothing"
+        try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: false)
+        #expect(try CLI.run(["verify", bundle, "--key", pub, "--allow-empty", "--artifacts", empty]).status == 0)
+    }
+
+    /// A signed bundle whose two lines are padded with trailing spaces (JSON whitespace) to
+    /// `first` and `second` bytes, newlines not counted.
+    func padded(_ manifest: Manifest, first: Int, second: Int) -> Data {
+        var data = Data()
+        for (envelope, length) in zip(manifest.envelopes, [first, second]) {
+            let line = envelope.jsonLine
+            data.append(line)
+            data.append(Data(repeating: 0x20, count: length - line.count))
+            data.append(0x0A)
+        }
+        return data
+    }
+
+    @Test func verifyBoundsTheBundleAndLineSize() throws {
+        let sample = try SampleCheck()
+        defer { sample.remove() }
+        let key = try keygen(sample)
+        let manifest = try sample.manifest(key: key)
+        let pub = sample.directory + "/signer.pub"
+        let mib = 1 << 20
+        // A 300 MB file is refused by its size, without being read.
+        let big = sample.directory + "/big.intoto.jsonl"
+        #expect(FileManager.default.createFile(atPath: big, contents: nil))
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: big))
+        try handle.truncate(atOffset: 300_000_000)
+        try handle.close()
+        var result = try CLI.run(["verify", big, "--key", pub])
+        #expect(result.status == 5)
+        #expect(result.stderr.contains("larger than 64 MiB (67108864 bytes)"))
+        try FileManager.default.removeItem(atPath: big)
+        // Exactly 64 MiB verifies; one byte more does not.
+        let path = sample.directory + "/padded.intoto.jsonl"
+        try padded(manifest, first: 32 * mib, second: 32 * mib - 2).write(to: URL(fileURLWithPath: path))
+        result = try CLI.run(["verify", path, "--key", pub])
+        #expect(result.status == 0, "\(result.stderr)")
+        try padded(manifest, first: 32 * mib, second: 32 * mib - 1).write(to: URL(fileURLWithPath: path))
+        result = try CLI.run(["verify", path, "--key", pub])
+        #expect(result.status == 5)
+        #expect(result.stderr.contains("larger than 64 MiB"))
+        // A line of exactly 48 MiB verifies; one byte more does not.
+        try padded(manifest, first: 48 * mib, second: 4096).write(to: URL(fileURLWithPath: path))
+        result = try CLI.run(["verify", path, "--key", pub])
+        #expect(result.status == 0, "\(result.stderr)")
+        try padded(manifest, first: 48 * mib + 1, second: 4096).write(to: URL(fileURLWithPath: path))
+        result = try CLI.run(["verify", path, "--key", pub])
+        #expect(result.status == 5)
+        #expect(result.stderr.contains("line 1 of the bundle is longer than 48 MiB (50331648 bytes)"))
+        try FileManager.default.removeItem(atPath: path)
+        // A directory is not a bundle.
+        result = try CLI.run(["verify", sample.directory, "--key", pub])
+        #expect(result.status == 2 && result.stderr.contains("is a directory"))
+    }
+
+    @Test func verifyStopsReadingABundleOfManyLinesAtTheThird() throws {
+        let sample = try SampleCheck()
+        defer { sample.remove() }
+        let key = try keygen(sample)
+        let manifest = try sample.manifest(key: key)
+        // 20000 validly signed copies of line 1 after the pair: refused at line 3.
+        var data = manifest.data
+        let line = manifest.envelopes[0].jsonLine + Data([0x0A])
+        for _ in 0..<20000 { data.append(line) }
+        let path = try sample.write("many.intoto.jsonl", data)
+        let result = try CLI.run(["verify", path, "--key", sample.directory + "/signer.pub"])
+        #expect(result.status == 5)
+        #expect(result.stderr.contains("more than 2 envelopes (line 3"))
     }
 }

@@ -90,6 +90,75 @@ private final class Running {
         #expect(d.list("cache/blobs/sha256").isEmpty && d.list("cache/trees").isEmpty && d.list("cache/tmp").isEmpty)
     }
 
+    @Test func anEndlessSourceStopsAtTheDownloadLimit() throws {
+        let d = Dir(); defer { d.remove() }
+        let pin = String(repeating: "0", count: 64)
+        d.write("zero.toml", "name = \"zero\"\n[[source]]\nurl = \"file:///dev/zero\"\nsha256 = \"\(pin)\"\n")
+        let cache = d.path + "/cache"
+        var result = try CLI.run(["toolchain", "fetch", "--cache", cache, "--max-download-bytes", "1048576", d.path + "/zero.toml"])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("file:///dev/zero is longer than the download limit of 1048576 bytes"), "\(result.stderr)")
+        #expect(d.list("cache/tmp").isEmpty && d.list("cache/blobs/sha256").isEmpty)
+        result = try CLI.run(["toolchain", "fetch", "--cache", cache, d.path + "/zero.toml"], environment: ["REPRO_MAX_DOWNLOAD_BYTES": "65536"])
+        #expect(result.status == 2 && result.stderr.contains("limit of 65536 bytes"), "\(result.stderr)")
+        #expect(d.list("cache/tmp").isEmpty)
+        // The option wins over the environment.
+        result = try CLI.run(["toolchain", "fetch", "--cache", cache, "--max-download-bytes", "4096", d.path + "/zero.toml"],
+                             environment: ["REPRO_MAX_DOWNLOAD_BYTES": "65536"])
+        #expect(result.status == 2 && result.stderr.contains("limit of 4096 bytes"), "\(result.stderr)")
+        result = try CLI.run(["toolchain", "fetch", "--cache", cache, d.path + "/zero.toml"], environment: ["REPRO_MAX_DOWNLOAD_BYTES": "8G"])
+        #expect(result.status == 2 && result.stderr.contains("REPRO_MAX_DOWNLOAD_BYTES=8G is not a whole number of bytes"), "\(result.stderr)")
+        result = try CLI.run(["toolchain", "fetch", "--cache", cache, "--max-download-bytes", "-1", d.path + "/zero.toml"])
+        #expect(result.status == 64)
+        d.write("sized.toml", "name = \"sized\"\n[[source]]\nurl = \"file:///dev/zero\"\nsha256 = \"\(pin)\"\nsize = 4096\n")
+        result = try CLI.run(["toolchain", "fetch", "--cache", cache, d.path + "/sized.toml"])
+        #expect(result.status == 5)
+        #expect(result.stderr.contains("has more than 4096 bytes"), "\(result.stderr)")
+        #expect(d.list("cache/tmp").isEmpty && d.list("cache/blobs/sha256").isEmpty)
+    }
+
+    @Test func theCacheIsNotWritableByOthersWhateverTheUmask() throws {
+        let d = Dir(); defer { d.remove() }
+        let make = Process()
+        make.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        make.arguments = ["python3", "-c", """
+            import tarfile, io, sys
+            with tarfile.open(sys.argv[1], 'w', format=tarfile.PAX_FORMAT) as t:
+                def add(name, kind, mode, data=b''):
+                    i = tarfile.TarInfo(name); i.type = kind; i.mode = mode; i.size = len(data); t.addfile(i, io.BytesIO(data))
+                add('tmp', tarfile.DIRTYPE, 0o1777)
+                add('var/tmp', tarfile.DIRTYPE, 0o1777)
+                add('srv/open/file', tarfile.REGTYPE, 0o666, b'data')
+                add('bin/tool', tarfile.REGTYPE, 0o777, b'#!/bin/sh\\n')
+            """, d.path + "/rootfs.tar"]
+        try make.run()
+        make.waitUntilExit()
+        let sha = String(try CLI.run(["toolchain", "hash", d.path + "/rootfs.tar"]).stdout.prefix(64))
+        d.write("rootfs.toml", "name = \"rootfs\"\n[[source]]\nurl = \"file://\(d.path)/rootfs.tar\"\nsha256 = \"\(sha)\"\n")
+        let cache = d.path + "/home/.cache/repro"
+        let fetch = try Shell.run(["sh", "-c", "umask 0 && exec \"$0\" \"$@\"", CLI.binary, "toolchain", "fetch", "--cache", cache, d.path + "/rootfs.toml"])
+        #expect(fetch.status == 0, "\(fetch.stderr)")
+        var st = stat()
+        #expect(lstat(cache, &st) == 0 && st.st_mode & 0o7777 == 0o700)
+        // Nothing in the cache (symlinks aside) lets group or others write.
+        let writable = try Shell.run(["find", d.path + "/home", "-perm", "/022", "!", "-type", "l"])
+        #expect(writable.status == 0 && writable.stdout.isEmpty, "\(writable.stdout)")
+        #expect(lstat(cache + "/trees/\(sha)/tmp", &st) == 0 && st.st_mode & 0o7777 == 0o1755)
+        #expect(lstat(cache + "/trees/\(sha)/bin/tool", &st) == 0 && st.st_mode & 0o7777 == 0o755)
+        // The digest ignores those bits: the same tree packed with plain modes has it.
+        let verify = try CLI.run(["toolchain", "verify", "--cache", cache, d.path + "/rootfs.toml"])
+        #expect(verify.status == 0, "\(verify.stdout)")
+        let json = try CLI.run(["toolchain", "fetch", "--json", "--cache", cache, d.path + "/rootfs.toml"])
+        let packed = try CLI.run(["toolchain", "pack", cache + "/trees/\(sha)", "-o", d.path + "/again.tar"])
+        let digest = packed.stderr.components(separatedBy: "tree ").last!.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(json.stdout.contains("\"treeDigest\" : \"\(digest)\""), "\(json.stdout) \(packed.stderr)")
+        // A tree whose root someone opened to others is unpacked again, not trusted.
+        chmod(cache + "/trees/\(sha)", 0o777)
+        let again = try CLI.run(["toolchain", "fetch", "--cache", cache, d.path + "/rootfs.toml"])
+        #expect(again.status == 0 && again.stderr.contains("unpacking"), "\(again.stderr)")
+        #expect(lstat(cache + "/trees/\(sha)", &st) == 0 && st.st_mode & 0o7777 == 0o755)
+    }
+
     @Test func badSpecsExit2WithWhereAndWhat() throws {
         let d = Dir(); defer { d.remove() }
         d.write("syntax.toml", "name = \"x\"\n\n[[source]\nurl = \"file:///a\"\n")

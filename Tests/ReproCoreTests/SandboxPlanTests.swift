@@ -15,7 +15,9 @@ struct SandboxPlanTests {
             ToolchainMount(hostTree: "/cache/trees/b", mountPath: "/"),
         ]))
         #expect(p.ops.first == .mkdir(path: "/skel", mode: 0o755, builder: false))
-        #expect(p.ops.contains(.overlay(lowers: ["/skel", "/oldroot/cache/trees/a", "/oldroot/cache/trees/b"], path: "/newroot")))
+        #expect(p.ops.contains(.overlay(lowers: ["/skel", "/layers/0", "/layers/1"], path: "/newroot")))
+        #expect(p.ops.contains(.bind(source: "/oldroot/cache/trees/a", path: "/layers/0", readOnly: true)))
+        #expect(p.ops.contains(.bind(source: "/oldroot/cache/trees/b", path: "/layers/1", readOnly: true)))
         // Mount points and synthesized files live in the skeleton, before the overlay.
         let overlayIndex = p.ops.firstIndex { if case .overlay = $0 { return true } else { return false } }!
         for dir in ["/skel/proc", "/skel/dev", "/skel/tmp", "/skel/build/src", "/skel/build/home"] {
@@ -38,10 +40,27 @@ struct SandboxPlanTests {
         ]))
         #expect(p.ops.first == .tmpfs(path: "/newroot", options: "mode=0755,size=16m"))
         #expect(p.ops.contains(.mkdir(path: "/newroot/opt/tc", mode: 0o755, builder: false)))
-        #expect(p.ops.contains(.overlay(lowers: ["/oldroot/t/one", "/oldroot/t/two"], path: "/newroot/opt/tc")))
+        #expect(p.ops.contains(.overlay(lowers: ["/layers/0", "/layers/1"], path: "/newroot/opt/tc")))
         #expect(p.ops.contains(.mkdir(path: "/empty", mode: 0o755, builder: false)))
-        #expect(p.ops.contains(.overlay(lowers: ["/oldroot/t/three", "/empty"], path: "/newroot/opt/x")))
+        #expect(p.ops.contains(.overlay(lowers: ["/layers/2", "/empty"], path: "/newroot/opt/x")))
         #expect(p.ops.last == .remountReadOnly(path: "/newroot"))
+    }
+
+    @Test("overlays name neutral layer paths, never host paths; a tree used twice is bound once")
+    func overlaysNameNoHostPath() throws {
+        let p = try plan(SandboxSpec(argv: ["make"], profile: profile, toolchains: [
+            ToolchainMount(hostTree: "/home/u/.cache/repro/trees/aa", mountPath: "/"),
+            ToolchainMount(hostTree: "/home/u/.cache/repro/trees/bb", mountPath: "/opt/tc"),
+            ToolchainMount(hostTree: "/home/u/.cache/repro/trees/aa", mountPath: "/opt/again"),
+        ]))
+        let overlays = p.ops.compactMap { op -> [String]? in if case .overlay(let lowers, _) = op { return lowers } else { return nil } }
+        #expect(overlays == [["/skel", "/layers/0"], ["/layers/1", "/empty"], ["/layers/0", "/empty"]])
+        let binds = p.ops.compactMap { op -> String? in if case .bind(let source, _, _) = op { return source } else { return nil } }
+        #expect(binds == ["/oldroot/home/u/.cache/repro/trees/aa", "/oldroot/home/u/.cache/repro/trees/bb"])
+        // Each layer is bound before the first overlay that names it.
+        let first = try #require(p.ops.firstIndex { if case .overlay = $0 { return true } else { return false } })
+        let lastBind = try #require(p.ops.lastIndex { if case .bind = $0 { return true } else { return false } })
+        #expect(lastBind < first)
     }
 
     @Test func writableDirectoriesAndDev() throws {
@@ -74,6 +93,44 @@ struct SandboxPlanTests {
             .mkdir(path: "/newroot/build/src/a", mode: 0o755, builder: true),
             .symlink(target: "../z/b.c", path: "/newroot/build/src/a/link", builder: true),
         ])
+    }
+
+    @Test func sourceTimesAreSetAfterEverythingIsWrittenChildrenBeforeParents() throws {
+        let ops: [WorkOp] = [
+            .mkdir(dest: "/build/src/a", mode: 0o755),
+            .copyFile(host: "/h/a/f.c", dest: "/build/src/a/f.c", mode: 0o644),
+            .symlink(target: "f.c", dest: "/build/src/a/l"),
+            .setTimes(dest: "/build/src/a/l", seconds: 1_700_000_000),
+            .setTimes(dest: "/build/src/a/f.c", seconds: 1_700_000_000),
+            .setTimes(dest: "/build/src/a", seconds: 1_700_000_000),
+            .setTimes(dest: "/build/src", seconds: 1_700_000_000),
+        ]
+        let p = try plan(SandboxSpec(argv: ["make"], profile: profile, workOps: ops))
+        let start = p.ops.firstIndex(of: .mkdir(path: "/newroot/build/src/a", mode: 0o755, builder: true))!
+        #expect(Array(p.ops[start..<(start + ops.count)]) == [
+            .mkdir(path: "/newroot/build/src/a", mode: 0o755, builder: true),
+            .copyFile(source: "/oldroot/h/a/f.c", path: "/newroot/build/src/a/f.c", mode: 0o644, builder: true),
+            .symlink(target: "f.c", path: "/newroot/build/src/a/l", builder: true),
+            .setTimes(path: "/newroot/build/src/a/l", seconds: 1_700_000_000),
+            .setTimes(path: "/newroot/build/src/a/f.c", seconds: 1_700_000_000),
+            .setTimes(path: "/newroot/build/src/a", seconds: 1_700_000_000),
+            .setTimes(path: "/newroot/build/src", seconds: 1_700_000_000),
+        ])
+        #expect(MountOp.setTimes(path: "/newroot/build/src/a", seconds: 7).summary == "setting the times of /build/src/a to 7")
+    }
+
+    @Test("a set-times op before its path exists, or a new entry in a directory whose times are set, is refused", arguments: [
+        [WorkOp.setTimes(dest: "/build/src/a", seconds: 0), .mkdir(dest: "/build/src/a", mode: 0o755)],
+        [WorkOp.mkdir(dest: "/build/src/a", mode: 0o755), .setTimes(dest: "/build/src/a", seconds: 0),
+         .copyFile(host: "/h/f", dest: "/build/src/a/f", mode: 0o644)],
+        [WorkOp.setTimes(dest: "/build/src", seconds: 0), .symlink(target: "x", dest: "/build/src/l")],
+        [WorkOp.setTimes(dest: "/opt", seconds: 0)],
+        [WorkOp.setTimes(dest: "/build/src/../etc", seconds: 0)],
+    ])
+    func misorderedSetTimes(_ ops: [WorkOp]) {
+        #expect {
+            _ = try SandboxPlan.build(SandboxSpec(argv: ["x"], profile: profile, workOps: ops), mapping: .privileged)
+        } throws: { ($0 as! ReproError).status == .configuration }
     }
 
     @Test("invalid specs are configuration errors", arguments: [

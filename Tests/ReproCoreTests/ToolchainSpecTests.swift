@@ -78,4 +78,17 @@ import Testing
         #expect(error("name = \"t\"\n")?.message.contains("no [[source]]") == true)
         #expect(error("name = \"t\"\n[[source]]\nurl = \"file:///a\"\nsha256 = \"\(pin)\"\nstrip_components = -1\n")?.status == .configuration)
     }
+
+    @Test func sizeIsOptionalAndNeverNegative() throws {
+        let base = "name = \"t\"\n[[source]]\nurl = \"file:///a\"\nsha256 = \"\(pin)\"\n"
+        #expect(try parse(base).sources[0].size == nil)
+        #expect(try parse(base + "size = 0\n").sources[0].size == 0)
+        #expect(try parse(base + "size = 9223372036854775807\n").sources[0].size == UInt64(Int64.max))
+        let negative = error(base + "size = -1\n")
+        #expect(negative?.status == .configuration)
+        #expect(negative?.message.contains("source[1].size") == true, "\(negative?.message ?? "")")
+        #expect(negative?.message.contains("negative") == true)
+        #expect(error(base + "size = \"12\"\n")?.message.contains("size") == true)
+        #expect(error(base + "size = 9223372036854775808\n")?.status == .configuration)
+    }
 }

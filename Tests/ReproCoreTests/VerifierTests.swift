@@ -260,4 +260,71 @@ import Testing
         error = #expect(throws: ReproError.self) { try Verifier.checkArtifacts(subjects, in: dir) }
         #expect(error?.message.contains("out/b: missing") == true)
     }
+
+    /// A certified tree: `out/a` (executable), `out/b`, a symlink `out/l` and an empty directory
+    /// `out/empty`; the subjects are the two files.
+    static let certified: [TreeEntry] = [
+        .directory("out"), .file("out/a", contents: Data("a".utf8), executable: true), .file("out/b", contents: Data("b".utf8)),
+        .symlink("out/l", target: "a"), .directory("out/empty"),
+    ]
+    static let certifiedSubjects = certified.filter { $0.kind == .file }.map { Subject(name: $0.path, sha256: $0.sha256) }
+
+    /// The report for a directory holding `entries`, compared with ``certified``.
+    func compare(_ entries: [TreeEntry]) throws -> ArtifactsReport {
+        Verifier.compareTree(entries, digest: try TreeDigest.digest(entries), in: "DIR", subjects: Self.certifiedSubjects,
+                             expected: try TreeDigest.digest(Self.certified))
+    }
+
+    func replacing(_ path: String, with entry: TreeEntry?) -> [TreeEntry] {
+        Self.certified.filter { $0.path != path } + (entry.map { [$0] } ?? [])
+    }
+
+    @Test func theExactTreeMatchesAndEveryDifferenceIsNamed() throws {
+        let same = try compare(Self.certified)
+        #expect(same.matches && same.error == nil)
+        #expect(same.jsonValue["matches"] == true)
+        // An extra file, a missing one, a changed one.
+        var report = try compare(Self.certified + [.file("out/x", contents: Data("x".utf8), executable: true)])
+        #expect(report.extra == ["out/x"] && report.missing.isEmpty && report.changed.isEmpty && report.unlisted.isEmpty)
+        #expect(report.error?.status == .verificationFailed)
+        #expect(report.error?.message.contains("DIR is not the certified output tree") == true)
+        #expect(report.error?.message.contains("1 extra") == true)
+        report = try compare(replacing("out/b", with: nil))
+        #expect(report.missing == ["out/b"] && report.extra.isEmpty && report.unlisted.isEmpty)
+        report = try compare(replacing("out/b", with: .file("out/b", contents: Data("B".utf8))))
+        #expect(report.changed == ["out/b"] && report.problems.first?.contains("SHA-256 is") == true)
+        #expect(report.jsonValue["changed"] == ["out/b"])
+        // What the subjects do not list: a symlink, a directory with what is under it, an execute bit.
+        report = try compare(Self.certified + [.symlink("out/m", target: "b")])
+        #expect(report.extra == ["out/m"] && report.unlisted.isEmpty)
+        #expect(report.problems == ["out/m: extra (a symbolic link the certified tree does not hold)"])
+        report = try compare(Self.certified + [.directory("out/new"), .symlink("out/new/s", target: "x")])
+        #expect(report.extra == ["out/new", "out/new/s"])
+        report = try compare(replacing("out/a", with: .file("out/a", contents: Data("a".utf8))))
+        #expect(report.changed == ["out/a"] && report.problems == ["out/a: the execute bit is clear; in the certified tree it is set"])
+        // A subject's directory replaced by a symlink, a subject replaced by a directory.
+        report = try compare([.symlink("out", target: "/tmp")])
+        #expect(report.changed == ["out"] && report.missing == ["out/a", "out/b"])
+        report = try compare(replacing("out/b", with: .directory("out/b")))
+        #expect(report.changed == ["out/b"] && report.problems.first == "out/b: a directory, not a regular file")
+        // A symlink of the certified tree removed: it cannot be named, the unlisted entries are.
+        report = try compare(replacing("out/l", with: nil))
+        #expect(!report.matches && report.extra.isEmpty && report.missing.isEmpty && report.changed.isEmpty)
+        #expect(report.unlisted == ["out/empty"])
+        #expect(report.error?.message.contains("out/empty") == true)
+        report = try compare(Self.certified.filter { $0.path != "out/l" && $0.path != "out/empty" })
+        #expect(report.unlisted.isEmpty && report.problems.count == 1)
+        #expect(report.error?.message.contains("a symbolic link or an empty directory of the certified tree is not here, or a file's execute bit differs") == true)
+    }
+
+    @Test func noCertifiedTreeFailsClosed() throws {
+        #expect(try Verifier.certifiedTreeDigest(ManifestFixtures.reproducible) == ManifestFixtures.treeA)
+        #expect(try Verifier.certifiedTreeDigest(ManifestFixtures.differ) == ManifestFixtures.treeA)
+        var error = #expect(throws: ReproError.self) { try Verifier.certifiedTreeDigest(ManifestFixtures.buildFailed) }
+        #expect(error?.status == .verificationFailed)
+        #expect(error?.message.contains("--subjects-only") == true)
+        let future = ReproducibilityInputs(runs: [RunRecord(index: 1, outputTreeDigest: "t2:" + String(repeating: "0", count: 64), exitStatus: 0)], verdict: .buildFailed)
+        error = #expect(throws: ReproError.self) { try Verifier.certifiedTreeDigest(future) }
+        #expect(error?.message.contains("cannot compute") == true)
+    }
 }

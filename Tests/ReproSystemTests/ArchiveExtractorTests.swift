@@ -132,6 +132,32 @@ import Glibc
         #expect(try TreeWalker.walk(cached.treePath).digest == cached.treeDigest)
     }
 
+    @Test func groupAndOtherWriteBitsAreNotKept() throws {
+        let s = Scratch(); defer { s.remove() }
+        let items: [ArchiveBuilder.Item] = [
+            .directory("tmp", mode: 0o1777), .directory("open", mode: 0o777), .directory("group", mode: 0o775),
+            .file("open/data", "d", mode: 0o666), .file("open/tool", "t", mode: 0o777), .file("group/g", "g", mode: 0o664),
+            .file("plain", "shared", mode: 0o646), .hardlink("also-plain", "plain", mode: 0o666),
+            .directory("kept", mode: 0o750), .file("kept/private", "p", mode: 0o600),
+        ]
+        let (_, result) = try fetch(items, in: s)
+        let cached = try result.get()[0]
+        let expected: [String: mode_t] = [
+            "": 0o755, "tmp": 0o1755, "open": 0o755, "group": 0o755, "open/data": 0o644, "open/tool": 0o755,
+            "group/g": 0o644, "plain": 0o644, "also-plain": 0o644, "kept": 0o750, "kept/private": 0o600,
+        ]
+        for (path, mode) in expected {
+            #expect(Syscalls.lstat(cached.treePath + path)!.st_mode & 0o7777 == mode, "\(path)")
+        }
+        // The digest covers only the execute bits, which stay: the same tree packed with 0755/0644.
+        let t = Scratch(); defer { t.remove() }
+        let (_, plain) = try fetch([.directory("tmp"), .directory("open"), .directory("group"), .file("open/data", "d"),
+                                    .file("open/tool", "t", mode: 0o755), .file("group/g", "g"), .file("plain", "shared"),
+                                    .hardlink("also-plain", "plain"), .directory("kept"), .file("kept/private", "p")], in: t)
+        #expect(try plain.get()[0].treeDigest == cached.treeDigest)
+        #expect(try TreeWalker.walk(cached.treePath).digest == cached.treeDigest)
+    }
+
     @Test func digestMadeWhileUnpackingEqualsAWalk() throws {
         let s = Scratch(); defer { s.remove() }
         let items: [ArchiveBuilder.Item] = [
@@ -207,5 +233,62 @@ import Glibc
         try data.prefix(50_000).write(to: URL(fileURLWithPath: s.path + "/cut.tar"))
         s.mkdir("out")
         #expect(throws: ReproError.self) { try ArchiveExtractor.extract(archive: s.path + "/cut.tar", into: s.path + "/out") }
+    }
+
+    /// A GNU sparse (format 1.0) tar whose map puts 4 bytes at `offset` of a file of `realSize`
+    /// bytes, written byte by byte: libarchive's writer makes only well-formed maps.
+    static func sparseTar(offset: String, realSize: Int) -> Data {
+        func header(_ name: String, size: Int, type: Character) -> Data {
+            var h = [UInt8](repeating: 0, count: 512)
+            func put(_ at: Int, _ text: String) { for (i, b) in text.utf8.enumerated() { h[at + i] = b } }
+            put(0, name); put(100, "0000644\0"); put(108, "0000000\0"); put(116, "0000000\0")
+            put(124, String(format: "%011o\0", size)); put(136, String(format: "%011o\0", 1_700_000_000))
+            put(148, "        "); put(156, String(type)); put(257, "ustar\0"); put(263, "00")
+            put(148, String(format: "%06o\0 ", h.reduce(0) { $0 + Int($1) }))
+            return Data(h)
+        }
+        func padded(_ d: Data) -> Data { d + Data(count: (512 - d.count % 512) % 512) }
+        func record(_ key: String, _ value: String) -> String {
+            let body = " \(key)=\(value)\n"
+            var n = body.utf8.count + 1
+            while "\(n)\(body)".utf8.count != n { n += 1 }
+            return "\(n)\(body)"
+        }
+        let pax = Data([record("GNU.sparse.major", "1"), record("GNU.sparse.minor", "0"), record("GNU.sparse.name", "big"),
+                        record("GNU.sparse.realsize", String(realSize))].joined().utf8)
+        let map = padded(Data("1\n\(offset)\n4\n".utf8))
+        return header("PaxHeaders/big", size: pax.count, type: "x") + padded(pax)
+            + header("GNUSparseFile.0/big", size: map.count + 4, type: "0") + map + padded(Data("abcd".utf8)) + Data(count: 1024)
+    }
+
+    /// A sparse map that puts data far past the entry's declared size is refused at once, never
+    /// written or hashed (a terabyte of zeros would keep the unpack busy for hours).
+    @Test func aSparseMapPastTheDeclaredSizeIsRefused() throws {
+        let s = Scratch(); defer { s.remove() }
+        for (offset, accepted) in [("8", true), ("1020", true), ("1021", false), ("1099511627776", false)] {
+            let archive = s.path + "/sparse-\(offset).tar"
+            FileManager.default.createFile(atPath: archive, contents: Self.sparseTar(offset: offset, realSize: 1024))
+            let spec = ToolchainSpec(name: "t", sources: [ToolchainSource(url: "file://" + archive, sha256: try Hashing.sha256(file: archive))])
+            let cache = ToolchainCache(root: s.path + "/cache-\(offset)")
+            do throws(ReproError) {
+                let got = try cache.fetch(spec, specPath: "t.toml")[0]
+                #expect(accepted, "offset \(offset) was accepted")
+                #expect(Syscalls.lstat(got.treePath + "big")?.st_size == 1024)
+            } catch {
+                #expect(!accepted, "offset \(offset): \(error.message)")
+                #expect(error.message.contains("outside its declared size"), "\(error.message)")
+            }
+        }
+    }
+
+    /// Sparse entries count at their full length against --max-bytes.
+    @Test func sparseEntriesCountAtTheirFullLength() throws {
+        let s = Scratch(); defer { s.remove() }
+        let archive = s.path + "/sparse.tar"
+        FileManager.default.createFile(atPath: archive, contents: Self.sparseTar(offset: "8", realSize: 1 << 20))
+        let spec = ToolchainSpec(name: "t", sources: [ToolchainSource(url: "file://" + archive, sha256: try Hashing.sha256(file: archive))])
+        let cache = ToolchainCache(root: s.path + "/cache")
+        cache.limits = ExtractLimits(maxEntries: 10, maxBytes: 1000)
+        #expect(throws: ReproError.self) { try cache.fetch(spec, specPath: "t.toml") }
     }
 }

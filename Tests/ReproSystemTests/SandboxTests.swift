@@ -86,6 +86,8 @@ struct SeccompTests {
             "userfaultfd": EPERM, "clock_settime": EPERM, "settimeofday": EPERM, "tiocsti": EPERM,
             "tiocsti_high_bits": EPERM, "tioclinux": EPERM, "chmod_setuid": EPERM, "fchmodat_setgid": EPERM,
             "personality_linux32": EPERM, "int80_unshare": ENOSYS,
+            "socket_vsock": EAFNOSUPPORT, "socket_vsock_high_bits": EAFNOSUPPORT, "socket_packet": EAFNOSUPPORT,
+            "socketpair_vsock": EAFNOSUPPORT, "io_uring_setup": ENOSYS, "io_uring_enter": ENOSYS, "io_uring_register": ENOSYS,
         ]
         for (name, errno) in expected {
             let bare = try runHost([ProbeTree.probe, "syscall", name])
@@ -94,9 +96,52 @@ struct SeccompTests {
             #expect(bare.stdout != filtered.stdout, "\(name) gives the same result without the filter")
         }
         // Allowed calls still work under the filter.
-        for name in ["fork", "unshare_files", "personality_query"] {
+        for name in ["fork", "unshare_files", "personality_query", "socket_unix", "socket_inet", "socket_inet6", "socket_netlink", "socketpair_unix"] {
             #expect(try runHost([ProbeTree.probe, "filter", file, "syscall", name]).stdout == "\(name) 0\nalive\n")
         }
+    }
+
+    /// Creating files through a mode argument, on the host, as root: set-id bits get EPERM from
+    /// each call (openat2, whose mode the filter cannot read, gets ENOSYS), ordinary modes pass.
+    @Test("the compiled filter denies set-id modes in open, openat, creat, mknod and mknodat (host, root)", .enabled(if: geteuid() == 0))
+    func filterDeniesSetidCreation() throws {
+        let program = try SeccompProgram.compile(Profile.builtin("default").seccomp, profileName: "default")
+        let dir = NSTemporaryDirectory() + "repro-setid-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let file = dir + ".bpf"
+        try Data(program.bytes).write(to: URL(fileURLWithPath: file))
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        func results(_ argv: [String]) throws -> [String: Int32] {
+            var values: [String: Int32] = [:]
+            for line in try runHost(argv).stdout.split(separator: "\n") {
+                let f = line.split(separator: " ")
+                if f.count == 2, let v = Int32(f[1]) { values[String(f[0])] = v }
+            }
+            return values
+        }
+        let bare = try results([ProbeTree.probe, "setid", dir])
+        let filtered = try results([ProbeTree.probe, "filter", file, "setid", dir])
+        #expect(filtered.count == 18 && bare.count == 18, "\(filtered)")
+        for (name, value) in filtered {
+            let want: Int32 = name.hasPrefix("openat2") ? ENOSYS : name.contains("set") ? EPERM : 0
+            #expect(value == want, "\(name): got \(value), want \(want)")
+            #expect(bare[name] == 0, "\(name) fails without the filter: \(bare[name] ?? -99)")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir).isEmpty)
+    }
+
+    @Test("a profile may allow more socket families; families it leaves out stay denied", .enabled(if: geteuid() == 0))
+    func socketFamiliesFollowTheProfile() throws {
+        var policy = try Profile.builtin("default").seccomp
+        policy.allowedSocketFamilies.append("vsock")
+        let program = try SeccompProgram.compile(policy, profileName: "vsock")
+        let file = NSTemporaryDirectory() + "repro-bpf-\(UUID().uuidString)"
+        try Data(program.bytes).write(to: URL(fileURLWithPath: file))
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let bare = try runHost([ProbeTree.probe, "syscall", "socket_vsock"]).stdout
+        #expect(try runHost([ProbeTree.probe, "filter", file, "syscall", "socket_vsock"]).stdout == bare)
+        #expect(try runHost([ProbeTree.probe, "filter", file, "syscall", "socket_packet"]).stdout == "socket_packet \(EAFNOSUPPORT)\nalive\n")
     }
 }
 
@@ -138,6 +183,34 @@ struct SandboxAPITests {
         #expect(names(first) != names(second))
     }
 
+    @Test("every file, symlink and directory of the snapshot, and /build/src, gets the epoch as its times", .enabled(if: geteuid() == 0))
+    func snapshotTimesAreTheEpoch() throws {
+        let scratch = Scratch()
+        defer { scratch.remove() }
+        scratch.write("src/a/b/deep.c", "int x;\n")
+        scratch.write("src/z.txt", "z\n", mode: 0o755)
+        scratch.symlink("src/a/link", to: "b/deep.c")
+        scratch.symlink("src/dangling", to: "/nonexistent/target")  // a followed link would fail with ENOENT
+        let listing = try TreeWalker.walk(scratch.path + "/src")
+        let epoch: Int64 = 1_234_567_890
+        let ops = CheckRunner.workOps(for: listing, root: scratch.path + "/src", workdir: "/build/src", mtime: epoch)
+        let spec = SandboxSpec(argv: ["true"], profile: profile, toolchains: [ToolchainMount(hostTree: ProbeTree.path, mountPath: "/")],
+                               workOps: ops)
+        var times: [String: [Int]] = [:]
+        let result = try Sandbox.run(try SandboxPlan.build(spec, mapping: Sandbox.currentMapping())) { (root: String, _: Termination) throws(ReproError) in
+            for path in [""] + listing.entries.map({ "/" + $0.path }) {
+                var st = stat()
+                guard lstat(root + "/build/src" + path, &st) == 0 else { times[path] = []; continue }
+                times[path] = [st.st_atim.tv_sec, st.st_atim.tv_nsec, st.st_mtim.tv_sec, st.st_mtim.tv_nsec]
+            }
+        }
+        #expect(result.termination == .exited(0))
+        #expect(times.count == listing.entries.count + 1)
+        for (path, t) in times.sorted(by: { $0.key < $1.key }) {
+            #expect(t == [Int(epoch), 0, Int(epoch), 0], "\(path.isEmpty ? "/build/src" : path): \(t)")
+        }
+    }
+
     @Test("a failing setup step is reported with the step and errno (exit 4)", .enabled(if: geteuid() == 0))
     func setupFailure() throws {
         let dir = NSTemporaryDirectory() + "repro-dir-\(UUID().uuidString)"
@@ -171,5 +244,24 @@ struct SandboxAPITests {
         #expect(result.isolation.seccompBPFSHA256 == program.sha256)
         #expect(result.isolation.uidMap == [IDMapEntry(inside: 0, outside: 0, count: 1), IDMapEntry(inside: 1000, outside: 65534, count: 1)])
         #expect(result.isolation.rootFilesystem == "overlay")
+    }
+}
+
+struct CommandLineAreaTests {
+    @Test("fields 48 to 51 of /proc/PID/stat are found, also after a command name with ') ' in it")
+    func parsesStat() throws {
+        let tail = (4...47).map { $0 == 4 ? "-1" : String($0) }.joined(separator: " ")
+        let text = "123 (a) b) c) S \(tail) 140737488346000 140737488346100 140737488346100 140737488347000 0\n"
+        let area = try #require(Sandbox.commandLineArea(stat: text))
+        #expect(area.args == 140737488346000...140737488346100)
+        #expect(area.environment == 140737488346100...140737488347000)
+        // This process's own: the arguments come before the environment.
+        let own = try #require(Sandbox.commandLineArea(stat: String(contentsOfFile: "/proc/self/stat", encoding: .utf8)))
+        #expect(own.args.lowerBound > 0 && own.args.upperBound <= own.environment.lowerBound)
+    }
+
+    @Test("malformed stat text is refused", arguments: ["", "1 (x", "1 (x) S 1 2", "1 (x) S" + String(repeating: " 1", count: 44) + " 0 0 0 0"])
+    func refusesMalformed(text: String) {
+        #expect(Sandbox.commandLineArea(stat: text) == nil)
     }
 }

@@ -68,3 +68,94 @@ private func sh(_ script: String, in dir: String) throws -> Int32 {
         #expect(snapshot.commitTime == nil)
     }
 }
+
+/// A git repository made for one test: `a.txt`, `sub/b.txt`, `run.sh` (executable) and a symlink
+/// `sub/link`, committed at 1700000000, plus a marker path outside it that nothing may create.
+private struct HostileRepo {
+    let dir: String
+    let outside: String
+    var marker: String { outside + "/marker" }
+    /// A program that creates the marker, then passes its stdin through (a well-behaved clean
+    /// filter, textconv or pager would, and git keeps going).
+    var evil: String { outside + "/evil" }
+
+    init() throws {
+        dir = makeTemporaryDirectory("hostile")
+        outside = makeTemporaryDirectory("outside")
+        try write("a\n", to: dir + "/a.txt")
+        try write("b\n", to: dir + "/sub/b.txt")
+        try write("#!/bin/sh\n", to: dir + "/run.sh")
+        chmod(dir + "/run.sh", 0o755)
+        try FileManager.default.createSymbolicLink(atPath: dir + "/sub/link", withDestinationPath: "b.txt")
+        try write("#!/bin/sh\ntouch '\(outside)/marker'\nexec cat\n", to: evil)
+        chmod(evil, 0o755)
+        #expect(try sh(Self.commit, in: dir) == 0)
+    }
+
+    static let commit = "git init -q . && git add -A && GIT_COMMITTER_DATE='@1700000000 +0000' GIT_AUTHOR_DATE='@1700000000 +0000' git -c user.name=t -c user.email=t@t commit -qm init"
+
+    func remove() {
+        try? FileManager.default.removeItem(atPath: dir)
+        try? FileManager.default.removeItem(atPath: outside)
+    }
+}
+
+/// The scripts of Tests/GitPrograms: each configures a repository so that git would run `$EVIL`.
+let gitProgramCases: [String] = {
+    let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("GitPrograms").path
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
+    return names.filter { $0.hasSuffix(".sh") }.sorted().map { dir + "/" + $0 }
+}()
+
+extension SourceSnapshotTests {
+    @Test("every case of Tests/GitPrograms is found")
+    func gitProgramCasesAreThere() {
+        #expect(gitProgramCases.count >= 10)
+    }
+
+    @Test("a snapshot runs none of the programs a repository can name", arguments: gitProgramCases)
+    func snapshotRunsNoProgramOfTheRepository(_ script: String) throws {
+        let name = ((script as NSString).lastPathComponent as NSString).deletingPathExtension
+        let repo = try HostileRepo()
+        let staging = makeTemporaryDirectory("stage") + "/snap"
+        defer { repo.remove(); try? FileManager.default.removeItem(atPath: (staging as NSString).deletingLastPathComponent) }
+        #expect(try sh("export EVIL='\(repo.evil)'; . '\(script)' && touch -d @1000000000 a.txt sub/b.txt run.sh", in: repo.dir) == 0, "\(name): setup failed")
+        let snapshot = try SourceSnapshot.take(projectDir: repo.dir, into: staging)
+        #expect(!FileManager.default.fileExists(atPath: repo.marker), "\(name): git ran the repository's program on the host")
+        #expect(snapshot.selection == "git")
+        #expect(snapshot.paths.contains("a.txt") && snapshot.paths.contains("sub/b.txt"), "\(snapshot.paths)")
+        #expect(try String(contentsOfFile: staging + "/a.txt", encoding: .utf8) == "a\n")
+    }
+
+    @Test func theSnapshotIsNamedByItsCommitOnlyWhenItHoldsExactlyThatCommitsFiles() throws {
+        func uri(_ change: String, project: String = "", sha256: Bool = false) throws -> String {
+            let repo = try HostileRepo()
+            let staging = makeTemporaryDirectory("stage") + "/snap"
+            defer { repo.remove(); try? FileManager.default.removeItem(atPath: (staging as NSString).deletingLastPathComponent) }
+            if sha256 {
+                #expect(try sh("rm -rf .git && " + HostileRepo.commit.replacingOccurrences(of: "git init -q .", with: "git init -q --object-format=sha256 ."), in: repo.dir) == 0)
+            }
+            if !change.isEmpty { #expect(try sh(change, in: repo.dir) == 0, "\(change)") }
+            let snapshot = try SourceSnapshot.take(projectDir: repo.dir + project, into: staging)
+            return snapshot.uri.replacingOccurrences(of: repo.dir, with: "REPO").replacingOccurrences(of: snapshot.commit ?? "-", with: "HEAD")
+        }
+        #expect(try uri("") == "git+file://REPO@HEAD")
+        #expect(try uri("", sha256: true) == "git+file://REPO@HEAD")
+        #expect(try uri("touch -d @1000000000 a.txt") == "git+file://REPO@HEAD")  // times are not content
+        #expect(try uri("echo stray > stray.txt && mkdir -p .repro && echo x > .repro/y") == "git+file://REPO@HEAD")  // untracked: not in the snapshot
+        #expect(try uri("echo b > a.txt") == "file://REPO")
+        #expect(try uri("echo b > a.txt", sha256: true) == "file://REPO")
+        #expect(try uri("chmod -x run.sh") == "file://REPO")
+        #expect(try uri("ln -sf a.txt sub/link") == "file://REPO")
+        #expect(try uri("rm a.txt") == "file://REPO")
+        #expect(try uri("echo new > new.txt && git add new.txt") == "file://REPO")
+        #expect(try uri("git rm -q --cached a.txt") == "file://REPO")
+        // A file git would store otherwise than it is checked out (here through a clean filter
+        // repro does not run) is not the commit's file.
+        #expect(try uri("echo 'a.txt filter=up' > .git/info/attributes && git config filter.up.clean 'tr a-z A-Z'") == "git+file://REPO@HEAD")
+        #expect(try uri("git config filter.up.clean 'tr a-z A-Z' && echo 'a.txt filter=up' > .gitattributes && git add .gitattributes && printf 'A\\n' > a.txt && git add a.txt && printf 'a\\n' > a.txt && git -c user.name=t -c user.email=t@t commit -qm f") == "file://REPO")
+        // A project in a subdirectory: only its own files count.
+        #expect(try uri("echo b > a.txt", project: "/sub") == "git+file://REPO@HEAD#sub")
+        #expect(try uri("echo c > sub/b.txt", project: "/sub") == "file://REPO/sub")
+    }
+}

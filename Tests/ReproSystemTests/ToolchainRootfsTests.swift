@@ -57,6 +57,7 @@ import Glibc
         #expect(!Syscalls.exists(got.treePath + "dev/null"))
         #expect(Syscalls.lstat(got.treePath + "usr/bin/su")!.st_mode & 0o7777 == 0o755)
         #expect(Syscalls.isDirectory(got.treePath + "usr/lib"))
+        #expect(Syscalls.lstat(got.treePath + "tmp")!.st_mode & 0o7777 == 0o1755)  // 1777 in the archive
         #expect(Syscalls.exists(got.treePath + "bin/sh"))
         #expect(try TreeWalker.walk(got.treePath).digest == got.treeDigest)
         #expect(try cache.verify(got.source).problems.isEmpty)

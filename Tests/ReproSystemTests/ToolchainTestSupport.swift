@@ -130,6 +130,8 @@ func readHeaders(_ path: String) -> [(path: String, uid: Int64, gid: Int64, unam
 
 /// A loopback HTTP server (Python's http.server) serving one file at `/full`, half of it with the
 /// full Content-Length at `/short`, and half then a stall at `/hang` (printing `half` when stalled).
+/// `/endless` streams zeros without a Content-Length and `/huge` announces a 1 TiB body, both for
+/// at most 256 MiB; each then prints `finished N` or, when the client went away, `stopped N`.
 final class LoopbackServer {
     let process = Process()
     let stdout = Foundation.Pipe()
@@ -143,6 +145,21 @@ final class LoopbackServer {
             protocol_version = "HTTP/1.1"
             def log_message(self, *a): pass
             def do_GET(self):
+                if self.path in ('/endless', '/huge'):
+                    self.send_response(200)
+                    if self.path == '/huge': self.send_header('Content-Length', str(1 << 40))
+                    self.send_header('Connection', 'close')
+                    self.end_headers()
+                    chunk, sent = bytes(65536), 0
+                    try:
+                        while sent < (256 << 20):
+                            self.wfile.write(chunk); sent += len(chunk)
+                        self.wfile.flush()
+                        print('finished', sent, flush=True)
+                    except OSError:
+                        print('stopped', sent, flush=True)
+                    self.close_connection = True
+                    return
                 data = open(path, 'rb').read()
                 if self.path not in ('/full', '/short', '/hang'):
                     self.send_response(404); self.send_header('Content-Length', '0'); self.end_headers(); return

@@ -6,7 +6,7 @@
 #include <sys/types.h>
 
 /// The version of the plan structure the C child understands.
-#define REPRO_SANDBOX_ABI 3
+#define REPRO_SANDBOX_ABI 4
 
 int repro_sandbox_abi(void);
 
@@ -25,6 +25,7 @@ enum repro_op_kind {
     REPRO_OP_DEVPTS = 9,      ///< mount a private devpts instance at path
     REPRO_OP_BIND_DEV = 10,   ///< create an empty file at path and bind the device node src over it
     REPRO_OP_REMOUNT_RO = 11, ///< make the mount at path read-only (not recursive)
+    REPRO_OP_SET_TIMES = 12,  ///< set path's atime and mtime to `seconds` (utimensat, AT_SYMLINK_NOFOLLOW)
 };
 
 /// Chown what the op creates to the plan's builder uid/gid.
@@ -41,6 +42,8 @@ struct repro_op {
     const char *src;
     const char *data;
     size_t data_len;
+    /// Seconds since the epoch, for REPRO_OP_SET_TIMES.
+    int64_t seconds;
 };
 
 /// One resource limit for the command.
@@ -112,6 +115,7 @@ enum repro_step {
     REPRO_STEP_SECCOMP = 26,
     REPRO_STEP_EXEC = 27,
     REPRO_STEP_PDEATHSIG = 28,
+    REPRO_STEP_ARG_AREA = 29,
 };
 
 /// Message kinds on the report pipe.
@@ -141,6 +145,17 @@ struct repro_spawned {
 /// Clones the sandbox's init into fresh user, mount, pid, net, uts and ipc namespaces, writes its
 /// id maps and lets it run the plan. Returns 0, or -1 with `*failure` filled (step and errno).
 int repro_sandbox_spawn(const struct repro_plan *plan, struct repro_spawned *out, struct repro_msg *failure);
+
+/// Where a process's command-line and environment strings are (fields 48 to 51 of /proc/PID/stat).
+struct repro_arg_area {
+    unsigned long arg_start;
+    unsigned long arg_end;
+    unsigned long env_start;
+    unsigned long env_end;
+};
+
+/// Parses those four fields from the text of /proc/PID/stat. Returns 0, or -1 if malformed.
+int repro_read_arg_area(const char *stat_text, size_t len, struct repro_arg_area *area);
 
 /// pipe2(2) with O_CLOEXEC (not visible to Swift without _GNU_SOURCE).
 int repro_pipe_cloexec(int fds[2]);

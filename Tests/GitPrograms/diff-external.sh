@@ -1,0 +1,1 @@
+git config diff.external "$EVIL"

