@@ -7,7 +7,7 @@ SWIFT ?= swift
 TEST_CONFIG ?= debug
 BIN := $(shell $(SWIFT) build -c release --show-bin-path 2>/dev/null)
 
-.PHONY: all deps build test demo install clean
+.PHONY: all deps build test test-corpus demo install clean
 
 all: build
 
@@ -25,6 +25,15 @@ test:
 	$(SWIFT) build -c release
 	$(SWIFT) build -c $(TEST_CONFIG) --build-tests
 	scripts/run-tests.sh $(SWIFT) test -c $(TEST_CONFIG) --skip-build
+
+# Only the corpus of real upstream projects (Tests/ReproCLITests/CorpusTests.swift), which `make test`
+# runs too: downloads pinned by SHA-256, built in scripts/corpus-toolchain.sh's toolchain.
+test-corpus:
+	scripts/install-deps.sh test
+	scripts/test-venv.sh >/dev/null
+	$(SWIFT) build -c release
+	$(SWIFT) build -c $(TEST_CONFIG) --build-tests
+	scripts/run-tests.sh $(SWIFT) test -c $(TEST_CONFIG) --skip-build --filter CorpusTests
 
 demo:
 	scripts/install-deps.sh demo

@@ -1,8 +1,9 @@
 #!/bin/bash
 # Makes the pinned base toolchain `debian-bookworm-build` (Debian 12 minbase + build-essential) and
-# writes its toolchain spec.
+# writes its toolchain spec; with --name and --include, another Debian 12 toolchain (minbase plus
+# the named packages), as scripts/corpus-toolchain.sh does.
 #
-# Usage: scripts/base-toolchain.sh [--rebuild] SPEC_DIR
+# Usage: scripts/base-toolchain.sh [--rebuild] [--name NAME --include PKG,PKG...] SPEC_DIR
 #
 # The root filesystem is made by mmdebstrap with SOURCE_DATE_EPOCH fixed, so the same recipe and the
 # same archive content give the same bytes on every run. Packages come from this machine's own apt
@@ -12,10 +13,13 @@
 # the apt source lists, setuid/setgid bits, extended attributes, and the device nodes under /dev.
 #
 # The tarball is cached as
-#   ${REPRO_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/repro}/base/debian-bookworm-build-<recipe>.tar.zst
-# where <recipe> is a short digest of everything below that shapes it, so a second call only
-# re-hashes the cached file. SPEC_DIR receives `debian-bookworm-build.toml` pinning that tarball by
-# SHA-256; put SPEC_DIR on REPRO_TOOLCHAIN_PATH. The spec path is printed on stdout, progress on
+#   ${REPRO_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/repro}/base/NAME-<recipe>.tar.zst
+# where <recipe> is a short digest of everything below that shapes it (the package list too), so a
+# changed recipe never reuses a stale tarball. The SHA-256 of the tarball as it was made is
+# recorded beside it (NAME-<recipe>.tar.zst.sha256); a second call re-hashes the cached file
+# against that record and makes the tarball again when they differ (a damaged or altered cache
+# entry is never pinned). SPEC_DIR receives `NAME.toml` pinning the tarball by that SHA-256; put
+# SPEC_DIR on REPRO_TOOLCHAIN_PATH. The spec path is printed on stdout, progress on
 # stderr. Exit status: 0 done, 2 bad usage or missing tools, 1 the build failed.
 set -euo pipefail
 
@@ -32,7 +36,7 @@ dpkg_includes="/usr/share/doc/*/copyright"
 zstd_level=12
 
 usage() {
-    echo "usage: $0 [--rebuild] SPEC_DIR" >&2
+    echo "usage: $0 [--rebuild] [--name NAME --include PKG,PKG...] SPEC_DIR" >&2
     echo "Makes the $name base toolchain and writes SPEC_DIR/$name.toml; put SPEC_DIR on REPRO_TOOLCHAIN_PATH." >&2
     exit 2
 }
@@ -42,6 +46,8 @@ spec_dir=""
 while [ $# -gt 0 ]; do
     case "$1" in
         --rebuild) rebuild=1 ;;
+        --name) [ $# -ge 2 ] || usage; name="$2"; shift ;;
+        --include) [ $# -ge 2 ] || usage; include="$2"; shift ;;
         -h|--help) usage ;;
         -*) echo "error: unknown option $1" >&2; usage ;;
         *) [ -z "$spec_dir" ] || usage; spec_dir="$1" ;;
@@ -49,6 +55,12 @@ while [ $# -gt 0 ]; do
     shift
 done
 [ -n "$spec_dir" ] || usage
+case "$name" in
+    ""|*[!A-Za-z0-9._-]*) echo "error: --name takes letters, digits, '.', '_' and '-' only, not '$name'" >&2; exit 2 ;;
+esac
+case "$include" in
+    ""|*[!a-z0-9.+,-]*) echo "error: --include takes Debian package names separated by commas, not '$include'" >&2; exit 2 ;;
+esac
 
 for tool in mmdebstrap mmtarfilter zstd sha256sum flock; do
     if ! command -v "$tool" >/dev/null 2>&1; then
@@ -108,6 +120,9 @@ build() {
         echo "error: mmdebstrap could not make $name (its log is above); check that apt on this machine reaches a Debian $suite archive" >&2
         exit 1
     fi
+    sha256sum "$tmp/out.tar.zst" | cut -d' ' -f1 > "$tmp/out.sha256"
+    # The record first: a tarball without its record is made again, never trusted.
+    mv "$tmp/out.sha256" "$tarball.sha256"
     mv "$tmp/out.tar.zst" "$tarball"
     rm -rf "$tmp"
     trap - EXIT INT TERM
@@ -117,10 +132,18 @@ build() {
 # One builder at a time per cache; a second caller waits and then finds the tarball in place.
 exec 9>"$base/.$name.lock"
 flock 9
+if [ "$rebuild" -eq 0 ] && [ -f "$tarball" ]; then
+    sha="$(sha256sum "$tarball" | cut -d' ' -f1)"
+    recorded="$(cat "$tarball.sha256" 2>/dev/null || true)"
+    if [ "$sha" != "$recorded" ]; then
+        echo "warning: $tarball has SHA-256 $sha, but ${recorded:-nothing} was recorded when it was made; making it again" >&2
+        rebuild=1
+    fi
+fi
 if [ "$rebuild" -eq 1 ] || [ ! -f "$tarball" ]; then
     build
+    sha="$(cat "$tarball.sha256")"
 fi
-sha="$(sha256sum "$tarball" | cut -d' ' -f1)"
 flock -u 9
 
 esc() { printf '%s' "$1" | sed 's/\\/\\\\/g; s/"/\\"/g'; }
@@ -128,7 +151,7 @@ spec="$spec_dir/$name.toml"
 cat > "$spec.tmp" <<EOF
 # Made by scripts/base-toolchain.sh (recipe $recipe_id).
 name = "$name"
-description = "Debian 12 ($suite) $variant + $include, made by mmdebstrap with SOURCE_DATE_EPOCH=$epoch"
+description = "Debian 12 ($suite) $variant + ${include//,/ }, made by mmdebstrap with SOURCE_DATE_EPOCH=$epoch"
 
 [[source]]
 url = "file://$(esc "$tarball")"

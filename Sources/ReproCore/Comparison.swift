@@ -97,6 +97,7 @@ public enum DifferenceExplainer {
 
     private static func explain(_ x: [UInt8], _ y: [UInt8], offset: Int, now: Int64, base: Int, complete: Bool) -> String? {
         if let stamp = timestamp(x, y, offset: offset, now: now) { return stamp }
+        if base == 0, let cause = gzip(x, y, offset: offset, complete: complete) { return cause }
         if base == 0, let idEnd = elfBuildIDEnd(x, y, offset: offset) {
             let note = "ELF build ID differs (a hash of the binary, so it follows from another difference)"
             var next = idEnd
@@ -136,6 +137,47 @@ public enum DifferenceExplainer {
             }
         }
         return nil
+    }
+
+    /// For gzip files (RFC 1952): a first difference in the header's MTIME field (bytes 4-7,
+    /// little-endian seconds), with whether the compressed data after the header differs too, or
+    /// one in the compressed data itself, whose cause lies in the decompressed contents (compressed
+    /// bytes that differ look random, but are not).
+    private static func gzip(_ x: [UInt8], _ y: [UInt8], offset: Int, complete: Bool) -> String? {
+        let magic: [UInt8] = [0x1f, 0x8b, 0x08]
+        guard x.starts(with: magic), y.starts(with: magic), let header = gzipHeaderLength(x), gzipHeaderLength(y) == header
+        else { return nil }
+        if (4..<8).contains(offset) {
+            let note = "timestamp: the gzip header's modification time (bytes 4-7) differs (gzip records the input file's time, "
+                + "Python's gzip and tarfile the current time; use gzip -n, or a time from SOURCE_DATE_EPOCH)"
+            var next = header
+            while next < min(x.count, y.count), x[next] == y[next] { next += 1 }
+            if next < min(x.count, y.count) || (complete && x.count != y.count) {
+                return note + "; the compressed data differs too, from byte \(next) (compare the decompressed contents)"
+            }
+            return complete ? note + "; nothing else differs" : note
+        }
+        guard offset >= header else { return nil }
+        return "compressed data: the gzip-compressed contents differ (the bytes compared are compressed, so the cause lies "
+            + "in the decompressed contents: decompress both versions and compare them, for example with diffoscope)"
+    }
+
+    /// The length of a gzip member's header (RFC 1952: 10 bytes, then the optional extra field,
+    /// name, comment and header CRC that its flags announce), or nil when it runs past the data.
+    private static func gzipHeaderLength(_ s: [UInt8]) -> Int? {
+        guard s.count >= 10 else { return nil }
+        let flags = s[3]
+        var end = 10
+        if flags & 0x04 != 0 {
+            guard end + 2 <= s.count else { return nil }
+            end += 2 + (Int(s[end]) | Int(s[end + 1]) << 8)
+        }
+        for flag: UInt8 in [0x08, 0x10] where flags & flag != 0 {
+            while end < s.count, s[end] != 0 { end += 1 }
+            end += 1
+        }
+        if flags & 0x02 != 0 { end += 2 }
+        return end <= s.count ? end : nil
     }
 
     private static func isHexDigit(_ c: UInt8) -> Bool { isDigit(c) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70) }

@@ -63,6 +63,38 @@ import Testing
         #expect(DifferenceExplainer.explain(Data(a), Data(b), offset: 56, now: 0)?.hasPrefix("ELF build ID differs") == true)
     }
 
+    /// A gzip member's header: magic, deflate, no flags, MTIME (little-endian), XFL, OS (Unix).
+    private func gzipHeader(mtime: UInt32) -> [UInt8] {
+        [0x1f, 0x8b, 0x08, 0x00] + withUnsafeBytes(of: mtime.littleEndian, Array.init) + [0x00, 0x03]
+    }
+
+    @Test func explainsAGzipHeaderTime() {
+        let body: [UInt8] = [0x4b, 0x4c, 0x4a, 0x06, 0x00, 0xc2, 0x41, 0x24, 0x35, 0x03, 0x00, 0x00, 0x00]
+        let a = gzipHeader(mtime: 1_764_486_193) + body, b = gzipHeader(mtime: 1_764_486_194) + body
+        let only = DifferenceExplainer.explain(Data(a), Data(b), offset: 4, now: 0)
+        #expect(only?.hasPrefix("timestamp: the gzip header's modification time") == true, "\(only ?? "nil")")
+        #expect(only?.hasSuffix("nothing else differs") == true)
+        // Python's tarfile: the header's time and the tar headers' times inside both differ.
+        var c = b
+        c[14] ^= 0x5a
+        let both = DifferenceExplainer.explain(Data(a), Data(c + [0x00]), offset: 4, now: 0)
+        #expect(both?.contains("gzip header's modification time") == true, "\(both ?? "nil")")
+        #expect(both?.hasSuffix("the compressed data differs too, from byte 14 (compare the decompressed contents)") == true)
+        // Not gzip, or a difference outside MTIME: not this explanation.
+        var d = a, e = b
+        d[0] = 0x1e; e[0] = 0x1e
+        #expect(DifferenceExplainer.explain(Data(d), Data(e), offset: 4, now: 0)?.contains("gzip") != true)
+        // The same header time, other compressed data (runs within one second): not random bytes.
+        var f = a
+        for i in 12..<f.count { f[i] ^= 0xa5 }
+        let data = DifferenceExplainer.explain(Data(a), Data(f), offset: 12, now: 0)
+        #expect(data?.hasPrefix("compressed data: the gzip-compressed contents differ") == true, "\(data ?? "nil")")
+        // With a file name in the header (FNAME, as Python's tarfile writes): the data begins after it.
+        let named = [0x1f, 0x8b, 0x08, 0x08] + Array(a[4..<10]) + Array("x.tar".utf8) + [0x00]
+        let g = named + body, h = named + body.map { $0 ^ 0xff }
+        #expect(DifferenceExplainer.explain(Data(g), Data(h), offset: named.count, now: 0)?.hasPrefix("compressed data") == true)
+    }
+
     @Test func aWindowIsNotJudgedAsReordered() {
         let a = Data("line b\nline a\n".utf8), b = Data("line a\nline b\n".utf8)
         #expect(DifferenceExplainer.explain(a, b, offset: 5, now: 0)?.hasPrefix("ordering") == true)
