@@ -21,7 +21,7 @@ public struct BuildInputs: Sendable, Equatable {
     public var sourceDateEpoch: String?
 
     /// The name of the dependency that records the sandbox profile.
-    public static let profileDependencyName = "profile"
+    public static let profileDependencyName = ManifestURI.profileDependencyName
 
     /// Creates inputs from their parts.
     public init(sources: [ResolvedDependency], toolchains: [ResolvedDependency], profileName: String,
@@ -36,9 +36,8 @@ public struct BuildInputs: Sendable, Equatable {
 
     /// Sorts a verified provenance statement's dependencies into sources, profile and toolchains.
     public init(provenance: ProvenanceSummary, sourceDateEpoch: String?) {
-        let sources = provenance.sources
-        let others = provenance.toolchains
-        self.init(sources: sources,
+        let others = provenance.dependencies.filter { $0.digest[ManifestURI.treeDigestKey] == nil }
+        self.init(sources: provenance.sources,
                   toolchains: others.filter { $0.name != Self.profileDependencyName },
                   profileName: provenance.profile,
                   profiles: others.filter { $0.name == Self.profileDependencyName },
