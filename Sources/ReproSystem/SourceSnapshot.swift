@@ -41,37 +41,39 @@ public struct SourceSnapshot: Sendable {
         }
         let paths = candidates.filter(isSnapshotPath).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
 
-        let fm = FileManager.default
-        do {
-            try fm.createDirectory(atPath: stagingDir, withIntermediateDirectories: false,
-                                   attributes: [.posixPermissions: 0o755])
-        } catch {
-            throw .configuration("cannot create the snapshot directory \(stagingDir): \(error.localizedDescription). Check that the cache directory is writable.")
+        for path in paths where !isSafeRelativePath(path) {
+            throw .configuration("the source lists the unsafe path \(path.debugDescription) (absolute, empty, or with a '.' or '..' component); a git index that names it was not written by git. Refusing to snapshot \(projectDir).")
         }
+        if mkdir(stagingDir, 0o755) != 0 {
+            throw .configuration("cannot create the snapshot directory \(stagingDir): \(Errno(errno).text). Check that the cache directory is writable.")
+        }
+        let sourceRoot = try openDirectory(projectDir, what: "the project directory")
+        let targetRoot = try openDirectory(stagingDir, what: "the snapshot directory")
         var kept: [String] = []
         for path in paths {
-            let source = projectDir + "/" + path
-            let target = stagingDir + "/" + path
+            // Both sides are walked a component at a time from directory descriptors, never
+            // following a symlink: a tracked path below a symlink in the work tree is not there
+            // (as git sees it), and nothing is ever read or written outside the two trees.
+            guard let sourceDir = try openParent(of: path, below: sourceRoot.raw, create: false) else { continue }
+            let name = sourceDir.name
             var info = stat()
-            guard lstat(source, &info) == 0 else { continue }  // tracked but deleted in the work tree
+            guard fstatat(sourceDir.directory.raw, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { continue }  // tracked but deleted
             let type = info.st_mode & S_IFMT
             if type == S_IFDIR {
                 throw .configuration("\(path) is a git submodule; repro does not snapshot submodules yet. Vendor its files into the repository, or run repro check inside the submodule.")
             }
             guard type == S_IFREG || type == S_IFLNK else { continue }  // sockets, fifos: not source
-            let parent = (target as NSString).deletingLastPathComponent
-            do {
-                try fm.createDirectory(atPath: parent, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
-                if type == S_IFLNK {
-                    let destination = try fm.destinationOfSymbolicLink(atPath: source)
-                    try fm.createSymbolicLink(atPath: target, withDestinationPath: destination)
-                } else {
-                    try fm.copyItem(atPath: source, toPath: target)
-                    let mode: Int = (info.st_mode & S_IXUSR) != 0 ? 0o755 : 0o644
-                    try fm.setAttributes([.posixPermissions: mode], ofItemAtPath: target)
+            guard let targetDir = try openParent(of: path, below: targetRoot.raw, create: true) else {
+                throw .configuration("the source lists \(path.debugDescription) below another of its entries that is not a directory; refusing to snapshot \(projectDir).")
+            }
+            if type == S_IFLNK {
+                let destination = try readLink(sourceDir.directory.raw, name, path: path)
+                if symlinkat(destination, targetDir.directory.raw, name) != 0 {
+                    throw .configuration("cannot copy \(path) into the source snapshot: \(Errno(errno).text).")
                 }
-            } catch {
-                throw .configuration("cannot copy \(path) into the source snapshot: \(error.localizedDescription). Check that the file is readable.")
+            } else {
+                try copyRegularFile(from: sourceDir.directory.raw, to: targetDir.directory.raw, name: name, path: path,
+                                    mode: (info.st_mode & S_IXUSR) != 0 ? 0o755 : 0o644)
             }
             kept.append(path)
         }
@@ -81,6 +83,87 @@ public struct SourceSnapshot: Sendable {
         }
         return SourceSnapshot(root: stagingDir, paths: kept, selection: git == nil ? "directory" : "git",
                               untrackedExcluded: git?.untracked ?? 0, commit: git?.commit, commitTime: git?.commitTime, uri: uri)
+    }
+
+    /// Whether `path` is relative and plain: no leading '/', and no empty, '.' or '..' component.
+    static func isSafeRelativePath(_ path: String) -> Bool {
+        guard !path.isEmpty, !path.hasPrefix("/"), !path.utf8.contains(0) else { return false }
+        return path.split(separator: "/", omittingEmptySubsequences: false).allSatisfy { !$0.isEmpty && $0 != "." && $0 != ".." }
+    }
+
+    /// Opens a directory to walk from (open(2) with `O_DIRECTORY`).
+    private static func openDirectory(_ path: String, what: String) throws(ReproError) -> FileDescriptor {
+        switch Syscalls.open(path, O_RDONLY | O_DIRECTORY) {
+        case .success(let fd): return FileDescriptor(fd)
+        case .failure(let e): throw .configuration("cannot open \(what) \(path): \(e.text).", errno: e.code)
+        }
+    }
+
+    /// The directory holding `path`'s last component, opened from `root` one component at a time
+    /// with `O_NOFOLLOW` (openat(2)), and that last component. With `create`, missing directories
+    /// are made (mkdirat(2), 0755). nil when a component is missing (without `create`), a symlink
+    /// or not a directory.
+    private static func openParent(of path: String, below root: Int32, create: Bool) throws(ReproError) -> OpenedParent? {
+        var parts = path.split(separator: "/").map(String.init)
+        let name = parts.removeLast()
+        var current = FileDescriptor(dup(root))
+        for part in parts {
+            if create, mkdirat(current.raw, part, 0o755) != 0, errno != EEXIST {
+                throw .configuration("cannot create \(part) in the source snapshot: \(Errno(errno).text).")
+            }
+            switch Syscalls.openat(current.raw, part, O_RDONLY | O_DIRECTORY | O_NOFOLLOW) {
+            case .success(let fd): current = FileDescriptor(fd)
+            case .failure(let e) where [ENOENT, ENOTDIR, ELOOP].contains(e.code): return nil
+            case .failure(let e): throw .configuration("cannot open \(part) of \(path) for the source snapshot: \(e.text).", errno: e.code)
+            }
+        }
+        return OpenedParent(directory: current, name: name)
+    }
+
+    /// An open directory and the name of an entry in it.
+    private struct OpenedParent: ~Copyable {
+        let directory: FileDescriptor
+        let name: String
+    }
+
+    /// The target of the symlink `name` in `dir` (readlinkat(2)).
+    private static func readLink(_ dir: Int32, _ name: String, path: String) throws(ReproError) -> String {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let n = readlinkat(dir, name, &buffer, buffer.count - 1)
+        guard n >= 0 else { throw .configuration("cannot read the symlink \(path) for the source snapshot: \(Errno(errno).text).") }
+        return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// Copies the regular file `name` of `from` to a new file `name` of `to` with `mode`
+    /// (openat(2) with `O_NOFOLLOW`, refusing whatever is not a regular file once open).
+    private static func copyRegularFile(from: Int32, to: Int32, name: String, path: String, mode: mode_t) throws(ReproError) {
+        let input: FileDescriptor
+        switch Syscalls.openat(from, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK) {
+        case .success(let fd): input = FileDescriptor(fd)
+        case .failure(let e): throw .configuration("cannot read \(path) for the source snapshot: \(e.text). Check that the file is readable.", errno: e.code)
+        }
+        guard case .success(let info) = Syscalls.fstat(input.raw), info.st_mode & S_IFMT == S_IFREG else {
+            throw .configuration("\(path) stopped being a regular file while the source snapshot was taken; run the check again.")
+        }
+        let output: FileDescriptor
+        switch Syscalls.valueOrErrno({ Glibc.openat(to, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode) }) {
+        case .success(let fd): output = FileDescriptor(fd)
+        case .failure(let e): throw .configuration("cannot write \(path) into the source snapshot: \(e.text).", errno: e.code)
+        }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Hashing.bufferSize, alignment: 16)
+        defer { buffer.deallocate() }
+        while true {
+            let n: Int
+            switch Syscalls.read(input.raw, buffer) {
+            case .success(let got): n = got
+            case .failure(let e): throw .configuration("cannot read \(path) for the source snapshot: \(e.text).", errno: e.code)
+            }
+            if n == 0 { break }
+            if case .failure(let e) = Syscalls.writeAll(output.raw, UnsafeRawBufferPointer(rebasing: buffer[0..<n])) {
+                throw .configuration("cannot write \(path) into the source snapshot: \(e.text).", errno: e.code)
+            }
+        }
+        fchmod(output.raw, mode)  // whatever the umask
     }
 
     /// Whether a path of the project belongs in a snapshot: never `.git/` or repro's `.repro/`.

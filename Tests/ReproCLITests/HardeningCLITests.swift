@@ -199,6 +199,81 @@ private func leftovers(in directory: String) -> [String] {
     }
 }
 
+/// Writes a git index (version 2) at `index` listing `paths` (blob ids and stat data made up),
+/// with the trailing SHA-1 git checks: git itself refuses to write such paths, a hostile
+/// repository need not.
+private func writeGitIndex(_ index: String, paths: [String]) {
+    let script = """
+        import hashlib, struct, sys
+        out = bytearray(b"DIRC" + struct.pack(">II", 2, len(sys.argv) - 2))
+        for path in sorted(sys.argv[2:], key=lambda p: p.encode()):
+            name = path.encode()
+            entry = struct.pack(">10I", 0, 0, 0, 0, 0, 0, 0o100644, 0, 0, 0) + hashlib.sha1(name).digest() + struct.pack(">H", min(len(name), 0xFFF)) + name
+            entry += b"\\0" * (8 - len(entry) % 8)
+            out += entry
+        out += hashlib.sha1(out).digest()
+        open(sys.argv[1], "wb").write(out)
+        """
+    let result = try! Shell.run(["python3", "-c", script, index] + paths)
+    precondition(result.status == 0, result.stderr)
+}
+
+@Suite struct HostileWorkTreeTests {
+    /// A path with '..' in the git index never makes repro read or write outside the project
+    /// and the snapshot (it was a way to create files anywhere on the host, as root).
+    @Test func anIndexPathWithDotDotIsRefused() throws {
+        let project = try Project(files: ["build.sh": "mkdir -p out; echo x > out/a\n"], config: outConfig, git: true)
+        let outside = project.dir + "-outside"
+        defer { project.remove(); try? FileManager.default.removeItem(atPath: outside) }
+        let escape = String(repeating: "../", count: 40) + String(outside.dropFirst()) + "/evil"
+        writeGitIndex(project.dir + "/.git/index", paths: ["build.sh", "repro.toml", "sub/" + escape])
+        #expect(shell("git ls-files | grep -q evil", in: project.dir) == 0, "git does not list the crafted path")
+        let result = try project.check()
+        #expect(result.status == 2, "\(result.stderr)")
+        #expect(result.stderr.contains("unsafe path"), "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: outside))
+    }
+
+    /// A tracked file below a directory that the work tree replaced by a symlink is not there, as
+    /// git sees it: the host file the symlink reaches never enters the build.
+    @Test func aTrackedPathBelowASymlinkIsNotFollowed() throws {
+        let secret = NSTemporaryDirectory() + "repro-secret-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: secret, withIntermediateDirectories: true)
+        try "host secret\n".write(toFile: secret + "/key", atomically: false, encoding: .utf8)
+        let project = try Project(files: ["build.sh": "mkdir -p out; cat e/key > out/key 2>/dev/null; ls e > out/ls 2>&1; echo done > out/done\n", "e/key": "committed\n"],
+                                  config: outConfig, git: true)
+        defer { project.remove(); try? FileManager.default.removeItem(atPath: secret) }
+        try FileManager.default.removeItem(atPath: project.dir + "/e")
+        try FileManager.default.createSymbolicLink(atPath: project.dir + "/e", withDestinationPath: secret)
+        let result = try project.check()
+        #expect(result.status == 0, "\(result.stderr)")
+        let key = try? String(contentsOfFile: project.dir + "/.repro/out/out/key", encoding: .utf8)
+        #expect(key == "", "the build read \(key ?? "nothing")")
+        #expect(!(try String(contentsOfFile: project.dir + "/.repro/out/out/ls", encoding: .utf8)).contains("key"))
+    }
+
+    /// An index listing a symlink and a path below it cannot make repro write through the
+    /// symlink it just made in the snapshot.
+    @Test func aPathBelowATrackedSymlinkIsRefused() throws {
+        let project = try Project(files: ["build.sh": "mkdir -p out; echo x > out/a\n"], config: outConfig, git: true)
+        let outside = project.dir + "-via-link"
+        defer { project.remove(); try? FileManager.default.removeItem(atPath: outside) }
+        try FileManager.default.createDirectory(atPath: outside, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: project.dir + "/a", withDestinationPath: outside)
+        try FileManager.default.createDirectory(atPath: project.dir + "/real", withIntermediateDirectories: true)
+        try "payload\n".write(toFile: project.dir + "/real/b", atomically: false, encoding: .utf8)
+        // "a" is the symlink; "a/b" would be read through it on the host side, so point the
+        // work tree's "a" at a directory holding b, and expect nothing written to `outside`.
+        try FileManager.default.removeItem(atPath: project.dir + "/a")
+        try FileManager.default.createSymbolicLink(atPath: project.dir + "/a", withDestinationPath: "real")
+        writeGitIndex(project.dir + "/.git/index", paths: ["a", "a/b", "build.sh", "repro.toml"])
+        let result = try project.check()
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: outside)) ?? []).isEmpty)
+        // "a/b" lies below a symlink in the work tree: it is not there, as git sees it.
+        #expect(result.status == 0, "\(result.stderr)")
+    }
+}
+
 @Suite struct ForeignRepositoryTests {
     /// A work tree owned by another user, which git refuses to read, is an error that says what
     /// to do: never a snapshot of every file, untracked ones included.
