@@ -44,6 +44,15 @@ public struct SourceSnapshot: Sendable {
         for path in paths where !isSafeRelativePath(path) {
             throw .configuration("the source lists the unsafe path \(path.debugDescription) (absolute, empty, or with a '.' or '..' component); a git index that names it was not written by git. Refusing to snapshot \(projectDir).")
         }
+        // Names are compared as Swift strings further on (digests, comparisons), where two
+        // spellings of one name in different Unicode normalizations are equal: refuse them here
+        // rather than drop one.
+        var spelled: [String: String] = [:]
+        for path in paths {
+            if let other = spelled.updateValue(path, forKey: path), Array(other.utf8) != Array(path.utf8) {
+                throw .configuration("the source holds \(other.debugDescription) and \(path.debugDescription), one name in two Unicode normalizations (NFC and NFD); repro cannot tell them apart in its digests. Rename one of them.")
+            }
+        }
         if mkdir(stagingDir, 0o755) != 0 {
             throw .configuration("cannot create the snapshot directory \(stagingDir): \(Errno(errno).text). Check that the cache directory is writable.")
         }
@@ -86,9 +95,17 @@ public struct SourceSnapshot: Sendable {
     }
 
     /// Whether `path` is relative and plain: no leading '/', and no empty, '.' or '..' component.
+    ///
+    /// Paths are split on the byte '/', as the kernel does: never on Swift's `Character`s, where a
+    /// combining mark after a '/' (or a prepended mark before it) would hide the separator.
     static func isSafeRelativePath(_ path: String) -> Bool {
-        guard !path.isEmpty, !path.hasPrefix("/"), !path.utf8.contains(0) else { return false }
-        return path.split(separator: "/", omittingEmptySubsequences: false).allSatisfy { !$0.isEmpty && $0 != "." && $0 != ".." }
+        guard !path.isEmpty, !path.utf8.contains(0) else { return false }
+        return components(path).allSatisfy { !$0.isEmpty && $0 != [0x2E] && $0 != [0x2E, 0x2E] }
+    }
+
+    /// The components of a path, split on the byte '/' (empty ones kept).
+    static func components(_ path: String) -> [[UInt8]] {
+        path.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).map(Array.init)
     }
 
     /// Opens a directory to walk from (open(2) with `O_DIRECTORY`).
@@ -104,7 +121,7 @@ public struct SourceSnapshot: Sendable {
     /// are made (mkdirat(2), 0755). nil when a component is missing (without `create`), a symlink
     /// or not a directory.
     private static func openParent(of path: String, below root: Int32, create: Bool) throws(ReproError) -> OpenedParent? {
-        var parts = path.split(separator: "/").map(String.init)
+        var parts = components(path).map { String(decoding: $0, as: UTF8.self) }
         let name = parts.removeLast()
         var current = FileDescriptor(dup(root))
         for part in parts {
@@ -131,7 +148,12 @@ public struct SourceSnapshot: Sendable {
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
         let n = readlinkat(dir, name, &buffer, buffer.count - 1)
         guard n >= 0 else { throw .configuration("cannot read the symlink \(path) for the source snapshot: \(Errno(errno).text).") }
-        return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        // Copied only when it can be copied exactly: a target that is not UTF-8 would be written
+        // as another name, which resolves elsewhere.
+        guard let target = String(bytes: buffer[0..<n].map { UInt8(bitPattern: $0) }, encoding: .utf8) else {
+            throw .configuration("the symlink \(path) has a target that is not valid UTF-8; repro's digests name everything in UTF-8. Change the link.")
+        }
+        return target
     }
 
     /// Copies the regular file `name` of `from` to a new file `name` of `to` with `mode`
@@ -168,8 +190,9 @@ public struct SourceSnapshot: Sendable {
 
     /// Whether a path of the project belongs in a snapshot: never `.git/` or repro's `.repro/`.
     private static func isSnapshotPath(_ path: String) -> Bool {
-        let first = path.split(separator: "/", maxSplits: 1).first.map(String.init) ?? path
-        return first != ".repro" && first != ".git"
+        // By bytes: ".git" anywhere (git never tracks one; a crafted index might), ".repro" at the top.
+        let parts = components(path)
+        return parts.first != Array(".repro".utf8) && !parts.contains(Array(".git".utf8))
     }
 
     /// What git says about a work tree.
@@ -260,7 +283,10 @@ public struct SourceSnapshot: Sendable {
             }
             return names
         }
-        let files = Array(Set(try split(tracked.stdout)))
+        // Duplicates removed by bytes: Swift's String equality would also merge two different
+        // names that are canonically equivalent (NFC and NFD spellings of one word).
+        var seen = Set<[UInt8]>()
+        let files = try split(tracked.stdout).filter { seen.insert(Array($0.utf8)).inserted }
         let others = untracked.stdout.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }.filter { !$0.hasPrefix(".repro/") }
         let top = try git(dir, ["rev-parse", "--show-toplevel"])
         let prefix = try git(dir, ["rev-parse", "--show-prefix"])

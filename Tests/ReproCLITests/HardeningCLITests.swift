@@ -274,6 +274,54 @@ private func writeGitIndex(_ index: String, paths: [String]) {
     }
 }
 
+@Suite struct UnicodePathTests {
+    /// A combining mark after a '/' (or a prepended mark before one) hides the separator from
+    /// Swift's Character-based splitting, not from the kernel: the symlink before it is still
+    /// never followed.
+    @Test(arguments: ["L/\u{301}q", "L\u{600}/q"])
+    func aHiddenSeparatorDoesNotFollowASymlink(path: String) throws {
+        let link = String(path.utf8.split(separator: UInt8(ascii: "/"))[0])!
+        let name = String(path.utf8.split(separator: UInt8(ascii: "/"))[1])!
+        let outside = NSTemporaryDirectory() + "repro-outside-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: outside, withIntermediateDirectories: true)
+        try "host secret\n".write(toFile: outside + "/" + name, atomically: false, encoding: .utf8)
+        let project = try Project(files: ["build.sh": "mkdir -p out; cat L*/* > out/leak 2>/dev/null; echo done > out/done\n"],
+                                  config: outConfig, git: true)
+        defer { project.remove(); try? FileManager.default.removeItem(atPath: outside) }
+        try FileManager.default.createSymbolicLink(atPath: project.dir + "/" + link, withDestinationPath: outside)
+        writeGitIndex(project.dir + "/.git/index", paths: ["build.sh", "repro.toml", path])
+        let result = try project.check()
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect((try? String(contentsOfFile: project.dir + "/.repro/out/out/leak", encoding: .utf8)) == "")
+    }
+
+    /// Two tracked names that differ only in Unicode normalization are refused, not merged into one.
+    @Test func namesInTwoNormalizationsAreRefused() throws {
+        let nfc = "caf\u{e9}", nfd = "cafe\u{301}"
+        #expect(nfc == nfd && Array(nfc.utf8) != Array(nfd.utf8))
+        // Not a dictionary literal: its keys would be equal too.
+        let project = try Project(files: ["build.sh": "mkdir -p out; ls > out/ls\n"], config: outConfig)
+        defer { project.remove() }
+        try "one\n".write(toFile: project.dir + "/" + nfc, atomically: false, encoding: .utf8)
+        try "two\n".write(toFile: project.dir + "/" + nfd, atomically: false, encoding: .utf8)
+        #expect(shell("git init -q . && git add -A && git -c user.name=t -c user.email=t@t commit -qm init", in: project.dir) == 0)
+        #expect(shell("git ls-files | wc -l | grep -qx 4", in: project.dir) == 0, "git does not track both names")
+        let result = try project.check()
+        #expect(result.status == 2, "\(result.stderr)")
+        #expect(result.stderr.contains("two Unicode normalizations"), "\(result.stderr)")
+    }
+
+    /// A symlink whose target is not UTF-8 is refused: copied as text it would point elsewhere.
+    @Test func aSymlinkTargetThatIsNotUTF8IsRefused() throws {
+        let project = try Project(files: ["build.sh": "mkdir -p out; echo x > out/a\n"], config: outConfig, git: false)
+        defer { project.remove() }
+        #expect(shell("ln -s \"$(printf 'x\\377')\" link", in: project.dir) == 0)
+        let result = try project.check()
+        #expect(result.status == 2, "\(result.stderr)")
+        #expect(result.stderr.contains("not valid UTF-8"), "\(result.stderr)")
+    }
+}
+
 @Suite struct ForeignRepositoryTests {
     /// A work tree owned by another user, which git refuses to read, is an error that says what
     /// to do: never a snapshot of every file, untracked ones included.
