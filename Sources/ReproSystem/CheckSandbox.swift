@@ -72,6 +72,11 @@ extension CheckRunner {
         }
         if let failure = result.startFailure {
             _ = Syscalls.writeAll(log, Array("repro: \(failure)\n".utf8))
+            // Not the build's failure: the isolation the profile asks for could not be set up.
+            if result.startFailedBeforeExec, result.interruptedBy == nil {
+                logFile.close()
+                throw .sandbox("setting up the sandbox failed: \(failure)")
+            }
         }
         logFile.close()
         if let sig = result.interruptedBy {

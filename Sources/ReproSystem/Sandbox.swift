@@ -50,6 +50,9 @@ public struct SandboxResult: Sendable {
     /// Why the command could not be started (e.g. "executing make failed: No such file or
     /// directory"); `termination` is then `.exited(127)`.
     public var startFailure: String?
+    /// Whether that failure came before `execve` (rlimits, credentials, no_new_privs, seccomp):
+    /// the sandbox, not the command, could not be set up.
+    public var startFailedBeforeExec = false
     /// The plan that ran and its compiled seccomp filter, from which `isolation` is derived.
     let plan: SandboxPlan
     let seccomp: SeccompProgram
@@ -211,8 +214,10 @@ public enum Sandbox {
             throw .sandbox("the sandbox's init ended unexpectedly (\(describe(decode(s)))); something outside killed it.")
         }
         let startFailure = execFailure.map { SandboxFailure.describe(step: $0.step, index: $0.index, errno: $0.err, plan: plan) }
-        return SandboxResult(termination: termination, timedOut: timedOut, interruptedBy: interruptedBy,
-                             startFailure: startFailure, plan: plan, seccomp: program)
+        var result = SandboxResult(termination: termination, timedOut: timedOut, interruptedBy: interruptedBy,
+                                   startFailure: startFailure, plan: plan, seccomp: program)
+        result.startFailedBeforeExec = execFailure.map { $0.step != Int32(REPRO_STEP_EXEC.rawValue) } ?? false
+        return result
     }
 
     static func decode(_ status: Int32) -> Termination {

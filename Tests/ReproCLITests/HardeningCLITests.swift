@@ -322,6 +322,20 @@ private func writeGitIndex(_ index: String, paths: [String]) {
     }
 }
 
+@Suite struct SandboxSetupFailureTests {
+    /// A sandbox that cannot be set up as the profile asks (here: its open-files limit is above
+    /// the hard limit repro was started with) is exit 4, never a failed build (exit 3).
+    @Test func aSandboxThatCannotApplyTheProfileIsExitFour() throws {
+        let project = try Project(files: ["build.sh": "mkdir -p out; echo x > out/a\n"], config: outConfig)
+        defer { project.remove() }
+        var env = ProcessInfo.processInfo.environment
+        env.merge(BusyboxToolchain.shared.environment) { _, new in new }
+        let result = try Shell.run(["prlimit", "--nofile=256:256", CLI.binary, "check", project.dir], environment: env)
+        #expect(result.status == 4, "\(result.stderr)")
+        #expect(result.stderr.contains("setting up the sandbox failed"), "\(result.stderr)")
+    }
+}
+
 @Suite struct ForeignRepositoryTests {
     /// A work tree owned by another user, which git refuses to read, is an error that says what
     /// to do: never a snapshot of every file, untracked ones included.
