@@ -42,3 +42,17 @@ public enum TerminalText {
         return String([digits[Int(value >> 4) & 0xF], digits[Int(value) & 0xF]])
     }
 }
+
+/// UTF-8 text decoded exactly.
+public enum ExactUTF8 {
+    /// `bytes` as a string whose UTF-8 is exactly `bytes`, or nil when they are not valid UTF-8.
+    ///
+    /// Foundation's `String(bytes:encoding: .utf8)` drops a leading byte-order mark (EF BB BF),
+    /// so two different file names could decode to one string; names that repro reads from the
+    /// build, the work tree or git must keep every byte.
+    public static func decode<Bytes: Collection>(_ bytes: Bytes) -> String? where Bytes.Element == UInt8 {
+        let array = Array(bytes)
+        guard let text = String(validating: array, as: UTF8.self), Array(text.utf8) == array else { return nil }
+        return text
+    }
+}

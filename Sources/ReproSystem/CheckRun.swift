@@ -82,10 +82,10 @@ extension CheckRunner {
         var trees: [RunTree?] = []
         var isolation: IsolationReport?
         let selection: OutputCollector.Selection = config.build.outputs.isEmpty
-            ? .changedFrom(Dictionary(uniqueKeysWithValues: sourceListing.entries.compactMap { e -> (String, String)? in
+            ? .changedFrom(Dictionary(uniqueKeysWithValues: sourceListing.entries.compactMap { e -> (PathKey, String)? in
                 switch e.kind {
-                case .file: return (e.path, e.sha256)
-                case .symlink: return (e.path, "->" + e.target)
+                case .file: return (PathKey(e.path), e.sha256)
+                case .symlink: return (PathKey(e.path), "->" + e.target)
                 case .directory: return nil
                 }
             }))

@@ -16,7 +16,7 @@ public enum OutputCollector {
         case patterns([String])
         /// Every file or symlink that is not in the source snapshot with the same contents
         /// (path to SHA-256 hex, or to `"->" + target` for symlinks).
-        case changedFrom([String: String])
+        case changedFrom([PathKey: String])
     }
 
     /// Copies the selected entries of `buildRoot` into `destination` (created), returning the
@@ -162,10 +162,17 @@ public enum OutputCollector {
         var result: [String] = []
         while let entry = readdir(dir) {
             let bytes = withUnsafeBytes(of: entry.pointee.d_name) { raw in Array(raw.prefix { $0 != 0 }) }
-            guard let name = String(bytes: bytes, encoding: .utf8) else {
+            guard let name = ExactUTF8.decode(bytes) else {
                 throw .buildFailed("the build wrote a file name that is not valid UTF-8 in '\(relative.isEmpty ? "." : relative)'; repro's digests name files in UTF-8, so rename it in the build.")
             }
             if name != "." && name != ".." { result.append(name) }
+        }
+        // Each name once: a name listed twice (a directory renamed while it is read), or two
+        // names Swift holds equal (one name in two Unicode normalizations), would make the
+        // collector visit one path twice, and the build could swap what is there between visits.
+        var seen = Set<String>()
+        for name in result where !seen.insert(name).inserted {
+            throw .buildFailed("the build left two entries named \(name.debugDescription) in '\(relative.isEmpty ? "." : relative)' (listed twice while it changed, or one name in two Unicode normalizations); outputs must be stable and named once when the build ends.")
         }
         return result.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
     }
@@ -193,7 +200,7 @@ public enum OutputCollector {
             case .changedFrom(let source):
                 descend = true
                 if type == S_IFREG || type == S_IFLNK {
-                    if let known = source[path] {
+                    if let known = source[PathKey(path)] {
                         selected = try contentKey(dirFD: dirFD, name: name, type: type, path: path, budget: budget) != known
                     } else {
                         selected = true
@@ -282,7 +289,7 @@ public enum OutputCollector {
         let size = off_t(info.st_size)
         try budget.take(Int(size), for: path)
         let target = destination + "/" + path
-        try makeDirectory((target as NSString).deletingLastPathComponent)
+        try makeDirectory(destination + "/" + parentOf(path))
         let mode: mode_t = executable ? 0o755 : 0o644
         let output: FileDescriptor
         switch Syscalls.open(target, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode) {
@@ -344,6 +351,13 @@ public enum OutputCollector {
         fchmod(output.raw, mode)  // the umask must not change what was asked for
     }
 
+    /// The directory part of a relative path, split on the byte '/' (never on Characters: a
+    /// combining mark after a '/' would hide it from NSString's path functions).
+    static func parentOf(_ path: String) -> String {
+        guard let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")) else { return "" }
+        return String(path.utf8[..<slash])!
+    }
+
     private static func makeDirectory(_ path: String) throws(ReproError) {
         do {
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
@@ -351,4 +365,14 @@ public enum OutputCollector {
             throw .configuration("cannot create \(path): \(error.localizedDescription). Check that the directory is writable.")
         }
     }
+}
+
+/// A path compared and hashed by its bytes: Swift's `String` equality holds two spellings of one
+/// name in different Unicode normalizations equal, which must not make a new output look like a
+/// source file.
+public struct PathKey: Hashable, Sendable {
+    /// The UTF-8 bytes.
+    public let bytes: [UInt8]
+    /// The key of `path`.
+    public init(_ path: String) { bytes = Array(path.utf8) }
 }

@@ -150,7 +150,7 @@ public struct SourceSnapshot: Sendable {
         guard n >= 0 else { throw .configuration("cannot read the symlink \(path) for the source snapshot: \(Errno(errno).text).") }
         // Copied only when it can be copied exactly: a target that is not UTF-8 would be written
         // as another name, which resolves elsewhere.
-        guard let target = String(bytes: buffer[0..<n].map { UInt8(bitPattern: $0) }, encoding: .utf8) else {
+        guard let target = ExactUTF8.decode(buffer[0..<n].map { UInt8(bitPattern: $0) }) else {
             throw .configuration("the symlink \(path) has a target that is not valid UTF-8; repro's digests name everything in UTF-8. Change the link.")
         }
         return target
@@ -276,7 +276,7 @@ public struct SourceSnapshot: Sendable {
         func split(_ data: Data) throws(ReproError) -> [String] {
             var names: [String] = []
             for raw in data.split(separator: 0) {
-                guard let name = String(bytes: raw, encoding: .utf8) else {
+                guard let name = ExactUTF8.decode(raw) else {
                     throw .configuration("the tracked file \(String(decoding: raw, as: UTF8.self).debugDescription) has a name that is not valid UTF-8; repro's digests name files in UTF-8. Rename it.")
                 }
                 names.append(name)
@@ -309,7 +309,7 @@ public struct SourceSnapshot: Sendable {
         for record in data.split(separator: 0) {
             guard let tab = record.firstIndex(of: 9) else { return nil }
             let fields = record[record.startIndex..<tab].split(separator: 32)
-            guard fields.count == 3, let path = String(bytes: record[(tab + 1)...], encoding: .utf8) else { return nil }
+            guard fields.count == 3, let path = ExactUTF8.decode(record[(tab + 1)...]) else { return nil }
             result[path] = (String(decoding: fields[0], as: UTF8.self), String(decoding: fields[2], as: UTF8.self))
         }
         return result

@@ -63,7 +63,7 @@ private func write(_ text: String, to path: String) throws {
         try write("same", to: root + "/kept.c")
         try write("new", to: root + "/changed.c")
         try write("obj", to: root + "/sub/new.o")
-        let source = ["kept.c": try Hashing.sha256(file: root + "/kept.c"), "changed.c": "0000"]
+        let source = [PathKey("kept.c"): try Hashing.sha256(file: root + "/kept.c"), PathKey("changed.c"): "0000"]
         let copied = try OutputCollector.collect(from: root, selection: .changedFrom(source), into: out)
         #expect(copied == ["changed.c", "sub/new.o"])
     }
@@ -133,5 +133,42 @@ private func write(_ text: String, to path: String) throws {
         #expect(OutputCollector.Budget(limit: .max).nextRead(buffer: 4096) == 4096)
         #expect(OutputCollector.Budget(limit: 10).nextRead(buffer: 4096) == 11)
         #expect(OutputCollector.Budget(limit: 0).nextRead(buffer: 4096) == 1)
+    }
+
+    /// A name with a byte-order mark in front, or in another Unicode normalization, is a new
+    /// output, not the source file whose name Swift would hold equal: it is collected.
+    @Test func namesAreComparedByTheirBytes() throws {
+        let root = makeTemporaryDirectory("build"), out = makeTemporaryDirectory("out") + "/o"
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try write("orig", to: root + "/x")
+        try write("same", to: root + "/caf\u{e9}")
+        try write("evil", to: root + "/\u{feff}x")
+        try write("same", to: root + "/cafe\u{301}.new")
+        let source = [PathKey("x"): try Hashing.sha256(file: root + "/x"), PathKey("caf\u{e9}"): try Hashing.sha256(file: root + "/caf\u{e9}")]
+        let copied = try OutputCollector.collect(from: root, selection: .changedFrom(source), into: out)
+        #expect(copied.map { Array($0.utf8) } == [Array("cafe\u{301}.new".utf8), Array("\u{feff}x".utf8)])
+        #expect(FileManager.default.fileExists(atPath: out + "/\u{feff}x"))
+        #expect(ExactUTF8.decode([0xEF, 0xBB, 0xBF, 0x61]).map { Array($0.utf8) } == [0xEF, 0xBB, 0xBF, 0x61])
+        #expect(ExactUTF8.decode([0xFF]) == nil)
+    }
+
+    /// Two names Swift holds equal in one output directory are refused: the collector would visit
+    /// one path twice, and a build could swap what is there in between.
+    @Test func oneNameInTwoNormalizationsIsRefused() throws {
+        let root = makeTemporaryDirectory("build")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try write("a", to: root + "/out/caf\u{e9}")
+        try write("b", to: root + "/out/cafe\u{301}")
+        #expect {
+            try OutputCollector.collect(from: root, selection: .patterns(["out"]), into: makeTemporaryDirectory("out") + "/o")
+        } throws: { error in
+            (error as! ReproError).status == .buildFailed && (error as! ReproError).message.contains("two entries named")
+        }
+    }
+
+    @Test func theParentOfAPathIsFoundByBytes() {
+        #expect(OutputCollector.parentOf("sub/\u{301}x") == "sub")
+        #expect(OutputCollector.parentOf("a/b/c") == "a/b")
+        #expect(OutputCollector.parentOf("c") == "")
     }
 }
