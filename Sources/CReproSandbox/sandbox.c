@@ -405,6 +405,15 @@ static void sandbox_init(const struct repro_plan *plan, const struct repro_arg_a
             break;
         }
     }
+    // The build is over when its command is: whatever it left running is killed and reaped
+    // before the parent reads the outputs, so nothing can change them while they are collected.
+    // (kill(-1) from a pid namespace's init reaches every other process in it, never init.)
+    kill(-1, SIGKILL);
+    for (;;) {
+        if (waitpid(-1, NULL, 0) > 0) continue;
+        if (errno == EINTR) continue;
+        break;
+    }
     report(report_fd, REPRO_MSG_EXITED, 0, -1, 0, status);
     // Stay alive (keeping the namespaces and their mounts) until the parent has read the outputs,
     // if it wants to; otherwise end now, which kills whatever is left in the namespace.
