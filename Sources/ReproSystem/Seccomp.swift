@@ -1,4 +1,5 @@
 import Crypto
+import Foundation
 import Glibc
 import ReproCore
 internal import CSeccomp
@@ -43,6 +44,9 @@ public struct SeccompProgram: Sendable, Equatable {
     ]
     /// The calls that take a mode seccomp cannot read; denied (ENOSYS) with `deny_setid_modes`.
     static let unreadableModeCalls = ["openat2", "io_uring_setup", "io_uring_enter", "io_uring_register"]
+
+    /// Serializes the export's change of the process's file size limit.
+    private static let exportLock = NSLock()
 
     /// Compiles the policy with libseccomp for the native ABI; other ABIs get the policy's
     /// `foreign_abi` action. Throws a configuration error for an unknown system call name.
@@ -115,13 +119,17 @@ public struct SeccompProgram: Sendable, Equatable {
         // The program is written to a file, so a file size limit repro was started with
         // (RLIMIT_FSIZE) could cut it short, and libseccomp does not notice: lift the soft limit
         // to the hard one while it is written, and refuse a program that fills what is left.
+        // The limit is the process's: parallel runs export one at a time, so that one restoring
+        // it never cuts another's export short.
         var inherited = rlimit()
+        exportLock.lock()
         getrlimit(__rlimit_resource_t(RLIMIT_FSIZE.rawValue), &inherited)
         var lifted = inherited
         lifted.rlim_cur = inherited.rlim_max
         setrlimit(__rlimit_resource_t(RLIMIT_FSIZE.rawValue), &lifted)
         let exported = seccomp_export_bpf(ctx, memfd.raw)
         setrlimit(__rlimit_resource_t(RLIMIT_FSIZE.rawValue), &inherited)
+        exportLock.unlock()
         try check(exported, "exporting the BPF program")
         if inherited.rlim_max != rlim_t.max, case .success(let size) = Syscalls.lseek(memfd.raw, 0, SEEK_END),
            UInt64(size) >= UInt64(inherited.rlim_max) {
