@@ -51,17 +51,16 @@ extension CheckRunner {
         }
         let (config, assumptions) = try Self.loadConfig(projectDir: project)
         for note in assumptions { options.progress(note) }
-        let tracked = ProjectState.trackedStateFiles(project)
-        if !tracked.isEmpty {
-            options.progress("warning: git tracks \(tracked.count) file\(tracked.count == 1 ? "" : "s") below .repro/ (\(tracked.prefix(3).joined(separator: ", "))\(tracked.count > 3 ? ", ..." : "")); .repro/ is repro's own, so they are ignored: they are not part of the source, and repro never takes its bookkeeping from them. Remove them from git (git rm -r --cached .repro).")
-        }
-
         // A private work area in the cache's tmp/: locked while this check lives, removed when
         // it ends, and cleaned up by a later run if this process dies.
         let workArea = try TempEntry(cache: ToolchainCache(root: CachePaths.resolved(options.cacheDir)))
         let work = workArea.path
 
         let snapshot = try SourceSnapshot.take(projectDir: project, into: work + "/src")
+        let tracked = snapshot.trackedStateFiles
+        if !tracked.isEmpty {
+            options.progress("warning: git tracks \(tracked.count) file\(tracked.count == 1 ? "" : "s") below .repro/ (\(tracked.prefix(3).joined(separator: ", "))\(tracked.count > 3 ? ", ..." : "")); .repro/ is repro's own, so they are ignored: they are not part of the source, and repro never takes its bookkeeping from them. Remove them from git (git rm -r --cached .repro).")
+        }
         let sourceListing = try TreeWalker.walk(snapshot.root)
         options.progress("source: \(snapshot.paths.count) files (\(snapshot.selection == "git" ? "git-tracked" : "all files")\(snapshot.untrackedExcluded > 0 ? ", \(snapshot.untrackedExcluded) untracked left out" : "")), \(sourceListing.digest)")
         var normalization = try Self.epoch(option: options.dateEpoch, config: config, snapshot: snapshot)

@@ -27,13 +27,13 @@ enum HostCommand {
     }
 
     /// Runs `argv` (looked up on PATH) in `directory`, with repro's environment changed by
-    /// `environment` (each value replaces or adds a variable); throws only when it cannot be started.
-    static func run(_ argv: [String], in directory: String? = nil, environment: [String: String] = [:]) throws(ReproError) -> Output {
+    /// `environment` (each value replaces or adds a variable) and without the variables named in
+    /// `removing`; throws only when it cannot be started.
+    static func run(_ argv: [String], in directory: String? = nil, environment: [String: String] = [:],
+                    removing: [String] = []) throws(ReproError) -> Output {
         var stdout = Data()
-        // The program's name, after any `-u NAME` options of env(1).
-        let name = argv.enumerated().first { i, word in word != "-u" && (i == 0 || argv[i - 1] != "-u") }?.element ?? "?"
         let ended = try stream(URL(fileURLWithPath: "/usr/bin/env"), argv, in: directory, environment: environment,
-                               cannotStart: "cannot run \(name)", hint: "Install it or put it on PATH.") { fd in
+                               removing: removing, cannotStart: "cannot run \(argv[0])", hint: "Install it or put it on PATH.") { fd in
             stdout = FileHandle(fileDescriptor: fd, closeOnDealloc: false).readDataToEndOfFile()
         }
         return Output(status: ended.status, stdout: stdout, stderr: ended.stderr)
@@ -44,13 +44,15 @@ enum HostCommand {
     /// `readStdout` throws, the program is killed (SIGKILL: a SIGTERM may be blocked in the mask
     /// it inherited, and it would otherwise block writing to a pipe nobody reads) and the error rethrown.
     static func stream(_ program: URL, _ arguments: [String], in directory: String? = nil, environment: [String: String] = [:],
-                       cannotStart: String, hint: String,
+                       removing: [String] = [], cannotStart: String, hint: String,
                        readStdout: (Int32) throws(ReproError) -> Void) throws(ReproError) -> Ended {
         let process = Process()
         process.executableURL = program
         process.arguments = arguments
-        if !environment.isEmpty {
-            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        if !environment.isEmpty || !removing.isEmpty {
+            var changed = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+            for name in removing { changed[name] = nil }
+            process.environment = changed
         }
         if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         let out = Foundation.Pipe(), err = Foundation.Pipe()

@@ -274,10 +274,10 @@ public enum OutputCollector {
     }
 
     private static func readLink(dirFD: Int32, name: String, path: String) throws(ReproError) -> String {
-        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        let n = readlinkat(dirFD, name, &buffer, buffer.count - 1)
-        guard n >= 0 else { throw .buildFailed("cannot read the output symlink '\(path)': \(String(cString: strerror(errno))).") }
-        return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        switch Syscalls.readlinkat(dirFD, name) {
+        case .success(let bytes): return String(decoding: bytes, as: UTF8.self)
+        case .failure(let e): throw .buildFailed("cannot read the output symlink '\(path)': \(e.text).")
+        }
     }
 
     /// Copies one regular file, charging `budget` with its size as the opened descriptor reports

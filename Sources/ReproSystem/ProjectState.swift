@@ -108,14 +108,6 @@ enum ProjectState {
         path.hasPrefix(canonical(project) + "/.repro/")
     }
 
-    /// Paths below `.repro/` that git tracks: a repository must not steer repro's bookkeeping or
-    /// outputs by committing files there, so they are ignored (and named in a warning).
-    static func trackedStateFiles(_ project: String) -> [String] {
-        guard let listed = try? SourceSnapshot.git(project, ["ls-files", "-z", "--cached", "--", ".repro"]),
-              listed.status == 0 else { return [] }
-        return listed.stdout.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }.filter { !$0.isEmpty }
-    }
-
     /// `path` with symlinks resolved as far as it exists, made absolute.
     private static func canonical(_ path: String) -> String {
         var existing = URL(fileURLWithPath: path).standardizedFileURL.path

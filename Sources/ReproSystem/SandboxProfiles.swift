@@ -23,7 +23,9 @@ public enum SandboxProfiles {
     /// Loads a profile by name or path; a relative path is taken from `directory` (the current
     /// directory if nil).
     public static func load(_ nameOrPath: String, relativeTo directory: String? = nil) throws(ReproError) -> Profile {
-        try resolve(nameOrPath, relativeTo: directory).profile
+        // A built-in profile is a Swift value: nothing to read or hash at a sandbox's start.
+        if !isPath(nameOrPath) { return try Profile.builtin(nameOrPath) }
+        return try resolve(nameOrPath, relativeTo: directory).profile
     }
 
     /// Whether `nameOrPath` names a file rather than a built-in profile.

@@ -17,6 +17,9 @@ public struct SourceSnapshot: Sendable {
     public let root: String
     /// The relative paths of every regular file and symlink, sorted bytewise.
     public let paths: [String]
+    /// Paths below `.repro/` that git tracks (never part of the snapshot): a repository must not
+    /// steer repro's bookkeeping or outputs by committing files there, so they are named in a warning.
+    public var trackedStateFiles: [String] = []
     /// `git` (tracked files) or `directory` (all files).
     public let selection: String
     /// Untracked, not ignored files of a git work tree that were left out.
@@ -40,6 +43,7 @@ public struct SourceSnapshot: Sendable {
             candidates = try walk(projectDir)
         }
         let paths = candidates.filter(isSnapshotPath).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        let trackedState = git == nil ? [] : candidates.filter { components($0).first == Array(".repro".utf8) }.sorted()
 
         for path in paths where !isSafeRelativePath(path) {
             throw .configuration("the source lists the unsafe path \(path.debugDescription) (absolute, empty, or with a '.' or '..' component); a git index that names it was not written by git. Refusing to snapshot \(projectDir).")
@@ -90,8 +94,10 @@ public struct SourceSnapshot: Sendable {
         if let git, let commit = git.commit, let head = git.head, matchesCommit(head, root: stagingDir, paths: kept) {
             uri = "git+file://" + percentEncoded(git.top) + "@" + commit + (git.prefix.isEmpty ? "" : "#" + percentEncoded(git.prefix))
         }
-        return SourceSnapshot(root: stagingDir, paths: kept, selection: git == nil ? "directory" : "git",
-                              untrackedExcluded: git?.untracked ?? 0, commit: git?.commit, commitTime: git?.commitTime, uri: uri)
+        var snapshot = SourceSnapshot(root: stagingDir, paths: kept, selection: git == nil ? "directory" : "git",
+                                      untrackedExcluded: git?.untracked ?? 0, commit: git?.commit, commitTime: git?.commitTime, uri: uri)
+        snapshot.trackedStateFiles = trackedState
+        return snapshot
     }
 
     /// Whether `path` is relative and plain: no leading '/', and no empty, '.' or '..' component.
@@ -145,12 +151,14 @@ public struct SourceSnapshot: Sendable {
 
     /// The target of the symlink `name` in `dir` (readlinkat(2)).
     private static func readLink(_ dir: Int32, _ name: String, path: String) throws(ReproError) -> String {
-        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        let n = readlinkat(dir, name, &buffer, buffer.count - 1)
-        guard n >= 0 else { throw .configuration("cannot read the symlink \(path) for the source snapshot: \(Errno(errno).text).") }
+        let bytes: [UInt8]
+        switch Syscalls.readlinkat(dir, name) {
+        case .success(let read): bytes = read
+        case .failure(let e): throw .configuration("cannot read the symlink \(path) for the source snapshot: \(e.text).", errno: e.code)
+        }
         // Copied only when it can be copied exactly: a target that is not UTF-8 would be written
         // as another name, which resolves elsewhere.
-        guard let target = ExactUTF8.decode(buffer[0..<n].map { UInt8(bitPattern: $0) }) else {
+        guard let target = ExactUTF8.decode(bytes) else {
             throw .configuration("the symlink \(path) has a target that is not valid UTF-8; repro's digests name everything in UTF-8. Change the link.")
         }
         return target
@@ -249,8 +257,8 @@ public struct SourceSnapshot: Sendable {
 
     /// Runs `git ARGS` in `dir` with ``gitOptions`` and ``gitEnvironment``, without ``gitLocationVariables``.
     static func git(_ dir: String, _ arguments: [String]) throws(ReproError) -> HostCommand.Output {
-        let unset = gitLocationVariables.flatMap { ["-u", $0] }
-        return try HostCommand.run(unset + ["git"] + gitOptions + ["-C", dir] + arguments, environment: gitEnvironment)
+        try HostCommand.run(["git"] + gitOptions + ["-C", dir] + arguments, environment: gitEnvironment,
+                            removing: gitLocationVariables)
     }
 
     /// Tracked and untracked file lists, the HEAD commit and its files, or nil when not a git work tree.
@@ -285,8 +293,8 @@ public struct SourceSnapshot: Sendable {
         }
         // Duplicates removed by bytes: Swift's String equality would also merge two different
         // names that are canonically equivalent (NFC and NFD spellings of one word).
-        var seen = Set<[UInt8]>()
-        let files = try split(tracked.stdout).filter { seen.insert(Array($0.utf8)).inserted }
+        var seen = Set<PathKey>()
+        let files = try split(tracked.stdout).filter { seen.insert(PathKey($0)).inserted }
         let others = untracked.stdout.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }.filter { !$0.hasPrefix(".repro/") }
         let top = try git(dir, ["rev-parse", "--show-toplevel"])
         let prefix = try git(dir, ["rev-parse", "--show-prefix"])

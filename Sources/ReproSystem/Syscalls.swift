@@ -130,6 +130,14 @@ enum Syscalls {
     }
 
     /// Opens a file relative to a directory. The corresponding C function is `openat(2)`.
+    /// The target of the symlink `name` in directory `dir`, as bytes (up to `PATH_MAX`). The
+    /// corresponding C function is `readlinkat(2)`.
+    static func readlinkat(_ dir: Int32, _ name: String) -> Result<[UInt8], Errno> {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        return valueOrErrno { Glibc.readlinkat(dir, name, &buffer, buffer.count - 1) }
+            .map { n in buffer[0..<n].map { UInt8(bitPattern: $0) } }
+    }
+
     static func openat(_ dir: Int32, _ name: UnsafePointer<CChar>, _ flags: Int32) -> Result<Int32, Errno> {
         valueOrErrno { Glibc.openat(dir, name, flags | O_CLOEXEC) }
     }
