@@ -17,32 +17,27 @@ public enum TOMLFile {
         } catch {
             throw .configuration("\(path): cannot parse TOML: \(error). \(guide)")
         }
+        let log = TOMLKeyLog()
+        let value: T
         do {
-            return try TOMLDecoder(strictDecoding: true).decode(T.self, from: table)
-        } catch let error as UnexpectedKeysError {
-            let keys = error.keys.values.map { keyPath($0) }.sorted()
-            throw .configuration("\(path): unknown key\(keys.count == 1 ? "" : "s") \(keys.map { "'\($0)'" }.joined(separator: ", ")); remove or rename \(keys.count == 1 ? "it" : "them"). \(guide)")
+            value = try TOMLNodeDecoder.decode(T.self, from: TOMLNode(table), at: [], log: log)
+        } catch let error as TOMLShapeError {
+            throw .configuration("\(path): \(error.sentence)\(error.sentence.hasSuffix("?") ? "" : ".") \(guide)")
         } catch let error as DecodingError {
-            throw .configuration("\(path): \(describe(error))\(typoHint(error, in: table)). \(guide)")
+            throw .configuration("\(path): \(describe(error)). \(guide)")
         } catch let error as ReproError {
             throw error
         } catch {
             throw .configuration("\(path): \(error). \(guide)")
         }
-    }
-
-    /// For a missing key, the keys present beside it that look like a misspelling of it.
-    static func typoHint(_ error: DecodingError, in root: TOMLTable) -> String {
-        guard case .keyNotFound(let key, let context) = error else { return "" }
-        var table: TOMLTable? = root
-        let parents = context.codingPath.last?.stringValue == key.stringValue ? context.codingPath.dropLast() : context.codingPath[...]
-        for part in parents {
-            if isIndex(part) { return "" }  // inside an array of tables: no hint
-            table = table?[part.stringValue]?.table
+        let unknown = log.unknown()
+        if !unknown.isEmpty {
+            let names = unknown.map { entry in
+                "'\(entry.path)'" + (entry.suggestion.map { " (did you mean '\($0)'?)" } ?? "")
+            }
+            throw .configuration("\(path): unknown key\(unknown.count == 1 ? "" : "s") \(names.joined(separator: ", ")); remove or rename \(unknown.count == 1 ? "it" : "them"). \(guide)")
         }
-        guard let table else { return "" }
-        let near = table.keys.filter { $0 != key.stringValue && editDistance($0, key.stringValue) <= 2 }.sorted()
-        return near.isEmpty ? "" : " (is \(near.map { "'\($0)'" }.joined(separator: " or ")) a misspelling of it?)"
+        return value
     }
 
     /// The Levenshtein distance between two short strings.

@@ -33,7 +33,7 @@ import Testing
         #expect {
             _ = try ProjectConfig.parse("[build]\ncomand = [\"make\"]\n", path: "repro.toml")
         } throws: { error in
-            (error as! ReproError).message.contains("missing required key 'build.command' (is 'comand' a misspelling of it?)")
+            (error as! ReproError).message.hasPrefix("repro.toml: required key 'build.command' is missing; the file has 'comand' there: did you mean 'command'? The keys")
         }
     }
 
@@ -41,7 +41,48 @@ import Testing
         #expect {
             _ = try ProjectConfig.parse("[build]\ncommand = [\"make\"]\noutput = [\"x\"]\n", path: "repro.toml")
         } throws: { error in
-            (error as! ReproError).message.contains("unknown key 'build.output'")
+            (error as! ReproError).message.hasPrefix("repro.toml: unknown key 'build.output' (did you mean 'outputs'?); remove or rename it. The keys")
+        }
+    }
+
+    /// Each message names the key, what the file must hold there and what it holds, in words
+    /// rather than Swift or TOML library type names.
+    @Test(arguments: [
+        ("[build]\ncommand = \"make\"\n", "key 'build.command' must be an array of strings, not the string \"make\"."),
+        ("[build]\ncommand = [\"make\", 3]\n", "key 'build.command[2]' must be a string, not the integer 3."),
+        ("[build]\ncommand = [\"make\"]\n[source]\ndate_epoch = \"x\"\n", "key 'source.date_epoch' must be an integer, not the string \"x\"."),
+        ("[build]\ncommand = [\"make\"]\ntimeout = 1.5\n", "key 'build.timeout' must be an integer, not the number 1.5."),
+        ("[build]\ncommand = [\"make\"]\ntimeout = true\n", "key 'build.timeout' must be an integer, not true."),
+        ("[build]\ncommand = [\"make\"]\nenv = { A = 1 }\n", "key 'build.env.A' must be a string, not the integer 1."),
+        ("[build]\ncommand = [\"make\"]\nenv = \"A=1\"\n", "key 'build.env' must be a table of strings, not the string \"A=1\"."),
+        ("build = [1]\n", "key 'build' must be a table, not an array."),
+        ("[build]\ncommand = [\"make\"]\ntoolchain = [\"x\"]\n", "unknown key 'build.toolchain' (did you mean 'toolchains'?); remove or rename it."),
+        ("[build]\ncommand = [\"make\"]\nzzz = 1\n[extra]\nq = 1\n", "unknown keys 'build.zzz', 'extra'; remove or rename them."),
+        ("[bild]\ncommand = [\"make\"]\n", "required key 'build' is missing; the file has 'bild' there: did you mean 'build'?"),
+        ("[source]\ndate_epoch = 99999999999999999999\n", "TOML syntax error"),
+        ("[build]\ncommand = [\"make\"]\n[source]\ndate_epoch = 1979-05-27\n", "key 'source.date_epoch' must be an integer, not a date or time."),
+    ])
+    func typeAndKeyErrorsSayWhatToWrite(text: String, expected: String) {
+        #expect {
+            _ = try ProjectConfig.parse(text, path: "repro.toml")
+        } throws: { error in
+            let message = (error as! ReproError).message
+            return (error as! ReproError).status == .configuration && message.contains(expected)
+        }
+    }
+
+    struct Narrow: Decodable { var level: UInt8 }
+
+    @Test(arguments: [("level = 255", true), ("level = 256", false), ("level = -1", false), ("level = 0", true)])
+    func integersOutsideTheFieldsRangeAreNamed(text: String, fits: Bool) {
+        if fits {
+            #expect(throws: Never.self) { _ = try TOMLFile.decode(Narrow.self, from: text, path: "n.toml", guide: "") }
+        } else {
+            #expect {
+                _ = try TOMLFile.decode(Narrow.self, from: text, path: "n.toml", guide: "")
+            } throws: { error in
+                (error as! ReproError).message.contains("key 'level' is \(text.dropFirst(8)), outside the range 0...255")
+            }
         }
     }
 
@@ -49,7 +90,7 @@ import Testing
         #expect {
             _ = try ProjectConfig.parse("[build]\noutputs = [\"x\"]\n", path: "repro.toml")
         } throws: { error in
-            (error as! ReproError).message.contains("missing required key 'build.command'")
+            (error as! ReproError).message.hasPrefix("repro.toml: required key 'build.command' is missing. The keys")
         }
     }
 
