@@ -413,7 +413,7 @@ public struct AgreementReport: Sendable, Equatable {
     public var humanLines: [String] {
         let short = ShortIDs(keys + bundles.flatMap(\.signers))
         var lines: [String] = []
-        lines.append("\(bundles.count) bundles, \(keys.count) keys, threshold \(threshold)")
+        lines.append("\(counted(bundles.count, "bundle")), \(counted(keys.count, "key")), threshold \(threshold)")
         for bundle in bundles {
             lines.append("  \(Self.safe(bundle.label)): \(bundle.verdict.rawValue), signed by \(bundle.signers.joined(separator: ", "))")
         }
@@ -500,7 +500,7 @@ public struct AgreementReport: Sendable, Equatable {
             }
         }
         for signer in signers where signer.bundles.count > 1 && signer.status == .certifies {
-            lines.append("  \(short.keyid(signer.keyid)) signed \(signer.bundles.count) bundles and counts once")
+            lines.append("  \(short.keyid(signer.keyid)) signed \(counted(signer.bundles.count, "bundle")) and counts once")
         }
         return lines
     }

@@ -22,8 +22,12 @@ public struct ProjectConfig: Codable, Sendable, Equatable {
         /// Output files or directories, relative to the source root; `*`, `?` and `[...]` globs.
         /// Empty means "every file the build created or changed".
         public var outputs: [String]
-        /// Toolchain names or spec paths.
+        /// Toolchain names or spec paths. A file without the key gets the default base toolchain
+        /// (``ProjectDefaults/toolchain``), as a project without `repro.toml` does; `toolchains = []`
+        /// asks for an empty root on purpose.
         public var toolchains: [String]
+        /// Whether `toolchains` was assumed because the file does not set it (said to the user).
+        public var toolchainsAssumed = false
         /// The sandbox profile name or path.
         public var profile: String?
         /// Extra environment variables with fixed values.
@@ -54,7 +58,12 @@ public struct ProjectConfig: Codable, Sendable, Equatable {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             command = try c.decode([String].self, forKey: .command)
             outputs = try c.decodeIfPresent([String].self, forKey: .outputs) ?? []
-            toolchains = try c.decodeIfPresent([String].self, forKey: .toolchains) ?? []
+            if let listed = try c.decodeIfPresent([String].self, forKey: .toolchains) {
+                toolchains = listed
+            } else {
+                toolchains = [ProjectDefaults.toolchain]
+                toolchainsAssumed = true
+            }
             profile = try c.decodeIfPresent(String.self, forKey: .profile)
             env = try c.decodeIfPresent([String: String].self, forKey: .env)
             passEnv = try c.decodeIfPresent([String].self, forKey: .passEnv)

@@ -56,3 +56,8 @@ public enum ExactUTF8 {
         return text
     }
 }
+
+/// Counted nouns for messages: `counted(1, "file")` is "1 file", `counted(2, "file")` "2 files".
+public func counted(_ count: Int, _ singular: String, _ plural: String? = nil) -> String {
+    "\(count) \(count == 1 ? singular : plural ?? singular + "s")"
+}

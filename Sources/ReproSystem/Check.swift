@@ -90,7 +90,11 @@ public struct CheckRunner {
         } catch {
             throw .configuration("cannot read \(path): \(error.localizedDescription)")
         }
-        return (try ProjectConfig.parse(text, path: path), [])
+        let config = try ProjectConfig.parse(text, path: path)
+        let notes = config.build.toolchainsAssumed
+            ? ["repro.toml sets no build.toolchains: assumed toolchain \(ProjectDefaults.toolchain) (write toolchains = [\"\(ProjectDefaults.toolchain)\"] to say so, or toolchains = [] for an empty root)"]
+            : []
+        return (config, notes)
     }
 
     /// SOURCE_DATE_EPOCH: the command line's, else the config's, else the last commit's.

@@ -62,7 +62,13 @@ extension CheckRunner {
             options.progress("warning: git tracks \(tracked.count) file\(tracked.count == 1 ? "" : "s") below .repro/ (\(tracked.prefix(3).joined(separator: ", "))\(tracked.count > 3 ? ", ..." : "")); .repro/ is repro's own, so they are ignored: they are not part of the source, and repro never takes its bookkeeping from them. Remove them from git (git rm -r --cached .repro).")
         }
         let sourceListing = try TreeWalker.walk(snapshot.root)
-        options.progress("source: \(snapshot.paths.count) files (\(snapshot.selection == "git" ? "git-tracked" : "all files")\(snapshot.untrackedExcluded > 0 ? ", \(snapshot.untrackedExcluded) untracked left out" : "")), \(sourceListing.digest)")
+        var untracked = ""
+        if snapshot.untrackedExcluded > 0 {
+            let names = snapshot.untrackedSample.map { "'\($0)'" }.joined(separator: ", ")
+            let more = snapshot.untrackedExcluded > snapshot.untrackedSample.count ? ", …" : ""
+            untracked = "; \(counted(snapshot.untrackedExcluded, "untracked file")) left out: \(names)\(more) (git add what the build needs)"
+        }
+        options.progress("source: \(counted(snapshot.paths.count, "file")) (\(snapshot.selection == "git" ? "git-tracked" : "all files")\(untracked)), \(sourceListing.digest)")
         var normalization = try Self.epoch(option: options.dateEpoch, config: config, snapshot: snapshot)
         let setup = try prepareBuild(config: config, normalization: &normalization)
         let fixed = normalization
@@ -134,7 +140,13 @@ extension CheckRunner {
                     }
                 }
             }
-            options.progress("run \(index)/\(options.runs): \(failure ?? "exit 0") in \(String(format: "%.1f", seconds)) s\(tree.map { ", \($0.digest)" } ?? "")")
+            let time = String(format: "%.1f", seconds) + " s"
+            if let failure {
+                // The time first: the failure can be several sentences.
+                options.progress("run \(index)/\(options.runs) failed after \(time): \(failure)")
+            } else {
+                options.progress("run \(index)/\(options.runs): exit 0 in \(time)\(tree.map { ", \($0.digest)" } ?? "")")
+            }
             var run = CheckReport.Run(index: index, exitStatus: status, timedOut: result.timedOut, seconds: seconds,
                                       outputDigest: tree?.digest, log: request.logPath)
             run.failure = failure

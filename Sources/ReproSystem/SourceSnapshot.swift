@@ -24,6 +24,9 @@ public struct SourceSnapshot: Sendable {
     public let selection: String
     /// Untracked, not ignored files of a git work tree that were left out.
     public let untrackedExcluded: Int
+    /// The first few of them in byte order, to name in the check's output: an uncommitted
+    /// `repro.toml` or new source file is a common reason for a surprising build.
+    public var untrackedSample: [String] = []
     /// The `HEAD` commit, when there is one.
     public let commit: String?
     /// The committer time of the last commit that touched the project directory, if any.
@@ -95,8 +98,9 @@ public struct SourceSnapshot: Sendable {
             uri = "git+file://" + percentEncoded(git.top) + "@" + commit + (git.prefix.isEmpty ? "" : "#" + percentEncoded(git.prefix))
         }
         var snapshot = SourceSnapshot(root: stagingDir, paths: kept, selection: git == nil ? "directory" : "git",
-                                      untrackedExcluded: git?.untracked ?? 0, commit: git?.commit, commitTime: git?.commitTime, uri: uri)
+                                      untrackedExcluded: git?.untracked.count ?? 0, commit: git?.commit, commitTime: git?.commitTime, uri: uri)
         snapshot.trackedStateFiles = trackedState
+        snapshot.untrackedSample = Array((git?.untracked ?? []).prefix(3))
         return snapshot
     }
 
@@ -207,8 +211,8 @@ public struct SourceSnapshot: Sendable {
     private struct GitState {
         /// The paths in the index below the project directory, relative to it.
         var tracked: [String]
-        /// How many untracked, not ignored files there are below it.
-        var untracked: Int
+        /// The untracked, not ignored files below it, in byte order.
+        var untracked: [String]
         /// The `HEAD` commit, if any.
         var commit: String?
         /// The committer time of the last commit that touched the project directory.
@@ -307,7 +311,7 @@ public struct SourceSnapshot: Sendable {
             let tree = try git(dir, ["ls-tree", "-r", "-z", commit])
             if tree.status == 0 { entries = parseTree(tree.stdout) }
         }
-        return GitState(tracked: files, untracked: others.count, commit: commit, commitTime: time,
+        return GitState(tracked: files, untracked: others.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }, commit: commit, commitTime: time,
                         top: text(top), prefix: sub, head: entries)
     }
 

@@ -104,7 +104,7 @@ struct VerifyCommand: ParsableCommand {
     private func printHuman(_ report: VerificationReport) {
         let p = report.provenance, r = report.reproducibility
         let signers = Set(report.signers.flatMap { $0 }).sorted()
-        Console.out("verified \(bundle): \(report.signers.count) envelopes, signed by \(signers.joined(separator: ", "))")
+        Console.out("verified \(bundle): \(counted(report.signers.count, "envelope")), signed by \(signers.joined(separator: ", "))")
         Console.out("builder:    \(p.builderID)" + (p.reproVersion.map { " (repro \($0))" } ?? ""))
         Console.out("invocation: \(p.invocationID), \(p.startedOn) to \(p.finishedOn)")
         Console.out("command:    \(p.command.joined(separator: " ")) (profile \(p.profile)\(p.profileDependency.flatMap { $0.digest["sha256"] }.map { ", sha256:\($0)" } ?? ""))")
@@ -115,7 +115,7 @@ struct VerifyCommand: ParsableCommand {
             let digest = toolchain.digest["sha256"].map { "sha256:\($0)" } ?? toolchain.digest.sorted { $0.key < $1.key }.map { "\($0.key):\($0.value)" }.joined(separator: " ")
             Console.out("toolchain:  \(toolchain.name) \(toolchain.uri) \(digest)")
         }
-        Console.out("verdict:    \(r.verdict.rawValue) (\(r.runs.count) runs)")
+        Console.out("verdict:    \(r.verdict.rawValue) (\(counted(r.runs.count, "run")))")
         for run in r.runs {
             Console.out("  run \(run.index): exit \(run.exitStatus), output \(run.outputTreeDigest ?? "none")")
         }

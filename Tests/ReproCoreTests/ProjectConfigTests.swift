@@ -102,6 +102,22 @@ import Testing
         }
     }
 
+    /// A file without `toolchains` gets the default base toolchain, said to the user, rather than
+    /// an empty root whose first command fails as if the build were broken; `[]` is an empty root.
+    @Test func withoutToolchainsTheDefaultIsAssumed() throws {
+        let absent = try ProjectConfig.parse("[build]\ncommand = [\"make\"]\n", path: "repro.toml")
+        #expect(absent.build.toolchains == [ProjectDefaults.toolchain])
+        #expect(absent.build.toolchainsAssumed)
+        let empty = try ProjectConfig.parse("[build]\ncommand = [\"make\"]\ntoolchains = []\n", path: "repro.toml")
+        #expect(empty.build.toolchains.isEmpty)
+        #expect(!empty.build.toolchainsAssumed)
+    }
+
+    @Test(arguments: [(0, "0 files"), (1, "1 file"), (2, "2 files")])
+    func countsAgreeWithTheirNoun(count: Int, text: String) {
+        #expect(counted(count, "file") == text)
+    }
+
     @Test func templateParsesBack() throws {
         let text = ProjectConfig.template(command: ["make", "dist"], outputs: ["dist"], toolchains: ["busybox"])
         let config = try ProjectConfig.parse(text, path: "repro.toml")

@@ -44,6 +44,7 @@ private func sh(_ script: String, in dir: String) throws -> Int32 {
         #expect(snapshot.selection == "git")
         #expect(snapshot.paths == [".gitignore", "build.sh", "src/a.c"])
         #expect(snapshot.untrackedExcluded == 1)
+        #expect(snapshot.untrackedSample == ["stray.txt"])
         #expect(snapshot.commitTime == 1700000000)
         #expect(snapshot.commit?.count == 40)
         #expect(try String(contentsOfFile: staging + "/src/a.c", encoding: .utf8) == "changed\n")
