@@ -1,3 +1,4 @@
+import Foundation
 /// The exit statuses of `repro`, one meaning each, stable across releases.
 ///
 /// `repro check` uses all of them; the other commands use the subset that applies
@@ -50,6 +51,30 @@ public struct ReproError: Error, CustomStringConvertible, Sendable, Equatable {
     }
 
     public var description: String { message }
+
+    /// Why a Foundation file operation failed, in the system's words ("No such file or
+    /// directory", "Permission denied") rather than Foundation's sentence about an operation
+    /// that "could not be completed", so that the message around it can say what to do.
+    public static func reason(_ error: any Error) -> String {
+        let ns = error as NSError
+        if ns.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(ns.code))) }
+        if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
+            return String(cString: strerror(Int32(underlying.code)))
+        }
+        if let cocoa = error as? CocoaError {
+            switch cocoa.code {
+            case .fileNoSuchFile, .fileReadNoSuchFile: return String(cString: strerror(ENOENT))
+            case .fileReadNoPermission, .fileWriteNoPermission: return String(cString: strerror(EACCES))
+            case .fileWriteFileExists: return String(cString: strerror(EEXIST))
+            case .fileWriteOutOfSpace: return String(cString: strerror(ENOSPC))
+            case .fileWriteVolumeReadOnly: return String(cString: strerror(EROFS))
+            case .fileReadInapplicableStringEncoding, .fileReadCorruptFile: return "the file is not valid UTF-8 text"
+            case .fileReadTooLarge: return "the file is too large"
+            default: break
+            }
+        }
+        return ns.localizedDescription
+    }
 
     /// A configuration or input error (exit 2).
     public static func configuration(_ message: String, errno: Int32? = nil) -> ReproError {

@@ -434,6 +434,12 @@ private let config = """
 }
 
 @Suite struct InitCLITests {
+    @Test func initNamesWhyItCannotWrite() throws {
+        let result = try CLI.run(["init", "/nonexistent-repro-dir/x"])
+        #expect(result.status == 2)
+        #expect(result.stderr == "repro: error: cannot write /nonexistent-repro-dir/x/repro.toml: No such file or directory. Check that /nonexistent-repro-dir/x exists and is writable.\n")
+    }
+
     @Test func initWritesAConfigTheCheckReads() throws {
         let project = try Project(files: ["build.sh": "mkdir -p out; echo made > out/x\n"], config: nil, git: true)
         defer { project.remove() }
@@ -445,7 +451,16 @@ private let config = """
         // It never overwrites without --force.
         let again = try CLI.run(["init", project.dir])
         #expect(again.status == 2)
-        #expect(again.stderr.contains("--force"))
+        #expect(again.stderr == "repro: error: \(project.dir)/repro.toml already exists; edit it, or pass --force to replace it.\n")
+        #expect(first.stderr.contains("to keep them out of git: repro init --gitignore"))
+        // --gitignore adds .repro/ once, keeping what the file had, even when repro.toml exists.
+        try "build/\nno-newline".write(toFile: project.dir + "/.gitignore", atomically: true, encoding: .utf8)
+        for _ in 0..<2 {
+            let ignore = try CLI.run(["init", project.dir, "--gitignore"])
+            #expect(ignore.status == 0, "\(ignore.stderr)")
+        }
+        #expect(try String(contentsOfFile: project.dir + "/.gitignore", encoding: .utf8) == "build/\nno-newline\n.repro/\n")
+        #expect(shell("git add .gitignore && git -c user.name=t -c user.email=t@t commit -qm ignore", in: project.dir) == 0)
         // The written file is what the check reads (git supplies the epoch).
         let checked = try project.check(["--json"])
         #expect(checked.status == 0, "\(checked.stderr)")
