@@ -7,6 +7,7 @@
 # path is removed. Then, ROUNDS times each (medians printed):
 #   warm    repro rebuild --source CLONE, the toolchain already in the auditor's cache
 #   cold    repro rebuild (clone of the recorded git URL) into an empty cache through the mirror
+# and, for scale, a whole `repro check` of the trivial project on a warm cache.
 # for two builds: a trivial one (writes one file) and one that runs about 2 s (`sleep 2`).
 # The overhead is the wall time of `repro rebuild` minus the build's own seconds, as the
 # rebuild measures them around the sandboxed command (its --json "seconds").
@@ -83,3 +84,13 @@ for name in trivial sleep2; do
     measure "$name" warm
     measure "$name" cold
 done
+# For scale: a whole `repro check` (two builds) of the trivial project on the same warm cache.
+walls=""
+for i in $(seq "$rounds"); do
+    start=$(date +%s.%N)
+    REPRO_TOOLCHAIN_PATH="$work/specs" "$repro" check "$work/trivial" --cache "$work/cache-builder" >/dev/null 2>&1
+    end=$(date +%s.%N)
+    walls+="$(echo "$end - $start" | bc)"$'\n'
+done
+printf 'check of trivial (2 runs, warm cache): wall %s s\n' "$(printf '%s' "$walls" | median)"
+uptime
