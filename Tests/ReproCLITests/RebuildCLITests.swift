@@ -23,6 +23,7 @@ struct RebuildFixture: Sendable {
     let origin: String
 
     nonisolated(unsafe) static var serverPID: pid_t = 0
+    nonisolated(unsafe) static var removeAtExit: String?
 
     static let shared: RebuildFixture = {
         let dir = NSTemporaryDirectory() + "repro-cli-rebuild-" + UUID().uuidString
@@ -85,7 +86,11 @@ struct RebuildFixture: Sendable {
         server.standardOutput = out
         try! server.run()
         serverPID = server.processIdentifier
-        atexit { if RebuildFixture.serverPID > 0 { kill(RebuildFixture.serverPID, SIGKILL) } }
+        removeAtExit = dir
+        atexit {
+            if RebuildFixture.serverPID > 0 { kill(RebuildFixture.serverPID, SIGKILL) }
+            if let dir = RebuildFixture.removeAtExit { try? FileManager.default.removeItem(atPath: dir) }
+        }
         var bytes = [UInt8]()
         while let byte = out.fileHandleForReading.readData(ofLength: 1).first, byte != 10 { bytes.append(byte) }
         let port = String(decoding: bytes, as: UTF8.self)
