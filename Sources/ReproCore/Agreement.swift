@@ -90,9 +90,11 @@ public struct BuildInputs: Sendable, Equatable {
         Aspect.allCases.filter { key($0) != other.key($0) }
     }
 
-    /// A digest set as text: `t1:<hex>` for a tree digest, else `ALG:<hex>` joined by `+`, sorted.
+    /// A digest set as text: `t1:<hex>` for a source (its tree digest), else `ALG:<hex>` joined by `+`, sorted.
     static func digestText(_ dependency: ResolvedDependency) -> String {
-        if let tree = dependency.digest[ManifestURI.treeDigestKey], dependency.digest.count == 1 { return "t1:" + tree }
+        // A source is its bytes: the commit it was taken from (`gitCommit`) is not compared, as
+        // two commits can hold the same tree.
+        if let tree = dependency.digest[ManifestURI.treeDigestKey] { return "t1:" + tree }
         return dependency.digest.sorted { $0.key < $1.key }.map { "\($0.key):\($0.value)" }.joined(separator: "+")
     }
 }
@@ -114,6 +116,10 @@ public struct ComparedBundle: Sendable, Equatable {
     public var invocationID: String
     /// The repro version that made the bundle, if recorded.
     public var reproVersion: String?
+    /// The verified provenance, when the bundle was read from its bytes.
+    public var provenance: ProvenanceSummary?
+    /// The verified reproducibility predicate, when the bundle was read from its bytes.
+    public var reproducibility: ReproducibilityInputs?
 
     /// Creates a bundle from its parts; subjects are sorted by name.
     public init(label: String, signers: [String], inputs: BuildInputs, subjects: [Subject], verdict: Verdict,
@@ -148,6 +154,8 @@ public struct ComparedBundle: Sendable, Equatable {
         self.init(label: label, signers: Array(common), inputs: BuildInputs(provenance: p, sourceDateEpoch: epoch),
                   subjects: p.subjects, verdict: report.reproducibility.verdict, invocationID: p.invocationID,
                   reproVersion: p.reproVersion)
+        self.provenance = p
+        self.reproducibility = report.reproducibility
     }
 }
 

@@ -7,14 +7,20 @@ public struct ResolvedDependency: Sendable, Equatable {
     public var name: String
     /// Where it came from (archive URL; for the source, e.g. `file:///path` or a git URL).
     public var uri: String
-    /// Its digest set: `sha256` for archives, `repro-tree-v1` for the source tree.
+    /// Its digest set: `sha256` for archives, `repro-tree-v1` for the source tree (with
+    /// `gitCommit` when the snapshot is exactly that commit).
     public var digest: [String: String]
+    /// in-toto's `annotations`: for a toolchain archive, where it is mounted (`mount`,
+    /// `strip_components`); for the source, whether others can rebuild from it (`rebuildable`,
+    /// `reason`). Empty (not written) otherwise, and in bundles from before they were recorded.
+    public var annotations: [String: JSONValue]
 
     /// Creates a dependency with an explicit digest set.
-    public init(name: String, uri: String, digest: [String: String]) {
+    public init(name: String, uri: String, digest: [String: String], annotations: [String: JSONValue] = [:]) {
         self.name = name
         self.uri = uri
         self.digest = digest
+        self.annotations = annotations
     }
 
     /// A toolchain archive pinned by the SHA-256 of its bytes (64 lowercase hex).
@@ -30,9 +36,21 @@ public struct ResolvedDependency: Sendable, Equatable {
         return ResolvedDependency(name: name, uri: uri, digest: [ManifestURI.treeDigestKey: String(treeDigest.dropFirst(3))])
     }
 
+    /// The mount path recorded for a toolchain archive, if any.
+    public var mount: String? { annotations["mount"]?.stringValue }
+    /// The strip count recorded for a toolchain archive, if any.
+    public var stripComponents: Int? { annotations["strip_components"]?.integerValue.flatMap { Int(exactly: $0) } }
+    /// Whether the builder said others can rebuild from this source (nil: not recorded).
+    public var rebuildable: Bool? {
+        if case .bool(let b)? = annotations["rebuildable"] { return b }
+        return nil
+    }
+
     /// The descriptor as JSON.
     public var jsonValue: JSONValue {
-        .object(["name": .string(name), "uri": .string(uri), "digest": .object(digest.mapValues { .string($0) })])
+        var members: [String: JSONValue] = ["name": .string(name), "uri": .string(uri), "digest": .object(digest.mapValues { .string($0) })]
+        if !annotations.isEmpty { members["annotations"] = .object(annotations) }
+        return .object(members)
     }
 }
 
@@ -52,6 +70,9 @@ public struct ProvenanceInputs: Sendable {
     public var normalization: [String: String]
     /// `internalParameters.isolation`: the isolation the sandbox achieved.
     public var isolation: JSONValue
+    /// `internalParameters.environment`: the build's whole environment, as every run got it
+    /// (written when not empty; bundles from before it was recorded have none).
+    public var environment: [String: String] = [:]
     /// `buildDefinition.resolvedDependencies`: every toolchain archive and the source snapshot.
     public var dependencies: [ResolvedDependency]
     /// `runDetails.builder.id`.
@@ -82,6 +103,16 @@ public struct ProvenanceInputs: Sendable {
         self.finishedOn = finishedOn
     }
 
+    /// `internalParameters`: normalization, isolation and (when recorded) the environment.
+    var internalParameters: [String: JSONValue] {
+        var members: [String: JSONValue] = [
+            "normalization": .object(normalization.mapValues { .string($0) }),
+            "isolation": isolation,
+        ]
+        if !environment.isEmpty { members["environment"] = .object(environment.mapValues { .string($0) }) }
+        return members
+    }
+
     /// The SLSA provenance v1 statement.
     public var statement: Statement {
         let predicate: JSONValue = .object([
@@ -92,10 +123,7 @@ public struct ProvenanceInputs: Sendable {
                     "profile": .string(profile),
                     "config": config,
                 ]),
-                "internalParameters": .object([
-                    "normalization": .object(normalization.mapValues { .string($0) }),
-                    "isolation": isolation,
-                ]),
+                "internalParameters": .object(internalParameters),
                 "resolvedDependencies": .array(dependencies.map(\.jsonValue)),
             ]),
             "runDetails": .object([
@@ -123,6 +151,12 @@ public struct ProvenanceSummary: Sendable, Equatable {
     public var profile: String
     /// `resolvedDependencies`.
     public var dependencies: [ResolvedDependency]
+    /// `externalParameters.config`: the project configuration as JSON.
+    public var config: JSONValue = .object([:])
+    /// `internalParameters.normalization`.
+    public var normalization: [String: String] = [:]
+    /// `internalParameters.environment`, nil in bundles from before it was recorded.
+    public var environment: [String: String]?
     /// `runDetails.builder.id`.
     public var builderID: String
     /// `runDetails.builder.version.repro`, if present.
@@ -172,6 +206,13 @@ public struct ProvenanceSummary: Sendable, Equatable {
             throw fail("has no internalParameters.normalization object of strings")
         }
         guard internalParameters["isolation"] != nil else { throw fail("has no internalParameters.isolation") }
+        var environment: [String: String]?
+        if let value = internalParameters["environment"] {
+            guard let object = value.objectValue, object.values.allSatisfy({ $0.stringValue != nil }) else {
+                throw fail("has an internalParameters.environment that is not an object of strings")
+            }
+            environment = object.compactMapValues(\.stringValue)
+        }
         guard let deps = definition["resolvedDependencies"]?.arrayValue else { throw fail("has no resolvedDependencies array") }
         var dependencies: [ResolvedDependency] = []
         for (i, dep) in deps.enumerated() {
@@ -191,7 +232,12 @@ public struct ProvenanceSummary: Sendable, Equatable {
             guard digest["sha256"] != nil || digest[ManifestURI.treeDigestKey] != nil else {
                 throw fail("has resolvedDependencies[\(i)] (\(uri)) with neither a sha256 nor a \(ManifestURI.treeDigestKey) digest")
             }
-            dependencies.append(ResolvedDependency(name: name, uri: uri, digest: digest))
+            var annotations: [String: JSONValue] = [:]
+            if let value = dep["annotations"] {
+                guard let object = value.objectValue else { throw fail("has resolvedDependencies[\(i)] (\(uri)) with annotations that are not an object") }
+                annotations = object
+            }
+            dependencies.append(ResolvedDependency(name: name, uri: uri, digest: digest, annotations: annotations))
         }
         guard let run = p["runDetails"]?.objectValue else { throw fail("has no runDetails object") }
         guard let builderID = run["builder"]?["id"]?.stringValue, !builderID.isEmpty else { throw fail("has no runDetails.builder.id") }
@@ -211,6 +257,9 @@ public struct ProvenanceSummary: Sendable, Equatable {
         self.command = command
         self.profile = profile
         self.dependencies = dependencies
+        self.config = external["config"] ?? .object([:])
+        self.normalization = normalization.compactMapValues(\.stringValue)
+        self.environment = environment
         self.builderID = builderID
         self.reproVersion = version
         self.invocationID = invocationID

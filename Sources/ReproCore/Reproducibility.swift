@@ -66,16 +66,25 @@ public struct ReproducibilityInputs: Sendable, Equatable {
     public var verdict: Verdict
     /// The differing files (empty unless the verdict is ``Verdict/differ``).
     public var differences: [DifferingFile]
+    /// For a `repro rebuild`'s statement: the bundle it rebuilt (run 2 is that bundle's run 1).
+    public var rebuildOf: RebuildReference?
 
     /// Creates the inputs.
-    public init(runs: [RunRecord], verdict: Verdict, differences: [DifferingFile] = []) {
+    public init(runs: [RunRecord], verdict: Verdict, differences: [DifferingFile] = [], rebuildOf: RebuildReference? = nil) {
         self.runs = runs
         self.verdict = verdict
         self.differences = differences
+        self.rebuildOf = rebuildOf
     }
 
     /// The predicate; `invocationID` ties it to the provenance statement of the same check.
     public func predicate(invocationID: String) -> JSONValue {
+        guard case .object(var members) = basePredicate(invocationID: invocationID) else { fatalError("the predicate is an object") }
+        if let rebuildOf { members["rebuildOf"] = rebuildOf.jsonValue }
+        return .object(members)
+    }
+
+    private func basePredicate(invocationID: String) -> JSONValue {
         .object([
             "invocationId": .string(invocationID),
             "runCount": .integer(Int64(runs.count)),
@@ -157,6 +166,11 @@ public struct ReproducibilityInputs: Sendable, Equatable {
             }
             differences.append(DifferingFile(path: path, kind: kind, sizes: sizes, firstDifferingOffset: offset))
         }
+        var rebuildOf: RebuildReference?
+        if let value = p["rebuildOf"] {
+            rebuildOf = try RebuildReference(validating: value)
+            guard runs.count == 2 else { throw fail("has rebuildOf but not exactly 2 runs (the rebuild, then the original)") }
+        }
         // A run succeeded when its build exited 0 and left the declared outputs (a digest).
         let allSucceeded = runs.allSatisfy { $0.exitStatus == 0 && $0.outputTreeDigest != nil }
         let digests = runs.map(\.outputTreeDigest)
@@ -172,7 +186,7 @@ public struct ReproducibilityInputs: Sendable, Equatable {
         case .buildFailed:
             guard !allSucceeded else { throw fail("says build-failed but every run exited 0 with outputs") }
         }
-        self.init(runs: runs, verdict: verdict, differences: differences)
+        self.init(runs: runs, verdict: verdict, differences: differences, rebuildOf: rebuildOf)
     }
 
     /// True for `<version>:<64 lowercase hex>` with a short lowercase alphanumeric version (`t1`).
@@ -181,5 +195,47 @@ public struct ReproducibilityInputs: Sendable, Equatable {
         guard parts.count == 2, (1...8).contains(parts[0].count),
               parts[0].utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x7A).contains($0) }) else { return false }
         return Hex.isLowercase(String(parts[1]), length: 64)
+    }
+}
+
+/// What a rebuild's reproducibility statement names as the bundle it rebuilt (`rebuildOf`).
+public struct RebuildReference: Sendable, Equatable {
+    /// The SHA-256 of the rebuilt bundle's bytes.
+    public var bundleSHA256: String
+    /// The keyids that signed every envelope of it, as verified (empty with `--no-verify`).
+    public var signers: [String]
+    /// Its invocationId.
+    public var invocationID: String
+
+    /// Creates a reference.
+    public init(bundleSHA256: String, signers: [String], invocationID: String) {
+        self.bundleSHA256 = bundleSHA256
+        self.signers = signers
+        self.invocationID = invocationID
+    }
+
+    /// `{"bundle": {"sha256": HEX}, "signers": [KEYID...], "invocationId": ID}`.
+    public var jsonValue: JSONValue {
+        .object([
+            "bundle": .object(["sha256": .string(bundleSHA256)]),
+            "signers": .array(signers.map { .string($0) }),
+            "invocationId": .string(invocationID),
+        ])
+    }
+
+    /// Reads and checks a `rebuildOf` member.
+    public init(validating value: JSONValue) throws(ReproError) {
+        func fail(_ what: String) -> ReproError { .verification("the reproducibility predicate's rebuildOf \(what)") }
+        guard let sha = value["bundle"]?["sha256"]?.stringValue, Hex.isLowercase(sha, length: 64) else {
+            throw fail("has no bundle.sha256 of 64 lowercase hex digits")
+        }
+        guard let list = value["signers"]?.arrayValue else { throw fail("has no signers array") }
+        var signers: [String] = []
+        for signer in list {
+            guard let id = signer.stringValue, Hex.isLowercase(id, length: 64) else { throw fail("has a signer that is not a keyid (64 lowercase hex)") }
+            signers.append(id)
+        }
+        guard let invocation = value["invocationId"]?.stringValue, !invocation.isEmpty else { throw fail("has no invocationId") }
+        self.init(bundleSHA256: sha, signers: signers, invocationID: invocation)
     }
 }

@@ -14,6 +14,8 @@ public enum ManifestURI {
     public static let builderID = "https://repro.dev/builders/local/v1"
     /// The digest-set key of a repro tree digest (`t1:<hex>` is written as `{"repro-tree-v1": "<hex>"}`).
     public static let treeDigestKey = "repro-tree-v1"
+    /// The digest-set key of the git commit a source snapshot equals (in-toto's `gitCommit`).
+    public static let gitCommitKey = "gitCommit"
     /// The `name` of the resolved dependency that records the sandbox profile (its URI is
     /// `repro:profiles/NAME` for a built-in profile, else `file://PATH`; its digest the SHA-256
     /// of its text). No toolchain may take this name.

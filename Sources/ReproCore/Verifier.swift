@@ -41,6 +41,7 @@ public struct VerificationReport: Sendable, Equatable {
             }),
             "subjects": .array(provenance.subjects.map { .object(["name": .string($0.name), "sha256": .string($0.sha256)]) }),
         ]
+        if let rebuildOf = reproducibility.rebuildOf { members["rebuildOf"] = rebuildOf.jsonValue }
         members["artifactsChecked"] = artifactsChecked.map { .integer(Int64($0)) } ?? .null
         members["artifacts"] = artifacts?.jsonValue ?? .null
         return .object(members)

@@ -21,6 +21,10 @@ public struct CheckOptions: Sendable {
     public var profile: String?
     /// An epoch overriding git's and the config's.
     public var dateEpoch: Int64?
+    /// Content-addressed mirrors tried after each toolchain source's URL (see ``Mirrors``).
+    public var mirrors: [String] = []
+    /// The source's location for others, overriding the `origin` remote (`--source-uri`).
+    public var sourceURI: String?
     /// The host environment, for `pass_env`.
     public var environment: [String: String] = ProcessInfo.processInfo.environment
     /// Called with progress lines.
@@ -49,6 +53,10 @@ public struct CheckOutcome: Sendable {
     public var toolchains: [ResolvedToolchains.Archive]
     /// The sandbox profile used, with the digest of its text.
     public var profileSource: ResolvedProfile
+    /// Where others can get the source (nil: the snapshot's own URI, no annotations).
+    public var sourceOrigin: SourceOrigin?
+    /// The build's whole environment.
+    public var environment: [String: String] = [:]
     /// A unique id of this check.
     public var invocationID: String = UUID().uuidString.lowercased()
     /// When the check started.

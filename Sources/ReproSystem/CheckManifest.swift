@@ -11,13 +11,23 @@ extension CheckOutcome {
     public func manifest(signingKey key: SigningKey?) throws(ReproError) -> Manifest {
         let files = (runEntries.first ?? nil)?.filter { $0.kind == .file } ?? []
         let subjects = files.map { Subject(name: $0.path, sha256: $0.sha256) }
+        // Each archive as its spec gives it (the URL, never a cache path), with where it is
+        // mounted: enough to rebuild without the spec.
         var dependencies: [ResolvedDependency] = toolchains.map {
-            .archive(name: $0.name, uri: $0.cached.source.url, sha256: $0.cached.source.sha256)
+            var archive = ResolvedDependency.archive(name: $0.name, uri: $0.cached.source.url, sha256: $0.cached.source.sha256)
+            archive.annotations = ["mount": .string($0.cached.source.mount),
+                                   "strip_components": .integer(Int64($0.cached.source.stripComponents))]
+            return archive
         }
         // The profile is an input like the toolchains: its name alone would not say which rules
         // the sandbox applied.
         dependencies.append(.archive(name: ManifestURI.profileDependencyName, uri: profileSource.uri, sha256: profileSource.sha256))
-        dependencies.append(try .sourceTree(name: "source", uri: report.source.uri ?? "file://" + report.project, treeDigest: report.source.digest))
+        var source = try ResolvedDependency.sourceTree(name: "source", uri: report.source.uri ?? "file://" + report.project, treeDigest: report.source.digest)
+        if let origin = sourceOrigin {
+            if let commit = origin.commit { source.digest[ManifestURI.gitCommitKey] = commit }
+            source.annotations = origin.annotations
+        }
+        dependencies.append(source)
         let config: JSONValue
         let isolationJSON: JSONValue
         do {
@@ -26,10 +36,11 @@ extension CheckOutcome {
         } catch {
             throw .configuration("cannot encode the manifest's parameters: \(error)")
         }
-        let provenance = ProvenanceInputs(
+        var provenance = ProvenanceInputs(
             subjects: subjects, command: report.command, profile: report.profile, config: config,
             normalization: report.normalization, isolation: isolationJSON, dependencies: dependencies,
             reproVersion: ReproInfo.version, invocationID: invocationID, startedOn: startedOn, finishedOn: finishedOn)
+        provenance.environment = environment
 
         // One entry per differing path, with its size in every run.
         var differing: [DifferingFile] = []

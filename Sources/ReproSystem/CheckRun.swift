@@ -69,6 +69,10 @@ extension CheckRunner {
             untracked = "; \(counted(snapshot.untrackedExcluded, "untracked file")) left out: \(names)\(more) (git add what the build needs)"
         }
         options.progress("source: \(counted(snapshot.paths.count, "file")) (\(snapshot.selection == "git" ? "git-tracked" : "all files")\(untracked)), \(sourceListing.digest)")
+        let origin = try SourceOrigin.of(snapshot, sourceURI: options.sourceURI)
+        if let reason = origin.reason {
+            options.progress("note: others cannot rebuild this check from its manifest: \(reason); the manifest says so. Commit the source, and give the repository a remote (origin, or --source-uri URL), for a manifest anyone can rebuild.")
+        }
         var normalization = try Self.epoch(option: options.dateEpoch, config: config, snapshot: snapshot)
         let setup = try prepareBuild(config: config, normalization: &normalization)
         let fixed = normalization
@@ -86,15 +90,7 @@ extension CheckRunner {
         var runs: [CheckReport.Run] = []
         var trees: [RunTree?] = []
         var isolation: IsolationReport?
-        let selection: OutputCollector.Selection = config.build.outputs.isEmpty
-            ? .changedFrom(Dictionary(uniqueKeysWithValues: sourceListing.entries.compactMap { e -> (PathKey, String)? in
-                switch e.kind {
-                case .file: return (PathKey(e.path), e.sha256)
-                case .symlink: return (PathKey(e.path), "->" + e.target)
-                case .directory: return nil
-                }
-            }))
-            : .patterns(config.build.outputs)
+        let selection = Self.outputSelection(config: config, source: sourceListing)
 
         let indices = Array(1...options.runs)
         let results = try runAll(indices) { index throws(ReproError) -> (CheckReport.Run, RunTree?, IsolationReport?) in
@@ -213,7 +209,7 @@ extension CheckRunner {
                 report.keptRuns = keep
             }
         }
-        report.source.uri = snapshot.uri
+        report.source.uri = origin.uri
         if report.verdict != .reproducible {
             let destination = options.outputDir ?? project + "/.repro/out"
             if ProjectState.withdrawOutputs(project, destination, cache: options.cacheDir) {
@@ -221,10 +217,27 @@ extension CheckRunner {
             }
         }
         _ = consume workArea
-        return CheckOutcome(report: report, config: config, normalization: normalization, isolation: isolation,
-                            runEntries: trees.map { $0?.entries }, toolchains: setup.toolchains.archives,
-                            profileSource: setup.profileSource,
-                            startedOn: started, finishedOn: Date())
+        var outcome = CheckOutcome(report: report, config: config, normalization: normalization, isolation: isolation,
+                                   runEntries: trees.map { $0?.entries }, toolchains: setup.toolchains.archives,
+                                   profileSource: setup.profileSource,
+                                   startedOn: started, finishedOn: Date())
+        outcome.sourceOrigin = origin
+        outcome.environment = setup.environment
+        return outcome
+    }
+
+    /// What counts as the build's outputs: the files matching `build.outputs`, or without any,
+    /// every file the build created or changed in the source tree.
+    static func outputSelection(config: ProjectConfig, source: TreeListing) -> OutputCollector.Selection {
+        config.build.outputs.isEmpty
+            ? .changedFrom(Dictionary(uniqueKeysWithValues: source.entries.compactMap { e -> (PathKey, String)? in
+                switch e.kind {
+                case .file: return (PathKey(e.path), e.sha256)
+                case .symlink: return (PathKey(e.path), "->" + e.target)
+                case .directory: return nil
+                }
+            }))
+            : .patterns(config.build.outputs)
     }
 
     /// Runs `body` for each index, one after another or (with `--parallel`) at once; results in

@@ -28,7 +28,8 @@ extension CheckRunner {
         let profile = resolved.profile
         normalization.hostname = profile.hostname
         let toolchains = try ResolvedToolchains.fetch(config.build.toolchains, projectDirectory: options.projectDir,
-                                                      cacheRoot: options.cacheDir, progress: options.progress)
+                                                      cacheRoot: options.cacheDir, mirrors: options.mirrors,
+                                                      progress: options.progress)
         var passed: [String: String] = [:]
         for name in config.build.passEnv ?? [] {
             if let value = options.environment[name] { passed[name] = value }

@@ -35,6 +35,10 @@ public struct SourceSnapshot: Sendable {
     /// exactly that commit's files, else `file://DIR` (uncommitted changes, or no git); the
     /// snapshot's tree digest, recorded beside it, is what identifies the bytes either way.
     public let uri: String
+    /// The git work tree (top directory, the project's path in it) and the commit the snapshot
+    /// equals file for file; nil when it does not equal a commit (uncommitted changes, no commit,
+    /// or no git). See ``SourceOrigin``.
+    public var exactCommit: (top: String, prefix: String, commit: String)?
 
     /// Copies the source of `projectDir` into `stagingDir` (which must not exist yet).
     public static func take(projectDir: String, into stagingDir: String) throws(ReproError) -> SourceSnapshot {
@@ -94,13 +98,16 @@ public struct SourceSnapshot: Sendable {
             kept.append(path)
         }
         var uri = "file://" + percentEncoded(projectDir)
+        var exact: (top: String, prefix: String, commit: String)?
         if let git, let commit = git.commit, let head = git.head, matchesCommit(head, root: stagingDir, paths: kept) {
             uri = "git+file://" + percentEncoded(git.top) + "@" + commit + (git.prefix.isEmpty ? "" : "#" + percentEncoded(git.prefix))
+            exact = (git.top, git.prefix, commit)
         }
         var snapshot = SourceSnapshot(root: stagingDir, paths: kept, selection: git == nil ? "directory" : "git",
                                       untrackedExcluded: git?.untracked.count ?? 0, commit: git?.commit, commitTime: git?.commitTime, uri: uri)
         snapshot.trackedStateFiles = trackedState
         snapshot.untrackedSample = Array((git?.untracked ?? []).prefix(3))
+        snapshot.exactCommit = exact
         return snapshot
     }
 

@@ -74,6 +74,9 @@ public final class ToolchainCache: @unchecked Sendable {
     public var maxDownloadBytes: UInt64?
     /// Receives progress lines (downloading, unpacking); ignored by default.
     public var progress: (String) -> Void = { _ in }
+    /// Content-addressed mirrors tried, in order, after a source's own URL: base URLs serving
+    /// `sha256/<hex>` (the layout of the cache's `blobs/`). See ``Mirrors``.
+    public var mirrors: [String] = []
 
     /// A cache rooted at `root` (created on first use).
     public init(root: String) {
@@ -167,9 +170,15 @@ public final class ToolchainCache: @unchecked Sendable {
 
     /// Downloads the blob unless present; returns whether it downloaded. The caller holds the key's lock.
     ///
-    /// The download stops as soon as it passes the source's pinned `size` (a pin mismatch, exit 5)
-    /// or, without one, the download limit (exit 2). Either way, and on any other failure, the
-    /// temp entry and everything in it is removed.
+    /// The locations are tried in order: the source's own URL, then each of ``mirrors``
+    /// (`BASE/sha256/<hex>`). Every download is checked against the pin; one that fails (cannot be
+    /// fetched, or does not match) is thrown away and the next location is tried. When all fail,
+    /// the error is the one a single location gives when there are no mirrors, else a pin mismatch
+    /// (exit 5) if any location served wrong bytes, else an input error (exit 2), naming each try.
+    ///
+    /// A download stops as soon as it passes the source's pinned `size` (a pin mismatch) or,
+    /// without one, the download limit (exit 2). Either way, and on any other failure, the temp
+    /// entry and everything in it is removed.
     private func ensureBlob(_ source: ToolchainSource, spec: ToolchainSpec, specPath: String) throws(ReproError) -> Bool {
         let blob = blobPath(source.sha256)
         if Syscalls.exists(blob) { return false }
@@ -179,28 +188,52 @@ public final class ToolchainCache: @unchecked Sendable {
         if let size = source.size, size > cap {
             throw .configuration("\(here): \(source.url) pins size \(size) bytes, more than the download limit of \(cap) bytes; nothing was downloaded. If the archive is really that large, raise the limit with --max-download-bytes \(size) or \(Fetcher.maxDownloadVariable)=\(size).")
         }
+        let locations = [source.url] + mirrors.map { Mirrors.blobURL(base: $0, sha256: source.sha256) }
+        var failures: [ReproError] = []
+        for (index, url) in locations.enumerated() {
+            do throws(ReproError) {
+                try download(url, source: source, here: here, specPath: specPath, cap: cap, into: blob)
+                return true
+            } catch {
+                failures.append(error)
+                if index + 1 < locations.count {
+                    progress("\(url): \(error.message) Trying \(locations[index + 1]).")
+                }
+            }
+        }
+        if failures.count == 1 { throw failures[0] }
+        let tried = zip(locations, failures).map { "\($0.0): \($0.1.message)" }.joined(separator: "; ")
+        if failures.contains(where: { $0.status == .verificationFailed }) {
+            throw .verification("no location served the archive pinned by \(here) (sha256 \(source.sha256)); nothing was cached. Tried: \(tried)")
+        }
+        throw .configuration("cannot fetch the archive pinned by \(here) (sha256 \(source.sha256)) from its url or any mirror; nothing was cached. Tried: \(tried). Check the url in the spec, the mirrors (--mirror, $\(Mirrors.variable)) and that the servers are reachable.")
+    }
+
+    /// Downloads `url` into a temp entry, checks it against the pin of `source` and renames it to
+    /// `blob`; throws (keeping nothing) on any failure.
+    private func download(_ url: String, source: ToolchainSource, here: String, specPath: String, cap: UInt64,
+                          into blob: String) throws(ReproError) {
         let temp = try TempEntry(cache: self)
         let file = temp.path + "/download"
-        progress("downloading \(source.url)")
-        let got = try Fetcher.download(source.url, to: file, maxBytes: source.size ?? cap)
+        progress("downloading \(url)")
+        let got = try Fetcher.download(url, to: file, maxBytes: source.size ?? cap)
         // The actual length and digest of a local file the spec's owner cannot read are not shown.
-        let disclose = Fetcher.mayDisclose(source.url, specPath: specPath)
+        let disclose = Fetcher.mayDisclose(url, specPath: specPath)
         if let size = source.size, got.exceeded || got.size != size {
             let actual = got.exceeded ? "more than \(size) bytes (the download was stopped there)" : disclose ? "\(got.size) bytes" : "another length"
-            throw .verification("pin mismatch for \(here): \(source.url) has \(actual), but the spec pins size \(size). Nothing was cached. If this archive is the one you want, put its length and digest in the spec's size and sha256; otherwise the source changed or was tampered with.")
+            throw .verification("pin mismatch for \(here): \(url) has \(actual), but the spec pins size \(size). Nothing was cached. If this archive is the one you want, put its length and digest in the spec's size and sha256; otherwise the source changed or was tampered with.")
         }
         if got.exceeded {
-            throw .configuration("\(here): \(source.url) is longer than the download limit of \(cap) bytes; the download was stopped there and nothing was cached. If the archive is really that large, raise the limit with --max-download-bytes N or \(Fetcher.maxDownloadVariable)=N, and pin its length with size in the spec.")
+            throw .configuration("\(here): \(url) is longer than the download limit of \(cap) bytes; the download was stopped there and nothing was cached. If the archive is really that large, raise the limit with --max-download-bytes N or \(Fetcher.maxDownloadVariable)=N, and pin its length with size in the spec.")
         }
         if got.sha256 != source.sha256 {
-            let actual = disclose ? "has SHA-256 \(got.sha256)" : "has another SHA-256 (not shown: the spec's owner cannot read \(source.url))"
-            throw .verification("pin mismatch for \(here): \(source.url) \(actual), but the spec pins \(source.sha256). Nothing was cached. If this archive is the one you want, put its digest in the spec's sha256; otherwise the source changed or was tampered with.")
+            let actual = disclose ? "has SHA-256 \(got.sha256)" : "has another SHA-256 (not shown: the spec's owner cannot read \(url))"
+            throw .verification("pin mismatch for \(here): \(url) \(actual), but the spec pins \(source.sha256). Nothing was cached. If this archive is the one you want, put its digest in the spec's sha256; otherwise the source changed or was tampered with.")
         }
         _ = chmod(file, 0o444)
         if case .failure(let e) = Syscalls.rename(file, blob) {
             throw .configuration("cannot move the download into \(blob): \(e.text).", errno: e.code)
         }
-        return true
     }
 
     /// Unpacks the blob into a temp dir, digesting the archive and the tree on the way, and renames

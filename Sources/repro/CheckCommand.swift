@@ -53,6 +53,12 @@ struct CheckCommand: ParsableCommand {
     @Option(name: .long, help: "Where to write the manifest (default: DIR/.repro/repro.intoto.jsonl).")
     var manifest: String?
 
+    @Option(name: .customLong("mirror"), help: ArgumentHelp("A content-addressed mirror: a base URL serving sha256/<hex>. Repeatable; tried in order after each toolchain's URL, before $REPRO_MIRRORS.", valueName: "URL"))
+    var mirrors: [String] = []
+
+    @Option(name: .customLong("source-uri"), help: ArgumentHelp("The git URL others fetch the source from, recorded in the manifest instead of the origin remote's.", valueName: "URL"))
+    var sourceURI: String?
+
     @Flag(name: .customLong("no-wait"), help: "Fail at once (exit 2) when another check of the project is running, instead of waiting for it.")
     var noWait = false
 
@@ -72,6 +78,8 @@ struct CheckCommand: ParsableCommand {
         options.outputDir = output.map(absolute)
         options.profile = profile
         options.dateEpoch = dateEpoch
+        options.mirrors = try Mirrors.configured(options: mirrors)
+        options.sourceURI = sourceURI
         options.progress = { Console.progress($0) }
         let manifestPath = manifest.map(absolute) ?? options.projectDir + "/.repro/" + Manifest.defaultFileName
         if manifest != nil { options.manifestPath = manifestPath }

@@ -13,7 +13,7 @@ struct ToolchainCommand: ParsableCommand {
             (url, sha256, size, mount, strip_components) and an [env] table. Names are looked up in the
             project's toolchains/, then $REPRO_TOOLCHAIN_PATH, then the installed specs.
             """,
-        subcommands: [Fetch.self, Verify.self, List.self, Pack.self, Hash.self]
+        subcommands: [Fetch.self, Verify.self, List.self, Pack.self, Hash.self, Export.self]
     )
 }
 
@@ -38,6 +38,7 @@ extension ToolchainCommand {
             discussion: "Exit status: 0 fetched, 2 bad spec/URL/archive, failed download or a download longer than its limit, 5 pin mismatch (digest or pinned size).")
 
         @OptionGroup var cacheOptions: CacheOptions
+        @OptionGroup var mirrorOptions: MirrorOptions
 
         @Flag(name: .long, help: "List every neutralized entry (device nodes, fifos, sockets, setuid/setgid bits).")
         var verbose = false
@@ -66,6 +67,7 @@ extension ToolchainCommand {
             let cache = cacheOptions.makeCache()
             cache.limits = ExtractLimits(maxEntries: maxEntries, maxBytes: maxBytes)
             cache.maxDownloadBytes = maxDownloadBytes
+            cache.mirrors = try mirrorOptions.configured()
             let resolver = SpecResolver.standard()
             var loaded = [(spec: ToolchainSpec, path: String)]()
             for name in specs { loaded.append(try resolver.resolve(name)) }

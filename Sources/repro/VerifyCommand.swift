@@ -116,6 +116,9 @@ struct VerifyCommand: ParsableCommand {
             Console.out("toolchain:  \(toolchain.name) \(toolchain.uri) \(digest)")
         }
         Console.out("verdict:    \(r.verdict.rawValue) (\(counted(r.runs.count, "run")))")
+        if let of = r.rebuildOf {
+            Console.out("rebuild of: bundle sha256:\(of.bundleSHA256) (invocation \(of.invocationID)), signed by \(of.signers.isEmpty ? "nobody verified (--no-verify)" : of.signers.joined(separator: ", ")); run 1 is the rebuild, run 2 the original")
+        }
         for run in r.runs {
             Console.out("  run \(run.index): exit \(run.exitStatus), output \(run.outputTreeDigest ?? "none")")
         }

@@ -99,6 +99,9 @@ import Testing
             ReproducibilityInputs(runs: [RunRecord(index: 1, outputTreeDigest: a, exitStatus: 0), RunRecord(index: 2, outputTreeDigest: b, exitStatus: 0)], verdict: .differ,
                                   differences: [DifferingFile(path: "out/x", kind: .missing, sizes: [12, nil], firstDifferingOffset: nil)]),
             ReproducibilityInputs(runs: [RunRecord(index: 1, outputTreeDigest: nil, exitStatus: 2)], verdict: .buildFailed),
+            // A rebuild's: run 1 the rebuild, run 2 the original, and the bundle it rebuilt.
+            ReproducibilityInputs(runs: [RunRecord(index: 1, outputTreeDigest: a, exitStatus: 0), RunRecord(index: 2, outputTreeDigest: a, exitStatus: 0)], verdict: .reproducible,
+                                  rebuildOf: RebuildReference(bundleSHA256: String(repeating: "3c", count: 32), signers: [String(repeating: "4d", count: 32)], invocationID: "orig")),
         ]
         for (i, inputs) in cases.enumerated() {
             let predicate = try sample.write("predicate\(i).json", inputs.predicate(invocationID: "inv").serialized())

@@ -1,0 +1,427 @@
+import Crypto
+import Foundation
+import ReproCore
+
+/// The options of one `repro rebuild`.
+public struct RebuildOptions: Sendable {
+    /// The bundle's path (named in messages and in the rebuild's own manifest).
+    public var bundlePath: String
+    /// The bundle's bytes.
+    public var bundle: Data
+    /// The keys one of which must have signed every envelope; empty only with `verify` false.
+    public var keys: [PublicKey] = []
+    /// False only for `--no-verify`: the bundle's signatures are not checked.
+    public var verify = true
+    /// A directory holding the source (`--source DIR`); nil to clone the recorded git URL.
+    public var sourceDir: String?
+    /// The original outputs (`--artifacts DIR`), to find the first differing byte of a changed file.
+    public var originalOutputs: String?
+    /// The cache root.
+    public var cacheDir: String
+    /// Content-addressed mirrors tried after each recorded toolchain URL.
+    public var mirrors: [String] = []
+    /// Where the caller will write the rebuild's manifest, checked before anything is built.
+    public var manifestPath: String?
+    /// Called with progress lines.
+    public var progress: @Sendable (String) -> Void = { _ in }
+
+    /// Options for a bundle and a cache.
+    public init(bundlePath: String, bundle: Data, cacheDir: String) {
+        self.bundlePath = bundlePath
+        self.bundle = bundle
+        self.cacheDir = cacheDir
+    }
+}
+
+/// What `repro rebuild` found.
+public struct RebuildOutcome: Sendable {
+    /// How the rebuild ended.
+    public enum Result: String, Sendable {
+        /// Every subject was rebuilt bit for bit, and nothing else.
+        case reproduced
+        /// The rebuild's outputs differ from the subjects.
+        case differ
+        /// The rebuild's build failed.
+        case buildFailed = "build-failed"
+
+        /// The exit status: 0, 1 or 3.
+        public var exitStatus: ExitStatus {
+            switch self {
+            case .reproduced: return .success
+            case .differ: return .outputsDiffer
+            case .buildFailed: return .buildFailed
+            }
+        }
+    }
+
+    /// The verdict.
+    public var result: Result
+    /// The bundle's path.
+    public var bundlePath: String
+    /// The SHA-256 of the bundle's bytes.
+    public var bundleSHA256: String
+    /// The given keys that signed every envelope (empty with `--no-verify`).
+    public var signers: [String]
+    /// The original check's provenance.
+    public var original: ProvenanceSummary
+    /// The original check's reproducibility predicate.
+    public var originalReproducibility: ReproducibilityInputs
+    /// The output tree digest the subjects came from (the original's run 1).
+    public var expectedTreeDigest: String
+    /// Where the source came from: `directory` (`--source`) or `clone` (the recorded git URL).
+    public var sourceFrom: String
+    /// The rebuild's output tree digest, nil when its build failed.
+    public var outputTreeDigest: String?
+    /// The rebuild's output files (empty when its build failed).
+    public var outputs: [TreeEntry]
+    /// How the outputs differ from the subjects, as a failed check reports differences (run 2 is
+    /// the rebuild); empty unless ``result`` is ``Result/differ``.
+    public var differences: [Difference]
+    /// What the exact-tree comparison found (the same report `repro verify --artifacts` gives).
+    public var comparison: ArtifactsReport?
+    /// The build command's exit status.
+    public var exitStatus: Int32
+    /// Why the build failed, when it did.
+    public var failure: String?
+    /// The build's seconds.
+    public var seconds: Double
+    /// The isolation achieved.
+    public var isolation: IsolationReport?
+    /// When the rebuild started and finished.
+    public var startedOn: Date
+    /// When the rebuild finished.
+    public var finishedOn: Date
+    /// A unique id of this rebuild.
+    public var invocationID: String = UUID().uuidString.lowercased()
+}
+
+/// `repro rebuild`: verify a bundle, take exactly what it recorded (source by tree digest,
+/// toolchains by pins, profile by digest, command, environment, normalization), build once and
+/// compare the outputs with the subjects bit for bit.
+public struct Rebuilder {
+    /// The options.
+    public let options: RebuildOptions
+
+    /// Creates a rebuilder.
+    public init(options: RebuildOptions) { self.options = options }
+
+    /// The bundle read: verified with the keys (signers who signed all of it), or with
+    /// `--no-verify` parsed strictly without checking signatures.
+    func readBundle() throws(ReproError) -> (ProvenanceSummary, ReproducibilityInputs, [String]) {
+        if options.verify {
+            let compared = try ComparedBundle(label: options.bundlePath, verifying: options.bundle, keys: options.keys)
+            guard let provenance = compared.provenance, let reproducibility = compared.reproducibility else {
+                fatalError("a bundle read from its bytes carries its statements")
+            }
+            return (provenance, reproducibility, compared.signers)
+        }
+        let manifest = try Manifest.read(options.bundle)
+        var statements: [Statement] = []
+        for (i, envelope) in manifest.envelopes.enumerated() {
+            do throws(ReproError) {
+                guard envelope.payloadType == DSSEEnvelope.inTotoPayloadType else {
+                    throw .verification("the payloadType is \"\(envelope.payloadType)\", not \"\(DSSEEnvelope.inTotoPayloadType)\"")
+                }
+                statements.append(try Verifier.checkStatement(payload: envelope.payload))
+            } catch {
+                throw .verification("line \(i + 1): \(error.message)")
+            }
+        }
+        let (provenance, reproducibility) = try Verifier.checkStatements(statements)
+        return (provenance, reproducibility, [])
+    }
+
+    /// Runs the whole rebuild. Throws exit 5 when the bundle, the source or a pin does not verify,
+    /// exit 2 when the bundle lacks what a rebuild needs or an input cannot be had.
+    public func run() throws(ReproError) -> RebuildOutcome {
+        let started = Date()
+        let (provenance, reproducibility, signers) = try readBundle()
+        let bundleSHA256 = Hex.encode(SHA256.hash(data: options.bundle))
+        guard !provenance.subjects.isEmpty, let expected = reproducibility.runs.first?.outputTreeDigest else {
+            throw .configuration("\(options.bundlePath) certifies no files (verdict \(reproducibility.verdict.rawValue)): there is nothing to rebuild and compare with.")
+        }
+        let recipe = try RebuildRecipe(provenance: provenance, bundlePath: options.bundlePath)
+        if let manifest = options.manifestPath { try ProjectState.checkManifestDestination(manifest) }
+        let cache = ToolchainCache(root: try CachePaths.resolved(options.cacheDir))
+        let workArea = try TempEntry(cache: cache)
+        let work = workArea.path
+
+        // The source, checked against the recorded tree digest before anything is built.
+        let projectDir: String
+        let sourceFrom: String
+        if let dir = options.sourceDir {
+            projectDir = dir
+            sourceFrom = "directory"
+        } else {
+            projectDir = try clone(recipe.source, into: work + "/clone")
+            sourceFrom = "clone"
+        }
+        let snapshot = try SourceSnapshot.take(projectDir: projectDir, into: work + "/src")
+        let sourceListing = try TreeWalker.walk(snapshot.root)
+        options.progress("source: \(snapshot.paths.count) files from \(sourceFrom == "clone" ? recipe.source.uri : projectDir), \(sourceListing.digest)")
+        guard sourceListing.digest == recipe.sourceDigest else {
+            let first = Self.firstDifference(snapshot, projectDir: projectDir, commit: recipe.source.digest[ManifestURI.gitCommitKey])
+            throw .verification("the source in \(projectDir) is not the one \(options.bundlePath) records: its tree digest is \(sourceListing.digest), the bundle's \(recipe.sourceDigest)\(first.map { "; the first differing file is \($0)" } ?? ""). Check out the recorded source (\(recipe.source.uri)) and rebuild again.")
+        }
+
+        // Toolchains by their pins, the profile by its digest.
+        var specs: [(spec: ToolchainSpec, path: String)] = []
+        for spec in recipe.toolchains { specs.append((spec, options.bundlePath)) }
+        let toolchains = try ResolvedToolchains.fetch(specs: specs, cacheRoot: options.cacheDir, mirrors: options.mirrors,
+                                                      progress: options.progress)
+        let profile = try recipe.resolveProfile()
+        var normalization = recipe.normalization
+        normalization.hostname = profile.profile.hostname
+        guard normalization.values == recipe.normalizationValues else {
+            throw .configuration("\(options.bundlePath) records normalization values this repro (\(ReproInfo.version)) does not apply the same way (\(Self.describeMismatch(normalization.values, recipe.normalizationValues))); rebuild with the repro version that made it (\(provenance.reproVersion ?? "unknown")).")
+        }
+        let setup = BuildSetup(profile: profile.profile, profileSource: profile, toolchains: toolchains,
+                               environment: recipe.environment, passed: [:])
+        let workOps = CheckRunner.workOps(for: sourceListing, root: snapshot.root, workdir: normalization.workdir,
+                                          mtime: normalization.sourceFileTime)
+        let selection = CheckRunner.outputSelection(config: recipe.config, source: sourceListing)
+
+        // One build, its outputs collected as a check collects them.
+        let outputRoot = work + "/out"
+        let request = BuildRequest(index: 1, workOps: workOps, environment: recipe.environment, command: recipe.command,
+                                   normalization: normalization, timeout: recipe.config.build.timeout, logPath: work + "/rebuild.log")
+        let runner = CheckRunner(options: CheckOptions(projectDir: projectDir, cacheDir: options.cacheDir))
+        options.progress("rebuild: building")
+        let clock = Date()
+        var collectError: ReproError?
+        let fixed = normalization
+        let limit = profile.profile.limits.tmpfsBytes
+        let result = try runner.runBuild(request, setup: setup) { root in
+            do throws(ReproError) {
+                try OutputCollector.collect(from: root + fixed.workdir, selection: selection, into: outputRoot, limit: limit)
+            } catch {
+                collectError = error
+            }
+        }
+        let seconds = Date().timeIntervalSince(clock)
+        var failure: String?
+        var listing: TreeListing?
+        if result.timedOut {
+            failure = "stopped by the timeout"
+        } else if result.exitStatus != 0 {
+            failure = result.exitStatus > 128 ? "killed by signal \(result.exitStatus - 128)" : "the build exited with status \(result.exitStatus)"
+        } else if let collectError {
+            guard collectError.status == .buildFailed else { throw collectError }
+            failure = collectError.message
+        } else {
+            listing = try TreeWalker.walk(outputRoot)
+        }
+        options.progress("rebuild: \(failure ?? "exit 0") in \(String(format: "%.1f", seconds)) s\(listing.map { ", \($0.digest)" } ?? "")")
+        if failure != nil, let tail = CheckRunner.tail(of: request.logPath, lines: 20) {
+            options.progress("rebuild log (last lines):\n\(tail)")
+        }
+
+        var outcome = RebuildOutcome(
+            result: .buildFailed, bundlePath: options.bundlePath, bundleSHA256: bundleSHA256, signers: signers,
+            original: provenance, originalReproducibility: reproducibility, expectedTreeDigest: expected,
+            sourceFrom: sourceFrom, outputTreeDigest: listing?.digest, outputs: [], differences: [], comparison: nil,
+            exitStatus: result.exitStatus, failure: failure, seconds: seconds, isolation: result.isolation,
+            startedOn: started, finishedOn: Date())
+        if let listing {
+            outcome.outputs = listing.entries.filter { $0.kind == .file }
+            // The check `repro verify --artifacts` makes: every subject with its bytes, nothing
+            // else, and the same tree (symlinks, directories, execute bits) as the signed one.
+            let found = Verifier.compareTree(listing.entries, digest: listing.digest, in: outputRoot,
+                                             subjects: provenance.subjects, expected: expected)
+            outcome.comparison = found
+            if found.matches {
+                outcome.result = .reproduced
+            } else {
+                outcome.result = .differ
+                outcome.differences = explain(found, rebuilt: listing.entries, subjects: provenance.subjects, outputRoot: outputRoot)
+            }
+        }
+        outcome.finishedOn = Date()
+        _ = consume workArea
+        return outcome
+    }
+
+    /// The comparison's findings as a failed check states differences: run 1 the original
+    /// (its sizes unknown, the bundle records digests only), run 2 the rebuild. With the original
+    /// outputs at hand (`--artifacts`), changed files get their first differing byte and cause.
+    func explain(_ found: ArtifactsReport, rebuilt: [TreeEntry], subjects: [Subject], outputRoot: String) -> [Difference] {
+        let sizes = Dictionary(rebuilt.map { ($0.path, $0.size) }, uniquingKeysWith: { a, _ in a })
+        var result: [Difference] = []
+        let now = Int64(Date().timeIntervalSince1970)
+        for path in found.changed {
+            var difference = Difference(path: path, kind: .changed, run: 2, sizes: [nil, sizes[path]])
+            if let originals = options.originalOutputs {
+                let original = originals + "/" + path
+                if let info = Syscalls.lstat(original) { difference.sizes[0] = UInt64(info.st_size) }
+                if let compared = FileComparison.compare(original, outputRoot + "/" + path, now: now), let offset = compared.offset {
+                    difference.firstDifference = offset
+                    difference.explanation = compared.explanation
+                }
+            }
+            result.append(difference)
+        }
+        for path in found.missing { result.append(Difference(path: path, kind: .missing, run: 2, sizes: [nil, nil])) }
+        for path in found.extra { result.append(Difference(path: path, kind: .extra, run: 2, sizes: [nil, sizes[path]])) }
+        if result.isEmpty {
+            // The files agree; the tree does not (an execute bit, a symlink, a directory).
+            let unlisted = found.unlisted.isEmpty ? ["(the output tree)"] : found.unlisted
+            for path in unlisted {
+                result.append(Difference(path: path, kind: .changed, run: 2, sizes: [nil, sizes[path]],
+                                         explanation: found.problems.first))
+            }
+        }
+        return result.sorted { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
+    }
+
+    /// Clones the recorded git URL and checks out the recorded commit; returns the project's
+    /// directory in the clone. The source must be one the builder declared rebuildable.
+    func clone(_ source: ResolvedDependency, into directory: String) throws(ReproError) -> String {
+        if source.rebuildable == false {
+            let reason = source.annotations["reason"]?.stringValue ?? "the builder said so"
+            throw .configuration("\(options.bundlePath) records a source others cannot fetch (\(reason)); pass a copy of it with --source DIR.")
+        }
+        guard let (remote, commit, subdirectory) = SourceOrigin.parse(source.uri) else {
+            throw .configuration("\(options.bundlePath) records the source as \(source.uri), not a git URL at a commit (git+URL@COMMIT); pass a copy of it with --source DIR.")
+        }
+        options.progress("cloning \(remote) at \(commit)")
+        let clone = try Self.git(["clone", "--quiet", "--no-checkout", "--", remote, directory])
+        guard clone.status == 0 else {
+            throw .configuration("cannot clone \(remote): \(clone.stderr.trimmingCharacters(in: .whitespacesAndNewlines)). Check that it is reachable, or pass a copy of the source with --source DIR.")
+        }
+        let checkout = try Self.git(["-C", directory, "checkout", "--quiet", "--detach", commit])
+        guard checkout.status == 0 else {
+            throw .verification("\(remote) has no commit \(commit), which \(options.bundlePath) records: \(checkout.stderr.trimmingCharacters(in: .whitespacesAndNewlines))")
+        }
+        return subdirectory.isEmpty ? directory : directory + "/" + subdirectory
+    }
+
+    /// Runs `git ARGS` for a clone: the snapshot's safety options (no hooks, fsmonitor, pager or
+    /// signature programs), with only the file, https and ssh transports allowed.
+    static func git(_ arguments: [String]) throws(ReproError) -> HostCommand.Output {
+        var environment = SourceSnapshot.gitEnvironment
+        environment["GIT_ALLOW_PROTOCOL"] = "file:https:ssh"
+        return try HostCommand.run(["git"] + SourceSnapshot.gitOptions + arguments, environment: environment,
+                                   removing: SourceSnapshot.gitLocationVariables)
+    }
+
+    /// The first path (in byte order) where the snapshot differs from `commit`'s files in the
+    /// repository at `projectDir`, or nil when that cannot be told (no commit recorded, or the
+    /// repository does not hold it).
+    static func firstDifference(_ snapshot: SourceSnapshot, projectDir: String, commit: String?) -> String? {
+        guard let commit, let listed = try? SourceSnapshot.git(projectDir, ["ls-tree", "-r", "-z", commit]),
+              listed.status == 0, let tree = SourceSnapshot.parseTree(listed.stdout) else { return nil }
+        let recorded = tree.filter { !$0.key.hasPrefix(".repro/") && !$0.key.split(separator: "/").contains(".git") }
+        let present = Set(snapshot.paths)
+        let all = Set(recorded.keys).union(present).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        for path in all {
+            guard let entry = recorded[path] else { return "\(path) (not in the recorded source)" }
+            guard present.contains(path) else { return "\(path) (missing)" }
+            let file = snapshot.root + "/" + path
+            guard let info = Syscalls.lstat(file) else { return path }
+            let isLink = info.st_mode & S_IFMT == S_IFLNK
+            let mode = isLink ? "120000" : (info.st_mode & S_IXUSR) != 0 ? "100755" : "100644"
+            guard mode == entry.mode else { return "\(path) (mode \(mode), recorded \(entry.mode))" }
+            guard SourceSnapshot.blobID(file, symlink: isLink, hexLength: entry.id.utf8.count) == entry.id else { return "\(path) (content)" }
+        }
+        return nil
+    }
+
+    /// The recorded and applied normalization values that differ, as text.
+    static func describeMismatch(_ ours: [String: String], _ recorded: [String: String]) -> String {
+        Set(ours.keys).union(recorded.keys).sorted().filter { ours[$0] != recorded[$0] }
+            .map { "\($0): recorded \(recorded[$0] ?? "none"), here \(ours[$0] ?? "none")" }.joined(separator: "; ")
+    }
+}
+
+/// What a rebuild takes from a verified provenance statement, each part checked.
+struct RebuildRecipe {
+    var command: [String]
+    var config: ProjectConfig
+    var environment: [String: String]
+    var normalization: Normalization
+    /// The recorded normalization values, without the `pass_env.` entries.
+    var normalizationValues: [String: String]
+    var toolchains: [ToolchainSpec]
+    var profileName: String
+    var profileDependency: ResolvedDependency?
+    var source: ResolvedDependency
+    var sourceDigest: String
+
+    init(provenance p: ProvenanceSummary, bundlePath: String) throws(ReproError) {
+        func missing(_ what: String) -> ReproError {
+            .configuration("\(bundlePath) does not record \(what), which a rebuild needs (it was made by repro \(p.reproVersion ?? "of an unknown version"), before rebuilds were possible); run the check again with this repro.")
+        }
+        command = p.command
+        guard let environment = p.environment else { throw missing("the build environment (internalParameters.environment)") }
+        self.environment = environment
+        do {
+            config = try JSONDecoder().decode(ProjectConfig.self, from: Data(p.config.serialized()))
+        } catch {
+            throw .configuration("\(bundlePath) records a project configuration this repro cannot read: \(error)")
+        }
+        guard let epochText = p.normalization["source_date_epoch"], let epoch = Int64(epochText),
+              let sourceText = p.normalization["epoch_source"], let epochSource = Normalization.EpochSource(rawValue: sourceText) else {
+            throw missing("SOURCE_DATE_EPOCH and where it came from")
+        }
+        guard environment["SOURCE_DATE_EPOCH"] == epochText else {
+            throw .verification("\(bundlePath) records SOURCE_DATE_EPOCH \(epochText) but an environment with \(environment["SOURCE_DATE_EPOCH"] ?? "none"); it was not written by repro.")
+        }
+        normalization = Normalization(sourceDateEpoch: epoch, epochSource: epochSource)
+        normalizationValues = p.normalization.filter { !$0.key.hasPrefix("pass_env.") }
+        for (key, value) in p.normalization where key.hasPrefix("pass_env.") {
+            guard environment[String(key.dropFirst("pass_env.".count))] == value else {
+                throw .verification("\(bundlePath) records \(key)=\(value) but the environment does not hold it; it was not written by repro.")
+            }
+        }
+        // Toolchains in recorded order, one spec per name (sources of one name are consecutive).
+        var specs: [ToolchainSpec] = []
+        for dependency in p.toolchains {
+            guard let sha = dependency.digest["sha256"], ToolchainSpec.isSHA256Hex(sha) else {
+                throw .configuration("\(bundlePath) records the toolchain \(dependency.name) without a sha256 pin; it cannot be fetched by its pin.")
+            }
+            guard let mount = dependency.mount, let strip = dependency.stripComponents else {
+                throw missing("where the toolchain \(dependency.name) is mounted (annotations mount, strip_components)")
+            }
+            let source = ToolchainSource(url: dependency.uri, sha256: sha, mount: mount, stripComponents: strip)
+            if let last = specs.last, last.name == dependency.name {
+                specs[specs.count - 1].sources.append(source)
+            } else {
+                specs.append(ToolchainSpec(name: dependency.name, description: "from \(bundlePath)", sources: [source]))
+            }
+        }
+        for spec in specs {
+            do throws(ReproError) { try spec.validate(path: bundlePath) } catch {
+                throw .configuration("\(bundlePath) records a toolchain that cannot be fetched: \(error.message)")
+            }
+        }
+        toolchains = specs
+        profileName = p.profile
+        profileDependency = p.profileDependency
+        guard p.sources.count == 1, let source = p.sources.first, let tree = source.digest[ManifestURI.treeDigestKey] else {
+            throw .configuration("\(bundlePath) records \(p.sources.count) source trees; a rebuild takes exactly one.")
+        }
+        self.source = source
+        sourceDigest = "t1:" + tree
+    }
+
+    /// The recorded profile, found by the SHA-256 of its text: a built-in profile with that digest
+    /// (whatever its name), else the recorded file if it still has it.
+    func resolveProfile() throws(ReproError) -> ResolvedProfile {
+        guard let wanted = profileDependency?.digest["sha256"] else {
+            throw .configuration("the bundle does not record the sandbox profile's digest (made before profiles were recorded); run the check again with this repro.")
+        }
+        let recordedName = profileDependency?.uri.hasPrefix("repro:profiles/") == true
+            ? String(profileDependency!.uri.dropFirst("repro:profiles/".count)) : nil
+        let names = (recordedName.map { [$0] } ?? []) + Profile.builtinNames
+        for name in names where Profile.builtinNames.contains(name) {
+            let resolved = try SandboxProfiles.resolve(name)
+            if resolved.sha256 == wanted { return resolved }
+        }
+        if let uri = profileDependency?.uri, uri.hasPrefix("file://"), let path = URL(string: uri)?.path,
+           FileManager.default.fileExists(atPath: path) {
+            let resolved = try SandboxProfiles.resolve(path)
+            if resolved.sha256 == wanted { return resolved }
+        }
+        throw .configuration("no sandbox profile here has the recorded digest sha256:\(wanted) (\(profileName), \(profileDependency?.uri ?? "")): the built-in profiles of this repro (\(ReproInfo.version)) differ from the builder's, or the profile was the builder's own file. Rebuild with the builder's repro version, or with its profile file at the recorded path.")
+    }
+}

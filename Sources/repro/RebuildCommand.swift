@@ -1,0 +1,111 @@
+import ArgumentParser
+import Foundation
+import ReproCore
+import ReproSystem
+
+/// `repro rebuild BUNDLE --key PUB`: rebuild a signed check from its manifest and compare.
+struct RebuildCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rebuild",
+        abstract: "Rebuild a signed manifest's build from what it records and compare the outputs bit for bit.",
+        discussion: """
+            Verifies BUNDLE with the given keys (one key must sign all of it), takes the source
+            from --source DIR (its snapshot must have the recorded tree digest) or clones the
+            recorded git URL at the recorded commit, fetches every toolchain by its pins (cache,
+            the recorded URL, then the mirrors), and builds once with the recorded command,
+            profile (by digest), environment and SOURCE_DATE_EPOCH. Every subject must come out
+            with its SHA-256, and nothing else (the same check as repro verify --artifacts).
+            With --sign or --manifest, writes the rebuild's own bundle (see docs/rebuild.md).
+
+            Exit status: 0 every subject reproduced, 1 the outputs differ (named), 2 the bundle
+            lacks what a rebuild needs or an input cannot be had, 3 the build failed,
+            4 sandbox unavailable, 5 the bundle, the source or a pin does not verify, 64 usage.
+            """
+    )
+
+    @Argument(help: ArgumentHelp("The manifest bundle (.intoto.jsonl) to rebuild.", valueName: "BUNDLE"))
+    var bundle: String
+
+    @Option(name: .customLong("key"), help: ArgumentHelp("A trusted public key (SPKI PEM); repeat for several. One must sign the whole bundle.", valueName: "PUB"))
+    var keys: [String] = []
+
+    @Flag(name: .customLong("no-verify"), help: "Do not check the bundle's signatures (an unsigned or untrusted bundle); say so explicitly.")
+    var noVerify = false
+
+    @Option(name: .long, help: ArgumentHelp("Take the source from this directory instead of cloning the recorded git URL.", valueName: "DIR"))
+    var source: String?
+
+    @Option(name: .long, help: ArgumentHelp("The original outputs, to find the first differing byte of a changed file.", valueName: "DIR"))
+    var artifacts: String?
+
+    @Option(name: .customLong("mirror"), help: ArgumentHelp("A content-addressed mirror: a base URL serving sha256/<hex>. Repeatable; tried in order after the recorded URL, before $REPRO_MIRRORS.", valueName: "URL"))
+    var mirrors: [String] = []
+
+    @Option(name: .long, help: "The cache directory (default: $REPRO_CACHE, $XDG_CACHE_HOME/repro, ~/.cache/repro).")
+    var cache: String?
+
+    @Option(name: .long, help: "Sign the rebuild's own manifest with this Ed25519 private key (PKCS#8 PEM).")
+    var sign: String?
+
+    @Option(name: .long, help: "Where to write the rebuild's own manifest (default with --sign: ./rebuild.intoto.jsonl).")
+    var manifest: String?
+
+    @Flag(name: .long, help: "Print one JSON object on stdout.")
+    var json = false
+
+    func validate() throws {
+        if keys.isEmpty, !noVerify {
+            throw ValidationError("pass the builder's public key with --key NAME.pub; to rebuild without checking signatures, say so with --no-verify")
+        }
+        if !keys.isEmpty, noVerify {
+            throw ValidationError("--no-verify and --key contradict each other; give one")
+        }
+    }
+
+    func run() throws {
+        do {
+            let key = try sign.map { path throws(ReproError) in try SigningKey(contentsOf: path) }
+            let publicKeys = try keys.map { path throws(ReproError) in try PublicKey(contentsOf: path) }
+            let limits = Manifest.Limits.standard
+            let reader = try BoundedFileReader(path: bundle, limit: limits.bytes, tooLarge: limits.tooLarge)
+            var data = Data()
+            while true {
+                let chunk = try reader.next()
+                if chunk.isEmpty { break }
+                data.append(chunk)
+            }
+            var options = RebuildOptions(bundlePath: bundle, bundle: data, cacheDir: CachePaths.root(explicit: cache))
+            options.keys = publicKeys
+            options.verify = !noVerify
+            options.sourceDir = source.map(absolute)
+            options.originalOutputs = artifacts.map(absolute)
+            options.mirrors = try Mirrors.configured(options: mirrors)
+            let manifestPath = manifest.map(absolute) ?? (key != nil ? absolute("rebuild.intoto.jsonl") : nil)
+            options.manifestPath = manifestPath
+            options.progress = { Console.progress($0) }
+            if noVerify { Console.progress("warning: --no-verify: the bundle's signatures are not checked; anyone could have written it") }
+            let outcome = try Rebuilder(options: options).run()
+            var written: String?
+            if let manifestPath {
+                let bundle = try outcome.manifest(signingKey: key)
+                try bundle.write(toFile: manifestPath)
+                written = manifestPath
+            }
+            if json {
+                Console.json(RebuildReport(outcome: outcome, manifest: written).jsonValue.serializedString)
+            } else {
+                for line in RebuildReport(outcome: outcome, manifest: written).humanLines { Console.out(line) }
+            }
+            let status = outcome.result.exitStatus
+            if status != .success { throw ExitCode(status.rawValue) }
+        } catch let error as ReproError {
+            if json {
+                Console.json(JSONValue.object([
+                    "result": "error", "error": .string(error.message),
+                    "exit_status": .integer(Int64(error.status.rawValue)),
+                ]).serializedString)
+            }
+            throw error
+        }
+    }
+}
