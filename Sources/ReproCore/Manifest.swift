@@ -32,7 +32,7 @@ public struct Manifest: Sendable, Equatable {
         do {
             try data.write(to: URL(fileURLWithPath: path), options: .atomic)
         } catch {
-            throw .configuration("cannot write the manifest \(path): \(error.localizedDescription); check that its directory exists and is writable")
+            throw .configuration("cannot write the manifest \(path): \(ReproError.reason(error)); check that its directory exists and is writable")
         }
     }
 

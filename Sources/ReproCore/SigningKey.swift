@@ -79,7 +79,7 @@ public struct SigningKey: Sendable {
         do {
             attributes = try FileManager.default.attributesOfItem(atPath: path)
         } catch {
-            throw .configuration("cannot read the signing key \(path): \(error.localizedDescription); pass the NAME.key file `repro keygen -o NAME` wrote")
+            throw .configuration("cannot read the signing key \(path): \(ReproError.reason(error)); pass the NAME.key file `repro keygen -o NAME` wrote")
         }
         if let mode = (attributes[.posixPermissions] as? NSNumber)?.intValue, mode & 0o077 != 0 {
             throw .configuration("the signing key \(path) is accessible by group or others (mode \(String(mode & 0o777, radix: 8))); a private key must be private: run `chmod 600 \(path)`")

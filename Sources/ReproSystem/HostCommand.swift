@@ -62,7 +62,7 @@ enum HostCommand {
         do {
             try process.run()
         } catch {
-            throw .configuration("\(cannotStart): \(error.localizedDescription). \(hint)")
+            throw .configuration("\(cannotStart): \(ReproError.reason(error)). \(hint)")
         }
         final class Sink: @unchecked Sendable { var data = Data() }
         let errSink = Sink()

@@ -64,7 +64,7 @@ public enum Mirrors {
             do {
                 try FileManager.default.copyItem(atPath: source.blobPath, toPath: staging)
             } catch {
-                throw .configuration("cannot copy \(source.blobPath) to \(staging): \(error.localizedDescription). Give a writable directory with -o.")
+                throw .configuration("cannot copy \(source.blobPath) to \(staging): \(ReproError.reason(error)). Give a writable directory with -o.")
             }
             _ = chmod(staging, 0o444)
             // The copy must still match the pin (a cache blob may have changed since it was fetched).

@@ -44,7 +44,7 @@ public enum SandboxProfiles {
         let path = nameOrPath.hasPrefix("/") || directory == nil ? nameOrPath : directory! + "/" + nameOrPath
         let text: String
         do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-            throw .configuration("cannot read profile \(path): \(error.localizedDescription). Give a readable .toml file or a built-in name (\(Profile.builtinNames.joined(separator: ", "))).")
+            throw .configuration("cannot read profile \(path): \(ReproError.reason(error)). Give a readable .toml file or a built-in name (\(Profile.builtinNames.joined(separator: ", "))).")
         }
         let profile = try Profile.parse(text, origin: path)
         let absolute = URL(fileURLWithPath: path).standardizedFileURL.path

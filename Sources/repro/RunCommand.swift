@@ -245,7 +245,7 @@ struct RunRequest {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             do { try encoder.encode(result.isolation).write(to: URL(fileURLWithPath: path)) } catch {
-                throw ReproError.configuration("cannot write the isolation report to \(path): \(error.localizedDescription).")
+                throw ReproError.configuration("cannot write the isolation report to \(path): \(ReproError.reason(error)).")
             }
         }
         if let failure = result.startFailure {
