@@ -30,6 +30,10 @@ public struct Profile: Codable, Sendable, Equatable {
     public struct Limits: Codable, Sendable, Equatable {
         /// Wall-clock seconds before the whole sandbox is killed; 0 means no limit.
         public var timeoutSeconds: Int
+        /// The longest timeout accepted anywhere (profile, `build.timeout`, `--timeout`, a
+        /// recorded configuration): seven days. Larger values are mistakes, and near `Int.max`
+        /// they would overflow the deadline.
+        public static let maxTimeoutSeconds = 7 * 24 * 3600
         /// RLIMIT_NPROC: processes of the build user.
         public var processes: Int
         /// RLIMIT_NOFILE: open files per process.
@@ -150,7 +154,7 @@ public struct Profile: Codable, Sendable, Equatable {
             }
         }
         let l = limits
-        if l.timeoutSeconds < 0 { throw bad("`limits.timeout_seconds` must be 0 (none) or positive") }
+        if l.timeoutSeconds < 0 || l.timeoutSeconds > Limits.maxTimeoutSeconds { throw bad("`limits.timeout_seconds` must be 0 (none) or a positive number of seconds up to \(Limits.maxTimeoutSeconds) (seven days)") }
         if l.processes < 1 { throw bad("`limits.processes` must be at least 1") }
         if l.openFiles < 16 { throw bad("`limits.open_files` must be at least 16") }
         if l.fileSizeBytes < 1 { throw bad("`limits.file_size_bytes` must be positive") }

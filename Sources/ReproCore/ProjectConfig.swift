@@ -119,8 +119,8 @@ public struct ProjectConfig: Codable, Sendable, Equatable {
                 throw .configuration("\(path): output '\(output)' must be a path relative to the source root without '..', e.g. \"dist\" or \"build/*.tar.gz\".")
             }
         }
-        if let timeout = build.timeout, timeout <= 0 {
-            throw .configuration("\(path): 'build.timeout' must be a positive number of seconds.")
+        if let timeout = build.timeout, timeout <= 0 || timeout > Profile.Limits.maxTimeoutSeconds {
+            throw .configuration("\(path): 'build.timeout' must be a positive number of seconds up to \(Profile.Limits.maxTimeoutSeconds) (seven days), not \(timeout).")
         }
         if let epoch = source.dateEpoch, epoch < 0 {
             throw .configuration("\(path): 'source.date_epoch' must be a Unix time of 0 or more.")

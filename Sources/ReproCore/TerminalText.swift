@@ -6,6 +6,15 @@
 /// REPRODUCIBLE. Human output goes through ``escape(_:)``; JSON needs nothing more than its own
 /// escaping, and never goes through it.
 public enum TerminalText {
+    /// `text` for a place that must stay on one line (a URI, a name from a bundle): as
+    /// ``escape(_:)``, with newline and tab written as `\n` and `\t` too, so that a value cannot
+    /// start a line of its own that reads like repro's verdict.
+    public static func field(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: { $0.value == 0x0A || $0.value == 0x09 }) else { return escape(text) }
+        return escape(text.replacingOccurrences(of: "\n", with: "\\n").replacingOccurrences(of: "\t", with: "\\t"))
+    }
+
+
     /// `text` with every control character except newline and tab written as a visible escape:
     /// `\r`, `\b`, `\e` and `\xNN` for the other C0 codes and DEL, `\u{NN}` for the C1 codes
     /// (U+0080 to U+009F, which some terminals also obey), and a backslash doubled only where it

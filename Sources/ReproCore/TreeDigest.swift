@@ -167,3 +167,15 @@ public enum TreeDigest {
         return changed.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
     }
 }
+
+/// A path compared and hashed by its bytes: Swift's `String` equality holds two spellings of one
+/// name in different Unicode normalizations equal, which must not make a new output look like a
+/// source file, or a tree with other names look like the certified one.
+public struct PathKey: Hashable, Sendable {
+    /// The UTF-8 bytes.
+    public let bytes: [UInt8]
+    /// The key of `path`.
+    public init(_ path: String) { bytes = Array(path.utf8) }
+    /// The key of a path given as bytes.
+    public init(bytes: [UInt8]) { self.bytes = bytes }
+}

@@ -209,17 +209,30 @@ public enum Verifier {
     /// as `unlisted`, the entries to look at.
     public static func compareTree(_ entries: [TreeEntry], digest: String, in directory: String,
                                    subjects: [Subject], expected: String) -> ArtifactsReport {
+        var report = diagnoseTree(entries, digest: digest, in: directory, subjects: subjects, expected: expected)
+        // Whatever the diagnosis found, a tree with another digest is never the certified tree.
+        if digest != expected, report.matches {
+            report.problems.append("the tree digest is \(digest), the certified tree's \(expected), though no file, link or execute bit could be named as the difference (look for names that differ only in their bytes, such as two Unicode spellings of one name)")
+        }
+        return report
+    }
+
+    /// The findings of ``compareTree(_:digest:in:subjects:expected:)``. Paths are compared by
+    /// their bytes (``PathKey``): two Unicode spellings of one name are two names, as they are to
+    /// the kernel and to the tree digest.
+    static func diagnoseTree(_ entries: [TreeEntry], digest: String, in directory: String,
+                             subjects: [Subject], expected: String) -> ArtifactsReport {
         var report = ArtifactsReport(directory: directory, mode: .exactTree, subjectsChecked: subjects.count,
                                      expectedTreeDigest: expected, treeDigest: digest)
-        var byPath: [String: TreeEntry] = [:]
-        for entry in entries { byPath[entry.path] = entry }
+        var byPath: [PathKey: TreeEntry] = [:]
+        for entry in entries { byPath[PathKey(entry.path)] = entry }
         // The directories the subjects need: every proper prefix of a subject's path.
-        var needed = Set<String>()
+        var needed = Set<PathKey>()
         for subject in subjects {
             var prefix = ""
             for component in subject.name.split(separator: "/").dropLast() {
                 prefix += prefix.isEmpty ? String(component) : "/" + component
-                needed.insert(prefix)
+                needed.insert(PathKey(prefix))
             }
         }
         func kindName(_ kind: TreeEntry.Kind) -> String {
@@ -231,24 +244,25 @@ public enum Verifier {
         }
         // The tree DIR would be if the subjects were right: extra files out, subjects in with
         // the manifest's bytes (and DIR's execute bit where DIR has the file), needed directories in.
-        var repaired: [String: TreeEntry] = [:]
-        var dropped = Set<String>()
-        for path in needed.sorted(by: byteOrder) {
-            if let entry = byPath[path], entry.kind != .directory {
+        var repaired: [PathKey: TreeEntry] = [:]
+        var dropped = Set<PathKey>()
+        for key in needed.sorted(by: { $0.bytes.lexicographicallyPrecedes($1.bytes) }) {
+            let path = String(decoding: key.bytes, as: UTF8.self)
+            if let entry = byPath[key], entry.kind != .directory {
                 report.add(.changed, path, "\(kindName(entry.kind)) where the subjects need a directory")
-                dropped.insert(path)
+                dropped.insert(key)
             }
-            repaired[path] = .directory(path)
+            repaired[key] = .directory(path)
         }
         for subject in subjects {
             let executable: Bool
-            switch byPath[subject.name] {
+            switch byPath[PathKey(subject.name)] {
             case nil:
                 report.add(.missing, subject.name, "missing")
                 executable = false
             case let entry? where entry.kind != .file:
                 report.add(.changed, subject.name, "\(kindName(entry.kind)), not a regular file")
-                if entry.kind == .directory { dropped.insert(subject.name) }
+                if entry.kind == .directory { dropped.insert(PathKey(subject.name)) }
                 executable = false
             case let entry?:
                 if entry.sha256 != subject.sha256 {
@@ -256,13 +270,13 @@ public enum Verifier {
                 }
                 executable = entry.executable
             }
-            repaired[subject.name] = TreeEntry(path: subject.name, kind: .file, executable: executable, sha256: subject.sha256)
+            repaired[PathKey(subject.name)] = TreeEntry(path: subject.name, kind: .file, executable: executable, sha256: subject.sha256)
         }
-        for entry in entries where repaired[entry.path] == nil && !Verifier.isWithin(entry.path, dropped) {
+        for entry in entries where repaired[PathKey(entry.path)] == nil && !Verifier.isWithin(PathKey(entry.path), dropped) {
             if entry.kind == .file {
                 report.add(.extra, entry.path, "extra (a file the manifest does not list)")
             } else {
-                repaired[entry.path] = entry
+                repaired[PathKey(entry.path)] = entry
             }
         }
         // The same digest: DIR is the certified tree (any subject finding above means the
@@ -270,40 +284,41 @@ public enum Verifier {
         if digest == expected { return report }
 
         // The digest differs: find what the subjects cannot name.
-        func matches(_ tree: [String: TreeEntry]) -> Bool {
+        func matches(_ tree: [PathKey: TreeEntry]) -> Bool {
             (try? TreeDigest.digest(Array(tree.values))) == expected
         }
-        func without(_ tree: [String: TreeEntry], _ paths: Set<String>) -> [String: TreeEntry] {
+        func without(_ tree: [PathKey: TreeEntry], _ paths: Set<PathKey>) -> [PathKey: TreeEntry] {
             tree.filter { !Verifier.isWithin($0.key, paths) }
         }
         if matches(repaired) { return report }
-        let unlisted = repaired.values.filter { $0.kind == .symlink || ($0.kind == .directory && !needed.contains($0.path)) }
+        let unlisted = repaired.values.filter { $0.kind == .symlink || ($0.kind == .directory && !needed.contains(PathKey($0.path))) }
             .map(\.path).sorted(by: byteOrder)
         // Subtrees: an unlisted directory's own unlisted entries go with it.
-        let unlistedSet = Set(unlisted)
-        let tops = unlisted.filter { path in !Verifier.isWithin(path, unlistedSet, countingItself: false) }
+        let unlistedSet = Set(unlisted.map(PathKey.init))
+        let tops = unlisted.filter { path in !Verifier.isWithin(PathKey(path), unlistedSet, countingItself: false) }
         func addExtra(_ paths: [String]) {
             for path in paths {
-                let kind = repaired[path]?.kind ?? .directory
+                let kind = repaired[PathKey(path)]?.kind ?? .directory
                 report.add(.extra, path, "extra (\(kindName(kind)) the certified tree does not hold)")
             }
         }
-        if !tops.isEmpty, matches(without(repaired, Set(tops))) {
+        if !tops.isEmpty, matches(without(repaired, Set(tops.map(PathKey.init)))) {
             addExtra(unlisted)
             return report
         }
         if tops.count <= 64 {
-            for top in tops where matches(without(repaired, [top])) {
-                addExtra(unlisted.filter { $0 == top || $0.hasPrefix(top + "/") })
+            for top in tops where matches(without(repaired, [PathKey(top)])) {
+                addExtra(unlisted.filter { Verifier.isWithin(PathKey($0), [PathKey(top)]) })
                 return report
             }
         }
         if subjects.count <= 512, subjects.count * repaired.count <= 4_000_000 {
             for subject in subjects.sorted(by: { byteOrder($0.name, $1.name) }) {
-                guard var flipped = repaired[subject.name], byPath[subject.name]?.kind == .file else { continue }
+                let key = PathKey(subject.name)
+                guard var flipped = repaired[key], byPath[key]?.kind == .file else { continue }
                 flipped.executable.toggle()
                 var tree = repaired
-                tree[subject.name] = flipped
+                tree[key] = flipped
                 if matches(tree) {
                     report.add(.changed, subject.name, "the execute bit is \(flipped.executable ? "clear" : "set"); in the certified tree it is \(flipped.executable ? "set" : "clear")")
                     return report
@@ -354,6 +369,17 @@ public enum Verifier {
     }
 
     /// True if `path`, or one of its parent directories, is in `paths`.
+    /// Whether `path` is one of `paths` or below one of them, comparing bytes.
+    static func isWithin(_ path: PathKey, _ paths: Set<PathKey>, countingItself: Bool = true) -> Bool {
+        if countingItself, paths.contains(path) { return true }
+        var rest = path.bytes[...]
+        while let slash = rest.lastIndex(of: UInt8(ascii: "/")) {
+            rest = rest[..<slash]
+            if paths.contains(PathKey(bytes: Array(rest))) { return true }
+        }
+        return false
+    }
+
     static func isWithin(_ path: String, _ paths: Set<String>, countingItself: Bool = true) -> Bool {
         if countingItself, paths.contains(path) { return true }
         var rest = Substring(path)

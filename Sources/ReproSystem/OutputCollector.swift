@@ -366,13 +366,3 @@ public enum OutputCollector {
         }
     }
 }
-
-/// A path compared and hashed by its bytes: Swift's `String` equality holds two spellings of one
-/// name in different Unicode normalizations equal, which must not make a new output look like a
-/// source file.
-public struct PathKey: Hashable, Sendable {
-    /// The UTF-8 bytes.
-    public let bytes: [UInt8]
-    /// The key of `path`.
-    public init(_ path: String) { bytes = Array(path.utf8) }
-}

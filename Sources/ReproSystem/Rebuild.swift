@@ -20,6 +20,9 @@ public struct RebuildOptions: Sendable {
     public var cacheDir: String
     /// Content-addressed mirrors tried after each recorded toolchain URL.
     public var mirrors: [String] = []
+    /// A profile file the rebuilder vouches for (`--profile`), used when no built-in profile has
+    /// the recorded digest and it does.
+    public var profilePath: String?
     /// Where the caller will write the rebuild's manifest, checked before anything is built.
     public var manifestPath: String?
     /// Called with progress lines.
@@ -158,18 +161,19 @@ public struct Rebuilder {
         }
         let snapshot = try SourceSnapshot.take(projectDir: projectDir, into: work + "/src")
         let sourceListing = try TreeWalker.walk(snapshot.root)
-        options.progress("source: \(snapshot.paths.count) files from \(sourceFrom == "clone" ? recipe.source.uri : projectDir), \(sourceListing.digest)")
+        options.progress("source: \(snapshot.paths.count) files from \(sourceFrom == "clone" ? TerminalText.field(recipe.source.uri) : projectDir), \(sourceListing.digest)")
         guard sourceListing.digest == recipe.sourceDigest else {
             let first = Self.firstDifference(snapshot, projectDir: projectDir, commit: recipe.source.digest[ManifestURI.gitCommitKey])
-            throw .verification("the source in \(projectDir) is not the one \(options.bundlePath) records: its tree digest is \(sourceListing.digest), the bundle's \(recipe.sourceDigest)\(first.map { "; the first differing file is \($0)" } ?? ""). Check out the recorded source (\(recipe.source.uri)) and rebuild again.")
+            throw .verification("the source in \(projectDir) is not the one \(options.bundlePath) records: its tree digest is \(sourceListing.digest), the bundle's \(recipe.sourceDigest)\(first.map { "; the first differing file is \($0)" } ?? ""). Check out the recorded source (\(TerminalText.field(recipe.source.uri))) and rebuild again.")
         }
 
-        // Toolchains by their pins, the profile by its digest.
+        // The profile by its digest, before anything the bundle names is fetched; then the
+        // toolchains by their pins.
+        let profile = try recipe.resolveProfile(given: options.profilePath)
         var specs: [(spec: ToolchainSpec, path: String)] = []
         for spec in recipe.toolchains { specs.append((spec, options.bundlePath)) }
         let toolchains = try ResolvedToolchains.fetch(specs: specs, cacheRoot: options.cacheDir, mirrors: options.mirrors,
                                                       progress: options.progress)
-        let profile = try recipe.resolveProfile()
         var normalization = recipe.normalization
         normalization.hostname = profile.profile.hostname
         guard normalization.values == recipe.normalizationValues else {
@@ -281,16 +285,25 @@ public struct Rebuilder {
             throw .configuration("\(options.bundlePath) records a source others cannot fetch (\(reason)); pass a copy of it with --source DIR.")
         }
         guard let (remote, commit, subdirectory) = SourceOrigin.parse(source.uri) else {
-            throw .configuration("\(options.bundlePath) records the source as \(source.uri), not a git URL at a commit (git+URL@COMMIT); pass a copy of it with --source DIR.")
+            throw .configuration("\(options.bundlePath) records the source as \(TerminalText.field(source.uri)), not a git URL at a commit (git+URL@COMMIT); pass a copy of it with --source DIR.")
         }
-        options.progress("cloning \(remote) at \(commit)")
+        options.progress("cloning \(TerminalText.field(remote)) at \(commit)")
         let clone = try Self.git(["clone", "--quiet", "--no-checkout", "--", remote, directory])
         guard clone.status == 0 else {
-            throw .configuration("cannot clone \(remote): \(clone.stderr.trimmingCharacters(in: .whitespacesAndNewlines)). Check that it is reachable, or pass a copy of the source with --source DIR.")
+            throw .configuration("cannot clone \(TerminalText.field(remote)): \(clone.stderr.trimmingCharacters(in: .whitespacesAndNewlines)). Check that it is reachable, or pass a copy of the source with --source DIR.")
         }
-        let checkout = try Self.git(["-C", directory, "checkout", "--quiet", "--detach", commit])
+        let checkout = try Self.git(["-C", directory, "checkout", "--quiet", "--detach", "--end-of-options", commit])
         guard checkout.status == 0 else {
-            throw .verification("\(remote) has no commit \(commit), which \(options.bundlePath) records: \(checkout.stderr.trimmingCharacters(in: .whitespacesAndNewlines))")
+            throw .verification("\(TerminalText.field(remote)) has no commit \(commit), which \(options.bundlePath) records: \(checkout.stderr.trimmingCharacters(in: .whitespacesAndNewlines))")
+        }
+        if !subdirectory.isEmpty {
+            // The subdirectory must be a directory of the commit itself: a symbolic link committed
+            // at that path (or above it) would lead the snapshot out of the clone, to the host's files.
+            let listed = try Self.git(["-C", directory, "ls-tree", "-z", "--end-of-options", commit, "--", subdirectory])
+            let entry = String(decoding: listed.stdout, as: UTF8.self)
+            guard listed.status == 0, entry.hasPrefix("040000 tree "), entry.hasSuffix("\t" + subdirectory + "\0") else {
+                throw .verification("\(options.bundlePath) records the source subdirectory \(TerminalText.field(subdirectory)), which is not a directory in commit \(commit) of \(TerminalText.field(remote)); it cannot be rebuilt from there.")
+            }
         }
         return subdirectory.isEmpty ? directory : directory + "/" + subdirectory
     }
@@ -300,6 +313,9 @@ public struct Rebuilder {
     static func git(_ arguments: [String]) throws(ReproError) -> HostCommand.Output {
         var environment = SourceSnapshot.gitEnvironment
         environment["GIT_ALLOW_PROTOCOL"] = "file:https:ssh"
+        // No prompt for a password or a host key on the terminal: a rebuild runs unattended.
+        environment["GIT_TERMINAL_PROMPT"] = "0"
+        environment["GIT_SSH_COMMAND"] = "ssh -o BatchMode=yes"
         return try HostCommand.run(["git"] + SourceSnapshot.gitOptions + arguments, environment: environment,
                                    removing: SourceSnapshot.gitLocationVariables)
     }
@@ -308,7 +324,8 @@ public struct Rebuilder {
     /// repository at `projectDir`, or nil when that cannot be told (no commit recorded, or the
     /// repository does not hold it).
     static func firstDifference(_ snapshot: SourceSnapshot, projectDir: String, commit: String?) -> String? {
-        guard let commit, let listed = try? SourceSnapshot.git(projectDir, ["ls-tree", "-r", "-z", commit]),
+        guard let commit, SourceOrigin.isCommitID(commit),
+              let listed = try? SourceSnapshot.git(projectDir, ["ls-tree", "-r", "-z", "--end-of-options", commit]),
               listed.status == 0, let tree = SourceSnapshot.parseTree(listed.stdout) else { return nil }
         let recorded = tree.filter { !$0.key.hasPrefix(".repro/") && !$0.key.split(separator: "/").contains(".git") }
         let present = Set(snapshot.paths)
@@ -359,6 +376,9 @@ struct RebuildRecipe {
         } catch {
             throw .configuration("\(bundlePath) records a project configuration this repro cannot read: \(error)")
         }
+        do throws(ReproError) { try config.validate(path: bundlePath + " (externalParameters.config)") } catch {
+            throw .configuration("\(bundlePath) records a project configuration repro does not accept: \(error.message)")
+        }
         guard let epochText = p.normalization["source_date_epoch"], let epoch = Int64(epochText),
               let sourceText = p.normalization["epoch_source"], let epochSource = Normalization.EpochSource(rawValue: sourceText) else {
             throw missing("SOURCE_DATE_EPOCH and where it came from")
@@ -405,8 +425,10 @@ struct RebuildRecipe {
     }
 
     /// The recorded profile, found by the SHA-256 of its text: a built-in profile with that digest
-    /// (whatever its name), else the recorded file if it still has it.
-    func resolveProfile() throws(ReproError) -> ResolvedProfile {
+    /// (whatever its name), or the file the rebuilder names with `--profile` if it has that digest.
+    /// A path recorded in the bundle is never read: the bundle's author would choose the sandbox
+    /// the rebuild runs in (for example a profile file inside a toolchain it just had unpacked).
+    func resolveProfile(given: String?) throws(ReproError) -> ResolvedProfile {
         guard let wanted = profileDependency?.digest["sha256"] else {
             throw .configuration("the bundle does not record the sandbox profile's digest (made before profiles were recorded); run the check again with this repro.")
         }
@@ -417,11 +439,13 @@ struct RebuildRecipe {
             let resolved = try SandboxProfiles.resolve(name)
             if resolved.sha256 == wanted { return resolved }
         }
-        if let uri = profileDependency?.uri, uri.hasPrefix("file://"), let path = URL(string: uri)?.path,
-           FileManager.default.fileExists(atPath: path) {
-            let resolved = try SandboxProfiles.resolve(path)
-            if resolved.sha256 == wanted { return resolved }
+        if let given {
+            let resolved = try SandboxProfiles.resolve(given)
+            guard resolved.sha256 == wanted else {
+                throw .verification("the profile \(given) has sha256:\(resolved.sha256), not the recorded sha256:\(wanted); give the builder's profile file.")
+            }
+            return resolved
         }
-        throw .configuration("no sandbox profile here has the recorded digest sha256:\(wanted) (\(profileName), \(profileDependency?.uri ?? "")): the built-in profiles of this repro (\(ReproInfo.version)) differ from the builder's, or the profile was the builder's own file. Rebuild with the builder's repro version, or with its profile file at the recorded path.")
+        throw .configuration("no built-in sandbox profile of this repro (\(ReproInfo.version)) has the recorded digest sha256:\(wanted) (\(TerminalText.field(profileName)), \(TerminalText.field(profileDependency?.uri ?? ""))): the builder's repro had other built-in profiles, or the builder used a profile file of its own. Rebuild with the builder's repro version, or get the builder's profile file, read it, and pass it with --profile FILE.")
     }
 }

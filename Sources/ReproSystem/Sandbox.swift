@@ -144,7 +144,7 @@ public enum Sandbox {
         var execFailure: repro_msg?
         var timedOut = false
         var interruptedBy: Int32?
-        let deadline: ContinuousClock.Instant? = plan.timeoutSeconds > 0 ? .now + .seconds(plan.timeoutSeconds) : nil
+        let deadline: ContinuousClock.Instant? = plan.timeoutSeconds > 0 ? .now + .seconds(min(plan.timeoutSeconds, Profile.Limits.maxTimeoutSeconds)) : nil
 
         supervise: while true {
             var timeoutMS: Int32 = -1

@@ -70,6 +70,11 @@ public struct SourceOrigin: Sendable, Equatable {
         return "file://" + SourceSnapshot.percentEncoded(absolute)
     }
 
+    /// Whether `text` is a full git object name: 40 (SHA-1) or 64 (SHA-256) lowercase hex digits.
+    public static func isCommitID(_ text: String) -> Bool {
+        (text.utf8.count == 40 || text.utf8.count == 64) && text.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
+    }
+
     /// The parts of a `git+URL@COMMIT[#SUBDIR]` URI: the remote URL, the commit and the
     /// subdirectory (percent-decoded, "" at the top); nil for any other form.
     public static func parse(_ uri: String) -> (remote: String, commit: String, subdirectory: String)? {
@@ -84,8 +89,7 @@ public struct SourceOrigin: Sendable, Equatable {
         guard let at = rest.lastIndex(of: "@") else { return nil }
         let commit = String(rest[rest.index(after: at)...])
         let remote = String(rest[..<at])
-        guard (commit.count == 40 || commit.count == 64), commit.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }),
-              !remote.isEmpty else { return nil }
+        guard isCommitID(commit), !remote.isEmpty else { return nil }
         guard subdirectory.isEmpty || SourceSnapshot.isSafeRelativePath(subdirectory) else { return nil }
         return (remote, commit, subdirectory)
     }

@@ -41,6 +41,9 @@ struct RebuildCommand: ParsableCommand {
     @Option(name: .customLong("mirror"), help: ArgumentHelp("A content-addressed mirror: a base URL serving sha256/<hex>. Repeatable; tried in order after the recorded URL, before $REPRO_MIRRORS.", valueName: "URL"))
     var mirrors: [String] = []
 
+    @Option(name: .long, help: ArgumentHelp("A sandbox profile file you vouch for, used when no built-in profile has the digest the bundle records (the builder used a profile file of its own). Its SHA-256 must be the recorded one.", valueName: "FILE"))
+    var profile: String?
+
     @Option(name: .long, help: "The cache directory (default: $REPRO_CACHE, $XDG_CACHE_HOME/repro, ~/.cache/repro).")
     var cache: String?
 
@@ -80,6 +83,7 @@ struct RebuildCommand: ParsableCommand {
             options.sourceDir = source.map(absolute)
             options.originalOutputs = artifacts.map(absolute)
             options.mirrors = try Mirrors.configured(options: mirrors)
+            options.profilePath = profile.map(absolute)
             let manifestPath = manifest.map(absolute) ?? (key != nil ? absolute("rebuild.intoto.jsonl") : nil)
             options.manifestPath = manifestPath
             options.progress = { Console.progress($0) }

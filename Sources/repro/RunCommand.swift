@@ -175,7 +175,7 @@ struct RunRequest {
     /// Why the request cannot run, in the words of a usage error; nil when it can.
     var problem: String? {
         if command.isEmpty { return "Give the command after `--`, for example: repro run --tree ROOTFS -- /bin/sh -c 'make'." }
-        if let timeout, timeout < 0 { return "--timeout must be 0 (no limit) or a positive number of seconds." }
+        if let timeout, timeout < 0 || timeout > Profile.Limits.maxTimeoutSeconds { return "--timeout must be 0 (no limit) or a positive number of seconds up to \(Profile.Limits.maxTimeoutSeconds) (seven days)." }
         for e in environment where !e.contains("=") || e.hasPrefix("=") {
             return "--env \(e.debugDescription) must be NAME=VALUE."
         }
