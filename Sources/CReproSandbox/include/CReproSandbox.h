@@ -6,7 +6,7 @@
 #include <sys/types.h>
 
 /// The version of the plan structure the C child understands.
-#define REPRO_SANDBOX_ABI 4
+#define REPRO_SANDBOX_ABI 5
 
 int repro_sandbox_abi(void);
 
@@ -26,6 +26,7 @@ enum repro_op_kind {
     REPRO_OP_BIND_DEV = 10,   ///< create an empty file at path and bind the device node src over it
     REPRO_OP_REMOUNT_RO = 11, ///< make the mount at path read-only (not recursive)
     REPRO_OP_SET_TIMES = 12,  ///< set path's atime and mtime to `seconds` (utimensat, AT_SYMLINK_NOFOLLOW)
+    REPRO_OP_COPY_RANGE = 13, ///< create path with mode from `data_len` bytes of the regular file src at `offset`
 };
 
 /// Chown what the op creates to the plan's builder uid/gid.
@@ -44,6 +45,8 @@ struct repro_op {
     size_t data_len;
     /// Seconds since the epoch, for REPRO_OP_SET_TIMES.
     int64_t seconds;
+    /// Where the bytes start in `src`, for REPRO_OP_COPY_RANGE.
+    uint64_t offset;
 };
 
 /// One resource limit for the command.
