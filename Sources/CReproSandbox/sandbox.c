@@ -39,6 +39,13 @@
 
 int repro_sandbox_abi(void) { return REPRO_SANDBOX_ABI; }
 
+ssize_t repro_copy_file_range(int in, int64_t *offset, int out, size_t len) {
+    off_t position = (off_t)*offset;
+    ssize_t n = copy_file_range(in, &position, out, NULL, len, 0);
+    *offset = (int64_t)position;
+    return n;
+}
+
 #define SETUP_ROOT "/tmp"
 #define SETUP_OLDROOT "/tmp/oldroot"
 
@@ -230,8 +237,9 @@ static int run_op(const struct repro_plan *plan, const struct repro_op *op, stru
             errno = EINVAL;
             return -1;
         }
+        // The mode is exact without fchmod: init's umask is 0 while it runs the ops.
         fd = open(op->path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, op->mode);
-        if (fd < 0 || copy_range(source->fd, fd, (off_t)op->offset, op->data_len) < 0 || fchmod(fd, op->mode) < 0 ||
+        if (fd < 0 || copy_range(source->fd, fd, (off_t)op->offset, op->data_len) < 0 ||
             ((op->flags & REPRO_OPF_BUILDER) && fchown(fd, plan->uid, plan->gid) < 0)) {
             int saved = errno;
             if (fd >= 0) close(fd);

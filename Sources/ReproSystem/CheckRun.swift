@@ -55,12 +55,14 @@ extension CheckRunner {
         for note in assumptions { options.progress(note) }
         // A private work area in the cache's tmp/: locked while this check lives, removed when
         // it ends, and cleaned up by a later run if this process dies.
-        let workArea = try TempEntry(cache: ToolchainCache(root: CachePaths.resolved(options.cacheDir)))
+        let cacheRoot = try CachePaths.resolved(options.cacheDir)
+        let workArea = try TempEntry(cache: ToolchainCache(root: cacheRoot))
         let work = workArea.path
 
         // One file written in order (not a file per source file on the host's disk); the runs
-        // copy from it, so the host's files are read once, however many runs there are.
-        let snapshot = try SourceSnapshot.take(projectDir: project, packInto: work + "/src.pack")
+        // copy from it, so the host's files are read once, however many runs there are, and
+        // those unchanged since the previous check are not read at all.
+        let snapshot = try SourceSnapshot.take(projectDir: project, packInto: work + "/src.pack", cacheRoot: cacheRoot)
         let tracked = snapshot.trackedStateFiles
         if !tracked.isEmpty {
             options.progress("warning: git tracks \(tracked.count) file\(tracked.count == 1 ? "" : "s") below .repro/ (\(tracked.prefix(3).joined(separator: ", "))\(tracked.count > 3 ? ", ..." : "")); .repro/ is repro's own, so they are ignored: they are not part of the source, and repro never takes its bookkeeping from them. Remove them from git (git rm -r --cached .repro).")

@@ -65,14 +65,31 @@ public struct SourceSnapshot: Sendable {
     /// in path order (``packOffsets`` says where each starts): one file written sequentially,
     /// however many files the source has, which a run's sandbox then copies from (see
     /// ``WorkOp/copyRange(host:offset:length:dest:mode:)``).
-    public static func take(projectDir: String, packInto pack: String) throws(ReproError) -> SourceSnapshot {
-        try take(projectDir: projectDir, storage: .pack(pack))
+    ///
+    /// With `cacheRoot`, the previous snapshot of the project kept there (see ``SnapshotCache``)
+    /// supplies every file that has not changed since, without reading it on the host; when none
+    /// has, the previous pack itself is linked in as `pack`. This snapshot is then kept there for
+    /// the next one. `pack` must be on the cache's file system.
+    public static func take(projectDir: String, packInto pack: String, cacheRoot: String? = nil) throws(ReproError) -> SourceSnapshot {
+        guard let cacheRoot else { return try take(projectDir: projectDir, storage: .pack(pack)) }
+        let canonical = (try? Syscalls.realpath(projectDir).get()) ?? projectDir
+        let cache = SnapshotCache(cacheRoot: cacheRoot, project: canonical)
+        if case .failure(let e) = Syscalls.mkdirs(cacheRoot + "/locks") {
+            throw .configuration("cannot create \(cacheRoot)/locks: \(e.text). Check that the cache directory is writable.", errno: e.code)
+        }
+        // Two snapshots of one project take turns: each reads the kept one and replaces it.
+        return try FileLock.holding(cache.lockPath) { () throws(ReproError) -> SourceSnapshot in
+            try take(projectDir: projectDir, storage: .pack(pack), cache: cache)
+        }
     }
 
     /// Reads each file of the source once: copies it to `storage` and hashes it on the way (its
     /// SHA-256 for ``listing``, and its git blob id when `HEAD` has a file at that path with the
-    /// same mode, to decide ``uri``).
-    static func take(projectDir: String, storage: Storage) throws(ReproError) -> SourceSnapshot {
+    /// same mode, to decide ``uri``), unless `cache` has it unchanged.
+    static func take(projectDir: String, storage: Storage, cache: SnapshotCache? = nil) throws(ReproError) -> SourceSnapshot {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        let takenAt = SnapshotCache.File.nanoseconds(now)
         let git = try gitFiles(projectDir)
         let candidates: [String]
         if let git {
@@ -132,17 +149,43 @@ public struct SourceSnapshot: Sendable {
         var directories = Set<PathKey>(), leaves = Set<PathKey>()
         var offsets: [PathKey: UInt64] = [:]
         var packed: UInt64 = 0
+        let sourceParents = ParentCache(root: sourceRoot.raw)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Hashing.bufferSize, alignment: 16)
         defer { buffer.deallocate() }
+        // The previous snapshot, when there is one to reuse: its record and its open pack.
+        var previous = packFD >= 0 ? cache?.load() : nil
+        var previousPack: Int32 = -1
+        defer { if previousPack >= 0 { Syscalls.close(previousPack) } }
+        if previous != nil {
+            switch Syscalls.open(cache!.packPath, O_RDONLY | O_NOFOLLOW) {
+            case .success(let fd):
+                previousPack = fd
+                if case .success(let info) = Syscalls.fstat(fd), info.st_mode & S_IFMT == S_IFREG, UInt64(info.st_size) == previous!.packSize {
+                    break
+                }
+                previous = nil
+            case .failure:
+                previous = nil
+            }
+        }
+        // While every file so far is the previous snapshot's, at the same offset, nothing is
+        // written: the pack so far is the previous pack's beginning. The first file that is not
+        // copies that beginning (copy_file_range(2)), and the rest is written as it comes.
+        var following = previous != nil
+        var records: [(String, SnapshotCache.File)] = []
+        func stopFollowing() throws(ReproError) {
+            guard following else { return }
+            following = false
+            try SnapshotCache.copy(from: previousPack, offset: 0, length: packed, to: packFD)
+        }
         for path in paths {
             // The source is walked a component at a time from a directory descriptor, never
             // following a symlink: a tracked path below a symlink in the work tree is not there
             // (as git sees it), and nothing is ever read outside the project (or written outside
             // the staging directory, walked the same way).
-            guard let sourceDir = try openParent(of: path, below: sourceRoot.raw, create: false) else { continue }
-            let name = sourceDir.name
+            guard let (sourceDir, name) = try sourceParents.directory(of: path) else { continue }
             var info = stat()
-            guard fstatat(sourceDir.directory.raw, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { continue }  // tracked but deleted
+            guard fstatat(sourceDir, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { continue }  // tracked but deleted
             let type = info.st_mode & S_IFMT
             if type == S_IFDIR {
                 throw .configuration("\(path) is a git submodule; repro does not snapshot submodules yet. Vendor its files into the repository, or run repro check inside the submodule.")
@@ -160,8 +203,39 @@ public struct SourceSnapshot: Sendable {
             }
             let head = matchesHead ? expected![path] : nil
             let executable = (info.st_mode & S_IXUSR) != 0
-            if type == S_IFLNK {
-                let destination = try readLink(sourceDir.directory.raw, name, path: path)
+            var reused: SnapshotCache.File?
+            if let previous, let file = previous.files[PathKey(path)], file.unchanged(info, takenAt: previous.takenAt, margin: cache!.margin) {
+                // A blob id is needed (HEAD has this path with this mode) and must have been kept.
+                let wanted: Bool
+                if let head { wanted = head.mode == (type == S_IFLNK ? "120000" : executable ? "100755" : "100644") } else { wanted = false }
+                if !wanted || file.blob.utf8.count == head!.id.utf8.count { reused = file }
+            }
+            if let reused {
+                if matchesHead {
+                    if let head {
+                        matchesHead = head.mode == (type == S_IFLNK ? "120000" : executable ? "100755" : "100644") && reused.blob == head.id
+                    } else {
+                        matchesHead = false
+                    }
+                }
+                if type == S_IFLNK {
+                    entries.append(TreeEntry(path: path, kind: .symlink, sha256: reused.sha256, target: reused.target))
+                    records.append((path, reused))
+                } else {
+                    let size = UInt64(reused.size)
+                    if !following || reused.offset != packed {
+                        try stopFollowing()
+                        try SnapshotCache.copy(from: previousPack, offset: reused.offset, length: size, to: packFD)
+                    }
+                    var record = reused
+                    record.offset = packed
+                    records.append((path, record))
+                    offsets[PathKey(path)] = packed
+                    packed += size
+                    entries.append(TreeEntry(path: path, kind: .file, executable: executable, size: size, sha256: reused.sha256))
+                }
+            } else if type == S_IFLNK {
+                let destination = try readLink(sourceDir, name, path: path)
                 if targetRoot >= 0 {
                     let targetDir = try targetParent(path)
                     if symlinkat(destination, targetDir.directory.raw, name) != 0 {
@@ -169,14 +243,18 @@ public struct SourceSnapshot: Sendable {
                     }
                 }
                 let bytes = Array(destination.utf8)
+                var blobID: String?
                 if let head, head.mode == "120000", var blob = BlobHasher(hexLength: head.id.utf8.count) {
                     blob.update(Array("blob \(bytes.count)\0".utf8))
                     blob.update(bytes)
-                    matchesHead = blob.finalize() == head.id
+                    blobID = blob.finalize()
+                    matchesHead = blobID == head.id
                 } else {
                     matchesHead = false
                 }
-                entries.append(TreeEntry(path: path, kind: .symlink, sha256: TreeDigest.hex(SHA256.hash(data: bytes)), target: destination))
+                let sha256 = TreeDigest.hex(SHA256.hash(data: bytes))
+                entries.append(TreeEntry(path: path, kind: .symlink, sha256: sha256, target: destination))
+                records.append((path, SnapshotCache.File(info: info, offset: 0, sha256: sha256, target: destination, blob: blobID)))
             } else {
                 let mode: mode_t = executable ? 0o755 : 0o644
                 var blob: BlobHasher?
@@ -192,10 +270,12 @@ public struct SourceSnapshot: Sendable {
                     case .success(let fd): output = FileDescriptor(fd)
                     case .failure(let e): throw .configuration("cannot write \(path) into the source snapshot: \(e.text).", errno: e.code)
                     }
-                    copied = try copyRegularFile(from: sourceDir.directory.raw, name: name, path: path, to: output.raw, blob: blob, buffer: buffer)
+                    copied = try copyRegularFile(from: sourceDir, name: name, path: path, to: output.raw, blob: blob, buffer: buffer)
                     fchmod(output.raw, mode)  // whatever the umask
                 } else {
-                    copied = try copyRegularFile(from: sourceDir.directory.raw, name: name, path: path, to: packFD, blob: blob, buffer: buffer)
+                    try stopFollowing()
+                    copied = try copyRegularFile(from: sourceDir, name: name, path: path, to: packFD, blob: blob, buffer: buffer)
+                    records.append((path, SnapshotCache.File(info: info, offset: packed, sha256: copied.sha256, target: "", blob: copied.blob)))
                     offsets[PathKey(path)] = packed
                     packed += copied.size
                 }
@@ -210,6 +290,21 @@ public struct SourceSnapshot: Sendable {
             kept.append(path)
         }
         let listing = try TreeWalker.listing(of: entries)
+        if let cache, case .pack(let pack) = storage {
+            if following {
+                // Every file is the previous snapshot's, where it was: that pack is this one.
+                Syscalls.close(packFD)
+                packFD = -1
+                unlink(pack)
+                if case .failure(let e) = Syscalls.valueOrErrno({ link(cache.packPath, pack) }) {
+                    throw .configuration("cannot use the kept source snapshot \(cache.packPath): \(e.text). Check that the cache directory is writable.", errno: e.code)
+                }
+                try? cache.store(takenAt: takenAt, pack: nil, packSize: previous!.packSize, files: records)
+            } else {
+                // A cache that cannot keep it only costs the next check a full read.
+                try? cache.store(takenAt: takenAt, pack: pack, packSize: packed, files: records)
+            }
+        }
         var uri = "file://" + percentEncoded(projectDir)
         if let git, let commit = git.commit, matchesHead, expected?.count == kept.count {
             uri = "git+file://" + percentEncoded(git.top) + "@" + commit + (git.prefix.isEmpty ? "" : "#" + percentEncoded(git.prefix))
@@ -269,6 +364,37 @@ public struct SourceSnapshot: Sendable {
             }
         }
         return OpenedParent(directory: current, name: name)
+    }
+
+    /// The directory of the last source path looked up, kept open while the next paths (sorted,
+    /// so a directory's files come one after another) are in the same directory: one openat(2)
+    /// per directory instead of one per component of every path.
+    private final class ParentCache {
+        private let root: Int32
+        private var parent: [UInt8]?
+        private var fd: Int32 = -1
+
+        init(root: Int32) { self.root = root }
+        deinit { if fd >= 0 { Syscalls.close(fd) } }
+
+        /// The open directory holding `path` and the name in it, as ``openParent(of:below:create:)``
+        /// finds them (without `create`); nil when that finds none. The descriptor stays owned here.
+        func directory(of path: String) throws(ReproError) -> (fd: Int32, name: String)? {
+            let bytes = Array(path.utf8)
+            let slash = bytes.lastIndex(of: UInt8(ascii: "/"))
+            let dir = slash.map { Array(bytes[..<$0]) } ?? []
+            let name = slash.map { String(decoding: bytes[($0 + 1)...], as: UTF8.self) } ?? path
+            if dir != parent {
+                if fd >= 0 { Syscalls.close(fd) }
+                fd = -1
+                parent = dir
+                if let opened = try openParent(of: path, below: root, create: false) {
+                    fd = dup(opened.directory.raw)
+                    if fd < 0 { throw .configuration("cannot open the directory of \(path) for the source snapshot: \(Errno(errno).text).") }
+                }
+            }
+            return fd >= 0 ? (fd, name) : nil
+        }
     }
 
     /// An open directory and the name of an entry in it.

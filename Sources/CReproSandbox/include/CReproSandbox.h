@@ -160,6 +160,10 @@ struct repro_arg_area {
 /// Parses those four fields from the text of /proc/PID/stat. Returns 0, or -1 if malformed.
 int repro_read_arg_area(const char *stat_text, size_t len, struct repro_arg_area *area);
 
+/// copy_file_range(2) from `in` at `*offset` (advanced) to `out` at its file position; -1 and
+/// errno on failure. (Swift's Glibc module does not declare it.)
+ssize_t repro_copy_file_range(int in, int64_t *offset, int out, size_t len);
+
 /// pipe2(2) with O_CLOEXEC (not visible to Swift without _GNU_SOURCE).
 int repro_pipe_cloexec(int fds[2]);
 /// memfd_create(2) with MFD_CLOEXEC.
