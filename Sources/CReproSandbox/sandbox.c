@@ -39,6 +39,13 @@
 
 int repro_sandbox_abi(void) { return REPRO_SANDBOX_ABI; }
 
+ssize_t repro_copy_file_range(int in, int64_t *offset, int out, size_t len) {
+    off_t position = (off_t)*offset;
+    ssize_t n = copy_file_range(in, &position, out, NULL, len, 0);
+    *offset = (int64_t)position;
+    return n;
+}
+
 #define SETUP_ROOT "/tmp"
 #define SETUP_OLDROOT "/tmp/oldroot"
 
@@ -111,6 +118,36 @@ static int copy_fd(int in, int out) {
     }
 }
 
+/// Copies `len` bytes of `in` from `offset` to the start of `out` (sendfile(2), else pread/write);
+/// fails with EIO when `in` ends first.
+static int copy_range(int in, int out, off_t offset, size_t len) {
+    while (len > 0) {
+        size_t want = len > (1u << 30) ? (1u << 30) : len;
+        ssize_t n = sendfile(out, in, &offset, want);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && (errno == EINVAL || errno == ENOSYS)) {
+            char buf[16384];
+            n = pread(in, buf, want > sizeof buf ? sizeof buf : want, offset);
+            if (n < 0 && errno == EINTR) continue;
+            if (n > 0 && write_all(out, buf, (size_t)n) < 0) return -1;
+            if (n > 0) offset += n;
+        }
+        if (n < 0) return -1;
+        if (n == 0) {
+            errno = EIO;
+            return -1;
+        }
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/// The file REPRO_OP_COPY_RANGE ops read from, opened once for a run of ops that name it.
+struct range_source {
+    const char *path;
+    int fd;
+};
+
 static int chown_builder(const struct repro_plan *plan, const struct repro_op *op) {
     if (!(op->flags & REPRO_OPF_BUILDER)) return 0;
     return lchown(op->path, plan->uid, plan->gid);
@@ -138,7 +175,7 @@ static void hide_command_line(const struct repro_arg_area *area) {
 
 // MARK: - Setup operations
 
-static int run_op(const struct repro_plan *plan, const struct repro_op *op) {
+static int run_op(const struct repro_plan *plan, const struct repro_op *op, struct range_source *source) {
     int fd, in;
     struct stat st;
     struct timespec times[2];
@@ -183,6 +220,32 @@ static int run_op(const struct repro_plan *plan, const struct repro_op *op) {
             return -1;
         }
         close(in);
+        return close(fd);
+    case REPRO_OP_COPY_RANGE:
+        if (source->fd < 0 || strcmp(source->path, op->src) != 0) {
+            if (source->fd >= 0) close(source->fd);
+            source->path = op->src;
+            source->fd = open(op->src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+            if (source->fd < 0) return -1;
+            if (fstat(source->fd, &st) < 0) return -1;
+            if (!S_ISREG(st.st_mode)) {
+                errno = EINVAL;
+                return -1;
+            }
+        }
+        if (op->data_len > (uint64_t)INT64_MAX || op->offset > (uint64_t)INT64_MAX - op->data_len) {
+            errno = EINVAL;
+            return -1;
+        }
+        // The mode is exact without fchmod: init's umask is 0 while it runs the ops.
+        fd = open(op->path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, op->mode);
+        if (fd < 0 || copy_range(source->fd, fd, (off_t)op->offset, op->data_len) < 0 ||
+            ((op->flags & REPRO_OPF_BUILDER) && fchown(fd, plan->uid, plan->gid) < 0)) {
+            int saved = errno;
+            if (fd >= 0) close(fd);
+            errno = saved;
+            return -1;
+        }
         return close(fd);
     case REPRO_OP_SYMLINK:
         if (symlink(op->src, op->path) < 0) return -1;
@@ -362,9 +425,11 @@ static void sandbox_init(const struct repro_plan *plan, const struct repro_arg_a
         mkdir("/newroot", 0755) < 0)
         setup_fail(report_fd, REPRO_STEP_PIVOT_SETUP, -1);
 
+    struct range_source source = {NULL, -1};
     for (size_t i = 0; i < plan->op_count; i++) {
-        if (run_op(plan, &plan->ops[i]) < 0) setup_fail(report_fd, REPRO_STEP_OP, (int)i);
+        if (run_op(plan, &plan->ops[i], &source) < 0) setup_fail(report_fd, REPRO_STEP_OP, (int)i);
     }
+    if (source.fd >= 0) close(source.fd);
 
     if (umount2("/oldroot", MNT_DETACH) < 0) setup_fail(report_fd, REPRO_STEP_DETACH_HOST, -1);
     if (chdir("/newroot") < 0 || syscall(SYS_pivot_root, ".", ".") < 0 || umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)

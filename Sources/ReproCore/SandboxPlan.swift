@@ -41,6 +41,9 @@ public enum WorkOp: Sendable, Equatable {
     case mkdir(dest: String, mode: UInt32)
     /// Copies the host regular file `host` to `dest` with `mode`.
     case copyFile(host: String, dest: String, mode: UInt32)
+    /// Creates `dest` with `mode` from `length` bytes of the host regular file `host` starting at
+    /// `offset` (a source snapshot's pack: one file opened once for every op that names it).
+    case copyRange(host: String, offset: UInt64, length: UInt64, dest: String, mode: UInt32)
     /// Creates the symbolic link `dest` pointing at `target`.
     case symlink(target: String, dest: String)
     /// Sets the access and modification times of `dest` (a file, a directory, or a symlink itself,
@@ -52,7 +55,7 @@ public enum WorkOp: Sendable, Equatable {
     /// The sandbox path this op creates or changes.
     public var dest: String {
         switch self {
-        case .mkdir(let d, _), .copyFile(_, let d, _), .symlink(_, let d), .setTimes(let d, _): return d
+        case .mkdir(let d, _), .copyFile(_, let d, _), .copyRange(_, _, _, let d, _), .symlink(_, let d), .setTimes(let d, _): return d
         }
     }
 }
@@ -177,6 +180,8 @@ public enum MountOp: Sendable, Equatable {
     case writeFile(path: String, contents: [UInt8], mode: UInt32, builder: Bool)
     /// A copy of a host regular file.
     case copyFile(source: String, path: String, mode: UInt32, builder: Bool)
+    /// A new file holding `length` bytes of a host regular file from `offset`.
+    case copyRange(source: String, offset: UInt64, length: UInt64, path: String, mode: UInt32, builder: Bool)
     /// A symbolic link.
     case symlink(target: String, path: String, builder: Bool)
     /// A fresh procfs of the sandbox's pid namespace.
@@ -195,7 +200,7 @@ public enum MountOp: Sendable, Equatable {
     public var path: String {
         switch self {
         case .mkdir(let p, _, _), .tmpfs(let p, _), .bind(_, let p, _), .overlay(_, let p), .writeFile(let p, _, _, _),
-             .copyFile(_, let p, _, _), .symlink(_, let p, _), .proc(let p), .devpts(let p), .bindDevice(_, let p),
+             .copyFile(_, let p, _, _), .copyRange(_, _, _, let p, _, _), .symlink(_, let p, _), .proc(let p), .devpts(let p), .bindDevice(_, let p),
              .remountReadOnly(let p), .setTimes(let p, _):
             return p
         }
@@ -220,6 +225,7 @@ public enum MountOp: Sendable, Equatable {
         case .overlay(let l, let p): return "mounting an overlay of \(l.map(host).joined(separator: ", ")) on \(inside(p))"
         case .writeFile(let p, _, _, _): return "writing \(inside(p))"
         case .copyFile(let s, let p, _, _): return "copying \(host(s)) to \(inside(p))"
+        case .copyRange(let s, let o, let n, let p, _, _): return "copying \(n) bytes at \(o) of \(host(s)) to \(inside(p))"
         case .symlink(_, let p, _): return "creating symlink \(inside(p))"
         case .proc(let p): return "mounting \(inside(p))"
         case .devpts(let p): return "mounting devpts on \(inside(p))"
@@ -357,6 +363,8 @@ public struct SandboxPlan: Sendable, Equatable {
                 ops.append(.mkdir(path: newRoot + dest, mode: mode, builder: true))
             case .copyFile(let h, let dest, let mode):
                 ops.append(.copyFile(source: hostRoot + h, path: newRoot + dest, mode: mode, builder: true))
+            case .copyRange(let h, let offset, let length, let dest, let mode):
+                ops.append(.copyRange(source: hostRoot + h, offset: offset, length: length, path: newRoot + dest, mode: mode, builder: true))
             case .symlink(let target, let dest):
                 ops.append(.symlink(target: target, path: newRoot + dest, builder: true))
             case .setTimes(let dest, let seconds):
@@ -504,9 +512,12 @@ public struct SandboxPlan: Sendable, Equatable {
             case .mkdir(_, let mode):
                 guard mode <= 0o1777 else { throw .configuration("work directory \(dest) has mode \(String(mode, radix: 8)); setuid/setgid bits are not allowed.") }
                 existing.insert(dest)
-            case .copyFile(let h, _, let mode):
+            case .copyFile(let h, _, let mode), .copyRange(let h, _, _, _, let mode):
                 guard isNormalAbsolute(h) else { throw .configuration("work file source \(h.debugDescription) must be an absolute, normalized host path.") }
                 guard mode <= 0o1777 else { throw .configuration("work file \(dest) has mode \(String(mode, radix: 8)); setuid/setgid bits are not allowed.") }
+                if case .copyRange(_, let offset, let length, _, _) = op, length > UInt64(Int64.max) || offset > UInt64(Int64.max) - length {
+                    throw .configuration("work file \(dest) copies \(length) bytes at \(offset), past the largest file offset.")
+                }
                 existing.insert(dest)
             case .symlink(let target, _):
                 guard !target.isEmpty, !target.contains("\0") else { throw .configuration("symlink \(dest) has an empty target.") }

@@ -134,9 +134,10 @@ extension CheckRunner {
         return result
     }
 
-    /// Replaces `destination` with a copy of `source`, atomically: the copy is made beside it
+    /// Replaces `destination` with `source` (moved by rename(2) when both are on one file system,
+    /// else copied; with `move` false always copied), atomically: the new tree is made beside it
     /// and renamed into place, so a reader sees the old outputs or the new ones, never a mix.
-    static func place(_ source: String, at destination: String) throws(ReproError) {
+    static func place(_ source: String, at destination: String, move: Bool = false) throws(ReproError) {
         let fm = FileManager.default
         let parent = (destination as NSString).deletingLastPathComponent
         let staging = parent + "/." + (destination as NSString).lastPathComponent + ".new-" + UUID().uuidString
@@ -149,23 +150,154 @@ extension CheckRunner {
         } catch {
             throw failure(error.localizedDescription)
         }
-        do throws(ReproError) {
-            // Holes stay holes: a sparse output takes no more room placed than collected.
-            try OutputCollector.copyTree(from: source, to: staging)
-        } catch {
-            Syscalls.removeTree(staging)
-            throw failure(error.message)
+        var moved = false
+        if move {
+            switch Syscalls.rename(source, staging) {
+            case .success: moved = true
+            case .failure(let e) where e.code == EXDEV: break  // another file system: copied below
+            case .failure(let e): throw failure(e.text)
+            }
+        }
+        if !moved {
+            do throws(ReproError) {
+                // Holes stay holes: a sparse output takes no more room placed than collected.
+                try OutputCollector.copyTree(from: source, to: staging)
+            } catch {
+                Syscalls.removeTree(staging)
+                throw failure(error.message)
+            }
+            if move { Syscalls.removeTree(source) }
         }
         do {
             if fm.fileExists(atPath: destination) {
                 try fm.moveItem(atPath: destination, toPath: old)
             }
             try fm.moveItem(atPath: staging, toPath: destination)
-            try? fm.removeItem(atPath: old)
         } catch {
             Syscalls.removeTree(staging)
             if !fm.fileExists(atPath: destination), fm.fileExists(atPath: old) { try? fm.moveItem(atPath: old, toPath: destination) }
             throw failure(error.localizedDescription)
         }
+        Syscalls.removeTree(old)
+    }
+
+    /// Completes a later run's tree, which holds only what differs from run 1's, with run 1's
+    /// copies of the rest (hard links where the file system allows, else copies): the kept run is
+    /// then its whole tree, as collected.
+    static func fill(_ tree: RunTree, from first: RunTree) throws(ReproError) {
+        func failure(_ path: String, _ e: Errno) -> ReproError {
+            .configuration("cannot keep run outputs at \(path): \(e.text). Check that the directory is writable.", errno: e.code)
+        }
+        for entry in tree.entries {
+            let path = tree.root + "/" + entry.path
+            guard Syscalls.lstat(path) == nil else { continue }  // copied because it differs
+            switch entry.kind {
+            case .directory:
+                if case .failure(let e) = Syscalls.mkdirs(path) { throw failure(path, e) }
+            case .symlink:
+                if case .failure(let e) = Syscalls.valueOrErrno({ symlink(entry.target, path) }) { throw failure(path, e) }
+            case .file:
+                // Not copied: equal to run 1's file at the same path, which is there.
+                let original = first.root + "/" + entry.path
+                if case .failure = Syscalls.valueOrErrno({ link(original, path) }) {
+                    do {
+                        try FileManager.default.copyItem(atPath: original, toPath: path)
+                    } catch {
+                        throw .configuration("cannot keep run outputs at \(path): \(error.localizedDescription). Check that the directory is writable.")
+                    }
+                }
+            }
+        }
+    }
+
+    /// The `t1:` digest of a --keep directory holding `run-1` ... `run-N` (these trees, as
+    /// collected), computed from their entries; walked and read only when it holds anything else.
+    static func keptDigest(_ keep: String, trees: [RunTree]) throws(ReproError) -> String {
+        let names = Set((try? FileManager.default.contentsOfDirectory(atPath: keep)) ?? [])
+        guard names == Set(trees.indices.map { "run-\($0 + 1)" }) else { return try TreeWalker.walk(keep).digest }
+        var entries: [TreeEntry] = []
+        for (index, tree) in trees.enumerated() {
+            let prefix = "run-\(index + 1)"
+            entries.append(.directory(prefix))
+            for var entry in tree.entries {
+                entry.path = prefix + "/" + entry.path
+                entries.append(entry)
+            }
+        }
+        return try TreeWalker.listing(of: entries).digest
+    }
+}
+
+/// Where run 1's outputs are collected: a new directory beside the destination (so on its file
+/// system, where a rename places it), removed unless it was placed.
+struct OutputStaging {
+    /// The directory (created by the collector).
+    let path: String
+
+    /// A staging path beside `destination`, whose parent is created if needed.
+    init(destination: String) throws(ReproError) {
+        let parent = (destination as NSString).deletingLastPathComponent
+        if case .failure(let e) = Syscalls.mkdirs(parent) {
+            throw .configuration("cannot create \(parent) for the outputs: \(e.text). Check that the directory is writable, or pass --output.", errno: e.code)
+        }
+        path = parent + "/." + (destination as NSString).lastPathComponent + ".new-" + UUID().uuidString
+        InterruptCleanup.register(path)
+    }
+
+    /// Removes what is left of it.
+    func remove() {
+        Syscalls.removeTree(path)
+        InterruptCleanup.unregister(path)
+    }
+}
+
+/// Run 1's output entries, handed to later runs (which may run at the same time) once known.
+final class FirstRunEntries: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var done = false
+    private var entries: [PathKey: TreeEntry]?
+
+    /// Makes `entries` (nil: run 1 has no outputs) known; called once.
+    func publish(_ entries: [PathKey: TreeEntry]?) {
+        condition.lock()
+        self.entries = entries
+        done = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Waits for run 1's entries.
+    func wait() -> [PathKey: TreeEntry]? {
+        condition.lock()
+        defer { condition.unlock() }
+        while !done { condition.wait() }
+        return entries
+    }
+}
+
+/// Directories a check is writing outside its work area (run 1's outputs beside their
+/// destination), removed when a signal ends the check.
+enum InterruptCleanup {
+    nonisolated(unsafe) private static var paths = Set<String>()
+    private static let lock = NSLock()
+
+    static func register(_ path: String) {
+        lock.lock()
+        paths.insert(path)
+        lock.unlock()
+    }
+
+    static func unregister(_ path: String) {
+        lock.lock()
+        paths.remove(path)
+        lock.unlock()
+    }
+
+    /// Removes every registered directory (before the process ends itself by a signal).
+    static func removeAll() {
+        lock.lock()
+        for path in paths { Syscalls.removeTree(path) }
+        paths = []
+        lock.unlock()
     }
 }

@@ -27,6 +27,8 @@ struct RunTree {
     var entries: [TreeEntry]
     /// Its `t1:` digest.
     var digest: String
+    /// Whether `root` holds the whole tree; otherwise only what differs from run 1's.
+    var complete = true
 }
 
 /// The outcome of one sandboxed build.
@@ -53,15 +55,19 @@ extension CheckRunner {
         for note in assumptions { options.progress(note) }
         // A private work area in the cache's tmp/: locked while this check lives, removed when
         // it ends, and cleaned up by a later run if this process dies.
-        let workArea = try TempEntry(cache: ToolchainCache(root: CachePaths.resolved(options.cacheDir)))
+        let cacheRoot = try CachePaths.resolved(options.cacheDir)
+        let workArea = try TempEntry(cache: ToolchainCache(root: cacheRoot))
         let work = workArea.path
 
-        let snapshot = try SourceSnapshot.take(projectDir: project, into: work + "/src")
+        // One file written in order (not a file per source file on the host's disk); the runs
+        // copy from it, so the host's files are read once, however many runs there are, and
+        // those unchanged since the previous check are not read at all.
+        let snapshot = try SourceSnapshot.take(projectDir: project, packInto: work + "/src.pack", cacheRoot: cacheRoot)
         let tracked = snapshot.trackedStateFiles
         if !tracked.isEmpty {
             options.progress("warning: git tracks \(tracked.count) file\(tracked.count == 1 ? "" : "s") below .repro/ (\(tracked.prefix(3).joined(separator: ", "))\(tracked.count > 3 ? ", ..." : "")); .repro/ is repro's own, so they are ignored: they are not part of the source, and repro never takes its bookkeeping from them. Remove them from git (git rm -r --cached .repro).")
         }
-        let sourceListing = try TreeWalker.walk(snapshot.root)
+        let sourceListing = snapshot.listing
         var untracked = ""
         if snapshot.untrackedExcluded > 0 {
             let names = snapshot.untrackedSample.map { "'\($0)'" }.joined(separator: ", ")
@@ -76,11 +82,11 @@ extension CheckRunner {
         var normalization = try Self.epoch(option: options.dateEpoch, config: config, snapshot: snapshot)
         let setup = try prepareBuild(config: config, normalization: &normalization)
         let fixed = normalization
-        let workOps = Self.workOps(for: sourceListing, root: snapshot.root, workdir: fixed.workdir, mtime: fixed.sourceFileTime)
+        let workOps = Self.workOps(for: snapshot, workdir: fixed.workdir, mtime: fixed.sourceFileTime)
 
         let logDir = try ProjectState.directory(project, "logs")
-        try ProjectState.checkDestination(options.outputDir ?? project + "/.repro/out", option: "--output",
-                                          project: project, cache: options.cacheDir)
+        let destination = options.outputDir ?? project + "/.repro/out"
+        try ProjectState.checkDestination(destination, option: "--output", project: project, cache: options.cacheDir)
         if let keep = options.keepDir {
             try ProjectState.checkDestination(keep, option: "--keep", project: project, cache: options.cacheDir)
         }
@@ -92,20 +98,35 @@ extension CheckRunner {
         var isolation: IsolationReport?
         let selection = Self.outputSelection(config: config, source: sourceListing)
 
+        // Run 1's outputs are collected once, straight into a directory beside the destination,
+        // which a rename then puts in place. Later runs are hashed in place in their sandbox and
+        // copied only where they differ from run 1 (for the explanation), unless --keep asks for
+        // every run's whole tree.
+        let staging = try OutputStaging(destination: destination)
+        defer { staging.remove() }
+        let firstRun = FirstRunEntries()
         let indices = Array(1...options.runs)
         let results = try runAll(indices) { index throws(ReproError) -> (CheckReport.Run, RunTree?, IsolationReport?) in
+            var published: [PathKey: TreeEntry]?
+            defer { if index == 1 { firstRun.publish(published) } }
             let request = BuildRequest(index: index, workOps: workOps, environment: setup.environment,
                                        command: config.build.command, normalization: fixed,
                                        timeout: config.build.timeout, logPath: logDir + "/run-\(index).log")
-            let outputRoot = work + "/runs/run-\(index)"
+            let outputRoot = index == 1 ? staging.path : work + "/runs/run-\(index)"
             let clock = Date()
             options.progress("run \(index)/\(options.runs): building")
             var collectError: ReproError?
+            var collected: OutputCollector.Collected?
             let result = try runBuild(request, setup: setup) { root in
                 guard collectError == nil else { return }
+                var mode = OutputCollector.Mode.copyAll
+                if index > 1, options.keepDir == nil {
+                    // Waits for run 1's collection (with --parallel it may still be going on).
+                    mode = firstRun.wait().map { .copyDiffering($0) } ?? .hashOnly
+                }
                 do throws(ReproError) {
-                    try OutputCollector.collect(from: root + fixed.workdir, selection: selection, into: outputRoot,
-                                                limit: setup.profile.limits.tmpfsBytes)
+                    collected = try OutputCollector.collectHashing(from: root + fixed.workdir, selection: selection, into: outputRoot,
+                                                                   mode: mode, limit: setup.profile.limits.tmpfsBytes)
                 } catch {
                     collectError = error
                 }
@@ -124,15 +145,18 @@ extension CheckRunner {
                     // (an unwritable work area) is repro's environment failing.
                     guard collectError.status == .buildFailed else { throw collectError }
                     failure = collectError.message
-                } else {
-                    let listing = try TreeWalker.walk(outputRoot)
+                } else if let listing = collected?.listing {
                     if listing.entries.allSatisfy({ $0.kind == .directory }) {
                         // Certifying nothing would pass a gate with an empty certificate.
                         failure = config.build.outputs.isEmpty
                             ? "the build produced no outputs: it created or changed no file below \(fixed.workdir). A check certifies outputs; check the build command, or name the outputs in build.outputs."
                             : "the build produced no outputs: build.outputs matched only empty directories. A check certifies outputs; check the build command and build.outputs."
                     } else {
-                        tree = RunTree(root: outputRoot, entries: listing.entries, digest: listing.digest)
+                        tree = RunTree(root: outputRoot, entries: listing.entries, digest: listing.digest,
+                                       complete: index == 1 || options.keepDir != nil)
+                        if index == 1 {
+                            published = Dictionary(listing.entries.map { (PathKey($0.path), $0) }, uniquingKeysWith: { a, _ in a })
+                        }
                     }
                 }
             }
@@ -185,9 +209,15 @@ extension CheckRunner {
                 report.outputs = complete[0].entries.filter { $0.kind == .file }.map {
                     CheckReport.Output(path: $0.path, sha256: $0.sha256, size: $0.size)
                 }
-                let stateDir = try ProjectState.directory(project)
-                let destination = options.outputDir ?? stateDir + "/out"
-                try Self.place(complete[0].root, at: destination)
+                if let keep = options.keepDir {
+                    // Every run's whole tree was collected: run 1's is copied, the others moved.
+                    for (index, tree) in complete.enumerated() {
+                        try Self.place(tree.root, at: keep + "/run-\(index + 1)", move: index > 0)
+                    }
+                    try ProjectState.recordPlacement(cache: options.cacheDir, keep, digest: try Self.keptDigest(keep, trees: complete))
+                    report.keptRuns = keep
+                }
+                try Self.place(staging.path, at: destination, move: true)
                 if options.outputDir != nil {
                     try ProjectState.recordPlacement(cache: options.cacheDir, destination, digest: complete[0].digest)
                 }
@@ -196,15 +226,17 @@ extension CheckRunner {
                 report.verdict = .differ
                 report.exitCode = ExitStatus.outputsDiffer.rawValue
                 report.differences = differences
-            }
-            var keep = options.keepDir
-            if keep == nil, report.verdict == .differ { keep = try ProjectState.directory(project, "runs") }
-            if let keep {
+                let keep: String
+                if let dir = options.keepDir { keep = dir } else { keep = try ProjectState.directory(project, "runs") }
+                // Later runs hold only what differs from run 1: the rest is run 1's.
+                for tree in complete.dropFirst() where !tree.complete {
+                    try Self.fill(tree, from: complete[0])
+                }
                 for (index, tree) in complete.enumerated() {
-                    try Self.place(tree.root, at: keep + "/run-\(index + 1)")
+                    try Self.place(tree.root, at: keep + "/run-\(index + 1)", move: true)
                 }
                 if options.keepDir != nil {
-                    try ProjectState.recordPlacement(cache: options.cacheDir, keep, digest: try TreeWalker.walk(keep).digest)
+                    try ProjectState.recordPlacement(cache: options.cacheDir, keep, digest: try Self.keptDigest(keep, trees: complete))
                 }
                 report.keptRuns = keep
             }

@@ -57,6 +57,29 @@ extension CheckRunner {
         return ops
     }
 
+    /// The steps that fill `/build/src` from a snapshot, as ``workOps(for:root:workdir:mtime:)``
+    /// does, copying from its pack when it has one.
+    static func workOps(for snapshot: SourceSnapshot, workdir: String, mtime: Int64) -> [WorkOp] {
+        guard case .pack(let pack) = snapshot.storage else {
+            return workOps(for: snapshot.listing, root: snapshot.root, workdir: workdir, mtime: mtime)
+        }
+        let listing = snapshot.listing
+        var ops: [WorkOp] = listing.entries.map { entry in
+            let dest = workdir + "/" + entry.path
+            switch entry.kind {
+            case .directory: return .mkdir(dest: dest, mode: 0o755)
+            case .symlink: return .symlink(target: entry.target, dest: dest)
+            case .file:
+                // Every file of a packed snapshot has its offset: a missing one is our bug.
+                return .copyRange(host: pack, offset: snapshot.packOffsets[PathKey(entry.path)]!, length: entry.size,
+                                  dest: dest, mode: entry.executable ? 0o755 : 0o644)
+            }
+        }
+        ops += listing.entries.reversed().map { .setTimes(dest: workdir + "/" + $0.path, seconds: mtime) }
+        ops.append(.setTimes(dest: workdir, seconds: mtime))
+        return ops
+    }
+
     /// Runs one build in a fresh sandbox, its output to the log, calling `collect` with the
     /// sandbox's root path while it still exists.
     func runBuild(_ request: BuildRequest, setup: BuildSetup,
@@ -85,6 +108,7 @@ extension CheckRunner {
             // every other sandbox too (they die with repro), and the caller sees 128+N. The work
             // area is left for the next run's clean-up.
             FileHandle.standardError.write(Data("repro: interrupted by signal \(sig); the sandboxes and their processes were removed\n".utf8))
+            InterruptCleanup.removeAll()
             signal(sig, SIG_DFL)
             var set = sigset_t()
             sigemptyset(&set)

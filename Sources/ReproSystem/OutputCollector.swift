@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import ReproCore
 
@@ -25,13 +26,94 @@ public enum OutputCollector {
     @discardableResult
     public static func collect(from buildRoot: String, selection: Selection, into destination: String,
                                limit: Int = .max) throws(ReproError) -> [String] {
+        try collectHashing(from: buildRoot, selection: selection, into: destination, limit: limit).copied
+    }
+
+    /// What a collection found: the selected tree's entries and digest, and what it copied.
+    struct Collected {
+        /// The selected tree as copied (or, hashed in place, as a copy would be): its entries
+        /// sorted by path, with every file's SHA-256, and its `t1:` digest, computed while reading.
+        var listing: TreeListing
+        /// The relative paths of the files and symlinks copied, sorted.
+        var copied: [String]
+    }
+
+    /// What a collection copies.
+    enum Mode {
+        /// Every selected entry.
+        case copyAll
+        /// Only the files and symlinks whose path, contents or mode differ from these entries (an
+        /// earlier run's); the others are hashed in place and not copied.
+        case copyDiffering([PathKey: TreeEntry])
+        /// Nothing: every file is hashed in place.
+        case hashOnly
+    }
+
+    /// Collects the selected entries of `buildRoot` into `destination` (created), reading each file
+    /// once and hashing it on the way. With ``Mode/copyAll`` the listing is what
+    /// ``TreeWalker/walk(_:)`` of the copy gives. Otherwise the files are hashed in place and only
+    /// those the mode asks for are copied (read a second time): `destination` then holds just
+    /// them, and the listing still describes the whole selected tree, as a full copy would.
+    static func collectHashing(from buildRoot: String, selection: Selection, into destination: String,
+                               mode: Mode = .copyAll, limit: Int = .max) throws(ReproError) -> Collected {
         let root: FileDescriptor
         switch Syscalls.open(buildRoot, O_RDONLY | O_DIRECTORY | O_NOFOLLOW) {
         case .success(let fd): root = FileDescriptor(fd)
         case .failure(let e): throw .buildFailed("cannot open the build directory \(buildRoot) to collect outputs: \(e.text).")
         }
-        var budget = Budget(limit: limit)
-        return try collect(fromDirectory: root.raw, selection: selection, into: destination, budget: &budget)
+        var state = Walk(destination: destination, mode: mode, budget: Budget(limit: limit))
+        try collect(fromDirectory: root.raw, selection: selection, state: &state)
+        var entries = state.entries
+        entries += state.directories.map { TreeEntry.directory($0) }
+        return Collected(listing: try TreeWalker.listing(of: entries),
+                         copied: state.copied.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) })
+    }
+
+    /// The state of one collection's walk.
+    struct Walk {
+        /// Where copies go.
+        let destination: String
+        /// What is copied.
+        let mode: Mode
+        /// The bytes the collection may read.
+        var budget: Budget
+        /// The files and symlinks selected.
+        var entries: [TreeEntry] = []
+        /// The directories of the selected tree (relative).
+        var directories = Set<String>()
+        /// The paths copied.
+        var copied: [String] = []
+        /// The patterns that matched something.
+        var matched = Set<String>()
+
+        init(destination: String, mode: Mode, budget: Budget) {
+            self.destination = destination
+            self.mode = mode
+            self.budget = budget
+        }
+
+        /// Whether `entry`, hashed in place, is copied.
+        func copies(_ entry: TreeEntry) -> Bool {
+            switch mode {
+            case .copyAll: return true
+            case .copyDiffering(let reference): return reference[PathKey(entry.path)] != entry
+            case .hashOnly: return false
+            }
+        }
+
+        /// Whether everything is copied as it is read.
+        var copiesAll: Bool {
+            if case .copyAll = mode { return true }
+            return false
+        }
+
+        /// Notes the relative directory `path` and its parents as part of the selected tree.
+        mutating func noteDirectory(_ path: String) {
+            var path = path
+            while !path.isEmpty, directories.insert(path).inserted {
+                path = parentOf(path)
+            }
+        }
     }
 
     /// The most output bytes a collection copies: the sizes of the regular files, sparse ones at
@@ -95,8 +177,8 @@ public enum OutputCollector {
         let staging = host + ".partial-" + UUID().uuidString
         defer { Syscalls.removeTree(staging) }
         do throws(ReproError) {
-            var budget = Budget(limit: limit)
-            try collect(fromDirectory: directory.raw, selection: .patterns([name]), into: staging, budget: &budget)
+            var state = Walk(destination: staging, mode: .copyAll, budget: Budget(limit: limit))
+            try collect(fromDirectory: directory.raw, selection: .patterns([name]), state: &state)
         } catch {
             throw .configuration("--copy-out: \(inside): \(error.message)")
         }
@@ -114,27 +196,20 @@ public enum OutputCollector {
         case .failure(let e): throw .configuration("cannot read \(source): \(e.text).", errno: e.code)
         }
         try makeDirectory(destination)
-        var copied: [String] = [], matched = Set<String>(), budget = Budget(limit: .max)
-        try walk(dirFD: root.raw, relative: "", inherited: true, selection: .patterns([]), destination: destination,
-                 copied: &copied, matched: &matched, budget: &budget)
+        var state = Walk(destination: destination, mode: .copyAll, budget: Budget(limit: .max))
+        try walk(dirFD: root.raw, relative: "", inherited: true, selection: .patterns([]), state: &state)
     }
 
-    /// Copies the selected entries below the open directory `rootFD` into `destination`.
-    @discardableResult
-    static func collect(fromDirectory rootFD: Int32, selection: Selection, into destination: String,
-                        budget: inout Budget) throws(ReproError) -> [String] {
-        try makeDirectory(destination)
-        var copied: [String] = []
-        var matchedPatterns = Set<String>()
-        try walk(dirFD: rootFD, relative: "", inherited: false, selection: selection, destination: destination,
-                 copied: &copied, matched: &matchedPatterns, budget: &budget)
+    /// Collects the selected entries below the open directory `rootFD` into `state`'s destination.
+    static func collect(fromDirectory rootFD: Int32, selection: Selection, state: inout Walk) throws(ReproError) {
+        try makeDirectory(state.destination)
+        try walk(dirFD: rootFD, relative: "", inherited: false, selection: selection, state: &state)
         if case .patterns(let patterns) = selection {
-            let unmatched = patterns.filter { !matchedPatterns.contains($0) }
+            let unmatched = patterns.filter { !state.matched.contains($0) }
             if !unmatched.isEmpty {
                 throw .buildFailed("the build did not produce the declared output\(unmatched.count == 1 ? "" : "s") \(unmatched.map { "'\($0)'" }.joined(separator: ", ")). Check build.outputs in repro.toml against what the build writes below /build/src.")
             }
         }
-        return copied.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
     }
 
     /// Whether `path` matches `pattern` as fnmatch(3) with `FNM_PATHNAME`.
@@ -177,8 +252,9 @@ public enum OutputCollector {
         return result.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
     }
 
-    private static func walk(dirFD: Int32, relative: String, inherited: Bool, selection: Selection, destination: String,
-                             copied: inout [String], matched: inout Set<String>, budget: inout Budget) throws(ReproError) {
+    private static func walk(dirFD: Int32, relative: String, inherited: Bool, selection: Selection,
+                             state: inout Walk) throws(ReproError) {
+        let destination = state.destination
         for name in try names(in: dirFD, relative: relative) {
             let path = relative.isEmpty ? name : relative + "/" + name
             var info = stat()
@@ -193,7 +269,7 @@ public enum OutputCollector {
                 if !selected {
                     for pattern in patterns where matches(pattern, path) {
                         selected = true
-                        matched.insert(pattern)
+                        state.matched.insert(pattern)
                     }
                 }
                 descend = selected || couldMatchBelow(patterns, path)
@@ -201,7 +277,7 @@ public enum OutputCollector {
                 descend = true
                 if type == S_IFREG || type == S_IFLNK {
                     if let known = source[PathKey(path)] {
-                        selected = try contentKey(dirFD: dirFD, name: name, type: type, path: path, budget: budget) != known
+                        selected = try contentKey(dirFD: dirFD, name: name, type: type, path: path, budget: state.budget) != known
                     } else {
                         selected = true
                     }
@@ -215,20 +291,42 @@ public enum OutputCollector {
                 case .success(let fd): child = FileDescriptor(fd)
                 case .failure(let e): throw .buildFailed("cannot open the output directory '\(path)': \(e.text).")
                 }
-                if selected { try makeDirectory(destination + "/" + path) }
+                if selected {
+                    state.noteDirectory(path)
+                    if state.copiesAll { try makeDirectory(destination + "/" + path) }
+                }
                 try walk(dirFD: child.raw, relative: path, inherited: selected && inheritsDown(selection), selection: selection,
-                         destination: destination, copied: &copied, matched: &matched, budget: &budget)
+                         state: &state)
             case S_IFREG where selected:
-                try copyFile(dirFD: dirFD, name: name, path: path, executable: (info.st_mode & S_IXUSR) != 0,
-                             destination: destination, budget: &budget)
-                copied.append(path)
+                let executable = (info.st_mode & S_IXUSR) != 0
+                var entry: TreeEntry
+                if !state.copiesAll {
+                    entry = try copyFile(dirFD: dirFD, name: name, path: path, executable: executable, to: nil, budget: &state.budget)
+                    if state.copies(entry) {
+                        // Differs from the earlier run: kept for the explanation (this file alone
+                        // is read again, within its size as first charged).
+                        var again = Budget(limit: Int(entry.size))
+                        entry = try copyFile(dirFD: dirFD, name: name, path: path, executable: executable, to: destination, budget: &again)
+                        state.copied.append(path)
+                    }
+                } else {
+                    entry = try copyFile(dirFD: dirFD, name: name, path: path, executable: executable, to: destination, budget: &state.budget)
+                    state.copied.append(path)
+                }
+                state.noteDirectory(relative)
+                state.entries.append(entry)
             case S_IFLNK where selected:
                 let target = try readLink(dirFD: dirFD, name: name, path: path)
-                try makeDirectory(destination + "/" + relative)
-                guard symlink(target, destination + "/" + path) == 0 else {
-                    throw .buildFailed("cannot copy the output symlink '\(path)': \(String(cString: strerror(errno))).")
+                let entry = TreeEntry(path: path, kind: .symlink, sha256: TreeDigest.hex(SHA256.hash(data: Array(target.utf8))), target: target)
+                if state.copies(entry) {
+                    try makeDirectory(destination + "/" + relative)
+                    guard symlink(target, destination + "/" + path) == 0 else {
+                        throw .buildFailed("cannot copy the output symlink '\(path)': \(String(cString: strerror(errno))).")
+                    }
+                    state.copied.append(path)
                 }
-                copied.append(path)
+                state.noteDirectory(relative)
+                state.entries.append(entry)
             case S_IFREG, S_IFLNK:
                 continue
             default:
@@ -280,30 +378,48 @@ public enum OutputCollector {
         }
     }
 
-    /// Copies one regular file, charging `budget` with its size as the opened descriptor reports
-    /// it (what is checked is what is copied, even if the build swaps the file meanwhile).
-    private static func copyFile(dirFD: Int32, name: String, path: String, executable: Bool, destination: String,
-                                 budget: inout Budget) throws(ReproError) {
+    /// Reads one regular file once, hashing it, and copies it to `destination` + its path unless
+    /// `destination` is nil, charging `budget` with its size as the opened descriptor reports it
+    /// (what is checked is what is read, even if the build swaps the file meanwhile). The hash is
+    /// of the bytes the copy holds: the data read at its offsets, zeros for holes (which stay holes
+    /// in the copy) and for a tail the file lost while it was read.
+    private static func copyFile(dirFD: Int32, name: String, path: String, executable: Bool, to destination: String?,
+                                 budget: inout Budget) throws(ReproError) -> TreeEntry {
         var info = stat()
         let input = try openEntry(dirFD: dirFD, name: name, path: path, info: &info)
         let size = off_t(info.st_size)
         try budget.take(Int(size), for: path)
-        let target = destination + "/" + path
-        try makeDirectory(destination + "/" + parentOf(path))
         let mode: mode_t = executable ? 0o755 : 0o644
-        let output: FileDescriptor
-        switch Syscalls.open(target, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode) {
-        case .success(let fd): output = FileDescriptor(fd)
-        case .failure(let e): throw .configuration("cannot write \(target): \(e.text). Check that the directory is writable.", errno: e.code)
+        var out: Int32 = -1  // the copy, if any
+        defer { if out >= 0 { Syscalls.close(out) } }
+        var target = ""
+        if let destination {
+            target = destination + "/" + path
+            try makeDirectory(destination + "/" + parentOf(path))
+            switch Syscalls.open(target, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode) {
+            case .success(let fd): out = fd
+            case .failure(let e): throw .configuration("cannot write \(target): \(e.text). Check that the directory is writable.", errno: e.code)
+            }
         }
         func readFailed(_ e: Errno) -> ReproError { .buildFailed("cannot read the output '\(path)': \(e.text).") }
         func writeFailed(_ e: Errno) -> ReproError { .configuration("cannot write \(target): \(e.text).", errno: e.code) }
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Hashing.bufferSize, alignment: 16)
         defer { buffer.deallocate() }
-        /// Copies `[from, to)` of the input to the same offsets of the output; returns where it
-        /// stopped (short of `to` if the file shrank meanwhile).
+        var hasher = SHA256()
+        var hashed: off_t = 0
+        /// Hashes zeros up to `end` (a hole, or a lost tail).
+        func zeros(to end: off_t) {
+            while hashed < end {
+                let n = Int(min(off_t(zeroBlock.count), end - hashed))
+                zeroBlock.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+                hashed += off_t(n)
+            }
+        }
+        /// Reads `[from, to)` of the input, hashing it and writing it to the same offsets of the
+        /// output; returns where it stopped (short of `to` if the file shrank meanwhile).
         func copyRange(from: off_t, to: off_t) throws(ReproError) -> off_t {
             var position = from
+            zeros(to: from)
             while position < to {
                 let want = min(buffer.count, Int(to - position))
                 let n: Int
@@ -312,13 +428,17 @@ public enum OutputCollector {
                 case .failure(let e): throw readFailed(e)
                 }
                 if n == 0 { break }
-                if case .failure(let e) = Syscalls.pwriteAll(output.raw, UnsafeRawBufferPointer(rebasing: buffer[0..<n]), at: position) {
+                let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
+                hasher.update(bufferPointer: chunk)
+                hashed += off_t(n)
+                if out >= 0, case .failure(let e) = Syscalls.pwriteAll(out, chunk, at: position) {
                     throw writeFailed(e)
                 }
                 position += off_t(n)
             }
             return position
         }
+        var length = size
         if size == 0 {
             // Sizes of 0 may hide content (files of /proc, for `repro run --copy-out`): read to the
             // end, charging the budget as it comes.
@@ -330,8 +450,9 @@ public enum OutputCollector {
                 try budget.take(Int(next - position), for: path)
                 position = next
             }
+            length = position
         } else {
-            // Only the data is copied, up to the size charged: holes stay holes (SEEK_DATA and
+            // Only the data is read, up to the size charged: holes stay holes (SEEK_DATA and
             // SEEK_HOLE, which tmpfs and the usual host file systems answer).
             var position: off_t = 0
             copying: while position < size {
@@ -346,10 +467,15 @@ public enum OutputCollector {
                 if reached < end { break }  // shrank while being read: the length set below still holds
                 position = end
             }
-            if case .failure(let e) = Syscalls.ftruncate(output.raw, size) { throw writeFailed(e) }
+            zeros(to: size)
+            if out >= 0, case .failure(let e) = Syscalls.ftruncate(out, size) { throw writeFailed(e) }
         }
-        fchmod(output.raw, mode)  // the umask must not change what was asked for
+        if out >= 0 { fchmod(out, mode) }  // the umask must not change what was asked for
+        return TreeEntry(path: path, kind: .file, executable: executable, size: UInt64(length), sha256: TreeDigest.hex(hasher.finalize()))
     }
+
+    /// Zeros, hashed for the holes of sparse files.
+    private static let zeroBlock = [UInt8](repeating: 0, count: 1 << 16)
 
     /// The directory part of a relative path, split on the byte '/' (never on Characters: a
     /// combining mark after a '/' would hide it from NSString's path functions).

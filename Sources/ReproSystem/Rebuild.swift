@@ -292,7 +292,7 @@ public struct Rebuilder {
         guard clone.status == 0 else {
             throw .configuration("cannot clone \(TerminalText.field(remote)): \(clone.stderr.trimmingCharacters(in: .whitespacesAndNewlines)). Check that it is reachable, or pass a copy of the source with --source DIR.")
         }
-        let checkout = try Self.git(["-C", directory, "checkout", "--quiet", "--detach", "--end-of-options", commit])
+        let checkout = try Self.git(["-C", directory, "checkout", "--quiet", "--detach", commit])
         guard checkout.status == 0 else {
             throw .verification("\(TerminalText.field(remote)) has no commit \(commit), which \(options.bundlePath) records: \(checkout.stderr.trimmingCharacters(in: .whitespacesAndNewlines))")
         }

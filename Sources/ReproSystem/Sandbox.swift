@@ -377,6 +377,9 @@ final class CPlan {
                 c.mode = mode; c.flags = flags(builder: builder)
             case .copyFile(let source, _, let mode, let builder):
                 c.kind = Int32(REPRO_OP_COPY_FILE.rawValue); c.src = UnsafePointer(str(source)); c.mode = mode; c.flags = flags(builder: builder)
+            case .copyRange(let source, let offset, let length, _, let mode, let builder):
+                c.kind = Int32(REPRO_OP_COPY_RANGE.rawValue); c.src = UnsafePointer(str(source)); c.offset = offset
+                c.data_len = Int(length); c.mode = mode; c.flags = flags(builder: builder)
             case .symlink(let target, _, let builder):
                 c.kind = Int32(REPRO_OP_SYMLINK.rawValue); c.src = UnsafePointer(str(target)); c.flags = flags(builder: builder)
             case .proc:

@@ -13,7 +13,7 @@ import Glibc
 /// `.repro/` directory. Modes are normalized to 0644, or 0755 when the owner-execute bit is set;
 /// directories to 0755.
 public struct SourceSnapshot: Sendable {
-    /// The staging directory holding the copy.
+    /// The staging directory holding the copy (or the pack file, see ``storage``).
     public let root: String
     /// The relative paths of every regular file and symlink, sorted bytewise.
     public let paths: [String]
@@ -34,14 +34,69 @@ public struct SourceSnapshot: Sendable {
     /// A URI for the source in provenance: `git+file://REPO@COMMIT#SUBDIR` when the snapshot is
     /// exactly that commit's files, else `file://DIR` (uncommitted changes, or no git); the
     /// snapshot's tree digest, recorded beside it, is what identifies the bytes either way.
+    ///
+    /// Exactly that commit's files: the same paths (leaving out those a snapshot never holds),
+    /// each a symlink or a file with git's mode for it (120000, 100755 with the owner-execute bit,
+    /// else 100644) and the same git blob id, computed here from the bytes copied (no clean
+    /// filter, end-of-line conversion or `ident` applies: a file git would store differently from
+    /// how it is checked out does not match).
     public let uri: String
     /// The git work tree (top directory, the project's path in it) and the commit the snapshot
     /// equals file for file; nil when it does not equal a commit (uncommitted changes, no commit,
     /// or no git). See ``SourceOrigin``.
     public var exactCommit: (top: String, prefix: String, commit: String)?
+    /// Where the copy is: a directory tree, or one pack file.
+    public internal(set) var storage: Storage = .directory("")
+    /// The snapshot's entries (its directories, its files with their SHA-256, its symlinks) and
+    /// their `t1:` digest, computed while copying: what ``TreeWalker/walk(_:)`` of a directory
+    /// copy gives, without reading it again.
+    public internal(set) var listing = TreeListing(entries: [], digest: "", lines: "")
+    /// Where each regular file's bytes start in the pack, by path (pack storage only; the length
+    /// is the entry's size).
+    public internal(set) var packOffsets: [PathKey: UInt64] = [:]
 
-    /// Copies the source of `projectDir` into `stagingDir` (which must not exist yet).
+    /// Where a snapshot's bytes are staged.
+    public enum Storage: Sendable, Equatable {
+        /// A directory tree: the files as files.
+        case directory(String)
+        /// One file holding every regular file's bytes, one after another in path order.
+        case pack(String)
+    }
+
+    /// Copies the source of `projectDir` into `stagingDir` (which must not exist yet), a file per file.
     public static func take(projectDir: String, into stagingDir: String) throws(ReproError) -> SourceSnapshot {
+        try take(projectDir: projectDir, storage: .directory(stagingDir))
+    }
+
+    /// Copies the bytes of the source's regular files into the new file `pack`, one after another
+    /// in path order (``packOffsets`` says where each starts): one file written sequentially,
+    /// however many files the source has, which a run's sandbox then copies from (see
+    /// ``WorkOp/copyRange(host:offset:length:dest:mode:)``).
+    ///
+    /// With `cacheRoot`, the previous snapshot of the project kept there (see ``SnapshotCache``)
+    /// supplies every file that has not changed since, without reading it on the host; when none
+    /// has, the previous pack itself is linked in as `pack`. This snapshot is then kept there for
+    /// the next one. `pack` must be on the cache's file system.
+    public static func take(projectDir: String, packInto pack: String, cacheRoot: String? = nil) throws(ReproError) -> SourceSnapshot {
+        guard let cacheRoot else { return try take(projectDir: projectDir, storage: .pack(pack)) }
+        let canonical = (try? Syscalls.realpath(projectDir).get()) ?? projectDir
+        let cache = SnapshotCache(cacheRoot: cacheRoot, project: canonical)
+        if case .failure(let e) = Syscalls.mkdirs(cacheRoot + "/locks") {
+            throw .configuration("cannot create \(cacheRoot)/locks: \(e.text). Check that the cache directory is writable.", errno: e.code)
+        }
+        // Two snapshots of one project take turns: each reads the kept one and replaces it.
+        return try FileLock.holding(cache.lockPath) { () throws(ReproError) -> SourceSnapshot in
+            try take(projectDir: projectDir, storage: .pack(pack), cache: cache)
+        }
+    }
+
+    /// Reads each file of the source once: copies it to `storage` and hashes it on the way (its
+    /// SHA-256 for ``listing``, and its git blob id when `HEAD` has a file at that path with the
+    /// same mode, to decide ``uri``), unless `cache` has it unchanged.
+    static func take(projectDir: String, storage: Storage, cache: SnapshotCache? = nil) throws(ReproError) -> SourceSnapshot {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        let takenAt = SnapshotCache.File.nanoseconds(now)
         let git = try gitFiles(projectDir)
         let candidates: [String]
         if let git {
@@ -64,48 +119,216 @@ public struct SourceSnapshot: Sendable {
                 throw .configuration("the source holds \(other.debugDescription) and \(path.debugDescription), one name in two Unicode normalizations (NFC and NFD); repro cannot tell them apart in its digests. Rename one of them.")
             }
         }
-        if mkdir(stagingDir, 0o755) != 0 {
-            throw .configuration("cannot create the snapshot directory \(stagingDir): \(Errno(errno).text). Check that the cache directory is writable.")
-        }
         let sourceRoot = try openDirectory(projectDir, what: "the project directory")
-        let targetRoot = try openDirectory(stagingDir, what: "the snapshot directory")
+        // The staging directory, or the pack, as a descriptor (-1 for the other).
+        var targetRoot: Int32 = -1, packFD: Int32 = -1
+        defer {
+            if targetRoot >= 0 { Syscalls.close(targetRoot) }
+            if packFD >= 0 { Syscalls.close(packFD) }
+        }
+        switch storage {
+        case .directory(let stagingDir):
+            if mkdir(stagingDir, 0o755) != 0 {
+                throw .configuration("cannot create the snapshot directory \(stagingDir): \(Errno(errno).text). Check that the cache directory is writable.")
+            }
+            targetRoot = try openDirectory(stagingDir, what: "the snapshot directory").release()
+        case .pack(let path):
+            switch Syscalls.valueOrErrno({ Glibc.open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600) }) {
+            case .success(let fd): packFD = fd
+            case .failure(let e):
+                throw .configuration("cannot create the snapshot pack \(path): \(e.text). Check that the cache directory is writable.", errno: e.code)
+            }
+        }
+        /// The staging directory's directory for `path`, made as needed.
+        func targetParent(_ path: String) throws(ReproError) -> OpenedParent {
+            guard let opened = try openParent(of: path, below: targetRoot, create: true) else {
+                throw .configuration("the source lists \(path.debugDescription) below another of its entries that is not a directory; refusing to snapshot \(projectDir).")
+            }
+            return opened
+        }
+        // HEAD's files, to tell whether the snapshot is exactly that commit (see `uri`): a file is
+        // hashed as a git blob only while that can still be so.
+        let expected = git?.head.map { $0.filter { isSnapshotPath($0.key) } }
+        var matchesHead = git?.commit != nil && expected != nil && expected!.count <= paths.count
+
         var kept: [String] = []
+        var entries: [TreeEntry] = []
+        var directories = Set<PathKey>(), leaves = Set<PathKey>()
+        var offsets: [PathKey: UInt64] = [:]
+        var packed: UInt64 = 0
+        let sourceParents = ParentCache(root: sourceRoot.raw)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Hashing.bufferSize, alignment: 16)
+        defer { buffer.deallocate() }
+        // The previous snapshot, when there is one to reuse: its record and its open pack.
+        var previous = packFD >= 0 ? cache?.load() : nil
+        var previousPack: Int32 = -1
+        defer { if previousPack >= 0 { Syscalls.close(previousPack) } }
+        if previous != nil {
+            switch Syscalls.open(cache!.packPath, O_RDONLY | O_NOFOLLOW) {
+            case .success(let fd):
+                previousPack = fd
+                if case .success(let info) = Syscalls.fstat(fd), info.st_mode & S_IFMT == S_IFREG, UInt64(info.st_size) == previous!.packSize {
+                    break
+                }
+                previous = nil
+            case .failure:
+                previous = nil
+            }
+        }
+        // While every file so far is the previous snapshot's, at the same offset, nothing is
+        // written: the pack so far is the previous pack's beginning. The first file that is not
+        // copies that beginning (copy_file_range(2)), and the rest is written as it comes.
+        var following = previous != nil
+        var records: [(String, SnapshotCache.File)] = []
+        func stopFollowing() throws(ReproError) {
+            guard following else { return }
+            following = false
+            try SnapshotCache.copy(from: previousPack, offset: 0, length: packed, to: packFD)
+        }
         for path in paths {
-            // Both sides are walked a component at a time from directory descriptors, never
+            // The source is walked a component at a time from a directory descriptor, never
             // following a symlink: a tracked path below a symlink in the work tree is not there
-            // (as git sees it), and nothing is ever read or written outside the two trees.
-            guard let sourceDir = try openParent(of: path, below: sourceRoot.raw, create: false) else { continue }
-            let name = sourceDir.name
+            // (as git sees it), and nothing is ever read outside the project (or written outside
+            // the staging directory, walked the same way).
+            guard let (sourceDir, name) = try sourceParents.directory(of: path) else { continue }
             var info = stat()
-            guard fstatat(sourceDir.directory.raw, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { continue }  // tracked but deleted
+            guard fstatat(sourceDir, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { continue }  // tracked but deleted
             let type = info.st_mode & S_IFMT
             if type == S_IFDIR {
                 throw .configuration("\(path) is a git submodule; repro does not snapshot submodules yet. Vendor its files into the repository, or run repro check inside the submodule.")
             }
             guard type == S_IFREG || type == S_IFLNK else { continue }  // sockets, fifos: not source
-            guard let targetDir = try openParent(of: path, below: targetRoot.raw, create: true) else {
-                throw .configuration("the source lists \(path.debugDescription) below another of its entries that is not a directory; refusing to snapshot \(projectDir).")
-            }
-            if type == S_IFLNK {
-                let destination = try readLink(sourceDir.directory.raw, name, path: path)
-                if symlinkat(destination, targetDir.directory.raw, name) != 0 {
-                    throw .configuration("cannot copy \(path) into the source snapshot: \(Errno(errno).text).")
+            // Its directories, listed once each (the paths are sorted, so a directory's own entry,
+            // were it a file, would have come first).
+            var newDirectories: [String] = []
+            for (i, byte) in path.utf8.enumerated() where byte == UInt8(ascii: "/") {
+                let directory = String(path.utf8.prefix(i))!
+                if leaves.contains(PathKey(directory)) {
+                    throw .configuration("the source lists \(path.debugDescription) below another of its entries that is not a directory; refusing to snapshot \(projectDir).")
                 }
-            } else {
-                try copyRegularFile(from: sourceDir.directory.raw, to: targetDir.directory.raw, name: name, path: path,
-                                    mode: (info.st_mode & S_IXUSR) != 0 ? 0o755 : 0o644)
+                if !directories.contains(PathKey(directory)) { newDirectories.append(directory) }
             }
+            let head = matchesHead ? expected![path] : nil
+            let executable = (info.st_mode & S_IXUSR) != 0
+            var reused: SnapshotCache.File?
+            if let previous, let file = previous.files[PathKey(path)], file.unchanged(info, takenAt: previous.takenAt, margin: cache!.margin) {
+                // A blob id is needed (HEAD has this path with this mode) and must have been kept.
+                let wanted: Bool
+                if let head { wanted = head.mode == (type == S_IFLNK ? "120000" : executable ? "100755" : "100644") } else { wanted = false }
+                if !wanted || file.blob.utf8.count == head!.id.utf8.count { reused = file }
+            }
+            if let reused {
+                if matchesHead {
+                    if let head {
+                        matchesHead = head.mode == (type == S_IFLNK ? "120000" : executable ? "100755" : "100644") && reused.blob == head.id
+                    } else {
+                        matchesHead = false
+                    }
+                }
+                if type == S_IFLNK {
+                    entries.append(TreeEntry(path: path, kind: .symlink, sha256: reused.sha256, target: reused.target))
+                    records.append((path, reused))
+                } else {
+                    let size = UInt64(reused.size)
+                    if !following || reused.offset != packed {
+                        try stopFollowing()
+                        try SnapshotCache.copy(from: previousPack, offset: reused.offset, length: size, to: packFD)
+                    }
+                    var record = reused
+                    record.offset = packed
+                    records.append((path, record))
+                    offsets[PathKey(path)] = packed
+                    packed += size
+                    entries.append(TreeEntry(path: path, kind: .file, executable: executable, size: size, sha256: reused.sha256))
+                }
+            } else if type == S_IFLNK {
+                let destination = try readLink(sourceDir, name, path: path)
+                if targetRoot >= 0 {
+                    let targetDir = try targetParent(path)
+                    if symlinkat(destination, targetDir.directory.raw, name) != 0 {
+                        throw .configuration("cannot copy \(path) into the source snapshot: \(Errno(errno).text).")
+                    }
+                }
+                let bytes = Array(destination.utf8)
+                var blobID: String?
+                if let head, head.mode == "120000", var blob = BlobHasher(hexLength: head.id.utf8.count) {
+                    blob.update(Array("blob \(bytes.count)\0".utf8))
+                    blob.update(bytes)
+                    blobID = blob.finalize()
+                    matchesHead = blobID == head.id
+                } else {
+                    matchesHead = false
+                }
+                let sha256 = TreeDigest.hex(SHA256.hash(data: bytes))
+                entries.append(TreeEntry(path: path, kind: .symlink, sha256: sha256, target: destination))
+                records.append((path, SnapshotCache.File(info: info, offset: 0, sha256: sha256, target: destination, blob: blobID)))
+            } else {
+                let mode: mode_t = executable ? 0o755 : 0o644
+                var blob: BlobHasher?
+                if let head, head.mode == (executable ? "100755" : "100644") {
+                    blob = BlobHasher(hexLength: head.id.utf8.count)
+                }
+                matchesHead = matchesHead && blob != nil
+                let copied: CopiedFile
+                if targetRoot >= 0 {
+                    let targetDir = try targetParent(path)
+                    let output: FileDescriptor
+                    switch Syscalls.valueOrErrno({ Glibc.openat(targetDir.directory.raw, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode) }) {
+                    case .success(let fd): output = FileDescriptor(fd)
+                    case .failure(let e): throw .configuration("cannot write \(path) into the source snapshot: \(e.text).", errno: e.code)
+                    }
+                    copied = try copyRegularFile(from: sourceDir, name: name, path: path, to: output.raw, blob: blob, buffer: buffer)
+                    fchmod(output.raw, mode)  // whatever the umask
+                } else {
+                    try stopFollowing()
+                    copied = try copyRegularFile(from: sourceDir, name: name, path: path, to: packFD, blob: blob, buffer: buffer)
+                    records.append((path, SnapshotCache.File(info: info, offset: packed, sha256: copied.sha256, target: "", blob: copied.blob)))
+                    offsets[PathKey(path)] = packed
+                    packed += copied.size
+                }
+                if matchesHead { matchesHead = copied.blob == head?.id }
+                entries.append(TreeEntry(path: path, kind: .file, executable: executable, size: copied.size, sha256: copied.sha256))
+            }
+            for directory in newDirectories {
+                directories.insert(PathKey(directory))
+                entries.append(.directory(directory))
+            }
+            leaves.insert(PathKey(path))
             kept.append(path)
+        }
+        let listing = try TreeWalker.listing(of: entries)
+        if let cache, case .pack(let pack) = storage {
+            if following {
+                // Every file is the previous snapshot's, where it was: that pack is this one.
+                Syscalls.close(packFD)
+                packFD = -1
+                unlink(pack)
+                if case .failure(let e) = Syscalls.valueOrErrno({ link(cache.packPath, pack) }) {
+                    throw .configuration("cannot use the kept source snapshot \(cache.packPath): \(e.text). Check that the cache directory is writable.", errno: e.code)
+                }
+                try? cache.store(takenAt: takenAt, pack: nil, packSize: previous!.packSize, files: records)
+            } else {
+                // A cache that cannot keep it only costs the next check a full read.
+                try? cache.store(takenAt: takenAt, pack: pack, packSize: packed, files: records)
+            }
         }
         var uri = "file://" + percentEncoded(projectDir)
         var exact: (top: String, prefix: String, commit: String)?
-        if let git, let commit = git.commit, let head = git.head, matchesCommit(head, root: stagingDir, paths: kept) {
+        if let git, let commit = git.commit, matchesHead, expected?.count == kept.count {
             uri = "git+file://" + percentEncoded(git.top) + "@" + commit + (git.prefix.isEmpty ? "" : "#" + percentEncoded(git.prefix))
             exact = (git.top, git.prefix, commit)
         }
-        var snapshot = SourceSnapshot(root: stagingDir, paths: kept, selection: git == nil ? "directory" : "git",
+        let root: String
+        switch storage {
+        case .directory(let dir): root = dir
+        case .pack(let path): root = path
+        }
+        var snapshot = SourceSnapshot(root: root, paths: kept, selection: git == nil ? "directory" : "git",
                                       untrackedExcluded: git?.untracked.count ?? 0, commit: git?.commit, commitTime: git?.commitTime, uri: uri)
         snapshot.trackedStateFiles = trackedState
+        snapshot.storage = storage
+        snapshot.listing = listing
+        snapshot.packOffsets = offsets
         snapshot.untrackedSample = Array((git?.untracked ?? []).prefix(3))
         snapshot.exactCommit = exact
         return snapshot
@@ -154,6 +377,37 @@ public struct SourceSnapshot: Sendable {
         return OpenedParent(directory: current, name: name)
     }
 
+    /// The directory of the last source path looked up, kept open while the next paths (sorted,
+    /// so a directory's files come one after another) are in the same directory: one openat(2)
+    /// per directory instead of one per component of every path.
+    private final class ParentCache {
+        private let root: Int32
+        private var parent: [UInt8]?
+        private var fd: Int32 = -1
+
+        init(root: Int32) { self.root = root }
+        deinit { if fd >= 0 { Syscalls.close(fd) } }
+
+        /// The open directory holding `path` and the name in it, as ``openParent(of:below:create:)``
+        /// finds them (without `create`); nil when that finds none. The descriptor stays owned here.
+        func directory(of path: String) throws(ReproError) -> (fd: Int32, name: String)? {
+            let bytes = Array(path.utf8)
+            let slash = bytes.lastIndex(of: UInt8(ascii: "/"))
+            let dir = slash.map { Array(bytes[..<$0]) } ?? []
+            let name = slash.map { String(decoding: bytes[($0 + 1)...], as: UTF8.self) } ?? path
+            if dir != parent {
+                if fd >= 0 { Syscalls.close(fd) }
+                fd = -1
+                parent = dir
+                if let opened = try openParent(of: path, below: root, create: false) {
+                    fd = dup(opened.directory.raw)
+                    if fd < 0 { throw .configuration("cannot open the directory of \(path) for the source snapshot: \(Errno(errno).text).") }
+                }
+            }
+            return fd >= 0 ? (fd, name) : nil
+        }
+    }
+
     /// An open directory and the name of an entry in it.
     private struct OpenedParent: ~Copyable {
         let directory: FileDescriptor
@@ -175,9 +429,19 @@ public struct SourceSnapshot: Sendable {
         return target
     }
 
-    /// Copies the regular file `name` of `from` to a new file `name` of `to` with `mode`
-    /// (openat(2) with `O_NOFOLLOW`, refusing whatever is not a regular file once open).
-    private static func copyRegularFile(from: Int32, to: Int32, name: String, path: String, mode: mode_t) throws(ReproError) {
+    /// What copying one file found: its SHA-256, its length, and its git blob id if asked for
+    /// (nil when the file's length changed while it was read).
+    struct CopiedFile {
+        var sha256: String
+        var size: UInt64
+        var blob: String?
+    }
+
+    /// Copies the regular file `name` of `from` to the end of `output`, reading it once and
+    /// hashing it on the way (openat(2) with `O_NOFOLLOW`, refusing whatever is not a regular
+    /// file once open).
+    private static func copyRegularFile(from: Int32, name: String, path: String, to output: Int32, blob: BlobHasher?,
+                                        buffer: UnsafeMutableRawBufferPointer) throws(ReproError) -> CopiedFile {
         let input: FileDescriptor
         switch Syscalls.openat(from, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK) {
         case .success(let fd): input = FileDescriptor(fd)
@@ -186,13 +450,10 @@ public struct SourceSnapshot: Sendable {
         guard case .success(let info) = Syscalls.fstat(input.raw), info.st_mode & S_IFMT == S_IFREG else {
             throw .configuration("\(path) stopped being a regular file while the source snapshot was taken; run the check again.")
         }
-        let output: FileDescriptor
-        switch Syscalls.valueOrErrno({ Glibc.openat(to, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode) }) {
-        case .success(let fd): output = FileDescriptor(fd)
-        case .failure(let e): throw .configuration("cannot write \(path) into the source snapshot: \(e.text).", errno: e.code)
-        }
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Hashing.bufferSize, alignment: 16)
-        defer { buffer.deallocate() }
+        var hasher = SHA256()
+        var blob = blob
+        blob?.update(Array("blob \(info.st_size)\0".utf8))
+        var total: UInt64 = 0
         while true {
             let n: Int
             switch Syscalls.read(input.raw, buffer) {
@@ -200,11 +461,75 @@ public struct SourceSnapshot: Sendable {
             case .failure(let e): throw .configuration("cannot read \(path) for the source snapshot: \(e.text).", errno: e.code)
             }
             if n == 0 { break }
-            if case .failure(let e) = Syscalls.writeAll(output.raw, UnsafeRawBufferPointer(rebasing: buffer[0..<n])) {
+            let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
+            hasher.update(bufferPointer: chunk)
+            blob?.update(chunk)
+            if case .failure(let e) = Syscalls.writeAll(output, chunk) {
                 throw .configuration("cannot write \(path) into the source snapshot: \(e.text).", errno: e.code)
             }
+            total += UInt64(n)
         }
-        fchmod(output.raw, mode)  // whatever the umask
+        // A file that changed length while read is no commit's file.
+        let id = total == UInt64(info.st_size) ? blob?.finalize() : nil
+        return CopiedFile(sha256: TreeDigest.hex(hasher.finalize()), size: total, blob: id)
+    }
+
+    /// A git blob id being computed: SHA-1 (40 hex digits) or SHA-256 (64, for repositories
+    /// with `objectFormat = sha256`) of `blob <size>\0` and the bytes, as `git hash-object
+    /// --no-filters` computes it.
+    /// The git blob id (SHA-1 or SHA-256 by `hexLength`) of a file or symbolic link of a directory
+    /// snapshot, read from disk; nil when it cannot be read.
+    static func blobID(_ path: String, symlink: Bool, hexLength: Int) -> String? {
+        guard var hasher = BlobHasher(hexLength: hexLength) else { return nil }
+        if symlink {
+            guard case .success(let bytes) = Syscalls.readlinkat(AT_FDCWD, path) else { return nil }
+            hasher.update(Array("blob \(bytes.count)\0".utf8))
+            hasher.update(bytes)
+            return hasher.finalize()
+        }
+        guard case .success(let raw) = Syscalls.open(path, O_RDONLY | O_NOFOLLOW) else { return nil }
+        let fd = FileDescriptor(raw)
+        var info = stat()
+        guard fstat(fd.raw, &info) == 0, info.st_mode & S_IFMT == S_IFREG, info.st_size >= 0 else { return nil }
+        hasher.update(Array("blob \(info.st_size)\0".utf8))
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Hashing.bufferSize, alignment: 16)
+        defer { buffer.deallocate() }
+        var total: Int64 = 0
+        while true {
+            let n = read(fd.raw, buffer.baseAddress, buffer.count)
+            if n < 0, errno == EINTR { continue }
+            guard n >= 0 else { return nil }
+            if n == 0 { break }
+            total += Int64(n)
+            hasher.update(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+        }
+        return total == Int64(info.st_size) ? hasher.finalize() : nil
+    }
+
+    struct BlobHasher {
+        private var sha1: Insecure.SHA1?
+        private var sha256: SHA256?
+
+        /// A hasher for ids of `hexLength` hex digits; nil for any other length.
+        init?(hexLength: Int) {
+            switch hexLength {
+            case 40: sha1 = Insecure.SHA1()
+            case 64: sha256 = SHA256()
+            default: return nil
+            }
+        }
+
+        mutating func update(_ bytes: [UInt8]) { bytes.withUnsafeBytes { update($0) } }
+
+        mutating func update(_ bytes: UnsafeRawBufferPointer) {
+            sha1?.update(bufferPointer: bytes)
+            sha256?.update(bufferPointer: bytes)
+        }
+
+        func finalize() -> String {
+            if let sha1 { return TreeDigest.hex(sha1.finalize()) }
+            return TreeDigest.hex(sha256!.finalize())
+        }
     }
 
     /// Whether a path of the project belongs in a snapshot: never `.git/` or repro's `.repro/`.
@@ -332,77 +657,6 @@ public struct SourceSnapshot: Sendable {
             result[path] = (String(decoding: fields[0], as: UTF8.self), String(decoding: fields[2], as: UTF8.self))
         }
         return result
-    }
-
-    /// Whether the staged snapshot (`paths` below `root`) holds exactly `head`'s files, leaving out
-    /// the paths a snapshot never holds: the same paths, each a symlink or a file with git's mode
-    /// for it (120000, 100755 with the owner-execute bit, else 100644) and the same git blob id,
-    /// computed here from the bytes (no clean filter, end-of-line conversion or `ident` applies:
-    /// a file git would store differently from how it is checked out does not match).
-    static func matchesCommit(_ head: [String: (mode: String, id: String)], root: String, paths: [String]) -> Bool {
-        let expected = head.filter { isSnapshotPath($0.key) }
-        guard expected.count == paths.count else { return false }
-        for path in paths {
-            guard let entry = expected[path] else { return false }
-            var info = stat()
-            guard lstat(root + "/" + path, &info) == 0 else { return false }
-            let mode: String
-            switch info.st_mode & S_IFMT {
-            case S_IFLNK: mode = "120000"
-            case S_IFREG: mode = (info.st_mode & S_IXUSR) != 0 ? "100755" : "100644"
-            default: return false
-            }
-            guard mode == entry.mode, let id = blobID(root + "/" + path, symlink: mode == "120000", hexLength: entry.id.utf8.count),
-                  id == entry.id else { return false }
-        }
-        return true
-    }
-
-    /// The git object id of a file's bytes (or a symlink's target) as a blob: the SHA-1 (40 hex
-    /// digits) or SHA-256 (64, for `objectFormat = sha256` repositories) of `blob <size>\0` and
-    /// the bytes, as `git hash-object --no-filters` computes it. Nil if unreadable.
-    static func blobID(_ path: String, symlink: Bool, hexLength: Int) -> String? {
-        switch hexLength {
-        case 40:
-            var hasher = Insecure.SHA1()
-            return hashBlob(path, symlink: symlink, into: &hasher)
-        case 64:
-            var hasher = SHA256()
-            return hashBlob(path, symlink: symlink, into: &hasher)
-        default:
-            return nil
-        }
-    }
-
-    private static func hashBlob<H: HashFunction>(_ path: String, symlink: Bool, into hasher: inout H) -> String? {
-        if symlink {
-            var buffer = [UInt8](repeating: 0, count: Int(PATH_MAX) + 1)
-            let n = buffer.withUnsafeMutableBufferPointer { readlink(path, $0.baseAddress!, $0.count) }
-            guard n >= 0, n < buffer.count else { return nil }
-            hasher.update(data: Array("blob \(n)\0".utf8))
-            hasher.update(data: buffer[0..<n])
-            return TreeDigest.hex(hasher.finalize())
-        }
-        guard case .success(let raw) = Syscalls.open(path, O_RDONLY) else { return nil }
-        let fd = FileDescriptor(raw)
-        var info = stat()
-        guard fstat(fd.raw, &info) == 0, info.st_size >= 0 else { return nil }
-        hasher.update(data: Array("blob \(info.st_size)\0".utf8))
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Hashing.bufferSize, alignment: 16)
-        defer { buffer.deallocate() }
-        var total: Int64 = 0
-        while true {
-            switch Syscalls.read(fd.raw, buffer) {
-            case .success(0):
-                // A file that changed size while read (it cannot: the copy is private) is no match.
-                return total == Int64(info.st_size) ? TreeDigest.hex(hasher.finalize()) : nil
-            case .success(let n):
-                hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
-                total += Int64(n)
-            case .failure:
-                return nil
-            }
-        }
     }
 
     /// Every regular file and symlink below `dir`, relative, never following symlinks.

@@ -108,6 +108,38 @@ struct RebuildFixture: Sendable {
                     environment: ["REPRO_TOOLCHAIN_PATH": "", "REPRO_MIRRORS": ""])
     }
 
+    /// A copy of the builder's bundle whose provenance predicate `edit` changes, re-signed with
+    /// `key`: what a hostile builder hands an auditor told to trust that key.
+    func edited(key: String = "other", _ edit: (inout [String: Any]) -> Void) throws -> String {
+        let signer = try SigningKey(contentsOf: dir + "/" + key + ".key")
+        var lines: [String] = []
+        for line in try String(contentsOfFile: bundle, encoding: .utf8).split(separator: "\n") {
+            let envelope = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+            let payload = Data(base64Encoded: envelope["payload"] as! String)!
+            var statement = try JSONSerialization.jsonObject(with: payload) as! [String: Any]
+            if (statement["predicateType"] as? String)?.contains("slsa.dev/provenance") == true {
+                var predicate = statement["predicate"] as! [String: Any]
+                edit(&predicate)
+                statement["predicate"] = predicate
+            }
+            let bytes = try JSONSerialization.data(withJSONObject: statement, options: [.sortedKeys, .withoutEscapingSlashes])
+            let signed = try DSSEEnvelope.sign(payload: Array(bytes), payloadType: envelope["payloadType"] as! String, key: signer)
+            lines.append(String(decoding: signed.jsonLine, as: UTF8.self))
+        }
+        let path = dir + "/edited-\(UUID().uuidString).intoto.jsonl"
+        try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    /// `predicate.buildDefinition`'s member `key`, changed by `change`.
+    static func changeDefinition(_ predicate: inout [String: Any], _ key: String, _ change: (inout Any) -> Void) {
+        var definition = predicate["buildDefinition"] as! [String: Any]
+        var value: Any = definition[key]!
+        change(&value)
+        definition[key] = value
+        predicate["buildDefinition"] = definition
+    }
+
     /// The payload of line `line` of a bundle.
     static func payload(_ bundle: String, line: Int = 0) throws -> JSONValue {
         let text = try String(contentsOfFile: bundle, encoding: .utf8)
@@ -250,5 +282,82 @@ struct RebuildFixture: Sendable {
                                environment: ["REPRO_TOOLCHAIN_PATH": "", "REPRO_MIRRORS": "file://" + bad])
         #expect(only.status == 5, "\(only.stderr)")
         #expect(only.stderr.contains("no location served the archive"))
+    }
+
+    /// A bundle cannot choose the sandbox a rebuild runs in by recording a profile file's path
+    /// (for example one inside a toolchain it has just had unpacked into the cache): only the
+    /// built-in profiles, or a file the auditor names with --profile, are looked up by digest.
+    @Test func aProfilePathRecordedInTheBundleIsNeverRead() throws {
+        var text = Profile.builtinText("default")!
+        text = text.replacingOccurrences(of: "timeout_seconds = 3600", with: "timeout_seconds = 3599")
+        let file = f.dir + "/own-profile-\(UUID().uuidString).toml"
+        try text.write(toFile: file, atomically: true, encoding: .utf8)
+        let digest = String(shellOutput("sha256sum '\(file)'").prefix(64))
+        let bundle = try f.edited { predicate in
+            RebuildFixture.changeDefinition(&predicate, "resolvedDependencies") { value in
+                value = (value as! [[String: Any]]).map { dependency in
+                    guard dependency["name"] as? String == "profile" else { return dependency }
+                    var changed = dependency
+                    changed["uri"] = "file://" + file
+                    changed["digest"] = ["sha256": digest]
+                    return changed
+                }
+            }
+        }
+        let refused = try f.rebuild(["--source", f.clone, "--mirror", f.mirror], bundle: bundle, key: "other")
+        #expect(refused.status == 2, "\(refused.stdout)\(refused.stderr)")
+        #expect(refused.stderr.contains("no built-in sandbox profile of this repro"))
+        #expect(refused.stderr.contains("pass it with --profile FILE"))
+        // Named by the auditor, with the recorded digest, it is used.
+        let given = try f.rebuild(["--source", f.clone, "--mirror", f.mirror, "--profile", file], bundle: bundle, key: "other")
+        #expect(given.status == 0, "\(given.stdout)\(given.stderr)")
+    }
+
+    /// The recorded configuration is validated as a repro.toml is: no timeout of 0 (none) or one
+    /// so large that the deadline would overflow.
+    @Test(arguments: [0, Int.max])
+    func aRecordedTimeoutOutsideTheLimitsIsRefused(timeout: Int) throws {
+        let bundle = try f.edited { predicate in
+            RebuildFixture.changeDefinition(&predicate, "externalParameters") { value in
+                var parameters = value as! [String: Any]
+                var config = parameters["config"] as! [String: Any]
+                var build = config["build"] as! [String: Any]
+                build["timeout"] = timeout
+                config["build"] = build
+                parameters["config"] = config
+                value = parameters
+            }
+        }
+        let result = try f.rebuild(["--source", f.clone, "--mirror", f.mirror], bundle: bundle, key: "other")
+        #expect(result.status == 2, "\(result.stdout)\(result.stderr)")
+        #expect(result.stderr.contains("records a project configuration repro does not accept"))
+        #expect(result.stderr.contains("'build.timeout' must be a positive number of seconds up to 604800"))
+    }
+
+    /// A recorded subdirectory that the commit holds as a symbolic link (to /etc here) would lead
+    /// the snapshot out of the clone: it must be a directory of the commit.
+    @Test func aSourceSubdirectoryThatIsASymlinkInTheCommitIsRefused() throws {
+        let repo = f.dir + "/symlinked-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: repo, withIntermediateDirectories: true)
+        #expect(shell("git init -q . && ln -s /etc sub && git add sub && git -c user.name=t -c user.email=t@t commit -qm s && git clone -q --bare . ../\((repo as NSString).lastPathComponent).git", in: repo) == 0)
+        let head = try String(contentsOfFile: repo + "/.git/refs/heads/" + (shellOutput("git -C '\(repo)' symbolic-ref --short HEAD").trimmingCharacters(in: .whitespacesAndNewlines)), encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let bundle = try f.edited { predicate in
+            RebuildFixture.changeDefinition(&predicate, "resolvedDependencies") { value in
+                value = (value as! [[String: Any]]).map { dependency in
+                    var digest = dependency["digest"] as! [String: Any]
+                    guard digest["gitCommit"] != nil || (dependency["uri"] as? String)?.hasPrefix("git+") == true else { return dependency }
+                    var changed = dependency
+                    changed["uri"] = "git+file://\(repo).git@\(head)#sub"
+                    digest["gitCommit"] = head
+                    changed["digest"] = digest
+                    return changed
+                }
+            }
+        }
+        let result = try f.rebuild(["--mirror", f.mirror], bundle: bundle, key: "other")
+        #expect(result.status == 5, "\(result.stdout)\(result.stderr)")
+        #expect(result.stderr.contains("records the source subdirectory sub, which is not a directory in commit \(head)"))
+        #expect(!result.stderr.contains("files from"))
     }
 }

@@ -118,6 +118,22 @@ import Testing
         #expect(counted(count, "file") == text)
     }
 
+    /// A timeout is positive and at most seven days: larger ones are mistakes, and near Int.max the
+    /// deadline would overflow.
+    @Test(arguments: [(1, true), (604800, true), (604801, false), (0, false), (-1, false), (Int.max, false)])
+    func timeoutsAreBounded(seconds: Int, accepted: Bool) {
+        let text = "[build]\ncommand = [\"make\"]\ntimeout = \(seconds)\n"
+        if accepted {
+            #expect(throws: Never.self) { _ = try ProjectConfig.parse(text, path: "repro.toml") }
+        } else {
+            #expect {
+                _ = try ProjectConfig.parse(text, path: "repro.toml")
+            } throws: { error in
+                (error as! ReproError).message.contains("'build.timeout' must be a positive number of seconds up to 604800 (seven days), not \(seconds).")
+            }
+        }
+    }
+
     @Test func templateParsesBack() throws {
         let text = ProjectConfig.template(command: ["make", "dist"], outputs: ["dist"], toolchains: ["busybox"])
         let config = try ProjectConfig.parse(text, path: "repro.toml")

@@ -279,6 +279,20 @@ import Testing
         Self.certified.filter { $0.path != path } + (entry.map { [$0] } ?? [])
     }
 
+    /// A subject named in one Unicode spelling (NFC "café") and a tree holding the other (NFD):
+    /// two different names to the kernel and the tree digest, so the tree is not the certified one.
+    @Test func aNameInAnotherUnicodeSpellingIsNotTheCertifiedFile() throws {
+        let nfc = "out/caf\u{E9}", nfd = "out/cafe\u{301}"
+        #expect(nfc == nfd)  // equal as Swift strings: exactly what must not decide here
+        let certified: [TreeEntry] = [.directory("out"), .file(nfc, contents: Data("x".utf8))]
+        let built: [TreeEntry] = [.directory("out"), .file(nfd, contents: Data("x".utf8))]
+        let report = Verifier.compareTree(built, digest: try TreeDigest.digest(built), in: "DIR",
+                                          subjects: [Subject(name: nfc, sha256: certified[1].sha256)],
+                                          expected: try TreeDigest.digest(certified))
+        #expect(!report.matches)
+        #expect(report.missing == [nfc] && report.extra == [nfd])
+    }
+
     @Test func theExactTreeMatchesAndEveryDifferenceIsNamed() throws {
         let same = try compare(Self.certified)
         #expect(same.matches && same.error == nil)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ReproCore
 @testable import ReproSystem
 
 /// A fresh temporary directory, removed by the caller.
@@ -158,5 +159,106 @@ extension SourceSnapshotTests {
         // A project in a subdirectory: only its own files count.
         #expect(try uri("echo b > a.txt", project: "/sub") == "git+file://REPO@HEAD#sub")
         #expect(try uri("echo c > sub/b.txt", project: "/sub") == "file://REPO/sub")
+    }
+}
+
+/// The previous check's snapshot, kept in the cache, and what a later snapshot takes from it.
+@Suite struct SnapshotReuseTests {
+    /// A committed project of three files and a symlink, a cache, and a work directory for packs.
+    private struct Fixture {
+        let project = makeTemporaryDirectory("reuse-proj")
+        let cache = makeTemporaryDirectory("reuse-cache")
+        var packs = 0
+
+        init() throws {
+            try write("alpha\n", to: project + "/a.txt")
+            try write("beta\n", to: project + "/sub/b.txt")
+            try write("#!/bin/sh\n", to: project + "/run.sh")
+            chmod(project + "/run.sh", 0o755)
+            try FileManager.default.createSymbolicLink(atPath: project + "/sub/link", withDestinationPath: "b.txt")
+            #expect(try sh("git init -q . && git add -A && GIT_COMMITTER_DATE='@1700000000 +0000' git -c user.name=t -c user.email=t@t commit -qm init", in: project) == 0)
+        }
+
+        /// A snapshot packed into the cache's file system, reusing what `margin` allows.
+        mutating func take(margin: Int64) throws -> SourceSnapshot {
+            packs += 1
+            var entry = SnapshotCache(cacheRoot: cache, project: project)
+            entry.margin = margin
+            return try SourceSnapshot.take(projectDir: project, storage: .pack(cache + "/pack-\(packs)"), cache: entry)
+        }
+
+        func inode(_ path: String) -> UInt64 {
+            var info = stat()
+            return lstat(path, &info) == 0 ? UInt64(info.st_ino) : 0
+        }
+
+        /// What a snapshot without any cache finds.
+        func fresh() throws -> SourceSnapshot {
+            try SourceSnapshot.take(projectDir: project, into: makeTemporaryDirectory("reuse-fresh") + "/snap")
+        }
+
+        func remove() {
+            try? FileManager.default.removeItem(atPath: project)
+            try? FileManager.default.removeItem(atPath: cache)
+        }
+    }
+
+    @Test func anUnchangedSourceIsThePreviousPackNotReadAgain() throws {
+        var f = try Fixture()
+        defer { f.remove() }
+        let first = try f.take(margin: 0)
+        let second = try f.take(margin: 0)
+        // Linked, not copied: nothing was read on the host or written.
+        #expect(f.inode(second.root) == f.inode(first.root))
+        #expect(second.listing == first.listing)
+        #expect(second.listing == (try f.fresh()).listing)
+        #expect(second.uri == first.uri && second.uri.hasPrefix("git+file://"))
+        #expect(second.packOffsets == first.packOffsets)
+    }
+
+    @Test func filesWrittenInTheSameClockTicksAsTheyWereReadAreReadAgain() throws {
+        var f = try Fixture()
+        defer { f.remove() }
+        let first = try f.take(margin: 0)
+        // With the real margin, files changed less than two seconds before the previous snapshot
+        // (these were just written) are not trusted to be unchanged.
+        let second = try f.take(margin: SnapshotCache.racyMargin)
+        #expect(f.inode(second.root) != f.inode(first.root))
+        #expect(second.listing == first.listing)
+    }
+
+    @Test func aChangedFileIsReadAgainAndTheRestComesFromThePreviousPack() throws {
+        var f = try Fixture()
+        defer { f.remove() }
+        let first = try f.take(margin: 0)
+        // The same length, and the old modification time put back: only the ctime tells.
+        let stamp = f.cache + "/stamp"
+        #expect(try sh("touch -r sub/b.txt '\(stamp)' && printf 'BETA\\n' > sub/b.txt && touch -r '\(stamp)' sub/b.txt", in: f.project) == 0)
+        let second = try f.take(margin: 0)
+        let expected = try f.fresh()
+        #expect(second.listing == expected.listing)
+        #expect(second.listing != first.listing)
+        #expect(second.uri == "file://" + SourceSnapshot.percentEncoded(f.project))
+        let pack = try Data(contentsOf: URL(fileURLWithPath: second.root))
+        for entry in second.listing.entries where entry.kind == .file {
+            let offset = Int(second.packOffsets[PathKey(entry.path)]!)
+            let bytes = pack[offset..<offset + Int(entry.size)]
+            #expect(bytes == (try Data(contentsOf: URL(fileURLWithPath: f.project + "/" + entry.path))), "\(entry.path)")
+        }
+        // Back to the commit's bytes: the snapshot is the commit again.
+        #expect(try sh("printf 'beta\\n' > sub/b.txt", in: f.project) == 0)
+        let third = try f.take(margin: 0)
+        #expect(third.listing == first.listing)
+        #expect(third.uri == first.uri)
+    }
+
+    @Test func aRemovedOrAddedFileChangesTheSnapshot() throws {
+        var f = try Fixture()
+        defer { f.remove() }
+        _ = try f.take(margin: 0)
+        #expect(try sh("git rm -q a.txt && echo new > c.txt && git add c.txt", in: f.project) == 0)
+        let second = try f.take(margin: 0)
+        #expect(second.listing == (try f.fresh()).listing)
+        #expect(second.paths == ["c.txt", "run.sh", "sub/b.txt", "sub/link"])
     }
 }

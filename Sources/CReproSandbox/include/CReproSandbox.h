@@ -6,7 +6,7 @@
 #include <sys/types.h>
 
 /// The version of the plan structure the C child understands.
-#define REPRO_SANDBOX_ABI 4
+#define REPRO_SANDBOX_ABI 5
 
 int repro_sandbox_abi(void);
 
@@ -26,6 +26,7 @@ enum repro_op_kind {
     REPRO_OP_BIND_DEV = 10,   ///< create an empty file at path and bind the device node src over it
     REPRO_OP_REMOUNT_RO = 11, ///< make the mount at path read-only (not recursive)
     REPRO_OP_SET_TIMES = 12,  ///< set path's atime and mtime to `seconds` (utimensat, AT_SYMLINK_NOFOLLOW)
+    REPRO_OP_COPY_RANGE = 13, ///< create path with mode from `data_len` bytes of the regular file src at `offset`
 };
 
 /// Chown what the op creates to the plan's builder uid/gid.
@@ -44,6 +45,8 @@ struct repro_op {
     size_t data_len;
     /// Seconds since the epoch, for REPRO_OP_SET_TIMES.
     int64_t seconds;
+    /// Where the bytes start in `src`, for REPRO_OP_COPY_RANGE.
+    uint64_t offset;
 };
 
 /// One resource limit for the command.
@@ -156,6 +159,10 @@ struct repro_arg_area {
 
 /// Parses those four fields from the text of /proc/PID/stat. Returns 0, or -1 if malformed.
 int repro_read_arg_area(const char *stat_text, size_t len, struct repro_arg_area *area);
+
+/// copy_file_range(2) from `in` at `*offset` (advanced) to `out` at its file position; -1 and
+/// errno on failure. (Swift's Glibc module does not declare it.)
+ssize_t repro_copy_file_range(int in, int64_t *offset, int out, size_t len);
 
 /// pipe2(2) with O_CLOEXEC (not visible to Swift without _GNU_SOURCE).
 int repro_pipe_cloexec(int fds[2]);
