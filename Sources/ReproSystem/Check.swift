@@ -21,6 +21,8 @@ public struct CheckOptions: Sendable {
     public var profile: String?
     /// An epoch overriding git's and the config's.
     public var dateEpoch: Int64?
+    /// A checksums file path overriding `build.checksums`.
+    public var checksums: String?
     /// The host environment, for `pass_env`.
     public var environment: [String: String] = ProcessInfo.processInfo.environment
     /// Called with progress lines.

@@ -49,7 +49,13 @@ extension CheckRunner {
         guard fm.fileExists(atPath: project, isDirectory: &isDir), isDir.boolValue else {
             throw .configuration("\(project) is not a directory. Pass the project directory: repro check DIR.")
         }
-        let (config, assumptions) = try Self.loadConfig(projectDir: project)
+        let (loaded, assumptions) = try Self.loadConfig(projectDir: project)
+        // The checksums file asked for on the command line is recorded as part of the configuration.
+        let config = options.checksums.map { path in
+            var changed = loaded
+            changed.build.checksums = path
+            return changed
+        } ?? loaded
         for note in assumptions { options.progress(note) }
         // A private work area in the cache's tmp/: locked while this check lives, removed when
         // it ends, and cleaned up by a later run if this process dies.
@@ -64,6 +70,7 @@ extension CheckRunner {
         let sourceListing = try TreeWalker.walk(snapshot.root)
         options.progress("source: \(snapshot.paths.count) files (\(snapshot.selection == "git" ? "git-tracked" : "all files")\(snapshot.untrackedExcluded > 0 ? ", \(snapshot.untrackedExcluded) untracked left out" : "")), \(sourceListing.digest)")
         var normalization = try Self.epoch(option: options.dateEpoch, config: config, snapshot: snapshot)
+        normalization.git = snapshot.git
         let setup = try prepareBuild(config: config, normalization: &normalization)
         let fixed = normalization
         let workOps = Self.workOps(for: sourceListing, root: snapshot.root, workdir: fixed.workdir, mtime: fixed.sourceFileTime)
@@ -90,6 +97,7 @@ extension CheckRunner {
             }))
             : .patterns(config.build.outputs)
 
+        let checksums = config.build.checksums
         let indices = Array(1...options.runs)
         let results = try runAll(indices) { index throws(ReproError) -> (CheckReport.Run, RunTree?, IsolationReport?) in
             let request = BuildRequest(index: index, workOps: workOps, environment: setup.environment,
@@ -123,13 +131,14 @@ extension CheckRunner {
                     guard collectError.status == .buildFailed else { throw collectError }
                     failure = collectError.message
                 } else {
-                    let listing = try TreeWalker.walk(outputRoot)
+                    var listing = try TreeWalker.walk(outputRoot)
                     if listing.entries.allSatisfy({ $0.kind == .directory }) {
                         // Certifying nothing would pass a gate with an empty certificate.
                         failure = config.build.outputs.isEmpty
                             ? "the build produced no outputs: it created or changed no file below \(fixed.workdir). A check certifies outputs; check the build command, or name the outputs in build.outputs."
                             : "the build produced no outputs: build.outputs matched only empty directories. A check certifies outputs; check the build command and build.outputs."
                     } else {
+                        if let checksums { listing = try ChecksumsFile.add(checksums, to: outputRoot, listing: listing) }
                         tree = RunTree(root: outputRoot, entries: listing.entries, digest: listing.digest)
                     }
                 }
@@ -171,7 +180,9 @@ extension CheckRunner {
             }
         } else {
             let complete = trees.map { $0! }
+            // The checksums file follows from the other outputs: where they differ, so does it.
             let differences = Self.differences(trees: complete, now: Int64(Date().timeIntervalSince1970))
+                .filter { $0.path != checksums }
             if complete.allSatisfy({ $0.digest == complete[0].digest }) && differences.isEmpty {
                 report.outputDigest = complete[0].digest
                 report.outputs = complete[0].entries.filter { $0.kind == .file }.map {
