@@ -106,10 +106,11 @@ public struct Normalization: Codable, Sendable, Equatable {
 public struct GitMetadata: Codable, Sendable, Equatable {
     /// The full commit id (`git rev-parse HEAD`).
     public var commit: String
-    /// The abbreviated commit id (`git rev-parse --short`).
+    /// The abbreviated commit id (`git rev-parse --short=7`: seven hex digits, more only where
+    /// seven are ambiguous in the repository).
     public var shortCommit: String
-    /// `git describe --tags --always` of the commit: `v1.4.2`, `v1.4.2-3-gabc1234`, or the
-    /// abbreviated id when no tag is reachable; without the `-dirty` suffix.
+    /// `git describe --tags --always --abbrev=7` of the commit: `v1.4.2`, `v1.4.2-3-gabc1234`,
+    /// or the abbreviated id when no tag is reachable; without the `-dirty` suffix.
     public var describe: String
     /// The tag naming exactly the commit (`git describe --tags --exact-match`), if any.
     public var tag: String?

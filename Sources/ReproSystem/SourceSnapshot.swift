@@ -323,12 +323,15 @@ public struct SourceSnapshot: Sendable {
                         top: text(top), prefix: sub, head: entries, described: try commit.flatMap { c throws(ReproError) in try describe(dir, c) })
     }
 
-    /// `git describe --tags --always COMMIT`, `git rev-parse --short COMMIT` and the tag naming
+    /// `git describe --tags --always --abbrev=7 COMMIT`, `git rev-parse --short=7 COMMIT` and the tag naming
     /// exactly the commit (`git describe --tags --exact-match`), or nil when git cannot say.
     private static func describe(_ dir: String, _ commit: String) throws(ReproError) -> (name: String, short: String, tag: String?)? {
         let text = { (o: HostCommand.Output) in String(decoding: o.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) }
-        let name = try git(dir, ["describe", "--tags", "--always", commit])
-        let short = try git(dir, ["rev-parse", "--short", commit])
+        // Seven hex digits, git's default, fixed: git scales its default with the number of
+        // objects (and obeys the repository's core.abbrev), which would give two clones of one
+        // commit two version strings. Longer only where seven are ambiguous in the repository.
+        let name = try git(dir, ["describe", "--tags", "--always", "--abbrev=7", commit])
+        let short = try git(dir, ["rev-parse", "--short=7", commit])
         guard name.status == 0, short.status == 0, !text(name).isEmpty, !text(short).isEmpty else { return nil }
         let exact = try git(dir, ["describe", "--tags", "--exact-match", commit])
         let tag = exact.status == 0 && !text(exact).isEmpty ? text(exact) : nil

@@ -56,6 +56,13 @@ import Testing
         #expect(values["tag"] == "unset")
         #expect((report["normalization"] as? [String: String])?["git_describe"] == values["describe"])
 
+        // The repository's own abbreviation length does not change what the build gets: every
+        // clone of the commit must get the same string.
+        #expect(shell("git config core.abbrev 12", in: project.dir) == 0)
+        (values, _) = try gitValues(project)
+        #expect(values["short"]?.count == 7 && values["describe"] == values["short"])
+        #expect(shell("git config --unset core.abbrev", in: project.dir) == 0)
+
         // An annotated tag on the commit.
         #expect(shell("\(git) tag -a -m release v1.4.2", in: project.dir) == 0)
         (values, report) = try gitValues(project)
