@@ -1,6 +1,7 @@
 #!/bin/sh
 # Builds the git-ignored virtual environment .build-venv/ with the independent DSSE and Ed25519
-# implementations the interoperability tests run (scripts/interop-requirements.txt), from PyPI.
+# implementations the interoperability tests run, and actionlint for the example workflows
+# (scripts/interop-requirements.txt), from PyPI.
 # Usage: scripts/test-venv.sh   (make test runs it; prints the venv's python on success)
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -13,7 +14,8 @@ fail() {
     exit 2
 }
 if [ -x "$venv/bin/python" ] && [ -f "$stamp" ] && cmp -s "$req" "$stamp" \
-    && "$venv/bin/python" -c 'import securesystemslib.dsse, cryptography, jsonschema' 2>/dev/null; then
+    && "$venv/bin/python" -c 'import securesystemslib.dsse, cryptography, jsonschema' 2>/dev/null \
+    && "$venv/bin/actionlint" -version >/dev/null 2>&1; then
     echo "$venv/bin/python"
     exit 0
 fi
@@ -23,5 +25,6 @@ python3 -m venv "$venv" >&2 || fail "python3 -m venv failed (on Debian: apt-get 
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$req" >&2 \
     || fail "pip could not install $(grep -v '^#' "$req" | tr '\n' ' ')from PyPI (is PyPI reachable?)"
 "$venv/bin/python" -c 'import securesystemslib.dsse, cryptography, jsonschema' || fail "the installed packages do not import"
+"$venv/bin/actionlint" -version >/dev/null || fail "the installed actionlint does not run"
 cp "$req" "$stamp"
 echo "$venv/bin/python"

@@ -37,6 +37,8 @@ public struct Normalization: Codable, Sendable, Equatable {
     public var uid: UInt32 = 1000
     /// The build user's gid.
     public var gid: UInt32 = 1000
+    /// The source commit's release metadata, when the source is a git work tree with a commit.
+    public var git: GitMetadata?
 
     /// The access and modification time, in seconds since the epoch, of every file, symlink and
     /// directory of the source snapshot in the sandbox (`/build/src` itself included):
@@ -51,7 +53,7 @@ public struct Normalization: Codable, Sendable, Equatable {
 
     /// The variables repro sets itself; they win over every other source.
     public var fixedEnvironment: [String: String] {
-        [
+        (git?.environment ?? [:]).merging([
             "SOURCE_DATE_EPOCH": String(sourceDateEpoch),
             "HOME": home,
             "TMPDIR": tmpdir,
@@ -62,7 +64,7 @@ public struct Normalization: Codable, Sendable, Equatable {
             "USER": user,
             "LOGNAME": user,
             "HOSTNAME": hostname,
-        ]
+        ]) { _, new in new }
     }
 
     /// The build's whole environment: the profile's, then the toolchains' `[env]`, then the
@@ -81,7 +83,7 @@ public struct Normalization: Codable, Sendable, Equatable {
 
     /// The values as strings, for the report and the provenance's `internalParameters`.
     public var values: [String: String] {
-        [
+        (git?.values ?? [:]).merging([
             "source_date_epoch": String(sourceDateEpoch),
             "epoch_source": epochSource.rawValue,
             "workdir": workdir,
@@ -94,6 +96,56 @@ public struct Normalization: Codable, Sendable, Equatable {
             "user": "\(user) (\(uid):\(gid))",
             "file_order": "sorted",
             "source_mtime": String(sourceFileTime),
-        ]
+        ]) { _, new in new }
+    }
+}
+
+/// The release metadata of the source's commit, computed on the host (the sandbox sees no `.git`)
+/// and given to every run as `REPRO_GIT_*` variables: what a release build takes from
+/// `git describe` and `git rev-parse`, fixed for the check like `SOURCE_DATE_EPOCH`.
+public struct GitMetadata: Codable, Sendable, Equatable {
+    /// The full commit id (`git rev-parse HEAD`).
+    public var commit: String
+    /// The abbreviated commit id (`git rev-parse --short=7`: seven hex digits, more only where
+    /// seven are ambiguous in the repository).
+    public var shortCommit: String
+    /// `git describe --tags --always --abbrev=7` of the commit: `v1.4.2`, `v1.4.2-3-gabc1234`,
+    /// or the abbreviated id when no tag is reachable; without the `-dirty` suffix.
+    public var describe: String
+    /// The tag naming exactly the commit (`git describe --tags --exact-match`), if any.
+    public var tag: String?
+    /// Whether the snapshot differs from the commit's files (uncommitted changes to tracked files).
+    public var dirty: Bool
+
+    /// Creates the metadata.
+    public init(commit: String, shortCommit: String, describe: String, tag: String?, dirty: Bool) {
+        self.commit = commit
+        self.shortCommit = shortCommit
+        self.describe = describe
+        self.tag = tag
+        self.dirty = dirty
+    }
+
+    /// `git describe --tags --always --dirty`: ``describe``, with `-dirty` when the snapshot is.
+    public var describeDirty: String { dirty ? describe + "-dirty" : describe }
+
+    /// The tag, when the snapshot is exactly the tagged commit's files: a build of a dirty
+    /// checkout is not the tag's release.
+    public var releaseTag: String? { dirty ? nil : tag }
+
+    /// `REPRO_GIT_COMMIT`, `REPRO_GIT_COMMIT_SHORT`, `REPRO_GIT_DESCRIBE` and, for a clean tagged
+    /// checkout, `REPRO_GIT_TAG`.
+    public var environment: [String: String] {
+        var env = ["REPRO_GIT_COMMIT": commit, "REPRO_GIT_COMMIT_SHORT": shortCommit, "REPRO_GIT_DESCRIBE": describeDirty]
+        if let releaseTag { env["REPRO_GIT_TAG"] = releaseTag }
+        return env
+    }
+
+    /// The values for the report and the provenance: `git_commit`, `git_commit_short`,
+    /// `git_describe` and `git_tag` (when set).
+    public var values: [String: String] {
+        var values = ["git_commit": commit, "git_commit_short": shortCommit, "git_describe": describeDirty]
+        if let releaseTag { values["git_tag"] = releaseTag }
+        return values
     }
 }

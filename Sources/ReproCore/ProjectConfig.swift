@@ -11,6 +11,7 @@ import Foundation
 /// env = { FOO = "bar" }               # optional: extra variables, fixed values
 /// pass_env = ["CI"]                   # optional: host variables passed through (recorded)
 /// timeout = 3600                      # optional: seconds per run, else the profile's
+/// checksums = "SHA256SUMS"            # optional: a sha256sum file written among the outputs
 /// [source]
 /// date_epoch = 1700000000             # optional; default: the last commit's committer time
 /// ```
@@ -36,6 +37,8 @@ public struct ProjectConfig: Codable, Sendable, Equatable {
         public var passEnv: [String]?
         /// The per-run timeout in seconds.
         public var timeout: Int?
+        /// Where to write a `sha256sum -c` file of the outputs, relative to the source root (see ``SHA256Sums``).
+        public var checksums: String?
 
         /// Creates a build table.
         public init(command: [String], outputs: [String], toolchains: [String], profile: String? = nil,
@@ -50,7 +53,7 @@ public struct ProjectConfig: Codable, Sendable, Equatable {
         }
 
         enum CodingKeys: String, CodingKey {
-            case command, outputs, toolchains, profile, env, timeout
+            case command, outputs, toolchains, profile, env, timeout, checksums
             case passEnv = "pass_env"
         }
 
@@ -68,6 +71,7 @@ public struct ProjectConfig: Codable, Sendable, Equatable {
             env = try c.decodeIfPresent([String: String].self, forKey: .env)
             passEnv = try c.decodeIfPresent([String].self, forKey: .passEnv)
             timeout = try c.decodeIfPresent(Int.self, forKey: .timeout)
+            checksums = try c.decodeIfPresent(String.self, forKey: .checksums)
         }
     }
 
@@ -122,6 +126,9 @@ public struct ProjectConfig: Codable, Sendable, Equatable {
         if let timeout = build.timeout, timeout <= 0 || timeout > Profile.Limits.maxTimeoutSeconds {
             throw .configuration("\(path): 'build.timeout' must be a positive number of seconds up to \(Profile.Limits.maxTimeoutSeconds) (seven days), not \(timeout).")
         }
+        if let checksums = build.checksums, !SHA256Sums.isValidPath(checksums) {
+            throw .configuration("\(path): 'build.checksums' must be a file path relative to the source root without '.' or '..' components, e.g. \"SHA256SUMS\" or \"dist/SHA256SUMS\".")
+        }
         if let epoch = source.dateEpoch, epoch < 0 {
             throw .configuration("\(path): 'source.date_epoch' must be a Unix time of 0 or more.")
         }
@@ -155,6 +162,8 @@ public struct ProjectConfig: Codable, Sendable, Equatable {
             # pass_env = []
             # Seconds each run may take (default: the profile's).
             # timeout = 3600
+            # A SHA256SUMS file (sha256sum -c format) written among the certified outputs.
+            # checksums = "SHA256SUMS"
 
             [source]
             # SOURCE_DATE_EPOCH. Default: the last commit's committer time; required when

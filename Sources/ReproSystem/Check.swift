@@ -25,6 +25,8 @@ public struct CheckOptions: Sendable {
     public var mirrors: [String] = []
     /// The source's location for others, overriding the `origin` remote (`--source-uri`).
     public var sourceURI: String?
+    /// A checksums file path overriding `build.checksums`.
+    public var checksums: String?
     /// The host environment, for `pass_env`.
     public var environment: [String: String] = ProcessInfo.processInfo.environment
     /// Called with progress lines.

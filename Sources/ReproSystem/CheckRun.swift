@@ -51,7 +51,13 @@ extension CheckRunner {
         guard fm.fileExists(atPath: project, isDirectory: &isDir), isDir.boolValue else {
             throw .configuration("\(project) is not a directory. Pass the project directory: repro check DIR.")
         }
-        let (config, assumptions) = try Self.loadConfig(projectDir: project)
+        let (loaded, assumptions) = try Self.loadConfig(projectDir: project)
+        // The checksums file asked for on the command line is recorded as part of the configuration.
+        let config = options.checksums.map { path in
+            var changed = loaded
+            changed.build.checksums = path
+            return changed
+        } ?? loaded
         for note in assumptions { options.progress(note) }
         // A private work area in the cache's tmp/: locked while this check lives, removed when
         // it ends, and cleaned up by a later run if this process dies.
@@ -80,6 +86,7 @@ extension CheckRunner {
             options.progress("note: others cannot rebuild this check from its manifest: \(reason); the manifest says so. Commit the source, and give the repository a remote (origin, or --source-uri URL), for a manifest anyone can rebuild.")
         }
         var normalization = try Self.epoch(option: options.dateEpoch, config: config, snapshot: snapshot)
+        normalization.git = snapshot.git
         let setup = try prepareBuild(config: config, normalization: &normalization)
         let fixed = normalization
         let workOps = Self.workOps(for: snapshot, workdir: fixed.workdir, mtime: fixed.sourceFileTime)
@@ -105,6 +112,7 @@ extension CheckRunner {
         let staging = try OutputStaging(destination: destination)
         defer { staging.remove() }
         let firstRun = FirstRunEntries()
+        let checksums = config.build.checksums
         let indices = Array(1...options.runs)
         let results = try runAll(indices) { index throws(ReproError) -> (CheckReport.Run, RunTree?, IsolationReport?) in
             var published: [PathKey: TreeEntry]?
@@ -145,13 +153,14 @@ extension CheckRunner {
                     // (an unwritable work area) is repro's environment failing.
                     guard collectError.status == .buildFailed else { throw collectError }
                     failure = collectError.message
-                } else if let listing = collected?.listing {
+                } else if var listing = collected?.listing {
                     if listing.entries.allSatisfy({ $0.kind == .directory }) {
                         // Certifying nothing would pass a gate with an empty certificate.
                         failure = config.build.outputs.isEmpty
                             ? "the build produced no outputs: it created or changed no file below \(fixed.workdir). A check certifies outputs; check the build command, or name the outputs in build.outputs."
                             : "the build produced no outputs: build.outputs matched only empty directories. A check certifies outputs; check the build command and build.outputs."
                     } else {
+                        if let checksums { listing = try ChecksumsFile.add(checksums, to: outputRoot, listing: listing) }
                         tree = RunTree(root: outputRoot, entries: listing.entries, digest: listing.digest,
                                        complete: index == 1 || options.keepDir != nil)
                         if index == 1 {
@@ -203,7 +212,9 @@ extension CheckRunner {
             }
         } else {
             let complete = trees.map { $0! }
+            // The checksums file follows from the other outputs: where they differ, so does it.
             let differences = Self.differences(trees: complete, now: Int64(Date().timeIntervalSince1970))
+                .filter { $0.path != checksums }
             if complete.allSatisfy({ $0.digest == complete[0].digest }) && differences.isEmpty {
                 report.outputDigest = complete[0].digest
                 report.outputs = complete[0].entries.filter { $0.kind == .file }.map {

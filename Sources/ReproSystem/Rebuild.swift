@@ -387,6 +387,15 @@ struct RebuildRecipe {
             throw .verification("\(bundlePath) records SOURCE_DATE_EPOCH \(epochText) but an environment with \(environment["SOURCE_DATE_EPOCH"] ?? "none"); it was not written by repro.")
         }
         normalization = Normalization(sourceDateEpoch: epoch, epochSource: epochSource)
+        // The release metadata as the builder's host computed it from its repository (the
+        // recorded environment gives the runs the same REPRO_GIT_* values).
+        if let commit = p.normalization["git_commit"], let short = p.normalization["git_commit_short"],
+           let described = p.normalization["git_describe"] {
+            let tag = p.normalization["git_tag"]
+            let dirty = tag == nil && described.hasSuffix("-dirty")
+            normalization.git = GitMetadata(commit: commit, shortCommit: short,
+                                            describe: dirty ? String(described.dropLast("-dirty".count)) : described, tag: tag, dirty: dirty)
+        }
         normalizationValues = p.normalization.filter { !$0.key.hasPrefix("pass_env.") }
         for (key, value) in p.normalization where key.hasPrefix("pass_env.") {
             guard environment[String(key.dropFirst("pass_env.".count))] == value else {

@@ -31,6 +31,8 @@ public struct SourceSnapshot: Sendable {
     public let commit: String?
     /// The committer time of the last commit that touched the project directory, if any.
     public let commitTime: Int64?
+    /// The commit's release metadata (`git describe`, the tag), when there is a commit.
+    public var git: GitMetadata?
     /// A URI for the source in provenance: `git+file://REPO@COMMIT#SUBDIR` when the snapshot is
     /// exactly that commit's files, else `file://DIR` (uncommitted changes, or no git); the
     /// snapshot's tree digest, recorded beside it, is what identifies the bytes either way.
@@ -314,7 +316,8 @@ public struct SourceSnapshot: Sendable {
         }
         var uri = "file://" + percentEncoded(projectDir)
         var exact: (top: String, prefix: String, commit: String)?
-        if let git, let commit = git.commit, matchesHead, expected?.count == kept.count {
+        let clean = matchesHead && expected?.count == kept.count
+        if let git, let commit = git.commit, clean {
             uri = "git+file://" + percentEncoded(git.top) + "@" + commit + (git.prefix.isEmpty ? "" : "#" + percentEncoded(git.prefix))
             exact = (git.top, git.prefix, commit)
         }
@@ -331,6 +334,10 @@ public struct SourceSnapshot: Sendable {
         snapshot.packOffsets = offsets
         snapshot.untrackedSample = Array((git?.untracked ?? []).prefix(3))
         snapshot.exactCommit = exact
+        if let git, let commit = git.commit, let described = git.described {
+            snapshot.git = GitMetadata(commit: commit, shortCommit: described.short, describe: described.name,
+                                       tag: described.tag, dirty: !clean)
+        }
         return snapshot
     }
 
@@ -555,6 +562,9 @@ public struct SourceSnapshot: Sendable {
         var prefix: String
         /// `HEAD`'s entries below the project directory, by path relative to it: mode and object id.
         var head: [String: (mode: String, id: String)]?
+        /// The commit as `git describe --tags --always` names it, its abbreviated id, and the tag
+        /// naming exactly it, if any.
+        var described: (name: String, short: String, tag: String?)?
     }
 
     /// The options and environment of every git command repro runs on a project, so that the
@@ -568,7 +578,9 @@ public struct SourceSnapshot: Sendable {
     /// `diff.external` or `textconv`). Whether the snapshot equals `HEAD` is decided by hashing the
     /// snapshot's files as git blobs here, not by `git status` or `git diff`, which refresh the
     /// index through clean filters, may rewrite it (firing `post-index-change`) and may ask an
-    /// fsmonitor. Smudge filters apply only on checkout, which repro never does. On top of that:
+    /// fsmonitor. `describe` is run on the commit's id, never with `--dirty` or `--broken` (which
+    /// refresh the index or run `diff-index`): whether the snapshot is dirty is the same blob
+    /// comparison. Smudge filters apply only on checkout, which repro never does. On top of that:
     /// - `core.fsmonitor=false`, `core.untrackedCache=false`: no fsmonitor hook or daemon is asked;
     /// - `--no-optional-locks`: nothing is written, so no hook that follows a write can fire;
     ///   `core.hooksPath=/dev/null` besides, where no hook can exist;
@@ -644,7 +656,22 @@ public struct SourceSnapshot: Sendable {
             if tree.status == 0 { entries = parseTree(tree.stdout) }
         }
         return GitState(tracked: files, untracked: others.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }, commit: commit, commitTime: time,
-                        top: text(top), prefix: sub, head: entries)
+                        top: text(top), prefix: sub, head: entries, described: try commit.flatMap { c throws(ReproError) in try describe(dir, c) })
+    }
+
+    /// `git describe --tags --always --abbrev=7 COMMIT`, `git rev-parse --short=7 COMMIT` and the tag naming
+    /// exactly the commit (`git describe --tags --exact-match`), or nil when git cannot say.
+    private static func describe(_ dir: String, _ commit: String) throws(ReproError) -> (name: String, short: String, tag: String?)? {
+        let text = { (o: HostCommand.Output) in String(decoding: o.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) }
+        // Seven hex digits, git's default, fixed: git scales its default with the number of
+        // objects (and obeys the repository's core.abbrev), which would give two clones of one
+        // commit two version strings. Longer only where seven are ambiguous in the repository.
+        let name = try git(dir, ["describe", "--tags", "--always", "--abbrev=7", commit])
+        let short = try git(dir, ["rev-parse", "--short=7", commit])
+        guard name.status == 0, short.status == 0, !text(name).isEmpty, !text(short).isEmpty else { return nil }
+        let exact = try git(dir, ["describe", "--tags", "--exact-match", commit])
+        let tag = exact.status == 0 && !text(exact).isEmpty ? text(exact) : nil
+        return (text(name), text(short), tag)
     }
 
     /// The entries of `git ls-tree -r -z` output by path, or nil if a line does not parse.

@@ -23,8 +23,17 @@ struct CheckCommand: ParsableCommand {
     @Argument(help: "The project directory.")
     var directory: String = "."
 
-    @Flag(name: .long, help: "Print one JSON report on stdout (schema: docs/report.md).")
+    @Flag(name: .long, help: "Print one JSON report on stdout (schema: docs/report.md); the same as --format json.")
     var json = false
+
+    @Option(name: .long, help: "How to print the result: human, json or github (workflow commands and a job summary; the default when GITHUB_ACTIONS=true). See docs/ci.md.")
+    var format: CheckFormat?
+
+    @Option(name: .long, help: ArgumentHelp("Also write the result as a JUnit XML report to FILE.", valueName: "FILE"))
+    var junit: String?
+
+    @Option(name: .long, help: ArgumentHelp("Write a SHA256SUMS file (sha256sum -c format) at this path among the certified outputs, overriding build.checksums.", valueName: "FILE"))
+    var checksums: String?
 
     @Option(name: .long, help: "Where to place the certified outputs (default: DIR/.repro/out).")
     var output: String?
@@ -65,9 +74,31 @@ struct CheckCommand: ParsableCommand {
     func validate() throws {
         if runs < 2 { throw ValidationError("--runs must be 2 or more: a check compares at least two builds.") }
         if let dateEpoch, dateEpoch < 0 { throw ValidationError("--date-epoch must be a Unix time of 0 or more.") }
+        if json, let format, format != .json { throw ValidationError("--json is --format json; pass one of them.") }
+        if let checksums, !SHA256Sums.isValidPath(checksums) {
+            throw ValidationError("--checksums takes a path relative to the source root without '.' or '..' components, such as SHA256SUMS or dist/SHA256SUMS.")
+        }
     }
 
     func run() throws {
+        let environment = ProcessInfo.processInfo.environment
+        let chosen = json ? .json : format ?? (CIOutput.isGitHubActions(environment) ? .github : .human)
+        let started = Date()
+        do {
+            try check(format: chosen, started: started, environment: environment)
+        } catch let error as ReproError {
+            if chosen == .github {
+                Console.verbatim(GitHubOutput.error(error.message, title: "repro check failed (exit \(error.status.rawValue))"))
+                if let warning = CIOutput.appendStepSummary(GitHubOutput.stepSummary(error: error, project: absolute(directory)), environment: environment) {
+                    Console.progress("warning: " + warning)
+                }
+            }
+            if let junit { try? CIOutput.writeJUnit(JUnitReport.xml(error: error, timestamp: started), to: absolute(junit)) }
+            throw error
+        }
+    }
+
+    private func check(format: CheckFormat, started: Date, environment: [String: String]) throws {
         // Load the key first: a wrong key must not cost a build.
         let keyPath = sign ?? ProcessInfo.processInfo.environment["REPRO_SIGNING_KEY"].flatMap { $0.isEmpty ? nil : $0 }
         let key = try keyPath.map { path throws(ReproError) in try SigningKey(contentsOf: path) }
@@ -80,6 +111,7 @@ struct CheckCommand: ParsableCommand {
         options.dateEpoch = dateEpoch
         options.mirrors = try Mirrors.configured(options: mirrors)
         options.sourceURI = sourceURI
+        options.checksums = checksums
         options.progress = { Console.progress($0) }
         let manifestPath = manifest.map(absolute) ?? options.projectDir + "/.repro/" + Manifest.defaultFileName
         if manifest != nil { options.manifestPath = manifestPath }
@@ -106,13 +138,34 @@ struct CheckCommand: ParsableCommand {
         if !bundle.isSigned {
             Console.progress("the manifest is unsigned: pass --sign KEY (or set REPRO_SIGNING_KEY) to sign it; `repro keygen -o NAME` makes a key")
         }
-        if json {
+        if let junit { try CIOutput.writeJUnit(JUnitReport.xml(report: report, timestamp: started), to: absolute(junit)) }
+        switch format {
+        case .json:
             Console.json(report.json())
-        } else {
+        case .human:
             Console.out(report.summary)
+        case .github:
+            let prefix = CIOutput.filePrefix(project: report.project, environment: environment)
+            for line in GitHubOutput.lines(report: report, logs: CIOutput.logs(of: report), filePrefix: prefix,
+                                           token: UUID().uuidString.lowercased()) {
+                Console.verbatim(line)
+            }
+            if let warning = CIOutput.appendStepSummary(GitHubOutput.stepSummary(report: report), environment: environment) {
+                Console.progress("warning: " + warning)
+            }
         }
         if report.exitCode != 0 { throw ExitCode(report.exitCode) }
     }
+}
+
+/// How `repro check` prints its result.
+enum CheckFormat: String, ExpressibleByArgument, CaseIterable {
+    /// The summary for people.
+    case human
+    /// The JSON report (docs/report.md).
+    case json
+    /// GitHub Actions workflow commands, the summary, and a job summary in `$GITHUB_STEP_SUMMARY`.
+    case github
 }
 
 /// Makes a path absolute against the current directory.

@@ -14,6 +14,11 @@ enum Console {
         FileHandle.standardOutput.write(Data((text + "\n").utf8))
     }
 
+    /// Writes a line to stdout as it is (already made safe by its own format's rules).
+    static func verbatim(_ line: String) {
+        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+    }
+
     /// Writes a progress line to stderr.
     static func progress(_ line: String) {
         FileHandle.standardError.write(Data(("repro: " + TerminalText.escape(line) + "\n").utf8))

@@ -18,7 +18,9 @@ struct VerifyCommand: ParsableCommand {
             subjects' files. A signed negative verdict (differ, build-failed) verifies as authentic;
             add --require-reproducible to fail on it too. A bundle over 64 MiB, or with a line over
             48 MiB, is refused unread. Exit 0 only if all of it holds; 5 naming what failed
-            otherwise; 2 for an unreadable bundle, key file or artifacts directory.
+            otherwise; 2 for an unreadable bundle, key file or artifacts directory. With --checksums FILE, FILE
+            must be the SHA256SUMS file the manifest certifies (repro check --checksums) and every file it
+            lists, beside it, must match, as sha256sum -c checks them.
             See docs/manifest.md.
             """
     )
@@ -31,6 +33,9 @@ struct VerifyCommand: ParsableCommand {
 
     @Option(name: .customLong("artifacts"), help: ArgumentHelp("Check that this directory is exactly the certified output tree.", valueName: "DIR"))
     var artifacts: String?
+
+    @Option(name: .customLong("checksums"), help: ArgumentHelp("Check the files a certified SHA256SUMS file lists, beside it, as sha256sum -c does (an alternative to --artifacts).", valueName: "FILE"))
+    var checksums: String?
 
     @Flag(name: .customLong("subjects-only"), help: "With --artifacts: check only the subjects' files; other files in DIR are allowed.")
     var subjectsOnly = false
@@ -55,6 +60,7 @@ struct VerifyCommand: ParsableCommand {
 
     func run() throws {
         var artifactsReport: ArtifactsReport?
+        var checksumsChecked: (subject: String, files: Int)?
         do {
             let publicKeys = try keys.map { path throws(ReproError) in try PublicKey(contentsOf: path) }
             let limits = Manifest.Limits.standard
@@ -82,6 +88,17 @@ struct VerifyCommand: ParsableCommand {
                 report.artifacts = found
                 report.artifactsChecked = subjects.count
             }
+            if let checksums {
+                let (subject, found) = try ChecksumsFile.verify(checksums, subjects: report.provenance.subjects)
+                if let error = found.error {
+                    throw ReproError(error.status, "\(checksums) is the certified \(subject), but the files it lists do not match it: \(error.message)")
+                }
+                checksumsChecked = (subject, found.subjectsChecked)
+                if report.artifacts == nil {
+                    report.artifacts = found
+                    report.artifactsChecked = found.subjectsChecked
+                }
+            }
             if requireReproducible, report.reproducibility.verdict != .reproducible {
                 throw ReproError.verification("the manifest is authentic but its verdict is \(report.reproducibility.verdict.rawValue), and --require-reproducible was given")
             }
@@ -89,6 +106,9 @@ struct VerifyCommand: ParsableCommand {
                 Console.json(report.jsonValue.serializedString)
             } else {
                 printHuman(report)
+                if let checksumsChecked {
+                    Console.out("checksums:  \(checksums ?? "") is the certified \(checksumsChecked.subject); all \(checksumsChecked.files) files it lists match")
+                }
             }
         } catch let error as ReproError {
             if json {

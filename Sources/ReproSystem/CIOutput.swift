@@ -1,0 +1,66 @@
+import Foundation
+import ReproCore
+
+/// What `repro check` writes for CI systems besides its report: the GitHub Actions output
+/// (``GitHubOutput``) with the build logs read from disk, the job summary, the JUnit file.
+public enum CIOutput {
+    /// How much of each build log a GitHub log group shows: its last 64 KiB.
+    public static let logTailBytes = 64 * 1024
+
+    /// Whether `repro check` defaults to the GitHub format: inside GitHub Actions, which sets
+    /// `GITHUB_ACTIONS=true` for every step.
+    public static func isGitHubActions(_ environment: [String: String]) -> Bool {
+        environment["GITHUB_ACTIONS"] == "true"
+    }
+
+    /// The prefix that makes an output path (relative to the project) a path from the workflow's
+    /// workspace (`GITHUB_WORKSPACE`), for annotations: "" when the project is the workspace or
+    /// outside it, `sub/dir/` for a project in a subdirectory.
+    public static func filePrefix(project: String, environment: [String: String]) -> String {
+        guard var workspace = environment["GITHUB_WORKSPACE"], !workspace.isEmpty else { return "" }
+        while workspace.count > 1, workspace.hasSuffix("/") { workspace.removeLast() }
+        guard project.hasPrefix(workspace + "/") else { return "" }
+        return String(project.dropFirst(workspace.count + 1)) + "/"
+    }
+
+    /// The runs' logs (the last ``logTailBytes`` of each), in run order, for the log groups.
+    public static func logs(of report: CheckReport) -> [GitHubOutput.Log] {
+        report.runs.compactMap { run in
+            guard let path = run.log, let handle = FileHandle(forReadingAtPath: path) else { return nil }
+            defer { try? handle.close() }
+            let size = (try? handle.seekToEnd()) ?? 0
+            let start = size > UInt64(logTailBytes) ? size - UInt64(logTailBytes) : 0
+            try? handle.seek(toOffset: start)
+            let data = (try? handle.readToEnd()) ?? Data()
+            return GitHubOutput.Log(run: run.index, path: path, text: String(decoding: data, as: UTF8.self), truncated: start > 0)
+        }
+    }
+
+    /// Appends Markdown to the job summary file named by `GITHUB_STEP_SUMMARY`, if it is set.
+    /// Returns a warning to print when it cannot be written.
+    public static func appendStepSummary(_ markdown: String, environment: [String: String]) -> String? {
+        guard let path = environment["GITHUB_STEP_SUMMARY"], !path.isEmpty else { return nil }
+        guard let handle = FileHandle(forWritingAtPath: path) ?? {
+            FileManager.default.createFile(atPath: path, contents: nil) ? FileHandle(forWritingAtPath: path) : nil
+        }() else {
+            return "cannot write the job summary to \(path) (GITHUB_STEP_SUMMARY)"
+        }
+        defer { try? handle.close() }
+        do {
+            try handle.seekToEnd()
+            try handle.write(contentsOf: Data(markdown.utf8))
+        } catch {
+            return "cannot write the job summary to \(path) (GITHUB_STEP_SUMMARY): \(error.localizedDescription)"
+        }
+        return nil
+    }
+
+    /// Writes a JUnit XML report (``JUnitReport``) to `path`, replacing it.
+    public static func writeJUnit(_ xml: String, to path: String) throws(ReproError) {
+        do {
+            try Data(xml.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+        } catch {
+            throw .configuration("cannot write the JUnit report \(path): \(error.localizedDescription). Check that its directory exists and is writable, or pass another --junit FILE.")
+        }
+    }
+}
