@@ -11,8 +11,13 @@ extension CheckOutcome {
     public func manifest(signingKey key: SigningKey?) throws(ReproError) -> Manifest {
         let files = (runEntries.first ?? nil)?.filter { $0.kind == .file } ?? []
         let subjects = files.map { Subject(name: $0.path, sha256: $0.sha256) }
-        var dependencies: [ResolvedDependency] = toolchains.map {
-            .archive(name: $0.name, uri: $0.cached.source.url, sha256: $0.cached.source.sha256)
+        // A Debian lock is recorded package by package (`pkg:deb/debian/NAME@VERSION?arch=ARCH`
+        // with the .deb's SHA-256), so an auditor sees exactly what the environment held.
+        var dependencies: [ResolvedDependency] = toolchains.flatMap { toolchain -> [ResolvedDependency] in
+            if toolchain.cached.packages.isEmpty {
+                return [.archive(name: toolchain.name, uri: toolchain.cached.source.url, sha256: toolchain.cached.source.sha256)]
+            }
+            return toolchain.cached.packages.map { .archive(name: toolchain.name, uri: $0.purl, sha256: $0.sha256) }
         }
         // The profile is an input like the toolchains: its name alone would not say which rules
         // the sandbox applied.

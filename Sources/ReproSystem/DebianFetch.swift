@@ -46,7 +46,8 @@ public enum DebianMirrors {
         let fm = FileManager.default
         let listDir = etc + "/sources.list.d"
         let names = ((try? fm.contentsOfDirectory(atPath: listDir)) ?? []).sorted()
-        for path in [etc + "/sources.list"] + names.filter { $0.hasSuffix(".list") }.map({ listDir + "/" + $0 }) {
+        let lists = [etc + "/sources.list"] + names.filter({ $0.hasSuffix(".list") }).map({ listDir + "/" + $0 })
+        for path in lists {
             guard let text = Syscalls.readSmallFile(path, limit: 1 << 20) else { continue }
             for raw in text.split(separator: "\n") {
                 var line = raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
