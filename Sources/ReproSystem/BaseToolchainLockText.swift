@@ -15,7 +15,7 @@ description = "Debian bookworm minbase + build-essential (amd64), locked 2026-11
 suite = "bookworm"
 suites = ["bookworm", "bookworm-updates", "bookworm-security"]
 architecture = "amd64"
-locked = "2026-11-30T10:17:02Z"
+locked = "2026-11-30T10:39:16Z"
 include = ["build-essential"]
 rules = "minbase"
 
