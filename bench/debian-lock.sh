@@ -6,7 +6,8 @@
 # Fetching a locked minbase + build-essential set (about 145 .debs) from a local mirror into an empty
 # cache (download, pin check, per-package unpack, merge, recorded rules, t1 digest of the tree) against
 # `mmdebstrap --variant=minbase --include=build-essential bookworm OUT.tar` from the same local mirror,
-# run alternately in one loop; and the cache hit of the same spec against `repro --version`.
+# run alternately in one loop (apt reads the mirror through copy://, its way of reading a local
+# directory as a download); and the cache hit of the same spec against `repro --version`.
 # The local mirror is made once (network): the real signed InRelease and Packages.xz of bookworm,
 # bookworm-updates and bookworm-security (so apt inside mmdebstrap verifies them as usual), and a pool
 # with every .deb of a lock made now. mmdebstrap runs as root (its default mode); needs ~3 GB free.
@@ -48,13 +49,26 @@ if [ ! -f mirror/ready ]; then
         mkdir -p "mirror/$base/$(dirname "$path")"
         cp "seed/blobs/sha256/$sha" "mirror/$base/$path"
     done
+    # mmdebstrap may want .debs outside the lock (it installs usrmerge where the lock takes
+    # usr-is-merged): one uncounted run names the missing files, which are downloaded once.
+    cat > sources.list <<LIST
+deb copy://$work/mirror/debian bookworm main
+deb copy://$work/mirror/debian bookworm-updates main
+deb copy://$work/mirror/debian-security bookworm-security main
+LIST
+    mmdebstrap --variant=minbase --include=build-essential --architectures="$arch" bookworm probe.tar sources.list 2>probe.log || true
+    grep -o "File not found - $work/mirror/[^ ]*" probe.log | sed "s|File not found - $work/mirror/||" | sort -u | while read -r path; do
+        mkdir -p "mirror/$(dirname "$path")"
+        curl -fsS -o "mirror/$path" "http://deb.debian.org/$path"
+    done
+    rm -f probe.tar probe.log
     touch mirror/ready
 fi
 packages=$(grep -c '^\[\[package\]\]' bench.toml)
 cat > sources.list <<LIST
-deb file://$work/mirror/debian bookworm main
-deb file://$work/mirror/debian bookworm-updates main
-deb file://$work/mirror/debian-security bookworm-security main
+deb copy://$work/mirror/debian bookworm main
+deb copy://$work/mirror/debian bookworm-updates main
+deb copy://$work/mirror/debian-security bookworm-security main
 LIST
 
 : > fetch-repro.txt; : > fetch-mmdebstrap.txt; : > pairs.txt

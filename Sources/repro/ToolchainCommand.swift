@@ -177,6 +177,13 @@ extension ToolchainCommand {
                 }
                 var sources = [[String: Any]]()
                 if !json { Console.out("\(name)  \(path)\(spec.description.isEmpty ? "" : "  \(spec.description)")") }
+                if !spec.packages.isEmpty {
+                    let hit = cache.cachedDebian(spec)
+                    let source = ToolchainCache.debianSource(spec)
+                    sources.append(["url": source.url, "sha256": source.sha256, "mount": source.mount, "packages": spec.packages.count,
+                                    "cached": hit != nil, "tree": hit?.treePath ?? NSNull()])
+                    if !json { Console.out("  \(hit == nil ? "not cached" : "cached    ")  debian-lock:\(source.sha256)  \(source.mount)  \(spec.packages.count) packages from \(source.url)") }
+                }
                 for source in spec.sources {
                     let hit = cache.cached(source)
                     sources.append(["url": source.url, "sha256": source.sha256, "mount": source.mount,
