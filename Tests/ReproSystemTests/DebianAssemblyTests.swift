@@ -183,4 +183,32 @@ struct DebMirror {
         #expect(try BaseToolchainLock.spec(named: "debian-bookworm-build", architecture: "arm64") == nil)
         #expect(try BaseToolchainLock.spec(named: "other", architecture: "amd64") == nil)
     }
+
+    @Test func aLockIsNeverMadeFromAnIndexWhoseSignatureDoesNotVerify() throws {
+        let scratch = Scratch()
+        defer { scratch.remove() }
+        scratch.write("mirror/dists/bookworm/InRelease", """
+            -----BEGIN PGP SIGNED MESSAGE-----
+            Hash: SHA256
+
+            Codename: bookworm
+            SHA256:
+             \(String(repeating: "0", count: 64)) 10 main/binary-amd64/Packages
+            -----BEGIN PGP SIGNATURE-----
+
+            iQIzBAEBCAAdFiEEAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=
+            =AAAA
+            -----END PGP SIGNATURE-----
+            """)
+        scratch.mkdir("etc")
+        let cache = ToolchainCache(root: scratch.path + "/cache")
+        do {
+            _ = try DebianLocker.lock(release: "bookworm", include: [], architecture: "amd64", explicitMirrors: ["file://" + scratch.path + "/mirror"],
+                                      cache: cache, environment: [:], etc: scratch.path + "/etc")
+            Issue.record("an unsigned index was accepted")
+        } catch {
+            #expect(error.status == .verificationFailed, "\(error.message)")
+            #expect(error.message.contains("does not verify"), "\(error.message)")
+        }
+    }
 }
