@@ -7,7 +7,7 @@ SWIFT ?= swift
 TEST_CONFIG ?= debug
 BIN := $(shell $(SWIFT) build -c release --show-bin-path 2>/dev/null)
 
-.PHONY: all deps build test test-corpus demo install clean
+.PHONY: all deps build test test-corpus demo install clean lock
 
 all: build
 
@@ -39,6 +39,12 @@ demo:
 	scripts/install-deps.sh demo
 	$(SWIFT) build -c release
 	REPRO_BIN=$(BIN)/repro scripts/demo.sh
+
+# Refreshes the committed base lock toolchains/debian-bookworm-build.toml (and the copy built into
+# repro) from the current Debian archive: every .deb of minbase + build-essential pinned.
+lock:
+	$(SWIFT) build -c release
+	scripts/lock-base-toolchain.sh $(BIN)/repro
 
 install: build
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/libexec/repro $(DESTDIR)$(PREFIX)/share/repro/profiles $(DESTDIR)$(PREFIX)/share/repro/toolchains

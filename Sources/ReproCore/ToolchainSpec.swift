@@ -62,6 +62,10 @@ public struct ToolchainSpec: Codable, Sendable, Equatable {
     public var sources: [ToolchainSource]
     /// Environment variables the toolchain sets inside the sandbox.
     public var env: [String: String]
+    /// A Debian lock's `[debian]` table (DebianLock.swift); nil for an archive spec.
+    public var debian: DebianLockInfo? = nil
+    /// A Debian lock's `[[package]]` tables: the tree is assembled from them and mounted at `/`.
+    public var packages: [DebianPackagePin] = []
 
     /// Creates a spec from its parts.
     public init(name: String, description: String = "", sources: [ToolchainSource], env: [String: String] = [:]) {
@@ -72,8 +76,9 @@ public struct ToolchainSpec: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case name, description, env
+        case name, description, env, debian
         case sources = "source"
+        case packages = "package"
     }
 
     /// Decodes a spec; `description` and `env` are optional.
@@ -83,6 +88,8 @@ public struct ToolchainSpec: Codable, Sendable, Equatable {
         description = try c.decodeIfPresent(String.self, forKey: .description) ?? ""
         sources = try c.decodeIfPresent([ToolchainSource].self, forKey: .sources) ?? []
         env = try c.decodeIfPresent([String: String].self, forKey: .env) ?? [:]
+        debian = try c.decodeIfPresent(DebianLockInfo.self, forKey: .debian)
+        packages = try c.decodeIfPresent([DebianPackagePin].self, forKey: .packages) ?? []
     }
 
     /// Parses and validates a spec from TOML text; `path` names the file in error messages.
@@ -90,7 +97,7 @@ public struct ToolchainSpec: Codable, Sendable, Equatable {
     /// TOML syntax errors name the line and column; every error is a configuration error (exit 2).
     public static func parse(toml: String, path: String) throws(ReproError) -> ToolchainSpec {
         let spec = try TOMLFile.decode(ToolchainSpec.self, from: toml, path: path,
-                                       guide: "A toolchain spec has name, description, [[source]] tables (url, sha256, size, mount, strip_components) and an [env] table; see docs/toolchains.md.")
+                                       guide: "A toolchain spec has name, description, [[source]] tables (url, sha256, size, mount, strip_components) or a Debian lock ([debian] and [[package]] tables), and an [env] table; see docs/toolchains.md.")
         try spec.validate(path: path)
         return spec
     }
@@ -103,7 +110,12 @@ public struct ToolchainSpec: Codable, Sendable, Equatable {
         if name == ManifestURI.profileDependencyName {
             throw .configuration("\(path): name \"\(name)\" is the manifest's name for the sandbox profile; give the toolchain another name.")
         }
-        if sources.isEmpty {
+        if debian != nil || !packages.isEmpty {
+            if !sources.isEmpty {
+                throw .configuration("\(path): a spec is either [[source]] archives or a Debian lock ([debian] and [[package]]), not both. Put the archives in a spec of their own and list both toolchains in repro.toml.")
+            }
+            try DebianLock.validate(debian, packages, path: path)
+        } else if sources.isEmpty {
             throw .configuration("\(path): the spec has no [[source]] table. Add one with url and sha256 (repro toolchain pack DIR -o FILE.tar.gz prints a ready block).")
         }
         for (index, source) in sources.enumerated() {

@@ -12,12 +12,22 @@ extension CheckOutcome {
         let files = (runEntries.first ?? nil)?.filter { $0.kind == .file } ?? []
         let subjects = files.map { Subject(name: $0.path, sha256: $0.sha256) }
         // Each archive as its spec gives it (the URL, never a cache path), with where it is
-        // mounted: enough to rebuild without the spec.
-        var dependencies: [ResolvedDependency] = toolchains.map {
-            var archive = ResolvedDependency.archive(name: $0.name, uri: $0.cached.source.url, sha256: $0.cached.source.sha256)
-            archive.annotations = ["mount": .string($0.cached.source.mount),
-                                   "strip_components": .integer(Int64($0.cached.source.stripComponents))]
-            return archive
+        // mounted: enough to rebuild without the spec. A Debian lock is recorded package by package
+        // (`pkg:deb/debian/NAME@VERSION?arch=ARCH` with the .deb's SHA-256, its pool path, size and
+        // suite), so an auditor sees exactly what the environment held and a rebuild can fetch it.
+        var dependencies: [ResolvedDependency] = toolchains.flatMap { toolchain -> [ResolvedDependency] in
+            if toolchain.cached.packages.isEmpty {
+                var archive = ResolvedDependency.archive(name: toolchain.name, uri: toolchain.cached.source.url, sha256: toolchain.cached.source.sha256)
+                archive.annotations = ["mount": .string(toolchain.cached.source.mount),
+                                       "strip_components": .integer(Int64(toolchain.cached.source.stripComponents))]
+                return [archive]
+            }
+            return toolchain.cached.packages.map { pin in
+                var package = ResolvedDependency.archive(name: toolchain.name, uri: pin.purl, sha256: pin.sha256)
+                package.annotations = ["path": .string(pin.path), "size": .integer(Int64(clamping: pin.size)),
+                                       "suite": .string(toolchain.cached.source.url.hasPrefix("debian:") ? String(toolchain.cached.source.url.dropFirst("debian:".count)) : "")]
+                return package
+            }
         }
         // The profile is an input like the toolchains: its name alone would not say which rules
         // the sandbox applied.

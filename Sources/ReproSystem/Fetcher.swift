@@ -39,9 +39,11 @@ public enum Fetcher {
     /// Copies the resource at `url` into the new file `destination`, hashing it on the way, and
     /// stops as soon as more than `maxBytes` bytes arrive (the result is then `exceeded`).
     /// A transfer that ends before its announced length, an HTTP status other than 200, or an
-    /// unreadable file is an error (exit 2); the caller removes `destination`.
-    public static func download(_ url: String, to destination: String, maxBytes: UInt64) throws(ReproError) -> Download {
-        if let problem = ToolchainSpec.urlProblem(url) { throw .configuration(problem) }
+    /// unreadable file is an error (exit 2); the caller removes `destination`. With `anyHTTPHost`
+    /// (Debian mirrors, whose every file is checked against a pin or signed checksums), `http://`
+    /// is accepted for any host, not only loopback.
+    public static func download(_ url: String, to destination: String, maxBytes: UInt64, anyHTTPHost: Bool = false) throws(ReproError) -> Download {
+        if let problem = anyHTTPHost ? DebianMirrors.problem(url) : ToolchainSpec.urlProblem(url) { throw .configuration(problem) }
         guard let parsed = URL(string: url) else { throw .configuration("\"\(url)\" is not a URL.") }
         let outFD: Int32
         switch Syscalls.open(destination, O_WRONLY | O_CREAT | O_EXCL, 0o644) {

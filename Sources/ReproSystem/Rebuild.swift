@@ -408,6 +408,25 @@ struct RebuildRecipe {
             guard let sha = dependency.digest["sha256"], ToolchainSpec.isSHA256Hex(sha) else {
                 throw .configuration("\(bundlePath) records the toolchain \(dependency.name) without a sha256 pin; it cannot be fetched by its pin.")
             }
+            // A Debian lock's packages (`pkg:deb/...` with their pool path, size and suite): one
+            // lock spec per toolchain name, fetched from the rebuilder's Debian mirrors.
+            if let parsed = DebianPackagePin.parsePURL(dependency.uri) {
+                guard let path = dependency.annotations["path"]?.stringValue, let size = dependency.annotations["size"]?.integerValue,
+                      size >= 0, let suite = dependency.annotations["suite"]?.stringValue else {
+                    throw missing("where the package \(dependency.uri) of \(dependency.name) lies in the archive (annotations path, size, suite)")
+                }
+                let pin = DebianPackagePin(name: parsed.name, version: parsed.version, architecture: parsed.architecture,
+                                           path: path, sha256: sha, size: UInt64(size))
+                if let last = specs.last, last.name == dependency.name, last.debian != nil {
+                    specs[specs.count - 1].packages.append(pin)
+                } else {
+                    var spec = ToolchainSpec(name: dependency.name, description: "from \(bundlePath)", sources: [])
+                    spec.debian = DebianLockInfo(suite: suite, suites: [suite], architecture: parsed.architecture, locked: "", include: [])
+                    spec.packages = [pin]
+                    specs.append(spec)
+                }
+                continue
+            }
             guard let mount = dependency.mount, let strip = dependency.stripComponents else {
                 throw missing("where the toolchain \(dependency.name) is mounted (annotations mount, strip_components)")
             }

@@ -46,6 +46,7 @@ public struct SpecResolver: Sendable {
         } else {
             guard !nameOrPath.isEmpty,
                   let found = directories.map({ "\($0)/\(nameOrPath).toml" }).first(where: { FileManager.default.fileExists(atPath: $0) }) else {
+                if let builtin = try BaseToolchainLock.spec(named: nameOrPath) { return (builtin, BaseToolchainLock.path) }
                 throw .configuration("no toolchain named \"\(nameOrPath)\": looked for \(nameOrPath).toml in \(directories.joined(separator: ", ")). Add toolchains/\(nameOrPath).toml to the project, set REPRO_TOOLCHAIN_PATH, or give the spec's path.")
             }
             path = found

@@ -41,6 +41,8 @@ public struct CachedSource: Sendable, Equatable {
     public var downloaded: Bool
     /// Whether this call unpacked the tree.
     public var unpacked: Bool
+    /// For a Debian lock, every package the tree was assembled from, in assembly order.
+    public var packages: [DebianPackagePin] = []
 }
 
 /// The result of verifying one cached source against its pin and its recorded tree digest.
@@ -77,6 +79,9 @@ public final class ToolchainCache: @unchecked Sendable {
     /// Content-addressed mirrors tried, in order, after a source's own URL: base URLs serving
     /// `sha256/<hex>` (the layout of the cache's `blobs/`). See ``Mirrors``.
     public var mirrors: [String] = []
+    /// The mirrors a Debian lock's packages are downloaded from; nil means
+    /// ``DebianMirrors/resolve(explicit:release:environment:etc:)`` with no explicit ones.
+    public var debianMirrors: [String]?
 
     /// A cache rooted at `root` (created on first use).
     public init(root: String) {
@@ -93,6 +98,7 @@ public final class ToolchainCache: @unchecked Sendable {
     /// Makes sure every source of `spec` is downloaded, pin-checked and unpacked; returns them in order.
     /// A cache hit costs a few `stat`s and one small read: the tree is not walked again.
     public func fetch(_ spec: ToolchainSpec, specPath: String) throws(ReproError) -> [CachedSource] {
+        if !spec.packages.isEmpty { return [try fetchDebian(spec, specPath: specPath)] }
         var results = [CachedSource]()
         removeStaleTemps()
         for source in spec.sources {
@@ -281,7 +287,7 @@ public final class ToolchainCache: @unchecked Sendable {
     }
 
     /// Writes a whole new file, mode 0644 at most (whatever the umask: a cache hit checks it).
-    private func write(_ data: Data, to path: String) throws(ReproError) {
+    func write(_ data: Data, to path: String) throws(ReproError) {
         let raw: Int32
         switch Syscalls.open(path, O_WRONLY | O_CREAT | O_EXCL, 0o644) {
         case .success(let fd): raw = fd

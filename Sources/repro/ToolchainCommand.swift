@@ -10,11 +10,18 @@ struct ToolchainCommand: ParsableCommand {
         abstract: "Fetch, verify, list and pack pinned toolchains.",
         discussion: """
             A toolchain spec is toolchains/NAME.toml: name, description, one or more [[source]] tables
-            (url, sha256, size, mount, strip_components) and an [env] table. Names are looked up in the
+            (url, sha256, size, mount, strip_components) or a Debian lock ([debian] and [[package]]
+            tables, written by `repro toolchain lock`), and an [env] table. Names are looked up in the
             project's toolchains/, then $REPRO_TOOLCHAIN_PATH, then the installed specs.
             """,
-        subcommands: [Fetch.self, Verify.self, List.self, Pack.self, Hash.self, Export.self]
+        subcommands: [Fetch.self, Lock.self, Verify.self, List.self, Pack.self, Hash.self, Export.self]
     )
+}
+
+/// The `--debian-mirror` option of the commands that read a Debian archive.
+struct DebianMirrorOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("A Debian mirror base URL tried before $REPRO_DEBIAN_MIRRORS and the host's apt sources (http://, https:// or file://; repeatable). Every file is checked against a pin or the signed InRelease.", valueName: "url"))
+    var debianMirror: [String] = []
 }
 
 /// The `--cache` option shared by the toolchain subcommands.
@@ -42,6 +49,8 @@ extension ToolchainCommand {
 
         @Flag(name: .long, help: "List every neutralized entry (device nodes, fifos, sockets, setuid/setgid bits).")
         var verbose = false
+
+        @OptionGroup var debianMirrorOptions: DebianMirrorOptions
 
         @Flag(name: .long, help: "Print a JSON array instead of tree paths.")
         var json = false
@@ -71,6 +80,9 @@ extension ToolchainCommand {
             let resolver = SpecResolver.standard()
             var loaded = [(spec: ToolchainSpec, path: String)]()
             for name in specs { loaded.append(try resolver.resolve(name)) }
+            if let release = loaded.first(where: { !$0.spec.packages.isEmpty })?.spec.debian?.suite {
+                cache.debianMirrors = try DebianMirrors.resolve(explicit: debianMirrorOptions.debianMirror, release: release)
+            }
             var objects = [[String: Any]]()
             for (spec, path) in loaded {
                 let fetched = try cache.fetch(spec, specPath: path)
@@ -79,7 +91,8 @@ extension ToolchainCommand {
                     if json {
                         objects.append(["toolchain": spec.name, "spec": path, "url": item.source.url, "sha256": item.source.sha256,
                                         "mount": item.source.mount, "tree": item.treePath, "treeDigest": item.treeDigest,
-                                        "downloaded": item.downloaded, "unpacked": item.unpacked, "neutralized": item.neutralized.count])
+                                        "downloaded": item.downloaded, "unpacked": item.unpacked, "neutralized": item.neutralized.count,
+                                        "packages": item.packages.count])
                     } else {
                         Console.out(item.treePath)
                     }
@@ -124,6 +137,7 @@ extension ToolchainCommand {
                 let resolver = SpecResolver.standard()
                 for name in specs {
                     let (spec, _) = try resolver.resolve(name)
+                    if !spec.packages.isEmpty { results.append((spec.name, cache.verifyDebian(spec))) }
                     for source in spec.sources { results.append((spec.name, try cache.verify(source))) }
                 }
             }
@@ -165,6 +179,13 @@ extension ToolchainCommand {
                 }
                 var sources = [[String: Any]]()
                 if !json { Console.out("\(name)  \(path)\(spec.description.isEmpty ? "" : "  \(spec.description)")") }
+                if !spec.packages.isEmpty {
+                    let hit = cache.cachedDebian(spec)
+                    let source = ToolchainCache.debianSource(spec)
+                    sources.append(["url": source.url, "sha256": source.sha256, "mount": source.mount, "packages": spec.packages.count,
+                                    "cached": hit != nil, "tree": hit?.treePath ?? NSNull()])
+                    if !json { Console.out("  \(hit == nil ? "not cached" : "cached    ")  debian-lock:\(source.sha256)  \(source.mount)  \(spec.packages.count) packages from \(source.url)") }
+                }
                 for source in spec.sources {
                     let hit = cache.cached(source)
                     sources.append(["url": source.url, "sha256": source.sha256, "mount": source.mount,
@@ -231,6 +252,72 @@ extension ToolchainCommand {
 
         func run() throws {
             for file in files { Console.out("\(try Hashing.sha256(file: file))  \(file)") }
+        }
+    }
+
+    /// `repro toolchain lock NAME --suite SUITE --include PKG[,PKG...] [-o FILE]`
+    struct Lock: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Resolve a Debian package set from the archive's signed indexes and write it as a locked toolchain spec.",
+            discussion: """
+                The set is every Essential: yes and Priority: required package of the suite, the --include \
+                packages, and the closure of their Pre-Depends and Depends (first satisfiable alternative, \
+                Provides honoured, versions checked), newest version of each name over SUITE and the \
+                SUITE-* suites the host's apt sources list (e.g. -updates, -security). InRelease is checked \
+                with gpgv and the Debian archive keyring ($REPRO_DEBIAN_KEYRING), each Packages file with \
+                InRelease's SHA-256. Exit status: 0 written, 2 no mirror, unknown package or unresolvable \
+                dependency, 5 a signature or index checksum did not verify.
+                """)
+
+        @OptionGroup var cacheOptions: CacheOptions
+        @OptionGroup var mirrorOptions: DebianMirrorOptions
+
+        @Argument(help: ArgumentHelp("The toolchain's name (the spec's name).", valueName: "name"))
+        var name: String
+
+        @Option(name: .long, help: "The Debian release, e.g. bookworm.")
+        var suite: String
+
+        @Option(name: .long, help: ArgumentHelp("Packages to add to the minbase set, comma-separated (repeatable).", valueName: "pkg,..."))
+        var include: [String] = []
+
+        @Option(name: .long, help: ArgumentHelp("The Debian architecture (default: this machine's).", valueName: "arch"))
+        var architecture: String?
+
+        @Option(name: .shortAndLong, help: ArgumentHelp("Write the spec here (default: toolchains/NAME.toml).", valueName: "file"))
+        var output: String?
+
+        func validate() throws {
+            if name.isEmpty || name.contains("/") || name.contains(where: { $0.isWhitespace }) {
+                throw ValidationError("The name '\(name)' must be non-empty, without spaces or '/', e.g. debian-bookworm-build.")
+            }
+            if suite.isEmpty || suite.contains("/") || suite.contains(where: { $0.isWhitespace }) {
+                throw ValidationError("--suite takes a release name such as bookworm.")
+            }
+        }
+
+        func run() throws {
+            let cache = cacheOptions.makeCache()
+            let packages = include.flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }.filter { !$0.isEmpty }
+            let arch = architecture ?? DebianLocker.hostArchitecture
+            let (info, pins) = try DebianLocker.lock(release: suite, include: packages, architecture: arch,
+                                                     explicitMirrors: mirrorOptions.debianMirror, cache: cache)
+            let day = String(info.locked.prefix(10))
+            let description = "Debian \(suite) minbase\(packages.isEmpty ? "" : " + " + packages.joined(separator: ", ")) (\(arch)), locked \(day)"
+            let text = DebianLock.specText(name: name, description: description, info: info,
+                                           env: ["PATH": "/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin"], packages: pins)
+            let path = output ?? "toolchains/\(name).toml"
+            // What is written must load back as the same lock.
+            let reread = try ToolchainSpec.parse(toml: text, path: path)
+            guard reread.packages == DebianLock.sorted(pins) else { fatalError("a written lock must parse back to its pins") }
+            let directory = (path as NSString).deletingLastPathComponent
+            if !directory.isEmpty { try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+            do { try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
+                throw ReproError.configuration("cannot write \(path): \(error.localizedDescription). Choose another file with -o.")
+            }
+            let bytes = pins.reduce(UInt64(0)) { $0 + $1.size }
+            Console.progress("locked \(pins.count) packages (\(bytes) bytes of .deb) from \(info.suites.joined(separator: ", "))")
+            Console.out(path)
         }
     }
 }
