@@ -20,6 +20,7 @@ struct Repro: ParsableCommand {
             KeygenCommand.self,
             VerifyCommand.self,
             CompareCommand.self,
+            DiffCommand.self,
         ]
     )
 }
