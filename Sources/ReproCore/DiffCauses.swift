@@ -119,7 +119,10 @@ public enum CauseHints {
             }
         }
         if let text = DifferenceExplainer.explain(Data(a), Data(b), offset: offset, now: setting.now, complete: complete) {
-            return (cause(of: text), text, fix(of: text))
+            // "timestamp: ..." and "ordering: ..." name the cause, which the finding names already.
+            var detail = text
+            for prefix in ["timestamp: ", "ordering: "] where detail.hasPrefix(prefix) { detail.removeFirst(prefix.count) }
+            return (cause(of: text), detail, fix(of: text))
         }
         if let date = dateText(wa), dateText(wb) != nil {
             return (.timestamp, "a date (\(date)) is embedded", DiffFix.sourceDateEpoch)

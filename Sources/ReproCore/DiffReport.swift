@@ -29,6 +29,11 @@ public struct DiffLimits: Codable, Sendable, Equatable {
     public static let standard = DiffLimits(maxDepth: 4, maxBytes: 256 << 20, maxMemberBytes: 16 << 20, maxEntries: 10_000,
                                             maxLines: 300, maxFindings: 40, maxFiles: 100, maxSeconds: 20)
 
+    /// The limits of the explanation a failed `repro check` includes for every differing file:
+    /// fewer findings and lines per file, so that the report and the signed statement stay small.
+    public static let check = DiffLimits(maxDepth: 4, maxBytes: 256 << 20, maxMemberBytes: 16 << 20, maxEntries: 10_000,
+                                         maxLines: 40, maxFindings: 10, maxFiles: 50, maxSeconds: 30)
+
     /// Creates limits.
     public init(maxDepth: Int, maxBytes: Int, maxMemberBytes: Int, maxEntries: Int, maxLines: Int, maxFindings: Int,
                 maxFiles: Int, maxSeconds: Double) {
@@ -121,6 +126,11 @@ public struct DiffFinding: Codable, Sendable, Equatable {
         self.unified = unified
     }
 
+    /// The finding without its context and diff, as a check's report and statement record it.
+    public var brief: DiffFinding {
+        DiffFinding(location: location, aspect: aspect, cause: cause, detail: detail, fix: fix, offset: offset)
+    }
+
     /// One line: where, what, why and the fix.
     public var line: String {
         var text = location.joined(separator: " > ") + ": " + aspect + " (" + cause.rawValue + "): " + detail
@@ -154,7 +164,8 @@ public struct FileExplanation: Codable, Sendable, Equatable {
         return findings.map(\.cause).filter { seen.insert($0).inserted }
     }
 
-    /// One line for a report: the distinct causes with the first finding of each and its fix.
+    /// One line for a report: for each of the first three distinct causes, its first finding
+    /// (`cause: aspect of member: detail (fix: ...)`).
     public var summary: String? {
         guard !findings.isEmpty else { return nil }
         var parts: [String] = []
@@ -162,6 +173,7 @@ public struct FileExplanation: Codable, Sendable, Equatable {
             guard let first = findings.first(where: { $0.cause == cause }) else { continue }
             var part = cause.rawValue + ": " + first.aspect
             if first.location.count > 1 { part += " of " + first.location.dropFirst().joined(separator: " > ") }
+            part += ": " + first.detail
             if let fix = first.fix { part += " (fix: " + fix + ")" }
             parts.append(part)
         }

@@ -171,7 +171,8 @@ extension CheckRunner {
             }
         } else {
             let complete = trees.map { $0! }
-            let differences = Self.differences(trees: complete, now: Int64(Date().timeIntervalSince1970))
+            let differences = Self.differences(trees: complete, setting: DiffSetting(
+                now: Int64(Date().timeIntervalSince1970), normalization: normalization, hostRoots: complete.map(\.root)))
             if complete.allSatisfy({ $0.digest == complete[0].digest }) && differences.isEmpty {
                 report.outputDigest = complete[0].digest
                 report.outputs = complete[0].entries.filter { $0.kind == .file }.map {
