@@ -235,10 +235,12 @@ public struct DiffReport: Codable, Sendable, Equatable {
         return DiffReport.bounded(lines, limits.maxLines).joined(separator: "\n")
     }
 
-    /// `lines` cut to `max` lines, the last one saying how many were left out; at least the first line.
+    /// `lines` cut to at most `max` lines (1 when `max` is smaller), the last one saying how
+    /// many were left out.
     public static func bounded(_ lines: [String], _ max: Int) -> [String] {
-        guard lines.count > Swift.max(1, max) else { return lines }
-        let keep = Swift.max(1, max - 1)
+        let limit = Swift.max(1, max)
+        guard lines.count > limit else { return lines }
+        let keep = limit - 1
         return Array(lines.prefix(keep)) + ["... \(lines.count - keep) more lines not shown (raise --max-lines)"]
     }
 }

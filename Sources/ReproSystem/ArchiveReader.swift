@@ -30,7 +30,7 @@ struct ArchiveMember: Sendable {
 
 /// What a container holds.
 struct ArchiveListing: Sendable {
-    /// libarchive's name of the format (`GNU tar format`, `ZIP 2.0 (deflation)`, `RAW`, ...).
+    /// libarchive's name of the format (`GNU tar format`, `ZIP 2.0 (deflation)`, `raw`, ...).
     var format: String
     /// The compression filters around it (`gzip`, `xz`, ...), outermost first.
     var filters: [String]
@@ -38,7 +38,7 @@ struct ArchiveListing: Sendable {
     /// What a bound cut while reading.
     var truncated: [String]
     /// Whether this is a compressed single stream rather than an archive of members.
-    var isRaw: Bool { format == "RAW" }
+    var isRaw = false
 }
 
 /// Reads containers with libarchive, for `repro diff`: tar, zip, ar, cpio, ISO 9660, 7-Zip, cab,
@@ -54,7 +54,7 @@ enum ArchiveReader {
     }
 
     /// The members of `source` when it is a container (an archive, or a compressed stream as one
-    /// `RAW` member), nil when libarchive recognises neither.
+    /// `raw` member), nil when libarchive recognises neither.
     static func read(_ source: Source, limits: DiffLimits, budget: inout Int, deadline: ContinuousClock.Instant) -> ArchiveListing? {
         switch source {
         case .file(let path):
@@ -96,10 +96,11 @@ enum ArchiveReader {
             }
             if listing.members.isEmpty {
                 listing.format = archive_format_name(a).map { String(cString: $0) } ?? "unknown"
+                listing.isRaw = archive_format(a) & ARCHIVE_FORMAT_BASE_MASK == ARCHIVE_FORMAT_RAW
                 let count = archive_filter_count(a)
                 listing.filters = (0..<max(0, count)).compactMap { i in archive_filter_name(a, i).map { String(cString: $0) } }
                     .filter { $0 != "none" }.reversed()
-                // RAW with no compression is any file at all: not a container.
+                // A raw stream with no compression is any file at all: not a container.
                 if listing.isRaw, listing.filters.isEmpty { return nil }
             }
             if listing.members.count >= limits.maxEntries {

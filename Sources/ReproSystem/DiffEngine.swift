@@ -174,8 +174,12 @@ private final class Session {
         guard let first = Comparison.firstDifference(Data(x), Data(y)).map(Int.init) else { return }
         let (cause, detail, fix) = CauseHints.classify(x, y, offset: first, setting: setting)
         if let tx = text(x), let ty = text(y) {
-            let lines = TextDiff.unified(tx.split(separator: "\n", omittingEmptySubsequences: false),
-                                         ty.split(separator: "\n", omittingEmptySubsequences: false), maxLines: limits.maxLines)
+            func lines(_ t: String) -> [Substring] {
+                var all = t.split(separator: "\n", omittingEmptySubsequences: false)
+                if t.hasSuffix("\n") { all.removeLast() }
+                return all
+            }
+            let lines = TextDiff.unified(lines(tx), lines(ty), maxLines: limits.maxLines)
             findings.append(DiffFinding(location: location, aspect: aspect ?? "text", cause: cause, detail: detail, fix: fix,
                                         offset: Int64(base + first), context: CauseHints.context(x, y, offset: first), unified: lines))
         } else {
