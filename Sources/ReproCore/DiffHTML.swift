@@ -55,7 +55,8 @@ public enum DiffHTML {
         if !report.files.isEmpty {
             h += "<table id=\"summary\"><tr><th>File</th><th>Kind</th><th>Causes</th><th>Fix</th></tr>\n"
             for (i, file) in report.files.enumerated() {
-                let fixes = file.causes.compactMap { cause in file.findings.first { $0.cause == cause }?.fix }
+                var seen = Set<String>()
+                let fixes = file.findings.compactMap(\.fix).filter { seen.insert($0).inserted }.prefix(4)
                 h += "<tr><td><a href=\"#f\(i)\">\(escape(file.path))</a></td><td>\(escape(file.kind))</td>"
                 h += "<td class=\"cause\">\(escape(file.causes.map(\.rawValue).joined(separator: ", ")))</td>"
                 h += "<td>\(escape(fixes.joined(separator: "; ")))</td></tr>\n"

@@ -158,10 +158,12 @@ public struct FileExplanation: Codable, Sendable, Equatable {
         self.truncated = truncated
     }
 
-    /// The causes found, in order of first appearance.
+    /// The causes found, in order of first appearance, except that ``DiffCause/derived`` (never
+    /// a root cause) and ``DiffCause/unknown`` come last.
     public var causes: [DiffCause] {
         var seen = Set<DiffCause>()
-        return findings.map(\.cause).filter { seen.insert($0).inserted }
+        let distinct = findings.map(\.cause).filter { seen.insert($0).inserted }
+        return distinct.filter { $0 != .derived && $0 != .unknown } + distinct.filter { $0 == .derived || $0 == .unknown }
     }
 
     /// One line for a report: for each of the first three distinct causes, its first finding

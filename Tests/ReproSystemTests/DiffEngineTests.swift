@@ -56,7 +56,7 @@ private func explain(_ name: String, _ script: String, limits: DiffLimits = .sta
     let scratch = Scratch()
     defer { scratch.remove() }
     python(script, in: scratch.path)
-    return DiffEngine.explainFile(scratch.path + "/a." + name, scratch.path + "/b." + name, path: name, limits: limits,
+    return DiffEngine.explainFile(scratch.path + "/a." + name, scratch.path + "/b." + name, path: "x." + name, limits: limits,
                                   setting: setting, deadline: .now + .seconds(60))
 }
 
@@ -136,7 +136,7 @@ private func finding(_ e: FileExplanation?, _ aspect: String) -> DiffFinding? {
             """
         let e = explain("deb", script)
         let times = finding(e, "tar member mtime")
-        #expect(times?.location == ["deb", "data.tar.gz"])
+        #expect(times?.location == ["x.deb", "data.tar.gz"])
         #expect(times?.cause == .timestamp)
         #expect(e?.findings.count == 1)
         // Depth 1 opens the ar but not data.tar.gz, and says so.
@@ -148,7 +148,7 @@ private func finding(_ e: FileExplanation?, _ aspect: String) -> DiffFinding? {
         // Depth 0 opens nothing.
         one.maxDepth = 0
         let none = explain("deb", script, limits: one)
-        #expect(none?.findings.allSatisfy { $0.location == ["deb"] } == true)
+        #expect(none?.findings.allSatisfy { $0.location == ["x.deb"] } == true)
         #expect(none?.truncated.contains { $0.contains("depth limit of 0") } == true)
     }
 
