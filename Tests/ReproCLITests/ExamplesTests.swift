@@ -102,11 +102,13 @@ struct DebianToolchain: Sendable {
         let dir = DebianToolchain.copy(example: "timestamps")
         defer { try? FileManager.default.removeItem(atPath: (dir as NSString).deletingLastPathComponent) }
         let env = ["REPRO_TOOLCHAIN_PATH": DebianToolchain.shared.specDir]
+        // Kept beside the project, not in it: the second check's snapshot must not see the first's runs.
+        let parent = (dir as NSString).deletingLastPathComponent
         for (epoch, keep) in [("1700000000", "one"), ("1700090061", "two")] {
-            let run = try CLI.run(["check", dir, "--date-epoch", epoch, "--keep", dir + "/" + keep], environment: env)
+            let run = try CLI.run(["check", dir, "--date-epoch", epoch, "--keep", parent + "/" + keep], environment: env)
             #expect(run.status == 0, "\(run.stderr)")
         }
-        let diff = try CLI.run(["diff", "--json", dir + "/one/run-1", dir + "/two/run-1"])
+        let diff = try CLI.run(["diff", "--json", parent + "/one/run-1", parent + "/two/run-1"])
         #expect(diff.status == 1, "\(diff.stderr)")
         let report = try JSONSerialization.jsonObject(with: Data(diff.stdout.utf8)) as? [String: Any] ?? [:]
         let files = report["files"] as? [[String: Any]] ?? []
