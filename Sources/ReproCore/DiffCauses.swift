@@ -99,9 +99,10 @@ public enum CauseHints {
             return lo < hi ? String(decoding: s[lo..<hi], as: UTF8.self) : ""
         }
         let wa = window(a), wb = window(b)
-        // A configured build path or identity that appears on one side only, or differently.
+        // A configured build path or identity that appears on one side only (one on both sides
+        // is not what differs: a .buildinfo names the build path beside a differing date).
         for path in setting.buildPaths where path.count >= 4 {
-            if wa.contains(path) != wb.contains(path) || (wa.contains(path) && wa != wb && near(path, in: a, offset)) {
+            if wa.contains(path) != wb.contains(path) {
                 return (.buildPath, "the build path \(path) is embedded", DiffFix.buildPath)
             }
         }
@@ -128,14 +129,6 @@ public enum CauseHints {
             return (.timestamp, "a date (\(date)) is embedded", DiffFix.sourceDateEpoch)
         }
         return (.unknown, "the bytes differ in no recognised pattern", nil)
-    }
-
-    /// Whether `needle` occurs within 256 bytes of `offset` in `s`.
-    private static func near(_ needle: String, in s: [UInt8], _ offset: Int) -> Bool {
-        let n = Array(needle.utf8)
-        let lo = max(0, offset - 256 - n.count), hi = min(s.count, offset + 256 + n.count)
-        guard hi - lo >= n.count else { return false }
-        return s[lo..<hi].firstRange(of: n) != nil
     }
 
     /// A temporary file name in `text`: `/tmp/` followed by a name with a random-looking part.

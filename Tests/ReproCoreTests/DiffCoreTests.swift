@@ -78,6 +78,9 @@ import Testing
         #expect(cause("b\na\nc\n", "a\nb\nc\n") == .ordering)
         #expect(cause("id 0123456789abcdef0123\n", "id fedcba9876543210fedc\n") == .randomness)
         #expect(cause("version 1\n", "version 2\n") == .unknown)
+        // The build path on both sides beside a differing time (a .buildinfo): the time is the cause.
+        #expect(cause("Build-Path: /build/src\nBuild-Date: Mon, 30 Nov 2026 10:00:03 +0000\n",
+                      "Build-Path: /build/src\nBuild-Date: Mon, 30 Nov 2026 10:00:09 +0000\n") == .timestamp)
         let env = DiffSetting(now: 0, environment: [("CFLAGS", "-O2 -g")])
         #expect(CauseHints.classify(Array("flags -O2 -g\n".utf8), Array("flags \n".utf8), offset: 6, setting: env).cause == .environment)
         let who = DiffSetting(now: 0, identities: ["alice"])
