@@ -27,6 +27,16 @@ extension CheckReport {
                 line += ")"
                 lines.append(line)
                 if let why = d.explanation { lines.append("      likely cause: \(why)") }
+                for finding in d.findings ?? [] {
+                    var place = finding.location.dropFirst().joined(separator: " > ")
+                    if !place.isEmpty { place += ": " }
+                    lines.append("      - \(place)\(finding.aspect)\(finding.offset.map { " at byte \($0)" } ?? ""): \(finding.detail)")
+                    lines.append("        cause: \(finding.cause.rawValue)\(finding.fix.map { "; fix: \($0)" } ?? "")")
+                }
+                for note in d.explanationTruncated ?? [] { lines.append("      (cut: \(note))") }
+            }
+            if let kept = report.keptRuns, report.runs.count >= 2 {
+                lines.append("  explain further: repro diff \(kept)/run-1 \(kept)/run-2 --html diff.html")
             }
         case .buildFailed:
             let failed = report.runs.filter { $0.failure != nil }

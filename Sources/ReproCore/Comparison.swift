@@ -14,6 +14,11 @@ public struct Difference: Codable, Sendable, Equatable {
     public var firstDifference: Int64?
     /// A short human explanation of the likely cause, when one can be told.
     public var explanation: String?
+    /// Every differing region found inside the file (containers opened, formats named), each
+    /// with its cause and fix (``DiffFinding``); nil when the file was not explained.
+    public var findings: [DiffFinding]?
+    /// What a bound cut from the findings (``DiffLimits``), when something was.
+    public var explanationTruncated: [String]?
 
     /// Creates a difference.
     public init(path: String, kind: DifferenceKind, run: Int, sizes: [UInt64?], firstDifference: Int64? = nil, explanation: String? = nil) {
@@ -26,8 +31,9 @@ public struct Difference: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case path, kind, run, sizes, explanation
+        case path, kind, run, sizes, explanation, findings
         case firstDifference = "first_difference"
+        case explanationTruncated = "explanation_truncated"
     }
 }
 

@@ -47,13 +47,64 @@ public struct DifferingFile: Sendable, Equatable {
     public var sizes: [Int64?]
     /// The first byte offset where the contents differ, if they were compared.
     public var firstDifferingOffset: Int64?
+    /// The likely cause in one line, when one was found.
+    public var explanation: String?
+    /// The differing regions found, each with its cause and fix (no context or diff lines).
+    public var findings: [DiffFinding]
 
     /// Creates a difference.
-    public init(path: String, kind: DifferenceKind, sizes: [Int64?], firstDifferingOffset: Int64?) {
+    public init(path: String, kind: DifferenceKind, sizes: [Int64?], firstDifferingOffset: Int64?,
+                explanation: String? = nil, findings: [DiffFinding] = []) {
         self.path = path
         self.kind = kind
         self.sizes = sizes
         self.firstDifferingOffset = firstDifferingOffset
+        self.explanation = explanation
+        self.findings = findings
+    }
+}
+
+extension DiffFinding {
+    /// The finding as the reproducibility predicate records it (camelCase, no context).
+    var predicateValue: JSONValue {
+        var members: [String: JSONValue] = [
+            "location": .array(location.map { .string($0) }),
+            "aspect": .string(aspect),
+            "cause": .string(cause.rawValue),
+            "detail": .string(detail),
+        ]
+        if let fix { members["fix"] = .string(fix) }
+        if let offset { members["offset"] = .integer(offset) }
+        return .object(members)
+    }
+
+    /// Reads a finding of the reproducibility predicate; nil when a field is missing or of the
+    /// wrong type.
+    init?(predicateValue v: JSONValue) {
+        guard let list = v["location"]?.arrayValue, !list.isEmpty else { return nil }
+        var location: [String] = []
+        for item in list {
+            guard let text = item.stringValue else { return nil }
+            location.append(text)
+        }
+        guard let aspect = v["aspect"]?.stringValue, let causeText = v["cause"]?.stringValue,
+              let detail = v["detail"]?.stringValue else { return nil }
+        var fix: String?
+        switch v["fix"] {
+        case nil: fix = nil
+        case .string(let s)?: fix = s
+        default: return nil
+        }
+        var offset: Int64?
+        switch v["offset"] {
+        case nil: offset = nil
+        case .integer(let n)? where n >= 0: offset = n
+        default: return nil
+        }
+        // A cause this version does not know is kept as unknown rather than refused: later
+        // versions may name more.
+        self.init(location: location, aspect: aspect, cause: DiffCause(rawValue: causeText) ?? .unknown, detail: detail,
+                  fix: fix, offset: offset)
     }
 }
 
@@ -97,12 +148,15 @@ public struct ReproducibilityInputs: Sendable, Equatable {
             }),
             "verdict": .string(verdict.rawValue),
             "differences": .array(differences.map { d in
-                .object([
+                var members: [String: JSONValue] = [
                     "path": .string(d.path),
                     "kind": .string(d.kind.rawValue),
                     "sizes": .array(d.sizes.map { $0.map { .integer($0) } ?? .null }),
                     "firstDifferingOffset": d.firstDifferingOffset.map { .integer($0) } ?? .null,
-                ])
+                ]
+                if let explanation = d.explanation { members["explanation"] = .string(explanation) }
+                if !d.findings.isEmpty { members["findings"] = .array(d.findings.map(\.predicateValue)) }
+                return .object(members)
             }),
         ])
     }
@@ -164,7 +218,26 @@ public struct ReproducibilityInputs: Sendable, Equatable {
             case .integer(let n)? where n >= 0: offset = n
             default: throw fail("has differences[\(i)] (\(path)) without a firstDifferingOffset (natural number or null)")
             }
-            differences.append(DifferingFile(path: path, kind: kind, sizes: sizes, firstDifferingOffset: offset))
+            var explanation: String?
+            switch entry["explanation"] {
+            case nil: explanation = nil
+            case .string(let s)?: explanation = s
+            default: throw fail("has differences[\(i)] (\(path)) with an explanation that is not a string")
+            }
+            var findings: [DiffFinding] = []
+            switch entry["findings"] {
+            case nil: break
+            case .array(let list)?:
+                for (j, item) in list.enumerated() {
+                    guard let finding = DiffFinding(predicateValue: item) else {
+                        throw fail("has differences[\(i)] (\(path)) with findings[\(j)] that lacks a location, aspect, cause or detail")
+                    }
+                    findings.append(finding)
+                }
+            default: throw fail("has differences[\(i)] (\(path)) with findings that are not a list")
+            }
+            differences.append(DifferingFile(path: path, kind: kind, sizes: sizes, firstDifferingOffset: offset,
+                                             explanation: explanation, findings: findings))
         }
         var rebuildOf: RebuildReference?
         if let value = p["rebuildOf"] {

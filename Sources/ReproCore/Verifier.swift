@@ -37,7 +37,9 @@ public struct VerificationReport: Sendable, Equatable {
                          "exitStatus": .integer(Int64($0.exitStatus))])
             }),
             "differences": .array(reproducibility.differences.map {
-                .object(["path": .string($0.path), "kind": .string($0.kind.rawValue)])
+                var members: [String: JSONValue] = ["path": .string($0.path), "kind": .string($0.kind.rawValue)]
+                if let explanation = $0.explanation { members["explanation"] = .string(explanation) }
+                return .object(members)
             }),
             "subjects": .array(provenance.subjects.map { .object(["name": .string($0.name), "sha256": .string($0.sha256)]) }),
         ]

@@ -118,17 +118,28 @@ public struct CheckRunner {
 
 extension CheckRunner {
     /// Compares run 1's output tree with each other run's, reading changed files to find the
-    /// first differing byte and a likely cause (large files a chunk at a time, see ``FileComparison``).
-    static func differences(trees: [RunTree], now: Int64) -> [Difference] {
+    /// first differing byte (large files a chunk at a time, see ``FileComparison``) and
+    /// explaining each one (``DiffEngine``, within ``DiffLimits/check`` and one deadline for all).
+    static func differences(trees: [RunTree], setting: DiffSetting, limits: DiffLimits = .check) -> [Difference] {
         guard let reference = trees.first else { return [] }
+        let deadline = ContinuousClock.now + .milliseconds(Int64(max(0, limits.maxSeconds) * 1000))
         var result: [Difference] = []
+        var explained = 0
         for (index, tree) in trees.enumerated().dropFirst() {
             for var difference in Comparison.differences(reference: reference.entries, other: tree.entries, run: index + 1) {
                 let a = reference.root + "/" + difference.path, b = tree.root + "/" + difference.path
                 if difference.kind == .changed, difference.explanation == nil,
-                   let found = FileComparison.compare(a, b, now: now), let offset = found.offset {
+                   let found = FileComparison.compare(a, b, now: setting.now), let offset = found.offset {
                     difference.firstDifference = offset
                     difference.explanation = found.explanation
+                    if explained >= limits.maxFiles || ContinuousClock.now >= deadline {
+                        difference.explanationTruncated = ["not explained: max_files \(limits.maxFiles) or the time limit of \(limits.maxSeconds) s was reached"]
+                    } else if let file = DiffEngine.explainFile(a, b, path: difference.path, limits: limits, setting: setting, deadline: deadline) {
+                        explained += 1
+                        difference.findings = file.findings.map(\.brief)
+                        if !file.truncated.isEmpty { difference.explanationTruncated = file.truncated }
+                        if let summary = file.summary { difference.explanation = summary }
+                    }
                 }
                 result.append(difference)
             }

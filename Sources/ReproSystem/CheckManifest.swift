@@ -60,7 +60,8 @@ extension CheckOutcome {
                 (entries?.first { $0.path == difference.path }).map { Int64($0.size) }
             }
             differing.append(DifferingFile(path: difference.path, kind: difference.kind, sizes: sizes,
-                                           firstDifferingOffset: difference.firstDifference))
+                                           firstDifferingOffset: difference.firstDifference,
+                                           explanation: difference.explanation, findings: difference.findings ?? []))
         }
         let reproducibility = ReproducibilityInputs(
             runs: report.runs.map { RunRecord(index: $0.index, outputTreeDigest: $0.outputDigest, exitStatus: $0.exitStatus) },

@@ -213,7 +213,8 @@ extension CheckRunner {
         } else {
             let complete = trees.map { $0! }
             // The checksums file follows from the other outputs: where they differ, so does it.
-            let differences = Self.differences(trees: complete, now: Int64(Date().timeIntervalSince1970))
+            let differences = Self.differences(trees: complete, setting: DiffSetting(
+                now: Int64(Date().timeIntervalSince1970), normalization: normalization, hostRoots: complete.map(\.root)))
                 .filter { $0.path != checksums }
             if complete.allSatisfy({ $0.digest == complete[0].digest }) && differences.isEmpty {
                 report.outputDigest = complete[0].digest

@@ -21,6 +21,7 @@ struct Repro: ParsableCommand {
             VerifyCommand.self,
             CompareCommand.self,
             RebuildCommand.self,
+            DiffCommand.self,
         ]
     )
 }

@@ -144,6 +144,7 @@ struct VerifyCommand: ParsableCommand {
         }
         for difference in r.differences {
             Console.out("  differs: \(difference.path) (\(difference.kind.rawValue))")
+            if let why = difference.explanation { Console.out("    likely cause: \(why)") }
         }
         Console.out("subjects:   \(p.subjects.count)")
         for subject in p.subjects {

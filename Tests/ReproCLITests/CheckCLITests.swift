@@ -142,6 +142,42 @@ private let config = """
         #expect(!env.contains("alice") && !env.contains("CFLAGS") && !env.contains("Tokyo"))
     }
 
+    /// A tarball whose member holds the build's clock: the check opens the gzip and the tar and
+    /// names the member and the cause, in the summary, the JSON report and the signed statement.
+    @Test func failedCheckExplainsInsideArchives() throws {
+        let project = try Project(files: ["build.sh": """
+            mkdir -p out p
+            # The clock with a sub-second part, as `date +%s%N` prints it (busybox's date has no %N).
+            echo "$(date +%s)$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')" > p/stamp
+            echo same > p/same
+            tar -cf - p | gzip -n > out/p.tar.gz
+            """], config: config + "\n[source]\ndate_epoch = 1700000000\n")
+        defer { project.remove() }
+        let result = try project.check(["--json"])
+        #expect(result.status == 1, "\(result.stderr)")
+        let report = try json(result.stdout)
+        let difference = try #require((report["differences"] as? [[String: Any]])?.first)
+        let findings = difference["findings"] as? [[String: Any]] ?? []
+        let stamp = findings.first { ($0["location"] as? [String]) == ["out/p.tar.gz", "p/stamp"] }
+        #expect(stamp?["cause"] as? String == "timestamp", "\(findings)")
+        #expect(stamp?["fix"] as? String != nil)
+        #expect((difference["explanation"] as? String)?.hasPrefix("timestamp") == true, "\(difference)")
+        let human = try project.check()
+        #expect(human.status == 1)
+        #expect(human.stdout.contains("      - p/stamp: text at byte "), "\(human.stdout)")
+        #expect(human.stdout.contains("cause: timestamp; fix: honor SOURCE_DATE_EPOCH"))
+        let bundle = try String(contentsOfFile: project.dir + "/.repro/repro.intoto.jsonl", encoding: .utf8)
+        let statement = bundle.split(separator: "\n").compactMap { line -> [String: Any]? in
+            let envelope = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            let payload = Data(base64Encoded: envelope?["payload"] as? String ?? "") ?? Data()
+            return try? JSONSerialization.jsonObject(with: payload) as? [String: Any]
+        }.first { $0["predicateType"] as? String == "https://repro.dev/reproducibility/v1" }
+        let recorded = ((statement?["predicate"] as? [String: Any])?["differences"] as? [[String: Any]])?.first
+        let recordedFindings = recorded?["findings"] as? [[String: Any]] ?? []
+        #expect(recordedFindings.contains { ($0["location"] as? [String]) == ["out/p.tar.gz", "p/stamp"] && $0["cause"] as? String == "timestamp" })
+        #expect((recorded?["explanation"] as? String)?.hasPrefix("timestamp") == true)
+    }
+
     @Test func nondeterministicBuildIsCaughtAndExplained() throws {
         let project = try Project(files: ["build.sh": """
             mkdir -p out

@@ -1,0 +1,143 @@
+import Foundation
+import Testing
+@testable import ReproCore
+
+@Suite struct DiffCoreTests {
+    let setting = DiffSetting(now: 1_790_000_000, sourceDateEpoch: 1_700_000_000, buildPaths: ["/build/src"])
+
+    @Test func gzipHeaderFieldsAreRead() {
+        var a: [UInt8] = [0x1f, 0x8b, 8, 0x08, 0x10, 0x27, 0, 0, 0, 3] + Array("x.tar".utf8) + [0, 1, 2]
+        let ha = GzipHeader.parse(a)
+        #expect(ha?.mtime == 10_000 && ha?.name == Array("x.tar".utf8) && ha?.os == 3)
+        var b = a
+        b[4] = 0
+        let found = GzipHeader.findings(ha!, GzipHeader.parse(b)!, location: ["f"], setting: setting)
+        #expect(found.map(\.aspect) == ["gzip header mtime"])
+        // A name without its terminating NUL is a cut header, not a read past the end.
+        a = Array(a.prefix(13))
+        #expect(GzipHeader.parse(a) == nil)
+        #expect(GzipHeader.parse([0x1f, 0x8b]) == nil)
+    }
+
+    @Test func pycHeaderModes() {
+        let stamp: [UInt8] = [0xa7, 0x0d, 0x0d, 0x0a, 0, 0, 0, 0, 1, 0, 0, 0, 9, 0, 0, 0]
+        let hashed: [UInt8] = [0xa7, 0x0d, 0x0d, 0x0a, 1, 0, 0, 0] + [UInt8](repeating: 7, count: 8)
+        #expect(PycHeader.parse(stamp, name: "m.pyc")?.mtime == 1)
+        #expect(PycHeader.parse(hashed, name: "m.pyc")?.mtime == nil)
+        #expect(PycHeader.parse(stamp, name: "m.py") == nil)
+        let found = PycHeader.findings(PycHeader.parse(stamp, name: "a.pyc")!, PycHeader.parse(hashed, name: "a.pyc")!, location: ["a.pyc"], setting: setting)
+        #expect(found.first?.aspect == "pyc header flags")
+    }
+
+    /// Hostile ELF headers (offsets past the end, huge counts) are refused, never read past the data.
+    @Test func malformedELFIsRefused() throws {
+        var s = [UInt8](repeating: 0, count: 64)
+        s.replaceSubrange(0..<6, with: [0x7f, 0x45, 0x4c, 0x46, 2, 1])
+        #expect(ELFSection.parse(s) == nil)
+        s[0x28] = 0x30; s[0x3a] = 64; s[0x3c] = 0xff; s[0x3d] = 0xff
+        #expect(ELFSection.parse(s) == nil)
+        for i in 0x28..<0x30 { s[i] = 0xff }
+        #expect(ELFSection.parse(s) == nil)
+        let real = try [UInt8](Data(contentsOf: URL(fileURLWithPath: "/bin/true")))
+        let sections = try #require(ELFSection.parse(real))
+        #expect(sections.contains { $0.name == ".text" })
+    }
+
+    @Test func boundedKeepsAtMostMaxLines() {
+        let lines = (1...10).map(String.init)
+        #expect(DiffReport.bounded(lines, 10) == lines)
+        #expect(DiffReport.bounded(lines, 11) == lines)
+        #expect(DiffReport.bounded(lines, 9) == Array(lines.prefix(8)) + ["... 2 more lines not shown (raise --max-lines)"])
+        #expect(DiffReport.bounded(lines, 1) == ["... 10 more lines not shown (raise --max-lines)"])
+        #expect(DiffReport.bounded(lines, 0) == DiffReport.bounded(lines, 1))
+        #expect(DiffReport.bounded(lines, Int.max) == lines)
+        #expect(DiffReport.bounded([], 0).isEmpty)
+    }
+
+    @Test func unifiedDiffOfOneChangedLine() {
+        let a = "a\nb\nc\nd\ne\n".split(separator: "\n", omittingEmptySubsequences: false)
+        let b = "a\nb\nC\nd\ne\n".split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(TextDiff.unified(a, b, maxLines: 100) == ["@@ -1 +1 @@", " a", " b", "-c", "+C", " d", " e", " "])
+        // A move is aligned by Myers: only the moved line is removed and added.
+        let x = "1\n2\n3\n4\n".split(separator: "\n"), y = "2\n3\n4\n1\n".split(separator: "\n")
+        #expect(TextDiff.unified(x, y, maxLines: 100) == ["@@ -1 +1 @@", "-1", " 2", " 3", " 4", "+1"])
+        // Past the edit bound, the region is shown removed then added, still exact.
+        #expect(TextDiff.unified(x, y, maxLines: 100, maxEdits: 1) == ["@@ -1 +1 @@", "-1", "-2", "-3", "-4", "+2", "+3", "+4", "+1"])
+    }
+
+    @Test func causesOfContentRegions() {
+        func cause(_ a: String, _ b: String) -> DiffCause {
+            let x = Array(a.utf8), y = Array(b.utf8)
+            let offset = zip(x, y).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? min(x.count, y.count)
+            return CauseHints.classify(x, y, offset: offset, setting: setting).cause
+        }
+        #expect(cause("file /build/src/a.c\n", "file a.c\n") == .buildPath)
+        #expect(cause("out /tmp/tmpab12cd34ef/x\n", "out /tmp/tmpzz99yy88xx/x\n") == .buildPath)
+        #expect(cause("built at 1789999000\n", "built at 1789999999\n") == .timestamp)
+        #expect(cause("built 2026-11-30T10:00:03\n", "built 2026-11-30T11:00:03\n") == .timestamp)
+        #expect(cause("b\na\nc\n", "a\nb\nc\n") == .ordering)
+        #expect(cause("id 0123456789abcdef0123\n", "id fedcba9876543210fedc\n") == .randomness)
+        #expect(cause("version 1\n", "version 2\n") == .unknown)
+        // The build path on both sides beside a differing time (a .buildinfo): the time is the cause.
+        #expect(cause("Build-Path: /build/src\nBuild-Date: Mon, 30 Nov 2026 10:00:03 +0000\n",
+                      "Build-Path: /build/src\nBuild-Date: Mon, 30 Nov 2026 10:00:09 +0000\n") == .timestamp)
+        let env = DiffSetting(now: 0, environment: [("CFLAGS", "-O2 -g")])
+        #expect(CauseHints.classify(Array("flags -O2 -g\n".utf8), Array("flags \n".utf8), offset: 6, setting: env).cause == .environment)
+        let who = DiffSetting(now: 0, identities: ["alice"])
+        #expect(CauseHints.classify(Array("by alice\n".utf8), Array("by bob\n".utf8), offset: 3, setting: who).cause == .identity)
+    }
+
+    /// Names and contents from the files never become markup or terminal escapes in the page.
+    @Test func htmlEscapesEverythingFromTheFiles() {
+        let hostile = "<script>alert(1)</script>\u{1b}[31m\"'&\u{202e}gpj.exe"
+        let escaped = DiffHTML.escape(hostile)
+        #expect(!escaped.contains("<") && !escaped.contains(">") && !escaped.contains("\"") && !escaped.contains("'"))
+        #expect(!escaped.unicodeScalars.contains { $0.value == 0x1b || $0.value == 0x202e })
+        #expect(escaped.contains("&lt;script&gt;") && escaped.contains("\\e[31m") && escaped.contains("&amp;"))
+        let finding = DiffFinding(location: [hostile, hostile], aspect: "text", cause: .unknown, detail: hostile, fix: hostile,
+                                  context: DiffSideBySide(format: "text", a: [hostile], b: [hostile]), unified: ["-" + hostile])
+        let page = DiffHTML.render(DiffReport(a: hostile, b: hostile, same: false,
+                                              files: [FileExplanation(path: hostile, kind: "changed", findings: [finding], truncated: [hostile])],
+                                              limits: .standard, truncated: [hostile]))
+        #expect(!page.contains("<script"))
+        #expect(!page.contains("\u{1b}"))
+        #expect(!page.contains("src=") && !page.contains("href=\"http"))
+        #expect(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"))
+    }
+
+    /// The reproducibility predicate carries each file's explanation and findings, and reads
+    /// them back; a malformed finding is refused.
+    @Test func predicateRecordsFindings() throws {
+        let finding = DiffFinding(location: ["x.tar.gz"], aspect: "gzip header mtime", cause: .timestamp, detail: "a vs b",
+                                  fix: DiffFix.gzipHeader, offset: 4)
+        let inputs = ReproducibilityInputs(
+            runs: [RunRecord(index: 1, outputTreeDigest: "t1:" + String(repeating: "a", count: 64), exitStatus: 0),
+                   RunRecord(index: 2, outputTreeDigest: "t1:" + String(repeating: "b", count: 64), exitStatus: 0)],
+            verdict: .differ,
+            differences: [DifferingFile(path: "x.tar.gz", kind: .changed, sizes: [10, 10], firstDifferingOffset: 4,
+                                        explanation: "timestamp: gzip header mtime", findings: [finding])])
+        let predicate = inputs.predicate(invocationID: "id")
+        let statement = Statement(subjects: [], predicateType: ManifestURI.reproducibility, predicate: predicate)
+        let read = try ReproducibilityInputs(validating: statement)
+        #expect(read.differences == inputs.differences)
+        guard case .object(var p) = predicate, case .array(var diffs)? = p["differences"], case .object(var d) = diffs[0] else {
+            Issue.record("unexpected predicate shape"); return
+        }
+        d["findings"] = .array([.object(["location": .array([]), "aspect": .string("x"), "cause": .string("timestamp"), "detail": .string("")])])
+        diffs[0] = .object(d)
+        p["differences"] = .array(diffs)
+        #expect(throws: ReproError.self) {
+            _ = try ReproducibilityInputs(validating: Statement(subjects: [], predicateType: ManifestURI.reproducibility, predicate: .object(p)))
+        }
+    }
+
+    @Test func summaryNamesCausesAndFixes() {
+        let file = FileExplanation(path: "six.tar.gz", kind: "changed", findings: [
+            DiffFinding(location: ["six.tar.gz"], aspect: "gzip header mtime", cause: .timestamp, detail: "t1 vs t2", fix: DiffFix.gzipHeader),
+            DiffFinding(location: ["six.tar.gz"], aspect: "tar member mtime", cause: .timestamp, detail: "d", fix: DiffFix.tarMtime),
+            DiffFinding(location: ["six.tar.gz"], aspect: "tar member order", cause: .ordering, detail: "o", fix: DiffFix.tarOrder),
+        ])
+        #expect(file.causes == [.timestamp, .ordering])
+        #expect(file.summary == "timestamp: gzip header mtime: t1 vs t2 (fix: \(DiffFix.gzipHeader)); ordering: tar member order: o (fix: \(DiffFix.tarOrder))")
+    }
+}
