@@ -26,7 +26,8 @@ extension CheckReport {
                 if let offset = d.firstDifference { line += ", first difference at byte \(offset)" }
                 line += ")"
                 lines.append(line)
-                if let why = d.explanation { lines.append("      likely cause: \(why)") }
+                // The findings name each cause and fix; the one-line summary only stands in for them.
+                if let why = d.explanation, (d.findings ?? []).isEmpty { lines.append("      likely cause: \(why)") }
                 for finding in d.findings ?? [] {
                     var place = finding.location.dropFirst().joined(separator: " > ")
                     if !place.isEmpty { place += ": " }

@@ -42,42 +42,51 @@ public enum Mirrors {
         base + "/sha256/" + sha256
     }
 
-    /// Writes the blobs of the cached sources into `directory` as a mirror (`sha256/<hex>`, each
-    /// file a read-only copy checked against its pin). Returns the paths written, in order; an existing file that already
-    /// holds the pinned bytes is kept.
-    public static func export(_ sources: [CachedSource], to directory: String) throws(ReproError) -> [String] {
-        let dir = directory + "/sha256"
+    /// Writes the blobs of the cached sources into `directory` as a mirror: an archive at
+    /// `sha256/<hex>`, a Debian lock's packages at their pool paths (so `directory` is also a
+    /// Debian mirror for `--debian-mirror file://DIR`). Each file is a read-only copy checked
+    /// against its pin; an existing file that already holds the pinned bytes is kept. `blobs`
+    /// gives a cache blob's path by its SHA-256. Returns the paths written, in order.
+    public static func export(_ sources: [CachedSource], to directory: String, blobs: (String) -> String) throws(ReproError) -> [String] {
+        var written: [String] = []
+        for source in sources {
+            if source.packages.isEmpty {
+                written.append(try copyChecked(source.blobPath, sha256: source.source.sha256, to: directory + "/sha256/" + source.source.sha256))
+            } else {
+                for pin in source.packages {
+                    written.append(try copyChecked(blobs(pin.sha256), sha256: pin.sha256, to: directory + "/" + pin.path))
+                }
+            }
+        }
+        return written
+    }
+
+    /// Copies `blob` to `target` (made read-only) and checks the copy against `sha256`; keeps a
+    /// target that already holds those bytes.
+    static func copyChecked(_ blob: String, sha256 sha: String, to target: String) throws(ReproError) -> String {
+        let dir = (target as NSString).deletingLastPathComponent
         if case .failure(let e) = Syscalls.mkdirs(dir) {
             throw .configuration("cannot create \(dir): \(e.text). Give a writable directory with -o.", errno: e.code)
         }
-        var written: [String] = []
-        for source in sources {
-            let sha = source.source.sha256
-            let target = dir + "/" + sha
-            if Syscalls.exists(target), (try? Hashing.sha256(file: target)) == sha {
-                written.append(target)
-                continue
-            }
-            let staging = dir + "/." + sha + ".tmp-" + String(getpid())
-            unlink(staging)
-            // A copy, not a hard link: whatever is done to the mirror later cannot reach the cache.
-            do {
-                try FileManager.default.copyItem(atPath: source.blobPath, toPath: staging)
-            } catch {
-                throw .configuration("cannot copy \(source.blobPath) to \(staging): \(ReproError.reason(error)). Give a writable directory with -o.")
-            }
-            _ = chmod(staging, 0o444)
-            // The copy must still match the pin (a cache blob may have changed since it was fetched).
-            guard (try? Hashing.sha256(file: staging)) == sha else {
-                unlink(staging)
-                throw .verification("the cached \(source.blobPath) no longer matches its pin \(sha); run `repro toolchain verify` and fetch it again.")
-            }
-            if case .failure(let e) = Syscalls.rename(staging, target) {
-                unlink(staging)
-                throw .configuration("cannot move \(staging) into place at \(target): \(e.text).", errno: e.code)
-            }
-            written.append(target)
+        if Syscalls.exists(target), (try? Hashing.sha256(file: target)) == sha { return target }
+        let staging = dir + "/." + (target as NSString).lastPathComponent + ".tmp-" + String(getpid())
+        unlink(staging)
+        // A copy, not a hard link: whatever is done to the mirror later cannot reach the cache.
+        do {
+            try FileManager.default.copyItem(atPath: blob, toPath: staging)
+        } catch {
+            throw .configuration("cannot copy \(blob) to \(staging): \(ReproError.reason(error)). Give a writable directory with -o.")
         }
-        return written
+        _ = chmod(staging, 0o444)
+        // The copy must still match the pin (a cache blob may have changed since it was fetched).
+        guard (try? Hashing.sha256(file: staging)) == sha else {
+            unlink(staging)
+            throw .verification("the cached \(blob) no longer matches its pin \(sha); run `repro toolchain verify` and fetch it again.")
+        }
+        if case .failure(let e) = Syscalls.rename(staging, target) {
+            unlink(staging)
+            throw .configuration("cannot move \(staging) into place at \(target): \(e.text).", errno: e.code)
+        }
+        return target
     }
 }

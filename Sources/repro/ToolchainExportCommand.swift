@@ -47,7 +47,7 @@ extension ToolchainCommand {
                 let (spec, path) = try resolver.resolve(name)
                 fetched += try cache.fetch(spec, specPath: path)
             }
-            for path in try Mirrors.export(fetched, to: output) { Console.out(path) }
+            for path in try Mirrors.export(fetched, to: output, blobs: { cache.blobPath($0) }) { Console.out(path) }
         }
     }
 }

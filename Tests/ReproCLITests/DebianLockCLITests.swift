@@ -156,6 +156,12 @@ final class DirectoryServer {
                                   environment: ["REPRO_TOOLCHAIN_PATH": "", "REPRO_DEBIAN_MIRRORS": "file://" + fixture.mirror])
         #expect(rebuilt.status == 0, "\(rebuilt.stdout)\(rebuilt.stderr.suffix(3000))")
         #expect(rebuilt.stdout.contains("REPRODUCED"))
+
+        // `toolchain export` of the lock lays its packages out at their pool paths: a Debian mirror.
+        let exportDir = fixture.root + "/export-" + UUID().uuidString
+        let exported = try CLI.run(["toolchain", "export", fixture.spec, "-o", exportDir, "--cache", fixture.cacheA])
+        #expect(exported.status == 0, "\(exported.stderr)")
+        #expect(Set(exported.stdout.split(separator: "\n").map(String.init)) == Set(fixture.packages.map { exportDir + "/" + $0.path }))
     }
 
     @Test func aWrongPinIsRefusedWithExitFive() throws {

@@ -41,8 +41,9 @@ import ReproCore
         let s = Scratch(); defer { s.remove() }
         let (path, sha) = try archive(s)
         s.write("bad/sha256/" + sha, "not the archive")
-        let exported = try Mirrors.export(try ToolchainCache(root: s.path + "/cache-a").fetch(spec("file://" + path, sha), specPath: "tc.toml"),
-                                          to: s.path + "/good")
+        let cacheA = ToolchainCache(root: s.path + "/cache-a")
+        let exported = try Mirrors.export(try cacheA.fetch(spec("file://" + path, sha), specPath: "tc.toml"),
+                                          to: s.path + "/good", blobs: { cacheA.blobPath($0) })
         #expect(exported == [s.path + "/good/sha256/" + sha])
         var lines: [String] = []
         let cache = ToolchainCache(root: s.path + "/cache-b")
