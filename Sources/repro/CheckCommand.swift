@@ -10,12 +10,12 @@ struct CheckCommand: ParsableCommand {
         commandName: "check",
         abstract: "Build a project twice in fresh sandboxes and certify that the outputs are identical.",
         discussion: """
-            Reads repro.toml in DIR (without one, assumes defaults and says which). Snapshots the
-            source (git-tracked files, or all files), fetches the pinned toolchains, runs the build
-            in a fresh sandbox per run with a normalized environment, compares the output trees,
+            Reads repro.toml in DIR (without one, assumes defaults and says which). Snapshots the \
+            source (git-tracked files, or all files), fetches the pinned toolchains, runs the build \
+            in a fresh sandbox per run with a normalized environment, compares the output trees, \
             places the certified outputs in --output and writes a manifest.
 
-            Exit status: 0 reproducible, 1 outputs differ, 2 configuration or input error,
+            Exit status: 0 reproducible, 1 outputs differ, 2 configuration or input error, \
             3 the build failed, 4 sandbox unavailable, 5 verification failed, 64 usage.
             """
     )

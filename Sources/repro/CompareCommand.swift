@@ -8,19 +8,19 @@ struct CompareCommand: ParsableCommand {
         commandName: "compare",
         abstract: "Check that signed manifests from independent builders agree on the outputs.",
         discussion: """
-            Verifies every bundle (as repro verify does) with the given keys, checks
-            that all were built from the same inputs (source tree digest, toolchain
-            archive digests, sandbox profile digest, command, SOURCE_DATE_EPOCH),
-            and prints a table of subjects by builder keyid. Votes are per signer:
-            a key that signed several bundles counts once; a signer whose own check
-            was not reproducible counts as disagreeing. The bundles agree when
-            exactly one set of subjects is certified by at least --threshold
+            Verifies every bundle (as repro verify does) with the given keys, checks \
+            that all were built from the same inputs (source tree digest, toolchain \
+            archive digests, sandbox profile digest, command, SOURCE_DATE_EPOCH), \
+            and prints a table of subjects by builder keyid. Votes are per signer: \
+            a key that signed several bundles counts once; a signer whose own check \
+            was not reproducible counts as disagreeing. The bundles agree when \
+            exactly one set of subjects is certified by at least --threshold \
             distinct signers (default: every key given). See docs/compare.md.
 
-            Exit status: 0 agree (threshold met), 1 disagree or threshold not met
-            (the subjects and the signers on each side are named), 2 not comparable
-            (the differing inputs are named) or an unreadable bundle or key,
-            5 a bundle does not verify, 64 usage (fewer than 2 bundles or keys,
+            Exit status: 0 agree (threshold met), 1 disagree or threshold not met \
+            (the subjects and the signers on each side are named), 2 not comparable \
+            (the differing inputs are named) or an unreadable bundle or key, \
+            5 a bundle does not verify, 64 usage (fewer than 2 bundles or keys, \
             a threshold outside 2 through the number of keys).
             """
     )

@@ -9,10 +9,10 @@ struct DiffCommand: ParsableCommand {
         commandName: "diff",
         abstract: "Explain why two files or two output trees differ.",
         discussion: """
-            Compares A and B (two files, or two directories such as the runs a failed check keeps
-            in .repro/runs). Containers are opened recursively (tar, gzip/xz/zstd/bzip2, zip/jar/wheel,
-            ar/.deb, cpio and the other formats libarchive reads), ELF files are compared by section,
-            .pyc headers and gzip headers are named, and text gets a unified diff. Each differing
+            Compares A and B (two files, or two directories such as the runs a failed check keeps \
+            in .repro/runs). Containers are opened recursively (tar, gzip/xz/zstd/bzip2, zip/jar/wheel, \
+            ar/.deb, cpio and the other formats libarchive reads), ELF files are compared by section, \
+            .pyc headers and gzip headers are named, and text gets a unified diff. Each differing \
             region gets a likely cause and a one-line fix (docs/diff.md).
 
             Exit status: 0 same, 1 different, 2 bad input (a missing path, a file and a directory), 64 usage.

@@ -8,9 +8,9 @@ struct KeygenCommand: ParsableCommand {
         commandName: "keygen",
         abstract: "Make an Ed25519 key pair for signing manifests.",
         discussion: """
-            Writes NAME.key (PKCS#8 PEM private key, mode 0600) and NAME.pub (SPKI PEM public key),
-            refusing to overwrite either, and prints the keyid: the SHA-256 hex of
-            {"keytype":"ed25519","keyval":{"public":"<hex>"},"scheme":"ed25519"}.
+            Writes NAME.key (PKCS#8 PEM private key, mode 0600) and NAME.pub (SPKI PEM public key), \
+            refusing to overwrite either, and prints the keyid: the SHA-256 hex of \
+            {"keytype":"ed25519","keyval":{"public":"<hex>"},"scheme":"ed25519"}. \
             Keys made by `openssl genpkey -algorithm ed25519` work as well.
             """
     )

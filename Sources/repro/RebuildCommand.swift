@@ -9,16 +9,16 @@ struct RebuildCommand: ParsableCommand {
         commandName: "rebuild",
         abstract: "Rebuild a signed manifest's build from what it records and compare the outputs bit for bit.",
         discussion: """
-            Verifies BUNDLE with the given keys (one key must sign all of it), takes the source
-            from --source DIR (its snapshot must have the recorded tree digest) or clones the
-            recorded git URL at the recorded commit, fetches every toolchain by its pins (cache,
-            the recorded URL, then the mirrors), and builds once with the recorded command,
-            profile (by digest), environment and SOURCE_DATE_EPOCH. Every subject must come out
-            with its SHA-256, and nothing else (the same check as repro verify --artifacts).
+            Verifies BUNDLE with the given keys (one key must sign all of it), takes the source \
+            from --source DIR (its snapshot must have the recorded tree digest) or clones the \
+            recorded git URL at the recorded commit, fetches every toolchain by its pins (cache, \
+            the recorded URL, then the mirrors), and builds once with the recorded command, \
+            profile (by digest), environment and SOURCE_DATE_EPOCH. Every subject must come out \
+            with its SHA-256, and nothing else (the same check as repro verify --artifacts). \
             With --sign or --manifest, writes the rebuild's own bundle (see docs/rebuild.md).
 
-            Exit status: 0 every subject reproduced, 1 the outputs differ (named), 2 the bundle
-            lacks what a rebuild needs or an input cannot be had, 3 the build failed,
+            Exit status: 0 every subject reproduced, 1 the outputs differ (named), 2 the bundle \
+            lacks what a rebuild needs or an input cannot be had, 3 the build failed, \
             4 sandbox unavailable, 5 the bundle, the source or a pin does not verify, 64 usage.
             """
     )

@@ -9,9 +9,9 @@ struct ToolchainCommand: ParsableCommand {
         commandName: "toolchain",
         abstract: "Fetch, verify, list and pack pinned toolchains.",
         discussion: """
-            A toolchain spec is toolchains/NAME.toml: name, description, one or more [[source]] tables
-            (url, sha256, size, mount, strip_components) or a Debian lock ([debian] and [[package]]
-            tables, written by `repro toolchain lock`), and an [env] table. Names are looked up in the
+            A toolchain spec is toolchains/NAME.toml: name, description, one or more [[source]] tables \
+            (url, sha256, size, mount, strip_components) or a Debian lock ([debian] and [[package]] \
+            tables, written by `repro toolchain lock`), and an [env] table. Names are looked up in the \
             project's toolchains/, then $REPRO_TOOLCHAIN_PATH, then the installed specs.
             """,
         subcommands: [Fetch.self, Lock.self, Verify.self, List.self, Pack.self, Hash.self, Export.self]

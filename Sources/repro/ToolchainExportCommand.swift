@@ -18,9 +18,9 @@ extension ToolchainCommand {
         static let configuration = CommandConfiguration(
             abstract: "Write the pinned archives of toolchains into a directory laid out as a mirror (DIR/sha256/<hex>).",
             discussion: """
-                Fetches each spec (cache, its URLs, then the mirrors; every archive checked against
-                its pin) and copies its archives to DIR/sha256/<hex>, the layout of the cache's
-                blobs/. Serve DIR with any static web server (or use it as file://DIR) and pass it
+                Fetches each spec (cache, its URLs, then the mirrors; every archive checked against \
+                its pin) and copies its archives to DIR/sha256/<hex>, the layout of the cache's \
+                blobs/. Serve DIR with any static web server (or use it as file://DIR) and pass it \
                 to --mirror or $REPRO_MIRRORS. Prints each file written.
                 Exit status: 0 exported, 2 bad spec, download or unwritable DIR, 5 pin mismatch.
                 """)

@@ -9,18 +9,18 @@ struct VerifyCommand: ParsableCommand {
         commandName: "verify",
         abstract: "Verify a signed manifest (.intoto.jsonl) and, optionally, the artifacts it names.",
         discussion: """
-            Checks that every envelope carries a valid Ed25519 signature by one of the given keys over
-            its DSSE pre-authentication encoding, that the payloads are in-toto Statement v1 of the
-            SLSA provenance v1 and repro reproducibility v1 types, and that the manifest certifies at
-            least one file (--allow-empty accepts one that certifies none). With --artifacts DIR, DIR
-            must be exactly the certified output tree (its tree digest is the signed one, every
-            subject file has its SHA-256, nothing else is there); --subjects-only checks only the
-            subjects' files. A signed negative verdict (differ, build-failed) verifies as authentic;
-            add --require-reproducible to fail on it too. A bundle over 64 MiB, or with a line over
-            48 MiB, is refused unread. Exit 0 only if all of it holds; 5 naming what failed
-            otherwise; 2 for an unreadable bundle, key file or artifacts directory. With --checksums FILE, FILE
-            must be the SHA256SUMS file the manifest certifies (repro check --checksums) and every file it
-            lists, beside it, must match, as sha256sum -c checks them.
+            Checks that every envelope carries a valid Ed25519 signature by one of the given keys over \
+            its DSSE pre-authentication encoding, that the payloads are in-toto Statement v1 of the \
+            SLSA provenance v1 and repro reproducibility v1 types, and that the manifest certifies at \
+            least one file (--allow-empty accepts one that certifies none). With --artifacts DIR, DIR \
+            must be exactly the certified output tree (its tree digest is the signed one, every \
+            subject file has its SHA-256, nothing else is there); --subjects-only checks only the \
+            subjects' files. A signed negative verdict (differ, build-failed) verifies as authentic; \
+            add --require-reproducible to fail on it too. A bundle over 64 MiB, or with a line over \
+            48 MiB, is refused unread. Exit 0 only if all of it holds; 5 naming what failed \
+            otherwise; 2 for an unreadable bundle, key file or artifacts directory. With --checksums FILE, FILE \
+            must be the SHA256SUMS file the manifest certifies (repro check --checksums) and every file it \
+            lists, beside it, must match, as sha256sum -c checks them. \
             See docs/manifest.md.
             """
     )
