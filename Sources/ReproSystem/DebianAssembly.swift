@@ -63,11 +63,11 @@ public enum DebianAssembly {
     /// each path prefixed with its package.
     static func assemble(_ packages: [DebianPackagePin], blob: (DebianPackagePin) -> String, into root: String, work: String,
                          limits: ExtractLimits) throws(ReproError) -> [NeutralizedEntry] {
-        try makeDirectory(root, mode: 0o755)
-        try makeDirectory(root + "/usr", mode: 0o755)
+        try makeDirectory(root, mode: 0o755, root: root)
+        try makeDirectory(root + "/usr", mode: 0o755, root: root)
         for name in usrMerged {
-            try makeDirectory(root + "/usr/" + name, mode: 0o755)
-            try symlink("usr/" + name, at: root + "/" + name)
+            try makeDirectory(root + "/usr/" + name, mode: 0o755, root: root)
+            try symlink("usr/" + name, at: root + "/" + name, root: root)
         }
         var owners = [String: String]()
         var neutralized = [NeutralizedEntry]()
@@ -75,7 +75,7 @@ public enum DebianAssembly {
             let member = work + "/data-\(index)"
             try dataMember(of: blob(pin), pin: pin, to: member)
             let tree = work + "/pkg-\(index)"
-            try makeDirectory(tree, mode: 0o755)
+            try makeDirectory(tree, mode: 0o755, root: work)
             let report: ExtractReport
             do {
                 report = try ArchiveExtractor.extract(archive: member, into: tree, limits: limits)
@@ -146,7 +146,7 @@ public enum DebianAssembly {
                         throw conflict(target, package, owners[target], "a directory where the other put a file or symlink")
                     }
                 } else {
-                    try makeDirectory(root + "/" + target, mode: source.st_mode & 0o755)
+                    try makeDirectory(root + "/" + target, mode: source.st_mode & 0o755, root: root)
                     owners[target] = package
                 }
                 try merge(tree, path, into: root, package: package, owners: &owners)
@@ -181,28 +181,34 @@ public enum DebianAssembly {
 
     /// The recorded effects of maintainer scripts (see the type's rule 3).
     static func applyRecordedRules(root: String, packages: [DebianPackagePin]) throws(ReproError) {
-        try makeDirectory(root + "/etc", mode: 0o755)
-        for alternative in recordedLinks where Syscalls.lstat(root + "/" + alternative.link) == nil {
-            guard let chosen = alternative.candidates.first(where: { Syscalls.lstat(root + $0) != nil }) else { continue }
-            try makeDirectory(root + "/etc/alternatives", mode: 0o755)
-            try symlink(chosen, at: root + "/etc/alternatives/" + alternative.name)
-            try symlink("/etc/alternatives/" + alternative.name, at: root + "/" + alternative.link)
+        try makeDirectory(root + "/etc", mode: 0o755, root: root)
+        for alternative in recordedLinks {
+            try checkBeneath(root + "/" + alternative.link, root: root)
+            guard Syscalls.lstat(root + "/" + alternative.link) == nil else { continue }
+            var chosen: String?
+            for candidate in alternative.candidates {
+                try checkBeneath(root + candidate, root: root)
+                if Syscalls.lstat(root + candidate) != nil { chosen = candidate; break }
+            }
+            guard let chosen else { continue }
+            try makeDirectory(root + "/etc/alternatives", mode: 0o755, root: root)
+            try symlink(chosen, at: root + "/etc/alternatives/" + alternative.name, root: root)
+            try symlink("/etc/alternatives/" + alternative.name, at: root + "/" + alternative.link, root: root)
         }
         for (master, file) in [("passwd.master", "passwd"), ("group.master", "group")] {
             let from = root + "/usr/share/base-passwd/" + master
-            guard let st = Syscalls.lstat(from), st.st_mode & S_IFMT == S_IFREG, Syscalls.lstat(root + "/etc/" + file) == nil,
-                  let data = FileManager.default.contents(atPath: from) else { continue }
-            try write(data, to: root + "/etc/" + file, mode: 0o644)
+            guard let data = try readSmall(from, root: root), Syscalls.lstat(root + "/etc/" + file) == nil else { continue }
+            try write(data, to: root + "/etc/" + file, mode: 0o644, root: root)
         }
         var status = ""
         for pin in packages {
             status += "Package: \(pin.name)\nStatus: install ok installed\nArchitecture: \(pin.architecture)\nVersion: \(pin.version)\n\n"
         }
-        try makeDirectory(root + "/var", mode: 0o755)
-        try makeDirectory(root + "/var/lib", mode: 0o755)
-        try makeDirectory(root + "/var/lib/dpkg", mode: 0o755)
+        try makeDirectory(root + "/var", mode: 0o755, root: root)
+        try makeDirectory(root + "/var/lib", mode: 0o755, root: root)
+        try makeDirectory(root + "/var/lib/dpkg", mode: 0o755, root: root)
         if Syscalls.lstat(root + "/var/lib/dpkg/status") == nil {
-            try write(Data(status.utf8), to: root + "/var/lib/dpkg/status", mode: 0o644)
+            try write(Data(status.utf8), to: root + "/var/lib/dpkg/status", mode: 0o644, root: root)
         }
     }
 
@@ -226,24 +232,68 @@ public enum DebianAssembly {
         for dir in directories.reversed() { _ = utimensat(AT_FDCWD, dir, &times, AT_SYMLINK_NOFOLLOW) }
     }
 
-    static func makeDirectory(_ path: String, mode: mode_t) throws(ReproError) {
-        if let st = Syscalls.lstat(path), st.st_mode & S_IFMT == S_IFDIR { return }
-        guard mkdir(path, mode) == 0 || errno == EEXIST else {
+    /// Refuses `path` unless every directory between `root` and it is a real directory: the
+    /// packages' own entries (a `./etc` that is a symbolic link to a host directory) must never
+    /// lead a write, a mode change or a read out of the tree.
+    static func checkBeneath(_ path: String, root: String) throws(ReproError) {
+        guard path.hasPrefix(root + "/") else { throw .configuration("\(path) is not below \(root).") }
+        var current = root
+        for part in path.dropFirst(root.count + 1).split(separator: "/").dropLast() {
+            current += "/" + part
+            guard let st = Syscalls.lstat(current), st.st_mode & S_IFMT == S_IFDIR else {
+                throw .verification("the package set puts something other than a directory at \(current.dropFirst(root.count)), where the assembly needs one (a symbolic link there could lead it out of the tree); refusing to assemble it.")
+            }
+        }
+    }
+
+    static func makeDirectory(_ path: String, mode: mode_t, root: String) throws(ReproError) {
+        if path != root { try checkBeneath(path, root: root) }
+        if let st = Syscalls.lstat(path) {
+            guard st.st_mode & S_IFMT == S_IFDIR else {
+                throw .verification("the package set puts something other than a directory at \(path.dropFirst(root.count)), where the assembly needs one; refusing to assemble it.")
+            }
+            return
+        }
+        guard mkdir(path, mode) == 0 else {
             let code = errno
             throw .configuration("cannot create \(path): \(String(cString: strerror(code))).", errno: code)
         }
         _ = chmod(path, mode & 0o755)
     }
 
-    static func symlink(_ target: String, at path: String) throws(ReproError) {
+    static func symlink(_ target: String, at path: String, root: String) throws(ReproError) {
+        try checkBeneath(path, root: root)
         guard Glibc.symlink(target, path) == 0 else {
             let code = errno
             throw .configuration("cannot create the symlink \(path): \(String(cString: strerror(code))).", errno: code)
         }
     }
 
-    static func write(_ data: Data, to path: String, mode: mode_t) throws(ReproError) {
-        guard FileManager.default.createFile(atPath: path, contents: data) else { throw .configuration("cannot write \(path).") }
-        _ = chmod(path, mode)
+    /// Creates `path` (which must not exist) with `data`, never through a symbolic link.
+    static func write(_ data: Data, to path: String, mode: mode_t, root: String) throws(ReproError) {
+        try checkBeneath(path, root: root)
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
+        guard fd >= 0 else {
+            let code = errno
+            throw .configuration("cannot write \(path): \(String(cString: strerror(code))).", errno: code)
+        }
+        let file = FileDescriptor(fd)
+        if case .failure(let e) = Syscalls.writeAll(file.raw, Array(data)) {
+            throw .configuration("cannot write \(path): \(e.text).", errno: e.code)
+        }
+        _ = fchmod(file.raw, mode)
+    }
+
+    /// The bytes of the regular file `path` of the tree (at most 1 MiB), never through a symbolic link.
+    static func readSmall(_ path: String, root: String) throws(ReproError) -> Data? {
+        try checkBeneath(path, root: root)
+        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        let file = FileDescriptor(fd)
+        var st = stat()
+        guard fstat(file.raw, &st) == 0, st.st_mode & S_IFMT == S_IFREG, st.st_size <= 1 << 20 else { return nil }
+        var data = Data(count: Int(st.st_size))
+        let n = data.withUnsafeMutableBytes { read(file.raw, $0.baseAddress, $0.count) }
+        return n == Int(st.st_size) ? data : nil
     }
 }

@@ -121,6 +121,31 @@ struct DebMirror {
         }
     }
 
+    /// A package whose tree has `./etc` and `./var` as symbolic links to host directories: the
+    /// recorded rules (etc/passwd, var/lib/dpkg/status, etc/alternatives) must not write, change
+    /// modes or read through them. The assembly is refused and the host directories stay as they were.
+    @Test(arguments: ["etc", "var"])
+    func aPackageSymlinkCannotLeadTheRecordedRulesOutOfTheTree(top: String) throws {
+        let mirror = DebMirror()
+        defer { mirror.scratch.remove() }
+        let victim = mirror.scratch.path + "/victim"
+        _ = Syscalls.mkdirs(victim)
+        chmod(victim, 0o700)
+        var pins = basePackages(mirror)
+        pins.append(mirror.add("evil", [.symlink("./\(top)", victim)]))
+        let cache = ToolchainCache(root: mirror.scratch.path + "/cache")
+        cache.debianMirrors = [mirror.url]
+        do {
+            _ = try cache.fetch(DebMirror.spec(pins), specPath: "t.toml")
+            Issue.record("a package symlinked /\(top) out of the tree and the assembly went on")
+        } catch {
+            #expect(error.status == .verificationFailed, "\(error.message)")
+            #expect(error.message.contains("something other than a directory at /\(top)"), "\(error.message)")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: victim).isEmpty)
+        #expect(Syscalls.lstat(victim)!.st_mode & 0o777 == 0o700)
+    }
+
     @Test func aMirrorServingWrongBytesIsSkippedForTheNextAndNoneIsExitFive() throws {
         let good = DebMirror(), bad = DebMirror()
         defer { good.scratch.remove(); bad.scratch.remove() }
