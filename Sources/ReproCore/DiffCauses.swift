@@ -174,8 +174,10 @@ public enum CauseHints {
     /// Side-by-side context around `offset`: text lines when both sides are text there, else
     /// hex rows of 16 bytes (two before the differing row, two after).
     public static func context(_ a: [UInt8], _ b: [UInt8], offset: Int, base: Int = 0) -> DiffSideBySide {
+        // The offset may lie past the end of either side (it comes from the other file's layout).
+        let offset = min(max(offset, 0), max(a.count, b.count))
         func isText(_ s: [UInt8]) -> Bool {
-            let lo = max(0, offset - 64), hi = min(s.count, offset + 64)
+            let lo = min(max(0, offset - 64), s.count), hi = min(s.count, offset + 64)
             return s[lo..<max(lo, hi)].allSatisfy { $0 == 9 || $0 == 10 || $0 == 13 || ($0 >= 32 && $0 != 127) }
         }
         if isText(a), isText(b) {

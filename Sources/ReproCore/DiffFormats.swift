@@ -91,6 +91,10 @@ public struct PycHeader: Sendable, Equatable {
 
 /// The sections of an ELF file, from its section header table.
 public struct ELFSection: Sendable, Equatable {
+    /// The most sections an ELF file may declare to be read by section (more: compared as bytes).
+    public static let maxSections = 4096
+    /// The longest section name read; longer names are cut there.
+    public static let maxNameBytes = 256
     /// The section's name (`.text`, `.note.gnu.build-id`, ...).
     public var name: String
     /// SHT_NOBITS sections (`.bss`) have no bytes in the file.
@@ -114,7 +118,7 @@ public struct ELFSection: Sendable, Equatable {
         guard let shoff = read(is64 ? 0x28 : 0x20, is64 ? 8 : 4), let shentsize = read(is64 ? 0x3a : 0x2e, 2),
               let shnum = read(is64 ? 0x3c : 0x30, 2), let shstrndx = read(is64 ? 0x3e : 0x32, 2),
               shoff > 0, shnum > 0, shentsize >= (is64 ? 64 : 40), shstrndx < shnum,
-              shoff <= s.count, shnum <= (s.count - shoff) / shentsize else { return nil }
+              shoff <= s.count, shnum <= (s.count - shoff) / shentsize, shnum <= ELFSection.maxSections else { return nil }
         var raw: [(nameIndex: Int, type: Int, offset: Int, size: Int)] = []
         for i in 0..<shnum {
             let h = shoff + i * shentsize
@@ -131,8 +135,11 @@ public struct ELFSection: Sendable, Equatable {
             if hasBytes, r.offset > s.count || r.size > s.count - r.offset { return nil }
             var name = ""
             if r.nameIndex < strtab.size {
+                // A name is read up to its NUL, but no further than maxNameBytes: 65,535 sections
+                // naming one huge unterminated string would otherwise copy it 65,535 times.
                 let start = strtab.offset + r.nameIndex
-                let end = s[start..<strtab.offset + strtab.size].firstIndex(of: 0) ?? strtab.offset + strtab.size
+                let limit = min(strtab.offset + strtab.size, start + ELFSection.maxNameBytes)
+                let end = s[start..<limit].firstIndex(of: 0) ?? limit
                 name = String(decoding: s[start..<end], as: UTF8.self)
             }
             sections.append(ELFSection(name: name.isEmpty ? "[\(i)]" : name, hasBytes: hasBytes, offset: r.offset, size: hasBytes ? r.size : 0))

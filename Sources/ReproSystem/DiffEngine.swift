@@ -262,11 +262,19 @@ private final class Session {
         }
         let namesA = la.members.map(\.name), namesB = lb.members.map(\.name)
         let setA = Set(namesA), setB = Set(namesB)
-        if setA == setB, namesA != namesB {
-            let i = (0..<namesA.count).first { namesA[$0] != namesB[$0] } ?? 0
-            findings.append(DiffFinding(location: location, aspect: "\(family) member order", cause: .ordering,
-                                        detail: "the same \(namesA.count) members in another order (from member \(i + 1): \(namesA[i]) vs \(namesB[i]))",
-                                        fix: Self.orderFix(family)))
+        let bytesA = namesA.map { Array($0.utf8) }, bytesB = namesB.map { Array($0.utf8) }
+        if bytesA != bytesB {
+            let byBytes: ([UInt8], [UInt8]) -> Bool = { $0.lexicographicallyPrecedes($1) }
+            if bytesA.count == bytesB.count, bytesA.sorted(by: byBytes) == bytesB.sorted(by: byBytes) {
+                let i = (0..<bytesA.count).first { bytesA[$0] != bytesB[$0] } ?? 0
+                findings.append(DiffFinding(location: location, aspect: "\(family) member order", cause: .ordering,
+                                            detail: "the same \(namesA.count) members in another order (from member \(i + 1): \(namesA[i]) vs \(namesB[i]))",
+                                            fix: Self.orderFix(family)))
+            } else if setA == setB {
+                // The same names, some of them more than once on one side (tar -r appends).
+                findings.append(DiffFinding(location: location, aspect: "\(family) members", cause: .unknown,
+                                            detail: "\(namesA.count) vs \(namesB.count) members with the same names: a name appears more than once on one side"))
+            }
         }
         let missing = namesA.filter { !setB.contains($0) }, extra = namesB.filter { !setA.contains($0) }
         if !missing.isEmpty {

@@ -30,6 +30,42 @@ import Testing
     }
 
     /// Hostile ELF headers (offsets past the end, huge counts) are refused, never read past the data.
+    /// Context around an offset past the end of one side (taken from the other file's layout),
+    /// or far past both, never slices out of bounds.
+    @Test(arguments: [0, 70, 200, 10_000, Int.max])
+    func contextAtAnyOffsetStaysInBounds(offset: Int) {
+        let text = Array(String(repeating: "line of text\n", count: 20).utf8), short = Array("short\n".utf8)
+        _ = CauseHints.context(text, short, offset: offset)
+        _ = CauseHints.context(short, text, offset: offset)
+        _ = CauseHints.context([0, 1, 2], [], offset: offset)
+    }
+
+    /// A minimal little-endian ELF64 with `count` section headers, every one naming offset 0 of a
+    /// string table of `nameBytes` bytes without a NUL.
+    static func elf(sections count: Int, nameBytes: Int) -> [UInt8] {
+        let strtab = 64, shoff = 64 + nameBytes
+        var s = [UInt8](repeating: 0, count: shoff + count * 64)
+        s[0...3] = [0x7f, 0x45, 0x4c, 0x46]; s[4] = 2; s[5] = 1; s[6] = 1
+        func put(_ value: Int, at offset: Int, _ width: Int) { for i in 0..<width { s[offset + i] = UInt8((value >> (8 * i)) & 0xff) } }
+        put(shoff, at: 0x28, 8); put(64, at: 0x3a, 2); put(count, at: 0x3c, 2); put(1, at: 0x3e, 2)
+        for i in 0..<nameBytes { s[strtab + i] = UInt8(ascii: "a") }
+        for i in 0..<count {
+            let h = shoff + i * 64
+            put(0, at: h, 4); put(i == 1 ? 3 : 1, at: h + 4, 4); put(strtab, at: h + 0x18, 8); put(nameBytes, at: h + 0x20, 8)
+        }
+        return s
+    }
+
+    /// Many sections naming one long unterminated string: the names are cut at maxNameBytes and a
+    /// file declaring more than maxSections sections is not read by section.
+    @Test func elfSectionNamesAndCountsAreBounded() throws {
+        let sections = try #require(ELFSection.parse(Self.elf(sections: 8, nameBytes: 10_000)))
+        #expect(sections.count == 7)
+        #expect(sections.allSatisfy { $0.name.utf8.count == ELFSection.maxNameBytes })
+        #expect(ELFSection.parse(Self.elf(sections: ELFSection.maxSections, nameBytes: 16)) != nil)
+        #expect(ELFSection.parse(Self.elf(sections: ELFSection.maxSections + 1, nameBytes: 16)) == nil)
+    }
+
     @Test func malformedELFIsRefused() throws {
         var s = [UInt8](repeating: 0, count: 64)
         s.replaceSubrange(0..<6, with: [0x7f, 0x45, 0x4c, 0x46, 2, 1])

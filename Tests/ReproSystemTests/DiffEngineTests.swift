@@ -86,6 +86,18 @@ private func finding(_ e: FileExplanation?, _ aspect: String) -> DiffFinding? {
         #expect(e?.findings.count == 2)
     }
 
+    /// A name twice in one archive and once in the other (tar -r appends): named as such, never
+    /// an index past the shorter list, in either order, for tar and zip.
+    @Test(arguments: ["tar", "zip"])
+    func aNameTwiceOnOneSideIsNamedNotACrash(kind: String) throws {
+        let write = kind == "tar"
+            ? "tar('a.tar', [('x', b'same\\n', 1), ('x', b'same\\n', 1)]); tar('b.tar', [('x', b'same\\n', 1)])"
+            : "zipf('a.zip', [('x', b'same\\n', (2020,1,1,0,0,0)), ('x', b'same\\n', (2020,1,1,0,0,0))]); zipf('b.zip', [('x', b'same\\n', (2020,1,1,0,0,0))])"
+        let explanation = try #require(explain(kind, "import warnings; warnings.simplefilter('ignore')\n" + write))
+        #expect(explanation.findings.contains { $0.detail.contains("2 vs 1 members with the same names") }, "\(explanation.findings)")
+        #expect(!explanation.findings.contains { $0.aspect.hasSuffix("member order") })
+    }
+
     @Test func tarWithAndWithoutSortNamesTheOrder() {
         let e = explain("tar", """
             a = [("p/a", b"1", 5), ("p/b", b"2", 5)]
