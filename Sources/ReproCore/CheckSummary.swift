@@ -27,11 +27,12 @@ extension CheckReport {
                 line += ")"
                 lines.append(line)
                 // The findings name each cause and fix; the one-line summary only stands in for them.
-                if let why = d.explanation, (d.findings ?? []).isEmpty { lines.append("      likely cause: \(why)") }
+                if let why = d.explanation, (d.findings ?? []).isEmpty { lines.append("      likely cause: \(TerminalText.field(why))") }
                 for finding in d.findings ?? [] {
-                    var place = finding.location.dropFirst().joined(separator: " > ")
+                    // Names and values from inside the outputs stay on their line.
+                    var place = TerminalText.field(finding.location.dropFirst().joined(separator: " > "))
                     if !place.isEmpty { place += ": " }
-                    lines.append("      - \(place)\(finding.aspect)\(finding.offset.map { " at byte \($0)" } ?? ""): \(finding.detail)")
+                    lines.append("      - \(place)\(TerminalText.field(finding.aspect))\(finding.offset.map { " at byte \($0)" } ?? ""): \(TerminalText.field(finding.detail))")
                     lines.append("        cause: \(finding.cause.rawValue)\(finding.fix.map { "; fix: \($0)" } ?? "")")
                 }
                 for note in d.explanationTruncated ?? [] { lines.append("      (cut: \(note))") }

@@ -133,7 +133,8 @@ public struct DiffFinding: Codable, Sendable, Equatable {
 
     /// One line: where, what, why and the fix.
     public var line: String {
-        var text = location.joined(separator: " > ") + ": " + aspect + " (" + cause.rawValue + "): " + detail
+        // One line: names and values from inside the files may hold newlines.
+        var text = TerminalText.field(location.joined(separator: " > ") + ": " + aspect + " (" + cause.rawValue + "): " + detail)
         if let fix { text += "; fix: " + fix }
         return text
     }
@@ -250,13 +251,15 @@ public struct DiffReport: Codable, Sendable, Equatable {
 extension FileExplanation {
     /// The lines a human report shows for this file.
     public func humanLines(indent: String) -> [String] {
-        var lines = ["\(indent)\(kind): \(path)"]
+        var lines = ["\(indent)\(kind): \(TerminalText.field(path))"]
         for finding in findings {
-            var where_ = finding.location.dropFirst().joined(separator: " > ")
+            // Names and values from inside the files stay on their line (a member named
+            // "x\nREPRODUCIBLE" must not print a line of its own).
+            var where_ = TerminalText.field(finding.location.dropFirst().joined(separator: " > "))
             if !where_.isEmpty { where_ += ": " }
-            var line = "\(indent)  \(where_)\(finding.aspect)"
+            var line = "\(indent)  \(where_)\(TerminalText.field(finding.aspect))"
             if let offset = finding.offset { line += " at byte \(offset)" }
-            line += ": \(finding.detail)"
+            line += ": \(TerminalText.field(finding.detail))"
             lines.append(line)
             lines.append("\(indent)    cause: \(finding.cause.rawValue)" + (finding.fix.map { "; fix: \($0)" } ?? ""))
             if let unified = finding.unified {
