@@ -15,6 +15,10 @@ struct DiffCommand: ParsableCommand {
             .pyc headers and gzip headers are named, and text gets a unified diff. Each differing \
             region gets a likely cause and a one-line fix (docs/diff.md).
 
+            With --diffoscope, every differing file that repro compares only as plain bytes is
+            also handed to Debian's diffoscope (on PATH), whose text report is added to the human
+            output, within --max-lines lines per file and --max-seconds for all runs together.
+
             Exit status: 0 same, 1 different, 2 bad input (a missing path, a file and a directory), 64 usage.
             """
     )
@@ -40,6 +44,9 @@ struct DiffCommand: ParsableCommand {
     @Option(name: .customLong("max-seconds"), help: "Seconds to spend explaining before reporting the rest unexplained.")
     var maxSeconds: Double = DiffLimits.standard.maxSeconds
 
+    @Flag(name: .long, help: "Also run diffoscope (on PATH) on each differing file whose format repro does not open.")
+    var diffoscope = false
+
     func validate() throws {
         if maxLines < 1 { throw ValidationError("--max-lines must be 1 or more.") }
         if maxDepth < 0 { throw ValidationError("--max-depth must be 0 or more.") }
@@ -52,6 +59,13 @@ struct DiffCommand: ParsableCommand {
         limits.maxDepth = maxDepth
         limits.maxSeconds = maxSeconds
         let pathA = absolute(a), pathB = absolute(b)
+        var diffoscopePath: String?
+        if diffoscope {
+            guard let found = Diffoscope.locate(searchPath: ProcessInfo.processInfo.environment["PATH"]) else {
+                throw ReproError.configuration("--diffoscope needs diffoscope on PATH, and there is none. Install it (apt-get install diffoscope) or run without --diffoscope.")
+            }
+            diffoscopePath = found
+        }
         let host = ProcessInfo.processInfo
         let setting = DiffSetting(now: Int64(Date().timeIntervalSince1970), buildPaths: DiffSetting.sandboxPaths,
                                   identities: [host.hostName, host.environment["USER"] ?? ""].filter { !$0.isEmpty && $0 != "localhost" })
@@ -67,7 +81,32 @@ struct DiffCommand: ParsableCommand {
             Console.json(report.json())
         } else {
             Console.out(report.summary)
+            if let diffoscopePath { try runDiffoscope(diffoscopePath, report, pathA, pathB, limits: limits) }
         }
         if !report.same { throw ExitCode(1) }
+    }
+
+    /// Prints diffoscope's report for each file repro compared as plain bytes, each within
+    /// `limits.maxLines` lines, all runs together within `limits.maxSeconds`.
+    private func runDiffoscope(_ program: String, _ report: DiffReport, _ a: String, _ b: String, limits: DiffLimits) throws {
+        let deadline = ContinuousClock.now + .milliseconds(Int64(limits.maxSeconds * 1000))
+        var isDirectory: ObjCBool = false
+        let single = !(FileManager.default.fileExists(atPath: a, isDirectory: &isDirectory) && isDirectory.boolValue)
+        for file in report.files where Diffoscope.unopened(file) {
+            let fileA = single ? a : a + "/" + file.path, fileB = single ? b : b + "/" + file.path
+            let left = deadline - ContinuousClock.now
+            guard left > .zero else {
+                Console.out("  diffoscope on \(file.path): not run, the time limit of \(limits.maxSeconds) s was reached (--max-seconds)")
+                continue
+            }
+            let seconds = Double(left.components.seconds) + Double(left.components.attoseconds) / 1e18
+            let output = try Diffoscope.run(program, fileA, fileB, maxBytes: 64 * 1024, seconds: seconds)
+            var lines = ["  diffoscope on \(file.path):"]
+            var body = output.text.split(separator: "\n", omittingEmptySubsequences: false).map { "    " + String($0) }
+            if output.text.hasSuffix("\n") { body.removeLast() }
+            if let note = output.note { body.append("    (cut: \(note))") }
+            lines += DiffReport.bounded(body, limits.maxLines)
+            Console.out(lines.joined(separator: "\n"))
+        }
     }
 }
