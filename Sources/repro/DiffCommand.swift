@@ -15,8 +15,8 @@ struct DiffCommand: ParsableCommand {
             .pyc headers and gzip headers are named, and text gets a unified diff. Each differing \
             region gets a likely cause and a one-line fix (docs/diff.md).
 
-            With --diffoscope, every differing file that repro compares only as plain bytes is
-            also handed to Debian's diffoscope (on PATH), whose text report is added to the human
+            With --diffoscope, every differing file that repro compares only as plain bytes is \
+            also handed to Debian's diffoscope (on PATH), whose text report is added to the human \
             output, within --max-lines lines per file and --max-seconds for all runs together.
 
             Exit status: 0 same, 1 different, 2 bad input (a missing path, a file and a directory), 64 usage.
