@@ -17,8 +17,32 @@ public enum DiffEngine {
         let deadline = ContinuousClock.now + .milliseconds(Int64(max(0, limits.maxSeconds) * 1000))
         switch (ka, kb) {
         case (S_IFREG, S_IFREG):
-            let file = explainFile(a, b, path: (a as NSString).lastPathComponent, limits: limits, setting: setting, deadline: deadline)
-            guard let file else { return DiffReport(a: a, b: b, same: true, files: [], limits: limits) }
+            // The two files named on the command line are read where they are (a symbolic link
+            // given there is followed on purpose), and "same" is said only of equal bytes: a file
+            // that cannot be read is an input error, never an empty difference.
+            func resolved(_ path: String) throws(ReproError) -> String {
+                switch Syscalls.realpath(path) {
+                case .success(let real):
+                    let fd = open(real, O_RDONLY | O_CLOEXEC)
+                    guard fd >= 0 else {
+                        let code = errno
+                        throw .configuration("cannot read \(path): \(String(cString: strerror(code))).", errno: code)
+                    }
+                    close(fd)
+                    return real
+                case .failure(let e):
+                    throw .configuration("cannot read \(path): \(e.text).", errno: e.code)
+                }
+            }
+            let ra = try resolved(a), rb = try resolved(b)
+            let file = explainFile(ra, rb, path: (a as NSString).lastPathComponent, limits: limits, setting: setting, deadline: deadline)
+            guard let file else {
+                guard try Hashing.sha256(file: ra) == Hashing.sha256(file: rb) else {
+                    return DiffReport(a: a, b: b, same: false, files: [FileExplanation(path: (a as NSString).lastPathComponent, kind: "changed")],
+                                      limits: limits, truncated: ["the files differ, but no region could be explained within the limits"])
+                }
+                return DiffReport(a: a, b: b, same: true, files: [], limits: limits)
+            }
             return DiffReport(a: a, b: b, same: false, files: [file], limits: limits)
         case (S_IFDIR, S_IFDIR):
             let ta = try TreeWalker.walk(a), tb = try TreeWalker.walk(b)

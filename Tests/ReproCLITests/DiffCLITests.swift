@@ -109,6 +109,13 @@ private func chromium(_ arguments: [String], page: String) throws -> CLI.Result 
         #expect(same.status == 0 && same.stdout.hasPrefix("same:"))
         #expect(try CLI.run(["diff", dir + "/a", dir + "/missing"]).status == 2)
         #expect(try CLI.run(["diff", dir + "/a", dir + "/d"]).status == 2)
+        // A symbolic link named on the command line is read where it points: never "same" for
+        // files with other bytes.
+        try "other\n".write(toFile: dir + "/c", atomically: false, encoding: .utf8)
+        try FileManager.default.createSymbolicLink(atPath: dir + "/link", withDestinationPath: "a")
+        let linked = try CLI.run(["diff", dir + "/link", dir + "/c"])
+        #expect(linked.status == 1, "\(linked.stdout)\(linked.stderr)")
+        #expect(try CLI.run(["diff", dir + "/link", dir + "/b"]).status == 0)
         #expect(try CLI.run(["diff", "--max-lines", "0", dir + "/a", dir + "/b"]).status == 64)
         #expect(try CLI.run(["diff", "--max-depth", "-1", dir + "/a", dir + "/b"]).status == 64)
         // --max-lines bounds the human output, the last line saying what was cut.
