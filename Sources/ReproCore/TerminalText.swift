@@ -17,7 +17,8 @@ public enum TerminalText {
 
     /// `text` with every control character except newline and tab written as a visible escape:
     /// `\r`, `\b`, `\e` and `\xNN` for the other C0 codes and DEL, `\u{NN}` for the C1 codes
-    /// (U+0080 to U+009F, which some terminals also obey), and a backslash doubled only where it
+    /// (U+0080 to U+009F, which some terminals also obey) and the bidirectional formatting
+    /// characters (U+061C, U+200E/F, U+202A to U+202E, U+2066 to U+2069), and a backslash doubled only where it
     /// would otherwise start such an escape. Text without control characters comes back as is.
     public static func escape(_ text: String) -> String {
         guard text.unicodeScalars.contains(where: isControl) else { return text }
@@ -31,6 +32,8 @@ public enum TerminalText {
             case 0x1B: out += "\\e"
             case 0x00...0x1F, 0x7F: out += "\\x" + hex2(scalar.value)
             case 0x80...0x9F: out += "\\u{" + hex2(scalar.value) + "}"
+            case 0x061C, 0x200E, 0x200F, 0x202A...0x202E, 0x2066...0x2069:
+                out += "\\u{" + String(scalar.value, radix: 16) + "}"
             default: out.unicodeScalars.append(scalar)
             }
         }
@@ -42,6 +45,9 @@ public enum TerminalText {
         switch scalar.value {
         case 0x0A, 0x09: return false
         case 0x00...0x1F, 0x7F, 0x80...0x9F: return true
+        // Bidirectional marks, embeddings, overrides and isolates: they reorder what a person
+        // reads on the line (a name shown as "gpj.exe" that is "exe.jpg").
+        case 0x061C, 0x200E, 0x200F, 0x202A...0x202E, 0x2066...0x2069: return true
         default: return false
         }
     }

@@ -15,6 +15,13 @@ import Testing
         #expect(TerminalText.escape("x\u{9b}31m") == "x\\u{9b}31m")
     }
 
+    /// A right-to-left override in a file name would make "x\u{202e}gpj.exe" read as "xexe.jpg".
+    @Test func bidirectionalFormattingIsShownNotObeyed() {
+        #expect(TerminalText.escape("x\u{202e}gpj.exe") == "x\\u{202e}gpj.exe")
+        #expect(TerminalText.escape("\u{2066}a\u{2069}\u{200f}\u{61c}") == "\\u{2066}a\\u{2069}\\u{200f}\\u{61c}")
+        #expect(TerminalText.escape("שלום עולם") == "שלום עולם")
+    }
+
     @Test func noControlCharacterSurvives() {
         let all = String(String.UnicodeScalarView((0...0x9F).compactMap(Unicode.Scalar.init)))
         let escaped = TerminalText.escape(all)
