@@ -370,7 +370,6 @@ public enum Verifier {
         if let error = try compareSubjects(subjects, in: directory).error { throw error }
     }
 
-    /// True if `path`, or one of its parent directories, is in `paths`.
     /// Whether `path` is one of `paths` or below one of them, comparing bytes.
     static func isWithin(_ path: PathKey, _ paths: Set<PathKey>, countingItself: Bool = true) -> Bool {
         if countingItself, paths.contains(path) { return true }
@@ -378,16 +377,6 @@ public enum Verifier {
         while let slash = rest.lastIndex(of: UInt8(ascii: "/")) {
             rest = rest[..<slash]
             if paths.contains(PathKey(bytes: Array(rest))) { return true }
-        }
-        return false
-    }
-
-    static func isWithin(_ path: String, _ paths: Set<String>, countingItself: Bool = true) -> Bool {
-        if countingItself, paths.contains(path) { return true }
-        var rest = Substring(path)
-        while let slash = rest.lastIndex(of: "/") {
-            rest = rest[..<slash]
-            if paths.contains(String(rest)) { return true }
         }
         return false
     }

@@ -502,11 +502,7 @@ public struct SourceSnapshot: Sendable {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Hashing.bufferSize, alignment: 16)
         defer { buffer.deallocate() }
         var total: Int64 = 0
-        while true {
-            let n = read(fd.raw, buffer.baseAddress, buffer.count)
-            if n < 0, errno == EINTR { continue }
-            guard n >= 0 else { return nil }
-            if n == 0 { break }
+        while case .success(let n) = Syscalls.read(fd.raw, buffer), n > 0 {
             total += Int64(n)
             hasher.update(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
         }
