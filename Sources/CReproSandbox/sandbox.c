@@ -37,8 +37,6 @@
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
 
-int repro_sandbox_abi(void) { return REPRO_SANDBOX_ABI; }
-
 ssize_t repro_copy_file_range(int in, int64_t *offset, int out, size_t len) {
     off_t position = (off_t)*offset;
     ssize_t n = copy_file_range(in, &position, out, NULL, len, 0);
@@ -585,6 +583,28 @@ static int read_own_arg_area(struct repro_arg_area *area) {
     return 0;
 }
 
+// The namespaces the child is in that the caller is not: what clone actually made, as
+// REPRO_NS_* bits, found by comparing each /proc/PID/ns link's inode with the caller's own. The
+// manifest records this observation, not the flags that were asked for.
+static uint32_t observe_namespaces(pid_t pid) {
+    static const struct { const char *leaf; uint32_t bit; } kinds[] = {
+        {"ns/cgroup", REPRO_NS_CGROUP}, {"ns/ipc", REPRO_NS_IPC}, {"ns/mnt", REPRO_NS_MOUNT},
+        {"ns/net", REPRO_NS_NETWORK},   {"ns/pid", REPRO_NS_PID},
+        {"ns/user", REPRO_NS_USER},     {"ns/uts", REPRO_NS_UTS},
+    };
+    uint32_t fresh = 0;
+    char path[64];
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        struct stat child, own;
+        fmt_proc_path(path, sizeof path, pid, kinds[i].leaf);
+        if (stat(path, &child) < 0) continue;
+        fmt_proc_path(path, sizeof path, getpid(), kinds[i].leaf);
+        if (stat(path, &own) < 0) continue;
+        if (child.st_ino != own.st_ino || child.st_dev != own.st_dev) fresh |= kinds[i].bit;
+    }
+    return fresh;
+}
+
 int repro_sandbox_spawn(const struct repro_plan *plan, struct repro_spawned *out, struct repro_msg *failure) {
     int report_pipe[2], sync_pipe[2], release_pipe[2];
     memset(failure, 0, sizeof *failure);
@@ -657,6 +677,8 @@ int repro_sandbox_spawn(const struct repro_plan *plan, struct repro_spawned *out
         fmt_proc_path(path, sizeof path, pid, "gid_map");
         if (write_file(path, plan->gid_map) < 0) step = REPRO_STEP_GID_MAP;
     }
+    // Observed while init still waits for the go-ahead, so it is alive and has not moved.
+    uint32_t observed = step ? 0 : observe_namespaces(pid);
     if (!step && write_all(sync_pipe[1], "g", 1) < 0) step = REPRO_STEP_SYNC;
     if (step) {
         int saved = errno;
@@ -672,6 +694,7 @@ int repro_sandbox_spawn(const struct repro_plan *plan, struct repro_spawned *out
     }
     close(sync_pipe[1]);
     out->pid = pid;
+    out->namespaces = observed;
     out->report_fd = report_pipe[0];
     out->release_fd = release_pipe[1];
     return 0;

@@ -49,12 +49,14 @@ public struct IsolationReport: Codable, Sendable, Equatable {
         case rootFilesystem = "root_filesystem"
     }
 
-    /// The namespaces every sandbox creates.
-    public static let namespacesCreated = ["cgroup", "ipc", "mount", "network", "pid", "user", "uts"]
+    /// The namespaces every sandbox must be in fresh; a run whose init is found in fewer is
+    /// refused (exit 4).
+    public static let namespacesRequired = ["cgroup", "ipc", "mount", "network", "pid", "user", "uts"]
 
-    /// The report for a plan whose seccomp program has the given SHA-256.
-    public init(plan: SandboxPlan, seccompBPFSHA256: String) {
-        namespaces = Self.namespacesCreated
+    /// The report for a plan whose seccomp program has the given SHA-256, run in `namespaces`:
+    /// the fresh namespaces observed in the running sandbox (not the ones asked for).
+    public init(plan: SandboxPlan, namespaces: [String], seccompBPFSHA256: String) {
+        self.namespaces = namespaces.sorted()
         uidMap = plan.uidMap
         gidMap = plan.gidMap
         setgroupsDenied = !plan.maySetgroups

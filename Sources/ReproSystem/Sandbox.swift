@@ -56,10 +56,14 @@ public struct SandboxResult: Sendable {
     /// The plan that ran and its compiled seccomp filter, from which `isolation` is derived.
     let plan: SandboxPlan
     let seccomp: SeccompProgram
+    /// The fresh namespaces the sandbox's init was found in, sorted.
+    let namespaces: [String]
 
     /// The isolation achieved. (Computed on demand: digesting the filter is start-up work that a
     /// plain `repro run` does not need.)
-    public var isolation: IsolationReport { IsolationReport(plan: plan, seccompBPFSHA256: seccomp.sha256) }
+    public var isolation: IsolationReport {
+        IsolationReport(plan: plan, namespaces: namespaces, seccompBPFSHA256: seccomp.sha256)
+    }
 }
 
 /// Runs commands in a fresh Linux namespace sandbox.
@@ -138,6 +142,14 @@ public enum Sandbox {
         let report = FileDescriptor(spawned.report_fd)
         let release = FileDescriptor(spawned.release_fd)
         let pid = spawned.pid
+        let namespaces = Namespaces.names(spawned.namespaces)
+        if let missing = Namespaces.missing(from: namespaces) {
+            _ = Syscalls.kill(pid, SIGKILL)
+            release.close()
+            _ = Syscalls.waitpid(pid)
+            report.close()
+            throw .sandbox("the sandbox's init is not in a fresh \(missing) namespace although one was asked for; the kernel or a container runtime around repro interferes. Run repro where clone(2) creates every namespace kind.")
+        }
 
         var status: Int32?
         var setupFailure: repro_msg?
@@ -215,7 +227,7 @@ public enum Sandbox {
         }
         let startFailure = execFailure.map { SandboxFailure.describe(step: $0.step, index: $0.index, errno: $0.err, plan: plan) }
         var result = SandboxResult(termination: termination, timedOut: timedOut, interruptedBy: interruptedBy,
-                                   startFailure: startFailure, plan: plan, seccomp: program)
+                                   startFailure: startFailure, plan: plan, seccomp: program, namespaces: namespaces)
         result.startFailedBeforeExec = execFailure.map { $0.step != Int32(REPRO_STEP_EXEC.rawValue) } ?? false
         return result
     }
@@ -230,6 +242,24 @@ public enum Sandbox {
         case .exited(let c): return "exit status \(c)"
         case .signaled(let s): return "signal \(s)"
         }
+    }
+}
+
+/// The REPRO_NS_* bits that the C side observed, as the names the manifest records.
+enum Namespaces {
+    static let bits: [(UInt32, String)] = [
+        (UInt32(REPRO_NS_CGROUP.rawValue), "cgroup"), (UInt32(REPRO_NS_IPC.rawValue), "ipc"),
+        (UInt32(REPRO_NS_MOUNT.rawValue), "mount"), (UInt32(REPRO_NS_NETWORK.rawValue), "network"),
+        (UInt32(REPRO_NS_PID.rawValue), "pid"), (UInt32(REPRO_NS_USER.rawValue), "user"),
+        (UInt32(REPRO_NS_UTS.rawValue), "uts"),
+    ]
+
+    /// The names of the bits set in `mask`, sorted.
+    static func names(_ mask: UInt32) -> [String] { bits.filter { mask & $0.0 != 0 }.map(\.1).sorted() }
+
+    /// The first required namespace not in `names`, if any.
+    static func missing(from names: [String]) -> String? {
+        IsolationReport.namespacesRequired.first { !names.contains($0) }
     }
 }
 

@@ -175,7 +175,7 @@ struct SandboxPlanTests {
 
     @Test func isolationReportHasStableKeys() throws {
         let p = try plan(SandboxSpec(argv: ["x"], profile: profile), .unprivileged(uid: 1, gid: 2))
-        let report = IsolationReport(plan: p, seccompBPFSHA256: String(repeating: "a", count: 64))
+        let report = IsolationReport(plan: p, namespaces: IsolationReport.namespacesRequired, seccompBPFSHA256: String(repeating: "a", count: 64))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let json = String(decoding: try encoder.encode(report), as: UTF8.self)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import CReproSandbox
 @testable import ReproCore
 @testable import ReproSystem
 
@@ -244,6 +245,17 @@ struct SandboxAPITests {
         #expect(result.isolation.seccompBPFSHA256 == program.sha256)
         #expect(result.isolation.uidMap == [IDMapEntry(inside: 0, outside: 0, count: 1), IDMapEntry(inside: 1000, outside: 65534, count: 1)])
         #expect(result.isolation.rootFilesystem == "overlay")
+        // Observed in the running sandbox, not copied from a constant: every kind, each once.
+        #expect(result.isolation.namespaces == ["cgroup", "ipc", "mount", "network", "pid", "user", "uts"])
+    }
+
+    @Test func namespaceBitsAreNamedAndAMissingOneIsFound() {
+        #expect(Namespaces.names(0) == [])
+        #expect(Namespaces.names(UInt32(REPRO_NS_USER.rawValue) | UInt32(REPRO_NS_CGROUP.rawValue)) == ["cgroup", "user"])
+        let all = Namespaces.bits.reduce(UInt32(0)) { $0 | $1.0 }
+        #expect(Namespaces.names(all) == IsolationReport.namespacesRequired)
+        #expect(Namespaces.missing(from: Namespaces.names(all)) == nil)
+        #expect(Namespaces.missing(from: Namespaces.names(all & ~UInt32(REPRO_NS_NETWORK.rawValue))) == "network")
     }
 }
 

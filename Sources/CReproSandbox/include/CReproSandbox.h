@@ -5,11 +5,6 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-/// The version of the plan structure the C child understands.
-#define REPRO_SANDBOX_ABI 5
-
-int repro_sandbox_abi(void);
-
 /// The kinds of setup operation the child carries out, in plan order, inside its fresh mount
 /// namespace. Paths are absolute in the setup file system: the sandbox's future root is
 /// `/newroot`, the host's root is visible at `/oldroot` until the final pivot.
@@ -138,15 +133,28 @@ struct repro_msg {
     int32_t value;
 };
 
+/// The namespace kinds, as bits of `repro_spawned.namespaces`.
+enum repro_namespace {
+    REPRO_NS_CGROUP = 1 << 0,
+    REPRO_NS_IPC = 1 << 1,
+    REPRO_NS_MOUNT = 1 << 2,
+    REPRO_NS_NETWORK = 1 << 3,
+    REPRO_NS_PID = 1 << 4,
+    REPRO_NS_USER = 1 << 5,
+    REPRO_NS_UTS = 1 << 6,
+};
+
 /// What `repro_sandbox_spawn` hands back.
 struct repro_spawned {
     pid_t pid;       ///< the sandbox's init, as seen from the caller
     int report_fd;   ///< read end of the report pipe (close-on-exec)
     int release_fd;  ///< write end of the release pipe: closing it lets init exit
+    uint32_t namespaces; ///< REPRO_NS_* bits: the namespaces init is in that the caller is not
 };
 
-/// Clones the sandbox's init into fresh user, mount, pid, net, uts and ipc namespaces, writes its
-/// id maps and lets it run the plan. Returns 0, or -1 with `*failure` filled (step and errno).
+/// Clones the sandbox's init into fresh user, mount, pid, network, uts, ipc and cgroup namespaces,
+/// writes its id maps, observes which namespaces it is in, and lets it run the plan. Returns 0,
+/// or -1 with `*failure` filled (step and errno).
 int repro_sandbox_spawn(const struct repro_plan *plan, struct repro_spawned *out, struct repro_msg *failure);
 
 /// Where a process's command-line and environment strings are (fields 48 to 51 of /proc/PID/stat).
