@@ -14,27 +14,31 @@ public struct VerificationReport: Sendable, Equatable {
     /// What `--artifacts DIR` found, nil if no directory was given.
     public var artifacts: ArtifactsReport?
 
-    /// The report as JSON (`repro verify --json`).
+    /// The schema URI of `repro verify --json` (v1 was the unlabeled camelCase form).
+    public static let schemaURI = "https://repro.dev/verify-report/v2"
+
+    /// The report as JSON (`repro verify --json`): snake_case, as every `--json` of repro.
     public var jsonValue: JSONValue {
         func dependency(_ d: ResolvedDependency) -> JSONValue { d.jsonValue }
         var members: [String: JSONValue] = [
+            "schema": .string(Self.schemaURI),
             "verified": true,
             "envelopes": .array(zip([ManifestURI.slsaProvenance, ManifestURI.reproducibility], signers).map {
-                .object(["predicateType": .string($0.0), "keyids": .array($0.1.map { .string($0) })])
+                .object(["predicate_type": .string($0.0), "keyids": .array($0.1.map { .string($0) })])
             }),
             "builder": .object(["id": .string(provenance.builderID), "version": provenance.reproVersion.map { .string($0) } ?? .null]),
-            "buildType": .string(provenance.buildType),
-            "invocationId": .string(provenance.invocationID),
-            "startedOn": .string(provenance.startedOn),
-            "finishedOn": .string(provenance.finishedOn),
+            "build_type": .string(provenance.buildType),
+            "invocation_id": .string(provenance.invocationID),
+            "started_on": .string(provenance.startedOn),
+            "finished_on": .string(provenance.finishedOn),
             "command": .array(provenance.command.map { .string($0) }),
             "profile": .string(provenance.profile),
             "sources": .array(provenance.sources.map(dependency)),
             "toolchains": .array(provenance.toolchains.map(dependency)),
             "verdict": .string(reproducibility.verdict.rawValue),
             "runs": .array(reproducibility.runs.map {
-                .object(["index": .integer(Int64($0.index)), "outputTreeDigest": $0.outputTreeDigest.map { .string($0) } ?? .null,
-                         "exitStatus": .integer(Int64($0.exitStatus))])
+                .object(["index": .integer(Int64($0.index)), "output_tree_digest": $0.outputTreeDigest.map { .string($0) } ?? .null,
+                         "exit_status": .integer(Int64($0.exitStatus))])
             }),
             "differences": .array(reproducibility.differences.map {
                 var members: [String: JSONValue] = ["path": .string($0.path), "kind": .string($0.kind.rawValue)]
@@ -43,8 +47,14 @@ public struct VerificationReport: Sendable, Equatable {
             }),
             "subjects": .array(provenance.subjects.map { .object(["name": .string($0.name), "sha256": .string($0.sha256)]) }),
         ]
-        if let rebuildOf = reproducibility.rebuildOf { members["rebuildOf"] = rebuildOf.jsonValue }
-        members["artifactsChecked"] = artifactsChecked.map { .integer(Int64($0)) } ?? .null
+        if let rebuildOf = reproducibility.rebuildOf {
+            members["rebuild_of"] = .object([
+                "bundle": .object(["sha256": .string(rebuildOf.bundleSHA256)]),
+                "signers": .array(rebuildOf.signers.map { .string($0) }),
+                "invocation_id": .string(rebuildOf.invocationID),
+            ])
+        }
+        members["artifacts_checked"] = artifactsChecked.map { .integer(Int64($0)) } ?? .null
         members["artifacts"] = artifacts?.jsonValue ?? .null
         return .object(members)
     }
@@ -482,9 +492,9 @@ public struct ArtifactsReport: Sendable, Equatable {
             "directory": .string(directory),
             "mode": .string(mode.rawValue),
             "matches": .bool(matches),
-            "subjectsChecked": .integer(Int64(subjectsChecked)),
-            "expectedTreeDigest": expectedTreeDigest.map { .string($0) } ?? .null,
-            "treeDigest": treeDigest.map { .string($0) } ?? .null,
+            "subjects_checked": .integer(Int64(subjectsChecked)),
+            "expected_tree_digest": expectedTreeDigest.map { .string($0) } ?? .null,
+            "tree_digest": treeDigest.map { .string($0) } ?? .null,
             "extra": list(extra),
             "missing": list(missing),
             "changed": list(changed),

@@ -90,7 +90,7 @@ extension ToolchainCommand {
                     report(spec: spec, item)
                     if json {
                         objects.append(["toolchain": spec.name, "spec": path, "url": item.source.url, "sha256": item.source.sha256,
-                                        "mount": item.source.mount, "tree": item.treePath, "treeDigest": item.treeDigest,
+                                        "mount": item.source.mount, "tree": item.treePath, "tree_digest": item.treeDigest,
                                         "downloaded": item.downloaded, "unpacked": item.unpacked, "neutralized": item.neutralized.count,
                                         "packages": item.packages.count])
                     } else {

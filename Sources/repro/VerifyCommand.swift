@@ -113,7 +113,8 @@ struct VerifyCommand: ParsableCommand {
         } catch let error as ReproError {
             if json {
                 Console.json(JSONValue.object([
-                    "verified": false, "error": .string(error.message), "exitStatus": .integer(Int64(error.status.rawValue)),
+                    "schema": .string(VerificationReport.schemaURI),
+                    "verified": false, "error": .string(error.message), "exit_status": .integer(Int64(error.status.rawValue)),
                     "artifacts": artifactsReport?.jsonValue ?? .null,
                 ]).serializedString)
             }

@@ -54,7 +54,7 @@ final class DebianLockFixture: Sendable {
     /// The `treeDigest` of a `fetch --json` result.
     static func treeDigest(_ result: CLI.Result) -> String? {
         let array = (try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8))) as? [[String: Any]]
-        return array?.first?["treeDigest"] as? String
+        return array?.first?["tree_digest"] as? String
     }
 }
 

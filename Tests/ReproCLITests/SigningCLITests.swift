@@ -59,6 +59,19 @@ import Testing
         #expect(check.terminationStatus == 0)
     }
 
+    /// The object keys in `value` that are not snake_case, skipping the insides of `digest` sets.
+    static func nonSnakeKeys(_ value: JSONValue) -> [String] {
+        switch value {
+        case .object(let members):
+            return members.flatMap { key, member -> [String] in
+                let bad = key.contains { !($0.isLowercase || $0.isNumber || $0 == "_") } ? [key] : []
+                return bad + (key == "digest" ? [] : nonSnakeKeys(member))
+            }.sorted()
+        case .array(let items): return items.flatMap(nonSnakeKeys)
+        default: return []
+        }
+    }
+
     @Test func verifyJSONIsMachineReadable() throws {
         let sample = try SampleCheck()
         defer { sample.remove() }
@@ -70,7 +83,11 @@ import Testing
         #expect(report["verified"] == true)
         #expect(report["verdict"] == "reproducible")
         #expect(report["envelopes"]?.arrayValue?.count == 2)
-        #expect(report["artifactsChecked"] == .null)
+        #expect(report["artifacts_checked"] == .null)
+        #expect(report["schema"] == "https://repro.dev/verify-report/v2")
+        // One casing for every --json: snake_case keys, except the algorithm names inside in-toto
+        // digest sets (`sha256`, `gitCommit`), which are the attestation format's own.
+        #expect(Self.nonSnakeKeys(report) == [])
         try sample.write("artifacts/out/hello", Data("#!/bin/sh\necho HELLO\n".utf8))
         let bad = try CLI.run(["verify", bundle, "--key", sample.directory + "/signer.pub", "--json", "--artifacts", sample.artifacts])
         #expect(bad.status == 5)
@@ -160,11 +177,11 @@ import Testing
         #expect(result.status == 5)
         let failure = try StrictJSON.parse(Data(result.stdout.utf8))
         #expect(failure["verified"] == false)
-        #expect(failure["exitStatus"] == 5)
+        #expect(failure["exit_status"] == 5)
         #expect(failure["artifacts"]?["extra"] == ["out/unsigned"])
         #expect(failure["artifacts"]?["missing"] == [])
         #expect(failure["artifacts"]?["mode"] == "exact-tree")
-        #expect(failure["artifacts"]?["expectedTreeDigest"]?.stringValue == sample.tree)
+        #expect(failure["artifacts"]?["expected_tree_digest"]?.stringValue == sample.tree)
         // --subjects-only checks the listed files alone, as before.
         result = try verifyArtifacts(sample, bundle, ["--subjects-only"])
         #expect(result.status == 0, "\(result.stderr)")

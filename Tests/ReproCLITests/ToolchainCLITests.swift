@@ -73,7 +73,7 @@ private final class Running {
         #expect(list.stdout.contains("tc  \(d.path)/project/toolchains/tc.toml"))
         #expect(list.stdout.contains("cached      sha256:\(sha)"))
         let json = try CLI.run(["toolchain", "fetch", "--json", "--cache", d.path + "/cache", "tc"], directory: d.path + "/project")
-        #expect(json.stdout.contains("\"treeDigest\" : \"t1:"))
+        #expect(json.stdout.contains("\"tree_digest\" : \"t1:"))
     }
 
     @Test func pinMismatchExits5NamingSpecURLAndDigests() throws {
@@ -151,7 +151,7 @@ private final class Running {
         let json = try CLI.run(["toolchain", "fetch", "--json", "--cache", cache, d.path + "/rootfs.toml"])
         let packed = try CLI.run(["toolchain", "pack", cache + "/trees/\(sha)", "-o", d.path + "/again.tar"])
         let digest = packed.stderr.components(separatedBy: "tree ").last!.trimmingCharacters(in: .whitespacesAndNewlines)
-        #expect(json.stdout.contains("\"treeDigest\" : \"\(digest)\""), "\(json.stdout) \(packed.stderr)")
+        #expect(json.stdout.contains("\"tree_digest\" : \"\(digest)\""), "\(json.stdout) \(packed.stderr)")
         // A tree whose root someone opened to others is unpacked again, not trusted.
         chmod(cache + "/trees/\(sha)", 0o777)
         let again = try CLI.run(["toolchain", "fetch", "--cache", cache, d.path + "/rootfs.toml"])
@@ -220,7 +220,7 @@ private final class Running {
         let packed = try CLI.run(["toolchain", "pack", d.path + "/src", "-o", d.path + "/again.tar"])
         let digest = packed.stderr.components(separatedBy: "tree ").last!.trimmingCharacters(in: .whitespacesAndNewlines)
         for r in [ra, rb] {
-            #expect(r.stdout.contains("\"treeDigest\" : \"\(digest)\""))
+            #expect(r.stdout.contains("\"tree_digest\" : \"\(digest)\""))
             #expect(r.stdout.contains("/cache/trees/\(sha)/"))
         }
         #expect(d.list("cache/tmp").isEmpty)
