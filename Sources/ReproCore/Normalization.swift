@@ -18,25 +18,25 @@ public struct Normalization: Codable, Sendable, Equatable {
     /// Where ``sourceDateEpoch`` came from.
     public var epochSource: EpochSource
     /// The source directory inside the sandbox, whatever the host path.
-    public var workdir: String = "/build/src"
+    public var workdir: String = SandboxLayout.workDirectory
     /// `HOME` inside the sandbox.
-    public var home: String = "/build/home"
+    public var home: String = SandboxLayout.homeDirectory
     /// `TMPDIR` inside the sandbox.
-    public var tmpdir: String = "/tmp"
+    public var tmpdir: String = SandboxLayout.tmpDirectory
     /// `LANG` and `LC_ALL`.
-    public var locale: String = "C.UTF-8"
+    public var locale: String = SandboxLayout.locale
     /// `TZ`.
-    public var timeZone: String = "UTC"
+    public var timeZone: String = SandboxLayout.timeZone
     /// The umask of the build.
-    public var umask: UInt32 = 0o022
+    public var umask: UInt32 = SandboxLayout.umask
     /// The host name and NIS domain name.
-    public var hostname: String = "repro"
+    public var hostname: String = SandboxLayout.hostname
     /// The build user's name, uid and gid.
-    public var user: String = "builder"
+    public var user: String = SandboxLayout.builderName
     /// The build user's uid.
-    public var uid: UInt32 = 1000
+    public var uid: UInt32 = SandboxLayout.builderID
     /// The build user's gid.
-    public var gid: UInt32 = 1000
+    public var gid: UInt32 = SandboxLayout.builderID
     /// The source commit's release metadata, when the source is a git work tree with a commit.
     public var git: GitMetadata?
 
@@ -72,7 +72,7 @@ public struct Normalization: Codable, Sendable, Equatable {
     /// a later layer wins. Nothing else from the host is present.
     public func environment(toolchains: [[String: String]], profile: [String: String],
                             project: [String: String], passed: [String: String]) -> [String: String] {
-        var env: [String: String] = ["PATH": "/usr/local/bin:/usr/bin:/bin"]
+        var env: [String: String] = ["PATH": SandboxLayout.searchPath]
         env.merge(profile) { _, new in new }
         for layer in toolchains { env.merge(layer) { _, new in new } }
         env.merge(project) { _, new in new }

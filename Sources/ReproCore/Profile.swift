@@ -205,8 +205,9 @@ public struct Profile: Codable, Sendable, Equatable {
 /// and the values they parse to (a test compares those too).
 enum BuiltinProfiles {
     static let environment = [
-        "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/build/home", "TMPDIR": "/tmp", "USER": "builder",
-        "LOGNAME": "builder", "SHELL": "/bin/sh", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "TZ": "UTC",
+        "PATH": SandboxLayout.searchPath, "HOME": SandboxLayout.homeDirectory, "TMPDIR": SandboxLayout.tmpDirectory,
+        "USER": SandboxLayout.builderName, "LOGNAME": SandboxLayout.builderName, "SHELL": SandboxLayout.shell,
+        "LANG": SandboxLayout.locale, "LC_ALL": SandboxLayout.locale, "TZ": SandboxLayout.timeZone,
     ]
 
     static let defaultDenyEPERM = [
@@ -229,7 +230,7 @@ enum BuiltinProfiles {
     static let defaultProfile = Profile(
         name: "default",
         description: "Namespaces, loopback-only network, no capabilities, a deny-list seccomp filter",
-        hostname: "repro",
+        hostname: SandboxLayout.hostname,
         environment: environment,
         limits: Profile.Limits(timeoutSeconds: 3600, processes: 4096, openFiles: 4096, fileSizeBytes: 8_589_934_592,
                                coreBytes: 0, tmpfsBytes: 4_294_967_296),
@@ -241,7 +242,7 @@ enum BuiltinProfiles {
     static let strictProfile = Profile(
         name: "strict",
         description: "The default profile with tighter limits, more denied system calls, foreign ABIs killed",
-        hostname: "repro",
+        hostname: SandboxLayout.hostname,
         environment: environment,
         limits: Profile.Limits(timeoutSeconds: 1800, processes: 1024, openFiles: 1024, fileSizeBytes: 2_147_483_648,
                                coreBytes: 0, tmpfsBytes: 2_147_483_648),

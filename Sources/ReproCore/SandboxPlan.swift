@@ -110,7 +110,7 @@ public struct SandboxSpec: Sendable {
     /// Creates a spec; the environment defaults to the profile's.
     public init(argv: [String], profile: Profile, environment: [String: String]? = nil, workdir: String = SandboxLayout.workDirectory,
                 toolchains: [ToolchainMount] = [], binds: [BindMount] = [], workOps: [WorkOp] = [],
-                timeoutSeconds: Int? = nil, umask: UInt32 = 0o022) {
+                timeoutSeconds: Int? = nil, umask: UInt32 = SandboxLayout.umask) {
         self.argv = argv
         self.profile = profile
         self.environment = environment ?? profile.environment
@@ -123,7 +123,9 @@ public struct SandboxSpec: Sendable {
     }
 }
 
-/// The fixed layout of every sandbox.
+/// The fixed layout and identity of every sandbox: the one place these values are written. The
+/// normalization record (``Normalization``), the built-in profiles' environment and the plan
+/// derive from it; `profiles/*.toml` and docs/normalization.md are checked against it by tests.
 public enum SandboxLayout {
     /// The writable work directory (a fresh tmpfs).
     public static let workDirectory = "/build/src"
@@ -135,6 +137,18 @@ public enum SandboxLayout {
     public static let builderID: UInt32 = 1000
     /// The build user's name.
     public static let builderName = "builder"
+    /// `LANG` and `LC_ALL`.
+    public static let locale = "C.UTF-8"
+    /// `TZ`.
+    public static let timeZone = "UTC"
+    /// The host name and NIS domain name.
+    public static let hostname = "repro"
+    /// The build's umask.
+    public static let umask: UInt32 = 0o022
+    /// `PATH` when no toolchain or profile sets one.
+    public static let searchPath = "/usr/local/bin:/usr/bin:/bin"
+    /// `SHELL`.
+    public static let shell = "/bin/sh"
     /// The host's `nobody`, which the builder maps to when repro starts as root.
     public static let nobodyID: UInt32 = 65534
     /// Where the sandbox's root is assembled during setup.
