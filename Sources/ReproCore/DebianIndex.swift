@@ -143,6 +143,50 @@ public enum DebianIndex {
         return files
     }
 
+    /// The `Valid-Until:` time of a (verified) Release file, if it has one and it parses; nil
+    /// when the field is absent (the stable archive's Release has none; `-security` and
+    /// `-updates` do). A field that is present but unreadable is returned as `.distantPast`, so
+    /// it fails closed.
+    public static func validUntil(_ release: String) -> Date? {
+        guard let line = release.split(separator: "\n").first(where: { $0.hasPrefix("Valid-Until:") }) else { return nil }
+        let value = line.dropFirst("Valid-Until:".count).trimmingCharacters(in: .whitespaces)
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        for format in ["EEE, dd MMM yyyy HH:mm:ss zzz", "EEE, d MMM yyyy HH:mm:ss zzz", "EEE, dd MMM yyyy HH:mm:ss Z"] {
+            formatter.dateFormat = format
+            if let date = formatter.date(from: value) { return date }
+        }
+        return .distantPast
+    }
+
+    /// What gpgv's machine-readable status lines (`--status-fd`) say about a signed file: nil when
+    /// at least one signature is good and valid (`GOODSIG` and `VALIDSIG`) and none is bad, else
+    /// why not. A signature by an expired or revoked key (`EXPKEYSIG`, `REVKEYSIG`), or one made
+    /// with a key that is not in the keyring (`NO_PUBKEY`), does not count, as with apt; a bad
+    /// signature (`BADSIG`) fails whatever else signed.
+    public static func signatureProblem(gpgvStatus: String) -> String? {
+        var good = false, valid = false
+        var ignored = [String]()
+        for line in gpgvStatus.split(separator: "\n") {
+            let fields = line.split(separator: " ")
+            guard fields.count >= 2, fields[0] == "[GNUPG:]" else { continue }
+            let keyword = String(fields[1]), key = fields.count > 2 ? String(fields[2]) : ""
+            switch keyword {
+            case "GOODSIG": good = true
+            case "VALIDSIG": valid = true
+            case "BADSIG": return "a bad signature by key \(key)"
+            case "EXPKEYSIG": ignored.append("key \(key) has expired")
+            case "REVKEYSIG": ignored.append("key \(key) was revoked")
+            case "EXPSIG": ignored.append("a signature by key \(key) has expired")
+            case "NO_PUBKEY": ignored.append("key \(key) is not in the keyring")
+            default: continue
+            }
+        }
+        if good && valid { return nil }
+        return ignored.isEmpty ? "no good signature" : "no good signature (\(ignored.joined(separator: "; ")))"
+    }
+
     /// The stanzas of a `Packages` file whose architecture is `architecture` or `all`.
     public static func packages(_ text: String, architecture: String) -> [DebianPackage] {
         var result = [DebianPackage]()

@@ -161,7 +161,7 @@ public enum DebianLocker {
             var done = false
             for base in bases {
                 do {
-                    packages += try readSuite(base: base, suite: suite, components: components, architecture: architecture, cache: cache, environment: environment)
+                    packages += try readSuite(base: base, suite: suite, components: components, architecture: architecture, cache: cache, environment: environment, now: now)
                     done = true
                     break
                 } catch {
@@ -187,16 +187,18 @@ public enum DebianLocker {
 
     /// Reads one suite's verified indexes from `base`.
     static func readSuite(base: String, suite: String, components: [String], architecture: String,
-                          cache: ToolchainCache, environment: [String: String]) throws(ReproError) -> [DebianPackage] {
+                          cache: ToolchainCache, environment: [String: String], now: Date = Date()) throws(ReproError) -> [DebianPackage] {
         let temp = try TempEntry(cache: cache)
         let inRelease = temp.path + "/InRelease", verified = temp.path + "/Release"
         let url = "\(base)/dists/\(suite)/InRelease"
         cache.progress("downloading \(url)")
         _ = try Fetcher.download(url, to: inRelease, maxBytes: 64 << 20, anyHTTPHost: true)
         let keyring = keyring(environment: environment)
-        let gpgv = try HostCommand.run(["gpgv", "--keyring", keyring, "--output", verified, inRelease])
-        guard gpgv.status == 0 else {
-            throw .verification("the signature of \(url) does not verify with \(keyring): \(gpgv.stderr.trimmingCharacters(in: .whitespacesAndNewlines)). Nothing was locked. Check the mirror (it may be tampered with or stale) and that the keyring package (debian-archive-keyring) is current.")
+        let gpgv = try HostCommand.run(["gpgv", "--status-fd", "1", "--keyring", keyring, "--output", verified, inRelease])
+        let problem = DebianIndex.signatureProblem(gpgvStatus: String(decoding: gpgv.stdout, as: UTF8.self))
+        guard gpgv.status == 0, problem == nil else {
+            let why = problem ?? gpgv.stderr.trimmingCharacters(in: .whitespacesAndNewlines)
+            throw .verification("the signature of \(url) does not verify with \(keyring): \(why). Nothing was locked. Check the mirror (it may be tampered with or stale) and that the keyring package (debian-archive-keyring) is current.")
         }
         guard let release = Syscalls.readSmallFile(verified, limit: 64 << 20) else {
             throw .configuration("cannot read the verified Release text of \(url).")
@@ -205,6 +207,9 @@ public enum DebianLocker {
             .map { $0.split(separator: ":", maxSplits: 1)[1].trimmingCharacters(in: .whitespaces) }
         guard names.contains(suite) else {
             throw .verification("\(url) is signed, but for \(names.joined(separator: "/")), not \(suite). Nothing was locked; check the mirror.")
+        }
+        if let validUntil = DebianIndex.validUntil(release), validUntil < now {
+            throw .verification("\(url) is signed, but its Valid-Until (\(validUntil == .distantPast ? "unreadable" : ISO8601DateFormatter().string(from: validUntil))) has passed: the mirror serves an expired index, which may be an old one replayed to hide updates. Nothing was locked; try another mirror.")
         }
         let files = DebianIndex.releaseFiles(release)
         var result = [DebianPackage]()

@@ -368,7 +368,9 @@ final class CPlan {
 
     init(_ p: SandboxPlan, program: SeccompProgram, stdin: Int32, stdout: Int32, stderr: Int32, linger: Bool) {
         func str(_ s: String) -> UnsafeMutablePointer<CChar> {
-            let c = strdup(s)!
+            let chars = s.utf8CString
+            let c = UnsafeMutablePointer<CChar>.allocate(capacity: chars.count)
+            chars.withUnsafeBufferPointer { c.initialize(from: $0.baseAddress!, count: chars.count) }
             allocations.append(UnsafeMutableRawPointer(c))
             return c
         }
@@ -381,7 +383,7 @@ final class CPlan {
         }
         func bytes(_ b: [UInt8]) -> UnsafeMutablePointer<CChar> {
             let m = UnsafeMutablePointer<CChar>.allocate(capacity: max(b.count, 1))
-            b.withUnsafeBytes { UnsafeMutableRawPointer(m).copyMemory(from: $0.baseAddress!, byteCount: b.count) }
+            b.withUnsafeBytes { if let base = $0.baseAddress { UnsafeMutableRawPointer(m).copyMemory(from: base, byteCount: b.count) } }
             allocations.append(UnsafeMutableRawPointer(m))
             return m
         }
@@ -456,8 +458,9 @@ final class CPlan {
         plan.linger = linger ? 1 : 0
     }
 
+    /// Releases every buffer, each made by `allocate` and so returned by `deallocate`.
     func free() {
-        for a in allocations { Glibc.free(a) }
+        for a in allocations { a.deallocate() }
         allocations = []
     }
 }

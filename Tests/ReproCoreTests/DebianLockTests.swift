@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import ReproCore
 
@@ -76,6 +77,33 @@ import Testing
             """)
         #expect(files == ["main/binary-amd64/Packages.xz": .init(sha256: sha, size: 8790396),
                           "main/binary-amd64/Release": .init(sha256: sha, size: 50)])
+    }
+}
+
+@Suite struct DebianReleaseTrustTests {
+    @Test func readsValidUntilAndFailsClosedOnAnUnreadableOne() throws {
+        let date = try #require(DebianIndex.validUntil("Codename: bookworm-security\nValid-Until: Sat, 05 Dec 2026 02:53:00 UTC\nSHA256:\n"))
+        #expect(date == Date(timeIntervalSince1970: 1_796_439_180))
+        #expect(DebianIndex.validUntil("Codename: bookworm\nDate: Sat, 11 Jul 2026 10:16:37 UTC\n") == nil)
+        #expect(DebianIndex.validUntil("Valid-Until: tomorrow\n") == .distantPast)
+    }
+
+    static let good = """
+        [GNUPG:] NEWSIG
+        [GNUPG:] KEY_CONSIDERED 05AB90340C0C5E797F44A8C8254CF3B5AEC0A8F0 0
+        [GNUPG:] GOODSIG BDE6D2B9216EC7A8 Debian Security Archive Automatic Signing Key (12/bookworm) <ftpmaster@debian.org>
+        [GNUPG:] VALIDSIG B0CAB9266E8C3929798B3EEEBDE6D2B9216EC7A8 2026-11-28 1795834381 0 4 0 1 8 01 05AB90340C0C5E797F44A8C8254CF3B5AEC0A8F0
+        """
+
+    @Test func aGoodValidSignatureIsNeededAndABadOneFailsWhateverElseSigned() {
+        #expect(DebianIndex.signatureProblem(gpgvStatus: Self.good) == nil)
+        #expect(DebianIndex.signatureProblem(gpgvStatus: "") == "no good signature")
+        #expect(DebianIndex.signatureProblem(gpgvStatus: "[GNUPG:] NEWSIG\n[GNUPG:] EXPKEYSIG 54404762BBB6E853 Old key\n[GNUPG:] VALIDSIG ED54 2026-11-28")
+                == "no good signature (key 54404762BBB6E853 has expired)")
+        #expect(DebianIndex.signatureProblem(gpgvStatus: "[GNUPG:] NO_PUBKEY 1234ABCD\n")?.contains("not in the keyring") == true)
+        #expect(DebianIndex.signatureProblem(gpgvStatus: Self.good + "\n[GNUPG:] BADSIG 54404762BBB6E853 Debian") == "a bad signature by key 54404762BBB6E853")
+        // An expired second key does not spoil a good signature by a current one, as with apt.
+        #expect(DebianIndex.signatureProblem(gpgvStatus: Self.good + "\n[GNUPG:] EXPKEYSIG 54404762BBB6E853 Old key") == nil)
     }
 }
 
