@@ -138,16 +138,7 @@ public enum TreeDigest {
     }
 
     /// Lowercase hex of a digest.
-    public static func hex(_ digest: some Sequence<UInt8>) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out = [UInt8]()
-        out.reserveCapacity(64)
-        for byte in digest {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0xf)])
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
+    public static func hex(_ digest: some Sequence<UInt8>) -> String { Hex.encode(digest) }
 
     /// The paths whose lines differ between two line texts of ``lines(_:)``: changed, added, removed.
     public static func differences(recorded: String, actual: String) -> [String] {

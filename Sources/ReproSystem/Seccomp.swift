@@ -16,15 +16,7 @@ public struct SeccompProgram: Sendable, Equatable {
     public var instructionCount: Int { bytes.count / 8 }
 
     /// SHA-256 of the program bytes, lowercase hex (recorded in the isolation report).
-    public var sha256: String {
-        let digits = Array("0123456789abcdef".utf8)
-        var hex: [UInt8] = []
-        for byte in SHA256.hash(data: bytes) {
-            hex.append(digits[Int(byte >> 4)])
-            hex.append(digits[Int(byte & 0xf)])
-        }
-        return String(decoding: hex, as: UTF8.self)
-    }
+    public var sha256: String { Hex.encode(SHA256.hash(data: bytes)) }
 
     // libseccomp's action values (seccomp.h macros Swift cannot import).
     static let actAllow: UInt32 = 0x7fff_0000
