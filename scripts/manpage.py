@@ -133,10 +133,15 @@ def main():
         "\\fB" + name + "\\fR \\fIsubcommand\\fR [\\fIoptions\\fR]",
         ".br",
         "\\fB" + name + "\\fR \\fB\\-\\-version\\fR [\\fB\\-\\-verbose\\fR]",
+        # No hyphenation, ragged right: option names, paths and variables stay whole.
+        ".nh",
+        ".ad l",
         ".SH DESCRIPTION",
     ]
-    for text in body:
+    for text in body or [tool.get("abstract", "")]:
         paragraph(text, out)
+    paragraph("Each command is described below; " + name + " COMMAND --help and " + name
+              + " help COMMAND print the same text.", out)
     out.append(".SH COMMANDS")
     examples = list(root_examples)
     for sub in tool.get("subcommands") or []:
@@ -144,16 +149,23 @@ def main():
             describe([name, sub["commandName"]], sub, out, examples)
     out.append(".SH \"EXIT STATUS\"")
     for text in status:
-        out.append(".PP")
-        lines = text.split("\n")
-        out.append(line(lines[0]))
-        for row in lines[1:]:
+        # "Exit status:" and a table of "  CODE  meaning" lines.
+        out.append(".PD 0")
+        for row in text.split("\n")[1:]:
             fields = row.split(None, 1)
-            out.append(".TP")
+            out.append(".TP 6")
             out.append(".B " + esc(fields[0]))
             out.append(line(fields[1] if len(fields) > 1 else ""))
+        out.append(".PD")
+    out.append(".PP")
+    out.append("Each command's own exit statuses are listed under COMMANDS.")
     out.append(".SH EXAMPLES")
+    seen = set()
     for what, command in examples:
+        # A group's help may repeat one of its subcommands' examples; the page shows it once.
+        if command in seen:
+            continue
+        seen.add(command)
         out.append(".PP")
         out.append(line(what))
         out.append(".PP")

@@ -1,5 +1,5 @@
-import CArchive
-import CSeccomp
+internal import CArchive
+internal import CSeccomp
 
 /// The C libraries repro is linked with, as they report their own versions at run time (in a
 /// static release build, the versions compiled into the binary).

@@ -31,10 +31,12 @@ struct VersionCommand: ParsableCommand {
     /// The lines of `repro version --verbose`.
     static func buildInputs() -> String {
         var lines = ["repro \(ReproInfo.version)", "swift packages:"]
-        let width = ReproInfo.dependencies.map(\.name.count).max() ?? 0
+        let nameWidth = ReproInfo.dependencies.map(\.name.count).max() ?? 0
+        let versionWidth = ReproInfo.dependencies.map(\.version.count).max() ?? 0
         for dependency in ReproInfo.dependencies {
-            let name = dependency.name.padding(toLength: width, withPad: " ", startingAt: 0)
-            lines.append("  \(name)  \(dependency.version)  \(dependency.url)\(dependency.direct ? "" : "  (transitive)")")
+            let name = dependency.name.padding(toLength: nameWidth, withPad: " ", startingAt: 0)
+            let version = dependency.version.padding(toLength: versionWidth, withPad: " ", startingAt: 0)
+            lines.append("  \(name)  \(version)  \(dependency.url)\(dependency.direct ? "" : "  (transitive)")")
         }
         lines.append("swift compiler: \(ReproInfo.swiftCompiler)")
         let details = LinkedLibraries.libarchiveDetails
