@@ -93,12 +93,14 @@ import Testing
     }
 
     /// Each command's help ends with an EXAMPLES section: pairs of a sentence ending in a colon
-    /// and a command line of that very command that uses only its own options, short enough not
-    /// to be wrapped.
+    /// and a command line of that command or one of its subcommands, using only that command's
+    /// own options (up to a `--`, after which the words are the sandboxed command's), short
+    /// enough not to be wrapped.
     @Test func everyHelpEndsWithExamplesOfItsOwnOptions() throws {
-        for command in try Self.everyCommand() {
+        let commands = try Self.everyCommand()
+        for command in commands {
             let help = try CLI.run(command.path + ["--help"], environment: ["COLUMNS": "80"]).stdout
-            let sections = help.components(separatedBy: "\n\n").filter { !$0.isEmpty }
+            let sections = help.components(separatedBy: "\n\n").filter { !$0.isEmpty && $0 != "\n" }
             let last = try #require(sections.last)
             #expect(last.hasPrefix("EXAMPLES:\n"), "\(command.path): help ends with \(last)")
             #expect(!help.dropLast(last.count).contains("EXAMPLES:"), "\(command.path): a second EXAMPLES")
@@ -110,10 +112,19 @@ import Testing
                     #expect(line.hasPrefix("  ") && !line.hasPrefix("   ") && line.hasSuffix(":"), "\(command.path): \(line)")
                     continue
                 }
-                let prefix = (["    repro"] + command.path).joined(separator: " ")
-                #expect(line.hasPrefix(prefix + " ") || line == prefix || line.hasPrefix(prefix + " &&"), "\(command.path): \(line)")
-                for word in line.split(separator: " ") where word.hasPrefix("-") && word != "--" {
-                    #expect(command.options.contains(String(word)), "\(command.path): \(word) is not one of its options")
+                #expect(line.hasPrefix("    repro"), "\(command.path): \(line)")
+                for invocation in line.dropFirst(4).components(separatedBy: " && ") {
+                    let words = invocation.split(separator: " ").map(String.init)
+                    // The command an example runs: the longest command path its words start with.
+                    let target = commands.filter { words.starts(with: ["repro"] + $0.path) }.max { $0.path.count < $1.path.count }
+                    guard let target else {
+                        Issue.record("\(command.path): \(invocation) names no repro command")
+                        continue
+                    }
+                    #expect(target.path.starts(with: command.path), "\(command.path): the example runs \(target.path)")
+                    for word in words.prefix(while: { $0 != "--" }) where word.hasPrefix("-") {
+                        #expect(target.options.contains(word), "\(target.path): \(word) is not one of its options")
+                    }
                 }
             }
         }
@@ -125,7 +136,7 @@ import Testing
         let viaFlag = try CLI.run(["toolchain", "fetch", "--help"], environment: ["COLUMNS": "80"])
         #expect(viaHelp.status == 0)
         #expect(viaHelp.stdout == viaFlag.stdout)
-        #expect(viaHelp.stdout.components(separatedBy: "\n\n").last?.hasPrefix("EXAMPLES:") == true)
+        #expect(viaHelp.stdout.components(separatedBy: "\n\n").filter { !$0.isEmpty && $0 != "\n" }.last?.hasPrefix("EXAMPLES:") == true)
     }
 
     /// Options that must be given are shown without brackets, and leaving one out is a usage
