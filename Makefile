@@ -7,7 +7,7 @@ SWIFT ?= swift
 TEST_CONFIG ?= debug
 BIN := $(shell $(SWIFT) build -c release --show-bin-path 2>/dev/null)
 
-.PHONY: all deps build test test-corpus demo install clean lock
+.PHONY: all deps build test test-corpus demo install install-files man clean lock
 
 all: build
 
@@ -46,12 +46,33 @@ lock:
 	$(SWIFT) build -c release
 	scripts/lock-base-toolchain.sh $(BIN)/repro
 
+# `install` builds, then places the files; `install-files` only places them, from BIN (the tests
+# run it with DESTDIR and the binaries they test). The man page is committed (docs/man/repro.1,
+# made from the parser by `make man` and checked current by the tests); the shell completions are
+# written by the installed binary itself.
+MANDIR ?= $(PREFIX)/share/man
+DATADIR ?= $(PREFIX)/share
+
 install: build
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/libexec/repro $(DESTDIR)$(PREFIX)/share/repro/profiles $(DESTDIR)$(PREFIX)/share/repro/toolchains
+	$(MAKE) install-files BIN=$(BIN)
+
+install-files:
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/libexec/repro $(DESTDIR)$(DATADIR)/repro/profiles $(DESTDIR)$(DATADIR)/repro/toolchains
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(DATADIR)/bash-completion/completions $(DESTDIR)$(DATADIR)/zsh/site-functions $(DESTDIR)$(DATADIR)/fish/vendor_completions.d
 	install -m 0755 $(BIN)/repro $(DESTDIR)$(PREFIX)/bin/repro
 	install -m 0755 $(BIN)/repro-fetch $(DESTDIR)$(PREFIX)/libexec/repro/repro-fetch
-	for f in profiles/*.toml; do [ -e "$$f" ] && install -m 0644 "$$f" $(DESTDIR)$(PREFIX)/share/repro/profiles/ || true; done
-	for f in toolchains/*.toml; do [ -e "$$f" ] && install -m 0644 "$$f" $(DESTDIR)$(PREFIX)/share/repro/toolchains/ || true; done
+	for f in profiles/*.toml; do [ -e "$$f" ] && install -m 0644 "$$f" $(DESTDIR)$(DATADIR)/repro/profiles/ || true; done
+	for f in toolchains/*.toml; do [ -e "$$f" ] && install -m 0644 "$$f" $(DESTDIR)$(DATADIR)/repro/toolchains/ || true; done
+	install -m 0644 docs/man/repro.1 $(DESTDIR)$(MANDIR)/man1/repro.1
+	$(BIN)/repro --generate-completion-script bash > $(DESTDIR)$(DATADIR)/bash-completion/completions/repro
+	$(BIN)/repro --generate-completion-script zsh > $(DESTDIR)$(DATADIR)/zsh/site-functions/_repro
+	$(BIN)/repro --generate-completion-script fish > $(DESTDIR)$(DATADIR)/fish/vendor_completions.d/repro.fish
+	chmod 0644 $(DESTDIR)$(DATADIR)/bash-completion/completions/repro $(DESTDIR)$(DATADIR)/zsh/site-functions/_repro $(DESTDIR)$(DATADIR)/fish/vendor_completions.d/repro.fish
+
+# Regenerates the committed man page from the built parser (InstallTests checks it is current).
+man:
+	$(SWIFT) build -c release
+	$(BIN)/repro --experimental-dump-help | python3 scripts/manpage.py "repro $$($(BIN)/repro --version)" > docs/man/repro.1
 
 clean:
 	rm -rf .build

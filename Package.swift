@@ -24,10 +24,14 @@ let package = Package(
         .executable(name: "repro", targets: ["repro"]),
         .executable(name: "repro-fetch", targets: ["repro-fetch"]),
     ],
+    // Pinned to exact versions: a tool that certifies reproducible builds is built from fixed
+    // inputs itself. `repro version --verbose` prints them from ReproInfo.dependencies, which a
+    // test keeps equal to these lines and to the resolved graph (Package.resolved stays
+    // uncommitted: the machines' local package copies have commit ids of their own).
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
-        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
-        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
+        .package(url: "https://github.com/LebJe/TOMLKit", exact: "0.6.0"),
     ],
     targets: [
         // System libraries, imported only by ReproSystem.

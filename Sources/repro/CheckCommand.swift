@@ -17,6 +17,11 @@ struct CheckCommand: ParsableCommand {
 
             Exit status: 0 reproducible, 1 outputs differ, 2 configuration or input error, \
             3 the build failed, 4 sandbox unavailable, 5 verification failed, 64 usage.
+
+            \(HelpText.examples([
+                "Check the project in the current directory:": "repro check",
+                "Build three times at once and sign the manifest:": "repro check --runs 3 --parallel --sign builder.key ~/src/hello",
+            ]))
             """
     )
 

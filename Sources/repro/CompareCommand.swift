@@ -22,14 +22,19 @@ struct CompareCommand: ParsableCommand {
             (the differing inputs are named) or an unreadable bundle or key, \
             5 a bundle does not verify, 64 usage (fewer than 2 bundles or keys, \
             a threshold outside 2 through the number of keys).
+
+            \(HelpText.examples([
+                "Check that two builders certified the same outputs:": "repro compare a.intoto.jsonl b.intoto.jsonl --key a.pub --key b.pub",
+                "Accept two of three builders agreeing:": "repro compare *.jsonl --key a.pub --key b.pub --key c.pub --threshold 2",
+            ]))
             """
     )
 
     @Argument(help: ArgumentHelp("The manifest bundles (.intoto.jsonl), one per builder; at least 2.", valueName: "BUNDLE"))
-    var bundles: [String] = []
+    var bundles: [String]
 
     @Option(name: .customLong("key"), help: ArgumentHelp("A builder's public key (SPKI PEM, NAME.pub); repeat for each builder, at least 2.", valueName: "PUB"))
-    var keys: [String] = []
+    var keys: [String]
 
     @Option(name: .customLong("threshold"), help: ArgumentHelp("How many distinct signers must agree (default: all keys given).", valueName: "K"))
     var threshold: Int?

@@ -20,6 +20,11 @@ struct DiffCommand: ParsableCommand {
             output, within --max-lines lines per file and --max-seconds for all runs together.
 
             Exit status: 0 same, 1 different, 2 bad input (a missing path, a file and a directory), 64 usage.
+
+            \(HelpText.examples([
+                "Explain why the two runs of a failed check differ:": "repro diff .repro/runs/run-1 .repro/runs/run-2",
+                "Compare two wheels and also write an HTML page:": "repro diff a/hello-1.0.whl b/hello-1.0.whl --html diff.html",
+            ]))
             """
     )
 

@@ -6,7 +6,13 @@ import ReproCore
 struct InitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "init",
-        abstract: "Write a commented repro.toml for a project directory."
+        abstract: "Write a commented repro.toml for a project directory.",
+        discussion: """
+            \(HelpText.examples([
+                "Write repro.toml in the current directory and ignore .repro/ in git:": "repro init --gitignore",
+                "Write one for another project, building with the Debian base toolchain:": "repro init ~/src/hello --toolchain debian-bookworm-build",
+            ]))
+            """
     )
 
     @Argument(help: "The project directory.")

@@ -12,6 +12,10 @@ struct KeygenCommand: ParsableCommand {
             refusing to overwrite either, and prints the keyid: the SHA-256 hex of \
             {"keytype":"ed25519","keyval":{"public":"<hex>"},"scheme":"ed25519"}. \
             Keys made by `openssl genpkey -algorithm ed25519` work as well.
+
+            \(HelpText.examples([
+                "Make builder.key and builder.pub:": "repro keygen -o builder",
+            ]))
             """
     )
 

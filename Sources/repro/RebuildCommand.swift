@@ -20,6 +20,11 @@ struct RebuildCommand: ParsableCommand {
             Exit status: 0 every subject reproduced, 1 the outputs differ (named), 2 the bundle \
             lacks what a rebuild needs or an input cannot be had, 3 the build failed, \
             4 sandbox unavailable, 5 the bundle, the source or a pin does not verify, 64 usage.
+
+            \(HelpText.examples([
+                "Rebuild a release from its signed manifest, cloning the recorded source:": "repro rebuild hello.intoto.jsonl --key builder.pub",
+                "Rebuild an unsigned manifest's build from a local checkout:": "repro rebuild hello.intoto.jsonl --no-verify --source ~/src/hello",
+            ]))
             """
     )
 

@@ -10,6 +10,11 @@ struct Repro: ParsableCommand {
         discussion: """
             Exit status:
             \(ExitStatus.allCases.map { "  \($0.rawValue)  \($0.summary)" }.joined(separator: "\n"))
+
+            \(HelpText.examples([
+                "Write a repro.toml, then build the project twice and compare:": "repro init && repro check",
+                "Verify what a check certified:": "repro verify .repro/repro.intoto.jsonl --key builder.pub",
+            ]))
             """,
         version: ReproInfo.version,
         subcommands: [
@@ -22,6 +27,7 @@ struct Repro: ParsableCommand {
             CompareCommand.self,
             RebuildCommand.self,
             DiffCommand.self,
+            VersionCommand.self,
         ]
     )
 }
@@ -37,12 +43,24 @@ enum Main {
             if arguments.first == "run", let request = RunRequest(plainArguments: arguments.dropFirst()), request.problem == nil {
                 try request.execute()
             }
+            // `repro --version --verbose`: ArgumentParser's --version takes no options of its own.
+            if arguments.count == 2, Set(arguments) == ["--version", "--verbose"] {
+                print(VersionCommand.buildInputs())
+                exit(0)
+            }
             var command = try Repro.parseAsRoot()
             try command.run()
         } catch let error as ReproError {
             Console.error(error.message)
             exit(error.status.rawValue)
         } catch {
+            // Help (`--help`, `repro help X`) ends with the command's examples; everything else
+            // ArgumentParser prints and exits with as it does.
+            if Repro.exitCode(for: error) == .success {
+                let message = HelpText.examplesLast(Repro.fullMessage(for: error))
+                if !message.isEmpty { print(message) }
+                exit(0)
+            }
             Repro.exit(withError: error)
         }
     }

@@ -17,6 +17,11 @@ struct RunCommand: ParsableCommand {
             Exit status: the command's own; 128+N if it was killed by signal N (or repro by SIGINT, \
             SIGTERM or SIGHUP); 124 if the timeout ended it; 127 if it could not be started \
             (not found, not executable); 2 for bad input; 4 if the kernel refused the isolation.
+
+            \(HelpText.examples([
+                "Run a shell command in the pinned Debian base toolchain:": "repro run --toolchain debian-bookworm-build -- sh -c 'id; gcc --version'",
+                "Build the current directory in an unpacked root, with a time limit:": "repro run --tree ./rootfs --bind \"$PWD:/build/src\" --timeout 600 -- make",
+            ]))
             """
     )
 

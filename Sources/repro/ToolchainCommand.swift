@@ -13,6 +13,11 @@ struct ToolchainCommand: ParsableCommand {
             (url, sha256, size, mount, strip_components) or a Debian lock ([debian] and [[package]] \
             tables, written by `repro toolchain lock`), and an [env] table. Names are looked up in the \
             project's toolchains/, then $REPRO_TOOLCHAIN_PATH, then the installed specs.
+
+            \(HelpText.examples([
+                "List the toolchains found and whether each is cached:": "repro toolchain list",
+                "Fetch the Debian base toolchain into the cache:": "repro toolchain fetch debian-bookworm-build",
+            ]))
             """,
         subcommands: [Fetch.self, Lock.self, Verify.self, List.self, Pack.self, Hash.self, Export.self]
     )
@@ -42,7 +47,15 @@ extension ToolchainCommand {
     struct Fetch: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Download, pin-check and unpack toolchains into the cache; print their tree paths.",
-            discussion: "Exit status: 0 fetched, 2 bad spec/URL/archive, failed download or a download longer than its limit, 5 pin mismatch (digest or pinned size).")
+            discussion: """
+                Exit status: 0 fetched, 2 bad spec/URL/archive, failed download or a download \
+                longer than its limit, 5 pin mismatch (digest or pinned size).
+
+                \(HelpText.examples([
+                    "Fetch the Debian base toolchain and print its tree's path:": "repro toolchain fetch debian-bookworm-build",
+                    "Fetch a spec file's archives from a local mirror:": "repro toolchain fetch --mirror file:///srv/mirror toolchains/go.toml",
+                ]))
+                """)
 
         @OptionGroup var cacheOptions: CacheOptions
         @OptionGroup var mirrorOptions: MirrorOptions
@@ -121,7 +134,16 @@ extension ToolchainCommand {
     struct Verify: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Re-hash cached archives against their pins and unpacked trees against their recorded digests.",
-            discussion: "With no SPEC, verifies everything in the cache. Exit status: 0 all match, 5 something changed (each changed file is named), 2 bad spec.")
+            discussion: """
+                With no SPEC, verifies everything in the cache.
+
+                Exit status: 0 all match, 5 something changed (each changed file is named), 2 bad spec.
+
+                \(HelpText.examples([
+                    "Re-hash everything in the cache:": "repro toolchain verify",
+                    "Re-hash one toolchain:": "repro toolchain verify debian-bookworm-build",
+                ]))
+                """)
 
         @OptionGroup var cacheOptions: CacheOptions
 
@@ -160,7 +182,14 @@ extension ToolchainCommand {
 
     /// `repro toolchain list`
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the toolchain specs found, their pins, and whether each is cached.")
+        static let configuration = CommandConfiguration(
+            abstract: "List the toolchain specs found, their pins, and whether each is cached.",
+            discussion: """
+                \(HelpText.examples([
+                    "List them as a table:": "repro toolchain list",
+                    "List them as JSON, with another cache directory:": "repro toolchain list --json --cache /var/cache/repro",
+                ]))
+                """)
 
         @OptionGroup var cacheOptions: CacheOptions
 
@@ -207,7 +236,14 @@ extension ToolchainCommand {
     struct Pack: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Pack a directory into a deterministic archive and print its pin and a [[source]] block.",
-            discussion: "Entries sorted by path, one mtime, uid/gid 0 without names, modes 0755/0644, no xattrs or ACLs, gzip without name or time.")
+            discussion: """
+                Entries sorted by path, one mtime, uid/gid 0 without names, modes 0755/0644, no \
+                xattrs or ACLs, gzip without name or time.
+
+                \(HelpText.examples([
+                    "Pack a directory with every entry's mtime set to a release date:": "repro toolchain pack ./go -o go-1.22.tar.zst --mtime 1700000000",
+                ]))
+                """)
 
         @Argument(help: ArgumentHelp("The directory to pack.", valueName: "dir"))
         var directory: String
@@ -245,7 +281,13 @@ extension ToolchainCommand {
 
     /// `repro toolchain hash FILE...`
     struct Hash: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Print the SHA-256 of files, in sha256sum's format, for writing pins.")
+        static let configuration = CommandConfiguration(
+            abstract: "Print the SHA-256 of files, in sha256sum's format, for writing pins.",
+            discussion: """
+                \(HelpText.examples([
+                    "Print the pin of a downloaded archive:": "repro toolchain hash go1.22.linux-amd64.tar.gz",
+                ]))
+                """)
 
         @Argument(help: ArgumentHelp("The files to hash.", valueName: "file"))
         var files: [String]
@@ -265,8 +307,14 @@ extension ToolchainCommand {
                 Provides honoured, versions checked), newest version of each name over SUITE and the \
                 SUITE-* suites the host's apt sources list (e.g. -updates, -security). InRelease is checked \
                 with gpgv and the Debian archive keyring ($REPRO_DEBIAN_KEYRING), each Packages file with \
-                InRelease's SHA-256. Exit status: 0 written, 2 no mirror, unknown package or unresolvable \
-                dependency, 5 a signature or index checksum did not verify.
+                InRelease's SHA-256.
+
+                Exit status: 0 written, 2 no mirror, unknown package or unresolvable dependency, \
+                5 a signature or index checksum did not verify.
+
+                \(HelpText.examples([
+                    "Lock Debian 12's minbase set plus cmake and ninja:": "repro toolchain lock cmake --suite bookworm --include cmake,ninja-build",
+                ]))
                 """)
 
         @OptionGroup var cacheOptions: CacheOptions

@@ -22,7 +22,12 @@ extension ToolchainCommand {
                 its pin) and copies its archives to DIR/sha256/<hex>, the layout of the cache's \
                 blobs/. Serve DIR with any static web server (or use it as file://DIR) and pass it \
                 to --mirror or $REPRO_MIRRORS. Prints each file written.
+
                 Exit status: 0 exported, 2 bad spec, download or unwritable DIR, 5 pin mismatch.
+
+                \(HelpText.examples([
+                    "Export the Debian base toolchain's archives into a mirror directory:": "repro toolchain export -o /srv/repro-mirror debian-bookworm-build",
+                ]))
                 """)
 
         @OptionGroup var cacheOptions: CacheOptions

@@ -22,14 +22,19 @@ struct VerifyCommand: ParsableCommand {
             must be the SHA256SUMS file the manifest certifies (repro check --checksums) and every file it \
             lists, beside it, must match, as sha256sum -c checks them. \
             See docs/manifest.md.
+
+            \(HelpText.examples([
+                "Verify a manifest and the output tree it certifies:": "repro verify hello.intoto.jsonl --key builder.pub --artifacts out/",
+                "Verify downloaded release files against a signed SHA256SUMS:": "repro verify hello.intoto.jsonl --key builder.pub --checksums SHA256SUMS",
+            ]))
             """
     )
 
     @Argument(help: ArgumentHelp("The manifest bundle (JSON Lines of DSSE envelopes).", valueName: "BUNDLE"))
     var bundle: String
 
-    @Option(name: .customLong("key"), help: ArgumentHelp("A trusted public key (SPKI PEM, NAME.pub); repeat for several.", valueName: "PUB"))
-    var keys: [String] = []
+    @Option(name: .customLong("key"), help: ArgumentHelp("A trusted public key (SPKI PEM, NAME.pub, as `repro keygen -o NAME` writes); repeat for several.", valueName: "PUB"))
+    var keys: [String]
 
     @Option(name: .customLong("artifacts"), help: ArgumentHelp("Check that this directory is exactly the certified output tree.", valueName: "DIR"))
     var artifacts: String?
@@ -50,9 +55,6 @@ struct VerifyCommand: ParsableCommand {
     var json = false
 
     func validate() throws {
-        if keys.isEmpty {
-            throw ValidationError("pass at least one trusted public key with --key NAME.pub (from `repro keygen -o NAME`)")
-        }
         if subjectsOnly, artifacts == nil {
             throw ValidationError("--subjects-only applies to --artifacts DIR; pass both, or leave --subjects-only out")
         }

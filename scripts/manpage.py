@@ -1,0 +1,183 @@
+#!/usr/bin/env python3
+"""Writes repro's man page (man(7) macros) from the argument parser's own description.
+
+Usage: repro --experimental-dump-help | scripts/manpage.py > docs/man/repro.1
+
+The page is committed (docs/man/repro.1), so that `make install` needs nothing but the binary it
+built; `make man` refreshes it and a test (InstallTests) fails when it is not current. Every word
+of it comes from the command definitions: abstracts, discussions, options, and the EXAMPLES
+paragraph each command's discussion ends with. Output is a pure function of the input (no date).
+"""
+import json
+import sys
+
+EXAMPLES = "EXAMPLES:"
+
+
+def esc(text):
+    """Escapes text for a roff text line."""
+    text = text.replace("\\", "\\e").replace("-", "\\-")
+    return text
+
+
+def line(text):
+    """A roff text line: a leading period or quote would be read as a request."""
+    text = esc(text)
+    return "\\&" + text if text[:1] in (".", "'") else text
+
+
+def split_discussion(discussion):
+    """(paragraphs, exit status paragraphs, examples) of a discussion."""
+    paragraphs = [p for p in (discussion or "").split("\n\n") if p.strip()]
+    body, status, examples = [], [], []
+    for paragraph in paragraphs:
+        if paragraph.startswith(EXAMPLES + "\n"):
+            lines = paragraph.split("\n")[1:]
+            for i in range(0, len(lines) - 1, 2):
+                examples.append((lines[i].strip(), lines[i + 1].strip()))
+        elif paragraph.startswith("Exit status:"):
+            status.append(paragraph)
+        else:
+            body.append(paragraph)
+    return body, status, examples
+
+
+def paragraph(text, out):
+    """A discussion paragraph: prose is filled; lines indented by the author stay lines."""
+    out.append(".PP")
+    for raw in text.split("\n"):
+        if raw.startswith(" "):
+            out.append(".br")
+            out.append("\\ \\ " + line(raw.strip()))
+        else:
+            out.append(line(raw))
+
+
+def names(argument):
+    result = []
+    for name in argument.get("names") or []:
+        dashes = {"long": "--", "short": "-", "longWithSingleDash": "-"}[name["kind"]]
+        result.append(dashes + name["name"])
+    return result
+
+
+def synopsis(path, command):
+    words = ["\\fB" + esc(" ".join(path)) + "\\fR"]
+    for argument in visible(command):
+        kind = argument["kind"]
+        value = esc(argument.get("valueName") or "value")
+        if kind == "positional":
+            word = "\\fI" + value + "\\fR"
+        else:
+            preferred = argument.get("preferredName") or (argument.get("names") or [None])[0]
+            dashes = {"long": "--", "short": "-", "longWithSingleDash": "-"}[preferred["kind"]]
+            word = "\\fB" + esc(dashes + preferred["name"]) + "\\fR"
+            if kind == "option":
+                word += " \\fI" + value + "\\fR"
+        if argument.get("isRepeating"):
+            word += " ..."
+        if argument.get("isOptional"):
+            word = "[" + word + "]"
+        words.append(word)
+    if command.get("subcommands"):
+        words.append("\\fIsubcommand\\fR")
+    return " ".join(words)
+
+
+def visible(command):
+    return [a for a in command.get("arguments") or []
+            if a.get("shouldDisplay", True) and not (set(names(a)) & {"--help", "-h", "--version"})]
+
+
+def describe(path, command, out, examples):
+    body, status, command_examples = split_discussion(command.get("discussion"))
+    out.append(".SS " + '"' + esc(" ".join(path)) + '"')
+    out.append(line(command.get("abstract", "")))
+    out.append(".PP")
+    out.append(synopsis(path, command))
+    for text in body + status:
+        paragraph(text, out)
+    for argument in visible(command):
+        out.append(".TP")
+        if argument["kind"] == "positional":
+            out.append("\\fI" + esc(argument.get("valueName") or "value") + "\\fR")
+        else:
+            label = ", ".join("\\fB" + esc(n) + "\\fR" for n in names(argument))
+            if argument["kind"] == "option":
+                label += " \\fI" + esc(argument.get("valueName") or "value") + "\\fR"
+            out.append(label)
+        text = argument.get("abstract", "")
+        if argument.get("defaultValue") is not None:
+            text += " (default: " + argument["defaultValue"] + ")"
+        out.append(line(text))
+        if argument.get("discussion"):
+            out.append(".IP")
+            out.append(line(argument["discussion"]))
+    examples.extend(command_examples)
+    for sub in command.get("subcommands") or []:
+        if sub.get("shouldDisplay", True) and sub["commandName"] != "help":
+            describe(path + [sub["commandName"]], sub, out, examples)
+
+
+def main():
+    tool = json.load(sys.stdin)["command"]
+    name = tool["commandName"]
+    version_line = sys.argv[1] if len(sys.argv) > 1 else name
+    body, status, root_examples = split_discussion(tool.get("discussion"))
+    out = [
+        '.\\" Generated by scripts/manpage.py from `repro --experimental-dump-help`; do not edit.',
+        '.TH ' + name.upper() + ' 1 "" "' + esc(version_line) + '" "User Commands"',
+        ".SH NAME",
+        name + " \\- " + esc(tool.get("abstract", "")),
+        ".SH SYNOPSIS",
+        "\\fB" + name + "\\fR \\fIsubcommand\\fR [\\fIoptions\\fR]",
+        ".br",
+        "\\fB" + name + "\\fR \\fB\\-\\-version\\fR [\\fB\\-\\-verbose\\fR]",
+        # No hyphenation, ragged right: option names, paths and variables stay whole.
+        ".nh",
+        ".ad l",
+        ".SH DESCRIPTION",
+    ]
+    for text in body or [tool.get("abstract", "")]:
+        paragraph(text, out)
+    paragraph("Each command is described below; " + name + " COMMAND --help and " + name
+              + " help COMMAND print the same text.", out)
+    out.append(".SH COMMANDS")
+    examples = list(root_examples)
+    for sub in tool.get("subcommands") or []:
+        if sub.get("shouldDisplay", True) and sub["commandName"] != "help":
+            describe([name, sub["commandName"]], sub, out, examples)
+    out.append(".SH \"EXIT STATUS\"")
+    for text in status:
+        # "Exit status:" and a table of "  CODE  meaning" lines.
+        out.append(".PD 0")
+        for row in text.split("\n")[1:]:
+            fields = row.split(None, 1)
+            out.append(".TP 6")
+            out.append(".B " + esc(fields[0]))
+            out.append(line(fields[1] if len(fields) > 1 else ""))
+        out.append(".PD")
+    out.append(".PP")
+    out.append("Each command's own exit statuses are listed under COMMANDS.")
+    out.append(".SH EXAMPLES")
+    seen = set()
+    for what, command in examples:
+        # A group's help may repeat one of its subcommands' examples; the page shows it once.
+        if command in seen:
+            continue
+        seen.add(command)
+        out.append(".PP")
+        out.append(line(what))
+        out.append(".PP")
+        out.append(".RS 4")
+        out.append(".EX")
+        out.append(line(command))
+        out.append(".EE")
+        out.append(".RE")
+    out.append('.SH "SEE ALSO"')
+    out.append("README.md and the docs/ directory of repro's source.")
+    sys.stdout.write("\n".join(out) + "\n")
+
+
+if __name__ == "__main__":
+    main()
