@@ -31,6 +31,8 @@ public struct CheckOptions: Sendable {
     public var environment: [String: String] = ProcessInfo.processInfo.environment
     /// Called with progress lines.
     public var progress: @Sendable (String) -> Void = { _ in }
+    /// Called with progress events: phases, unpack progress, the runs' log files.
+    public var events: ProgressSink = { _ in }
 
     /// Creates options for a project directory and cache.
     public init(projectDir: String, cacheDir: String) {
