@@ -272,13 +272,14 @@ final class FirstRunEntries: @unchecked Sendable {
     private var done = false
     private var entries: [PathKey: TreeEntry]?
 
-    /// Makes `entries` (nil: run 1 has no outputs) known; called once.
+    /// Makes `entries` (nil: run 1 has no outputs) known; later calls change nothing.
     func publish(_ entries: [PathKey: TreeEntry]?) {
         condition.lock()
+        defer { condition.unlock() }
+        guard !done else { return }
         self.entries = entries
         done = true
         condition.broadcast()
-        condition.unlock()
     }
 
     /// Waits for run 1's entries.

@@ -119,8 +119,8 @@ extension CheckRunner {
         let checksums = config.build.checksums
         let indices = Array(1...options.runs)
         let results = try runAll(indices) { index throws(ReproError) -> (CheckReport.Run, RunTree?, IsolationReport?) in
-            var published: [PathKey: TreeEntry]?
-            defer { if index == 1 { firstRun.publish(published) } }
+            // Run 1 without outputs: later runs only hash theirs (a no-op if already published).
+            defer { if index == 1 { firstRun.publish(nil) } }
             let request = BuildRequest(index: index, workOps: workOps, environment: setup.environment,
                                        command: config.build.command, normalization: fixed,
                                        timeout: config.build.timeout, logPath: logDir + "/run-\(index).log")
@@ -140,6 +140,14 @@ extension CheckRunner {
                                                                    mode: mode, limit: setup.profile.limits.tmpfsBytes)
                 } catch {
                     collectError = error
+                }
+                // Run 1's entries go to the later runs as soon as they are known, while its
+                // sandbox still lingers: a later run's sandbox, cloned after run 1's release pipe
+                // was made, holds that pipe, so run 1's sandbox can end only after theirs, and
+                // theirs wait for these entries (with --parallel, waiting until run 1's sandbox
+                // ended deadlocked).
+                if index == 1, let listing = collected?.listing, !listing.entries.allSatisfy({ $0.kind == .directory }) {
+                    firstRun.publish(Dictionary(listing.entries.map { (PathKey($0.path), $0) }, uniquingKeysWith: { a, _ in a }))
                 }
             }
             let seconds = Date().timeIntervalSince(clock)
@@ -166,9 +174,6 @@ extension CheckRunner {
                         if let checksums { listing = try ChecksumsFile.add(checksums, to: outputRoot, listing: listing) }
                         tree = RunTree(root: outputRoot, entries: listing.entries, digest: listing.digest,
                                        complete: index == 1 || options.keepDir != nil)
-                        if index == 1 {
-                            published = Dictionary(listing.entries.map { (PathKey($0.path), $0) }, uniquingKeysWith: { a, _ in a })
-                        }
                     }
                 }
             }
