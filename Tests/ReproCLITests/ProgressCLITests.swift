@@ -19,7 +19,8 @@ private let config = """
         for (key, value) in environment { env[key] = value }
         env["TERM"] = "xterm"
         let command = ([CLI.binary] + arguments).map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
-        return try Shell.run(["script", "-qfec", command, "/dev/null"], environment: env)
+        // A bound, so that a check that never ends fails the test instead of hanging it.
+        return try Shell.run(["timeout", "-s", "KILL", "180", "script", "-qfec", command, "/dev/null"], environment: env)
     }
 
     /// The elapsed times shown in status lines of `run` building, in seconds.
@@ -144,6 +145,33 @@ private let config = """
             #expect(parallel.stderr.contains("\n[run \(run)] early-line\n"), "\(parallel.stderr)")
             #expect(parallel.stderr.contains("\n[run \(run)] late-line\n"), "\(parallel.stderr)")
         }
+    }
+
+    /// Later runs wait for run 1's entries while their sandboxes linger, and run 1's sandbox
+    /// ends only after the sandboxes cloned after it (they hold its release pipe): run 1's
+    /// entries must reach them before its sandbox ends, or a parallel check never finishes.
+    @Test func parallelCheckFinishes() throws {
+        let project = try Project(files: ["build.sh": "mkdir -p out; echo same > out/a\n"],
+                                  config: config + "\n[source]\ndate_epoch = 1700000000\n")
+        defer { project.remove() }
+        var env = ProcessInfo.processInfo.environment
+        env.merge(BusyboxToolchain.shared.environment) { _, new in new }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CLI.binary)
+        process.arguments = ["check", project.dir, "--parallel", "--runs", "5"]
+        process.environment = env
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        let ended = DispatchSemaphore(value: 0)
+        process.terminationHandler = { _ in ended.signal() }
+        try process.run()
+        let finished = ended.wait(timeout: .now() + 120) == .success
+        if !finished {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        #expect(finished, "a --parallel check of 5 runs did not finish within 120 s")
+        #expect(process.terminationStatus == 0)
     }
 
     @Test func verboseAndQuietContradict() throws {
