@@ -57,9 +57,11 @@ public struct ExtractReport: Sendable, Equatable {
 /// list but its paths need get at most `0755`, whatever the umask.
 public enum ArchiveExtractor {
     /// Unpacks `archive` into the empty directory `destination`, dropping `stripComponents` leading
-    /// path components. On error the caller removes `destination`.
+    /// path components. On error the caller removes `destination`. `progress`, if given, is called
+    /// with the entries read and the bytes of file contents so far, every 256 entries.
     public static func extract(archive: String, into destination: String, stripComponents: Int = 0,
-                               limits: ExtractLimits = .default) throws(ReproError) -> ExtractReport {
+                               limits: ExtractLimits = .default,
+                               progress: ((Int, UInt64) -> Void)? = nil) throws(ReproError) -> ExtractReport {
         guard let dest = try? Syscalls.realpath(destination).get(), Syscalls.isDirectory(dest) else {
             throw .configuration("cannot unpack into \(destination): not a directory.")
         }
@@ -119,6 +121,7 @@ public enum ArchiveExtractor {
             if status == ARCHIVE_EOF { break }
             if status < ARCHIVE_WARN { throw libarchiveError(reader, "reading entry #\(report.entries + 1)") }
             guard let entry else { break }
+            if let progress, report.entries & 255 == 0 { progress(report.entries, report.bytes) }
             report.entries += 1
             let rawName = archive_entry_pathname(entry)
             guard let rawName, let name = String(validatingCString: rawName) else {

@@ -31,6 +31,8 @@ public struct CheckOptions: Sendable {
     public var environment: [String: String] = ProcessInfo.processInfo.environment
     /// Called with progress lines.
     public var progress: @Sendable (String) -> Void = { _ in }
+    /// Called with progress events: phases, unpack progress, the runs' log files.
+    public var events: ProgressSink = { _ in }
 
     /// Creates options for a project directory and cache.
     public init(projectDir: String, cacheDir: String) {
@@ -270,13 +272,14 @@ final class FirstRunEntries: @unchecked Sendable {
     private var done = false
     private var entries: [PathKey: TreeEntry]?
 
-    /// Makes `entries` (nil: run 1 has no outputs) known; called once.
+    /// Makes `entries` (nil: run 1 has no outputs) known; later calls change nothing.
     func publish(_ entries: [PathKey: TreeEntry]?) {
         condition.lock()
+        defer { condition.unlock() }
+        guard !done else { return }
         self.entries = entries
         done = true
         condition.broadcast()
-        condition.unlock()
     }
 
     /// Waits for run 1's entries.

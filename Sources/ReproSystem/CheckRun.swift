@@ -17,6 +17,8 @@ struct BuildRequest {
     var timeout: Int?
     /// The log file receiving the build's stdout and stderr.
     var logPath: String
+    /// Whether the log stays after the command (a rebuild's goes with its work area).
+    var logKept = true
 }
 
 /// One run's collected output tree.
@@ -68,7 +70,9 @@ extension CheckRunner {
         // One file written in order (not a file per source file on the host's disk); the runs
         // copy from it, so the host's files are read once, however many runs there are, and
         // those unchanged since the previous check are not read at all.
+        let snapshotTimer = PhaseTimer(.snapshot, sink: options.events)
         let snapshot = try SourceSnapshot.take(projectDir: project, packInto: work + "/src.pack", cacheRoot: cacheRoot)
+        snapshotTimer.end()
         let tracked = snapshot.trackedStateFiles
         if !tracked.isEmpty {
             options.progress("warning: git tracks \(tracked.count) file\(tracked.count == 1 ? "" : "s") below .repro/ (\(tracked.prefix(3).joined(separator: ", "))\(tracked.count > 3 ? ", ..." : "")); .repro/ is repro's own, so they are ignored: they are not part of the source, and repro never takes its bookkeeping from them. Remove them from git (git rm -r --cached .repro).")
@@ -115,14 +119,13 @@ extension CheckRunner {
         let checksums = config.build.checksums
         let indices = Array(1...options.runs)
         let results = try runAll(indices) { index throws(ReproError) -> (CheckReport.Run, RunTree?, IsolationReport?) in
-            var published: [PathKey: TreeEntry]?
-            defer { if index == 1 { firstRun.publish(published) } }
+            // Run 1 without outputs: later runs only hash theirs (a no-op if already published).
+            defer { if index == 1 { firstRun.publish(nil) } }
             let request = BuildRequest(index: index, workOps: workOps, environment: setup.environment,
                                        command: config.build.command, normalization: fixed,
                                        timeout: config.build.timeout, logPath: logDir + "/run-\(index).log")
             let outputRoot = index == 1 ? staging.path : work + "/runs/run-\(index)"
             let clock = Date()
-            options.progress("run \(index)/\(options.runs): building")
             var collectError: ReproError?
             var collected: OutputCollector.Collected?
             let result = try runBuild(request, setup: setup) { root in
@@ -137,6 +140,14 @@ extension CheckRunner {
                                                                    mode: mode, limit: setup.profile.limits.tmpfsBytes)
                 } catch {
                     collectError = error
+                }
+                // Run 1's entries go to the later runs as soon as they are known, while its
+                // sandbox still lingers: a later run's sandbox, cloned after run 1's release pipe
+                // was made, holds that pipe, so run 1's sandbox can end only after theirs, and
+                // theirs wait for these entries (with --parallel, waiting until run 1's sandbox
+                // ended deadlocked).
+                if index == 1, let listing = collected?.listing, !listing.entries.allSatisfy({ $0.kind == .directory }) {
+                    firstRun.publish(Dictionary(listing.entries.map { (PathKey($0.path), $0) }, uniquingKeysWith: { a, _ in a }))
                 }
             }
             let seconds = Date().timeIntervalSince(clock)
@@ -163,9 +174,6 @@ extension CheckRunner {
                         if let checksums { listing = try ChecksumsFile.add(checksums, to: outputRoot, listing: listing) }
                         tree = RunTree(root: outputRoot, entries: listing.entries, digest: listing.digest,
                                        complete: index == 1 || options.keepDir != nil)
-                        if index == 1 {
-                            published = Dictionary(listing.entries.map { (PathKey($0.path), $0) }, uniquingKeysWith: { a, _ in a })
-                        }
                     }
                 }
             }
@@ -213,9 +221,11 @@ extension CheckRunner {
         } else {
             let complete = trees.map { $0! }
             // The checksums file follows from the other outputs: where they differ, so does it.
+            let comparing = PhaseTimer(.comparing, sink: options.events)
             let differences = Self.differences(trees: complete, setting: DiffSetting(
                 now: Int64(Date().timeIntervalSince1970), normalization: normalization, hostRoots: complete.map(\.root)))
                 .filter { $0.path != checksums }
+            comparing.end()
             if complete.allSatisfy({ $0.digest == complete[0].digest }) && differences.isEmpty {
                 report.outputDigest = complete[0].digest
                 report.outputs = complete[0].entries.filter { $0.kind == .file }.map {

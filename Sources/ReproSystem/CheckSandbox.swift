@@ -27,9 +27,11 @@ extension CheckRunner {
         }
         let profile = resolved.profile
         normalization.hostname = profile.hostname
+        let fetching = PhaseTimer(.fetching, sink: options.events)
         let toolchains = try ResolvedToolchains.fetch(config.build.toolchains, projectDirectory: options.projectDir,
                                                       cacheRoot: options.cacheDir, mirrors: options.mirrors,
-                                                      progress: options.progress)
+                                                      progress: options.progress, events: options.events)
+        fetching.end()
         var passed: [String: String] = [:]
         for name in config.build.passEnv ?? [] {
             if let value = options.environment[name] { passed[name] = value }
@@ -91,9 +93,19 @@ extension CheckRunner {
         let plan = try SandboxPlan.build(spec, mapping: Sandbox.currentMapping())
         let logFile = try ProjectState.openLog(request.logPath)
         let log = logFile.raw
+        options.events(.log(run: request.index, path: request.logPath, kept: request.logKept))
+        let building = PhaseTimer(.building, run: request.index, sink: options.events)
+        var buildEnded = false
         let result = try Sandbox.run(plan, io: SandboxIO(stdin: nil, stdout: log, stderr: log)) { root, termination throws(ReproError) in
-            if termination == .exited(0) { collect(root) }
+            building.end(failed: termination != .exited(0))
+            buildEnded = true
+            if termination == .exited(0) {
+                let collecting = PhaseTimer(.collecting, run: request.index, sink: options.events)
+                collect(root)
+                collecting.end()
+            }
         }
+        if !buildEnded { building.end(failed: true) }
         if let failure = result.startFailure {
             _ = Syscalls.writeAll(log, Array("repro: \(failure)\n".utf8))
             // Not the build's failure: the isolation the profile asks for could not be set up.

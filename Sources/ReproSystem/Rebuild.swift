@@ -27,6 +27,8 @@ public struct RebuildOptions: Sendable {
     public var manifestPath: String?
     /// Called with progress lines.
     public var progress: @Sendable (String) -> Void = { _ in }
+    /// Called with progress events: phases, unpack progress, the build's log file.
+    public var events: ProgressSink = { _ in }
 
     /// Options for a bundle and a cache.
     public init(bundlePath: String, bundle: Data, cacheDir: String) {
@@ -159,8 +161,10 @@ public struct Rebuilder {
             projectDir = try clone(recipe.source, into: work + "/clone")
             sourceFrom = "clone"
         }
+        let snapshotTimer = PhaseTimer(.snapshot, sink: options.events)
         let snapshot = try SourceSnapshot.take(projectDir: projectDir, into: work + "/src")
         let sourceListing = try TreeWalker.walk(snapshot.root)
+        snapshotTimer.end()
         options.progress("source: \(snapshot.paths.count) files from \(sourceFrom == "clone" ? TerminalText.field(recipe.source.uri) : projectDir), \(sourceListing.digest)")
         guard sourceListing.digest == recipe.sourceDigest else {
             let first = Self.firstDifference(snapshot, projectDir: projectDir, commit: recipe.source.digest[ManifestURI.gitCommitKey])
@@ -172,8 +176,10 @@ public struct Rebuilder {
         let profile = try recipe.resolveProfile(given: options.profilePath)
         var specs: [(spec: ToolchainSpec, path: String)] = []
         for spec in recipe.toolchains { specs.append((spec, options.bundlePath)) }
+        let fetching = PhaseTimer(.fetching, sink: options.events)
         let toolchains = try ResolvedToolchains.fetch(specs: specs, cacheRoot: options.cacheDir, mirrors: options.mirrors,
-                                                      progress: options.progress)
+                                                      progress: options.progress, events: options.events)
+        fetching.end()
         var normalization = recipe.normalization
         normalization.hostname = profile.profile.hostname
         guard normalization.values == recipe.normalizationValues else {
@@ -187,10 +193,12 @@ public struct Rebuilder {
 
         // One build, its outputs collected as a check collects them.
         let outputRoot = work + "/out"
-        let request = BuildRequest(index: 1, workOps: workOps, environment: recipe.environment, command: recipe.command,
+        var request = BuildRequest(index: 1, workOps: workOps, environment: recipe.environment, command: recipe.command,
                                    normalization: normalization, timeout: recipe.config.build.timeout, logPath: work + "/rebuild.log")
-        let runner = CheckRunner(options: CheckOptions(projectDir: projectDir, cacheDir: options.cacheDir))
-        options.progress("rebuild: building")
+        request.logKept = false
+        var runnerOptions = CheckOptions(projectDir: projectDir, cacheDir: options.cacheDir)
+        runnerOptions.events = options.events
+        let runner = CheckRunner(options: runnerOptions)
         let clock = Date()
         var collectError: ReproError?
         let fixed = normalization

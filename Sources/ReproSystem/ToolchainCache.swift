@@ -76,6 +76,8 @@ public final class ToolchainCache: @unchecked Sendable {
     public var maxDownloadBytes: UInt64?
     /// Receives progress lines (downloading, unpacking); ignored by default.
     public var progress: (String) -> Void = { _ in }
+    /// Receives progress events (an unpack's start, its entries and bytes so far, its end).
+    public var events: ProgressSink = { _ in }
     /// Content-addressed mirrors tried, in order, after a source's own URL: base URLs serving
     /// `sha256/<hex>` (the layout of the cache's `blobs/`). See ``Mirrors``.
     public var mirrors: [String] = []
@@ -255,10 +257,15 @@ public final class ToolchainCache: @unchecked Sendable {
         _ = chmod(staging, 0o755)  // whatever the umask: what a cache hit checks
         progress("unpacking \(source.sha256.prefix(12)) into \(tree)")
         let report: ExtractReport
+        let unpacking = PhaseTimer(.unpacking, sink: events)
         do {
+            let events = self.events
             report = try ArchiveExtractor.extract(archive: blobPath(source.sha256), into: staging,
-                                                  stripComponents: source.stripComponents, limits: limits)
+                                                  stripComponents: source.stripComponents, limits: limits,
+                                                  progress: { events(.unpacked(entries: $0, bytes: $1)) })
+            unpacking.end()
         } catch {
+            unpacking.end(failed: true)
             // A blob damaged in the cache is fetched again rather than reported as a bad archive.
             if (try? Hashing.sha256(file: blobPath(source.sha256))) != source.sha256 { return nil }
             throw error

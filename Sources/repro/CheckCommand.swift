@@ -76,6 +76,8 @@ struct CheckCommand: ParsableCommand {
     @Flag(name: .customLong("no-wait"), help: "Fail at once (exit 2) when another check of the project is running, instead of waiting for it.")
     var noWait = false
 
+    @OptionGroup var level: OutputLevelOptions
+
     func validate() throws {
         if runs < 2 { throw ValidationError("--runs must be 2 or more: a check compares at least two builds.") }
         if let dateEpoch, dateEpoch < 0 { throw ValidationError("--date-epoch must be a Unix time of 0 or more.") }
@@ -89,8 +91,11 @@ struct CheckCommand: ParsableCommand {
         let environment = ProcessInfo.processInfo.environment
         let chosen = json ? .json : format ?? (CIOutput.isGitHubActions(environment) ? .github : .human)
         let started = Date()
+        let runs = runs
+        let display = ProgressDisplay(level: level, parallel: parallel, environment: environment) { "run \($0)/\(runs)" }
+        defer { display.finish() }
         do {
-            try check(format: chosen, started: started, environment: environment)
+            try check(format: chosen, started: started, environment: environment, display: display)
         } catch let error as ReproError {
             if chosen == .github {
                 Console.verbatim(GitHubOutput.error(error.message, title: "repro check failed (exit \(error.status.rawValue))"))
@@ -103,7 +108,7 @@ struct CheckCommand: ParsableCommand {
         }
     }
 
-    private func check(format: CheckFormat, started: Date, environment: [String: String]) throws {
+    private func check(format: CheckFormat, started: Date, environment: [String: String], display: ProgressDisplay) throws {
         // Load the key first: a wrong key must not cost a build.
         let keyPath = sign ?? ProcessInfo.processInfo.environment["REPRO_SIGNING_KEY"].flatMap { $0.isEmpty ? nil : $0 }
         let key = try keyPath.map { path throws(ReproError) in try SigningKey(contentsOf: path) }
@@ -118,6 +123,7 @@ struct CheckCommand: ParsableCommand {
         options.sourceURI = sourceURI
         options.checksums = checksums
         options.progress = { Console.progress($0) }
+        options.events = { display.event($0) }
         let manifestPath = manifest.map(absolute) ?? options.projectDir + "/.repro/" + Manifest.defaultFileName
         if manifest != nil { options.manifestPath = manifestPath }
         // One check of a project at a time, from the snapshot to the manifest.

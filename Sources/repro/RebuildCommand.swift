@@ -61,6 +61,8 @@ struct RebuildCommand: ParsableCommand {
     @Flag(name: .long, help: "Print one JSON object on stdout.")
     var json = false
 
+    @OptionGroup var level: OutputLevelOptions
+
     func validate() throws {
         if keys.isEmpty, !noVerify {
             throw ValidationError("pass the builder's public key with --key NAME.pub; to rebuild without checking signatures, say so with --no-verify")
@@ -71,6 +73,8 @@ struct RebuildCommand: ParsableCommand {
     }
 
     func run() throws {
+        let display = ProgressDisplay(level: level, parallel: false, environment: ProcessInfo.processInfo.environment) { _ in "rebuild" }
+        defer { display.finish() }
         do {
             let key = try sign.map { path throws(ReproError) in try SigningKey(contentsOf: path) }
             let publicKeys = try keys.map { path throws(ReproError) in try PublicKey(contentsOf: path) }
@@ -92,6 +96,7 @@ struct RebuildCommand: ParsableCommand {
             let manifestPath = manifest.map(absolute) ?? (key != nil ? absolute("rebuild.intoto.jsonl") : nil)
             options.manifestPath = manifestPath
             options.progress = { Console.progress($0) }
+            options.events = { display.event($0) }
             if noVerify { Console.progress("warning: --no-verify: the bundle's signatures are not checked; anyone could have written it") }
             let outcome = try Rebuilder(options: options).run()
             var written: String?
