@@ -403,9 +403,30 @@ static int command_entry(void *arg) {
 
 // MARK: - The sandbox's init (pid 1)
 
+// Closes every descriptor but the `count` in `keep` (any order, duplicates and negatives
+// allowed), by close_range over the gaps: init must hold nothing of the caller's but what it uses.
+// A descriptor of another sandbox kept open here (its release pipe, say) would tie that sandbox's
+// end to this one's.
+static void close_all_except(int *keep, int count) {
+    for (int i = 1; i < count; i++) {  // insertion sort: no allocation after clone
+        int v = keep[i], j = i - 1;
+        while (j >= 0 && keep[j] > v) { keep[j + 1] = keep[j]; j--; }
+        keep[j + 1] = v;
+    }
+    unsigned int next = 0;
+    for (int i = 0; i < count; i++) {
+        if (keep[i] < 0 || (unsigned int)keep[i] < next) continue;
+        if ((unsigned int)keep[i] > next) (void)syscall(SYS_close_range, next, (unsigned int)keep[i] - 1, 0U);
+        next = (unsigned int)keep[i] + 1;
+    }
+    (void)syscall(SYS_close_range, next, ~0U, 0U);
+}
+
 static void sandbox_init(const struct repro_plan *plan, const struct repro_arg_area *area, int report_fd, int sync_fd,
                          int release_fd) {
     hide_command_line(area);
+    int setup_keep[] = {0, 1, 2, report_fd, sync_fd, release_fd, plan->stdin_fd, plan->stdout_fd, plan->stderr_fd};
+    close_all_except(setup_keep, (int)(sizeof setup_keep / sizeof setup_keep[0]));
     if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) setup_fail(report_fd, REPRO_STEP_PDEATHSIG, -1);
     char go;
     ssize_t n;
@@ -451,6 +472,9 @@ static void sandbox_init(const struct repro_plan *plan, const struct repro_arg_a
     if ((dumpable == 0 || dumpable == 1) && prctl(PR_SET_DUMPABLE, dumpable, 0, 0, 0) < 0)
         setup_fail(report_fd, REPRO_STEP_FORK, -1);
     munmap(stack, COMMAND_STACK_SIZE);
+    // The command has its own copies now; init keeps only its two pipes to the parent.
+    int running_keep[] = {report_fd, release_fd};
+    close_all_except(running_keep, 2);
     report(report_fd, REPRO_MSG_STARTED, 0, -1, 0, (int)child);
 
     // Reap everything; the command's status is what we report.

@@ -249,6 +249,23 @@ struct SandboxAPITests {
         #expect(result.isolation.namespaces == ["cgroup", "ipc", "mount", "network", "pid", "user", "uts"])
     }
 
+    /// Init holds only its two pipes to repro while the command runs: nothing of the caller's
+    /// (another sandbox's release pipe kept open here tied that sandbox's end to this one's, and
+    /// hung `check --parallel`).
+    @Test(.enabled(if: geteuid() == 0)) func initKeepsOnlyItsOwnPipes() throws {
+        var stray: [Int32] = [0, 0]
+        #expect(pipe(&stray) == 0)  // not close-on-exec, as a careless caller's would be
+        defer { close(stray[0]); close(stray[1]) }
+        let spec = SandboxSpec(argv: ["true"], profile: profile, toolchains: [ToolchainMount(hostTree: ProbeTree.path, mountPath: "/")])
+        let plan = try SandboxPlan.build(spec, mapping: .privileged)
+        var held: [String] = []
+        _ = try Sandbox.run(plan) { root, _ throws(ReproError) in
+            let fdDir = (root as NSString).deletingLastPathComponent + "/fd"
+            held = ((try? FileManager.default.contentsOfDirectory(atPath: fdDir)) ?? []).sorted()
+        }
+        #expect(held.count == 2, "init holds \(held)")
+    }
+
     @Test func namespaceBitsAreNamedAndAMissingOneIsFound() {
         #expect(Namespaces.names(0) == [])
         #expect(Namespaces.names(UInt32(REPRO_NS_USER.rawValue) | UInt32(REPRO_NS_CGROUP.rawValue)) == ["cgroup", "user"])
