@@ -200,8 +200,9 @@ static int builder_ids(const struct repro_plan *plan, struct setup_state *state,
 }
 
 /// A descriptor for the directory holding `path`, and in *name the last component: the cached one
-/// when `path` is in the same directory as the previous op's.
-static int parent_dir(struct setup_state *state, const char *path, const char **name) {
+/// when `path` is in the same directory as the previous op's, else opened with init's own ids
+/// (so that the builder's permissions never decide which directory a path names).
+static int parent_dir(const struct repro_plan *plan, struct setup_state *state, const char *path, const char **name) {
     const char *slash = strrchr(path, '/');
     if (slash == NULL || slash == path || slash[1] == 0) {
         errno = EINVAL;  // plans name absolute paths below the setup root
@@ -211,6 +212,7 @@ static int parent_dir(struct setup_state *state, const char *path, const char **
     *name = slash + 1;
     if (state->dir_fd >= 0 && state->dir_len == len && memcmp(state->dir, path, len) == 0) return state->dir_fd;
     close_dir(state);
+    if (builder_ids(plan, state, 0) < 0) return -1;
     char buf[4096];
     if (len >= sizeof buf) {
         errno = ENAMETOOLONG;
@@ -332,7 +334,7 @@ static int run_op(const struct repro_plan *plan, const struct repro_op *op, stru
             errno = EIO;  // the source ends first, as copy_range reports it
             return -1;
         }
-        dir = parent_dir(source, op->path, &name);
+        dir = parent_dir(plan, source, op->path, &name);
         if (dir < 0) return -1;
         // Created with the builder's file system ids, so owned by the builder from the start
         // (one fchown(2) per file fewer); the mode is exact without fchmod: init's umask is 0
@@ -367,7 +369,7 @@ static int run_op(const struct repro_plan *plan, const struct repro_op *op, stru
         times[0].tv_sec = (time_t)op->seconds;
         times[0].tv_nsec = 0;
         times[1] = times[0];
-        dir = parent_dir(source, op->path, &name);
+        dir = parent_dir(plan, source, op->path, &name);
         if (dir < 0) return -1;
         return utimensat(dir, name, times, AT_SYMLINK_NOFOLLOW);
     default:
