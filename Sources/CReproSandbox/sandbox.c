@@ -140,11 +140,90 @@ static int copy_range(int in, int out, off_t offset, size_t len) {
     return 0;
 }
 
-/// The file REPRO_OP_COPY_RANGE ops read from, opened once for a run of ops that name it.
-struct range_source {
+/// What a run of setup ops shares: the file REPRO_OP_COPY_RANGE ops read from (opened, and
+/// mapped, once for a run of ops that name it), the directory the last copy or time-setting op
+/// worked in (so that a directory's files are reached without walking their whole path again),
+/// and the file system ids files are created with.
+struct setup_state {
     const char *path;
     int fd;
+    /// The source mapped whole (MAP_FAILED when it could not be: copy_range then reads it).
+    const char *map;
+    size_t map_len;
+    /// The directory of the last REPRO_OP_COPY_RANGE or REPRO_OP_SET_TIMES op (its path's first
+    /// `dir_len` bytes), open as O_PATH; -1 when none. Any other op closes it.
+    int dir_fd;
+    const char *dir;
+    size_t dir_len;
+    /// Whether the file system ids are the builder's (switched for a run of copies).
+    int as_builder;
+    /// Whether init's own file system ids are already the builder's (started unprivileged).
+    int builder_native;
+    uid_t root_fsuid;
+    gid_t root_fsgid;
 };
+
+static void close_dir(struct setup_state *state) {
+    if (state->dir_fd >= 0) close(state->dir_fd);
+    state->dir_fd = -1;
+}
+
+static void close_range_source(struct setup_state *state) {
+    if (state->map != MAP_FAILED) munmap((void *)state->map, state->map_len);
+    state->map = MAP_FAILED;
+    state->map_len = 0;
+    if (state->fd >= 0) close(state->fd);
+    state->fd = -1;
+}
+
+/// Sets the file system uid and gid (setfsuid(2), setfsgid(2)), which decide the owner of new
+/// files and the permission checks; fails with EPERM when the kernel kept the old ones.
+static int set_fs_ids(uid_t uid, gid_t gid) {
+    syscall(SYS_setfsuid, uid);
+    syscall(SYS_setfsgid, gid);
+    // Each returns the previous value: asking again for the same one shows what is in force.
+    if ((uid_t)syscall(SYS_setfsuid, uid) != uid || (gid_t)syscall(SYS_setfsgid, gid) != gid) {
+        errno = EPERM;
+        return -1;
+    }
+    return 0;
+}
+
+/// Creates files as the builder from now on (true) or as init again (false).
+static int builder_ids(const struct repro_plan *plan, struct setup_state *state, int on) {
+    if (state->builder_native || state->as_builder == on) return 0;
+    if (set_fs_ids(on ? plan->uid : state->root_fsuid, on ? plan->gid : state->root_fsgid) < 0) return -1;
+    state->as_builder = on;
+    return 0;
+}
+
+/// A descriptor for the directory holding `path`, and in *name the last component: the cached one
+/// when `path` is in the same directory as the previous op's, else opened with init's own ids
+/// (so that the builder's permissions never decide which directory a path names).
+static int parent_dir(const struct repro_plan *plan, struct setup_state *state, const char *path, const char **name) {
+    const char *slash = strrchr(path, '/');
+    if (slash == NULL || slash == path || slash[1] == 0) {
+        errno = EINVAL;  // plans name absolute paths below the setup root
+        return -1;
+    }
+    size_t len = (size_t)(slash - path);
+    *name = slash + 1;
+    if (state->dir_fd >= 0 && state->dir_len == len && memcmp(state->dir, path, len) == 0) return state->dir_fd;
+    close_dir(state);
+    if (builder_ids(plan, state, 0) < 0) return -1;
+    char buf[4096];
+    if (len >= sizeof buf) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    memcpy(buf, path, len);
+    buf[len] = 0;
+    state->dir_fd = open(buf, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (state->dir_fd < 0) return -1;
+    state->dir = path;
+    state->dir_len = len;
+    return state->dir_fd;
+}
 
 static int chown_builder(const struct repro_plan *plan, const struct repro_op *op) {
     if (!(op->flags & REPRO_OPF_BUILDER)) return 0;
@@ -173,10 +252,13 @@ static void hide_command_line(const struct repro_arg_area *area) {
 
 // MARK: - Setup operations
 
-static int run_op(const struct repro_plan *plan, const struct repro_op *op, struct range_source *source) {
-    int fd, in;
+static int run_op(const struct repro_plan *plan, const struct repro_op *op, struct setup_state *source) {
+    int fd, in, dir;
+    const char *name;
     struct stat st;
     struct timespec times[2];
+    if (op->kind != REPRO_OP_COPY_RANGE && op->kind != REPRO_OP_SET_TIMES) close_dir(source);
+    if (!(op->kind == REPRO_OP_COPY_RANGE && (op->flags & REPRO_OPF_BUILDER)) && builder_ids(plan, source, 0) < 0) return -1;
     switch (op->kind) {
     case REPRO_OP_MKDIR:
         if (mkdir(op->path, op->mode) < 0) {
@@ -221,7 +303,9 @@ static int run_op(const struct repro_plan *plan, const struct repro_op *op, stru
         return close(fd);
     case REPRO_OP_COPY_RANGE:
         if (source->fd < 0 || strcmp(source->path, op->src) != 0) {
-            if (source->fd >= 0) close(source->fd);
+            // Opened (and its directory looked up) with init's own ids: the host file is not the builder's.
+            if (builder_ids(plan, source, 0) < 0) return -1;
+            close_range_source(source);
             source->path = op->src;
             source->fd = open(op->src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
             if (source->fd < 0) return -1;
@@ -230,17 +314,36 @@ static int run_op(const struct repro_plan *plan, const struct repro_op *op, stru
                 errno = EINVAL;
                 return -1;
             }
+            // Mapped once, so that each file is one write(2) from it. (A source that cannot be
+            // mapped, or is empty, is read by copy_range instead.)
+            if (st.st_size > 0 && (uint64_t)st.st_size <= (uint64_t)SIZE_MAX) {
+                void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, source->fd, 0);
+                if (m != MAP_FAILED) {
+                    source->map = m;
+                    source->map_len = (size_t)st.st_size;
+                }
+            }
         }
         if (op->data_len > (uint64_t)INT64_MAX || op->offset > (uint64_t)INT64_MAX - op->data_len) {
             errno = EINVAL;
             return -1;
         }
-        // The mode is exact without fchmod: init's umask is 0 while it runs the ops.
-        fd = open(op->path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, op->mode);
-        if (fd < 0 || copy_range(source->fd, fd, (off_t)op->offset, op->data_len) < 0 ||
-            ((op->flags & REPRO_OPF_BUILDER) && fchown(fd, plan->uid, plan->gid) < 0)) {
+        if (source->map != MAP_FAILED && op->offset + op->data_len > source->map_len) {
+            errno = EIO;  // the source ends first, as copy_range reports it
+            return -1;
+        }
+        dir = parent_dir(plan, source, op->path, &name);
+        if (dir < 0) return -1;
+        // Created with the builder's file system ids, so owned by the builder from the start
+        // (one fchown(2) per file fewer); the mode is exact without fchmod: init's umask is 0
+        // while it runs the ops.
+        if (builder_ids(plan, source, (op->flags & REPRO_OPF_BUILDER) != 0) < 0) return -1;
+        fd = openat(dir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, op->mode);
+        if (fd < 0) return -1;
+        if ((source->map != MAP_FAILED ? write_all(fd, source->map + op->offset, op->data_len)
+                                       : copy_range(source->fd, fd, (off_t)op->offset, op->data_len)) < 0) {
             int saved = errno;
-            if (fd >= 0) close(fd);
+            close(fd);
             errno = saved;
             return -1;
         }
@@ -264,7 +367,9 @@ static int run_op(const struct repro_plan *plan, const struct repro_op *op, stru
         times[0].tv_sec = (time_t)op->seconds;
         times[0].tv_nsec = 0;
         times[1] = times[0];
-        return utimensat(AT_FDCWD, op->path, times, AT_SYMLINK_NOFOLLOW);
+        dir = parent_dir(plan, source, op->path, &name);
+        if (dir < 0) return -1;
+        return utimensat(dir, name, times, AT_SYMLINK_NOFOLLOW);
     default:
         errno = EINVAL;
         return -1;
@@ -444,11 +549,17 @@ static void sandbox_init(const struct repro_plan *plan, const struct repro_arg_a
         mkdir("/newroot", 0755) < 0)
         setup_fail(report_fd, REPRO_STEP_PIVOT_SETUP, -1);
 
-    struct range_source source = {NULL, -1};
+    struct setup_state source = {NULL, -1, MAP_FAILED, 0, -1, NULL, 0, 0, 0, 0, 0};
+    // setfsuid(2) with an id it cannot take returns the current one without changing it.
+    source.root_fsuid = (uid_t)syscall(SYS_setfsuid, (uid_t)-1);
+    source.root_fsgid = (gid_t)syscall(SYS_setfsgid, (gid_t)-1);
+    source.builder_native = source.root_fsuid == plan->uid && source.root_fsgid == plan->gid;
     for (size_t i = 0; i < plan->op_count; i++) {
         if (run_op(plan, &plan->ops[i], &source) < 0) setup_fail(report_fd, REPRO_STEP_OP, (int)i);
     }
-    if (source.fd >= 0) close(source.fd);
+    close_dir(&source);
+    close_range_source(&source);
+    if (builder_ids(plan, &source, 0) < 0) setup_fail(report_fd, REPRO_STEP_OP, (int)plan->op_count);
 
     if (umount2("/oldroot", MNT_DETACH) < 0) setup_fail(report_fd, REPRO_STEP_DETACH_HOST, -1);
     if (chdir("/newroot") < 0 || syscall(SYS_pivot_root, ".", ".") < 0 || umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)

@@ -438,11 +438,31 @@ public struct SandboxPlan: Sendable, Equatable {
     }
 
     /// Whether `path` is absolute and normalized: no empty, "." or ".." components, no trailing '/'.
+    /// (A scan of the UTF-8 bytes: a plan validates one path per file of the source.)
     public static func isNormalAbsolute(_ path: String) -> Bool {
-        guard path.hasPrefix("/"), !path.contains("\0") else { return false }
-        if path == "/" { return true }
-        let parts = path.dropFirst().split(separator: "/", omittingEmptySubsequences: false)
-        return !parts.contains { $0.isEmpty || $0 == "." || $0 == ".." }
+        let slash = UInt8(ascii: "/"), dot = UInt8(ascii: ".")
+        var length = 0  // of the current component
+        var dots = 0  // how many of its bytes are '.'
+        var first = true
+        for byte in path.utf8 {
+            if first {
+                guard byte == slash else { return false }
+                first = false
+                continue
+            }
+            if byte == 0 { return false }
+            if byte == slash {
+                if length == 0 || length == dots && dots <= 2 { return false }
+                length = 0
+                dots = 0
+            } else {
+                length += 1
+                if byte == dot { dots += 1 }
+            }
+        }
+        if first { return false }
+        if path.utf8.count == 1 { return true }
+        return !(length == 0 || length == dots && dots <= 2)
     }
 
     /// Whether `path` is `dir` or inside it.

@@ -97,7 +97,7 @@ extension CheckRunner {
 
         let logDir = try ProjectState.directory(project, "logs")
         let destination = options.outputDir ?? project + "/.repro/out"
-        try ProjectState.checkDestination(destination, option: "--output", project: project, cache: options.cacheDir)
+        let verifiedDestination = try ProjectState.checkDestination(destination, option: "--output", project: project, cache: options.cacheDir)
         if let keep = options.keepDir {
             try ProjectState.checkDestination(keep, option: "--keep", project: project, cache: options.cacheDir)
         }
@@ -266,7 +266,7 @@ extension CheckRunner {
         report.source.uri = origin.uri
         if report.verdict != .reproducible {
             let destination = options.outputDir ?? project + "/.repro/out"
-            if ProjectState.withdrawOutputs(project, destination, cache: options.cacheDir) {
+            if ProjectState.withdrawOutputs(project, destination, cache: options.cacheDir, verified: verifiedDestination) {
                 options.progress("removed the outputs an earlier check certified at \(destination): this check certified none")
             }
         }

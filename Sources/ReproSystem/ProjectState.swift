@@ -50,7 +50,10 @@ enum ProjectState {
     /// non-empty directory). `.repro/...` of the project is repro's own, as long as it is a real
     /// directory; elsewhere, only a directory whose contents are exactly what an earlier check
     /// placed there (a record in the cache, see ``Placements``) is replaced.
-    static func checkDestination(_ destination: String, option: String, project: String, cache: String) throws(ReproError) {
+    /// Returns what the kernel said of an earlier check's directory when it was confirmed (for
+    /// ``withdrawOutputs(_:_:cache:verified:)``, which then need not read it again).
+    @discardableResult
+    static func checkDestination(_ destination: String, option: String, project: String, cache: String) throws(ReproError) -> Placements.Verified? {
         let target = canonical(destination)
         for (protected, what) in [(canonical(project), "the project"), (canonical(cache), "the cache"),
                                   (canonical(NSHomeDirectory()), "your home directory"), ("/", "/")] {
@@ -58,16 +61,17 @@ enum ProjectState {
                 throw .configuration("\(option) \(destination) would replace \(what); give a new directory for it.")
             }
         }
-        guard let info = Syscalls.lstat(destination) else { return }
+        guard let info = Syscalls.lstat(destination) else { return nil }
         guard info.st_mode & S_IFMT == S_IFDIR else {
             let what = info.st_mode & S_IFMT == S_IFLNK ? "a symlink" : "a file"
             throw .configuration("\(option) \(destination) is \(what); repro puts a directory there and never replaces what it did not place itself. Give a new or empty directory (or remove it).")
         }
-        if isProjectState(target, project: project) { return }
-        if let names = try? FileManager.default.contentsOfDirectory(atPath: destination), names.isEmpty { return }
-        guard Placements(cache: cache).holds(target) else {
+        if isProjectState(target, project: project) { return nil }
+        if let names = try? FileManager.default.contentsOfDirectory(atPath: destination), names.isEmpty { return nil }
+        guard let verified = Placements(cache: cache).verify(target) else {
             throw .configuration("\(option) \(destination) exists and is not empty, and is not exactly what an earlier check placed there; repro replaces what it writes there, so give a new or empty directory (or remove this one).")
         }
+        return verified
     }
 
     /// Refuses a manifest path that cannot be written (a missing or read-only directory, or a
@@ -94,10 +98,13 @@ enum ProjectState {
     /// they must not be published beside a manifest that says otherwise. Only repro's own are
     /// removed: `.repro/...` of the project, or a directory still exactly as a check placed it.
     /// Returns whether it removed anything.
-    static func withdrawOutputs(_ project: String, _ destination: String, cache: String) -> Bool {
+    /// `verified`, from ``checkDestination(_:option:project:cache:)`` earlier in the check, spares
+    /// reading the directory again when nothing in it changed since (see ``Placements/holds(_:since:)``).
+    static func withdrawOutputs(_ project: String, _ destination: String, cache: String,
+                                verified: Placements.Verified? = nil) -> Bool {
         guard let info = Syscalls.lstat(destination), info.st_mode & S_IFMT == S_IFDIR else { return false }
         let target = canonical(destination)
-        guard isProjectState(target, project: project) || Placements(cache: cache).holds(target) else { return false }
+        guard isProjectState(target, project: project) || Placements(cache: cache).holds(target, since: verified) else { return false }
         Syscalls.removeTree(destination)
         Placements(cache: cache).forget(target)
         return true
@@ -138,13 +145,47 @@ struct Placements {
         directory + "/" + Hex.encode(SHA256.hash(data: Data(path.utf8)))
     }
 
-    /// Whether the canonical `path` holds exactly what a check placed there.
-    func holds(_ path: String) -> Bool {
-        guard let text = Syscalls.readSmallFile(file(path)) else { return false }
+    /// A directory found to hold exactly what a check placed there, with what the kernel said of
+    /// each of its entries just before it was read (when that can be trusted later, see
+    /// ``TreeStamp``).
+    struct Verified {
+        /// The canonical path.
+        let path: String
+        /// The recorded digest, which the directory's contents had.
+        let digest: String
+        /// The entries' status, taken before they were read; nil when one was too recent to trust.
+        let stamp: TreeStamp?
+    }
+
+    /// The recorded digest of the canonical `path`, if there is a record.
+    private func recorded(_ path: String) -> String? {
+        guard let text = Syscalls.readSmallFile(file(path)) else { return nil }
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        guard lines.count >= 3, lines[0] == "repro-placed-v1", lines[1] == path else { return false }
-        guard let listing = try? TreeWalker.walk(path) else { return false }
-        return listing.digest == lines[2]
+        guard lines.count >= 3, lines[0] == "repro-placed-v1", lines[1] == path else { return nil }
+        return lines[2]
+    }
+
+    /// Whether the canonical `path` holds exactly what a check placed there (read and hashed).
+    func holds(_ path: String) -> Bool { verify(path) != nil }
+
+    /// Reads and hashes the canonical `path`; what it found when it holds exactly what a check
+    /// placed there, else nil. (`margin`: see ``TreeStamp``; tests use others.)
+    func verify(_ path: String, margin: Int64 = SnapshotCache.racyMargin) -> Verified? {
+        guard let digest = recorded(path) else { return nil }
+        let stamp = TreeStamp.take(path, margin: margin)  // before the read: a change during it shows later
+        guard let listing = try? TreeWalker.walk(path), listing.digest == digest else { return nil }
+        return Verified(path: path, digest: digest, stamp: stamp)
+    }
+
+    /// Whether the canonical `path` still holds what a check placed there, given that `earlier`
+    /// found it so: without reading it again when every entry's status is as it was then (and
+    /// the record unchanged); else read and hashed as by ``holds(_:)``.
+    func holds(_ path: String, since earlier: Verified?) -> Bool {
+        if let earlier, earlier.path == path, let stamp = earlier.stamp, recorded(path) == earlier.digest,
+           TreeStamp.take(path, takenAt: stamp.takenAt, margin: stamp.margin) == stamp {
+            return true
+        }
+        return holds(path)
     }
 
     /// Records that `digest` was placed at the canonical `path`.
@@ -162,6 +203,52 @@ struct Placements {
 
     /// Forgets the record of `path`.
     func forget(_ path: String) { unlink(file(path)) }
+}
+
+/// What the kernel says about every entry of a directory tree (lstat(2): device, inode, mode,
+/// size, modification and status-change times), without reading any file. Two equal stamps of a
+/// tree mean that nothing in it was written, truncated, renamed, added, removed or chmodded in
+/// between: each of those sets the ctime of the entry (or of its directory) to the current time,
+/// and no program can set a ctime back. As for the kept snapshot (``SnapshotCache``), an entry
+/// whose times are within ``SnapshotCache/racyMargin`` of the first stamp could be changed in the
+/// same clock tick and keep them: such a tree has no stamp, and is read again.
+struct TreeStamp: Equatable {
+    /// When the stamp was taken (nanoseconds since the epoch); every entry's times lie more than
+    /// the margin before it.
+    let takenAt: Int64
+    /// How long before `takenAt` every entry's times lie (nanoseconds).
+    let margin: Int64
+    /// One line per entry, in walk order.
+    let lines: [String]
+
+    /// The stamp of `root`, dated `takenAt` (now by default), or nil when an entry's times are
+    /// within `margin` of it, or an entry cannot be listed or stat'ed, or the tree has more than
+    /// `limit` entries.
+    static func take(_ root: String, takenAt: Int64? = nil, margin: Int64 = SnapshotCache.racyMargin,
+                     limit: Int = 1_000_000) -> TreeStamp? {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        let time = takenAt ?? SnapshotCache.File.nanoseconds(now)
+        let (before, overflow) = time.subtractingReportingOverflow(margin)
+        guard !overflow else { return nil }
+        var lines: [String] = []
+        var pending = [""]
+        while let relative = pending.popLast() {
+            let dir = relative.isEmpty ? root : root + "/" + relative
+            guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir) else { return nil }
+            for name in names.sorted() {
+                let path = relative.isEmpty ? name : relative + "/" + name
+                guard let info = Syscalls.lstat(root + "/" + path) else { return nil }
+                let mtime = SnapshotCache.File.nanoseconds(info.st_mtim), ctime = SnapshotCache.File.nanoseconds(info.st_ctim)
+                guard mtime < before, ctime < before, lines.count < limit else { return nil }
+                lines.append("\(path)\0\(info.st_dev) \(info.st_ino) \(info.st_mode) \(info.st_size) \(mtime) \(ctime)")
+                if info.st_mode & S_IFMT == S_IFDIR { pending.append(path) }
+            }
+        }
+        guard let info = Syscalls.lstat(root), SnapshotCache.File.nanoseconds(info.st_ctim) < before else { return nil }
+        lines.append("\0\(info.st_dev) \(info.st_ino) \(info.st_mode) \(SnapshotCache.File.nanoseconds(info.st_mtim))")
+        return TreeStamp(takenAt: time, margin: margin, lines: lines)
+    }
 }
 
 /// An exclusive lock on a project's `.repro/` directory (flock(2) on the directory itself, opened

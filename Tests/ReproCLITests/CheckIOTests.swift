@@ -92,4 +92,33 @@ import Testing
         let second = try String(contentsOfFile: runs + "/run-2/out/random-output", encoding: .utf8)
         #expect(first != second)
     }
+
+    @Test("a failed check reads an earlier check's --output directory once: confirmed before the build, withdrawn after it without a second read",
+          .enabled(if: geteuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/strace")))
+    func previousOutputsAreReadOnce() throws {
+        let project = try Project(files: ["build.sh": "mkdir -p out/sub && echo one > out/epsilon-output && echo two > out/sub/zeta-output\n"],
+                                  config: """
+                                      [build]
+                                      command = ["sh", "build.sh"]
+                                      outputs = ["out"]
+                                      toolchains = ["busybox"]
+                                      [source]
+                                      date_epoch = 1700000000
+                                      """)
+        defer { project.remove() }
+        let destination = NSTemporaryDirectory() + "repro-io-prev-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: destination) }
+        let first = try project.check(["--output", destination])
+        #expect(first.status == 0, "\(first.stderr)")
+        // Not synchronization: the placed files' status-change times must lie more than the racy
+        // margin (2 s) before the next check looks at them, or it reads them again by design.
+        Thread.sleep(forTimeInterval: 2.2)
+        try "exit 3\n".write(toFile: project.dir + "/build.sh", atomically: false, encoding: .utf8)
+        let (result, lines) = try Self.tracedCheck(project, ["--output", destination])
+        #expect(result.status == 3, "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: destination), "the earlier outputs are withdrawn")
+        for output in ["epsilon-output", "zeta-output"] {
+            #expect(Self.opens(lines, output, read: true).count == 1, "\(output): \(Self.opens(lines, output, read: true))")
+        }
+    }
 }

@@ -67,6 +67,36 @@ enum HelloTarball {
 }
 
 @Suite struct SourceSnapshotCLITests {
+    @Test("the source files in the sandbox are the build user's, with their modes and the source time, and the build may change them")
+    func sourceFilesBelongToTheBuildUser() throws {
+        let project = try Project(files: ["src/a.c": "a\n", "src/sub/b.c": "b\n", "tool.sh": "echo tool\n", "build.sh": """
+            busybox stat -c '%u:%g %a %Y %n' . src src/a.c src/sub src/sub/b.c tool.sh > /tmp/stat.txt
+            mkdir -p out && cp /tmp/stat.txt out/stat.txt
+            busybox chmod 600 src/a.c && echo more >> src/sub/b.c && : > src/sub/new.c && busybox stat -c '%u:%g %a %n' src/a.c src/sub/new.c > out/changed.txt
+            """], config: """
+            [build]
+            command = ["sh", "build.sh"]
+            outputs = ["out"]
+            toolchains = ["busybox"]
+            """, git: true)
+        defer { project.remove() }
+        #expect(shell("chmod 755 tool.sh && git add tool.sh && GIT_COMMITTER_DATE='@1700000000 +0000' git -c user.name=t -c user.email=t@t commit -qm mode", in: project.dir) == 0)
+        let result = try project.check()
+        #expect(result.status == 0, "\(result.stderr)")
+        let stat = try String(contentsOfFile: project.dir + "/.repro/out/out/stat.txt", encoding: .utf8)
+        #expect(stat == """
+            1000:1000 755 1700000000 .
+            1000:1000 755 1700000000 src
+            1000:1000 644 1700000000 src/a.c
+            1000:1000 755 1700000000 src/sub
+            1000:1000 644 1700000000 src/sub/b.c
+            1000:1000 755 1700000000 tool.sh
+
+            """)
+        let changed = try String(contentsOfFile: project.dir + "/.repro/out/out/changed.txt", encoding: .utf8)
+        #expect(changed == "1000:1000 600 src/a.c\n1000:1000 644 src/sub/new.c\n")
+    }
+
     @Test("a build that archives its sources with their times is reproducible across checks at different host paths and times")
     func sourcesArchivedWithTheirTimes() throws {
         let files = ["src/main.c": "int main(void) { return 0; }\n", "src/lib/util.h": "#define X 1\n",

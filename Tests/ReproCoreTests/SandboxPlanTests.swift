@@ -9,6 +9,17 @@ struct SandboxPlanTests {
         try SandboxPlan.build(spec, mapping: mapping)
     }
 
+    @Test("a normalized absolute path: no empty, '.' or '..' component, no trailing '/', no NUL")
+    func normalAbsolutePaths() {
+        for good in ["/", "/a", "/a/b", "/build/src/d000/f00001.c", "/...", "/a/.b", "/a/b..", "/.x/y", "/é/ü"] {
+            #expect(SandboxPlan.isNormalAbsolute(good), "\(good)")
+        }
+        for bad in ["", "a", "a/b", "//", "/a/", "/a//b", "/.", "/..", "/a/.", "/a/..", "/./a", "/../a", "/a/./b", "/a/../b",
+                    "/a\0b", "/\0", "./a"] {
+            #expect(!SandboxPlan.isNormalAbsolute(bad), "\(bad.debugDescription)")
+        }
+    }
+
     @Test func rootToolchainIsAnOverlayOverASkeleton() throws {
         let p = try plan(SandboxSpec(argv: ["make"], profile: profile, toolchains: [
             ToolchainMount(hostTree: "/cache/trees/a", mountPath: "/"),

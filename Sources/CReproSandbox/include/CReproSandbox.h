@@ -24,7 +24,8 @@ enum repro_op_kind {
     REPRO_OP_COPY_RANGE = 13, ///< create path with mode from `data_len` bytes of the regular file src at `offset`
 };
 
-/// Chown what the op creates to the plan's builder uid/gid.
+/// What the op creates belongs to the plan's builder uid/gid (REPRO_OP_COPY_RANGE creates it with the
+/// builder's file system ids; the others chown it).
 #define REPRO_OPF_BUILDER 1
 /// Make the mount read-only (and nosuid, nodev).
 #define REPRO_OPF_READONLY 2
