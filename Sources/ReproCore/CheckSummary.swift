@@ -42,9 +42,10 @@ extension CheckReport {
             }
         case .buildFailed:
             let failed = report.runs.filter { $0.failure != nil }
-            let which = failed.map { String($0.index) }.joined(separator: ", ")
+            let indices = failed.map { String($0.index) }
+            let which = indices.count == 1 ? "run " + indices[0] : "runs " + indices.dropLast().joined(separator: ", ") + " and " + indices.last!
             if failed.count < report.runs.count {
-                lines.append("BUILD FAILED in run \(which) but not in the others: the build itself is not deterministic")
+                lines.append("BUILD FAILED in \(which) but not in the others: the build itself is not deterministic")
             } else {
                 lines.append("BUILD FAILED in every run")
             }

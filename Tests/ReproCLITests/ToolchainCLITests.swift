@@ -304,7 +304,7 @@ private final class Running {
         d.write("rootfs.toml", "name = \"rootfs\"\n[[source]]\nurl = \"file://\(d.path)/rootfs.tar\"\nsha256 = \"\(sha)\"\n")
         let quiet = try CLI.run(["toolchain", "fetch", "--cache", d.path + "/cache", d.path + "/rootfs.toml"])
         #expect(quiet.status == 0, "\(quiet.stderr)")
-        #expect(quiet.stderr.contains("neutralized 2 entries (1 device nodes/fifos/sockets not created, 1 setuid/setgid bits removed); --verbose lists them"))
+        #expect(quiet.stderr.contains("neutralized 2 entries (1 device node/fifo/socket not created, 1 setuid/setgid bit removed); --verbose lists them"))
         let verbose = try CLI.run(["toolchain", "fetch", "--verbose", "--cache", d.path + "/cache", d.path + "/rootfs.toml"])
         #expect(verbose.stderr.contains("  dev/null: character device not created\nrepro:   usr/bin/su: setuid/setgid bits removed"))
     }
