@@ -135,7 +135,7 @@ public enum ArchiveExtractor {
                 throw refuse("#\(report.entries)", "has a name that is not valid UTF-8")
             }
             if report.entries > limits.maxEntries {
-                throw refuse(name, "goes past the limit of \(limits.maxEntries) entries (\(limits.raise("--max-entries")))")
+                throw refuse(name, "goes past the limit of \(counted(limits.maxEntries, "entry", "entries")) (\(limits.raise("--max-entries")))")
             }
             guard let relative = try normalize(name, strip: stripComponents, refuse: { refuse(name, $0) }) else {
                 continue

@@ -23,7 +23,7 @@ extension CheckRunner {
         if let name = options.profile {
             resolved = try SandboxProfiles.resolve(name)
         } else {
-            resolved = try SandboxProfiles.resolve(config.build.profile ?? "default", relativeTo: options.projectDir, option: "build.profile in repro.toml")
+            resolved = try SandboxProfiles.resolve(config.build.profile ?? "default", relativeTo: options.projectDir, option: "build.profile")
         }
         let profile = resolved.profile
         normalization.hostname = profile.hostname

@@ -32,14 +32,15 @@ public enum SandboxProfiles {
     /// current directory if nil). The error for a name that is not built in says where it was
     /// looked for, and points at a profile file of that name if one is there to be named by path.
     static func locate(_ nameOrPath: String, relativeTo directory: String?, option: String) throws(ReproError) -> Location {
+        let base = directory ?? FileManager.default.currentDirectoryPath
         if isPath(nameOrPath) {
-            return .file(nameOrPath.hasPrefix("/") || directory == nil ? nameOrPath : directory! + "/" + nameOrPath)
+            return .file(nameOrPath.hasPrefix("/") ? nameOrPath : base + "/" + nameOrPath)
         }
         guard Profile.builtinText(nameOrPath) == nil else { return .builtin(nameOrPath) }
-        let base = directory ?? FileManager.default.currentDirectoryPath
-        var message = "no profile named \(nameOrPath.debugDescription) (\(option)): looked among the built-in profiles (\(Profile.builtinNames.joined(separator: ", "))); a profile file is used only when named by its path (containing / or ending in .toml), never by a name."
+        var message = "no profile named \(nameOrPath.debugDescription) (from \(option)): looked among the built-in profiles (\(Profile.builtinNames.joined(separator: ", "))); a profile file is used only when named by its path (containing / or ending in .toml), never by a name."
         for candidate in ["profiles/\(nameOrPath).toml", "\(nameOrPath).toml"] where Syscalls.exists(base + "/" + candidate) {
-            message += " \(base)/\(candidate) exists: to use it, name it by its path (\(option) ./\(candidate))."
+            let spelled = option.hasPrefix("--") ? "\(option) ./\(candidate)" : "\(option) = \"./\(candidate)\""
+            message += " \(base)/\(candidate) exists: to use it, name it by its path (\(spelled))."
             break
         }
         throw .configuration(message)
@@ -74,7 +75,7 @@ public enum SandboxProfiles {
         }
         let text: String
         do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-            let looked = nameOrPath.hasPrefix("/") ? "" : " (\(option) \(nameOrPath), taken from \(directory ?? "the current directory " + FileManager.default.currentDirectoryPath))"
+            let looked = " (from \(option) \(nameOrPath.debugDescription)\(nameOrPath.hasPrefix("/") ? "" : directory == nil ? ", relative to the current directory" : ", relative to the project"))"
             throw .configuration("cannot read the profile \(path)\(looked): \(ReproError.reason(error)). Give a readable .toml file or a built-in name (\(Profile.builtinNames.joined(separator: ", "))).")
         }
         let profile = try Profile.parse(text, origin: path)

@@ -138,6 +138,16 @@ import Testing
         #expect(text.contains("run 2: the build exited with status 2; full log: /p/.repro/logs/run-2.log"))
     }
 
+    @Test func severalFailedRunsAreCountedInWords() {
+        let runs = (1...3).map { index -> CheckReport.Run in
+            var run = CheckReport.Run(index: index, exitStatus: index == 1 ? 0 : 2, timedOut: false, seconds: 1,
+                                      outputDigest: index == 1 ? "t1:aa" : nil, log: nil)
+            if index > 1 { run.failure = "the build exited with status 2" }
+            return run
+        }
+        #expect(report(runs: runs, verdict: .buildFailed).summary.hasPrefix("BUILD FAILED in runs 2 and 3 but not in the others: the build itself is not deterministic\n"))
+    }
+
     @Test func aBuildFailingEverywhereSaysSo() {
         var a = CheckReport.Run(index: 1, exitStatus: 0, timedOut: true, seconds: 1, outputDigest: nil, log: nil)
         a.failure = "stopped by the timeout"
