@@ -50,7 +50,10 @@ extension CheckReport {
                 lines.append("BUILD FAILED in every run")
             }
             for run in failed {
-                lines.append("  run \(run.index): \(run.failure ?? "failed")\(run.log.map { "; full log: \($0)" } ?? "")")
+                // A failure that is whole sentences ends with its own full stop.
+                let failure = run.failure ?? "failed"
+                let log = run.log.map { (failure.hasSuffix(".") ? " Full log: " : "; full log: ") + $0 } ?? ""
+                lines.append("  run \(run.index): \(failure)\(log)")
             }
         }
         if let kept = report.keptRuns { lines.append("run outputs kept in: \(kept)") }

@@ -325,7 +325,7 @@ extension CheckRunner {
     static func failureTails(_ runs: [CheckReport.Run]) -> [String] {
         let failed = runs.compactMap { run -> (run: CheckReport.Run, log: String, tail: String)? in
             guard run.failure != nil, let log = run.log, let tail = tail(of: log, lines: 20) else { return nil }
-            return (run, log, tail)
+            return (run, log, tail.allSatisfy(\.isWhitespace) ? "" : tail)
         }
         if failed.count > 1, let first = failed.first, failed.count == runs.filter({ $0.failure != nil }).count,
            failed.allSatisfy({ $0.run.exitStatus == first.run.exitStatus && $0.run.timedOut == first.run.timedOut
@@ -333,9 +333,12 @@ extension CheckRunner {
             let who = failed.count == runs.count
                 ? (failed.count == 2 ? "both runs" : "all \(failed.count) runs")
                 : "runs " + failed.dropLast().map { String($0.run.index) }.joined(separator: ", ") + " and \(failed.last!.run.index)"
-            return ["\(who) failed the same way; run \(first.run.index) log (last lines; full logs: \(failed.map(\.log).joined(separator: ", "))):\n\(first.tail)"]
+            let logs = failed.map(\.log).joined(separator: ", ")
+            return [first.tail.isEmpty ? "\(who) failed the same way; their logs are empty (\(logs))"
+                                       : "\(who) failed the same way; run \(first.run.index) log (last lines; full logs: \(logs)):\n\(first.tail)"]
         }
-        return failed.map { "run \($0.run.index) log (last lines; full log: \($0.log)):\n\($0.tail)" }
+        return failed.map { $0.tail.isEmpty ? "run \($0.run.index) log is empty (\($0.log))"
+                                            : "run \($0.run.index) log (last lines; full log: \($0.log)):\n\($0.tail)" }
     }
 
     /// The last `lines` lines of a text file.

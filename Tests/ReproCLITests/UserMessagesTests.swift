@@ -162,6 +162,12 @@ private func stagedBeside(_ destination: String) -> [String] {
         #expect(!different.stderr.contains("failed the same way"))
         #expect(different.stderr.contains("repro: run 1 log (last lines; full log: \(logs)/run-1.log):\nerror: "))
         #expect(different.stderr.contains("repro: run 2 log (last lines; full log: \(logs)/run-2.log):\nerror: "))
+
+        // Empty logs are said to be empty, not shown as a blank tail.
+        try "exit 2\n".write(toFile: project.dir + "/build.sh", atomically: false, encoding: .utf8)
+        let silent = try project.check()
+        #expect(silent.status == 3)
+        #expect(silent.stderr.contains("repro: both runs failed the same way; their logs are empty (\(logs)/run-1.log, \(logs)/run-2.log)\n"), "\(silent.stderr)")
     }
 }
 

@@ -148,6 +148,13 @@ import Testing
         #expect(report(runs: runs, verdict: .buildFailed).summary.hasPrefix("BUILD FAILED in runs 2 and 3 but not in the others: the build itself is not deterministic\n"))
     }
 
+    @Test func aFailureThatEndsWithAFullStopIsNotFollowedBySemicolon() {
+        var run = CheckReport.Run(index: 1, exitStatus: 0, timedOut: false, seconds: 1, outputDigest: nil, log: "/p/.repro/logs/run-1.log")
+        run.failure = "the build produced no outputs: it created or changed no file below /build/src. A check certifies outputs."
+        let text = report(runs: [run], verdict: .buildFailed).summary
+        #expect(text.contains("  run 1: the build produced no outputs: it created or changed no file below /build/src. A check certifies outputs. Full log: /p/.repro/logs/run-1.log\n"), "\(text)")
+    }
+
     @Test func aBuildFailingEverywhereSaysSo() {
         var a = CheckReport.Run(index: 1, exitStatus: 0, timedOut: true, seconds: 1, outputDigest: nil, log: nil)
         a.failure = "stopped by the timeout"
