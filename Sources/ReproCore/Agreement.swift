@@ -189,11 +189,11 @@ public enum Agreement {
             throw .configuration("compare needs at least 2 bundles, got \(bundles.count); to check a single bundle use `repro verify`")
         }
         guard distinctKeys.count >= minimumThreshold else {
-            throw .configuration("the --key files name \(distinctKeys.count) distinct key(s); agreement needs the keys of at least \(minimumThreshold) independent builders")
+            throw .configuration("the --key files name \(counted(distinctKeys.count, "distinct key")); agreement needs the keys of at least \(minimumThreshold) independent builders")
         }
         let k = threshold ?? distinctKeys.count
         guard k >= minimumThreshold, k <= distinctKeys.count else {
-            throw .configuration("--threshold \(k) is not between \(minimumThreshold) and the \(distinctKeys.count) distinct key(s) given")
+            throw .configuration("--threshold \(k) is not between \(minimumThreshold) and the \(counted(distinctKeys.count, "distinct key")) given")
         }
         var report = AgreementReport(bundles: bundles, keys: distinctKeys, threshold: k)
 

@@ -42,14 +42,18 @@ extension CheckReport {
             }
         case .buildFailed:
             let failed = report.runs.filter { $0.failure != nil }
-            let which = failed.map { String($0.index) }.joined(separator: ", ")
+            let indices = failed.map { String($0.index) }
+            let which = indices.count == 1 ? "run " + indices[0] : "runs " + indices.dropLast().joined(separator: ", ") + " and " + indices.last!
             if failed.count < report.runs.count {
-                lines.append("BUILD FAILED in run \(which) but not in the others: the build itself is not deterministic")
+                lines.append("BUILD FAILED in \(which) but not in the others: the build itself is not deterministic")
             } else {
                 lines.append("BUILD FAILED in every run")
             }
             for run in failed {
-                lines.append("  run \(run.index): \(run.failure ?? "failed")\(run.log.map { "; full log: \($0)" } ?? "")")
+                // A failure that is whole sentences ends with its own full stop.
+                let failure = run.failure ?? "failed"
+                let log = run.log.map { (failure.hasSuffix(".") ? " Full log: " : "; full log: ") + $0 } ?? ""
+                lines.append("  run \(run.index): \(failure)\(log)")
             }
         }
         if let kept = report.keptRuns { lines.append("run outputs kept in: \(kept)") }

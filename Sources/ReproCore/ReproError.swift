@@ -72,8 +72,21 @@ public struct ReproError: Error, CustomStringConvertible, Sendable, Equatable {
             case .fileReadTooLarge: return "the file is too large"
             default: break
             }
+            // Foundation reads a directory as an unknown read error: say what it is.
+            if let path = ns.userInfo[NSFilePathErrorKey] as? String {
+                var isDirectory: ObjCBool = false
+                if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+                    return String(cString: strerror(EISDIR))
+                }
+            }
         }
-        return ns.localizedDescription
+        // Never Foundation's "The operation could not be completed" sentence, which says nothing.
+        let text = ns.localizedDescription
+        if text.hasPrefix("The operation could not be completed") || text.hasPrefix("The operation couldn’t be completed") {
+            if let reason = ns.localizedFailureReason, !reason.isEmpty { return reason }
+            return "\(ns.domain) error \(ns.code)"
+        }
+        return text
     }
 
     /// A configuration or input error (exit 2).

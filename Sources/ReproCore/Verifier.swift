@@ -107,7 +107,7 @@ public enum Verifier {
         }
         guard !signers.isEmpty else {
             let named = envelope.signatures.map { $0.keyID.isEmpty ? "(no keyid)" : $0.keyID }.joined(separator: ", ")
-            throw .verification("no signature verifies with the given key(s) \(keys.map(\.keyID).joined(separator: ", ")); the envelope is signed by \(named): pass the signer's public key with --key, or the envelope was tampered with")
+            throw .verification("no signature verifies with the given \(keys.count == 1 ? "key" : "keys") \(keys.map(\.keyID).joined(separator: ", ")); the envelope is signed by \(named): pass the signer's public key with --key, or the envelope was tampered with")
         }
         return signers
     }
@@ -127,7 +127,7 @@ public enum Verifier {
     /// the same subjects and invocationId.
     public static func checkStatements(_ statements: [Statement]) throws(ReproError) -> (ProvenanceSummary, ReproducibilityInputs) {
         guard statements.count == 2 else {
-            throw .verification("the bundle holds \(statements.count) envelope(s); a repro manifest holds exactly 2 (SLSA provenance, then reproducibility)")
+            throw .verification("the bundle holds \(counted(statements.count, "envelope")); a repro manifest holds exactly 2 (SLSA provenance, then reproducibility)")
         }
         let provenance: ProvenanceSummary
         let reproducibility: ReproducibilityInputs
@@ -477,7 +477,7 @@ public struct ArtifactsReport: Sendable, Equatable {
         guard !matches else { return nil }
         switch mode {
         case .subjectsOnly:
-            return .verification("\(problems.count) of \(subjectsChecked) artifact(s) in \(directory) do not match the manifest: \(problems.joined(separator: "; "))")
+            return .verification("\(problems.count) of \(counted(subjectsChecked, "artifact")) in \(directory) \(problems.count == 1 ? "does" : "do") not match the manifest: \(problems.joined(separator: "; "))")
         case .exactTree:
             let counts = [(extra.count, "extra"), (missing.count, "missing"), (changed.count, "changed")]
                 .filter { $0.0 > 0 }.map { "\($0.0) \($0.1)" }.joined(separator: ", ")

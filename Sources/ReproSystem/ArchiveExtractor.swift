@@ -12,14 +12,24 @@ public struct ExtractLimits: Sendable, Equatable {
     public var maxEntries: Int
     /// The most bytes of regular-file contents an archive may unpack to.
     public var maxBytes: UInt64
+    /// Whether the command unpacking takes `--max-entries` and `--max-bytes` (`repro toolchain
+    /// fetch`); the refusal of an archive past a limit tells other commands how to raise it.
+    public var setByOptions = false
 
     /// Defaults that fit real toolchains and rootfs archives of several GB: 2,000,000 entries, 64 GiB.
     public static let `default` = ExtractLimits(maxEntries: 2_000_000, maxBytes: 64 << 30)
 
     /// Creates limits.
-    public init(maxEntries: Int, maxBytes: UInt64) {
+    public init(maxEntries: Int, maxBytes: UInt64, setByOptions: Bool = false) {
         self.maxEntries = maxEntries
         self.maxBytes = maxBytes
+        self.setByOptions = setByOptions
+    }
+
+    /// How to raise a limit: by `option` itself, or, for commands without it, by unpacking the
+    /// toolchain into the cache once with `repro toolchain fetch`, whose tree the command then uses.
+    func raise(_ option: String) -> String {
+        setByOptions ? "raise it with \(option)" : "to unpack it, raise the limit once with `repro toolchain fetch \(option) N SPEC`, then run this command again"
     }
 }
 
@@ -128,7 +138,7 @@ public enum ArchiveExtractor {
                 throw refuse("#\(report.entries)", "has a name that is not valid UTF-8")
             }
             if report.entries > limits.maxEntries {
-                throw refuse(name, "goes past the limit of \(limits.maxEntries) entries (raise it with --max-entries)")
+                throw refuse(name, "goes past the limit of \(counted(limits.maxEntries, "entry", "entries")) (\(limits.raise("--max-entries")))")
             }
             guard let relative = try normalize(name, strip: stripComponents, refuse: { refuse(name, $0) }) else {
                 continue
@@ -164,7 +174,7 @@ public enum ArchiveExtractor {
                     // zeros), so that sparse entries cannot make the unpack hash without bound.
                     let size = UInt64(max(0, archive_entry_size(entry)))
                     guard size <= limits.maxBytes - report.bytes else {
-                        throw refuse(name, "goes past the limit of \(limits.maxBytes) unpacked bytes (raise it with --max-bytes)")
+                        throw refuse(name, "goes past the limit of \(limits.maxBytes) unpacked bytes (\(limits.raise("--max-bytes")))")
                     }
                     report.bytes += size
                 case S_IFDIR, S_IFLNK:

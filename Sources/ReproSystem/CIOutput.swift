@@ -50,7 +50,7 @@ public enum CIOutput {
             try handle.seekToEnd()
             try handle.write(contentsOf: Data(markdown.utf8))
         } catch {
-            return "cannot write the job summary to \(path) (GITHUB_STEP_SUMMARY): \(error.localizedDescription)"
+            return "cannot write the job summary to \(path) (GITHUB_STEP_SUMMARY): \(ReproError.reason(error))"
         }
         return nil
     }
@@ -60,7 +60,7 @@ public enum CIOutput {
         do {
             try Data(xml.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
         } catch {
-            throw .configuration("cannot write the JUnit report \(path): \(error.localizedDescription). Check that its directory exists and is writable, or pass another --junit FILE.")
+            throw .configuration("cannot write the JUnit report \(path): \(ReproError.reason(error)). Check that its directory exists and is writable, or pass another --junit FILE.")
         }
     }
 }

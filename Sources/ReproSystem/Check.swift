@@ -100,7 +100,7 @@ public struct CheckRunner {
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
         } catch {
-            throw .configuration("cannot read \(path): \(error.localizedDescription)")
+            throw .configuration("cannot read \(path): \(ReproError.reason(error)). repro.toml must be a readable UTF-8 text file; fix it, or remove it to let repro assume defaults.")
         }
         let config = try ProjectConfig.parse(text, path: path)
         let notes = config.build.toolchainsAssumed
@@ -153,45 +153,71 @@ extension CheckRunner {
     /// else copied; with `move` false always copied), atomically: the new tree is made beside it
     /// and renamed into place, so a reader sees the old outputs or the new ones, never a mix.
     static func place(_ source: String, at destination: String, move: Bool = false) throws(ReproError) {
+        try place([(source, move)], named: nil, at: destination)
+    }
+
+    /// Replaces `destination` with a new directory holding each of `sources` as `run-1`,
+    /// `run-2`, ... (each moved or copied as ``place(_:at:move:)`` does): what repro placed there
+    /// before goes as a whole, so a directory kept by an earlier check with more runs holds no
+    /// stale `run-N` afterwards.
+    static func placeRuns(_ sources: [(root: String, move: Bool)], at destination: String) throws(ReproError) {
+        try place(sources, named: sources.indices.map { "run-\($0 + 1)" }, at: destination)
+    }
+
+    /// Builds `destination`'s replacement beside it (`.NAME.new-UUID`, on its file system) from
+    /// `sources`, the one source itself when `names` is nil, else a directory with each source
+    /// under its name, and swaps it in (the old tree goes through `.NAME.old-UUID`). Both temp
+    /// names are recorded first (``InterruptCleanup``), so a check killed meanwhile leaves
+    /// nothing the next check does not remove.
+    private static func place(_ sources: [(root: String, move: Bool)], named names: [String]?, at destination: String) throws(ReproError) {
         let fm = FileManager.default
         let parent = (destination as NSString).deletingLastPathComponent
-        let staging = parent + "/." + (destination as NSString).lastPathComponent + ".new-" + UUID().uuidString
-        let old = parent + "/." + (destination as NSString).lastPathComponent + ".old-" + UUID().uuidString
+        let base = parent + "/." + (destination as NSString).lastPathComponent
+        let staging = base + ".new-" + UUID().uuidString
+        let old = base + ".old-" + UUID().uuidString
         func failure(_ why: String) -> ReproError {
             .configuration("cannot place the outputs at \(destination): \(why). Check that the directory is writable, or pass --output.")
         }
-        do {
-            try fm.createDirectory(atPath: parent, withIntermediateDirectories: true)
-        } catch {
-            throw failure(error.localizedDescription)
+        if case .failure(let e) = Syscalls.mkdirs(parent) { throw failure(e.text) }
+        InterruptCleanup.register(staging)
+        InterruptCleanup.register(old)
+        defer {
+            InterruptCleanup.unregister(staging)
+            InterruptCleanup.unregister(old)
         }
-        var moved = false
-        if move {
-            switch Syscalls.rename(source, staging) {
-            case .success: moved = true
-            case .failure(let e) where e.code == EXDEV: break  // another file system: copied below
-            case .failure(let e): throw failure(e.text)
+        if names != nil, case .failure(let e) = Syscalls.mkdirs(staging) { throw failure(e.text) }
+        for (i, (source, move)) in sources.enumerated() {
+            let target = names.map { staging + "/" + $0[i] } ?? staging
+            var moved = false
+            if move {
+                switch Syscalls.rename(source, target) {
+                case .success: moved = true
+                case .failure(let e) where e.code == EXDEV: break  // another file system: copied below
+                case .failure(let e):
+                    Syscalls.removeTree(staging)
+                    throw failure(e.text)
+                }
+            }
+            if !moved {
+                do throws(ReproError) {
+                    // Holes stay holes: a sparse output takes no more room placed than collected.
+                    try OutputCollector.copyTree(from: source, to: target)
+                } catch {
+                    Syscalls.removeTree(staging)
+                    throw failure(error.message)
+                }
+                if move { Syscalls.removeTree(source) }
             }
         }
-        if !moved {
-            do throws(ReproError) {
-                // Holes stay holes: a sparse output takes no more room placed than collected.
-                try OutputCollector.copyTree(from: source, to: staging)
-            } catch {
-                Syscalls.removeTree(staging)
-                throw failure(error.message)
-            }
-            if move { Syscalls.removeTree(source) }
-        }
         do {
-            if fm.fileExists(atPath: destination) {
+            if Syscalls.lstat(destination) != nil {
                 try fm.moveItem(atPath: destination, toPath: old)
             }
             try fm.moveItem(atPath: staging, toPath: destination)
         } catch {
             Syscalls.removeTree(staging)
-            if !fm.fileExists(atPath: destination), fm.fileExists(atPath: old) { try? fm.moveItem(atPath: old, toPath: destination) }
-            throw failure(error.localizedDescription)
+            if Syscalls.lstat(destination) == nil, Syscalls.lstat(old) != nil { try? fm.moveItem(atPath: old, toPath: destination) }
+            throw failure(ReproError.reason(error))
         }
         Syscalls.removeTree(old)
     }
@@ -218,7 +244,7 @@ extension CheckRunner {
                     do {
                         try FileManager.default.copyItem(atPath: original, toPath: path)
                     } catch {
-                        throw .configuration("cannot keep run outputs at \(path): \(error.localizedDescription). Check that the directory is writable.")
+                        throw .configuration("cannot keep run outputs at \(path): \(ReproError.reason(error)). Check that the directory is writable.")
                     }
                 }
             }
@@ -291,15 +317,34 @@ final class FirstRunEntries: @unchecked Sendable {
     }
 }
 
-/// Directories a check is writing outside its work area (run 1's outputs beside their
-/// destination), removed when a signal ends the check.
+/// Directories a check is writing outside its work area (run 1's outputs and the trees being
+/// placed, beside their destinations), removed when a signal ends the check. Each is also written,
+/// before it is created, to a record in the check's work area (``record``), which is locked for
+/// the check's life: when the check is killed outright (SIGKILL, a crash), the next run that
+/// cleans the cache's stale temp entries finds the record and removes them (see
+/// ``ToolchainCache/removeStaleTemps()``).
 enum InterruptCleanup {
     nonisolated(unsafe) private static var paths = Set<String>()
+    nonisolated(unsafe) private static var recordPath: String?
     private static let lock = NSLock()
+
+    /// The name of the record in a work area.
+    static let recordName = "placing"
+
+    /// Records every later registered path in `workArea`'s record (nil: no longer).
+    static func record(in workArea: String?) {
+        lock.lock()
+        recordPath = workArea.map { $0 + "/" + recordName }
+        lock.unlock()
+    }
 
     static func register(_ path: String) {
         lock.lock()
         paths.insert(path)
+        if let recordPath, case .success(let raw) = Syscalls.open(recordPath, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW, 0o600) {
+            let fd = FileDescriptor(raw)
+            _ = Syscalls.writeAll(fd.raw, Array((path + "\n").utf8))
+        }
         lock.unlock()
     }
 
@@ -315,5 +360,23 @@ enum InterruptCleanup {
         for path in paths { Syscalls.removeTree(path) }
         paths = []
         lock.unlock()
+    }
+
+    /// Whether `path` has the form of a name ``CheckRunner/place(_:at:move:)`` or ``OutputStaging``
+    /// gives: absolute, its last component `.NAME.new-UUID` or `.NAME.old-UUID`.
+    static func isStagingName(_ path: String) -> Bool {
+        guard path.hasPrefix("/"), !path.contains("/../"), !path.hasSuffix("/..") else { return false }
+        let name = (path as NSString).lastPathComponent
+        guard name.hasPrefix("."), name.count > 42 else { return false }
+        let uuid = String(name.suffix(36)), marker = name.dropLast(36).suffix(5)
+        return (marker == ".new-" || marker == ".old-") && UUID(uuidString: uuid) != nil
+    }
+
+    /// Removes the paths a killed check recorded in its (stale, unlocked) work area `workArea`.
+    static func removeRecorded(in workArea: String) {
+        guard let text = Syscalls.readSmallFile(workArea + "/" + recordName, limit: 1 << 20) else { return }
+        for line in text.split(separator: "\n") where isStagingName(String(line)) {
+            Syscalls.removeTree(String(line))
+        }
     }
 }

@@ -61,11 +61,26 @@ extension CheckRunner {
             return changed
         } ?? loaded
         for note in assumptions { options.progress(note) }
+        // Where the outputs go is checked before anything is read or built.
+        let destination = options.outputDir ?? project + "/.repro/out"
+        let verifiedDestination = try ProjectState.checkDestination(destination, option: "--output", project: project, cache: options.cacheDir)
+        if let keep = options.keepDir {
+            try ProjectState.checkDestination(keep, option: "--keep", project: project, cache: options.cacheDir)
+            try ProjectState.checkSeparate(keep: keep, output: destination, outputNamed: options.outputDir != nil)
+        }
+        if let manifest = options.manifestPath {
+            try ProjectState.checkManifestDestination(manifest)
+        }
         // A private work area in the cache's tmp/: locked while this check lives, removed when
-        // it ends, and cleaned up by a later run if this process dies.
+        // it ends, and cleaned up by a later run if this process dies, with what it records
+        // there as being written beside the destinations.
         let cacheRoot = try CachePaths.resolved(options.cacheDir)
-        let workArea = try TempEntry(cache: ToolchainCache(root: cacheRoot))
+        let cache = ToolchainCache(root: cacheRoot)
+        let workArea = try TempEntry(cache: cache)
         let work = workArea.path
+        cache.removeStaleTemps()
+        InterruptCleanup.record(in: work)
+        defer { InterruptCleanup.record(in: nil) }
 
         // One file written in order (not a file per source file on the host's disk); the runs
         // copy from it, so the host's files are read once, however many runs there are, and
@@ -96,14 +111,6 @@ extension CheckRunner {
         let workOps = Self.workOps(for: snapshot, workdir: fixed.workdir, mtime: fixed.sourceFileTime)
 
         let logDir = try ProjectState.directory(project, "logs")
-        let destination = options.outputDir ?? project + "/.repro/out"
-        let verifiedDestination = try ProjectState.checkDestination(destination, option: "--output", project: project, cache: options.cacheDir)
-        if let keep = options.keepDir {
-            try ProjectState.checkDestination(keep, option: "--keep", project: project, cache: options.cacheDir)
-        }
-        if let manifest = options.manifestPath {
-            try ProjectState.checkManifestDestination(manifest)
-        }
         var runs: [CheckReport.Run] = []
         var trees: [RunTree?] = []
         var isolation: IsolationReport?
@@ -213,11 +220,7 @@ extension CheckRunner {
         if trees.contains(where: { $0 == nil }) {
             report.verdict = .buildFailed
             report.exitCode = ExitStatus.buildFailed.rawValue
-            for run in runs where run.failure != nil {
-                if let log = run.log, let tail = Self.tail(of: log, lines: 20) {
-                    options.progress("run \(run.index) log (last lines; full log: \(log)):\n\(tail)")
-                }
-            }
+            for line in Self.failureTails(runs) { options.progress(line) }
         } else {
             let complete = trees.map { $0! }
             // The checksums file follows from the other outputs: where they differ, so does it.
@@ -233,9 +236,7 @@ extension CheckRunner {
                 }
                 if let keep = options.keepDir {
                     // Every run's whole tree was collected: run 1's is copied, the others moved.
-                    for (index, tree) in complete.enumerated() {
-                        try Self.place(tree.root, at: keep + "/run-\(index + 1)", move: index > 0)
-                    }
+                    try Self.placeRuns(complete.enumerated().map { ($1.root, $0 > 0) }, at: keep)
                     try ProjectState.recordPlacement(cache: options.cacheDir, keep, digest: try Self.keptDigest(keep, trees: complete))
                     report.keptRuns = keep
                 }
@@ -254,9 +255,7 @@ extension CheckRunner {
                 for tree in complete.dropFirst() where !tree.complete {
                     try Self.fill(tree, from: complete[0])
                 }
-                for (index, tree) in complete.enumerated() {
-                    try Self.place(tree.root, at: keep + "/run-\(index + 1)", move: true)
-                }
+                try Self.placeRuns(complete.map { ($0.root, true) }, at: keep)
                 if options.keepDir != nil {
                     try ProjectState.recordPlacement(cache: options.cacheDir, keep, digest: try Self.keptDigest(keep, trees: complete))
                 }
@@ -329,6 +328,27 @@ extension CheckRunner {
             }
         }
         return results
+    }
+
+    /// The log tails of the failed runs: one when they all failed the same way (the same exit
+    /// status, failure and last lines), else one per failed run.
+    static func failureTails(_ runs: [CheckReport.Run]) -> [String] {
+        let failed = runs.compactMap { run -> (run: CheckReport.Run, log: String, tail: String)? in
+            guard run.failure != nil, let log = run.log, let tail = tail(of: log, lines: 20) else { return nil }
+            return (run, log, tail.allSatisfy(\.isWhitespace) ? "" : tail)
+        }
+        if failed.count > 1, let first = failed.first, failed.count == runs.filter({ $0.failure != nil }).count,
+           failed.allSatisfy({ $0.run.exitStatus == first.run.exitStatus && $0.run.timedOut == first.run.timedOut
+                                && $0.run.failure == first.run.failure && $0.tail == first.tail }) {
+            let who = failed.count == runs.count
+                ? (failed.count == 2 ? "both runs" : "all \(failed.count) runs")
+                : "runs " + failed.dropLast().map { String($0.run.index) }.joined(separator: ", ") + " and \(failed.last!.run.index)"
+            let logs = failed.map(\.log).joined(separator: ", ")
+            return [first.tail.isEmpty ? "\(who) failed the same way; their logs are empty (\(logs))"
+                                       : "\(who) failed the same way; run \(first.run.index) log (last lines; full logs: \(logs)):\n\(first.tail)"]
+        }
+        return failed.map { $0.tail.isEmpty ? "run \($0.run.index) log is empty (\($0.log))"
+                                            : "run \($0.run.index) log (last lines; full log: \($0.log)):\n\($0.tail)" }
     }
 
     /// The last `lines` lines of a text file.

@@ -23,7 +23,7 @@ extension CheckRunner {
         if let name = options.profile {
             resolved = try SandboxProfiles.resolve(name)
         } else {
-            resolved = try SandboxProfiles.resolve(config.build.profile ?? "default", relativeTo: options.projectDir)
+            resolved = try SandboxProfiles.resolve(config.build.profile ?? "default", relativeTo: options.projectDir, option: "build.profile")
         }
         let profile = resolved.profile
         normalization.hostname = profile.hostname
@@ -33,8 +33,15 @@ extension CheckRunner {
                                                       progress: options.progress, events: options.events)
         fetching.end()
         var passed: [String: String] = [:]
+        var unset: [String] = []
         for name in config.build.passEnv ?? [] {
-            if let value = options.environment[name] { passed[name] = value }
+            if let value = options.environment[name] { passed[name] = value } else { unset.append(name) }
+        }
+        if !unset.isEmpty {
+            // A warning, not an error: a variable only some hosts set (CI) must not stop a local
+            // check. The build runs without it, and the report records only what was passed.
+            let names = unset.map { TerminalText.field($0) }.joined(separator: ", ")
+            options.progress("warning: build.pass_env names \(names), \(unset.count == 1 ? "which is" : "which are") not set in repro's environment; the build runs without \(unset.count == 1 ? "it" : "them"), and the report does not record \(unset.count == 1 ? "it" : "them"). Set \(unset.count == 1 ? "it" : "them") before running repro, or remove \(unset.count == 1 ? "it" : "them") from pass_env.")
         }
         let environment = normalization.environment(toolchains: toolchains.environments, profile: profile.environment,
                                                     project: config.build.env ?? [:], passed: passed)

@@ -310,7 +310,7 @@ extension ToolchainCache {
             }
             let temp = try TempEntry(cache: self)
             let staging = temp.path + "/tree"
-            progress("assembling \(spec.packages.count) packages into \(debianTreePath(key))")
+            progress("assembling \(counted(spec.packages.count, "package")) into \(debianTreePath(key))")
             let assembled = try DebianAssembly.assemble(DebianLock.sorted(spec.packages), blob: { blobPath($0.sha256) },
                                                         into: staging, work: temp.path, limits: limits)
             let listing = try TreeWalker.walk(staging)

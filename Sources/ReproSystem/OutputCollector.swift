@@ -488,7 +488,7 @@ public enum OutputCollector {
         do {
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
         } catch {
-            throw .configuration("cannot create \(path): \(error.localizedDescription). Check that the directory is writable.")
+            throw .configuration("cannot create \(path): \(ReproError.reason(error)). Check that the directory is writable.")
         }
     }
 }

@@ -63,8 +63,7 @@ enum ProjectState {
         }
         guard let info = Syscalls.lstat(destination) else { return nil }
         guard info.st_mode & S_IFMT == S_IFDIR else {
-            let what = info.st_mode & S_IFMT == S_IFLNK ? "a symlink" : "a file"
-            throw .configuration("\(option) \(destination) is \(what); repro puts a directory there and never replaces what it did not place itself. Give a new or empty directory (or remove it).")
+            throw .configuration("\(option) \(destination) is \(kind(info.st_mode)), not a directory; repro places a directory there and never replaces what it did not place itself. Give the path of a new or empty directory (or remove \(destination) first).")
         }
         if isProjectState(target, project: project) { return nil }
         if let names = try? FileManager.default.contentsOfDirectory(atPath: destination), names.isEmpty { return nil }
@@ -72,6 +71,36 @@ enum ProjectState {
             throw .configuration("\(option) \(destination) exists and is not empty, and is not exactly what an earlier check placed there; repro replaces what it writes there, so give a new or empty directory (or remove this one).")
         }
         return verified
+    }
+
+    /// Refuses `--keep` and the outputs' destination naming one directory, or one inside the
+    /// other: placing either would replace or hold the other.
+    static func checkSeparate(keep: String, output: String, outputNamed: Bool) throws(ReproError) {
+        let k = canonical(keep), o = canonical(output)
+        let outputText = outputNamed ? "--output \(output)" : "the outputs' directory \(output)"
+        let how: String
+        if k == o {
+            how = "name the same directory"
+        } else if o.hasPrefix(k == "/" ? "/" : k + "/") {
+            how = "are nested (the outputs' directory is inside the kept runs' directory)"
+        } else if k.hasPrefix(o == "/" ? "/" : o + "/") {
+            how = "are nested (the kept runs' directory is inside the outputs' directory)"
+        } else {
+            return
+        }
+        throw .configuration("--keep \(keep) and \(outputText) \(how); repro replaces each of them as a whole, so one would destroy the other. Give them separate directories, neither inside the other.")
+    }
+
+    /// "a regular file", "a symbolic link", ...: what a non-directory is, for messages.
+    private static func kind(_ mode: mode_t) -> String {
+        switch mode & S_IFMT {
+        case S_IFREG: return "a regular file"
+        case S_IFLNK: return "a symbolic link"
+        case S_IFIFO: return "a named pipe"
+        case S_IFSOCK: return "a socket"
+        case S_IFCHR, S_IFBLK: return "a device"
+        default: return "a special file"
+        }
     }
 
     /// Refuses a manifest path that cannot be written (a missing or read-only directory, or a
@@ -197,7 +226,7 @@ struct Placements {
         do {
             try text.write(toFile: file(path), atomically: true, encoding: .utf8)
         } catch {
-            throw .configuration("cannot write \(file(path)): \(error.localizedDescription). Check that the cache directory is writable.")
+            throw .configuration("cannot write \(file(path)): \(ReproError.reason(error)). Check that the cache directory is writable.")
         }
     }
 

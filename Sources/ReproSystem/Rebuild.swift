@@ -165,7 +165,7 @@ public struct Rebuilder {
         let snapshot = try SourceSnapshot.take(projectDir: projectDir, into: work + "/src")
         let sourceListing = try TreeWalker.walk(snapshot.root)
         snapshotTimer.end()
-        options.progress("source: \(snapshot.paths.count) files from \(sourceFrom == "clone" ? TerminalText.field(recipe.source.uri) : projectDir), \(sourceListing.digest)")
+        options.progress("source: \(counted(snapshot.paths.count, "file")) from \(sourceFrom == "clone" ? TerminalText.field(recipe.source.uri) : projectDir), \(sourceListing.digest)")
         guard sourceListing.digest == recipe.sourceDigest else {
             let first = Self.firstDifference(snapshot, projectDir: projectDir, commit: recipe.source.digest[ManifestURI.gitCommitKey])
             throw .verification("the source in \(projectDir) is not the one \(options.bundlePath) records: its tree digest is \(sourceListing.digest), the bundle's \(recipe.sourceDigest)\(first.map { "; the first differing file is \($0)" } ?? ""). Check out the recorded source (\(TerminalText.field(recipe.source.uri))) and rebuild again.")

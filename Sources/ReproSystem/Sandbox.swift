@@ -104,6 +104,28 @@ public enum Sandbox {
         return BindMount(host: real, dest: dest, writable: writable, isDirectory: Syscalls.isDirectory(real))
     }
 
+    /// Why the build could not write through the writable bind `bind`, if it could not, as a
+    /// warning that says what to do; nil when it can (or the bind is read-only). Started as root,
+    /// the build is the host's `nobody`, which can write only where the mode bits let it (ACLs
+    /// are not read); started unprivileged, it has the caller's ids, and access(2) answers.
+    public static func bindWriteWarning(_ bind: BindMount, given: String, mapping: IDMapping) -> String? {
+        guard bind.writable, let info = Syscalls.lstat(bind.host) else { return nil }
+        let needed: mode_t = bind.isDirectory ? 0o3 : 0o2  // write, and search to create entries
+        let mode = info.st_mode & 0o7777
+        let what = bind.isDirectory ? "create or change files in" : "write"
+        switch mapping {
+        case .privileged:
+            let nobody = SandboxLayout.nobodyID
+            let bits: mode_t = info.st_uid == nobody ? (mode >> 6) & 0o7 : info.st_gid == nobody ? (mode >> 3) & 0o7 : mode & 0o7
+            guard bits & needed != needed else { return nil }
+            return "warning: --bind \(given): the build cannot \(what) \(bind.host): started as root, repro runs the build as the host's nobody (uid and gid \(nobody)), and \(bind.host) is owned by \(info.st_uid):\(info.st_gid) with mode \(String(mode, radix: 8)), so the build's writes there fail with \"Permission denied\". Give it to the build user (chown \(nobody):\(nobody) \(bind.host)), or start repro as a regular user, whose own ids the build then has."
+        case .unprivileged(let uid, _):
+            guard access(bind.host, bind.isDirectory ? W_OK | X_OK : W_OK) != 0 else { return nil }
+            let reason = Errno(errno).text
+            return "warning: --bind \(given): the build cannot \(what) \(bind.host): it runs with your ids (uid \(uid)), which cannot (\(reason)). Give yourself write access (chown or chmod \(bind.host)), or bind it read-only with --bind-ro."
+        }
+    }
+
     /// Runs the plan: clones the sandbox's init into fresh namespaces, waits for the command
     /// (killing the whole pid namespace on timeout or on SIGINT/SIGTERM/SIGHUP to repro), then,
     /// if the command ended by itself, calls `collect` with `/proc/<init>/root` (the sandbox's

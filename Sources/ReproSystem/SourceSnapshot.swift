@@ -692,7 +692,7 @@ public struct SourceSnapshot: Sendable {
             do {
                 names = try FileManager.default.contentsOfDirectory(atPath: absolute)
             } catch {
-                throw .configuration("cannot read the directory \(absolute): \(error.localizedDescription). Check that it exists and is readable.")
+                throw .configuration("cannot read the directory \(absolute): \(ReproError.reason(error)). Check that it exists and is readable.")
             }
             for name in names {
                 if relative.isEmpty, name == ".git" || name == ".repro" { continue }

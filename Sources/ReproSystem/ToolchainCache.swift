@@ -114,14 +114,14 @@ public final class ToolchainCache: @unchecked Sendable {
                 if let hit = cached(source) { return hit }
                 var downloaded = try ensureBlob(source, spec: spec, specPath: specPath)
                 var result: CachedSource
-                if let done = try unpack(source) {
+                if let done = try unpack(source, spec: spec, specPath: specPath) {
                     result = done
                 } else {
                     // The cached blob no longer matched its pin while it was unpacked: fetch it again.
                     progress("the cached \(blobPath(source.sha256)) no longer matches its pin; downloading it again")
                     Syscalls.removeTree(blobPath(source.sha256))
                     downloaded = try ensureBlob(source, spec: spec, specPath: specPath)
-                    guard let again = try unpack(source) else {
+                    guard let again = try unpack(source, spec: spec, specPath: specPath) else {
                         throw .verification("\(source.url) changed while it was being unpacked from \(blobPath(source.sha256)); nothing was cached. Run the command again.")
                     }
                     result = again
@@ -247,7 +247,7 @@ public final class ToolchainCache: @unchecked Sendable {
     /// Unpacks the blob into a temp dir, digesting the archive and the tree on the way, and renames
     /// tree, lines and record into place. Returns nil (keeping nothing) if the blob's bytes no longer
     /// match the pin.
-    private func unpack(_ source: ToolchainSource) throws(ReproError) -> CachedSource? {
+    private func unpack(_ source: ToolchainSource, spec: ToolchainSpec, specPath: String) throws(ReproError) -> CachedSource? {
         let tree = treePath(source)
         let temp = try TempEntry(cache: self)
         let staging = temp.path + "/tree"
@@ -268,7 +268,8 @@ public final class ToolchainCache: @unchecked Sendable {
             unpacking.end(failed: true)
             // A blob damaged in the cache is fetched again rather than reported as a bad archive.
             if (try? Hashing.sha256(file: blobPath(source.sha256))) != source.sha256 { return nil }
-            throw error
+            // The cache's blob path alone does not say which toolchain or download it is.
+            throw ReproError(error.status, "toolchain \(spec.name.debugDescription) (\(specPath)), source \(source.url): \(error.message)", errno: error.errno)
         }
         if report.archiveSHA256 != source.sha256 { return nil }
         let listing = report.tree
@@ -307,8 +308,9 @@ public final class ToolchainCache: @unchecked Sendable {
         }
     }
 
-    /// Removes temp entries whose owner is gone (their `flock` is free). Skipped while another run
-    /// cleans; costs one directory read when there is nothing to remove.
+    /// Removes temp entries whose owner is gone (their `flock` is free), with what a killed check
+    /// recorded in its entry as being written outside the cache (``InterruptCleanup``). Skipped
+    /// while another run cleans; costs one directory read when there is nothing to remove.
     public func removeStaleTemps() {
         guard let listed = try? FileManager.default.contentsOfDirectory(atPath: root + "/tmp"), !listed.isEmpty,
               Syscalls.isDirectory(root + "/locks") else { return }
@@ -321,6 +323,7 @@ public final class ToolchainCache: @unchecked Sendable {
                 continue
             }
             if let held = FileLock(lockingWithoutWait: FileDescriptor(raw)) {
+                InterruptCleanup.removeRecorded(in: path)
                 Syscalls.removeTree(path)
                 _ = consume held
             }

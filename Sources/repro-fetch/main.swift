@@ -19,6 +19,33 @@ import FoundationNetworking
 import Glibc
 #endif
 
+/// What went wrong with a transfer, in words that say what happened, never Foundation's "The
+/// operation could not be completed" sentence.
+func describe(_ error: Error) -> String {
+    if let url = error as? URLError {
+        switch url.code {
+        case .cannotFindHost, .dnsLookupFailed: return "the host name could not be resolved"
+        case .cannotConnectToHost: return "the server refused the connection"
+        case .timedOut: return "the connection timed out"
+        case .networkConnectionLost: return "the connection was lost"
+        case .notConnectedToInternet: return "there is no network connection"
+        case .secureConnectionFailed, .serverCertificateUntrusted, .serverCertificateHasBadDate,
+             .serverCertificateNotYetValid, .serverCertificateHasUnknownRoot, .clientCertificateRejected:
+            return "the TLS connection failed (check the server's certificate and the system's CA certificates)"
+        case .badServerResponse: return "the server's response was not valid HTTP"
+        case .unsupportedURL, .badURL: return "the URL is not supported"
+        case .httpTooManyRedirects: return "the server redirected too many times"
+        default: break
+        }
+    }
+    let ns = error as NSError
+    let text = ns.localizedDescription
+    if text.hasPrefix("The operation could not be completed") || text.hasPrefix("The operation couldn’t be completed") {
+        return "\(ns.domain) error \(ns.code)"
+    }
+    return text
+}
+
 /// Receives a response body chunk by chunk and writes each to stdout; signals `done` at the end.
 final class StreamingSink: NSObject, URLSessionDataDelegate, @unchecked Sendable {
     var received: Int64 = 0
@@ -102,8 +129,8 @@ if let status = sink.status, status != 200 {
 }
 if let error = sink.error {
     let cut = sink.expected > 0 && sink.received < sink.expected
-    fail(cut ? "the download was cut short after \(sink.received) of \(sink.expected) bytes: \(error.localizedDescription)"
-             : "the download failed: \(error.localizedDescription)")
+    fail(cut ? "the download was cut short after \(sink.received) of \(sink.expected) bytes: \(describe(error))"
+             : "the download failed: \(describe(error))")
 }
 if sink.expected >= 0 && sink.received != sink.expected {
     fail("the download was cut short after \(sink.received) of \(sink.expected) bytes")

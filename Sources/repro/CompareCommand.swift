@@ -75,7 +75,7 @@ struct CompareCommand: ParsableCommand {
                 }
             }
             guard failures.isEmpty else {
-                throw ReproError.verification("\(failures.count) of \(bundles.count) bundles do not verify, so nothing was compared: \(failures.joined(separator: "; "))")
+                throw ReproError.verification("\(failures.count) of \(bundles.count) bundles \(failures.count == 1 ? "does" : "do") not verify, so nothing was compared: \(failures.joined(separator: "; "))")
             }
             let report = try Agreement.evaluate(bundles: compared, keys: publicKeys.map(\.keyID), threshold: threshold)
             if json {

@@ -79,7 +79,7 @@ struct DiffCommand: ParsableCommand {
             do {
                 try Data(DiffHTML.render(report).utf8).write(to: URL(fileURLWithPath: absolute(html)), options: .atomic)
             } catch {
-                throw ReproError.configuration("cannot write \(html): \(error.localizedDescription). Check that its directory exists and is writable.")
+                throw ReproError.configuration("cannot write \(html): \(ReproError.reason(error)). Check that its directory exists and is writable.")
             }
         }
         if json {

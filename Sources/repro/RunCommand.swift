@@ -214,10 +214,13 @@ struct RunRequest {
             toolchains.append(ToolchainMount(hostTree: host, mountPath: parts.count > 1 ? parts[1] : "/"))
         }
         var binds: [BindMount] = []
+        let mapping = Sandbox.currentMapping()
         for (list, writable) in [(bindReadOnly, false), (bindWritable, true)] {
             for b in list {
                 let parts = b.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
-                binds.append(try Sandbox.bindMount(host: parts[0], dest: parts[1], writable: writable))
+                let bind = try Sandbox.bindMount(host: parts[0], dest: parts[1], writable: writable)
+                if let warning = Sandbox.bindWriteWarning(bind, given: b, mapping: mapping) { Console.progress(warning) }
+                binds.append(bind)
             }
         }
         var env = profile.environment.merging(toolchainEnv) { _, new in new }
@@ -227,7 +230,7 @@ struct RunRequest {
         }
         let spec = SandboxSpec(argv: command, profile: profile, environment: env, workdir: workdir,
                                toolchains: toolchains, binds: binds, timeoutSeconds: timeout)
-        let plan = try SandboxPlan.build(spec, mapping: Sandbox.currentMapping())
+        let plan = try SandboxPlan.build(spec, mapping: mapping)
         var copies: [(String, String)] = []
         for c in copyOut {
             let parts = c.split(separator: ":", omittingEmptySubsequences: false).map(String.init)

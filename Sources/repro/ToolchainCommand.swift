@@ -87,7 +87,7 @@ extension ToolchainCommand {
 
         func run() throws {
             let cache = cacheOptions.makeCache()
-            cache.limits = ExtractLimits(maxEntries: maxEntries, maxBytes: maxBytes)
+            cache.limits = ExtractLimits(maxEntries: maxEntries, maxBytes: maxBytes, setByOptions: true)
             cache.maxDownloadBytes = maxDownloadBytes
             cache.mirrors = try mirrorOptions.configured()
             let resolver = SpecResolver.standard()
@@ -123,7 +123,7 @@ extension ToolchainCommand {
             guard !item.neutralized.isEmpty else { return }
             let special = item.neutralized.filter { $0.action.hasSuffix("not created") }.count
             let setid = item.neutralized.count - special
-            Console.progress("\(spec.name): neutralized \(item.neutralized.count) entries (\(special) device nodes/fifos/sockets not created, \(setid) setuid/setgid bits removed)\(verbose ? ":" : "; --verbose lists them")")
+            Console.progress("\(spec.name): neutralized \(counted(item.neutralized.count, "entry", "entries")) (\(counted(special, "device node/fifo/socket", "device nodes/fifos/sockets")) not created, \(counted(setid, "setuid/setgid bit")) removed)\(verbose ? ":" : "; --verbose lists them")")
             if verbose {
                 for entry in item.neutralized { Console.progress("  \(entry.path): \(entry.action)") }
             }
@@ -175,7 +175,7 @@ extension ToolchainCommand {
                 }
             }
             if problems > 0 {
-                throw ReproError.verification("\(problems) cached file(s) no longer match their pins or recorded tree digests (listed above). Do not use them: delete the named blob or tree from the cache and fetch again.")
+                throw ReproError.verification("\(problems == 1 ? "1 cached file no longer matches its pin or recorded tree digest" : "\(problems) cached files no longer match their pins or recorded tree digests") (listed above). Do not use them: delete the named blob or tree from the cache and fetch again.")
             }
         }
     }
@@ -213,7 +213,7 @@ extension ToolchainCommand {
                     let source = ToolchainCache.debianSource(spec)
                     sources.append(["url": source.url, "sha256": source.sha256, "mount": source.mount, "packages": spec.packages.count,
                                     "cached": hit != nil, "tree": hit?.treePath ?? NSNull()])
-                    if !json { Console.out("  \(hit == nil ? "not cached" : "cached    ")  debian-lock:\(source.sha256)  \(source.mount)  \(spec.packages.count) packages from \(source.url)") }
+                    if !json { Console.out("  \(hit == nil ? "not cached" : "cached    ")  debian-lock:\(source.sha256)  \(source.mount)  \(counted(spec.packages.count, "package")) from \(source.url)") }
                 }
                 for source in spec.sources {
                     let hit = cache.cached(source)
@@ -272,7 +272,7 @@ extension ToolchainCommand {
             }
             let result = try Packer.pack(directory: directory, to: output, mtime: epoch)
             let absolute = URL(fileURLWithPath: output).standardizedFileURL.path
-            Console.progress("packed \(result.tree.entries.count) entries, \(result.size) bytes, tree \(result.tree.digest)")
+            Console.progress("packed \(counted(result.tree.entries.count, "entry", "entries")), \(counted(Int(clamping: result.size), "byte")), tree \(result.tree.digest)")
             Console.out("sha256 \(result.sha256)  \(output)")
             Console.out("")
             Console.out(Packer.sourceBlock(url: "file://" + absolute, sha256: result.sha256))
@@ -361,10 +361,10 @@ extension ToolchainCommand {
             let directory = (path as NSString).deletingLastPathComponent
             if !directory.isEmpty { try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
             do { try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
-                throw ReproError.configuration("cannot write \(path): \(error.localizedDescription). Choose another file with -o.")
+                throw ReproError.configuration("cannot write \(path): \(ReproError.reason(error)). Choose another file with -o.")
             }
             let bytes = pins.reduce(UInt64(0)) { $0 + $1.size }
-            Console.progress("locked \(pins.count) packages (\(bytes) bytes of .deb) from \(info.suites.joined(separator: ", "))")
+            Console.progress("locked \(counted(pins.count, "package")) (\(bytes) bytes of .deb) from \(info.suites.joined(separator: ", "))")
             Console.out(path)
         }
     }

@@ -109,7 +109,7 @@ struct VerifyCommand: ParsableCommand {
             } else {
                 printHuman(report)
                 if let checksumsChecked {
-                    Console.out("checksums:  \(checksums ?? "") is the certified \(checksumsChecked.subject); all \(checksumsChecked.files) files it lists match")
+                    Console.out("checksums:  \(checksums ?? "") is the certified \(checksumsChecked.subject); \(checksumsChecked.files == 1 ? "the 1 file it lists matches" : "all \(checksumsChecked.files) files it lists match")")
                 }
             }
         } catch let error as ReproError {

@@ -146,7 +146,7 @@ struct CompareFixture: Sendable {
         // Signed by a key that was not given.
         let untrusted = try f.compare(["a", "x"])
         #expect(untrusted.status == 5)
-        #expect(untrusted.stderr.contains("1 of 2 bundles do not verify"))
+        #expect(untrusted.stderr.contains("1 of 2 bundles does not verify"))
         #expect(untrusted.stderr.contains("x.intoto.jsonl"))
         #expect(untrusted.stdout.isEmpty)
         // Tampered: one byte of the payload changed.

@@ -260,7 +260,7 @@ struct RunTests {
         let reserved = try run(.root, ["--bind-ro", "/etc:/proc/x", "--", "true"])
         #expect(reserved.status == 2 && reserved.stderr.contains("belongs to the sandbox"))
         let profile = try run(.root, ["--profile", "no-such-profile", "--", "true"])
-        #expect(profile.status == 2 && profile.stderr.contains("no built-in profile"))
+        #expect(profile.status == 2 && profile.stderr.contains("no profile named"))
     }
 
     @Test("outputs are collected before the namespace goes away", .enabled(if: isRoot), arguments: Mode.allCases)

@@ -304,7 +304,7 @@ private final class Running {
         d.write("rootfs.toml", "name = \"rootfs\"\n[[source]]\nurl = \"file://\(d.path)/rootfs.tar\"\nsha256 = \"\(sha)\"\n")
         let quiet = try CLI.run(["toolchain", "fetch", "--cache", d.path + "/cache", d.path + "/rootfs.toml"])
         #expect(quiet.status == 0, "\(quiet.stderr)")
-        #expect(quiet.stderr.contains("neutralized 2 entries (1 device nodes/fifos/sockets not created, 1 setuid/setgid bits removed); --verbose lists them"))
+        #expect(quiet.stderr.contains("neutralized 2 entries (1 device node/fifo/socket not created, 1 setuid/setgid bit removed); --verbose lists them"))
         let verbose = try CLI.run(["toolchain", "fetch", "--verbose", "--cache", d.path + "/cache", d.path + "/rootfs.toml"])
         #expect(verbose.stderr.contains("  dev/null: character device not created\nrepro:   usr/bin/su: setuid/setgid bits removed"))
     }
@@ -328,6 +328,17 @@ private final class Running {
         #expect(result.stderr.contains("entry \"lib/../../../../../escaped\" has a \"..\" component"), "\(result.stderr)")
         #expect(d.list("cache/trees").isEmpty && d.list("cache/tmp").isEmpty)
         #expect(!FileManager.default.fileExists(atPath: d.path + "/escaped"))
+        // The refusal names the toolchain, its spec file and its URL, not only the cache's blob,
+        // for `repro run` (and `repro check`) as for `repro toolchain fetch`.
+        let refusal = "repro: error: toolchain \"evil\" (\(d.path)/evil.toml), source file://\(d.path)/evil.tar.gz: the archive \(d.path)/cache/blobs/sha256/\(sha) is refused: entry \"lib/../../../../../escaped\" has a \"..\" component. Nothing from it was kept. Check where the archive comes from, or repack its tree with `repro toolchain pack`.\n"
+        #expect(result.stderr.hasSuffix(refusal), "\(result.stderr)")
+        let run = try CLI.run(["run", "--cache", d.path + "/cache", "--toolchain", d.path + "/evil.toml", "--", "true"])
+        #expect(run.status == 2)
+        #expect(run.stderr.hasSuffix(refusal), "\(run.stderr)")
+        // Only `toolchain fetch` has --max-entries, and only it is told to raise it so.
+        let many = try CLI.run(["toolchain", "fetch", "--max-entries", "1", "--cache", d.path + "/cache2", d.path + "/evil.toml"])
+        #expect(many.status == 2)
+        #expect(many.stderr.contains("entry \"lib/../../../../../escaped\" goes past the limit of 1 entry (raise it with --max-entries)"), "\(many.stderr)")
     }
 
     @Test func packIsDeterministicAndHonoursTheEpoch() throws {

@@ -138,6 +138,23 @@ import Testing
         #expect(text.contains("run 2: the build exited with status 2; full log: /p/.repro/logs/run-2.log"))
     }
 
+    @Test func severalFailedRunsAreCountedInWords() {
+        let runs = (1...3).map { index -> CheckReport.Run in
+            var run = CheckReport.Run(index: index, exitStatus: index == 1 ? 0 : 2, timedOut: false, seconds: 1,
+                                      outputDigest: index == 1 ? "t1:aa" : nil, log: nil)
+            if index > 1 { run.failure = "the build exited with status 2" }
+            return run
+        }
+        #expect(report(runs: runs, verdict: .buildFailed).summary.hasPrefix("BUILD FAILED in runs 2 and 3 but not in the others: the build itself is not deterministic\n"))
+    }
+
+    @Test func aFailureThatEndsWithAFullStopIsNotFollowedBySemicolon() {
+        var run = CheckReport.Run(index: 1, exitStatus: 0, timedOut: false, seconds: 1, outputDigest: nil, log: "/p/.repro/logs/run-1.log")
+        run.failure = "the build produced no outputs: it created or changed no file below /build/src. A check certifies outputs."
+        let text = report(runs: [run], verdict: .buildFailed).summary
+        #expect(text.contains("  run 1: the build produced no outputs: it created or changed no file below /build/src. A check certifies outputs. Full log: /p/.repro/logs/run-1.log"), "\(text)")
+    }
+
     @Test func aBuildFailingEverywhereSaysSo() {
         var a = CheckReport.Run(index: 1, exitStatus: 0, timedOut: true, seconds: 1, outputDigest: nil, log: nil)
         a.failure = "stopped by the timeout"

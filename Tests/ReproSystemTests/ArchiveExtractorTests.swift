@@ -292,3 +292,28 @@ import Glibc
         #expect(throws: ReproError.self) { try cache.fetch(spec, specPath: "t.toml") }
     }
 }
+
+/// A refused archive is named by its toolchain, spec file and URL, and the way to raise a limit
+/// is one the command has.
+@Suite struct RefusedArchiveMessageTests {
+    @Test func theRefusalNamesTheToolchainSpecAndURLAndAHintTheCommandHas() throws {
+        let s = Scratch(); defer { s.remove() }
+        let archive = s.path + "/in.tar.gz"
+        ArchiveBuilder([.file("1", ""), .file("2", "")]).write(to: archive)
+        let sha = try Hashing.sha256(file: archive)
+        let spec = ToolchainSpec(name: "t", sources: [ToolchainSource(url: "file://" + archive, sha256: sha)])
+        for setByOptions in [false, true] {
+            let cache = ToolchainCache(root: s.path + "/cache-\(setByOptions)")
+            cache.limits = ExtractLimits(maxEntries: 1, maxBytes: 1 << 30, setByOptions: setByOptions)
+            do throws(ReproError) {
+                _ = try cache.fetch(spec, specPath: "/specs/t.toml")
+                Issue.record("the archive was accepted")
+            } catch {
+                let hint = setByOptions
+                    ? "raise it with --max-entries"
+                    : "to unpack it, raise the limit once with `repro toolchain fetch --max-entries N SPEC`, then run this command again"
+                #expect(error.message == "toolchain \"t\" (/specs/t.toml), source file://\(archive): the archive \(cache.blobPath(sha)) is refused: entry \"2\" goes past the limit of 1 entry (\(hint)). Nothing from it was kept. Check where the archive comes from, or repack its tree with `repro toolchain pack`.")
+            }
+        }
+    }
+}
