@@ -75,13 +75,14 @@ public struct SigningKey: Sendable {
 
     /// Reads a PKCS#8 PEM private key file, refusing one that group or others may access.
     public init(contentsOf path: String) throws(ReproError) {
-        let attributes: [FileAttributeKey: Any]
-        do {
-            attributes = try FileManager.default.attributesOfItem(atPath: path)
-        } catch {
-            throw .configuration("cannot read the signing key \(path): \(ReproError.reason(error)); pass the NAME.key file `repro keygen -o NAME` wrote")
+        // stat(2) itself: FileManager's attributes look the owner's name up through NSS, which a
+        // static executable must not load (CachePaths.homeDirectory).
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            throw .configuration("cannot read the signing key \(path): \(String(cString: strerror(errno))); pass the NAME.key file `repro keygen -o NAME` wrote")
         }
-        if let mode = (attributes[.posixPermissions] as? NSNumber)?.intValue, mode & 0o077 != 0 {
+        let mode = Int(info.st_mode)
+        if mode & 0o077 != 0 {
             throw .configuration("the signing key \(path) is accessible by group or others (mode \(String(mode & 0o777, radix: 8))); a private key must be private: run `chmod 600 \(path)`")
         }
         try self.init(pem: try readKeyFile(path, kind: "signing key"), source: path)

@@ -361,10 +361,11 @@ public enum Verifier {
                 if (try? FileManager.default.destinationOfSymbolicLink(atPath: prefix)) != nil { throughLink = true; break }
             }
             if throughLink { report.add(.changed, subject.name, "is or lies under a symbolic link"); continue }
-            guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else {
+            var info = stat()
+            guard lstat(path, &info) == 0 else {
                 report.add(.missing, subject.name, "missing"); continue
             }
-            guard attributes[.type] as? FileAttributeType == .typeRegular else {
+            guard info.st_mode & S_IFMT == S_IFREG else {
                 report.add(.changed, subject.name, "not a regular file"); continue
             }
             guard let digest = sha256(ofFile: path) else { report.add(.changed, subject.name, "unreadable"); continue }

@@ -8,12 +8,33 @@ public enum CachePaths {
 
     /// The cache root: `--cache DIR`, else `$REPRO_CACHE`, else `$XDG_CACHE_HOME/repro`,
     /// else `~/.cache/repro`.
-    public static func root(explicit: String?, environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+    public static func root(explicit: String?, environment: [String: String] = ProcessInfo.processInfo.environment,
+                            passwd: String = "/etc/passwd") throws(ReproError) -> String {
         if let explicit, !explicit.isEmpty { return explicit }
         if let dir = environment["REPRO_CACHE"], !dir.isEmpty { return dir }
         if let xdg = environment["XDG_CACHE_HOME"], !xdg.isEmpty { return xdg + "/repro" }
-        let home = environment["HOME"] ?? NSHomeDirectory()
+        guard let home = homeDirectory(environment: environment, passwd: passwd) else {
+            throw .configuration("no cache directory: HOME is not set and uid \(Syscalls.geteuid()) has no home directory in \(passwd). Set HOME, XDG_CACHE_HOME or REPRO_CACHE, or pass --cache DIR.")
+        }
         return home + "/.cache/repro"
+    }
+
+    /// The home directory: `$HOME`, else the effective user's entry in `/etc/passwd`, else nil.
+    ///
+    /// Never getpwuid(3): in a static executable it loads the host's NSS modules (such as
+    /// libnss_systemd) into a process they were not built for, which crashes for a uid the
+    /// files do not list (a container's `--user 1001`). Foundation's `NSHomeDirectory()` and
+    /// `attributesOfItem` call it, so repro uses neither.
+    public static func homeDirectory(environment: [String: String] = ProcessInfo.processInfo.environment,
+                                     passwd: String = "/etc/passwd") -> String? {
+        if let home = environment["HOME"], !home.isEmpty { return home }
+        guard let text = Syscalls.readSmallFile(passwd, limit: 16 << 20) else { return nil }
+        let uid = String(Syscalls.geteuid())
+        for line in text.split(separator: "\n") {
+            let fields = line.split(separator: ":", omittingEmptySubsequences: false)
+            if fields.count >= 7, fields[2] == uid, fields[5].hasPrefix("/") { return String(fields[5]) }
+        }
+        return nil
     }
 }
 

@@ -75,10 +75,10 @@ extension ChecksumsFile {
     /// SHA-256. Returns the subject FILE is and the check of the listed files (exit 5 on a
     /// mismatch, named; exit 2 when FILE or its directory cannot be read).
     public static func verify(_ path: String, subjects: [Subject]) throws(ReproError) -> (subject: String, files: ArtifactsReport) {
-        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
-        guard let size = (attributes?[.size] as? NSNumber)?.intValue, attributes?[.type] as? FileAttributeType == .typeRegular else {
+        guard let info = Syscalls.lstat(path), info.st_mode & S_IFMT == S_IFREG else {
             throw .configuration("cannot read the checksums file \(path): it does not exist or is not a regular file.")
         }
+        let size = Int(info.st_size)
         guard size <= maxBytes else {
             throw .configuration("the checksums file \(path) is \(size) bytes, more than the \(maxBytes) repro reads; it is not a SHA256SUMS file repro wrote.")
         }

@@ -55,8 +55,9 @@ enum ProjectState {
     @discardableResult
     static func checkDestination(_ destination: String, option: String, project: String, cache: String) throws(ReproError) -> Placements.Verified? {
         let target = canonical(destination)
-        for (protected, what) in [(canonical(project), "the project"), (canonical(cache), "the cache"),
-                                  (canonical(NSHomeDirectory()), "your home directory"), ("/", "/")] {
+        var protected = [(canonical(project), "the project"), (canonical(cache), "the cache"), ("/", "/")]
+        if let home = CachePaths.homeDirectory() { protected.append((canonical(home), "your home directory")) }
+        for (protected, what) in protected {
             if target == protected || protected.hasPrefix(target == "/" ? "/" : target + "/") {
                 throw .configuration("\(option) \(destination) would replace \(what); give a new directory for it.")
             }

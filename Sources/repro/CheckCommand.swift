@@ -112,7 +112,7 @@ struct CheckCommand: ParsableCommand {
         // Load the key first: a wrong key must not cost a build.
         let keyPath = sign ?? ProcessInfo.processInfo.environment["REPRO_SIGNING_KEY"].flatMap { $0.isEmpty ? nil : $0 }
         let key = try keyPath.map { path throws(ReproError) in try SigningKey(contentsOf: path) }
-        var options = CheckOptions(projectDir: absolute(directory), cacheDir: CachePaths.root(explicit: cache))
+        var options = CheckOptions(projectDir: absolute(directory), cacheDir: try CachePaths.root(explicit: cache))
         options.runs = runs
         options.parallel = parallel
         options.keepDir = keep.map(absolute)

@@ -86,7 +86,7 @@ struct RebuildCommand: ParsableCommand {
                 if chunk.isEmpty { break }
                 data.append(chunk)
             }
-            var options = RebuildOptions(bundlePath: bundle, bundle: data, cacheDir: CachePaths.root(explicit: cache))
+            var options = RebuildOptions(bundlePath: bundle, bundle: data, cacheDir: try CachePaths.root(explicit: cache))
             options.keys = publicKeys
             options.verify = !noVerify
             options.sourceDir = source.map(absolute)

@@ -200,7 +200,7 @@ struct RunRequest {
         var toolchainEnv: [String: String] = [:]
         if !toolchainSpecs.isEmpty {
             let resolved = try ResolvedToolchains.fetch(toolchainSpecs, projectDirectory: FileManager.default.currentDirectoryPath,
-                                                        cacheRoot: CachePaths.root(explicit: cache),
+                                                        cacheRoot: try CachePaths.root(explicit: cache),
                                                         progress: { Console.progress($0) })
             toolchains += resolved.mounts
             for layer in resolved.environments { toolchainEnv.merge(layer) { _, new in new } }

@@ -35,8 +35,8 @@ struct CacheOptions: ParsableArguments {
     var cache: String?
 
     /// The cache this invocation uses.
-    func makeCache() -> ToolchainCache {
-        let cache = ToolchainCache(root: CachePaths.root(explicit: cache))
+    func makeCache() throws(ReproError) -> ToolchainCache {
+        let cache = ToolchainCache(root: try CachePaths.root(explicit: cache))
         cache.progress = { Console.progress($0) }
         return cache
     }
@@ -86,7 +86,7 @@ extension ToolchainCommand {
         }
 
         func run() throws {
-            let cache = cacheOptions.makeCache()
+            let cache = try cacheOptions.makeCache()
             cache.limits = ExtractLimits(maxEntries: maxEntries, maxBytes: maxBytes, setByOptions: true)
             cache.maxDownloadBytes = maxDownloadBytes
             cache.mirrors = try mirrorOptions.configured()
@@ -151,7 +151,7 @@ extension ToolchainCommand {
         var specs: [String] = []
 
         func run() throws {
-            let cache = cacheOptions.makeCache()
+            let cache = try cacheOptions.makeCache()
             var results = [(String, SourceVerification)]()
             if specs.isEmpty {
                 for result in try cache.verifyAll() { results.append(("cache", result)) }
@@ -197,7 +197,7 @@ extension ToolchainCommand {
         var json = false
 
         func run() throws {
-            let cache = cacheOptions.makeCache()
+            let cache = try cacheOptions.makeCache()
             let resolver = SpecResolver.standard()
             var objects = [[String: Any]]()
             for (name, path) in resolver.allSpecPaths() {
@@ -345,7 +345,7 @@ extension ToolchainCommand {
         }
 
         func run() throws {
-            let cache = cacheOptions.makeCache()
+            let cache = try cacheOptions.makeCache()
             let packages = include.flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }.filter { !$0.isEmpty }
             let arch = architecture ?? DebianLocker.hostArchitecture
             let (info, pins) = try DebianLocker.lock(release: suite, include: packages, architecture: arch,

@@ -44,7 +44,7 @@ extension ToolchainCommand {
         }
 
         func run() throws {
-            let cache = cacheOptions.makeCache()
+            let cache = try cacheOptions.makeCache()
             cache.mirrors = try mirrorOptions.configured()
             let resolver = SpecResolver.standard()
             var fetched: [CachedSource] = []
