@@ -194,15 +194,11 @@ private final class Session {
 
     /// A finding for differing contents: text with a unified diff, else binary with hex context.
     private func content(_ x: [UInt8], _ y: [UInt8], location: [String], aspect: String?, base: Int) {
-        guard let first = Comparison.firstDifference(Data(x), Data(y)).map(Int.init) else { return }
+        guard let first = Self.firstDifference(x, y) else { return }
         let (cause, detail, fix) = CauseHints.classify(x, y, offset: first, setting: setting)
-        if let tx = text(x), let ty = text(y) {
-            func lines(_ t: String) -> [Substring] {
-                var all = t.split(separator: "\n", omittingEmptySubsequences: false)
-                if t.hasSuffix("\n") { all.removeLast() }
-                return all
-            }
-            let lines = TextDiff.unified(lines(tx), lines(ty), maxLines: limits.maxLines)
+        if isText(x), isText(y) {
+            let (lines, cut) = TextDiff.unified(bytes: x, y, maxLines: limits.maxLines, deadline: deadline)
+            if let cut { truncated.append("\(location.joined(separator: " > ")): \(cut)") }
             findings.append(DiffFinding(location: location, aspect: aspect ?? "text", cause: cause, detail: detail, fix: fix,
                                         offset: Int64(base + first), context: CauseHints.context(x, y, offset: first), unified: lines))
         } else {
@@ -211,10 +207,38 @@ private final class Session {
         }
     }
 
-    /// `s` as text when it is UTF-8 without NUL bytes.
-    private func text(_ s: [UInt8]) -> String? {
-        guard !s.contains(0) else { return nil }
-        return String(validating: s, as: UTF8.self)
+    /// Whether `s` is text: UTF-8 without NUL bytes.
+    private func isText(_ s: [UInt8]) -> Bool {
+        let (noNUL, ascii) = s.withUnsafeBytes { raw -> (Bool, Bool) in
+            guard !raw.isEmpty else { return (true, true) }
+            guard memchr(raw.baseAddress!, 0, raw.count) == nil else { return (false, false) }
+            var high: UInt8 = 0
+            for byte in raw { high |= byte }
+            return (true, high < 0x80)
+        }
+        // ASCII is UTF-8; other text is validated on a copy that lives only for the check.
+        return noNUL && (ascii || String(validating: s, as: UTF8.self) != nil)
+    }
+
+    /// The first offset at which `x` and `y` differ, nil when they are equal; compares in
+    /// blocks with memcmp, and copies neither.
+    static func firstDifference(_ x: [UInt8], _ y: [UInt8]) -> Int? {
+        let common = min(x.count, y.count)
+        let found: Int? = x.withUnsafeBufferPointer { px in
+            y.withUnsafeBufferPointer { py in
+                var at = 0
+                while at < common {
+                    let n = min(4096, common - at)
+                    if memcmp(px.baseAddress! + at, py.baseAddress! + at, n) != 0 {
+                        while px[at] == py[at] { at += 1 }
+                        return at
+                    }
+                    at += n
+                }
+                return nil
+            }
+        }
+        return found ?? (x.count == y.count ? nil : common)
     }
 
     /// ELF files by section: which sections differ, the build ID named as derived.
@@ -250,7 +274,7 @@ private final class Session {
                                         offset: Int64(offset), context: CauseHints.context(x, y, offset: offset)))
         }
         if findings.count == before || derivedOnly {
-            let first = Comparison.firstDifference(Data(x), Data(y)).map(Int.init) ?? 0
+            let first = Self.firstDifference(x, y) ?? 0
             if findings.count == before || !(sa.contains { $0.name == ".note.gnu.build-id" && (($0.offset)..<($0.offset + $0.size)).contains(first) }) {
                 let (cause, detail, fix) = CauseHints.classify(x, y, offset: first, setting: setting, complete: false)
                 findings.append(DiffFinding(location: location, aspect: "ELF headers", cause: cause, detail: detail, fix: fix,
@@ -349,7 +373,7 @@ private final class Session {
         }
         explainMembers(batch, sources: sources, depth: depth)
         // Same members, same metadata, same contents, different bytes: the container's own headers.
-        if findings.count == before, la.filters.isEmpty, let (x, y) = whole, let first = Comparison.firstDifference(Data(x), Data(y)).map(Int.init) {
+        if findings.count == before, la.filters.isEmpty, let (x, y) = whole, let first = Self.firstDifference(x, y) {
             let (cause0, detail0, fix0) = CauseHints.classify(x, y, offset: first, setting: setting, complete: false)
             var cause = cause0, detail = detail0, fix = fix0
             if family == "zip", cause == .unknown || cause == .randomness {
