@@ -271,7 +271,7 @@ public enum TextDiff {
                 cut = "the line diff was cut at the time limit: the differing region is shown removed then added"
             }
         } else {
-            cut = "the differing region has more than \(maxRegionLines) lines on a side, so it was not aligned line by line: it is shown removed then added"
+            cut = "the line diff was cut: the differing region has more than \(maxRegionLines) lines on a side, so it is shown removed then added, not aligned"
         }
         // Removed then added, only as many lines as can be shown; the rest are counted.
         func count(_ s: UnsafeRawBufferPointer, _ r: Range<Int>) -> Int {
