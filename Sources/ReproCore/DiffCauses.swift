@@ -119,7 +119,7 @@ public enum CauseHints {
                 return (.environment, "the value of \(name) is embedded", DiffFix.environment(name))
             }
         }
-        if let text = DifferenceExplainer.explain(Data(a), Data(b), offset: offset, now: setting.now, complete: complete) {
+        if let text = DifferenceExplainer.explain(a, b, offset: offset, now: setting.now, base: 0, complete: complete) {
             // "timestamp: ..." and "ordering: ..." name the cause, which the finding names already.
             var detail = text
             for prefix in ["timestamp: ", "ordering: "] where detail.hasPrefix(prefix) { detail.removeFirst(prefix.count) }

@@ -148,11 +148,12 @@ public struct ELFSection: Sendable, Equatable {
     }
 }
 
-/// A bounded line diff (Myers' O(ND) algorithm, stopped after a fixed number of edits).
+/// A bounded line diff (Myers' O(ND) algorithm, stopped after a fixed number of edits, a fixed
+/// amount of work or a deadline).
 public enum TextDiff {
     /// Lines of `a` and `b` as a unified diff with 3 lines of context, at most `maxLines` lines,
     /// and the 0-based first line that differs in each. `maxEdits` bounds the work: when more
-    /// edits are needed the diff shows the first differing region only and says so.
+    /// edits are needed the differing region is shown removed then added.
     public static func unified(_ a: [Substring], _ b: [Substring], maxLines: Int, maxEdits: Int = 2000) -> [String] {
         // Trim the common prefix and suffix first: most build differences are a few lines.
         var prefix = 0
@@ -161,9 +162,10 @@ public enum TextDiff {
         while suffix < a.count - prefix, suffix < b.count - prefix, a[a.count - 1 - suffix] == b[b.count - 1 - suffix] { suffix += 1 }
         let x = Array(a[prefix..<a.count - suffix]), y = Array(b[prefix..<b.count - suffix])
         var ops: [(Character, Substring)] = []
-        if let script = myers(x, y, maxEdits: maxEdits) {
-            ops = script
-        } else {
+        switch script(x.count, y.count, equal: { x[$0] == y[$1] }, maxEdits: maxEdits, maxWork: .max, deadline: nil) {
+        case .success(let edits):
+            ops = edits.map { ($0.op, $0.op == "+" ? y[$0.line] : x[$0.line]) }
+        case .failure:
             // Too different to align within the bound: show both sides of the region as removed
             // and added, which is still exact.
             ops = x.map { ("-", $0) } + y.map { ("+", $0) }
@@ -177,40 +179,228 @@ public enum TextDiff {
         return DiffReport.bounded(lines, maxLines)
     }
 
-    /// The edit script from `x` to `y` (`" "` keep, `"-"` remove, `"+"` add), or nil when it
-    /// needs more than `maxEdits` edits.
-    static func myers(_ x: [Substring], _ y: [Substring], maxEdits: Int) -> [(Character, Substring)]? {
-        let n = x.count, m = y.count
-        let limit = min(n + m, maxEdits)
+    /// The most comparisons of two lines (and diagonals visited) one diff may take by default.
+    public static let defaultMaxWork = 20_000_000
+    /// The most lines the differing region of one side may have to be aligned by default.
+    public static let defaultMaxRegionLines = 1_000_000
+
+    /// The texts `a` and `b` (UTF-8 bytes, lines ending in `\n`) as a unified diff, like
+    /// ``unified(_:_:maxLines:maxEdits:)``, without copying either: the common prefix and suffix
+    /// are found on the bytes, and only the differing region between them is split into lines.
+    /// The alignment stops after `maxEdits` edits, `maxWork` line comparisons, at `deadline`, or
+    /// when the region has more than `maxRegionLines` lines on a side; the region is then shown
+    /// removed then added (still exact), and `cut` says which bound stopped it (nil for
+    /// `maxEdits`, which is no loss: past it, lines removed then added read best).
+    public static func unified(bytes a: [UInt8], _ b: [UInt8], maxLines: Int, maxEdits: Int = 2000, maxWork: Int = defaultMaxWork,
+                               maxRegionLines: Int = defaultMaxRegionLines, deadline: ContinuousClock.Instant?)
+        -> (lines: [String], cut: String?)
+    {
+        a.withUnsafeBytes { pa in
+            b.withUnsafeBytes { pb in
+                unified(pa, pb, maxLines: maxLines, maxEdits: maxEdits, maxWork: maxWork, maxRegionLines: maxRegionLines, deadline: deadline)
+            }
+        }
+    }
+
+    private static func unified(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer, maxLines: Int, maxEdits: Int, maxWork: Int,
+                                maxRegionLines: Int, deadline: ContinuousClock.Instant?) -> (lines: [String], cut: String?) {
+        // The common prefix, back to the start of its last line.
+        let common = min(a.count, b.count)
+        var first = 0
+        while first < common {
+            let n = min(4096, common - first)
+            if memcmp(a.baseAddress! + first, b.baseAddress! + first, n) != 0 {
+                while a[first] == b[first] { first += 1 }
+                break
+            }
+            first += n
+        }
+        var start = first
+        while start > 0, a[start - 1] != 10 { start -= 1 }
+        // The common suffix (not overlapping the prefix), on to the start of a line on both sides.
+        var same = 0
+        while same < common - start, a[a.count - 1 - same] == b[b.count - 1 - same] { same += 1 }
+        var endA = a.count - same
+        while endA < a.count {
+            let endB = b.count - (a.count - endA)
+            if (endA == start || a[endA - 1] == 10), (endB == start || b[endB - 1] == 10) { break }
+            endA += 1
+        }
+        let endB = b.count - (a.count - endA)
+        func text(_ s: UnsafeRawBufferPointer, _ r: Range<Int>) -> String {
+            String(decoding: UnsafeRawBufferPointer(rebasing: s[r]), as: UTF8.self)
+        }
+        // The end of the line that starts at `at` (its `\n`, or `end`).
+        func lineEnd(_ s: UnsafeRawBufferPointer, _ at: Int, _ end: Int) -> Int {
+            guard at < end, let found = memchr(s.baseAddress! + at, 10, end - at) else { return end }
+            return s.baseAddress!.distance(to: UnsafeRawPointer(found))
+        }
+        // The lines of a region as the offsets where they start, then the offset one past the
+        // last line's `\n` (line i is starts[i] ..< starts[i + 1] - 1); nil past `max` lines.
+        func lines(_ s: UnsafeRawBufferPointer, _ range: Range<Int>, max: Int) -> [Int32]? {
+            guard range.upperBound < Int(Int32.max) else { return nil }
+            var starts: [Int32] = []
+            var at = range.lowerBound
+            while at < range.upperBound {
+                guard starts.count < max else { return nil }
+                starts.append(Int32(at))
+                at = lineEnd(s, at, range.upperBound) + 1
+            }
+            starts.append(Int32(at))
+            return starts
+        }
+        func line(_ starts: [Int32], _ i: Int) -> Range<Int> { Int(starts[i])..<Int(starts[i + 1]) - 1 }
+        let show = Swift.max(1, maxLines) + 1
+        var cut: String?
+        if let x = lines(a, start..<endA, max: maxRegionLines), let y = lines(b, start..<endB, max: maxRegionLines) {
+            let result = script(x.count - 1, y.count - 1, equal: { i, j in
+                let ri = line(x, i), rj = line(y, j)
+                return ri.count == rj.count && memcmp(a.baseAddress! + ri.lowerBound, b.baseAddress! + rj.lowerBound, ri.count) == 0
+            }, maxEdits: maxEdits, maxWork: maxWork, deadline: deadline)
+            switch result {
+            case .success(let edits):
+                let body = edits.prefix(show).map { e in
+                    String(e.op) + (e.op == "+" ? text(b, line(y, e.line)) : text(a, line(x, e.line)))
+                }
+                return finish(a, start: start, endA: endA, body: body, total: edits.count, maxLines: maxLines, cut: nil)
+            case .failure(.edits):
+                cut = nil
+            case .failure(.work):
+                cut = "the line diff was cut after \(maxWork) line comparisons (a work bound): the differing region is shown removed then added"
+            case .failure(.time):
+                cut = "the line diff was cut at the time limit: the differing region is shown removed then added"
+            }
+        } else {
+            cut = "the line diff was cut: the differing region has more than \(maxRegionLines) lines on a side, so it is shown removed then added, not aligned"
+        }
+        // Removed then added, only as many lines as can be shown; the rest are counted.
+        func count(_ s: UnsafeRawBufferPointer, _ r: Range<Int>) -> Int {
+            guard !r.isEmpty else { return 0 }
+            return newlines(s, r) + (s[r.upperBound - 1] == 10 ? 0 : 1)
+        }
+        var shown: [String] = []
+        for (s, end, op) in [(a, endA, "-"), (b, endB, "+")] {
+            var at = start
+            while at < end, shown.count < show {
+                let e = lineEnd(s, at, end)
+                shown.append(op + text(s, at..<e))
+                at = e + 1
+            }
+        }
+        return finish(a, start: start, endA: endA, body: shown, total: count(a, start..<endA) + count(b, start..<endB),
+                      maxLines: maxLines, cut: cut)
+    }
+
+    /// How many `\n` bytes `s` has in `r`.
+    private static func newlines(_ s: UnsafeRawBufferPointer, _ r: Range<Int>) -> Int {
+        var n = 0, at = r.lowerBound
+        while at < r.upperBound, let found = memchr(s.baseAddress! + at, 10, r.upperBound - at) {
+            n += 1
+            at = s.baseAddress!.distance(to: UnsafeRawPointer(found)) + 1
+        }
+        return n
+    }
+
+    /// The unified diff around `body` (the first lines of `total` edit lines): the hunk header,
+    /// 3 lines of context before `start` and after `endA` (in `a`), cut at `maxLines`.
+    private static func finish(_ a: UnsafeRawBufferPointer, start: Int, endA: Int, body: [String], total: Int, maxLines: Int,
+                               cut: String?) -> (lines: [String], cut: String?) {
+        func text(_ r: Range<Int>) -> String { String(decoding: UnsafeRawBufferPointer(rebasing: a[r]), as: UTF8.self) }
+        var before: [String] = []
+        var at = start
+        while at > 0, before.count < 3 {
+            var lineStart = at - 1
+            while lineStart > 0, a[lineStart - 1] != 10 { lineStart -= 1 }
+            before.insert(text(lineStart..<(at - 1)), at: 0)
+            at = lineStart
+        }
+        let prefixLines = newlines(a, 0..<start)
+        var after: [String] = []
+        at = endA
+        while at < a.count, after.count < 3 {
+            var end = at
+            while end < a.count, a[end] != 10 { end += 1 }
+            after.append(" " + text(at..<end))
+            at = end + 1
+        }
+        let header = "@@ -\(prefixLines - before.count + 1) +\(prefixLines - before.count + 1) @@"
+        let all = [header] + before.map { " " + $0 } + body + after
+        let totalLines = 1 + before.count + total + after.count
+        let limit = Swift.max(1, maxLines)
+        guard totalLines > limit else { return (all, cut) }
+        let keep = limit - 1
+        return (Array(all.prefix(keep)) + ["... \(totalLines - keep) more lines not shown (raise --max-lines)"], cut)
+    }
+
+    /// Why an alignment stopped.
+    public enum Stop: Error {
+        case edits, work, time
+    }
+
+    /// One step of an edit script: `" "` keeps line `index` of the first side, `"-"` removes it,
+    /// `"+"` adds line `index` of the second side.
+    public struct Edit: Sendable, Equatable {
+        /// The kind, as an ASCII byte: `" "`, `"-"` or `"+"`.
+        public var code: UInt8
+        /// The line, on the first side for `" "` and `"-"`, on the second for `"+"`.
+        public var index: Int32
+        /// The kind as a character.
+        public var op: Character { Character(Unicode.Scalar(code)) }
+        /// The line index.
+        public var line: Int { Int(index) }
+    }
+
+    /// The shortest edit script between `n` and `m` lines compared by `equal`, or why it was not
+    /// found: more than `maxEdits` edits, more than `maxWork` comparisons and diagonals visited,
+    /// or `deadline` passed (checked every edit and every 65,536 comparisons). Memory: the
+    /// furthest points of each edit count are kept for the walk back, d² 32-bit values for d
+    /// edits (16 MB at 2,000).
+    public static func script(_ n: Int, _ m: Int, equal: (Int, Int) -> Bool, maxEdits: Int, maxWork: Int,
+                              deadline: ContinuousClock.Instant?) -> Result<[Edit], Stop> {
+        guard n < Int(Int32.max), m < Int(Int32.max) else { return .failure(.work) }
+        let limit = min(n + m, Swift.max(0, maxEdits))
         let offset = limit + 1
         var v = [Int](repeating: 0, count: 2 * limit + 3)
-        var trace: [[Int]] = []
+        // trace holds, for each d from 1, v[-(d-1)...(d-1)] as it was before step d.
+        var trace: [Int32] = []
+        var traceStart: [Int] = [0]
+        var work = 0
         for d in 0...limit {
-            trace.append(v)
+            if let deadline, ContinuousClock.now >= deadline { return .failure(.time) }
+            if d > 0 {
+                for k in stride(from: -(d - 1), through: d - 1, by: 1) { trace.append(Int32(v[offset + k])) }
+            }
+            traceStart.append(trace.count)
             for k in stride(from: -d, through: d, by: 2) {
                 var i: Int
                 if k == -d || (k != d && v[offset + k - 1] < v[offset + k + 1]) { i = v[offset + k + 1] } else { i = v[offset + k - 1] + 1 }
                 var j = i - k
-                while i < n, j < m, x[i] == y[j] { i += 1; j += 1 }
+                work += 1
+                while i < n, j < m, equal(i, j) {
+                    i += 1; j += 1; work += 1
+                    if work & 0xFFFF == 0, let deadline, ContinuousClock.now >= deadline { return .failure(.time) }
+                }
+                if work > maxWork { return .failure(.work) }
                 v[offset + k] = i
                 if i >= n, j >= m {
                     // Walk back through the trace.
-                    var script: [(Character, Substring)] = []
+                    var script: [Edit] = []
                     var ci = n, cj = m
                     for back in stride(from: d, to: 0, by: -1) {
-                        let pv = trace[back]
+                        // v before step `back`, at diagonal q (|q| <= back - 1).
+                        func pv(_ q: Int) -> Int { Int(trace[traceStart[back] + q + (back - 1)]) }
                         let ck = ci - cj
-                        let down = ck == -back || (ck != back && pv[offset + ck - 1] < pv[offset + ck + 1])
+                        let down = ck == -back || (ck != back && pv(ck - 1) < pv(ck + 1))
                         let pk = down ? ck + 1 : ck - 1
-                        let pi = pv[offset + pk], pj = pi - pk
-                        while ci > pi + (down ? 0 : 1), cj > pj + (down ? 1 : 0) { ci -= 1; cj -= 1; script.append((" ", x[ci])) }
-                        if down { cj -= 1; script.append(("+", y[cj])) } else { ci -= 1; script.append(("-", x[ci])) }
+                        let pi = pv(pk), pj = pi - pk
+                        while ci > pi + (down ? 0 : 1), cj > pj + (down ? 1 : 0) { ci -= 1; cj -= 1; script.append(Edit(code: 32, index: Int32(ci))) }
+                        if down { cj -= 1; script.append(Edit(code: 43, index: Int32(cj))) } else { ci -= 1; script.append(Edit(code: 45, index: Int32(ci))) }
                     }
-                    while ci > 0, cj > 0 { ci -= 1; cj -= 1; script.append((" ", x[ci])) }
-                    return script.reversed()
+                    while ci > 0, cj > 0 { ci -= 1; cj -= 1; script.append(Edit(code: 32, index: Int32(ci))) }
+                    return .success(script.reversed())
                 }
             }
         }
-        return nil
+        return .failure(.edits)
     }
 }

@@ -145,9 +145,8 @@ private final class Session {
             findings += GzipHeader.findings(ga, gb, location: [path], setting: setting)
         }
         if limits.maxDepth > 0,
-           let la = ArchiveReader.read(.file(a), limits: limits, budget: &budgetA, deadline: deadline),
-           let lb = ArchiveReader.read(.file(b), limits: limits, budget: &budgetB, deadline: deadline) {
-            listings(la, lb, location: [path], depth: 1)
+           let (la, lb) = ArchiveReader.readPair(.file(a), .file(b), limits: limits, budgetA: &budgetA, budgetB: &budgetB, deadline: deadline) {
+            listings(la, lb, sources: (.file(a), .file(b)), location: [path], depth: 1)
             if !findings.isEmpty || !truncated.isEmpty { return }
         }
         guard let found = FileComparison.compare(a, b, now: setting.now), let offset = found.offset else { return }
@@ -169,9 +168,9 @@ private final class Session {
         let gzipA = GzipHeader.parse(x), gzipB = GzipHeader.parse(y)
         if let ga = gzipA, let gb = gzipB { findings += GzipHeader.findings(ga, gb, location: location, setting: setting) }
         if depth < limits.maxDepth {
-            if let la = ArchiveReader.read(.memory(x), limits: limits, budget: &budgetA, deadline: deadline),
-               let lb = ArchiveReader.read(.memory(y), limits: limits, budget: &budgetB, deadline: deadline), la.isRaw == lb.isRaw {
-                listings(la, lb, location: location, depth: depth + 1, whole: (x, y))
+            if let (la, lb) = ArchiveReader.readPair(.memory(x), .memory(y), limits: limits, budgetA: &budgetA, budgetB: &budgetB,
+                                                     deadline: deadline), la.isRaw == lb.isRaw {
+                listings(la, lb, sources: (.memory(x), .memory(y)), location: location, depth: depth + 1, whole: (x, y))
                 return
             }
         } else if gzipA != nil || x.starts(with: Array("!<arch>\n".utf8)) || x.starts(with: [0x50, 0x4b, 0x03, 0x04])
@@ -195,15 +194,11 @@ private final class Session {
 
     /// A finding for differing contents: text with a unified diff, else binary with hex context.
     private func content(_ x: [UInt8], _ y: [UInt8], location: [String], aspect: String?, base: Int) {
-        guard let first = Comparison.firstDifference(Data(x), Data(y)).map(Int.init) else { return }
+        guard let first = Self.firstDifference(x, y) else { return }
         let (cause, detail, fix) = CauseHints.classify(x, y, offset: first, setting: setting)
-        if let tx = text(x), let ty = text(y) {
-            func lines(_ t: String) -> [Substring] {
-                var all = t.split(separator: "\n", omittingEmptySubsequences: false)
-                if t.hasSuffix("\n") { all.removeLast() }
-                return all
-            }
-            let lines = TextDiff.unified(lines(tx), lines(ty), maxLines: limits.maxLines)
+        if isText(x), isText(y) {
+            let (lines, cut) = TextDiff.unified(bytes: x, y, maxLines: limits.maxLines, deadline: deadline)
+            if let cut { truncated.append("\(location.joined(separator: " > ")): \(cut)") }
             findings.append(DiffFinding(location: location, aspect: aspect ?? "text", cause: cause, detail: detail, fix: fix,
                                         offset: Int64(base + first), context: CauseHints.context(x, y, offset: first), unified: lines))
         } else {
@@ -212,10 +207,38 @@ private final class Session {
         }
     }
 
-    /// `s` as text when it is UTF-8 without NUL bytes.
-    private func text(_ s: [UInt8]) -> String? {
-        guard !s.contains(0) else { return nil }
-        return String(validating: s, as: UTF8.self)
+    /// Whether `s` is text: UTF-8 without NUL bytes.
+    private func isText(_ s: [UInt8]) -> Bool {
+        let (noNUL, ascii) = s.withUnsafeBytes { raw -> (Bool, Bool) in
+            guard !raw.isEmpty else { return (true, true) }
+            guard memchr(raw.baseAddress!, 0, raw.count) == nil else { return (false, false) }
+            var high: UInt8 = 0
+            for byte in raw { high |= byte }
+            return (true, high < 0x80)
+        }
+        // ASCII is UTF-8; other text is validated on a copy that lives only for the check.
+        return noNUL && (ascii || String(validating: s, as: UTF8.self) != nil)
+    }
+
+    /// The first offset at which `x` and `y` differ, nil when they are equal; compares in
+    /// blocks with memcmp, and copies neither.
+    static func firstDifference(_ x: [UInt8], _ y: [UInt8]) -> Int? {
+        let common = min(x.count, y.count)
+        let found: Int? = x.withUnsafeBufferPointer { px in
+            y.withUnsafeBufferPointer { py in
+                var at = 0
+                while at < common {
+                    let n = min(4096, common - at)
+                    if memcmp(px.baseAddress! + at, py.baseAddress! + at, n) != 0 {
+                        while px[at] == py[at] { at += 1 }
+                        return at
+                    }
+                    at += n
+                }
+                return nil
+            }
+        }
+        return found ?? (x.count == y.count ? nil : common)
     }
 
     /// ELF files by section: which sections differ, the build ID named as derived.
@@ -251,7 +274,7 @@ private final class Session {
                                         offset: Int64(offset), context: CauseHints.context(x, y, offset: offset)))
         }
         if findings.count == before || derivedOnly {
-            let first = Comparison.firstDifference(Data(x), Data(y)).map(Int.init) ?? 0
+            let first = Self.firstDifference(x, y) ?? 0
             if findings.count == before || !(sa.contains { $0.name == ".note.gnu.build-id" && (($0.offset)..<($0.offset + $0.size)).contains(first) }) {
                 let (cause, detail, fix) = CauseHints.classify(x, y, offset: first, setting: setting, complete: false)
                 findings.append(DiffFinding(location: location, aspect: "ELF headers", cause: cause, detail: detail, fix: fix,
@@ -261,17 +284,20 @@ private final class Session {
     }
 
     /// Compares two containers' members: order, presence, metadata (aggregated per field) and
-    /// contents (recursively).
-    private func listings(_ la: ArchiveListing, _ lb: ArchiveListing, location: [String], depth: Int, whole: ([UInt8], [UInt8])? = nil) {
+    /// contents (recursively). `sources` are where the two listings were read from: the contents
+    /// of the members that differ are read again from there, a bounded batch at a time.
+    private func listings(_ la: ArchiveListing, _ lb: ArchiveListing, sources: (ArchiveReader.Source, ArchiveReader.Source),
+                          location: [String], depth: Int, whole: ([UInt8], [UInt8])? = nil) {
         truncated += la.truncated.map { location.joined(separator: " > ") + " (A): " + $0 }
         truncated += lb.truncated.map { location.joined(separator: " > ") + " (B): " + $0 }
         let before = findings.count
         if la.isRaw {
             let inner = location + ["\(la.filters.first ?? "compressed") contents"]
-            if let ca = la.members.first?.content, let cb = lb.members.first?.content {
-                bytes(ca, cb, location: inner, depth: depth)
-            } else if la.members.first?.sha256 != lb.members.first?.sha256 {
-                truncated.append("\(inner.joined(separator: " > ")): larger than max_member_bytes (\(limits.maxMemberBytes)), compared by digest only")
+            guard let ma = la.members.first, let mb = lb.members.first, ArchiveMember.sameContents(ma, mb) != true else { return }
+            if fits(ma, mb) {
+                explainMembers([(ma, mb, inner)], sources: sources, depth: depth)
+            } else {
+                truncated.append("\(inner.joined(separator: " > ")): larger than max_member_bytes (\(limits.maxMemberBytes)), compared whole only")
             }
             return
         }
@@ -316,16 +342,38 @@ private final class Session {
             if let mb = membersB[ma.name] { pairs.append((ma, mb)) }
         }
         aggregate(pairs, location: location, family: family)
-        for (ma, mb) in pairs where ma.sha256 != mb.sha256 {
-            if let ca = ma.content, let cb = mb.content {
-                bytes(ca, cb, location: location + [ma.name], depth: depth)
-            } else {
-                findings.append(DiffFinding(location: location + [ma.name], aspect: "content", cause: .unknown,
-                                            detail: "the contents differ (sizes \(ma.size) vs \(mb.size); larger than max_member_bytes \(limits.maxMemberBytes), compared by digest only)"))
+        // The members whose contents differ are read again, in batches that hold at most
+        // max_member_bytes of each side; the findings keep the members' order.
+        var batch: [(ArchiveMember, ArchiveMember, [String])] = []
+        var held = (0, 0)
+        for (ma, mb) in pairs {
+            let same = ArchiveMember.sameContents(ma, mb)
+            if same == true { continue }
+            guard fits(ma, mb) else {
+                explainMembers(batch, sources: sources, depth: depth)
+                batch = []
+                held = (0, 0)
+                if same == nil {
+                    truncated.append("\(location.joined(separator: " > ")) > \(ma.name): not compared: the name appears more than once and the member is larger than max_member_bytes (\(limits.maxMemberBytes))")
+                } else {
+                    let why = ma.complete && mb.complete ? "larger than max_member_bytes \(limits.maxMemberBytes)" : "not read whole"
+                    findings.append(DiffFinding(location: location + [ma.name], aspect: "content", cause: .unknown,
+                                                detail: "the contents differ (sizes \(ma.size) vs \(mb.size); \(why), compared whole only)"))
+                }
+                continue
             }
+            if !batch.isEmpty, held.0 + ma.bytesRead > limits.maxMemberBytes || held.1 + mb.bytesRead > limits.maxMemberBytes {
+                explainMembers(batch, sources: sources, depth: depth)
+                batch = []
+                held = (0, 0)
+            }
+            batch.append((ma, mb, location + [ma.name]))
+            held.0 += ma.bytesRead
+            held.1 += mb.bytesRead
         }
+        explainMembers(batch, sources: sources, depth: depth)
         // Same members, same metadata, same contents, different bytes: the container's own headers.
-        if findings.count == before, la.filters.isEmpty, let (x, y) = whole, let first = Comparison.firstDifference(Data(x), Data(y)).map(Int.init) {
+        if findings.count == before, la.filters.isEmpty, let (x, y) = whole, let first = Self.firstDifference(x, y) {
             let (cause0, detail0, fix0) = CauseHints.classify(x, y, offset: first, setting: setting, complete: false)
             var cause = cause0, detail = detail0, fix = fix0
             if family == "zip", cause == .unknown || cause == .randomness {
@@ -333,6 +381,27 @@ private final class Session {
             }
             findings.append(DiffFinding(location: location, aspect: "\(family) headers", cause: cause, detail: detail, fix: fix,
                                         offset: Int64(first), context: CauseHints.context(x, y, offset: first)))
+        }
+    }
+
+    /// Whether both members were read whole and are small enough to hold and look inside.
+    private func fits(_ ma: ArchiveMember, _ mb: ArchiveMember) -> Bool {
+        ma.complete && mb.complete && ma.bytesRead <= limits.maxMemberBytes && mb.bytesRead <= limits.maxMemberBytes
+    }
+
+    /// Reads the contents of the member pairs `batch` again from `sources` and explains each
+    /// pair at its location; the contents are released when done.
+    private func explainMembers(_ batch: [(ArchiveMember, ArchiveMember, [String])], sources: (ArchiveReader.Source, ArchiveReader.Source),
+                                depth: Int) {
+        guard !batch.isEmpty else { return }
+        let ca = ArchiveReader.contents(sources.0, indices: Set(batch.map(\.0.index)), maxBytes: limits.maxMemberBytes, deadline: deadline)
+        let cb = ArchiveReader.contents(sources.1, indices: Set(batch.map(\.1.index)), maxBytes: limits.maxMemberBytes, deadline: deadline)
+        for (ma, mb, location) in batch {
+            guard let x = ca[ma.index], let y = cb[mb.index] else {
+                truncated.append("\(location.joined(separator: " > ")): not explained, its contents could not be read again (the time limit of \(limits.maxSeconds) s, or the container changed)")
+                continue
+            }
+            bytes(x, y, location: location, depth: depth)
         }
     }
 

@@ -128,4 +128,43 @@ private func chromium(_ arguments: [String], page: String) throws -> CLI.Result 
             #expect(lines.last?.contains("more lines not shown") == true)
         }
     }
+
+    /// Two 96 MiB tarballs of 96 members of 1 MiB (sparse files: the contents are holes), once
+    /// differing only in one member's mtime and once in one byte of every member, are explained
+    /// under a 128 MiB address-space limit (prlimit --as): no member's contents are kept while
+    /// the containers are listed, and the differing members are read again a bounded batch at a
+    /// time. Keeping every member up to max_member_bytes, as before, needs 200 MiB here.
+    @Test func largeTarPairsAreExplainedInBoundedMemory() throws {
+        let dir = try temporaryDirectory("repro-diff-large-")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try fixture("""
+            def sparse_tar(path, mtime_of, byte=None):
+                with open(path, "wb") as f:
+                    for i in range(96):
+                        info = tarfile.TarInfo("data/member-%03d.bin" % i); info.size = 1 << 20; info.mtime = mtime_of(i)
+                        f.write(info.tobuf(format=tarfile.GNU_FORMAT))
+                        at = f.tell()
+                        if byte is not None:
+                            f.seek(at + (1 << 19)); f.write(bytes([byte]))
+                        f.seek(at + (1 << 20))
+                    f.write(bytes(1024))
+            sparse_tar("a.tar", lambda i: 1700000000)
+            sparse_tar("b.tar", lambda i: 1700000000 + (3600 if i == 50 else 0))
+            sparse_tar("c.tar", lambda i: 1700000000, 1)
+            sparse_tar("d.tar", lambda i: 1700000000, 2)
+            """, in: dir)
+        let cap = String(128 << 20)
+        let mtime = try Shell.run(["prlimit", "--as=" + cap, CLI.binary, "diff", dir + "/a.tar", dir + "/b.tar"])
+        #expect(mtime.status == 1, "\(mtime.stderr)")
+        #expect(mtime.stdout.contains("tar member mtime: differs in 1 of 96 members; first data/member-050.bin"), "\(mtime.stdout)")
+        let content = try Shell.run(["prlimit", "--as=" + cap, CLI.binary, "diff", "--json", dir + "/c.tar", dir + "/d.tar"])
+        #expect(content.status == 1, "\(content.stderr)")
+        let report = try JSONSerialization.jsonObject(with: Data(content.stdout.utf8)) as? [String: Any]
+        let file = (report?["files"] as? [[String: Any]])?.first
+        let findings = file?["findings"] as? [[String: Any]] ?? []
+        #expect(findings.count == 40)
+        #expect(findings.first?["offset"] as? Int == 1 << 19)
+        #expect((findings.first?["location"] as? [String])?.last == "data/member-000.bin")
+        #expect((file?["truncated"] as? [String])?.contains("56 more findings not shown (max_findings 40)") == true)
+    }
 }

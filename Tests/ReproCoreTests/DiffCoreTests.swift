@@ -177,3 +177,57 @@ import Testing
         #expect(file.summary == "timestamp: gzip header mtime: t1 vs t2 (fix: \(DiffFix.gzipHeader)); ordering: tar member order: o (fix: \(DiffFix.tarOrder))")
     }
 }
+
+@Suite struct TextDiffBoundTests {
+    /// Lines of "x" with every 50th one "y" on the second side: aligning them takes many
+    /// comparisons on every diagonal.
+    private let pair: ([UInt8], [UInt8]) = {
+        var a: [UInt8] = [], b: [UInt8] = []
+        for i in 0..<20_000 {
+            a += Array("x\n".utf8)
+            b += Array((i % 50 == 0 ? "y\n" : "x\n").utf8)
+        }
+        return (a, b)
+    }()
+
+    @Test func lineDiffStopsAtItsWorkBoundAndSaysSo() {
+        let (lines, cut) = TextDiff.unified(bytes: pair.0, pair.1, maxLines: 10, maxWork: 1000, deadline: nil)
+        #expect(cut?.contains("cut after 1000 line comparisons") == true, "\(cut ?? "nil")")
+        // Still exact: the region removed, then added, cut at max_lines.
+        #expect(lines.first == "@@ -1 +1 @@")
+        #expect(lines.dropFirst().first == "-x")
+        #expect(lines.count == 10)
+        // 19,951 differing-region lines a side, 3 of context after: 1 + 39,902 + 3 lines, 9 kept.
+        #expect(lines.last == "... 39897 more lines not shown (raise --max-lines)")
+    }
+
+    @Test func lineDiffStopsAtTheDeadlineAndSaysSo() {
+        let (_, cut) = TextDiff.unified(bytes: pair.0, pair.1, maxLines: 10, deadline: .now)
+        #expect(cut?.contains("cut at the time limit") == true, "\(cut ?? "nil")")
+        let (_, none) = TextDiff.unified(bytes: pair.0, pair.1, maxLines: 10, deadline: nil)
+        #expect(none == nil)
+    }
+
+    @Test func lineDiffOfAHugeRegionIsCutBeforeSplittingIt() {
+        let (lines, cut) = TextDiff.unified(bytes: pair.0, pair.1, maxLines: 5, maxRegionLines: 100, deadline: nil)
+        #expect(cut?.contains("more than 100 lines on a side") == true)
+        #expect(lines == ["@@ -1 +1 @@", "-x", "-x", "-x", "... 39902 more lines not shown (raise --max-lines)"])
+    }
+
+    /// The byte form gives the same diff as the line form.
+    @Test func byteAndLineFormsAgree() {
+        let cases = [("a\nb\nc\nd\ne\n", "a\nb\nC\nd\ne\n"), ("1\n2\n3\n4\n", "2\n3\n4\n1\n"), ("x\nfoo\n", "y\nfoo\n"),
+                     ("p\nq\nr\ns\nt\nu\nv\n", "p\nq\nr\nS\nt\nu\nv\n"), ("one\n", "one\ntwo\n")]
+        for (a, b) in cases {
+            func lines(_ t: String) -> [Substring] {
+                var all = t.split(separator: "\n", omittingEmptySubsequences: false)
+                if t.hasSuffix("\n") { all.removeLast() }
+                return all
+            }
+            let byLines = TextDiff.unified(lines(a), lines(b), maxLines: 100)
+            let byBytes = TextDiff.unified(bytes: Array(a.utf8), Array(b.utf8), maxLines: 100, deadline: nil)
+            #expect(byBytes.lines == byLines, "\(a.debugDescription) vs \(b.debugDescription)")
+            #expect(byBytes.cut == nil)
+        }
+    }
+}

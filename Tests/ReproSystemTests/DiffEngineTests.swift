@@ -264,7 +264,7 @@ private func finding(_ e: FileExplanation?, _ aspect: String) -> DiffFinding? {
         let big = explain("tar", """
             tar("a.tar", [("a", b"12345", 1)]); tar("b.tar", [("a", b"12346", 1)])
             """, limits: limits)
-        #expect(big?.findings.first?.detail.contains("compared by digest only") == true)
+        #expect(big?.findings.first?.detail.contains("larger than max_member_bytes 4, compared whole only") == true)
         limits = .standard
         limits.maxBytes = 1
         let budget = explain("tar.gz", """
@@ -321,6 +321,47 @@ private func finding(_ e: FileExplanation?, _ aspect: String) -> DiffFinding? {
         #expect(throws: ReproError.self) {
             _ = try DiffEngine.compare("/nonexistent/a", "/nonexistent/b", limits: .standard, setting: setting)
         }
+    }
+
+    /// Members whose contents differ are read again a batch at a time (here one member of 13
+    /// bytes a batch, max_member_bytes being 16), in the containers' order, whether they were compared side by
+    /// side (same order) or hashed (another order).
+    @Test func differingMembersAreExplainedInBatchesInOrder() {
+        var limits = DiffLimits.standard
+        limits.maxMemberBytes = 16
+        let same = explain("tar", """
+            tar("a.tar", [("m%d" % i, b"t=%d\\n" % (1700000000 + i), 1) for i in range(5)])
+            tar("b.tar", [("m%d" % i, b"t=%d\\n" % (1790000000 + i), 1) for i in range(5)])
+            """, limits: limits)
+        let locations = same?.findings.map { $0.location.last ?? "" }
+        #expect(locations == ["m0", "m1", "m2", "m3", "m4"], "\(same?.findings.map(\.line) ?? [])")
+        #expect(same?.findings.allSatisfy { $0.cause == .timestamp } == true)
+        let moved = explain("tar", """
+            tar("a.tar", [("a", b"1", 1), ("b", b"2", 1)]); tar("b.tar", [("b", b"3", 1), ("a", b"1", 1)])
+            """)
+        #expect(finding(moved, "tar member order")?.cause == .ordering)
+        #expect(moved?.findings.contains { $0.location.last == "b" && $0.aspect == "text" } == true, "\(moved?.findings.map(\.line) ?? [])")
+        #expect(moved?.findings.contains { $0.location.last == "a" } == false)
+    }
+
+    /// A text member whose line diff took seconds and hundreds of MB (1.2 million lines that all
+    /// differ as a region) is explained within a generous bound, and the cut is said.
+    @Test func hugeTextRegionIsCutAndSaysSo() {
+        var limits = DiffLimits.standard
+        limits.maxSeconds = 2
+        let scratch = Scratch()
+        defer { scratch.remove() }
+        python("""
+            open("a.txt", "w").write("x\\n" * 1200000)
+            open("b.txt", "w").write("".join("y\\n" if i % 600 == 0 else "x\\n" for i in range(1200000)))
+            """, in: scratch.path)
+        let start = ContinuousClock.now
+        let e = DiffEngine.explainFile(scratch.path + "/a.txt", scratch.path + "/b.txt", path: "t.txt", limits: limits,
+                                       setting: setting, deadline: .now + .seconds(2))
+        let took = ContinuousClock.now - start
+        #expect(took < .seconds(5), "took \(took)")
+        #expect(finding(e, "text")?.unified?.first == "@@ -1 +1 @@")
+        #expect(e?.truncated.contains { $0.contains("the line diff was cut") } == true, "\(e?.truncated ?? [])")
     }
 }
 
