@@ -21,18 +21,18 @@ public enum FuzzTargets {
 
     /// Every target, by name.
     public static let all: [Target] = [
-        Target(name: "json", run: json),
-        Target(name: "dsse", run: dsse),
-        Target(name: "statement", run: statement),
-        Target(name: "pem", run: pem),
-        Target(name: "toolchain-toml", run: toolchainTOML),
-        Target(name: "project-toml", run: projectTOML),
-        Target(name: "profile-toml", run: profileTOML),
-        Target(name: "debian-index", run: debianIndex),
-        Target(name: "checksums", run: checksums),
-        Target(name: "diff-formats", run: diffFormats),
-        Target(name: "diff-archive", run: diffArchive),
-        Target(name: "extract", run: extract),
+        Target(name: "json", run: { json($0) }),
+        Target(name: "dsse", run: { dsse($0) }),
+        Target(name: "statement", run: { statement($0) }),
+        Target(name: "pem", run: { pem($0) }),
+        Target(name: "toolchain-toml", run: { toolchainTOML($0) }),
+        Target(name: "project-toml", run: { projectTOML($0) }),
+        Target(name: "profile-toml", run: { profileTOML($0) }),
+        Target(name: "debian-index", run: { debianIndex($0) }),
+        Target(name: "checksums", run: { checksums($0) }),
+        Target(name: "diff-formats", run: { diffFormats($0) }),
+        Target(name: "diff-archive", run: { diffArchive($0) }),
+        Target(name: "extract", run: { extract($0) }),
     ]
 
     /// The target called `name`, if there is one.
