@@ -9,20 +9,20 @@ import Testing
     static let regressions = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("fuzz/regressions").path
 
-    func error(_ text: String) -> ReproError? {
+    func failure(_ text: String) -> ReproError? {
         do { _ = try ProjectConfig.parse(text, path: "repro.toml"); return nil } catch { return error }
     }
 
     @Test("a table header without a key", arguments: ["[\n", "[", "[[\n", "[ \n", "[=]\n", "[#x]\n", "[[ ]]\n", "[\r\n",
                                                       "[build]\ncommand = [\"make\"]\n[\u{2028}x]\n"])
     func headerWithoutKey(_ text: String) throws {
-        let error = try #require(error(text))
+        let error = try #require(failure(text))
         #expect(error.status == .configuration)
         #expect(error.message.contains("TOML syntax error"), "\(error.message)")
     }
 
     @Test func headerPlace() throws {
-        let error = try #require(error("# a comment\n[build]\ncommand = [\"make\"]\n\n  [\n"))
+        let error = try #require(failure("# a comment\n[build]\ncommand = [\"make\"]\n\n  [\n"))
         #expect(error.message.hasPrefix("repro.toml:5:3: TOML syntax error: a table header"), "\(error.message)")
     }
 
@@ -30,7 +30,7 @@ import Testing
           arguments: ["a = [}]\n", "a = [\n  \"x\",\n } _\n", "a = [1, # c\n\n }\n", "a = [[1], }]\n", "a = [\u{2028}1]\n",
                       "a = [1,\u{2029}]\n", "a = [\u{85}]\n", "a = { b = [ } ] }\n"])
     func arrayElement(_ text: String) throws {
-        let error = try #require(error(text))
+        let error = try #require(failure(text))
         #expect(error.status == .configuration)
         #expect(error.message.contains("TOML syntax error: an array holds"), "\(error.message)")
     }
