@@ -198,7 +198,8 @@ public enum FuzzTargets {
         let split = bytes.count >= 2 ? min(Int(bytes[0]) | Int(bytes[1]) << 8, bytes.count - 2) : 0
         let rest = bytes.dropFirst(min(2, bytes.count))
         let a = Data(rest.prefix(split)), b = Data(rest.dropFirst(split))
-        let directory = workDirectory
+        let directory = freshDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
         let pathA = directory + "/a.bin", pathB = directory + "/b.bin"
         guard (try? a.write(to: URL(fileURLWithPath: pathA))) != nil, (try? b.write(to: URL(fileURLWithPath: pathB))) != nil else {
             preconditionFailure("diff-archive: cannot write the inputs in \(directory)")
@@ -222,14 +223,13 @@ public enum FuzzTargets {
     /// A toolchain archive unpacked as `repro` unpacks one (compressed or plain tar), within
     /// small limits, into a fresh directory.
     static func extract(_ data: Data) {
-        let directory = workDirectory
+        let directory = freshDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
         let archive = directory + "/archive", destination = directory + "/tree"
-        try? FileManager.default.removeItem(atPath: destination)
         guard (try? data.write(to: URL(fileURLWithPath: archive))) != nil,
               (try? FileManager.default.createDirectory(atPath: destination, withIntermediateDirectories: false)) != nil else {
             preconditionFailure("extract: cannot prepare \(directory)")
         }
-        defer { try? FileManager.default.removeItem(atPath: destination) }
         do {
             _ = try ArchiveExtractor.extract(archive: archive, into: destination, stripComponents: Int(data.first ?? 0) % 3,
                                              limits: ExtractLimits(maxEntries: 512, maxBytes: 4 << 20))
@@ -238,11 +238,11 @@ public enum FuzzTargets {
         }
     }
 
-    /// A directory of this process's own for the targets that need files (made once, under
-    /// TMPDIR).
-    static let workDirectory: String = {
+    /// A new directory under TMPDIR for one run of a target that needs files: runs of one
+    /// target may overlap (the mutation test runs its cases in parallel).
+    static func freshDirectory() -> String {
         var template = Array((NSTemporaryDirectory() + "/repro-fuzz-XXXXXX").utf8CString)
         guard let made = mkdtemp(&template) else { preconditionFailure("mkdtemp failed: \(errno)") }
         return String(cString: made)
-    }()
+    }
 }
