@@ -7,7 +7,7 @@ SWIFT ?= swift
 TEST_CONFIG ?= debug
 BIN := $(shell $(SWIFT) build -c release --show-bin-path 2>/dev/null)
 
-.PHONY: all deps build test test-corpus demo install install-files man clean lock
+.PHONY: all deps build test test-corpus fuzz demo install install-files man clean lock
 
 all: build
 
@@ -34,6 +34,13 @@ test-corpus:
 	$(SWIFT) build -c release
 	$(SWIFT) build -c $(TEST_CONFIG) --build-tests
 	scripts/run-tests.sh $(SWIFT) test -c $(TEST_CONFIG) --skip-build --filter CorpusTests
+
+# The parsers of hostile input under libFuzzer, FUZZ_SECONDS (default 60) each, from the seeds in
+# fuzz/corpus (scripts/fuzz.sh; docs/testing.md). `make test` runs the same targets for a few
+# seconds each as a seeded mutation test, without libFuzzer.
+fuzz:
+	scripts/install-deps.sh build
+	scripts/fuzz.sh
 
 demo:
 	scripts/install-deps.sh demo

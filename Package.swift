@@ -23,6 +23,8 @@ let package = Package(
     products: [
         .executable(name: "repro", targets: ["repro"]),
         .executable(name: "repro-fetch", targets: ["repro-fetch"]),
+        // The fuzz targets, for the libFuzzer package in fuzz/ (`make fuzz`).
+        .library(name: "ReproFuzzTargets", targets: ["ReproFuzzTargets"]),
     ],
     // Pinned to exact versions: a tool that certifies reproducible builds is built from fixed
     // inputs itself. `repro version --verbose` prints them from ReproInfo.dependencies, which a
@@ -79,8 +81,17 @@ let package = Package(
             swiftSettings: staticReleaseCompiling,
             linkerSettings: [.unsafeFlags(["-static-stdlib"], staticRelease)]
         ),
+        // The parsers of hostile input as fuzz targets: run by `make fuzz` (fuzz/) and, as a
+        // seeded mutation test, by `make test`.
+        .target(
+            name: "ReproFuzzTargets",
+            dependencies: [
+                "ReproCore", "ReproSystem",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         .testTarget(name: "ReproCoreTests", dependencies: ["ReproCore"]),
-        .testTarget(name: "ReproSystemTests", dependencies: ["ReproSystem", "ReproCore", "CArchive"]),
+        .testTarget(name: "ReproSystemTests", dependencies: ["ReproSystem", "ReproCore", "CArchive", "ReproFuzzTargets"]),
         .testTarget(name: "ReproCLITests", dependencies: ["ReproCore"]),
     ],
     swiftLanguageModes: [.v5]
