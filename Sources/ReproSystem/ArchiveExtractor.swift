@@ -561,7 +561,7 @@ private final class Decompressor: @unchecked Sendable {
     private func produce() {
         var failure: String?
         if let raw = archive_read_new() {
-            archive_read_support_filter_all(raw)
+            ArchiveFilters.enableInProcess(raw)
             archive_read_support_format_raw(raw)
             let opened = archive_read_open(raw, Unmanaged.passUnretained(self).toOpaque(), nil, { _, client, out in
                 let stream = Unmanaged<Decompressor>.fromOpaque(client!).takeUnretainedValue()

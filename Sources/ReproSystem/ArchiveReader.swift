@@ -155,11 +155,8 @@ enum ArchiveReader {
     private static func withArchive<R>(_ source: Source, _ body: (OpaquePointer?) -> R) -> R {
         guard let a = archive_read_new() else { fatalError("archive_read_new: out of memory") }
         defer { archive_read_free(a) }
-        for enable in [archive_read_support_filter_gzip, archive_read_support_filter_bzip2, archive_read_support_filter_xz,
-                       archive_read_support_filter_lzma, archive_read_support_filter_zstd, archive_read_support_filter_lz4,
-                       archive_read_support_filter_compress, archive_read_support_filter_rpm] {
-            _ = enable(a)
-        }
+        ArchiveFilters.enableInProcess(a)
+        _ = archive_read_support_filter_rpm(a)
         for enable in [archive_read_support_format_tar, archive_read_support_format_gnutar, archive_read_support_format_zip,
                        archive_read_support_format_ar, archive_read_support_format_cpio, archive_read_support_format_iso9660,
                        archive_read_support_format_7zip, archive_read_support_format_cab, archive_read_support_format_lha,

@@ -235,7 +235,7 @@ public enum DebianLocker {
     static func decompress(_ path: String, limit: Int) throws(ReproError) -> String {
         guard let reader = archive_read_new() else { fatalError("archive_read_new: out of memory") }
         defer { archive_read_free(reader) }
-        archive_read_support_filter_all(reader)
+        ArchiveFilters.enableInProcess(reader)
         archive_read_support_format_raw(reader)
         var entry: OpaquePointer?
         guard archive_read_open_filename(reader, path, 1 << 16) == ARCHIVE_OK, archive_read_next_header(reader, &entry) >= ARCHIVE_WARN else {

@@ -90,6 +90,25 @@ private final class Running {
         #expect(d.list("cache/blobs/sha256").isEmpty && d.list("cache/trees").isEmpty && d.list("cache/tmp").isEmpty)
     }
 
+    /// libarchive decompresses lrzip, lzop and grzip by starting that program from PATH; a pinned
+    /// archive in such a format must not make repro run a host program on a project's bytes.
+    @Test func anArchiveNeedingAnExternalDecompressorRunsNoHostProgram() throws {
+        let d = Dir(); defer { d.remove() }
+        var bytes: [UInt8] = Array("LRZI".utf8) + [0, 6] + [UInt8](repeating: 0, count: 58)
+        bytes[6] = 1
+        _ = FileManager.default.createFile(atPath: d.path + "/tc.tar.lrz", contents: Data(bytes))
+        let marker = d.path + "/ran"
+        for program in ["lrzip", "lzop", "grzip"] {
+            d.write("bin/\(program)", "#!/bin/sh\necho \"$0 $*\" >> \(marker)\ncat >/dev/null\nexit 1\n", mode: 0o755)
+        }
+        let sha = try CorpusTests.sha256(d.path + "/tc.tar.lrz")
+        d.write("lrz.toml", "name = \"lrz\"\n[[source]]\nurl = \"file://\(d.path)/tc.tar.lrz\"\nsha256 = \"\(sha)\"\n")
+        let path = d.path + "/bin:" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
+        let result = try CLI.run(["toolchain", "fetch", "--cache", d.path + "/cache", d.path + "/lrz.toml"], environment: ["PATH": path])
+        #expect(result.status == 2, "\(result.status) \(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: marker), "ran: \(d.read("ran"))")
+    }
+
     @Test func anEndlessSourceStopsAtTheDownloadLimit() throws {
         let d = Dir(); defer { d.remove() }
         let pin = String(repeating: "0", count: 64)
