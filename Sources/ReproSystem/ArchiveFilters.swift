@@ -1,4 +1,4 @@
-import CArchive
+internal import CArchive
 
 /// The decompression filters repro lets libarchive use: only those that run in this process.
 ///
