@@ -101,7 +101,7 @@ private final class Running {
         for program in ["lrzip", "lzop", "grzip"] {
             d.write("bin/\(program)", "#!/bin/sh\necho \"$0 $*\" >> \(marker)\ncat >/dev/null\nexit 1\n", mode: 0o755)
         }
-        let sha = try CorpusTests.sha256(d.path + "/tc.tar.lrz")
+        let sha = try CorpusDownloads.sha256(d.path + "/tc.tar.lrz")
         d.write("lrz.toml", "name = \"lrz\"\n[[source]]\nurl = \"file://\(d.path)/tc.tar.lrz\"\nsha256 = \"\(sha)\"\n")
         let path = d.path + "/bin:" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
         let result = try CLI.run(["toolchain", "fetch", "--cache", d.path + "/cache", d.path + "/lrz.toml"], environment: ["PATH": path])
