@@ -44,6 +44,10 @@ ssize_t repro_copy_file_range(int in, int64_t *offset, int out, size_t len) {
     return n;
 }
 
+int repro_rename_exchange(const char *from, const char *to) {
+    return (int)syscall(SYS_renameat2, AT_FDCWD, from, AT_FDCWD, to, 2U /* RENAME_EXCHANGE */);
+}
+
 #define SETUP_ROOT "/tmp"
 #define SETUP_OLDROOT "/tmp/oldroot"
 

@@ -166,7 +166,8 @@ extension CheckRunner {
 
     /// Builds `destination`'s replacement beside it (`.NAME.new-UUID`, on its file system) from
     /// `sources`, the one source itself when `names` is nil, else a directory with each source
-    /// under its name, and swaps it in (the old tree goes through `.NAME.old-UUID`). Both temp
+    /// under its name, and swaps it in: one `renameat2(RENAME_EXCHANGE)`, or where the file system
+    /// has none, two renames through `.NAME.old-UUID`. Both temp
     /// names are recorded first (``InterruptCleanup``), so a check killed meanwhile leaves
     /// nothing the next check does not remove.
     private static func place(_ sources: [(root: String, move: Bool)], named names: [String]?, at destination: String) throws(ReproError) {
@@ -208,6 +209,12 @@ extension CheckRunner {
                 }
                 if move { Syscalls.removeTree(source) }
             }
+        }
+        // One atomic swap where the file system has one: a reader sees the old tree or the new
+        // one, and the name never goes missing; the old tree is then at `staging`.
+        if Syscalls.lstat(destination) != nil, case .success = Syscalls.exchange(staging, destination) {
+            Syscalls.removeTree(staging)
+            return
         }
         do {
             if Syscalls.lstat(destination) != nil {

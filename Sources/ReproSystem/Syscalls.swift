@@ -186,6 +186,12 @@ enum Syscalls {
         valueOrErrno { Glibc.rename(from, to) }
     }
 
+    /// Swaps two existing paths atomically. The corresponding C function is `renameat2(2)`
+    /// with `RENAME_EXCHANGE`.
+    static func exchange(_ a: String, _ b: String) -> Result<Int32, Errno> {
+        valueOrErrno { repro_rename_exchange(a, b) }
+    }
+
     /// Creates a directory and its missing parents with `mode` (0755 unless given; the umask
     /// still applies, so no bit beyond `mode` is ever set). The corresponding C function is `mkdir(2)`.
     static func mkdirs(_ path: String, mode: mode_t = 0o755) -> Result<Void, Errno> {

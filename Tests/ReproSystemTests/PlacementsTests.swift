@@ -82,3 +82,21 @@ import ReproCore
         #expect(!f.placements.holds(f.placed, since: verified))
     }
 }
+
+/// Outputs are swapped into place in one step: the destination's name never goes missing.
+@Suite struct AtomicPlaceTests {
+    @Test func twoDirectoriesAreExchangedInOneStep() throws {
+        let root = makeTemporaryDirectory("exchange")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try FileManager.default.createDirectory(atPath: root + "/a", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: root + "/b", withIntermediateDirectories: true)
+        try "old\n".write(toFile: root + "/a/f", atomically: false, encoding: .utf8)
+        try "new\n".write(toFile: root + "/b/f", atomically: false, encoding: .utf8)
+        guard case .success = Syscalls.exchange(root + "/b", root + "/a") else {
+            Issue.record("renameat2(RENAME_EXCHANGE) failed on \(root)"); return
+        }
+        #expect(try String(contentsOfFile: root + "/a/f", encoding: .utf8) == "new\n")
+        #expect(try String(contentsOfFile: root + "/b/f", encoding: .utf8) == "old\n")
+        if case .success = Syscalls.exchange(root + "/missing", root + "/a") { Issue.record("exchanged with a missing path") }
+    }
+}

@@ -173,6 +173,10 @@ int repro_read_arg_area(const char *stat_text, size_t len, struct repro_arg_area
 /// errno on failure. (Swift's Glibc module does not declare it.)
 ssize_t repro_copy_file_range(int in, int64_t *offset, int out, size_t len);
 
+/// renameat2(from, to, RENAME_EXCHANGE): swaps two existing paths atomically. -1 with errno
+/// (EINVAL or ENOSYS where the file system or kernel cannot).
+int repro_rename_exchange(const char *from, const char *to);
+
 /// pipe2(2) with O_CLOEXEC (not visible to Swift without _GNU_SOURCE).
 int repro_pipe_cloexec(int fds[2]);
 /// memfd_create(2) with MFD_CLOEXEC.
