@@ -9,6 +9,9 @@ public enum TOMLFile {
     /// Decodes `text`, read from `path`, as `T`. `guide` ends every message: where to read
     /// about the format (e.g. "See docs/toolchains.md for the spec format.").
     public static func decode<T: Decodable>(_ type: T.Type, from text: String, path: String, guide: String) throws(ReproError) -> T {
+        if let line = deepKeyLine(text) {
+            throw .configuration("\(path):\(line): TOML syntax error: a key on this line has more than \(maxKeyDepth) dotted parts; repro's files nest a few levels. Fix the file at that line.")
+        }
         if let (line, column, problem) = parserTrap(text) {
             throw .configuration("\(path):\(line):\(column): TOML syntax error: \(problem). Fix the file at that line and column.")
         }
@@ -41,6 +44,47 @@ public enum TOMLFile {
             throw .configuration("\(path): unknown key\(unknown.count == 1 ? "" : "s") \(names.joined(separator: ", ")); remove or rename \(unknown.count == 1 ? "it" : "them"). \(guide)")
         }
         return value
+    }
+
+    /// The most dots a line may hold outside strings and comments. TOMLKit's parser (and the
+    /// decoding after it) recurses once per dotted key part, so some tens of thousands of parts
+    /// overflow the stack; no file repro reads needs more than a few.
+    static let maxKeyDepth = 256
+
+    /// The first line (1-based) with more than ``maxKeyDepth`` dots outside strings and comments.
+    static func deepKeyLine(_ text: String) -> Int? {
+        var line = 1, dots = 0
+        var quote: UInt8? = nil, triple = false, escaped = false, comment = false
+        let b = Array(text.utf8)
+        var i = 0
+        while i < b.count {
+            let c = b[i]
+            if c == 0x0A {
+                line += 1; dots = 0; comment = false
+                if quote != nil && !triple { quote = nil }
+                i += 1; continue
+            }
+            if comment { i += 1; continue }
+            if let q = quote {
+                if escaped { escaped = false } else if c == 0x5C && q == 0x22 { escaped = true } else if c == q {
+                    if !triple { quote = nil } else if i + 2 < b.count, b[i + 1] == q, b[i + 2] == q { quote = nil; i += 2 }
+                }
+                i += 1; continue
+            }
+            switch c {
+            case 0x23: comment = true
+            case 0x22, 0x27:
+                quote = c
+                triple = i + 2 < b.count && b[i + 1] == c && b[i + 2] == c
+                if triple { i += 2 }
+            case 0x2E:
+                dots += 1
+                if dots > maxKeyDepth { return line }
+            default: break
+            }
+            i += 1
+        }
+        return nil
     }
 
     /// The first place (line and column, 1-based, and what is wrong) where TOMLKit's parser

@@ -207,25 +207,51 @@ enum Syscalls {
     }
 
     /// Removes a file, symlink or whole directory tree, making directories writable first so that
-    /// read-only trees can be removed. Never follows symlinks. Missing paths are not an error.
+    /// read-only trees can be removed. Never follows symlinks, not even one swapped in while the
+    /// removal runs: below `path`, every step is relative to a directory descriptor opened with
+    /// `O_NOFOLLOW` (openat, fstatat, unlinkat), so a directory renamed away and replaced by a link
+    /// loses only the link. Missing paths are not an error.
     static func removeTree(_ path: String) {
         guard let st = lstat(path) else { return }
-        if st.st_mode & S_IFMT == S_IFDIR {
-            _ = chmod(path, 0o700)
-            if let dir = opendir(path) {
-                var names = [String]()
-                while let entry = readdir(dir) {
-                    let name = withUnsafePointer(to: entry.pointee.d_name) {
-                        $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
-                    }
-                    if name != "." && name != ".." { names.append(name) }
-                }
-                closedir(dir)
-                for name in names { removeTree(path + "/" + name) }
+        guard st.st_mode & S_IFMT == S_IFDIR else { _ = unlink(path); return }
+        let fd = Glibc.open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        if fd >= 0 {
+            removeContents(of: fd, depth: 0)
+            Glibc.close(fd)
+        }
+        _ = rmdir(path)
+    }
+
+    /// Removes everything in the open directory `fd` (which stays open, owned by the caller).
+    private static func removeContents(of fd: Int32, depth: Int) {
+        _ = Glibc.fchmod(fd, 0o700)
+        let listing = Glibc.dup(fd)
+        guard listing >= 0, let dir = fdopendir(listing) else {
+            if listing >= 0 { Glibc.close(listing) }
+            return
+        }
+        var names = [String]()
+        while let entry = readdir(dir) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
             }
-            _ = rmdir(path)
-        } else {
-            _ = unlink(path)
+            if name != "." && name != ".." { names.append(name) }
+        }
+        closedir(dir)
+        for name in names {
+            var info = stat()
+            guard Glibc.fstatat(fd, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { continue }
+            if info.st_mode & S_IFMT == S_IFDIR, depth < 4096 {
+                let child = Glibc.openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                if child >= 0 {
+                    removeContents(of: child, depth: depth + 1)
+                    Glibc.close(child)
+                    _ = Glibc.unlinkat(fd, name, AT_REMOVEDIR)
+                    continue
+                }
+            }
+            // Not a directory, or no longer one (swapped for a link): the entry itself goes.
+            if unlinkat(fd, name, 0) != 0 { _ = Glibc.unlinkat(fd, name, AT_REMOVEDIR) }
         }
     }
 

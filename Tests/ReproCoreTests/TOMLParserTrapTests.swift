@@ -87,3 +87,25 @@ import Testing
         #expect(config.source.dateEpoch == 1)
     }
 }
+
+/// Keys of tens of thousands of dotted parts overflowed the stack (SIGSEGV) in the parser; they
+/// are syntax errors now, and ordinary files are untouched.
+@Suite struct TOMLKeyDepthTests {
+    @Test func deepDottedKeysAndHeadersAreSyntaxErrors() {
+        let deep = "a" + String(repeating: ".a", count: 30000) + " = 1\n"
+        #expect(TOMLFile.deepKeyLine(deep) == 1)
+        #expect(TOMLFile.deepKeyLine("x = 1\n[" + String(repeating: "a.", count: 300) + "a]\n") == 2)
+        #expect(TOMLFile.deepKeyLine("a = {" + String(repeating: "b.", count: 300) + "b = 1}\n") == 1)
+        do {
+            _ = try ToolchainSpec.parse(toml: deep, path: "deep.toml")
+            Issue.record("a 30000-part key was accepted")
+        } catch {
+            #expect(error.status == .configuration && error.message.contains("deep.toml:1: TOML syntax error"), "\(error.message)")
+        }
+    }
+
+    @Test func dotsInStringsCommentsAndOrdinaryKeysAreFine() {
+        let dots = String(repeating: ".", count: 1000)
+        #expect(TOMLFile.deepKeyLine("a.b.c = \"\(dots)\"\n# \(dots)\nd = '\(dots)'\ne = \"\"\"\n\(dots)\n\"\"\"\nf.g = 1.5\n") == nil)
+    }
+}

@@ -100,3 +100,23 @@ import ReproCore
         if case .success = Syscalls.exchange(root + "/missing", root + "/a") { Issue.record("exchanged with a missing path") }
     }
 }
+
+/// Removal never follows a link: a link inside the tree goes, what it points at stays.
+@Suite struct RemoveTreeTests {
+    @Test func linksAreRemovedNotFollowedAndReadOnlyDirectoriesGo() throws {
+        let root = makeTemporaryDirectory("remove-tree")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: root + "/outside", withIntermediateDirectories: true)
+        try "keep\n".write(toFile: root + "/outside/precious", atomically: false, encoding: .utf8)
+        try fm.createDirectory(atPath: root + "/tree/a/b", withIntermediateDirectories: true)
+        try "x\n".write(toFile: root + "/tree/a/b/f", atomically: false, encoding: .utf8)
+        try fm.createSymbolicLink(atPath: root + "/tree/a/link", withDestinationPath: root + "/outside")
+        try fm.createSymbolicLink(atPath: root + "/tree/a/b/filelink", withDestinationPath: root + "/outside/precious")
+        chmod(root + "/tree/a/b", 0o500)
+        chmod(root + "/tree/a", 0o500)
+        Syscalls.removeTree(root + "/tree")
+        #expect(!fm.fileExists(atPath: root + "/tree"))
+        #expect(try String(contentsOfFile: root + "/outside/precious", encoding: .utf8) == "keep\n")
+    }
+}
