@@ -57,6 +57,8 @@ final class ProgressDisplay: @unchecked Sendable {
         let fd: Int32
         var offset: Int64 = 0
         var partial: [UInt8] = []
+        /// Whether the rest of the current line is dropped (its first part was shown, cut).
+        var skipping = false
         init(fd: Int32) { self.fd = fd }
         deinit { close(fd) }
     }
@@ -221,6 +223,9 @@ final class ProgressDisplay: @unchecked Sendable {
 
     /// The complete lines a run's log gained since the last read (all of it when `final`),
     /// escaped, when verbose.
+    /// The longest line `-v` shows; the rest of a longer one is dropped and the cut said.
+    static let maxLineBytes = 16 * 1024
+
     private func pumpLocked(run: Int, final: Bool) -> String {
         guard verbose, let log = logs[run] else { return "" }
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
@@ -234,12 +239,28 @@ final class ProgressDisplay: @unchecked Sendable {
             guard count > 0 else { break }
             log.offset += Int64(count)
             budget -= count
-            log.partial += buffer[0..<count]
-            guard let end = log.partial.lastIndex(of: 0x0A) else { continue }
-            for line in log.partial[..<end].split(separator: 0x0A, omittingEmptySubsequences: false) {
-                text += prefix + TerminalText.escape(String(decoding: line, as: UTF8.self)) + "\n"
+            // Each byte is looked at once, and a line is held up to maxLineBytes: a build that
+            // writes one endless line costs what it costs without -v.
+            let chunk = buffer[0..<count]
+            var start = chunk.startIndex
+            while let newline = chunk[start...].firstIndex(of: 0x0A) {
+                if log.skipping {
+                    log.skipping = false
+                } else {
+                    log.partial += chunk[start..<newline]
+                    text += prefix + TerminalText.escape(String(decoding: log.partial, as: UTF8.self)) + "\n"
+                }
+                log.partial = []
+                start = newline + 1
             }
-            log.partial.removeSubrange(...end)
+            if !log.skipping {
+                log.partial += chunk[start...]
+                if log.partial.count > Self.maxLineBytes {
+                    text += prefix + TerminalText.escape(String(decoding: log.partial.prefix(Self.maxLineBytes), as: UTF8.self)) + " [line cut]\n"
+                    log.partial = []
+                    log.skipping = true
+                }
+            }
         }
         if final, !log.partial.isEmpty {
             text += prefix + TerminalText.escape(String(decoding: log.partial, as: UTF8.self)) + "\n"

@@ -147,6 +147,24 @@ private let config = """
         }
     }
 
+    /// One endless line costs -v no more than a bounded line: its first part is shown and the
+    /// cut said (the whole line was once held and rescanned per chunk: minutes for 300 MB).
+    @Test func verboseCutsAnEndlessLine() throws {
+        let project = try Project(files: ["build.sh": """
+            echo before
+            dd if=/dev/zero bs=1M count=64 2>/dev/null | tr '\\0' x; printf '\\n'
+            echo after
+            mkdir -p out
+            echo done > out/a
+            """], config: config, git: true)
+        defer { project.remove() }
+        let result = try project.check(["-v"])
+        #expect(result.status == 0, "\(result.stderr.prefix(2000))")
+        let cut = "\n" + String(repeating: "x", count: 16 * 1024) + " [line cut]\nafter\n"
+        #expect(result.stderr.contains("\nbefore\n") && result.stderr.contains(cut), "\(result.stderr.count) bytes")
+        #expect(result.stderr.utf8.count < 1 << 20)
+    }
+
     /// Later runs wait for run 1's entries while their sandboxes linger, and run 1's sandbox
     /// ends only after the sandboxes cloned after it (they hold its release pipe): run 1's
     /// entries must reach them before its sandbox ends, or a parallel check never finishes.
