@@ -173,9 +173,8 @@ extension CheckRunner {
     private static func place(_ sources: [(root: String, move: Bool)], named names: [String]?, at destination: String) throws(ReproError) {
         let fm = FileManager.default
         let parent = (destination as NSString).deletingLastPathComponent
-        let base = parent + "/." + (destination as NSString).lastPathComponent
-        let staging = base + ".new-" + UUID().uuidString
-        let old = base + ".old-" + UUID().uuidString
+        let staging = InterruptCleanup.stagingName(beside: destination, "new")
+        let old = InterruptCleanup.stagingName(beside: destination, "old")
         func failure(_ why: String) -> ReproError {
             .configuration("cannot place the outputs at \(destination): \(why). Check that the directory is writable, or pass --output.")
         }
@@ -288,7 +287,7 @@ struct OutputStaging {
         if case .failure(let e) = Syscalls.mkdirs(parent) {
             throw .configuration("cannot create \(parent) for the outputs: \(e.text). Check that the directory is writable, or pass --output.", errno: e.code)
         }
-        path = parent + "/." + (destination as NSString).lastPathComponent + ".new-" + UUID().uuidString
+        path = InterruptCleanup.stagingName(beside: destination, "new")
         InterruptCleanup.register(path)
     }
 
@@ -369,8 +368,15 @@ enum InterruptCleanup {
         lock.unlock()
     }
 
-    /// Whether `path` has the form of a name ``CheckRunner/place(_:at:move:)`` or ``OutputStaging``
-    /// gives: absolute, its last component `.NAME.new-UUID` or `.NAME.old-UUID`.
+    /// A fresh temp name beside `destination` (on its file system), `.NAME.KIND-UUID`, as
+    /// ``CheckRunner/place(_:at:move:)`` and ``OutputStaging`` use with KIND `new` or `old`.
+    static func stagingName(beside destination: String, _ kind: String) -> String {
+        (destination as NSString).deletingLastPathComponent + "/." + (destination as NSString).lastPathComponent
+            + "." + kind + "-" + UUID().uuidString
+    }
+
+    /// Whether `path` has the form ``stagingName(beside:_:)`` gives: absolute, its last component
+    /// `.NAME.new-UUID` or `.NAME.old-UUID`.
     static func isStagingName(_ path: String) -> Bool {
         guard path.hasPrefix("/"), !path.contains("/../"), !path.hasSuffix("/..") else { return false }
         let name = (path as NSString).lastPathComponent
