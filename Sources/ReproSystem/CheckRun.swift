@@ -43,34 +43,47 @@ struct BuildResult {
     var isolation: IsolationReport?
 }
 
+/// Where a check's outputs go, and the project configuration, both checked before anything is
+/// read or built.
+struct CheckTarget {
+    /// The configuration (read or assumed), with `--checksums` applied.
+    var config: ProjectConfig
+    /// What was assumed for want of a `repro.toml`, said once.
+    var assumptions: [String]
+    /// Where the certified outputs go.
+    var destination: String
+    /// The destination as checked, for withdrawing an earlier check's outputs from it.
+    var verifiedDestination: Placements.Verified?
+}
+
+/// What every run of one check shares.
+struct RunContext {
+    var config: ProjectConfig
+    var setup: BuildSetup
+    /// The normalization every run gets.
+    var normalization: Normalization
+    /// The steps that write the source snapshot into each sandbox.
+    var workOps: [WorkOp]
+    /// Which files are the outputs.
+    var selection: OutputCollector.Selection
+    /// Where the runs' logs go.
+    var logDir: String
+    /// The check's private work area (later runs' outputs go to `runs/` in it).
+    var work: String
+    /// Where run 1's outputs are collected.
+    var staging: OutputStaging
+    /// Run 1's entries, for later runs to copy only what differs.
+    var firstRun: FirstRunEntries
+}
+
 extension CheckRunner {
-    /// Runs the whole check.
+    /// Runs the whole check: checks where its outputs go, takes the source snapshot, fetches the
+    /// toolchains, builds the runs, compares them, and places the outputs (a reproducible check)
+    /// or keeps the runs (outputs that differ). Signing and writing the manifest are
+    /// ``CheckSession``'s.
     public func run() throws(ReproError) -> CheckOutcome {
         let started = Date()
-        let fm = FileManager.default
-        let project = options.projectDir
-        var isDir: ObjCBool = false
-        guard fm.fileExists(atPath: project, isDirectory: &isDir), isDir.boolValue else {
-            throw .configuration("\(project) is not a directory. Pass the project directory: repro check DIR.")
-        }
-        let (loaded, assumptions) = try Self.loadConfig(projectDir: project)
-        // The checksums file asked for on the command line is recorded as part of the configuration.
-        let config = options.checksums.map { path in
-            var changed = loaded
-            changed.build.checksums = path
-            return changed
-        } ?? loaded
-        for note in assumptions { options.progress(note) }
-        // Where the outputs go is checked before anything is read or built.
-        let destination = options.outputDir ?? project + "/.repro/out"
-        let verifiedDestination = try ProjectState.checkDestination(destination, option: "--output", project: project, cache: options.cacheDir)
-        if let keep = options.keepDir {
-            try ProjectState.checkDestination(keep, option: "--keep", project: project, cache: options.cacheDir)
-            try ProjectState.checkSeparate(keep: keep, output: destination, outputNamed: options.outputDir != nil)
-        }
-        if let manifest = options.manifestPath {
-            try ProjectState.checkManifestDestination(manifest)
-        }
+        let target = try checkTarget()
         // A private work area in the cache's tmp/: locked while this check lives, removed when
         // it ends, and cleaned up by a later run if this process dies, with what it records
         // there as being written beside the destinations.
@@ -82,126 +95,185 @@ extension CheckRunner {
         InterruptCleanup.record(in: work)
         defer { InterruptCleanup.record(in: nil) }
 
+        let (snapshot, origin) = try takeSnapshot(packInto: work + "/src.pack", cacheRoot: cacheRoot)
+        var normalization = try Self.epoch(option: options.dateEpoch, config: target.config, snapshot: snapshot)
+        normalization.git = snapshot.git
+        let setup = try prepareBuild(config: target.config, normalization: &normalization)
+
+        // Run 1's outputs are collected once, straight into a directory beside the destination,
+        // which a rename then puts in place. Later runs are hashed in place in their sandbox and
+        // copied only where they differ from run 1 (for the explanation), unless --keep asks for
+        // every run's whole tree.
+        let logDir = try ProjectState.directory(options.projectDir, "logs")
+        let staging = try OutputStaging(destination: target.destination)
+        defer { staging.remove() }
+        let context = RunContext(
+            config: target.config, setup: setup, normalization: normalization,
+            workOps: Self.workOps(for: snapshot, workdir: normalization.workdir, mtime: normalization.sourceFileTime),
+            selection: Self.outputSelection(config: target.config, source: snapshot.listing),
+            logDir: logDir, work: work, staging: staging, firstRun: FirstRunEntries())
+        let results = try runAll(Array(1...options.runs)) { index throws(ReproError) in try self.checkRun(index, context) }
+        let trees = results.map(\.1)
+
+        var report = makeReport(target: target, snapshot: snapshot, setup: setup, normalization: normalization,
+                                runs: results.map(\.0))
+        if trees.contains(where: { $0 == nil }) {
+            report.verdict = .buildFailed
+            report.exitCode = ExitStatus.buildFailed.rawValue
+            for line in Self.failureTails(report.runs) { options.progress(line) }
+        } else {
+            try compareAndPlace(trees.map { $0! }, report: &report, target: target, staging: staging,
+                                normalization: normalization)
+        }
+        report.source.uri = origin.uri
+        if report.verdict != .reproducible { withdrawEarlierOutputs(target) }
+        _ = consume workArea
+        var outcome = CheckOutcome(report: report, config: target.config, normalization: normalization,
+                                   isolation: results.lazy.compactMap(\.2).first,
+                                   runEntries: trees.map { $0?.entries }, toolchains: setup.toolchains.archives,
+                                   profileSource: setup.profileSource, startedOn: started, finishedOn: Date())
+        outcome.sourceOrigin = origin
+        outcome.environment = setup.environment
+        return outcome
+    }
+
+    /// Checks the project directory, reads its configuration (saying what it assumed), and checks
+    /// the destinations of the outputs, the kept runs and the manifest.
+    func checkTarget() throws(ReproError) -> CheckTarget {
+        let project = options.projectDir
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: project, isDirectory: &isDir), isDir.boolValue else {
+            throw .configuration("\(project) is not a directory. Pass the project directory: repro check DIR.")
+        }
+        let (loaded, assumptions) = try Self.loadConfig(projectDir: project)
+        var config = loaded
+        // The checksums file asked for on the command line is recorded as part of the configuration.
+        if let checksums = options.checksums { config.build.checksums = checksums }
+        for note in assumptions { options.progress(note) }
+        // Where the outputs go is checked before anything is read or built.
+        let destination = options.outputDir ?? project + "/.repro/out"
+        let verified = try ProjectState.checkDestination(destination, option: "--output", project: project, cache: options.cacheDir)
+        if let keep = options.keepDir {
+            try ProjectState.checkDestination(keep, option: "--keep", project: project, cache: options.cacheDir)
+            try ProjectState.checkSeparate(keep: keep, output: destination, outputNamed: options.outputDir != nil)
+        }
+        if let manifest = options.manifestPath {
+            try ProjectState.checkManifestDestination(manifest)
+        }
+        return CheckTarget(config: config, assumptions: assumptions, destination: destination, verifiedDestination: verified)
+    }
+
+    /// Takes the source snapshot and says what it holds and where others can get it.
+    func takeSnapshot(packInto pack: String, cacheRoot: String) throws(ReproError) -> (SourceSnapshot, SourceOrigin) {
         // One file written in order (not a file per source file on the host's disk); the runs
         // copy from it, so the host's files are read once, however many runs there are, and
         // those unchanged since the previous check are not read at all.
         let snapshotTimer = PhaseTimer(.snapshot, sink: options.events)
-        let snapshot = try SourceSnapshot.take(projectDir: project, packInto: work + "/src.pack", cacheRoot: cacheRoot)
+        let snapshot = try SourceSnapshot.take(projectDir: options.projectDir, packInto: pack, cacheRoot: cacheRoot)
         snapshotTimer.end()
         let tracked = snapshot.trackedStateFiles
         if !tracked.isEmpty {
             options.progress("warning: git tracks \(tracked.count) file\(tracked.count == 1 ? "" : "s") below .repro/ (\(tracked.prefix(3).joined(separator: ", "))\(tracked.count > 3 ? ", ..." : "")); .repro/ is repro's own, so they are ignored: they are not part of the source, and repro never takes its bookkeeping from them. Remove them from git (git rm -r --cached .repro).")
         }
-        let sourceListing = snapshot.listing
         var untracked = ""
         if snapshot.untrackedExcluded > 0 {
             let names = snapshot.untrackedSample.map { "'\($0)'" }.joined(separator: ", ")
             let more = snapshot.untrackedExcluded > snapshot.untrackedSample.count ? ", …" : ""
             untracked = "; \(counted(snapshot.untrackedExcluded, "untracked file")) left out: \(names)\(more) (git add what the build needs)"
         }
-        options.progress("source: \(counted(snapshot.paths.count, "file")) (\(snapshot.selection == "git" ? "git-tracked" : "all files")\(untracked)), \(sourceListing.digest)")
+        options.progress("source: \(counted(snapshot.paths.count, "file")) (\(snapshot.selection == "git" ? "git-tracked" : "all files")\(untracked)), \(snapshot.listing.digest)")
         let origin = try SourceOrigin.of(snapshot, sourceURI: options.sourceURI)
         if let reason = origin.reason {
             options.progress("note: others cannot rebuild this check from its manifest: \(reason); the manifest says so. Commit the source, and give the repository a remote (origin, or --source-uri URL), for a manifest anyone can rebuild.")
         }
-        var normalization = try Self.epoch(option: options.dateEpoch, config: config, snapshot: snapshot)
-        normalization.git = snapshot.git
-        let setup = try prepareBuild(config: config, normalization: &normalization)
-        let fixed = normalization
-        let workOps = Self.workOps(for: snapshot, workdir: fixed.workdir, mtime: fixed.sourceFileTime)
+        return (snapshot, origin)
+    }
 
-        let logDir = try ProjectState.directory(project, "logs")
-        var runs: [CheckReport.Run] = []
-        var trees: [RunTree?] = []
-        var isolation: IsolationReport?
-        let selection = Self.outputSelection(config: config, source: sourceListing)
-
-        // Run 1's outputs are collected once, straight into a directory beside the destination,
-        // which a rename then puts in place. Later runs are hashed in place in their sandbox and
-        // copied only where they differ from run 1 (for the explanation), unless --keep asks for
-        // every run's whole tree.
-        let staging = try OutputStaging(destination: destination)
-        defer { staging.remove() }
-        let firstRun = FirstRunEntries()
-        let checksums = config.build.checksums
-        let indices = Array(1...options.runs)
-        let results = try runAll(indices) { index throws(ReproError) -> (CheckReport.Run, RunTree?, IsolationReport?) in
-            // Run 1 without outputs: later runs only hash theirs (a no-op if already published).
-            defer { if index == 1 { firstRun.publish(nil) } }
-            let request = BuildRequest(index: index, workOps: workOps, environment: setup.environment,
-                                       command: config.build.command, normalization: fixed,
-                                       timeout: config.build.timeout, logPath: logDir + "/run-\(index).log")
-            let outputRoot = index == 1 ? staging.path : work + "/runs/run-\(index)"
-            let clock = Date()
-            var collectError: ReproError?
-            var collected: OutputCollector.Collected?
-            let result = try runBuild(request, setup: setup) { root in
-                guard collectError == nil else { return }
-                var mode = OutputCollector.Mode.copyAll
-                if index > 1, options.keepDir == nil {
-                    // Waits for run 1's collection (with --parallel it may still be going on).
-                    mode = firstRun.wait().map { .copyDiffering($0) } ?? .hashOnly
-                }
-                do throws(ReproError) {
-                    collected = try OutputCollector.collectHashing(from: root + fixed.workdir, selection: selection, into: outputRoot,
-                                                                   mode: mode, limit: setup.profile.limits.tmpfsBytes)
-                } catch {
-                    collectError = error
-                }
-                // Run 1's entries go to the later runs as soon as they are known, while its
-                // sandbox still lingers: a later run's sandbox, cloned after run 1's release pipe
-                // was made, holds that pipe, so run 1's sandbox can end only after theirs, and
-                // theirs wait for these entries (with --parallel, waiting until run 1's sandbox
-                // ended deadlocked).
-                if index == 1, let listing = collected?.listing, !listing.entries.allSatisfy({ $0.kind == .directory }) {
-                    firstRun.publish(Dictionary(listing.entries.map { (PathKey($0.path), $0) }, uniquingKeysWith: { a, _ in a }))
-                }
-            }
-            let seconds = Date().timeIntervalSince(clock)
-            var tree: RunTree?
-            let status = result.exitStatus
-            var failure: String?
-            if result.timedOut {
-                failure = "stopped by the timeout"
-            } else if status != 0 {
-                failure = status > 128 ? "killed by signal \(status - 128)" : "the build exited with status \(status)"
-            } else {
-                if let collectError {
-                    // A build that succeeds without its declared outputs failed; anything else
-                    // (an unwritable work area) is repro's environment failing.
-                    guard collectError.status == .buildFailed else { throw collectError }
-                    failure = collectError.message
-                } else if var listing = collected?.listing {
-                    if listing.entries.allSatisfy({ $0.kind == .directory }) {
-                        // Certifying nothing would pass a gate with an empty certificate.
-                        failure = config.build.outputs.isEmpty
-                            ? "the build produced no outputs: it created or changed no file below \(fixed.workdir). A check certifies outputs; check the build command, or name the outputs in build.outputs."
-                            : "the build produced no outputs: build.outputs matched only empty directories. A check certifies outputs; check the build command and build.outputs."
-                    } else {
-                        if let checksums { listing = try ChecksumsFile.add(checksums, to: outputRoot, listing: listing) }
-                        tree = RunTree(root: outputRoot, entries: listing.entries, digest: listing.digest,
-                                       complete: index == 1 || options.keepDir != nil)
-                    }
-                }
-            }
-            let time = String(format: "%.1f", seconds) + " s"
-            if let failure {
-                // The time first: the failure can be several sentences.
-                options.progress("run \(index)/\(options.runs) failed after \(time): \(failure)")
-            } else {
-                options.progress("run \(index)/\(options.runs): exit 0 in \(time)\(tree.map { ", \($0.digest)" } ?? "")")
-            }
-            var run = CheckReport.Run(index: index, exitStatus: status, timedOut: result.timedOut, seconds: seconds,
-                                      outputDigest: tree?.digest, log: request.logPath)
-            run.failure = failure
-            return (run, tree, result.isolation)
+    /// One run: builds in a fresh sandbox, collects the outputs, and says how it went.
+    func checkRun(_ index: Int, _ context: RunContext) throws(ReproError) -> (CheckReport.Run, RunTree?, IsolationReport?) {
+        // Run 1 without outputs: later runs only hash theirs (a no-op if already published).
+        defer { if index == 1 { context.firstRun.publish(nil) } }
+        let request = BuildRequest(index: index, workOps: context.workOps, environment: context.setup.environment,
+                                   command: context.config.build.command, normalization: context.normalization,
+                                   timeout: context.config.build.timeout, logPath: context.logDir + "/run-\(index).log")
+        let outputRoot = index == 1 ? context.staging.path : context.work + "/runs/run-\(index)"
+        let clock = Date()
+        var collected: Result<OutputCollector.Collected, ReproError>?
+        let result = try runBuild(request, setup: context.setup) { root in
+            if case .failure = collected { return }
+            collected = collectOutputs(index, from: root, into: outputRoot, context)
         }
-        for (run, tree, iso) in results {
-            runs.append(run)
-            trees.append(tree)
-            if isolation == nil { isolation = iso }
+        let seconds = Date().timeIntervalSince(clock)
+        let (tree, failure) = try runTree(index, result: result, collected: collected, root: outputRoot, context)
+        let time = String(format: "%.1f", seconds) + " s"
+        if let failure {
+            // The time first: the failure can be several sentences.
+            options.progress("run \(index)/\(options.runs) failed after \(time): \(failure)")
+        } else {
+            options.progress("run \(index)/\(options.runs): exit 0 in \(time)\(tree.map { ", \($0.digest)" } ?? "")")
         }
+        var run = CheckReport.Run(index: index, exitStatus: result.exitStatus, timedOut: result.timedOut, seconds: seconds,
+                                  outputDigest: tree?.digest, log: request.logPath)
+        run.failure = failure
+        return (run, tree, result.isolation)
+    }
 
+    /// Collects run `index`'s outputs from its sandbox (at `root`) into `outputRoot`: run 1's
+    /// whole tree, a later run's only where it differs from run 1's (unless --keep).
+    private func collectOutputs(_ index: Int, from root: String, into outputRoot: String,
+                                _ context: RunContext) -> Result<OutputCollector.Collected, ReproError> {
+        var mode = OutputCollector.Mode.copyAll
+        if index > 1, options.keepDir == nil {
+            // Waits for run 1's collection (with --parallel it may still be going on).
+            mode = context.firstRun.wait().map { .copyDiffering($0) } ?? .hashOnly
+        }
+        let collected = Result { () throws(ReproError) in
+            try OutputCollector.collectHashing(from: root + context.normalization.workdir, selection: context.selection,
+                                               into: outputRoot, mode: mode, limit: context.setup.profile.limits.tmpfsBytes)
+        }
+        // Run 1's entries go to the later runs as soon as they are known, while its sandbox still
+        // lingers: a later run's sandbox, cloned after run 1's release pipe was made, holds that
+        // pipe, so run 1's sandbox can end only after theirs, and theirs wait for these entries
+        // (with --parallel, waiting until run 1's sandbox ended deadlocked).
+        if index == 1, case .success(let found) = collected, !found.listing.entries.allSatisfy({ $0.kind == .directory }) {
+            context.firstRun.publish(Dictionary(found.listing.entries.map { (PathKey($0.path), $0) }, uniquingKeysWith: { a, _ in a }))
+        }
+        return collected
+    }
+
+    /// Run `index`'s output tree, or why it has none (a failed build, no outputs).
+    private func runTree(_ index: Int, result: BuildResult, collected: Result<OutputCollector.Collected, ReproError>?,
+                         root: String, _ context: RunContext) throws(ReproError) -> (RunTree?, String?) {
+        let status = result.exitStatus
+        if result.timedOut { return (nil, "stopped by the timeout") }
+        if status != 0 { return (nil, status > 128 ? "killed by signal \(status - 128)" : "the build exited with status \(status)") }
+        switch collected {
+        case nil:
+            return (nil, nil)
+        case .failure(let error):
+            // A build that succeeds without its declared outputs failed; anything else (an
+            // unwritable work area) is repro's environment failing.
+            guard error.status == .buildFailed else { throw error }
+            return (nil, error.message)
+        case .success(let found):
+            var listing = found.listing
+            if listing.entries.allSatisfy({ $0.kind == .directory }) {
+                // Certifying nothing would pass a gate with an empty certificate.
+                return (nil, context.config.build.outputs.isEmpty
+                    ? "the build produced no outputs: it created or changed no file below \(context.normalization.workdir). A check certifies outputs; check the build command, or name the outputs in build.outputs."
+                    : "the build produced no outputs: build.outputs matched only empty directories. A check certifies outputs; check the build command and build.outputs.")
+            }
+            if let checksums = context.config.build.checksums {
+                listing = try ChecksumsFile.add(checksums, to: root, listing: listing)
+            }
+            return (RunTree(root: root, entries: listing.entries, digest: listing.digest,
+                            complete: index == 1 || options.keepDir != nil), nil)
+        }
+    }
+
+    /// The report of the runs, verdict reproducible until the comparison says otherwise.
+    func makeReport(target: CheckTarget, snapshot: SourceSnapshot, setup: BuildSetup, normalization: Normalization,
+                    runs: [CheckReport.Run]) -> CheckReport {
         // What the build got, including the host variables passed through by name (`pass_env`).
         var recorded = normalization.values
         for (name, value) in setup.passed { recorded["pass_env." + name] = value }
@@ -209,74 +281,80 @@ extension CheckRunner {
             CheckReport.ToolchainInfo(name: $0.name, url: $0.cached.source.url, sha256: $0.cached.source.sha256,
                                       mount: $0.cached.source.mount, treeDigest: $0.cached.treeDigest)
         }
+        let config = target.config
         var report = CheckReport(
-            reproVersion: ReproInfo.version, verdict: .reproducible, exitCode: 0, project: project,
+            reproVersion: ReproInfo.version, verdict: .reproducible, exitCode: 0, project: options.projectDir,
             command: config.build.command, outputPatterns: config.build.outputs, profile: setup.profile.name,
-            source: .init(digest: sourceListing.digest, files: snapshot.paths.count, selection: snapshot.selection,
+            source: .init(digest: snapshot.listing.digest, files: snapshot.paths.count, selection: snapshot.selection,
                           untrackedExcluded: snapshot.untrackedExcluded, commit: snapshot.commit),
-            toolchains: toolchainInfo, normalization: recorded, assumptions: assumptions, runs: runs)
+            toolchains: toolchainInfo, normalization: recorded, assumptions: target.assumptions, runs: runs)
         report.profileSHA256 = setup.profileSource.sha256
+        return report
+    }
 
-        if trees.contains(where: { $0 == nil }) {
-            report.verdict = .buildFailed
-            report.exitCode = ExitStatus.buildFailed.rawValue
-            for line in Self.failureTails(runs) { options.progress(line) }
+    /// Compares the runs' trees: the same, the outputs are placed (and with --keep every run);
+    /// different, the verdict says so and every run is kept.
+    func compareAndPlace(_ trees: [RunTree], report: inout CheckReport, target: CheckTarget, staging: OutputStaging,
+                         normalization: Normalization) throws(ReproError) {
+        // The checksums file follows from the other outputs: where they differ, so does it.
+        let comparing = PhaseTimer(.comparing, sink: options.events)
+        let differences = Self.differences(trees: trees, setting: DiffSetting(
+            now: Int64(Date().timeIntervalSince1970), normalization: normalization, hostRoots: trees.map(\.root)))
+            .filter { $0.path != target.config.build.checksums }
+        comparing.end()
+        if trees.allSatisfy({ $0.digest == trees[0].digest }) && differences.isEmpty {
+            try placeCertified(trees, report: &report, destination: target.destination, staging: staging)
         } else {
-            let complete = trees.map { $0! }
-            // The checksums file follows from the other outputs: where they differ, so does it.
-            let comparing = PhaseTimer(.comparing, sink: options.events)
-            let differences = Self.differences(trees: complete, setting: DiffSetting(
-                now: Int64(Date().timeIntervalSince1970), normalization: normalization, hostRoots: complete.map(\.root)))
-                .filter { $0.path != checksums }
-            comparing.end()
-            if complete.allSatisfy({ $0.digest == complete[0].digest }) && differences.isEmpty {
-                report.outputDigest = complete[0].digest
-                report.outputs = complete[0].entries.filter { $0.kind == .file }.map {
-                    CheckReport.Output(path: $0.path, sha256: $0.sha256, size: $0.size)
-                }
-                if let keep = options.keepDir {
-                    // Every run's whole tree was collected: run 1's is copied, the others moved.
-                    try Self.placeRuns(complete.enumerated().map { ($1.root, $0 > 0) }, at: keep)
-                    try ProjectState.recordPlacement(cache: options.cacheDir, keep, digest: try Self.keptDigest(keep, trees: complete))
-                    report.keptRuns = keep
-                }
-                try Self.place(staging.path, at: destination, move: true)
-                if options.outputDir != nil {
-                    try ProjectState.recordPlacement(cache: options.cacheDir, destination, digest: complete[0].digest)
-                }
-                report.outputDir = destination
-            } else {
-                report.verdict = .differ
-                report.exitCode = ExitStatus.outputsDiffer.rawValue
-                report.differences = differences
-                let keep: String
-                if let dir = options.keepDir { keep = dir } else { keep = try ProjectState.directory(project, "runs") }
-                // Later runs hold only what differs from run 1: the rest is run 1's.
-                for tree in complete.dropFirst() where !tree.complete {
-                    try Self.fill(tree, from: complete[0])
-                }
-                try Self.placeRuns(complete.map { ($0.root, true) }, at: keep)
-                if options.keepDir != nil {
-                    try ProjectState.recordPlacement(cache: options.cacheDir, keep, digest: try Self.keptDigest(keep, trees: complete))
-                }
-                report.keptRuns = keep
-            }
+            report.verdict = .differ
+            report.exitCode = ExitStatus.outputsDiffer.rawValue
+            report.differences = differences
+            try keepDiffering(trees, report: &report)
         }
-        report.source.uri = origin.uri
-        if report.verdict != .reproducible {
-            let destination = options.outputDir ?? project + "/.repro/out"
-            if ProjectState.withdrawOutputs(project, destination, cache: options.cacheDir, verified: verifiedDestination) {
-                options.progress("removed the outputs an earlier check certified at \(destination): this check certified none")
-            }
+    }
+
+    /// Places a reproducible check's outputs (run 1's, collected beside the destination) and,
+    /// with --keep, every run's.
+    private func placeCertified(_ trees: [RunTree], report: inout CheckReport, destination: String,
+                                staging: OutputStaging) throws(ReproError) {
+        report.outputDigest = trees[0].digest
+        report.outputs = trees[0].entries.filter { $0.kind == .file }.map {
+            CheckReport.Output(path: $0.path, sha256: $0.sha256, size: $0.size)
         }
-        _ = consume workArea
-        var outcome = CheckOutcome(report: report, config: config, normalization: normalization, isolation: isolation,
-                                   runEntries: trees.map { $0?.entries }, toolchains: setup.toolchains.archives,
-                                   profileSource: setup.profileSource,
-                                   startedOn: started, finishedOn: Date())
-        outcome.sourceOrigin = origin
-        outcome.environment = setup.environment
-        return outcome
+        if let keep = options.keepDir {
+            // Every run's whole tree was collected: run 1's is copied, the others moved.
+            try Self.placeRuns(trees.enumerated().map { ($1.root, $0 > 0) }, at: keep)
+            try ProjectState.recordPlacement(cache: options.cacheDir, keep, digest: try Self.keptDigest(keep, trees: trees))
+            report.keptRuns = keep
+        }
+        try Self.place(staging.path, at: destination, move: true)
+        if options.outputDir != nil {
+            try ProjectState.recordPlacement(cache: options.cacheDir, destination, digest: trees[0].digest)
+        }
+        report.outputDir = destination
+    }
+
+    /// Keeps every run's whole tree of a check whose outputs differ, in --keep or `.repro/runs`.
+    private func keepDiffering(_ trees: [RunTree], report: inout CheckReport) throws(ReproError) {
+        let keep: String
+        if let dir = options.keepDir { keep = dir } else { keep = try ProjectState.directory(options.projectDir, "runs") }
+        // Later runs hold only what differs from run 1: the rest is run 1's.
+        for tree in trees.dropFirst() where !tree.complete {
+            try Self.fill(tree, from: trees[0])
+        }
+        try Self.placeRuns(trees.map { ($0.root, true) }, at: keep)
+        if options.keepDir != nil {
+            try ProjectState.recordPlacement(cache: options.cacheDir, keep, digest: try Self.keptDigest(keep, trees: trees))
+        }
+        report.keptRuns = keep
+    }
+
+    /// Removes the outputs an earlier check certified at the destination, when this one
+    /// certified none.
+    private func withdrawEarlierOutputs(_ target: CheckTarget) {
+        if ProjectState.withdrawOutputs(options.projectDir, target.destination, cache: options.cacheDir,
+                                        verified: target.verifiedDestination) {
+            options.progress("removed the outputs an earlier check certified at \(target.destination): this check certified none")
+        }
     }
 
     /// What counts as the build's outputs: the files matching `build.outputs`, or without any,

@@ -58,17 +58,13 @@ struct CheckCommand: ParsableCommand {
     @Option(name: .customLong("date-epoch"), help: "SOURCE_DATE_EPOCH, overriding git's and repro.toml's.")
     var dateEpoch: Int64?
 
-    @Option(name: .long, help: "The cache directory (default: $REPRO_CACHE, $XDG_CACHE_HOME/repro, ~/.cache/repro).")
-    var cache: String?
+    @OptionGroup var cacheOptions: ToolchainSourceOptions<AfterToolchainURL>
 
     @Option(name: .long, help: "Sign the manifest with this Ed25519 private key (PKCS#8 PEM; default: $REPRO_SIGNING_KEY).")
     var sign: String?
 
     @Option(name: .long, help: "Where to write the manifest (default: DIR/.repro/repro.intoto.jsonl).")
     var manifest: String?
-
-    @Option(name: .customLong("mirror"), help: ArgumentHelp("A content-addressed mirror: a base URL serving sha256/<hex>. Repeatable; tried in order after each toolchain's URL, before $REPRO_MIRRORS.", valueName: "URL"))
-    var mirrors: [String] = []
 
     @Option(name: .customLong("source-uri"), help: ArgumentHelp("The git URL others fetch the source from, recorded in the manifest instead of the origin remote's.", valueName: "URL"))
     var sourceURI: String?
@@ -109,46 +105,22 @@ struct CheckCommand: ParsableCommand {
     }
 
     private func check(format: CheckFormat, started: Date, environment: [String: String], display: ProgressDisplay) throws {
-        // Load the key first: a wrong key must not cost a build.
-        let keyPath = sign ?? ProcessInfo.processInfo.environment["REPRO_SIGNING_KEY"].flatMap { $0.isEmpty ? nil : $0 }
-        let key = try keyPath.map { path throws(ReproError) in try SigningKey(contentsOf: path) }
-        var options = CheckOptions(projectDir: absolute(directory), cacheDir: try CachePaths.root(explicit: cache))
+        var options = CheckOptions(projectDir: absolute(directory), cacheDir: try cacheOptions.cacheRoot())
         options.runs = runs
         options.parallel = parallel
         options.keepDir = keep.map(absolute)
         options.outputDir = output.map(absolute)
+        options.manifestPath = manifest.map(absolute)
         options.profile = profile
         options.dateEpoch = dateEpoch
-        options.mirrors = try Mirrors.configured(options: mirrors)
+        options.mirrors = try cacheOptions.configuredMirrors()
         options.sourceURI = sourceURI
         options.checksums = checksums
+        options.environment = environment
         options.progress = { Console.progress($0) }
         options.events = { display.event($0) }
-        let manifestPath = manifest.map(absolute) ?? options.projectDir + "/.repro/" + Manifest.defaultFileName
-        if manifest != nil { options.manifestPath = manifestPath }
-        // One check of a project at a time, from the snapshot to the manifest.
-        let lock = try ProjectLock(project: options.projectDir, wait: !noWait, progress: Console.progress)
-        let written = Result { () throws(ReproError) -> (CheckReport, Manifest) in
-            let outcome = try CheckRunner(options: options).run()
-            do throws(ReproError) {
-                let bundle = try outcome.manifest(signingKey: key)
-                try bundle.write(toFile: manifestPath)
-                return (outcome.report, bundle)
-            } catch {
-                // Certified outputs never stay published without the manifest that certifies them.
-                guard let withdrawn = outcome.withdrawPlacedOutputs() else { throw error }
-                var withdrawnError = error
-                withdrawnError.message += " The outputs placed at \(withdrawn) were removed again."
-                throw withdrawnError
-            }
-        }
-        _ = consume lock
-        var (report, bundle) = try written.get()
-        report.manifest = manifestPath
-        report.manifestSigned = bundle.isSigned
-        if !bundle.isSigned {
-            Console.progress("the manifest is unsigned: pass --sign KEY (or set REPRO_SIGNING_KEY) to sign it; `repro keygen -o NAME` makes a key")
-        }
+        let keyPath = sign ?? environment["REPRO_SIGNING_KEY"].flatMap { $0.isEmpty ? nil : $0 }
+        let report = try CheckSession(options: options, signingKeyPath: keyPath, waitForOtherChecks: !noWait).run().report
         if let junit { try CIOutput.writeJUnit(JUnitReport.xml(report: report, timestamp: started), to: absolute(junit)) }
         switch format {
         case .json:

@@ -43,14 +43,10 @@ struct RebuildCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The original outputs, to find the first differing byte of a changed file.", valueName: "DIR"))
     var artifacts: String?
 
-    @Option(name: .customLong("mirror"), help: ArgumentHelp("A content-addressed mirror: a base URL serving sha256/<hex>. Repeatable; tried in order after the recorded URL, before $REPRO_MIRRORS.", valueName: "URL"))
-    var mirrors: [String] = []
-
     @Option(name: .long, help: ArgumentHelp("A sandbox profile file you vouch for, used when no built-in profile has the digest the bundle records (the builder used a profile file of its own). Its SHA-256 must be the recorded one.", valueName: "FILE"))
     var profile: String?
 
-    @Option(name: .long, help: "The cache directory (default: $REPRO_CACHE, $XDG_CACHE_HOME/repro, ~/.cache/repro).")
-    var cache: String?
+    @OptionGroup var cacheOptions: ToolchainSourceOptions<AfterRecordedURL>
 
     @Option(name: .long, help: "Sign the rebuild's own manifest with this Ed25519 private key (PKCS#8 PEM).")
     var sign: String?
@@ -86,12 +82,12 @@ struct RebuildCommand: ParsableCommand {
                 if chunk.isEmpty { break }
                 data.append(chunk)
             }
-            var options = RebuildOptions(bundlePath: bundle, bundle: data, cacheDir: try CachePaths.root(explicit: cache))
+            var options = RebuildOptions(bundlePath: bundle, bundle: data, cacheDir: try cacheOptions.cacheRoot())
             options.keys = publicKeys
             options.verify = !noVerify
             options.sourceDir = source.map(absolute)
             options.originalOutputs = artifacts.map(absolute)
-            options.mirrors = try Mirrors.configured(options: mirrors)
+            options.mirrors = try cacheOptions.configuredMirrors()
             options.profilePath = profile.map(absolute)
             let manifestPath = manifest.map(absolute) ?? (key != nil ? absolute("rebuild.intoto.jsonl") : nil)
             options.manifestPath = manifestPath

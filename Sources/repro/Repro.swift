@@ -37,11 +37,12 @@ struct Repro: ParsableCommand {
 enum Main {
     static func main() {
         do {
-            // `repro run` spelled plainly skips building the whole argument parser, most of the
-            // start-up time of a sandbox run; anything else goes through ArgumentParser.
+            // `repro run` is parsed by its own command's parser first, which spares building the
+            // whole command tree (most of the start-up time of a sandbox run); anything that does
+            // not parse that way goes through the root command, with its messages.
             let arguments = CommandLine.arguments.dropFirst()
-            if arguments.first == "run", let request = RunRequest(plainArguments: arguments.dropFirst()), request.problem == nil {
-                try request.execute()
+            if arguments.first == "run", let run = RunCommand.parseAlone(Array(arguments.dropFirst())) {
+                try run.run()
             }
             // `repro --version --verbose`: ArgumentParser's --version takes no options of its own.
             if arguments.count == 2, Set(arguments) == ["--version", "--verbose"] {
