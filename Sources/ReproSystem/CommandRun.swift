@@ -2,34 +2,10 @@ import Foundation
 import ReproCore
 
 /// `repro run`'s use case: one command in a fresh sandbox, with the trees, binds and toolchains
-/// asked for, and what it came to. The command line fills the fields and prints the outcome.
+/// asked for, and what it came to. The command line reads the arguments and prints the outcome.
 public struct CommandRun {
-    /// Pinned toolchains (names or spec paths), fetched through the cache.
-    public var toolchainSpecs: [String] = []
-    /// The cache directory (nil: the default).
-    public var cache: String?
-    /// Unpacked trees, `HOST_DIR[:MOUNT]`.
-    public var trees: [String] = []
-    /// A built-in profile name or a path to a `.toml` file.
-    public var profile = "default"
-    /// Read-only binds, `HOST:DEST`.
-    public var bindReadOnly: [String] = []
-    /// Writable binds, `HOST:DEST`.
-    public var bindWritable: [String] = []
-    /// The working directory inside the sandbox.
-    public var workdir = SandboxLayout.workDirectory
-    /// The timeout in seconds (0: none; nil: the profile's).
-    public var timeout: Int?
-    /// Extra environment, `NAME=VALUE`.
-    public var environment: [String] = []
-    /// Whether the command reads the caller's stdin (else /dev/null).
-    public var stdin = false
-    /// Where to write the isolation achieved, as JSON.
-    public var isolationReport: String?
-    /// Sandbox paths to copy out after the command, `SANDBOX_PATH:HOST_PATH`.
-    public var copyOut: [String] = []
-    /// The command and its arguments.
-    public var command: [String] = []
+    /// What to run, with what.
+    public var arguments: RunArguments
     /// The project directory for project-local toolchain specs.
     public var projectDirectory = FileManager.default.currentDirectoryPath
     /// Called with progress lines and warnings.
@@ -38,8 +14,8 @@ public struct CommandRun {
     /// The exit status of `repro run` when the timeout ends the command (as timeout(1)).
     public static let timeoutStatus: Int32 = 124
 
-    /// Creates an empty request.
-    public init() {}
+    /// Creates a run of `arguments`, which must have no ``RunArguments/problem``.
+    public init(_ arguments: RunArguments) { self.arguments = arguments }
 
     /// What came of a run.
     public enum Outcome: Equatable, Sendable {
@@ -74,35 +50,19 @@ public struct CommandRun {
         }
     }
 
-    /// Why the request cannot run, in the words of a usage error; nil when it can.
-    public var problem: String? {
-        if command.isEmpty { return "Give the command after `--`, for example: repro run --tree ROOTFS -- /bin/sh -c 'make'." }
-        if let timeout, timeout < 0 || timeout > Profile.Limits.maxTimeoutSeconds { return "--timeout must be 0 (no limit) or a positive number of seconds up to \(Profile.Limits.maxTimeoutSeconds) (seven days)." }
-        for e in environment where !e.contains("=") || e.hasPrefix("=") {
-            return "--env \(e.debugDescription) must be NAME=VALUE."
-        }
-        for c in copyOut where c.split(separator: ":", omittingEmptySubsequences: false).count != 2 || !c.hasPrefix("/") {
-            return "--copy-out \(c.debugDescription) must be SANDBOX_PATH:HOST_PATH, for example --copy-out /build/src/dist:./dist."
-        }
-        for b in bindReadOnly + bindWritable where b.split(separator: ":", omittingEmptySubsequences: false).count != 2 {
-            return "--bind/--bind-ro \(b.debugDescription) must be HOST:DEST, for example --bind-ro /srv/data:/data."
-        }
-        return nil
-    }
-
-    /// Runs the command in the sandbox (the request must have no ``problem``).
+    /// Runs the command in the sandbox.
     public func run() throws(ReproError) -> Outcome {
-        let profile = try SandboxProfiles.load(self.profile)
+        let profile = try SandboxProfiles.load(arguments.profile)
         let (toolchains, toolchainEnv) = try mounts()
         let mapping = Sandbox.currentMapping()
         let binds = try bindMounts(mapping: mapping)
         var env = profile.environment.merging(toolchainEnv) { _, new in new }
-        for e in environment {
+        for e in arguments.environment {
             let i = e.firstIndex(of: "=")!
             env[String(e[..<i])] = String(e[e.index(after: i)...])
         }
-        let spec = SandboxSpec(argv: command, profile: profile, environment: env, workdir: workdir,
-                               toolchains: toolchains, binds: binds, timeoutSeconds: timeout)
+        let spec = SandboxSpec(argv: arguments.command, profile: profile, environment: env, workdir: arguments.workdir,
+                               toolchains: toolchains, binds: binds, timeoutSeconds: arguments.timeout)
         let plan = try SandboxPlan.build(spec, mapping: mapping)
         let copies = try copies()
         // With nothing to copy out, no collect step: the sandbox ends as soon as the command does.
@@ -111,8 +71,8 @@ public struct CommandRun {
                 try OutputCollector.copyOut(root: root, inside: inside, to: host, limit: profile.limits.tmpfsBytes)
             }
         }
-        let result = try Sandbox.run(plan, io: SandboxIO(stdin: stdin ? 0 : nil), collect: collect)
-        if let path = isolationReport { try Self.write(result.isolation, to: path) }
+        let result = try Sandbox.run(plan, io: SandboxIO(stdin: arguments.stdin ? 0 : nil), collect: collect)
+        if let path = arguments.isolationReport { try Self.write(result.isolation, to: path) }
         if let failure = result.startFailure {
             let hint = failure.hasPrefix("executing")
                 ? "Check the command's path and that a tree provides it (PATH=\(env["PATH"] ?? ""))."
@@ -128,13 +88,13 @@ public struct CommandRun {
     private func mounts() throws(ReproError) -> ([ToolchainMount], [String: String]) {
         var toolchains: [ToolchainMount] = []
         var toolchainEnv: [String: String] = [:]
-        if !toolchainSpecs.isEmpty {
-            let resolved = try ResolvedToolchains.fetch(toolchainSpecs, projectDirectory: projectDirectory,
-                                                        cacheRoot: try CachePaths.root(explicit: cache), progress: progress)
+        if !arguments.toolchainSpecs.isEmpty {
+            let resolved = try ResolvedToolchains.fetch(arguments.toolchainSpecs, projectDirectory: projectDirectory,
+                                                        cacheRoot: try CachePaths.root(explicit: arguments.cache), progress: progress)
             toolchains += resolved.mounts
             for layer in resolved.environments { toolchainEnv.merge(layer) { _, new in new } }
         }
-        for tree in trees {
+        for tree in arguments.trees {
             let parts = tree.split(separator: ":", maxSplits: 1).map(String.init)
             let host = try Sandbox.canonicalHostPath(parts[0], what: "--tree")
             guard Sandbox.isDirectory(host) else {
@@ -148,7 +108,7 @@ public struct CommandRun {
     /// The binds, read-only ones first, with a warning for each the build user cannot write.
     private func bindMounts(mapping: IDMapping) throws(ReproError) -> [BindMount] {
         var binds: [BindMount] = []
-        for (list, writable) in [(bindReadOnly, false), (bindWritable, true)] {
+        for (list, writable) in [(arguments.bindReadOnly, false), (arguments.bindWritable, true)] {
             for b in list {
                 let parts = b.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
                 let bind = try Sandbox.bindMount(host: parts[0], dest: parts[1], writable: writable)
@@ -162,7 +122,7 @@ public struct CommandRun {
     /// The `--copy-out` pairs (sandbox path, new host path), checked.
     private func copies() throws(ReproError) -> [(String, String)] {
         var copies: [(String, String)] = []
-        for c in copyOut {
+        for c in arguments.copyOut {
             let parts = c.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
             guard SandboxPlan.isNormalAbsolute(parts[0]) else {
                 throw .configuration("--copy-out: \(parts[0]) must be an absolute sandbox path without '.', '..' or '//'.")

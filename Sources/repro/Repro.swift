@@ -37,12 +37,11 @@ struct Repro: ParsableCommand {
 enum Main {
     static func main() {
         do {
-            // `repro run` is parsed by its own command's parser first, which spares building the
-            // whole command tree (most of the start-up time of a sandbox run); anything that does
-            // not parse that way goes through the root command, with its messages.
+            // `repro run` spelled plainly skips building the whole argument parser, most of the
+            // start-up time of a sandbox run; anything else goes through ArgumentParser.
             let arguments = CommandLine.arguments.dropFirst()
-            if arguments.first == "run", let run = RunCommand.parseAlone(Array(arguments.dropFirst())) {
-                try run.run()
+            if arguments.first == "run", let plain = RunArguments(plainArguments: arguments.dropFirst()), plain.problem == nil {
+                try RunCommand.run(plain)
             }
             // `repro --version --verbose`: ArgumentParser's --version takes no options of its own.
             if arguments.count == 2, Set(arguments) == ["--version", "--verbose"] {

@@ -25,81 +25,83 @@ struct RunCommand: ParsableCommand {
             """
     )
 
-    @Option(name: .customLong("toolchain"), help: ArgumentHelp("A pinned toolchain: a name (toolchains/NAME.toml, $REPRO_TOOLCHAIN_PATH, installed) or a spec path; fetched and pin-checked through the cache; repeatable.", valueName: "SPEC"))
+    @Option(name: .customLong(Name.toolchain.rawValue), help: ArgumentHelp("A pinned toolchain: a name (toolchains/NAME.toml, $REPRO_TOOLCHAIN_PATH, installed) or a spec path; fetched and pin-checked through the cache; repeatable.", valueName: "SPEC"))
     var toolchainSpecs: [String] = []
 
-    @Option(help: ArgumentHelp("The cache directory (default: $REPRO_CACHE, $XDG_CACHE_HOME/repro, ~/.cache/repro).", valueName: "DIR"))
+    @Option(name: .customLong(Name.cache.rawValue), help: ArgumentHelp("The cache directory (default: $REPRO_CACHE, $XDG_CACHE_HOME/repro, ~/.cache/repro).", valueName: "DIR"))
     var cache: String?
 
-    @Option(name: .customLong("tree"), help: ArgumentHelp("An unpacked toolchain tree, read-only at MOUNT (default /); repeatable, trees at one path are merged.", valueName: "HOST_DIR[:MOUNT]"))
+    @Option(name: .customLong(Name.tree.rawValue), help: ArgumentHelp("An unpacked toolchain tree, read-only at MOUNT (default /); repeatable, trees at one path are merged.", valueName: "HOST_DIR[:MOUNT]"))
     var trees: [String] = []
 
-    @Option(help: ArgumentHelp("A built-in profile (default, strict) or a path to a .toml file (containing / or ending in .toml).", valueName: "NAME|PATH"))
+    @Option(name: .customLong(Name.profile.rawValue), help: ArgumentHelp("A built-in profile (default, strict) or a path to a .toml file (containing / or ending in .toml).", valueName: "NAME|PATH"))
     var profile: String = "default"
 
-    @Option(name: .customLong("bind-ro"), help: ArgumentHelp("Bind a host path read-only.", valueName: "HOST:DEST"))
+    @Option(name: .customLong(Name.bindReadOnly.rawValue), help: ArgumentHelp("Bind a host path read-only.", valueName: "HOST:DEST"))
     var bindReadOnly: [String] = []
 
-    @Option(name: .customLong("bind"), help: ArgumentHelp("Bind a host path read-write.", valueName: "HOST:DEST"))
+    @Option(name: .customLong(Name.bind.rawValue), help: ArgumentHelp("Bind a host path read-write.", valueName: "HOST:DEST"))
     var bindWritable: [String] = []
 
-    @Option(help: ArgumentHelp("The working directory inside the sandbox.", valueName: "DIR"))
+    @Option(name: .customLong(Name.workdir.rawValue), help: ArgumentHelp("The working directory inside the sandbox.", valueName: "DIR"))
     var workdir: String = SandboxLayout.workDirectory
 
-    @Option(help: ArgumentHelp("Kill the whole sandbox after this many seconds (0: no limit; default: the profile's).", valueName: "SECONDS"))
+    @Option(name: .customLong(Name.timeout.rawValue), help: ArgumentHelp("Kill the whole sandbox after this many seconds (0: no limit; default: the profile's).", valueName: "SECONDS"))
     var timeout: Int?
 
-    @Option(name: .customLong("env"), help: ArgumentHelp("Set an environment variable (added to the profile's).", valueName: "NAME=VALUE"))
+    @Option(name: .customLong(Name.env.rawValue), help: ArgumentHelp("Set an environment variable (added to the profile's).", valueName: "NAME=VALUE"))
     var environment: [String] = []
 
-    @Flag(help: "Pass repro's stdin to the command (default: /dev/null).")
+    @Flag(name: .customLong(Name.stdin.rawValue), help: "Pass repro's stdin to the command (default: /dev/null).")
     var stdin = false
 
-    @Option(name: .customLong("isolation-report"), help: ArgumentHelp("Write the isolation achieved, as JSON, to this file.", valueName: "FILE"))
+    @Option(name: .customLong(Name.isolationReport.rawValue), help: ArgumentHelp("Write the isolation achieved, as JSON, to this file.", valueName: "FILE"))
     var isolationReport: String?
 
-    @Option(name: .customLong("copy-out"), help: ArgumentHelp("After the command ends by itself, copy this sandbox file or directory to a new host path.", valueName: "SANDBOX_PATH:HOST_PATH"))
+    @Option(name: .customLong(Name.copyOut.rawValue), help: ArgumentHelp("After the command ends by itself, copy this sandbox file or directory to a new host path.", valueName: "SANDBOX_PATH:HOST_PATH"))
     var copyOut: [String] = []
 
     @Argument(parsing: .postTerminator, help: "The command and its arguments, after `--`.")
     var command: [String] = []
 
+    /// The options' names: one table, which the plain reading of a command line
+    /// (``RunArguments/init(plainArguments:)``) uses too.
+    typealias Name = RunArguments.Option
+
     func validate() throws {
-        if let problem = request.problem { throw ValidationError(problem) }
+        if let problem = arguments.problem { throw ValidationError(problem) }
     }
 
     func run() throws {
-        let outcome = try request.run()
+        try Self.run(arguments)
+    }
+
+    /// The parsed options as plain values.
+    var arguments: RunArguments {
+        var arguments = RunArguments()
+        arguments.toolchainSpecs = toolchainSpecs
+        arguments.cache = cache
+        arguments.trees = trees
+        arguments.profile = profile
+        arguments.bindReadOnly = bindReadOnly
+        arguments.bindWritable = bindWritable
+        arguments.workdir = workdir
+        arguments.timeout = timeout
+        arguments.environment = environment
+        arguments.stdin = stdin
+        arguments.isolationReport = isolationReport
+        arguments.copyOut = copyOut
+        arguments.command = command
+        return arguments
+    }
+
+    /// Runs `arguments` (without a ``RunArguments/problem``) and exits with the command's status,
+    /// or throws a ReproError.
+    static func run(_ arguments: RunArguments) throws -> Never {
+        var run = CommandRun(arguments)
+        run.progress = { Console.progress($0) }
+        let outcome = try run.run()
         if let message = outcome.message { Console.error(message) }
         Foundation.exit(outcome.exitStatus)
-    }
-
-    /// The parsed options as the use case's request.
-    var request: CommandRun {
-        var request = CommandRun()
-        request.toolchainSpecs = toolchainSpecs
-        request.cache = cache
-        request.trees = trees
-        request.profile = profile
-        request.bindReadOnly = bindReadOnly
-        request.bindWritable = bindWritable
-        request.workdir = workdir
-        request.timeout = timeout
-        request.environment = environment
-        request.stdin = stdin
-        request.isolationReport = isolationReport
-        request.copyOut = copyOut
-        request.command = command
-        request.progress = { Console.progress($0) }
-        return request
-    }
-
-    /// Parses `repro run`'s arguments (those after `run`) with this command's own parser alone,
-    /// for the fast start of a sandbox: building the root command's whole tree, every
-    /// subcommand's options by reflection, is most of repro's start-up time. Nil when they do not
-    /// parse and validate as a plain run: then the whole parser reads the command line again,
-    /// with its usual messages, help and exit status.
-    static func parseAlone(_ arguments: [String]) -> RunCommand? {
-        try? parse(arguments)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import ReproCore
 import Testing
 
 /// `repro run` reads a plainly spelled command line itself and leaves every other one to
@@ -49,5 +50,31 @@ struct RunArgumentsTests {
     func repeated() throws {
         let r = try run(["--profile", "strict", "--profile", "default", "--stdin", "--stdin", "--", "true"])
         #expect(r.status == 0, "\(r.stderr)")
+    }
+
+    @Test("the plain reader's option table is the argument parser's description of repro run")
+    func optionTableMatchesTheParser() throws {
+        let dump = try CLI.run(["run", "--experimental-dump-help"])
+        #expect(dump.status == 0, "\(dump.stderr)")
+        let root = try JSONSerialization.jsonObject(with: Data(dump.stdout.utf8)) as! [String: Any]
+        let arguments = (root["command"] as! [String: Any])["arguments"] as! [[String: Any]]
+        var parser: [String: String] = [:]
+        for argument in arguments {
+            guard let names = argument["names"] as? [[String: Any]] else { continue }  // the command
+            let long = names.compactMap { $0["kind"] as? String == "long" ? $0["name"] as? String : nil }
+            #expect(long.count == 1, "\(names)")
+            guard let name = long.first, name != "help", name != "version" else { continue }
+            let kind = argument["kind"] as? String == "flag" ? "flag" : (argument["isRepeating"] as? Bool == true ? "repeated" : "single")
+            parser[name] = kind
+        }
+        var table: [String: String] = [:]
+        for option in RunArguments.Option.allCases {
+            switch option.kind {
+            case .flag: table[option.rawValue] = "flag"
+            case .single: table[option.rawValue] = "single"
+            case .repeated: table[option.rawValue] = "repeated"
+            }
+        }
+        #expect(parser == table)
     }
 }
