@@ -303,7 +303,10 @@ struct PredicateField<Record> {
         }
         self.reportPath = report.map { $0.split(separator: ".").map(String.init) }
         let reportEncode = codec.report ?? codec.encode
-        self.reportValue = { reportEncode($0[keyPath: keyPath]) ?? (reportNull ? .null : nil) }
+        self.reportValue = { record -> JSONValue? in
+            if let value = reportEncode(record[keyPath: keyPath]) { return value }
+            return reportNull ? JSONValue.null : Optional<JSONValue>.none
+        }
         self.human = human
     }
 }

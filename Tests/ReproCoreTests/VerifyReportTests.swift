@@ -46,4 +46,29 @@ import Testing
         let expected = #"{"artifacts":null,"artifacts_checked":null,"build_type":"https://repro.dev/buildtypes/check/v1","builder":{"id":"https://repro.dev/builders/local/v1","version":"0.1.0"},"command":["make","-j1","all"],"differences":[{"explanation":"timestamp: gzip header mtime","kind":"changed","path":"out/hello"}],"envelopes":[{"keyids":["4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d"],"predicate_type":"https://slsa.dev/provenance/v1"},{"keyids":["4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d"],"predicate_type":"https://repro.dev/reproducibility/v1"}],"finished_on":"2026-09-21T14:14:02Z","invocation_id":"0f5c3f0e-2c1e-4a8e-9d55-6a3f1c2b7d10","profile":"default","rebuild_of":{"bundle":{"sha256":"3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c"},"invocation_id":"orig","signers":["4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d"]},"runs":[{"exit_status":0,"index":1,"output_tree_digest":"t1:a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1"},{"exit_status":0,"index":2,"output_tree_digest":"t1:b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2"}],"schema":"https://repro.dev/verify-report/v2","sources":[{"digest":{"repro-tree-v1":"5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e"},"name":"source","uri":"git+file:///home/dev/hello"}],"started_on":"2026-09-21T14:13:20Z","subjects":[{"name":"out/hello","sha256":"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"},{"name":"out/hello.1","sha256":"fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"}],"toolchains":[{"annotations":{"mount":"/opt/tc","strip_components":1},"digest":{"sha256":"45287bb945287bb945287bb945287bb945287bb945287bb945287bb945287bb9"},"name":"debian-bookworm-build","uri":"file:///srv/mirror/debian-bookworm-build.tar.gz"}],"verdict":"differ","verified":true}"#
         #expect(try Self.report().jsonValue.serializedString == expected)
     }
+
+    /// The example bundle in docs/examples, as `repro verify` reports it in both forms.
+    @Test func theExampleIsReportedAsBefore() throws {
+        let examples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("docs/examples").path
+        let data = try Data(contentsOf: URL(fileURLWithPath: examples + "/synthetic.intoto.jsonl"))
+        let report = try Verifier.verify(bundle: data, keys: [try PublicKey(contentsOf: examples + "/synthetic.pub")])
+        #expect(report.jsonValue.serializedString == #"{"artifacts":null,"artifacts_checked":null,"build_type":"https://repro.dev/buildtypes/check/v1","builder":{"id":"https://repro.dev/builders/local/v1","version":"0.1.0"},"command":["make","-j1","all"],"differences":[{"kind":"changed","path":"out/hello"}],"envelopes":[{"keyids":["8c70cc561259d63e5d11c45b3f34dac1aa76d623d41cc6b792243b969a95e1c4"],"predicate_type":"https://slsa.dev/provenance/v1"},{"keyids":["8c70cc561259d63e5d11c45b3f34dac1aa76d623d41cc6b792243b969a95e1c4"],"predicate_type":"https://repro.dev/reproducibility/v1"}],"finished_on":"2026-09-21T14:14:02Z","invocation_id":"0f5c3f0e-2c1e-4a8e-9d55-6a3f1c2b7d10","profile":"default","runs":[{"exit_status":0,"index":1,"output_tree_digest":"t1:a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1"},{"exit_status":0,"index":2,"output_tree_digest":"t1:b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2"}],"schema":"https://repro.dev/verify-report/v2","sources":[{"digest":{"repro-tree-v1":"5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e"},"name":"source","uri":"git+file:///home/dev/hello"}],"started_on":"2026-09-21T14:13:20Z","subjects":[{"name":"out/hello","sha256":"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"},{"name":"out/hello.1","sha256":"fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"}],"toolchains":[{"digest":{"sha256":"45287bb945287bb945287bb945287bb945287bb945287bb945287bb945287bb9"},"name":"debian-bookworm-build","uri":"file:///srv/mirror/debian-bookworm-build.tar.gz"}],"verdict":"differ","verified":true}"#)
+        let expected = [
+            #"verified docs/examples/synthetic.intoto.jsonl: 2 envelopes, signed by 8c70cc561259d63e5d11c45b3f34dac1aa76d623d41cc6b792243b969a95e1c4"#,
+            #"builder:    https://repro.dev/builders/local/v1 (repro 0.1.0)"#,
+            #"invocation: 0f5c3f0e-2c1e-4a8e-9d55-6a3f1c2b7d10, 2026-09-21T14:13:20Z to 2026-09-21T14:14:02Z"#,
+            #"command:    make -j1 all (profile default)"#,
+            #"source:     source git+file:///home/dev/hello t1:5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e"#,
+            #"toolchain:  debian-bookworm-build file:///srv/mirror/debian-bookworm-build.tar.gz sha256:45287bb945287bb945287bb945287bb945287bb945287bb945287bb945287bb9"#,
+            #"verdict:    differ (2 runs)"#,
+            #"  run 1: exit 0, output t1:a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1"#,
+            #"  run 2: exit 0, output t1:b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2"#,
+            #"  differs: out/hello (changed)"#,
+            #"subjects:   2"#,
+            #"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef  out/hello"#,
+            #"fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210  out/hello.1"#,
+        ]
+        #expect(report.humanLines(bundle: "docs/examples/synthetic.intoto.jsonl") == expected)
+    }
 }
