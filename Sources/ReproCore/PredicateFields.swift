@@ -239,16 +239,6 @@ extension FieldCodec {
         codec.schema.merge(extra) { _, new in new }
         return codec
     }
-
-    /// The same value and schema, with every failure worded by `phrase` (given the context).
-    func refused(_ phrase: @escaping (FieldContext) -> String) -> FieldCodec {
-        let decode = self.decode
-        var codec = self
-        codec.decode = { v, context throws(FieldProblem) in
-            do throws(FieldProblem) { return try decode(v, context) } catch { throw .phrase(phrase(context)) }
-        }
-        return codec
-    }
 }
 
 /// One member of a predicate (or of a record inside one), described once.

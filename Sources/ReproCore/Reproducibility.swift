@@ -138,11 +138,11 @@ struct ReproducibilityPredicate {
             // An empty one is left to the comparison with the provenance's (which is never empty).
             .init("invocationId", \.invocationID, .string.schema(adding: ["minLength": 1]), missing: "has no invocationId",
                   doc: "The runDetails.metadata.invocationId of the SLSA provenance statement of the same check."),
-            .init("runs", \.inputs.runs, .records(RunRecord.table, nonEmpty: true) { i, _ in "has run \(i + 1)" },
+            .init("runs", \.inputs.runs, .records(RunRecord.table, nonEmpty: true, label: { i, _ in "has run \(i + 1)" }),
                   missing: "has no runs", doc: "The runs in order, index 1, 2, ...", report: "runs"),
             .init("runCount", \.runCount, .integer(minimum: 1), missing: "has a runCount that is not the number of runs",
                   doc: "The number of runs; equal to the length of runs."),
-            .init("differences", \.inputs.differences, .records(DifferingFile.table) { i, d in d.path.isEmpty ? "has differences[\(i)]" : "has differences[\(i)] (\(d.path))" },
+            .init("differences", \.inputs.differences, .records(DifferingFile.table, label: { i, d in d.path.isEmpty ? "has differences[\(i)]" : "has differences[\(i)] (\(d.path))" }),
                   missing: "has no differences array", doc: "The files that differ between the runs; empty unless the verdict is differ.",
                   report: "differences"),
             .init("rebuildOf", \.inputs.rebuildOf, .optional(.record(RebuildReference.table, prefix: "the reproducibility predicate's rebuildOf ")),
@@ -215,7 +215,7 @@ extension DifferingFile {
                   doc: "The first byte offset at which the contents differ, null if not compared."),
             .init("explanation", \.explanation, .optional(.string), missing: "with an explanation that is not a string",
                   doc: "The likely causes in one line, when some were found (optional, added within v1; docs/diff.md).", report: "explanation"),
-            .init("findings", \.findings, .omittedWhenEmpty(.records(DiffFinding.table, itemFailure: { "with findings[\($0)] that lacks a location, aspect, cause or detail" }) { _, _ in "" }),
+            .init("findings", \.findings, .omittedWhenEmpty(.records(DiffFinding.table, itemFailure: { "with findings[\($0)] that lacks a location, aspect, cause or detail" })),
                   missing: "with findings that are not a list",
                   doc: "The differing regions found in the file, each with its cause and a one-line fix (optional, added within v1; bounded, docs/diff.md)."),
         ])

@@ -90,6 +90,7 @@ import Testing
             ("runDetails.metadata.invocationId", "", "has no metadata.invocationId"),
             ("runDetails.metadata.startedOn", "yesterday", "has no RFC 3339 metadata.startedOn"),
             ("runDetails.metadata.finishedOn", nil, "has no RFC 3339 metadata.finishedOn"),
+            ("runDetails.builder.version.repro", 1, "has a runDetails.builder.version.repro that is not a string"),
         ]
         for (path, value, expected) in cases {
             #expect(try provenanceFailure(path, value) == slsa + expected, "\(path) = \(value.map { $0.serializedString } ?? "(removed)")")
