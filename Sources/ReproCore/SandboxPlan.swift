@@ -292,32 +292,68 @@ public struct SandboxPlan: Sendable, Equatable {
     public var gidMapText: String { gidMap.map { "\($0.inside) \($0.outside) \($0.count)\n" }.joined() }
 
     /// Validates a spec and turns it into a plan. Throws a configuration error (exit 2) for bad input.
+    ///
+    /// The ops come in this order: the root layer and its skeleton (``skeletonOps(_:toolchains:base:)``),
+    /// the toolchain layers and overlays (``toolchainOps(_:base:)``), the binds, scratch tmpfs and
+    /// work tree (``workTreeOps(_:)``), then /dev and /proc (``deviceOps(_:rootIsTmpfs:)``).
     public static func build(_ spec: SandboxSpec, mapping: IDMapping) throws(ReproError) -> SandboxPlan {
         try validate(spec)
-        let L = SandboxLayout.self
-        let newRoot = L.setupNewRoot, hostRoot = L.setupHostRoot
-        let tmpfsSize = spec.profile.limits.tmpfsBytes
-        let builder = L.builderID
-        var ops: [MountOp] = []
-
-        let rootTrees = spec.toolchains.filter { $0.mountPath == "/" }.map(\.hostTree)
-        var groups: [(path: String, trees: [String])] = []
-        for t in spec.toolchains where t.mountPath != "/" {
-            if let i = groups.firstIndex(where: { $0.path == t.mountPath }) { groups[i].trees.append(t.hostTree) }
-            else { groups.append((t.mountPath, [t.hostTree])) }
-        }
-
+        let toolchains = ToolchainMounts(spec.toolchains)
         // The layer that holds mount points and synthesized files: the root tmpfs itself, or a
         // skeleton laid over the root toolchain(s).
-        let base = rootTrees.isEmpty ? newRoot : L.setupSkeleton
-        if rootTrees.isEmpty {
-            ops.append(.tmpfs(path: newRoot, options: "mode=0755,size=16m"))
+        let base = toolchains.rootTrees.isEmpty ? SandboxLayout.setupNewRoot : SandboxLayout.setupSkeleton
+        var ops = skeletonOps(spec, toolchains: toolchains, base: base)
+        ops += toolchainOps(toolchains, base: base)
+        ops += workTreeOps(spec)
+        ops += deviceOps(spec.profile.limits.tmpfsBytes, rootIsTmpfs: toolchains.rootTrees.isEmpty)
+        let builder = SandboxLayout.builderID
+        let maps = idMaps(mapping)
+        let limits = spec.profile.limits
+        return SandboxPlan(
+            ops: ops,
+            argv: spec.argv,
+            environment: spec.environment.map { "\($0.key)=\($0.value)" }.sorted(),
+            workdir: spec.workdir,
+            hostname: spec.profile.hostname,
+            uid: builder, gid: builder,
+            uidMap: maps.uid, gidMap: maps.gid, maySetgroups: maps.maySetgroups,
+            rlimits: [.core: UInt64(limits.coreBytes), .fileSize: UInt64(limits.fileSizeBytes),
+                      .openFiles: UInt64(limits.openFiles), .processes: UInt64(limits.processes)],
+            umask: spec.umask,
+            timeoutSeconds: spec.timeoutSeconds ?? limits.timeoutSeconds,
+            profile: spec.profile)
+    }
+
+    /// The toolchain trees of a spec: those mounted at `/` (the root, in order), and the others
+    /// grouped by mount path (in order of first appearance).
+    struct ToolchainMounts {
+        /// The host trees that make up `/`, lowest last.
+        var rootTrees: [String] = []
+        /// The other mount paths, each with its host trees.
+        var groups: [(path: String, trees: [String])] = []
+
+        init(_ toolchains: [ToolchainMount]) {
+            rootTrees = toolchains.filter { $0.mountPath == "/" }.map(\.hostTree)
+            for t in toolchains where t.mountPath != "/" {
+                if let i = groups.firstIndex(where: { $0.path == t.mountPath }) { groups[i].trees.append(t.hostTree) }
+                else { groups.append((t.mountPath, [t.hostTree])) }
+            }
+        }
+    }
+
+    /// The root layer (a tmpfs, or the skeleton directory over root toolchains), every directory
+    /// and empty file a mount point needs in it, and the synthesized /etc files.
+    static func skeletonOps(_ spec: SandboxSpec, toolchains: ToolchainMounts, base: String) -> [MountOp] {
+        let L = SandboxLayout.self
+        var ops: [MountOp] = []
+        if toolchains.rootTrees.isEmpty {
+            ops.append(.tmpfs(path: L.setupNewRoot, options: "mode=0755,size=16m"))
         } else {
             ops.append(.mkdir(path: base, mode: 0o755, builder: false))
         }
         var dirs: [String] = ["/build", "/dev", "/etc", "/proc", "/tmp", L.workDirectory, L.homeDirectory]
         var files: [String] = []
-        for g in groups { dirs.append(g.path) }
+        for g in toolchains.groups { dirs.append(g.path) }
         for b in spec.binds { if b.isDirectory { dirs.append(b.dest) } else { files.append(b.dest) } }
         var made = Set<String>()
         func makeDir(_ path: String) {
@@ -331,39 +367,64 @@ public struct SandboxPlan: Sendable, Equatable {
             makeDir(parent(of: f))
             ops.append(.writeFile(path: base + f, contents: [], mode: 0o644, builder: false))
         }
-        let host = spec.profile.hostname
-        let etc: [(String, String)] = [
+        for (name, text) in etcFiles(hostname: spec.profile.hostname) {
+            ops.append(.writeFile(path: base + "/etc/" + name, contents: Array(text.utf8), mode: 0o644, builder: false))
+        }
+        return ops
+    }
+
+    /// The synthesized /etc files, by name: the build user and group, the host name.
+    static func etcFiles(hostname host: String) -> [(String, String)] {
+        let L = SandboxLayout.self
+        let builder = L.builderID
+        return [
             ("group", "root:x:0:\n\(L.builderName):x:\(builder):\nnogroup:x:\(L.nobodyID):\n"),
             ("hostname", "\(host)\n"),
             ("hosts", "127.0.0.1\tlocalhost \(host)\n::1\tlocalhost ip6-localhost ip6-loopback\n"),
             ("passwd", "root:x:0:0:root:/root:/sbin/nologin\n\(L.builderName):x:\(builder):\(builder):\(L.builderName):\(L.homeDirectory):/bin/sh\nnobody:x:\(L.nobodyID):\(L.nobodyID):nobody:/nonexistent:/sbin/nologin\n"),
         ]
-        for (name, text) in etc {
-            ops.append(.writeFile(path: base + "/etc/" + name, contents: Array(text.utf8), mode: 0o644, builder: false))
-        }
+    }
+
+    /// Each toolchain tree bound read-only as a numbered layer, the root overlay (when toolchains
+    /// make up `/`) and one read-only overlay per other mount path.
+    static func toolchainOps(_ toolchains: ToolchainMounts, base: String) -> [MountOp] {
+        let L = SandboxLayout.self
+        let newRoot = L.setupNewRoot
+        var ops: [MountOp] = []
         // Each toolchain tree is bound read-only at a numbered path of the setup file system, and
         // the overlays name those paths: overlayfs shows its lowerdir option in the sandbox's
         // /proc/self/mountinfo, which then holds /layers/N instead of the host's cache paths.
         var layers: [String: String] = [:]
-        for tree in rootTrees + groups.flatMap(\.trees) where layers[tree] == nil {
+        for tree in toolchains.rootTrees + toolchains.groups.flatMap(\.trees) where layers[tree] == nil {
             if layers.isEmpty { ops.append(.mkdir(path: L.setupLayers, mode: 0o755, builder: false)) }
             let layer = L.setupLayers + "/\(layers.count)"
             layers[tree] = layer
             ops.append(.mkdir(path: layer, mode: 0o755, builder: false))
-            ops.append(.bind(source: hostRoot + tree, path: layer, readOnly: true))
+            ops.append(.bind(source: L.setupHostRoot + tree, path: layer, readOnly: true))
         }
-        if !rootTrees.isEmpty {
-            ops.append(.overlay(lowers: [base] + rootTrees.map { layers[$0]! }, path: newRoot))
+        if !toolchains.rootTrees.isEmpty {
+            ops.append(.overlay(lowers: [base] + toolchains.rootTrees.map { layers[$0]! }, path: newRoot))
         }
         // Every toolchain mount is a read-only overlay (a lone tree over an empty directory), so
         // writes fail with EROFS whatever the files' owners and modes.
-        if groups.contains(where: { $0.trees.count == 1 }) {
+        if toolchains.groups.contains(where: { $0.trees.count == 1 }) {
             ops.append(.mkdir(path: L.setupEmpty, mode: 0o755, builder: false))
         }
-        for g in groups {
+        for g in toolchains.groups {
             let lowers = g.trees.map { layers[$0]! } + (g.trees.count == 1 ? [L.setupEmpty] : [])
             ops.append(.overlay(lowers: lowers, path: newRoot + g.path))
         }
+        return ops
+    }
+
+    /// The spec's binds, the scratch tmpfs mounts (/tmp, the work and home directories) and the
+    /// work tree the build user owns.
+    static func workTreeOps(_ spec: SandboxSpec) -> [MountOp] {
+        let L = SandboxLayout.self
+        let newRoot = L.setupNewRoot, hostRoot = L.setupHostRoot
+        let tmpfsSize = spec.profile.limits.tmpfsBytes
+        let builder = L.builderID
+        var ops: [MountOp] = []
         for b in spec.binds.sorted(by: { $0.dest < $1.dest }) {
             ops.append(.bind(source: hostRoot + b.host, path: newRoot + b.dest, readOnly: !b.writable))
         }
@@ -385,10 +446,17 @@ public struct SandboxPlan: Sendable, Equatable {
                 ops.append(.setTimes(path: newRoot + dest, seconds: seconds))
             }
         }
-        // /dev: a few host nodes, a private devpts, shared memory, and the usual links.
+        return ops
+    }
+
+    /// /dev (a few host nodes, a private devpts, shared memory, the usual links, then read-only),
+    /// /proc, and, when the root is a tmpfs, the root remounted read-only.
+    static func deviceOps(_ tmpfsSize: Int, rootIsTmpfs: Bool) -> [MountOp] {
+        let L = SandboxLayout.self
+        let newRoot = L.setupNewRoot
         let dev = newRoot + "/dev"
-        ops.append(.tmpfs(path: dev, options: "mode=0755,size=1m"))
-        for name in L.devices { ops.append(.bindDevice(source: hostRoot + "/dev/" + name, path: dev + "/" + name)) }
+        var ops: [MountOp] = [.tmpfs(path: dev, options: "mode=0755,size=1m")]
+        for name in L.devices { ops.append(.bindDevice(source: L.setupHostRoot + "/dev/" + name, path: dev + "/" + name)) }
         ops.append(.mkdir(path: dev + "/pts", mode: 0o755, builder: false))
         ops.append(.devpts(path: dev + "/pts"))
         ops.append(.mkdir(path: dev + "/shm", mode: 0o1777, builder: false))
@@ -400,33 +468,20 @@ public struct SandboxPlan: Sendable, Equatable {
         }
         ops.append(.remountReadOnly(path: dev))
         ops.append(.proc(path: newRoot + "/proc"))
-        if rootTrees.isEmpty { ops.append(.remountReadOnly(path: newRoot)) }
+        if rootIsTmpfs { ops.append(.remountReadOnly(path: newRoot)) }
+        return ops
+    }
 
-        let uidMap: [IDMapEntry], gidMap: [IDMapEntry], maySetgroups: Bool
+    /// The user namespace's uid and gid maps for `mapping`, and whether setgroups stays allowed.
+    static func idMaps(_ mapping: IDMapping) -> (uid: [IDMapEntry], gid: [IDMapEntry], maySetgroups: Bool) {
+        let builder = SandboxLayout.builderID
         switch mapping {
         case .privileged:
-            uidMap = [IDMapEntry(inside: 0, outside: 0, count: 1), IDMapEntry(inside: builder, outside: L.nobodyID, count: 1)]
-            gidMap = uidMap
-            maySetgroups = true
+            let map = [IDMapEntry(inside: 0, outside: 0, count: 1), IDMapEntry(inside: builder, outside: SandboxLayout.nobodyID, count: 1)]
+            return (map, map, true)
         case .unprivileged(let uid, let gid):
-            uidMap = [IDMapEntry(inside: builder, outside: uid, count: 1)]
-            gidMap = [IDMapEntry(inside: builder, outside: gid, count: 1)]
-            maySetgroups = false
+            return ([IDMapEntry(inside: builder, outside: uid, count: 1)], [IDMapEntry(inside: builder, outside: gid, count: 1)], false)
         }
-        let limits = spec.profile.limits
-        return SandboxPlan(
-            ops: ops,
-            argv: spec.argv,
-            environment: spec.environment.map { "\($0.key)=\($0.value)" }.sorted(),
-            workdir: spec.workdir,
-            hostname: spec.profile.hostname,
-            uid: builder, gid: builder,
-            uidMap: uidMap, gidMap: gidMap, maySetgroups: maySetgroups,
-            rlimits: [.core: UInt64(limits.coreBytes), .fileSize: UInt64(limits.fileSizeBytes),
-                      .openFiles: UInt64(limits.openFiles), .processes: UInt64(limits.processes)],
-            umask: spec.umask,
-            timeoutSeconds: spec.timeoutSeconds ?? limits.timeoutSeconds,
-            profile: spec.profile)
     }
 
     // MARK: - Validation

@@ -18,45 +18,69 @@ public struct VerificationReport: Sendable, Equatable {
     public static let schemaURI = "https://repro.dev/verify-report/v2"
 
     /// The report as JSON (`repro verify --json`): snake_case, as every `--json` of repro.
+    /// The predicates' members are reported as their tables say (``Provenance/table``,
+    /// ``ReproducibilityPredicate/table``); the rest is about the bundle and the artifacts.
     public var jsonValue: JSONValue {
-        func dependency(_ d: ResolvedDependency) -> JSONValue { d.jsonValue }
-        var members: [String: JSONValue] = [
-            "schema": .string(Self.schemaURI),
-            "verified": true,
-            "envelopes": .array(zip([ManifestURI.slsaProvenance, ManifestURI.reproducibility], signers).map {
-                .object(["predicate_type": .string($0.0), "keyids": .array($0.1.map { .string($0) })])
-            }),
-            "builder": .object(["id": .string(provenance.builderID), "version": provenance.reproVersion.map { .string($0) } ?? .null]),
-            "build_type": .string(provenance.buildType),
-            "invocation_id": .string(provenance.invocationID),
-            "started_on": .string(provenance.startedOn),
-            "finished_on": .string(provenance.finishedOn),
-            "command": .array(provenance.command.map { .string($0) }),
-            "profile": .string(provenance.profile),
-            "sources": .array(provenance.sources.map(dependency)),
-            "toolchains": .array(provenance.toolchains.map(dependency)),
-            "verdict": .string(reproducibility.verdict.rawValue),
-            "runs": .array(reproducibility.runs.map {
-                .object(["index": .integer(Int64($0.index)), "output_tree_digest": $0.outputTreeDigest.map { .string($0) } ?? .null,
-                         "exit_status": .integer(Int64($0.exitStatus))])
-            }),
-            "differences": .array(reproducibility.differences.map {
-                var members: [String: JSONValue] = ["path": .string($0.path), "kind": .string($0.kind.rawValue)]
-                if let explanation = $0.explanation { members["explanation"] = .string(explanation) }
-                return .object(members)
-            }),
-            "subjects": .array(provenance.subjects.map { .object(["name": .string($0.name), "sha256": .string($0.sha256)]) }),
-        ]
-        if let rebuildOf = reproducibility.rebuildOf {
-            members["rebuild_of"] = .object([
-                "bundle": .object(["sha256": .string(rebuildOf.bundleSHA256)]),
-                "signers": .array(rebuildOf.signers.map { .string($0) }),
-                "invocation_id": .string(rebuildOf.invocationID),
-            ])
-        }
+        var members = Provenance.table.report(provenance)
+        let predicate = ReproducibilityPredicate(invocationID: provenance.invocationID, inputs: reproducibility)
+        members.merge(ReproducibilityPredicate.table.report(predicate)) { first, _ in first }
+        members["schema"] = .string(Self.schemaURI)
+        members["verified"] = true
+        members["envelopes"] = .array(zip([ManifestURI.slsaProvenance, ManifestURI.reproducibility], signers).map {
+            .object(["predicate_type": .string($0.0), "keyids": .array($0.1.map { .string($0) })])
+        })
+        members["sources"] = .array(provenance.sources.map(\.jsonValue))
+        members["toolchains"] = .array(provenance.toolchains.map(\.jsonValue))
+        members["subjects"] = .array(provenance.subjects.map { .object(["name": .string($0.name), "sha256": .string($0.sha256)]) })
         members["artifacts_checked"] = artifactsChecked.map { .integer(Int64($0)) } ?? .null
         members["artifacts"] = artifacts?.jsonValue ?? .null
         return .object(members)
+    }
+
+    /// The report as `repro verify` prints it for people (`bundle` as the user named it): a
+    /// summary, then a line for each table member that has a label of its own, the runs, the
+    /// differences and the subjects.
+    public func humanLines(bundle: String) -> [String] {
+        let p = provenance, r = reproducibility
+        var lines: [String] = []
+        let signerList = Set(signers.flatMap { $0 }).sorted()
+        lines.append("verified \(bundle): \(counted(signers.count, "envelope")), signed by \(signerList.joined(separator: ", "))")
+        lines.append("builder:    \(p.builderID)" + (p.reproVersion.map { " (repro \($0))" } ?? ""))
+        lines.append("invocation: \(p.invocationID), \(p.startedOn) to \(p.finishedOn)")
+        lines.append("command:    \(p.command.joined(separator: " ")) (profile \(p.profile)\(p.profileDependency.flatMap { $0.digest["sha256"] }.map { ", sha256:\($0)" } ?? ""))")
+        for source in p.sources {
+            lines.append("source:     \(source.name) \(source.uri) t1:\(source.digest[ManifestURI.treeDigestKey] ?? "")")
+        }
+        for toolchain in p.toolchains {
+            let digest = toolchain.digest["sha256"].map { "sha256:\($0)" } ?? toolchain.digest.sorted { $0.key < $1.key }.map { "\($0.key):\($0.value)" }.joined(separator: " ")
+            lines.append("toolchain:  \(toolchain.name) \(toolchain.uri) \(digest)")
+        }
+        lines += Provenance.table.humanLines(p)
+        lines += ReproducibilityPredicate.table.humanLines(ReproducibilityPredicate(invocationID: p.invocationID, inputs: r))
+        lines.append("verdict:    \(r.verdict.rawValue) (\(counted(r.runs.count, "run")))")
+        if let of = r.rebuildOf {
+            lines.append("rebuild of: bundle sha256:\(of.bundleSHA256) (invocation \(of.invocationID)), signed by \(of.signers.isEmpty ? "nobody verified (--no-verify)" : of.signers.joined(separator: ", ")); run 1 is the rebuild, run 2 the original")
+        }
+        for run in r.runs {
+            lines.append("  run \(run.index): exit \(run.exitStatus), output \(run.outputTreeDigest ?? "none")")
+        }
+        for difference in r.differences {
+            lines.append("  differs: \(difference.path) (\(difference.kind.rawValue))")
+            if let why = difference.explanation { lines.append("    likely cause: \(why)") }
+        }
+        lines.append("subjects:   \(p.subjects.count)")
+        for subject in p.subjects {
+            lines.append("\(subject.sha256)  \(subject.name)")
+        }
+        if let found = artifacts {
+            switch found.mode {
+            case .exactTree:
+                lines.append("artifacts:  \(found.directory) is exactly the certified tree \(found.treeDigest ?? ""), all \(found.subjectsChecked) subject files match")
+            case .subjectsOnly:
+                lines.append("artifacts:  all \(found.subjectsChecked) subject files match in \(found.directory) (subjects only; other files not checked)")
+            }
+        }
+        return lines
     }
 }
 

@@ -125,41 +125,6 @@ struct VerifyCommand: ParsableCommand {
     }
 
     private func printHuman(_ report: VerificationReport) {
-        let p = report.provenance, r = report.reproducibility
-        let signers = Set(report.signers.flatMap { $0 }).sorted()
-        Console.out("verified \(bundle): \(counted(report.signers.count, "envelope")), signed by \(signers.joined(separator: ", "))")
-        Console.out("builder:    \(p.builderID)" + (p.reproVersion.map { " (repro \($0))" } ?? ""))
-        Console.out("invocation: \(p.invocationID), \(p.startedOn) to \(p.finishedOn)")
-        Console.out("command:    \(p.command.joined(separator: " ")) (profile \(p.profile)\(p.profileDependency.flatMap { $0.digest["sha256"] }.map { ", sha256:\($0)" } ?? ""))")
-        for source in p.sources {
-            Console.out("source:     \(source.name) \(source.uri) t1:\(source.digest[ManifestURI.treeDigestKey] ?? "")")
-        }
-        for toolchain in p.toolchains {
-            let digest = toolchain.digest["sha256"].map { "sha256:\($0)" } ?? toolchain.digest.sorted { $0.key < $1.key }.map { "\($0.key):\($0.value)" }.joined(separator: " ")
-            Console.out("toolchain:  \(toolchain.name) \(toolchain.uri) \(digest)")
-        }
-        Console.out("verdict:    \(r.verdict.rawValue) (\(counted(r.runs.count, "run")))")
-        if let of = r.rebuildOf {
-            Console.out("rebuild of: bundle sha256:\(of.bundleSHA256) (invocation \(of.invocationID)), signed by \(of.signers.isEmpty ? "nobody verified (--no-verify)" : of.signers.joined(separator: ", ")); run 1 is the rebuild, run 2 the original")
-        }
-        for run in r.runs {
-            Console.out("  run \(run.index): exit \(run.exitStatus), output \(run.outputTreeDigest ?? "none")")
-        }
-        for difference in r.differences {
-            Console.out("  differs: \(difference.path) (\(difference.kind.rawValue))")
-            if let why = difference.explanation { Console.out("    likely cause: \(why)") }
-        }
-        Console.out("subjects:   \(p.subjects.count)")
-        for subject in p.subjects {
-            Console.out("\(subject.sha256)  \(subject.name)")
-        }
-        if let found = report.artifacts {
-            switch found.mode {
-            case .exactTree:
-                Console.out("artifacts:  \(found.directory) is exactly the certified tree \(found.treeDigest ?? ""), all \(found.subjectsChecked) subject files match")
-            case .subjectsOnly:
-                Console.out("artifacts:  all \(found.subjectsChecked) subject files match in \(found.directory) (subjects only; other files not checked)")
-            }
-        }
+        for line in report.humanLines(bundle: bundle) { Console.out(line) }
     }
 }
