@@ -269,7 +269,9 @@ public enum ArchiveExtractor {
         // libarchive makes the parents an archive does not list with 0777 minus the umask.
         for (path, item) in tree where item.kind == .directory && !listedDirectories.contains(path) {
             if let st = Syscalls.lstat(dest + "/" + path), st.st_mode & S_IFMT == S_IFDIR, st.st_mode & Self.removedWriteBits != 0 {
-                _ = chmod(dest + "/" + path, st.st_mode & 0o7777 & ~Self.removedWriteBits)
+                if case .failure(let e) = Syscalls.chmod(dest + "/" + path, st.st_mode & 0o7777 & ~Self.removedWriteBits) {
+                    throw .configuration("cannot make \(dest)/\(path) read-only: \(e.text).", errno: e.code)
+                }
             }
         }
         // The tar reader may stop before the end of the stream (padding after the end-of-archive

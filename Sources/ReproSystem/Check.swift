@@ -242,11 +242,11 @@ extension CheckRunner {
             case .directory:
                 if case .failure(let e) = Syscalls.mkdirs(path) { throw failure(path, e) }
             case .symlink:
-                if case .failure(let e) = Syscalls.valueOrErrno({ symlink(entry.target, path) }) { throw failure(path, e) }
+                if case .failure(let e) = Syscalls.symlink(entry.target, path) { throw failure(path, e) }
             case .file:
                 // Not copied: equal to run 1's file at the same path, which is there.
                 let original = first.root + "/" + entry.path
-                if case .failure = Syscalls.valueOrErrno({ link(original, path) }) {
+                if case .failure = Syscalls.link(original, path) {
                     do {
                         try FileManager.default.copyItem(atPath: original, toPath: path)
                     } catch {

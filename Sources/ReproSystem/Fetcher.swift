@@ -73,28 +73,18 @@ public enum Fetcher {
     /// Copies everything readable from `input` to `fd`, hashing it on the way; stops without
     /// writing the rest once more than `maxBytes` bytes were read.
     private static func copyHashing(from input: Int32, to fd: Int32, url: String, maxBytes: UInt64) throws(ReproError) -> Download {
-        var hasher = SHA256()
         var total: UInt64 = 0  // never more than maxBytes
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Hashing.bufferSize, alignment: 16)
-        defer { buffer.deallocate() }
-        while true {
-            switch Syscalls.read(input, buffer) {
-            case .success(0):
-                return Download(sha256: TreeDigest.hex(hasher.finalize()), size: total)
-            case .success(let n):
-                if UInt64(n) > maxBytes - total {
-                    return Download(sha256: "", size: total, exceeded: true)
-                }
-                let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
-                hasher.update(bufferPointer: chunk)
+        let result = try Hashing.withBuffer { buffer throws(ReproError) in
+            try Hashing.stream(input, buffer: buffer, readFailed: { e in .configuration("cannot read \(url): \(e.text).", errno: e.code) }) { chunk throws(ReproError) in
+                if UInt64(chunk.count) > maxBytes - total { return false }
                 if case .failure(let e) = Syscalls.writeAll(fd, chunk) {
                     throw .configuration("cannot write the download of \(url) into the cache: \(e.text).", errno: e.code)
                 }
-                total += UInt64(n)
-            case .failure(let e):
-                throw .configuration("cannot read \(url): \(e.text).", errno: e.code)
+                total += UInt64(chunk.count)
+                return true
             }
         }
+        return Download(sha256: result.hex, size: result.size, exceeded: result.stopped)
     }
 
     /// The exit status with which `repro-fetch` says the body is longer than its limit.

@@ -120,8 +120,8 @@ public enum Sandbox {
             guard bits & needed != needed else { return nil }
             return "warning: --bind \(given): the build cannot \(what) \(bind.host): started as root, repro runs the build as the host's nobody (uid and gid \(nobody)), and \(bind.host) is owned by \(info.st_uid):\(info.st_gid) with mode \(String(mode, radix: 8)), so the build's writes there fail with \"Permission denied\". Give it to the build user (chown \(nobody):\(nobody) \(bind.host)), or start repro as a regular user, whose own ids the build then has."
         case .unprivileged(let uid, _):
-            guard access(bind.host, bind.isDirectory ? W_OK | X_OK : W_OK) != 0 else { return nil }
-            let reason = Errno(errno).text
+            guard case .failure(let e) = Syscalls.access(bind.host, bind.isDirectory ? W_OK | X_OK : W_OK) else { return nil }
+            let reason = e.text
             return "warning: --bind \(given): the build cannot \(what) \(bind.host): it runs with your ids (uid \(uid)), which cannot (\(reason)). Give yourself write access (chown or chmod \(bind.host)), or bind it read-only with --bind-ro."
         }
     }
