@@ -45,8 +45,11 @@ public enum ChecksumsFile {
         }
         let file = try FileDescriptor(openingAt: current.raw, name, flags: O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o644,
                                       failure: writeFailed)
-        if case .failure(let e) = Syscalls.writeAll(file.raw, Array(text.utf8)) { throw writeFailed(e) }
-        if case .failure(let e) = Syscalls.fchmod(file.raw, 0o644) { throw writeFailed(e) }
+        // A file that could not be written whole is not left in the tree (a disk that filled up).
+        if case .failure(let e) = Syscalls.writeAll(file.raw, Array(text.utf8)).flatMap({ Syscalls.fchmod(file.raw, 0o644).map { _ in } }) {
+            Syscalls.unlinkat(current.raw, name, 0)
+            throw writeFailed(e)
+        }
         // The listing with the file and the directories made for it, digested again from its
         // entries (not by walking `root`, which for a later run holds only what differs).
         var entries = listing.entries
