@@ -75,12 +75,9 @@ public enum ArchiveExtractor {
         guard let dest = try? Syscalls.realpath(destination).get(), Syscalls.isDirectory(dest) else {
             throw .configuration("cannot unpack into \(destination): not a directory.")
         }
-        let inputFD: Int32
-        switch Syscalls.open(archive, O_RDONLY) {
-        case .success(let fd): inputFD = fd
-        case .failure(let e): throw .configuration("cannot open the archive \(archive): \(e.text).", errno: e.code)
+        let input = try FileDescriptor(opening: archive, flags: O_RDONLY) { e in
+            .configuration("cannot open the archive \(archive): \(e.text).", errno: e.code)
         }
-        let input = FileDescriptor(inputFD)
 
         guard let reader = archive_read_new() else { fatalError("archive_read_new: out of memory") }
         defer { archive_read_free(reader) }

@@ -45,13 +45,9 @@ public enum Fetcher {
     public static func download(_ url: String, to destination: String, maxBytes: UInt64, anyHTTPHost: Bool = false) throws(ReproError) -> Download {
         if let problem = anyHTTPHost ? DebianMirrors.problem(url) : ToolchainSpec.urlProblem(url) { throw .configuration(problem) }
         guard let parsed = URL(string: url) else { throw .configuration("\"\(url)\" is not a URL.") }
-        let outFD: Int32
-        switch Syscalls.open(destination, O_WRONLY | O_CREAT | O_EXCL, 0o644) {
-        case .success(let fd): outFD = fd
-        case .failure(let e):
-            throw .configuration("cannot create \(destination): \(e.text). Check that the cache directory is writable.", errno: e.code)
+        let out = try FileDescriptor(opening: destination, flags: O_WRONLY | O_CREAT | O_EXCL, mode: 0o644) { e in
+            .configuration("cannot create \(destination): \(e.text). Check that the cache directory is writable.", errno: e.code)
         }
-        let out = FileDescriptor(outFD)
         if parsed.scheme?.lowercased() == "file" {
             return try copyFile(parsed.path, to: out.raw, url: url, maxBytes: maxBytes)
         }
@@ -60,13 +56,9 @@ public enum Fetcher {
 
     /// Copies a local file to `fd` while hashing.
     private static func copyFile(_ path: String, to fd: Int32, url: String, maxBytes: UInt64) throws(ReproError) -> Download {
-        let inFD: Int32
-        switch Syscalls.open(path, O_RDONLY) {
-        case .success(let value): inFD = value
-        case .failure(let e):
-            throw .configuration("cannot read \(url): \(e.text). Check the path in the spec's url.", errno: e.code)
+        let input = try FileDescriptor(opening: path, flags: O_RDONLY) { e in
+            .configuration("cannot read \(url): \(e.text). Check the path in the spec's url.", errno: e.code)
         }
-        let input = FileDescriptor(inFD)
         return try copyHashing(from: input.raw, to: fd, url: url, maxBytes: maxBytes)
     }
 

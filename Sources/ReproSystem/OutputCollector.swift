@@ -160,10 +160,8 @@ public enum OutputCollector {
         var walked = ""
         for part in parts {
             walked += "/" + part
-            switch Syscalls.openat(directory.raw, part, O_RDONLY | O_DIRECTORY | O_NOFOLLOW) {
-            case .success(let fd): directory = FileDescriptor(fd)
-            case .failure(let e):
-                throw .configuration("--copy-out: \(walked) is not a directory inside the sandbox (\(e.text)); symlinks on the way are not followed.")
+            directory = try FileDescriptor(openingAt: directory.raw, part, flags: O_RDONLY | O_DIRECTORY | O_NOFOLLOW) { e in
+                .configuration("--copy-out: \(walked) is not a directory inside the sandbox (\(e.text)); symlinks on the way are not followed.")
             }
         }
         guard case .success = Syscalls.fstatat(directory.raw, name) else {

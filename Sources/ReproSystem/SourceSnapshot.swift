@@ -357,9 +357,8 @@ public struct SourceSnapshot: Sendable {
 
     /// Opens a directory to walk from (open(2) with `O_DIRECTORY`).
     private static func openDirectory(_ path: String, what: String) throws(ReproError) -> FileDescriptor {
-        switch Syscalls.open(path, O_RDONLY | O_DIRECTORY) {
-        case .success(let fd): return FileDescriptor(fd)
-        case .failure(let e): throw .configuration("cannot open \(what) \(path): \(e.text).", errno: e.code)
+        try FileDescriptor(opening: path, flags: O_RDONLY | O_DIRECTORY) { e in
+            .configuration("cannot open \(what) \(path): \(e.text).", errno: e.code)
         }
     }
 
@@ -455,10 +454,8 @@ public struct SourceSnapshot: Sendable {
     /// file once open).
     private static func copyRegularFile(from: Int32, name: String, path: String, to output: Int32, blob: BlobHasher?,
                                         buffer: UnsafeMutableRawBufferPointer) throws(ReproError) -> CopiedFile {
-        let input: FileDescriptor
-        switch Syscalls.openat(from, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK) {
-        case .success(let fd): input = FileDescriptor(fd)
-        case .failure(let e): throw .configuration("cannot read \(path) for the source snapshot: \(e.text). Check that the file is readable.", errno: e.code)
+        let input = try FileDescriptor(openingAt: from, name, flags: O_RDONLY | O_NOFOLLOW | O_NONBLOCK) { e in
+            .configuration("cannot read \(path) for the source snapshot: \(e.text). Check that the file is readable.", errno: e.code)
         }
         guard case .success(let info) = Syscalls.fstat(input.raw), info.st_mode & S_IFMT == S_IFREG else {
             throw .configuration("\(path) stopped being a regular file while the source snapshot was taken; run the check again.")
