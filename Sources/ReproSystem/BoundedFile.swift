@@ -21,7 +21,7 @@ public final class BoundedFileReader {
             .configuration("cannot read the bundle \(path): \(e.text); check the path and its permissions", errno: e.code)
         }
         self.path = path
-        switch Syscalls.fstat(raw) {
+        switch Syscalls.fstat(fd.raw) {
         case .success(let st):
             if st.st_mode & S_IFMT == S_IFDIR {
                 throw .configuration("cannot read the bundle \(path): it is a directory; pass the .intoto.jsonl file")
