@@ -471,22 +471,25 @@ enum SyscallFaults {
     final class Plan: @unchecked Sendable {
         let faults: [Fault]
         private var matched: [Int]
-        private var lock = pthread_mutex_t()
+        private let lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)  // a fixed address
         /// The failures injected so far, as (call, errno).
         private(set) var injected: [(Syscall, Int32)] = []
 
         init(_ faults: [Fault]) {
             self.faults = faults
             matched = Array(repeating: 0, count: faults.count)
-            pthread_mutex_init(&lock, nil)
+            pthread_mutex_init(lock, nil)
         }
 
-        deinit { pthread_mutex_destroy(&lock) }
+        deinit {
+            pthread_mutex_destroy(lock)
+            lock.deallocate()
+        }
 
         /// The errno `call` on `path` fails with, if a fault says so (counting the match).
         func errno(for call: Syscall, path: String?) -> Int32? {
-            pthread_mutex_lock(&lock)
-            defer { pthread_mutex_unlock(&lock) }
+            pthread_mutex_lock(lock)
+            defer { pthread_mutex_unlock(lock) }
             for (i, fault) in faults.enumerated() where fault.call == call {
                 if let wanted = fault.path, !(path ?? "").contains(wanted) { continue }
                 let n = matched[i]
@@ -501,8 +504,8 @@ enum SyscallFaults {
 
         /// How many injected failures there were.
         var count: Int {
-            pthread_mutex_lock(&lock)
-            defer { pthread_mutex_unlock(&lock) }
+            pthread_mutex_lock(lock)
+            defer { pthread_mutex_unlock(lock) }
             return injected.count
         }
     }
