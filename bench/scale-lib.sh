@@ -17,7 +17,7 @@ trap 'umount "$work/tmpfs" 2>/dev/null || true; rm -rf "$work"' EXIT
 mkdir -p "$work/tree/bin" "$work/specs"
 cp "$(command -v busybox)" "$work/tree/bin/busybox"
 for applet in sh mkdir echo dd head cat; do ln -s busybox "$work/tree/bin/$applet"; done
-sha=$("$repro" toolchain pack "$work/tree" -o "$work/busybox.tar.gz" | awk '$1 == "sha256" && $2 != "=" {print $2; exit}')
+sha=$("$repro" toolchain pack "$work/tree" -o "$work/busybox.tar.gz" | awk '$1 == "sha256" && $2 != "=" && !found {print $2; found = 1}')
 cat > "$work/specs/busybox.toml" <<SPEC
 name = "busybox"
 description = "busybox-static"

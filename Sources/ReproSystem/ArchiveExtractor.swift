@@ -75,12 +75,9 @@ public enum ArchiveExtractor {
         guard let dest = try? Syscalls.realpath(destination).get(), Syscalls.isDirectory(dest) else {
             throw .configuration("cannot unpack into \(destination): not a directory.")
         }
-        let inputFD: Int32
-        switch Syscalls.open(archive, O_RDONLY) {
-        case .success(let fd): inputFD = fd
-        case .failure(let e): throw .configuration("cannot open the archive \(archive): \(e.text).", errno: e.code)
+        let input = try FileDescriptor(opening: archive, flags: O_RDONLY) { e in
+            .configuration("cannot open the archive \(archive): \(e.text).", errno: e.code)
         }
-        let input = FileDescriptor(inputFD)
 
         guard let reader = archive_read_new() else { fatalError("archive_read_new: out of memory") }
         defer { archive_read_free(reader) }
@@ -269,7 +266,9 @@ public enum ArchiveExtractor {
         // libarchive makes the parents an archive does not list with 0777 minus the umask.
         for (path, item) in tree where item.kind == .directory && !listedDirectories.contains(path) {
             if let st = Syscalls.lstat(dest + "/" + path), st.st_mode & S_IFMT == S_IFDIR, st.st_mode & Self.removedWriteBits != 0 {
-                _ = chmod(dest + "/" + path, st.st_mode & 0o7777 & ~Self.removedWriteBits)
+                if case .failure(let e) = Syscalls.chmod(dest + "/" + path, st.st_mode & 0o7777 & ~Self.removedWriteBits) {
+                    throw .configuration("cannot make \(dest)/\(path) read-only: \(e.text).", errno: e.code)
+                }
             }
         }
         // The tar reader may stop before the end of the stream (padding after the end-of-archive

@@ -17,15 +17,11 @@ public final class BoundedFileReader {
     /// directory, is an input error (exit 2); a regular file of more than `limit` bytes throws
     /// `tooLarge`.
     public init(path: String, limit: Int, tooLarge: ReproError) throws(ReproError) {
-        let raw: Int32
-        switch Syscalls.open(path, O_RDONLY) {
-        case .success(let value): raw = value
-        case .failure(let e):
-            throw .configuration("cannot read the bundle \(path): \(e.text); check the path and its permissions", errno: e.code)
+        fd = try FileDescriptor(opening: path, flags: O_RDONLY) { e in
+            .configuration("cannot read the bundle \(path): \(e.text); check the path and its permissions", errno: e.code)
         }
-        fd = FileDescriptor(raw)
         self.path = path
-        switch Syscalls.fstat(raw) {
+        switch Syscalls.fstat(fd.raw) {
         case .success(let st):
             if st.st_mode & S_IFMT == S_IFDIR {
                 throw .configuration("cannot read the bundle \(path): it is a directory; pass the .intoto.jsonl file")

@@ -171,21 +171,20 @@ extension CheckRunner {
     /// names are recorded first (``InterruptCleanup``), so a check killed meanwhile leaves
     /// nothing the next check does not remove.
     private static func place(_ sources: [(root: String, move: Bool)], named names: [String]?, at destination: String) throws(ReproError) {
-        let fm = FileManager.default
         let parent = (destination as NSString).deletingLastPathComponent
         let staging = InterruptCleanup.stagingName(beside: destination, "new")
         let old = InterruptCleanup.stagingName(beside: destination, "old")
-        func failure(_ why: String) -> ReproError {
-            .configuration("cannot place the outputs at \(destination): \(why). Check that the directory is writable, or pass --output.")
+        func failure(_ why: String, errno: Int32? = nil) -> ReproError {
+            .configuration("cannot place the outputs at \(destination): \(why). Check that the directory is writable, or pass --output.", errno: errno)
         }
-        if case .failure(let e) = Syscalls.mkdirs(parent) { throw failure(e.text) }
+        if case .failure(let e) = Syscalls.mkdirs(parent) { throw failure(e.text, errno: e.code) }
         InterruptCleanup.register(staging)
         InterruptCleanup.register(old)
         defer {
             InterruptCleanup.unregister(staging)
             InterruptCleanup.unregister(old)
         }
-        if names != nil, case .failure(let e) = Syscalls.mkdirs(staging) { throw failure(e.text) }
+        if names != nil, case .failure(let e) = Syscalls.mkdirs(staging) { throw failure(e.text, errno: e.code) }
         for (i, (source, move)) in sources.enumerated() {
             let target = names.map { staging + "/" + $0[i] } ?? staging
             var moved = false
@@ -195,7 +194,7 @@ extension CheckRunner {
                 case .failure(let e) where e.code == EXDEV: break  // another file system: copied below
                 case .failure(let e):
                     Syscalls.removeTree(staging)
-                    throw failure(e.text)
+                    throw failure(e.text, errno: e.code)
                 }
             }
             if !moved {
@@ -204,7 +203,7 @@ extension CheckRunner {
                     try OutputCollector.copyTree(from: source, to: target)
                 } catch {
                     Syscalls.removeTree(staging)
-                    throw failure(error.message)
+                    throw failure(error.message, errno: error.errno)
                 }
                 if move { Syscalls.removeTree(source) }
             }
@@ -215,15 +214,12 @@ extension CheckRunner {
             Syscalls.removeTree(staging)
             return
         }
-        do {
-            if Syscalls.lstat(destination) != nil {
-                try fm.moveItem(atPath: destination, toPath: old)
-            }
-            try fm.moveItem(atPath: staging, toPath: destination)
-        } catch {
+        var moved = Syscalls.lstat(destination) == nil ? .success(0) : Syscalls.rename(destination, old)
+        if case .success = moved { moved = Syscalls.rename(staging, destination) }
+        if case .failure(let e) = moved {
             Syscalls.removeTree(staging)
-            if Syscalls.lstat(destination) == nil, Syscalls.lstat(old) != nil { try? fm.moveItem(atPath: old, toPath: destination) }
-            throw failure(ReproError.reason(error))
+            if Syscalls.lstat(destination) == nil, Syscalls.lstat(old) != nil { _ = Syscalls.rename(old, destination) }
+            throw failure(e.text, errno: e.code)
         }
         Syscalls.removeTree(old)
     }
@@ -242,11 +238,11 @@ extension CheckRunner {
             case .directory:
                 if case .failure(let e) = Syscalls.mkdirs(path) { throw failure(path, e) }
             case .symlink:
-                if case .failure(let e) = Syscalls.valueOrErrno({ symlink(entry.target, path) }) { throw failure(path, e) }
+                if case .failure(let e) = Syscalls.symlink(entry.target, path) { throw failure(path, e) }
             case .file:
                 // Not copied: equal to run 1's file at the same path, which is there.
                 let original = first.root + "/" + entry.path
-                if case .failure = Syscalls.valueOrErrno({ link(original, path) }) {
+                if case .failure = Syscalls.link(original, path) {
                     do {
                         try FileManager.default.copyItem(atPath: original, toPath: path)
                     } catch {

@@ -22,10 +22,8 @@ public enum ChecksumsFile {
         let name = parts.removeLast()
         // Directory by directory from the tree's root, never following a symbolic link: the tree
         // holds what the build made, and its links must not lead the write out of it.
-        var current: FileDescriptor
-        switch Syscalls.open(root, O_RDONLY | O_DIRECTORY) {
-        case .success(let fd): current = FileDescriptor(fd)
-        case .failure(let e): throw .configuration("cannot open the output tree \(root): \(e.text).", errno: e.code)
+        var current = try FileDescriptor(opening: root, flags: O_RDONLY | O_DIRECTORY) { e in
+            .configuration("cannot open the output tree \(root): \(e.text).", errno: e.code)
         }
         var walked = ""
         for part in parts {
@@ -35,23 +33,23 @@ public enum ChecksumsFile {
             }
             // A later run's tree holds only what differs from run 1's, so a listed directory may
             // be absent from it.
-            if mkdirat(current.raw, part, 0o755) != 0, errno != EEXIST {
-                throw .configuration("cannot create \(walked) for the checksums file: \(Errno(errno).text).")
+            if case .failure(let e) = Syscalls.mkdirat(current.raw, part, 0o755), e.code != EEXIST {
+                throw .configuration("cannot create \(walked) for the checksums file: \(e.text).", errno: e.code)
             }
-            switch Syscalls.openat(current.raw, part, O_RDONLY | O_DIRECTORY | O_NOFOLLOW) {
-            case .success(let fd): current = FileDescriptor(fd)
-            case .failure(let e): throw .configuration("cannot open \(walked) for the checksums file: \(e.text).", errno: e.code)
+            current = try FileDescriptor(openingAt: current.raw, part, flags: O_RDONLY | O_DIRECTORY | O_NOFOLLOW) { e in
+                .configuration("cannot open \(walked) for the checksums file: \(e.text).", errno: e.code)
             }
         }
-        let file: FileDescriptor
-        switch Syscalls.valueOrErrno({ Glibc.openat(current.raw, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644) }) {
-        case .success(let fd): file = FileDescriptor(fd)
-        case .failure(let e): throw .configuration("cannot write the checksums file \(path): \(e.text).", errno: e.code)
+        func writeFailed(_ e: Errno) -> ReproError {
+            .configuration("cannot write the checksums file \(path): \(e.text).", errno: e.code)
         }
-        if case .failure(let e) = Syscalls.writeAll(file.raw, Array(text.utf8)) {
-            throw .configuration("cannot write the checksums file \(path): \(e.text).", errno: e.code)
+        let file = try FileDescriptor(openingAt: current.raw, name, flags: O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o644,
+                                      failure: writeFailed)
+        // A file that could not be written whole is not left in the tree (a disk that filled up).
+        if case .failure(let e) = Syscalls.writeAll(file.raw, Array(text.utf8)).flatMap({ Syscalls.fchmod(file.raw, 0o644).map { _ in } }) {
+            Syscalls.unlinkat(current.raw, name, 0)
+            throw writeFailed(e)
         }
-        fchmod(file.raw, 0o644)
         // The listing with the file and the directories made for it, digested again from its
         // entries (not by walking `root`, which for a later run holds only what differs).
         var entries = listing.entries

@@ -214,7 +214,7 @@ public enum DebianAssembly {
 
     /// Sets the mtime (and atime) of every entry under `root`, symlinks included, to 0.
     static func fixTimes(_ root: String) throws(ReproError) {
-        var times = [timespec(tv_sec: 0, tv_nsec: 0), timespec(tv_sec: 0, tv_nsec: 0)]
+        let times = [timespec(tv_sec: 0, tv_nsec: 0), timespec(tv_sec: 0, tv_nsec: 0)]
         var stack = [root]
         var directories = [String]()
         while let dir = stack.popLast() {
@@ -223,13 +223,13 @@ public enum DebianAssembly {
                 let path = dir + "/" + name
                 guard let st = Syscalls.lstat(path) else { continue }
                 if st.st_mode & S_IFMT == S_IFDIR { stack.append(path) } else {
-                    _ = utimensat(AT_FDCWD, path, &times, AT_SYMLINK_NOFOLLOW)
+                    _ = Syscalls.utimensat(path, times)
                 }
             }
         }
         // Directories last, deepest first: setting a child's time does not touch its parent's
         // mtime, but creating nothing more now keeps the order obvious.
-        for dir in directories.reversed() { _ = utimensat(AT_FDCWD, dir, &times, AT_SYMLINK_NOFOLLOW) }
+        for dir in directories.reversed() { _ = Syscalls.utimensat(dir, times) }
     }
 
     /// Refuses `path` unless every directory between `root` and it is a real directory: the
@@ -254,46 +254,38 @@ public enum DebianAssembly {
             }
             return
         }
-        guard mkdir(path, mode) == 0 else {
-            let code = errno
-            throw .configuration("cannot create \(path): \(String(cString: strerror(code))).", errno: code)
+        if case .failure(let e) = Syscalls.mkdir(path, mode) {
+            throw .configuration("cannot create \(path): \(e.text).", errno: e.code)
         }
-        _ = chmod(path, mode & 0o755)
+        if case .failure(let e) = Syscalls.chmod(path, mode & 0o755) {
+            throw .configuration("cannot create \(path): \(e.text).", errno: e.code)
+        }
     }
 
     static func symlink(_ target: String, at path: String, root: String) throws(ReproError) {
         try checkBeneath(path, root: root)
-        guard Glibc.symlink(target, path) == 0 else {
-            let code = errno
-            throw .configuration("cannot create the symlink \(path): \(String(cString: strerror(code))).", errno: code)
+        if case .failure(let e) = Syscalls.symlink(target, path) {
+            throw .configuration("cannot create the symlink \(path): \(e.text).", errno: e.code)
         }
     }
 
     /// Creates `path` (which must not exist) with `data`, never through a symbolic link.
     static func write(_ data: Data, to path: String, mode: mode_t, root: String) throws(ReproError) {
         try checkBeneath(path, root: root)
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
-        guard fd >= 0 else {
-            let code = errno
-            throw .configuration("cannot write \(path): \(String(cString: strerror(code))).", errno: code)
-        }
-        let file = FileDescriptor(fd)
-        if case .failure(let e) = Syscalls.writeAll(file.raw, Array(data)) {
-            throw .configuration("cannot write \(path): \(e.text).", errno: e.code)
-        }
-        _ = fchmod(file.raw, mode)
+        func failure(_ e: Errno) -> ReproError { .configuration("cannot write \(path): \(e.text).", errno: e.code) }
+        let file = try FileDescriptor(opening: path, flags: O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: mode, failure: failure)
+        if case .failure(let e) = Syscalls.writeAll(file.raw, Array(data)) { throw failure(e) }
+        if case .failure(let e) = Syscalls.fchmod(file.raw, mode) { throw failure(e) }
     }
 
     /// The bytes of the regular file `path` of the tree (at most 1 MiB), never through a symbolic link.
     static func readSmall(_ path: String, root: String) throws(ReproError) -> Data? {
         try checkBeneath(path, root: root)
-        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
+        guard case .success(let fd) = Syscalls.open(path, O_RDONLY | O_NOFOLLOW) else { return nil }
         let file = FileDescriptor(fd)
-        var st = stat()
-        guard fstat(file.raw, &st) == 0, st.st_mode & S_IFMT == S_IFREG, st.st_size <= 1 << 20 else { return nil }
+        guard case .success(let st) = Syscalls.fstat(file.raw), st.st_mode & S_IFMT == S_IFREG, st.st_size <= 1 << 20 else { return nil }
         var data = Data(count: Int(st.st_size))
-        let n = data.withUnsafeMutableBytes { read(file.raw, $0.baseAddress, $0.count) }
-        return n == Int(st.st_size) ? data : nil
+        let n = data.withUnsafeMutableBytes { Syscalls.read(file.raw, $0) }
+        return (try? n.get()) == Int(st.st_size) ? data : nil
     }
 }

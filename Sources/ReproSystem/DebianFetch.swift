@@ -119,9 +119,7 @@ public enum DebianLocker {
 
     /// The Debian architecture of this machine (`amd64`, `arm64`, ...).
     public static var hostArchitecture: String {
-        var name = utsname()
-        uname(&name)
-        let machine = withUnsafeBytes(of: &name.machine) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+        let machine = Syscalls.machine()
         switch machine {
         case "x86_64": return "amd64"
         case "aarch64": return "arm64"
@@ -365,7 +363,9 @@ extension ToolchainCache {
                 failures.append("\(url): has \(actual), pinned \(pin.sha256), \(pin.size) bytes")
                 continue
             }
-            _ = chmod(file, 0o444)
+            if case .failure(let e) = Syscalls.chmod(file, 0o444) {
+                throw .configuration("cannot make the download \(file) read-only: \(e.text). Check the cache directory.", errno: e.code)
+            }
             if case .failure(let e) = Syscalls.rename(file, blob) {
                 throw .configuration("cannot move the download into \(blob): \(e.text).", errno: e.code)
             }

@@ -23,12 +23,9 @@ public enum DiffEngine {
             func resolved(_ path: String) throws(ReproError) -> String {
                 switch Syscalls.realpath(path) {
                 case .success(let real):
-                    let fd = open(real, O_RDONLY | O_CLOEXEC)
-                    guard fd >= 0 else {
-                        let code = errno
-                        throw .configuration("cannot read \(path): \(String(cString: strerror(code))).", errno: code)
+                    _ = try FileDescriptor(opening: real, flags: O_RDONLY) { e in
+                        .configuration("cannot read \(path): \(e.text).", errno: e.code)
                     }
-                    close(fd)
                     return real
                 case .failure(let e):
                     throw .configuration("cannot read \(path): \(e.text).", errno: e.code)
@@ -91,11 +88,10 @@ public enum DiffEngine {
     }
 
     private static func kind(_ path: String) throws(ReproError) -> mode_t {
-        var st = stat()
-        guard stat(path, &st) == 0 else {
-            throw .configuration("cannot read \(path): \(String(cString: strerror(errno))). Give two existing files or directories.")
+        switch Syscalls.stat(path) {
+        case .success(let st): return st.st_mode & S_IFMT
+        case .failure(let e): throw .configuration("cannot read \(path): \(e.text). Give two existing files or directories.", errno: e.code)
         }
-        return st.st_mode & S_IFMT
     }
 }
 
@@ -474,8 +470,7 @@ private final class Session {
     }
 
     private func size(_ path: String) -> Int? {
-        var st = stat()
-        guard lstat(path, &st) == 0, st.st_mode & S_IFMT == S_IFREG else { return nil }
+        guard let st = Syscalls.lstat(path), st.st_mode & S_IFMT == S_IFREG else { return nil }
         return Int(st.st_size)
     }
 

@@ -11,8 +11,8 @@ public enum Diffoscope {
     public static func locate(searchPath: String?) -> String? {
         for directory in (searchPath ?? "").split(separator: ":", omittingEmptySubsequences: true) {
             let candidate = String(directory) + "/diffoscope"
-            var info = stat()
-            if stat(candidate, &info) == 0, info.st_mode & S_IFMT == S_IFREG, access(candidate, X_OK) == 0 {
+            if let info = Syscalls.statFollowingLinks(candidate), info.st_mode & S_IFMT == S_IFREG,
+               case .success = Syscalls.access(candidate, X_OK) {
                 return candidate
             }
         }
@@ -57,13 +57,14 @@ public enum Diffoscope {
                     }
                     let (whole, fraction) = left.components
                     let wait = Int32(clamping: whole * 1000 + fraction / 1_000_000_000_000_000 + 1)
-                    var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-                    let ready = poll(&poller, 1, wait)
-                    if ready < 0 && errno == EINTR { continue }
-                    if ready <= 0 { continue }
-                    let count = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-                    if count < 0 && errno == EINTR { continue }
-                    if count <= 0 { return }
+                    var poller = [pollfd(fd: fd, events: Int16(POLLIN), revents: 0)]
+                    // Not ready yet, or interrupted (returned as 0): the deadline is looked at again.
+                    guard case .success(let ready) = Syscalls.poll(&poller, timeoutMilliseconds: wait), ready > 0 else { continue }
+                    let count: Int
+                    switch buffer.withUnsafeMutableBytes({ Syscalls.read(fd, $0) }) {
+                    case .success(let n) where n > 0: count = n
+                    default: return  // the end, or a failed read: what came so far is the report
+                    }
                     collected += buffer.prefix(count)
                     if collected.count > limit {
                         collected.removeLast(collected.count - limit)

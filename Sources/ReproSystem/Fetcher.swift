@@ -45,13 +45,9 @@ public enum Fetcher {
     public static func download(_ url: String, to destination: String, maxBytes: UInt64, anyHTTPHost: Bool = false) throws(ReproError) -> Download {
         if let problem = anyHTTPHost ? DebianMirrors.problem(url) : ToolchainSpec.urlProblem(url) { throw .configuration(problem) }
         guard let parsed = URL(string: url) else { throw .configuration("\"\(url)\" is not a URL.") }
-        let outFD: Int32
-        switch Syscalls.open(destination, O_WRONLY | O_CREAT | O_EXCL, 0o644) {
-        case .success(let fd): outFD = fd
-        case .failure(let e):
-            throw .configuration("cannot create \(destination): \(e.text). Check that the cache directory is writable.", errno: e.code)
+        let out = try FileDescriptor(opening: destination, flags: O_WRONLY | O_CREAT | O_EXCL, mode: 0o644) { e in
+            .configuration("cannot create \(destination): \(e.text). Check that the cache directory is writable.", errno: e.code)
         }
-        let out = FileDescriptor(outFD)
         if parsed.scheme?.lowercased() == "file" {
             return try copyFile(parsed.path, to: out.raw, url: url, maxBytes: maxBytes)
         }
@@ -60,41 +56,27 @@ public enum Fetcher {
 
     /// Copies a local file to `fd` while hashing.
     private static func copyFile(_ path: String, to fd: Int32, url: String, maxBytes: UInt64) throws(ReproError) -> Download {
-        let inFD: Int32
-        switch Syscalls.open(path, O_RDONLY) {
-        case .success(let value): inFD = value
-        case .failure(let e):
-            throw .configuration("cannot read \(url): \(e.text). Check the path in the spec's url.", errno: e.code)
+        let input = try FileDescriptor(opening: path, flags: O_RDONLY) { e in
+            .configuration("cannot read \(url): \(e.text). Check the path in the spec's url.", errno: e.code)
         }
-        let input = FileDescriptor(inFD)
         return try copyHashing(from: input.raw, to: fd, url: url, maxBytes: maxBytes)
     }
 
     /// Copies everything readable from `input` to `fd`, hashing it on the way; stops without
     /// writing the rest once more than `maxBytes` bytes were read.
     private static func copyHashing(from input: Int32, to fd: Int32, url: String, maxBytes: UInt64) throws(ReproError) -> Download {
-        var hasher = SHA256()
         var total: UInt64 = 0  // never more than maxBytes
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Hashing.bufferSize, alignment: 16)
-        defer { buffer.deallocate() }
-        while true {
-            switch Syscalls.read(input, buffer) {
-            case .success(0):
-                return Download(sha256: TreeDigest.hex(hasher.finalize()), size: total)
-            case .success(let n):
-                if UInt64(n) > maxBytes - total {
-                    return Download(sha256: "", size: total, exceeded: true)
-                }
-                let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
-                hasher.update(bufferPointer: chunk)
+        let result = try Hashing.withBuffer { buffer throws(ReproError) in
+            try Hashing.stream(input, buffer: buffer, readFailed: { e in .configuration("cannot read \(url): \(e.text).", errno: e.code) }) { chunk throws(ReproError) in
+                if UInt64(chunk.count) > maxBytes - total { return false }
                 if case .failure(let e) = Syscalls.writeAll(fd, chunk) {
                     throw .configuration("cannot write the download of \(url) into the cache: \(e.text).", errno: e.code)
                 }
-                total += UInt64(n)
-            case .failure(let e):
-                throw .configuration("cannot read \(url): \(e.text).", errno: e.code)
+                total += UInt64(chunk.count)
+                return true
             }
         }
+        return Download(sha256: result.hex, size: result.size, exceeded: result.stopped)
     }
 
     /// The exit status with which `repro-fetch` says the body is longer than its limit.

@@ -46,8 +46,7 @@ enum FileComparison {
 
     /// The size of an open regular file, or nil for anything else.
     private static func regularSize(_ fd: Int32) -> Int? {
-        var st = stat()
-        guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG else { return nil }
+        guard case .success(let st) = Syscalls.fstat(fd), st.st_mode & S_IFMT == S_IFREG else { return nil }
         return Int(st.st_size)
     }
 

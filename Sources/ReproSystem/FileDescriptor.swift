@@ -9,11 +9,28 @@ struct FileDescriptor: ~Copyable {
     /// Takes ownership of `raw`.
     init(_ raw: Int32) { self.raw = raw }
 
-    /// Opens `path` (open(2), close-on-exec).
+    /// Opens `path` (open(2), close-on-exec) for the sandbox: a failure means the sandbox cannot
+    /// be set up (exit 4).
     init(opening path: String, flags: Int32) throws(ReproError) {
-        switch Syscalls.open(path, flags) {
+        try self.init(opening: path, flags: flags) { e in .sandbox("opening \(path) failed: \(e).", errno: e.code) }
+    }
+
+    /// Opens `path` (open(2), close-on-exec, created with `mode` under `O_CREAT`); a failure is
+    /// thrown as `failure` says, which names what it means for the caller (and so its exit status).
+    init(opening path: String, flags: Int32, mode: mode_t = 0, failure: (Errno) -> ReproError) throws(ReproError) {
+        switch Syscalls.open(path, flags, mode) {
         case .success(let fd): raw = fd
-        case .failure(let e): throw .sandbox("opening \(path) failed: \(e).", errno: e.code)
+        case .failure(let e): throw failure(e)
+        }
+    }
+
+    /// Opens `name` in the open directory `directory` (openat(2), close-on-exec); a failure is
+    /// thrown as `failure` says.
+    init(openingAt directory: Int32, _ name: String, flags: Int32, mode: mode_t = 0,
+         failure: (Errno) -> ReproError) throws(ReproError) {
+        switch Syscalls.openat(directory, name, flags, mode) {
+        case .success(let fd): raw = fd
+        case .failure(let e): throw failure(e)
         }
     }
 

@@ -12,15 +12,11 @@ public struct FileLock: ~Copyable {
     /// Opens (creating it) and locks `path`; waits when `wait` is true, else returns nil if the
     /// lock is held elsewhere. The corresponding C function is `flock(2)`.
     public init?(path: String, shared: Bool = false, wait: Bool = true) throws(ReproError) {
-        let raw: Int32
-        switch Syscalls.open(path, O_RDWR | O_CREAT, 0o644) {
-        case .success(let value): raw = value
-        case .failure(let e):
-            throw .configuration("cannot open the lock file \(path): \(e.text). Check that the cache directory is writable (or choose another with --cache DIR).", errno: e.code)
+        let descriptor = try FileDescriptor(opening: path, flags: O_RDWR | O_CREAT, mode: 0o644) { e in
+            .configuration("cannot open the lock file \(path): \(e.text). Check that the cache directory is writable (or choose another with --cache DIR).", errno: e.code)
         }
-        let descriptor = FileDescriptor(raw)
         let operation = (shared ? LOCK_SH : LOCK_EX) | (wait ? 0 : LOCK_NB)
-        switch Syscalls.valueOrErrno({ flock(raw, operation) }) {
+        switch Syscalls.flock(descriptor.raw, operation) {
         case .success: break
         case .failure(let e) where e.code == EWOULDBLOCK: return nil
         case .failure(let e):
@@ -39,45 +35,79 @@ public struct FileLock: ~Copyable {
 
     /// Locks an already open directory or file descriptor without waiting; nil if held elsewhere.
     init?(lockingWithoutWait descriptor: consuming FileDescriptor) {
-        guard flock(descriptor.raw, LOCK_EX | LOCK_NB) == 0 else { return nil }
+        guard case .success = Syscalls.flock(descriptor.raw, LOCK_EX | LOCK_NB) else { return nil }
         fd = descriptor
     }
 }
 
-/// Streaming SHA-256 of files and byte streams.
+/// Streaming SHA-256 of files and byte streams: the one read-and-hash loop (``stream(_:buffer:limit:readFailed:_:)``)
+/// that every reader of whole files uses (the tree walker, the downloader, the source snapshot).
 public enum Hashing {
     /// The buffer size used to read files: large enough that the hash, not the syscalls, dominates.
     static let bufferSize = 1 << 20
 
     /// The lowercase hex SHA-256 of the file at `path`.
     public static func sha256(file path: String) throws(ReproError) -> String {
-        let raw: Int32
-        switch Syscalls.open(path, O_RDONLY) {
-        case .success(let value): raw = value
-        case .failure(let e): throw .configuration("cannot open \(path): \(e.text).", errno: e.code)
+        let fd = try FileDescriptor(opening: path, flags: O_RDONLY) { e in
+            .configuration("cannot open \(path): \(e.text).", errno: e.code)
         }
-        let fd = FileDescriptor(raw)
         return try sha256(fd: fd.raw, path: path).hex
     }
 
     /// Hashes everything readable from `fd`, or its first `limit` bytes; returns the hex digest
     /// and the byte count.
     static func sha256(fd: Int32, path: String, limit: UInt64 = .max) throws(ReproError) -> (hex: String, size: UInt64) {
-        var hasher = SHA256()
-        var total: UInt64 = 0
+        try withBuffer { buffer throws(ReproError) in try sha256(fd: fd, path: path, limit: limit, buffer: buffer) }
+    }
+
+    /// ``sha256(fd:path:limit:)`` reading through `buffer` (shared by the caller across files).
+    static func sha256(fd: Int32, path: String, limit: UInt64 = .max,
+                       buffer: UnsafeMutableRawBufferPointer) throws(ReproError) -> (hex: String, size: UInt64) {
+        let result = try stream(fd, buffer: buffer, limit: limit, readFailed: { e in
+            .configuration("cannot read \(path): \(e.text).", errno: e.code)
+        })
+        return (result.hex, result.size)
+    }
+
+    /// Runs `body` with a new read buffer of ``bufferSize`` bytes.
+    static func withBuffer<T, E: Error>(_ body: (UnsafeMutableRawBufferPointer) throws(E) -> T) throws(E) -> T {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: bufferSize, alignment: 16)
         defer { buffer.deallocate() }
+        return try body(buffer)
+    }
+
+    /// What ``stream(_:buffer:limit:readFailed:_:)`` read.
+    struct Streamed {
+        /// The lowercase hex SHA-256 of the bytes read and accepted (empty when `stopped`).
+        var hex: String
+        /// Their count.
+        var size: UInt64
+        /// Whether `chunk` refused a chunk, which was then neither hashed nor counted.
+        var stopped: Bool
+    }
+
+    /// Reads `fd` (read(2)) through `buffer` to its end, or to its first `limit` bytes, hashing
+    /// what it reads. Each chunk goes to `chunk` first (to be written elsewhere, or hashed by
+    /// another algorithm too); when that returns false, the reading stops there and the chunk is
+    /// not hashed. A failed read is thrown as `readFailed` says.
+    @inline(__always)
+    static func stream(_ fd: Int32, buffer: UnsafeMutableRawBufferPointer, limit: UInt64 = .max,
+                       readFailed: (Errno) -> ReproError,
+                       _ chunk: (UnsafeRawBufferPointer) throws(ReproError) -> Bool = { _ in true }) throws(ReproError) -> Streamed {
+        var hasher = SHA256()
+        var total: UInt64 = 0
         while true {
             let want = Int(min(UInt64(buffer.count), limit - total))
+            let n: Int
             switch want == 0 ? .success(0) : Syscalls.read(fd, UnsafeMutableRawBufferPointer(rebasing: buffer[0..<want])) {
-            case .success(0):
-                return (TreeDigest.hex(hasher.finalize()), total)
-            case .success(let n):
-                hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
-                total += UInt64(n)
-            case .failure(let e):
-                throw .configuration("cannot read \(path): \(e.text).", errno: e.code)
+            case .success(let got): n = got
+            case .failure(let e): throw readFailed(e)
             }
+            if n == 0 { return Streamed(hex: TreeDigest.hex(hasher.finalize()), size: total, stopped: false) }
+            let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
+            guard try chunk(bytes) else { return Streamed(hex: "", size: total, stopped: true) }
+            hasher.update(bufferPointer: bytes)
+            total += UInt64(n)
         }
     }
 }

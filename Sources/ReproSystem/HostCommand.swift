@@ -75,7 +75,7 @@ enum HostCommand {
         do throws(ReproError) {
             try readStdout(out.fileHandleForReading.fileDescriptor)
         } catch {
-            kill(process.processIdentifier, SIGKILL)
+            _ = Syscalls.kill(process.processIdentifier, SIGKILL)
             group.wait()
             process.waitUntilExit()
             throw error

@@ -70,21 +70,24 @@ public enum Mirrors {
         }
         if Syscalls.exists(target), (try? Hashing.sha256(file: target)) == sha { return target }
         let staging = dir + "/." + (target as NSString).lastPathComponent + ".tmp-" + String(getpid())
-        unlink(staging)
+        Syscalls.unlink(staging)
         // A copy, not a hard link: whatever is done to the mirror later cannot reach the cache.
         do {
             try FileManager.default.copyItem(atPath: blob, toPath: staging)
         } catch {
             throw .configuration("cannot copy \(blob) to \(staging): \(ReproError.reason(error)). Give a writable directory with -o.")
         }
-        _ = chmod(staging, 0o444)
+        if case .failure(let e) = Syscalls.chmod(staging, 0o444) {
+            Syscalls.unlink(staging)
+            throw .configuration("cannot make \(staging) read-only: \(e.text). Give a writable directory with -o.", errno: e.code)
+        }
         // The copy must still match the pin (a cache blob may have changed since it was fetched).
         guard (try? Hashing.sha256(file: staging)) == sha else {
-            unlink(staging)
+            Syscalls.unlink(staging)
             throw .verification("the cached \(blob) no longer matches its pin \(sha); run `repro toolchain verify` and fetch it again.")
         }
         if case .failure(let e) = Syscalls.rename(staging, target) {
-            unlink(staging)
+            Syscalls.unlink(staging)
             throw .configuration("cannot move \(staging) into place at \(target): \(e.text).", errno: e.code)
         }
         return target

@@ -56,10 +56,8 @@ public enum OutputCollector {
     /// them, and the listing still describes the whole selected tree, as a full copy would.
     static func collectHashing(from buildRoot: String, selection: Selection, into destination: String,
                                mode: Mode = .copyAll, limit: Int = .max) throws(ReproError) -> Collected {
-        let root: FileDescriptor
-        switch Syscalls.open(buildRoot, O_RDONLY | O_DIRECTORY | O_NOFOLLOW) {
-        case .success(let fd): root = FileDescriptor(fd)
-        case .failure(let e): throw .buildFailed("cannot open the build directory \(buildRoot) to collect outputs: \(e.text).")
+        let root = try FileDescriptor(opening: buildRoot, flags: O_RDONLY | O_DIRECTORY | O_NOFOLLOW) { e in
+            .buildFailed("cannot open the build directory \(buildRoot) to collect outputs: \(e.text).")
         }
         var state = Walk(destination: destination, mode: mode, budget: Budget(limit: limit))
         try collect(fromDirectory: root.raw, selection: selection, state: &state)
@@ -156,22 +154,17 @@ public enum OutputCollector {
         guard let name = parts.popLast() else {
             throw .configuration("--copy-out: give a path below / inside the sandbox, not / itself.")
         }
-        var directory: FileDescriptor
-        switch Syscalls.open(root, O_RDONLY | O_DIRECTORY) {
-        case .success(let fd): directory = FileDescriptor(fd)
-        case .failure(let e): throw .configuration("--copy-out: cannot open the sandbox's root: \(e.text).")
+        var directory = try FileDescriptor(opening: root, flags: O_RDONLY | O_DIRECTORY) { e in
+            .configuration("--copy-out: cannot open the sandbox's root: \(e.text).")
         }
         var walked = ""
         for part in parts {
             walked += "/" + part
-            switch Syscalls.openat(directory.raw, part, O_RDONLY | O_DIRECTORY | O_NOFOLLOW) {
-            case .success(let fd): directory = FileDescriptor(fd)
-            case .failure(let e):
-                throw .configuration("--copy-out: \(walked) is not a directory inside the sandbox (\(e.text)); symlinks on the way are not followed.")
+            directory = try FileDescriptor(openingAt: directory.raw, part, flags: O_RDONLY | O_DIRECTORY | O_NOFOLLOW) { e in
+                .configuration("--copy-out: \(walked) is not a directory inside the sandbox (\(e.text)); symlinks on the way are not followed.")
             }
         }
-        var info = stat()
-        guard fstatat(directory.raw, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else {
+        guard case .success = Syscalls.fstatat(directory.raw, name) else {
             throw .configuration("--copy-out: \(inside) does not exist in the sandbox.")
         }
         let staging = host + ".partial-" + UUID().uuidString
@@ -190,10 +183,8 @@ public enum OutputCollector {
     /// Copies a whole collected tree (a run's outputs) to `destination` (created): directories,
     /// empty ones too, files with their holes and modes as collected, symlinks as symlinks.
     static func copyTree(from source: String, to destination: String) throws(ReproError) {
-        let root: FileDescriptor
-        switch Syscalls.open(source, O_RDONLY | O_DIRECTORY | O_NOFOLLOW) {
-        case .success(let fd): root = FileDescriptor(fd)
-        case .failure(let e): throw .configuration("cannot read \(source): \(e.text).", errno: e.code)
+        let root = try FileDescriptor(opening: source, flags: O_RDONLY | O_DIRECTORY | O_NOFOLLOW) { e in
+            .configuration("cannot read \(source): \(e.text).", errno: e.code)
         }
         try makeDirectory(destination)
         var state = Walk(destination: destination, mode: .copyAll, budget: Budget(limit: .max))
@@ -228,19 +219,17 @@ public enum OutputCollector {
     }
 
     private static func names(in dirFD: Int32, relative: String) throws(ReproError) -> [String] {
-        let copy = dup(dirFD)
-        guard copy >= 0, let dir = fdopendir(copy) else {
-            if copy >= 0 { close(copy) }
-            throw .buildFailed("cannot list the output directory '\(relative)': \(String(cString: strerror(errno))).")
+        let listed: [[UInt8]]
+        switch Syscalls.directoryEntries(dirFD) {
+        case .success(let names): listed = names
+        case .failure(let e): throw .buildFailed("cannot list the output directory '\(relative)': \(e.text).")
         }
-        defer { closedir(dir) }
         var result: [String] = []
-        while let entry = readdir(dir) {
-            let bytes = withUnsafeBytes(of: entry.pointee.d_name) { raw in Array(raw.prefix { $0 != 0 }) }
+        for bytes in listed {
             guard let name = ExactUTF8.decode(bytes) else {
                 throw .buildFailed("the build wrote a file name that is not valid UTF-8 in '\(relative.isEmpty ? "." : relative)'; repro's digests name files in UTF-8, so rename it in the build.")
             }
-            if name != "." && name != ".." { result.append(name) }
+            result.append(name)
         }
         // Each name once: a name listed twice (a directory renamed while it is read), or two
         // names Swift holds equal (one name in two Unicode normalizations), would make the
@@ -257,9 +246,10 @@ public enum OutputCollector {
         let destination = state.destination
         for name in try names(in: dirFD, relative: relative) {
             let path = relative.isEmpty ? name : relative + "/" + name
-            var info = stat()
-            guard fstatat(dirFD, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else {
-                throw .buildFailed("cannot read the output '\(path)': \(String(cString: strerror(errno))).")
+            let info: stat
+            switch Syscalls.fstatat(dirFD, name) {
+            case .success(let value): info = value
+            case .failure(let e): throw .buildFailed("cannot read the output '\(path)': \(e.text).")
             }
             let type = info.st_mode & S_IFMT
             var selected = inherited
@@ -286,10 +276,8 @@ public enum OutputCollector {
             switch type {
             case S_IFDIR:
                 guard descend else { continue }
-                let child: FileDescriptor
-                switch Syscalls.openat(dirFD, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW) {
-                case .success(let fd): child = FileDescriptor(fd)
-                case .failure(let e): throw .buildFailed("cannot open the output directory '\(path)': \(e.text).")
+                let child = try FileDescriptor(openingAt: dirFD, name, flags: O_RDONLY | O_DIRECTORY | O_NOFOLLOW) { e in
+                    .buildFailed("cannot open the output directory '\(path)': \(e.text).")
                 }
                 if selected {
                     state.noteDirectory(path)
@@ -320,8 +308,8 @@ public enum OutputCollector {
                 let entry = TreeEntry(path: path, kind: .symlink, sha256: TreeDigest.hex(SHA256.hash(data: Array(target.utf8))), target: target)
                 if state.copies(entry) {
                     try makeDirectory(destination + "/" + relative)
-                    guard symlink(target, destination + "/" + path) == 0 else {
-                        throw .buildFailed("cannot copy the output symlink '\(path)': \(String(cString: strerror(errno))).")
+                    if case .failure(let e) = Syscalls.symlink(target, destination + "/" + path) {
+                        throw .buildFailed("cannot copy the output symlink '\(path)': \(e.text).")
                     }
                     state.copied.append(path)
                 }
@@ -357,13 +345,12 @@ public enum OutputCollector {
     /// never waiting on a fifo swapped in after the entry was looked at (`O_NONBLOCK`), and
     /// refusing whatever the descriptor turns out not to be a regular file. Its status goes to `info`.
     private static func openEntry(dirFD: Int32, name: String, path: String, info: inout stat) throws(ReproError) -> FileDescriptor {
-        let file: FileDescriptor
-        switch Syscalls.openat(dirFD, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK) {
-        case .success(let fd): file = FileDescriptor(fd)
-        case .failure(let e): throw .buildFailed("cannot read the output '\(path)': \(e.text).")
+        let file = try FileDescriptor(openingAt: dirFD, name, flags: O_RDONLY | O_NOFOLLOW | O_NONBLOCK) { e in
+            .buildFailed("cannot read the output '\(path)': \(e.text).")
         }
-        guard fstat(file.raw, &info) == 0 else {
-            throw .buildFailed("cannot read the output '\(path)': \(Errno(errno).text).")
+        switch Syscalls.fstat(file.raw) {
+        case .success(let value): info = value
+        case .failure(let e): throw .buildFailed("cannot read the output '\(path)': \(e.text).")
         }
         guard info.st_mode & S_IFMT == S_IFREG else {
             throw .buildFailed("the output '\(path)' stopped being a regular file while it was collected; outputs must be regular files, directories or symlinks, and the build must have finished writing them.")
@@ -470,7 +457,8 @@ public enum OutputCollector {
             zeros(to: size)
             if out >= 0, case .failure(let e) = Syscalls.ftruncate(out, size) { throw writeFailed(e) }
         }
-        if out >= 0 { fchmod(out, mode) }  // the umask must not change what was asked for
+        // The umask must not change what was asked for.
+        if out >= 0, case .failure(let e) = Syscalls.fchmod(out, mode) { throw writeFailed(e) }
         return TreeEntry(path: path, kind: .file, executable: executable, size: UInt64(length), sha256: TreeDigest.hex(hasher.finalize()))
     }
 

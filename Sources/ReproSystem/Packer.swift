@@ -117,12 +117,9 @@ public enum Packer {
             }
             if archive_write_header(archive, entry) < ARCHIVE_WARN { throw failure("entry \(item.path)") }
             if item.kind == .file && item.size > 0 {
-                let fd: Int32
-                switch Syscalls.open(root + "/" + item.path, O_RDONLY | O_NOFOLLOW) {
-                case .success(let value): fd = value
-                case .failure(let e): throw .configuration("cannot open \(root)/\(item.path): \(e.text).", errno: e.code)
+                let file = try FileDescriptor(opening: root + "/" + item.path, flags: O_RDONLY | O_NOFOLLOW) { e in
+                    .configuration("cannot open \(root)/\(item.path): \(e.text).", errno: e.code)
                 }
-                let file = FileDescriptor(fd)
                 var remaining = item.size
                 while remaining > 0 {
                     let want = Int(min(UInt64(buffer.count), remaining))

@@ -26,8 +26,8 @@ enum ProjectState {
             }
             return
         }
-        if mkdir(path, 0o755) != 0, errno != EEXIST {
-            throw .configuration("cannot create \(path): \(String(cString: strerror(errno))). Check that the project directory is writable.")
+        if case .failure(let e) = Syscalls.mkdir(path, 0o755), e.code != EEXIST {
+            throw .configuration("cannot create \(path): \(e.text). Check that the project directory is writable.", errno: e.code)
         }
         guard let info = Syscalls.lstat(path), info.st_mode & S_IFMT == S_IFDIR else {
             throw .configuration("\(path) is not a directory. Remove it and run again.")
@@ -36,11 +36,9 @@ enum ProjectState {
 
     /// Opens a new log file for writing inside a verified directory, never through a symlink.
     static func openLog(_ path: String) throws(ReproError) -> FileDescriptor {
-        unlink(path)
-        switch Syscalls.open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o644) {
-        case .success(let fd): return FileDescriptor(fd)
-        case .failure(let e):
-            throw .configuration("cannot write the build log \(path): \(e.text). Check that the project directory is writable.", errno: e.code)
+        Syscalls.unlink(path)
+        return try FileDescriptor(opening: path, flags: O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o644) { e in
+            .configuration("cannot write the build log \(path): \(e.text). Check that the project directory is writable.", errno: e.code)
         }
     }
 
@@ -114,8 +112,8 @@ enum ProjectState {
         if Syscalls.isDirectory(path) {
             throw .configuration("--manifest \(path) is a directory; give a file path, for example \(path)/\(Manifest.defaultFileName).")
         }
-        guard access(parent, W_OK) == 0 else {
-            throw .configuration("--manifest \(path): cannot write in \(parent) (\(Errno(errno).text)); give a path in a writable directory.", errno: errno)
+        if case .failure(let e) = Syscalls.access(parent, W_OK) {
+            throw .configuration("--manifest \(path): cannot write in \(parent) (\(e.text)); give a path in a writable directory.", errno: e.code)
         }
     }
 
@@ -232,7 +230,7 @@ struct Placements {
     }
 
     /// Forgets the record of `path`.
-    func forget(_ path: String) { unlink(file(path)) }
+    func forget(_ path: String) { Syscalls.unlink(file(path)) }
 }
 
 /// What the kernel says about every entry of a directory tree (lstat(2): device, inode, mode,
@@ -292,20 +290,17 @@ public struct ProjectLock: ~Copyable {
     /// telling `progress`), or with `wait` false throws at once.
     public init(project: String, wait: Bool, progress: (String) -> Void) throws(ReproError) {
         let path = try ProjectState.directory(project)
-        let fd: FileDescriptor
-        switch Syscalls.open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW) {
-        case .success(let raw): fd = FileDescriptor(raw)
-        case .failure(let e): throw .configuration("cannot open \(path) to lock it: \(e.text).", errno: e.code)
+        let fd = try FileDescriptor(opening: path, flags: O_RDONLY | O_DIRECTORY | O_NOFOLLOW) { e in
+            .configuration("cannot open \(path) to lock it: \(e.text).", errno: e.code)
         }
-        let raw = fd.raw
-        switch Syscalls.valueOrErrno({ flock(raw, LOCK_EX | LOCK_NB) }) {
+        switch Syscalls.flock(fd.raw, LOCK_EX | LOCK_NB) {
         case .success: break
         case .failure(let e) where e.code == EWOULDBLOCK:
             guard wait else {
                 throw .configuration("another repro check of \(project) is running (it holds \(path)); wait for it to finish, or run without --no-wait to wait for it.")
             }
             progress("waiting for another check of this project to finish (it holds \(path))")
-            if case .failure(let e) = Syscalls.valueOrErrno({ flock(raw, LOCK_EX) }) {
+            if case .failure(let e) = Syscalls.flock(fd.raw, LOCK_EX) {
                 throw .configuration("cannot lock \(path): \(e.text).", errno: e.code)
             }
         case .failure(let e):

@@ -58,6 +58,10 @@ public struct SandboxResult: Sendable {
     let seccomp: SeccompProgram
     /// The fresh namespaces the sandbox's init was found in, sorted.
     let namespaces: [String]
+    /// How long the sandbox took to set up: from cloning its init to the command's start (init's
+    /// `REPRO_MSG_STARTED`, sent once every mount and limit is in place and the command is
+    /// forked); nil when the command never started. The rest of the run's time is the command's.
+    public var setupDuration: Duration?
 
     /// The isolation achieved. (Computed on demand: digesting the filter is start-up work that a
     /// plain `repro run` does not need.)
@@ -120,8 +124,8 @@ public enum Sandbox {
             guard bits & needed != needed else { return nil }
             return "warning: --bind \(given): the build cannot \(what) \(bind.host): started as root, repro runs the build as the host's nobody (uid and gid \(nobody)), and \(bind.host) is owned by \(info.st_uid):\(info.st_gid) with mode \(String(mode, radix: 8)), so the build's writes there fail with \"Permission denied\". Give it to the build user (chown \(nobody):\(nobody) \(bind.host)), or start repro as a regular user, whose own ids the build then has."
         case .unprivileged(let uid, _):
-            guard access(bind.host, bind.isDirectory ? W_OK | X_OK : W_OK) != 0 else { return nil }
-            let reason = Errno(errno).text
+            guard case .failure(let e) = Syscalls.access(bind.host, bind.isDirectory ? W_OK | X_OK : W_OK) else { return nil }
+            let reason = e.text
             return "warning: --bind \(given): the build cannot \(what) \(bind.host): it runs with your ids (uid \(uid)), which cannot (\(reason)). Give yourself write access (chown or chmod \(bind.host)), or bind it read-only with --bind-ro."
         }
     }
@@ -139,10 +143,7 @@ public enum Sandbox {
     public static func run(_ plan: SandboxPlan, io: SandboxIO = .inherit,
                            collect: ((_ rootPath: String, _ termination: Termination) throws(ReproError) -> Void)? = nil) throws(ReproError) -> SandboxResult {
         let program = try SeccompProgram.compile(plan.profile.seccomp, profileName: plan.profile.name)
-
         let devNull = try FileDescriptor(opening: "/dev/null", flags: O_RDONLY)
-        let stdinFD = io.stdin ?? devNull.raw
-
         let signalPipe = try OwnedPipe()
         let forwarded = signalPipe.write.raw
         guard repro_signals_forward(forwarded) == 0 else {
@@ -153,14 +154,11 @@ public enum Sandbox {
         var forwarding = true
         defer { if forwarding { repro_signals_restore(forwarded) } }
 
-        let arena = CPlan(plan, program: program, stdin: stdinFD, stdout: io.stdout, stderr: io.stderr, linger: collect != nil)
+        let arena = CPlan(plan, program: program, stdin: io.stdin ?? devNull.raw, stdout: io.stdout, stderr: io.stderr,
+                          linger: collect != nil)
         defer { arena.free() }
-        var spawned = repro_spawned()
-        var failure = repro_msg()
-        let started = withUnsafePointer(to: &arena.plan) { repro_sandbox_spawn($0, &spawned, &failure) }
-        if started != 0 {
-            throw SandboxFailure.error(step: failure.step, index: failure.index, errno: failure.err, plan: plan)
-        }
+        let spawnedAt = ContinuousClock.now
+        let spawned = try spawn(arena, plan: plan)
         let report = FileDescriptor(spawned.report_fd)
         let release = FileDescriptor(spawned.release_fd)
         let pid = spawned.pid
@@ -173,23 +171,73 @@ public enum Sandbox {
             throw .sandbox("the sandbox's init is not in a fresh \(missing) namespace although one was asked for; the kernel or a container runtime around repro interferes. Run repro where clone(2) creates every namespace kind.")
         }
 
-        var status: Int32?
-        var setupFailure: repro_msg?
-        var execFailure: repro_msg?
-        var timedOut = false
-        var interruptedBy: Int32?
-        let deadline: ContinuousClock.Instant? = plan.timeoutSeconds > 0 ? .now + .seconds(min(plan.timeoutSeconds, Profile.Limits.maxTimeoutSeconds)) : nil
+        let watched = try supervise(pid: pid, report: report.raw, signals: signalPipe.read.raw, deadline: deadline(plan))
+        var collectError: ReproError?
+        if let status = watched.exitedStatus, let collect {
+            do { try collect("/proc/\(pid)/root", decode(status)) } catch { collectError = error }
+        }
+        if watched.exitedStatus == nil { _ = Syscalls.kill(pid, SIGKILL) }
+        release.close()  // init lingers (for `collect`) until this closes
+        let initStatus = Syscalls.waitpid(pid)
+        report.close()
+        repro_signals_restore(forwarded)
+        forwarding = false
+        _ = consume signalPipe
+        devNull.close()
+        if let collectError { throw collectError }
+        return try result(of: watched, spawnedAt: spawnedAt, initStatus: initStatus, plan: plan, program: program, namespaces: namespaces)
+    }
 
-        supervise: while true {
+    /// What supervising a sandbox saw, from its init's reports and repro's signals.
+    struct Supervision {
+        /// The command's wait status, when it ended by itself.
+        var status: Int32?
+        /// The report of a failed setup (init gave up before the command).
+        var setupFailure: repro_msg?
+        /// The report of the command's child failing before or at exec.
+        var execFailure: repro_msg?
+        /// Whether the timeout ended the run.
+        var timedOut = false
+        /// The signal to repro that ended the run.
+        var interruptedBy: Int32?
+        /// When init reported the command forked (`REPRO_MSG_STARTED`): setup was complete.
+        var commandStarted: ContinuousClock.Instant?
+
+        /// The command's wait status if it ended by itself (not killed by a timeout or a signal).
+        var exitedStatus: Int32? { timedOut || interruptedBy != nil ? nil : status }
+    }
+
+    /// The moment the plan's timeout runs out, if it has one.
+    private static func deadline(_ plan: SandboxPlan) -> ContinuousClock.Instant? {
+        plan.timeoutSeconds > 0 ? .now + .seconds(min(plan.timeoutSeconds, Profile.Limits.maxTimeoutSeconds)) : nil
+    }
+
+    /// Clones the sandbox's init for the plan in `arena`; an exit-4 error names the step that failed.
+    private static func spawn(_ arena: CPlan, plan: SandboxPlan) throws(ReproError) -> repro_spawned {
+        var spawned = repro_spawned()
+        var failure = repro_msg()
+        let started = withUnsafePointer(to: &arena.plan) { repro_sandbox_spawn($0, &spawned, &failure) }
+        if started != 0 {
+            throw SandboxFailure.error(step: failure.step, index: failure.index, errno: failure.err, plan: plan)
+        }
+        return spawned
+    }
+
+    /// Waits for init's reports on `report` (its setup failing, the command starting, failing to
+    /// start, or ending), for a signal to repro on `signals`, or for `deadline`, whichever ends
+    /// the run first. A failed poll(2) kills the sandbox and throws.
+    private static func supervise(pid: pid_t, report: Int32, signals: Int32,
+                                  deadline: ContinuousClock.Instant?) throws(ReproError) -> Supervision {
+        var seen = Supervision()
+        while true {
             var timeoutMS: Int32 = -1
             if let deadline {
                 let left = deadline - .now
-                if left <= .zero { timedOut = true; break supervise }
+                if left <= .zero { seen.timedOut = true; return seen }
                 let ms = left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000 + 1
                 timeoutMS = Int32(min(ms, Int64(Int32.max)))
             }
-            var fds = [pollfd(fd: report.raw, events: Int16(POLLIN), revents: 0),
-                       pollfd(fd: signalPipe.read.raw, events: Int16(POLLIN), revents: 0)]
+            var fds = [pollfd(fd: report, events: Int16(POLLIN), revents: 0), pollfd(fd: signals, events: Int16(POLLIN), revents: 0)]
             switch Syscalls.poll(&fds, timeoutMilliseconds: timeoutMS) {
             case .failure(let e):
                 _ = Syscalls.kill(pid, SIGKILL)
@@ -200,57 +248,46 @@ public enum Sandbox {
             }
             if fds[1].revents != 0 {
                 var byte: UInt8 = 0
-                _ = withUnsafeMutableBytes(of: &byte) { Syscalls.read(signalPipe.read.raw, $0) }
-                interruptedBy = Int32(byte)
-                break supervise
+                _ = withUnsafeMutableBytes(of: &byte) { Syscalls.read(signals, $0) }
+                seen.interruptedBy = Int32(byte)
+                return seen
             }
-            if fds[0].revents != 0 {
-                var msg = repro_msg()
-                let r = withUnsafeMutableBytes(of: &msg) { Syscalls.read(report.raw, $0) }
-                guard case .success(let n) = r, n == MemoryLayout<repro_msg>.size else { break supervise }  // init died
-                switch msg.kind {
-                case Int32(REPRO_MSG_SETUP_FAILED.rawValue): setupFailure = msg; break supervise
-                case Int32(REPRO_MSG_EXEC_FAILED.rawValue): execFailure = msg
-                case Int32(REPRO_MSG_EXITED.rawValue): status = msg.value; break supervise
-                default: continue
-                }
+            guard fds[0].revents != 0 else { continue }
+            var msg = repro_msg()
+            let r = withUnsafeMutableBytes(of: &msg) { Syscalls.read(report, $0) }
+            guard case .success(let n) = r, n == MemoryLayout<repro_msg>.size else { return seen }  // init died
+            switch msg.kind {
+            case Int32(REPRO_MSG_SETUP_FAILED.rawValue): seen.setupFailure = msg; return seen
+            case Int32(REPRO_MSG_EXEC_FAILED.rawValue): seen.execFailure = msg
+            case Int32(REPRO_MSG_STARTED.rawValue): seen.commandStarted = .now
+            case Int32(REPRO_MSG_EXITED.rawValue): seen.status = msg.value; return seen
+            default: continue
             }
         }
+    }
 
-        var collectError: ReproError?
-        if let status, !timedOut, interruptedBy == nil {
-            let termination = decode(status)
-            if let collect {
-                do { try collect("/proc/\(pid)/root", termination) } catch { collectError = error }
-            }
-            release.close()
-        } else {
-            _ = Syscalls.kill(pid, SIGKILL)
-            release.close()
-        }
-        let initStatus = Syscalls.waitpid(pid)
-        report.close()
-        repro_signals_restore(forwarded)
-        forwarding = false
-        _ = consume signalPipe
-        devNull.close()
-        if let collectError { throw collectError }
-        if let setupFailure {
+    /// The outcome of a supervised run whose init has been reaped (with `initStatus`), or the
+    /// error that ended it: a failed setup, or init killed from outside.
+    private static func result(of seen: Supervision, spawnedAt: ContinuousClock.Instant, initStatus: Result<Int32, Errno>,
+                               plan: SandboxPlan, program: SeccompProgram, namespaces: [String]) throws(ReproError) -> SandboxResult {
+        if let setupFailure = seen.setupFailure {
             throw SandboxFailure.error(step: setupFailure.step, index: setupFailure.index, errno: setupFailure.err, plan: plan)
         }
         let termination: Termination
-        if let status, !timedOut, interruptedBy == nil {
+        if let status = seen.exitedStatus {
             termination = decode(status)
-        } else if timedOut || interruptedBy != nil {
+        } else if seen.timedOut || seen.interruptedBy != nil {
             termination = .signaled(SIGKILL)
         } else {
             let s = (try? initStatus.get()) ?? 0
-            throw .sandbox("the sandbox's init ended unexpectedly (\(describe(decode(s)))); something outside killed it.")
+            let when = seen.commandStarted == nil ? "before the command started" : "while the command ran"
+            throw .sandbox("the sandbox's init ended unexpectedly \(when) (\(describe(decode(s)))); something outside killed it.")
         }
-        let startFailure = execFailure.map { SandboxFailure.describe(step: $0.step, index: $0.index, errno: $0.err, plan: plan) }
-        var result = SandboxResult(termination: termination, timedOut: timedOut, interruptedBy: interruptedBy,
+        let startFailure = seen.execFailure.map { SandboxFailure.describe(step: $0.step, index: $0.index, errno: $0.err, plan: plan) }
+        var result = SandboxResult(termination: termination, timedOut: seen.timedOut, interruptedBy: seen.interruptedBy,
                                    startFailure: startFailure, plan: plan, seccomp: program, namespaces: namespaces)
-        result.startFailedBeforeExec = execFailure.map { $0.step != Int32(REPRO_STEP_EXEC.rawValue) } ?? false
+        result.startFailedBeforeExec = seen.execFailure.map { $0.step != Int32(REPRO_STEP_EXEC.rawValue) } ?? false
+        result.setupDuration = seen.commandStarted.map { $0 - spawnedAt }
         return result
     }
 

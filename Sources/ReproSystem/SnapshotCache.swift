@@ -120,14 +120,14 @@ struct SnapshotCache {
         var left = length
         while left > 0 {
             let want = Int(min(left, 1 << 30))
-            let n = repro_copy_file_range(input, &position, output, want)
-            if n > 0 {
+            let code: Int32
+            switch Syscalls.copyFileRange(input, &position, output, want) {
+            case .success(0): throw .configuration("the kept source snapshot ended early; remove the cache's snapshots/ directory and run again.")
+            case .success(let n):
                 left -= UInt64(n)
                 continue
+            case .failure(let e): code = e.code
             }
-            if n == 0 { throw .configuration("the kept source snapshot ended early; remove the cache's snapshots/ directory and run again.") }
-            let code = errno
-            if code == EINTR { continue }
             guard code == EXDEV || code == EINVAL || code == ENOSYS || code == EOPNOTSUPP else {
                 throw .configuration("cannot copy from the kept source snapshot: \(Errno(code).text).", errno: code)
             }
@@ -197,9 +197,9 @@ struct SnapshotCache {
             throw .configuration("cannot write \(indexPath). Check that the cache directory is writable.")
         }
         if let pack {
-            unlink(indexPath)  // no index names a pack it does not describe
-            if case .failure(let e) = Syscalls.valueOrErrno({ link(pack, packPath + temp) }) {
-                unlink(directory + "/index" + temp)
+            Syscalls.unlink(indexPath)  // no index names a pack it does not describe
+            if case .failure(let e) = Syscalls.link(pack, packPath + temp) {
+                Syscalls.unlink(directory + "/index" + temp)
                 throw .configuration("cannot keep the source snapshot in \(directory): \(e.text).", errno: e.code)
             }
             if case .failure(let e) = Syscalls.rename(packPath + temp, packPath) {

@@ -130,12 +130,12 @@ public struct SourceSnapshot: Sendable {
         }
         switch storage {
         case .directory(let stagingDir):
-            if mkdir(stagingDir, 0o755) != 0 {
-                throw .configuration("cannot create the snapshot directory \(stagingDir): \(Errno(errno).text). Check that the cache directory is writable.")
+            if case .failure(let e) = Syscalls.mkdir(stagingDir, 0o755) {
+                throw .configuration("cannot create the snapshot directory \(stagingDir): \(e.text). Check that the cache directory is writable.", errno: e.code)
             }
             targetRoot = try openDirectory(stagingDir, what: "the snapshot directory").release()
         case .pack(let path):
-            switch Syscalls.valueOrErrno({ Glibc.open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600) }) {
+            switch Syscalls.open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600) {
             case .success(let fd): packFD = fd
             case .failure(let e):
                 throw .configuration("cannot create the snapshot pack \(path): \(e.text). Check that the cache directory is writable.", errno: e.code)
@@ -193,8 +193,7 @@ public struct SourceSnapshot: Sendable {
             // (as git sees it), and nothing is ever read outside the project (or written outside
             // the staging directory, walked the same way).
             guard let (sourceDir, name) = try sourceParents.directory(of: path) else { continue }
-            var info = stat()
-            guard fstatat(sourceDir, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { continue }  // tracked but deleted
+            guard case .success(let info) = Syscalls.fstatat(sourceDir, name) else { continue }  // tracked but deleted
             let type = info.st_mode & S_IFMT
             if type == S_IFDIR {
                 throw .configuration("\(path) is a git submodule; repro does not snapshot submodules yet. Vendor its files into the repository, or run repro check inside the submodule.")
@@ -247,8 +246,8 @@ public struct SourceSnapshot: Sendable {
                 let destination = try readLink(sourceDir, name, path: path)
                 if targetRoot >= 0 {
                     let targetDir = try targetParent(path)
-                    if symlinkat(destination, targetDir.directory.raw, name) != 0 {
-                        throw .configuration("cannot copy \(path) into the source snapshot: \(Errno(errno).text).")
+                    if case .failure(let e) = Syscalls.symlinkat(destination, targetDir.directory.raw, name) {
+                        throw .configuration("cannot copy \(path) into the source snapshot: \(e.text).", errno: e.code)
                     }
                 }
                 let bytes = Array(destination.utf8)
@@ -274,13 +273,14 @@ public struct SourceSnapshot: Sendable {
                 let copied: CopiedFile
                 if targetRoot >= 0 {
                     let targetDir = try targetParent(path)
-                    let output: FileDescriptor
-                    switch Syscalls.valueOrErrno({ Glibc.openat(targetDir.directory.raw, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode) }) {
-                    case .success(let fd): output = FileDescriptor(fd)
-                    case .failure(let e): throw .configuration("cannot write \(path) into the source snapshot: \(e.text).", errno: e.code)
+                    func writeFailed(_ e: Errno) -> ReproError {
+                        .configuration("cannot write \(path) into the source snapshot: \(e.text).", errno: e.code)
                     }
+                    let output = try FileDescriptor(openingAt: targetDir.directory.raw, name, flags: O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW,
+                                                    mode: mode, failure: writeFailed)
                     copied = try copyRegularFile(from: sourceDir, name: name, path: path, to: output.raw, blob: blob, buffer: buffer)
-                    fchmod(output.raw, mode)  // whatever the umask
+                    // Whatever the umask.
+                    if case .failure(let e) = Syscalls.fchmod(output.raw, mode) { throw writeFailed(e) }
                 } else {
                     try stopFollowing()
                     copied = try copyRegularFile(from: sourceDir, name: name, path: path, to: packFD, blob: blob, buffer: buffer)
@@ -304,8 +304,8 @@ public struct SourceSnapshot: Sendable {
                 // Every file is the previous snapshot's, where it was: that pack is this one.
                 Syscalls.close(packFD)
                 packFD = -1
-                unlink(pack)
-                if case .failure(let e) = Syscalls.valueOrErrno({ link(cache.packPath, pack) }) {
+                Syscalls.unlink(pack)
+                if case .failure(let e) = Syscalls.link(cache.packPath, pack) {
                     throw .configuration("cannot use the kept source snapshot \(cache.packPath): \(e.text). Check that the cache directory is writable.", errno: e.code)
                 }
                 try? cache.store(takenAt: takenAt, pack: nil, packSize: previous!.packSize, files: records)
@@ -357,9 +357,8 @@ public struct SourceSnapshot: Sendable {
 
     /// Opens a directory to walk from (open(2) with `O_DIRECTORY`).
     private static func openDirectory(_ path: String, what: String) throws(ReproError) -> FileDescriptor {
-        switch Syscalls.open(path, O_RDONLY | O_DIRECTORY) {
-        case .success(let fd): return FileDescriptor(fd)
-        case .failure(let e): throw .configuration("cannot open \(what) \(path): \(e.text).", errno: e.code)
+        try FileDescriptor(opening: path, flags: O_RDONLY | O_DIRECTORY) { e in
+            .configuration("cannot open \(what) \(path): \(e.text).", errno: e.code)
         }
     }
 
@@ -370,10 +369,14 @@ public struct SourceSnapshot: Sendable {
     private static func openParent(of path: String, below root: Int32, create: Bool) throws(ReproError) -> OpenedParent? {
         var parts = components(path).map { String(decoding: $0, as: UTF8.self) }
         let name = parts.removeLast()
-        var current = FileDescriptor(dup(root))
+        var current: FileDescriptor
+        switch Syscalls.dup(root) {
+        case .success(let fd): current = FileDescriptor(fd)
+        case .failure(let e): throw .configuration("cannot open the directory of \(path) for the source snapshot: \(e.text).", errno: e.code)
+        }
         for part in parts {
-            if create, mkdirat(current.raw, part, 0o755) != 0, errno != EEXIST {
-                throw .configuration("cannot create \(part) in the source snapshot: \(Errno(errno).text).")
+            if create, case .failure(let e) = Syscalls.mkdirat(current.raw, part, 0o755), e.code != EEXIST {
+                throw .configuration("cannot create \(part) in the source snapshot: \(e.text).", errno: e.code)
             }
             switch Syscalls.openat(current.raw, part, O_RDONLY | O_DIRECTORY | O_NOFOLLOW) {
             case .success(let fd): current = FileDescriptor(fd)
@@ -407,8 +410,10 @@ public struct SourceSnapshot: Sendable {
                 fd = -1
                 parent = dir
                 if let opened = try openParent(of: path, below: root, create: false) {
-                    fd = dup(opened.directory.raw)
-                    if fd < 0 { throw .configuration("cannot open the directory of \(path) for the source snapshot: \(Errno(errno).text).") }
+                    switch Syscalls.dup(opened.directory.raw) {
+                    case .success(let copy): fd = copy
+                    case .failure(let e): throw .configuration("cannot open the directory of \(path) for the source snapshot: \(e.text).", errno: e.code)
+                    }
                 }
             }
             return fd >= 0 ? (fd, name) : nil
@@ -449,36 +454,26 @@ public struct SourceSnapshot: Sendable {
     /// file once open).
     private static func copyRegularFile(from: Int32, name: String, path: String, to output: Int32, blob: BlobHasher?,
                                         buffer: UnsafeMutableRawBufferPointer) throws(ReproError) -> CopiedFile {
-        let input: FileDescriptor
-        switch Syscalls.openat(from, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK) {
-        case .success(let fd): input = FileDescriptor(fd)
-        case .failure(let e): throw .configuration("cannot read \(path) for the source snapshot: \(e.text). Check that the file is readable.", errno: e.code)
+        let input = try FileDescriptor(openingAt: from, name, flags: O_RDONLY | O_NOFOLLOW | O_NONBLOCK) { e in
+            .configuration("cannot read \(path) for the source snapshot: \(e.text). Check that the file is readable.", errno: e.code)
         }
         guard case .success(let info) = Syscalls.fstat(input.raw), info.st_mode & S_IFMT == S_IFREG else {
             throw .configuration("\(path) stopped being a regular file while the source snapshot was taken; run the check again.")
         }
-        var hasher = SHA256()
         var blob = blob
         blob?.update(Array("blob \(info.st_size)\0".utf8))
-        var total: UInt64 = 0
-        while true {
-            let n: Int
-            switch Syscalls.read(input.raw, buffer) {
-            case .success(let got): n = got
-            case .failure(let e): throw .configuration("cannot read \(path) for the source snapshot: \(e.text).", errno: e.code)
-            }
-            if n == 0 { break }
-            let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
-            hasher.update(bufferPointer: chunk)
+        let copied = try Hashing.stream(input.raw, buffer: buffer, readFailed: { e in
+            .configuration("cannot read \(path) for the source snapshot: \(e.text).", errno: e.code)
+        }) { chunk throws(ReproError) in
             blob?.update(chunk)
             if case .failure(let e) = Syscalls.writeAll(output, chunk) {
                 throw .configuration("cannot write \(path) into the source snapshot: \(e.text).", errno: e.code)
             }
-            total += UInt64(n)
+            return true
         }
         // A file that changed length while read is no commit's file.
-        let id = total == UInt64(info.st_size) ? blob?.finalize() : nil
-        return CopiedFile(sha256: TreeDigest.hex(hasher.finalize()), size: total, blob: id)
+        let id = copied.size == UInt64(info.st_size) ? blob?.finalize() : nil
+        return CopiedFile(sha256: copied.hex, size: copied.size, blob: id)
     }
 
     /// A git blob id being computed: SHA-1 (40 hex digits) or SHA-256 (64, for repositories
@@ -496,8 +491,7 @@ public struct SourceSnapshot: Sendable {
         }
         guard case .success(let raw) = Syscalls.open(path, O_RDONLY | O_NOFOLLOW) else { return nil }
         let fd = FileDescriptor(raw)
-        var info = stat()
-        guard fstat(fd.raw, &info) == 0, info.st_mode & S_IFMT == S_IFREG, info.st_size >= 0 else { return nil }
+        guard case .success(let info) = Syscalls.fstat(fd.raw), info.st_mode & S_IFMT == S_IFREG, info.st_size >= 0 else { return nil }
         hasher.update(Array("blob \(info.st_size)\0".utf8))
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Hashing.bufferSize, alignment: 16)
         defer { buffer.deallocate() }
@@ -697,9 +691,11 @@ public struct SourceSnapshot: Sendable {
             for name in names {
                 if relative.isEmpty, name == ".git" || name == ".repro" { continue }
                 let path = relative.isEmpty ? name : relative + "/" + name
-                var info = stat()
-                guard lstat(dir + "/" + path, &info) == 0 else {
-                    throw .configuration("cannot read \(dir)/\(path) (\(String(cString: strerror(errno)))); a file name that is not valid UTF-8 shows up this way. Rename it or remove it.")
+                let info: stat
+                switch Syscalls.lstatOrErrno(dir + "/" + path) {
+                case .success(let value): info = value
+                case .failure(let e):
+                    throw .configuration("cannot read \(dir)/\(path) (\(e.text)); a file name that is not valid UTF-8 shows up this way. Rename it or remove it.", errno: e.code)
                 }
                 switch info.st_mode & S_IFMT {
                 case S_IFDIR: pending.append(path)

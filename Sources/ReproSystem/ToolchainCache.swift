@@ -170,9 +170,8 @@ public final class ToolchainCache: @unchecked Sendable {
                 throw .configuration("cannot use the cache directory \(root): creating \(dir) failed: \(e.text). Choose a writable cache with --cache DIR or $REPRO_CACHE.", errno: e.code)
             }
         }
-        if access(root + "/tmp", R_OK | W_OK | X_OK) != 0 {
-            let code = errno
-            throw .configuration("cannot use the cache directory \(root): \(String(cString: strerror(code))). Choose a writable cache with --cache DIR or $REPRO_CACHE.", errno: code)
+        if case .failure(let e) = Syscalls.access(root + "/tmp", R_OK | W_OK | X_OK) {
+            throw .configuration("cannot use the cache directory \(root): \(e.text). Choose a writable cache with --cache DIR or $REPRO_CACHE.", errno: e.code)
         }
     }
 
@@ -238,7 +237,9 @@ public final class ToolchainCache: @unchecked Sendable {
             let actual = disclose ? "has SHA-256 \(got.sha256)" : "has another SHA-256 (not shown: the spec's owner cannot read \(url))"
             throw .verification("pin mismatch for \(here): \(url) \(actual), but the spec pins \(source.sha256). Nothing was cached. If this archive is the one you want, put its digest in the spec's sha256; otherwise the source changed or was tampered with.")
         }
-        _ = chmod(file, 0o444)
+        if case .failure(let e) = Syscalls.chmod(file, 0o444) {
+            throw .configuration("cannot make the download \(file) read-only: \(e.text). Check the cache directory.", errno: e.code)
+        }
         if case .failure(let e) = Syscalls.rename(file, blob) {
             throw .configuration("cannot move the download into \(blob): \(e.text).", errno: e.code)
         }
@@ -254,7 +255,10 @@ public final class ToolchainCache: @unchecked Sendable {
         if case .failure(let e) = Syscalls.mkdirs(staging) {
             throw .configuration("cannot create \(staging): \(e.text).", errno: e.code)
         }
-        _ = chmod(staging, 0o755)  // whatever the umask: what a cache hit checks
+        // Whatever the umask: what a cache hit checks.
+        if case .failure(let e) = Syscalls.chmod(staging, 0o755) {
+            throw .configuration("cannot create \(staging): \(e.text).", errno: e.code)
+        }
         progress("unpacking \(source.sha256.prefix(12)) into \(tree)")
         let report: ExtractReport
         let unpacking = PhaseTimer(.unpacking, sink: events)
@@ -296,16 +300,11 @@ public final class ToolchainCache: @unchecked Sendable {
 
     /// Writes a whole new file, mode 0644 at most (whatever the umask: a cache hit checks it).
     func write(_ data: Data, to path: String) throws(ReproError) {
-        let raw: Int32
-        switch Syscalls.open(path, O_WRONLY | O_CREAT | O_EXCL, 0o644) {
-        case .success(let fd): raw = fd
-        case .failure(let e): throw .configuration("cannot write \(path): \(e.text). Check the cache directory.", errno: e.code)
+        func failure(_ e: Errno) -> ReproError {
+            .configuration("cannot write \(path): \(e.text). Check the cache directory.", errno: e.code)
         }
-        let fd = FileDescriptor(raw)
-        let written = data.withUnsafeBytes { Syscalls.writeAll(fd.raw, $0) }
-        if case .failure(let e) = written {
-            throw .configuration("cannot write \(path): \(e.text). Check the cache directory.", errno: e.code)
-        }
+        let fd = try FileDescriptor(opening: path, flags: O_WRONLY | O_CREAT | O_EXCL, mode: 0o644, failure: failure)
+        if case .failure(let e) = data.withUnsafeBytes({ Syscalls.writeAll(fd.raw, $0) }) { throw failure(e) }
     }
 
     /// Removes temp entries whose owner is gone (their `flock` is free), with what a killed check
@@ -412,12 +411,12 @@ struct TempEntry: ~Copyable {
     init(cache: ToolchainCache) throws(ReproError) {
         try cache.prepare()
         guard let guardLock = try FileLock(path: "\(cache.root)/locks/tmp.lock", shared: true) else { fatalError("a waiting lock cannot be busy") }
-        var template = Array("\(cache.root)/tmp/\(getpid())-XXXXXX".utf8CString)
-        guard mkdtemp(&template) != nil else {
-            let code = errno
-            throw .configuration("cannot create a temp directory in \(cache.root)/tmp: \(String(cString: strerror(code))). Check the cache directory.", errno: code)
+        let made: String
+        switch Syscalls.mkdtemp("\(cache.root)/tmp/\(getpid())-XXXXXX") {
+        case .success(let path): made = path
+        case .failure(let e):
+            throw .configuration("cannot create a temp directory in \(cache.root)/tmp: \(e.text). Check the cache directory.", errno: e.code)
         }
-        let made = String(cString: template)
         guard case .success(let raw) = Syscalls.open(made, O_RDONLY | O_DIRECTORY),
               let held = FileLock(lockingWithoutWait: FileDescriptor(raw)) else {
             Syscalls.removeTree(made)

@@ -44,35 +44,30 @@ public enum TreeWalker {
     /// Walks the open directory `fd` (taking ownership of it), appending entries under `prefix`.
     private static func walkDirectory(fd: Int32, prefix: String, root: String, buffer: UnsafeMutableRawBufferPointer,
                                       into entries: inout [TreeEntry]) throws(ReproError) {
-        guard let dir = fdopendir(fd) else {
-            let code = errno
-            Glibc.close(fd)
-            throw .configuration("cannot read the directory \(root)/\(prefix): \(String(cString: strerror(code))).", errno: code)
+        let directory = FileDescriptor(fd)
+        let listed: [[UInt8]]
+        switch Syscalls.directoryEntries(directory.raw) {
+        case .success(let names): listed = names
+        case .failure(let e):
+            throw .configuration("cannot read the directory \(root)/\(prefix): \(e.text).", errno: e.code)
         }
-        defer { closedir(dir) }
         var names = [(name: [CChar], path: String)]()
-        while let entry = readdir(dir) {
-            let raw = withUnsafePointer(to: entry.pointee.d_name) {
-                $0.withMemoryRebound(to: CChar.self, capacity: 256) { Array(UnsafeBufferPointer(start: $0, count: strlen($0) + 1)) }
-            }
-            if raw.count == 2 && raw[0] == 0x2e { continue }
-            if raw.count == 3 && raw[0] == 0x2e && raw[1] == 0x2e { continue }
-            guard let name = raw.withUnsafeBufferPointer({ String(validatingCString: $0.baseAddress!) }) else {
+        for bytes in listed {
+            guard let name = String(validating: bytes, as: UTF8.self) else {
                 throw .configuration("\(root)/\(prefix): an entry's name is not valid UTF-8; rename it (the tree digest covers UTF-8 names only).")
             }
             let path = prefix + name
             if name.contains("\n") {
                 throw .configuration("\(root)/\(path): the name contains a newline, which the tree digest cannot represent; rename it.")
             }
-            names.append((raw, path))
+            names.append((bytes.map { CChar(bitPattern: $0) } + [0], path))
         }
-        let dirFD = dirfd(dir)
+        let dirFD = directory.raw
         for (raw, path) in names {
-            var st = stat()
-            let status = raw.withUnsafeBufferPointer { fstatat(dirFD, $0.baseAddress!, &st, AT_SYMLINK_NOFOLLOW) }
-            if status != 0 {
-                let code = errno
-                throw .configuration("cannot stat \(root)/\(path): \(String(cString: strerror(code))).", errno: code)
+            let st: stat
+            switch raw.withUnsafeBufferPointer({ Syscalls.fstatat(dirFD, $0.baseAddress!) }) {
+            case .success(let value): st = value
+            case .failure(let e): throw .configuration("cannot stat \(root)/\(path): \(e.text).", errno: e.code)
             }
             switch st.st_mode & S_IFMT {
             case S_IFREG:
@@ -83,7 +78,7 @@ public enum TreeWalker {
                     throw .configuration("cannot open \(root)/\(path): \(e.text).", errno: e.code)
                 }
                 let owned = FileDescriptor(file)
-                let (hex, size) = try hash(fd: owned.raw, path: "\(root)/\(path)", buffer: buffer)
+                let (hex, size) = try Hashing.sha256(fd: owned.raw, path: "\(root)/\(path)", buffer: buffer)
                 entries.append(TreeEntry(path: path, kind: .file, executable: st.st_mode & 0o111 != 0, size: size, sha256: hex))
             case S_IFDIR:
                 entries.append(.directory(path))
@@ -95,33 +90,15 @@ public enum TreeWalker {
                 }
                 try walkDirectory(fd: sub, prefix: path + "/", root: root, buffer: buffer, into: &entries)
             case S_IFLNK:
-                var target = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-                let n = raw.withUnsafeBufferPointer { readlinkat(dirFD, $0.baseAddress!, &target, target.count - 1) }
-                if n < 0 {
-                    let code = errno
-                    throw .configuration("cannot read the symlink \(root)/\(path): \(String(cString: strerror(code))).", errno: code)
+                let bytes: [UInt8]
+                switch raw.withUnsafeBufferPointer({ Syscalls.readlinkat(dirFD, $0.baseAddress!) }) {
+                case .success(let value): bytes = value
+                case .failure(let e): throw .configuration("cannot read the symlink \(root)/\(path): \(e.text).", errno: e.code)
                 }
-                let bytes = target[0..<n].map { UInt8(bitPattern: $0) }
                 entries.append(TreeEntry(path: path, kind: .symlink, sha256: TreeDigest.hex(SHA256.hash(data: bytes)),
                                          target: String(decoding: bytes, as: UTF8.self)))
             default:
                 throw .configuration("\(root)/\(path) is a \(kindName(st.st_mode)); a tree may hold only regular files, directories and symlinks. Remove it or leave it out.")
-            }
-        }
-    }
-
-    /// Hashes an open file with a shared buffer.
-    private static func hash(fd: Int32, path: String, buffer: UnsafeMutableRawBufferPointer) throws(ReproError) -> (String, UInt64) {
-        var hasher = SHA256()
-        var total: UInt64 = 0
-        while true {
-            switch Syscalls.read(fd, buffer) {
-            case .success(0): return (TreeDigest.hex(hasher.finalize()), total)
-            case .success(let n):
-                hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
-                total += UInt64(n)
-            case .failure(let e):
-                throw .configuration("cannot read \(path): \(e.text).", errno: e.code)
             }
         }
     }
