@@ -25,7 +25,7 @@ import Testing
             _ = try ProjectConfig.parse("[build]\ncommand = [\"make\"\n", path: "p/repro.toml")
         } throws: { error in
             let e = error as! ReproError
-            return e.status == .configuration && e.message.hasPrefix("p/repro.toml:") && e.message.contains("TOML syntax error")
+            return e.kind == .configuration && e.message.hasPrefix("p/repro.toml:") && e.message.contains("TOML syntax error")
         }
     }
 
@@ -67,7 +67,7 @@ import Testing
             _ = try ProjectConfig.parse(text, path: "repro.toml")
         } throws: { error in
             let message = (error as! ReproError).message
-            return (error as! ReproError).status == .configuration && message.contains(expected)
+            return (error as! ReproError).kind == .configuration && message.contains(expected)
         }
     }
 

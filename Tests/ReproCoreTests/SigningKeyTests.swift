@@ -80,7 +80,7 @@ func runProgram(_ argv: [String]) throws -> Int32 {
         chmod(path, 0o644)
         let error = #expect(throws: ReproError.self) { try SigningKey(contentsOf: path) }
         #expect(error?.message.contains("chmod 600") == true)
-        #expect(error?.status == .configuration)
+        #expect(error?.kind == .configuration)
         chmod(path, 0o600)
         _ = try SigningKey(contentsOf: path)
     }

@@ -39,7 +39,7 @@ import Testing
             #expect(try lines(data, size: size, limits: Manifest.Limits(bytes: 10, lineBytes: 5)) == [Data("abc".utf8), Data("defgh".utf8)])
             #expect(try lines(data.dropLast(), size: size, limits: Manifest.Limits(bytes: 9, lineBytes: 5)).count == 2)
             var error = #expect(throws: ReproError.self) { try lines(data, size: size, limits: Manifest.Limits(bytes: 9, lineBytes: 5)) }
-            #expect(error?.status == .verificationFailed)
+            #expect(error?.kind == .verification)
             #expect(error?.message.contains("larger than 9 bytes") == true)
             error = #expect(throws: ReproError.self) { try lines(data, size: size, limits: Manifest.Limits(bytes: 10, lineBytes: 4)) }
             #expect(error?.message.contains("line 2 of the bundle is longer than 4 bytes") == true)
@@ -74,7 +74,7 @@ import Testing
         let error = #expect(throws: ReproError.self) {
             try Verifier.verify(keys: [key.publicKey]) { () -> Data in given += chunk.count; return chunk }
         }
-        #expect(error?.status == .verificationFailed)
+        #expect(error?.kind == .verification)
         #expect(error?.message.contains("line 1 of the bundle is longer than 48 MiB") == true)
         #expect(given <= Manifest.Limits.standard.lineBytes + chunk.count)
         // Short lines forever: the total limit stops it.
@@ -104,7 +104,7 @@ import Testing
         let empty = try signed(ManifestFixtures.provenance(subjects: []))
         let report = try Verifier.verify(bundle: empty.data, keys: [key.publicKey])
         let error = #expect(throws: ReproError.self) { try Verifier.checkNotEmpty(report, allowEmpty: false) }
-        #expect(error?.status == .verificationFailed)
+        #expect(error?.kind == .verification)
         #expect(error?.message.contains("--allow-empty") == true)
         try Verifier.checkNotEmpty(report, allowEmpty: true)
         try Verifier.checkNotEmpty(try Verifier.verify(bundle: signed().data, keys: [key.publicKey]), allowEmpty: false)
@@ -115,7 +115,7 @@ import Testing
         let lineBytes = bundle.envelopes.map(\.jsonLine.count).max()!
         try bundle.checkSize(Manifest.Limits(bytes: bundle.data.count, lineBytes: lineBytes))
         var error = #expect(throws: ReproError.self) { try bundle.checkSize(Manifest.Limits(bytes: bundle.data.count - 1, lineBytes: lineBytes)) }
-        #expect(error?.status == .configuration)
+        #expect(error?.kind == .configuration)
         error = #expect(throws: ReproError.self) { try bundle.checkSize(Manifest.Limits(bytes: bundle.data.count, lineBytes: lineBytes - 1)) }
         #expect(error?.message.contains("would be \(lineBytes) bytes") == true)
     }
@@ -126,7 +126,7 @@ import Testing
             _ = try Verifier.verify(bundle: Data((line + "\n").utf8) + signed().envelopes[1].jsonLine, keys: [key.publicKey])
             return nil
         } catch let error as ReproError {
-            #expect(error.status == .verificationFailed, "\(error.message)")
+            #expect(error.kind == .verification, "\(error.message)")
             return error.message
         } catch {
             return "\(error)"
@@ -171,7 +171,7 @@ import Testing
                 _ = try Verifier.verify(bundle: bundle.data, keys: [key.publicKey])
                 return nil
             } catch {
-                #expect(error.status == .verificationFailed)
+                #expect(error.kind == .verification)
                 return error.message
             }
         }

@@ -30,7 +30,7 @@ import Glibc
             Issue.record("the archive was accepted")
             return
         }
-        #expect(error.status == .configuration)
+        #expect(error.kind == .configuration)
         #expect(error.message.contains("entry \"\(entry)\""), "\(error.message)")
         #expect(scratch.list("cache/trees").isEmpty)
         #expect(scratch.list("cache/tmp").isEmpty)

@@ -44,7 +44,7 @@ private func write(_ text: String, to path: String) throws {
             try OutputCollector.collect(from: root, selection: .patterns(["dist"]), into: makeTemporaryDirectory("out") + "/o")
         } throws: { error in
             let e = error as! ReproError
-            return e.status == .buildFailed && e.message.contains("'dist'")
+            return e.kind == .build && e.message.contains("'dist'")
         }
     }
 
@@ -96,7 +96,7 @@ private func write(_ text: String, to path: String) throws {
             try OutputCollector.collect(from: root, selection: .patterns(["dist"]), into: makeTemporaryDirectory("out") + "/o", limit: 999)
         } throws: { error in
             let e = error as! ReproError
-            return e.status == .buildFailed && e.message.contains("more than 999 bytes") && e.message.contains("limits.tmpfs_bytes")
+            return e.kind == .build && e.message.contains("more than 999 bytes") && e.message.contains("limits.tmpfs_bytes")
         }
     }
 
@@ -162,7 +162,7 @@ private func write(_ text: String, to path: String) throws {
         #expect {
             try OutputCollector.collect(from: root, selection: .patterns(["out"]), into: makeTemporaryDirectory("out") + "/o")
         } throws: { error in
-            (error as! ReproError).status == .buildFailed && (error as! ReproError).message.contains("two entries named")
+            (error as! ReproError).kind == .build && (error as! ReproError).message.contains("two entries named")
         }
     }
 

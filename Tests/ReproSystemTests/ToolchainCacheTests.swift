@@ -61,7 +61,7 @@ import Glibc
             _ = try cache.fetch(spec("file://" + path, wrong), specPath: "toolchains/tc.toml")
             Issue.record("a wrong pin was accepted")
         } catch {
-            #expect(error.status == .verificationFailed)
+            #expect(error.kind == .verification)
             for part in ["\"tc\"", "toolchains/tc.toml", "file://" + path, sha, wrong] {
                 #expect(error.message.contains(part), "\(part) missing from: \(error.message)")
             }
@@ -143,7 +143,7 @@ import Glibc
             _ = try cache.fetch(spec("file://" + path, sha), specPath: "tc.toml")
             Issue.record("fetched into an unusable cache")
         } catch {
-            #expect(error.status == .configuration)
+            #expect(error.kind == .configuration)
             #expect(error.message.contains("cannot use the cache directory"))
         }
     }
@@ -169,7 +169,7 @@ import Glibc
             _ = try cache.fetch(spec(server.url("short"), sha), specPath: "tc.toml")
             Issue.record("a cut-short download was accepted")
         } catch {
-            #expect(error.status == .configuration)
+            #expect(error.kind == .configuration)
             #expect(error.message.contains("cut short"), "\(error.message)")
         }
         do {
@@ -204,7 +204,7 @@ import Glibc
             _ = try resolver.resolve("nope")
             Issue.record("an unknown name resolved")
         } catch {
-            #expect(error.status == .configuration)
+            #expect(error.kind == .configuration)
             #expect(error.message.contains(s.path + "/project/toolchains") && error.message.contains(s.path + "/share"))
         }
     }
@@ -234,7 +234,7 @@ import Glibc
         let s = Scratch(); defer { s.remove() }
         let pin = String(repeating: "0", count: 64)
         let error = fetchError(spec("file:///dev/zero", pin), in: s, maxDownload: 1 << 20)
-        #expect(error?.status == .configuration)
+        #expect(error?.kind == .configuration)
         #expect(error?.message.contains("file:///dev/zero is longer than the download limit of 1048576 bytes") == true, "\(error?.message ?? "accepted")")
         #expect(error?.message.contains("--max-download-bytes") == true)
         expectNothingCached(s)
@@ -242,7 +242,7 @@ import Glibc
         var pinned = spec("file:///dev/zero", pin)
         pinned.sources[0].size = 4096
         let mismatch = fetchError(pinned, in: s)
-        #expect(mismatch?.status == .verificationFailed)
+        #expect(mismatch?.kind == .verification)
         #expect(mismatch?.message.contains("has more than 4096 bytes") == true, "\(mismatch?.message ?? "accepted")")
         expectNothingCached(s)
     }
@@ -254,7 +254,7 @@ import Glibc
         defer { server.stop() }
         for name in ["endless", "huge"] {
             let error = fetchError(spec(server.url(name), sha), in: s, maxDownload: 1 << 20)
-            #expect(error?.status == .configuration)
+            #expect(error?.kind == .configuration)
             #expect(error?.message.contains("is longer than the download limit of 1048576 bytes") == true, "\(name): \(error?.message ?? "accepted")")
             // The server was stopped well before its own bound of 256 MiB.
             let outcome = server.readLine()
@@ -275,13 +275,13 @@ import Glibc
         var pinned = spec("file://" + path, sha)
         pinned.sources[0].size = length - 1
         let long = fetchError(pinned, in: s)
-        #expect(long?.status == .verificationFailed)
+        #expect(long?.kind == .verification)
         #expect(long?.message.contains("has more than \(length - 1) bytes") == true, "\(long?.message ?? "accepted")")
         #expect(long?.message.contains("pins size \(length - 1)") == true)
         expectNothingCached(s)
         pinned.sources[0].size = length + 1
         let short = fetchError(pinned, in: s)
-        #expect(short?.status == .verificationFailed)
+        #expect(short?.kind == .verification)
         #expect(short?.message.contains("has \(length) bytes, but the spec pins size \(length + 1)") == true, "\(short?.message ?? "accepted")")
         expectNothingCached(s)
         pinned.sources[0].size = 0
@@ -289,7 +289,7 @@ import Glibc
         // The size may equal the limit, not pass it; then nothing is downloaded at all.
         pinned.sources[0].size = length
         let over = fetchError(pinned, in: s, maxDownload: length - 1)
-        #expect(over?.status == .configuration)
+        #expect(over?.kind == .configuration)
         #expect(over?.message.contains("pins size \(length) bytes, more than the download limit of \(length - 1) bytes") == true, "\(over?.message ?? "accepted")")
         expectNothingCached(s)
         #expect(fetchError(pinned, in: s, maxDownload: length) == nil)
@@ -331,7 +331,7 @@ import Glibc
                 _ = try Fetcher.maxDownloadBytes(environment: [name: bad])
                 Issue.record("\(bad) was accepted")
             } catch {
-                #expect(error.status == .configuration)
+                #expect(error.kind == .configuration)
                 #expect(error.message.contains("\(name)=\(bad)"))
             }
         }
@@ -429,7 +429,7 @@ import Glibc
             var pinned = spec("file://" + path, wrong)
             pinned.sources[0].size = size
             let error = fetchError(pinned, in: s, specPath: specFile)
-            #expect(error?.status == .verificationFailed)
+            #expect(error?.kind == .verification)
             #expect(s.list("cache/tmp").isEmpty)
             return error?.message ?? ""
         }
