@@ -23,6 +23,9 @@ import Testing
 
     @Test func headerPlace() throws {
         let error = try #require(failure("# a comment\n[build]\ncommand = [\"make\"]\n\n  [\n"))
+        #expect(error.kind == .configuration)
+        #expect(error.context == ReproError.Context(path: "repro.toml", line: 5, column: 3))
+        // The message names the place the way compilers do, from the context.
         #expect(error.message.hasPrefix("repro.toml:5:3: TOML syntax error: a table header"), "\(error.message)")
     }
 

@@ -55,6 +55,7 @@ import Testing
     @Test func tomlSyntaxErrorNamesLineAndColumn() {
         let e = error("name = \"t\"\n[[source]]\nurl = = \"file:///a.tar\"\n")
         #expect(e?.kind == .configuration)
+        #expect(e?.context.path == "toolchains/t.toml" && e?.context.line == 3 && e?.context.column != nil)
         #expect(e?.message.contains("toolchains/t.toml:3:") == true)
         #expect(e?.message.contains("TOML syntax error") == true)
     }
@@ -73,9 +74,14 @@ import Testing
     }
 
     @Test func unknownKeysAndBadMountsAreRefused() {
-        #expect(error("name = \"t\"\n[[source]]\nurl = \"file:///a\"\nsha265 = \"\(pin)\"\nsha256 = \"\(pin)\"\n")?.message.contains("sha265") == true)
-        #expect(error("name = \"t\"\n[[source]]\nurl = \"file:///a\"\nsha256 = \"\(pin)\"\nmount = \"opt\"\n")?.message.contains("mount") == true)
-        #expect(error("name = \"t\"\n")?.message.contains("no [[source]]") == true)
+        // Each message names the key at fault.
+        for (text, named) in [("name = \"t\"\n[[source]]\nurl = \"file:///a\"\nsha265 = \"\(pin)\"\nsha256 = \"\(pin)\"\n", "sha265"),
+                              ("name = \"t\"\n[[source]]\nurl = \"file:///a\"\nsha256 = \"\(pin)\"\nmount = \"opt\"\n", "mount"),
+                              ("name = \"t\"\n", "no [[source]]")] {
+            let e = error(text)
+            #expect(e?.kind == .configuration, "\(named)")
+            #expect(e?.message.contains(named) == true, "\(e?.message ?? "accepted")")
+        }
         #expect(error("name = \"t\"\n[[source]]\nurl = \"file:///a\"\nsha256 = \"\(pin)\"\nstrip_components = -1\n")?.kind == .configuration)
     }
 
@@ -88,7 +94,9 @@ import Testing
         #expect(negative?.kind == .configuration)
         #expect(negative?.message.contains("source[1].size") == true, "\(negative?.message ?? "")")
         #expect(negative?.message.contains("negative") == true)
-        #expect(error(base + "size = \"12\"\n")?.message.contains("size") == true)
+        let mistyped = error(base + "size = \"12\"\n")
+        #expect(mistyped?.kind == .configuration)
+        #expect(mistyped?.message.contains("size") == true)
         #expect(error(base + "size = 9223372036854775808\n")?.kind == .configuration)
     }
 }

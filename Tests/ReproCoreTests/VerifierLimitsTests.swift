@@ -42,18 +42,22 @@ import Testing
             #expect(error?.kind == .verification)
             #expect(error?.message.contains("larger than 9 bytes") == true)
             error = #expect(throws: ReproError.self) { try lines(data, size: size, limits: Manifest.Limits(bytes: 10, lineBytes: 4)) }
+            #expect(error?.kind == .verification)
             #expect(error?.message.contains("line 2 of the bundle is longer than 4 bytes") == true)
             error = #expect(throws: ReproError.self) { try lines(data.dropLast(), size: size, limits: Manifest.Limits(bytes: 10, lineBytes: 4)) }
+            #expect(error?.kind == .verification)
             #expect(error?.message.contains("line 2 of the bundle is longer than 4 bytes") == true)
         }
         // Limits of 1 byte, and inputs of 0 and 1 byte.
         let one = Manifest.Limits(bytes: 1, lineBytes: 1)
         #expect(try lines(Data("a".utf8), size: 1, limits: one) == [Data("a".utf8)])
-        #expect(#expect(throws: ReproError.self) { try lines(Data(), size: 1, limits: one) }?.message.contains("empty") == true)
-        #expect(#expect(throws: ReproError.self) { try lines(Data("\n".utf8), size: 1, limits: one) }?.message.contains("line 1 of the bundle is blank") == true)
-        #expect(#expect(throws: ReproError.self) { try lines(Data("ab".utf8), size: 1, limits: one) }?.message.contains("larger than 1 bytes") == true)
-        #expect(#expect(throws: ReproError.self) { try lines(Data("ab".utf8), size: 2, limits: Manifest.Limits(bytes: 2, lineBytes: 1)) }?
-            .message.contains("line 1 of the bundle is longer than 1 bytes") == true)
+        for (data, size, limits, expected) in [(Data(), 1, one, "empty"), (Data("\n".utf8), 1, one, "line 1 of the bundle is blank"),
+                                               (Data("ab".utf8), 1, one, "larger than 1 bytes"),
+                                               (Data("ab".utf8), 2, Manifest.Limits(bytes: 2, lineBytes: 1), "line 1 of the bundle is longer than 1 bytes")] {
+            let error = #expect(throws: ReproError.self) { try lines(data, size: size, limits: limits) }
+            #expect(error?.kind == .verification, "\(expected)")
+            #expect(error?.message.contains(expected) == true, "\(error?.message ?? "accepted")")
+        }
     }
 
     @Test func signedBundleVerifiesAtTheLimitsAndNotPast() throws {
@@ -83,6 +87,7 @@ import Testing
         let total = #expect(throws: ReproError.self) {
             try Manifest.forEachLine(next: { () -> Data in given += blankless.count; return blankless }) { _, _ in true }
         }
+        #expect(total?.kind == .verification)
         #expect(total?.message.contains("larger than 64 MiB") == true)
         #expect(given <= Manifest.Limits.standard.bytes + blankless.count)
     }
@@ -94,6 +99,7 @@ import Testing
         for _ in 0..<5000 { data.append(line) }
         let chunks = Chunks(data, size: line.count)
         let error = #expect(throws: ReproError.self) { try Verifier.verify(keys: [key.publicKey], next: chunks.next) }
+        #expect(error?.kind == .verification)
         #expect(error?.message.contains("more than 2 envelopes (line 3") == true)
         #expect(error?.message.contains("exactly 2") == true)
         // Reading stopped within a chunk of the third line.
@@ -117,6 +123,7 @@ import Testing
         var error = #expect(throws: ReproError.self) { try bundle.checkSize(Manifest.Limits(bytes: bundle.data.count - 1, lineBytes: lineBytes)) }
         #expect(error?.kind == .configuration)
         error = #expect(throws: ReproError.self) { try bundle.checkSize(Manifest.Limits(bytes: bundle.data.count, lineBytes: lineBytes - 1)) }
+        #expect(error?.kind == .configuration)
         #expect(error?.message.contains("would be \(lineBytes) bytes") == true)
     }
 
@@ -127,6 +134,7 @@ import Testing
             return nil
         } catch let error as ReproError {
             #expect(error.kind == .verification, "\(error.message)")
+            #expect(error.context.line == 1, "\(error.message)")
             return error.message
         } catch {
             return "\(error)"

@@ -230,7 +230,12 @@ import Testing
     @Test func incoherentVerdictIsRefusedOnWriteAndRead() throws {
         let lie = ReproducibilityInputs(runs: ManifestFixtures.differ.runs, verdict: .reproducible)
         let error = #expect(throws: ReproError.self) { try self.signed(lie) }
+        // The verifier's own rule, broken by what repro was asked to write: an input error,
+        // re-classified on purpose from the verification failure it is when read.
         #expect(error?.kind == .configuration)
+        #expect(error?.wrappedKind == .verification)
+        #expect(error?.message.hasPrefix("cannot write the manifest: line 2: ") == true, "\(error?.message ?? "")")
+        #expect(error?.context.line == 2)
         var bundle = try signed()
         let provenance = try ManifestFixtures.provenance()
         let payload = Statement(subjects: provenance.subjects, predicateType: ManifestURI.reproducibility,
@@ -255,9 +260,11 @@ import Testing
         try FileManager.default.createSymbolicLink(atPath: "\(dir)/out/a", withDestinationPath: "\(dir)/elsewhere")
         try Data("alpha\n".utf8).write(to: URL(fileURLWithPath: "\(dir)/elsewhere"))
         error = #expect(throws: ReproError.self) { try Verifier.checkArtifacts(subjects, in: dir) }
+        #expect(error?.kind == .verification)
         #expect(error?.message.contains("symbolic link") == true)
         try FileManager.default.removeItem(atPath: "\(dir)/out/b")
         error = #expect(throws: ReproError.self) { try Verifier.checkArtifacts(subjects, in: dir) }
+        #expect(error?.kind == .verification)
         #expect(error?.message.contains("out/b: missing") == true)
     }
 
@@ -339,6 +346,7 @@ import Testing
         #expect(error?.message.contains("--subjects-only") == true)
         let future = ReproducibilityInputs(runs: [RunRecord(index: 1, outputTreeDigest: "t2:" + String(repeating: "0", count: 64), exitStatus: 0)], verdict: .buildFailed)
         error = #expect(throws: ReproError.self) { try Verifier.certifiedTreeDigest(future) }
+        #expect(error?.kind == .verification)
         #expect(error?.message.contains("cannot compute") == true)
     }
 }
