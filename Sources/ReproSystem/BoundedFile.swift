@@ -21,18 +21,18 @@ public final class BoundedFileReader {
         switch Syscalls.open(path, O_RDONLY) {
         case .success(let value): raw = value
         case .failure(let e):
-            throw .configuration("cannot read the bundle \(path): \(e.text); check the path and its permissions", errno: e.code)
+            throw .configuration("cannot read the bundle \(path): \(e.text); check the path and its permissions", errno: e.code, context: .init(path: path))
         }
         fd = FileDescriptor(raw)
         self.path = path
         switch Syscalls.fstat(raw) {
         case .success(let st):
             if st.st_mode & S_IFMT == S_IFDIR {
-                throw .configuration("cannot read the bundle \(path): it is a directory; pass the .intoto.jsonl file")
+                throw .configuration("cannot read the bundle \(path): it is a directory; pass the .intoto.jsonl file", context: .init(path: path))
             }
             if st.st_mode & S_IFMT == S_IFREG, st.st_size > off_t(limit) { throw tooLarge }
         case .failure(let e):
-            throw .configuration("cannot read the bundle \(path): \(e.text)", errno: e.code)
+            throw .configuration("cannot read the bundle \(path): \(e.text)", errno: e.code, context: .init(path: path))
         }
     }
 
@@ -45,7 +45,7 @@ public final class BoundedFileReader {
             chunk.count = n
             return chunk
         case .failure(let e):
-            throw .configuration("cannot read the bundle \(path): \(e.text)", errno: e.code)
+            throw .configuration("cannot read the bundle \(path): \(e.text)", errno: e.code, context: .init(path: path))
         }
     }
 }
