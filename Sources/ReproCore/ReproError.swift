@@ -99,9 +99,6 @@ public struct ReproError: Error, CustomStringConvertible, Sendable, Equatable {
             self.step = step
         }
 
-        /// Whether no field is set.
-        public var isEmpty: Bool { self == Context() }
-
         /// `path:line:column` (as much of it as is known), the way compilers name a position;
         /// nil without a path.
         public var location: String? {
