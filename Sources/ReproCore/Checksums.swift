@@ -60,15 +60,18 @@ public enum SHA256Sums {
 
     /// The entries of a checksums file, in the format `sha256sum -c` reads (text `  ` or binary
     /// ` *` separator, the escaped form, blank lines skipped). Throws (exit 2) naming the first
-    /// line that is not of that format, or a name listed twice.
-    public static func parse(_ text: String, path: String) throws(ReproError) -> [Entry] {
+    /// line that is not of that format, or a name listed twice. `kind` is the kind of that error:
+    /// a checksums file repro writes or is handed is input (exit 2), one a manifest certifies
+    /// is checked (exit 5).
+    public static func parse(_ text: String, path: String, failing kind: ReproError.Kind = .configuration) throws(ReproError) -> [Entry] {
         var entries: [Entry] = []
         var seen = Set<String>()
         for (number, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             var line = Substring(raw)
             if line.isEmpty { continue }
             func fail(_ why: String) -> ReproError {
-                .configuration("\(path), line \(number + 1): \(why); a SHA256SUMS file has lines of the form '<64 hex digits>  <file name>', as sha256sum writes them.")
+                ReproError(kind, "\(path), line \(number + 1): \(why); a SHA256SUMS file has lines of the form '<64 hex digits>  <file name>', as sha256sum writes them.",
+                           context: .init(path: path, line: number + 1))
             }
             let escaped = line.hasPrefix("\\")
             if escaped { line = line.dropFirst() }
@@ -111,12 +114,7 @@ public enum SHA256Sums {
             throw .verification("the checksums file \(path) (SHA-256 \(sha256)) is not one of the manifest's subjects: it is not the checksums file this manifest certifies. Use the SHA256SUMS published with the manifest, or check the artifacts with --artifacts DIR.")
         }
         let text = String(decoding: data, as: UTF8.self)
-        let entries: [Entry]
-        do throws(ReproError) {
-            entries = try parse(text, path: path)
-        } catch {
-            throw .verification(error.message)
-        }
+        let entries = try parse(text, path: path, failing: .verification)
         let directory = own.name.split(separator: "/").dropLast().joined(separator: "/")
         let byName = Dictionary(subjects.map { ($0.name, $0.sha256) }, uniquingKeysWith: { a, _ in a })
         var problems: [String] = []

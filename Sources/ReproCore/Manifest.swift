@@ -57,7 +57,9 @@ public struct Manifest: Sendable, Equatable {
             }
             _ = try Verifier.checkStatements(checked)
         } catch {
-            throw .configuration("cannot write the manifest: \(error.message)")
+            // The verifier's rules broken by statements repro itself made: the check's inputs
+            // (a configuration or a path) are at fault, not a forged bundle.
+            throw .wrapping(error, as: .configuration, message: "cannot write the manifest: \(error.message)")
         }
         for i in envelopes.indices {
             envelopes[i] = try DSSEEnvelope.sign(payload: envelopes[i].payload, payloadType: envelopes[i].payloadType, key: signingKey)
@@ -91,7 +93,7 @@ public struct Manifest: Sendable, Equatable {
             do throws(ReproError) {
                 envelopes.append(try DSSEEnvelope.parse(line))
             } catch {
-                throw .verification("line \(number): \(error.message)")
+                throw error.prefixed("line \(number): ", context: .init(line: number))
             }
             return true
         }

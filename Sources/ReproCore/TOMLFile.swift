@@ -10,38 +10,39 @@ public enum TOMLFile {
     /// about the format (e.g. "See docs/toolchains.md for the spec format.").
     public static func decode<T: Decodable>(_ type: T.Type, from text: String, path: String, guide: String) throws(ReproError) -> T {
         if let line = deepKeyLine(text) {
-            throw .configuration("\(path):\(line): TOML syntax error: a key on this line has more than \(maxKeyDepth) dotted parts; repro's files nest a few levels. Fix the file at that line.")
+            throw .configuration(at: .init(path: path, line: line), "TOML syntax error: a key on this line has more than \(maxKeyDepth) dotted parts; repro's files nest a few levels. Fix the file at that line.")
         }
         if let (line, column, problem) = parserTrap(text) {
-            throw .configuration("\(path):\(line):\(column): TOML syntax error: \(problem). Fix the file at that line and column.")
+            throw .configuration(at: .init(path: path, line: line, column: column), "TOML syntax error: \(problem). Fix the file at that line and column.")
         }
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)
         } catch let error as TOMLParseError {
-            throw .configuration("\(path):\(error.source.begin.line):\(error.source.begin.column): TOML syntax error: \(error.description). Fix the file at that line and column.")
+            throw .configuration(at: .init(path: path, line: error.source.begin.line, column: error.source.begin.column),
+                                 "TOML syntax error: \(error.description). Fix the file at that line and column.")
         } catch {
-            throw .configuration("\(path): cannot parse TOML: \(error). \(guide)")
+            throw .configuration(at: .init(path: path), "cannot parse TOML: \(error). \(guide)")
         }
         let log = TOMLKeyLog()
         let value: T
         do {
             value = try TOMLNodeDecoder.decode(T.self, from: TOMLNode(table), at: [], log: log)
         } catch let error as TOMLShapeError {
-            throw .configuration("\(path): \(error.sentence)\(error.sentence.hasSuffix("?") ? "" : ".") \(guide)")
+            throw .configuration(at: .init(path: path), "\(error.sentence)\(error.sentence.hasSuffix("?") ? "" : ".") \(guide)")
         } catch let error as DecodingError {
-            throw .configuration("\(path): \(describe(error)). \(guide)")
+            throw .configuration(at: .init(path: path), "\(describe(error)). \(guide)")
         } catch let error as ReproError {
             throw error
         } catch {
-            throw .configuration("\(path): \(error). \(guide)")
+            throw .configuration(at: .init(path: path), "\(error). \(guide)")
         }
         let unknown = log.unknown()
         if !unknown.isEmpty {
             let names = unknown.map { entry in
                 "'\(entry.path)'" + (entry.suggestion.map { " (did you mean '\($0)'?)" } ?? "")
             }
-            throw .configuration("\(path): unknown key\(unknown.count == 1 ? "" : "s") \(names.joined(separator: ", ")); remove or rename \(unknown.count == 1 ? "it" : "them"). \(guide)")
+            throw .configuration(at: .init(path: path), "unknown key\(unknown.count == 1 ? "" : "s") \(names.joined(separator: ", ")); remove or rename \(unknown.count == 1 ? "it" : "them"). \(guide)")
         }
         return value
     }

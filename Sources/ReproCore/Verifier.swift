@@ -158,12 +158,12 @@ public enum Verifier {
         do throws(ReproError) {
             provenance = try ProvenanceSummary(validating: statements[0])
         } catch {
-            throw .verification("line 1: \(error.message)")
+            throw error.prefixed("line 1: ", context: .init(line: 1))
         }
         do throws(ReproError) {
             reproducibility = try ReproducibilityInputs(validating: statements[1])
         } catch {
-            throw .verification("line 2: \(error.message)")
+            throw error.prefixed("line 2: ", context: .init(line: 2))
         }
         guard Set(statements[0].subjects) == Set(statements[1].subjects) else {
             throw .verification("the two statements name different subjects; they do not come from one check")
@@ -199,7 +199,7 @@ public enum Verifier {
                 signers.append(try verifyEnvelope(envelope, keys: keys))
                 statements.append(try checkStatement(payload: envelope.payload))
             } catch {
-                throw .verification("line \(number): \(error.message)")
+                throw error.prefixed("line \(number): ", context: .init(line: number))
             }
             guard number <= 2 else {
                 throw .verification("the bundle holds more than 2 envelopes (line \(number) is one more); a repro manifest holds exactly 2 (SLSA provenance, then reproducibility)")

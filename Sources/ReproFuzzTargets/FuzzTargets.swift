@@ -60,8 +60,8 @@ public enum FuzzTargets {
         guard let repro = error as? ReproError else {
             preconditionFailure("\(target): rejected with \(type(of: error)), not a ReproError: \(error)")
         }
-        guard repro.status == .configuration || repro.status == .verificationFailed else {
-            preconditionFailure("\(target): rejected with exit status \(repro.status.rawValue), not 2 or 5: \(repro.message)")
+        guard repro.kind == .configuration || repro.kind == .verification else {
+            preconditionFailure("\(target): rejected as a \(repro.kind.rawValue) error (exit \(repro.status.rawValue)), not configuration (2) or verification (5): \(repro.message)")
         }
         precondition(!repro.message.isEmpty, "\(target): an error without a message")
     }

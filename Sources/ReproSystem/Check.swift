@@ -203,7 +203,9 @@ extension CheckRunner {
                     try OutputCollector.copyTree(from: source, to: target)
                 } catch {
                     Syscalls.removeTree(staging)
-                    throw failure(error.message, errno: error.errno)
+                    // Outputs that were collected but cannot be copied to the destination: the
+                    // destination (an input) is at fault, whatever the copy called it.
+                    throw .wrapping(error, as: .configuration, message: failure(error.message, errno: error.errno).message, context: .init(path: destination))
                 }
                 if move { Syscalls.removeTree(source) }
             }

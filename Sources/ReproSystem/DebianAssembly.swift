@@ -80,7 +80,7 @@ public enum DebianAssembly {
             do {
                 report = try ArchiveExtractor.extract(archive: member, into: tree, limits: limits)
             } catch {
-                throw .configuration("\(pin.name) \(pin.version): \(error.message)")
+                throw error.prefixed("\(pin.name) \(pin.version): ")
             }
             Syscalls.removeTree(member)
             neutralized += report.neutralized.map { NeutralizedEntry(path: "\(pin.name): \($0.path)", action: $0.action) }

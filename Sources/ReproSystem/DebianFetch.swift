@@ -163,7 +163,7 @@ public enum DebianLocker {
                     done = true
                     break
                 } catch {
-                    if error.status == .verificationFailed { throw error }
+                    if error.kind == .verification { throw error }
                     failures.append("\(base): \(error.message)")
                 }
             }

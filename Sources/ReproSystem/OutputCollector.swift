@@ -173,7 +173,9 @@ public enum OutputCollector {
             var state = Walk(destination: staging, mode: .copyAll, budget: Budget(limit: limit))
             try collect(fromDirectory: directory.raw, selection: .patterns([name]), state: &state)
         } catch {
-            throw .configuration("--copy-out: \(inside): \(error.message)")
+            // What a check's collection calls a failed build is, for `repro run --copy-out`, a
+            // path the user asked for that cannot be copied: an input error.
+            throw .wrapping(error, as: .configuration, message: "--copy-out: \(inside): \(error.message)")
         }
         if case .failure(let e) = Syscalls.rename(staging + "/" + name, host) {
             throw .configuration("--copy-out: cannot move the copy to \(host): \(e.text).")

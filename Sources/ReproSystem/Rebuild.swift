@@ -129,7 +129,7 @@ public struct Rebuilder {
                 }
                 statements.append(try Verifier.checkStatement(payload: envelope.payload))
             } catch {
-                throw .verification("line \(i + 1): \(error.message)")
+                throw error.prefixed("line \(i + 1): ", context: .init(line: i + 1))
             }
         }
         let (provenance, reproducibility) = try Verifier.checkStatements(statements)
@@ -385,7 +385,7 @@ struct RebuildRecipe {
             throw .configuration("\(bundlePath) records a project configuration this repro cannot read: \(error)")
         }
         do throws(ReproError) { try config.validate(path: bundlePath + " (externalParameters.config)") } catch {
-            throw .configuration("\(bundlePath) records a project configuration repro does not accept: \(error.message)")
+            throw error.prefixed("\(bundlePath) records a project configuration repro does not accept: ", context: .init(path: bundlePath))
         }
         guard let epochText = p.normalization["source_date_epoch"], let epoch = Int64(epochText),
               let sourceText = p.normalization["epoch_source"], let epochSource = Normalization.EpochSource(rawValue: sourceText) else {
@@ -447,7 +447,7 @@ struct RebuildRecipe {
         }
         for spec in specs {
             do throws(ReproError) { try spec.validate(path: bundlePath) } catch {
-                throw .configuration("\(bundlePath) records a toolchain that cannot be fetched: \(error.message)")
+                throw error.prefixed("\(bundlePath) records a toolchain that cannot be fetched: ", context: .init(path: bundlePath, toolchain: spec.name))
             }
         }
         toolchains = specs

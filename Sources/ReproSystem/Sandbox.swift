@@ -370,6 +370,11 @@ enum SandboxFailure {
     ]
 
     static func describe(step: Int32, index: Int32, errno: Int32, plan: SandboxPlan) -> String {
+        "\(name(step: step, index: index, plan: plan)) failed: \(Errno(errno))"
+    }
+
+    /// What the step was doing, in words ("mounting /proc", "creating the namespaces (clone)").
+    static func name(step: Int32, index: Int32, plan: SandboxPlan) -> String {
         let what: String
         if step == Int32(REPRO_STEP_OP.rawValue), index >= 0, Int(index) < plan.ops.count {
             what = plan.ops[Int(index)].summary
@@ -380,7 +385,7 @@ enum SandboxFailure {
         } else {
             what = steps[step] ?? "sandbox step \(step)"
         }
-        return "\(what) failed: \(Errno(errno))"
+        return what
     }
 
     static func readSysctl(_ name: String) -> String? {
@@ -416,7 +421,7 @@ enum SandboxFailure {
         } else {
             message += "repro never runs with weaker isolation; fix the cause above (a missing path, a full disk, or a kernel without overlayfs or mount_setattr, Linux 5.12+)."
         }
-        return .sandbox(message, errno: errno)
+        return .sandbox(message, errno: errno, context: .init(step: name(step: step, index: index, plan: plan)))
     }
 }
 

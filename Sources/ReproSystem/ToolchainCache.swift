@@ -210,7 +210,7 @@ public final class ToolchainCache: @unchecked Sendable {
         }
         if failures.count == 1 { throw failures[0] }
         let tried = zip(locations, failures).map { "\($0.0): \($0.1.message)" }.joined(separator: "; ")
-        if failures.contains(where: { $0.status == .verificationFailed }) {
+        if failures.contains(where: { $0.kind == .verification }) {
             throw .verification("no location served the archive pinned by \(here) (sha256 \(source.sha256)); nothing was cached. Tried: \(tried)")
         }
         throw .configuration("cannot fetch the archive pinned by \(here) (sha256 \(source.sha256)) from its url or any mirror; nothing was cached. Tried: \(tried). Check the url in the spec, the mirrors (--mirror, $\(Mirrors.variable)) and that the servers are reachable.")
@@ -273,7 +273,8 @@ public final class ToolchainCache: @unchecked Sendable {
             // A blob damaged in the cache is fetched again rather than reported as a bad archive.
             if (try? Hashing.sha256(file: blobPath(source.sha256))) != source.sha256 { return nil }
             // The cache's blob path alone does not say which toolchain or download it is.
-            throw ReproError(error.status, "toolchain \(spec.name.debugDescription) (\(specPath)), source \(source.url): \(error.message)", errno: error.errno)
+            throw error.prefixed("toolchain \(spec.name.debugDescription) (\(specPath)), source \(source.url): ",
+                                 context: .init(path: specPath, url: source.url, toolchain: spec.name))
         }
         if report.archiveSHA256 != source.sha256 { return nil }
         let listing = report.tree

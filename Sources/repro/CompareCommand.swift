@@ -70,7 +70,7 @@ struct CompareCommand: ParsableCommand {
             for (path, data) in zip(bundles, contents) {
                 switch Result(catching: { () throws(ReproError) in try ComparedBundle(label: path, verifying: data, keys: publicKeys) }) {
                 case .success(let bundle): compared.append(bundle)
-                case .failure(let error) where error.status == .verificationFailed: failures.append("\(path): \(error.message)")
+                case .failure(let error) where error.kind == .verification: failures.append("\(path): \(error.message)")
                 case .failure(let error): throw error
                 }
             }
@@ -86,10 +86,7 @@ struct CompareCommand: ParsableCommand {
             if report.exitStatus != .success { throw ExitCode(report.exitStatus.rawValue) }
         } catch let error as ReproError {
             if json {
-                Console.json(JSONValue.object([
-                    "result": "error", "agreed": false, "error": .string(error.message),
-                    "exit_status": .integer(Int64(error.status.rawValue)),
-                ]).serializedString)
+                Console.json(JSONValue.object(error.jsonMembers.merging(["result": "error", "agreed": false]) { _, own in own }).serializedString)
             }
             throw error
         }

@@ -110,10 +110,7 @@ struct RebuildCommand: ParsableCommand {
             if status != .success { throw ExitCode(status.rawValue) }
         } catch let error as ReproError {
             if json {
-                Console.json(JSONValue.object([
-                    "result": "error", "error": .string(error.message),
-                    "exit_status": .integer(Int64(error.status.rawValue)),
-                ]).serializedString)
+                Console.json(JSONValue.object(error.jsonMembers.merging(["result": "error"]) { _, own in own }).serializedString)
             }
             throw error
         }

@@ -80,7 +80,7 @@ struct VerifyCommand: ParsableCommand {
                     do throws(ReproError) {
                         listing = try TreeWalker.walk(artifacts)
                     } catch {
-                        throw ReproError(error.status, "cannot digest the artifacts directory: \(error.message)", errno: error.errno)
+                        throw error.prefixed("cannot digest the artifacts directory: ")
                     }
                     found = Verifier.compareTree(listing.entries, digest: listing.digest, in: artifacts,
                                                  subjects: subjects, expected: expected)
@@ -93,7 +93,7 @@ struct VerifyCommand: ParsableCommand {
             if let checksums {
                 let (subject, found) = try ChecksumsFile.verify(checksums, subjects: report.provenance.subjects)
                 if let error = found.error {
-                    throw ReproError(error.status, "\(checksums) is the certified \(subject), but the files it lists do not match it: \(error.message)")
+                    throw error.prefixed("\(checksums) is the certified \(subject), but the files it lists do not match it: ", context: .init(path: checksums))
                 }
                 checksumsChecked = (subject, found.subjectsChecked)
                 if report.artifacts == nil {
@@ -114,11 +114,10 @@ struct VerifyCommand: ParsableCommand {
             }
         } catch let error as ReproError {
             if json {
-                Console.json(JSONValue.object([
+                Console.json(JSONValue.object(error.jsonMembers.merging([
                     "schema": .string(VerificationReport.schemaURI),
-                    "verified": false, "error": .string(error.message), "exit_status": .integer(Int64(error.status.rawValue)),
-                    "artifacts": artifactsReport?.jsonValue ?? .null,
-                ]).serializedString)
+                    "verified": false, "artifacts": artifactsReport?.jsonValue ?? .null,
+                ]) { _, own in own }).serializedString)
             }
             throw error
         }

@@ -34,12 +34,7 @@ import Testing
     func eachFileIsReadOnce() throws {
         let project = try Project(files: ["src/alpha-source.txt": "alpha\n", "src/sub/beta-source.txt": "beta\n",
                                           "build.sh": "mkdir -p out/sub && echo one > out/gamma-output && echo two > out/sub/delta-output\n"],
-                                  config: """
-                                      [build]
-                                      command = ["sh", "build.sh"]
-                                      outputs = ["out"]
-                                      toolchains = ["busybox"]
-                                      """, git: true)
+                                  config: ProjectConfigText.busybox(epoch: nil), git: true)
         defer { project.remove() }
         let destination = NSTemporaryDirectory() + "repro-io-out-" + UUID().uuidString
         defer { try? FileManager.default.removeItem(atPath: destination) }
@@ -65,14 +60,7 @@ import Testing
           .enabled(if: geteuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/strace")))
     func differingOutputsAreCopiedOnce() throws {
         let project = try Project(files: ["build.sh": "mkdir -p out && echo same > out/same-output && cat /proc/sys/kernel/random/uuid > out/random-output\n"],
-                                  config: """
-                                      [build]
-                                      command = ["sh", "build.sh"]
-                                      outputs = ["out"]
-                                      toolchains = ["busybox"]
-                                      [source]
-                                      date_epoch = 1700000000
-                                      """)
+                                  config: ProjectConfigText.busyboxOut)
         defer { project.remove() }
         let (result, lines) = try Self.tracedCheck(project, [])
         #expect(result.status == 1, "\(result.stderr)")
@@ -97,14 +85,7 @@ import Testing
           .enabled(if: geteuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/strace")))
     func previousOutputsAreReadOnce() throws {
         let project = try Project(files: ["build.sh": "mkdir -p out/sub && echo one > out/epsilon-output && echo two > out/sub/zeta-output\n"],
-                                  config: """
-                                      [build]
-                                      command = ["sh", "build.sh"]
-                                      outputs = ["out"]
-                                      toolchains = ["busybox"]
-                                      [source]
-                                      date_epoch = 1700000000
-                                      """)
+                                  config: ProjectConfigText.busyboxOut)
         defer { project.remove() }
         let destination = NSTemporaryDirectory() + "repro-io-prev-" + UUID().uuidString
         defer { try? FileManager.default.removeItem(atPath: destination) }

@@ -2,23 +2,10 @@ import Foundation
 import Testing
 
 /// A check of `build.sh` with the busybox toolchain, its outputs in `out/`.
-private let outConfig = """
-    [build]
-    command = ["sh", "build.sh"]
-    outputs = ["out"]
-    toolchains = ["busybox"]
-    [source]
-    date_epoch = 1700000000
-    """
+private let outConfig = ProjectConfigText.busyboxOut
 
 /// The same with every created or changed file as output.
-private let zeroOutputsConfig = """
-    [build]
-    command = ["sh", "build.sh"]
-    toolchains = ["busybox"]
-    [source]
-    date_epoch = 1700000000
-    """
+private let zeroOutputsConfig = ProjectConfigText.busybox(outputs: nil)
 
 private func leftovers(in directory: String) -> [String] {
     ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.contains(".new-") || $0.contains(".old-") }

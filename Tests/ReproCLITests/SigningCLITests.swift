@@ -124,6 +124,13 @@ import Testing
             .replacingOccurrences(of: "build.sh", with: "evil.sh").utf8)
         result = try verify(tampered.data)
         #expect(result.status == 5 && result.stderr.contains("line 1: signature 1") && result.stderr.contains("does not verify"))
+        // The same as a JSON error object: the kind, and the line as context.
+        let json = try CLI.run(["verify", sample.directory + "/case.intoto.jsonl", "--key", pub, "--json"])
+        #expect(json.status == 5)
+        let failure = try StrictJSON.parse(Data(json.stdout.utf8))
+        #expect(failure["kind"] == "verification" && failure["exit_status"] == 5 && failure["verified"] == false)
+        #expect(failure["context"] == .object(["line": 1]))
+        #expect(failure["error"]?.stringValue?.hasPrefix("line 1: signature 1") == true)
         // Not JSON at all.
         result = try verify(Data("hello\n".utf8))
         #expect(result.status == 5 && result.stderr.contains("line 1"))
@@ -151,6 +158,11 @@ import Testing
         _ = try keygen(sample)
         let missing = try CLI.run(["verify", sample.directory + "/none.jsonl", "--key", sample.directory + "/signer.pub"])
         #expect(missing.status == 2 && missing.stderr.contains("cannot read the bundle"))
+        let missingJSON = try CLI.run(["verify", sample.directory + "/none.jsonl", "--key", sample.directory + "/signer.pub", "--json"])
+        #expect(missingJSON.status == 2)
+        let failure = try StrictJSON.parse(Data(missingJSON.stdout.utf8))
+        #expect(failure["kind"] == "configuration" && failure["exit_status"] == 2)
+        #expect(failure["context"] == .object(["path": .string(sample.directory + "/none.jsonl"), "errno": .integer(Int64(ENOENT))]))
         let wrongHalf = try CLI.run(["verify", sample.directory + "/none.jsonl", "--key", sample.directory + "/signer.key"])
         #expect(wrongHalf.status == 2 && wrongHalf.stderr.contains("is a private key"))
     }

@@ -5,14 +5,7 @@ import Glibc
 #endif
 
 /// The configuration of the checks below: busybox, outputs in `out`, a fixed epoch.
-private let checkConfig = """
-    [build]
-    command = ["sh", "build.sh"]
-    outputs = ["out"]
-    toolchains = ["busybox"]
-    [source]
-    date_epoch = 1700000000
-    """
+private let checkConfig = ProjectConfigText.busyboxOut
 
 /// Waits (up to `seconds`) until `condition` holds; returns whether it did.
 private func waitUntil(seconds: Double = 60, _ condition: () -> Bool) -> Bool {

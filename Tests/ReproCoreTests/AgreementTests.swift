@@ -217,8 +217,8 @@ private enum Sample {
 
     @Test func badCountsAndThresholdsAreInputErrors() throws {
         let two = [Sample.bundle("a", [Sample.a]), Sample.bundle("b", [Sample.b])]
-        func status(_ body: () throws(ReproError) -> AgreementReport) -> ReproCore.ExitStatus? {
-            do { _ = try body(); return nil } catch { return error.status }
+        func status(_ body: () throws(ReproError) -> AgreementReport) -> ReproError.Kind? {
+            do { _ = try body(); return nil } catch { return error.kind }
         }
         let one = status { () throws(ReproError) in try Agreement.evaluate(bundles: [two[0]], keys: [Sample.a, Sample.b], threshold: nil) }
         let low = status { () throws(ReproError) in try Agreement.evaluate(bundles: two, keys: [Sample.a, Sample.b], threshold: 1) }
@@ -323,7 +323,7 @@ private enum Sample {
         let key = SigningKey.generate(), stranger = SigningKey.generate()
         let manifest = try Manifest.make(provenance: Self.provenance(), reproducibility: ManifestFixtures.reproducible, signingKey: stranger)
         #expect(throws: ReproError.self) { try ComparedBundle(label: "x", verifying: manifest.data, keys: [key.publicKey]) }
-        do { _ = try ComparedBundle(label: "x", verifying: manifest.data, keys: [key.publicKey]) } catch { #expect(error.status == .verificationFailed) }
+        do { _ = try ComparedBundle(label: "x", verifying: manifest.data, keys: [key.publicKey]) } catch { #expect(error.kind == .verification) }
     }
 
     @Test func aBundleWhoseEnvelopesHaveDifferentSignersCountsForNoOne() throws {
@@ -336,7 +336,7 @@ private enum Sample {
             _ = try ComparedBundle(label: "mixed", verifying: mixed.data, keys: [a.publicKey, b.publicKey])
             Issue.record("a bundle signed half by each key was accepted")
         } catch {
-            #expect(error.status == .verificationFailed)
+            #expect(error.kind == .verification)
             #expect(error.message.contains("no single given key signed every envelope"))
         }
     }

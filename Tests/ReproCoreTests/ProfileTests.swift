@@ -33,7 +33,8 @@ struct ProfileTests {
             _ = try Profile.parse(text, origin: "bad.toml")
         } throws: { e in
             let error = e as! ReproError
-            return error.status == .configuration && error.message.hasPrefix("bad.toml:4:")
+            return error.kind == .configuration && error.context.path == "bad.toml" && error.context.line == 4
+                && error.message.hasPrefix("bad.toml:4:")
         }
     }
 
@@ -53,7 +54,7 @@ struct ProfileTests {
             _ = try Profile.parse(text, origin: "p.toml")
         } throws: { e in
             let error = e as! ReproError
-            return error.status == .configuration && error.message.contains(mention)
+            return error.kind == .configuration && error.message.contains(mention)
         }
     }
 

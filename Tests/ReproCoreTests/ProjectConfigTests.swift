@@ -25,7 +25,8 @@ import Testing
             _ = try ProjectConfig.parse("[build]\ncommand = [\"make\"\n", path: "p/repro.toml")
         } throws: { error in
             let e = error as! ReproError
-            return e.status == .configuration && e.message.hasPrefix("p/repro.toml:") && e.message.contains("TOML syntax error")
+            return e.kind == .configuration && e.context.path == "p/repro.toml" && e.context.line != nil
+                && e.message.hasPrefix("p/repro.toml:") && e.message.contains("TOML syntax error")
         }
     }
 
@@ -33,7 +34,7 @@ import Testing
         #expect {
             _ = try ProjectConfig.parse("[build]\ncomand = [\"make\"]\n", path: "repro.toml")
         } throws: { error in
-            (error as! ReproError).message.hasPrefix("repro.toml: required key 'build.command' is missing; the file has 'comand' there: did you mean 'command'? The keys")
+            (error as! ReproError).kind == .configuration && (error as! ReproError).message.hasPrefix("repro.toml: required key 'build.command' is missing; the file has 'comand' there: did you mean 'command'? The keys")
         }
     }
 
@@ -41,7 +42,7 @@ import Testing
         #expect {
             _ = try ProjectConfig.parse("[build]\ncommand = [\"make\"]\noutput = [\"x\"]\n", path: "repro.toml")
         } throws: { error in
-            (error as! ReproError).message.hasPrefix("repro.toml: unknown key 'build.output' (did you mean 'outputs'?); remove or rename it. The keys")
+            (error as! ReproError).kind == .configuration && (error as! ReproError).message.hasPrefix("repro.toml: unknown key 'build.output' (did you mean 'outputs'?); remove or rename it. The keys")
         }
     }
 
@@ -67,7 +68,7 @@ import Testing
             _ = try ProjectConfig.parse(text, path: "repro.toml")
         } throws: { error in
             let message = (error as! ReproError).message
-            return (error as! ReproError).status == .configuration && message.contains(expected)
+            return (error as! ReproError).kind == .configuration && message.contains(expected)
         }
     }
 
@@ -81,7 +82,7 @@ import Testing
             #expect {
                 _ = try TOMLFile.decode(Narrow.self, from: text, path: "n.toml", guide: "")
             } throws: { error in
-                (error as! ReproError).message.contains("key 'level' is \(text.dropFirst(8)), outside the range 0...255")
+                (error as! ReproError).kind == .configuration && (error as! ReproError).message.contains("key 'level' is \(text.dropFirst(8)), outside the range 0...255")
             }
         }
     }
@@ -90,14 +91,16 @@ import Testing
         #expect {
             _ = try ProjectConfig.parse("[build]\noutputs = [\"x\"]\n", path: "repro.toml")
         } throws: { error in
-            (error as! ReproError).message.hasPrefix("repro.toml: required key 'build.command' is missing. The keys")
+            (error as! ReproError).kind == .configuration && (error as! ReproError).message.hasPrefix("repro.toml: required key 'build.command' is missing. The keys")
         }
     }
 
     @Test func outputsMustStayInTheSourceTree() {
         for bad in ["/etc", "../x", "a/../../b", ""] {
-            #expect(throws: ReproError.self) {
+            #expect {
                 _ = try ProjectConfig.parse("[build]\ncommand = [\"make\"]\noutputs = [\"\(bad)\"]\n", path: "repro.toml")
+            } throws: { error in
+                (error as! ReproError).kind == .configuration
             }
         }
     }
@@ -129,7 +132,7 @@ import Testing
             #expect {
                 _ = try ProjectConfig.parse(text, path: "repro.toml")
             } throws: { error in
-                (error as! ReproError).message.contains("'build.timeout' must be a positive number of seconds up to 604800 (seven days), not \(seconds).")
+                (error as! ReproError).kind == .configuration && (error as! ReproError).message.contains("'build.timeout' must be a positive number of seconds up to 604800 (seven days), not \(seconds).")
             }
         }
     }

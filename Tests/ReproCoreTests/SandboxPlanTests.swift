@@ -141,7 +141,7 @@ struct SandboxPlanTests {
     func misorderedSetTimes(_ ops: [WorkOp]) {
         #expect {
             _ = try SandboxPlan.build(SandboxSpec(argv: ["x"], profile: profile, workOps: ops), mapping: .privileged)
-        } throws: { ($0 as! ReproError).status == .configuration }
+        } throws: { ($0 as! ReproError).kind == .configuration }
     }
 
     @Test("invalid specs are configuration errors", arguments: [
@@ -161,7 +161,7 @@ struct SandboxPlanTests {
     func invalid(spec: SandboxSpec) {
         #expect {
             _ = try SandboxPlan.build(spec, mapping: .privileged)
-        } throws: { ($0 as! ReproError).status == .configuration }
+        } throws: { ($0 as! ReproError).kind == .configuration }
     }
 
     @Test func idMaps() throws {

@@ -80,7 +80,7 @@ func runProgram(_ argv: [String]) throws -> Int32 {
         chmod(path, 0o644)
         let error = #expect(throws: ReproError.self) { try SigningKey(contentsOf: path) }
         #expect(error?.message.contains("chmod 600") == true)
-        #expect(error?.status == .configuration)
+        #expect(error?.kind == .configuration)
         chmod(path, 0o600)
         _ = try SigningKey(contentsOf: path)
     }
@@ -95,10 +95,16 @@ func runProgram(_ argv: [String]) throws -> Int32 {
         #expect(try runProgram(["openssl", "genpkey", "-algorithm", "ed25519", "-aes256", "-pass", "pass:x", "-out", "\(dir)/enc.key"]) == 0)
         for name in ["rsa.key", "p256.key", "enc.key"] { chmod("\(dir)/\(name)", 0o600) }
         func privateError(_ name: String) -> String {
-            do { _ = try SigningKey(contentsOf: "\(dir)/\(name)"); return "loaded" } catch { return error.message }
+            do { _ = try SigningKey(contentsOf: "\(dir)/\(name)"); return "loaded" } catch {
+                #expect(error.kind == .configuration, "\(error.message)")
+                return error.message
+            }
         }
         func publicError(_ name: String) -> String {
-            do { _ = try PublicKey(contentsOf: "\(dir)/\(name)"); return "loaded" } catch { return error.message }
+            do { _ = try PublicKey(contentsOf: "\(dir)/\(name)"); return "loaded" } catch {
+                #expect(error.kind == .configuration, "\(error.message)")
+                return error.message
+            }
         }
         #expect(privateError("rsa.key").contains("is an RSA key"))
         #expect(publicError("rsa.pub").contains("is an RSA key"))

@@ -17,12 +17,15 @@ import Testing
                                                       "[build]\ncommand = [\"make\"]\n[\u{2028}x]\n"])
     func headerWithoutKey(_ text: String) throws {
         let error = try #require(failure(text))
-        #expect(error.status == .configuration)
+        #expect(error.kind == .configuration)
         #expect(error.message.contains("TOML syntax error"), "\(error.message)")
     }
 
     @Test func headerPlace() throws {
         let error = try #require(failure("# a comment\n[build]\ncommand = [\"make\"]\n\n  [\n"))
+        #expect(error.kind == .configuration)
+        #expect(error.context == ReproError.Context(path: "repro.toml", line: 5, column: 3))
+        // The message names the place the way compilers do, from the context.
         #expect(error.message.hasPrefix("repro.toml:5:3: TOML syntax error: a table header"), "\(error.message)")
     }
 
@@ -31,7 +34,7 @@ import Testing
                       "a = [1,\u{2029}]\n", "a = [\u{85}]\n", "a = { b = [ } ] }\n"])
     func arrayElement(_ text: String) throws {
         let error = try #require(failure(text))
-        #expect(error.status == .configuration)
+        #expect(error.kind == .configuration)
         #expect(error.message.contains("TOML syntax error: an array holds"), "\(error.message)")
     }
 
@@ -51,7 +54,7 @@ import Testing
                     try parse(text)
                     Issue.record("\(target)/\(name) was accepted")
                 } catch {
-                    #expect(error.status == .configuration)
+                    #expect(error.kind == .configuration)
                     #expect(error.message.contains("TOML syntax error"), "\(target)/\(name): \(error.message)")
                 }
                 count += 1
@@ -100,7 +103,7 @@ import Testing
             _ = try ToolchainSpec.parse(toml: deep, path: "deep.toml")
             Issue.record("a 30000-part key was accepted")
         } catch {
-            #expect(error.status == .configuration && error.message.contains("deep.toml:1: TOML syntax error"), "\(error.message)")
+            #expect(error.kind == .configuration && error.message.contains("deep.toml:1: TOML syntax error"), "\(error.message)")
         }
     }
 

@@ -40,7 +40,7 @@ import Testing
 
     @Test func missingSHA256IsAConfigurationError() {
         let e = error("name = \"t\"\n[[source]]\nurl = \"file:///a.tar\"\n")
-        #expect(e?.status == .configuration)
+        #expect(e?.kind == .configuration)
         #expect(e?.message.contains("sha256") == true)
         #expect(e?.message.contains("toolchains/t.toml") == true)
     }
@@ -48,13 +48,14 @@ import Testing
     @Test(arguments: ["ABABABABABABABABABABABABABABABABABABABABABABABABABABABABABABABAB", "abc", "", String(repeating: "g", count: 64)])
     func malformedSHA256IsRefused(_ bad: String) {
         let e = error("name = \"t\"\n[[source]]\nurl = \"file:///a.tar\"\nsha256 = \"\(bad)\"\n")
-        #expect(e?.status == .configuration)
+        #expect(e?.kind == .configuration)
         #expect(e?.message.contains("64 lowercase hex") == true)
     }
 
     @Test func tomlSyntaxErrorNamesLineAndColumn() {
         let e = error("name = \"t\"\n[[source]]\nurl = = \"file:///a.tar\"\n")
-        #expect(e?.status == .configuration)
+        #expect(e?.kind == .configuration)
+        #expect(e?.context.path == "toolchains/t.toml" && e?.context.line == 3 && e?.context.column != nil)
         #expect(e?.message.contains("toolchains/t.toml:3:") == true)
         #expect(e?.message.contains("TOML syntax error") == true)
     }
@@ -62,7 +63,7 @@ import Testing
     @Test(arguments: ["ftp://example.org/a.tar", "http://example.org/a.tar", "file:relative.tar", "not a url"])
     func unacceptedURLsAreRefused(_ url: String) {
         let e = error("name = \"t\"\n[[source]]\nurl = \"\(url)\"\nsha256 = \"\(pin)\"\n")
-        #expect(e?.status == .configuration)
+        #expect(e?.kind == .configuration)
     }
 
     @Test func plainHTTPOnlyOnLoopback() {
@@ -73,10 +74,15 @@ import Testing
     }
 
     @Test func unknownKeysAndBadMountsAreRefused() {
-        #expect(error("name = \"t\"\n[[source]]\nurl = \"file:///a\"\nsha265 = \"\(pin)\"\nsha256 = \"\(pin)\"\n")?.message.contains("sha265") == true)
-        #expect(error("name = \"t\"\n[[source]]\nurl = \"file:///a\"\nsha256 = \"\(pin)\"\nmount = \"opt\"\n")?.message.contains("mount") == true)
-        #expect(error("name = \"t\"\n")?.message.contains("no [[source]]") == true)
-        #expect(error("name = \"t\"\n[[source]]\nurl = \"file:///a\"\nsha256 = \"\(pin)\"\nstrip_components = -1\n")?.status == .configuration)
+        // Each message names the key at fault.
+        for (text, named) in [("name = \"t\"\n[[source]]\nurl = \"file:///a\"\nsha265 = \"\(pin)\"\nsha256 = \"\(pin)\"\n", "sha265"),
+                              ("name = \"t\"\n[[source]]\nurl = \"file:///a\"\nsha256 = \"\(pin)\"\nmount = \"opt\"\n", "mount"),
+                              ("name = \"t\"\n", "no [[source]]")] {
+            let e = error(text)
+            #expect(e?.kind == .configuration, "\(named)")
+            #expect(e?.message.contains(named) == true, "\(e?.message ?? "accepted")")
+        }
+        #expect(error("name = \"t\"\n[[source]]\nurl = \"file:///a\"\nsha256 = \"\(pin)\"\nstrip_components = -1\n")?.kind == .configuration)
     }
 
     @Test func sizeIsOptionalAndNeverNegative() throws {
@@ -85,10 +91,12 @@ import Testing
         #expect(try parse(base + "size = 0\n").sources[0].size == 0)
         #expect(try parse(base + "size = 9223372036854775807\n").sources[0].size == UInt64(Int64.max))
         let negative = error(base + "size = -1\n")
-        #expect(negative?.status == .configuration)
+        #expect(negative?.kind == .configuration)
         #expect(negative?.message.contains("source[1].size") == true, "\(negative?.message ?? "")")
         #expect(negative?.message.contains("negative") == true)
-        #expect(error(base + "size = \"12\"\n")?.message.contains("size") == true)
-        #expect(error(base + "size = 9223372036854775808\n")?.status == .configuration)
+        let mistyped = error(base + "size = \"12\"\n")
+        #expect(mistyped?.kind == .configuration)
+        #expect(mistyped?.message.contains("size") == true)
+        #expect(error(base + "size = 9223372036854775808\n")?.kind == .configuration)
     }
 }

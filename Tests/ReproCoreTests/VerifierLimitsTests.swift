@@ -39,21 +39,25 @@ import Testing
             #expect(try lines(data, size: size, limits: Manifest.Limits(bytes: 10, lineBytes: 5)) == [Data("abc".utf8), Data("defgh".utf8)])
             #expect(try lines(data.dropLast(), size: size, limits: Manifest.Limits(bytes: 9, lineBytes: 5)).count == 2)
             var error = #expect(throws: ReproError.self) { try lines(data, size: size, limits: Manifest.Limits(bytes: 9, lineBytes: 5)) }
-            #expect(error?.status == .verificationFailed)
+            #expect(error?.kind == .verification)
             #expect(error?.message.contains("larger than 9 bytes") == true)
             error = #expect(throws: ReproError.self) { try lines(data, size: size, limits: Manifest.Limits(bytes: 10, lineBytes: 4)) }
+            #expect(error?.kind == .verification)
             #expect(error?.message.contains("line 2 of the bundle is longer than 4 bytes") == true)
             error = #expect(throws: ReproError.self) { try lines(data.dropLast(), size: size, limits: Manifest.Limits(bytes: 10, lineBytes: 4)) }
+            #expect(error?.kind == .verification)
             #expect(error?.message.contains("line 2 of the bundle is longer than 4 bytes") == true)
         }
         // Limits of 1 byte, and inputs of 0 and 1 byte.
         let one = Manifest.Limits(bytes: 1, lineBytes: 1)
         #expect(try lines(Data("a".utf8), size: 1, limits: one) == [Data("a".utf8)])
-        #expect(#expect(throws: ReproError.self) { try lines(Data(), size: 1, limits: one) }?.message.contains("empty") == true)
-        #expect(#expect(throws: ReproError.self) { try lines(Data("\n".utf8), size: 1, limits: one) }?.message.contains("line 1 of the bundle is blank") == true)
-        #expect(#expect(throws: ReproError.self) { try lines(Data("ab".utf8), size: 1, limits: one) }?.message.contains("larger than 1 bytes") == true)
-        #expect(#expect(throws: ReproError.self) { try lines(Data("ab".utf8), size: 2, limits: Manifest.Limits(bytes: 2, lineBytes: 1)) }?
-            .message.contains("line 1 of the bundle is longer than 1 bytes") == true)
+        for (data, size, limits, expected) in [(Data(), 1, one, "empty"), (Data("\n".utf8), 1, one, "line 1 of the bundle is blank"),
+                                               (Data("ab".utf8), 1, one, "larger than 1 bytes"),
+                                               (Data("ab".utf8), 2, Manifest.Limits(bytes: 2, lineBytes: 1), "line 1 of the bundle is longer than 1 bytes")] {
+            let error = #expect(throws: ReproError.self) { try lines(data, size: size, limits: limits) }
+            #expect(error?.kind == .verification, "\(expected)")
+            #expect(error?.message.contains(expected) == true, "\(error?.message ?? "accepted")")
+        }
     }
 
     @Test func signedBundleVerifiesAtTheLimitsAndNotPast() throws {
@@ -74,7 +78,7 @@ import Testing
         let error = #expect(throws: ReproError.self) {
             try Verifier.verify(keys: [key.publicKey]) { () -> Data in given += chunk.count; return chunk }
         }
-        #expect(error?.status == .verificationFailed)
+        #expect(error?.kind == .verification)
         #expect(error?.message.contains("line 1 of the bundle is longer than 48 MiB") == true)
         #expect(given <= Manifest.Limits.standard.lineBytes + chunk.count)
         // Short lines forever: the total limit stops it.
@@ -83,6 +87,7 @@ import Testing
         let total = #expect(throws: ReproError.self) {
             try Manifest.forEachLine(next: { () -> Data in given += blankless.count; return blankless }) { _, _ in true }
         }
+        #expect(total?.kind == .verification)
         #expect(total?.message.contains("larger than 64 MiB") == true)
         #expect(given <= Manifest.Limits.standard.bytes + blankless.count)
     }
@@ -94,6 +99,7 @@ import Testing
         for _ in 0..<5000 { data.append(line) }
         let chunks = Chunks(data, size: line.count)
         let error = #expect(throws: ReproError.self) { try Verifier.verify(keys: [key.publicKey], next: chunks.next) }
+        #expect(error?.kind == .verification)
         #expect(error?.message.contains("more than 2 envelopes (line 3") == true)
         #expect(error?.message.contains("exactly 2") == true)
         // Reading stopped within a chunk of the third line.
@@ -104,7 +110,7 @@ import Testing
         let empty = try signed(ManifestFixtures.provenance(subjects: []))
         let report = try Verifier.verify(bundle: empty.data, keys: [key.publicKey])
         let error = #expect(throws: ReproError.self) { try Verifier.checkNotEmpty(report, allowEmpty: false) }
-        #expect(error?.status == .verificationFailed)
+        #expect(error?.kind == .verification)
         #expect(error?.message.contains("--allow-empty") == true)
         try Verifier.checkNotEmpty(report, allowEmpty: true)
         try Verifier.checkNotEmpty(try Verifier.verify(bundle: signed().data, keys: [key.publicKey]), allowEmpty: false)
@@ -115,8 +121,9 @@ import Testing
         let lineBytes = bundle.envelopes.map(\.jsonLine.count).max()!
         try bundle.checkSize(Manifest.Limits(bytes: bundle.data.count, lineBytes: lineBytes))
         var error = #expect(throws: ReproError.self) { try bundle.checkSize(Manifest.Limits(bytes: bundle.data.count - 1, lineBytes: lineBytes)) }
-        #expect(error?.status == .configuration)
+        #expect(error?.kind == .configuration)
         error = #expect(throws: ReproError.self) { try bundle.checkSize(Manifest.Limits(bytes: bundle.data.count, lineBytes: lineBytes - 1)) }
+        #expect(error?.kind == .configuration)
         #expect(error?.message.contains("would be \(lineBytes) bytes") == true)
     }
 
@@ -126,7 +133,8 @@ import Testing
             _ = try Verifier.verify(bundle: Data((line + "\n").utf8) + signed().envelopes[1].jsonLine, keys: [key.publicKey])
             return nil
         } catch let error as ReproError {
-            #expect(error.status == .verificationFailed, "\(error.message)")
+            #expect(error.kind == .verification, "\(error.message)")
+            #expect(error.context.line == 1, "\(error.message)")
             return error.message
         } catch {
             return "\(error)"
@@ -171,7 +179,7 @@ import Testing
                 _ = try Verifier.verify(bundle: bundle.data, keys: [key.publicKey])
                 return nil
             } catch {
-                #expect(error.status == .verificationFailed)
+                #expect(error.kind == .verification)
                 return error.message
             }
         }

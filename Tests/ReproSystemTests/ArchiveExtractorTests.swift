@@ -30,7 +30,7 @@ import Glibc
             Issue.record("the archive was accepted")
             return
         }
-        #expect(error.status == .configuration)
+        #expect(error.kind == .configuration)
         #expect(error.message.contains("entry \"\(entry)\""), "\(error.message)")
         #expect(scratch.list("cache/trees").isEmpty)
         #expect(scratch.list("cache/tmp").isEmpty)
@@ -220,7 +220,7 @@ import Glibc
             #expect {
                 try ArchiveExtractor.extract(archive: s.path + "/" + name, into: s.path + "/out-" + name)
             } throws: { error in
-                (error as? ReproError)?.message.contains(expected) == true
+                (error as? ReproError)?.kind == .configuration && (error as? ReproError)?.message.contains(expected) == true
             }
         }
     }
@@ -276,6 +276,7 @@ import Glibc
                 #expect(Syscalls.lstat(got.treePath + "big")?.st_size == 1024)
             } catch {
                 #expect(!accepted, "offset \(offset): \(error.message)")
+                #expect(error.kind == .configuration)
                 #expect(error.message.contains("outside its declared size"), "\(error.message)")
             }
         }
@@ -312,6 +313,10 @@ import Glibc
                 let hint = setByOptions
                     ? "raise it with --max-entries"
                     : "to unpack it, raise the limit once with `repro toolchain fetch --max-entries N SPEC`, then run this command again"
+                // A hostile archive is an input error; the cache's blob path alone does not say which
+                // toolchain it is, so the fetch adds that, as text and as context.
+                #expect(error.kind == .configuration)
+                #expect(error.context.toolchain == "t" && error.context.path == "/specs/t.toml" && error.context.url == "file://" + archive)
                 #expect(error.message == "toolchain \"t\" (/specs/t.toml), source file://\(archive): the archive \(cache.blobPath(sha)) is refused: entry \"2\" goes past the limit of 1 entry (\(hint)). Nothing from it was kept. Check where the archive comes from, or repack its tree with `repro toolchain pack`.")
             }
         }

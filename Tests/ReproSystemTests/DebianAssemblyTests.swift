@@ -116,7 +116,7 @@ struct DebMirror {
             _ = try cache.fetch(DebMirror.spec(pins), specPath: "t.toml")
             Issue.record("a conflict was accepted")
         } catch {
-            #expect(error.status == .configuration)
+            #expect(error.kind == .configuration)
             #expect(error.message.contains("two has /usr/bin/tool") && error.message.contains("one put there"), "\(error.message)")
         }
     }
@@ -139,7 +139,7 @@ struct DebMirror {
             _ = try cache.fetch(DebMirror.spec(pins), specPath: "t.toml")
             Issue.record("a package symlinked /\(top) out of the tree and the assembly went on")
         } catch {
-            #expect(error.status == .verificationFailed, "\(error.message)")
+            #expect(error.kind == .verification, "\(error.message)")
             #expect(error.message.contains("something other than a directory at /\(top)"), "\(error.message)")
         }
         #expect(try FileManager.default.contentsOfDirectory(atPath: victim).isEmpty)
@@ -168,7 +168,7 @@ struct DebMirror {
             _ = try alone.fetch(DebMirror.spec(pins), specPath: "t.toml")
             Issue.record("a tampered .deb was accepted")
         } catch {
-            #expect(error.status == .verificationFailed, "\(error.message)")
+            #expect(error.kind == .verification, "\(error.message)")
         }
         #expect(!Syscalls.exists(alone.blobPath(pins.first { $0.name == "mawk" }!.sha256)))
         #expect(Syscalls.exists(alone.blobPath(pins.first { $0.name == "dash" }!.sha256)))
@@ -232,7 +232,7 @@ struct DebMirror {
                                       cache: cache, environment: [:], etc: scratch.path + "/etc")
             Issue.record("an unsigned index was accepted")
         } catch {
-            #expect(error.status == .verificationFailed, "\(error.message)")
+            #expect(error.kind == .verification, "\(error.message)")
             #expect(error.message.contains("does not verify"), "\(error.message)")
         }
     }

@@ -32,7 +32,7 @@ import ReproCore
         do {
             _ = try third.fetch(spec("file://" + path, sha), specPath: "tc.toml")
         } catch {
-            #expect(error.status == .configuration)
+            #expect(error.kind == .configuration)
             #expect(error.message.contains("tc.tar.gz"))
         }
     }
@@ -74,7 +74,7 @@ import ReproCore
             _ = try cache.fetch(spec("file:///nonexistent/tc.tar.gz", sha), specPath: "tc.toml")
             Issue.record("a fetch with no good location succeeded")
         } catch {
-            #expect(error.status == .verificationFailed)
+            #expect(error.kind == .verification)
             #expect(error.message.contains("no location served the archive"))
             #expect(error.message.contains("/nonexistent/tc.tar.gz"))
         }

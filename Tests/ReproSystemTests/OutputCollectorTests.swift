@@ -37,6 +37,22 @@ private func write(_ text: String, to path: String) throws {
         }
     }
 
+    /// What the check's collection calls a failed build (a fifo among the outputs) is, for
+    /// `repro run --copy-out`, a path the user asked for that cannot be copied: an input error,
+    /// re-classified explicitly so that the first kind stays known.
+    @Test func copyOutOfAFifoIsAnInputError() throws {
+        let s = Scratch(); defer { s.remove() }
+        s.write("root/out/a", "a")
+        #expect(mkfifo(s.path + "/root/out/pipe", 0o644) == 0)
+        let error = #expect(throws: ReproError.self) {
+            try OutputCollector.copyOut(root: s.path + "/root", inside: "/out", to: s.path + "/copy")
+        }
+        #expect(error?.kind == .configuration)
+        #expect(error?.wrappedKind == .build)
+        #expect(error?.message.hasPrefix("--copy-out: /out: the output 'out/pipe' is a device, fifo or socket") == true, "\(error?.message ?? "")")
+        #expect(!Syscalls.exists(s.path + "/copy"))
+    }
+
     @Test func unmatchedPatternIsABuildFailure() throws {
         let root = makeTemporaryDirectory("build")
         defer { try? FileManager.default.removeItem(atPath: root) }
@@ -44,7 +60,7 @@ private func write(_ text: String, to path: String) throws {
             try OutputCollector.collect(from: root, selection: .patterns(["dist"]), into: makeTemporaryDirectory("out") + "/o")
         } throws: { error in
             let e = error as! ReproError
-            return e.status == .buildFailed && e.message.contains("'dist'")
+            return e.kind == .build && e.message.contains("'dist'")
         }
     }
 
@@ -96,7 +112,7 @@ private func write(_ text: String, to path: String) throws {
             try OutputCollector.collect(from: root, selection: .patterns(["dist"]), into: makeTemporaryDirectory("out") + "/o", limit: 999)
         } throws: { error in
             let e = error as! ReproError
-            return e.status == .buildFailed && e.message.contains("more than 999 bytes") && e.message.contains("limits.tmpfs_bytes")
+            return e.kind == .build && e.message.contains("more than 999 bytes") && e.message.contains("limits.tmpfs_bytes")
         }
     }
 
@@ -162,7 +178,7 @@ private func write(_ text: String, to path: String) throws {
         #expect {
             try OutputCollector.collect(from: root, selection: .patterns(["out"]), into: makeTemporaryDirectory("out") + "/o")
         } throws: { error in
-            (error as! ReproError).status == .buildFailed && (error as! ReproError).message.contains("two entries named")
+            (error as! ReproError).kind == .build && (error as! ReproError).message.contains("two entries named")
         }
     }
 

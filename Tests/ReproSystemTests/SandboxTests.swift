@@ -69,7 +69,7 @@ struct SeccompTests {
         policy.denyEPERM.append("no_such_syscall")
         #expect {
             _ = try SeccompProgram.compile(policy, profileName: "x")
-        } throws: { ($0 as! ReproError).status == .configuration }
+        } throws: { ($0 as! ReproError).kind == .configuration }
     }
 
     /// The filter alone, on the host, as root (with every capability): each call that would
@@ -224,7 +224,7 @@ struct SandboxAPITests {
             _ = try Sandbox.run(plan)
         } throws: { e in
             let error = e as! ReproError
-            return error.status == .sandboxUnavailable && error.message.contains("copying \(dir) to /build/src/x failed: Is a directory")
+            return error.kind == .sandbox && error.message.contains("copying \(dir) to /build/src/x failed: Is a directory")
         }
     }
 

@@ -61,7 +61,7 @@ import Glibc
             _ = try cache.fetch(spec("file://" + path, wrong), specPath: "toolchains/tc.toml")
             Issue.record("a wrong pin was accepted")
         } catch {
-            #expect(error.status == .verificationFailed)
+            #expect(error.kind == .verification)
             for part in ["\"tc\"", "toolchains/tc.toml", "file://" + path, sha, wrong] {
                 #expect(error.message.contains(part), "\(part) missing from: \(error.message)")
             }
@@ -143,7 +143,7 @@ import Glibc
             _ = try cache.fetch(spec("file://" + path, sha), specPath: "tc.toml")
             Issue.record("fetched into an unusable cache")
         } catch {
-            #expect(error.status == .configuration)
+            #expect(error.kind == .configuration)
             #expect(error.message.contains("cannot use the cache directory"))
         }
     }
@@ -169,13 +169,14 @@ import Glibc
             _ = try cache.fetch(spec(server.url("short"), sha), specPath: "tc.toml")
             Issue.record("a cut-short download was accepted")
         } catch {
-            #expect(error.status == .configuration)
+            #expect(error.kind == .configuration)
             #expect(error.message.contains("cut short"), "\(error.message)")
         }
         do {
             _ = try cache.fetch(spec(server.url("missing"), sha), specPath: "tc.toml")
             Issue.record("a 404 was accepted")
         } catch {
+            #expect(error.kind == .configuration)
             #expect(error.message.contains("HTTP status 404"))
         }
         #expect(s.list("cache/blobs/sha256").isEmpty)
@@ -204,7 +205,7 @@ import Glibc
             _ = try resolver.resolve("nope")
             Issue.record("an unknown name resolved")
         } catch {
-            #expect(error.status == .configuration)
+            #expect(error.kind == .configuration)
             #expect(error.message.contains(s.path + "/project/toolchains") && error.message.contains(s.path + "/share"))
         }
     }
@@ -234,7 +235,7 @@ import Glibc
         let s = Scratch(); defer { s.remove() }
         let pin = String(repeating: "0", count: 64)
         let error = fetchError(spec("file:///dev/zero", pin), in: s, maxDownload: 1 << 20)
-        #expect(error?.status == .configuration)
+        #expect(error?.kind == .configuration)
         #expect(error?.message.contains("file:///dev/zero is longer than the download limit of 1048576 bytes") == true, "\(error?.message ?? "accepted")")
         #expect(error?.message.contains("--max-download-bytes") == true)
         expectNothingCached(s)
@@ -242,7 +243,7 @@ import Glibc
         var pinned = spec("file:///dev/zero", pin)
         pinned.sources[0].size = 4096
         let mismatch = fetchError(pinned, in: s)
-        #expect(mismatch?.status == .verificationFailed)
+        #expect(mismatch?.kind == .verification)
         #expect(mismatch?.message.contains("has more than 4096 bytes") == true, "\(mismatch?.message ?? "accepted")")
         expectNothingCached(s)
     }
@@ -254,7 +255,7 @@ import Glibc
         defer { server.stop() }
         for name in ["endless", "huge"] {
             let error = fetchError(spec(server.url(name), sha), in: s, maxDownload: 1 << 20)
-            #expect(error?.status == .configuration)
+            #expect(error?.kind == .configuration)
             #expect(error?.message.contains("is longer than the download limit of 1048576 bytes") == true, "\(name): \(error?.message ?? "accepted")")
             // The server was stopped well before its own bound of 256 MiB.
             let outcome = server.readLine()
@@ -263,7 +264,9 @@ import Glibc
         }
         var pinned = spec(server.url("endless"), sha)
         pinned.sources[0].size = 100
-        #expect(fetchError(pinned, in: s)?.message.contains("has more than 100 bytes") == true)
+        let endless = fetchError(pinned, in: s)
+        #expect(endless?.kind == .verification)
+        #expect(endless?.message.contains("has more than 100 bytes") == true)
         #expect(server.readLine().hasPrefix("stopped "))
         expectNothingCached(s)
     }
@@ -275,21 +278,23 @@ import Glibc
         var pinned = spec("file://" + path, sha)
         pinned.sources[0].size = length - 1
         let long = fetchError(pinned, in: s)
-        #expect(long?.status == .verificationFailed)
+        #expect(long?.kind == .verification)
         #expect(long?.message.contains("has more than \(length - 1) bytes") == true, "\(long?.message ?? "accepted")")
         #expect(long?.message.contains("pins size \(length - 1)") == true)
         expectNothingCached(s)
         pinned.sources[0].size = length + 1
         let short = fetchError(pinned, in: s)
-        #expect(short?.status == .verificationFailed)
+        #expect(short?.kind == .verification)
         #expect(short?.message.contains("has \(length) bytes, but the spec pins size \(length + 1)") == true, "\(short?.message ?? "accepted")")
         expectNothingCached(s)
         pinned.sources[0].size = 0
-        #expect(fetchError(pinned, in: s)?.message.contains("has more than 0 bytes") == true)
+        let empty = fetchError(pinned, in: s)
+        #expect(empty?.kind == .verification)
+        #expect(empty?.message.contains("has more than 0 bytes") == true)
         // The size may equal the limit, not pass it; then nothing is downloaded at all.
         pinned.sources[0].size = length
         let over = fetchError(pinned, in: s, maxDownload: length - 1)
-        #expect(over?.status == .configuration)
+        #expect(over?.kind == .configuration)
         #expect(over?.message.contains("pins size \(length) bytes, more than the download limit of \(length - 1) bytes") == true, "\(over?.message ?? "accepted")")
         expectNothingCached(s)
         #expect(fetchError(pinned, in: s, maxDownload: length) == nil)
@@ -297,7 +302,9 @@ import Glibc
         Syscalls.removeTree(s.path + "/cache")
         #expect(fetchError(spec("file://" + path, sha), in: s, maxDownload: length) == nil)
         Syscalls.removeTree(s.path + "/cache")
-        #expect(fetchError(spec("file://" + path, sha), in: s, maxDownload: length - 1)?.message.contains("longer than the download limit") == true)
+        let longer = fetchError(spec("file://" + path, sha), in: s, maxDownload: length - 1)
+        #expect(longer?.kind == .configuration)
+        #expect(longer?.message.contains("longer than the download limit") == true)
         #expect(fetchError(spec("file://" + path, sha), in: s, maxDownload: .max) == nil)
     }
 
@@ -331,7 +338,7 @@ import Glibc
                 _ = try Fetcher.maxDownloadBytes(environment: [name: bad])
                 Issue.record("\(bad) was accepted")
             } catch {
-                #expect(error.status == .configuration)
+                #expect(error.kind == .configuration)
                 #expect(error.message.contains("\(name)=\(bad)"))
             }
         }
@@ -429,7 +436,7 @@ import Glibc
             var pinned = spec("file://" + path, wrong)
             pinned.sources[0].size = size
             let error = fetchError(pinned, in: s, specPath: specFile)
-            #expect(error?.status == .verificationFailed)
+            #expect(error?.kind == .verification)
             #expect(s.list("cache/tmp").isEmpty)
             return error?.message ?? ""
         }

@@ -68,7 +68,7 @@ import Glibc
             Issue.record("a fifo was accepted")
         } catch {
             #expect(error.message.contains("t/fifo is a fifo"))
-            #expect(error.status == .configuration)
+            #expect(error.kind == .configuration)
         }
     }
 
