@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// How one output differs between run 1 and another run.
 public struct Difference: Codable, Sendable, Equatable {

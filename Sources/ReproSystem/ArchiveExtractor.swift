@@ -1,6 +1,7 @@
 internal import CArchive
 import Crypto
-import Foundation
+import Dispatch
+import FoundationEssentials
 import ReproCore
 #if canImport(Glibc)
 import Glibc
@@ -343,7 +344,7 @@ private final class BatchHasher: @unchecked Sendable {
     // Starts at 0 and is signalled 4 times: libdispatch traps when a semaphore is freed below its
     // initial value, which an unpack that stops with an error (holding a chunk) would do.
     private let available = DispatchSemaphore(value: 0)
-    private let lock = NSLock()
+    private let lock = Lock()
     // Guarded by `lock`.
     private var pool = [UnsafeMutableRawBufferPointer]()
     private var made = [UnsafeMutableRawBufferPointer]()
@@ -459,7 +460,7 @@ private final class Decompressor: @unchecked Sendable {
     // Touched only by the decompressing thread.
     private let input = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 64)
     private var hasher = SHA256()
-    private let condition = NSCondition()
+    private let condition = Condition()
     // Guarded by `condition`.
     private var free: [UnsafeMutableRawBufferPointer] = []
     private var filled: [(UnsafeMutableRawBufferPointer, Int)] = []
@@ -480,9 +481,7 @@ private final class Decompressor: @unchecked Sendable {
         self.fd = fd
         all = (0..<4).map { _ in UnsafeMutableRawBufferPointer.allocate(byteCount: Self.chunkSize, alignment: 64) }
         free = all
-        let thread = Thread { [self] in produce() }
-        thread.name = "repro.unpack.inflate"
-        thread.start()
+        startThread { [self] in produce() }
     }
 
     deinit {

@@ -1,4 +1,6 @@
-import Foundation
+import Dispatch
+import FoundationEssentials
+import Glibc
 import ReproCore
 
 /// One sandboxed build of a check.
@@ -49,8 +51,8 @@ extension CheckRunner {
         let started = Date()
         let fm = FileManager.default
         let project = options.projectDir
-        var isDir: ObjCBool = false
-        guard fm.fileExists(atPath: project, isDirectory: &isDir), isDir.boolValue else {
+        var isDir = false
+        guard fm.fileExists(atPath: project, isDirectory: &isDir), isDir else {
             throw .configuration("\(project) is not a directory. Pass the project directory: repro check DIR.")
         }
         let (loaded, assumptions) = try Self.loadConfig(projectDir: project)
@@ -184,7 +186,7 @@ extension CheckRunner {
                     }
                 }
             }
-            let time = String(format: "%.1f", seconds) + " s"
+            let time = String(printf: "%.1f", seconds) + " s"
             if let failure {
                 // The time first: the failure can be several sentences.
                 options.progress("run \(index)/\(options.runs) failed after \(time): \(failure)")
@@ -308,7 +310,7 @@ extension CheckRunner {
         let finished = DispatchGroup()
         for (i, index) in indices.enumerated() {
             finished.enter()
-            let thread = Thread {
+            startThread {
                 let result: Result<T, ReproError>
                 do throws(ReproError) { result = .success(try body(index)) } catch { result = .failure(error) }
                 slots.lock.lock()
@@ -316,8 +318,6 @@ extension CheckRunner {
                 slots.lock.unlock()
                 finished.leave()
             }
-            thread.name = "repro-run-\(index)"
-            thread.start()
         }
         finished.wait()
         var results: [T] = []
@@ -362,6 +362,6 @@ extension CheckRunner {
 /// Results of concurrent runs, one slot per run, filled under a lock.
 private final class ResultSlots<T>: @unchecked Sendable {
     var values: [Result<T, ReproError>?]
-    let lock = NSLock()
+    let lock = Lock()
     init(_ n: Int) { values = Array(repeating: nil, count: n) }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Glibc
 import ReproCore
 import ReproSystem
 
@@ -261,16 +262,16 @@ struct RunRequest {
                 ? "Check the command's path and that a tree provides it (PATH=\(env["PATH"] ?? ""))."
                 : "Check --workdir and the profile's limits."
             Console.error("\(failure). \(hint)")
-            Foundation.exit(127)
+            Glibc.exit(127)
         }
         if result.timedOut {
             Console.error("the command did not finish within \(plan.timeoutSeconds) s; the sandbox was killed. Raise --timeout or the profile's limits.timeout_seconds.")
-            Foundation.exit(RunCommand.timeoutStatus)
+            Glibc.exit(RunCommand.timeoutStatus)
         }
         if let sig = result.interruptedBy {
             Console.error("interrupted by signal \(sig); the sandbox was killed.")
-            Foundation.exit(128 + sig)
+            Glibc.exit(128 + sig)
         }
-        Foundation.exit(result.termination.shellStatus)
+        Glibc.exit(result.termination.shellStatus)
     }
 }
