@@ -132,7 +132,7 @@ public enum CauseHints {
 
     /// A temporary file name in `text`: `/tmp/` followed by a name with a random-looking part.
     static func tempName(_ text: String) -> String? {
-        guard let r = text.range(of: #"/tmp/[A-Za-z0-9._-]*(tmp|[A-Za-z0-9]{6,}\.)[A-Za-z0-9_]{6,}"#, options: .regularExpression)
+        guard let r = text.firstRange(ofPattern: #"/tmp/[A-Za-z0-9._-]*(tmp|[A-Za-z0-9]{6,}\.)[A-Za-z0-9_]{6,}"#)
         else { return nil }
         return String(text[r])
     }
@@ -145,7 +145,7 @@ public enum CauseHints {
             #"(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ 0-3][0-9] [12][0-9]{3}"#,
         ]
         for pattern in patterns {
-            if let r = text.range(of: pattern, options: .regularExpression) { return String(text[r]) }
+            if let r = text.firstRange(ofPattern: pattern) { return String(text[r]) }
         }
         return nil
     }

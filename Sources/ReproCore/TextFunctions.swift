@@ -110,6 +110,13 @@ public func isASCIIAlphanumeric(_ byte: UInt8) -> Bool {
 }
 
 extension String {
+    /// The range of the first match of the regular expression `pattern` (a constant of the
+    /// caller's), matched Unicode scalar by scalar as NSRegularExpression does; nil when none.
+    public func firstRange(ofPattern pattern: String) -> Range<Index>? {
+        let regex = try! Regex(pattern).matchingSemantics(.unicodeScalar)
+        return firstRange(of: regex)
+    }
+
     /// Text formatted by the C library's printf rules, for the numeric formats repro prints
     /// ("%.1f", "%02x", "%08llx", ...), as Foundation's `String(format:)` did for them.
     public init(printf format: String, _ arguments: CVarArg...) {

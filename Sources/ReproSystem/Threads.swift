@@ -62,7 +62,7 @@ public final class Condition: @unchecked Sendable {
     public func broadcast() { precondition(pthread_cond_broadcast(cond) == 0) }
 }
 
-/// Runs `body` on a new detached thread with the default stack size (pthread_create). A thread
+/// Runs `body` on a new thread with the default stack size (pthread_create, then pthread_detach). A thread
 /// that cannot be made traps: the callers have no way to go on without it.
 public func startThread(_ body: @escaping @Sendable () -> Void) {
     final class Box {
@@ -70,14 +70,11 @@ public func startThread(_ body: @escaping @Sendable () -> Void) {
         init(_ body: @escaping @Sendable () -> Void) { self.body = body }
     }
     let context = Unmanaged.passRetained(Box(body)).toOpaque()
-    var thread = pthread_t()
-    var attributes = pthread_attr_t()
-    pthread_attr_init(&attributes)
-    pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
-    let status = pthread_create(&thread, &attributes, { context in
+    var thread: pthread_t = 0
+    let status = pthread_create(&thread, nil, { context in
         Unmanaged<Box>.fromOpaque(context!).takeRetainedValue().body()
         return nil
     }, context)
-    pthread_attr_destroy(&attributes)
     precondition(status == 0, "pthread_create: \(String(cString: strerror(status)))")
+    pthread_detach(thread)
 }
