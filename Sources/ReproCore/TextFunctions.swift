@@ -34,8 +34,9 @@ extension StringProtocol {
     }
 
     /// The text with every occurrence of `target` replaced by `replacement`, matching Unicode scalar
-    /// by scalar (so "\n" is found inside "\r\n" too), as Foundation's
-    /// `replacingOccurrences(of:with:)` did. An empty target changes nothing.
+    /// by scalar (so "\n" is found inside "\r\n" too) but not where a combining mark follows (no
+    /// "a" in "a\u{301}"), as Foundation's `replacingOccurrences(of:with:)` did. An empty target
+    /// changes nothing.
     public func replacingEvery(_ target: String, with replacement: String) -> String {
         let needle = Array(target.unicodeScalars)
         guard !needle.isEmpty else { return String(self) }
@@ -43,8 +44,9 @@ extension StringProtocol {
         var out = String.UnicodeScalarView()
         var i = 0
         while i < haystack.count {
-            if haystack[i] == needle[0], i + needle.count <= haystack.count,
-               haystack[i..<(i + needle.count)].elementsEqual(needle) {
+            let end = i + needle.count
+            if haystack[i] == needle[0], end <= haystack.count, haystack[i..<end].elementsEqual(needle),
+               end == haystack.count || haystack[end].properties.canonicalCombiningClass == .notReordered {
                 out.append(contentsOf: replacement.unicodeScalars)
                 i += needle.count
             } else {
@@ -55,12 +57,12 @@ extension StringProtocol {
         return String(out)
     }
 
-    /// The text cut or padded with spaces on the right to exactly `length` characters (Foundation's
-    /// `padding(toLength:withPad: " ", startingAt: 0)`).
+    /// The text cut or padded with spaces on the right to exactly `length` UTF-16 code units
+    /// (Foundation's `padding(toLength:withPad: " ", startingAt: 0)`).
     public func padded(to length: Int) -> String {
-        let text = String(self)
-        if text.count >= length { return String(text.prefix(length)) }
-        return text + String(repeating: " ", count: length - text.count)
+        let units = utf16.count
+        if units >= length { return String(decoding: Array(utf16.prefix(length)), as: UTF16.self) }
+        return String(self) + String(repeating: " ", count: length - units)
     }
 
     /// The text with every byte outside `allowed` (ASCII scalars only) written as %XX in upper-case
