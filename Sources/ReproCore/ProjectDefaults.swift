@@ -19,7 +19,7 @@ public enum ProjectDefaults {
     /// Guesses from the files present: a `Makefile` means `make`, a `build.sh` means `sh build.sh`.
     public static func guess(projectDir: String) -> Guess {
         let fm = FileManager.default
-        let has = { (name: String) in fm.fileExists(atPath: projectDir.appendingPathComponent(name)) }
+        let has = { (name: String) in fm.fileExists(atPath: projectDir.appendingPathPart(name)) }
         var notes: [String] = []
         let command: [String]
         if has("Makefile") || has("makefile") || has("GNUmakefile") {

@@ -135,7 +135,7 @@ extension String {
 
     /// The last path component, as NSString's `lastPathComponent`: trailing slashes are ignored,
     /// "/" stays "/", and "" stays "".
-    public var lastPathComponent: String {
+    public var lastPathPart: String {
         var path = Substring(self)
         while path.count > 1, path.hasSuffix("/") { path = path.dropLast() }
         if path == "/" { return "/" }
@@ -145,7 +145,7 @@ extension String {
 
     /// The path without its last component, as NSString's `deletingLastPathComponent`:
     /// "/a/b" → "/a", "/a" → "/", "a" → "", "a/b/" → "a".
-    public var deletingLastPathComponent: String {
+    public var droppingLastPathPart: String {
         var path = Substring(self)
         while path.count > 1, path.hasSuffix("/") { path = path.dropLast() }
         guard let slash = path.lastIndex(of: "/") else { return "" }
@@ -157,7 +157,7 @@ extension String {
 
     /// The path with `component` appended after one slash, as NSString's `appendingPathComponent`
     /// for the relative components repro appends.
-    public func appendingPathComponent(_ component: String) -> String {
+    public func appendingPathPart(_ component: String) -> String {
         if isEmpty { return component }
         if component.isEmpty { return self }
         return (hasSuffix("/") ? self : self + "/") + (component.hasPrefix("/") ? String(component.dropFirst()) : component)

@@ -88,7 +88,7 @@ public struct CheckRunner {
 
     /// Loads `repro.toml`, or assumes defaults and says which.
     public static func loadConfig(projectDir: String) throws(ReproError) -> (ProjectConfig, [String]) {
-        let path = projectDir.appendingPathComponent("repro.toml")
+        let path = projectDir.appendingPathPart("repro.toml")
         guard FileManager.default.fileExists(atPath: path) else {
             let guess = ProjectDefaults.guess(projectDir: projectDir)
             let config = ProjectConfig(build: .init(command: guess.command, outputs: guess.outputs,
@@ -173,7 +173,7 @@ extension CheckRunner {
     /// nothing the next check does not remove.
     private static func place(_ sources: [(root: String, move: Bool)], named names: [String]?, at destination: String) throws(ReproError) {
         let fm = FileManager.default
-        let parent = destination.deletingLastPathComponent
+        let parent = destination.droppingLastPathPart
         let staging = InterruptCleanup.stagingName(beside: destination, "new")
         let old = InterruptCleanup.stagingName(beside: destination, "old")
         func failure(_ why: String) -> ReproError {
@@ -284,7 +284,7 @@ struct OutputStaging {
 
     /// A staging path beside `destination`, whose parent is created if needed.
     init(destination: String) throws(ReproError) {
-        let parent = destination.deletingLastPathComponent
+        let parent = destination.droppingLastPathPart
         if case .failure(let e) = Syscalls.mkdirs(parent) {
             throw .configuration("cannot create \(parent) for the outputs: \(e.text). Check that the directory is writable, or pass --output.", errno: e.code)
         }
@@ -372,7 +372,7 @@ enum InterruptCleanup {
     /// A fresh temp name beside `destination` (on its file system), `.NAME.KIND-UUID`, as
     /// ``CheckRunner/place(_:at:move:)`` and ``OutputStaging`` use with KIND `new` or `old`.
     static func stagingName(beside destination: String, _ kind: String) -> String {
-        destination.deletingLastPathComponent + "/." + destination.lastPathComponent
+        destination.droppingLastPathPart + "/." + destination.lastPathPart
             + "." + kind + "-" + UUID().uuidString
     }
 
@@ -380,7 +380,7 @@ enum InterruptCleanup {
     /// `.NAME.new-UUID` or `.NAME.old-UUID`.
     static func isStagingName(_ path: String) -> Bool {
         guard path.hasPrefix("/"), !path.contains("/../"), !path.hasSuffix("/..") else { return false }
-        let name = path.lastPathComponent
+        let name = path.lastPathPart
         guard name.hasPrefix("."), name.count > 42 else { return false }
         let uuid = String(name.suffix(36)), marker = name.dropLast(36).suffix(5)
         return (marker == ".new-" || marker == ".old-") && UUID(uuidString: uuid) != nil

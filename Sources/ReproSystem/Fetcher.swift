@@ -161,7 +161,7 @@ public enum Fetcher {
     static func fetchProgram() throws(ReproError) -> String {
         if let path = ProcessInfo.processInfo.environment["REPRO_FETCH"], !path.isEmpty { return path }
         let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        let dir = exe.deletingLastPathComponent
+        let dir = exe.droppingLastPathPart
         let candidates = [dir + "/repro-fetch", dir + "/../libexec/repro/repro-fetch"]
         if let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) { return found }
         throw .configuration("cannot find the repro-fetch program (looked for \(candidates.joined(separator: " and "))); it downloads https:// sources. Reinstall repro (make install), or set REPRO_FETCH to its path.")

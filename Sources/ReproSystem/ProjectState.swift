@@ -108,7 +108,7 @@ enum ProjectState {
     /// Refuses a manifest path that cannot be written (a missing or read-only directory, or a
     /// directory in its place), before a build is spent on a check whose manifest would be lost.
     static func checkManifestDestination(_ path: String) throws(ReproError) {
-        let parent = path.deletingLastPathComponent
+        let parent = path.droppingLastPathPart
         guard let real = try? Syscalls.realpath(parent).get(), Syscalls.isDirectory(real) else {
             throw .configuration("--manifest \(path): \(parent) is not an existing directory; give a path in one.")
         }
@@ -151,8 +151,8 @@ enum ProjectState {
         var existing = URL(fileURLWithPath: path).standardizedFileURL.path
         var rest: [String] = []
         while Syscalls.lstat(existing) == nil, existing != "/" {
-            rest.insert(existing.lastPathComponent, at: 0)
-            existing = existing.deletingLastPathComponent
+            rest.insert(existing.lastPathPart, at: 0)
+            existing = existing.droppingLastPathPart
         }
         let base = (try? Syscalls.realpath(existing).get()) ?? existing
         return rest.isEmpty ? base : (base == "/" ? "" : base) + "/" + rest.joined(separator: "/")

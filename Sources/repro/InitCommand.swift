@@ -29,7 +29,7 @@ struct InitCommand: ParsableCommand {
     var gitignore = false
 
     func run() throws {
-        let path = directory.appendingPathComponent("repro.toml")
+        let path = directory.appendingPathPart("repro.toml")
         if FileManager.default.fileExists(atPath: path), !force {
             if gitignore { return try ignoreState() }
             throw ReproError.configuration("\(path) already exists; edit it, or pass --force to replace it.")
@@ -50,7 +50,7 @@ struct InitCommand: ParsableCommand {
     /// Adds `.repro/` to `.gitignore` with `--gitignore`, or says how when it is not there yet.
     /// The snapshot never takes `.repro/` in, so this only keeps `git status` clean.
     func ignoreState() throws {
-        let path = directory.appendingPathComponent(".gitignore")
+        let path = directory.appendingPathPart(".gitignore")
         let existing = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
         let lines = existing.split(whereSeparator: \.isNewline).map { $0.trimmingSpaces() }
         guard !lines.contains(where: { [".repro", ".repro/", "/.repro", "/.repro/"].contains($0) }) else { return }

@@ -359,7 +359,7 @@ extension ToolchainCommand {
             // What is written must load back as the same lock.
             let reread = try ToolchainSpec.parse(toml: text, path: path)
             guard reread.packages == DebianLock.sorted(pins) else { fatalError("a written lock must parse back to its pins") }
-            let directory = path.deletingLastPathComponent
+            let directory = path.droppingLastPathPart
             if !directory.isEmpty { try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
             do { try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
                 throw ReproError.configuration("cannot write \(path): \(ReproError.reason(error)). Choose another file with -o.")
