@@ -7,7 +7,7 @@ SWIFT ?= swift
 TEST_CONFIG ?= debug
 BIN := $(shell $(SWIFT) build -c release --show-bin-path 2>/dev/null)
 
-.PHONY: all deps build test test-corpus fuzz demo install install-files man clean lock
+.PHONY: all deps build release test test-corpus fuzz demo install install-files man clean lock
 
 all: build
 
@@ -15,14 +15,28 @@ deps:
 	scripts/install-deps.sh build
 
 build: deps
+	$(MAKE) release
+
+# The release build, stripped: each binary's debug information and symbols move to a file beside
+# it (BIN/repro.debug, BIN/repro-fetch.debug), which the binary names in its .gnu_debuglink
+# section for gdb. A binary SwiftPM did not relink this time is stripped already and keeps its
+# .debug file. Unstripped, repro is 3 times the size (docs/benchmarks.md, "Binary size").
+release:
 	$(SWIFT) build -c release
+	@for f in $(BIN)/repro $(BIN)/repro-fetch; do \
+	    if readelf -S "$$f" | grep -q '\.debug_info'; then \
+	        objcopy --only-keep-debug "$$f" "$$f.debug" && chmod 0644 "$$f.debug" && \
+	        objcopy --strip-all --add-gnu-debuglink="$$f.debug" "$$f" "$$f.stripped" && \
+	        mv "$$f.stripped" "$$f" || exit 1; \
+	    fi; \
+	done
 
 # The tests run with a temp root of their own (TMPDIR), made fresh for each run and removed after
 # it, so that nothing an earlier run left in /tmp can make them pass (scripts/run-tests.sh).
 test:
 	scripts/install-deps.sh test
 	scripts/test-venv.sh >/dev/null
-	$(SWIFT) build -c release
+	$(MAKE) release
 	$(SWIFT) build -c $(TEST_CONFIG) --build-tests
 	scripts/run-tests.sh $(SWIFT) test -c $(TEST_CONFIG) --skip-build
 
@@ -31,7 +45,7 @@ test:
 test-corpus:
 	scripts/install-deps.sh test
 	scripts/test-venv.sh >/dev/null
-	$(SWIFT) build -c release
+	$(MAKE) release
 	$(SWIFT) build -c $(TEST_CONFIG) --build-tests
 	scripts/run-tests.sh $(SWIFT) test -c $(TEST_CONFIG) --skip-build --filter CorpusTests
 
@@ -44,17 +58,19 @@ fuzz:
 
 demo:
 	scripts/install-deps.sh demo
-	$(SWIFT) build -c release
+	$(MAKE) release
 	REPRO_BIN=$(BIN)/repro scripts/demo.sh
 
 # Refreshes the committed base lock toolchains/debian-bookworm-build.toml (and the copy built into
 # repro) from the current Debian archive: every .deb of minbase + build-essential pinned.
 lock:
-	$(SWIFT) build -c release
+	$(MAKE) release
 	scripts/lock-base-toolchain.sh $(BIN)/repro
 
 # `install` builds, then places the files; `install-files` only places them, from BIN (the tests
-# run it with DESTDIR and the binaries they test). The man page is committed (docs/man/repro.1,
+# run it with DESTDIR and the binaries they test). The debug files, when BIN has them, go under
+# $(PREFIX)/lib/debug at the binaries' own paths (with PREFIX=/usr, /usr/lib/debug/usr/bin/repro.debug,
+# where gdb looks by default). The man page is committed (docs/man/repro.1,
 # made from the parser by `make man` and checked current by the tests); the shell completions are
 # written by the installed binary itself.
 MANDIR ?= $(PREFIX)/share/man
@@ -68,6 +84,8 @@ install-files:
 	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(DATADIR)/bash-completion/completions $(DESTDIR)$(DATADIR)/zsh/site-functions $(DESTDIR)$(DATADIR)/fish/vendor_completions.d
 	install -m 0755 $(BIN)/repro $(DESTDIR)$(PREFIX)/bin/repro
 	install -m 0755 $(BIN)/repro-fetch $(DESTDIR)$(PREFIX)/libexec/repro/repro-fetch
+	if [ -e $(BIN)/repro.debug ]; then install -D -m 0644 $(BIN)/repro.debug $(DESTDIR)$(PREFIX)/lib/debug$(PREFIX)/bin/repro.debug; fi
+	if [ -e $(BIN)/repro-fetch.debug ]; then install -D -m 0644 $(BIN)/repro-fetch.debug $(DESTDIR)$(PREFIX)/lib/debug$(PREFIX)/libexec/repro/repro-fetch.debug; fi
 	for f in profiles/*.toml; do [ -e "$$f" ] && install -m 0644 "$$f" $(DESTDIR)$(DATADIR)/repro/profiles/ || true; done
 	for f in toolchains/*.toml; do [ -e "$$f" ] && install -m 0644 "$$f" $(DESTDIR)$(DATADIR)/repro/toolchains/ || true; done
 	install -m 0644 docs/man/repro.1 $(DESTDIR)$(MANDIR)/man1/repro.1
@@ -78,7 +96,7 @@ install-files:
 
 # Regenerates the committed man page from the built parser (InstallTests checks it is current).
 man:
-	$(SWIFT) build -c release
+	$(MAKE) release
 	$(BIN)/repro --experimental-dump-help | python3 scripts/manpage.py "repro $$($(BIN)/repro --version)" > docs/man/repro.1
 
 clean:

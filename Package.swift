@@ -4,7 +4,9 @@ import PackageDescription
 // Release builds of `repro` are fully static executables: with no shared libraries to load and
 // relocate, a sandbox run starts in about a third of the time (docs/benchmarks.md). Static linking
 // needs libarchive's own dependencies spelled out, in `pkg-config --static --libs libarchive` order
-// followed by libxml2's (Debian 12's -dev packages; scripts/install-deps.sh installs them).
+// (Debian 12's -dev packages; scripts/install-deps.sh installs them), except libxml2: it serves
+// only the xar reader, which repro never registers (ArchiveReader.open), so no libarchive object that
+// needs it is linked.
 // Debug builds, and the tests, stay dynamically linked. `repro-fetch` links only the Swift runtime
 // and Foundation statically (libcurl and TLS stay shared), so an installed repro needs no Swift
 // toolchain at run time.
@@ -12,9 +14,14 @@ let staticRelease = BuildSettingCondition.when(platforms: [.linux], configuratio
 // Compiling with -static-stdlib makes the objects name the static Foundation's own libraries
 // (_FoundationICU, CoreFoundation, ...) for the linker.
 let staticReleaseCompiling: [SwiftSetting] = [.unsafeFlags(["-static-stdlib"], staticRelease)]
+// repro's own modules import FoundationEssentials, never Foundation: full Foundation links ICU and
+// its locale data, 40 MB of the static binary (docs/benchmarks.md, "Binary size"). Crypto and
+// TOMLKit import Foundation themselves; with member import visibility, its String methods
+// (contains, range(of:), ...) do not leak through them into files that do not import it.
+let essentialsOnly: [SwiftSetting] = [.enableUpcomingFeature("MemberImportVisibility")]
 let staticReleaseLinking: [LinkerSetting] =
     [.unsafeFlags(["-static-executable"], staticRelease)]
-    + ["nettle", "acl", "lzma", "zstd", "lz4", "bz2", "z", "xml2", "icuuc", "icudata", "stdc++", "m"]
+    + ["nettle", "acl", "lzma", "zstd", "lz4", "bz2", "z", "stdc++", "m"]
     .map { LinkerSetting.linkedLibrary($0, staticRelease) }
 
 let package = Package(
@@ -55,7 +62,8 @@ let package = Package(
             dependencies: [
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
-            ]
+            ],
+            swiftSettings: essentialsOnly
         ),
         // The thin Linux layer: syscalls, fetch/cache/unpack, seccomp, launcher.
         .target(
@@ -63,7 +71,8 @@ let package = Package(
             dependencies: [
                 "ReproCore", "CArchive", "CSeccomp", "CReproSandbox",
                 .product(name: "Crypto", package: "swift-crypto"),
-            ]
+            ],
+            swiftSettings: essentialsOnly
         ),
         .executableTarget(
             name: "repro",
@@ -71,7 +80,7 @@ let package = Package(
                 "ReproCore", "ReproSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            swiftSettings: staticReleaseCompiling,
+            swiftSettings: staticReleaseCompiling + essentialsOnly,
             linkerSettings: staticReleaseLinking
         ),
         // Downloads over HTTP(S) in a process of its own, so that repro itself never loads the

@@ -4,7 +4,7 @@
 set -eu
 # After pkg-config: the static libraries a release build of repro links, and libcurl for
 # repro-fetch's static Foundation (Package.swift).
-want="libarchive-dev libseccomp-dev pkg-config libc6-dev libstdc++-12-dev nettle-dev libacl1-dev liblzma-dev libzstd-dev liblz4-dev libbz2-dev zlib1g-dev libxml2-dev libicu-dev libcurl4-openssl-dev"
+want="libarchive-dev libseccomp-dev pkg-config libc6-dev libstdc++-12-dev nettle-dev libacl1-dev liblzma-dev libzstd-dev liblz4-dev libbz2-dev zlib1g-dev libcurl4-openssl-dev"
 case "${1:-build}" in
     test) want="$want busybox-static libarchive-tools bubblewrap mmdebstrap uidmap fakeroot fakechroot zstd xz-utils python3 python3-venv openssl util-linux procps iproute2 git make gcc libc6-dev dpkg-dev libxml2-utils chromium zsh fish groff-base" ;;
     demo) want="$want mmdebstrap uidmap fakeroot fakechroot zstd python3 git make gcc" ;;

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// What a build was made from, as far as `repro compare` holds two builds to be the same build:
 /// the source tree, the toolchain archives, the sandbox profile, the command and the epoch.
@@ -525,7 +526,7 @@ public struct AgreementReport: Sendable, Equatable {
 
     /// Text from a bundle or the command line made safe for one table cell or line.
     static func safe(_ text: String) -> String {
-        TerminalText.escape(text).replacingOccurrences(of: "\n", with: "\\n").replacingOccurrences(of: "\t", with: "\\t")
+        TerminalText.escape(text).replacingEvery("\n", with: "\\n").replacingEvery("\t", with: "\\t")
     }
 
     // MARK: - JSON

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// Base64 (RFC 4648) as manifests use it: standard alphabet with padding on write; standard or
 /// URL-safe alphabet, padded or not, on read, strictly.

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// The machine-readable result of `repro check --json` (schema: docs/report.md,
 /// docs/schemas/check-report-v1.json).

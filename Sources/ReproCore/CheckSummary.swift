@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 extension CheckReport {
     /// The human-readable summary `repro check` prints on stdout without `--json`.

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// A checksums file in the format `sha256sum` writes and `sha256sum -c` reads: one line per file,
 /// `<64 lowercase hex>  <name>`, names relative to the file's own directory. A name holding a
@@ -54,7 +55,7 @@ public enum SHA256Sums {
         guard entry.name.contains("\\") || entry.name.contains("\n") else {
             return entry.sha256 + "  " + entry.name + "\n"
         }
-        let escaped = entry.name.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\n", with: "\\n")
+        let escaped = entry.name.replacingEvery("\\", with: "\\\\").replacingEvery("\n", with: "\\n")
         return "\\" + entry.sha256 + "  " + escaped + "\n"
     }
 

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// How one output differs between run 1 and another run.
 public struct Difference: Codable, Sendable, Equatable {
@@ -230,7 +231,7 @@ public enum DifferenceExplainer {
             let lo = max(0, offset - 8), hi = min(s.count, offset + 9)
             guard lo < hi else { return false }
             let window = String(decoding: s[lo..<hi], as: UTF8.self)
-            return window.range(of: #"[0-2][0-9]:[0-5][0-9]:[0-5][0-9]"#, options: .regularExpression) != nil
+            return window.firstRange(ofPattern: #"[0-2][0-9]:[0-5][0-9]:[0-5][0-9]"#) != nil
         }
         if clock(x), clock(y) {
             return "timestamp: a wall-clock time (HH:MM:SS) is embedded at this offset (derive it from SOURCE_DATE_EPOCH)"

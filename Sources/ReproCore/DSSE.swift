@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// Dead Simple Signing Envelope v1 (github.com/secure-systems-lab/dsse, envelope.md and
 /// protocol.md): the payload, its type, and signatures over the pre-authentication encoding.

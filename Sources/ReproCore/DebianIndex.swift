@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// One stanza of a Debian `Packages` index, with the fields resolution needs.
 public struct DebianPackage: Sendable, Equatable {
@@ -149,15 +150,8 @@ public enum DebianIndex {
     /// it fails closed.
     public static func validUntil(_ release: String) -> Date? {
         guard let line = release.split(separator: "\n").first(where: { $0.hasPrefix("Valid-Until:") }) else { return nil }
-        let value = line.dropFirst("Valid-Until:".count).trimmingCharacters(in: .whitespaces)
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        for format in ["EEE, dd MMM yyyy HH:mm:ss zzz", "EEE, d MMM yyyy HH:mm:ss zzz", "EEE, dd MMM yyyy HH:mm:ss Z"] {
-            formatter.dateFormat = format
-            if let date = formatter.date(from: value) { return date }
-        }
-        return .distantPast
+        let value = line.dropFirst("Valid-Until:".count).trimmingSpaces()
+        return DateText.parseRFC2822(value) ?? .distantPast
     }
 
     /// What gpgv's machine-readable status lines (`--status-fd`) say about a signed file: nil when
@@ -212,7 +206,7 @@ public enum DebianIndex {
             if line.first == " " || line.first == "\t" {
                 // Continuation: only Description and the like are multi-line; relations may wrap too.
                 if let key = last, let value = fields[key], key != "Description" {
-                    fields[key] = Substring(String(value) + " " + line.trimmingCharacters(in: .whitespaces))
+                    fields[key] = Substring(String(value) + " " + line.trimmingSpaces())
                 }
                 continue
             }
@@ -239,15 +233,15 @@ public enum DebianIndex {
                 var name = Substring(""), op: String? = nil, version: String? = nil
                 if let open = s.firstIndex(of: "("), let close = s.firstIndex(of: ")"), open < close {
                     name = s[..<open]
-                    let inside = s[s.index(after: open)..<close].trimmingCharacters(in: .whitespaces)
+                    let inside = s[s.index(after: open)..<close].trimmingSpaces()
                     var opEnd = inside.startIndex
                     while opEnd < inside.endIndex, "<>=".contains(inside[opEnd]) { opEnd = inside.index(after: opEnd) }
                     op = String(inside[..<opEnd])
-                    version = inside[opEnd...].trimmingCharacters(in: .whitespaces)
+                    version = inside[opEnd...].trimmingSpaces()
                 } else {
                     name = s
                 }
-                var trimmed = name.trimmingCharacters(in: .whitespaces)
+                var trimmed = name.trimmingSpaces()
                 if let cut = trimmed.firstIndex(where: { $0 == ":" || $0 == "[" || $0 == "<" || $0 == " " }) { trimmed = String(trimmed[..<cut]) }
                 if !trimmed.isEmpty { alternatives.append(DebianRelation(name: trimmed, op: op, version: version)) }
             }

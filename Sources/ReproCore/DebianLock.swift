@@ -1,5 +1,6 @@
 import Crypto
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// One `.deb` of a Debian lock: a `[[package]]` table of a toolchain spec.
 public struct DebianPackagePin: Codable, Sendable, Equatable, Hashable {
@@ -30,9 +31,7 @@ public struct DebianPackagePin: Codable, Sendable, Equatable, Hashable {
     /// (the purl spec's `deb` type; `+`, `:` and `~` in versions percent-encoded).
     public var purl: String {
         func encode(_ text: String) -> String {
-            var allowed = CharacterSet.alphanumerics
-            allowed.insert(charactersIn: ".-_")
-            return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
+            return text.percentEncoded { isASCIIAlphanumeric($0) || ".-_".utf8.contains($0) }
         }
         return "pkg:deb/debian/\(encode(name))@\(encode(version))?arch=\(encode(architecture))"
     }
@@ -46,9 +45,9 @@ public struct DebianPackagePin: Codable, Sendable, Equatable, Hashable {
         guard let at = rest.firstIndex(of: "@"), let question = rest.firstIndex(of: "?"), at < question else { return nil }
         let query = rest[rest.index(after: question)...]
         guard query.hasPrefix("arch="),
-              let name = String(rest[..<at]).removingPercentEncoding,
-              let version = String(rest[rest.index(after: at)..<question]).removingPercentEncoding,
-              let architecture = String(query.dropFirst("arch=".count)).removingPercentEncoding else { return nil }
+              let name = String(rest[..<at]).percentDecoded,
+              let version = String(rest[rest.index(after: at)..<question]).percentDecoded,
+              let architecture = String(query.dropFirst("arch=".count)).percentDecoded else { return nil }
         return (name, version, architecture)
     }
 
@@ -170,7 +169,7 @@ public enum DebianLock {
             case "\n": out += "\\n"
             case "\t": out += "\\t"
             default:
-                if scalar.value < 0x20 || scalar.value == 0x7f { out += String(format: "\\u%04X", scalar.value) } else { out.unicodeScalars.append(scalar) }
+                if scalar.value < 0x20 || scalar.value == 0x7f { out += String(printf: "\\u%04X", scalar.value) } else { out.unicodeScalars.append(scalar) }
             }
         }
         return out + "\""

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// What is known about the runs that produced the two versions, for naming causes: a time near
 /// `now` is the build's clock, a path under a build directory is a build path.
@@ -72,9 +73,7 @@ public enum CauseHints {
     /// A Unix time as ISO-8601 UTC.
     public static func iso(_ t: Int64) -> String {
         guard t > -62_135_596_800, t < 253_402_300_800 else { return String(t) }
-        let f = ISO8601DateFormatter()
-        f.timeZone = TimeZone(identifier: "UTC")
-        return f.string(from: Date(timeIntervalSince1970: TimeInterval(t)))
+        return RFC3339.format(Date(timeIntervalSince1970: TimeInterval(t)))
     }
 
     /// A description of two differing times: both as ISO-8601, and which is near the run's
@@ -133,7 +132,7 @@ public enum CauseHints {
 
     /// A temporary file name in `text`: `/tmp/` followed by a name with a random-looking part.
     static func tempName(_ text: String) -> String? {
-        guard let r = text.range(of: #"/tmp/[A-Za-z0-9._-]*(tmp|[A-Za-z0-9]{6,}\.)[A-Za-z0-9_]{6,}"#, options: .regularExpression)
+        guard let r = text.firstRange(ofPattern: #"/tmp/[A-Za-z0-9._-]*(tmp|[A-Za-z0-9]{6,}\.)[A-Za-z0-9_]{6,}"#)
         else { return nil }
         return String(text[r])
     }
@@ -146,7 +145,7 @@ public enum CauseHints {
             #"(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ 0-3][0-9] [12][0-9]{3}"#,
         ]
         for pattern in patterns {
-            if let r = text.range(of: pattern, options: .regularExpression) { return String(text[r]) }
+            if let r = text.firstRange(ofPattern: pattern) { return String(text[r]) }
         }
         return nil
     }
@@ -199,9 +198,9 @@ public enum CauseHints {
             var row = first
             while row < s.count, row <= offset / 16 * 16 + 32 {
                 let bytes = s[row..<min(s.count, row + 16)]
-                let hex = bytes.map { String(format: "%02x", $0) }.joined(separator: " ")
+                let hex = bytes.map { String(printf: "%02x", $0) }.joined(separator: " ")
                 let ascii = String(bytes.map { $0 >= 32 && $0 < 127 ? Character(UnicodeScalar($0)) : "." })
-                out.append(String(format: "%08llx: ", Int64(base + row)) + hex.padding(toLength: 47, withPad: " ", startingAt: 0) + "  " + ascii)
+                out.append(String(printf: "%08llx: ", Int64(base + row)) + hex.padded(to: 47) + "  " + ascii)
                 row += 16
             }
             return out

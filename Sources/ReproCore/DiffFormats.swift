@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// A gzip member header (RFC 1952): the fields a build can make differ.
 public struct GzipHeader: Sendable, Equatable {

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// The `repro diff --html` page: one self-contained HTML document (inline style, no scripts, no
 /// network, no external assets) with a summary table and, per file, its findings with

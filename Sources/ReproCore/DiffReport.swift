@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// The bounds every explanation of a difference keeps to (docs/diff.md, "Limits").
 ///

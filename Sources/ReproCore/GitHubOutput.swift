@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// `repro check --format github`: GitHub Actions workflow commands (log groups, error
 /// annotations) and the Markdown job summary, made from a check's report.
@@ -30,13 +31,13 @@ public enum GitHubOutput {
 
     /// A workflow command's message with `%`, CR and LF escaped, as the runner reads it back.
     public static func escapeData(_ text: String) -> String {
-        text.replacingOccurrences(of: "%", with: "%25").replacingOccurrences(of: "\r", with: "%0D")
-            .replacingOccurrences(of: "\n", with: "%0A")
+        text.replacingEvery("%", with: "%25").replacingEvery("\r", with: "%0D")
+            .replacingEvery("\n", with: "%0A")
     }
 
     /// A workflow command's property value: ``escapeData(_:)`` and `:` and `,` escaped too.
     public static func escapeProperty(_ text: String) -> String {
-        escapeData(text).replacingOccurrences(of: ":", with: "%3A").replacingOccurrences(of: ",", with: "%2C")
+        escapeData(text).replacingEvery(":", with: "%3A").replacingEvery(",", with: "%2C")
     }
 
     /// An `::error` annotation, with a file when it names one.
@@ -116,7 +117,7 @@ public enum GitHubOutput {
         lines.append("| Source digest | \(code(report.source.digest)) |")
         if let digest = report.outputDigest { lines.append("| Output digest | \(code(digest)) |") }
         for run in report.runs {
-            lines.append("| Run \(run.index) | \(run.failure.map(cell) ?? "exit \(run.exitStatus)"), \(String(format: "%.1f", run.seconds)) s, \(run.outputDigest.map(code) ?? "no outputs") |")
+            lines.append("| Run \(run.index) | \(run.failure.map(cell) ?? "exit \(run.exitStatus)"), \(String(printf: "%.1f", run.seconds)) s, \(run.outputDigest.map(code) ?? "no outputs") |")
         }
         if let manifest = report.manifest {
             lines.append("| Manifest | \(code(manifest)) (\(report.manifestSigned == true ? "signed" : "unsigned")) |")
@@ -149,7 +150,7 @@ public enum GitHubOutput {
 
     /// Text for a Markdown table cell: `|` escaped, lines joined, control characters escaped.
     static func cell(_ text: String) -> String {
-        TerminalText.escape(text).replacingOccurrences(of: "\n", with: " ").replacingOccurrences(of: "|", with: "\\|")
+        TerminalText.escape(text).replacingEvery("\n", with: " ").replacingEvery("|", with: "\\|")
     }
 
     /// Text as inline code in a table cell, whatever backticks it holds.

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// An arbitrary JSON value, as written into and read out of manifests.
 ///

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// `repro check --junit FILE`: the check as a JUnit XML report, for the CI systems that read one
 /// (GitLab, Jenkins, Buildkite). The document validates against docs/schemas/junit.xsd.
@@ -95,7 +96,7 @@ public enum JUnitReport {
 
     /// Seconds with three decimals, as JUnit's `time` attributes are written.
     static func seconds(_ value: Double) -> String {
-        String(format: "%.3f", value.isFinite && value >= 0 ? value : 0)
+        String(printf: "%.3f", value.isFinite && value >= 0 ? value : 0)
     }
 
     /// Text escaped for XML 1.0: `&`, `<`, `>`, and in attributes `"` and line breaks; the

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// A manifest: a JSON Lines bundle (`*.intoto.jsonl`) of DSSE envelopes, one per line, each
 /// line compact sorted-key JSON ending in `\n`. A check's bundle holds exactly two: the SLSA

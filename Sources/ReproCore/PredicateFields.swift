@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 // The signed predicates (SLSA provenance, reproducibility) are described once, field by field,
 // in a `PredicateTable`: each `PredicateField` says where the member sits, how its value is

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import TOMLKit
 
 /// A sandbox profile (`profiles/NAME.toml`): hostname, environment, limits and the seccomp policy.

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// The project file, `repro.toml` at the project root.
 ///
@@ -140,7 +141,7 @@ public struct ProjectConfig: Codable, Sendable, Equatable {
     /// The text `repro init` writes: a commented `repro.toml` for a project.
     public static func template(command: [String], outputs: [String], toolchains: [String]) -> String {
         func list(_ items: [String]) -> String {
-            "[" + items.map { "\"" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }.joined(separator: ", ") + "]"
+            "[" + items.map { "\"" + $0.replacingEvery("\\", with: "\\\\").replacingEvery("\"", with: "\\\"") + "\"" }.joined(separator: ", ") + "]"
         }
         return """
             # repro.toml: how `repro check` builds this project and what it certifies.

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// What `repro check` and `repro init` assume for a project without a `repro.toml`.
 public enum ProjectDefaults {
@@ -18,7 +19,7 @@ public enum ProjectDefaults {
     /// Guesses from the files present: a `Makefile` means `make`, a `build.sh` means `sh build.sh`.
     public static func guess(projectDir: String) -> Guess {
         let fm = FileManager.default
-        let has = { (name: String) in fm.fileExists(atPath: (projectDir as NSString).appendingPathComponent(name)) }
+        let has = { (name: String) in fm.fileExists(atPath: projectDir.appendingPathPart(name)) }
         var notes: [String] = []
         let command: [String]
         if has("Makefile") || has("makefile") || has("GNUmakefile") {

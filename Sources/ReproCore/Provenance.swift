@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// An artifact the build used, as an in-toto ResourceDescriptor: a toolchain archive or the
 /// source snapshot.

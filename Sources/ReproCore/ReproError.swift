@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 /// The exit statuses of `repro`, one meaning each, stable across releases.
 ///
 /// `repro check` uses all of them; the other commands use the subset that applies
@@ -144,12 +145,9 @@ public struct ReproError: Error, CustomStringConvertible, Sendable, Equatable {
     /// directory", "Permission denied") rather than Foundation's sentence about an operation
     /// that "could not be completed", so that the message around it can say what to do.
     public static func reason(_ error: any Error) -> String {
-        let ns = error as NSError
-        if ns.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(ns.code))) }
-        if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
-            return String(cString: strerror(Int32(underlying.code)))
-        }
+        if let posix = error as? POSIXError { return String(cString: strerror(posix.code.rawValue)) }
         if let cocoa = error as? CocoaError {
+            if let underlying = cocoa.underlying as? POSIXError { return String(cString: strerror(underlying.code.rawValue)) }
             switch cocoa.code {
             case .fileNoSuchFile, .fileReadNoSuchFile: return String(cString: strerror(ENOENT))
             case .fileReadNoPermission, .fileWriteNoPermission: return String(cString: strerror(EACCES))
@@ -161,20 +159,15 @@ public struct ReproError: Error, CustomStringConvertible, Sendable, Equatable {
             default: break
             }
             // Foundation reads a directory as an unknown read error: say what it is.
-            if let path = ns.userInfo[NSFilePathErrorKey] as? String {
-                var isDirectory: ObjCBool = false
-                if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            if let path = cocoa.filePath {
+                var isDirectory = false
+                if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory {
                     return String(cString: strerror(EISDIR))
                 }
             }
         }
         // Never Foundation's "The operation could not be completed" sentence, which says nothing.
-        let text = ns.localizedDescription
-        if text.hasPrefix("The operation could not be completed") || text.hasPrefix("The operation couldn’t be completed") {
-            if let reason = ns.localizedFailureReason, !reason.isEmpty { return reason }
-            return "\(ns.domain) error \(ns.code)"
-        }
-        return text
+        return "\(error._domain) error \(error._code)"
     }
 
     /// A configuration or input error (exit 2).

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// The verdict of a check.
 public enum Verdict: String, Sendable, CaseIterable {

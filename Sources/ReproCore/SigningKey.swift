@@ -1,5 +1,6 @@
 @preconcurrency import Crypto
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// The keyid of an Ed25519 public key: the SHA-256 hex of the canonical JSON
 /// `{"keytype":"ed25519","keyval":{"public":"<64 lowercase hex>"},"scheme":"ed25519"}`
@@ -138,7 +139,7 @@ enum PEM {
     /// The DER inside the one PEM block of `text`, which must carry `expecting` as its label.
     static func decode(_ text: String, expecting: String, source: String) throws(ReproError) -> [UInt8] {
         let lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
-            .map { $0.trimmingCharacters(in: .whitespaces) }
+            .map { $0.trimmingSpaces() }
         let begins = lines.indices.filter { lines[$0].hasPrefix("-----BEGIN ") && lines[$0].hasSuffix("-----") }
         let hint = expecting == "PUBLIC KEY"
             ? "pass the NAME.pub file `repro keygen -o NAME` wrote (SPKI PEM, `-----BEGIN PUBLIC KEY-----`)"

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// A strict RFC 8259 JSON parser for untrusted bytes.
 ///

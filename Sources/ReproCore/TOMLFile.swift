@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import TOMLKit
 
 /// Decodes hand-written TOML files (`repro.toml`, profiles, toolchain specs) into `Decodable`

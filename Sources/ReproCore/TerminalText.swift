@@ -11,7 +11,7 @@ public enum TerminalText {
     /// start a line of its own that reads like repro's verdict.
     public static func field(_ text: String) -> String {
         guard text.unicodeScalars.contains(where: { $0.value == 0x0A || $0.value == 0x09 }) else { return escape(text) }
-        return escape(text.replacingOccurrences(of: "\n", with: "\\n").replacingOccurrences(of: "\t", with: "\\t"))
+        return escape(text.replacingEvery("\n", with: "\\n").replacingEvery("\t", with: "\\t"))
     }
 
 

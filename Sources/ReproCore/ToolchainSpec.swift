@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import TOMLKit
 
 /// One pinned archive of a toolchain: where to get it, its SHA-256, and where it appears in the sandbox.

@@ -1,5 +1,6 @@
 import Crypto
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// One entry of a directory tree, as the tree digest sees it.
 public struct TreeEntry: Sendable, Hashable, Codable {

@@ -1,5 +1,6 @@
 import Crypto
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// What `repro verify` established about a bundle.
 public struct VerificationReport: Sendable, Equatable {
@@ -370,8 +371,8 @@ public enum Verifier {
     /// Checks only the subjects: every subject is a regular file under `directory` (not reached
     /// through a symbolic link) whose SHA-256 matches; other files in `directory` are not looked at.
     public static func compareSubjects(_ subjects: [Subject], in directory: String) throws(ReproError) -> ArtifactsReport {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+        var isDirectory = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory else {
             throw .configuration("the artifacts directory \(directory) does not exist or is not a directory")
         }
         var report = ArtifactsReport(directory: directory, mode: .subjectsOnly, subjectsChecked: subjects.count)
@@ -421,14 +422,18 @@ public enum Verifier {
 
     /// The SHA-256 hex of a file's bytes, read in 1 MiB chunks.
     static func sha256(ofFile path: String) -> String? {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
-        defer { try? handle.close() }
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
         var hasher = SHA256()
+        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        defer { chunk.deallocate() }
         while true {
-            let chunk: Data?
-            do { chunk = try handle.read(upToCount: 1 << 20) } catch { return nil }
-            guard let chunk, !chunk.isEmpty else { break }
-            hasher.update(data: chunk)
+            let count = read(fd, chunk.baseAddress, chunk.count)
+            if count < 0, errno == EINTR { continue }
+            guard count >= 0 else { return nil }
+            guard count > 0 else { break }
+            hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: chunk[..<count]))
         }
         return Hex.encode(hasher.finalize())
     }

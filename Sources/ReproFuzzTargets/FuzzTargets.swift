@@ -1,5 +1,6 @@
 import Crypto
-import Foundation
+import FoundationEssentials
+import Glibc
 import ReproCore
 import ReproSystem
 
@@ -241,7 +242,7 @@ public enum FuzzTargets {
     /// A new directory under TMPDIR for one run of a target that needs files: runs of one
     /// target may overlap (the mutation test runs its cases in parallel).
     static func freshDirectory() -> String {
-        var template = Array((NSTemporaryDirectory() + "/repro-fuzz-XXXXXX").utf8CString)
+        var template = Array((FileManager.default.temporaryDirectory.path + "/repro-fuzz-XXXXXX").utf8CString)
         guard let made = mkdtemp(&template) else { preconditionFailure("mkdtemp failed: \(errno)") }
         return String(cString: made)
     }

@@ -1,6 +1,7 @@
 internal import CArchive
 import Crypto
-import Foundation
+import Dispatch
+import FoundationEssentials
 import ReproCore
 #if canImport(Glibc)
 import Glibc
@@ -90,22 +91,12 @@ public enum ArchiveExtractor {
         // doubling the system time of an unpack.
         archive_write_disk_set_options(writer, ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_SECURE_NODOTDOT)
 
-        func refuse(_ name: String, _ why: String) -> ReproError {
-            .configuration("the archive \(archive) is refused: entry \"\(name)\" \(why). Nothing from it was kept. Check where the archive comes from, or repack its tree with `repro toolchain pack`.")
-        }
-        let hasher = BatchHasher()
         // Decompressing is half of an unpack's CPU time: it runs on a thread of its own, which
         // reads and hashes the archive file and hands this reader the plain tar stream.
         let stream = Decompressor(fd: input.raw)
         defer { stream.stop(draining: false) }  // an unpack that failed needs no digest
-        func libarchiveError(_ handle: OpaquePointer, _ what: String) -> ReproError {
-            // The decompressing thread's error only when the tar reader failed because of it:
-            // that thread runs ahead and may have met a later, unrelated problem.
-            let delivered = handle == reader ? stream.deliveredFailure : nil
-            if let e = delivered?.fileError { return .configuration("cannot read the archive \(archive): \(e.text).", errno: e.code) }
-            let text = delivered?.text ?? archive_error_string(handle).map { String(cString: $0) } ?? "unknown error"
-            return .configuration("cannot unpack \(archive): \(what): \(text). The archive may be truncated or corrupt; fetch it again or check its source.")
-        }
+        let unpack = Extraction(archive: archive, dest: dest, stripComponents: stripComponents, limits: limits,
+                                reader: reader, writer: writer, stream: stream)
         let opened = archive_read_open(reader, Unmanaged.passUnretained(stream).toOpaque(), nil, { _, client, out in
             let stream = Unmanaged<Decompressor>.fromOpaque(client!).takeUnretainedValue()
             let (start, count) = stream.next()
@@ -113,175 +104,18 @@ public enum ArchiveExtractor {
             return count
         }, nil)
         if opened != ARCHIVE_OK {
-            throw libarchiveError(reader, "not a readable tar archive")
+            throw unpack.libarchiveError(reader, "not a readable tar archive")
         }
-
-        var report = ExtractReport(entries: 0, bytes: 0, neutralized: [])
-        var files = Set<String>(), symlinks = Set<String>()
-        var tree = [String: TreeEntry]()
-        var linkedPaths = Set<String>()
-        var fileStreams = [String: Int]()
-        var listedDirectories = Set<String>()
         var entry: OpaquePointer? = nil
         while true {
             let status = archive_read_next_header(reader, &entry)
             if status == ARCHIVE_EOF { break }
-            if status < ARCHIVE_WARN { throw libarchiveError(reader, "reading entry #\(report.entries + 1)") }
+            if status < ARCHIVE_WARN { throw unpack.libarchiveError(reader, "reading entry #\(unpack.report.entries + 1)") }
             guard let entry else { break }
-            if let progress, report.entries & 255 == 0 { progress(report.entries, report.bytes) }
-            report.entries += 1
-            let rawName = archive_entry_pathname(entry)
-            guard let rawName, let name = String(validatingCString: rawName) else {
-                throw refuse("#\(report.entries)", "has a name that is not valid UTF-8")
-            }
-            if report.entries > limits.maxEntries {
-                throw refuse(name, "goes past the limit of \(counted(limits.maxEntries, "entry", "entries")) (\(limits.raise("--max-entries")))")
-            }
-            guard let relative = try normalize(name, strip: stripComponents, refuse: { refuse(name, $0) }) else {
-                continue
-            }
-            // `normalize` leaves no empty, `.` or `..` component and no leading `/`; of the digest's
-            // other rules on paths only the newline can remain (a C string holds no NUL).
-            if relative.utf8.contains(0x0a), let problem = TreeDigest.pathProblem(relative) { throw refuse(name, problem) }
-            let components = relative.split(separator: "/")
-            var prefix = ""
-            for component in components.dropLast() {
-                prefix += prefix.isEmpty ? String(component) : "/" + component
-                if symlinks.contains(prefix) { throw refuse(name, "would be written through the symlink \"\(prefix)\" made by the archive") }
-            }
-            if symlinks.contains(relative) { throw refuse(name, "replaces the symlink \"\(relative)\" made earlier in the archive") }
-
-            var isFile = false
-            var hardlinkTarget: String? = nil
-            if let rawLink = archive_entry_hardlink(entry) {
-                let link = String(cString: rawLink)
-                guard let target = try normalize(link, strip: stripComponents, refuse: { refuse(name, "is a hard link whose target \(link) \($0)") }),
-                      files.contains(target) else {
-                    throw refuse(name, "is a hard link to \"\(link)\", which is not a regular file unpacked earlier from this archive")
-                }
-                archive_entry_set_hardlink(entry, dest + "/" + target)
-                isFile = true
-                hardlinkTarget = target
-            } else {
-                let type = archive_entry_filetype(entry)
-                switch type {
-                case S_IFREG:
-                    isFile = true
-                    // Charged at its full declared length, holes included (they are hashed as
-                    // zeros), so that sparse entries cannot make the unpack hash without bound.
-                    let size = UInt64(max(0, archive_entry_size(entry)))
-                    guard size <= limits.maxBytes - report.bytes else {
-                        throw refuse(name, "goes past the limit of \(limits.maxBytes) unpacked bytes (\(limits.raise("--max-bytes")))")
-                    }
-                    report.bytes += size
-                case S_IFDIR, S_IFLNK:
-                    break
-                case S_IFCHR, S_IFBLK, S_IFIFO, S_IFSOCK:
-                    report.neutralized.append(NeutralizedEntry(path: relative, action: "\(TreeWalker.kindName(type)) not created"))
-                    continue
-                default:
-                    throw refuse(name, "has an unknown file type \(String(type, radix: 8))")
-                }
-            }
-            let perm = archive_entry_perm(entry)
-            if perm & 0o6000 != 0 {
-                report.neutralized.append(NeutralizedEntry(path: relative, action: "setuid/setgid bits removed"))
-            }
-            archive_entry_set_perm(entry, perm & ~(0o6000 | Self.removedWriteBits))
-            archive_entry_xattr_clear(entry)
-            archive_entry_acl_clear(entry)
-            archive_entry_set_fflags(entry, 0, 0)
-            archive_entry_set_pathname(entry, dest + "/" + relative)
-
-            if archive_write_header(writer, entry) < ARCHIVE_WARN {
-                throw libarchiveError(writer, "writing \"\(name)\"")
-            }
-            var stream = 0
-            var written: UInt64 = 0
-            if isFile && hardlinkTarget == nil {
-                stream = hasher.begin()
-            }
-            if isFile && hardlinkTarget == nil && archive_entry_size_is_set(entry) != 0 && archive_entry_size(entry) > 0 {
-                var block: UnsafeRawPointer? = nil
-                var size = 0
-                var offset: la_int64_t = 0
-                let declared = UInt64(archive_entry_size(entry))
-                while true {
-                    let r = archive_read_data_block(reader, &block, &size, &offset)
-                    if r == ARCHIVE_EOF { break }
-                    if r < ARCHIVE_WARN { throw libarchiveError(reader, "reading the contents of \"\(name)\"") }
-                    // Every block lies within the declared length, after the last one: a hostile
-                    // sparse map (a negative offset, or one far past the end) is refused, never
-                    // written or hashed.
-                    guard offset >= 0, size >= 0, UInt64(offset) >= written, UInt64(offset) <= declared,
-                          UInt64(size) <= declared - UInt64(offset) else {
-                        throw refuse(name, "has contents at offset \(offset) (\(size) bytes) outside its declared size of \(declared) bytes")
-                    }
-                    if archive_write_data_block(writer, block, size, offset) < ARCHIVE_WARN {
-                        throw libarchiveError(writer, "writing the contents of \"\(name)\"")
-                    }
-                    // Holes in sparse entries read back as zeros.
-                    if UInt64(offset) > written { hasher.zeros(stream, UInt64(offset) - written); written = UInt64(offset) }
-                    if size > 0 { hasher.update(stream, UnsafeRawBufferPointer(start: block, count: size)) }
-                    written += UInt64(size)
-                }
-                if declared > written { hasher.zeros(stream, declared - written); written = declared }
-            }
-            if stream != 0 { hasher.finish(stream) }
-            if archive_write_finish_entry(writer) < ARCHIVE_WARN {
-                throw libarchiveError(writer, "finishing \"\(name)\"")
-            }
-            var parent = relative
-            while let slash = parent.lastIndex(of: "/") {
-                parent = String(parent[..<slash])
-                if tree[parent]?.kind == .directory { break }
-                tree[parent] = .directory(parent)
-            }
-            switch archive_entry_filetype(entry) {
-            case S_IFLNK where hardlinkTarget == nil:
-                symlinks.insert(relative); files.remove(relative); fileStreams[relative] = nil
-                let raw = archive_entry_symlink(entry).map { Array(UnsafeBufferPointer(start: $0, count: strlen($0))).map { UInt8(bitPattern: $0) } } ?? []
-                tree[relative] = TreeEntry(path: relative, kind: .symlink, sha256: TreeDigest.hex(SHA256.hash(data: raw)),
-                                           target: String(decoding: raw, as: UTF8.self))
-            case S_IFDIR:
-                files.remove(relative); fileStreams[relative] = nil
-                tree[relative] = .directory(relative)
-                listedDirectories.insert(relative)
-            default:
-                files.insert(relative)
-                if let target = hardlinkTarget, let linked = tree[target] {
-                    tree[relative] = TreeEntry(path: relative, kind: .file, executable: linked.executable, size: linked.size)
-                    fileStreams[relative] = fileStreams[target]
-                    linkedPaths.insert(relative)
-                    linkedPaths.insert(target)
-                } else {
-                    tree[relative] = TreeEntry(path: relative, kind: .file, executable: archive_entry_perm(entry) & 0o111 != 0, size: written)
-                    fileStreams[relative] = stream
-                }
-            }
+            if let progress, unpack.report.entries & 255 == 0 { progress(unpack.report.entries, unpack.report.bytes) }
+            try unpack.unpack(entry)
         }
-        if archive_write_close(writer) < ARCHIVE_WARN {
-            throw libarchiveError(writer, "setting directory permissions and times")
-        }
-        // libarchive makes the parents an archive does not list with 0777 minus the umask.
-        for (path, item) in tree where item.kind == .directory && !listedDirectories.contains(path) {
-            if let st = Syscalls.lstat(dest + "/" + path), st.st_mode & S_IFMT == S_IFDIR, st.st_mode & Self.removedWriteBits != 0 {
-                if case .failure(let e) = Syscalls.chmod(dest + "/" + path, st.st_mode & 0o7777 & ~Self.removedWriteBits) {
-                    throw .configuration("cannot make \(dest)/\(path) read-only: \(e.text).", errno: e.code)
-                }
-            }
-        }
-        // The tar reader may stop before the end of the stream (padding after the end-of-archive
-        // blocks); the rest of the file is still read and hashed.
-        report.archiveSHA256 = try stream.finish(archive: archive)
-        let digests = hasher.results()
-        for (path, stream) in fileStreams { tree[path]?.sha256 = digests[stream]! }
-        // Names of one inode share the mode the last of their entries set: read it back.
-        for path in linkedPaths where tree[path]?.kind == .file {
-            if let st = Syscalls.lstat(dest + "/" + path) { tree[path]?.executable = st.st_mode & 0o111 != 0 }
-        }
-        report.tree = try TreeWalker.listing(of: Array(tree.values))
-        return report
+        return try unpack.finish()
     }
 
     /// The permission bits no unpacked entry keeps: group and other write.
@@ -342,7 +176,7 @@ private final class BatchHasher: @unchecked Sendable {
     // Starts at 0 and is signalled 4 times: libdispatch traps when a semaphore is freed below its
     // initial value, which an unpack that stops with an error (holding a chunk) would do.
     private let available = DispatchSemaphore(value: 0)
-    private let lock = NSLock()
+    private let lock = Lock()
     // Guarded by `lock`.
     private var pool = [UnsafeMutableRawBufferPointer]()
     private var made = [UnsafeMutableRawBufferPointer]()
@@ -449,6 +283,225 @@ private final class BatchHasher: @unchecked Sendable {
     }
 }
 
+/// The state of one unpack (``ArchiveExtractor/extract(archive:into:stripComponents:limits:progress:)``):
+/// what has been written so far, for the checks on later entries and for the tree listing.
+private final class Extraction {
+    let archive: String, dest: String, stripComponents: Int, limits: ExtractLimits
+    let reader: OpaquePointer, writer: OpaquePointer
+    let stream: Decompressor
+    let hasher = BatchHasher()
+    var report = ExtractReport(entries: 0, bytes: 0, neutralized: [])
+    var files = Set<String>(), symlinks = Set<String>()
+    var tree = [String: TreeEntry]()
+    var linkedPaths = Set<String>()
+    var fileStreams = [String: Int]()
+    var listedDirectories = Set<String>()
+
+    init(archive: String, dest: String, stripComponents: Int, limits: ExtractLimits,
+         reader: OpaquePointer, writer: OpaquePointer, stream: Decompressor) {
+        self.archive = archive
+        self.dest = dest
+        self.stripComponents = stripComponents
+        self.limits = limits
+        self.reader = reader
+        self.writer = writer
+        self.stream = stream
+    }
+
+    func refuse(_ name: String, _ why: String) -> ReproError {
+        .configuration("the archive \(archive) is refused: entry \"\(name)\" \(why). Nothing from it was kept. Check where the archive comes from, or repack its tree with `repro toolchain pack`.")
+    }
+
+    func libarchiveError(_ handle: OpaquePointer, _ what: String) -> ReproError {
+        // The decompressing thread's error only when the tar reader failed because of it:
+        // that thread runs ahead and may have met a later, unrelated problem.
+        let delivered = handle == reader ? stream.deliveredFailure : nil
+        if let e = delivered?.fileError { return .configuration("cannot read the archive \(archive): \(e.text).", errno: e.code) }
+        let text = delivered?.text ?? archive_error_string(handle).map { String(cString: $0) } ?? "unknown error"
+        return .configuration("cannot unpack \(archive): \(what): \(text). The archive may be truncated or corrupt; fetch it again or check its source.")
+    }
+
+    /// Checks, writes and records the entry whose header was just read.
+    func unpack(_ entry: OpaquePointer) throws(ReproError) {
+        report.entries += 1
+        guard let (name, relative) = try checkedPath(entry) else { return }
+        guard let hardlinkTarget = try checkedType(entry, name, relative) else { return }
+        let perm = archive_entry_perm(entry)
+        if perm & 0o6000 != 0 {
+            report.neutralized.append(NeutralizedEntry(path: relative, action: "setuid/setgid bits removed"))
+        }
+        archive_entry_set_perm(entry, perm & ~(0o6000 | ArchiveExtractor.removedWriteBits))
+        archive_entry_xattr_clear(entry)
+        archive_entry_acl_clear(entry)
+        archive_entry_set_fflags(entry, 0, 0)
+        archive_entry_set_pathname(entry, dest + "/" + relative)
+
+        if archive_write_header(writer, entry) < ARCHIVE_WARN {
+            throw libarchiveError(writer, "writing \"\(name)\"")
+        }
+        let isNewFile = hardlinkTarget == .none && archive_entry_filetype(entry) == S_IFREG
+        let stream = isNewFile ? hasher.begin() : 0
+        let written = isNewFile ? try writeContents(entry, name, stream) : 0
+        if stream != 0 { hasher.finish(stream) }
+        if archive_write_finish_entry(writer) < ARCHIVE_WARN {
+            throw libarchiveError(writer, "finishing \"\(name)\"")
+        }
+        record(entry, relative, hardlinkTarget: hardlinkTarget, stream: stream, written: written)
+    }
+
+    /// The entry's name and its path in the tree, after the checks on both; nil when the entry is
+    /// stripped away.
+    private func checkedPath(_ entry: OpaquePointer) throws(ReproError) -> (String, String)? {
+        let rawName = archive_entry_pathname(entry)
+        guard let rawName, let name = String(validatingCString: rawName) else {
+            throw refuse("#\(report.entries)", "has a name that is not valid UTF-8")
+        }
+        if report.entries > limits.maxEntries {
+            throw refuse(name, "goes past the limit of \(counted(limits.maxEntries, "entry", "entries")) (\(limits.raise("--max-entries")))")
+        }
+        guard let relative = try ArchiveExtractor.normalize(name, strip: stripComponents, refuse: { refuse(name, $0) }) else {
+            return nil
+        }
+        // `normalize` leaves no empty, `.` or `..` component and no leading `/`; of the digest's
+        // other rules on paths only the newline can remain (a C string holds no NUL).
+        if relative.utf8.contains(0x0a), let problem = TreeDigest.pathProblem(relative) { throw refuse(name, problem) }
+        let components = relative.split(separator: "/")
+        var prefix = ""
+        for component in components.dropLast() {
+            prefix += prefix.isEmpty ? String(component) : "/" + component
+            if symlinks.contains(prefix) { throw refuse(name, "would be written through the symlink \"\(prefix)\" made by the archive") }
+        }
+        if symlinks.contains(relative) { throw refuse(name, "replaces the symlink \"\(relative)\" made earlier in the archive") }
+        return (name, relative)
+    }
+
+    /// Checks the entry's type: `.some(target)` for a hard link to a file unpacked earlier,
+    /// `.some(nil)` for a file, directory or symlink to write, nil for a neutralized entry (a
+    /// device, fifo or socket, listed and not created). A file's declared size is charged to the
+    /// byte limit.
+    private func checkedType(_ entry: OpaquePointer, _ name: String, _ relative: String) throws(ReproError) -> String?? {
+        if let rawLink = archive_entry_hardlink(entry) {
+            let link = String(cString: rawLink)
+            guard let target = try ArchiveExtractor.normalize(link, strip: stripComponents, refuse: { refuse(name, "is a hard link whose target \(link) \($0)") }),
+                  files.contains(target) else {
+                throw refuse(name, "is a hard link to \"\(link)\", which is not a regular file unpacked earlier from this archive")
+            }
+            archive_entry_set_hardlink(entry, dest + "/" + target)
+            return .some(target)
+        }
+        let type = archive_entry_filetype(entry)
+        switch type {
+        case S_IFREG:
+            // Charged at its full declared length, holes included (they are hashed as
+            // zeros), so that sparse entries cannot make the unpack hash without bound.
+            let size = UInt64(max(0, archive_entry_size(entry)))
+            guard size <= limits.maxBytes - report.bytes else {
+                throw refuse(name, "goes past the limit of \(limits.maxBytes) unpacked bytes (\(limits.raise("--max-bytes")))")
+            }
+            report.bytes += size
+            return .some(nil)
+        case S_IFDIR, S_IFLNK:
+            return .some(nil)
+        case S_IFCHR, S_IFBLK, S_IFIFO, S_IFSOCK:
+            report.neutralized.append(NeutralizedEntry(path: relative, action: "\(TreeWalker.kindName(type)) not created"))
+            return nil
+        default:
+            throw refuse(name, "has an unknown file type \(String(type, radix: 8))")
+        }
+    }
+
+    /// Writes a regular file's contents, hashing them into `stream` as they go; the bytes
+    /// written, holes included.
+    private func writeContents(_ entry: OpaquePointer, _ name: String, _ stream: Int) throws(ReproError) -> UInt64 {
+        guard archive_entry_size_is_set(entry) != 0 && archive_entry_size(entry) > 0 else { return 0 }
+        var written: UInt64 = 0
+        var block: UnsafeRawPointer? = nil
+        var size = 0
+        var offset: la_int64_t = 0
+        let declared = UInt64(archive_entry_size(entry))
+        while true {
+            let r = archive_read_data_block(reader, &block, &size, &offset)
+            if r == ARCHIVE_EOF { break }
+            if r < ARCHIVE_WARN { throw libarchiveError(reader, "reading the contents of \"\(name)\"") }
+            // Every block lies within the declared length, after the last one: a hostile
+            // sparse map (a negative offset, or one far past the end) is refused, never
+            // written or hashed.
+            guard offset >= 0, size >= 0, UInt64(offset) >= written, UInt64(offset) <= declared,
+                  UInt64(size) <= declared - UInt64(offset) else {
+                throw refuse(name, "has contents at offset \(offset) (\(size) bytes) outside its declared size of \(declared) bytes")
+            }
+            if archive_write_data_block(writer, block, size, offset) < ARCHIVE_WARN {
+                throw libarchiveError(writer, "writing the contents of \"\(name)\"")
+            }
+            // Holes in sparse entries read back as zeros.
+            if UInt64(offset) > written { hasher.zeros(stream, UInt64(offset) - written); written = UInt64(offset) }
+            if size > 0 { hasher.update(stream, UnsafeRawBufferPointer(start: block, count: size)) }
+            written += UInt64(size)
+        }
+        if declared > written { hasher.zeros(stream, declared - written); written = declared }
+        return written
+    }
+
+    /// Records a written entry, and the directories above it, in the tree listing.
+    private func record(_ entry: OpaquePointer, _ relative: String, hardlinkTarget: String?, stream: Int, written: UInt64) {
+        var parent = relative
+        while let slash = parent.lastIndex(of: "/") {
+            parent = String(parent[..<slash])
+            if tree[parent]?.kind == .directory { break }
+            tree[parent] = .directory(parent)
+        }
+        switch archive_entry_filetype(entry) {
+        case S_IFLNK where hardlinkTarget == nil:
+            symlinks.insert(relative); files.remove(relative); fileStreams[relative] = nil
+            let raw = archive_entry_symlink(entry).map { Array(UnsafeBufferPointer(start: $0, count: strlen($0))).map { UInt8(bitPattern: $0) } } ?? []
+            tree[relative] = TreeEntry(path: relative, kind: .symlink, sha256: TreeDigest.hex(SHA256.hash(data: raw)),
+                                       target: String(decoding: raw, as: UTF8.self))
+        case S_IFDIR:
+            files.remove(relative); fileStreams[relative] = nil
+            tree[relative] = .directory(relative)
+            listedDirectories.insert(relative)
+        default:
+            files.insert(relative)
+            if let target = hardlinkTarget, let linked = tree[target] {
+                tree[relative] = TreeEntry(path: relative, kind: .file, executable: linked.executable, size: linked.size)
+                fileStreams[relative] = fileStreams[target]
+                linkedPaths.insert(relative)
+                linkedPaths.insert(target)
+            } else {
+                tree[relative] = TreeEntry(path: relative, kind: .file, executable: archive_entry_perm(entry) & 0o111 != 0, size: written)
+                fileStreams[relative] = stream
+            }
+        }
+    }
+
+    /// Finishes the unpack once every entry is written: directory modes and times, the rest of
+    /// the archive read and hashed, the files' digests, and the report with the tree's listing.
+    func finish() throws(ReproError) -> ExtractReport {
+        if archive_write_close(writer) < ARCHIVE_WARN {
+            throw libarchiveError(writer, "setting directory permissions and times")
+        }
+        // libarchive makes the parents an archive does not list with 0777 minus the umask.
+        for (path, item) in tree where item.kind == .directory && !listedDirectories.contains(path) {
+            if let st = Syscalls.lstat(dest + "/" + path), st.st_mode & S_IFMT == S_IFDIR, st.st_mode & ArchiveExtractor.removedWriteBits != 0 {
+                if case .failure(let e) = Syscalls.chmod(dest + "/" + path, st.st_mode & 0o7777 & ~ArchiveExtractor.removedWriteBits) {
+                    throw .configuration("cannot make \(dest)/\(path) read-only: \(e.text).", errno: e.code)
+                }
+            }
+        }
+        // The tar reader may stop before the end of the stream (padding after the end-of-archive
+        // blocks); the rest of the file is still read and hashed.
+        report.archiveSHA256 = try stream.finish(archive: archive)
+        let digests = hasher.results()
+        for (path, stream) in fileStreams { tree[path]?.sha256 = digests[stream]! }
+        // Names of one inode share the mode the last of their entries set: read it back.
+        for path in linkedPaths where tree[path]?.kind == .file {
+            if let st = Syscalls.lstat(dest + "/" + path) { tree[path]?.executable = st.st_mode & 0o111 != 0 }
+        }
+        report.tree = try TreeWalker.listing(of: Array(tree.values))
+        return report
+    }
+}
+
 /// Decompresses an archive file on a thread of its own (libarchive's filters with its raw format)
 /// and hands the plain stream on in 1 MiB chunks through a queue of four, hashing every byte of
 /// the file as it is read.
@@ -458,7 +511,7 @@ private final class Decompressor: @unchecked Sendable {
     // Touched only by the decompressing thread.
     private let input = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 64)
     private var hasher = SHA256()
-    private let condition = NSCondition()
+    private let condition = Condition()
     // Guarded by `condition`.
     private var free: [UnsafeMutableRawBufferPointer] = []
     private var filled: [(UnsafeMutableRawBufferPointer, Int)] = []
@@ -479,9 +532,7 @@ private final class Decompressor: @unchecked Sendable {
         self.fd = fd
         all = (0..<4).map { _ in UnsafeMutableRawBufferPointer.allocate(byteCount: Self.chunkSize, alignment: 64) }
         free = all
-        let thread = Thread { [self] in produce() }
-        thread.name = "repro.unpack.inflate"
-        thread.start()
+        startThread { [self] in produce() }
     }
 
     deinit {

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import ReproCore
 
 /// The committed lock `toolchains/debian-bookworm-build.toml`, built into repro so that the

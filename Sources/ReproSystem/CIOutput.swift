@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import ReproCore
 
 /// What `repro check` writes for CI systems besides its report: the GitHub Actions output
@@ -26,12 +27,14 @@ public enum CIOutput {
     /// The runs' logs (the last ``logTailBytes`` of each), in run order, for the log groups.
     public static func logs(of report: CheckReport) -> [GitHubOutput.Log] {
         report.runs.compactMap { run in
-            guard let path = run.log, let handle = FileHandle(forReadingAtPath: path) else { return nil }
-            defer { try? handle.close() }
-            let size = (try? handle.seekToEnd()) ?? 0
-            let start = size > UInt64(logTailBytes) ? size - UInt64(logTailBytes) : 0
-            try? handle.seek(toOffset: start)
-            let data = (try? handle.readToEnd()) ?? Data()
+            guard let path = run.log, case .success(let fd) = Syscalls.open(path, O_RDONLY) else { return nil }
+            defer { close(fd) }
+            let size = max(0, lseek(fd, 0, SEEK_END))
+            let start = size > off_t(logTailBytes) ? size - off_t(logTailBytes) : 0
+            lseek(fd, start, SEEK_SET)
+            var data = Data()
+            var chunk = [UInt8](repeating: 0, count: 65536)
+            while case .success(let n) = chunk.withUnsafeMutableBytes({ Syscalls.read(fd, $0) }), n > 0 { data.append(contentsOf: chunk[..<n]) }
             return GitHubOutput.Log(run: run.index, path: path, text: String(decoding: data, as: UTF8.self), truncated: start > 0)
         }
     }
@@ -40,17 +43,12 @@ public enum CIOutput {
     /// Returns a warning to print when it cannot be written.
     public static func appendStepSummary(_ markdown: String, environment: [String: String]) -> String? {
         guard let path = environment["GITHUB_STEP_SUMMARY"], !path.isEmpty else { return nil }
-        guard let handle = FileHandle(forWritingAtPath: path) ?? {
-            FileManager.default.createFile(atPath: path, contents: nil) ? FileHandle(forWritingAtPath: path) : nil
-        }() else {
+        guard case .success(let fd) = Syscalls.open(path, O_WRONLY | O_APPEND | O_CREAT, 0o644) else {
             return "cannot write the job summary to \(path) (GITHUB_STEP_SUMMARY)"
         }
-        defer { try? handle.close() }
-        do {
-            try handle.seekToEnd()
-            try handle.write(contentsOf: Data(markdown.utf8))
-        } catch {
-            return "cannot write the job summary to \(path) (GITHUB_STEP_SUMMARY): \(ReproError.reason(error))"
+        defer { close(fd) }
+        if case .failure(let error) = Syscalls.writeAll(fd, Array(markdown.utf8)) {
+            return "cannot write the job summary to \(path) (GITHUB_STEP_SUMMARY): \(error.text)"
         }
         return nil
     }

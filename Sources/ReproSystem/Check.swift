@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import ReproCore
 
 /// The options of one `repro check`.
@@ -87,7 +88,7 @@ public struct CheckRunner {
 
     /// Loads `repro.toml`, or assumes defaults and says which.
     public static func loadConfig(projectDir: String) throws(ReproError) -> (ProjectConfig, [String]) {
-        let path = (projectDir as NSString).appendingPathComponent("repro.toml")
+        let path = projectDir.appendingPathPart("repro.toml")
         guard FileManager.default.fileExists(atPath: path) else {
             let guess = ProjectDefaults.guess(projectDir: projectDir)
             let config = ProjectConfig(build: .init(command: guess.command, outputs: guess.outputs,
@@ -171,7 +172,7 @@ extension CheckRunner {
     /// names are recorded first (``InterruptCleanup``), so a check killed meanwhile leaves
     /// nothing the next check does not remove.
     private static func place(_ sources: [(root: String, move: Bool)], named names: [String]?, at destination: String) throws(ReproError) {
-        let parent = (destination as NSString).deletingLastPathComponent
+        let parent = destination.droppingLastPathPart
         let staging = InterruptCleanup.stagingName(beside: destination, "new")
         let old = InterruptCleanup.stagingName(beside: destination, "old")
         func failure(_ why: String, errno: Int32? = nil) -> ReproError {
@@ -281,7 +282,7 @@ struct OutputStaging {
 
     /// A staging path beside `destination`, whose parent is created if needed.
     init(destination: String) throws(ReproError) {
-        let parent = (destination as NSString).deletingLastPathComponent
+        let parent = destination.droppingLastPathPart
         if case .failure(let e) = Syscalls.mkdirs(parent) {
             throw .configuration("cannot create \(parent) for the outputs: \(e.text). Check that the directory is writable, or pass --output.", errno: e.code)
         }
@@ -298,7 +299,7 @@ struct OutputStaging {
 
 /// Run 1's output entries, handed to later runs (which may run at the same time) once known.
 final class FirstRunEntries: @unchecked Sendable {
-    private let condition = NSCondition()
+    private let condition = Condition()
     private var done = false
     private var entries: [PathKey: TreeEntry]?
 
@@ -330,7 +331,7 @@ final class FirstRunEntries: @unchecked Sendable {
 enum InterruptCleanup {
     nonisolated(unsafe) private static var paths = Set<String>()
     nonisolated(unsafe) private static var recordPath: String?
-    private static let lock = NSLock()
+    private static let lock = Lock()
 
     /// The name of the record in a work area.
     static let recordName = "placing"
@@ -369,7 +370,7 @@ enum InterruptCleanup {
     /// A fresh temp name beside `destination` (on its file system), `.NAME.KIND-UUID`, as
     /// ``CheckRunner/place(_:at:move:)`` and ``OutputStaging`` use with KIND `new` or `old`.
     static func stagingName(beside destination: String, _ kind: String) -> String {
-        (destination as NSString).deletingLastPathComponent + "/." + (destination as NSString).lastPathComponent
+        destination.droppingLastPathPart + "/." + destination.lastPathPart
             + "." + kind + "-" + UUID().uuidString
     }
 
@@ -377,7 +378,7 @@ enum InterruptCleanup {
     /// `.NAME.new-UUID` or `.NAME.old-UUID`.
     static func isStagingName(_ path: String) -> Bool {
         guard path.hasPrefix("/"), !path.contains("/../"), !path.hasSuffix("/..") else { return false }
-        let name = (path as NSString).lastPathComponent
+        let name = path.lastPathPart
         guard name.hasPrefix("."), name.count > 42 else { return false }
         let uuid = String(name.suffix(36)), marker = name.dropLast(36).suffix(5)
         return (marker == ".new-" || marker == ".old-") && UUID(uuidString: uuid) != nil

@@ -1,4 +1,6 @@
-import Foundation
+import Dispatch
+import FoundationEssentials
+import Glibc
 import ReproCore
 
 /// One sandboxed build of a check.
@@ -205,7 +207,7 @@ extension CheckRunner {
         }
         let seconds = Date().timeIntervalSince(clock)
         let (tree, failure) = try runTree(index, result: result, collected: collected, root: outputRoot, context)
-        let time = String(format: "%.1f", seconds) + " s"
+        let time = String(printf: "%.1f", seconds) + " s"
         if let failure {
             // The time first: the failure can be several sentences.
             options.progress("run \(index)/\(options.runs) failed after \(time): \(failure)")
@@ -386,7 +388,7 @@ extension CheckRunner {
         let finished = DispatchGroup()
         for (i, index) in indices.enumerated() {
             finished.enter()
-            let thread = Thread {
+            startThread {
                 let result: Result<T, ReproError>
                 do throws(ReproError) { result = .success(try body(index)) } catch { result = .failure(error) }
                 slots.lock.lock()
@@ -394,8 +396,6 @@ extension CheckRunner {
                 slots.lock.unlock()
                 finished.leave()
             }
-            thread.name = "repro-run-\(index)"
-            thread.start()
         }
         finished.wait()
         var results: [T] = []
@@ -440,6 +440,6 @@ extension CheckRunner {
 /// Results of concurrent runs, one slot per run, filled under a lock.
 private final class ResultSlots<T>: @unchecked Sendable {
     var values: [Result<T, ReproError>?]
-    let lock = NSLock()
+    let lock = Lock()
     init(_ n: Int) { values = Array(repeating: nil, count: n) }
 }

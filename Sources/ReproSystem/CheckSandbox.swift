@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import ReproCore
 
 /// What every run of a check shares: the profile, the toolchains and the environment.
@@ -126,7 +127,7 @@ extension CheckRunner {
             // Stop the whole check the conventional way, at once: dying by the same signal ends
             // every other sandbox too (they die with repro), and the caller sees 128+N. The work
             // area is left for the next run's clean-up.
-            FileHandle.standardError.write(Data("repro: interrupted by signal \(sig); the sandboxes and their processes were removed\n".utf8))
+            _ = Syscalls.writeAll(2, Array("repro: interrupted by signal \(sig); the sandboxes and their processes were removed\n".utf8))
             InterruptCleanup.removeAll()
             signal(sig, SIG_DFL)
             var set = sigset_t()

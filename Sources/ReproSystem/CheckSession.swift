@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import ReproCore
 
 /// A whole `repro check`, as the command line runs it: the signing key read first (a wrong key

@@ -1,5 +1,5 @@
 import Crypto
-import Foundation
+import FoundationEssentials
 import ReproCore
 #if canImport(Glibc)
 import Glibc
@@ -85,7 +85,7 @@ extension ChecksumsFile {
         }
         let digest = TreeDigest.hex(SHA256.hash(data: data))
         let (subject, entries) = try SHA256Sums.certified(data, sha256: digest, path: path, subjects: subjects)
-        let directory = (path as NSString).deletingLastPathComponent
+        let directory = path.droppingLastPathPart
         let files = try Verifier.compareSubjects(entries.map { Subject(name: $0.name, sha256: $0.sha256) },
                                                  in: directory.isEmpty ? "." : directory)
         return (subject, files)

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import ReproCore
 
 /// `repro run`'s use case: one command in a fresh sandbox, with the trees, binds and toolchains

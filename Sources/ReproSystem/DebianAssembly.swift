@@ -1,5 +1,5 @@
 import Crypto
-import Foundation
+import FoundationEssentials
 import ReproCore
 #if canImport(Glibc)
 import Glibc
@@ -112,8 +112,8 @@ public enum DebianAssembly {
         var offset = 8
         while offset + 60 <= bytes.count {
             let header = bytes[offset..<(offset + 60)]
-            let name = String(decoding: header.prefix(16), as: UTF8.self).trimmingCharacters(in: .whitespaces)
-            let sizeText = String(decoding: header.dropFirst(48).prefix(10), as: UTF8.self).trimmingCharacters(in: .whitespaces)
+            let name = String(decoding: header.prefix(16), as: UTF8.self).trimmingSpaces()
+            let sizeText = String(decoding: header.dropFirst(48).prefix(10), as: UTF8.self).trimmingSpaces()
             guard let size = Int(sizeText), size >= 0, size <= bytes.count - offset - 60 else { throw refuse("member \"\(name)\" has a bad size") }
             let start = offset + 60
             if name.hasPrefix("data.tar") {

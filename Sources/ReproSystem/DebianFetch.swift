@@ -1,6 +1,6 @@
 internal import CArchive
 import Crypto
-import Foundation
+import FoundationEssentials
 import ReproCore
 #if canImport(Glibc)
 import Glibc
@@ -66,12 +66,12 @@ public enum DebianMirrors {
                 var key: String?
                 for line in block.split(separator: "\n") where !line.hasPrefix("#") {
                     if line.first == " " || line.first == "\t" {
-                        if let key { fields[key, default: ""] += " " + line.trimmingCharacters(in: .whitespaces) }
+                        if let key { fields[key, default: ""] += " " + line.trimmingSpaces() }
                         continue
                     }
                     guard let colon = line.firstIndex(of: ":") else { continue }
-                    key = line[..<colon].trimmingCharacters(in: .whitespaces).lowercased()
-                    fields[key!] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+                    key = line[..<colon].trimmingSpaces().lowercased()
+                    fields[key!] = line[line.index(after: colon)...].trimmingSpaces()
                 }
                 guard fields["enabled"]?.lowercased() != "no", (fields["types"] ?? "").split(separator: " ").contains("deb") else { continue }
                 let components = (fields["components"] ?? "main").split(separator: " ").map(String.init)
@@ -176,10 +176,7 @@ public enum DebianLocker {
         }
         cache.progress("resolving minbase + \(include.joined(separator: ",")) over \(packages.count) index entries")
         let chosen = try DebianResolver(packages).resolve(include: include)
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        let info = DebianLockInfo(suite: release, suites: read, architecture: architecture, locked: formatter.string(from: now), include: include)
+        let info = DebianLockInfo(suite: release, suites: read, architecture: architecture, locked: RFC3339.format(now), include: include)
         return (info, chosen.map(\.pin))
     }
 
@@ -195,19 +192,19 @@ public enum DebianLocker {
         let gpgv = try HostCommand.run(["gpgv", "--status-fd", "1", "--keyring", keyring, "--output", verified, inRelease])
         let problem = DebianIndex.signatureProblem(gpgvStatus: String(decoding: gpgv.stdout, as: UTF8.self))
         guard gpgv.status == 0, problem == nil else {
-            let why = problem ?? gpgv.stderr.trimmingCharacters(in: .whitespacesAndNewlines)
+            let why = problem ?? gpgv.stderr.trimmingWhitespace()
             throw .verification("the signature of \(url) does not verify with \(keyring): \(why). Nothing was locked. Check the mirror (it may be tampered with or stale) and that the keyring package (debian-archive-keyring) is current.")
         }
         guard let release = Syscalls.readSmallFile(verified, limit: 64 << 20) else {
             throw .configuration("cannot read the verified Release text of \(url).")
         }
         let names = release.split(separator: "\n").filter { $0.hasPrefix("Codename:") || $0.hasPrefix("Suite:") }
-            .map { $0.split(separator: ":", maxSplits: 1)[1].trimmingCharacters(in: .whitespaces) }
+            .map { $0.split(separator: ":", maxSplits: 1)[1].trimmingSpaces() }
         guard names.contains(suite) else {
             throw .verification("\(url) is signed, but for \(names.joined(separator: "/")), not \(suite). Nothing was locked; check the mirror.")
         }
         if let validUntil = DebianIndex.validUntil(release), validUntil < now {
-            throw .verification("\(url) is signed, but its Valid-Until (\(validUntil == .distantPast ? "unreadable" : ISO8601DateFormatter().string(from: validUntil))) has passed: the mirror serves an expired index, which may be an old one replayed to hide updates. Nothing was locked; try another mirror.")
+            throw .verification("\(url) is signed, but its Valid-Until (\(validUntil == .distantPast ? "unreadable" : RFC3339.format(validUntil))) has passed: the mirror serves an expired index, which may be an old one replayed to hide updates. Nothing was locked; try another mirror.")
         }
         let files = DebianIndex.releaseFiles(release)
         var result = [DebianPackage]()
@@ -216,7 +213,7 @@ public enum DebianLocker {
             guard let (name, listed) = [".xz", ".gz", ""].lazy.compactMap({ s in files[stem + s].map { (stem + s, $0) } }).first else {
                 continue  // a component this suite does not have for the architecture
             }
-            let file = temp.path + "/" + name.replacingOccurrences(of: "/", with: "_")
+            let file = temp.path + "/" + name.replacingEvery("/", with: "_")
             let indexURL = "\(base)/dists/\(suite)/\(name)"
             cache.progress("downloading \(indexURL)")
             let got = try Fetcher.download(indexURL, to: file, maxBytes: listed.size, anyHTTPHost: true)

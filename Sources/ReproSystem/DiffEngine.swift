@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Glibc
 import ReproCore
 
@@ -32,10 +32,10 @@ public enum DiffEngine {
                 }
             }
             let ra = try resolved(a), rb = try resolved(b)
-            let file = explainFile(ra, rb, path: (a as NSString).lastPathComponent, limits: limits, setting: setting, deadline: deadline)
+            let file = explainFile(ra, rb, path: a.lastPathPart, limits: limits, setting: setting, deadline: deadline)
             guard let file else {
                 guard try Hashing.sha256(file: ra) == Hashing.sha256(file: rb) else {
-                    return DiffReport(a: a, b: b, same: false, files: [FileExplanation(path: (a as NSString).lastPathComponent, kind: "changed")],
+                    return DiffReport(a: a, b: b, same: false, files: [FileExplanation(path: a.lastPathPart, kind: "changed")],
                                       limits: limits, truncated: ["the files differ, but no region could be explained within the limits"])
                 }
                 return DiffReport(a: a, b: b, same: true, files: [], limits: limits)

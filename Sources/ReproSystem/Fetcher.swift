@@ -1,5 +1,5 @@
 import Crypto
-import Foundation
+import FoundationEssentials
 import ReproCore
 #if canImport(Glibc)
 import Glibc
@@ -106,7 +106,7 @@ public enum Fetcher {
             return Download(sha256: "", size: download.size, exceeded: true)
         }
         guard ended.exited, ended.status == 0 else {
-            let text = ended.stderr.trimmingCharacters(in: .whitespacesAndNewlines)
+            let text = ended.stderr.trimmingWhitespace()
             let why = text.isEmpty ? "repro-fetch ended with status \(ended.status)" : text
             throw .configuration("downloading \(url) failed: \(why). Nothing was cached; check the url in the spec and that the server is reachable, then run the command again.")
         }
@@ -143,7 +143,7 @@ public enum Fetcher {
     static func fetchProgram() throws(ReproError) -> String {
         if let path = ProcessInfo.processInfo.environment["REPRO_FETCH"], !path.isEmpty { return path }
         let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        let dir = (exe as NSString).deletingLastPathComponent
+        let dir = exe.droppingLastPathPart
         let candidates = [dir + "/repro-fetch", dir + "/../libexec/repro/repro-fetch"]
         if let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) { return found }
         throw .configuration("cannot find the repro-fetch program (looked for \(candidates.joined(separator: " and "))); it downloads https:// sources. Reinstall repro (make install), or set REPRO_FETCH to its path.")

@@ -1,4 +1,5 @@
-import Foundation
+import Dispatch
+import FoundationEssentials
 import ReproCore
 #if canImport(Glibc)
 import Glibc
@@ -26,15 +27,18 @@ enum HostCommand {
         var stderr: String
     }
 
-    /// Runs `argv` (looked up on PATH) in `directory`, with repro's environment changed by
+    /// Runs `argv` (looked up on PATH) with repro's environment changed by
     /// `environment` (each value replaces or adds a variable) and without the variables named in
     /// `removing`; throws only when it cannot be started.
-    static func run(_ argv: [String], in directory: String? = nil, environment: [String: String] = [:],
+    static func run(_ argv: [String], environment: [String: String] = [:],
                     removing: [String] = []) throws(ReproError) -> Output {
         var stdout = Data()
-        let ended = try stream(URL(fileURLWithPath: "/usr/bin/env"), argv, in: directory, environment: environment,
+        let ended = try stream(URL(fileURLWithPath: "/usr/bin/env"), argv, environment: environment,
                                removing: removing, cannotStart: "cannot run \(argv[0])", hint: "Install it or put it on PATH.") { fd in
-            stdout = FileHandle(fileDescriptor: fd, closeOnDealloc: false).readDataToEndOfFile()
+            var chunk = [UInt8](repeating: 0, count: 65536)
+            while case .success(let n) = chunk.withUnsafeMutableBytes({ Syscalls.read(fd, $0) }), n > 0 {
+                stdout.append(contentsOf: chunk[..<n])
+            }
         }
         return Output(status: ended.status, stdout: stdout, stderr: ended.stderr)
     }
@@ -43,46 +47,95 @@ enum HostCommand {
     /// is drained on another thread so that neither pipe fills up), then waits for it. When
     /// `readStdout` throws, the program is killed (SIGKILL: a SIGTERM may be blocked in the mask
     /// it inherited, and it would otherwise block writing to a pipe nobody reads) and the error rethrown.
-    static func stream(_ program: URL, _ arguments: [String], in directory: String? = nil, environment: [String: String] = [:],
+    static func stream(_ program: URL, _ arguments: [String], environment: [String: String] = [:],
                        removing: [String] = [], cannotStart: String, hint: String,
                        readStdout: (Int32) throws(ReproError) -> Void) throws(ReproError) -> Ended {
-        let process = Process()
-        process.executableURL = program
-        process.arguments = arguments
-        if !environment.isEmpty || !removing.isEmpty {
+        let changed: [String: String]? = environment.isEmpty && removing.isEmpty ? nil : {
             var changed = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
             for name in removing { changed[name] = nil }
-            process.environment = changed
+            return changed
+        }()
+        let outPipe: (Int32, Int32), errPipe: (Int32, Int32)
+        switch Syscalls.pipe() {
+        case .success(let ends): outPipe = ends
+        case .failure(let e): throw .configuration("\(cannotStart): \(e). \(hint)")
         }
-        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-        let out = Foundation.Pipe(), err = Foundation.Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        do {
-            try process.run()
-        } catch {
-            throw .configuration("\(cannotStart): \(ReproError.reason(error)). \(hint)")
+        switch Syscalls.pipe() {
+        case .success(let ends): errPipe = ends
+        case .failure(let e):
+            close(outPipe.0); close(outPipe.1)
+            throw .configuration("\(cannotStart): \(e). \(hint)")
+        }
+        defer { close(outPipe.0); close(errPipe.0) }
+        let spawned = spawn(program.path, arguments, environment: changed, stdout: outPipe.1, stderr: errPipe.1)
+        close(outPipe.1); close(errPipe.1)
+        let pid: pid_t
+        switch spawned {
+        case .success(let child): pid = child
+        case .failure(let e): throw .configuration("\(cannotStart): \(e). \(hint)")
         }
         final class Sink: @unchecked Sendable { var data = Data() }
         let errSink = Sink()
+        let errFD = errPipe.0
         let group = DispatchGroup()
         group.enter()
         DispatchQueue.global().async {
-            errSink.data = err.fileHandleForReading.readDataToEndOfFile()
+            var chunk = [UInt8](repeating: 0, count: 65536)
+            while case .success(let n) = chunk.withUnsafeMutableBytes({ Syscalls.read(errFD, $0) }), n > 0 {
+                errSink.data.append(contentsOf: chunk[..<n])
+            }
             group.leave()
         }
         do throws(ReproError) {
-            try readStdout(out.fileHandleForReading.fileDescriptor)
+            try readStdout(outPipe.0)
         } catch {
-            _ = Syscalls.kill(process.processIdentifier, SIGKILL)
+            _ = Syscalls.kill(pid, SIGKILL)
             group.wait()
-            process.waitUntilExit()
+            _ = waitForExit(pid)
             throw error
         }
         group.wait()
-        process.waitUntilExit()
-        return Ended(exited: process.terminationReason == .exit, status: process.terminationStatus,
+        let status = waitForExit(pid)
+        let exited = status & 0x7f == 0
+        return Ended(exited: exited, status: exited ? (status >> 8) & 0xff : status & 0x7f,
                      stderr: String(decoding: errSink.data, as: UTF8.self))
+    }
+
+    /// Starts `path` with `arguments` (argv[0] is `path`), `environment` (nil: repro's own),
+    /// with stdin from /dev/null, the given stdout and stderr, no other descriptor,
+    /// and every signal unblocked and at its default (posix_spawn(3)). The child's pid, or the errno
+    /// of why it could not be started.
+    private static func spawn(_ path: String, _ arguments: [String], environment: [String: String]?,
+                              stdout: Int32, stderr: Int32) -> Result<pid_t, Errno> {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, stdout, 1)
+        posix_spawn_file_actions_adddup2(&actions, stderr, 2)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var noSignals = sigset_t(), allSignals = sigset_t()
+        sigemptyset(&noSignals)
+        sigfillset(&allSignals)
+        posix_spawnattr_setsigmask(&attributes, &noSignals)
+        posix_spawnattr_setsigdefault(&attributes, &allSignals)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        let argv = ([path] + arguments).map { strdup($0) } + [nil]
+        defer { for arg in argv { free(arg) } }
+        let envp: [UnsafeMutablePointer<CChar>?]? = environment.map { $0.map { strdup("\($0.key)=\($0.value)") } + [nil] }
+        defer { for entry in envp ?? [] { free(entry) } }
+        var pid = pid_t()
+        let code = envp.map { posix_spawn(&pid, path, &actions, &attributes, argv, $0) }
+            ?? posix_spawn(&pid, path, &actions, &attributes, argv, environ)
+        return code == 0 ? .success(pid) : .failure(Errno(code))
+    }
+
+    /// The wait status of `pid` once it has ended (waitpid(2), retried on EINTR).
+    private static func waitForExit(_ pid: pid_t) -> Int32 {
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        return status
     }
 }

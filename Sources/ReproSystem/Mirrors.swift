@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import ReproCore
 
 /// Content-addressed blob mirrors: base URLs (`https://`, `file://`, `http://` on a loopback
@@ -64,12 +65,12 @@ public enum Mirrors {
     /// Copies `blob` to `target` (made read-only) and checks the copy against `sha256`; keeps a
     /// target that already holds those bytes.
     static func copyChecked(_ blob: String, sha256 sha: String, to target: String) throws(ReproError) -> String {
-        let dir = (target as NSString).deletingLastPathComponent
+        let dir = target.droppingLastPathPart
         if case .failure(let e) = Syscalls.mkdirs(dir) {
             throw .configuration("cannot create \(dir): \(e.text). Give a writable directory with -o.", errno: e.code)
         }
         if Syscalls.exists(target), (try? Hashing.sha256(file: target)) == sha { return target }
-        let staging = dir + "/." + (target as NSString).lastPathComponent + ".tmp-" + String(getpid())
+        let staging = dir + "/." + target.lastPathPart + ".tmp-" + String(getpid())
         Syscalls.unlink(staging)
         // A copy, not a hard link: whatever is done to the mirror later cannot reach the cache.
         do {

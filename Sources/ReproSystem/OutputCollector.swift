@@ -1,5 +1,6 @@
 import Crypto
-import Foundation
+import FoundationEssentials
+import Glibc
 import ReproCore
 
 /// Copies a run's outputs out of its sandbox before the sandbox is torn down.

@@ -1,5 +1,5 @@
 internal import CArchive
-import Foundation
+import FoundationEssentials
 import ReproCore
 #if canImport(Glibc)
 import Glibc

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// A step of a check or a rebuild, as progress shows it.
 public enum WorkPhase: String, Sendable, CaseIterable {

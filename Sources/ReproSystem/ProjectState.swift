@@ -1,5 +1,6 @@
 import Crypto
-import Foundation
+import FoundationEssentials
+import Glibc
 import ReproCore
 
 /// The project's `.repro/` directory (logs, certified outputs, kept runs, the manifest) and the
@@ -105,7 +106,7 @@ enum ProjectState {
     /// Refuses a manifest path that cannot be written (a missing or read-only directory, or a
     /// directory in its place), before a build is spent on a check whose manifest would be lost.
     static func checkManifestDestination(_ path: String) throws(ReproError) {
-        let parent = (path as NSString).deletingLastPathComponent
+        let parent = path.droppingLastPathPart
         guard let real = try? Syscalls.realpath(parent).get(), Syscalls.isDirectory(real) else {
             throw .configuration("--manifest \(path): \(parent) is not an existing directory; give a path in one.")
         }
@@ -148,8 +149,8 @@ enum ProjectState {
         var existing = URL(fileURLWithPath: path).standardizedFileURL.path
         var rest: [String] = []
         while Syscalls.lstat(existing) == nil, existing != "/" {
-            rest.insert((existing as NSString).lastPathComponent, at: 0)
-            existing = (existing as NSString).deletingLastPathComponent
+            rest.insert(existing.lastPathPart, at: 0)
+            existing = existing.droppingLastPathPart
         }
         let base = (try? Syscalls.realpath(existing).get()) ?? existing
         return rest.isEmpty ? base : (base == "/" ? "" : base) + "/" + rest.joined(separator: "/")

@@ -1,5 +1,6 @@
 import Crypto
-import Foundation
+import FoundationEssentials
+import Glibc
 import ReproCore
 
 /// The options of one `repro rebuild`.
@@ -223,7 +224,7 @@ public struct Rebuilder {
         } else {
             listing = try TreeWalker.walk(outputRoot)
         }
-        options.progress("rebuild: \(failure ?? "exit 0") in \(String(format: "%.1f", seconds)) s\(listing.map { ", \($0.digest)" } ?? "")")
+        options.progress("rebuild: \(failure ?? "exit 0") in \(String(printf: "%.1f", seconds)) s\(listing.map { ", \($0.digest)" } ?? "")")
         if failure != nil, let tail = CheckRunner.tail(of: request.logPath, lines: 20) {
             options.progress("rebuild log (last lines):\n\(tail)")
         }
@@ -298,11 +299,11 @@ public struct Rebuilder {
         options.progress("cloning \(TerminalText.field(remote)) at \(commit)")
         let clone = try Self.git(["clone", "--quiet", "--no-checkout", "--", remote, directory])
         guard clone.status == 0 else {
-            throw .configuration("cannot clone \(TerminalText.field(remote)): \(clone.stderr.trimmingCharacters(in: .whitespacesAndNewlines)). Check that it is reachable, or pass a copy of the source with --source DIR.")
+            throw .configuration("cannot clone \(TerminalText.field(remote)): \(clone.stderr.trimmingWhitespace()). Check that it is reachable, or pass a copy of the source with --source DIR.")
         }
         let checkout = try Self.git(["-C", directory, "checkout", "--quiet", "--detach", commit])
         guard checkout.status == 0 else {
-            throw .verification("\(TerminalText.field(remote)) has no commit \(commit), which \(options.bundlePath) records: \(checkout.stderr.trimmingCharacters(in: .whitespacesAndNewlines))")
+            throw .verification("\(TerminalText.field(remote)) has no commit \(commit), which \(options.bundlePath) records: \(checkout.stderr.trimmingWhitespace())")
         }
         if !subdirectory.isEmpty {
             // The subdirectory must be a directory of the commit itself: a symbolic link committed

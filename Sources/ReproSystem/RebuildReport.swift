@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import ReproCore
 
 /// What `repro rebuild` prints: lines for people, or one JSON object (`--json`).

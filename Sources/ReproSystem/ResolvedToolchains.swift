@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import ReproCore
 
 /// Toolchains resolved by name or path, fetched (pins checked) and ready to mount.

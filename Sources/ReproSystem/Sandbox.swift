@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Glibc
 import ReproCore
 import CReproSandbox
@@ -389,8 +389,8 @@ enum SandboxFailure {
     }
 
     static func readSysctl(_ name: String) -> String? {
-        (try? String(contentsOfFile: "/proc/sys/" + name.replacingOccurrences(of: ".", with: "/"), encoding: .utf8))?
-            .trimmingCharacters(in: .whitespacesAndNewlines)
+        (try? String(contentsOfFile: "/proc/sys/" + name.replacingEvery(".", with: "/"), encoding: .utf8))?
+            .trimmingWhitespace()
     }
 
     /// The cause of a refused user namespace and the setting that fixes it, as far as it can be told.

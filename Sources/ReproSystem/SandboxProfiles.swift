@@ -1,5 +1,6 @@
 import Crypto
-import Foundation
+import FoundationEssentials
+import Glibc
 import ReproCore
 
 /// A profile with the bytes it came from: what the manifest records of it.

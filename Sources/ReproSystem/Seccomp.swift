@@ -1,5 +1,5 @@
 import Crypto
-import Foundation
+import FoundationEssentials
 import Glibc
 import ReproCore
 internal import CSeccomp
@@ -38,7 +38,7 @@ public struct SeccompProgram: Sendable, Equatable {
     static let unreadableModeCalls = ["openat2", "io_uring_setup", "io_uring_enter", "io_uring_register"]
 
     /// Serializes the export's change of the process's file size limit.
-    private static let exportLock = NSLock()
+    private static let exportLock = Lock()
 
     /// Compiles the policy with libseccomp for the native ABI; other ABIs get the policy's
     /// `foreign_abi` action. Throws a configuration error for an unknown system call name.

@@ -1,5 +1,5 @@
 import Crypto
-import Foundation
+import FoundationEssentials
 import ReproCore
 import CReproSandbox
 #if canImport(Glibc)

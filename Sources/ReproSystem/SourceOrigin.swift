@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import ReproCore
 
 /// Where a check's source can be had by others, as the provenance records it.
@@ -38,7 +39,7 @@ public struct SourceOrigin: Sendable, Equatable {
             remote = try normalizedRemote(sourceURI, top: exact.top)
         } else {
             let found = try SourceSnapshot.git(exact.top, ["config", "--get", "remote.origin.url"])
-            let text = String(decoding: found.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            let text = String(decoding: found.stdout, as: UTF8.self).trimmingWhitespace()
             guard found.status == 0, !text.isEmpty else {
                 return SourceOrigin(uri: snapshot.uri, commit: exact.commit, rebuildable: false,
                                     reason: "the repository has no remote named origin (give its public location with --source-uri URL)")
@@ -82,7 +83,7 @@ public struct SourceOrigin: Sendable, Equatable {
         var rest = Substring(uri.dropFirst(4))
         var subdirectory = ""
         if let hash = rest.lastIndex(of: "#") {
-            guard let decoded = String(rest[rest.index(after: hash)...]).removingPercentEncoding else { return nil }
+            guard let decoded = String(rest[rest.index(after: hash)...]).percentDecoded else { return nil }
             subdirectory = decoded
             rest = rest[..<hash]
         }

@@ -1,5 +1,5 @@
 import Crypto
-import Foundation
+import FoundationEssentials
 import ReproCore
 #if canImport(Glibc)
 import Glibc
@@ -609,13 +609,13 @@ public struct SourceSnapshot: Sendable {
         guard inside.status == 0, String(decoding: inside.stdout, as: UTF8.self).hasPrefix("true") else { return nil }
         let tracked = try git(dir, ["ls-files", "-z", "--cached"])
         guard tracked.status == 0 else {
-            throw .configuration("git ls-files failed in \(dir): \(tracked.stderr.trimmingCharacters(in: .whitespacesAndNewlines))")
+            throw .configuration("git ls-files failed in \(dir): \(tracked.stderr.trimmingWhitespace())")
         }
         let untracked = try git(dir, ["ls-files", "-z", "--others", "--exclude-standard"])
         // The commit is HEAD; the epoch is the committer time of the last commit that touched
         // this directory, so a project in a subdirectory keeps its epoch while others change.
         let head = try git(dir, ["rev-parse", "--verify", "-q", "HEAD"])
-        let text = { (o: HostCommand.Output) in String(decoding: o.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) }
+        let text = { (o: HostCommand.Output) in String(decoding: o.stdout, as: UTF8.self).trimmingWhitespace() }
         let commit = head.status == 0 ? text(head) : nil
         let last = try git(dir, ["log", "-1", "--no-show-signature", "--format=%ct", "--", "."])
         let time = last.status == 0 ? Int64(text(last)) : nil
@@ -652,7 +652,7 @@ public struct SourceSnapshot: Sendable {
     /// `git describe --tags --always --abbrev=7 COMMIT`, `git rev-parse --short=7 COMMIT` and the tag naming
     /// exactly the commit (`git describe --tags --exact-match`), or nil when git cannot say.
     private static func describe(_ dir: String, _ commit: String) throws(ReproError) -> (name: String, short: String, tag: String?)? {
-        let text = { (o: HostCommand.Output) in String(decoding: o.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) }
+        let text = { (o: HostCommand.Output) in String(decoding: o.stdout, as: UTF8.self).trimmingWhitespace() }
         // Seven hex digits, git's default, fixed: git scales its default with the number of
         // objects (and obeys the repository's core.abbrev), which would give two clones of one
         // commit two version strings. Longer only where seven are ambiguous in the repository.
@@ -709,8 +709,7 @@ public struct SourceSnapshot: Sendable {
 
     /// A path with the characters a URI path may not hold percent-encoded.
     static func percentEncoded(_ path: String) -> String {
-        var allowed = CharacterSet.urlPathAllowed
-        allowed.remove(charactersIn: "#?")
-        return path.addingPercentEncoding(withAllowedCharacters: allowed) ?? path
+        // Foundation's CharacterSet.urlPathAllowed, which has neither "#" nor "?".
+        return path.percentEncoded { isASCIIAlphanumeric($0) || "!$&'()*+,-./=@_~".utf8.contains($0) }
     }
 }

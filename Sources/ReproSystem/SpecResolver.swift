@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import ReproCore
 
 /// Finds and loads toolchain specs by name or path.

@@ -1,5 +1,6 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Glibc
 import ReproCore
 
 /// `repro compare BUNDLE... --key PUB...`: agreement of independent builders on one build.

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import ReproCore
 
 /// Human output: results to stdout, progress and errors to stderr, with control characters
@@ -7,31 +8,31 @@ enum Console {
     /// Writes a line of human output to stdout.
     static func out(_ line: String) {
         ProgressDisplay.current?.clear()
-        FileHandle.standardOutput.write(Data((TerminalText.escape(line) + "\n").utf8))
+        StandardStream.output.write(Data((TerminalText.escape(line) + "\n").utf8))
     }
 
     /// Writes a JSON document (already escaped by its own rules) to stdout.
     static func json(_ text: String) {
         ProgressDisplay.current?.clear()
-        FileHandle.standardOutput.write(Data((text + "\n").utf8))
+        StandardStream.output.write(Data((text + "\n").utf8))
     }
 
     /// Writes a line to stdout as it is (already made safe by its own format's rules).
     static func verbatim(_ line: String) {
         ProgressDisplay.current?.clear()
-        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+        StandardStream.output.write(Data((line + "\n").utf8))
     }
 
     /// Writes a progress line to stderr (through the running command's ``ProgressDisplay``,
     /// which may be quiet, if it has one).
     static func progress(_ line: String) {
         if let display = ProgressDisplay.current { return display.note(line) }
-        FileHandle.standardError.write(Data(("repro: " + TerminalText.escape(line) + "\n").utf8))
+        StandardStream.error.write(Data(("repro: " + TerminalText.escape(line) + "\n").utf8))
     }
 
     /// Writes an error paragraph to stderr.
     static func error(_ message: String) {
         ProgressDisplay.current?.finish()
-        FileHandle.standardError.write(Data(("repro: error: " + TerminalText.escape(message) + "\n").utf8))
+        StandardStream.error.write(Data(("repro: error: " + TerminalText.escape(message) + "\n").utf8))
     }
 }

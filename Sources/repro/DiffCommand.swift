@@ -1,5 +1,6 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Glibc
 import ReproCore
 import ReproSystem
 
@@ -95,8 +96,8 @@ struct DiffCommand: ParsableCommand {
     /// `limits.maxLines` lines, all runs together within `limits.maxSeconds`.
     private func runDiffoscope(_ program: String, _ report: DiffReport, _ a: String, _ b: String, limits: DiffLimits) throws {
         let deadline = ContinuousClock.now + .milliseconds(Int64(limits.maxSeconds * 1000))
-        var isDirectory: ObjCBool = false
-        let single = !(FileManager.default.fileExists(atPath: a, isDirectory: &isDirectory) && isDirectory.boolValue)
+        var isDirectory = false
+        let single = !(FileManager.default.fileExists(atPath: a, isDirectory: &isDirectory) && isDirectory)
         for file in report.files where Diffoscope.unopened(file) {
             let fileA = single ? a : a + "/" + file.path, fileB = single ? b : b + "/" + file.path
             let left = deadline - ContinuousClock.now

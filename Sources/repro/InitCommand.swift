@@ -1,5 +1,6 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Glibc
 import ReproCore
 
 /// `repro init`: writes a commented `repro.toml` for a project directory.
@@ -28,7 +29,7 @@ struct InitCommand: ParsableCommand {
     var gitignore = false
 
     func run() throws {
-        let path = (directory as NSString).appendingPathComponent("repro.toml")
+        let path = directory.appendingPathPart("repro.toml")
         if FileManager.default.fileExists(atPath: path), !force {
             if gitignore { return try ignoreState() }
             throw ReproError.configuration("\(path) already exists; edit it, or pass --force to replace it.")
@@ -49,9 +50,9 @@ struct InitCommand: ParsableCommand {
     /// Adds `.repro/` to `.gitignore` with `--gitignore`, or says how when it is not there yet.
     /// The snapshot never takes `.repro/` in, so this only keeps `git status` clean.
     func ignoreState() throws {
-        let path = (directory as NSString).appendingPathComponent(".gitignore")
+        let path = directory.appendingPathPart(".gitignore")
         let existing = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
-        let lines = existing.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+        let lines = existing.split(whereSeparator: \.isNewline).map { $0.trimmingSpaces() }
         guard !lines.contains(where: { [".repro", ".repro/", "/.repro", "/.repro/"].contains($0) }) else { return }
         guard gitignore else {
             Console.progress("repro keeps logs, outputs and the manifest in .repro/; to keep them out of git: repro init --gitignore (or echo .repro/ >> .gitignore)")

@@ -1,5 +1,6 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Glibc
 import ReproCore
 
 /// `repro keygen -o NAME`: writes an Ed25519 key pair for signing manifests.

@@ -1,5 +1,7 @@
 import ArgumentParser
-import Foundation
+import Dispatch
+import FoundationEssentials
+import Glibc
 import ReproCore
 import ReproSystem
 
@@ -63,7 +65,7 @@ final class ProgressDisplay: @unchecked Sendable {
         deinit { close(fd) }
     }
 
-    private let lock = NSLock()
+    private let lock = Lock()
     private let mode: Mode
     private let verbose: Bool
     private let prefixOutput: Bool
@@ -134,7 +136,7 @@ final class ProgressDisplay: @unchecked Sendable {
             if mode == .plain {
                 var line = scopeName(run) + Self.describe(phase) + ": "
                 line += failed ? "failed after " : "done in "
-                line += String(format: "%.1f s", seconds)
+                line += String(printf: "%.1f s", seconds)
                 if phase == .unpacking, let scope, !failed { line += " (\(Self.counts(scope)))" }
                 text += "repro: " + TerminalText.escape(line) + "\n"
             }
@@ -288,8 +290,8 @@ final class ProgressDisplay: @unchecked Sendable {
         while let last = tail.last, last == 0x0A || last == 0x0D || last == 0x20 || last == 0x09 { tail.removeLast() }
         if let newline = tail.lastIndex(of: 0x0A) { tail = tail[(newline + 1)...] }
         if let carriage = tail.lastIndex(of: 0x0D) { tail = tail[(carriage + 1)...] }
-        let text = String(decoding: tail, as: UTF8.self).replacingOccurrences(of: "\t", with: " ")
-            .trimmingCharacters(in: .whitespaces)
+        let text = String(decoding: tail, as: UTF8.self).replacingEvery("\t", with: " ")
+            .trimmingSpaces()
         return text.isEmpty ? nil : TerminalText.escape(text)
     }
 
@@ -297,7 +299,7 @@ final class ProgressDisplay: @unchecked Sendable {
 
     private func write(_ text: String) {
         guard !text.isEmpty else { return }
-        FileHandle.standardError.write(Data(text.utf8))
+        StandardStream.error.write(Data(text.utf8))
     }
 
     /// What a phase is called in progress lines.
@@ -314,7 +316,7 @@ final class ProgressDisplay: @unchecked Sendable {
 
     private static func counts(_ scope: Scope) -> String {
         let mb = Double(scope.bytes) / 1_000_000
-        return "\(scope.entries) entries, " + String(format: "%.1f MB", mb)
+        return "\(scope.entries) entries, " + String(printf: "%.1f MB", mb)
     }
 
     private static func seconds(_ duration: Duration) -> Double {
@@ -325,8 +327,8 @@ final class ProgressDisplay: @unchecked Sendable {
     static func elapsed(_ seconds: Double) -> String {
         let whole = Int(max(0, seconds))
         if whole < 60 { return "\(whole) s" }
-        if whole < 3600 { return "\(whole / 60) min " + String(format: "%02d s", whole % 60) }
-        return "\(whole / 3600) h " + String(format: "%02d min", whole / 60 % 60)
+        if whole < 3600 { return "\(whole / 60) min " + String(printf: "%02d s", whole % 60) }
+        return "\(whole / 3600) h " + String(printf: "%02d min", whole / 60 % 60)
     }
 
     /// The terminal's width in columns (ioctl(2) `TIOCGWINSZ` on stderr), else 80.

@@ -1,5 +1,6 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Glibc
 import ReproCore
 import ReproSystem
 
@@ -102,6 +103,6 @@ struct RunCommand: ParsableCommand {
         run.progress = { Console.progress($0) }
         let outcome = try run.run()
         if let message = outcome.message { Console.error(message) }
-        Foundation.exit(outcome.exitStatus)
+        Glibc.exit(outcome.exitStatus)
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Glibc
 import ReproCore
 import ReproSystem
 
@@ -112,7 +113,7 @@ extension ToolchainCommand {
                 }
             }
             if json {
-                let data = try JSONSerialization.data(withJSONObject: objects, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+                let data = try PrettyJSON.data(objects)
                 Console.json(String(decoding: data, as: UTF8.self))
             }
         }
@@ -212,19 +213,19 @@ extension ToolchainCommand {
                     let hit = cache.cachedDebian(spec)
                     let source = ToolchainCache.debianSource(spec)
                     sources.append(["url": source.url, "sha256": source.sha256, "mount": source.mount, "packages": spec.packages.count,
-                                    "cached": hit != nil, "tree": hit?.treePath ?? NSNull()])
+                                    "cached": hit != nil, "tree": hit?.treePath as Any])
                     if !json { Console.out("  \(hit == nil ? "not cached" : "cached    ")  debian-lock:\(source.sha256)  \(source.mount)  \(counted(spec.packages.count, "package")) from \(source.url)") }
                 }
                 for source in spec.sources {
                     let hit = cache.cached(source)
                     sources.append(["url": source.url, "sha256": source.sha256, "mount": source.mount,
-                                    "cached": hit != nil, "tree": hit?.treePath ?? NSNull()])
+                                    "cached": hit != nil, "tree": hit?.treePath as Any])
                     if !json { Console.out("  \(hit == nil ? "not cached" : "cached    ")  sha256:\(source.sha256)  \(source.mount)  \(source.url)") }
                 }
                 objects.append(["name": name, "path": path, "description": spec.description, "sources": sources])
             }
             if json {
-                let data = try JSONSerialization.data(withJSONObject: objects, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+                let data = try PrettyJSON.data(objects)
                 Console.json(String(decoding: data, as: UTF8.self))
             } else if objects.isEmpty {
                 Console.progress("no toolchain specs found in \(resolver.directories.joined(separator: ", "))")
@@ -346,7 +347,7 @@ extension ToolchainCommand {
 
         func run() throws {
             let cache = try cacheOptions.makeCache()
-            let packages = include.flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }.filter { !$0.isEmpty }
+            let packages = include.flatMap { $0.split(separator: ",").map { $0.trimmingSpaces() } }.filter { !$0.isEmpty }
             let arch = architecture ?? DebianLocker.hostArchitecture
             let (info, pins) = try DebianLocker.lock(release: suite, include: packages, architecture: arch,
                                                      explicitMirrors: mirrorOptions.debianMirror, cache: cache)
@@ -358,7 +359,7 @@ extension ToolchainCommand {
             // What is written must load back as the same lock.
             let reread = try ToolchainSpec.parse(toml: text, path: path)
             guard reread.packages == DebianLock.sorted(pins) else { fatalError("a written lock must parse back to its pins") }
-            let directory = (path as NSString).deletingLastPathComponent
+            let directory = path.droppingLastPathPart
             if !directory.isEmpty { try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
             do { try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
                 throw ReproError.configuration("cannot write \(path): \(ReproError.reason(error)). Choose another file with -o.")

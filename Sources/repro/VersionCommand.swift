@@ -1,5 +1,6 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Glibc
 import ReproCore
 import ReproSystem
 
@@ -34,8 +35,8 @@ struct VersionCommand: ParsableCommand {
         let nameWidth = ReproInfo.dependencies.map(\.name.count).max() ?? 0
         let versionWidth = ReproInfo.dependencies.map(\.version.count).max() ?? 0
         for dependency in ReproInfo.dependencies {
-            let name = dependency.name.padding(toLength: nameWidth, withPad: " ", startingAt: 0)
-            let version = dependency.version.padding(toLength: versionWidth, withPad: " ", startingAt: 0)
+            let name = dependency.name.padded(to: nameWidth)
+            let version = dependency.version.padded(to: versionWidth)
             lines.append("  \(name)  \(version)  \(dependency.url)\(dependency.direct ? "" : "  (transitive)")")
         }
         lines.append("swift compiler: \(ReproInfo.swiftCompiler)")
