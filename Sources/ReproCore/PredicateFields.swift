@@ -50,43 +50,53 @@ struct FieldCodec<Value> {
 extension FieldCodec where Value == String {
     /// Any string.
     static var string: FieldCodec {
-        FieldCodec(encode: { .string($0) }, decode: { v, _ throws(FieldProblem) in
-            guard let s = v?.stringValue else { throw .missing }
-            return s
-        }, schema: ["type": "string"])
+        FieldCodec(
+            encode: { .string($0) },
+            decode: { v, _ throws(FieldProblem) in
+                guard let s = v?.stringValue else { throw .missing }
+                return s
+            }, schema: ["type": "string"])
     }
 
     /// A string of at least one character.
     static var nonEmptyString: FieldCodec {
-        FieldCodec(encode: { .string($0) }, decode: { v, _ throws(FieldProblem) in
-            guard let s = v?.stringValue, !s.isEmpty else { throw .missing }
-            return s
-        }, schema: ["type": "string", "minLength": 1])
+        FieldCodec(
+            encode: { .string($0) },
+            decode: { v, _ throws(FieldProblem) in
+                guard let s = v?.stringValue, !s.isEmpty else { throw .missing }
+                return s
+            }, schema: ["type": "string", "minLength": 1])
     }
 
     /// A string equal to `value`; `other` words the refusal of another one.
     static func constant(_ value: String, other: @escaping (String) -> String) -> FieldCodec {
-        FieldCodec(encode: { .string($0) }, decode: { v, _ throws(FieldProblem) in
-            guard let s = v?.stringValue else { throw .missing }
-            guard s == value else { throw .phrase(other(s)) }
-            return s
-        }, schema: ["const": .string(value)])
+        FieldCodec(
+            encode: { .string($0) },
+            decode: { v, _ throws(FieldProblem) in
+                guard let s = v?.stringValue else { throw .missing }
+                guard s == value else { throw .phrase(other(s)) }
+                return s
+            }, schema: ["const": .string(value)])
     }
 
     /// An RFC 3339 timestamp, kept as written.
     static var timestamp: FieldCodec {
-        FieldCodec(encode: { .string($0) }, decode: { v, _ throws(FieldProblem) in
-            guard let s = v?.stringValue, RFC3339.parse(s) != nil else { throw .missing }
-            return s
-        }, schema: ["type": "string", "format": "date-time"])
+        FieldCodec(
+            encode: { .string($0) },
+            decode: { v, _ throws(FieldProblem) in
+                guard let s = v?.stringValue, RFC3339.parse(s) != nil else { throw .missing }
+                return s
+            }, schema: ["type": "string", "format": "date-time"])
     }
 
     /// A string of exactly 64 lowercase hex digits (a SHA-256 or a keyid).
     static var sha256: FieldCodec {
-        FieldCodec(encode: { .string($0) }, decode: { v, _ throws(FieldProblem) in
-            guard let s = v?.stringValue, Hex.isLowercase(s, length: 64) else { throw .missing }
-            return s
-        }, schema: ["type": "string", "pattern": "^[0-9a-f]{64}$"])
+        FieldCodec(
+            encode: { .string($0) },
+            decode: { v, _ throws(FieldProblem) in
+                guard let s = v?.stringValue, Hex.isLowercase(s, length: 64) else { throw .missing }
+                return s
+            }, schema: ["type": "string", "pattern": "^[0-9a-f]{64}$"])
     }
 }
 
@@ -96,83 +106,104 @@ extension FieldCodec where Value == [String] {
     static func strings(nonEmpty: Bool, item: FieldCodec<String> = .string) -> FieldCodec {
         var schema: [String: JSONValue] = ["type": "array", "items": .object(item.schema)]
         if nonEmpty { schema["minItems"] = 1 }
-        return FieldCodec(encode: { .array($0.map { .string($0) }) }, decode: { v, context throws(FieldProblem) in
-            guard let list = v?.arrayValue, !(nonEmpty && list.isEmpty) else { throw .missing }
-            var out: [String] = []
-            for value in list {
-                do { out.append(try item.decode(value, context)) } catch { throw .invalid }
-            }
-            return out
-        }, schema: schema)
+        return FieldCodec(
+            encode: { .array($0.map { .string($0) }) },
+            decode: { v, context throws(FieldProblem) in
+                guard let list = v?.arrayValue, !(nonEmpty && list.isEmpty) else { throw .missing }
+                var out: [String] = []
+                for value in list {
+                    do { out.append(try item.decode(value, context)) } catch { throw .invalid }
+                }
+                return out
+            }, schema: schema)
     }
 }
 
 extension FieldCodec where Value == [String: String] {
     /// An object whose values are all strings.
     static var stringMap: FieldCodec {
-        FieldCodec(encode: { .object($0.mapValues { .string($0) }) }, decode: { v, _ throws(FieldProblem) in
-            guard let object = v?.objectValue, object.values.allSatisfy({ $0.stringValue != nil }) else { throw .missing }
-            return object.compactMapValues(\.stringValue)
-        }, schema: ["type": "object", "additionalProperties": ["type": "string"]])
+        FieldCodec(
+            encode: { .object($0.mapValues { .string($0) }) },
+            decode: { v, _ throws(FieldProblem) in
+                guard let object = v?.objectValue, object.values.allSatisfy({ $0.stringValue != nil }) else {
+                    throw .missing
+                }
+                return object.compactMapValues(\.stringValue)
+            }, schema: ["type": "object", "additionalProperties": ["type": "string"]])
     }
 }
 
 extension FieldCodec where Value == JSONValue {
     /// Any JSON object, kept as it is.
     static var object: FieldCodec {
-        FieldCodec(encode: { $0 }, decode: { v, _ throws(FieldProblem) in
-            guard let v, v.objectValue != nil else { throw .missing }
-            return v
-        }, schema: ["type": "object"])
+        FieldCodec(
+            encode: { $0 },
+            decode: { v, _ throws(FieldProblem) in
+                guard let v, v.objectValue != nil else { throw .missing }
+                return v
+            }, schema: ["type": "object"])
     }
 
     /// Any JSON value, kept as it is.
     static var any: FieldCodec {
-        FieldCodec(encode: { $0 }, decode: { v, _ throws(FieldProblem) in
-            guard let v else { throw .missing }
-            return v
-        }, schema: [:])
+        FieldCodec(
+            encode: { $0 },
+            decode: { v, _ throws(FieldProblem) in
+                guard let v else { throw .missing }
+                return v
+            }, schema: [:])
     }
 }
 
 extension FieldCodec {
     /// One of an enumeration's raw values.
-    static func oneOf(_ type: Value.Type) -> FieldCodec where Value: RawRepresentable & CaseIterable, Value.RawValue == String {
-        FieldCodec(encode: { .string($0.rawValue) }, decode: { v, _ throws(FieldProblem) in
-            guard let s = v?.stringValue, let value = Value(rawValue: s) else { throw .missing }
-            return value
-        }, schema: ["enum": .array(Value.allCases.map { .string($0.rawValue) })])
+    static func oneOf(_ type: Value.Type) -> FieldCodec
+    where Value: RawRepresentable & CaseIterable, Value.RawValue == String {
+        FieldCodec(
+            encode: { .string($0.rawValue) },
+            decode: { v, _ throws(FieldProblem) in
+                guard let s = v?.stringValue, let value = Value(rawValue: s) else { throw .missing }
+                return value
+            }, schema: ["enum": .array(Value.allCases.map { .string($0.rawValue) })])
     }
 
     /// An integer of `Value`'s range, at least `minimum` when one is given.
     static func integer(minimum: Value? = nil) -> FieldCodec where Value: FixedWidthInteger {
         var schema: [String: JSONValue] = ["type": "integer"]
         if let minimum { schema["minimum"] = .integer(Int64(minimum)) }
-        return FieldCodec(encode: { .integer(Int64($0)) }, decode: { v, _ throws(FieldProblem) in
-            guard let n = v?.integerValue, let value = Value(exactly: n), value >= minimum ?? Value.min else { throw .missing }
-            return value
-        }, schema: schema)
+        return FieldCodec(
+            encode: { .integer(Int64($0)) },
+            decode: { v, _ throws(FieldProblem) in
+                guard let n = v?.integerValue, let value = Value(exactly: n), value >= minimum ?? Value.min else {
+                    throw .missing
+                }
+                return value
+            }, schema: schema)
     }
 
     /// The member may be absent (nil); present, it must be a valid `wrapped` (else the field's
     /// `invalid` sentence). Not written when nil or, with `omitEmpty`, when it encodes as an
     /// empty object or list.
-    static func optional<Wrapped>(_ wrapped: FieldCodec<Wrapped>, omitEmpty: Bool = false) -> FieldCodec where Value == Wrapped? {
-        FieldCodec(encode: { value in
-            guard let value, let json = wrapped.encode(value) else { return nil }
-            if omitEmpty, json.objectValue?.isEmpty == true || json.arrayValue?.isEmpty == true { return nil }
-            return json
-        }, decode: { v, context throws(FieldProblem) in
-            guard let v else { return nil }
-            do throws(FieldProblem) { return try wrapped.decode(v, context) } catch {
-                if case .missing = error { throw .invalid }
-                throw error
-            }
-        }, schema: wrapped.schema, required: false, report: { value in
-            guard let value else { return nil }
-            if let report = wrapped.report { return report(value) }
-            return wrapped.encode(value)
-        })
+    static func optional<Wrapped>(_ wrapped: FieldCodec<Wrapped>, omitEmpty: Bool = false) -> FieldCodec
+    where Value == Wrapped? {
+        FieldCodec(
+            encode: { value in
+                guard let value, let json = wrapped.encode(value) else { return nil }
+                if omitEmpty, json.objectValue?.isEmpty == true || json.arrayValue?.isEmpty == true { return nil }
+                return json
+            },
+            decode: { v, context throws(FieldProblem) in
+                guard let v else { return nil }
+                do throws(FieldProblem) { return try wrapped.decode(v, context) } catch {
+                    if case .missing = error { throw .invalid }
+                    throw error
+                }
+            }, schema: wrapped.schema, required: false,
+            report: { value in
+                guard let value else { return nil }
+                if let report = wrapped.report { return report(value) }
+                return wrapped.encode(value)
+            })
     }
 
     /// The member is always written, `null` for nil.
@@ -183,53 +214,65 @@ extension FieldCodec {
             items["type"] = [.string(type), "null"]
             schema["items"] = .object(items)
         }
-        return FieldCodec(encode: { $0.flatMap(wrapped.encode) ?? .null }, decode: { v, context throws(FieldProblem) in
-            if case .null? = v { return nil }
-            guard let v else { throw .missing }
-            return try wrapped.decode(v, context)
-        }, schema: schema)
+        return FieldCodec(
+            encode: { $0.flatMap(wrapped.encode) ?? .null },
+            decode: { v, context throws(FieldProblem) in
+                if case .null? = v { return nil }
+                guard let v else { throw .missing }
+                return try wrapped.decode(v, context)
+            }, schema: schema)
     }
 
     /// A list of records described by `table` (`missing` when not a list or, if `nonEmpty`,
     /// empty). `label` names item `i` in sentences about it (`has run 2`), given what has been
     /// read of it so far; with `itemFailure`, any bad item is refused with that phrase instead.
-    static func records<Element>(_ table: PredicateTable<Element>, nonEmpty: Bool = false, itemFailure: ((Int) -> String)? = nil,
-                                 label: ((Int, Element) -> String)? = nil) -> FieldCodec where Value == [Element] {
+    static func records<Element>(
+        _ table: PredicateTable<Element>, nonEmpty: Bool = false, itemFailure: ((Int) -> String)? = nil,
+        label: ((Int, Element) -> String)? = nil
+    ) -> FieldCodec where Value == [Element] {
         var schema: [String: JSONValue] = ["type": "array", "items": .object(table.schema)]
         if nonEmpty { schema["minItems"] = 1 }
-        return FieldCodec(encode: { .array($0.map { .object(table.members($0)) }) }, decode: { v, context throws(FieldProblem) in
-            guard let list = v?.arrayValue, !(nonEmpty && list.isEmpty) else { throw .missing }
-            var out: [Element] = []
-            for (i, item) in list.enumerated() {
-                let itemContext = FieldContext(prefix: context.prefix, index: i, outerPrefix: context.prefix)
-                do throws(ReproError) {
-                    out.append(try table.read(item, context: itemContext, label: label.map { label in { label(i, $0) } }))
-                } catch {
-                    if let itemFailure { throw .phrase(itemFailure(i)) }
-                    throw .failed(error)
+        return FieldCodec(
+            encode: { .array($0.map { .object(table.members($0)) }) },
+            decode: { v, context throws(FieldProblem) in
+                guard let list = v?.arrayValue, !(nonEmpty && list.isEmpty) else { throw .missing }
+                var out: [Element] = []
+                for (i, item) in list.enumerated() {
+                    let itemContext = FieldContext(prefix: context.prefix, index: i, outerPrefix: context.prefix)
+                    do throws(ReproError) {
+                        out.append(
+                            try table.read(item, context: itemContext, label: label.map { label in { label(i, $0) } }))
+                    } catch {
+                        if let itemFailure { throw .phrase(itemFailure(i)) }
+                        throw .failed(error)
+                    }
                 }
-            }
-            return out
-        }, schema: schema, report: { .array($0.map { .object(table.report($0)) }) })
+                return out
+            }, schema: schema, report: { .array($0.map { .object(table.report($0)) }) })
     }
 
     /// One record described by `table`, whose sentences start with `prefix`.
     static func record(_ table: PredicateTable<Value>, prefix: String) -> FieldCodec {
-        FieldCodec(encode: { .object(table.members($0)) }, decode: { v, context throws(FieldProblem) in
-            do throws(ReproError) {
-                return try table.read(v ?? .null, context: FieldContext(prefix: prefix, outerPrefix: context.prefix))
-            } catch {
-                throw .failed(error)
-            }
-        }, schema: table.schema, report: { .object(table.report($0)) })
+        FieldCodec(
+            encode: { .object(table.members($0)) },
+            decode: { v, context throws(FieldProblem) in
+                do throws(ReproError) {
+                    return try table.read(
+                        v ?? .null, context: FieldContext(prefix: prefix, outerPrefix: context.prefix))
+                } catch {
+                    throw .failed(error)
+                }
+            }, schema: table.schema, report: { .object(table.report($0)) })
     }
 
     /// A list that may be absent (read as empty) and is not written when empty.
     static func omittedWhenEmpty<Element>(_ list: FieldCodec<[Element]>) -> FieldCodec where Value == [Element] {
-        FieldCodec(encode: { $0.isEmpty ? nil : list.encode($0) }, decode: { v, context throws(FieldProblem) in
-            guard let v else { return [] }
-            return try list.decode(v, context)
-        }, schema: list.schema, required: false, report: list.report)
+        FieldCodec(
+            encode: { $0.isEmpty ? nil : list.encode($0) },
+            decode: { v, context throws(FieldProblem) in
+                guard let v else { return [] }
+                return try list.decode(v, context)
+            }, schema: list.schema, required: false, report: list.report)
     }
 
     /// The same codec, its schema stating `extra` as well (a rule the writer keeps that the
@@ -269,9 +312,11 @@ struct PredicateField<Record> {
     /// member's dot-separated key in `repro verify --json` (nil: not reported; `reportNull`: a
     /// nil value is reported as null rather than left out); `human`, a label for a line of its
     /// own in `repro verify`'s output.
-    init<Value>(_ path: String, _ keyPath: WritableKeyPath<Record, Value>, _ codec: FieldCodec<Value>,
-                missing: String, invalid: String? = nil, doc: String? = nil,
-                report: String? = nil, reportNull: Bool = false, human: String? = nil) {
+    init<Value>(
+        _ path: String, _ keyPath: WritableKeyPath<Record, Value>, _ codec: FieldCodec<Value>,
+        missing: String, invalid: String? = nil, doc: String? = nil,
+        report: String? = nil, reportNull: Bool = false, human: String? = nil
+    ) {
         self.path = path.split(separator: ".").map(String.init)
         self.doc = doc
         self.required = codec.required
@@ -341,7 +386,9 @@ struct PredicateTable<Record> {
     /// Reads `value` as a record: every intermediate object, then every field in order, then
     /// the checks. `label` names the record in its sentences (the prefix gains `label `),
     /// given what has been read of it so far.
-    func read(_ value: JSONValue, context: FieldContext, label: ((Record) -> String)? = nil) throws(ReproError) -> Record {
+    func read(_ value: JSONValue, context: FieldContext, label: ((Record) -> String)? = nil) throws(ReproError)
+        -> Record
+    {
         var record = blank
         func contextOf(_ record: Record) -> FieldContext {
             guard let label else { return context }
@@ -355,7 +402,8 @@ struct PredicateTable<Record> {
             for depth in 1..<max(field.path.count, 1) {
                 let prefix = Array(field.path.prefix(depth))
                 guard checked.insert(prefix).inserted,
-                      let object = objects.first(where: { $0.path == prefix }), let missing = object.missing else { continue }
+                    let object = objects.first(where: { $0.path == prefix }), let missing = object.missing
+                else { continue }
                 guard Self.member(value, prefix)?.objectValue != nil else { throw contextOf(record).failure(missing) }
             }
             try field.read(&record, Self.member(value, field.path), contextOf(record))
@@ -386,7 +434,9 @@ struct PredicateTable<Record> {
     func report(_ record: Record) -> [String: JSONValue] {
         var out: [String: JSONValue] = [:]
         for field in fields {
-            if let path = field.reportPath, let value = field.reportValue(record) { Self.insert(value, at: path, into: &out) }
+            if let path = field.reportPath, let value = field.reportValue(record) {
+                Self.insert(value, at: path, into: &out)
+            }
         }
         return out
     }
@@ -395,7 +445,7 @@ struct PredicateTable<Record> {
     func humanLines(_ record: Record) -> [String] {
         fields.compactMap { field in
             guard let label = field.human, let value = field.write(record) else { return nil }
-            return (label + ":").padding(toLength: max(label.count + 2, 12), withPad: " ", startingAt: 0) + Self.text(value)
+            return (label + ":").padded(to: max(label.count + 2, 12)) + Self.text(value)
         }
     }
 
@@ -411,7 +461,10 @@ struct PredicateTable<Record> {
     /// Sets `value` at `path` in `object`, creating the objects on the way.
     static func insert(_ value: JSONValue, at path: [String], into object: inout [String: JSONValue]) {
         guard let first = path.first else { return }
-        if path.count == 1 { object[first] = value; return }
+        if path.count == 1 {
+            object[first] = value
+            return
+        }
         var inner = object[first]?.objectValue ?? [:]
         insert(value, at: Array(path.dropFirst()), into: &inner)
         object[first] = .object(inner)
@@ -432,9 +485,14 @@ struct PredicateTable<Record> {
                 if field.required { required.append(key) }
             } else {
                 properties[key] = .object(schema(at: prefix + [key]))
-                if objects.first(where: { $0.path == prefix + [key] })?.missing != nil || fields.contains(where: {
-                    $0.path.count == prefix.count + 2 && $0.path.prefix(prefix.count + 1).elementsEqual(prefix + [key]) && $0.required
-                }) { required.append(key) }
+                if objects.first(where: { $0.path == prefix + [key] })?.missing != nil
+                    || fields.contains(where: {
+                        $0.path.count == prefix.count + 2
+                            && $0.path.prefix(prefix.count + 1).elementsEqual(prefix + [key]) && $0.required
+                    })
+                {
+                    required.append(key)
+                }
             }
         }
         var out: [String: JSONValue] = ["type": "object", "properties": .object(properties)]

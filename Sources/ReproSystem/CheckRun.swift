@@ -114,26 +114,31 @@ extension CheckRunner {
             workOps: Self.workOps(for: snapshot, workdir: normalization.workdir, mtime: normalization.sourceFileTime),
             selection: Self.outputSelection(config: target.config, source: snapshot.listing),
             logDir: logDir, work: work, staging: staging, firstRun: FirstRunEntries())
-        let results = try runAll(Array(1...options.runs)) { index throws(ReproError) in try self.checkRun(index, context) }
+        let results = try runAll(Array(1...options.runs)) { index throws(ReproError) in
+            try self.checkRun(index, context)
+        }
         let trees = results.map(\.1)
 
-        var report = makeReport(target: target, snapshot: snapshot, setup: setup, normalization: normalization,
-                                runs: results.map(\.0))
+        var report = makeReport(
+            target: target, snapshot: snapshot, setup: setup, normalization: normalization,
+            runs: results.map(\.0))
         if trees.contains(where: { $0 == nil }) {
             report.verdict = .buildFailed
             report.exitCode = ExitStatus.buildFailed.rawValue
             for line in Self.failureTails(report.runs) { options.progress(line) }
         } else {
-            try compareAndPlace(trees.map { $0! }, report: &report, target: target, staging: staging,
-                                normalization: normalization)
+            try compareAndPlace(
+                trees.map { $0! }, report: &report, target: target, staging: staging,
+                normalization: normalization)
         }
         report.source.uri = origin.uri
         if report.verdict != .reproducible { withdrawEarlierOutputs(target) }
         _ = consume workArea
-        var outcome = CheckOutcome(report: report, config: target.config, normalization: normalization,
-                                   isolation: results.lazy.compactMap(\.2).first,
-                                   runEntries: trees.map { $0?.entries }, toolchains: setup.toolchains.archives,
-                                   profileSource: setup.profileSource, startedOn: started, finishedOn: Date())
+        var outcome = CheckOutcome(
+            report: report, config: target.config, normalization: normalization,
+            isolation: results.lazy.compactMap(\.2).first,
+            runEntries: trees.map { $0?.entries }, toolchains: setup.toolchains.archives,
+            profileSource: setup.profileSource, startedOn: started, finishedOn: Date())
         outcome.sourceOrigin = origin
         outcome.environment = setup.environment
         return outcome
@@ -143,8 +148,8 @@ extension CheckRunner {
     /// the destinations of the outputs, the kept runs and the manifest.
     func checkTarget() throws(ReproError) -> CheckTarget {
         let project = options.projectDir
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: project, isDirectory: &isDir), isDir.boolValue else {
+        var isDir = false
+        guard FileManager.default.fileExists(atPath: project, isDirectory: &isDir), isDir else {
             throw .configuration("\(project) is not a directory. Pass the project directory: repro check DIR.")
         }
         let (loaded, assumptions) = try Self.loadConfig(projectDir: project)
@@ -154,7 +159,8 @@ extension CheckRunner {
         for note in assumptions { options.progress(note) }
         // Where the outputs go is checked before anything is read or built.
         let destination = options.outputDir ?? project + "/.repro/out"
-        let verified = try ProjectState.checkDestination(destination, option: "--output", project: project, cache: options.cacheDir)
+        let verified = try ProjectState.checkDestination(
+            destination, option: "--output", project: project, cache: options.cacheDir)
         if let keep = options.keepDir {
             try ProjectState.checkDestination(keep, option: "--keep", project: project, cache: options.cacheDir)
             try ProjectState.checkSeparate(keep: keep, output: destination, outputNamed: options.outputDir != nil)
@@ -162,7 +168,8 @@ extension CheckRunner {
         if let manifest = options.manifestPath {
             try ProjectState.checkManifestDestination(manifest)
         }
-        return CheckTarget(config: config, assumptions: assumptions, destination: destination, verifiedDestination: verified)
+        return CheckTarget(
+            config: config, assumptions: assumptions, destination: destination, verifiedDestination: verified)
     }
 
     /// Takes the source snapshot and says what it holds and where others can get it.
@@ -175,29 +182,39 @@ extension CheckRunner {
         snapshotTimer.end()
         let tracked = snapshot.trackedStateFiles
         if !tracked.isEmpty {
-            options.progress("warning: git tracks \(tracked.count) file\(tracked.count == 1 ? "" : "s") below .repro/ (\(tracked.prefix(3).joined(separator: ", "))\(tracked.count > 3 ? ", ..." : "")); .repro/ is repro's own, so they are ignored: they are not part of the source, and repro never takes its bookkeeping from them. Remove them from git (git rm -r --cached .repro).")
+            options.progress(
+                "warning: git tracks \(tracked.count) file\(tracked.count == 1 ? "" : "s") below .repro/ (\(tracked.prefix(3).joined(separator: ", "))\(tracked.count > 3 ? ", ..." : "")); .repro/ is repro's own, so they are ignored: they are not part of the source, and repro never takes its bookkeeping from them. Remove them from git (git rm -r --cached .repro)."
+            )
         }
         var untracked = ""
         if snapshot.untrackedExcluded > 0 {
             let names = snapshot.untrackedSample.map { "'\($0)'" }.joined(separator: ", ")
             let more = snapshot.untrackedExcluded > snapshot.untrackedSample.count ? ", …" : ""
-            untracked = "; \(counted(snapshot.untrackedExcluded, "untracked file")) left out: \(names)\(more) (git add what the build needs)"
+            untracked =
+                "; \(counted(snapshot.untrackedExcluded, "untracked file")) left out: \(names)\(more) (git add what the build needs)"
         }
-        options.progress("source: \(counted(snapshot.paths.count, "file")) (\(snapshot.selection == "git" ? "git-tracked" : "all files")\(untracked)), \(snapshot.listing.digest)")
+        options.progress(
+            "source: \(counted(snapshot.paths.count, "file")) (\(snapshot.selection == "git" ? "git-tracked" : "all files")\(untracked)), \(snapshot.listing.digest)"
+        )
         let origin = try SourceOrigin.of(snapshot, sourceURI: options.sourceURI)
         if let reason = origin.reason {
-            options.progress("note: others cannot rebuild this check from its manifest: \(reason); the manifest says so. Commit the source, and give the repository a remote (origin, or --source-uri URL), for a manifest anyone can rebuild.")
+            options.progress(
+                "note: others cannot rebuild this check from its manifest: \(reason); the manifest says so. Commit the source, and give the repository a remote (origin, or --source-uri URL), for a manifest anyone can rebuild."
+            )
         }
         return (snapshot, origin)
     }
 
     /// One run: builds in a fresh sandbox, collects the outputs, and says how it went.
-    func checkRun(_ index: Int, _ context: RunContext) throws(ReproError) -> (CheckReport.Run, RunTree?, IsolationReport?) {
+    func checkRun(_ index: Int, _ context: RunContext) throws(ReproError) -> (
+        CheckReport.Run, RunTree?, IsolationReport?
+    ) {
         // Run 1 without outputs: later runs only hash theirs (a no-op if already published).
         defer { if index == 1 { context.firstRun.publish(nil) } }
-        let request = BuildRequest(index: index, workOps: context.workOps, environment: context.setup.environment,
-                                   command: context.config.build.command, normalization: context.normalization,
-                                   timeout: context.config.build.timeout, logPath: context.logDir + "/run-\(index).log")
+        let request = BuildRequest(
+            index: index, workOps: context.workOps, environment: context.setup.environment,
+            command: context.config.build.command, normalization: context.normalization,
+            timeout: context.config.build.timeout, logPath: context.logDir + "/run-\(index).log")
         let outputRoot = index == 1 ? context.staging.path : context.work + "/runs/run-\(index)"
         let clock = Date()
         var collected: Result<OutputCollector.Collected, ReproError>?
@@ -214,41 +231,52 @@ extension CheckRunner {
         } else {
             options.progress("run \(index)/\(options.runs): exit 0 in \(time)\(tree.map { ", \($0.digest)" } ?? "")")
         }
-        var run = CheckReport.Run(index: index, exitStatus: result.exitStatus, timedOut: result.timedOut, seconds: seconds,
-                                  outputDigest: tree?.digest, log: request.logPath)
+        var run = CheckReport.Run(
+            index: index, exitStatus: result.exitStatus, timedOut: result.timedOut, seconds: seconds,
+            outputDigest: tree?.digest, log: request.logPath)
         run.failure = failure
         return (run, tree, result.isolation)
     }
 
     /// Collects run `index`'s outputs from its sandbox (at `root`) into `outputRoot`: run 1's
     /// whole tree, a later run's only where it differs from run 1's (unless --keep).
-    private func collectOutputs(_ index: Int, from root: String, into outputRoot: String,
-                                _ context: RunContext) -> Result<OutputCollector.Collected, ReproError> {
+    private func collectOutputs(
+        _ index: Int, from root: String, into outputRoot: String,
+        _ context: RunContext
+    ) -> Result<OutputCollector.Collected, ReproError> {
         var mode = OutputCollector.Mode.copyAll
         if index > 1, options.keepDir == nil {
             // Waits for run 1's collection (with --parallel it may still be going on).
             mode = context.firstRun.wait().map { .copyDiffering($0) } ?? .hashOnly
         }
         let collected = Result { () throws(ReproError) in
-            try OutputCollector.collectHashing(from: root + context.normalization.workdir, selection: context.selection,
-                                               into: outputRoot, mode: mode, limit: context.setup.profile.limits.tmpfsBytes)
+            try OutputCollector.collectHashing(
+                from: root + context.normalization.workdir, selection: context.selection,
+                into: outputRoot, mode: mode, limit: context.setup.profile.limits.tmpfsBytes)
         }
         // Run 1's entries go to the later runs as soon as they are known, while its sandbox still
         // lingers: a later run's sandbox, cloned after run 1's release pipe was made, holds that
         // pipe, so run 1's sandbox can end only after theirs, and theirs wait for these entries
         // (with --parallel, waiting until run 1's sandbox ended deadlocked).
-        if index == 1, case .success(let found) = collected, !found.listing.entries.allSatisfy({ $0.kind == .directory }) {
-            context.firstRun.publish(Dictionary(found.listing.entries.map { (PathKey($0.path), $0) }, uniquingKeysWith: { a, _ in a }))
+        if index == 1, case .success(let found) = collected,
+            !found.listing.entries.allSatisfy({ $0.kind == .directory })
+        {
+            context.firstRun.publish(
+                Dictionary(found.listing.entries.map { (PathKey($0.path), $0) }, uniquingKeysWith: { a, _ in a }))
         }
         return collected
     }
 
     /// Run `index`'s output tree, or why it has none (a failed build, no outputs).
-    private func runTree(_ index: Int, result: BuildResult, collected: Result<OutputCollector.Collected, ReproError>?,
-                         root: String, _ context: RunContext) throws(ReproError) -> (RunTree?, String?) {
+    private func runTree(
+        _ index: Int, result: BuildResult, collected: Result<OutputCollector.Collected, ReproError>?,
+        root: String, _ context: RunContext
+    ) throws(ReproError) -> (RunTree?, String?) {
         let status = result.exitStatus
         if result.timedOut { return (nil, "stopped by the timeout") }
-        if status != 0 { return (nil, status > 128 ? "killed by signal \(status - 128)" : "the build exited with status \(status)") }
+        if status != 0 {
+            return (nil, status > 128 ? "killed by signal \(status - 128)" : "the build exited with status \(status)")
+        }
         switch collected {
         case nil:
             return (nil, nil)
@@ -261,34 +289,44 @@ extension CheckRunner {
             var listing = found.listing
             if listing.entries.allSatisfy({ $0.kind == .directory }) {
                 // Certifying nothing would pass a gate with an empty certificate.
-                return (nil, context.config.build.outputs.isEmpty
-                    ? "the build produced no outputs: it created or changed no file below \(context.normalization.workdir). A check certifies outputs; check the build command, or name the outputs in build.outputs."
-                    : "the build produced no outputs: build.outputs matched only empty directories. A check certifies outputs; check the build command and build.outputs.")
+                return (
+                    nil,
+                    context.config.build.outputs.isEmpty
+                        ? "the build produced no outputs: it created or changed no file below \(context.normalization.workdir). A check certifies outputs; check the build command, or name the outputs in build.outputs."
+                        : "the build produced no outputs: build.outputs matched only empty directories. A check certifies outputs; check the build command and build.outputs."
+                )
             }
             if let checksums = context.config.build.checksums {
                 listing = try ChecksumsFile.add(checksums, to: root, listing: listing)
             }
-            return (RunTree(root: root, entries: listing.entries, digest: listing.digest,
-                            complete: index == 1 || options.keepDir != nil), nil)
+            return (
+                RunTree(
+                    root: root, entries: listing.entries, digest: listing.digest,
+                    complete: index == 1 || options.keepDir != nil), nil
+            )
         }
     }
 
     /// The report of the runs, verdict reproducible until the comparison says otherwise.
-    func makeReport(target: CheckTarget, snapshot: SourceSnapshot, setup: BuildSetup, normalization: Normalization,
-                    runs: [CheckReport.Run]) -> CheckReport {
+    func makeReport(
+        target: CheckTarget, snapshot: SourceSnapshot, setup: BuildSetup, normalization: Normalization,
+        runs: [CheckReport.Run]
+    ) -> CheckReport {
         // What the build got, including the host variables passed through by name (`pass_env`).
         var recorded = normalization.values
         for (name, value) in setup.passed { recorded["pass_env." + name] = value }
         let toolchainInfo = setup.toolchains.archives.map {
-            CheckReport.ToolchainInfo(name: $0.name, url: $0.cached.source.url, sha256: $0.cached.source.sha256,
-                                      mount: $0.cached.source.mount, treeDigest: $0.cached.treeDigest)
+            CheckReport.ToolchainInfo(
+                name: $0.name, url: $0.cached.source.url, sha256: $0.cached.source.sha256,
+                mount: $0.cached.source.mount, treeDigest: $0.cached.treeDigest)
         }
         let config = target.config
         var report = CheckReport(
             reproVersion: ReproInfo.version, verdict: .reproducible, exitCode: 0, project: options.projectDir,
             command: config.build.command, outputPatterns: config.build.outputs, profile: setup.profile.name,
-            source: .init(digest: snapshot.listing.digest, files: snapshot.paths.count, selection: snapshot.selection,
-                          untrackedExcluded: snapshot.untrackedExcluded, commit: snapshot.commit),
+            source: .init(
+                digest: snapshot.listing.digest, files: snapshot.paths.count, selection: snapshot.selection,
+                untrackedExcluded: snapshot.untrackedExcluded, commit: snapshot.commit),
             toolchains: toolchainInfo, normalization: recorded, assumptions: target.assumptions, runs: runs)
         report.profileSHA256 = setup.profileSource.sha256
         return report
@@ -296,13 +334,18 @@ extension CheckRunner {
 
     /// Compares the runs' trees: the same, the outputs are placed (and with --keep every run);
     /// different, the verdict says so and every run is kept.
-    func compareAndPlace(_ trees: [RunTree], report: inout CheckReport, target: CheckTarget, staging: OutputStaging,
-                         normalization: Normalization) throws(ReproError) {
+    func compareAndPlace(
+        _ trees: [RunTree], report: inout CheckReport, target: CheckTarget, staging: OutputStaging,
+        normalization: Normalization
+    ) throws(ReproError) {
         // The checksums file follows from the other outputs: where they differ, so does it.
         let comparing = PhaseTimer(.comparing, sink: options.events)
-        let differences = Self.differences(trees: trees, setting: DiffSetting(
-            now: Int64(Date().timeIntervalSince1970), normalization: normalization, hostRoots: trees.map(\.root)))
-            .filter { $0.path != target.config.build.checksums }
+        let differences = Self.differences(
+            trees: trees,
+            setting: DiffSetting(
+                now: Int64(Date().timeIntervalSince1970), normalization: normalization, hostRoots: trees.map(\.root))
+        )
+        .filter { $0.path != target.config.build.checksums }
         comparing.end()
         if trees.allSatisfy({ $0.digest == trees[0].digest }) && differences.isEmpty {
             try placeCertified(trees, report: &report, destination: target.destination, staging: staging)
@@ -316,8 +359,10 @@ extension CheckRunner {
 
     /// Places a reproducible check's outputs (run 1's, collected beside the destination) and,
     /// with --keep, every run's.
-    private func placeCertified(_ trees: [RunTree], report: inout CheckReport, destination: String,
-                                staging: OutputStaging) throws(ReproError) {
+    private func placeCertified(
+        _ trees: [RunTree], report: inout CheckReport, destination: String,
+        staging: OutputStaging
+    ) throws(ReproError) {
         report.outputDigest = trees[0].digest
         report.outputs = trees[0].entries.filter { $0.kind == .file }.map {
             CheckReport.Output(path: $0.path, sha256: $0.sha256, size: $0.size)
@@ -325,7 +370,8 @@ extension CheckRunner {
         if let keep = options.keepDir {
             // Every run's whole tree was collected: run 1's is copied, the others moved.
             try Self.placeRuns(trees.enumerated().map { ($1.root, $0 > 0) }, at: keep)
-            try ProjectState.recordPlacement(cache: options.cacheDir, keep, digest: try Self.keptDigest(keep, trees: trees))
+            try ProjectState.recordPlacement(
+                cache: options.cacheDir, keep, digest: try Self.keptDigest(keep, trees: trees))
             report.keptRuns = keep
         }
         try Self.place(staging.path, at: destination, move: true)
@@ -338,14 +384,19 @@ extension CheckRunner {
     /// Keeps every run's whole tree of a check whose outputs differ, in --keep or `.repro/runs`.
     private func keepDiffering(_ trees: [RunTree], report: inout CheckReport) throws(ReproError) {
         let keep: String
-        if let dir = options.keepDir { keep = dir } else { keep = try ProjectState.directory(options.projectDir, "runs") }
+        if let dir = options.keepDir {
+            keep = dir
+        } else {
+            keep = try ProjectState.directory(options.projectDir, "runs")
+        }
         // Later runs hold only what differs from run 1: the rest is run 1's.
         for tree in trees.dropFirst() where !tree.complete {
             try Self.fill(tree, from: trees[0])
         }
         try Self.placeRuns(trees.map { ($0.root, true) }, at: keep)
         if options.keepDir != nil {
-            try ProjectState.recordPlacement(cache: options.cacheDir, keep, digest: try Self.keptDigest(keep, trees: trees))
+            try ProjectState.recordPlacement(
+                cache: options.cacheDir, keep, digest: try Self.keptDigest(keep, trees: trees))
         }
         report.keptRuns = keep
     }
@@ -353,9 +404,12 @@ extension CheckRunner {
     /// Removes the outputs an earlier check certified at the destination, when this one
     /// certified none.
     private func withdrawEarlierOutputs(_ target: CheckTarget) {
-        if ProjectState.withdrawOutputs(options.projectDir, target.destination, cache: options.cacheDir,
-                                        verified: target.verifiedDestination) {
-            options.progress("removed the outputs an earlier check certified at \(target.destination): this check certified none")
+        if ProjectState.withdrawOutputs(
+            options.projectDir, target.destination, cache: options.cacheDir,
+            verified: target.verifiedDestination)
+        {
+            options.progress(
+                "removed the outputs an earlier check certified at \(target.destination): this check certified none")
         }
     }
 
@@ -363,19 +417,22 @@ extension CheckRunner {
     /// every file the build created or changed in the source tree.
     static func outputSelection(config: ProjectConfig, source: TreeListing) -> OutputCollector.Selection {
         config.build.outputs.isEmpty
-            ? .changedFrom(Dictionary(uniqueKeysWithValues: source.entries.compactMap { e -> (PathKey, String)? in
-                switch e.kind {
-                case .file: return (PathKey(e.path), e.sha256)
-                case .symlink: return (PathKey(e.path), "->" + e.target)
-                case .directory: return nil
-                }
-            }))
+            ? .changedFrom(
+                Dictionary(
+                    uniqueKeysWithValues: source.entries.compactMap { e -> (PathKey, String)? in
+                        switch e.kind {
+                        case .file: return (PathKey(e.path), e.sha256)
+                        case .symlink: return (PathKey(e.path), "->" + e.target)
+                        case .directory: return nil
+                        }
+                    }))
             : .patterns(config.build.outputs)
     }
 
     /// Runs `body` for each index, one after another or (with `--parallel`) at once; results in
     /// index order; the first error wins.
-    private func runAll<T>(_ indices: [Int], _ body: @escaping (Int) throws(ReproError) -> T) throws(ReproError) -> [T] {
+    private func runAll<T>(_ indices: [Int], _ body: @escaping (Int) throws(ReproError) -> T) throws(ReproError) -> [T]
+    {
         guard options.parallel else {
             var results: [T] = []
             for index in indices { results.append(try body(index)) }
@@ -416,17 +473,28 @@ extension CheckRunner {
             return (run, log, tail.allSatisfy(\.isWhitespace) ? "" : tail)
         }
         if failed.count > 1, let first = failed.first, failed.count == runs.filter({ $0.failure != nil }).count,
-           failed.allSatisfy({ $0.run.exitStatus == first.run.exitStatus && $0.run.timedOut == first.run.timedOut
-                                && $0.run.failure == first.run.failure && $0.tail == first.tail }) {
-            let who = failed.count == runs.count
+            failed.allSatisfy({
+                $0.run.exitStatus == first.run.exitStatus && $0.run.timedOut == first.run.timedOut
+                    && $0.run.failure == first.run.failure && $0.tail == first.tail
+            })
+        {
+            let who =
+                failed.count == runs.count
                 ? (failed.count == 2 ? "both runs" : "all \(failed.count) runs")
-                : "runs " + failed.dropLast().map { String($0.run.index) }.joined(separator: ", ") + " and \(failed.last!.run.index)"
+                : "runs " + failed.dropLast().map { String($0.run.index) }.joined(separator: ", ")
+                    + " and \(failed.last!.run.index)"
             let logs = failed.map(\.log).joined(separator: ", ")
-            return [first.tail.isEmpty ? "\(who) failed the same way; their logs are empty (\(logs))"
-                                       : "\(who) failed the same way; run \(first.run.index) log (last lines; full logs: \(logs)):\n\(first.tail)"]
+            return [
+                first.tail.isEmpty
+                    ? "\(who) failed the same way; their logs are empty (\(logs))"
+                    : "\(who) failed the same way; run \(first.run.index) log (last lines; full logs: \(logs)):\n\(first.tail)"
+            ]
         }
-        return failed.map { $0.tail.isEmpty ? "run \($0.run.index) log is empty (\($0.log))"
-                                            : "run \($0.run.index) log (last lines; full log: \($0.log)):\n\($0.tail)" }
+        return failed.map {
+            $0.tail.isEmpty
+                ? "run \($0.run.index) log is empty (\($0.log))"
+                : "run \($0.run.index) log (last lines; full log: \($0.log)):\n\($0.tail)"
+        }
     }
 
     /// The last `lines` lines of a text file.

@@ -1,3 +1,4 @@
+import CReproSandbox  // pthread_mutex_t and pthread_cond_t come through its <sys/types.h>
 import Glibc
 
 // A mutex, a condition variable and a thread, on pthreads directly: Foundation's NSLock,
@@ -71,10 +72,12 @@ public func startThread(_ body: @escaping @Sendable () -> Void) {
     }
     let context = Unmanaged.passRetained(Box(body)).toOpaque()
     var thread: pthread_t = 0
-    let status = pthread_create(&thread, nil, { context in
-        Unmanaged<Box>.fromOpaque(context!).takeRetainedValue().body()
-        return nil
-    }, context)
+    let status = pthread_create(
+        &thread, nil,
+        { context in
+            Unmanaged<Box>.fromOpaque(context!).takeRetainedValue().body()
+            return nil
+        }, context)
     precondition(status == 0, "pthread_create: \(String(cString: strerror(status)))")
     pthread_detach(thread)
 }
