@@ -33,7 +33,17 @@ release:
 
 # The tests run with a temp root of their own (TMPDIR), made fresh for each run and removed after
 # it, so that nothing an earlier run left in /tmp can make them pass (scripts/run-tests.sh).
-test:
+# The code's layout is the committed .swift-format's (swift-format comes with the Swift toolchain):
+# `make format` applies it, and `make lint`, the first step of `make test`, fails on any line it
+# would change.
+SWIFT_SOURCES := Package.swift Sources Tests fuzz
+format:
+	$(SWIFT) format --in-place --recursive --parallel $(SWIFT_SOURCES)
+
+lint:
+	$(SWIFT) format lint --strict --recursive --parallel $(SWIFT_SOURCES)
+
+test: lint
 	scripts/install-deps.sh test
 	scripts/test-venv.sh >/dev/null
 	$(MAKE) release

@@ -100,7 +100,8 @@ let package = Package(
             ]
         ),
         .testTarget(name: "ReproCoreTests", dependencies: ["ReproCore"]),
-        .testTarget(name: "ReproSystemTests", dependencies: ["ReproSystem", "ReproCore", "CArchive", "ReproFuzzTargets"]),
+        .testTarget(
+            name: "ReproSystemTests", dependencies: ["ReproSystem", "ReproCore", "CArchive", "ReproFuzzTargets"]),
         .testTarget(name: "ReproCLITests", dependencies: ["ReproCore"]),
     ],
     swiftLanguageModes: [.v5]

@@ -8,7 +8,7 @@ import PackageDescription
 let package = Package(
     name: "repro-fuzz",
     dependencies: [
-        .package(name: "repro", path: ".."),
+        .package(name: "repro", path: "..")
     ],
     targets: [
         .executableTarget(
@@ -16,7 +16,7 @@ let package = Package(
             dependencies: [.product(name: "ReproFuzzTargets", package: "repro")],
             // libFuzzer supplies main().
             swiftSettings: [.unsafeFlags(["-parse-as-library"])]
-        ),
+        )
     ],
     swiftLanguageModes: [.v5]
 )

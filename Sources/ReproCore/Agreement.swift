@@ -25,8 +25,10 @@ public struct BuildInputs: Sendable, Equatable {
     public static let profileDependencyName = ManifestURI.profileDependencyName
 
     /// Creates inputs from their parts.
-    public init(sources: [ResolvedDependency], toolchains: [ResolvedDependency], profileName: String,
-                profiles: [ResolvedDependency], command: [String], sourceDateEpoch: String?) {
+    public init(
+        sources: [ResolvedDependency], toolchains: [ResolvedDependency], profileName: String,
+        profiles: [ResolvedDependency], command: [String], sourceDateEpoch: String?
+    ) {
         self.sources = sources
         self.toolchains = toolchains
         self.profileName = profileName
@@ -38,11 +40,12 @@ public struct BuildInputs: Sendable, Equatable {
     /// Sorts a verified provenance statement's dependencies into sources, profile and toolchains.
     public init(provenance: ProvenanceSummary, sourceDateEpoch: String?) {
         let others = provenance.dependencies.filter { $0.digest[ManifestURI.treeDigestKey] == nil }
-        self.init(sources: provenance.sources,
-                  toolchains: others.filter { $0.name != Self.profileDependencyName },
-                  profileName: provenance.profile,
-                  profiles: others.filter { $0.name == Self.profileDependencyName },
-                  command: provenance.command, sourceDateEpoch: sourceDateEpoch)
+        self.init(
+            sources: provenance.sources,
+            toolchains: others.filter { $0.name != Self.profileDependencyName },
+            profileName: provenance.profile,
+            profiles: others.filter { $0.name == Self.profileDependencyName },
+            command: provenance.command, sourceDateEpoch: sourceDateEpoch)
     }
 
     /// One aspect of the inputs, as compared.
@@ -76,9 +79,13 @@ public struct BuildInputs: Sendable, Equatable {
         case .source:
             return sources.isEmpty ? "no source tree" : sources.map { Self.digestText($0) }.joined(separator: ", ")
         case .toolchains:
-            return toolchains.isEmpty ? "no toolchain archives" : toolchains.map { "\($0.name) \(Self.digestText($0))" }.joined(separator: ", ")
+            return toolchains.isEmpty
+                ? "no toolchain archives"
+                : toolchains.map { "\($0.name) \(Self.digestText($0))" }.joined(separator: ", ")
         case .profile:
-            return profiles.isEmpty ? "\(profileName) (no digest recorded)" : "\(profileName) " + profiles.map { Self.digestText($0) }.joined(separator: ", ")
+            return profiles.isEmpty
+                ? "\(profileName) (no digest recorded)"
+                : "\(profileName) " + profiles.map { Self.digestText($0) }.joined(separator: ", ")
         case .command:
             return JSONValue.array(command.map { .string($0) }).serializedString
         case .sourceDateEpoch:
@@ -123,8 +130,10 @@ public struct ComparedBundle: Sendable, Equatable {
     public var reproducibility: ReproducibilityInputs?
 
     /// Creates a bundle from its parts; subjects are sorted by name.
-    public init(label: String, signers: [String], inputs: BuildInputs, subjects: [Subject], verdict: Verdict,
-                invocationID: String, reproVersion: String? = nil) {
+    public init(
+        label: String, signers: [String], inputs: BuildInputs, subjects: [Subject], verdict: Verdict,
+        invocationID: String, reproVersion: String? = nil
+    ) {
         self.label = label
         self.signers = signers.sorted()
         self.inputs = inputs
@@ -142,8 +151,12 @@ public struct ComparedBundle: Sendable, Equatable {
         var common = Set(report.signers.first ?? [])
         for signers in report.signers.dropFirst() { common.formIntersection(signers) }
         guard !common.isEmpty else {
-            let lines = report.signers.enumerated().map { "line \($0.offset + 1) by \($0.element.joined(separator: ", "))" }
-            throw .verification("no single given key signed every envelope (\(lines.joined(separator: "; "))); a bundle counts for a builder only when that builder's key signs all of it")
+            let lines = report.signers.enumerated().map {
+                "line \($0.offset + 1) by \($0.element.joined(separator: ", "))"
+            }
+            throw .verification(
+                "no single given key signed every envelope (\(lines.joined(separator: "; "))); a bundle counts for a builder only when that builder's key signs all of it"
+            )
         }
         // The epoch sits in the provenance's normalization, which the summary does not carry:
         // read it from the payload that has just verified (the same bytes, parsed the same way).
@@ -152,9 +165,10 @@ public struct ComparedBundle: Sendable, Equatable {
         let normalization = statement.predicate["buildDefinition"]?["internalParameters"]?["normalization"]
         let epoch = normalization?["source_date_epoch"]?.stringValue ?? normalization?["SOURCE_DATE_EPOCH"]?.stringValue
         let p = report.provenance
-        self.init(label: label, signers: Array(common), inputs: BuildInputs(provenance: p, sourceDateEpoch: epoch),
-                  subjects: p.subjects, verdict: report.reproducibility.verdict, invocationID: p.invocationID,
-                  reproVersion: p.reproVersion)
+        self.init(
+            label: label, signers: Array(common), inputs: BuildInputs(provenance: p, sourceDateEpoch: epoch),
+            subjects: p.subjects, verdict: report.reproducibility.verdict, invocationID: p.invocationID,
+            reproVersion: p.reproVersion)
         self.provenance = p
         self.reproducibility = report.reproducibility
     }
@@ -183,18 +197,25 @@ public enum Agreement {
     ///
     /// Throws a configuration error (exit 2) for fewer than 2 bundles or keys, or a threshold
     /// outside 2 through the number of keys.
-    public static func evaluate(bundles: [ComparedBundle], keys: [String], threshold: Int?) throws(ReproError) -> AgreementReport {
+    public static func evaluate(bundles: [ComparedBundle], keys: [String], threshold: Int?) throws(ReproError)
+        -> AgreementReport
+    {
         var distinctKeys: [String] = []
         for key in keys where !distinctKeys.contains(key) { distinctKeys.append(key) }
         guard bundles.count >= 2 else {
-            throw .configuration("compare needs at least 2 bundles, got \(bundles.count); to check a single bundle use `repro verify`")
+            throw .configuration(
+                "compare needs at least 2 bundles, got \(bundles.count); to check a single bundle use `repro verify`")
         }
         guard distinctKeys.count >= minimumThreshold else {
-            throw .configuration("the --key files name \(counted(distinctKeys.count, "distinct key")); agreement needs the keys of at least \(minimumThreshold) independent builders")
+            throw .configuration(
+                "the --key files name \(counted(distinctKeys.count, "distinct key")); agreement needs the keys of at least \(minimumThreshold) independent builders"
+            )
         }
         let k = threshold ?? distinctKeys.count
         guard k >= minimumThreshold, k <= distinctKeys.count else {
-            throw .configuration("--threshold \(k) is not between \(minimumThreshold) and the \(counted(distinctKeys.count, "distinct key")) given")
+            throw .configuration(
+                "--threshold \(k) is not between \(minimumThreshold) and the \(counted(distinctKeys.count, "distinct key")) given"
+            )
         }
         var report = AgreementReport(bundles: bundles, keys: distinctKeys, threshold: k)
 
@@ -202,8 +223,10 @@ public enum Agreement {
         let reference = bundles[0].inputs
         for (i, bundle) in bundles.enumerated().dropFirst() {
             for aspect in bundle.inputs.differingAspects(from: reference) {
-                report.mismatches.append(.init(aspect: aspect, bundle: i, reference: 0,
-                                               value: bundle.inputs.describe(aspect), referenceValue: reference.describe(aspect)))
+                report.mismatches.append(
+                    .init(
+                        aspect: aspect, bundle: i, reference: 0,
+                        value: bundle.inputs.describe(aspect), referenceValue: reference.describe(aspect)))
             }
         }
         guard report.mismatches.isEmpty else {
@@ -212,7 +235,7 @@ public enum Agreement {
         }
 
         // Each signer's vote.
-        var certified: [[Subject]] = []          // the distinct certified subject sets
+        var certified: [[Subject]] = []  // the distinct certified subject sets
         for keyid in distinctKeys {
             let signed = bundles.indices.filter { bundles[$0].signers.contains(keyid) }
             var signer = AgreementReport.Signer(keyid: keyid, bundles: signed, status: .certifies, outcome: nil)
@@ -235,10 +258,13 @@ public enum Agreement {
         }
         // Outcomes, most signers first, then in order of first appearance.
         var outcomes = certified.indices.map { index in
-            AgreementReport.Outcome(subjects: certified[index], signers: report.signers.filter { $0.outcome == index }.map(\.keyid))
+            AgreementReport.Outcome(
+                subjects: certified[index], signers: report.signers.filter { $0.outcome == index }.map(\.keyid))
         }
-        let order = outcomes.indices.sorted { outcomes[$0].signers.count != outcomes[$1].signers.count
-            ? outcomes[$0].signers.count > outcomes[$1].signers.count : $0 < $1 }
+        let order = outcomes.indices.sorted {
+            outcomes[$0].signers.count != outcomes[$1].signers.count
+                ? outcomes[$0].signers.count > outcomes[$1].signers.count : $0 < $1
+        }
         outcomes = order.map { outcomes[$0] }
         for i in report.signers.indices {
             if let old = report.signers[i].outcome { report.signers[i].outcome = order.firstIndex(of: old) }
@@ -253,8 +279,12 @@ public enum Agreement {
         for bundle in bundles { for subject in bundle.subjects { names.insert(subject.name) } }
         let certifiers = report.signers.filter { $0.status == .certifies }
         // Subject names are unique within a bundle (the verifier checks it).
-        let bundleDigests = bundles.map { Dictionary($0.subjects.map { ($0.name, $0.sha256) }, uniquingKeysWith: { first, _ in first }) }
-        let outcomeDigests = outcomes.map { Dictionary($0.subjects.map { ($0.name, $0.sha256) }, uniquingKeysWith: { first, _ in first }) }
+        let bundleDigests = bundles.map {
+            Dictionary($0.subjects.map { ($0.name, $0.sha256) }, uniquingKeysWith: { first, _ in first })
+        }
+        let outcomeDigests = outcomes.map {
+            Dictionary($0.subjects.map { ($0.name, $0.sha256) }, uniquingKeysWith: { first, _ in first })
+        }
         for name in names.sorted(by: precedes) {
             let cells = bundleDigests.map { $0[name] }
             var sides: [AgreementReport.Side] = []
@@ -266,8 +296,10 @@ public enum Agreement {
                     sides.append(.init(sha256: digest, signers: [signer.keyid]))
                 }
             }
-            sides = sides.enumerated().sorted { $0.element.signers.count != $1.element.signers.count
-                ? $0.element.signers.count > $1.element.signers.count : $0.offset < $1.offset }.map(\.element)
+            sides = sides.enumerated().sorted {
+                $0.element.signers.count != $1.element.signers.count
+                    ? $0.element.signers.count > $1.element.signers.count : $0.offset < $1.offset
+            }.map(\.element)
             let agreed = sides.count == 1 && sides[0].sha256 != nil
             report.rows.append(.init(name: name, sha256: cells, agreed: agreed))
             if sides.count > 1 { report.disagreements.append(.init(subject: name, sides: sides)) }
@@ -424,19 +456,24 @@ public struct AgreementReport: Sendable, Equatable {
         var lines: [String] = []
         lines.append("\(counted(bundles.count, "bundle")), \(counted(keys.count, "key")), threshold \(threshold)")
         for bundle in bundles {
-            lines.append("  \(Self.safe(bundle.label)): \(bundle.verdict.rawValue), signed by \(bundle.signers.joined(separator: ", "))")
+            lines.append(
+                "  \(Self.safe(bundle.label)): \(bundle.verdict.rawValue), signed by \(bundle.signers.joined(separator: ", "))"
+            )
         }
         if result == .notComparable {
             lines.append("NOT COMPARABLE: the bundles were built from different inputs")
             for m in mismatches {
-                lines.append("  \(Self.aspectName(m.aspect)): \(Self.safe(bundles[m.bundle].label)) has \(Self.safe(m.value)); \(Self.safe(bundles[m.reference].label)) has \(Self.safe(m.referenceValue))")
+                lines.append(
+                    "  \(Self.aspectName(m.aspect)): \(Self.safe(bundles[m.bundle].label)) has \(Self.safe(m.value)); \(Self.safe(bundles[m.reference].label)) has \(Self.safe(m.referenceValue))"
+                )
             }
             return lines
         }
         let inputs = bundles[0].inputs
         for aspect in BuildInputs.Aspect.allCases {
             let name = Self.aspectName(aspect) + ":"
-            lines.append(name + String(repeating: " ", count: max(1, 19 - name.count)) + Self.safe(inputs.describe(aspect)))
+            lines.append(
+                name + String(repeating: " ", count: max(1, 19 - name.count)) + Self.safe(inputs.describe(aspect)))
         }
         lines.append("")
         lines.append(contentsOf: table(short))
@@ -477,13 +514,19 @@ public struct AgreementReport: Sendable, Equatable {
         let names = { (ids: [String]) in ids.map { short.keyid($0) }.joined(separator: ", ") }
         if let agreed = agreedOutcome {
             let o = outcomes[agreed]
-            lines.append("AGREE: \(o.signers.count) of \(keys.count) signers (\(names(o.signers))) certify the same \(o.subjects.count) subject\(o.subjects.count == 1 ? "" : "s"); threshold \(threshold) met")
+            lines.append(
+                "AGREE: \(o.signers.count) of \(keys.count) signers (\(names(o.signers))) certify the same \(o.subjects.count) subject\(o.subjects.count == 1 ? "" : "s"); threshold \(threshold) met"
+            )
         } else {
             let reaching = outcomes.filter { $0.signers.count >= threshold }
             if reaching.count > 1 {
-                lines.append("DISAGREE: \(reaching.count) different sets of outputs each have \(threshold) or more signers (\(reaching.map { names($0.signers) }.joined(separator: " vs ")))")
+                lines.append(
+                    "DISAGREE: \(reaching.count) different sets of outputs each have \(threshold) or more signers (\(reaching.map { names($0.signers) }.joined(separator: " vs ")))"
+                )
             } else if let best = outcomes.first {
-                lines.append("DISAGREE: threshold \(threshold) not met: at most \(best.signers.count) of \(keys.count) signers (\(names(best.signers))) certify the same outputs")
+                lines.append(
+                    "DISAGREE: threshold \(threshold) not met: at most \(best.signers.count) of \(keys.count) signers (\(names(best.signers))) certify the same outputs"
+                )
             } else {
                 lines.append("DISAGREE: threshold \(threshold) not met: no signer certifies reproducible outputs")
             }
@@ -498,10 +541,16 @@ public struct AgreementReport: Sendable, Equatable {
             let labels = signer.bundles.map { Self.safe(bundles[$0].label) }.joined(separator: ", ")
             switch signer.status {
             case .notReproducible:
-                let verdicts = Set(signer.bundles.map { bundles[$0].verdict.rawValue }.filter { $0 != Verdict.reproducible.rawValue }).sorted()
-                lines.append("  \(short.keyid(signer.keyid)): its own check was not reproducible (\(verdicts.joined(separator: ", ")) in \(labels)); counted as disagreeing")
+                let verdicts = Set(
+                    signer.bundles.map { bundles[$0].verdict.rawValue }.filter { $0 != Verdict.reproducible.rawValue }
+                ).sorted()
+                lines.append(
+                    "  \(short.keyid(signer.keyid)): its own check was not reproducible (\(verdicts.joined(separator: ", ")) in \(labels)); counted as disagreeing"
+                )
             case .inconsistent:
-                lines.append("  \(short.keyid(signer.keyid)): signed bundles with different subjects (\(labels)); counted as disagreeing")
+                lines.append(
+                    "  \(short.keyid(signer.keyid)): signed bundles with different subjects (\(labels)); counted as disagreeing"
+                )
             case .noBundle:
                 lines.append("  \(short.keyid(signer.keyid)): signed none of the bundles")
             case .certifies:
@@ -509,7 +558,8 @@ public struct AgreementReport: Sendable, Equatable {
             }
         }
         for signer in signers where signer.bundles.count > 1 && signer.status == .certifies {
-            lines.append("  \(short.keyid(signer.keyid)) signed \(counted(signer.bundles.count, "bundle")) and counts once")
+            lines.append(
+                "  \(short.keyid(signer.keyid)) signed \(counted(signer.bundles.count, "bundle")) and counts once")
         }
         return lines
     }
@@ -535,7 +585,13 @@ public struct AgreementReport: Sendable, Equatable {
     public var jsonValue: JSONValue {
         func strings(_ list: [String]) -> JSONValue { .array(list.map { .string($0) }) }
         func dependencies(_ list: [ResolvedDependency]) -> JSONValue {
-            .array(list.map { .object(["name": .string($0.name), "uri": .string($0.uri), "digest": .object($0.digest.mapValues { .string($0) })]) })
+            .array(
+                list.map {
+                    .object([
+                        "name": .string($0.name), "uri": .string($0.uri),
+                        "digest": .object($0.digest.mapValues { .string($0) }),
+                    ])
+                })
         }
         let comparable = result != .notComparable
         var object: [String: JSONValue] = [
@@ -546,53 +602,65 @@ public struct AgreementReport: Sendable, Equatable {
             "threshold": .integer(Int64(threshold)),
             "keys": strings(keys),
             "agreeing_signers": strings(agreeingSigners),
-            "bundles": .array(bundles.map { b in
-                .object([
-                    "path": .string(b.label),
-                    "signers": strings(b.signers),
-                    "verdict": .string(b.verdict.rawValue),
-                    "invocation_id": .string(b.invocationID),
-                    "repro_version": b.reproVersion.map { .string($0) } ?? .null,
-                ])
-            }),
-            "mismatches": .array(mismatches.map { m in
-                .object([
-                    "aspect": .string(m.aspect.rawValue),
-                    "bundle": .string(bundles[m.bundle].label),
-                    "value": .string(m.value),
-                    "reference_bundle": .string(bundles[m.reference].label),
-                    "reference_value": .string(m.referenceValue),
-                ])
-            }),
-            "signers": .array(signers.map { s in
-                .object([
-                    "keyid": .string(s.keyid),
-                    "bundles": strings(s.bundles.map { bundles[$0].label }),
-                    "status": .string(s.status.rawValue),
-                    "outcome": s.outcome.map { .integer(Int64($0)) } ?? .null,
-                ])
-            }),
-            "outcomes": .array(outcomes.map { o in
-                .object([
-                    "signers": strings(o.signers),
-                    "subjects": .array(o.subjects.map { .object(["name": .string($0.name), "sha256": .string($0.sha256)]) }),
-                    "meets_threshold": .bool(o.signers.count >= threshold),
-                ])
-            }),
+            "bundles": .array(
+                bundles.map { b in
+                    .object([
+                        "path": .string(b.label),
+                        "signers": strings(b.signers),
+                        "verdict": .string(b.verdict.rawValue),
+                        "invocation_id": .string(b.invocationID),
+                        "repro_version": b.reproVersion.map { .string($0) } ?? .null,
+                    ])
+                }),
+            "mismatches": .array(
+                mismatches.map { m in
+                    .object([
+                        "aspect": .string(m.aspect.rawValue),
+                        "bundle": .string(bundles[m.bundle].label),
+                        "value": .string(m.value),
+                        "reference_bundle": .string(bundles[m.reference].label),
+                        "reference_value": .string(m.referenceValue),
+                    ])
+                }),
+            "signers": .array(
+                signers.map { s in
+                    .object([
+                        "keyid": .string(s.keyid),
+                        "bundles": strings(s.bundles.map { bundles[$0].label }),
+                        "status": .string(s.status.rawValue),
+                        "outcome": s.outcome.map { .integer(Int64($0)) } ?? .null,
+                    ])
+                }),
+            "outcomes": .array(
+                outcomes.map { o in
+                    .object([
+                        "signers": strings(o.signers),
+                        "subjects": .array(
+                            o.subjects.map { .object(["name": .string($0.name), "sha256": .string($0.sha256)]) }),
+                        "meets_threshold": .bool(o.signers.count >= threshold),
+                    ])
+                }),
             "agreed_outcome": agreedOutcome.map { .integer(Int64($0)) } ?? .null,
-            "subjects": .array(rows.map { r in
-                .object([
-                    "name": .string(r.name),
-                    "sha256": .array(r.sha256.map { $0.map { .string($0) } ?? .null }),
-                    "agreed": .bool(r.agreed),
-                ])
-            }),
-            "disagreements": .array(disagreements.map { d in
-                .object([
-                    "subject": .string(d.subject),
-                    "sides": .array(d.sides.map { .object(["sha256": $0.sha256.map { .string($0) } ?? .null, "signers": strings($0.signers)]) }),
-                ])
-            }),
+            "subjects": .array(
+                rows.map { r in
+                    .object([
+                        "name": .string(r.name),
+                        "sha256": .array(r.sha256.map { $0.map { .string($0) } ?? .null }),
+                        "agreed": .bool(r.agreed),
+                    ])
+                }),
+            "disagreements": .array(
+                disagreements.map { d in
+                    .object([
+                        "subject": .string(d.subject),
+                        "sides": .array(
+                            d.sides.map {
+                                .object([
+                                    "sha256": $0.sha256.map { .string($0) } ?? .null, "signers": strings($0.signers),
+                                ])
+                            }),
+                    ])
+                }),
         ]
         if comparable {
             let inputs = bundles[0].inputs

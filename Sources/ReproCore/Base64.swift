@@ -14,7 +14,10 @@ public enum Base64 {
         var i = 0
         while i + 3 <= input.count {
             let n = UInt32(input[i]) << 16 | UInt32(input[i + 1]) << 8 | UInt32(input[i + 2])
-            out += [standard[Int(n >> 18 & 63)], standard[Int(n >> 12 & 63)], standard[Int(n >> 6 & 63)], standard[Int(n & 63)]]
+            out += [
+                standard[Int(n >> 18 & 63)], standard[Int(n >> 12 & 63)], standard[Int(n >> 6 & 63)],
+                standard[Int(n & 63)],
+            ]
             i += 3
         }
         let rest = input.count - i
@@ -23,7 +26,9 @@ public enum Base64 {
             out += [standard[Int(n >> 18 & 63)], standard[Int(n >> 12 & 63)], UInt8(ascii: "="), UInt8(ascii: "=")]
         } else if rest == 2 {
             let n = UInt32(input[i]) << 16 | UInt32(input[i + 1]) << 8
-            out += [standard[Int(n >> 18 & 63)], standard[Int(n >> 12 & 63)], standard[Int(n >> 6 & 63)], UInt8(ascii: "=")]
+            out += [
+                standard[Int(n >> 18 & 63)], standard[Int(n >> 12 & 63)], standard[Int(n >> 6 & 63)], UInt8(ascii: "="),
+            ]
         }
         return String(decoding: out, as: UTF8.self)
     }
@@ -59,10 +64,18 @@ public enum Base64 {
             case UInt8(ascii: "A")...UInt8(ascii: "Z"): value = c - UInt8(ascii: "A")
             case UInt8(ascii: "a")...UInt8(ascii: "z"): value = c - UInt8(ascii: "a") + 26
             case UInt8(ascii: "0")...UInt8(ascii: "9"): value = c - UInt8(ascii: "0") + 52
-            case UInt8(ascii: "+"): value = 62; sawStandard = true
-            case UInt8(ascii: "/"): value = 63; sawStandard = true
-            case UInt8(ascii: "-"): value = 62; sawURLSafe = true
-            case UInt8(ascii: "_"): value = 63; sawURLSafe = true
+            case UInt8(ascii: "+"):
+                value = 62
+                sawStandard = true
+            case UInt8(ascii: "/"):
+                value = 63
+                sawStandard = true
+            case UInt8(ascii: "-"):
+                value = 62
+                sawURLSafe = true
+            case UInt8(ascii: "_"):
+                value = 63
+                sawURLSafe = true
             default: return nil
             }
             bits = bits << 6 | UInt32(value)
@@ -100,7 +113,10 @@ public enum Hex {
         let digits = Array("0123456789abcdef".utf8)
         var out = [UInt8]()
         out.reserveCapacity(bytes.underestimatedCount * 2)
-        for b in bytes { out.append(digits[Int(b >> 4)]); out.append(digits[Int(b & 0xF)]) }
+        for b in bytes {
+            out.append(digits[Int(b >> 4)])
+            out.append(digits[Int(b & 0xF)])
+        }
         return String(decoding: out, as: UTF8.self)
     }
 

@@ -84,7 +84,8 @@ public struct CheckReport: Codable, Sendable {
         public var failure: String?
 
         /// Creates a run description.
-        public init(index: Int, exitStatus: Int32, timedOut: Bool, seconds: Double, outputDigest: String?, log: String?) {
+        public init(index: Int, exitStatus: Int32, timedOut: Bool, seconds: Double, outputDigest: String?, log: String?)
+        {
             self.index = index
             self.exitStatus = exitStatus
             self.timedOut = timedOut
@@ -162,9 +163,11 @@ public struct CheckReport: Codable, Sendable {
     public var manifestSigned: Bool?
 
     /// Creates a report.
-    public init(reproVersion: String, verdict: Verdict, exitCode: Int32, project: String, command: [String],
-                outputPatterns: [String], profile: String, source: SourceInfo, toolchains: [ToolchainInfo],
-                normalization: [String: String], assumptions: [String], runs: [Run]) {
+    public init(
+        reproVersion: String, verdict: Verdict, exitCode: Int32, project: String, command: [String],
+        outputPatterns: [String], profile: String, source: SourceInfo, toolchains: [ToolchainInfo],
+        normalization: [String: String], assumptions: [String], runs: [Run]
+    ) {
         self.reproVersion = reproVersion
         self.verdict = verdict
         self.exitCode = exitCode
@@ -182,7 +185,8 @@ public struct CheckReport: Codable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case schema, verdict, project, command, profile, source, toolchains, normalization, assumptions, runs, outputs, differences, manifest
+        case schema, verdict, project, command, profile, source, toolchains, normalization, assumptions, runs, outputs,
+            differences, manifest
         case reproVersion = "repro_version"
         case exitCode = "exit_code"
         case outputPatterns = "output_patterns"

@@ -28,12 +28,16 @@ extension CheckReport {
                 line += ")"
                 lines.append(line)
                 // The findings name each cause and fix; the one-line summary only stands in for them.
-                if let why = d.explanation, (d.findings ?? []).isEmpty { lines.append("      likely cause: \(TerminalText.field(why))") }
+                if let why = d.explanation, (d.findings ?? []).isEmpty {
+                    lines.append("      likely cause: \(TerminalText.field(why))")
+                }
                 for finding in d.findings ?? [] {
                     // Names and values from inside the outputs stay on their line.
                     var place = TerminalText.field(finding.location.dropFirst().joined(separator: " > "))
                     if !place.isEmpty { place += ": " }
-                    lines.append("      - \(place)\(TerminalText.field(finding.aspect))\(finding.offset.map { " at byte \($0)" } ?? ""): \(TerminalText.field(finding.detail))")
+                    lines.append(
+                        "      - \(place)\(TerminalText.field(finding.aspect))\(finding.offset.map { " at byte \($0)" } ?? ""): \(TerminalText.field(finding.detail))"
+                    )
                     lines.append("        cause: \(finding.cause.rawValue)\(finding.fix.map { "; fix: \($0)" } ?? "")")
                 }
                 for note in d.explanationTruncated ?? [] { lines.append("      (cut: \(note))") }
@@ -44,7 +48,9 @@ extension CheckReport {
         case .buildFailed:
             let failed = report.runs.filter { $0.failure != nil }
             let indices = failed.map { String($0.index) }
-            let which = indices.count == 1 ? "run " + indices[0] : "runs " + indices.dropLast().joined(separator: ", ") + " and " + indices.last!
+            let which =
+                indices.count == 1
+                ? "run " + indices[0] : "runs " + indices.dropLast().joined(separator: ", ") + " and " + indices.last!
             if failed.count < report.runs.count {
                 lines.append("BUILD FAILED in \(which) but not in the others: the build itself is not deterministic")
             } else {

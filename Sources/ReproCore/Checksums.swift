@@ -24,7 +24,9 @@ public enum SHA256Sums {
     /// or `..` components, not ending in `/`.
     public static func isValidPath(_ path: String) -> Bool {
         guard !path.isEmpty, !path.hasPrefix("/"), !path.utf8.contains(0) else { return false }
-        return path.split(separator: "/", omittingEmptySubsequences: false).allSatisfy { !$0.isEmpty && $0 != "." && $0 != ".." }
+        return path.split(separator: "/", omittingEmptySubsequences: false).allSatisfy {
+            !$0.isEmpty && $0 != "." && $0 != ".."
+        }
     }
 
     /// The file's text for the regular files of an output tree (`entries`, paths relative to the
@@ -42,7 +44,9 @@ public enum SHA256Sums {
             } else if entry.path.hasPrefix(directory + "/") {
                 name = String(entry.path.dropFirst(directory.count + 1))
             } else {
-                throw .configuration("the checksums file \(path) names the outputs relative to its own directory, \(directory)/, and the output \(entry.path) is outside it. Put the checksums file where every output is below it (for example checksums = \"SHA256SUMS\"), or narrow build.outputs.")
+                throw .configuration(
+                    "the checksums file \(path) names the outputs relative to its own directory, \(directory)/, and the output \(entry.path) is outside it. Put the checksums file where every output is below it (for example checksums = \"SHA256SUMS\"), or narrow build.outputs."
+                )
             }
             lines.append(Entry(name: name, sha256: entry.sha256))
         }
@@ -64,15 +68,19 @@ public enum SHA256Sums {
     /// line that is not of that format, or a name listed twice. `kind` is the kind of that error:
     /// a checksums file repro writes or is handed is input (exit 2), one a manifest certifies
     /// is checked (exit 5).
-    public static func parse(_ text: String, path: String, failing kind: ReproError.Kind = .configuration) throws(ReproError) -> [Entry] {
+    public static func parse(_ text: String, path: String, failing kind: ReproError.Kind = .configuration)
+        throws(ReproError) -> [Entry]
+    {
         var entries: [Entry] = []
         var seen = Set<String>()
         for (number, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             var line = Substring(raw)
             if line.isEmpty { continue }
             func fail(_ why: String) -> ReproError {
-                ReproError(kind, "\(path), line \(number + 1): \(why); a SHA256SUMS file has lines of the form '<64 hex digits>  <file name>', as sha256sum writes them.",
-                           context: .init(path: path, line: number + 1))
+                ReproError(
+                    kind,
+                    "\(path), line \(number + 1): \(why); a SHA256SUMS file has lines of the form '<64 hex digits>  <file name>', as sha256sum writes them.",
+                    context: .init(path: path, line: number + 1))
             }
             let escaped = line.hasPrefix("\\")
             if escaped { line = line.dropFirst() }
@@ -82,7 +90,9 @@ public enum SHA256Sums {
             guard line.hasPrefix("  ") || line.hasPrefix(" *") else { throw fail("no '  ' or ' *' after the SHA-256") }
             var name = String(line.dropFirst(2))
             if escaped {
-                guard let unescaped = unescape(name) else { throw fail("a '\\' in the name that is not '\\\\' or '\\n'") }
+                guard let unescaped = unescape(name) else {
+                    throw fail("a '\\' in the name that is not '\\\\' or '\\n'")
+                }
                 name = unescaped
             }
             guard !name.isEmpty else { throw fail("no file name") }
@@ -96,7 +106,10 @@ public enum SHA256Sums {
         var result = ""
         var iterator = name.makeIterator()
         while let c = iterator.next() {
-            guard c == "\\" else { result.append(c); continue }
+            guard c == "\\" else {
+                result.append(c)
+                continue
+            }
             switch iterator.next() {
             case "\\": result.append("\\")
             case "n": result.append("\n")
@@ -110,9 +123,13 @@ public enum SHA256Sums {
     /// subject (the file is certified), and every line must name, relative to that subject's
     /// directory, a subject with the same SHA-256. Returns the certified checksums file's subject
     /// name and the entries; throws (exit 5) naming what does not hold.
-    public static func certified(_ data: Data, sha256: String, path: String, subjects: [Subject]) throws(ReproError) -> (subject: String, entries: [Entry]) {
+    public static func certified(_ data: Data, sha256: String, path: String, subjects: [Subject]) throws(ReproError)
+        -> (subject: String, entries: [Entry])
+    {
         guard let own = subjects.first(where: { $0.sha256 == sha256 }) else {
-            throw .verification("the checksums file \(path) (SHA-256 \(sha256)) is not one of the manifest's subjects: it is not the checksums file this manifest certifies. Use the SHA256SUMS published with the manifest, or check the artifacts with --artifacts DIR.")
+            throw .verification(
+                "the checksums file \(path) (SHA-256 \(sha256)) is not one of the manifest's subjects: it is not the checksums file this manifest certifies. Use the SHA256SUMS published with the manifest, or check the artifacts with --artifacts DIR."
+            )
         }
         let text = String(decoding: data, as: UTF8.self)
         let entries = try parse(text, path: path, failing: .verification)
@@ -123,12 +140,15 @@ public enum SHA256Sums {
             let name = directory.isEmpty ? entry.name : directory + "/" + entry.name
             switch byName[name] {
             case nil: problems.append("\(entry.name) is not a subject (\(name))")
-            case let hash? where hash != entry.sha256: problems.append("\(entry.name) has SHA-256 \(entry.sha256) in the list, the manifest says \(hash)")
+            case let hash? where hash != entry.sha256:
+                problems.append("\(entry.name) has SHA-256 \(entry.sha256) in the list, the manifest says \(hash)")
             default: break
             }
         }
         if !problems.isEmpty {
-            throw .verification("the checksums file \(path) disagrees with the manifest's subjects: " + problems.joined(separator: "; "))
+            throw .verification(
+                "the checksums file \(path) disagrees with the manifest's subjects: " + problems.joined(separator: "; ")
+            )
         }
         return (own.name, entries)
     }

@@ -22,7 +22,10 @@ public struct Difference: Codable, Sendable, Equatable {
     public var explanationTruncated: [String]?
 
     /// Creates a difference.
-    public init(path: String, kind: DifferenceKind, run: Int, sizes: [UInt64?], firstDifference: Int64? = nil, explanation: String? = nil) {
+    public init(
+        path: String, kind: DifferenceKind, run: Int, sizes: [UInt64?], firstDifference: Int64? = nil,
+        explanation: String? = nil
+    ) {
         self.path = path
         self.kind = kind
         self.run = run
@@ -58,7 +61,8 @@ public enum Comparison {
                 } else if a.target != b.target {
                     explanation = "symlink target differs: '\(a.target)' in run 1, '\(b.target)' in run \(run)"
                 }
-                result.append(Difference(path: path, kind: .changed, run: run, sizes: [a.size, b.size], explanation: explanation))
+                result.append(
+                    Difference(path: path, kind: .changed, run: run, sizes: [a.size, b.size], explanation: explanation))
             case let (a?, nil):
                 result.append(Difference(path: path, kind: .missing, run: run, sizes: [a.size, nil]))
             case let (nil, b?):
@@ -98,7 +102,9 @@ public enum DifferenceExplainer {
     /// (`complete` false, `offset` relative to the windows). Then only the patterns that nearby
     /// bytes show are tried (not reordering, which needs the whole files), the ELF check needs
     /// `base` 0, and offsets in the text are the files'.
-    public static func explain(_ a: Data, _ b: Data, offset: Int, now: Int64, base: Int = 0, complete: Bool = true) -> String? {
+    public static func explain(_ a: Data, _ b: Data, offset: Int, now: Int64, base: Int = 0, complete: Bool = true)
+        -> String?
+    {
         explain([UInt8](a), [UInt8](b), offset: offset, now: now, base: base, complete: complete)
     }
 
@@ -111,7 +117,10 @@ public enum DifferenceExplainer {
             var next = idEnd
             while next < min(x.count, y.count), x[next] == y[next] { next += 1 }
             guard next < min(x.count, y.count) else {
-                return complete ? note : note + "; no other difference in the \(max(0, min(x.count, y.count) - idEnd)) bytes after it that were compared"
+                return complete
+                    ? note
+                    : note
+                        + "; no other difference in the \(max(0, min(x.count, y.count) - idEnd)) bytes after it that were compared"
             }
             let cause = explain(x, y, offset: next, now: now, base: base, complete: complete) ?? "no known pattern"
             return note + "; the next difference, at byte \(base + next): " + cause
@@ -122,7 +131,8 @@ public enum DifferenceExplainer {
         // The same lines are also the same bytes: the lines are hashed only when the bytes agree.
         let sameBytes = x.count == y.count && x.count > 0 && byteCounts(x) == byteCounts(y)
         if sameBytes, x.contains(10), lineMultiset(x) == lineMultiset(y) {
-            return "ordering: the same lines in a different order (an unsorted directory listing, hash-table iteration or a parallel race)"
+            return
+                "ordering: the same lines in a different order (an unsorted directory listing, hash-table iteration or a parallel race)"
         }
         if sameBytes {
             return "ordering: the same bytes in a different order (unsorted input or a parallel race)"
@@ -155,10 +165,12 @@ public enum DifferenceExplainer {
     /// bytes that differ look random, but are not).
     private static func gzip(_ x: [UInt8], _ y: [UInt8], offset: Int, complete: Bool) -> String? {
         let magic: [UInt8] = [0x1f, 0x8b, 0x08]
-        guard x.starts(with: magic), y.starts(with: magic), let header = gzipHeaderLength(x), gzipHeaderLength(y) == header
+        guard x.starts(with: magic), y.starts(with: magic), let header = gzipHeaderLength(x),
+            gzipHeaderLength(y) == header
         else { return nil }
         if (4..<8).contains(offset) {
-            let note = "timestamp: the gzip header's modification time (bytes 4-7) differs (gzip records the input file's time, "
+            let note =
+                "timestamp: the gzip header's modification time (bytes 4-7) differs (gzip records the input file's time, "
                 + "Python's gzip and tarfile the current time; use gzip -n, or a time from SOURCE_DATE_EPOCH)"
             var next = header
             while next < min(x.count, y.count), x[next] == y[next] { next += 1 }
@@ -168,7 +180,8 @@ public enum DifferenceExplainer {
             return complete ? note + "; nothing else differs" : note
         }
         guard offset >= header else { return nil }
-        return "compressed data: the gzip-compressed contents differ (the bytes compared are compressed, so the cause lies "
+        return
+            "compressed data: the gzip-compressed contents differ (the bytes compared are compressed, so the cause lies "
             + "in the decompressed contents: decompress both versions and compare them, for example with diffoscope)"
     }
 
@@ -205,7 +218,8 @@ public enum DifferenceExplainer {
         guard let a = span(x), let b = span(y), a.count >= 16, a == b else { return nil }
         let differing = a.filter { x[$0] != y[$0] }.count
         guard differing * 2 >= (a.upperBound - offset) else { return nil }
-        return "random value: a token, UUID or hash printed as text differs (a random seed, /dev/urandom, a UUID or a hash of other varying data)"
+        return
+            "random value: a token, UUID or hash printed as text differs (a random seed, /dev/urandom, a UUID or a hash of other varying data)"
     }
 
     private static func isDigit(_ c: UInt8) -> Bool { c >= 48 && c <= 57 }
@@ -220,10 +234,12 @@ public enum DifferenceExplainer {
             return String(decoding: s[start..<end], as: UTF8.self)
         }
         if let d1 = digits(x), let d2 = digits(y), d1.count >= 10, d2.count >= 10,
-           let t1 = Int64(d1.prefix(10)), let t2 = Int64(d2.prefix(10)) {
+            let t1 = Int64(d1.prefix(10)), let t2 = Int64(d2.prefix(10))
+        {
             let tenYears: Int64 = 10 * 365 * 86400
             if abs(t1 - now) < tenYears, abs(t2 - now) < tenYears {
-                return "timestamp: a Unix time from the build's clock is embedded at this offset (use SOURCE_DATE_EPOCH instead of the current time)"
+                return
+                    "timestamp: a Unix time from the build's clock is embedded at this offset (use SOURCE_DATE_EPOCH instead of the current time)"
             }
         }
         // A clock time HH:MM:SS around the offset in both versions.
@@ -234,7 +250,8 @@ public enum DifferenceExplainer {
             return window.firstRange(ofPattern: #"[0-2][0-9]:[0-5][0-9]:[0-5][0-9]"#) != nil
         }
         if clock(x), clock(y) {
-            return "timestamp: a wall-clock time (HH:MM:SS) is embedded at this offset (derive it from SOURCE_DATE_EPOCH)"
+            return
+                "timestamp: a wall-clock time (HH:MM:SS) is embedded at this offset (derive it from SOURCE_DATE_EPOCH)"
         }
         return nil
     }
@@ -293,7 +310,8 @@ public enum DifferenceExplainer {
         let n = end - offset
         // Random bytes are about 54% non-text; a sixth of both versions rules out text.
         if differing * 4 >= n * 3, binary * 3 >= n {
-            return "random bytes: a run of differing binary data (a random seed, /dev/urandom, uninitialized memory or a UUID)"
+            return
+                "random bytes: a run of differing binary data (a random seed, /dev/urandom, uninitialized memory or a UUID)"
         }
         return nil
     }

@@ -46,7 +46,8 @@ public struct DSSEEnvelope: Sendable, Equatable {
     public var pae: [UInt8] { DSSEEnvelope.pae(payloadType: payloadType, payload: payload) }
 
     /// An envelope of `payload` signed by `key` (or unsigned when `key` is nil).
-    public static func sign(payload: [UInt8], payloadType: String, key: SigningKey?) throws(ReproError) -> DSSEEnvelope {
+    public static func sign(payload: [UInt8], payloadType: String, key: SigningKey?) throws(ReproError) -> DSSEEnvelope
+    {
         var envelope = DSSEEnvelope(payload: payload, payloadType: payloadType)
         if let key {
             envelope.signatures.append(Signature(keyID: key.keyID, sig: try key.sign(envelope.pae)))
@@ -59,7 +60,8 @@ public struct DSSEEnvelope: Sendable, Equatable {
         .object([
             "payload": .string(Base64.encode(payload)),
             "payloadType": .string(payloadType),
-            "signatures": .array(signatures.map { .object(["keyid": .string($0.keyID), "sig": .string(Base64.encode($0.sig))]) }),
+            "signatures": .array(
+                signatures.map { .object(["keyid": .string($0.keyID), "sig": .string(Base64.encode($0.sig))]) }),
         ])
     }
 
@@ -80,13 +82,23 @@ public struct DSSEEnvelope: Sendable, Equatable {
         if let unknown = object.keys.sorted().first(where: { !["payload", "payloadType", "signatures"].contains($0) }) {
             throw .verification("the envelope has an unknown member \"\(unknown)\"")
         }
-        guard let payloadText = object["payload"]?.stringValue else { throw .verification("the envelope has no string \"payload\"") }
-        guard let payloadType = object["payloadType"]?.stringValue else { throw .verification("the envelope has no string \"payloadType\"") }
-        guard let payload = Base64.decode(payloadText) else { throw .verification("the envelope's payload is not valid base64") }
-        guard let list = object["signatures"]?.arrayValue else { throw .verification("the envelope has no \"signatures\" array") }
+        guard let payloadText = object["payload"]?.stringValue else {
+            throw .verification("the envelope has no string \"payload\"")
+        }
+        guard let payloadType = object["payloadType"]?.stringValue else {
+            throw .verification("the envelope has no string \"payloadType\"")
+        }
+        guard let payload = Base64.decode(payloadText) else {
+            throw .verification("the envelope's payload is not valid base64")
+        }
+        guard let list = object["signatures"]?.arrayValue else {
+            throw .verification("the envelope has no \"signatures\" array")
+        }
         var signatures: [Signature] = []
         for (i, entry) in list.enumerated() {
-            guard let sigObject = entry.objectValue else { throw .verification("signature \(i + 1) is not a JSON object") }
+            guard let sigObject = entry.objectValue else {
+                throw .verification("signature \(i + 1) is not a JSON object")
+            }
             if let unknown = sigObject.keys.sorted().first(where: { $0 != "keyid" && $0 != "sig" }) {
                 throw .verification("signature \(i + 1) has an unknown member \"\(unknown)\"")
             }
@@ -96,8 +108,12 @@ public struct DSSEEnvelope: Sendable, Equatable {
             case .string(let s)?: keyID = s
             default: throw .verification("signature \(i + 1) has a \"keyid\" that is not a string")
             }
-            guard let sigText = sigObject["sig"]?.stringValue else { throw .verification("signature \(i + 1) has no string \"sig\"") }
-            guard let sig = Base64.decode(sigText) else { throw .verification("signature \(i + 1) is not valid base64") }
+            guard let sigText = sigObject["sig"]?.stringValue else {
+                throw .verification("signature \(i + 1) has no string \"sig\"")
+            }
+            guard let sig = Base64.decode(sigText) else {
+                throw .verification("signature \(i + 1) is not valid base64")
+            }
             signatures.append(Signature(keyID: keyID, sig: sig))
         }
         return DSSEEnvelope(payload: payload, payloadType: payloadType, signatures: signatures)

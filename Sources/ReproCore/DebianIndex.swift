@@ -26,7 +26,8 @@ public struct DebianPackage: Sendable, Equatable {
 
     /// The pin of this package.
     public var pin: DebianPackagePin {
-        DebianPackagePin(name: name, version: version, architecture: architecture, path: filename, sha256: sha256, size: size)
+        DebianPackagePin(
+            name: name, version: version, architecture: architecture, path: filename, sha256: sha256, size: size)
     }
 }
 
@@ -106,7 +107,8 @@ public enum DebianVersion {
             while j < b.count && b[j] == 48 { j += 1 }
             while i < a.count && isDigit(a[i]) && j < b.count && isDigit(b[j]) {
                 if firstDiff == 0 { firstDiff = Int(a[i]) - Int(b[j]) }
-                i += 1; j += 1
+                i += 1
+                j += 1
             }
             if i < a.count && isDigit(a[i]) { return 1 }
             if j < b.count && isDigit(b[j]) { return -1 }
@@ -138,7 +140,9 @@ public enum DebianIndex {
             }
             guard inSection else { continue }
             let parts = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
-            guard parts.count == 3, ToolchainSpec.isSHA256Hex(String(parts[0])), let size = UInt64(parts[1]) else { continue }
+            guard parts.count == 3, ToolchainSpec.isSHA256Hex(String(parts[0])), let size = UInt64(parts[1]) else {
+                continue
+            }
             files[String(parts[2])] = ReleaseFile(sha256: String(parts[0]), size: size)
         }
         return files
@@ -149,7 +153,9 @@ public enum DebianIndex {
     /// `-updates` do). A field that is present but unreadable is returned as `.distantPast`, so
     /// it fails closed.
     public static func validUntil(_ release: String) -> Date? {
-        guard let line = release.split(separator: "\n").first(where: { $0.hasPrefix("Valid-Until:") }) else { return nil }
+        guard let line = release.split(separator: "\n").first(where: { $0.hasPrefix("Valid-Until:") }) else {
+            return nil
+        }
         let value = line.dropFirst("Valid-Until:".count).trimmingSpaces()
         return DateText.parseRFC2822(value) ?? .distantPast
     }
@@ -187,22 +193,31 @@ public enum DebianIndex {
         var fields = [Substring: Substring]()
         var last: Substring? = nil
         func flush() {
-            defer { fields.removeAll(keepingCapacity: true); last = nil }
+            defer {
+                fields.removeAll(keepingCapacity: true)
+                last = nil
+            }
             guard let name = fields["Package"], let version = fields["Version"], let arch = fields["Architecture"],
-                  arch == Substring(architecture) || arch == "all",
-                  let filename = fields["Filename"], let sha = fields["SHA256"], let size = fields["Size"].flatMap({ UInt64($0) }) else { return }
+                arch == Substring(architecture) || arch == "all",
+                let filename = fields["Filename"], let sha = fields["SHA256"],
+                let size = fields["Size"].flatMap({ UInt64($0) })
+            else { return }
             var depends = [[DebianRelation]]()
             for key: Substring in ["Pre-Depends", "Depends"] {
                 if let text = fields[key] { depends += relations(text) }
             }
-            result.append(DebianPackage(
-                name: String(name), version: String(version), architecture: String(arch),
-                essential: fields["Essential"] == "yes", priority: String(fields["Priority"] ?? "optional"),
-                depends: depends, provides: fields["Provides"].map { relations($0).flatMap { $0 } } ?? [],
-                filename: String(filename), sha256: String(sha), size: size))
+            result.append(
+                DebianPackage(
+                    name: String(name), version: String(version), architecture: String(arch),
+                    essential: fields["Essential"] == "yes", priority: String(fields["Priority"] ?? "optional"),
+                    depends: depends, provides: fields["Provides"].map { relations($0).flatMap { $0 } } ?? [],
+                    filename: String(filename), sha256: String(sha), size: size))
         }
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            if line.isEmpty { flush(); continue }
+            if line.isEmpty {
+                flush()
+                continue
+            }
             if line.first == " " || line.first == "\t" {
                 // Continuation: only Description and the like are multi-line; relations may wrap too.
                 if let key = last, let value = fields[key], key != "Description" {
@@ -242,7 +257,9 @@ public enum DebianIndex {
                     name = s
                 }
                 var trimmed = name.trimmingSpaces()
-                if let cut = trimmed.firstIndex(where: { $0 == ":" || $0 == "[" || $0 == "<" || $0 == " " }) { trimmed = String(trimmed[..<cut]) }
+                if let cut = trimmed.firstIndex(where: { $0 == ":" || $0 == "[" || $0 == "<" || $0 == " " }) {
+                    trimmed = String(trimmed[..<cut])
+                }
                 if !trimmed.isEmpty { alternatives.append(DebianRelation(name: trimmed, op: op, version: version)) }
             }
             if !alternatives.isEmpty { groups.append(alternatives) }
@@ -262,12 +279,16 @@ public struct DebianResolver: Sendable {
     /// (deb-version ordering), as apt's candidate does without pinning.
     public init(_ packages: [DebianPackage]) {
         for package in packages {
-            if let existing = byName[package.name], DebianVersion.compare(existing.version, package.version) >= 0 { continue }
+            if let existing = byName[package.name], DebianVersion.compare(existing.version, package.version) >= 0 {
+                continue
+            }
             byName[package.name] = package
         }
         for name in byName.keys.sorted() {
             let package = byName[name]!
-            for provided in package.provides { providers[provided.name, default: []].append((package, provided.version)) }
+            for provided in package.provides {
+                providers[provided.name, default: []].append((package, provided.version))
+            }
         }
     }
 
@@ -287,7 +308,9 @@ public struct DebianResolver: Sendable {
     /// One fixed exception: a group that names a package of `prefer` takes it over the group's
     /// first alternative (the tree is merged-/usr by construction, so `usrmerge | usr-is-merged`
     /// takes `usr-is-merged`, as mmdebstrap's merged-/usr setup does).
-    public func resolve(include: [String], prefer: Set<String> = DebianResolver.preferred) throws(ReproError) -> [DebianPackage] {
+    public func resolve(include: [String], prefer: Set<String> = DebianResolver.preferred) throws(ReproError)
+        -> [DebianPackage]
+    {
         var chosen = [String: DebianPackage]()
         var queue = [DebianPackage]()
         func add(_ package: DebianPackage) {
@@ -302,8 +325,13 @@ public struct DebianResolver: Sendable {
         }
         for name in include {
             guard let package = byName[name] else {
-                if let provider = pickProvider(DebianRelation(name: name)) { add(provider); continue }
-                throw .configuration("the package \(name) given with --include is not in the indexes read. Check its name (apt-cache policy \(name)) and the suite.")
+                if let provider = pickProvider(DebianRelation(name: name)) {
+                    add(provider)
+                    continue
+                }
+                throw .configuration(
+                    "the package \(name) given with --include is not in the indexes read. Check its name (apt-cache policy \(name)) and the suite."
+                )
             }
             add(package)
         }
@@ -313,16 +341,22 @@ public struct DebianResolver: Sendable {
             index += 1
             for group in package.depends {
                 if group.contains(where: { satisfied($0, by: chosen) }) { continue }
-                if let preferred = group.first(where: { prefer.contains($0.name) }), let real = byName[preferred.name], preferred.allows(real.version) {
+                if let preferred = group.first(where: { prefer.contains($0.name) }), let real = byName[preferred.name],
+                    preferred.allows(real.version)
+                {
                     add(real)
                     continue
                 }
-                if let real = group.lazy.compactMap({ r in self.byName[r.name].flatMap { r.allows($0.version) ? $0 : nil } }).first {
+                if let real = group.lazy.compactMap({ r in
+                    self.byName[r.name].flatMap { r.allows($0.version) ? $0 : nil }
+                }).first {
                     add(real)
                 } else if let provider = group.lazy.compactMap({ self.pickProvider($0) }).first {
                     add(provider)
                 } else {
-                    throw .configuration("cannot resolve \(package.name) \(package.version): nothing in the indexes satisfies \"\(group.map(\.text).joined(separator: " | "))\". The archive may be mid-update; try again later, or add a suite that has it.")
+                    throw .configuration(
+                        "cannot resolve \(package.name) \(package.version): nothing in the indexes satisfies \"\(group.map(\.text).joined(separator: " | "))\". The archive may be mid-update; try again later, or add a suite that has it."
+                    )
                 }
             }
         }

@@ -42,12 +42,15 @@ public struct DebianPackagePin: Codable, Sendable, Equatable, Hashable {
         let prefix = "pkg:deb/debian/"
         guard url.hasPrefix(prefix) else { return nil }
         let rest = url.dropFirst(prefix.count)
-        guard let at = rest.firstIndex(of: "@"), let question = rest.firstIndex(of: "?"), at < question else { return nil }
+        guard let at = rest.firstIndex(of: "@"), let question = rest.firstIndex(of: "?"), at < question else {
+            return nil
+        }
         let query = rest[rest.index(after: question)...]
         guard query.hasPrefix("arch="),
-              let name = String(rest[..<at]).percentDecoded,
-              let version = String(rest[rest.index(after: at)..<question]).percentDecoded,
-              let architecture = String(query.dropFirst("arch=".count)).percentDecoded else { return nil }
+            let name = String(rest[..<at]).percentDecoded,
+            let version = String(rest[rest.index(after: at)..<question]).percentDecoded,
+            let architecture = String(query.dropFirst("arch=".count)).percentDecoded
+        else { return nil }
         return (name, version, architecture)
     }
 
@@ -56,13 +59,20 @@ public struct DebianPackagePin: Codable, Sendable, Equatable, Hashable {
         if name.isEmpty || !name.utf8.allSatisfy({ DebianLock.isNameByte($0) }) {
             return "name \"\(name)\" is not a Debian package name (lowercase letters, digits, + - .)"
         }
-        if version.isEmpty || version.contains(where: { $0.isWhitespace || $0 == "\"" }) { return "version \"\(version)\" is not a Debian version" }
-        if architecture.isEmpty || !architecture.utf8.allSatisfy({ DebianLock.isNameByte($0) }) { return "architecture \"\(architecture)\" is invalid" }
+        if version.isEmpty || version.contains(where: { $0.isWhitespace || $0 == "\"" }) {
+            return "version \"\(version)\" is not a Debian version"
+        }
+        if architecture.isEmpty || !architecture.utf8.allSatisfy({ DebianLock.isNameByte($0) }) {
+            return "architecture \"\(architecture)\" is invalid"
+        }
         if !ToolchainSpec.isSHA256Hex(sha256) { return "sha256 \"\(sha256)\" is not 64 lowercase hex digits" }
         let parts = path.split(separator: "/", omittingEmptySubsequences: false)
-        if !path.hasPrefix("pool/") || !path.hasSuffix(".deb") || parts.contains(where: { $0.isEmpty || $0 == "." || $0 == ".." })
-            || path.contains(where: { $0.isWhitespace || $0 == "?" || $0 == "#" || $0 == "%" || $0 == "\\" }) {
-            return "path \"\(path)\" must be an archive-relative pool/.../NAME.deb path without \"..\", spaces, ?, # or %"
+        if !path.hasPrefix("pool/") || !path.hasSuffix(".deb")
+            || parts.contains(where: { $0.isEmpty || $0 == "." || $0 == ".." })
+            || path.contains(where: { $0.isWhitespace || $0 == "?" || $0 == "#" || $0 == "%" || $0 == "\\" })
+        {
+            return
+                "path \"\(path)\" must be an archive-relative pool/.../NAME.deb path without \"..\", spaces, ?, # or %"
         }
         return nil
     }
@@ -85,7 +95,10 @@ public struct DebianLockInfo: Codable, Sendable, Equatable {
     public var rules: String
 
     /// Creates the table.
-    public init(suite: String, suites: [String], architecture: String, locked: String, include: [String], rules: String = "minbase") {
+    public init(
+        suite: String, suites: [String], architecture: String, locked: String, include: [String],
+        rules: String = "minbase"
+    ) {
         self.suite = suite
         self.suites = suites
         self.architecture = architecture
@@ -140,21 +153,28 @@ public enum DebianLock {
     /// Checks the `[[package]]` tables of `spec`; `path` names the file in errors.
     static func validate(_ info: DebianLockInfo?, _ packages: [DebianPackagePin], path: String) throws(ReproError) {
         guard let info else {
-            throw .configuration("\(path): the spec has [[package]] tables but no [debian] table. Make the lock with `repro toolchain lock NAME --suite bookworm --include build-essential -o \(path)`.")
+            throw .configuration(
+                "\(path): the spec has [[package]] tables but no [debian] table. Make the lock with `repro toolchain lock NAME --suite bookworm --include build-essential -o \(path)`."
+            )
         }
         if info.suite.isEmpty || !info.suite.utf8.allSatisfy({ isNameByte($0) || $0 == 0x2f }) {
             throw .configuration("\(path): [debian] suite \"\(info.suite)\" is not a suite name such as \"bookworm\".")
         }
         if packages.isEmpty {
-            throw .configuration("\(path): the [debian] table has no [[package]] tables. Make the lock with `repro toolchain lock`.")
+            throw .configuration(
+                "\(path): the [debian] table has no [[package]] tables. Make the lock with `repro toolchain lock`.")
         }
         var seen = Set<String>()
         for (index, pin) in packages.enumerated() {
             if let problem = pin.problem() {
-                throw .configuration("\(path): package #\(index + 1) (\(pin.name)): \(problem). Make the lock again with `repro toolchain lock`.")
+                throw .configuration(
+                    "\(path): package #\(index + 1) (\(pin.name)): \(problem). Make the lock again with `repro toolchain lock`."
+                )
             }
             if !seen.insert(pin.name + ":" + pin.architecture).inserted {
-                throw .configuration("\(path): package \(pin.name):\(pin.architecture) is listed twice; a lock has one version of each package.")
+                throw .configuration(
+                    "\(path): package \(pin.name):\(pin.architecture) is listed twice; a lock has one version of each package."
+                )
             }
         }
     }
@@ -169,7 +189,11 @@ public enum DebianLock {
             case "\n": out += "\\n"
             case "\t": out += "\\t"
             default:
-                if scalar.value < 0x20 || scalar.value == 0x7f { out += String(printf: "\\u%04X", scalar.value) } else { out.unicodeScalars.append(scalar) }
+                if scalar.value < 0x20 || scalar.value == 0x7f {
+                    out += String(printf: "\\u%04X", scalar.value)
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
             }
         }
         return out + "\""
@@ -177,8 +201,10 @@ public enum DebianLock {
 
     /// The spec file text of a lock: header comment, name, description, `[debian]`, `[env]`, and
     /// one `[[package]]` table per package in assembly order. Parses back to the same spec.
-    public static func specText(name: String, description: String, info: DebianLockInfo, env: [String: String],
-                                packages: [DebianPackagePin]) -> String {
+    public static func specText(
+        name: String, description: String, info: DebianLockInfo, env: [String: String],
+        packages: [DebianPackagePin]
+    ) -> String {
         var lines = [
             "# A Debian lock: every .deb of the toolchain pinned by path and SHA-256. Mirrors come from",
             "# configuration (apt sources, REPRO_DEBIAN_MIRRORS, --debian-mirror), never from this file.",
@@ -199,9 +225,11 @@ public enum DebianLock {
             for key in env.keys.sorted() { lines.append("\(quote(key)) = \(quote(env[key]!))") }
         }
         for pin in sorted(packages) {
-            lines += ["", "[[package]]", "name = \(quote(pin.name))", "version = \(quote(pin.version))",
-                      "architecture = \(quote(pin.architecture))", "path = \(quote(pin.path))",
-                      "sha256 = \(quote(pin.sha256))", "size = \(pin.size)"]
+            lines += [
+                "", "[[package]]", "name = \(quote(pin.name))", "version = \(quote(pin.version))",
+                "architecture = \(quote(pin.architecture))", "path = \(quote(pin.path))",
+                "sha256 = \(quote(pin.sha256))", "size = \(pin.size)",
+            ]
         }
         return lines.joined(separator: "\n") + "\n"
     }

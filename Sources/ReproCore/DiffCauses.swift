@@ -16,8 +16,10 @@ public struct DiffSetting: Sendable, Equatable {
     public var environment: [(String, String)]
 
     /// Creates a setting.
-    public init(now: Int64, sourceDateEpoch: Int64? = nil, buildPaths: [String] = [], identities: [String] = [],
-                environment: [(String, String)] = []) {
+    public init(
+        now: Int64, sourceDateEpoch: Int64? = nil, buildPaths: [String] = [], identities: [String] = [],
+        environment: [(String, String)] = []
+    ) {
         self.now = now
         self.sourceDateEpoch = sourceDateEpoch
         self.buildPaths = buildPaths
@@ -34,12 +36,14 @@ public struct DiffSetting: Sendable, Equatable {
     /// The setting of a check's runs: their clock, epoch and directories (host and user names are
     /// the same in every run, so they cannot be a cause).
     public init(now: Int64, normalization: Normalization, hostRoots: [String] = []) {
-        self.init(now: now, sourceDateEpoch: normalization.sourceDateEpoch,
-                  buildPaths: [normalization.workdir, normalization.home] + hostRoots)
+        self.init(
+            now: now, sourceDateEpoch: normalization.sourceDateEpoch,
+            buildPaths: [normalization.workdir, normalization.home] + hostRoots)
     }
 
     public static func == (l: DiffSetting, r: DiffSetting) -> Bool {
-        l.now == r.now && l.sourceDateEpoch == r.sourceDateEpoch && l.buildPaths == r.buildPaths && l.identities == r.identities
+        l.now == r.now && l.sourceDateEpoch == r.sourceDateEpoch && l.buildPaths == r.buildPaths
+            && l.identities == r.identities
             && l.environment.map { $0.0 + "=" + $0.1 } == r.environment.map { $0.0 + "=" + $0.1 }
     }
 }
@@ -48,21 +52,26 @@ public struct DiffSetting: Sendable, Equatable {
 public enum DiffFix {
     public static let sourceDateEpoch = "honor SOURCE_DATE_EPOCH instead of reading the clock"
     public static let gzipHeader = "gzip -n (or Python's gzip.GzipFile(mtime=SOURCE_DATE_EPOCH))"
-    public static let tarMtime = "tar --mtime=@$SOURCE_DATE_EPOCH --clamp-mtime (Python tarfile: set each TarInfo.mtime)"
+    public static let tarMtime =
+        "tar --mtime=@$SOURCE_DATE_EPOCH --clamp-mtime (Python tarfile: set each TarInfo.mtime)"
     public static let tarOrder = "tar --sort=name (Python: add members in sorted order)"
     public static let tarOwner = "tar --owner=0 --group=0 --numeric-owner"
     public static let tarMode = "set modes explicitly (umask 022, tar --mode=go-w)"
-    public static let zipTime = "zip -X with the files' times set from SOURCE_DATE_EPOCH (touch -d @$SOURCE_DATE_EPOCH), or strip-nondeterminism"
+    public static let zipTime =
+        "zip -X with the files' times set from SOURCE_DATE_EPOCH (touch -d @$SOURCE_DATE_EPOCH), or strip-nondeterminism"
     public static let zipExtra = "zip -X (leave out extra fields: uid/gid and extended timestamps)"
     public static let zipOrder = "add entries in sorted order (zip -r with a sorted file list)"
     public static let arMember = "ar D (deterministic mode: ar rcD), or SOURCE_DATE_EPOCH with binutils >= 2.36"
     public static let cpio = "cpio --reproducible, with the files' times set from SOURCE_DATE_EPOCH"
-    public static let pyc = "compile with --invalidation-mode checked-hash (py_compile does it when SOURCE_DATE_EPOCH is set)"
+    public static let pyc =
+        "compile with --invalidation-mode checked-hash (py_compile does it when SOURCE_DATE_EPOCH is set)"
     public static let buildPath = "do not embed the build directory (-ffile-prefix-map=$PWD=., relative paths)"
     public static let tempName = "use a fixed name instead of a mktemp/tempfile name"
     public static let identity = "do not embed the host name, user name or uid"
-    public static let ordering = "sort before writing (LC_ALL=C sort, sorted(os.listdir()), make without a parallel race)"
-    public static let randomness = "seed randomness from a fixed value (PYTHONHASHSEED=0, a seed derived from the source)"
+    public static let ordering =
+        "sort before writing (LC_ALL=C sort, sorted(os.listdir()), make without a parallel race)"
+    public static let randomness =
+        "seed randomness from a fixed value (PYTHONHASHSEED=0, a seed derived from the source)"
     public static let buildID = "fix the other differences: the build ID is a hash of the rest"
     public static let compressed = "compare the decompressed contents (the cause is there)"
     public static func environment(_ name: String) -> String { "do not embed $\(name), or pin it in the profile" }
@@ -121,7 +130,9 @@ public enum CauseHints {
         if let text = DifferenceExplainer.explain(a, b, offset: offset, now: setting.now, base: 0, complete: complete) {
             // "timestamp: ..." and "ordering: ..." name the cause, which the finding names already.
             var detail = text
-            for prefix in ["timestamp: ", "ordering: "] where detail.hasPrefix(prefix) { detail.removeFirst(prefix.count) }
+            for prefix in ["timestamp: ", "ordering: "] where detail.hasPrefix(prefix) {
+                detail.removeFirst(prefix.count)
+            }
             return (cause(of: text), detail, fix(of: text))
         }
         if let date = dateText(wa), dateText(wb) != nil {
@@ -183,10 +194,16 @@ public enum CauseHints {
             func lines(_ s: [UInt8]) -> [String] {
                 var start = min(offset, s.count), end = min(offset, s.count)
                 var before = 0
-                while start > 0, before < 2 { start -= 1; if s[start] == 10 { before += 1 } }
+                while start > 0, before < 2 {
+                    start -= 1
+                    if s[start] == 10 { before += 1 }
+                }
                 if start > 0 || (start < s.count && s[start] == 10 && before == 2) { start += 1 }
                 var after = 0
-                while end < s.count, after < 3 { if s[end] == 10 { after += 1 }; end += 1 }
+                while end < s.count, after < 3 {
+                    if s[end] == 10 { after += 1 }
+                    end += 1
+                }
                 let text = String(decoding: s[start..<max(start, min(end, start + 600))], as: UTF8.self)
                 return text.split(separator: "\n", omittingEmptySubsequences: false).prefix(5).map(String.init)
             }

@@ -31,21 +31,30 @@ public struct GzipHeader: Sendable, Equatable {
     }
 
     /// Findings for the header fields that differ between `a` and `b`.
-    public static func findings(_ a: GzipHeader, _ b: GzipHeader, location: [String], setting: DiffSetting) -> [DiffFinding] {
+    public static func findings(_ a: GzipHeader, _ b: GzipHeader, location: [String], setting: DiffSetting)
+        -> [DiffFinding]
+    {
         var out: [DiffFinding] = []
         if a.mtime != b.mtime {
-            out.append(DiffFinding(location: location, aspect: "gzip header mtime", cause: .timestamp,
-                                   detail: CauseHints.times(Int64(a.mtime), Int64(b.mtime), setting), fix: DiffFix.gzipHeader, offset: 4))
+            out.append(
+                DiffFinding(
+                    location: location, aspect: "gzip header mtime", cause: .timestamp,
+                    detail: CauseHints.times(Int64(a.mtime), Int64(b.mtime), setting), fix: DiffFix.gzipHeader,
+                    offset: 4))
         }
         if a.name != b.name {
             func show(_ n: [UInt8]?) -> String { n.map { "\"" + String(decoding: $0, as: UTF8.self) + "\"" } ?? "none" }
-            out.append(DiffFinding(location: location, aspect: "gzip header name", cause: .buildPath,
-                                   detail: "\(show(a.name)) vs \(show(b.name))", fix: DiffFix.gzipHeader, offset: 10))
+            out.append(
+                DiffFinding(
+                    location: location, aspect: "gzip header name", cause: .buildPath,
+                    detail: "\(show(a.name)) vs \(show(b.name))", fix: DiffFix.gzipHeader, offset: 10))
         }
         if a.os != b.os || a.extraFlags != b.extraFlags {
-            out.append(DiffFinding(location: location, aspect: "gzip header OS/flags", cause: .environment,
-                                   detail: "OS \(a.os), XFL \(a.extraFlags) vs OS \(b.os), XFL \(b.extraFlags)",
-                                   fix: "compress with the same gzip implementation and level", offset: 8))
+            out.append(
+                DiffFinding(
+                    location: location, aspect: "gzip header OS/flags", cause: .environment,
+                    detail: "OS \(a.os), XFL \(a.extraFlags) vs OS \(b.os), XFL \(b.extraFlags)",
+                    fix: "compress with the same gzip implementation and level", offset: 8))
         }
         return out
     }
@@ -65,26 +74,40 @@ public struct PycHeader: Sendable, Equatable {
     /// Reads the header of `s` when its name ends in `.pyc` and the magic ends in `\r\n`.
     public static func parse(_ s: [UInt8], name: String) -> PycHeader? {
         guard name.hasSuffix(".pyc"), s.count >= 16, s[2] == 0x0d, s[3] == 0x0a else { return nil }
-        func word(_ i: Int) -> UInt32 { UInt32(s[i]) | UInt32(s[i + 1]) << 8 | UInt32(s[i + 2]) << 16 | UInt32(s[i + 3]) << 24 }
+        func word(_ i: Int) -> UInt32 {
+            UInt32(s[i]) | UInt32(s[i + 1]) << 8 | UInt32(s[i + 2]) << 16 | UInt32(s[i + 3]) << 24
+        }
         let flags = word(4)
-        return PycHeader(magic: word(0), flags: flags, mtime: flags & 1 == 0 ? word(8) : nil, sourceSize: flags & 1 == 0 ? word(12) : nil)
+        return PycHeader(
+            magic: word(0), flags: flags, mtime: flags & 1 == 0 ? word(8) : nil,
+            sourceSize: flags & 1 == 0 ? word(12) : nil)
     }
 
     /// Findings for the header fields that differ.
-    public static func findings(_ a: PycHeader, _ b: PycHeader, location: [String], setting: DiffSetting) -> [DiffFinding] {
+    public static func findings(_ a: PycHeader, _ b: PycHeader, location: [String], setting: DiffSetting)
+        -> [DiffFinding]
+    {
         var out: [DiffFinding] = []
         if a.magic != b.magic {
-            out.append(DiffFinding(location: location, aspect: "pyc header magic", cause: .environment,
-                                   detail: "Python magic \(a.magic & 0xffff) vs \(b.magic & 0xffff) (different Python versions)",
-                                   fix: "build with one pinned Python", offset: 0))
+            out.append(
+                DiffFinding(
+                    location: location, aspect: "pyc header magic", cause: .environment,
+                    detail: "Python magic \(a.magic & 0xffff) vs \(b.magic & 0xffff) (different Python versions)",
+                    fix: "build with one pinned Python", offset: 0))
         } else if a.flags != b.flags {
-            out.append(DiffFinding(location: location, aspect: "pyc header flags", cause: .environment,
-                                   detail: "invalidation mode \(a.flags & 1 == 0 ? "timestamp" : "hash") vs \(b.flags & 1 == 0 ? "timestamp" : "hash")",
-                                   fix: DiffFix.pyc, offset: 4))
+            out.append(
+                DiffFinding(
+                    location: location, aspect: "pyc header flags", cause: .environment,
+                    detail:
+                        "invalidation mode \(a.flags & 1 == 0 ? "timestamp" : "hash") vs \(b.flags & 1 == 0 ? "timestamp" : "hash")",
+                    fix: DiffFix.pyc, offset: 4))
         } else if let ma = a.mtime, let mb = b.mtime, ma != mb {
-            out.append(DiffFinding(location: location, aspect: "pyc header mtime", cause: .timestamp,
-                                   detail: "source mtime " + CauseHints.times(Int64(ma), Int64(mb), setting) + " (timestamp-based invalidation)",
-                                   fix: DiffFix.pyc, offset: 8))
+            out.append(
+                DiffFinding(
+                    location: location, aspect: "pyc header mtime", cause: .timestamp,
+                    detail: "source mtime " + CauseHints.times(Int64(ma), Int64(mb), setting)
+                        + " (timestamp-based invalidation)",
+                    fix: DiffFix.pyc, offset: 8))
         }
         return out
     }
@@ -117,15 +140,17 @@ public struct ELFSection: Sendable, Equatable {
             return v <= UInt64(Int.max) ? Int(v) : nil
         }
         guard let shoff = read(is64 ? 0x28 : 0x20, is64 ? 8 : 4), let shentsize = read(is64 ? 0x3a : 0x2e, 2),
-              let shnum = read(is64 ? 0x3c : 0x30, 2), let shstrndx = read(is64 ? 0x3e : 0x32, 2),
-              shoff > 0, shnum > 0, shentsize >= (is64 ? 64 : 40), shstrndx < shnum,
-              shoff <= s.count, shnum <= (s.count - shoff) / shentsize, shnum <= ELFSection.maxSections else { return nil }
+            let shnum = read(is64 ? 0x3c : 0x30, 2), let shstrndx = read(is64 ? 0x3e : 0x32, 2),
+            shoff > 0, shnum > 0, shentsize >= (is64 ? 64 : 40), shstrndx < shnum,
+            shoff <= s.count, shnum <= (s.count - shoff) / shentsize, shnum <= ELFSection.maxSections
+        else { return nil }
         var raw: [(nameIndex: Int, type: Int, offset: Int, size: Int)] = []
         for i in 0..<shnum {
             let h = shoff + i * shentsize
             guard let name = read(h, 4), let type = read(h + 4, 4),
-                  let offset = read(h + (is64 ? 0x18 : 0x10), is64 ? 8 : 4),
-                  let size = read(h + (is64 ? 0x20 : 0x14), is64 ? 8 : 4) else { return nil }
+                let offset = read(h + (is64 ? 0x18 : 0x10), is64 ? 8 : 4),
+                let size = read(h + (is64 ? 0x20 : 0x14), is64 ? 8 : 4)
+            else { return nil }
             raw.append((name, type, offset, size))
         }
         let strtab = raw[shstrndx]
@@ -143,7 +168,10 @@ public struct ELFSection: Sendable, Equatable {
                 let end = s[start..<limit].firstIndex(of: 0) ?? limit
                 name = String(decoding: s[start..<end], as: UTF8.self)
             }
-            sections.append(ELFSection(name: name.isEmpty ? "[\(i)]" : name, hasBytes: hasBytes, offset: r.offset, size: hasBytes ? r.size : 0))
+            sections.append(
+                ELFSection(
+                    name: name.isEmpty ? "[\(i)]" : name, hasBytes: hasBytes, offset: r.offset,
+                    size: hasBytes ? r.size : 0))
         }
         return sections
     }
@@ -160,7 +188,9 @@ public enum TextDiff {
         var prefix = 0
         while prefix < a.count, prefix < b.count, a[prefix] == b[prefix] { prefix += 1 }
         var suffix = 0
-        while suffix < a.count - prefix, suffix < b.count - prefix, a[a.count - 1 - suffix] == b[b.count - 1 - suffix] { suffix += 1 }
+        while suffix < a.count - prefix, suffix < b.count - prefix, a[a.count - 1 - suffix] == b[b.count - 1 - suffix] {
+            suffix += 1
+        }
         let x = Array(a[prefix..<a.count - suffix]), y = Array(b[prefix..<b.count - suffix])
         var ops: [(Character, Substring)] = []
         switch script(x.count, y.count, equal: { x[$0] == y[$1] }, maxEdits: maxEdits, maxWork: .max, deadline: nil) {
@@ -192,19 +222,25 @@ public enum TextDiff {
     /// when the region has more than `maxRegionLines` lines on a side; the region is then shown
     /// removed then added (still exact), and `cut` says which bound stopped it (nil for
     /// `maxEdits`, which is no loss: past it, lines removed then added read best).
-    public static func unified(bytes a: [UInt8], _ b: [UInt8], maxLines: Int, maxEdits: Int = 2000, maxWork: Int = defaultMaxWork,
-                               maxRegionLines: Int = defaultMaxRegionLines, deadline: ContinuousClock.Instant?)
+    public static func unified(
+        bytes a: [UInt8], _ b: [UInt8], maxLines: Int, maxEdits: Int = 2000, maxWork: Int = defaultMaxWork,
+        maxRegionLines: Int = defaultMaxRegionLines, deadline: ContinuousClock.Instant?
+    )
         -> (lines: [String], cut: String?)
     {
         a.withUnsafeBytes { pa in
             b.withUnsafeBytes { pb in
-                unified(pa, pb, maxLines: maxLines, maxEdits: maxEdits, maxWork: maxWork, maxRegionLines: maxRegionLines, deadline: deadline)
+                unified(
+                    pa, pb, maxLines: maxLines, maxEdits: maxEdits, maxWork: maxWork, maxRegionLines: maxRegionLines,
+                    deadline: deadline)
             }
         }
     }
 
-    private static func unified(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer, maxLines: Int, maxEdits: Int, maxWork: Int,
-                                maxRegionLines: Int, deadline: ContinuousClock.Instant?) -> (lines: [String], cut: String?) {
+    private static func unified(
+        _ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer, maxLines: Int, maxEdits: Int, maxWork: Int,
+        maxRegionLines: Int, deadline: ContinuousClock.Instant?
+    ) -> (lines: [String], cut: String?) {
         // The common prefix, back to the start of its last line.
         let common = min(a.count, b.count)
         var first = 0
@@ -224,7 +260,7 @@ public enum TextDiff {
         var endA = a.count - same
         while endA < a.count {
             let endB = b.count - (a.count - endA)
-            if (endA == start || a[endA - 1] == 10), (endB == start || b[endB - 1] == 10) { break }
+            if endA == start || a[endA - 1] == 10, endB == start || b[endB - 1] == 10 { break }
             endA += 1
         }
         let endB = b.count - (a.count - endA)
@@ -254,10 +290,13 @@ public enum TextDiff {
         let show = Swift.max(1, maxLines) + 1
         var cut: String?
         if let x = lines(a, start..<endA, max: maxRegionLines), let y = lines(b, start..<endB, max: maxRegionLines) {
-            let result = script(x.count - 1, y.count - 1, equal: { i, j in
-                let ri = line(x, i), rj = line(y, j)
-                return ri.count == rj.count && memcmp(a.baseAddress! + ri.lowerBound, b.baseAddress! + rj.lowerBound, ri.count) == 0
-            }, maxEdits: maxEdits, maxWork: maxWork, deadline: deadline)
+            let result = script(
+                x.count - 1, y.count - 1,
+                equal: { i, j in
+                    let ri = line(x, i), rj = line(y, j)
+                    return ri.count == rj.count
+                        && memcmp(a.baseAddress! + ri.lowerBound, b.baseAddress! + rj.lowerBound, ri.count) == 0
+                }, maxEdits: maxEdits, maxWork: maxWork, deadline: deadline)
             switch result {
             case .success(let edits):
                 let body = edits.prefix(show).map { e in
@@ -267,12 +306,14 @@ public enum TextDiff {
             case .failure(.edits):
                 cut = nil
             case .failure(.work):
-                cut = "the line diff was cut after \(maxWork) line comparisons (a work bound): the differing region is shown removed then added"
+                cut =
+                    "the line diff was cut after \(maxWork) line comparisons (a work bound): the differing region is shown removed then added"
             case .failure(.time):
                 cut = "the line diff was cut at the time limit: the differing region is shown removed then added"
             }
         } else {
-            cut = "the line diff was cut: the differing region has more than \(maxRegionLines) lines on a side, so it is shown removed then added, not aligned"
+            cut =
+                "the line diff was cut: the differing region has more than \(maxRegionLines) lines on a side, so it is shown removed then added, not aligned"
         }
         // Removed then added, only as many lines as can be shown; the rest are counted.
         func count(_ s: UnsafeRawBufferPointer, _ r: Range<Int>) -> Int {
@@ -288,8 +329,9 @@ public enum TextDiff {
                 at = e + 1
             }
         }
-        return finish(a, start: start, endA: endA, body: shown, total: count(a, start..<endA) + count(b, start..<endB),
-                      maxLines: maxLines, cut: cut)
+        return finish(
+            a, start: start, endA: endA, body: shown, total: count(a, start..<endA) + count(b, start..<endB),
+            maxLines: maxLines, cut: cut)
     }
 
     /// How many `\n` bytes `s` has in `r`.
@@ -304,8 +346,10 @@ public enum TextDiff {
 
     /// The unified diff around `body` (the first lines of `total` edit lines): the hunk header,
     /// 3 lines of context before `start` and after `endA` (in `a`), cut at `maxLines`.
-    private static func finish(_ a: UnsafeRawBufferPointer, start: Int, endA: Int, body: [String], total: Int, maxLines: Int,
-                               cut: String?) -> (lines: [String], cut: String?) {
+    private static func finish(
+        _ a: UnsafeRawBufferPointer, start: Int, endA: Int, body: [String], total: Int, maxLines: Int,
+        cut: String?
+    ) -> (lines: [String], cut: String?) {
         func text(_ r: Range<Int>) -> String { String(decoding: UnsafeRawBufferPointer(rebasing: a[r]), as: UTF8.self) }
         var before: [String] = []
         var at = start
@@ -356,8 +400,10 @@ public enum TextDiff {
     /// or `deadline` passed (checked every edit and every 65,536 comparisons). Memory: the
     /// furthest points of each edit count are kept for the walk back, d² 32-bit values for d
     /// edits (16 MB at 2,000).
-    public static func script(_ n: Int, _ m: Int, equal: (Int, Int) -> Bool, maxEdits: Int, maxWork: Int,
-                              deadline: ContinuousClock.Instant?) -> Result<[Edit], Stop> {
+    public static func script(
+        _ n: Int, _ m: Int, equal: (Int, Int) -> Bool, maxEdits: Int, maxWork: Int,
+        deadline: ContinuousClock.Instant?
+    ) -> Result<[Edit], Stop> {
         guard n < Int(Int32.max), m < Int(Int32.max) else { return .failure(.work) }
         let limit = min(n + m, Swift.max(0, maxEdits))
         let offset = limit + 1
@@ -374,11 +420,17 @@ public enum TextDiff {
             traceStart.append(trace.count)
             for k in stride(from: -d, through: d, by: 2) {
                 var i: Int
-                if k == -d || (k != d && v[offset + k - 1] < v[offset + k + 1]) { i = v[offset + k + 1] } else { i = v[offset + k - 1] + 1 }
+                if k == -d || (k != d && v[offset + k - 1] < v[offset + k + 1]) {
+                    i = v[offset + k + 1]
+                } else {
+                    i = v[offset + k - 1] + 1
+                }
                 var j = i - k
                 work += 1
                 while i < n, j < m, equal(i, j) {
-                    i += 1; j += 1; work += 1
+                    i += 1
+                    j += 1
+                    work += 1
                     if work & 0xFFFF == 0, let deadline, ContinuousClock.now >= deadline { return .failure(.time) }
                 }
                 if work > maxWork { return .failure(.work) }
@@ -394,10 +446,24 @@ public enum TextDiff {
                         let down = ck == -back || (ck != back && pv(ck - 1) < pv(ck + 1))
                         let pk = down ? ck + 1 : ck - 1
                         let pi = pv(pk), pj = pi - pk
-                        while ci > pi + (down ? 0 : 1), cj > pj + (down ? 1 : 0) { ci -= 1; cj -= 1; script.append(Edit(code: 32, index: Int32(ci))) }
-                        if down { cj -= 1; script.append(Edit(code: 43, index: Int32(cj))) } else { ci -= 1; script.append(Edit(code: 45, index: Int32(ci))) }
+                        while ci > pi + (down ? 0 : 1), cj > pj + (down ? 1 : 0) {
+                            ci -= 1
+                            cj -= 1
+                            script.append(Edit(code: 32, index: Int32(ci)))
+                        }
+                        if down {
+                            cj -= 1
+                            script.append(Edit(code: 43, index: Int32(cj)))
+                        } else {
+                            ci -= 1
+                            script.append(Edit(code: 45, index: Int32(ci)))
+                        }
                     }
-                    while ci > 0, cj > 0 { ci -= 1; cj -= 1; script.append(Edit(code: 32, index: Int32(ci))) }
+                    while ci > 0, cj > 0 {
+                        ci -= 1
+                        cj -= 1
+                        script.append(Edit(code: 32, index: Int32(ci)))
+                    }
                     return .success(script.reversed())
                 }
             }

@@ -32,27 +32,30 @@ public enum DiffHTML {
     /// The page for `report`.
     public static func render(_ report: DiffReport) -> String {
         var h = """
-        <!DOCTYPE html>
-        <html lang="en"><head><meta charset="utf-8">
-        <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
-        <title>repro diff</title>
-        <style>
-        body{font-family:sans-serif;margin:1.5em;color:#111}
-        table{border-collapse:collapse;margin:.5em 0}
-        td,th{border:1px solid #bbb;padding:.25em .5em;text-align:left;vertical-align:top}
-        th{background:#eee}
-        pre{margin:0;font-size:12px;white-space:pre-wrap;word-break:break-all}
-        .cause{font-weight:bold}
-        .side td{width:50%}
-        .del{background:#fdd}.add{background:#dfd}
-        section{border-top:2px solid #888;margin-top:1.5em}
-        </style></head><body>
+            <!DOCTYPE html>
+            <html lang="en"><head><meta charset="utf-8">
+            <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
+            <title>repro diff</title>
+            <style>
+            body{font-family:sans-serif;margin:1.5em;color:#111}
+            table{border-collapse:collapse;margin:.5em 0}
+            td,th{border:1px solid #bbb;padding:.25em .5em;text-align:left;vertical-align:top}
+            th{background:#eee}
+            pre{margin:0;font-size:12px;white-space:pre-wrap;word-break:break-all}
+            .cause{font-weight:bold}
+            .side td{width:50%}
+            .del{background:#fdd}.add{background:#dfd}
+            section{border-top:2px solid #888;margin-top:1.5em}
+            </style></head><body>
 
-        """
+            """
         h += "<h1>repro diff</h1>\n<p id=\"verdict\">"
         h += report.same ? "Same: " : "Different: "
         h += "<code>\(escape(report.a))</code> and <code>\(escape(report.b))</code>"
-        h += report.same ? " are identical.</p>\n" : " (\(report.files.count) differing file\(report.files.count == 1 ? "" : "s")).</p>\n"
+        h +=
+            report.same
+            ? " are identical.</p>\n"
+            : " (\(report.files.count) differing file\(report.files.count == 1 ? "" : "s")).</p>\n"
         if !report.files.isEmpty {
             h += "<table id=\"summary\"><tr><th>File</th><th>Kind</th><th>Causes</th><th>Fix</th></tr>\n"
             for (i, file) in report.files.enumerated() {
@@ -83,7 +86,10 @@ public enum DiffHTML {
             let path = Array(finding.location.dropFirst())
             var common = 0
             while common < open.count, common < path.count, open[common] == path[common] { common += 1 }
-            while open.count > common { h += "</ul></li></ul>\n"; open.removeLast() }
+            while open.count > common {
+                h += "</ul></li></ul>\n"
+                open.removeLast()
+            }
             while open.count < path.count {
                 let name = path[open.count]
                 h += "<ul><li><b>\(escape(name))</b><ul>\n"
@@ -95,7 +101,9 @@ public enum DiffHTML {
             h += "</p>\n"
             if let context = finding.context {
                 h += "<table class=\"side\"><tr><th>A</th><th>B</th></tr><tr><td><pre>"
-                h += escape(context.a.joined(separator: "\n")) + "</pre></td><td><pre>" + escape(context.b.joined(separator: "\n"))
+                h +=
+                    escape(context.a.joined(separator: "\n")) + "</pre></td><td><pre>"
+                    + escape(context.b.joined(separator: "\n"))
                 h += "</pre></td></tr></table>\n"
             }
             if let unified = finding.unified {
@@ -108,7 +116,10 @@ public enum DiffHTML {
             }
             h += "</div>\n"
         }
-        while !open.isEmpty { h += "</ul></li></ul>\n"; open.removeLast() }
+        while !open.isEmpty {
+            h += "</ul></li></ul>\n"
+            open.removeLast()
+        }
         return h
     }
 }

@@ -27,17 +27,21 @@ public struct DiffLimits: Codable, Sendable, Equatable {
     public var maxSeconds: Double
 
     /// The defaults of `repro diff` and `repro check`.
-    public static let standard = DiffLimits(maxDepth: 4, maxBytes: 256 << 20, maxMemberBytes: 16 << 20, maxEntries: 10_000,
-                                            maxLines: 300, maxFindings: 40, maxFiles: 100, maxSeconds: 20)
+    public static let standard = DiffLimits(
+        maxDepth: 4, maxBytes: 256 << 20, maxMemberBytes: 16 << 20, maxEntries: 10_000,
+        maxLines: 300, maxFindings: 40, maxFiles: 100, maxSeconds: 20)
 
     /// The limits of the explanation a failed `repro check` includes for every differing file:
     /// fewer findings and lines per file, so that the report and the signed statement stay small.
-    public static let check = DiffLimits(maxDepth: 4, maxBytes: 256 << 20, maxMemberBytes: 16 << 20, maxEntries: 10_000,
-                                         maxLines: 40, maxFindings: 10, maxFiles: 50, maxSeconds: 30)
+    public static let check = DiffLimits(
+        maxDepth: 4, maxBytes: 256 << 20, maxMemberBytes: 16 << 20, maxEntries: 10_000,
+        maxLines: 40, maxFindings: 10, maxFiles: 50, maxSeconds: 30)
 
     /// Creates limits.
-    public init(maxDepth: Int, maxBytes: Int, maxMemberBytes: Int, maxEntries: Int, maxLines: Int, maxFindings: Int,
-                maxFiles: Int, maxSeconds: Double) {
+    public init(
+        maxDepth: Int, maxBytes: Int, maxMemberBytes: Int, maxEntries: Int, maxLines: Int, maxFindings: Int,
+        maxFiles: Int, maxSeconds: Double
+    ) {
         self.maxDepth = maxDepth
         self.maxBytes = maxBytes
         self.maxMemberBytes = maxMemberBytes
@@ -49,8 +53,14 @@ public struct DiffLimits: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case maxDepth = "max_depth", maxBytes = "max_bytes", maxMemberBytes = "max_member_bytes", maxEntries = "max_entries"
-        case maxLines = "max_lines", maxFindings = "max_findings", maxFiles = "max_files", maxSeconds = "max_seconds"
+        case maxDepth = "max_depth"
+        case maxBytes = "max_bytes"
+        case maxMemberBytes = "max_member_bytes"
+        case maxEntries = "max_entries"
+        case maxLines = "max_lines"
+        case maxFindings = "max_findings"
+        case maxFiles = "max_files"
+        case maxSeconds = "max_seconds"
     }
 }
 
@@ -115,8 +125,10 @@ public struct DiffFinding: Codable, Sendable, Equatable {
     public var unified: [String]?
 
     /// Creates a finding.
-    public init(location: [String], aspect: String, cause: DiffCause, detail: String, fix: String? = nil,
-                offset: Int64? = nil, context: DiffSideBySide? = nil, unified: [String]? = nil) {
+    public init(
+        location: [String], aspect: String, cause: DiffCause, detail: String, fix: String? = nil,
+        offset: Int64? = nil, context: DiffSideBySide? = nil, unified: [String]? = nil
+    ) {
         self.location = location
         self.aspect = aspect
         self.cause = cause
@@ -135,7 +147,8 @@ public struct DiffFinding: Codable, Sendable, Equatable {
     /// One line: where, what, why and the fix.
     public var line: String {
         // One line: names and values from inside the files may hold newlines.
-        var text = TerminalText.field(location.joined(separator: " > ") + ": " + aspect + " (" + cause.rawValue + "): " + detail)
+        var text = TerminalText.field(
+            location.joined(separator: " > ") + ": " + aspect + " (" + cause.rawValue + "): " + detail)
         if let fix { text += "; fix: " + fix }
         return text
     }
@@ -165,7 +178,8 @@ public struct FileExplanation: Codable, Sendable, Equatable {
     public var causes: [DiffCause] {
         var seen = Set<DiffCause>()
         let distinct = findings.map(\.cause).filter { seen.insert($0).inserted }
-        return distinct.filter { $0 != .derived && $0 != .unknown } + distinct.filter { $0 == .derived || $0 == .unknown }
+        return distinct.filter { $0 != .derived && $0 != .unknown }
+            + distinct.filter { $0 == .derived || $0 == .unknown }
     }
 
     /// One line for a report: for each of the first three distinct causes, its first finding
@@ -206,7 +220,9 @@ public struct DiffReport: Codable, Sendable, Equatable {
     public var truncated: [String]
 
     /// Creates a report.
-    public init(a: String, b: String, same: Bool, files: [FileExplanation], limits: DiffLimits, truncated: [String] = []) {
+    public init(
+        a: String, b: String, same: Bool, files: [FileExplanation], limits: DiffLimits, truncated: [String] = []
+    ) {
         self.a = a
         self.b = b
         self.same = same
@@ -230,7 +246,8 @@ public struct DiffReport: Codable, Sendable, Equatable {
         if same {
             lines.append("same: \(a) and \(b) are identical")
         } else {
-            lines.append("DIFFERENT: \(files.count) file\(files.count == 1 ? " differs" : "s differ") between \(a) and \(b)")
+            lines.append(
+                "DIFFERENT: \(files.count) file\(files.count == 1 ? " differs" : "s differ") between \(a) and \(b)")
             for file in files {
                 lines.append(contentsOf: file.humanLines(indent: "  "))
             }

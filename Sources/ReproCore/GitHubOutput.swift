@@ -68,19 +68,25 @@ public enum GitHubOutput {
         }
         switch report.verdict {
         case .reproducible:
-            lines.append("::notice title=" + escapeProperty("Reproducible") + "::"
-                         + escapeData("\(report.runs.count) runs produced identical outputs, \(report.outputDigest ?? "-")"))
+            lines.append(
+                "::notice title=" + escapeProperty("Reproducible") + "::"
+                    + escapeData("\(report.runs.count) runs produced identical outputs, \(report.outputDigest ?? "-")"))
         case .differ:
             for d in report.differences {
                 lines.append(error(differenceText(d), title: "Not reproducible: \(d.path)", file: filePrefix + d.path))
             }
         case .buildFailed:
             for run in report.runs where run.failure != nil {
-                lines.append(error("run \(run.index): \(run.failure ?? "failed")" + (run.log.map { "; full log: \($0)" } ?? ""),
-                                   title: "Build failed in run \(run.index)"))
+                lines.append(
+                    error(
+                        "run \(run.index): \(run.failure ?? "failed")" + (run.log.map { "; full log: \($0)" } ?? ""),
+                        title: "Build failed in run \(run.index)"))
             }
         }
-        lines.append(contentsOf: report.summary.split(separator: "\n", omittingEmptySubsequences: false).map { TerminalText.escape(String($0)) })
+        lines.append(
+            contentsOf: report.summary.split(separator: "\n", omittingEmptySubsequences: false).map {
+                TerminalText.escape(String($0))
+            })
         return lines
     }
 
@@ -117,7 +123,9 @@ public enum GitHubOutput {
         lines.append("| Source digest | \(code(report.source.digest)) |")
         if let digest = report.outputDigest { lines.append("| Output digest | \(code(digest)) |") }
         for run in report.runs {
-            lines.append("| Run \(run.index) | \(run.failure.map(cell) ?? "exit \(run.exitStatus)"), \(String(printf: "%.1f", run.seconds)) s, \(run.outputDigest.map(code) ?? "no outputs") |")
+            lines.append(
+                "| Run \(run.index) | \(run.failure.map(cell) ?? "exit \(run.exitStatus)"), \(String(printf: "%.1f", run.seconds)) s, \(run.outputDigest.map(code) ?? "no outputs") |"
+            )
         }
         if let manifest = report.manifest {
             lines.append("| Manifest | \(code(manifest)) (\(report.manifestSigned == true ? "signed" : "unsigned")) |")
@@ -135,7 +143,9 @@ public enum GitHubOutput {
             lines.append("| Differs | Kind | Run | First differing byte | Likely cause |")
             lines.append("|---|---|---|---|---|")
             for d in report.differences {
-                lines.append("| \(code(d.path)) | \(d.kind.rawValue) | \(d.run) | \(d.firstDifference.map(String.init) ?? "-") | \(d.explanation.map(cell) ?? "-") |")
+                lines.append(
+                    "| \(code(d.path)) | \(d.kind.rawValue) | \(d.run) | \(d.firstDifference.map(String.init) ?? "-") | \(d.explanation.map(cell) ?? "-") |"
+                )
             }
         case .buildFailed:
             break

@@ -71,6 +71,9 @@ public struct IsolationReport: Codable, Sendable, Equatable {
         capabilitiesDropped = true
         rlimits = Dictionary(uniqueKeysWithValues: plan.rlimits.map { ($0.key.rawValue, $0.value) })
         timeoutSeconds = plan.timeoutSeconds
-        rootFilesystem = plan.ops.contains { if case .overlay(_, SandboxLayout.setupNewRoot) = $0 { return true } else { return false } } ? "overlay" : "tmpfs"
+        rootFilesystem =
+            plan.ops.contains {
+                if case .overlay(_, SandboxLayout.setupNewRoot) = $0 { return true } else { return false }
+            } ? "overlay" : "tmpfs"
     }
 }

@@ -149,7 +149,8 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByBooleanLiteral, Ex
     public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
     /// A dictionary literal; a repeated key is a bug and traps.
     public init(dictionaryLiteral elements: (String, JSONValue)...) {
-        self = .object(Dictionary(elements, uniquingKeysWith: { _, _ in preconditionFailure("duplicate key in JSON literal") }))
+        self = .object(
+            Dictionary(elements, uniquingKeysWith: { _, _ in preconditionFailure("duplicate key in JSON literal") }))
     }
     /// `nil` as `null`.
     public init(nilLiteral: ()) { self = .null }

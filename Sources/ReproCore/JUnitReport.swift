@@ -20,8 +20,9 @@ public enum JUnitReport {
             var body = ""
             if let failure = run.failure {
                 errors += 1
-                body = element("error", ["type": "build-failed", "message": "run \(run.index): \(failure)"],
-                               text: run.log.map { "full log: \($0)" } ?? "")
+                body = element(
+                    "error", ["type": "build-failed", "message": "run \(run.index): \(failure)"],
+                    text: run.log.map { "full log: \($0)" } ?? "")
             }
             cases.append(testCase("run \(run.index) builds", time: run.seconds, body: body))
         }
@@ -32,44 +33,59 @@ public enum JUnitReport {
         case .differ:
             failures += 1
             let files = Set(report.differences.map(\.path)).count
-            comparison = element("failure", ["type": "not-reproducible",
-                                             "message": "\(files) file\(files == 1 ? " differs" : "s differ") between runs"],
-                                 text: report.summary)
+            comparison = element(
+                "failure",
+                [
+                    "type": "not-reproducible",
+                    "message": "\(files) file\(files == 1 ? " differs" : "s differ") between runs",
+                ],
+                text: report.summary)
         case .buildFailed:
             skipped += 1
             comparison = element("skipped", ["message": "not compared: a build failed"], text: "")
         }
         cases.append(testCase("outputs are reproducible", time: 0, body: comparison))
         let total = report.runs.reduce(0) { $0 + $1.seconds }
-        var properties: [(String, String)] = [("verdict", report.verdict.rawValue), ("exit_code", String(report.exitCode)),
-                                              ("source_digest", report.source.digest)]
+        var properties: [(String, String)] = [
+            ("verdict", report.verdict.rawValue), ("exit_code", String(report.exitCode)),
+            ("source_digest", report.source.digest),
+        ]
         if let digest = report.outputDigest { properties.append(("output_digest", digest)) }
         for key in ["git_describe", "git_commit", "source_date_epoch"] {
             if let value = report.normalization[key] { properties.append((key, value)) }
         }
-        return document(cases: cases, properties: properties, tests: cases.count, failures: failures, errors: errors,
-                        skipped: skipped, time: total, timestamp: timestamp)
+        return document(
+            cases: cases, properties: properties, tests: cases.count, failures: failures, errors: errors,
+            skipped: skipped, time: total, timestamp: timestamp)
     }
 
     /// The report of a check that stopped with an error instead of a verdict.
     public static func xml(error: ReproError, timestamp: Date) -> String {
         let body = element("error", ["type": "exit-\(error.status.rawValue)", "message": error.message], text: "")
-        return document(cases: [testCase("repro check", time: 0, body: body)], properties: [("exit_code", String(error.status.rawValue))],
-                        tests: 1, failures: 0, errors: 1, skipped: 0, time: 0, timestamp: timestamp)
+        return document(
+            cases: [testCase("repro check", time: 0, body: body)],
+            properties: [("exit_code", String(error.status.rawValue))],
+            tests: 1, failures: 0, errors: 1, skipped: 0, time: 0, timestamp: timestamp)
     }
 
-    private static func document(cases: [String], properties: [(String, String)], tests: Int, failures: Int, errors: Int,
-                                 skipped: Int, time: Double, timestamp: Date) -> String {
-        let counts: [String: String] = ["tests": String(tests), "failures": String(failures), "errors": String(errors),
-                                        "time": seconds(time)]
+    private static func document(
+        cases: [String], properties: [(String, String)], tests: Int, failures: Int, errors: Int,
+        skipped: Int, time: Double, timestamp: Date
+    ) -> String {
+        let counts: [String: String] = [
+            "tests": String(tests), "failures": String(failures), "errors": String(errors),
+            "time": seconds(time),
+        ]
         var suiteAttributes = counts
         suiteAttributes["name"] = "repro check"
         suiteAttributes["skipped"] = String(skipped)
         suiteAttributes["timestamp"] = RFC3339.format(timestamp)
         var rootAttributes = counts
         rootAttributes["name"] = "repro"
-        var lines = ["<?xml version=\"1.0\" encoding=\"UTF-8\"?>", "<testsuites\(attributes(rootAttributes))>",
-                     "  <testsuite\(attributes(suiteAttributes))>", "    <properties>"]
+        var lines = [
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>", "<testsuites\(attributes(rootAttributes))>",
+            "  <testsuite\(attributes(suiteAttributes))>", "    <properties>",
+        ]
         for (name, value) in properties {
             lines.append("      <property\(attributes(["name": name, "value": value]))/>")
         }

@@ -33,7 +33,9 @@ public struct Manifest: Sendable, Equatable {
         do {
             try data.write(to: URL(fileURLWithPath: path), options: .atomic)
         } catch {
-            throw .configuration("cannot write the manifest \(path): \(ReproError.reason(error)); check that its directory exists and is writable")
+            throw .configuration(
+                "cannot write the manifest \(path): \(ReproError.reason(error)); check that its directory exists and is writable"
+            )
         }
     }
 
@@ -43,11 +45,14 @@ public struct Manifest: Sendable, Equatable {
     ///
     /// The statements are checked by the same rules `repro verify` applies before anything is
     /// returned, so repro never writes a manifest it would reject; bad inputs throw exit 2.
-    public static func make(provenance: ProvenanceInputs, reproducibility: ReproducibilityInputs,
-                            signingKey: SigningKey?) throws(ReproError) -> Manifest {
+    public static func make(
+        provenance: ProvenanceInputs, reproducibility: ReproducibilityInputs,
+        signingKey: SigningKey?
+    ) throws(ReproError) -> Manifest {
         let slsa = provenance.statement
-        let repro = Statement(subjects: provenance.subjects, predicateType: ManifestURI.reproducibility,
-                              predicate: reproducibility.predicate(invocationID: provenance.invocationID))
+        let repro = Statement(
+            subjects: provenance.subjects, predicateType: ManifestURI.reproducibility,
+            predicate: reproducibility.predicate(invocationID: provenance.invocationID))
         var envelopes: [DSSEEnvelope] = []
         var checked: [Statement] = []
         do throws(ReproError) {
@@ -63,7 +68,8 @@ public struct Manifest: Sendable, Equatable {
             throw .wrapping(error, as: .configuration, message: "cannot write the manifest: \(error.message)")
         }
         for i in envelopes.indices {
-            envelopes[i] = try DSSEEnvelope.sign(payload: envelopes[i].payload, payloadType: envelopes[i].payloadType, key: signingKey)
+            envelopes[i] = try DSSEEnvelope.sign(
+                payload: envelopes[i].payload, payloadType: envelopes[i].payloadType, key: signingKey)
         }
         let bundle = Manifest(envelopes: envelopes)
         try bundle.checkSize(Limits.standard)
@@ -76,12 +82,16 @@ public struct Manifest: Sendable, Equatable {
         for (i, envelope) in envelopes.enumerated() {
             let count = envelope.jsonLine.count
             guard count <= limits.lineBytes else {
-                throw .configuration("cannot write the manifest: line \(i + 1) would be \(count) bytes, more than the \(Limits.text(limits.lineBytes)) `repro verify` reads; declare fewer output files in build.outputs")
+                throw .configuration(
+                    "cannot write the manifest: line \(i + 1) would be \(count) bytes, more than the \(Limits.text(limits.lineBytes)) `repro verify` reads; declare fewer output files in build.outputs"
+                )
             }
             total += count + 1
         }
         guard total <= limits.bytes else {
-            throw .configuration("cannot write the manifest: it would be \(total) bytes, more than the \(Limits.text(limits.bytes)) `repro verify` reads; declare fewer output files in build.outputs")
+            throw .configuration(
+                "cannot write the manifest: it would be \(total) bytes, more than the \(Limits.text(limits.bytes)) `repro verify` reads; declare fewer output files in build.outputs"
+            )
         }
     }
 
@@ -90,7 +100,13 @@ public struct Manifest: Sendable, Equatable {
     public static func read(_ data: Data, limits: Limits = .standard) throws(ReproError) -> Manifest {
         var envelopes: [DSSEEnvelope] = []
         var source: Data? = data
-        try forEachLine(limits: limits, next: { () -> Data in defer { source = nil }; return source ?? Data() }) { number, line throws(ReproError) in
+        try forEachLine(
+            limits: limits,
+            next: { () -> Data in
+                defer { source = nil }
+                return source ?? Data()
+            }
+        ) { number, line throws(ReproError) in
             do throws(ReproError) {
                 envelopes.append(try DSSEEnvelope.parse(line))
             } catch {
@@ -127,12 +143,16 @@ public struct Manifest: Sendable, Equatable {
 
         /// The error for a bundle larger than ``bytes``.
         public var tooLarge: ReproError {
-            .verification("the bundle is larger than \(Limits.text(bytes)), more than any manifest repro writes (a check's bundle is two lines); it is not a repro manifest")
+            .verification(
+                "the bundle is larger than \(Limits.text(bytes)), more than any manifest repro writes (a check's bundle is two lines); it is not a repro manifest"
+            )
         }
 
         /// The error for line `number` longer than ``lineBytes``.
         func lineTooLong(_ number: Int) -> ReproError {
-            .verification("line \(number) of the bundle is longer than \(Limits.text(lineBytes)), longer than any envelope repro writes; it is not a repro manifest")
+            .verification(
+                "line \(number) of the bundle is longer than \(Limits.text(lineBytes)), longer than any envelope repro writes; it is not a repro manifest"
+            )
         }
     }
 
@@ -143,8 +163,10 @@ public struct Manifest: Sendable, Equatable {
     /// newline is optional. An empty bundle, a blank line, a line longer than `limits.lineBytes`
     /// and more than `limits.bytes` bytes in all are verification failures (exit 5), raised as
     /// soon as they are seen, so reading stops within one chunk of a limit.
-    public static func forEachLine(limits: Limits = .standard, next: () throws(ReproError) -> Data,
-                                   _ body: (Int, Data) throws(ReproError) -> Bool) throws(ReproError) {
+    public static func forEachLine(
+        limits: Limits = .standard, next: () throws(ReproError) -> Data,
+        _ body: (Int, Data) throws(ReproError) -> Bool
+    ) throws(ReproError) {
         var pending = Data()
         var total = 0
         var number = 0
@@ -159,7 +181,8 @@ public struct Manifest: Sendable, Equatable {
                 // memchr(3): a walk over Data's indices is many times slower.
                 let offset = start - chunk.startIndex
                 guard let base = raw.baseAddress, offset < raw.count,
-                      let found = memchr(base + offset, 0x0A, raw.count - offset) else { return nil }
+                    let found = memchr(base + offset, 0x0A, raw.count - offset)
+                else { return nil }
                 return chunk.startIndex + (UnsafeRawPointer(found) - base)
             }) {
                 guard newline - start <= limits.lineBytes - pending.count else { throw limits.lineTooLong(number + 1) }
@@ -170,13 +193,17 @@ public struct Manifest: Sendable, Equatable {
                 pending = Data()
                 start = newline + 1
             }
-            guard chunk.endIndex - start <= limits.lineBytes - pending.count else { throw limits.lineTooLong(number + 1) }
+            guard chunk.endIndex - start <= limits.lineBytes - pending.count else {
+                throw limits.lineTooLong(number + 1)
+            }
             pending.append(chunk[start...])
         }
         if !pending.isEmpty {
             number += 1
             _ = try body(number, pending)
         }
-        guard number > 0 else { throw .verification("the bundle is empty; a manifest holds one DSSE envelope per line") }
+        guard number > 0 else {
+            throw .verification("the bundle is empty; a manifest holds one DSSE envelope per line")
+        }
     }
 }

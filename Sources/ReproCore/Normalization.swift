@@ -70,8 +70,10 @@ public struct Normalization: Codable, Sendable, Equatable {
     /// The build's whole environment: the profile's, then the toolchains' `[env]`, then the
     /// project's fixed `env`, then the passed-through host variables, then repro's fixed values;
     /// a later layer wins. Nothing else from the host is present.
-    public func environment(toolchains: [[String: String]], profile: [String: String],
-                            project: [String: String], passed: [String: String]) -> [String: String] {
+    public func environment(
+        toolchains: [[String: String]], profile: [String: String],
+        project: [String: String], passed: [String: String]
+    ) -> [String: String] {
         var env: [String: String] = ["PATH": SandboxLayout.searchPath]
         env.merge(profile) { _, new in new }
         for layer in toolchains { env.merge(layer) { _, new in new } }
@@ -136,7 +138,9 @@ public struct GitMetadata: Codable, Sendable, Equatable {
     /// `REPRO_GIT_COMMIT`, `REPRO_GIT_COMMIT_SHORT`, `REPRO_GIT_DESCRIBE` and, for a clean tagged
     /// checkout, `REPRO_GIT_TAG`.
     public var environment: [String: String] {
-        var env = ["REPRO_GIT_COMMIT": commit, "REPRO_GIT_COMMIT_SHORT": shortCommit, "REPRO_GIT_DESCRIBE": describeDirty]
+        var env = [
+            "REPRO_GIT_COMMIT": commit, "REPRO_GIT_COMMIT_SHORT": shortCommit, "REPRO_GIT_DESCRIBE": describeDirty,
+        ]
         if let releaseTag { env["REPRO_GIT_TAG"] = releaseTag }
         return env
     }

@@ -18,7 +18,10 @@ public struct Profile: Codable, Sendable, Equatable {
     public var seccomp: SeccompPolicy
 
     /// Creates a profile from its parts.
-    public init(name: String, description: String, hostname: String, environment: [String: String], limits: Limits, seccomp: SeccompPolicy) {
+    public init(
+        name: String, description: String, hostname: String, environment: [String: String], limits: Limits,
+        seccomp: SeccompPolicy
+    ) {
         self.name = name
         self.description = description
         self.hostname = hostname
@@ -47,7 +50,9 @@ public struct Profile: Codable, Sendable, Equatable {
         public var tmpfsBytes: Int
 
         /// Creates limits.
-        public init(timeoutSeconds: Int, processes: Int, openFiles: Int, fileSizeBytes: Int, coreBytes: Int, tmpfsBytes: Int) {
+        public init(
+            timeoutSeconds: Int, processes: Int, openFiles: Int, fileSizeBytes: Int, coreBytes: Int, tmpfsBytes: Int
+        ) {
             self.timeoutSeconds = timeoutSeconds
             self.processes = processes
             self.openFiles = openFiles
@@ -95,9 +100,11 @@ public struct Profile: Codable, Sendable, Equatable {
         public static let defaultSocketFamilies = ["unix", "inet", "inet6", "netlink"]
 
         /// Creates a policy.
-        public init(denyEPERM: [String], denyENOSYS: [String], denyNamespaceFlags: Bool, denyTerminalInjection: Bool,
-                    denySetidModes: Bool, linuxPersonalityOnly: Bool, foreignABI: String,
-                    allowedSocketFamilies: [String] = defaultSocketFamilies) {
+        public init(
+            denyEPERM: [String], denyENOSYS: [String], denyNamespaceFlags: Bool, denyTerminalInjection: Bool,
+            denySetidModes: Bool, linuxPersonalityOnly: Bool, foreignABI: String,
+            allowedSocketFamilies: [String] = defaultSocketFamilies
+        ) {
             self.denyEPERM = denyEPERM
             self.denyENOSYS = denyENOSYS
             self.denyNamespaceFlags = denyNamespaceFlags
@@ -118,7 +125,8 @@ public struct Profile: Codable, Sendable, Equatable {
             denySetidModes = try c.decode(Bool.self, forKey: .denySetidModes)
             linuxPersonalityOnly = try c.decode(Bool.self, forKey: .linuxPersonalityOnly)
             foreignABI = try c.decode(String.self, forKey: .foreignABI)
-            allowedSocketFamilies = try c.decodeIfPresent([String].self, forKey: .allowedSocketFamilies) ?? Self.defaultSocketFamilies
+            allowedSocketFamilies =
+                try c.decodeIfPresent([String].self, forKey: .allowedSocketFamilies) ?? Self.defaultSocketFamilies
         }
 
         enum CodingKeys: String, CodingKey {
@@ -135,8 +143,9 @@ public struct Profile: Codable, Sendable, Equatable {
 
     /// Parses and validates a profile from TOML text; `origin` names the file in error messages.
     public static func parse(_ text: String, origin: String) throws(ReproError) -> Profile {
-        let profile = try TOMLFile.decode(Profile.self, from: text, path: origin,
-                                          guide: "See profiles/default.toml for the expected keys.")
+        let profile = try TOMLFile.decode(
+            Profile.self, from: text, path: origin,
+            guide: "See profiles/default.toml for the expected keys.")
         try profile.validate(origin: origin)
         return profile
     }
@@ -146,7 +155,8 @@ public struct Profile: Codable, Sendable, Equatable {
         func bad(_ what: String) -> ReproError { .configuration("\(origin): \(what).") }
         if name.isEmpty || name.contains("/") { throw bad("`name` must be a non-empty name without '/'") }
         if hostname.isEmpty || hostname.utf8.count > 64
-            || !hostname.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == ".") }) {
+            || !hostname.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == ".") })
+        {
             throw bad("`hostname` must be 1 to 64 characters of letters, digits, '-' and '.'")
         }
         for (key, value) in environment {
@@ -155,7 +165,11 @@ public struct Profile: Codable, Sendable, Equatable {
             }
         }
         let l = limits
-        if l.timeoutSeconds < 0 || l.timeoutSeconds > Limits.maxTimeoutSeconds { throw bad("`limits.timeout_seconds` must be 0 (none) or a positive number of seconds up to \(Limits.maxTimeoutSeconds) (seven days)") }
+        if l.timeoutSeconds < 0 || l.timeoutSeconds > Limits.maxTimeoutSeconds {
+            throw bad(
+                "`limits.timeout_seconds` must be 0 (none) or a positive number of seconds up to \(Limits.maxTimeoutSeconds) (seven days)"
+            )
+        }
         if l.processes < 1 { throw bad("`limits.processes` must be at least 1") }
         if l.openFiles < 16 { throw bad("`limits.open_files` must be at least 16") }
         if l.fileSizeBytes < 1 { throw bad("`limits.file_size_bytes` must be positive") }
@@ -169,9 +183,13 @@ public struct Profile: Codable, Sendable, Equatable {
             throw bad("system call name \(name.debugDescription) is not a lowercase syscall name")
         }
         let both = Set(seccomp.denyEPERM).intersection(seccomp.denyENOSYS)
-        if let name = both.sorted().first { throw bad("system call \(name) is listed in both deny_eperm and deny_enosys") }
+        if let name = both.sorted().first {
+            throw bad("system call \(name) is listed in both deny_eperm and deny_enosys")
+        }
         for family in seccomp.allowedSocketFamilies where SocketFamily.numbers[family] == nil {
-            throw bad("`seccomp.allowed_socket_families` names \(family.debugDescription), which is not a socket family; use names such as \(Profile.SeccompPolicy.defaultSocketFamilies.map { "\"\($0)\"" }.joined(separator: ", ")) (the AF_ constant in lowercase, without AF_)")
+            throw bad(
+                "`seccomp.allowed_socket_families` names \(family.debugDescription), which is not a socket family; use names such as \(Profile.SeccompPolicy.defaultSocketFamilies.map { "\"\($0)\"" }.joined(separator: ", ")) (the AF_ constant in lowercase, without AF_)"
+            )
         }
         if Set(seccomp.allowedSocketFamilies).count != seccomp.allowedSocketFamilies.count {
             throw bad("`seccomp.allowed_socket_families` lists a family twice")
@@ -197,7 +215,9 @@ public struct Profile: Codable, Sendable, Equatable {
         case "default": return BuiltinProfiles.defaultProfile
         case "strict": return BuiltinProfiles.strictProfile
         default:
-            throw .configuration("no built-in profile named \(name.debugDescription); use one of \(builtinNames.joined(separator: ", ")) or a path to a .toml file.")
+            throw .configuration(
+                "no built-in profile named \(name.debugDescription); use one of \(builtinNames.joined(separator: ", ")) or a path to a .toml file."
+            )
         }
     }
 }
@@ -233,11 +253,13 @@ enum BuiltinProfiles {
         description: "Namespaces, loopback-only network, no capabilities, a deny-list seccomp filter",
         hostname: SandboxLayout.hostname,
         environment: environment,
-        limits: Profile.Limits(timeoutSeconds: 3600, processes: 4096, openFiles: 4096, fileSizeBytes: 8_589_934_592,
-                               coreBytes: 0, tmpfsBytes: 4_294_967_296),
-        seccomp: Profile.SeccompPolicy(denyEPERM: defaultDenyEPERM, denyENOSYS: defaultDenyENOSYS, denyNamespaceFlags: true,
-                                       denyTerminalInjection: true, denySetidModes: true, linuxPersonalityOnly: true,
-                                       foreignABI: "deny", allowedSocketFamilies: ["unix", "inet", "inet6", "netlink"]))
+        limits: Profile.Limits(
+            timeoutSeconds: 3600, processes: 4096, openFiles: 4096, fileSizeBytes: 8_589_934_592,
+            coreBytes: 0, tmpfsBytes: 4_294_967_296),
+        seccomp: Profile.SeccompPolicy(
+            denyEPERM: defaultDenyEPERM, denyENOSYS: defaultDenyENOSYS, denyNamespaceFlags: true,
+            denyTerminalInjection: true, denySetidModes: true, linuxPersonalityOnly: true,
+            foreignABI: "deny", allowedSocketFamilies: ["unix", "inet", "inet6", "netlink"]))
 
     /// `profiles/strict.toml`, parsed.
     static let strictProfile = Profile(
@@ -245,117 +267,119 @@ enum BuiltinProfiles {
         description: "The default profile with tighter limits, more denied system calls, foreign ABIs killed",
         hostname: SandboxLayout.hostname,
         environment: environment,
-        limits: Profile.Limits(timeoutSeconds: 1800, processes: 1024, openFiles: 1024, fileSizeBytes: 2_147_483_648,
-                               coreBytes: 0, tmpfsBytes: 2_147_483_648),
-        seccomp: Profile.SeccompPolicy(denyEPERM: defaultDenyEPERM + [
-                                           "kcmp", "mbind", "migrate_pages", "move_pages", "set_mempolicy", "vhangup", "uselib",
-                                           "syslog", "iopl", "ioperm", "pidfd_getfd", "fanotify_init",
-                                       ],
-                                       denyENOSYS: defaultDenyENOSYS,
-                                       denyNamespaceFlags: true, denyTerminalInjection: true, denySetidModes: true,
-                                       linuxPersonalityOnly: true, foreignABI: "kill",
-                                       allowedSocketFamilies: ["unix", "inet", "inet6", "netlink"]))
+        limits: Profile.Limits(
+            timeoutSeconds: 1800, processes: 1024, openFiles: 1024, fileSizeBytes: 2_147_483_648,
+            coreBytes: 0, tmpfsBytes: 2_147_483_648),
+        seccomp: Profile.SeccompPolicy(
+            denyEPERM: defaultDenyEPERM + [
+                "kcmp", "mbind", "migrate_pages", "move_pages", "set_mempolicy", "vhangup", "uselib",
+                "syslog", "iopl", "ioperm", "pidfd_getfd", "fanotify_init",
+            ],
+            denyENOSYS: defaultDenyENOSYS,
+            denyNamespaceFlags: true, denyTerminalInjection: true, denySetidModes: true,
+            linuxPersonalityOnly: true, foreignABI: "kill",
+            allowedSocketFamilies: ["unix", "inet", "inet6", "netlink"]))
 
     static let defaultTOML = #"""
-# The default sandbox profile: isolation for ordinary builds (sh, make -j, gcc, python threads).
-name = "default"
-description = "Namespaces, loopback-only network, no capabilities, a deny-list seccomp filter"
-hostname = "repro"
+        # The default sandbox profile: isolation for ordinary builds (sh, make -j, gcc, python threads).
+        name = "default"
+        description = "Namespaces, loopback-only network, no capabilities, a deny-list seccomp filter"
+        hostname = "repro"
 
-[environment]
-PATH = "/usr/local/bin:/usr/bin:/bin"
-HOME = "/build/home"
-TMPDIR = "/tmp"
-USER = "builder"
-LOGNAME = "builder"
-SHELL = "/bin/sh"
-LANG = "C.UTF-8"
-LC_ALL = "C.UTF-8"
-TZ = "UTC"
+        [environment]
+        PATH = "/usr/local/bin:/usr/bin:/bin"
+        HOME = "/build/home"
+        TMPDIR = "/tmp"
+        USER = "builder"
+        LOGNAME = "builder"
+        SHELL = "/bin/sh"
+        LANG = "C.UTF-8"
+        LC_ALL = "C.UTF-8"
+        TZ = "UTC"
 
-[limits]
-timeout_seconds = 3600
-processes = 4096
-open_files = 4096
-file_size_bytes = 8589934592
-core_bytes = 0
-tmpfs_bytes = 4294967296
+        [limits]
+        timeout_seconds = 3600
+        processes = 4096
+        open_files = 4096
+        file_size_bytes = 8589934592
+        core_bytes = 0
+        tmpfs_bytes = 4294967296
 
-[seccomp]
-deny_eperm = [
-    "mount", "umount2", "pivot_root", "chroot", "setns",
-    "open_tree", "move_mount", "fsopen", "fsconfig", "fsmount", "fspick", "mount_setattr",
-    "ptrace", "process_vm_readv", "process_vm_writev",
-    "keyctl", "add_key", "request_key",
-    "bpf", "perf_event_open", "userfaultfd",
-    "kexec_load", "kexec_file_load", "init_module", "finit_module", "delete_module",
-    "reboot", "swapon", "swapoff",
-    "clock_settime", "clock_adjtime", "settimeofday", "adjtimex",
-    "acct", "quotactl", "lookup_dcookie", "name_to_handle_at", "open_by_handle_at",
-]
-# ENOSYS makes libc fall back: clone3 to clone, openat2 to openat (whose mode the filter reads).
-# io_uring would run opens and sockets where the filter cannot see them.
-deny_enosys = ["clone3", "openat2", "io_uring_setup", "io_uring_enter", "io_uring_register"]
-deny_namespace_flags = true
-deny_terminal_injection = true
-deny_setid_modes = true
-linux_personality_only = true
-foreign_abi = "deny"
-# socket() and socketpair() of any other family: EAFNOSUPPORT (no vsock, packet, alg, bluetooth...).
-allowed_socket_families = ["unix", "inet", "inet6", "netlink"]
+        [seccomp]
+        deny_eperm = [
+            "mount", "umount2", "pivot_root", "chroot", "setns",
+            "open_tree", "move_mount", "fsopen", "fsconfig", "fsmount", "fspick", "mount_setattr",
+            "ptrace", "process_vm_readv", "process_vm_writev",
+            "keyctl", "add_key", "request_key",
+            "bpf", "perf_event_open", "userfaultfd",
+            "kexec_load", "kexec_file_load", "init_module", "finit_module", "delete_module",
+            "reboot", "swapon", "swapoff",
+            "clock_settime", "clock_adjtime", "settimeofday", "adjtimex",
+            "acct", "quotactl", "lookup_dcookie", "name_to_handle_at", "open_by_handle_at",
+        ]
+        # ENOSYS makes libc fall back: clone3 to clone, openat2 to openat (whose mode the filter reads).
+        # io_uring would run opens and sockets where the filter cannot see them.
+        deny_enosys = ["clone3", "openat2", "io_uring_setup", "io_uring_enter", "io_uring_register"]
+        deny_namespace_flags = true
+        deny_terminal_injection = true
+        deny_setid_modes = true
+        linux_personality_only = true
+        foreign_abi = "deny"
+        # socket() and socketpair() of any other family: EAFNOSUPPORT (no vsock, packet, alg, bluetooth...).
+        allowed_socket_families = ["unix", "inet", "inet6", "netlink"]
 
-"""#
+        """#
 
     static let strictTOML = #"""
-# The strict sandbox profile: the default's isolation, tighter limits, more system calls denied,
-# and processes using another ABI (i386 int 0x80, x32) are killed rather than answered.
-name = "strict"
-description = "The default profile with tighter limits, more denied system calls, foreign ABIs killed"
-hostname = "repro"
+        # The strict sandbox profile: the default's isolation, tighter limits, more system calls denied,
+        # and processes using another ABI (i386 int 0x80, x32) are killed rather than answered.
+        name = "strict"
+        description = "The default profile with tighter limits, more denied system calls, foreign ABIs killed"
+        hostname = "repro"
 
-[environment]
-PATH = "/usr/local/bin:/usr/bin:/bin"
-HOME = "/build/home"
-TMPDIR = "/tmp"
-USER = "builder"
-LOGNAME = "builder"
-SHELL = "/bin/sh"
-LANG = "C.UTF-8"
-LC_ALL = "C.UTF-8"
-TZ = "UTC"
+        [environment]
+        PATH = "/usr/local/bin:/usr/bin:/bin"
+        HOME = "/build/home"
+        TMPDIR = "/tmp"
+        USER = "builder"
+        LOGNAME = "builder"
+        SHELL = "/bin/sh"
+        LANG = "C.UTF-8"
+        LC_ALL = "C.UTF-8"
+        TZ = "UTC"
 
-[limits]
-timeout_seconds = 1800
-processes = 1024
-open_files = 1024
-file_size_bytes = 2147483648
-core_bytes = 0
-tmpfs_bytes = 2147483648
+        [limits]
+        timeout_seconds = 1800
+        processes = 1024
+        open_files = 1024
+        file_size_bytes = 2147483648
+        core_bytes = 0
+        tmpfs_bytes = 2147483648
 
-[seccomp]
-deny_eperm = [
-    "mount", "umount2", "pivot_root", "chroot", "setns",
-    "open_tree", "move_mount", "fsopen", "fsconfig", "fsmount", "fspick", "mount_setattr",
-    "ptrace", "process_vm_readv", "process_vm_writev",
-    "keyctl", "add_key", "request_key",
-    "bpf", "perf_event_open", "userfaultfd",
-    "kexec_load", "kexec_file_load", "init_module", "finit_module", "delete_module",
-    "reboot", "swapon", "swapoff",
-    "clock_settime", "clock_adjtime", "settimeofday", "adjtimex",
-    "acct", "quotactl", "lookup_dcookie", "name_to_handle_at", "open_by_handle_at",
-    "kcmp", "mbind", "migrate_pages", "move_pages", "set_mempolicy", "vhangup", "uselib",
-    "syslog", "iopl", "ioperm", "pidfd_getfd", "fanotify_init",
-]
-# ENOSYS makes libc fall back: clone3 to clone, openat2 to openat (whose mode the filter reads).
-# io_uring would run opens and sockets where the filter cannot see them.
-deny_enosys = ["clone3", "openat2", "io_uring_setup", "io_uring_enter", "io_uring_register"]
-deny_namespace_flags = true
-deny_terminal_injection = true
-deny_setid_modes = true
-linux_personality_only = true
-foreign_abi = "kill"
-# socket() and socketpair() of any other family: EAFNOSUPPORT (no vsock, packet, alg, bluetooth...).
-allowed_socket_families = ["unix", "inet", "inet6", "netlink"]
+        [seccomp]
+        deny_eperm = [
+            "mount", "umount2", "pivot_root", "chroot", "setns",
+            "open_tree", "move_mount", "fsopen", "fsconfig", "fsmount", "fspick", "mount_setattr",
+            "ptrace", "process_vm_readv", "process_vm_writev",
+            "keyctl", "add_key", "request_key",
+            "bpf", "perf_event_open", "userfaultfd",
+            "kexec_load", "kexec_file_load", "init_module", "finit_module", "delete_module",
+            "reboot", "swapon", "swapoff",
+            "clock_settime", "clock_adjtime", "settimeofday", "adjtimex",
+            "acct", "quotactl", "lookup_dcookie", "name_to_handle_at", "open_by_handle_at",
+            "kcmp", "mbind", "migrate_pages", "move_pages", "set_mempolicy", "vhangup", "uselib",
+            "syslog", "iopl", "ioperm", "pidfd_getfd", "fanotify_init",
+        ]
+        # ENOSYS makes libc fall back: clone3 to clone, openat2 to openat (whose mode the filter reads).
+        # io_uring would run opens and sockets where the filter cannot see them.
+        deny_enosys = ["clone3", "openat2", "io_uring_setup", "io_uring_enter", "io_uring_register"]
+        deny_namespace_flags = true
+        deny_terminal_injection = true
+        deny_setid_modes = true
+        linux_personality_only = true
+        foreign_abi = "kill"
+        # socket() and socketpair() of any other family: EAFNOSUPPORT (no vsock, packet, alg, bluetooth...).
+        allowed_socket_families = ["unix", "inet", "inet6", "netlink"]
 
-"""#
+        """#
 }

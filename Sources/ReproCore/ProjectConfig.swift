@@ -42,8 +42,10 @@ public struct ProjectConfig: Codable, Sendable, Equatable {
         public var checksums: String?
 
         /// Creates a build table.
-        public init(command: [String], outputs: [String], toolchains: [String], profile: String? = nil,
-                    env: [String: String]? = nil, passEnv: [String]? = nil, timeout: Int? = nil) {
+        public init(
+            command: [String], outputs: [String], toolchains: [String], profile: String? = nil,
+            env: [String: String]? = nil, passEnv: [String]? = nil, timeout: Int? = nil
+        ) {
             self.command = command
             self.outputs = outputs
             self.toolchains = toolchains
@@ -108,8 +110,9 @@ public struct ProjectConfig: Codable, Sendable, Equatable {
 
     /// Parses and validates `repro.toml` text read from `path`.
     public static func parse(_ text: String, path: String) throws(ReproError) -> ProjectConfig {
-        let config = try TOMLFile.decode(ProjectConfig.self, from: text, path: path,
-                                          guide: "The keys of repro.toml are described in the README (\"The project file\").")
+        let config = try TOMLFile.decode(
+            ProjectConfig.self, from: text, path: path,
+            guide: "The keys of repro.toml are described in the README (\"The project file\").")
         try config.validate(path: path)
         return config
     }
@@ -117,18 +120,25 @@ public struct ProjectConfig: Codable, Sendable, Equatable {
     /// Checks values the decoder cannot: a non-empty command, relative output paths, sane numbers.
     public func validate(path: String) throws(ReproError) {
         if build.command.isEmpty || build.command[0].isEmpty {
-            throw .configuration("\(path): 'build.command' is empty; give the build's argv, e.g. command = [\"make\", \"dist\"].")
+            throw .configuration(
+                "\(path): 'build.command' is empty; give the build's argv, e.g. command = [\"make\", \"dist\"].")
         }
         for output in build.outputs {
             if output.isEmpty || output.hasPrefix("/") || output.split(separator: "/").contains("..") {
-                throw .configuration("\(path): output '\(output)' must be a path relative to the source root without '..', e.g. \"dist\" or \"build/*.tar.gz\".")
+                throw .configuration(
+                    "\(path): output '\(output)' must be a path relative to the source root without '..', e.g. \"dist\" or \"build/*.tar.gz\"."
+                )
             }
         }
         if let timeout = build.timeout, timeout <= 0 || timeout > Profile.Limits.maxTimeoutSeconds {
-            throw .configuration("\(path): 'build.timeout' must be a positive number of seconds up to \(Profile.Limits.maxTimeoutSeconds) (seven days), not \(timeout).")
+            throw .configuration(
+                "\(path): 'build.timeout' must be a positive number of seconds up to \(Profile.Limits.maxTimeoutSeconds) (seven days), not \(timeout)."
+            )
         }
         if let checksums = build.checksums, !SHA256Sums.isValidPath(checksums) {
-            throw .configuration("\(path): 'build.checksums' must be a file path relative to the source root without '.' or '..' components, e.g. \"SHA256SUMS\" or \"dist/SHA256SUMS\".")
+            throw .configuration(
+                "\(path): 'build.checksums' must be a file path relative to the source root without '.' or '..' components, e.g. \"SHA256SUMS\" or \"dist/SHA256SUMS\"."
+            )
         }
         if let epoch = source.dateEpoch, epoch < 0 {
             throw .configuration("\(path): 'source.date_epoch' must be a Unix time of 0 or more.")
@@ -141,7 +151,9 @@ public struct ProjectConfig: Codable, Sendable, Equatable {
     /// The text `repro init` writes: a commented `repro.toml` for a project.
     public static func template(command: [String], outputs: [String], toolchains: [String]) -> String {
         func list(_ items: [String]) -> String {
-            "[" + items.map { "\"" + $0.replacingEvery("\\", with: "\\\\").replacingEvery("\"", with: "\\\"") + "\"" }.joined(separator: ", ") + "]"
+            "["
+                + items.map { "\"" + $0.replacingEvery("\\", with: "\\\\").replacingEvery("\"", with: "\\\"") + "\"" }
+                .joined(separator: ", ") + "]"
         }
         return """
             # repro.toml: how `repro check` builds this project and what it certifies.

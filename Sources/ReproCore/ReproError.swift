@@ -90,8 +90,10 @@ public struct ReproError: Error, CustomStringConvertible, Sendable, Equatable {
         public var step: String?
 
         /// A context with the given fields.
-        public init(path: String? = nil, line: Int? = nil, column: Int? = nil, url: String? = nil,
-                    toolchain: String? = nil, step: String? = nil) {
+        public init(
+            path: String? = nil, line: Int? = nil, column: Int? = nil, url: String? = nil,
+            toolchain: String? = nil, step: String? = nil
+        ) {
             self.path = path
             self.line = line
             self.column = column
@@ -111,8 +113,9 @@ public struct ReproError: Error, CustomStringConvertible, Sendable, Equatable {
         /// This context with the fields it lacks taken from `outer`: the thrower, closest to
         /// the failure, knows best; a caller only fills gaps.
         public func filling(from outer: Context) -> Context {
-            Context(path: path ?? outer.path, line: line ?? outer.line, column: column ?? outer.column,
-                    url: url ?? outer.url, toolchain: toolchain ?? outer.toolchain, step: step ?? outer.step)
+            Context(
+                path: path ?? outer.path, line: line ?? outer.line, column: column ?? outer.column,
+                url: url ?? outer.url, toolchain: toolchain ?? outer.toolchain, step: step ?? outer.step)
         }
     }
 
@@ -147,7 +150,9 @@ public struct ReproError: Error, CustomStringConvertible, Sendable, Equatable {
     public static func reason(_ error: any Error) -> String {
         if let posix = error as? POSIXError { return String(cString: strerror(posix.code.rawValue)) }
         if let cocoa = error as? CocoaError {
-            if let underlying = cocoa.underlying as? POSIXError { return String(cString: strerror(underlying.code.rawValue)) }
+            if let underlying = cocoa.underlying as? POSIXError {
+                return String(cString: strerror(underlying.code.rawValue))
+            }
             switch cocoa.code {
             case .fileNoSuchFile, .fileReadNoSuchFile: return String(cString: strerror(ENOENT))
             case .fileReadNoPermission, .fileWriteNoPermission: return String(cString: strerror(EACCES))
@@ -171,7 +176,8 @@ public struct ReproError: Error, CustomStringConvertible, Sendable, Equatable {
     }
 
     /// A configuration or input error (exit 2).
-    public static func configuration(_ message: String, errno: Int32? = nil, context: Context = Context()) -> ReproError {
+    public static func configuration(_ message: String, errno: Int32? = nil, context: Context = Context()) -> ReproError
+    {
         ReproError(.configuration, message, errno: errno, context: context)
     }
 
@@ -217,8 +223,10 @@ public struct ReproError: Error, CustomStringConvertible, Sendable, Equatable {
     /// failure means another thing in the caller's role (a statement that breaks the verifier's
     /// rules is a forged bundle when read, but a bad input when repro writes it). The call site
     /// says why in a comment.
-    public static func wrapping(_ underlying: ReproError, as kind: Kind, message: String,
-                                context: Context = Context()) -> ReproError {
+    public static func wrapping(
+        _ underlying: ReproError, as kind: Kind, message: String,
+        context: Context = Context()
+    ) -> ReproError {
         var error = underlying.prefixed("", context: context)
         error.message = message
         error.wrappedKind = underlying.wrappedKind ?? underlying.kind

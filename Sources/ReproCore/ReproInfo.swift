@@ -16,7 +16,9 @@ public enum ReproInfo {
     /// this list is their one other home: a test checks the two agree, and that the list matches
     /// what the package graph resolves to (Package.resolved), transitive packages included.
     public static let dependencies: [Dependency] = [
-        Dependency(name: "swift-argument-parser", url: "https://github.com/apple/swift-argument-parser", version: "1.8.2", direct: true),
+        Dependency(
+            name: "swift-argument-parser", url: "https://github.com/apple/swift-argument-parser", version: "1.8.2",
+            direct: true),
         Dependency(name: "swift-crypto", url: "https://github.com/apple/swift-crypto", version: "3.12.3", direct: true),
         Dependency(name: "TOMLKit", url: "https://github.com/LebJe/TOMLKit", version: "0.6.0", direct: true),
         Dependency(name: "swift-asn1", url: "https://github.com/apple/swift-asn1.git", version: "1.7.4", direct: false),
@@ -26,25 +28,25 @@ public enum ReproInfo {
     /// release for the ones listed, else the newest listed release it is at least.
     public static let swiftCompiler: String = {
         #if compiler(>=6.5)
-        return "6.5 or later"
+            return "6.5 or later"
         #elseif compiler(>=6.4)
-        return "6.4.x"
+            return "6.4.x"
         #elseif compiler(>=6.3.3)
-        return "6.3.3 or a later 6.3"
+            return "6.3.3 or a later 6.3"
         #elseif compiler(>=6.3.2)
-        return "6.3.2"
+            return "6.3.2"
         #elseif compiler(>=6.3.1)
-        return "6.3.1"
+            return "6.3.1"
         #elseif compiler(>=6.3)
-        return "6.3"
+            return "6.3"
         #elseif compiler(>=6.2)
-        return "6.2.x"
+            return "6.2.x"
         #elseif compiler(>=6.1)
-        return "6.1.x"
+            return "6.1.x"
         #elseif compiler(>=6.0)
-        return "6.0.x"
+            return "6.0.x"
         #else
-        return "earlier than 6.0"
+            return "earlier than 6.0"
         #endif
     }()
 }

@@ -128,15 +128,23 @@ public struct RunArguments: Sendable, Equatable {
 
     /// Why the request cannot run, in the words of a usage error; nil when it can.
     public var problem: String? {
-        if command.isEmpty { return "Give the command after `--`, for example: repro run --tree ROOTFS -- /bin/sh -c 'make'." }
-        if let timeout, timeout < 0 || timeout > Profile.Limits.maxTimeoutSeconds { return "--timeout must be 0 (no limit) or a positive number of seconds up to \(Profile.Limits.maxTimeoutSeconds) (seven days)." }
+        if command.isEmpty {
+            return "Give the command after `--`, for example: repro run --tree ROOTFS -- /bin/sh -c 'make'."
+        }
+        if let timeout, timeout < 0 || timeout > Profile.Limits.maxTimeoutSeconds {
+            return
+                "--timeout must be 0 (no limit) or a positive number of seconds up to \(Profile.Limits.maxTimeoutSeconds) (seven days)."
+        }
         for e in environment where !e.contains("=") || e.hasPrefix("=") {
             return "--env \(e.debugDescription) must be NAME=VALUE."
         }
-        for c in copyOut where c.split(separator: ":", omittingEmptySubsequences: false).count != 2 || !c.hasPrefix("/") {
-            return "--copy-out \(c.debugDescription) must be SANDBOX_PATH:HOST_PATH, for example --copy-out /build/src/dist:./dist."
+        for c in copyOut where c.split(separator: ":", omittingEmptySubsequences: false).count != 2 || !c.hasPrefix("/")
+        {
+            return
+                "--copy-out \(c.debugDescription) must be SANDBOX_PATH:HOST_PATH, for example --copy-out /build/src/dist:./dist."
         }
-        for b in bindReadOnly + bindWritable where b.split(separator: ":", omittingEmptySubsequences: false).count != 2 {
+        for b in bindReadOnly + bindWritable where b.split(separator: ":", omittingEmptySubsequences: false).count != 2
+        {
             return "--bind/--bind-ro \(b.debugDescription) must be HOST:DEST, for example --bind-ro /srv/data:/data."
         }
         return nil

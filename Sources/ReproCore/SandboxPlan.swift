@@ -55,7 +55,9 @@ public enum WorkOp: Sendable, Equatable {
     /// The sandbox path this op creates or changes.
     public var dest: String {
         switch self {
-        case .mkdir(let d, _), .copyFile(_, let d, _), .copyRange(_, _, _, let d, _), .symlink(_, let d), .setTimes(let d, _): return d
+        case .mkdir(let d, _), .copyFile(_, let d, _), .copyRange(_, _, _, let d, _), .symlink(_, let d),
+            .setTimes(let d, _):
+            return d
         }
     }
 }
@@ -108,9 +110,12 @@ public struct SandboxSpec: Sendable {
     public var umask: UInt32
 
     /// Creates a spec; the environment defaults to the profile's.
-    public init(argv: [String], profile: Profile, environment: [String: String]? = nil, workdir: String = SandboxLayout.workDirectory,
-                toolchains: [ToolchainMount] = [], binds: [BindMount] = [], workOps: [WorkOp] = [],
-                timeoutSeconds: Int? = nil, umask: UInt32 = SandboxLayout.umask) {
+    public init(
+        argv: [String], profile: Profile, environment: [String: String]? = nil,
+        workdir: String = SandboxLayout.workDirectory,
+        toolchains: [ToolchainMount] = [], binds: [BindMount] = [], workOps: [WorkOp] = [],
+        timeoutSeconds: Int? = nil, umask: UInt32 = SandboxLayout.umask
+    ) {
         self.argv = argv
         self.profile = profile
         self.environment = environment ?? profile.environment
@@ -214,8 +219,9 @@ public enum MountOp: Sendable, Equatable {
     public var path: String {
         switch self {
         case .mkdir(let p, _, _), .tmpfs(let p, _), .bind(_, let p, _), .overlay(_, let p), .writeFile(let p, _, _, _),
-             .copyFile(_, let p, _, _), .copyRange(_, _, _, let p, _, _), .symlink(_, let p, _), .proc(let p), .devpts(let p), .bindDevice(_, let p),
-             .remountReadOnly(let p), .setTimes(let p, _):
+            .copyFile(_, let p, _, _), .copyRange(_, _, _, let p, _, _), .symlink(_, let p, _), .proc(let p),
+            .devpts(let p), .bindDevice(_, let p),
+            .remountReadOnly(let p), .setTimes(let p, _):
             return p
         }
     }
@@ -236,10 +242,12 @@ public enum MountOp: Sendable, Equatable {
         case .mkdir(let p, _, _): return "creating directory \(inside(p))"
         case .tmpfs(let p, _): return "mounting a tmpfs on \(inside(p))"
         case .bind(let s, let p, let ro): return "bind-mounting \(host(s)) on \(inside(p))\(ro ? " read-only" : "")"
-        case .overlay(let l, let p): return "mounting an overlay of \(l.map(host).joined(separator: ", ")) on \(inside(p))"
+        case .overlay(let l, let p):
+            return "mounting an overlay of \(l.map(host).joined(separator: ", ")) on \(inside(p))"
         case .writeFile(let p, _, _, _): return "writing \(inside(p))"
         case .copyFile(let s, let p, _, _): return "copying \(host(s)) to \(inside(p))"
-        case .copyRange(let s, let o, let n, let p, _, _): return "copying \(n) bytes at \(o) of \(host(s)) to \(inside(p))"
+        case .copyRange(let s, let o, let n, let p, _, _):
+            return "copying \(n) bytes at \(o) of \(host(s)) to \(inside(p))"
         case .symlink(_, let p, _): return "creating symlink \(inside(p))"
         case .proc(let p): return "mounting \(inside(p))"
         case .devpts(let p): return "mounting devpts on \(inside(p))"
@@ -317,8 +325,10 @@ public struct SandboxPlan: Sendable, Equatable {
             hostname: spec.profile.hostname,
             uid: builder, gid: builder,
             uidMap: maps.uid, gidMap: maps.gid, maySetgroups: maps.maySetgroups,
-            rlimits: [.core: UInt64(limits.coreBytes), .fileSize: UInt64(limits.fileSizeBytes),
-                      .openFiles: UInt64(limits.openFiles), .processes: UInt64(limits.processes)],
+            rlimits: [
+                .core: UInt64(limits.coreBytes), .fileSize: UInt64(limits.fileSizeBytes),
+                .openFiles: UInt64(limits.openFiles), .processes: UInt64(limits.processes),
+            ],
             umask: spec.umask,
             timeoutSeconds: spec.timeoutSeconds ?? limits.timeoutSeconds,
             profile: spec.profile)
@@ -335,8 +345,11 @@ public struct SandboxPlan: Sendable, Equatable {
         init(_ toolchains: [ToolchainMount]) {
             rootTrees = toolchains.filter { $0.mountPath == "/" }.map(\.hostTree)
             for t in toolchains where t.mountPath != "/" {
-                if let i = groups.firstIndex(where: { $0.path == t.mountPath }) { groups[i].trees.append(t.hostTree) }
-                else { groups.append((t.mountPath, [t.hostTree])) }
+                if let i = groups.firstIndex(where: { $0.path == t.mountPath }) {
+                    groups[i].trees.append(t.hostTree)
+                } else {
+                    groups.append((t.mountPath, [t.hostTree]))
+                }
             }
         }
     }
@@ -381,7 +394,10 @@ public struct SandboxPlan: Sendable, Equatable {
             ("group", "root:x:0:\n\(L.builderName):x:\(builder):\nnogroup:x:\(L.nobodyID):\n"),
             ("hostname", "\(host)\n"),
             ("hosts", "127.0.0.1\tlocalhost \(host)\n::1\tlocalhost ip6-localhost ip6-loopback\n"),
-            ("passwd", "root:x:0:0:root:/root:/sbin/nologin\n\(L.builderName):x:\(builder):\(builder):\(L.builderName):\(L.homeDirectory):/bin/sh\nnobody:x:\(L.nobodyID):\(L.nobodyID):nobody:/nonexistent:/sbin/nologin\n"),
+            (
+                "passwd",
+                "root:x:0:0:root:/root:/sbin/nologin\n\(L.builderName):x:\(builder):\(builder):\(L.builderName):\(L.homeDirectory):/bin/sh\nnobody:x:\(L.nobodyID):\(L.nobodyID):nobody:/nonexistent:/sbin/nologin\n"
+            ),
         ]
     }
 
@@ -430,7 +446,8 @@ public struct SandboxPlan: Sendable, Equatable {
         }
         ops.append(.tmpfs(path: newRoot + L.tmpDirectory, options: "mode=1777,size=\(tmpfsSize)"))
         for dir in [L.workDirectory, L.homeDirectory] {
-            ops.append(.tmpfs(path: newRoot + dir, options: "mode=0755,size=\(tmpfsSize),uid=\(builder),gid=\(builder)"))
+            ops.append(
+                .tmpfs(path: newRoot + dir, options: "mode=0755,size=\(tmpfsSize),uid=\(builder),gid=\(builder)"))
         }
         for op in spec.workOps {
             switch op {
@@ -439,7 +456,10 @@ public struct SandboxPlan: Sendable, Equatable {
             case .copyFile(let h, let dest, let mode):
                 ops.append(.copyFile(source: hostRoot + h, path: newRoot + dest, mode: mode, builder: true))
             case .copyRange(let h, let offset, let length, let dest, let mode):
-                ops.append(.copyRange(source: hostRoot + h, offset: offset, length: length, path: newRoot + dest, mode: mode, builder: true))
+                ops.append(
+                    .copyRange(
+                        source: hostRoot + h, offset: offset, length: length, path: newRoot + dest, mode: mode,
+                        builder: true))
             case .symlink(let target, let dest):
                 ops.append(.symlink(target: target, path: newRoot + dest, builder: true))
             case .setTimes(let dest, let seconds):
@@ -456,7 +476,9 @@ public struct SandboxPlan: Sendable, Equatable {
         let newRoot = L.setupNewRoot
         let dev = newRoot + "/dev"
         var ops: [MountOp] = [.tmpfs(path: dev, options: "mode=0755,size=1m")]
-        for name in L.devices { ops.append(.bindDevice(source: L.setupHostRoot + "/dev/" + name, path: dev + "/" + name)) }
+        for name in L.devices {
+            ops.append(.bindDevice(source: L.setupHostRoot + "/dev/" + name, path: dev + "/" + name))
+        }
         ops.append(.mkdir(path: dev + "/pts", mode: 0o755, builder: false))
         ops.append(.devpts(path: dev + "/pts"))
         ops.append(.mkdir(path: dev + "/shm", mode: 0o1777, builder: false))
@@ -477,10 +499,16 @@ public struct SandboxPlan: Sendable, Equatable {
         let builder = SandboxLayout.builderID
         switch mapping {
         case .privileged:
-            let map = [IDMapEntry(inside: 0, outside: 0, count: 1), IDMapEntry(inside: builder, outside: SandboxLayout.nobodyID, count: 1)]
+            let map = [
+                IDMapEntry(inside: 0, outside: 0, count: 1),
+                IDMapEntry(inside: builder, outside: SandboxLayout.nobodyID, count: 1),
+            ]
             return (map, map, true)
         case .unprivileged(let uid, let gid):
-            return ([IDMapEntry(inside: builder, outside: uid, count: 1)], [IDMapEntry(inside: builder, outside: gid, count: 1)], false)
+            return (
+                [IDMapEntry(inside: builder, outside: uid, count: 1)],
+                [IDMapEntry(inside: builder, outside: gid, count: 1)], false
+            )
         }
     }
 
@@ -529,35 +557,53 @@ public struct SandboxPlan: Sendable, Equatable {
         guard let first = spec.argv.first, !first.isEmpty else {
             throw .configuration("no command given; put it after `--`, for example `repro run -- /bin/sh -c 'make'`.")
         }
-        if spec.argv.contains(where: { $0.contains("\0") }) { throw .configuration("a command argument contains a NUL byte.") }
-        for (key, value) in spec.environment where key.isEmpty || key.contains("=") || key.contains("\0") || value.contains("\0") {
-            throw .configuration("environment variable \(key.debugDescription) is not a valid NAME=value without NUL bytes.")
+        if spec.argv.contains(where: { $0.contains("\0") }) {
+            throw .configuration("a command argument contains a NUL byte.")
+        }
+        for (key, value) in spec.environment
+        where key.isEmpty || key.contains("=") || key.contains("\0") || value.contains("\0") {
+            throw .configuration(
+                "environment variable \(key.debugDescription) is not a valid NAME=value without NUL bytes.")
         }
         if !isNormalAbsolute(spec.workdir) {
-            throw .configuration("working directory \(spec.workdir.debugDescription) must be an absolute path without '.', '..' or '//'.")
+            throw .configuration(
+                "working directory \(spec.workdir.debugDescription) must be an absolute path without '.', '..' or '//'."
+            )
         }
-        if spec.umask > 0o777 { throw .configuration("umask \(String(spec.umask, radix: 8)) is not a permission mask.") }
-        if let t = spec.timeoutSeconds, t < 0 { throw .configuration("the timeout must be 0 (none) or a positive number of seconds.") }
+        if spec.umask > 0o777 {
+            throw .configuration("umask \(String(spec.umask, radix: 8)) is not a permission mask.")
+        }
+        if let t = spec.timeoutSeconds, t < 0 {
+            throw .configuration("the timeout must be 0 (none) or a positive number of seconds.")
+        }
 
         var destinations: [String] = []
         for t in spec.toolchains {
             guard isNormalAbsolute(t.hostTree), isNormalAbsolute(t.mountPath) else {
-                throw .configuration("toolchain tree \(t.hostTree.debugDescription) at \(t.mountPath.debugDescription): both paths must be absolute and normalized.")
+                throw .configuration(
+                    "toolchain tree \(t.hostTree.debugDescription) at \(t.mountPath.debugDescription): both paths must be absolute and normalized."
+                )
             }
             if t.hostTree.contains(where: { ":,\\".contains($0) }) {
-                throw .configuration("toolchain tree path \(t.hostTree) contains ':', ',' or '\\', which overlayfs cannot take; move or link the tree elsewhere.")
+                throw .configuration(
+                    "toolchain tree path \(t.hostTree) contains ':', ',' or '\\', which overlayfs cannot take; move or link the tree elsewhere."
+                )
             }
             if t.mountPath != "/" { destinations.append(t.mountPath) }
         }
         for b in spec.binds {
             guard isNormalAbsolute(b.host), isNormalAbsolute(b.dest), b.dest != "/" else {
-                throw .configuration("bind \(b.host):\(b.dest): both paths must be absolute and normalized, and the destination cannot be /.")
+                throw .configuration(
+                    "bind \(b.host):\(b.dest): both paths must be absolute and normalized, and the destination cannot be /."
+                )
             }
             destinations.append(b.dest)
         }
         for d in destinations {
             if let r = SandboxLayout.reserved.first(where: { isWithin(d, $0) || isWithin($0, d) }) {
-                throw .configuration("cannot mount on \(d): \(r) belongs to the sandbox (/proc, /dev, /tmp, /etc, \(SandboxLayout.workDirectory) and \(SandboxLayout.homeDirectory) are made fresh); choose another destination, such as /opt/NAME or /mnt/NAME.")
+                throw .configuration(
+                    "cannot mount on \(d): \(r) belongs to the sandbox (/proc, /dev, /tmp, /etc, \(SandboxLayout.workDirectory) and \(SandboxLayout.homeDirectory) are made fresh); choose another destination, such as /opt/NAME or /mnt/NAME."
+                )
             }
         }
         let distinct = Array(Set(destinations))
@@ -566,8 +612,11 @@ public struct SandboxPlan: Sendable, Equatable {
                 throw .configuration("cannot mount on \(b) inside another mount at \(a); use separate destinations.")
             }
         }
-        if Set(spec.binds.map(\.dest)).count != spec.binds.count || spec.binds.contains(where: { b in spec.toolchains.contains { $0.mountPath == b.dest } }) {
-            throw .configuration("two mounts share one destination; only toolchain trees can share a mount path (they are merged).")
+        if Set(spec.binds.map(\.dest)).count != spec.binds.count
+            || spec.binds.contains(where: { b in spec.toolchains.contains { $0.mountPath == b.dest } })
+        {
+            throw .configuration(
+                "two mounts share one destination; only toolchain trees can share a mount path (they are merged).")
         }
 
         let writable = [SandboxLayout.workDirectory, SandboxLayout.homeDirectory, SandboxLayout.tmpDirectory]
@@ -579,7 +628,9 @@ public struct SandboxPlan: Sendable, Equatable {
             if case .setTimes = op {
                 // The writable directories themselves may have their times set too.
                 guard isNormalAbsolute(dest), writable.contains(where: { isWithin(dest, $0) }) else {
-                    throw .configuration("work file \(dest.debugDescription) must be an absolute path inside \(writable.joined(separator: ", ")).")
+                    throw .configuration(
+                        "work file \(dest.debugDescription) must be an absolute path inside \(writable.joined(separator: ", "))."
+                    )
                 }
                 guard existing.contains(dest) else {
                     throw .configuration("the times of \(dest) are set before it is created; set times last.")
@@ -588,28 +639,49 @@ public struct SandboxPlan: Sendable, Equatable {
                 continue
             }
             guard isNormalAbsolute(dest), let top = writable.first(where: { isWithin(dest, $0) }), dest != top else {
-                throw .configuration("work file \(dest.debugDescription) must be an absolute path inside \(writable.joined(separator: ", ")).")
+                throw .configuration(
+                    "work file \(dest.debugDescription) must be an absolute path inside \(writable.joined(separator: ", "))."
+                )
             }
             guard !timed.contains(parent(of: dest)) else {
-                throw .configuration("work file \(dest) is created after the times of its directory \(parent(of: dest)) were set, which would change them; set a directory's times after everything inside it is written.")
+                throw .configuration(
+                    "work file \(dest) is created after the times of its directory \(parent(of: dest)) were set, which would change them; set a directory's times after everything inside it is written."
+                )
             }
             guard existing.contains(parent(of: dest)) else {
-                throw .configuration("work file \(dest) comes before its directory \(parent(of: dest)); create directories first (sort the entries).")
+                throw .configuration(
+                    "work file \(dest) comes before its directory \(parent(of: dest)); create directories first (sort the entries)."
+                )
             }
             guard !existing.contains(dest) else { throw .configuration("work file \(dest) is listed twice.") }
             switch op {
             case .mkdir(_, let mode):
-                guard mode <= 0o1777 else { throw .configuration("work directory \(dest) has mode \(String(mode, radix: 8)); setuid/setgid bits are not allowed.") }
+                guard mode <= 0o1777 else {
+                    throw .configuration(
+                        "work directory \(dest) has mode \(String(mode, radix: 8)); setuid/setgid bits are not allowed."
+                    )
+                }
                 existing.insert(dest)
             case .copyFile(let h, _, let mode), .copyRange(let h, _, _, _, let mode):
-                guard isNormalAbsolute(h) else { throw .configuration("work file source \(h.debugDescription) must be an absolute, normalized host path.") }
-                guard mode <= 0o1777 else { throw .configuration("work file \(dest) has mode \(String(mode, radix: 8)); setuid/setgid bits are not allowed.") }
-                if case .copyRange(_, let offset, let length, _, _) = op, length > UInt64(Int64.max) || offset > UInt64(Int64.max) - length {
-                    throw .configuration("work file \(dest) copies \(length) bytes at \(offset), past the largest file offset.")
+                guard isNormalAbsolute(h) else {
+                    throw .configuration(
+                        "work file source \(h.debugDescription) must be an absolute, normalized host path.")
+                }
+                guard mode <= 0o1777 else {
+                    throw .configuration(
+                        "work file \(dest) has mode \(String(mode, radix: 8)); setuid/setgid bits are not allowed.")
+                }
+                if case .copyRange(_, let offset, let length, _, _) = op,
+                    length > UInt64(Int64.max) || offset > UInt64(Int64.max) - length
+                {
+                    throw .configuration(
+                        "work file \(dest) copies \(length) bytes at \(offset), past the largest file offset.")
                 }
                 existing.insert(dest)
             case .symlink(let target, _):
-                guard !target.isEmpty, !target.contains("\0") else { throw .configuration("symlink \(dest) has an empty target.") }
+                guard !target.isEmpty, !target.contains("\0") else {
+                    throw .configuration("symlink \(dest) has an empty target.")
+                }
                 existing.insert(dest)
             case .setTimes:
                 break  // handled above

@@ -28,7 +28,9 @@ public struct PublicKey: Sendable {
         let der = try PEM.decode(pem, expecting: "PUBLIC KEY", source: source)
         let raw = try DERKey.ed25519PublicKey(spki: der, source: source)
         guard let key = try? Curve25519.Signing.PublicKey(rawRepresentation: raw) else {
-            throw .configuration("\(source): the Ed25519 public key is malformed; make a key pair with `repro keygen -o NAME` and pass NAME.pub")
+            throw .configuration(
+                "\(source): the Ed25519 public key is malformed; make a key pair with `repro keygen -o NAME` and pass NAME.pub"
+            )
         }
         self.init(key)
     }
@@ -66,10 +68,13 @@ public struct SigningKey: Sendable {
         let der = try PEM.decode(pem, expecting: "PRIVATE KEY", source: source)
         let (seed, embeddedPublic) = try DERKey.ed25519PrivateKey(pkcs8: der, source: source)
         guard let key = try? Curve25519.Signing.PrivateKey(rawRepresentation: seed) else {
-            throw .configuration("\(source): the Ed25519 private key is malformed; make a new pair with `repro keygen -o NAME`")
+            throw .configuration(
+                "\(source): the Ed25519 private key is malformed; make a new pair with `repro keygen -o NAME`")
         }
         if let embeddedPublic, embeddedPublic != Array(key.publicKey.rawRepresentation) {
-            throw .configuration("\(source): the public key embedded in this PKCS#8 file does not belong to its private key; the file is corrupt or forged, make a new pair with `repro keygen -o NAME`")
+            throw .configuration(
+                "\(source): the public key embedded in this PKCS#8 file does not belong to its private key; the file is corrupt or forged, make a new pair with `repro keygen -o NAME`"
+            )
         }
         self.key = key
     }
@@ -80,11 +85,15 @@ public struct SigningKey: Sendable {
         // static executable must not load (CachePaths.homeDirectory).
         var info = stat()
         guard stat(path, &info) == 0 else {
-            throw .configuration("cannot read the signing key \(path): \(String(cString: strerror(errno))); pass the NAME.key file `repro keygen -o NAME` wrote")
+            throw .configuration(
+                "cannot read the signing key \(path): \(String(cString: strerror(errno))); pass the NAME.key file `repro keygen -o NAME` wrote"
+            )
         }
         let mode = Int(info.st_mode)
         if mode & 0o077 != 0 {
-            throw .configuration("the signing key \(path) is accessible by group or others (mode \(String(mode & 0o777, radix: 8))); a private key must be private: run `chmod 600 \(path)`")
+            throw .configuration(
+                "the signing key \(path) is accessible by group or others (mode \(String(mode & 0o777, radix: 8))); a private key must be private: run `chmod 600 \(path)`"
+            )
         }
         try self.init(pem: try readKeyFile(path, kind: "signing key"), source: path)
     }
@@ -116,7 +125,9 @@ private func readKeyFile(_ path: String, kind: String) throws(ReproError) -> Str
         throw .configuration("cannot read the \(kind) \(path): it does not exist or is not readable")
     }
     guard data.count < 64 * 1024 else {
-        throw .configuration("\(path) is \(data.count) bytes, far too large to be an Ed25519 \(kind); pass the file `repro keygen` wrote")
+        throw .configuration(
+            "\(path) is \(data.count) bytes, far too large to be an Ed25519 \(kind); pass the file `repro keygen` wrote"
+        )
     }
     return String(decoding: data, as: UTF8.self)
 }
@@ -141,7 +152,8 @@ enum PEM {
         let lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
             .map { $0.trimmingSpaces() }
         let begins = lines.indices.filter { lines[$0].hasPrefix("-----BEGIN ") && lines[$0].hasSuffix("-----") }
-        let hint = expecting == "PUBLIC KEY"
+        let hint =
+            expecting == "PUBLIC KEY"
             ? "pass the NAME.pub file `repro keygen -o NAME` wrote (SPKI PEM, `-----BEGIN PUBLIC KEY-----`)"
             : "pass the NAME.key file `repro keygen -o NAME` wrote (PKCS#8 PEM, `-----BEGIN PRIVATE KEY-----`)"
         guard let begin = begins.first else {
@@ -156,7 +168,8 @@ enum PEM {
             switch label {
             case "RSA PRIVATE KEY", "RSA PUBLIC KEY": what = "an RSA key"
             case "EC PRIVATE KEY": what = "an elliptic-curve (e.g. P-256) key"
-            case "ENCRYPTED PRIVATE KEY": what = "an encrypted private key (decrypt it with `openssl pkey -in FILE -out PLAIN.key`)"
+            case "ENCRYPTED PRIVATE KEY":
+                what = "an encrypted private key (decrypt it with `openssl pkey -in FILE -out PLAIN.key`)"
             case "OPENSSH PRIVATE KEY": what = "an OpenSSH key"
             case "PRIVATE KEY": what = "a private key (verification takes the public half: NAME.pub)"
             case "PUBLIC KEY": what = "a public key (signing needs the private half: NAME.key)"
@@ -166,7 +179,8 @@ enum PEM {
             throw .configuration("\(source) is \(what), not an Ed25519 \(expecting.lowercased()); \(hint)")
         }
         guard let endOffset = lines[(begin + 1)...].firstIndex(of: "-----END \(label)-----") else {
-            throw .configuration("\(source): the PEM block has no `-----END \(label)-----` line; the file is truncated; \(hint)")
+            throw .configuration(
+                "\(source): the PEM block has no `-----END \(label)-----` line; the file is truncated; \(hint)")
         }
         let body = lines[(begin + 1)..<endOffset].joined()
         guard let der = Base64.decode(body), !der.isEmpty else {
@@ -181,7 +195,9 @@ enum DERKey {
     /// SEQUENCE { SEQUENCE { OID 1.3.101.112 }, BIT STRING (0 unused bits, 32 bytes) }.
     static let spkiPrefix: [UInt8] = [0x30, 0x2A, 0x30, 0x05, 0x06, 0x03, 0x2B, 0x65, 0x70, 0x03, 0x21, 0x00]
     /// SEQUENCE { INTEGER 0, SEQUENCE { OID 1.3.101.112 }, OCTET STRING { OCTET STRING (32 bytes) } }.
-    static let pkcs8Prefix: [UInt8] = [0x30, 0x2E, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2B, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20]
+    static let pkcs8Prefix: [UInt8] = [
+        0x30, 0x2E, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2B, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
+    ]
 
     static let ed25519OID: [UInt8] = [0x2B, 0x65, 0x70]
     static let knownAlgorithms: [[UInt8]: String] = [
@@ -211,7 +227,10 @@ enum DERKey {
                 let count = length & 0x7F
                 guard count >= 1, count <= 2, i + count <= bytes.endIndex else { return nil }
                 length = 0
-                for _ in 0..<count { length = length << 8 | Int(bytes[i]); i += 1 }
+                for _ in 0..<count {
+                    length = length << 8 | Int(bytes[i])
+                    i += 1
+                }
                 guard length >= 0x80, count == 1 || length >= 0x100 else { return nil }
             }
             guard length <= bytes.endIndex - i else { return nil }
@@ -238,9 +257,11 @@ enum DERKey {
 
     /// The 32 raw public key bytes of an Ed25519 SubjectPublicKeyInfo.
     static func ed25519PublicKey(spki der: [UInt8], source: String) throws(ReproError) -> [UInt8] {
-        let hint = "make a key pair with `repro keygen -o NAME` (or `openssl genpkey -algorithm ed25519`) and pass NAME.pub"
+        let hint =
+            "make a key pair with `repro keygen -o NAME` (or `openssl genpkey -algorithm ed25519`) and pass NAME.pub"
         guard let outer = elements(der[...]), outer.count == 1, outer[0].tag == 0x30,
-              let parts = elements(outer[0].content), parts.count == 2 else {
+            let parts = elements(outer[0].content), parts.count == 2
+        else {
             throw .configuration("\(source): not a DER SubjectPublicKeyInfo; \(hint)")
         }
         try checkAlgorithm(parts[0], source: source, hint: hint)
@@ -252,11 +273,15 @@ enum DERKey {
     }
 
     /// The 32-byte seed of an Ed25519 PKCS#8 PrivateKeyInfo, and the public key if it carries one.
-    static func ed25519PrivateKey(pkcs8 der: [UInt8], source: String) throws(ReproError) -> (seed: [UInt8], publicKey: [UInt8]?) {
-        let hint = "make a key pair with `repro keygen -o NAME` (or `openssl genpkey -algorithm ed25519`) and pass NAME.key"
+    static func ed25519PrivateKey(pkcs8 der: [UInt8], source: String) throws(ReproError) -> (
+        seed: [UInt8], publicKey: [UInt8]?
+    ) {
+        let hint =
+            "make a key pair with `repro keygen -o NAME` (or `openssl genpkey -algorithm ed25519`) and pass NAME.key"
         guard let outer = elements(der[...]), outer.count == 1, outer[0].tag == 0x30,
-              let parts = elements(outer[0].content), parts.count >= 3,
-              parts[0].tag == 0x02, parts[0].content.count == 1 else {
+            let parts = elements(outer[0].content), parts.count >= 3,
+            parts[0].tag == 0x02, parts[0].content.count == 1
+        else {
             throw .configuration("\(source): not a DER PKCS#8 PrivateKeyInfo; \(hint)")
         }
         let version = parts[0].content.first!
@@ -265,7 +290,8 @@ enum DERKey {
         }
         try checkAlgorithm(parts[1], source: source, hint: hint)
         guard parts[2].tag == 0x04, let inner = elements(parts[2].content), inner.count == 1,
-              inner[0].tag == 0x04, inner[0].content.count == 32 else {
+            inner[0].tag == 0x04, inner[0].content.count == 32
+        else {
             throw .configuration("\(source): the Ed25519 private key is not a 32-byte seed; \(hint)")
         }
         var publicKey: [UInt8]?

@@ -58,7 +58,8 @@ public struct Statement: Sendable, Equatable {
         let sorted = subjects.sorted { Array($0.name.utf8).lexicographicallyPrecedes(Array($1.name.utf8)) }
         return .object([
             "_type": .string(ManifestURI.statementType),
-            "subject": .array(sorted.map { .object(["name": .string($0.name), "digest": .object(["sha256": .string($0.sha256)])]) }),
+            "subject": .array(
+                sorted.map { .object(["name": .string($0.name), "digest": .object(["sha256": .string($0.sha256)])]) }),
             "predicateType": .string(predicateType),
             "predicate": predicate,
         ])
@@ -68,7 +69,9 @@ public struct Statement: Sendable, Equatable {
     /// relative names, a `sha256` of 64 lowercase hex each) and that the predicate is an object.
     public init(validating value: JSONValue) throws(ReproError) {
         guard let object = value.objectValue else { throw .verification("the statement is not a JSON object") }
-        guard let type = object["_type"]?.stringValue else { throw .verification("the statement has no string \"_type\"") }
+        guard let type = object["_type"]?.stringValue else {
+            throw .verification("the statement has no string \"_type\"")
+        }
         guard type == ManifestURI.statementType else {
             throw .verification("the statement's _type is \"\(type)\", not \"\(ManifestURI.statementType)\"")
         }
@@ -78,11 +81,15 @@ public struct Statement: Sendable, Equatable {
         guard let predicate = object["predicate"], predicate.objectValue != nil else {
             throw .verification("the statement has no \"predicate\" object")
         }
-        guard let list = object["subject"]?.arrayValue else { throw .verification("the statement has no \"subject\" array") }
+        guard let list = object["subject"]?.arrayValue else {
+            throw .verification("the statement has no \"subject\" array")
+        }
         var subjects: [Subject] = []
         var seen = Set<String>()
         for (i, entry) in list.enumerated() {
-            guard let name = entry["name"]?.stringValue else { throw .verification("subject \(i + 1) has no string \"name\"") }
+            guard let name = entry["name"]?.stringValue else {
+                throw .verification("subject \(i + 1) has no string \"name\"")
+            }
             if let problem = Statement.pathProblem(name) { throw .verification("subject \"\(name)\": \(problem)") }
             guard seen.insert(name).inserted else { throw .verification("subject \"\(name)\" is listed twice") }
             guard let digest = entry["digest"]?.objectValue, let sha = digest["sha256"] else {
@@ -117,8 +124,9 @@ public enum RFC3339 {
         var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
         var parts = tm()
         guard gmtime_r(&seconds, &parts) != nil else { return String(seconds) }
-        return String(printf: "%04d-%02d-%02dT%02d:%02d:%02dZ", Int32(parts.tm_year) + 1900, parts.tm_mon + 1,
-                      parts.tm_mday, parts.tm_hour, parts.tm_min, parts.tm_sec)
+        return String(
+            printf: "%04d-%02d-%02dT%02d:%02d:%02dZ", Int32(parts.tm_year) + 1900, parts.tm_mon + 1,
+            parts.tm_mday, parts.tm_hour, parts.tm_min, parts.tm_sec)
     }
 
     /// Parses an RFC 3339 timestamp with or without fractional seconds.

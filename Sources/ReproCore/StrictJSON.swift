@@ -73,7 +73,10 @@ public enum StrictJSON {
             index += 1
             var members: [String: JSONValue] = [:]
             skipWhitespace()
-            if peek == UInt8(ascii: "}") { index += 1; return .object(members) }
+            if peek == UInt8(ascii: "}") {
+                index += 1
+                return .object(members)
+            }
             while true {
                 skipWhitespace()
                 guard peek == UInt8(ascii: "\"") else { throw fail("expected a string key") }
@@ -90,7 +93,9 @@ public enum StrictJSON {
                 skipWhitespace()
                 switch peek {
                 case UInt8(ascii: ","): index += 1
-                case UInt8(ascii: "}"): index += 1; return .object(members)
+                case UInt8(ascii: "}"):
+                    index += 1
+                    return .object(members)
                 default: throw fail("expected ',' or '}'")
                 }
             }
@@ -101,14 +106,19 @@ public enum StrictJSON {
             index += 1
             var elements: [JSONValue] = []
             skipWhitespace()
-            if peek == UInt8(ascii: "]") { index += 1; return .array(elements) }
+            if peek == UInt8(ascii: "]") {
+                index += 1
+                return .array(elements)
+            }
             while true {
                 skipWhitespace()
                 elements.append(try parseValue(depth: depth))
                 skipWhitespace()
                 switch peek {
                 case UInt8(ascii: ","): index += 1
-                case UInt8(ascii: "]"): index += 1; return .array(elements)
+                case UInt8(ascii: "]"):
+                    index += 1
+                    return .array(elements)
                 default: throw fail("expected ',' or ']'")
                 }
             }
@@ -137,13 +147,18 @@ public enum StrictJSON {
             while true {
                 // A run of printable ASCII other than `"` and `\` is copied at once.
                 var end = index
-                while end < bytes.count, bytes[end] >= 0x20, bytes[end] < 0x80, bytes[end] != 0x22, bytes[end] != 0x5C { end += 1 }
+                while end < bytes.count, bytes[end] >= 0x20, bytes[end] < 0x80, bytes[end] != 0x22, bytes[end] != 0x5C {
+                    end += 1
+                }
                 if end > index {
                     out.append(contentsOf: bytes[index..<end])
                     index = end
                 }
                 guard let b = peek else { throw fail("unterminated string") }
-                if b == UInt8(ascii: "\"") { index += 1; break }
+                if b == UInt8(ascii: "\"") {
+                    index += 1
+                    break
+                }
                 if b < 0x20 { throw fail("unescaped control character in string") }
                 if b == UInt8(ascii: "\\") {
                     index += 1
@@ -161,12 +176,16 @@ public enum StrictJSON {
                     case UInt8(ascii: "u"):
                         var scalar = try hex4()
                         if (0xD800...0xDBFF).contains(scalar) {
-                            guard peek == UInt8(ascii: "\\"), index + 1 < bytes.count, bytes[index + 1] == UInt8(ascii: "u") else {
+                            guard peek == UInt8(ascii: "\\"), index + 1 < bytes.count,
+                                bytes[index + 1] == UInt8(ascii: "u")
+                            else {
                                 throw fail("unpaired surrogate in \\u escape")
                             }
                             index += 2
                             let low = try hex4()
-                            guard (0xDC00...0xDFFF).contains(low) else { throw fail("unpaired surrogate in \\u escape") }
+                            guard (0xDC00...0xDFFF).contains(low) else {
+                                throw fail("unpaired surrogate in \\u escape")
+                            }
                             scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
                         } else if (0xDC00...0xDFFF).contains(scalar) {
                             throw fail("unpaired surrogate in \\u escape")
@@ -194,13 +213,36 @@ public enum StrictJSON {
             }
             switch b0 {
             case 0x00...0x7F: return 1
-            case 0xC2...0xDF: try cont(1); return 2
-            case 0xE0: try cont(1, 0xA0...0xBF); try cont(2); return 3
-            case 0xE1...0xEC, 0xEE...0xEF: try cont(1); try cont(2); return 3
-            case 0xED: try cont(1, 0x80...0x9F); try cont(2); return 3
-            case 0xF0: try cont(1, 0x90...0xBF); try cont(2); try cont(3); return 4
-            case 0xF1...0xF3: try cont(1); try cont(2); try cont(3); return 4
-            case 0xF4: try cont(1, 0x80...0x8F); try cont(2); try cont(3); return 4
+            case 0xC2...0xDF:
+                try cont(1)
+                return 2
+            case 0xE0:
+                try cont(1, 0xA0...0xBF)
+                try cont(2)
+                return 3
+            case 0xE1...0xEC, 0xEE...0xEF:
+                try cont(1)
+                try cont(2)
+                return 3
+            case 0xED:
+                try cont(1, 0x80...0x9F)
+                try cont(2)
+                return 3
+            case 0xF0:
+                try cont(1, 0x90...0xBF)
+                try cont(2)
+                try cont(3)
+                return 4
+            case 0xF1...0xF3:
+                try cont(1)
+                try cont(2)
+                try cont(3)
+                return 4
+            case 0xF4:
+                try cont(1, 0x80...0x8F)
+                try cont(2)
+                try cont(3)
+                return 4
             default: throw SyntaxError(offset: i, reason: "invalid UTF-8")
             }
         }

@@ -95,9 +95,15 @@ final class TOMLKeyLog {
 struct TOMLKey: CodingKey {
     var stringValue: String
     var intValue: Int?
-    init(_ string: String) { stringValue = string; intValue = nil }
+    init(_ string: String) {
+        stringValue = string
+        intValue = nil
+    }
     init?(stringValue: String) { self.init(stringValue) }
-    init(intValue: Int) { stringValue = "Index \(intValue)"; self.intValue = intValue }
+    init(intValue: Int) {
+        stringValue = "Index \(intValue)"
+        self.intValue = intValue
+    }
 }
 
 /// A `Decoder` over a `TOMLNode` whose errors name the key, what the model expects there and what
@@ -129,18 +135,23 @@ struct TOMLNodeDecoder: Decoder {
 
     /// Decodes `type` from `node` at `path`, checking the shape first for the types repro's files use
     /// so that the message says "an array of strings" rather than the name of a Swift type.
-    static func decode<T: Decodable>(_ type: T.Type, from node: TOMLNode, at path: [CodingKey], log: TOMLKeyLog) throws -> T {
+    static func decode<T: Decodable>(_ type: T.Type, from node: TOMLNode, at path: [CodingKey], log: TOMLKeyLog) throws
+        -> T
+    {
         if let expected = expectation(type), !expected.accepts(node) {
             // For a list or table of the right kind, name the first item of the wrong type.
             switch (expected, node) {
             case (.stringArray, .array(let items)), (.integerArray, .array(let items)):
                 let item: Expectation = expected == .stringArray ? .string : .integer
                 if let i = items.firstIndex(where: { !item.accepts($0) }) {
-                    throw TOMLShapeError(path: path + [TOMLKey(intValue: i)], message: "must be \(item.description), not \(items[i].found)")
+                    throw TOMLShapeError(
+                        path: path + [TOMLKey(intValue: i)],
+                        message: "must be \(item.description), not \(items[i].found)")
                 }
             case (.stringTable, .table(let entries)):
                 if let key = entries.keys.sorted().first(where: { !Expectation.string.accepts(entries[$0]!) }) {
-                    throw TOMLShapeError(path: path + [TOMLKey(key)], message: "must be a string, not \(entries[key]!.found)")
+                    throw TOMLShapeError(
+                        path: path + [TOMLKey(key)], message: "must be a string, not \(entries[key]!.found)")
                 }
             default:
                 break
@@ -184,7 +195,8 @@ struct TOMLNodeDecoder: Decoder {
     static func expectation(_ type: Any.Type) -> Expectation? {
         switch type {
         case is String.Type: return .string
-        case is Int.Type, is Int64.Type, is Int32.Type, is UInt64.Type, is UInt32.Type, is UInt16.Type, is UInt8.Type: return .integer
+        case is Int.Type, is Int64.Type, is Int32.Type, is UInt64.Type, is UInt32.Type, is UInt16.Type, is UInt8.Type:
+            return .integer
         case is Bool.Type: return .boolean
         case is Double.Type: return .number
         case is [String].Type: return .stringArray
@@ -244,13 +256,18 @@ struct TOMLNodeDecoder: Decoder {
             log.asked(key.stringValue, in: codingPath)
             guard let node = entries[key.stringValue] else {
                 let near = entries.keys.filter { TOMLFile.editDistance($0, key.stringValue) <= 2 }.sorted()
-                let hint = near.isEmpty ? "" : "; the file has \(near.map { "'\($0)'" }.joined(separator: " and ")) there: did you mean '\(key.stringValue)'?"
+                let hint =
+                    near.isEmpty
+                    ? ""
+                    : "; the file has \(near.map { "'\($0)'" }.joined(separator: " and ")) there: did you mean '\(key.stringValue)'?"
                 throw TOMLShapeError(path: codingPath + [key], message: hint, missing: true)
             }
             return try TOMLNodeDecoder.decode(type, from: node, at: codingPath + [key], log: log)
         }
 
-        func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws -> KeyedDecodingContainer<NestedKey> {
+        func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws
+            -> KeyedDecodingContainer<NestedKey>
+        {
             try child(key).container(keyedBy: type)
         }
 
@@ -258,7 +275,9 @@ struct TOMLNodeDecoder: Decoder {
             try child(key).unkeyedContainer()
         }
 
-        func superDecoder() throws -> Decoder { TOMLNodeDecoder(node: .table(entries), codingPath: codingPath, log: log) }
+        func superDecoder() throws -> Decoder {
+            TOMLNodeDecoder(node: .table(entries), codingPath: codingPath, log: log)
+        }
 
         func superDecoder(forKey key: Key) throws -> Decoder { try child(key) }
 
@@ -301,7 +320,9 @@ struct TOMLNodeDecoder: Decoder {
             return try TOMLNodeDecoder.decode(type, from: node, at: path, log: log)
         }
 
-        mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) throws -> KeyedDecodingContainer<NestedKey> {
+        mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) throws
+            -> KeyedDecodingContainer<NestedKey>
+        {
             let (node, path) = try next()
             return try TOMLNodeDecoder(node: node, codingPath: path, log: log).container(keyedBy: type)
         }

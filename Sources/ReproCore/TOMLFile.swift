@@ -9,19 +9,27 @@ import TOMLKit
 public enum TOMLFile {
     /// Decodes `text`, read from `path`, as `T`. `guide` ends every message: where to read
     /// about the format (e.g. "See docs/toolchains.md for the spec format.").
-    public static func decode<T: Decodable>(_ type: T.Type, from text: String, path: String, guide: String) throws(ReproError) -> T {
+    public static func decode<T: Decodable>(_ type: T.Type, from text: String, path: String, guide: String)
+        throws(ReproError) -> T
+    {
         if let line = deepKeyLine(text) {
-            throw .configuration(at: .init(path: path, line: line), "TOML syntax error: a key on this line has more than \(maxKeyDepth) dotted parts; repro's files nest a few levels. Fix the file at that line.")
+            throw .configuration(
+                at: .init(path: path, line: line),
+                "TOML syntax error: a key on this line has more than \(maxKeyDepth) dotted parts; repro's files nest a few levels. Fix the file at that line."
+            )
         }
         if let (line, column, problem) = parserTrap(text) {
-            throw .configuration(at: .init(path: path, line: line, column: column), "TOML syntax error: \(problem). Fix the file at that line and column.")
+            throw .configuration(
+                at: .init(path: path, line: line, column: column),
+                "TOML syntax error: \(problem). Fix the file at that line and column.")
         }
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)
         } catch let error as TOMLParseError {
-            throw .configuration(at: .init(path: path, line: error.source.begin.line, column: error.source.begin.column),
-                                 "TOML syntax error: \(error.description). Fix the file at that line and column.")
+            throw .configuration(
+                at: .init(path: path, line: error.source.begin.line, column: error.source.begin.column),
+                "TOML syntax error: \(error.description). Fix the file at that line and column.")
         } catch {
             throw .configuration(at: .init(path: path), "cannot parse TOML: \(error). \(guide)")
         }
@@ -30,7 +38,8 @@ public enum TOMLFile {
         do {
             value = try TOMLNodeDecoder.decode(T.self, from: TOMLNode(table), at: [], log: log)
         } catch let error as TOMLShapeError {
-            throw .configuration(at: .init(path: path), "\(error.sentence)\(error.sentence.hasSuffix("?") ? "" : ".") \(guide)")
+            throw .configuration(
+                at: .init(path: path), "\(error.sentence)\(error.sentence.hasSuffix("?") ? "" : ".") \(guide)")
         } catch let error as DecodingError {
             throw .configuration(at: .init(path: path), "\(describe(error)). \(guide)")
         } catch let error as ReproError {
@@ -43,7 +52,10 @@ public enum TOMLFile {
             let names = unknown.map { entry in
                 "'\(entry.path)'" + (entry.suggestion.map { " (did you mean '\($0)'?)" } ?? "")
             }
-            throw .configuration(at: .init(path: path), "unknown key\(unknown.count == 1 ? "" : "s") \(names.joined(separator: ", ")); remove or rename \(unknown.count == 1 ? "it" : "them"). \(guide)")
+            throw .configuration(
+                at: .init(path: path),
+                "unknown key\(unknown.count == 1 ? "" : "s") \(names.joined(separator: ", ")); remove or rename \(unknown.count == 1 ? "it" : "them"). \(guide)"
+            )
         }
         return value
     }
@@ -62,16 +74,32 @@ public enum TOMLFile {
         while i < b.count {
             let c = b[i]
             if c == 0x0A {
-                line += 1; dots = 0; comment = false
+                line += 1
+                dots = 0
+                comment = false
                 if quote != nil && !triple { quote = nil }
-                i += 1; continue
+                i += 1
+                continue
             }
-            if comment { i += 1; continue }
+            if comment {
+                i += 1
+                continue
+            }
             if let q = quote {
-                if escaped { escaped = false } else if c == 0x5C && q == 0x22 { escaped = true } else if c == q {
-                    if !triple { quote = nil } else if i + 2 < b.count, b[i + 1] == q, b[i + 2] == q { quote = nil; i += 2 }
+                if escaped {
+                    escaped = false
+                } else if c == 0x5C && q == 0x22 {
+                    escaped = true
+                } else if c == q {
+                    if !triple {
+                        quote = nil
+                    } else if i + 2 < b.count, b[i + 1] == q, b[i + 2] == q {
+                        quote = nil
+                        i += 2
+                    }
                 }
-                i += 1; continue
+                i += 1
+                continue
             }
             switch c {
             case 0x23: comment = true
@@ -107,19 +135,34 @@ public enum TOMLFile {
         }
         func skipBlanks() { while at(i) == 0x20 || at(i) == 0x09 { i += 1 } }
         func starts(_ quote: UInt8) -> Bool { at(i) == quote && at(i + 1) == quote && at(i + 2) == quote }
-        func newline() { line += 1; lineStart = i + 1 }
+        func newline() {
+            line += 1
+            lineStart = i + 1
+        }
         // Where an array element must start: blanks, line breaks and comments, then not `}` nor
         // U+2028/U+2029 (E2 80 A8/A9) nor U+0085 (C2 85).
         func elementTrap() -> (line: Int, column: Int, problem: String)? {
             while let c = at(i) {
-                if c == 0x20 || c == 0x09 || c == 0x0D { i += 1 } else if c == 0x0A { newline(); i += 1 } else if c == 0x23 {
+                if c == 0x20 || c == 0x09 || c == 0x0D {
+                    i += 1
+                } else if c == 0x0A {
+                    newline()
+                    i += 1
+                } else if c == 0x23 {
                     while let d = at(i), d != 0x0A { i += 1 }
-                } else { break }
+                } else {
+                    break
+                }
             }
             let column = i - lineStart + 1
             if at(i) == 0x7D { return (line, column, "an array holds '}' where a value belongs") }
-            if (at(i) == 0xE2 && at(i + 1) == 0x80 && (at(i + 2) == 0xA8 || at(i + 2) == 0xA9)) || (at(i) == 0xC2 && at(i + 1) == 0x85) {
-                return (line, column, "an array holds a line or paragraph separator (U+2028, U+2029 or U+0085) where a value belongs")
+            if (at(i) == 0xE2 && at(i + 1) == 0x80 && (at(i + 2) == 0xA8 || at(i + 2) == 0xA9))
+                || (at(i) == 0xC2 && at(i + 1) == 0x85)
+            {
+                return (
+                    line, column,
+                    "an array holds a line or paragraph separator (U+2028, U+2029 or U+0085) where a value belongs"
+                )
             }
             return nil
         }
@@ -147,21 +190,26 @@ public enum TOMLFile {
                     skipBlanks()
                 }
                 guard let k = at(i) else { return nil }
-                if k != 0x5D && !isKeyStart(k) { return (line, column, "a table header '[' or '[[' must be followed by a key on its line") }
+                if k != 0x5D && !isKeyStart(k) {
+                    return (line, column, "a table header '[' or '[[' must be followed by a key on its line")
+                }
             }
             // The rest of the statement: up to a newline outside strings, arrays and inline tables.
             var open: [UInt8] = []
             while let d = at(i) {
                 if d == 0x0A {
                     if open.isEmpty { break }
-                    newline(); i += 1
+                    newline()
+                    i += 1
                 } else if d == 0x23 {
                     while let e = at(i), e != 0x0A { i += 1 }
                 } else if d == 0x5B || d == 0x7B {
-                    open.append(d); i += 1
+                    open.append(d)
+                    i += 1
                     if d == 0x5B, let trap = elementTrap() { return trap }
                 } else if d == 0x5D || d == 0x7D {
-                    _ = open.popLast(); i += 1
+                    _ = open.popLast()
+                    i += 1
                 } else if d == 0x2C {
                     i += 1
                     if open.last == 0x5B, let trap = elementTrap() { return trap }
@@ -172,7 +220,10 @@ public enum TOMLFile {
                     while true {
                         guard let e = at(i) else { return nil }
                         if e == 0x5C && quote == 0x22 {
-                            if at(i + 1) == 0x0A { i += 1; newline() }
+                            if at(i + 1) == 0x0A {
+                                i += 1
+                                newline()
+                            }
                             i += 1
                         } else if starts(quote) {
                             i += 3
@@ -187,7 +238,10 @@ public enum TOMLFile {
                     i += 1
                     while true {
                         guard let e = at(i), e != 0x0A else { return nil }  // unterminated: the parser reports it
-                        if e == 0x5C && quote == 0x22 { i += 2; continue }
+                        if e == 0x5C && quote == 0x22 {
+                            i += 2
+                            continue
+                        }
                         i += 1
                         if e == quote { break }
                     }
@@ -237,7 +291,9 @@ public enum TOMLFile {
     static func describe(_ error: DecodingError) -> String {
         switch error {
         case .keyNotFound(let key, let context):
-            let path = context.codingPath.last?.stringValue == key.stringValue ? context.codingPath : context.codingPath + [key]
+            let path =
+                context.codingPath.last?.stringValue == key.stringValue
+                ? context.codingPath : context.codingPath + [key]
             return "missing required key '\(keyPath(path))'"
         case .typeMismatch(let type, let context):
             return "key '\(keyPath(context.codingPath))' has the wrong type (expected \(type))"

@@ -14,7 +14,6 @@ public enum TerminalText {
         return escape(text.replacingEvery("\n", with: "\\n").replacingEvery("\t", with: "\\t"))
     }
 
-
     /// `text` with every control character except newline and tab written as a visible escape:
     /// `\r`, `\b`, `\e` and `\xNN` for the other C0 codes and DEL, `\u{NN}` for the C1 codes
     /// (U+0080 to U+009F, which some terminals also obey) and the bidirectional formatting

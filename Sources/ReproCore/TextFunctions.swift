@@ -1,6 +1,6 @@
 import FoundationEssentials
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 // The few string functions repro used from full Foundation, written here so that repro links only
@@ -46,7 +46,8 @@ extension StringProtocol {
         while i < haystack.count {
             let end = i + needle.count
             if haystack[i] == needle[0], end <= haystack.count, haystack[i..<end].elementsEqual(needle),
-               end == haystack.count || haystack[end].properties.canonicalCombiningClass == .notReordered {
+                end == haystack.count || haystack[end].properties.canonicalCombiningClass == .notReordered
+            {
                 out.append(contentsOf: replacement.unicodeScalars)
                 i += needle.count
             } else {
@@ -73,7 +74,8 @@ extension StringProtocol {
             if byte < 0x80, allowed(byte) {
                 out.unicodeScalars.append(Unicode.Scalar(byte))
             } else {
-                out += "%" + String(byte >> 4, radix: 16, uppercase: true) + String(byte & 0xF, radix: 16, uppercase: true)
+                out +=
+                    "%" + String(byte >> 4, radix: 16, uppercase: true) + String(byte & 0xF, radix: 16, uppercase: true)
             }
         }
         return out
@@ -85,10 +87,14 @@ extension StringProtocol {
         var bytes: [UInt8] = []
         var input = Array(utf8)[...]
         while let byte = input.popFirst() {
-            guard byte == UInt8(ascii: "%") else { bytes.append(byte); continue }
+            guard byte == UInt8(ascii: "%") else {
+                bytes.append(byte)
+                continue
+            }
             guard input.count >= 2,
-                  let high = Self.hexValue(input[input.startIndex]),
-                  let low = Self.hexValue(input[input.startIndex + 1]) else { return nil }
+                let high = Self.hexValue(input[input.startIndex]),
+                let low = Self.hexValue(input[input.startIndex + 1])
+            else { return nil }
             bytes.append(high << 4 | low)
             input = input.dropFirst(2)
         }
@@ -160,7 +166,8 @@ extension String {
     public func appendingPathPart(_ component: String) -> String {
         if isEmpty { return component }
         if component.isEmpty { return self }
-        return (hasSuffix("/") ? self : self + "/") + (component.hasPrefix("/") ? String(component.dropFirst()) : component)
+        return (hasSuffix("/") ? self : self + "/")
+            + (component.hasPrefix("/") ? String(component.dropFirst()) : component)
     }
 }
 
@@ -176,19 +183,22 @@ public enum DateText {
         if let first = fields.first, weekdays.contains(first) { fields.removeFirst() }
         let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
         guard fields.count == 5, let day = Int(fields[0]), (1...31).contains(day), fields[0].count <= 2,
-              let month = months.firstIndex(of: fields[1]),
-              fields[2].count == 4, let year = Int(fields[2]) else { return nil }
+            let month = months.firstIndex(of: fields[1]),
+            fields[2].count == 4, let year = Int(fields[2])
+        else { return nil }
         let clock = fields[3].split(separator: ":", omittingEmptySubsequences: false)
         guard clock.count == 3, clock.allSatisfy({ $0.count == 2 }),
-              let hour = Int(clock[0]), let minute = Int(clock[1]), let second = Int(clock[2]),
-              (0...23).contains(hour), (0...59).contains(minute), (0...60).contains(second) else { return nil }
+            let hour = Int(clock[0]), let minute = Int(clock[1]), let second = Int(clock[2]),
+            (0...23).contains(hour), (0...59).contains(minute), (0...60).contains(second)
+        else { return nil }
         var offset = 0
         switch fields[4] {
         case "UTC", "GMT", "Z", "UT": offset = 0
         default:
             let zone = fields[4]
             guard zone.count == 5, let sign = zone.first, sign == "+" || sign == "-",
-                  let hhmm = Int(zone.dropFirst()), zone.dropFirst().allSatisfy(\.isASCII) else { return nil }
+                let hhmm = Int(zone.dropFirst()), zone.dropFirst().allSatisfy(\.isASCII)
+            else { return nil }
             offset = (hhmm / 100 * 3600 + hhmm % 100 * 60) * (sign == "-" ? -1 : 1)
         }
         var parts = tm()

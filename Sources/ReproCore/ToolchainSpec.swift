@@ -39,7 +39,11 @@ public struct ToolchainSource: Codable, Sendable, Equatable, Hashable {
         stripComponents = try c.decodeIfPresent(Int.self, forKey: .stripComponents) ?? 0
         if let bytes = try c.decodeIfPresent(Int64.self, forKey: .size) {
             guard bytes >= 0 else {
-                throw DecodingError.dataCorruptedError(forKey: .size, in: c, debugDescription: "size \(bytes) is negative; put the archive's length in bytes there (stat -c %s FILE), or remove the key")
+                throw DecodingError.dataCorruptedError(
+                    forKey: .size, in: c,
+                    debugDescription:
+                        "size \(bytes) is negative; put the archive's length in bytes there (stat -c %s FILE), or remove the key"
+                )
             }
             size = UInt64(bytes)
         } else {
@@ -97,8 +101,11 @@ public struct ToolchainSpec: Codable, Sendable, Equatable {
     ///
     /// TOML syntax errors name the line and column; every error is a configuration error (exit 2).
     public static func parse(toml: String, path: String) throws(ReproError) -> ToolchainSpec {
-        let spec = try TOMLFile.decode(ToolchainSpec.self, from: toml, path: path,
-                                       guide: "A toolchain spec has name, description, [[source]] tables (url, sha256, size, mount, strip_components) or a Debian lock ([debian] and [[package]] tables), and an [env] table; see docs/toolchains.md.")
+        let spec = try TOMLFile.decode(
+            ToolchainSpec.self, from: toml, path: path,
+            guide:
+                "A toolchain spec has name, description, [[source]] tables (url, sha256, size, mount, strip_components) or a Debian lock ([debian] and [[package]] tables), and an [env] table; see docs/toolchains.md."
+        )
         try spec.validate(path: path)
         return spec
     }
@@ -106,36 +113,49 @@ public struct ToolchainSpec: Codable, Sendable, Equatable {
     /// Checks every field; `path` names the file in error messages.
     public func validate(path: String) throws(ReproError) {
         if name.isEmpty || name.contains("/") || name.contains(where: { $0.isWhitespace }) {
-            throw .configuration("\(path): name \"\(name)\" must be non-empty, without spaces or \"/\". Set name = \"my-toolchain\".")
+            throw .configuration(
+                "\(path): name \"\(name)\" must be non-empty, without spaces or \"/\". Set name = \"my-toolchain\".")
         }
         if name == ManifestURI.profileDependencyName {
-            throw .configuration("\(path): name \"\(name)\" is the manifest's name for the sandbox profile; give the toolchain another name.")
+            throw .configuration(
+                "\(path): name \"\(name)\" is the manifest's name for the sandbox profile; give the toolchain another name."
+            )
         }
         if debian != nil || !packages.isEmpty {
             if !sources.isEmpty {
-                throw .configuration("\(path): a spec is either [[source]] archives or a Debian lock ([debian] and [[package]]), not both. Put the archives in a spec of their own and list both toolchains in repro.toml.")
+                throw .configuration(
+                    "\(path): a spec is either [[source]] archives or a Debian lock ([debian] and [[package]]), not both. Put the archives in a spec of their own and list both toolchains in repro.toml."
+                )
             }
             try DebianLock.validate(debian, packages, path: path)
         } else if sources.isEmpty {
-            throw .configuration("\(path): the spec has no [[source]] table. Add one with url and sha256 (repro toolchain pack DIR -o FILE.tar.gz prints a ready block).")
+            throw .configuration(
+                "\(path): the spec has no [[source]] table. Add one with url and sha256 (repro toolchain pack DIR -o FILE.tar.gz prints a ready block)."
+            )
         }
         for (index, source) in sources.enumerated() {
             let here = "\(path): source #\(index + 1) (\(source.url))"
             if !Self.isSHA256Hex(source.sha256) {
-                throw .configuration("\(here): sha256 \"\(source.sha256)\" is not 64 lowercase hex digits. Put the archive's SHA-256 there (sha256sum FILE, or repro toolchain hash FILE).")
+                throw .configuration(
+                    "\(here): sha256 \"\(source.sha256)\" is not 64 lowercase hex digits. Put the archive's SHA-256 there (sha256sum FILE, or repro toolchain hash FILE)."
+                )
             }
             if let problem = Self.urlProblem(source.url) {
                 throw .configuration("\(here): \(problem)")
             }
             if !source.mount.hasPrefix("/") || source.mount.split(separator: "/").contains("..") {
-                throw .configuration("\(here): mount \"\(source.mount)\" must be an absolute path without \"..\", such as \"/\" or \"/opt/go\".")
+                throw .configuration(
+                    "\(here): mount \"\(source.mount)\" must be an absolute path without \"..\", such as \"/\" or \"/opt/go\"."
+                )
             }
             if source.stripComponents < 0 || source.stripComponents > 64 {
                 throw .configuration("\(here): strip_components \(source.stripComponents) must be between 0 and 64.")
             }
         }
         for key in env.keys.sorted() where key.isEmpty || key.contains("=") || key.contains("\0") {
-            throw .configuration("\(path): environment variable name \"\(key)\" in [env] is invalid; names cannot be empty or contain \"=\".")
+            throw .configuration(
+                "\(path): environment variable name \"\(key)\" in [env] is invalid; names cannot be empty or contain \"=\"."
+            )
         }
     }
 
@@ -154,15 +174,18 @@ public struct ToolchainSpec: Codable, Sendable, Equatable {
         }
         switch scheme {
         case "file":
-            return parsed.path.hasPrefix("/") ? nil : "file URL \"\(url)\" needs an absolute path (file:///srv/x.tar.gz)."
+            return parsed.path.hasPrefix("/")
+                ? nil : "file URL \"\(url)\" needs an absolute path (file:///srv/x.tar.gz)."
         case "https":
             return (parsed.host ?? "").isEmpty ? "URL \"\(url)\" has no host." : nil
         case "http":
             let host = (parsed.host ?? "").lowercased()
-            return ["127.0.0.1", "localhost", "::1", "[::1]"].contains(host) ? nil
+            return ["127.0.0.1", "localhost", "::1", "[::1]"].contains(host)
+                ? nil
                 : "plain http:// is accepted only for loopback hosts (127.0.0.1, localhost, [::1]); use https:// for \"\(url)\"."
         default:
-            return "unknown URL scheme \"\(scheme)\" in \"\(url)\". Use file:// or https:// (http:// only on a loopback host)."
+            return
+                "unknown URL scheme \"\(scheme)\" in \"\(url)\". Use file:// or https:// (http:// only on a loopback host)."
         }
     }
 }

@@ -28,7 +28,9 @@ public struct TreeEntry: Sendable, Hashable, Codable {
     public var target: String
 
     /// Creates an entry from its parts.
-    public init(path: String, kind: Kind, executable: Bool = false, size: UInt64 = 0, sha256: String = "", target: String = "") {
+    public init(
+        path: String, kind: Kind, executable: Bool = false, size: UInt64 = 0, sha256: String = "", target: String = ""
+    ) {
         self.path = path
         self.kind = kind
         self.executable = executable
@@ -42,13 +44,15 @@ public struct TreeEntry: Sendable, Hashable, Codable {
 
     /// A file entry with the given contents.
     public static func file(_ path: String, contents: some DataProtocol, executable: Bool = false) -> TreeEntry {
-        TreeEntry(path: path, kind: .file, executable: executable, size: UInt64(contents.count),
-                  sha256: TreeDigest.hex(SHA256.hash(data: contents)))
+        TreeEntry(
+            path: path, kind: .file, executable: executable, size: UInt64(contents.count),
+            sha256: TreeDigest.hex(SHA256.hash(data: contents)))
     }
 
     /// A symlink entry pointing at `target`.
     public static func symlink(_ path: String, target: String) -> TreeEntry {
-        TreeEntry(path: path, kind: .symlink, sha256: TreeDigest.hex(SHA256.hash(data: Data(target.utf8))), target: target)
+        TreeEntry(
+            path: path, kind: .symlink, sha256: TreeDigest.hex(SHA256.hash(data: Data(target.utf8))), target: target)
     }
 }
 
@@ -147,7 +151,8 @@ public enum TreeDigest {
             var result = [Substring: Substring]()
             for line in text.split(separator: "\n") {
                 guard let first = line.firstIndex(of: " "),
-                      let second = line[line.index(after: first)...].firstIndex(of: " ") else { continue }
+                    let second = line[line.index(after: first)...].firstIndex(of: " ")
+                else { continue }
                 result[line[line.index(after: second)...]] = line[..<second]
             }
             return result

@@ -27,12 +27,14 @@ public struct VerificationReport: Sendable, Equatable {
         members.merge(ReproducibilityPredicate.table.report(predicate)) { first, _ in first }
         members["schema"] = .string(Self.schemaURI)
         members["verified"] = true
-        members["envelopes"] = .array(zip([ManifestURI.slsaProvenance, ManifestURI.reproducibility], signers).map {
-            .object(["predicate_type": .string($0.0), "keyids": .array($0.1.map { .string($0) })])
-        })
+        members["envelopes"] = .array(
+            zip([ManifestURI.slsaProvenance, ManifestURI.reproducibility], signers).map {
+                .object(["predicate_type": .string($0.0), "keyids": .array($0.1.map { .string($0) })])
+            })
         members["sources"] = .array(provenance.sources.map(\.jsonValue))
         members["toolchains"] = .array(provenance.toolchains.map(\.jsonValue))
-        members["subjects"] = .array(provenance.subjects.map { .object(["name": .string($0.name), "sha256": .string($0.sha256)]) })
+        members["subjects"] = .array(
+            provenance.subjects.map { .object(["name": .string($0.name), "sha256": .string($0.sha256)]) })
         members["artifacts_checked"] = artifactsChecked.map { .integer(Int64($0)) } ?? .null
         members["artifacts"] = artifacts?.jsonValue ?? .null
         return .object(members)
@@ -45,22 +47,32 @@ public struct VerificationReport: Sendable, Equatable {
         let p = provenance, r = reproducibility
         var lines: [String] = []
         let signerList = Set(signers.flatMap { $0 }).sorted()
-        lines.append("verified \(bundle): \(counted(signers.count, "envelope")), signed by \(signerList.joined(separator: ", "))")
+        lines.append(
+            "verified \(bundle): \(counted(signers.count, "envelope")), signed by \(signerList.joined(separator: ", "))"
+        )
         lines.append("builder:    \(p.builderID)" + (p.reproVersion.map { " (repro \($0))" } ?? ""))
         lines.append("invocation: \(p.invocationID), \(p.startedOn) to \(p.finishedOn)")
-        lines.append("command:    \(p.command.joined(separator: " ")) (profile \(p.profile)\(p.profileDependency.flatMap { $0.digest["sha256"] }.map { ", sha256:\($0)" } ?? ""))")
+        lines.append(
+            "command:    \(p.command.joined(separator: " ")) (profile \(p.profile)\(p.profileDependency.flatMap { $0.digest["sha256"] }.map { ", sha256:\($0)" } ?? ""))"
+        )
         for source in p.sources {
-            lines.append("source:     \(source.name) \(source.uri) t1:\(source.digest[ManifestURI.treeDigestKey] ?? "")")
+            lines.append(
+                "source:     \(source.name) \(source.uri) t1:\(source.digest[ManifestURI.treeDigestKey] ?? "")")
         }
         for toolchain in p.toolchains {
-            let digest = toolchain.digest["sha256"].map { "sha256:\($0)" } ?? toolchain.digest.sorted { $0.key < $1.key }.map { "\($0.key):\($0.value)" }.joined(separator: " ")
+            let digest =
+                toolchain.digest["sha256"].map { "sha256:\($0)" }
+                ?? toolchain.digest.sorted { $0.key < $1.key }.map { "\($0.key):\($0.value)" }.joined(separator: " ")
             lines.append("toolchain:  \(toolchain.name) \(toolchain.uri) \(digest)")
         }
         lines += Provenance.table.humanLines(p)
-        lines += ReproducibilityPredicate.table.humanLines(ReproducibilityPredicate(invocationID: p.invocationID, inputs: r))
+        lines += ReproducibilityPredicate.table.humanLines(
+            ReproducibilityPredicate(invocationID: p.invocationID, inputs: r))
         lines.append("verdict:    \(r.verdict.rawValue) (\(counted(r.runs.count, "run")))")
         if let of = r.rebuildOf {
-            lines.append("rebuild of: bundle sha256:\(of.bundleSHA256) (invocation \(of.invocationID)), signed by \(of.signers.isEmpty ? "nobody verified (--no-verify)" : of.signers.joined(separator: ", ")); run 1 is the rebuild, run 2 the original")
+            lines.append(
+                "rebuild of: bundle sha256:\(of.bundleSHA256) (invocation \(of.invocationID)), signed by \(of.signers.isEmpty ? "nobody verified (--no-verify)" : of.signers.joined(separator: ", ")); run 1 is the rebuild, run 2 the original"
+            )
         }
         for run in r.runs {
             lines.append("  run \(run.index): exit \(run.exitStatus), output \(run.outputTreeDigest ?? "none")")
@@ -76,9 +88,13 @@ public struct VerificationReport: Sendable, Equatable {
         if let found = artifacts {
             switch found.mode {
             case .exactTree:
-                lines.append("artifacts:  \(found.directory) is exactly the certified tree \(found.treeDigest ?? ""), all \(found.subjectsChecked) subject files match")
+                lines.append(
+                    "artifacts:  \(found.directory) is exactly the certified tree \(found.treeDigest ?? ""), all \(found.subjectsChecked) subject files match"
+                )
             case .subjectsOnly:
-                lines.append("artifacts:  all \(found.subjectsChecked) subject files match in \(found.directory) (subjects only; other files not checked)")
+                lines.append(
+                    "artifacts:  all \(found.subjectsChecked) subject files match in \(found.directory) (subjects only; other files not checked)"
+                )
             }
         }
         return lines
@@ -97,20 +113,25 @@ public enum Verifier {
     /// given key; at least one signature verifies. Signatures by other keyids are ignored.
     public static func verifyEnvelope(_ envelope: DSSEEnvelope, keys: [PublicKey]) throws(ReproError) -> [String] {
         guard envelope.payloadType == DSSEEnvelope.inTotoPayloadType else {
-            throw .verification("the payloadType is \"\(envelope.payloadType)\", not \"\(DSSEEnvelope.inTotoPayloadType)\"")
+            throw .verification(
+                "the payloadType is \"\(envelope.payloadType)\", not \"\(DSSEEnvelope.inTotoPayloadType)\"")
         }
         guard !envelope.signatures.isEmpty else {
-            throw .verification("the envelope is unsigned (no signatures); sign the manifest with `repro check --sign KEY`")
+            throw .verification(
+                "the envelope is unsigned (no signatures); sign the manifest with `repro check --sign KEY`")
         }
         var seenKeyIDs = Set<String>()
         var seenSigs = Set<[UInt8]>()
         for (i, signature) in envelope.signatures.enumerated() {
             guard !signature.sig.isEmpty else { throw .verification("signature \(i + 1) is empty") }
             guard signature.sig.count == 64 else {
-                throw .verification("signature \(i + 1) is \(signature.sig.count) bytes, not the 64 of an Ed25519 signature (truncated or not Ed25519)")
+                throw .verification(
+                    "signature \(i + 1) is \(signature.sig.count) bytes, not the 64 of an Ed25519 signature (truncated or not Ed25519)"
+                )
             }
             guard signature.keyID.isEmpty || seenKeyIDs.insert(signature.keyID).inserted else {
-                throw .verification("keyid \(signature.keyID) signs the envelope twice; a duplicated signature is refused")
+                throw .verification(
+                    "keyid \(signature.keyID) signs the envelope twice; a duplicated signature is refused")
             }
             guard seenSigs.insert(signature.sig).inserted else {
                 throw .verification("signature \(i + 1) is a duplicate of an earlier one")
@@ -120,19 +141,25 @@ public enum Verifier {
         var signers: [String] = []
         for (i, signature) in envelope.signatures.enumerated() {
             if signature.keyID.isEmpty {
-                if let key = keys.first(where: { $0.isValidSignature(signature.sig, for: message) }), !signers.contains(key.keyID) {
+                if let key = keys.first(where: { $0.isValidSignature(signature.sig, for: message) }),
+                    !signers.contains(key.keyID)
+                {
                     signers.append(key.keyID)
                 }
             } else if let key = keys.first(where: { $0.keyID == signature.keyID }) {
                 guard key.isValidSignature(signature.sig, for: message) else {
-                    throw .verification("signature \(i + 1) by key \(key.keyID) does not verify: the payload or payloadType was changed after signing, or the signature is forged")
+                    throw .verification(
+                        "signature \(i + 1) by key \(key.keyID) does not verify: the payload or payloadType was changed after signing, or the signature is forged"
+                    )
                 }
                 if !signers.contains(key.keyID) { signers.append(key.keyID) }
             }
         }
         guard !signers.isEmpty else {
             let named = envelope.signatures.map { $0.keyID.isEmpty ? "(no keyid)" : $0.keyID }.joined(separator: ", ")
-            throw .verification("no signature verifies with the given \(keys.count == 1 ? "key" : "keys") \(keys.map(\.keyID).joined(separator: ", ")); the envelope is signed by \(named): pass the signer's public key with --key, or the envelope was tampered with")
+            throw .verification(
+                "no signature verifies with the given \(keys.count == 1 ? "key" : "keys") \(keys.map(\.keyID).joined(separator: ", ")); the envelope is signed by \(named): pass the signer's public key with --key, or the envelope was tampered with"
+            )
         }
         return signers
     }
@@ -150,9 +177,13 @@ public enum Verifier {
 
     /// Checks that `statements` are a check's pair: SLSA provenance then reproducibility, with
     /// the same subjects and invocationId.
-    public static func checkStatements(_ statements: [Statement]) throws(ReproError) -> (ProvenanceSummary, ReproducibilityInputs) {
+    public static func checkStatements(_ statements: [Statement]) throws(ReproError) -> (
+        ProvenanceSummary, ReproducibilityInputs
+    ) {
         guard statements.count == 2 else {
-            throw .verification("the bundle holds \(counted(statements.count, "envelope")); a repro manifest holds exactly 2 (SLSA provenance, then reproducibility)")
+            throw .verification(
+                "the bundle holds \(counted(statements.count, "envelope")); a repro manifest holds exactly 2 (SLSA provenance, then reproducibility)"
+            )
         }
         let provenance: ProvenanceSummary
         let reproducibility: ReproducibilityInputs
@@ -177,7 +208,9 @@ public enum Verifier {
 
     /// Verifies a bundle's bytes against `keys`: every envelope signed (see
     /// ``verifyEnvelope(_:keys:)``), then the statements (see ``checkStatements(_:)``).
-    public static func verify(bundle data: Data, keys: [PublicKey], limits: Manifest.Limits = .standard) throws(ReproError) -> VerificationReport {
+    public static func verify(bundle data: Data, keys: [PublicKey], limits: Manifest.Limits = .standard)
+        throws(ReproError) -> VerificationReport
+    {
         var source: Data? = data
         return try verify(keys: keys, limits: limits) { () -> Data in
             defer { source = nil }
@@ -189,9 +222,13 @@ public enum Verifier {
     /// envelope is parsed, its signatures verified and its statement read before the next line
     /// is read, and reading stops at the first failure, at a third line, or at a limit of
     /// `limits`, so a large or endless input costs at most one line's worth of memory.
-    public static func verify(keys: [PublicKey], limits: Manifest.Limits = .standard,
-                              next: () throws(ReproError) -> Data) throws(ReproError) -> VerificationReport {
-        guard !keys.isEmpty else { throw .configuration("no public key given; pass the signer's key with --key NAME.pub") }
+    public static func verify(
+        keys: [PublicKey], limits: Manifest.Limits = .standard,
+        next: () throws(ReproError) -> Data
+    ) throws(ReproError) -> VerificationReport {
+        guard !keys.isEmpty else {
+            throw .configuration("no public key given; pass the signer's key with --key NAME.pub")
+        }
         var signers: [[String]] = []
         var statements: [Statement] = []
         try Manifest.forEachLine(limits: limits, next: next) { number, line throws(ReproError) in
@@ -203,18 +240,23 @@ public enum Verifier {
                 throw error.prefixed("line \(number): ", context: .init(line: number))
             }
             guard number <= 2 else {
-                throw .verification("the bundle holds more than 2 envelopes (line \(number) is one more); a repro manifest holds exactly 2 (SLSA provenance, then reproducibility)")
+                throw .verification(
+                    "the bundle holds more than 2 envelopes (line \(number) is one more); a repro manifest holds exactly 2 (SLSA provenance, then reproducibility)"
+                )
             }
             return true
         }
         let (provenance, reproducibility) = try checkStatements(statements)
-        return VerificationReport(signers: signers, provenance: provenance, reproducibility: reproducibility, artifactsChecked: nil)
+        return VerificationReport(
+            signers: signers, provenance: provenance, reproducibility: reproducibility, artifactsChecked: nil)
     }
 
     /// Refuses a manifest without subjects (a check that certified no file) unless `allowEmpty`.
     public static func checkNotEmpty(_ report: VerificationReport, allowEmpty: Bool) throws(ReproError) {
         guard report.provenance.subjects.isEmpty, !allowEmpty else { return }
-        throw .verification("the manifest certifies no files (it has no subjects; verdict \(report.reproducibility.verdict.rawValue)): the check it records produced nothing to verify. If a record of such a check is what you expect, pass --allow-empty")
+        throw .verification(
+            "the manifest certifies no files (it has no subjects; verdict \(report.reproducibility.verdict.rawValue)): the check it records produced nothing to verify. If a record of such a check is what you expect, pass --allow-empty"
+        )
     }
 
     /// The tree digest `repro verify --artifacts DIR` compares DIR with: run 1's output tree
@@ -226,10 +268,14 @@ public enum Verifier {
     /// subjects' files alone.
     public static func certifiedTreeDigest(_ reproducibility: ReproducibilityInputs) throws(ReproError) -> String {
         guard let digest = reproducibility.runs.first?.outputTreeDigest else {
-            throw .verification("the manifest records no output tree for run 1 (verdict \(reproducibility.verdict.rawValue)), so there is no certified tree to compare the artifacts directory with; pass --subjects-only to check only the subjects' files")
+            throw .verification(
+                "the manifest records no output tree for run 1 (verdict \(reproducibility.verdict.rawValue)), so there is no certified tree to compare the artifacts directory with; pass --subjects-only to check only the subjects' files"
+            )
         }
         guard digest.hasPrefix(TreeDigest.prefix) else {
-            throw .verification("the manifest's output tree digest \(digest) is of a version this repro cannot compute (it computes \(TreeDigest.prefix)); use a repro that does, or pass --subjects-only to check only the subjects' files")
+            throw .verification(
+                "the manifest's output tree digest \(digest) is of a version this repro cannot compute (it computes \(TreeDigest.prefix)); use a repro that does, or pass --subjects-only to check only the subjects' files"
+            )
         }
         return digest
     }
@@ -244,12 +290,16 @@ public enum Verifier {
     /// subjects do not explain are tried one by one (and all at once, and each subject's
     /// execute bit) to find which one makes the digest match. If none does, they are listed
     /// as `unlisted`, the entries to look at.
-    public static func compareTree(_ entries: [TreeEntry], digest: String, in directory: String,
-                                   subjects: [Subject], expected: String) -> ArtifactsReport {
+    public static func compareTree(
+        _ entries: [TreeEntry], digest: String, in directory: String,
+        subjects: [Subject], expected: String
+    ) -> ArtifactsReport {
         var report = diagnoseTree(entries, digest: digest, in: directory, subjects: subjects, expected: expected)
         // Whatever the diagnosis found, a tree with another digest is never the certified tree.
         if digest != expected, report.matches {
-            report.problems.append("the tree digest is \(digest), the certified tree's \(expected), though no file, link or execute bit could be named as the difference (look for names that differ only in their bytes, such as two Unicode spellings of one name)")
+            report.problems.append(
+                "the tree digest is \(digest), the certified tree's \(expected), though no file, link or execute bit could be named as the difference (look for names that differ only in their bytes, such as two Unicode spellings of one name)"
+            )
         }
         return report
     }
@@ -257,10 +307,13 @@ public enum Verifier {
     /// The findings of ``compareTree(_:digest:in:subjects:expected:)``. Paths are compared by
     /// their bytes (``PathKey``): two Unicode spellings of one name are two names, as they are to
     /// the kernel and to the tree digest.
-    static func diagnoseTree(_ entries: [TreeEntry], digest: String, in directory: String,
-                             subjects: [Subject], expected: String) -> ArtifactsReport {
-        var report = ArtifactsReport(directory: directory, mode: .exactTree, subjectsChecked: subjects.count,
-                                     expectedTreeDigest: expected, treeDigest: digest)
+    static func diagnoseTree(
+        _ entries: [TreeEntry], digest: String, in directory: String,
+        subjects: [Subject], expected: String
+    ) -> ArtifactsReport {
+        var report = ArtifactsReport(
+            directory: directory, mode: .exactTree, subjectsChecked: subjects.count,
+            expectedTreeDigest: expected, treeDigest: digest)
         var byPath: [PathKey: TreeEntry] = [:]
         for entry in entries { byPath[PathKey(entry.path)] = entry }
         // The directories the subjects need: every proper prefix of a subject's path.
@@ -303,13 +356,16 @@ public enum Verifier {
                 executable = false
             case let entry?:
                 if entry.sha256 != subject.sha256 {
-                    report.add(.changed, subject.name, "SHA-256 is \(entry.sha256), the manifest says \(subject.sha256)")
+                    report.add(
+                        .changed, subject.name, "SHA-256 is \(entry.sha256), the manifest says \(subject.sha256)")
                 }
                 executable = entry.executable
             }
-            repaired[PathKey(subject.name)] = TreeEntry(path: subject.name, kind: .file, executable: executable, sha256: subject.sha256)
+            repaired[PathKey(subject.name)] = TreeEntry(
+                path: subject.name, kind: .file, executable: executable, sha256: subject.sha256)
         }
-        for entry in entries where repaired[PathKey(entry.path)] == nil && !Verifier.isWithin(PathKey(entry.path), dropped) {
+        for entry in entries
+        where repaired[PathKey(entry.path)] == nil && !Verifier.isWithin(PathKey(entry.path), dropped) {
             if entry.kind == .file {
                 report.add(.extra, entry.path, "extra (a file the manifest does not list)")
             } else {
@@ -328,8 +384,10 @@ public enum Verifier {
             tree.filter { !Verifier.isWithin($0.key, paths) }
         }
         if matches(repaired) { return report }
-        let unlisted = repaired.values.filter { $0.kind == .symlink || ($0.kind == .directory && !needed.contains(PathKey($0.path))) }
-            .map(\.path).sorted(by: byteOrder)
+        let unlisted = repaired.values.filter {
+            $0.kind == .symlink || ($0.kind == .directory && !needed.contains(PathKey($0.path)))
+        }
+        .map(\.path).sorted(by: byteOrder)
         // Subtrees: an unlisted directory's own unlisted entries go with it.
         let unlistedSet = Set(unlisted.map(PathKey.init))
         let tops = unlisted.filter { path in !Verifier.isWithin(PathKey(path), unlistedSet, countingItself: false) }
@@ -357,20 +415,30 @@ public enum Verifier {
                 var tree = repaired
                 tree[key] = flipped
                 if matches(tree) {
-                    report.add(.changed, subject.name, "the execute bit is \(flipped.executable ? "clear" : "set"); in the certified tree it is \(flipped.executable ? "set" : "clear")")
+                    report.add(
+                        .changed, subject.name,
+                        "the execute bit is \(flipped.executable ? "clear" : "set"); in the certified tree it is \(flipped.executable ? "set" : "clear")"
+                    )
                     return report
                 }
             }
         }
         report.unlisted = unlisted
-        let what = "the tree digest differs in what the subjects do not list: a symbolic link or an empty directory of the certified tree is not here, or a file's execute bit differs"
-        report.problems.append(unlisted.isEmpty ? what : what + ", or one of these entries, which no subject lists, differs: " + unlisted.joined(separator: ", "))
+        let what =
+            "the tree digest differs in what the subjects do not list: a symbolic link or an empty directory of the certified tree is not here, or a file's execute bit differs"
+        report.problems.append(
+            unlisted.isEmpty
+                ? what
+                : what + ", or one of these entries, which no subject lists, differs: "
+                    + unlisted.joined(separator: ", "))
         return report
     }
 
     /// Checks only the subjects: every subject is a regular file under `directory` (not reached
     /// through a symbolic link) whose SHA-256 matches; other files in `directory` are not looked at.
-    public static func compareSubjects(_ subjects: [Subject], in directory: String) throws(ReproError) -> ArtifactsReport {
+    public static func compareSubjects(_ subjects: [Subject], in directory: String) throws(ReproError)
+        -> ArtifactsReport
+    {
         var isDirectory = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory else {
             throw .configuration("the artifacts directory \(directory) does not exist or is not a directory")
@@ -378,22 +446,36 @@ public enum Verifier {
         var report = ArtifactsReport(directory: directory, mode: .subjectsOnly, subjectsChecked: subjects.count)
         for subject in subjects {
             let path = directory + "/" + subject.name
-            if let problem = Statement.pathProblem(subject.name) { report.add(.missing, subject.name, problem); continue }
+            if let problem = Statement.pathProblem(subject.name) {
+                report.add(.missing, subject.name, problem)
+                continue
+            }
             var prefix = directory
             var throughLink = false
             for component in subject.name.split(separator: "/") {
                 prefix += "/" + component
-                if (try? FileManager.default.destinationOfSymbolicLink(atPath: prefix)) != nil { throughLink = true; break }
+                if (try? FileManager.default.destinationOfSymbolicLink(atPath: prefix)) != nil {
+                    throughLink = true
+                    break
+                }
             }
-            if throughLink { report.add(.changed, subject.name, "is or lies under a symbolic link"); continue }
+            if throughLink {
+                report.add(.changed, subject.name, "is or lies under a symbolic link")
+                continue
+            }
             var info = stat()
             guard lstat(path, &info) == 0 else {
-                report.add(.missing, subject.name, "missing"); continue
+                report.add(.missing, subject.name, "missing")
+                continue
             }
             guard info.st_mode & S_IFMT == S_IFREG else {
-                report.add(.changed, subject.name, "not a regular file"); continue
+                report.add(.changed, subject.name, "not a regular file")
+                continue
             }
-            guard let digest = sha256(ofFile: path) else { report.add(.changed, subject.name, "unreadable"); continue }
+            guard let digest = sha256(ofFile: path) else {
+                report.add(.changed, subject.name, "unreadable")
+                continue
+            }
             if digest != subject.sha256 {
                 report.add(.changed, subject.name, "SHA-256 is \(digest), the manifest says \(subject.sha256)")
             }
@@ -481,7 +563,10 @@ public struct ArtifactsReport: Sendable, Equatable {
     public var problems: [String] = []
 
     /// Creates an empty report (nothing found yet).
-    public init(directory: String, mode: Mode, subjectsChecked: Int, expectedTreeDigest: String? = nil, treeDigest: String? = nil) {
+    public init(
+        directory: String, mode: Mode, subjectsChecked: Int, expectedTreeDigest: String? = nil,
+        treeDigest: String? = nil
+    ) {
         self.directory = directory
         self.mode = mode
         self.subjectsChecked = subjectsChecked
@@ -507,11 +592,15 @@ public struct ArtifactsReport: Sendable, Equatable {
         guard !matches else { return nil }
         switch mode {
         case .subjectsOnly:
-            return .verification("\(problems.count) of \(counted(subjectsChecked, "artifact")) in \(directory) \(problems.count == 1 ? "does" : "do") not match the manifest: \(problems.joined(separator: "; "))")
+            return .verification(
+                "\(problems.count) of \(counted(subjectsChecked, "artifact")) in \(directory) \(problems.count == 1 ? "does" : "do") not match the manifest: \(problems.joined(separator: "; "))"
+            )
         case .exactTree:
             let counts = [(extra.count, "extra"), (missing.count, "missing"), (changed.count, "changed")]
                 .filter { $0.0 > 0 }.map { "\($0.0) \($0.1)" }.joined(separator: ", ")
-            return .verification("\(directory) is not the certified output tree (its tree digest is \(treeDigest ?? "unknown"), the manifest's \(expectedTreeDigest ?? "unknown")\(counts.isEmpty ? "" : "; " + counts)): \(problems.joined(separator: "; ")). The directory must hold exactly the certified outputs; remove what was added, or pass --subjects-only to check only the listed files")
+            return .verification(
+                "\(directory) is not the certified output tree (its tree digest is \(treeDigest ?? "unknown"), the manifest's \(expectedTreeDigest ?? "unknown")\(counts.isEmpty ? "" : "; " + counts)): \(problems.joined(separator: "; ")). The directory must hold exactly the certified outputs; remove what was added, or pass --subjects-only to check only the listed files"
+            )
         }
     }
 

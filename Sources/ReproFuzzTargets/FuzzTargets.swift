@@ -41,13 +41,17 @@ public enum FuzzTargets {
 
     /// The key the `statement` target signs with and every target verifies against: fixed, so
     /// that seeds signed with it stay valid (``signedBundle(_:)`` makes them).
-    public static let key = SigningKey(try! Curve25519.Signing.PrivateKey(rawRepresentation: [UInt8](repeating: 7, count: 32)))
+    public static let key = SigningKey(
+        try! Curve25519.Signing.PrivateKey(rawRepresentation: [UInt8](repeating: 7, count: 32)))
 
     /// `payloads` signed with ``key`` as a bundle: one DSSE envelope a line.
     public static func signedBundle(_ payloads: [[UInt8]]) -> Data {
         var out = Data()
         for payload in payloads {
-            guard let envelope = try? DSSEEnvelope.sign(payload: payload, payloadType: DSSEEnvelope.inTotoPayloadType, key: key) else {
+            guard
+                let envelope = try? DSSEEnvelope.sign(
+                    payload: payload, payloadType: DSSEEnvelope.inTotoPayloadType, key: key)
+            else {
                 preconditionFailure("signing with a fixed key failed")
             }
             out.append(envelope.jsonLine)
@@ -62,7 +66,9 @@ public enum FuzzTargets {
             preconditionFailure("\(target): rejected with \(type(of: error)), not a ReproError: \(error)")
         }
         guard repro.kind == .configuration || repro.kind == .verification else {
-            preconditionFailure("\(target): rejected as a \(repro.kind.rawValue) error (exit \(repro.status.rawValue)), not configuration (2) or verification (5): \(repro.message)")
+            preconditionFailure(
+                "\(target): rejected as a \(repro.kind.rawValue) error (exit \(repro.status.rawValue)), not configuration (2) or verification (5): \(repro.message)"
+            )
         }
         precondition(!repro.message.isEmpty, "\(target): an error without a message")
     }
@@ -80,7 +86,8 @@ public enum FuzzTargets {
             let again = try StrictJSON.parse(canonical).serialized()
             precondition(again == canonical, "json: the canonical form changes when parsed again")
         } catch {
-            precondition(error.offset >= 0 && error.offset <= data.count, "json: error offset \(error.offset) outside the input")
+            precondition(
+                error.offset >= 0 && error.offset <= data.count, "json: error offset \(error.offset) outside the input")
         }
     }
 
@@ -126,7 +133,9 @@ public enum FuzzTargets {
 
     /// A toolchain spec, plain or a Debian lock.
     static func toolchainTOML(_ data: Data) {
-        do { _ = try ToolchainSpec.parse(toml: text(data), path: "fuzz.toml") } catch { expectInputError(error, "toolchain-toml") }
+        do { _ = try ToolchainSpec.parse(toml: text(data), path: "fuzz.toml") } catch {
+            expectInputError(error, "toolchain-toml")
+        }
     }
 
     /// A project's repro.toml.
@@ -151,7 +160,8 @@ public enum FuzzTargets {
         let packages = DebianIndex.packages(text, architecture: "amd64")
         for package in packages.prefix(8) {
             _ = DebianVersion.compare(package.version, packages[0].version)
-            _ = DebianPackagePin.parsePURL("pkg:deb/debian/\(package.name)@\(package.version)?arch=\(package.architecture)")
+            _ = DebianPackagePin.parsePURL(
+                "pkg:deb/debian/\(package.name)@\(package.version)?arch=\(package.architecture)")
         }
         do {
             _ = try DebianResolver(packages).resolve(include: packages.prefix(4).map(\.name))
@@ -165,8 +175,9 @@ public enum FuzzTargets {
         do { _ = try SHA256Sums.parse(text(data), path: "SHA256SUMS") } catch { expectInputError(error, "checksums") }
         let digest = TreeDigest.hex(SHA256.hash(data: data))
         do {
-            _ = try SHA256Sums.certified(data, sha256: digest, path: "SHA256SUMS",
-                                         subjects: [Subject(name: "SHA256SUMS", sha256: digest)])
+            _ = try SHA256Sums.certified(
+                data, sha256: digest, path: "SHA256SUMS",
+                subjects: [Subject(name: "SHA256SUMS", sha256: digest)])
         } catch {
             expectInputError(error, "checksums")
         }
@@ -202,7 +213,9 @@ public enum FuzzTargets {
         let directory = freshDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let pathA = directory + "/a.bin", pathB = directory + "/b.bin"
-        guard (try? a.write(to: URL(fileURLWithPath: pathA))) != nil, (try? b.write(to: URL(fileURLWithPath: pathB))) != nil else {
+        guard (try? a.write(to: URL(fileURLWithPath: pathA))) != nil,
+            (try? b.write(to: URL(fileURLWithPath: pathB))) != nil
+        else {
             preconditionFailure("diff-archive: cannot write the inputs in \(directory)")
         }
         var limits = DiffLimits.standard
@@ -212,7 +225,9 @@ public enum FuzzTargets {
         let setting = DiffSetting(now: 1_700_000_000, sourceDateEpoch: 1_600_000_000, buildPaths: ["/build/src"])
         do {
             let report = try DiffEngine.compare(pathA, pathB, limits: limits, setting: setting)
-            precondition(report.same == (a == b), "diff-archive: same is \(report.same) for \(a == b ? "equal" : "different") bytes")
+            precondition(
+                report.same == (a == b),
+                "diff-archive: same is \(report.same) for \(a == b ? "equal" : "different") bytes")
             _ = report.json()
             _ = DiffHTML.render(report)
             for file in report.files { _ = file.humanLines(indent: "  ") }
@@ -228,12 +243,14 @@ public enum FuzzTargets {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let archive = directory + "/archive", destination = directory + "/tree"
         guard (try? data.write(to: URL(fileURLWithPath: archive))) != nil,
-              (try? FileManager.default.createDirectory(atPath: destination, withIntermediateDirectories: false)) != nil else {
+            (try? FileManager.default.createDirectory(atPath: destination, withIntermediateDirectories: false)) != nil
+        else {
             preconditionFailure("extract: cannot prepare \(directory)")
         }
         do {
-            _ = try ArchiveExtractor.extract(archive: archive, into: destination, stripComponents: Int(data.first ?? 0) % 3,
-                                             limits: ExtractLimits(maxEntries: 512, maxBytes: 4 << 20))
+            _ = try ArchiveExtractor.extract(
+                archive: archive, into: destination, stripComponents: Int(data.first ?? 0) % 3,
+                limits: ExtractLimits(maxEntries: 512, maxBytes: 4 << 20))
         } catch {
             expectInputError(error, "extract")
         }

@@ -4,7 +4,7 @@ import Dispatch
 import FoundationEssentials
 import ReproCore
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Bounds on what one archive may unpack to.
@@ -30,7 +30,9 @@ public struct ExtractLimits: Sendable, Equatable {
     /// How to raise a limit: by `option` itself, or, for commands without it, by unpacking the
     /// toolchain into the cache once with `repro toolchain fetch`, whose tree the command then uses.
     func raise(_ option: String) -> String {
-        setByOptions ? "raise it with \(option)" : "to unpack it, raise the limit once with `repro toolchain fetch \(option) N SPEC`, then run this command again"
+        setByOptions
+            ? "raise it with \(option)"
+            : "to unpack it, raise the limit once with `repro toolchain fetch \(option) N SPEC`, then run this command again"
     }
 }
 
@@ -70,9 +72,11 @@ public enum ArchiveExtractor {
     /// Unpacks `archive` into the empty directory `destination`, dropping `stripComponents` leading
     /// path components. On error the caller removes `destination`. `progress`, if given, is called
     /// with the entries read and the bytes of file contents so far, every 256 entries.
-    public static func extract(archive: String, into destination: String, stripComponents: Int = 0,
-                               limits: ExtractLimits = .default,
-                               progress: ((Int, UInt64) -> Void)? = nil) throws(ReproError) -> ExtractReport {
+    public static func extract(
+        archive: String, into destination: String, stripComponents: Int = 0,
+        limits: ExtractLimits = .default,
+        progress: ((Int, UInt64) -> Void)? = nil
+    ) throws(ReproError) -> ExtractReport {
         guard let dest = try? Syscalls.realpath(destination).get(), Syscalls.isDirectory(dest) else {
             throw .configuration("cannot unpack into \(destination): not a directory.")
         }
@@ -89,20 +93,24 @@ public enum ArchiveExtractor {
         // path, so every symlink in it was made by this archive and is tracked. libarchive's
         // ARCHIVE_EXTRACT_SECURE_SYMLINKS would lstat every component of every absolute path again,
         // doubling the system time of an unpack.
-        archive_write_disk_set_options(writer, ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_SECURE_NODOTDOT)
+        archive_write_disk_set_options(
+            writer, ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_SECURE_NODOTDOT)
 
         // Decompressing is half of an unpack's CPU time: it runs on a thread of its own, which
         // reads and hashes the archive file and hands this reader the plain tar stream.
         let stream = Decompressor(fd: input.raw)
         defer { stream.stop(draining: false) }  // an unpack that failed needs no digest
-        let unpack = Extraction(archive: archive, dest: dest, stripComponents: stripComponents, limits: limits,
-                                reader: reader, writer: writer, stream: stream)
-        let opened = archive_read_open(reader, Unmanaged.passUnretained(stream).toOpaque(), nil, { _, client, out in
-            let stream = Unmanaged<Decompressor>.fromOpaque(client!).takeUnretainedValue()
-            let (start, count) = stream.next()
-            out?.pointee = start
-            return count
-        }, nil)
+        let unpack = Extraction(
+            archive: archive, dest: dest, stripComponents: stripComponents, limits: limits,
+            reader: reader, writer: writer, stream: stream)
+        let opened = archive_read_open(
+            reader, Unmanaged.passUnretained(stream).toOpaque(), nil,
+            { _, client, out in
+                let stream = Unmanaged<Decompressor>.fromOpaque(client!).takeUnretainedValue()
+                let (start, count) = stream.next()
+                out?.pointee = start
+                return count
+            }, nil)
         if opened != ARCHIVE_OK {
             throw unpack.libarchiveError(reader, "not a readable tar archive")
         }
@@ -110,7 +118,9 @@ public enum ArchiveExtractor {
         while true {
             let status = archive_read_next_header(reader, &entry)
             if status == ARCHIVE_EOF { break }
-            if status < ARCHIVE_WARN { throw unpack.libarchiveError(reader, "reading entry #\(unpack.report.entries + 1)") }
+            if status < ARCHIVE_WARN {
+                throw unpack.libarchiveError(reader, "reading entry #\(unpack.report.entries + 1)")
+            }
             guard let entry else { break }
             if let progress, unpack.report.entries & 255 == 0 { progress(unpack.report.entries, unpack.report.bytes) }
             try unpack.unpack(entry)
@@ -260,13 +270,16 @@ private final class BatchHasher: @unchecked Sendable {
                 case .begin(let id):
                     self.states[id] = SHA256()
                 case .bytes(let id, let offset, let count):
-                    self.states[id]!.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer.bytes![offset..<(offset + count)]))
+                    self.states[id]!.update(
+                        bufferPointer: UnsafeRawBufferPointer(rebasing: buffer.bytes![offset..<(offset + count)]))
                 case .zeros(let id, let count):
                     let zeros = [UInt8](repeating: 0, count: 1 << 16)
                     var left = count
                     while left > 0 {
                         let n = Int(min(left, UInt64(zeros.count)))
-                        zeros.withUnsafeBytes { self.states[id]!.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+                        zeros.withUnsafeBytes {
+                            self.states[id]!.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[0..<n]))
+                        }
                         left -= UInt64(n)
                     }
                 case .finish(let id):
@@ -297,8 +310,10 @@ private final class Extraction {
     var fileStreams = [String: Int]()
     var listedDirectories = Set<String>()
 
-    init(archive: String, dest: String, stripComponents: Int, limits: ExtractLimits,
-         reader: OpaquePointer, writer: OpaquePointer, stream: Decompressor) {
+    init(
+        archive: String, dest: String, stripComponents: Int, limits: ExtractLimits,
+        reader: OpaquePointer, writer: OpaquePointer, stream: Decompressor
+    ) {
         self.archive = archive
         self.dest = dest
         self.stripComponents = stripComponents
@@ -309,16 +324,22 @@ private final class Extraction {
     }
 
     func refuse(_ name: String, _ why: String) -> ReproError {
-        .configuration("the archive \(archive) is refused: entry \"\(name)\" \(why). Nothing from it was kept. Check where the archive comes from, or repack its tree with `repro toolchain pack`.")
+        .configuration(
+            "the archive \(archive) is refused: entry \"\(name)\" \(why). Nothing from it was kept. Check where the archive comes from, or repack its tree with `repro toolchain pack`."
+        )
     }
 
     func libarchiveError(_ handle: OpaquePointer, _ what: String) -> ReproError {
         // The decompressing thread's error only when the tar reader failed because of it:
         // that thread runs ahead and may have met a later, unrelated problem.
         let delivered = handle == reader ? stream.deliveredFailure : nil
-        if let e = delivered?.fileError { return .configuration("cannot read the archive \(archive): \(e.text).", errno: e.code) }
+        if let e = delivered?.fileError {
+            return .configuration("cannot read the archive \(archive): \(e.text).", errno: e.code)
+        }
         let text = delivered?.text ?? archive_error_string(handle).map { String(cString: $0) } ?? "unknown error"
-        return .configuration("cannot unpack \(archive): \(what): \(text). The archive may be truncated or corrupt; fetch it again or check its source.")
+        return .configuration(
+            "cannot unpack \(archive): \(what): \(text). The archive may be truncated or corrupt; fetch it again or check its source."
+        )
     }
 
     /// Checks, writes and records the entry whose header was just read.
@@ -357,9 +378,13 @@ private final class Extraction {
             throw refuse("#\(report.entries)", "has a name that is not valid UTF-8")
         }
         if report.entries > limits.maxEntries {
-            throw refuse(name, "goes past the limit of \(counted(limits.maxEntries, "entry", "entries")) (\(limits.raise("--max-entries")))")
+            throw refuse(
+                name,
+                "goes past the limit of \(counted(limits.maxEntries, "entry", "entries")) (\(limits.raise("--max-entries")))"
+            )
         }
-        guard let relative = try ArchiveExtractor.normalize(name, strip: stripComponents, refuse: { refuse(name, $0) }) else {
+        guard let relative = try ArchiveExtractor.normalize(name, strip: stripComponents, refuse: { refuse(name, $0) })
+        else {
             return nil
         }
         // `normalize` leaves no empty, `.` or `..` component and no leading `/`; of the digest's
@@ -369,9 +394,13 @@ private final class Extraction {
         var prefix = ""
         for component in components.dropLast() {
             prefix += prefix.isEmpty ? String(component) : "/" + component
-            if symlinks.contains(prefix) { throw refuse(name, "would be written through the symlink \"\(prefix)\" made by the archive") }
+            if symlinks.contains(prefix) {
+                throw refuse(name, "would be written through the symlink \"\(prefix)\" made by the archive")
+            }
         }
-        if symlinks.contains(relative) { throw refuse(name, "replaces the symlink \"\(relative)\" made earlier in the archive") }
+        if symlinks.contains(relative) {
+            throw refuse(name, "replaces the symlink \"\(relative)\" made earlier in the archive")
+        }
         return (name, relative)
     }
 
@@ -379,12 +408,18 @@ private final class Extraction {
     /// `.some(nil)` for a file, directory or symlink to write, nil for a neutralized entry (a
     /// device, fifo or socket, listed and not created). A file's declared size is charged to the
     /// byte limit.
-    private func checkedType(_ entry: OpaquePointer, _ name: String, _ relative: String) throws(ReproError) -> String?? {
+    private func checkedType(_ entry: OpaquePointer, _ name: String, _ relative: String) throws(ReproError) -> String??
+    {
         if let rawLink = archive_entry_hardlink(entry) {
             let link = String(cString: rawLink)
-            guard let target = try ArchiveExtractor.normalize(link, strip: stripComponents, refuse: { refuse(name, "is a hard link whose target \(link) \($0)") }),
-                  files.contains(target) else {
-                throw refuse(name, "is a hard link to \"\(link)\", which is not a regular file unpacked earlier from this archive")
+            guard
+                let target = try ArchiveExtractor.normalize(
+                    link, strip: stripComponents, refuse: { refuse(name, "is a hard link whose target \(link) \($0)") }),
+                files.contains(target)
+            else {
+                throw refuse(
+                    name,
+                    "is a hard link to \"\(link)\", which is not a regular file unpacked earlier from this archive")
             }
             archive_entry_set_hardlink(entry, dest + "/" + target)
             return .some(target)
@@ -396,14 +431,16 @@ private final class Extraction {
             // zeros), so that sparse entries cannot make the unpack hash without bound.
             let size = UInt64(max(0, archive_entry_size(entry)))
             guard size <= limits.maxBytes - report.bytes else {
-                throw refuse(name, "goes past the limit of \(limits.maxBytes) unpacked bytes (\(limits.raise("--max-bytes")))")
+                throw refuse(
+                    name, "goes past the limit of \(limits.maxBytes) unpacked bytes (\(limits.raise("--max-bytes")))")
             }
             report.bytes += size
             return .some(nil)
         case S_IFDIR, S_IFLNK:
             return .some(nil)
         case S_IFCHR, S_IFBLK, S_IFIFO, S_IFSOCK:
-            report.neutralized.append(NeutralizedEntry(path: relative, action: "\(TreeWalker.kindName(type)) not created"))
+            report.neutralized.append(
+                NeutralizedEntry(path: relative, action: "\(TreeWalker.kindName(type)) not created"))
             return nil
         default:
             throw refuse(name, "has an unknown file type \(String(type, radix: 8))")
@@ -427,23 +464,34 @@ private final class Extraction {
             // sparse map (a negative offset, or one far past the end) is refused, never
             // written or hashed.
             guard offset >= 0, size >= 0, UInt64(offset) >= written, UInt64(offset) <= declared,
-                  UInt64(size) <= declared - UInt64(offset) else {
-                throw refuse(name, "has contents at offset \(offset) (\(size) bytes) outside its declared size of \(declared) bytes")
+                UInt64(size) <= declared - UInt64(offset)
+            else {
+                throw refuse(
+                    name,
+                    "has contents at offset \(offset) (\(size) bytes) outside its declared size of \(declared) bytes")
             }
             if archive_write_data_block(writer, block, size, offset) < ARCHIVE_WARN {
                 throw libarchiveError(writer, "writing the contents of \"\(name)\"")
             }
             // Holes in sparse entries read back as zeros.
-            if UInt64(offset) > written { hasher.zeros(stream, UInt64(offset) - written); written = UInt64(offset) }
+            if UInt64(offset) > written {
+                hasher.zeros(stream, UInt64(offset) - written)
+                written = UInt64(offset)
+            }
             if size > 0 { hasher.update(stream, UnsafeRawBufferPointer(start: block, count: size)) }
             written += UInt64(size)
         }
-        if declared > written { hasher.zeros(stream, declared - written); written = declared }
+        if declared > written {
+            hasher.zeros(stream, declared - written)
+            written = declared
+        }
         return written
     }
 
     /// Records a written entry, and the directories above it, in the tree listing.
-    private func record(_ entry: OpaquePointer, _ relative: String, hardlinkTarget: String?, stream: Int, written: UInt64) {
+    private func record(
+        _ entry: OpaquePointer, _ relative: String, hardlinkTarget: String?, stream: Int, written: UInt64
+    ) {
         var parent = relative
         while let slash = parent.lastIndex(of: "/") {
             parent = String(parent[..<slash])
@@ -452,23 +500,32 @@ private final class Extraction {
         }
         switch archive_entry_filetype(entry) {
         case S_IFLNK where hardlinkTarget == nil:
-            symlinks.insert(relative); files.remove(relative); fileStreams[relative] = nil
-            let raw = archive_entry_symlink(entry).map { Array(UnsafeBufferPointer(start: $0, count: strlen($0))).map { UInt8(bitPattern: $0) } } ?? []
-            tree[relative] = TreeEntry(path: relative, kind: .symlink, sha256: TreeDigest.hex(SHA256.hash(data: raw)),
-                                       target: String(decoding: raw, as: UTF8.self))
+            symlinks.insert(relative)
+            files.remove(relative)
+            fileStreams[relative] = nil
+            let raw =
+                archive_entry_symlink(entry).map {
+                    Array(UnsafeBufferPointer(start: $0, count: strlen($0))).map { UInt8(bitPattern: $0) }
+                } ?? []
+            tree[relative] = TreeEntry(
+                path: relative, kind: .symlink, sha256: TreeDigest.hex(SHA256.hash(data: raw)),
+                target: String(decoding: raw, as: UTF8.self))
         case S_IFDIR:
-            files.remove(relative); fileStreams[relative] = nil
+            files.remove(relative)
+            fileStreams[relative] = nil
             tree[relative] = .directory(relative)
             listedDirectories.insert(relative)
         default:
             files.insert(relative)
             if let target = hardlinkTarget, let linked = tree[target] {
-                tree[relative] = TreeEntry(path: relative, kind: .file, executable: linked.executable, size: linked.size)
+                tree[relative] = TreeEntry(
+                    path: relative, kind: .file, executable: linked.executable, size: linked.size)
                 fileStreams[relative] = fileStreams[target]
                 linkedPaths.insert(relative)
                 linkedPaths.insert(target)
             } else {
-                tree[relative] = TreeEntry(path: relative, kind: .file, executable: archive_entry_perm(entry) & 0o111 != 0, size: written)
+                tree[relative] = TreeEntry(
+                    path: relative, kind: .file, executable: archive_entry_perm(entry) & 0o111 != 0, size: written)
                 fileStreams[relative] = stream
             }
         }
@@ -482,8 +539,12 @@ private final class Extraction {
         }
         // libarchive makes the parents an archive does not list with 0777 minus the umask.
         for (path, item) in tree where item.kind == .directory && !listedDirectories.contains(path) {
-            if let st = Syscalls.lstat(dest + "/" + path), st.st_mode & S_IFMT == S_IFDIR, st.st_mode & ArchiveExtractor.removedWriteBits != 0 {
-                if case .failure(let e) = Syscalls.chmod(dest + "/" + path, st.st_mode & 0o7777 & ~ArchiveExtractor.removedWriteBits) {
+            if let st = Syscalls.lstat(dest + "/" + path), st.st_mode & S_IFMT == S_IFDIR,
+                st.st_mode & ArchiveExtractor.removedWriteBits != 0
+            {
+                if case .failure(let e) = Syscalls.chmod(
+                    dest + "/" + path, st.st_mode & 0o7777 & ~ArchiveExtractor.removedWriteBits)
+                {
                     throw .configuration("cannot make \(dest)/\(path) read-only: \(e.text).", errno: e.code)
                 }
             }
@@ -613,12 +674,14 @@ private final class Decompressor: @unchecked Sendable {
         if let raw = archive_read_new() {
             ArchiveFilters.enableInProcess(raw)
             archive_read_support_format_raw(raw)
-            let opened = archive_read_open(raw, Unmanaged.passUnretained(self).toOpaque(), nil, { _, client, out in
-                let stream = Unmanaged<Decompressor>.fromOpaque(client!).takeUnretainedValue()
-                let n = stream.readBlock()
-                out?.pointee = UnsafeRawPointer(stream.input.baseAddress)
-                return n
-            }, nil)
+            let opened = archive_read_open(
+                raw, Unmanaged.passUnretained(self).toOpaque(), nil,
+                { _, client, out in
+                    let stream = Unmanaged<Decompressor>.fromOpaque(client!).takeUnretainedValue()
+                    let n = stream.readBlock()
+                    out?.pointee = UnsafeRawPointer(stream.input.baseAddress)
+                    return n
+                }, nil)
             var entry: OpaquePointer?
             if opened == ARCHIVE_OK, archive_read_next_header(raw, &entry) >= ARCHIVE_WARN {
                 failure = pump(raw)

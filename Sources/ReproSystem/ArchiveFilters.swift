@@ -8,9 +8,11 @@ internal import CArchive
 /// one of those formats is simply not recognized (exit 2).
 enum ArchiveFilters {
     static func enableInProcess(_ archive: OpaquePointer) {
-        for enable in [archive_read_support_filter_gzip, archive_read_support_filter_bzip2, archive_read_support_filter_xz,
-                       archive_read_support_filter_lzma, archive_read_support_filter_lzip, archive_read_support_filter_zstd,
-                       archive_read_support_filter_lz4, archive_read_support_filter_compress] {
+        for enable in [
+            archive_read_support_filter_gzip, archive_read_support_filter_bzip2, archive_read_support_filter_xz,
+            archive_read_support_filter_lzma, archive_read_support_filter_lzip, archive_read_support_filter_zstd,
+            archive_read_support_filter_lz4, archive_read_support_filter_compress,
+        ] {
             _ = enable(archive)
         }
     }

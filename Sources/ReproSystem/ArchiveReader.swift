@@ -81,7 +81,9 @@ enum ArchiveReader {
 
     /// The members of `source` when it is a container (an archive, or a compressed stream as one
     /// `raw` member), nil when libarchive recognises neither. Every member is hashed.
-    static func read(_ source: Source, limits: DiffLimits, budget: inout Int, deadline: ContinuousClock.Instant) -> ArchiveListing? {
+    static func read(_ source: Source, limits: DiffLimits, budget: inout Int, deadline: ContinuousClock.Instant)
+        -> ArchiveListing?
+    {
         withArchive(source) { a in
             guard let a else { return nil }
             let side = Side(a, budget: budget)
@@ -96,22 +98,30 @@ enum ArchiveReader {
     /// The members of two containers read side by side, or nil when either is not a container.
     /// Members with the same name at the same index are compared chunk by chunk
     /// (``ArchiveMember/sameAsOther``); the others are hashed.
-    static func readPair(_ sa: Source, _ sb: Source, limits: DiffLimits, budgetA: inout Int, budgetB: inout Int,
-                         deadline: ContinuousClock.Instant) -> (ArchiveListing, ArchiveListing)? {
+    static func readPair(
+        _ sa: Source, _ sb: Source, limits: DiffLimits, budgetA: inout Int, budgetB: inout Int,
+        deadline: ContinuousClock.Instant
+    ) -> (ArchiveListing, ArchiveListing)? {
         withArchive(sa) { a in
             guard let a else { return nil }
             return withArchive(sb) { b in
                 guard let b else { return nil }
                 let x = Side(a, budget: budgetA), y = Side(b, budget: budgetB)
-                defer { budgetA = x.budget; budgetB = y.budget }
-                var bufferA = [UInt8](repeating: 0, count: chunkBytes), bufferB = [UInt8](repeating: 0, count: chunkBytes)
+                defer {
+                    budgetA = x.budget
+                    budgetB = y.budget
+                }
+                var bufferA = [UInt8](repeating: 0, count: chunkBytes),
+                    bufferB = [UInt8](repeating: 0, count: chunkBytes)
                 while true {
-                    let hasA = x.next(limits: limits, deadline: deadline), hasB = y.next(limits: limits, deadline: deadline)
+                    let hasA = x.next(limits: limits, deadline: deadline),
+                        hasB = y.next(limits: limits, deadline: deadline)
                     if x.notContainer || y.notContainer { return nil }
                     if !hasA, !hasB { break }
                     if hasA, hasB, x.member.name == y.member.name {
                         compare(x, y, &bufferA, &bufferB, limits: limits, deadline: deadline)
-                        x.finish(); y.finish()
+                        x.finish()
+                        y.finish()
                     } else {
                         if hasA { x.hash(limits: limits, deadline: deadline) }
                         if hasB { y.hash(limits: limits, deadline: deadline) }
@@ -126,7 +136,9 @@ enum ArchiveReader {
     /// The contents of the members at `indices` of `source`, each at most `maxBytes` long (a
     /// longer one, or one cut by a read error or the deadline, is left out). Reads no further
     /// than the last index wanted; the other members are skipped.
-    static func contents(_ source: Source, indices: Set<Int>, maxBytes: Int, deadline: ContinuousClock.Instant) -> [Int: [UInt8]] {
+    static func contents(_ source: Source, indices: Set<Int>, maxBytes: Int, deadline: ContinuousClock.Instant) -> [Int:
+        [UInt8]]
+    {
         guard let last = indices.max() else { return [:] }
         return withArchive(source) { a in
             guard let a else { return [:] }
@@ -141,7 +153,10 @@ enum ArchiveReader {
                 while true {
                     let n = buffer.withUnsafeMutableBytes { archive_read_data(a, $0.baseAddress, $0.count) }
                     if n == 0 { break }
-                    if n < 0 || kept.count + n > maxBytes || ContinuousClock.now >= deadline { whole = false; break }
+                    if n < 0 || kept.count + n > maxBytes || ContinuousClock.now >= deadline {
+                        whole = false
+                        break
+                    }
                     kept.append(contentsOf: buffer[0..<n])
                 }
                 if whole { found[index] = kept }
@@ -157,10 +172,12 @@ enum ArchiveReader {
         defer { archive_read_free(a) }
         ArchiveFilters.enableInProcess(a)
         _ = archive_read_support_filter_rpm(a)
-        for enable in [archive_read_support_format_tar, archive_read_support_format_gnutar, archive_read_support_format_zip,
-                       archive_read_support_format_ar, archive_read_support_format_cpio, archive_read_support_format_iso9660,
-                       archive_read_support_format_7zip, archive_read_support_format_cab, archive_read_support_format_lha,
-                       archive_read_support_format_rar, archive_read_support_format_raw] {
+        for enable in [
+            archive_read_support_format_tar, archive_read_support_format_gnutar, archive_read_support_format_zip,
+            archive_read_support_format_ar, archive_read_support_format_cpio, archive_read_support_format_iso9660,
+            archive_read_support_format_7zip, archive_read_support_format_cab, archive_read_support_format_lha,
+            archive_read_support_format_rar, archive_read_support_format_raw,
+        ] {
             _ = enable(a)
         }
         switch source {
@@ -194,22 +211,27 @@ enum ArchiveReader {
             side.member.bytesRead += count
             filled += count
             if count < n || side.budget <= 0 {
-                side.cut("\(side.member.name): reading stopped at the limit of \(limits.maxBytes) bytes read (max_bytes)")
+                side.cut(
+                    "\(side.member.name): reading stopped at the limit of \(limits.maxBytes) bytes read (max_bytes)")
             }
         }
         return filled
     }
 
     /// Compares the current members of `x` and `y` as both stream, a chunk at a time.
-    private static func compare(_ x: Side, _ y: Side, _ bufferA: inout [UInt8], _ bufferB: inout [UInt8],
-                                limits: DiffLimits, deadline: ContinuousClock.Instant) {
+    private static func compare(
+        _ x: Side, _ y: Side, _ bufferA: inout [UInt8], _ bufferB: inout [UInt8],
+        limits: DiffLimits, deadline: ContinuousClock.Instant
+    ) {
         var same = true
         while true {
             let na = fill(x, &bufferA, limits: limits), nb = fill(y, &bufferB, limits: limits)
             if na != nb || memcmp(bufferA, bufferB, na) != 0 { same = false }
             if x.stopped || y.stopped || na < bufferA.count || nb < bufferB.count || !same { break }
             if ContinuousClock.now >= deadline {
-                x.cut("\(x.member.name): contents compared up to byte \(x.member.bytesRead) only: the time limit of \(limits.maxSeconds) s was reached")
+                x.cut(
+                    "\(x.member.name): contents compared up to byte \(x.member.bytesRead) only: the time limit of \(limits.maxSeconds) s was reached"
+                )
                 y.member.complete = false
                 break
             }
@@ -261,25 +283,36 @@ enum ArchiveReader {
             let status = archive_read_next_header(archive, &entry)
             if status == ARCHIVE_EOF { return false }
             guard status >= ARCHIVE_WARN, let entry else {
-                if listing.members.isEmpty { notContainer = true; return false }
-                listing.truncated.append("reading stopped after \(listing.members.count) members: \(archive_error_string(archive).map { String(cString: $0) } ?? "unreadable")")
+                if listing.members.isEmpty {
+                    notContainer = true
+                    return false
+                }
+                listing.truncated.append(
+                    "reading stopped after \(listing.members.count) members: \(archive_error_string(archive).map { String(cString: $0) } ?? "unreadable")"
+                )
                 return false
             }
             if listing.members.isEmpty {
                 listing.format = archive_format_name(archive).map { String(cString: $0) } ?? "unknown"
                 listing.isRaw = archive_format(archive) & ARCHIVE_FORMAT_BASE_MASK == ARCHIVE_FORMAT_RAW
                 let count = archive_filter_count(archive)
-                listing.filters = (0..<max(0, count)).compactMap { i in archive_filter_name(archive, i).map { String(cString: $0) } }
-                    .filter { $0 != "none" }.reversed()
+                listing.filters = (0..<max(0, count)).compactMap { i in
+                    archive_filter_name(archive, i).map { String(cString: $0) }
+                }
+                .filter { $0 != "none" }.reversed()
                 // A raw stream with no compression is any file at all: not a container.
-                if listing.isRaw, listing.filters.isEmpty { notContainer = true; return false }
+                if listing.isRaw, listing.filters.isEmpty {
+                    notContainer = true
+                    return false
+                }
             }
             if listing.members.count >= limits.maxEntries {
                 listing.truncated.append("only the first \(limits.maxEntries) members were compared (max_entries)")
                 return false
             }
             if ContinuousClock.now >= deadline {
-                listing.truncated.append("the time limit of \(limits.maxSeconds) s was reached after \(listing.members.count) members")
+                listing.truncated.append(
+                    "the time limit of \(limits.maxSeconds) s was reached after \(listing.members.count) members")
                 return false
             }
             member = ArchiveMember(
@@ -287,7 +320,8 @@ enum ArchiveReader {
                 name: archive_entry_pathname(entry).map { String(cString: $0) } ?? "?", type: "other",
                 mtime: archive_entry_mtime_is_set(entry) != 0 ? Int64(archive_entry_mtime(entry)) : nil,
                 uid: Int64(archive_entry_uid(entry)), gid: Int64(archive_entry_gid(entry)),
-                uname: archive_entry_uname(entry).map { String(cString: $0) }, gname: archive_entry_gname(entry).map { String(cString: $0) },
+                uname: archive_entry_uname(entry).map { String(cString: $0) },
+                gname: archive_entry_gname(entry).map { String(cString: $0) },
                 mode: UInt32(archive_entry_perm(entry)), size: Int64(archive_entry_size(entry)))
             if let hard = archive_entry_hardlink(entry) {
                 member.type = "hardlink"
@@ -296,7 +330,9 @@ enum ArchiveReader {
                 switch archive_entry_filetype(entry) {
                 case S_IFREG: member.type = "file"
                 case S_IFDIR: member.type = "dir"
-                case S_IFLNK: member.type = "symlink"; member.link = archive_entry_symlink(entry).map { String(cString: $0) }
+                case S_IFLNK:
+                    member.type = "symlink"
+                    member.link = archive_entry_symlink(entry).map { String(cString: $0) }
                 default: member.type = "other"
                 }
             }
@@ -314,7 +350,9 @@ enum ArchiveReader {
                 sha.update(data: buffer[0..<n])
                 if n < buffer.count { break }
                 if ContinuousClock.now >= deadline {
-                    cut("\(member.name): contents hashed up to byte \(member.bytesRead) only: the time limit of \(limits.maxSeconds) s was reached")
+                    cut(
+                        "\(member.name): contents hashed up to byte \(member.bytesRead) only: the time limit of \(limits.maxSeconds) s was reached"
+                    )
                 }
             }
             member.sha256 = TreeDigest.hex(sha.finalize())
@@ -329,7 +367,8 @@ enum ArchiveReader {
         /// The listing, nil when nothing was read at all.
         func result() -> ArchiveListing? {
             if notContainer { return nil }
-            return listing.members.isEmpty && listing.format.isEmpty ? (listing.truncated.isEmpty ? nil : listing) : listing
+            return listing.members.isEmpty && listing.format.isEmpty
+                ? (listing.truncated.isEmpty ? nil : listing) : listing
         }
     }
 }

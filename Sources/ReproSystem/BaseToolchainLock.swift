@@ -15,7 +15,9 @@ public enum BaseToolchainLock {
     public static let path = "repro:toolchains/\(ProjectDefaults.toolchain).toml"
 
     /// The built-in lock when `name` is its name and this machine has its architecture; nil otherwise.
-    public static func spec(named name: String, architecture: String = DebianLocker.hostArchitecture) throws(ReproError) -> ToolchainSpec? {
+    public static func spec(named name: String, architecture: String = DebianLocker.hostArchitecture) throws(ReproError)
+        -> ToolchainSpec?
+    {
         guard name == Self.name else { return nil }
         let spec = try ToolchainSpec.parse(toml: BaseToolchainLockText.text, path: path)
         guard spec.debian?.architecture == architecture else { return nil }

@@ -18,13 +18,17 @@ public final class BoundedFileReader {
     /// `tooLarge`.
     public init(path: String, limit: Int, tooLarge: ReproError) throws(ReproError) {
         fd = try FileDescriptor(opening: path, flags: O_RDONLY) { e in
-            .configuration("cannot read the bundle \(path): \(e.text); check the path and its permissions", errno: e.code, context: .init(path: path))
+            .configuration(
+                "cannot read the bundle \(path): \(e.text); check the path and its permissions", errno: e.code,
+                context: .init(path: path))
         }
         self.path = path
         switch Syscalls.fstat(fd.raw) {
         case .success(let st):
             if st.st_mode & S_IFMT == S_IFDIR {
-                throw .configuration("cannot read the bundle \(path): it is a directory; pass the .intoto.jsonl file", context: .init(path: path))
+                throw .configuration(
+                    "cannot read the bundle \(path): it is a directory; pass the .intoto.jsonl file",
+                    context: .init(path: path))
             }
             if st.st_mode & S_IFMT == S_IFREG, st.st_size > off_t(limit) { throw tooLarge }
         case .failure(let e):

@@ -34,8 +34,11 @@ public enum CIOutput {
             lseek(fd, start, SEEK_SET)
             var data = Data()
             var chunk = [UInt8](repeating: 0, count: 65536)
-            while case .success(let n) = chunk.withUnsafeMutableBytes({ Syscalls.read(fd, $0) }), n > 0 { data.append(contentsOf: chunk[..<n]) }
-            return GitHubOutput.Log(run: run.index, path: path, text: String(decoding: data, as: UTF8.self), truncated: start > 0)
+            while case .success(let n) = chunk.withUnsafeMutableBytes({ Syscalls.read(fd, $0) }), n > 0 {
+                data.append(contentsOf: chunk[..<n])
+            }
+            return GitHubOutput.Log(
+                run: run.index, path: path, text: String(decoding: data, as: UTF8.self), truncated: start > 0)
         }
     }
 
@@ -58,7 +61,9 @@ public enum CIOutput {
         do {
             try Data(xml.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
         } catch {
-            throw .configuration("cannot write the JUnit report \(path): \(ReproError.reason(error)). Check that its directory exists and is writable, or pass another --junit FILE.")
+            throw .configuration(
+                "cannot write the JUnit report \(path): \(ReproError.reason(error)). Check that its directory exists and is writable, or pass another --junit FILE."
+            )
         }
     }
 }

@@ -9,13 +9,17 @@ public enum CachePaths {
 
     /// The cache root: `--cache DIR`, else `$REPRO_CACHE`, else `$XDG_CACHE_HOME/repro`,
     /// else `~/.cache/repro`.
-    public static func root(explicit: String?, environment: [String: String] = ProcessInfo.processInfo.environment,
-                            passwd: String = "/etc/passwd") throws(ReproError) -> String {
+    public static func root(
+        explicit: String?, environment: [String: String] = ProcessInfo.processInfo.environment,
+        passwd: String = "/etc/passwd"
+    ) throws(ReproError) -> String {
         if let explicit, !explicit.isEmpty { return explicit }
         if let dir = environment["REPRO_CACHE"], !dir.isEmpty { return dir }
         if let xdg = environment["XDG_CACHE_HOME"], !xdg.isEmpty { return xdg + "/repro" }
         guard let home = homeDirectory(environment: environment, passwd: passwd) else {
-            throw .configuration("no cache directory: HOME is not set and uid \(Syscalls.geteuid()) has no home directory in \(passwd). Set HOME, XDG_CACHE_HOME or REPRO_CACHE, or pass --cache DIR.")
+            throw .configuration(
+                "no cache directory: HOME is not set and uid \(Syscalls.geteuid()) has no home directory in \(passwd). Set HOME, XDG_CACHE_HOME or REPRO_CACHE, or pass --cache DIR."
+            )
         }
         return home + "/.cache/repro"
     }
@@ -26,8 +30,10 @@ public enum CachePaths {
     /// libnss_systemd) into a process they were not built for, which crashes for a uid the
     /// files do not list (a container's `--user 1001`). Foundation's `NSHomeDirectory()` and
     /// `attributesOfItem` call it, so repro uses neither.
-    public static func homeDirectory(environment: [String: String] = ProcessInfo.processInfo.environment,
-                                     passwd: String = "/etc/passwd") -> String? {
+    public static func homeDirectory(
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        passwd: String = "/etc/passwd"
+    ) -> String? {
         if let home = environment["HOME"], !home.isEmpty { return home }
         guard let text = Syscalls.readSmallFile(passwd, limit: 16 << 20) else { return nil }
         let uid = String(Syscalls.geteuid())
@@ -45,11 +51,16 @@ extension CachePaths {
     /// `/home` are often symlinks.
     public static func resolved(_ root: String) throws(ReproError) -> String {
         if case .failure(let e) = Syscalls.mkdirs(root, mode: rootMode) {
-            throw .configuration("cannot create the cache directory \(root): \(e.text). Choose another with --cache DIR or REPRO_CACHE.", errno: e.code)
+            throw .configuration(
+                "cannot create the cache directory \(root): \(e.text). Choose another with --cache DIR or REPRO_CACHE.",
+                errno: e.code)
         }
         switch Syscalls.realpath(root) {
         case .success(let path): return path
-        case .failure(let e): throw .configuration("cannot use the cache directory \(root): \(e.text). Choose another with --cache DIR or REPRO_CACHE.", errno: e.code)
+        case .failure(let e):
+            throw .configuration(
+                "cannot use the cache directory \(root): \(e.text). Choose another with --cache DIR or REPRO_CACHE.",
+                errno: e.code)
         }
     }
 }

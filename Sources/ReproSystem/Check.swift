@@ -91,9 +91,12 @@ public struct CheckRunner {
         let path = projectDir.appendingPathPart("repro.toml")
         guard FileManager.default.fileExists(atPath: path) else {
             let guess = ProjectDefaults.guess(projectDir: projectDir)
-            let config = ProjectConfig(build: .init(command: guess.command, outputs: guess.outputs,
-                                                    toolchains: [ProjectDefaults.toolchain]))
-            let notes = ["no repro.toml in \(projectDir) (run `repro init` to write one)"] + guess.notes
+            let config = ProjectConfig(
+                build: .init(
+                    command: guess.command, outputs: guess.outputs,
+                    toolchains: [ProjectDefaults.toolchain]))
+            let notes =
+                ["no repro.toml in \(projectDir) (run `repro init` to write one)"] + guess.notes
                 + ["assumed toolchain: \(ProjectDefaults.toolchain)", "assumed profile: default"]
             return (config, notes)
         }
@@ -101,21 +104,30 @@ public struct CheckRunner {
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
         } catch {
-            throw .configuration("cannot read \(path): \(ReproError.reason(error)). repro.toml must be a readable UTF-8 text file; fix it, or remove it to let repro assume defaults.")
+            throw .configuration(
+                "cannot read \(path): \(ReproError.reason(error)). repro.toml must be a readable UTF-8 text file; fix it, or remove it to let repro assume defaults."
+            )
         }
         let config = try ProjectConfig.parse(text, path: path)
-        let notes = config.build.toolchainsAssumed
-            ? ["repro.toml sets no build.toolchains: assumed toolchain \(ProjectDefaults.toolchain) (write toolchains = [\"\(ProjectDefaults.toolchain)\"] to say so, or toolchains = [] for an empty root)"]
+        let notes =
+            config.build.toolchainsAssumed
+            ? [
+                "repro.toml sets no build.toolchains: assumed toolchain \(ProjectDefaults.toolchain) (write toolchains = [\"\(ProjectDefaults.toolchain)\"] to say so, or toolchains = [] for an empty root)"
+            ]
             : []
         return (config, notes)
     }
 
     /// SOURCE_DATE_EPOCH: the command line's, else the config's, else the last commit's.
-    public static func epoch(option: Int64?, config: ProjectConfig, snapshot: SourceSnapshot) throws(ReproError) -> Normalization {
+    public static func epoch(option: Int64?, config: ProjectConfig, snapshot: SourceSnapshot) throws(ReproError)
+        -> Normalization
+    {
         if let option { return Normalization(sourceDateEpoch: option, epochSource: .commandLine) }
         if let value = config.source.dateEpoch { return Normalization(sourceDateEpoch: value, epochSource: .config) }
         if let time = snapshot.commitTime { return Normalization(sourceDateEpoch: time, epochSource: .git) }
-        throw .configuration("no SOURCE_DATE_EPOCH: the project is not a git work tree with a commit. Set it in repro.toml ([source] date_epoch = <unix time>), or pass --date-epoch, or commit the source.")
+        throw .configuration(
+            "no SOURCE_DATE_EPOCH: the project is not a git work tree with a commit. Set it in repro.toml ([source] date_epoch = <unix time>), or pass --date-epoch, or commit the source."
+        )
     }
 }
 
@@ -129,15 +141,22 @@ extension CheckRunner {
         var result: [Difference] = []
         var explained = 0
         for (index, tree) in trees.enumerated().dropFirst() {
-            for var difference in Comparison.differences(reference: reference.entries, other: tree.entries, run: index + 1) {
+            for var difference in Comparison.differences(
+                reference: reference.entries, other: tree.entries, run: index + 1)
+            {
                 let a = reference.root + "/" + difference.path, b = tree.root + "/" + difference.path
                 if difference.kind == .changed, difference.explanation == nil,
-                   let found = FileComparison.compare(a, b, now: setting.now), let offset = found.offset {
+                    let found = FileComparison.compare(a, b, now: setting.now), let offset = found.offset
+                {
                     difference.firstDifference = offset
                     difference.explanation = found.explanation
                     if explained >= limits.maxFiles || ContinuousClock.now >= deadline {
-                        difference.explanationTruncated = ["not explained: max_files \(limits.maxFiles) or the time limit of \(limits.maxSeconds) s was reached"]
-                    } else if let file = DiffEngine.explainFile(a, b, path: difference.path, limits: limits, setting: setting, deadline: deadline) {
+                        difference.explanationTruncated = [
+                            "not explained: max_files \(limits.maxFiles) or the time limit of \(limits.maxSeconds) s was reached"
+                        ]
+                    } else if let file = DiffEngine.explainFile(
+                        a, b, path: difference.path, limits: limits, setting: setting, deadline: deadline)
+                    {
                         explained += 1
                         difference.findings = file.findings.map(\.brief)
                         if !file.truncated.isEmpty { difference.explanationTruncated = file.truncated }
@@ -171,12 +190,16 @@ extension CheckRunner {
     /// has none, two renames through `.NAME.old-UUID`. Both temp
     /// names are recorded first (``InterruptCleanup``), so a check killed meanwhile leaves
     /// nothing the next check does not remove.
-    private static func place(_ sources: [(root: String, move: Bool)], named names: [String]?, at destination: String) throws(ReproError) {
+    private static func place(_ sources: [(root: String, move: Bool)], named names: [String]?, at destination: String)
+        throws(ReproError)
+    {
         let parent = destination.droppingLastPathPart
         let staging = InterruptCleanup.stagingName(beside: destination, "new")
         let old = InterruptCleanup.stagingName(beside: destination, "old")
         func failure(_ why: String, errno: Int32? = nil) -> ReproError {
-            .configuration("cannot place the outputs at \(destination): \(why). Check that the directory is writable, or pass --output.", errno: errno)
+            .configuration(
+                "cannot place the outputs at \(destination): \(why). Check that the directory is writable, or pass --output.",
+                errno: errno)
         }
         if case .failure(let e) = Syscalls.mkdirs(parent) { throw failure(e.text, errno: e.code) }
         InterruptCleanup.register(staging)
@@ -206,7 +229,9 @@ extension CheckRunner {
                     Syscalls.removeTree(staging)
                     // Outputs that were collected but cannot be copied to the destination: the
                     // destination (an input) is at fault, whatever the copy called it.
-                    throw .wrapping(error, as: .configuration, message: failure(error.message, errno: error.errno).message, context: .init(path: destination))
+                    throw .wrapping(
+                        error, as: .configuration, message: failure(error.message, errno: error.errno).message,
+                        context: .init(path: destination))
                 }
                 if move { Syscalls.removeTree(source) }
             }
@@ -232,7 +257,8 @@ extension CheckRunner {
     /// then its whole tree, as collected.
     static func fill(_ tree: RunTree, from first: RunTree) throws(ReproError) {
         func failure(_ path: String, _ e: Errno) -> ReproError {
-            .configuration("cannot keep run outputs at \(path): \(e.text). Check that the directory is writable.", errno: e.code)
+            .configuration(
+                "cannot keep run outputs at \(path): \(e.text). Check that the directory is writable.", errno: e.code)
         }
         for entry in tree.entries {
             let path = tree.root + "/" + entry.path
@@ -249,7 +275,9 @@ extension CheckRunner {
                     do {
                         try FileManager.default.copyItem(atPath: original, toPath: path)
                     } catch {
-                        throw .configuration("cannot keep run outputs at \(path): \(ReproError.reason(error)). Check that the directory is writable.")
+                        throw .configuration(
+                            "cannot keep run outputs at \(path): \(ReproError.reason(error)). Check that the directory is writable."
+                        )
                     }
                 }
             }
@@ -284,7 +312,9 @@ struct OutputStaging {
     init(destination: String) throws(ReproError) {
         let parent = destination.droppingLastPathPart
         if case .failure(let e) = Syscalls.mkdirs(parent) {
-            throw .configuration("cannot create \(parent) for the outputs: \(e.text). Check that the directory is writable, or pass --output.", errno: e.code)
+            throw .configuration(
+                "cannot create \(parent) for the outputs: \(e.text). Check that the directory is writable, or pass --output.",
+                errno: e.code)
         }
         path = InterruptCleanup.stagingName(beside: destination, "new")
         InterruptCleanup.register(path)
@@ -346,7 +376,9 @@ enum InterruptCleanup {
     static func register(_ path: String) {
         lock.lock()
         paths.insert(path)
-        if let recordPath, case .success(let raw) = Syscalls.open(recordPath, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW, 0o600) {
+        if let recordPath,
+            case .success(let raw) = Syscalls.open(recordPath, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW, 0o600)
+        {
             let fd = FileDescriptor(raw)
             _ = Syscalls.writeAll(fd.raw, Array((path + "\n").utf8))
         }

@@ -18,22 +18,31 @@ extension CheckOutcome {
         // suite), so an auditor sees exactly what the environment held and a rebuild can fetch it.
         var dependencies: [ResolvedDependency] = toolchains.flatMap { toolchain -> [ResolvedDependency] in
             if toolchain.cached.packages.isEmpty {
-                var archive = ResolvedDependency.archive(name: toolchain.name, uri: toolchain.cached.source.url, sha256: toolchain.cached.source.sha256)
-                archive.annotations = ["mount": .string(toolchain.cached.source.mount),
-                                       "strip_components": .integer(Int64(toolchain.cached.source.stripComponents))]
+                var archive = ResolvedDependency.archive(
+                    name: toolchain.name, uri: toolchain.cached.source.url, sha256: toolchain.cached.source.sha256)
+                archive.annotations = [
+                    "mount": .string(toolchain.cached.source.mount),
+                    "strip_components": .integer(Int64(toolchain.cached.source.stripComponents)),
+                ]
                 return [archive]
             }
             return toolchain.cached.packages.map { pin in
                 var package = ResolvedDependency.archive(name: toolchain.name, uri: pin.purl, sha256: pin.sha256)
-                package.annotations = ["path": .string(pin.path), "size": .integer(Int64(clamping: pin.size)),
-                                       "suite": .string(toolchain.cached.source.url.hasPrefix("debian:") ? String(toolchain.cached.source.url.dropFirst("debian:".count)) : "")]
+                package.annotations = [
+                    "path": .string(pin.path), "size": .integer(Int64(clamping: pin.size)),
+                    "suite": .string(
+                        toolchain.cached.source.url.hasPrefix("debian:")
+                            ? String(toolchain.cached.source.url.dropFirst("debian:".count)) : ""),
+                ]
                 return package
             }
         }
         // The profile is an input like the toolchains: its name alone would not say which rules
         // the sandbox applied.
-        dependencies.append(.archive(name: ManifestURI.profileDependencyName, uri: profileSource.uri, sha256: profileSource.sha256))
-        var source = try ResolvedDependency.sourceTree(name: "source", uri: report.source.uri ?? "file://" + report.project, treeDigest: report.source.digest)
+        dependencies.append(
+            .archive(name: ManifestURI.profileDependencyName, uri: profileSource.uri, sha256: profileSource.sha256))
+        var source = try ResolvedDependency.sourceTree(
+            name: "source", uri: report.source.uri ?? "file://" + report.project, treeDigest: report.source.digest)
         if let origin = sourceOrigin {
             if let commit = origin.commit { source.digest[ManifestURI.gitCommitKey] = commit }
             source.annotations = origin.annotations
@@ -60,12 +69,16 @@ extension CheckOutcome {
             let sizes: [Int64?] = runEntries.map { entries in
                 (entries?.first { $0.path == difference.path }).map { Int64($0.size) }
             }
-            differing.append(DifferingFile(path: difference.path, kind: difference.kind, sizes: sizes,
-                                           firstDifferingOffset: difference.firstDifference,
-                                           explanation: difference.explanation, findings: difference.findings ?? []))
+            differing.append(
+                DifferingFile(
+                    path: difference.path, kind: difference.kind, sizes: sizes,
+                    firstDifferingOffset: difference.firstDifference,
+                    explanation: difference.explanation, findings: difference.findings ?? []))
         }
         let reproducibility = ReproducibilityInputs(
-            runs: report.runs.map { RunRecord(index: $0.index, outputTreeDigest: $0.outputDigest, exitStatus: $0.exitStatus) },
+            runs: report.runs.map {
+                RunRecord(index: $0.index, outputTreeDigest: $0.outputDigest, exitStatus: $0.exitStatus)
+            },
             verdict: report.verdict, differences: differing)
         return try Manifest.make(provenance: provenance, reproducibility: reproducibility, signingKey: key)
     }

@@ -52,14 +52,18 @@ public struct CheckSession {
         report.manifest = manifestPath
         report.manifestSigned = manifest.isSigned
         if !manifest.isSigned {
-            options.progress("the manifest is unsigned: pass --sign KEY (or set REPRO_SIGNING_KEY) to sign it; `repro keygen -o NAME` makes a key")
+            options.progress(
+                "the manifest is unsigned: pass --sign KEY (or set REPRO_SIGNING_KEY) to sign it; `repro keygen -o NAME` makes a key"
+            )
         }
         return Result(report: report, manifest: manifest)
     }
 
     /// Signs and writes `outcome`'s manifest; when that fails, withdraws the outputs the check
     /// placed and says so in the error.
-    static func writeManifest(of outcome: CheckOutcome, signingKey: SigningKey?, to path: String) throws(ReproError) -> Manifest {
+    static func writeManifest(of outcome: CheckOutcome, signingKey: SigningKey?, to path: String) throws(ReproError)
+        -> Manifest
+    {
         do throws(ReproError) {
             let manifest = try outcome.manifest(signingKey: signingKey)
             try manifest.write(toFile: path)

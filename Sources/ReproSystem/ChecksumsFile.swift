@@ -2,7 +2,7 @@ import Crypto
 import FoundationEssentials
 import ReproCore
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Writes a run's checksums file (``SHA256Sums``) into its collected output tree, so that the
@@ -16,7 +16,9 @@ public enum ChecksumsFile {
         let text = try SHA256Sums.render(listing.entries, at: path)
         let kinds = Dictionary(listing.entries.map { ($0.path, $0.kind) }, uniquingKeysWith: { a, _ in a })
         if kinds[path] != nil {
-            throw .configuration("the build produced \(path) itself, where repro is to write the checksums file (--checksums or build.checksums). Name another file for the checksums.")
+            throw .configuration(
+                "the build produced \(path) itself, where repro is to write the checksums file (--checksums or build.checksums). Name another file for the checksums."
+            )
         }
         var parts = path.split(separator: "/").map(String.init)
         let name = parts.removeLast()
@@ -29,24 +31,30 @@ public enum ChecksumsFile {
         for part in parts {
             walked += walked.isEmpty ? part : "/" + part
             if let kind = kinds[walked], kind != .directory {
-                throw .configuration("the build produced \(walked) as a \(kind.rawValue), where the checksums file \(path) needs a directory. Name another place for the checksums.")
+                throw .configuration(
+                    "the build produced \(walked) as a \(kind.rawValue), where the checksums file \(path) needs a directory. Name another place for the checksums."
+                )
             }
             // A later run's tree holds only what differs from run 1's, so a listed directory may
             // be absent from it.
             if case .failure(let e) = Syscalls.mkdirat(current.raw, part, 0o755), e.code != EEXIST {
                 throw .configuration("cannot create \(walked) for the checksums file: \(e.text).", errno: e.code)
             }
-            current = try FileDescriptor(openingAt: current.raw, part, flags: O_RDONLY | O_DIRECTORY | O_NOFOLLOW) { e in
+            current = try FileDescriptor(openingAt: current.raw, part, flags: O_RDONLY | O_DIRECTORY | O_NOFOLLOW) {
+                e in
                 .configuration("cannot open \(walked) for the checksums file: \(e.text).", errno: e.code)
             }
         }
         func writeFailed(_ e: Errno) -> ReproError {
             .configuration("cannot write the checksums file \(path): \(e.text).", errno: e.code)
         }
-        let file = try FileDescriptor(openingAt: current.raw, name, flags: O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o644,
-                                      failure: writeFailed)
+        let file = try FileDescriptor(
+            openingAt: current.raw, name, flags: O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o644,
+            failure: writeFailed)
         // A file that could not be written whole is not left in the tree (a disk that filled up).
-        if case .failure(let e) = Syscalls.writeAll(file.raw, Array(text.utf8)).flatMap({ Syscalls.fchmod(file.raw, 0o644).map { _ in } }) {
+        if case .failure(let e) = Syscalls.writeAll(file.raw, Array(text.utf8)).flatMap({
+            Syscalls.fchmod(file.raw, 0o644).map { _ in }
+        }) {
             Syscalls.unlinkat(current.raw, name, 0)
             throw writeFailed(e)
         }
@@ -72,13 +80,17 @@ extension ChecksumsFile {
     /// found relative to FILE's directory as `sha256sum -c` finds them, must have the listed
     /// SHA-256. Returns the subject FILE is and the check of the listed files (exit 5 on a
     /// mismatch, named; exit 2 when FILE or its directory cannot be read).
-    public static func verify(_ path: String, subjects: [Subject]) throws(ReproError) -> (subject: String, files: ArtifactsReport) {
+    public static func verify(_ path: String, subjects: [Subject]) throws(ReproError) -> (
+        subject: String, files: ArtifactsReport
+    ) {
         guard let info = Syscalls.lstat(path), info.st_mode & S_IFMT == S_IFREG else {
             throw .configuration("cannot read the checksums file \(path): it does not exist or is not a regular file.")
         }
         let size = Int(info.st_size)
         guard size <= maxBytes else {
-            throw .configuration("the checksums file \(path) is \(size) bytes, more than the \(maxBytes) repro reads; it is not a SHA256SUMS file repro wrote.")
+            throw .configuration(
+                "the checksums file \(path) is \(size) bytes, more than the \(maxBytes) repro reads; it is not a SHA256SUMS file repro wrote."
+            )
         }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw .configuration("cannot read the checksums file \(path). Check that it is readable.")
@@ -86,8 +98,9 @@ extension ChecksumsFile {
         let digest = TreeDigest.hex(SHA256.hash(data: data))
         let (subject, entries) = try SHA256Sums.certified(data, sha256: digest, path: path, subjects: subjects)
         let directory = path.droppingLastPathPart
-        let files = try Verifier.compareSubjects(entries.map { Subject(name: $0.name, sha256: $0.sha256) },
-                                                 in: directory.isEmpty ? "." : directory)
+        let files = try Verifier.compareSubjects(
+            entries.map { Subject(name: $0.name, sha256: $0.sha256) },
+            in: directory.isEmpty ? "." : directory)
         return (subject, files)
     }
 }

@@ -44,7 +44,8 @@ public struct CommandRun {
             case .exited: return nil
             case .notStarted(let message): return message
             case .timedOut(let seconds):
-                return "the command did not finish within \(seconds) s; the sandbox was killed. Raise --timeout or the profile's limits.timeout_seconds."
+                return
+                    "the command did not finish within \(seconds) s; the sandbox was killed. Raise --timeout or the profile's limits.timeout_seconds."
             case .interrupted(let signal): return "interrupted by signal \(signal); the sandbox was killed."
             }
         }
@@ -61,20 +62,25 @@ public struct CommandRun {
             let i = e.firstIndex(of: "=")!
             env[String(e[..<i])] = String(e[e.index(after: i)...])
         }
-        let spec = SandboxSpec(argv: arguments.command, profile: profile, environment: env, workdir: arguments.workdir,
-                               toolchains: toolchains, binds: binds, timeoutSeconds: arguments.timeout)
+        let spec = SandboxSpec(
+            argv: arguments.command, profile: profile, environment: env, workdir: arguments.workdir,
+            toolchains: toolchains, binds: binds, timeoutSeconds: arguments.timeout)
         let plan = try SandboxPlan.build(spec, mapping: mapping)
         let copies = try copies()
         // With nothing to copy out, no collect step: the sandbox ends as soon as the command does.
-        let collect: ((String, Termination) throws(ReproError) -> Void)? = copies.isEmpty ? nil : { root, _ throws(ReproError) in
-            for (inside, host) in copies {
-                try OutputCollector.copyOut(root: root, inside: inside, to: host, limit: profile.limits.tmpfsBytes)
+        let collect: ((String, Termination) throws(ReproError) -> Void)? =
+            copies.isEmpty
+            ? nil
+            : { root, _ throws(ReproError) in
+                for (inside, host) in copies {
+                    try OutputCollector.copyOut(root: root, inside: inside, to: host, limit: profile.limits.tmpfsBytes)
+                }
             }
-        }
         let result = try Sandbox.run(plan, io: SandboxIO(stdin: arguments.stdin ? 0 : nil), collect: collect)
         if let path = arguments.isolationReport { try Self.write(result.isolation, to: path) }
         if let failure = result.startFailure {
-            let hint = failure.hasPrefix("executing")
+            let hint =
+                failure.hasPrefix("executing")
                 ? "Check the command's path and that a tree provides it (PATH=\(env["PATH"] ?? ""))."
                 : "Check --workdir and the profile's limits."
             return .notStarted("\(failure). \(hint)")
@@ -89,8 +95,9 @@ public struct CommandRun {
         var toolchains: [ToolchainMount] = []
         var toolchainEnv: [String: String] = [:]
         if !arguments.toolchainSpecs.isEmpty {
-            let resolved = try ResolvedToolchains.fetch(arguments.toolchainSpecs, projectDirectory: projectDirectory,
-                                                        cacheRoot: try CachePaths.root(explicit: arguments.cache), progress: progress)
+            let resolved = try ResolvedToolchains.fetch(
+                arguments.toolchainSpecs, projectDirectory: projectDirectory,
+                cacheRoot: try CachePaths.root(explicit: arguments.cache), progress: progress)
             toolchains += resolved.mounts
             for layer in resolved.environments { toolchainEnv.merge(layer) { _, new in new } }
         }
@@ -125,7 +132,8 @@ public struct CommandRun {
         for c in arguments.copyOut {
             let parts = c.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
             guard SandboxPlan.isNormalAbsolute(parts[0]) else {
-                throw .configuration("--copy-out: \(parts[0]) must be an absolute sandbox path without '.', '..' or '//'.")
+                throw .configuration(
+                    "--copy-out: \(parts[0]) must be an absolute sandbox path without '.', '..' or '//'.")
             }
             if FileManager.default.fileExists(atPath: parts[1]) {
                 throw .configuration("--copy-out: \(parts[1]) already exists; give a new host path.")

@@ -2,7 +2,7 @@ import Crypto
 import FoundationEssentials
 import ReproCore
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Assembles the tree of a Debian lock from its `.deb` files, the same bytes whatever the order
@@ -40,8 +40,11 @@ public enum DebianAssembly {
     /// The alternatives build-essential and minbase register (priority order as in their
     /// postinst scripts: gawk 10 before mawk 5, and so on).
     public static let recordedLinks: [Alternative] = [
-        Alternative(link: "usr/bin/awk", name: "awk", candidates: ["/usr/bin/gawk", "/usr/bin/mawk", "/usr/bin/original-awk", "/usr/bin/busybox"]),
-        Alternative(link: "usr/bin/nawk", name: "nawk", candidates: ["/usr/bin/gawk", "/usr/bin/mawk", "/usr/bin/original-awk"]),
+        Alternative(
+            link: "usr/bin/awk", name: "awk",
+            candidates: ["/usr/bin/gawk", "/usr/bin/mawk", "/usr/bin/original-awk", "/usr/bin/busybox"]),
+        Alternative(
+            link: "usr/bin/nawk", name: "nawk", candidates: ["/usr/bin/gawk", "/usr/bin/mawk", "/usr/bin/original-awk"]),
         Alternative(link: "usr/bin/cc", name: "cc", candidates: ["/usr/bin/gcc", "/usr/bin/clang"]),
         Alternative(link: "usr/bin/c++", name: "c++", candidates: ["/usr/bin/g++", "/usr/bin/clang++"]),
         Alternative(link: "usr/bin/c89", name: "c89", candidates: ["/usr/bin/c89-gcc"]),
@@ -61,8 +64,10 @@ public enum DebianAssembly {
     /// Assembles `packages` (already in assembly order; each blob checked against its pin) into
     /// the new directory `root`, using `work` for per-package trees. Returns what was neutralized,
     /// each path prefixed with its package.
-    static func assemble(_ packages: [DebianPackagePin], blob: (DebianPackagePin) -> String, into root: String, work: String,
-                         limits: ExtractLimits) throws(ReproError) -> [NeutralizedEntry] {
+    static func assemble(
+        _ packages: [DebianPackagePin], blob: (DebianPackagePin) -> String, into root: String, work: String,
+        limits: ExtractLimits
+    ) throws(ReproError) -> [NeutralizedEntry] {
         try makeDirectory(root, mode: 0o755, root: root)
         try makeDirectory(root + "/usr", mode: 0o755, root: root)
         for name in usrMerged {
@@ -83,7 +88,9 @@ public enum DebianAssembly {
                 throw error.prefixed("\(pin.name) \(pin.version): ")
             }
             Syscalls.removeTree(member)
-            neutralized += report.neutralized.map { NeutralizedEntry(path: "\(pin.name): \($0.path)", action: $0.action) }
+            neutralized += report.neutralized.map {
+                NeutralizedEntry(path: "\(pin.name): \($0.path)", action: $0.action)
+            }
             try merge(tree, "", into: root, package: pin.name, owners: &owners)
             Syscalls.removeTree(tree)
         }
@@ -102,19 +109,25 @@ public enum DebianAssembly {
         }
         let actual = TreeDigest.hex(SHA256.hash(data: data))
         guard actual == pin.sha256 else {
-            throw .verification("the cached \(path) (\(pin.name) \(pin.version)) no longer matches its pin (SHA-256 \(actual)). Delete it and fetch again.")
+            throw .verification(
+                "the cached \(path) (\(pin.name) \(pin.version)) no longer matches its pin (SHA-256 \(actual)). Delete it and fetch again."
+            )
         }
         let bytes = [UInt8](data)
         func refuse(_ why: String) -> ReproError {
             .configuration("\(pin.name) \(pin.version) (\(pin.path)) is not a usable .deb: \(why).")
         }
-        guard bytes.count >= 8, Array(bytes[0..<8]) == Array("!<arch>\n".utf8) else { throw refuse("it does not start with an ar header") }
+        guard bytes.count >= 8, Array(bytes[0..<8]) == Array("!<arch>\n".utf8) else {
+            throw refuse("it does not start with an ar header")
+        }
         var offset = 8
         while offset + 60 <= bytes.count {
             let header = bytes[offset..<(offset + 60)]
             let name = String(decoding: header.prefix(16), as: UTF8.self).trimmingSpaces()
             let sizeText = String(decoding: header.dropFirst(48).prefix(10), as: UTF8.self).trimmingSpaces()
-            guard let size = Int(sizeText), size >= 0, size <= bytes.count - offset - 60 else { throw refuse("member \"\(name)\" has a bad size") }
+            guard let size = Int(sizeText), size >= 0, size <= bytes.count - offset - 60 else {
+                throw refuse("member \"\(name)\" has a bad size")
+            }
             let start = offset + 60
             if name.hasPrefix("data.tar") {
                 let out = Data(bytes[start..<(start + size)])
@@ -129,7 +142,9 @@ public enum DebianAssembly {
     }
 
     /// Merges the package tree at `tree/relative` into `root` (see the type's rules).
-    static func merge(_ tree: String, _ relative: String, into root: String, package: String, owners: inout [String: String]) throws(ReproError) {
+    static func merge(
+        _ tree: String, _ relative: String, into root: String, package: String, owners: inout [String: String]
+    ) throws(ReproError) {
         let directory = relative.isEmpty ? tree : tree + "/" + relative
         let names: [String]
         do { names = try FileManager.default.contentsOfDirectory(atPath: directory) } catch {
@@ -138,12 +153,15 @@ public enum DebianAssembly {
         for name in names.sorted() {
             let path = relative.isEmpty ? name : relative + "/" + name
             let target = mapped(path)
-            guard let source = Syscalls.lstat(tree + "/" + path) else { throw .configuration("cannot stat \(tree)/\(path).") }
+            guard let source = Syscalls.lstat(tree + "/" + path) else {
+                throw .configuration("cannot stat \(tree)/\(path).")
+            }
             let existing = Syscalls.lstat(root + "/" + target)
             if source.st_mode & S_IFMT == S_IFDIR {
                 if let existing {
                     guard existing.st_mode & S_IFMT == S_IFDIR else {
-                        throw conflict(target, package, owners[target], "a directory where the other put a file or symlink")
+                        throw conflict(
+                            target, package, owners[target], "a directory where the other put a file or symlink")
                     }
                 } else {
                     try makeDirectory(root + "/" + target, mode: source.st_mode & 0o755, root: root)
@@ -166,14 +184,19 @@ public enum DebianAssembly {
     }
 
     private static func conflict(_ path: String, _ package: String, _ other: String?, _ what: String) -> ReproError {
-        .configuration("the lock's packages conflict: \(package) has /\(path) with \(what) than \(other.map { "\($0) put there" } ?? "the merged-/usr layout has"). A lock's packages must be co-installable; make the lock again, or leave one of them out.")
+        .configuration(
+            "the lock's packages conflict: \(package) has /\(path) with \(what) than \(other.map { "\($0) put there" } ?? "the merged-/usr layout has"). A lock's packages must be co-installable; make the lock again, or leave one of them out."
+        )
     }
 
     /// Whether two non-directory entries are the same: type, executable bit, and bytes or target.
     static func same(_ a: String, _ sa: stat, _ b: String, _ sb: stat) -> Bool {
-        guard sa.st_mode & S_IFMT == sb.st_mode & S_IFMT, (sa.st_mode & 0o111 != 0) == (sb.st_mode & 0o111 != 0) else { return false }
+        guard sa.st_mode & S_IFMT == sb.st_mode & S_IFMT, (sa.st_mode & 0o111 != 0) == (sb.st_mode & 0o111 != 0) else {
+            return false
+        }
         if sa.st_mode & S_IFMT == S_IFLNK {
-            return (try? FileManager.default.destinationOfSymbolicLink(atPath: a)) == (try? FileManager.default.destinationOfSymbolicLink(atPath: b))
+            return (try? FileManager.default.destinationOfSymbolicLink(atPath: a))
+                == (try? FileManager.default.destinationOfSymbolicLink(atPath: b))
         }
         guard sa.st_size == sb.st_size else { return false }
         return FileManager.default.contentsEqual(atPath: a, andPath: b)
@@ -188,7 +211,10 @@ public enum DebianAssembly {
             var chosen: String?
             for candidate in alternative.candidates {
                 try checkBeneath(root + candidate, root: root)
-                if Syscalls.lstat(root + candidate) != nil { chosen = candidate; break }
+                if Syscalls.lstat(root + candidate) != nil {
+                    chosen = candidate
+                    break
+                }
             }
             guard let chosen else { continue }
             try makeDirectory(root + "/etc/alternatives", mode: 0o755, root: root)
@@ -197,12 +223,15 @@ public enum DebianAssembly {
         }
         for (master, file) in [("passwd.master", "passwd"), ("group.master", "group")] {
             let from = root + "/usr/share/base-passwd/" + master
-            guard let data = try readSmall(from, root: root), Syscalls.lstat(root + "/etc/" + file) == nil else { continue }
+            guard let data = try readSmall(from, root: root), Syscalls.lstat(root + "/etc/" + file) == nil else {
+                continue
+            }
             try write(data, to: root + "/etc/" + file, mode: 0o644, root: root)
         }
         var status = ""
         for pin in packages {
-            status += "Package: \(pin.name)\nStatus: install ok installed\nArchitecture: \(pin.architecture)\nVersion: \(pin.version)\n\n"
+            status +=
+                "Package: \(pin.name)\nStatus: install ok installed\nArchitecture: \(pin.architecture)\nVersion: \(pin.version)\n\n"
         }
         try makeDirectory(root + "/var", mode: 0o755, root: root)
         try makeDirectory(root + "/var/lib", mode: 0o755, root: root)
@@ -222,7 +251,9 @@ public enum DebianAssembly {
             for name in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] {
                 let path = dir + "/" + name
                 guard let st = Syscalls.lstat(path) else { continue }
-                if st.st_mode & S_IFMT == S_IFDIR { stack.append(path) } else {
+                if st.st_mode & S_IFMT == S_IFDIR {
+                    stack.append(path)
+                } else {
                     _ = Syscalls.utimensat(path, times)
                 }
             }
@@ -241,7 +272,9 @@ public enum DebianAssembly {
         for part in path.dropFirst(root.count + 1).split(separator: "/").dropLast() {
             current += "/" + part
             guard let st = Syscalls.lstat(current), st.st_mode & S_IFMT == S_IFDIR else {
-                throw .verification("the package set puts something other than a directory at \(current.dropFirst(root.count)), where the assembly needs one (a symbolic link there could lead it out of the tree); refusing to assemble it.")
+                throw .verification(
+                    "the package set puts something other than a directory at \(current.dropFirst(root.count)), where the assembly needs one (a symbolic link there could lead it out of the tree); refusing to assemble it."
+                )
             }
         }
     }
@@ -250,7 +283,9 @@ public enum DebianAssembly {
         if path != root { try checkBeneath(path, root: root) }
         if let st = Syscalls.lstat(path) {
             guard st.st_mode & S_IFMT == S_IFDIR else {
-                throw .verification("the package set puts something other than a directory at \(path.dropFirst(root.count)), where the assembly needs one; refusing to assemble it.")
+                throw .verification(
+                    "the package set puts something other than a directory at \(path.dropFirst(root.count)), where the assembly needs one; refusing to assemble it."
+                )
             }
             return
         }
@@ -273,7 +308,8 @@ public enum DebianAssembly {
     static func write(_ data: Data, to path: String, mode: mode_t, root: String) throws(ReproError) {
         try checkBeneath(path, root: root)
         func failure(_ e: Errno) -> ReproError { .configuration("cannot write \(path): \(e.text).", errno: e.code) }
-        let file = try FileDescriptor(opening: path, flags: O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: mode, failure: failure)
+        let file = try FileDescriptor(
+            opening: path, flags: O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: mode, failure: failure)
         if case .failure(let e) = Syscalls.writeAll(file.raw, Array(data)) { throw failure(e) }
         if case .failure(let e) = Syscalls.fchmod(file.raw, mode) { throw failure(e) }
     }
@@ -283,7 +319,8 @@ public enum DebianAssembly {
         try checkBeneath(path, root: root)
         guard case .success(let fd) = Syscalls.open(path, O_RDONLY | O_NOFOLLOW) else { return nil }
         let file = FileDescriptor(fd)
-        guard case .success(let st) = Syscalls.fstat(file.raw), st.st_mode & S_IFMT == S_IFREG, st.st_size <= 1 << 20 else { return nil }
+        guard case .success(let st) = Syscalls.fstat(file.raw), st.st_mode & S_IFMT == S_IFREG, st.st_size <= 1 << 20
+        else { return nil }
         var data = Data(count: Int(st.st_size))
         let n = data.withUnsafeMutableBytes { Syscalls.read(file.raw, $0) }
         return (try? n.get()) == Int(st.st_size) ? data : nil

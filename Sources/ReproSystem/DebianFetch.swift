@@ -3,7 +3,7 @@ import Crypto
 import FoundationEssentials
 import ReproCore
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Where `.deb` files and indexes of a Debian lock are downloaded from: base URLs of Debian
@@ -31,9 +31,11 @@ public enum DebianMirrors {
             return "\"\(url)\" is not a URL. Use http://host/debian, https://host/debian or file:///srv/debian."
         }
         switch scheme {
-        case "file": return parsed.path.hasPrefix("/") ? nil : "file URL \"\(url)\" needs an absolute path (file:///srv/debian)."
+        case "file":
+            return parsed.path.hasPrefix("/") ? nil : "file URL \"\(url)\" needs an absolute path (file:///srv/debian)."
         case "http", "https": return (parsed.host ?? "").isEmpty ? "mirror URL \"\(url)\" has no host." : nil
-        default: return "unknown URL scheme \"\(scheme)\" in the Debian mirror \"\(url)\". Use http://, https:// or file://."
+        default:
+            return "unknown URL scheme \"\(scheme)\" in the Debian mirror \"\(url)\". Use http://, https:// or file://."
         }
     }
 
@@ -41,7 +43,9 @@ public enum DebianMirrors {
     /// `*.sources`) whose suite is `release` or `release-something`, in file order, read the
     /// way `scripts/host-apt-sources.py` reads them.
     public static func hostSources(release: String, etc: String = "/etc/apt") -> [AptSource] {
-        func matches(_ suite: String) -> Bool { suite == release || suite.hasPrefix(release + "-") || suite.hasPrefix(release + "/") }
+        func matches(_ suite: String) -> Bool {
+            suite == release || suite.hasPrefix(release + "-") || suite.hasPrefix(release + "/")
+        }
         var found = [AptSource]()
         let fm = FileManager.default
         let listDir = etc + "/sources.list.d"
@@ -50,7 +54,9 @@ public enum DebianMirrors {
         for path in lists {
             guard let text = Syscalls.readSmallFile(path, limit: 1 << 20) else { continue }
             for raw in text.split(separator: "\n") {
-                var line = raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
+                var line =
+                    raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init)
+                    ?? ""
                 if let open = line.firstIndex(of: "["), let close = line.firstIndex(of: "]"), open < close {
                     line.removeSubrange(open...close)
                 }
@@ -73,7 +79,9 @@ public enum DebianMirrors {
                     key = line[..<colon].trimmingSpaces().lowercased()
                     fields[key!] = line[line.index(after: colon)...].trimmingSpaces()
                 }
-                guard fields["enabled"]?.lowercased() != "no", (fields["types"] ?? "").split(separator: " ").contains("deb") else { continue }
+                guard fields["enabled"]?.lowercased() != "no",
+                    (fields["types"] ?? "").split(separator: " ").contains("deb")
+                else { continue }
                 let components = (fields["components"] ?? "main").split(separator: " ").map(String.init)
                 for uri in (fields["uris"] ?? "").split(separator: " ") {
                     for suite in (fields["suites"] ?? "").split(separator: " ") where matches(String(suite)) {
@@ -87,17 +95,22 @@ public enum DebianMirrors {
 
     /// The mirrors to try, in order: `explicit` (`--debian-mirror`), then `$REPRO_DEBIAN_MIRRORS`,
     /// then the host's apt sources for `release`; each once. A bad URL is an error (exit 2).
-    public static func resolve(explicit: [String], release: String,
-                               environment: [String: String] = ProcessInfo.processInfo.environment,
-                               etc: String = "/etc/apt") throws(ReproError) -> [String] {
-        let fromEnvironment = (environment[variable] ?? "").split(whereSeparator: { $0 == " " || $0 == "," || $0 == "\n" }).map(String.init)
+    public static func resolve(
+        explicit: [String], release: String,
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        etc: String = "/etc/apt"
+    ) throws(ReproError) -> [String] {
+        let fromEnvironment = (environment[variable] ?? "").split(whereSeparator: {
+            $0 == " " || $0 == "," || $0 == "\n"
+        }).map(String.init)
         var result = [String]()
         for (url, origin) in explicit.map({ ($0, "--debian-mirror") }) + fromEnvironment.map({ ($0, variable) }) {
             if let problem = problem(url) { throw .configuration("\(origin): \(problem)") }
             let base = trimmed(url)
             if !result.contains(base) { result.append(base) }
         }
-        for source in hostSources(release: release, etc: etc) where problem(source.uri) == nil && !result.contains(source.uri) {
+        for source in hostSources(release: release, etc: etc)
+        where problem(source.uri) == nil && !result.contains(source.uri) {
             result.append(source.uri)
         }
         return result
@@ -114,7 +127,8 @@ public enum DebianMirrors {
 public enum DebianLocker {
     /// The keyring InRelease files are checked with: `$REPRO_DEBIAN_KEYRING`, else Debian's.
     public static func keyring(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
-        environment["REPRO_DEBIAN_KEYRING"].flatMap { $0.isEmpty ? nil : $0 } ?? "/usr/share/keyrings/debian-archive-keyring.gpg"
+        environment["REPRO_DEBIAN_KEYRING"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? "/usr/share/keyrings/debian-archive-keyring.gpg"
     }
 
     /// The Debian architecture of this machine (`amd64`, `arm64`, ...).
@@ -135,12 +149,15 @@ public enum DebianLocker {
     /// downloads `dists/SUITE/InRelease` from the first mirror that has it, checks its signature
     /// with gpgv and the keyring, downloads each component's `Packages.xz` (or `.gz`, or plain),
     /// checks it against InRelease's SHA256 list, and resolves `include` over the merged indexes.
-    public static func lock(release: String, include: [String], architecture: String, explicitMirrors: [String],
-                            cache: ToolchainCache, now: Date = Date(),
-                            environment: [String: String] = ProcessInfo.processInfo.environment,
-                            etc: String = "/etc/apt") throws(ReproError) -> (DebianLockInfo, [DebianPackagePin]) {
+    public static func lock(
+        release: String, include: [String], architecture: String, explicitMirrors: [String],
+        cache: ToolchainCache, now: Date = Date(),
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        etc: String = "/etc/apt"
+    ) throws(ReproError) -> (DebianLockInfo, [DebianPackagePin]) {
         let host = DebianMirrors.hostSources(release: release, etc: etc)
-        var fromEnvironment = try DebianMirrors.resolve(explicit: explicitMirrors, release: release, environment: environment, etc: "/nonexistent")
+        var fromEnvironment = try DebianMirrors.resolve(
+            explicit: explicitMirrors, release: release, environment: environment, etc: "/nonexistent")
         fromEnvironment.removeAll { url in host.contains { $0.uri == url } }
         var suites = [release]
         for source in host where !suites.contains(source.suite) { suites.append(source.suite) }
@@ -153,13 +170,17 @@ public enum DebianLocker {
             var bases = fromEnvironment
             for source in host where source.suite == suite && !bases.contains(source.uri) { bases.append(source.uri) }
             if bases.isEmpty {
-                throw .configuration("no Debian mirror for \(suite): the host's apt sources (\(etc)) list none. Name one with --debian-mirror http://deb.debian.org/debian or \(DebianMirrors.variable).")
+                throw .configuration(
+                    "no Debian mirror for \(suite): the host's apt sources (\(etc)) list none. Name one with --debian-mirror http://deb.debian.org/debian or \(DebianMirrors.variable)."
+                )
             }
             var failures = [String]()
             var done = false
             for base in bases {
                 do {
-                    packages += try readSuite(base: base, suite: suite, components: components, architecture: architecture, cache: cache, environment: environment, now: now)
+                    packages += try readSuite(
+                        base: base, suite: suite, components: components, architecture: architecture, cache: cache,
+                        environment: environment, now: now)
                     done = true
                     break
                 } catch {
@@ -170,30 +191,39 @@ public enum DebianLocker {
             if !done {
                 // The release itself must be read; an extra suite the host lists is required too:
                 // a lock without the security suite would silently miss its fixes.
-                throw .configuration("cannot read the indexes of \(suite) from any mirror:\n  " + failures.joined(separator: "\n  ") + "\nCheck the network and the mirrors, or name one with --debian-mirror.")
+                throw .configuration(
+                    "cannot read the indexes of \(suite) from any mirror:\n  " + failures.joined(separator: "\n  ")
+                        + "\nCheck the network and the mirrors, or name one with --debian-mirror.")
             }
             read.append(suite)
         }
         cache.progress("resolving minbase + \(include.joined(separator: ",")) over \(packages.count) index entries")
         let chosen = try DebianResolver(packages).resolve(include: include)
-        let info = DebianLockInfo(suite: release, suites: read, architecture: architecture, locked: RFC3339.format(now), include: include)
+        let info = DebianLockInfo(
+            suite: release, suites: read, architecture: architecture, locked: RFC3339.format(now), include: include)
         return (info, chosen.map(\.pin))
     }
 
     /// Reads one suite's verified indexes from `base`.
-    static func readSuite(base: String, suite: String, components: [String], architecture: String,
-                          cache: ToolchainCache, environment: [String: String], now: Date = Date()) throws(ReproError) -> [DebianPackage] {
+    static func readSuite(
+        base: String, suite: String, components: [String], architecture: String,
+        cache: ToolchainCache, environment: [String: String], now: Date = Date()
+    ) throws(ReproError) -> [DebianPackage] {
         let temp = try TempEntry(cache: cache)
         let inRelease = temp.path + "/InRelease", verified = temp.path + "/Release"
         let url = "\(base)/dists/\(suite)/InRelease"
         cache.progress("downloading \(url)")
         _ = try Fetcher.download(url, to: inRelease, maxBytes: 64 << 20, anyHTTPHost: true)
         let keyring = keyring(environment: environment)
-        let gpgv = try HostCommand.run(["gpgv", "--status-fd", "1", "--keyring", keyring, "--output", verified, inRelease])
+        let gpgv = try HostCommand.run([
+            "gpgv", "--status-fd", "1", "--keyring", keyring, "--output", verified, inRelease,
+        ])
         let problem = DebianIndex.signatureProblem(gpgvStatus: String(decoding: gpgv.stdout, as: UTF8.self))
         guard gpgv.status == 0, problem == nil else {
             let why = problem ?? gpgv.stderr.trimmingWhitespace()
-            throw .verification("the signature of \(url) does not verify with \(keyring): \(why). Nothing was locked. Check the mirror (it may be tampered with or stale) and that the keyring package (debian-archive-keyring) is current.")
+            throw .verification(
+                "the signature of \(url) does not verify with \(keyring): \(why). Nothing was locked. Check the mirror (it may be tampered with or stale) and that the keyring package (debian-archive-keyring) is current."
+            )
         }
         guard let release = Syscalls.readSmallFile(verified, limit: 64 << 20) else {
             throw .configuration("cannot read the verified Release text of \(url).")
@@ -201,16 +231,23 @@ public enum DebianLocker {
         let names = release.split(separator: "\n").filter { $0.hasPrefix("Codename:") || $0.hasPrefix("Suite:") }
             .map { $0.split(separator: ":", maxSplits: 1)[1].trimmingSpaces() }
         guard names.contains(suite) else {
-            throw .verification("\(url) is signed, but for \(names.joined(separator: "/")), not \(suite). Nothing was locked; check the mirror.")
+            throw .verification(
+                "\(url) is signed, but for \(names.joined(separator: "/")), not \(suite). Nothing was locked; check the mirror."
+            )
         }
         if let validUntil = DebianIndex.validUntil(release), validUntil < now {
-            throw .verification("\(url) is signed, but its Valid-Until (\(validUntil == .distantPast ? "unreadable" : RFC3339.format(validUntil))) has passed: the mirror serves an expired index, which may be an old one replayed to hide updates. Nothing was locked; try another mirror.")
+            throw .verification(
+                "\(url) is signed, but its Valid-Until (\(validUntil == .distantPast ? "unreadable" : RFC3339.format(validUntil))) has passed: the mirror serves an expired index, which may be an old one replayed to hide updates. Nothing was locked; try another mirror."
+            )
         }
         let files = DebianIndex.releaseFiles(release)
         var result = [DebianPackage]()
         for component in components {
             let stem = "\(component)/binary-\(architecture)/Packages"
-            guard let (name, listed) = [".xz", ".gz", ""].lazy.compactMap({ s in files[stem + s].map { (stem + s, $0) } }).first else {
+            guard
+                let (name, listed) = [".xz", ".gz", ""].lazy.compactMap({ s in files[stem + s].map { (stem + s, $0) } })
+                    .first
+            else {
                 continue  // a component this suite does not have for the architecture
             }
             let file = temp.path + "/" + name.replacingEvery("/", with: "_")
@@ -218,7 +255,9 @@ public enum DebianLocker {
             cache.progress("downloading \(indexURL)")
             let got = try Fetcher.download(indexURL, to: file, maxBytes: listed.size, anyHTTPHost: true)
             guard !got.exceeded, got.size == listed.size, got.sha256 == listed.sha256 else {
-                throw .verification("\(indexURL) does not match the SHA-256 and size that the signed InRelease lists for it (\(listed.sha256), \(listed.size) bytes). Nothing was locked; the mirror may be mid-update or tampered with. Try again, or another mirror.")
+                throw .verification(
+                    "\(indexURL) does not match the SHA-256 and size that the signed InRelease lists for it (\(listed.sha256), \(listed.size) bytes). Nothing was locked; the mirror may be mid-update or tampered with. Try again, or another mirror."
+                )
             }
             let text = try decompress(file, limit: 1 << 30)
             result += DebianIndex.packages(text, architecture: architecture)
@@ -233,17 +272,27 @@ public enum DebianLocker {
         ArchiveFilters.enableInProcess(reader)
         archive_read_support_format_raw(reader)
         var entry: OpaquePointer?
-        guard archive_read_open_filename(reader, path, 1 << 16) == ARCHIVE_OK, archive_read_next_header(reader, &entry) >= ARCHIVE_WARN else {
-            throw .configuration("cannot read the index \(path): \(archive_error_string(reader).map { String(cString: $0) } ?? "unknown error").")
+        guard archive_read_open_filename(reader, path, 1 << 16) == ARCHIVE_OK,
+            archive_read_next_header(reader, &entry) >= ARCHIVE_WARN
+        else {
+            throw .configuration(
+                "cannot read the index \(path): \(archive_error_string(reader).map { String(cString: $0) } ?? "unknown error")."
+            )
         }
         var data = Data()
         var buffer = [UInt8](repeating: 0, count: 1 << 20)
         while true {
             let n = buffer.withUnsafeMutableBytes { archive_read_data(reader, $0.baseAddress, $0.count) }
             if n == 0 { break }
-            if n < 0 { throw .configuration("cannot decompress the index \(path): \(archive_error_string(reader).map { String(cString: $0) } ?? "unknown error").") }
+            if n < 0 {
+                throw .configuration(
+                    "cannot decompress the index \(path): \(archive_error_string(reader).map { String(cString: $0) } ?? "unknown error")."
+                )
+            }
             data.append(contentsOf: buffer[0..<n])
-            if data.count > limit { throw .configuration("the index \(path) decompresses to more than \(limit) bytes; refused.") }
+            if data.count > limit {
+                throw .configuration("the index \(path) decompresses to more than \(limit) bytes; refused.")
+            }
         }
         return String(decoding: data, as: UTF8.self)
     }
@@ -270,7 +319,8 @@ extension ToolchainCache {
     /// The source value that stands for an assembled lock tree in reports: the url
     /// `debian:SUITE`, the tree key as its sha256, mounted at `/`.
     public static func debianSource(_ spec: ToolchainSpec) -> ToolchainSource {
-        ToolchainSource(url: "debian:\(spec.debian?.suite ?? "")", sha256: DebianLock.treeKey(spec.packages), mount: "/")
+        ToolchainSource(
+            url: "debian:\(spec.debian?.suite ?? "")", sha256: DebianLock.treeKey(spec.packages), mount: "/")
     }
 
     /// The assembled tree of a lock if it is cached and trusted (as ``cached(_:)`` does for archives).
@@ -278,12 +328,14 @@ extension ToolchainCache {
         let key = DebianLock.treeKey(spec.packages)
         let tree = debianTreePath(key), recordFile = tree + ".json"
         guard let treeStat = Syscalls.lstat(tree), Self.isTrusted(treeStat, directory: true),
-              let recordStat = Syscalls.lstat(recordFile), Self.isTrusted(recordStat, directory: false),
-              let data = FileManager.default.contents(atPath: recordFile),
-              let record = try? JSONDecoder().decode(DebianTreeRecord.self, from: data),
-              record.assembly == DebianLock.assemblyVersion, record.key == key else { return nil }
-        var hit = CachedSource(source: Self.debianSource(spec), blobPath: "", treePath: tree + "/", treeDigest: record.treeDigest,
-                               neutralized: record.neutralized, downloaded: false, unpacked: false)
+            let recordStat = Syscalls.lstat(recordFile), Self.isTrusted(recordStat, directory: false),
+            let data = FileManager.default.contents(atPath: recordFile),
+            let record = try? JSONDecoder().decode(DebianTreeRecord.self, from: data),
+            record.assembly == DebianLock.assemblyVersion, record.key == key
+        else { return nil }
+        var hit = CachedSource(
+            source: Self.debianSource(spec), blobPath: "", treePath: tree + "/", treeDigest: record.treeDigest,
+            neutralized: record.neutralized, downloaded: false, unpacked: false)
         hit.packages = DebianLock.sorted(spec.packages)
         return hit
     }
@@ -298,7 +350,11 @@ extension ToolchainCache {
         return try FileLock.holding("\(root)/locks/debian-\(key).lock") { () throws(ReproError) -> CachedSource in
             if let hit = cachedDebian(spec) { return hit }
             let mirrors: [String]
-            if let debianMirrors { mirrors = debianMirrors } else { mirrors = try DebianMirrors.resolve(explicit: [], release: spec.debian?.suite ?? "") }
+            if let debianMirrors {
+                mirrors = debianMirrors
+            } else {
+                mirrors = try DebianMirrors.resolve(explicit: [], release: spec.debian?.suite ?? "")
+            }
             var downloaded = false
             for pin in DebianLock.sorted(spec.packages) {
                 if try ensureDeb(pin, spec: spec, specPath: specPath, mirrors: mirrors) { downloaded = true }
@@ -306,11 +362,13 @@ extension ToolchainCache {
             let temp = try TempEntry(cache: self)
             let staging = temp.path + "/tree"
             progress("assembling \(counted(spec.packages.count, "package")) into \(debianTreePath(key))")
-            let assembled = try DebianAssembly.assemble(DebianLock.sorted(spec.packages), blob: { blobPath($0.sha256) },
-                                                        into: staging, work: temp.path, limits: limits)
+            let assembled = try DebianAssembly.assemble(
+                DebianLock.sorted(spec.packages), blob: { blobPath($0.sha256) },
+                into: staging, work: temp.path, limits: limits)
             let listing = try TreeWalker.walk(staging)
-            let record = DebianTreeRecord(assembly: DebianLock.assemblyVersion, key: key, treeDigest: listing.digest,
-                                          packages: DebianLock.sorted(spec.packages).map(\.sha256), neutralized: assembled)
+            let record = DebianTreeRecord(
+                assembly: DebianLock.assemblyVersion, key: key, treeDigest: listing.digest,
+                packages: DebianLock.sorted(spec.packages).map(\.sha256), neutralized: assembled)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
             guard let json = try? encoder.encode(record) else { fatalError("encoding a DebianTreeRecord cannot fail") }
@@ -319,13 +377,16 @@ extension ToolchainCache {
             let tree = debianTreePath(key)
             Syscalls.removeTree(tree + ".json")
             Syscalls.removeTree(tree)
-            for (from, to) in [(staging, tree), (temp.path + "/lines", tree + ".lines"), (temp.path + "/record", tree + ".json")] {
+            for (from, to) in [
+                (staging, tree), (temp.path + "/lines", tree + ".lines"), (temp.path + "/record", tree + ".json"),
+            ] {
                 if case .failure(let e) = Syscalls.rename(from, to) {
                     throw .configuration("cannot move \(from) into place at \(to): \(e.text).", errno: e.code)
                 }
             }
-            var result = CachedSource(source: Self.debianSource(spec), blobPath: "", treePath: tree + "/", treeDigest: listing.digest,
-                                      neutralized: assembled, downloaded: downloaded, unpacked: true)
+            var result = CachedSource(
+                source: Self.debianSource(spec), blobPath: "", treePath: tree + "/", treeDigest: listing.digest,
+                neutralized: assembled, downloaded: downloaded, unpacked: true)
             result.packages = DebianLock.sorted(spec.packages)
             return result
         }
@@ -335,7 +396,9 @@ extension ToolchainCache {
     /// mirror in turn until one serves bytes that match the pin. Returns whether it downloaded.
     /// A mirror's wrong bytes are refused and the next mirror tried; when none serves the pinned
     /// bytes, a mismatch anywhere is exit 5, only unreachable mirrors exit 2.
-    private func ensureDeb(_ pin: DebianPackagePin, spec: ToolchainSpec, specPath: String, mirrors: [String]) throws(ReproError) -> Bool {
+    private func ensureDeb(_ pin: DebianPackagePin, spec: ToolchainSpec, specPath: String, mirrors: [String])
+        throws(ReproError) -> Bool
+    {
         let blob = blobPath(pin.sha256)
         if Syscalls.exists(blob) { return false }
         let here = "toolchain \"\(spec.name)\" (\(specPath))"
@@ -356,12 +419,15 @@ extension ToolchainCache {
             if got.exceeded || got.size != pin.size || got.sha256 != pin.sha256 {
                 mismatch = true
                 let actual = got.exceeded ? "more than \(pin.size) bytes" : "SHA-256 \(got.sha256), \(got.size) bytes"
-                progress("refused \(url): it has \(actual), but \(pin.name) \(pin.version) is pinned to \(pin.sha256), \(pin.size) bytes; trying the next mirror")
+                progress(
+                    "refused \(url): it has \(actual), but \(pin.name) \(pin.version) is pinned to \(pin.sha256), \(pin.size) bytes; trying the next mirror"
+                )
                 failures.append("\(url): has \(actual), pinned \(pin.sha256), \(pin.size) bytes")
                 continue
             }
             if case .failure(let e) = Syscalls.chmod(file, 0o444) {
-                throw .configuration("cannot make the download \(file) read-only: \(e.text). Check the cache directory.", errno: e.code)
+                throw .configuration(
+                    "cannot make the download \(file) read-only: \(e.text). Check the cache directory.", errno: e.code)
             }
             if case .failure(let e) = Syscalls.rename(file, blob) {
                 throw .configuration("cannot move the download into \(blob): \(e.text).", errno: e.code)
@@ -370,9 +436,13 @@ extension ToolchainCache {
         }
         let tried = failures.isEmpty ? "no mirror is configured" : failures.joined(separator: "\n  ")
         if mismatch {
-            throw .verification("pin mismatch for \(here): no mirror serves \(pin.name) \(pin.version) with the pinned bytes:\n  \(tried)\nNothing was cached. A mirror with other bytes is stale or tampered with; if the archive replaced this version, make the lock again (repro toolchain lock).")
+            throw .verification(
+                "pin mismatch for \(here): no mirror serves \(pin.name) \(pin.version) with the pinned bytes:\n  \(tried)\nNothing was cached. A mirror with other bytes is stale or tampered with; if the archive replaced this version, make the lock again (repro toolchain lock)."
+            )
         }
-        throw .configuration("cannot download \(pin.name) \(pin.version) (\(pin.path)) for \(here):\n  \(tried)\nCheck the network, or add a mirror that has it with --debian-mirror URL or \(DebianMirrors.variable) (a snapshot archive keeps old versions).")
+        throw .configuration(
+            "cannot download \(pin.name) \(pin.version) (\(pin.path)) for \(here):\n  \(tried)\nCheck the network, or add a mirror that has it with --debian-mirror URL or \(DebianMirrors.variable) (a snapshot archive keeps old versions)."
+        )
     }
 
     /// Verifies a lock's cached `.deb`s against their pins and its tree against the recorded digest.
@@ -384,15 +454,22 @@ extension ToolchainCache {
         for pin in DebianLock.sorted(spec.packages) where Syscalls.exists(blobPath(pin.sha256)) {
             cached = true
             let actual = try? Hashing.sha256(file: blobPath(pin.sha256))
-            if actual != pin.sha256 { problems.append("\(blobPath(pin.sha256)) (\(pin.name) \(pin.version)): SHA-256 \(actual ?? "unreadable"), pinned \(pin.sha256)") }
+            if actual != pin.sha256 {
+                problems.append(
+                    "\(blobPath(pin.sha256)) (\(pin.name) \(pin.version)): SHA-256 \(actual ?? "unreadable"), pinned \(pin.sha256)"
+                )
+            }
         }
         if Syscalls.exists(tree) {
             cached = true
-            if let data = FileManager.default.contents(atPath: tree + ".json"), let record = try? JSONDecoder().decode(DebianTreeRecord.self, from: data) {
+            if let data = FileManager.default.contents(atPath: tree + ".json"),
+                let record = try? JSONDecoder().decode(DebianTreeRecord.self, from: data)
+            {
                 do {
                     let actual = try TreeWalker.walk(tree)
                     if actual.digest != record.treeDigest {
-                        problems.append("\(tree): the tree digest is \(actual.digest), but \(record.treeDigest) was recorded")
+                        problems.append(
+                            "\(tree): the tree digest is \(actual.digest), but \(record.treeDigest) was recorded")
                     }
                 } catch {
                     problems.append("\(tree): \(error.message)")

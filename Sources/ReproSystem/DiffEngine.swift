@@ -12,7 +12,9 @@ import ReproCore
 public enum DiffEngine {
     /// Compares two files or two directory trees. Throws a configuration error (exit 2) when
     /// either is missing or they are not both files or both directories.
-    public static func compare(_ a: String, _ b: String, limits: DiffLimits, setting: DiffSetting) throws(ReproError) -> DiffReport {
+    public static func compare(_ a: String, _ b: String, limits: DiffLimits, setting: DiffSetting) throws(ReproError)
+        -> DiffReport
+    {
         let ka = try kind(a), kb = try kind(b)
         let deadline = ContinuousClock.now + .milliseconds(Int64(max(0, limits.maxSeconds) * 1000))
         switch (ka, kb) {
@@ -35,8 +37,10 @@ public enum DiffEngine {
             let file = explainFile(ra, rb, path: a.lastPathPart, limits: limits, setting: setting, deadline: deadline)
             guard let file else {
                 guard try Hashing.sha256(file: ra) == Hashing.sha256(file: rb) else {
-                    return DiffReport(a: a, b: b, same: false, files: [FileExplanation(path: a.lastPathPart, kind: "changed")],
-                                      limits: limits, truncated: ["the files differ, but no region could be explained within the limits"])
+                    return DiffReport(
+                        a: a, b: b, same: false, files: [FileExplanation(path: a.lastPathPart, kind: "changed")],
+                        limits: limits,
+                        truncated: ["the files differ, but no region could be explained within the limits"])
                 }
                 return DiffReport(a: a, b: b, same: true, files: [], limits: limits)
             }
@@ -54,19 +58,25 @@ public enum DiffEngine {
     /// Explanations for tree differences (from ``Comparison/differences(reference:other:run:)``),
     /// `a` and `b` being the two trees' roots; at most ``DiffLimits/maxFiles`` are explained and
     /// none after the deadline. Returns the explanations and what was cut.
-    public static func explainTrees(_ differences: [Difference], _ a: String, _ b: String, limits: DiffLimits, setting: DiffSetting,
-                                    deadline: ContinuousClock.Instant) -> ([FileExplanation], [String]) {
+    public static func explainTrees(
+        _ differences: [Difference], _ a: String, _ b: String, limits: DiffLimits, setting: DiffSetting,
+        deadline: ContinuousClock.Instant
+    ) -> ([FileExplanation], [String]) {
         var files: [FileExplanation] = []
         var unexplained = 0
         for difference in differences {
             var file = FileExplanation(path: difference.path, kind: difference.kind.rawValue)
             if let metadata = difference.explanation {
-                file.findings.append(DiffFinding(location: [difference.path], aspect: "file type or mode", cause: .metadata, detail: metadata))
+                file.findings.append(
+                    DiffFinding(
+                        location: [difference.path], aspect: "file type or mode", cause: .metadata, detail: metadata))
             } else if difference.kind == .changed {
                 if files.count - unexplained >= limits.maxFiles || ContinuousClock.now >= deadline {
                     unexplained += 1
-                } else if let found = explainFile(a + "/" + difference.path, b + "/" + difference.path, path: difference.path,
-                                                  limits: limits, setting: setting, deadline: deadline) {
+                } else if let found = explainFile(
+                    a + "/" + difference.path, b + "/" + difference.path, path: difference.path,
+                    limits: limits, setting: setting, deadline: deadline)
+                {
                     file = found
                 }
             }
@@ -74,15 +84,19 @@ public enum DiffEngine {
         }
         var cut: [String] = []
         if unexplained > 0 {
-            cut.append("\(unexplained) changed file\(unexplained == 1 ? " was" : "s were") not explained (max_files \(limits.maxFiles) or the time limit of \(limits.maxSeconds) s)")
+            cut.append(
+                "\(unexplained) changed file\(unexplained == 1 ? " was" : "s were") not explained (max_files \(limits.maxFiles) or the time limit of \(limits.maxSeconds) s)"
+            )
         }
         return (files, cut)
     }
 
     /// Why the regular files `a` and `b` differ, nil when their contents are equal (also nil
     /// when either cannot be read as a regular file). `path` names the file in the findings.
-    public static func explainFile(_ a: String, _ b: String, path: String, limits: DiffLimits, setting: DiffSetting,
-                                   deadline: ContinuousClock.Instant) -> FileExplanation? {
+    public static func explainFile(
+        _ a: String, _ b: String, path: String, limits: DiffLimits, setting: DiffSetting,
+        deadline: ContinuousClock.Instant
+    ) -> FileExplanation? {
         let session = Session(limits: limits, setting: setting, deadline: deadline)
         return session.file(a, b, path: path)
     }
@@ -90,7 +104,9 @@ public enum DiffEngine {
     private static func kind(_ path: String) throws(ReproError) -> mode_t {
         switch Syscalls.stat(path) {
         case .success(let st): return st.st_mode & S_IFMT
-        case .failure(let e): throw .configuration("cannot read \(path): \(e.text). Give two existing files or directories.", errno: e.code)
+        case .failure(let e):
+            throw .configuration(
+                "cannot read \(path): \(e.text). Give two existing files or directories.", errno: e.code)
         }
     }
 }
@@ -127,7 +143,9 @@ private final class Session {
         }
         var result = FileExplanation(path: path, kind: "changed", findings: findings, truncated: truncated)
         if result.findings.count > limits.maxFindings {
-            result.truncated.append("\(result.findings.count - max(0, limits.maxFindings)) more findings not shown (max_findings \(limits.maxFindings))")
+            result.truncated.append(
+                "\(result.findings.count - max(0, limits.maxFindings)) more findings not shown (max_findings \(limits.maxFindings))"
+            )
             result.findings = Array(result.findings.prefix(max(0, limits.maxFindings)))
         }
         return result
@@ -141,37 +159,53 @@ private final class Session {
             findings += GzipHeader.findings(ga, gb, location: [path], setting: setting)
         }
         if limits.maxDepth > 0,
-           let (la, lb) = ArchiveReader.readPair(.file(a), .file(b), limits: limits, budgetA: &budgetA, budgetB: &budgetB, deadline: deadline) {
+            let (la, lb) = ArchiveReader.readPair(
+                .file(a), .file(b), limits: limits, budgetA: &budgetA, budgetB: &budgetB, deadline: deadline)
+        {
             listings(la, lb, sources: (.file(a), .file(b)), location: [path], depth: 1)
             if !findings.isEmpty || !truncated.isEmpty { return }
         }
         guard let found = FileComparison.compare(a, b, now: setting.now), let offset = found.offset else { return }
-        let (cause, detail, fix) = found.explanation.map { (CauseHints.cause(of: $0), $0, CauseHints.fix(of: $0)) }
+        let (cause, detail, fix) =
+            found.explanation.map { (CauseHints.cause(of: $0), $0, CauseHints.fix(of: $0)) }
             ?? (.unknown, "the bytes differ in no recognised pattern near the first difference", nil)
-        findings.append(DiffFinding(location: [path], aspect: "content", cause: cause, detail: detail + " (sizes \(sizes.0) vs \(sizes.1))",
-                                    fix: fix, offset: offset))
-        truncated.append("\(path) is larger than \(min(limits.maxMemberBytes, limits.maxBytes)) bytes: explained from a window around its first difference")
+        findings.append(
+            DiffFinding(
+                location: [path], aspect: "content", cause: cause, detail: detail + " (sizes \(sizes.0) vs \(sizes.1))",
+                fix: fix, offset: offset))
+        truncated.append(
+            "\(path) is larger than \(min(limits.maxMemberBytes, limits.maxBytes)) bytes: explained from a window around its first difference"
+        )
     }
 
     /// Explains two differing byte strings found at `location`.
     func bytes(_ x: [UInt8], _ y: [UInt8], location: [String], depth: Int) {
         guard x != y else { return }
         if ContinuousClock.now >= deadline {
-            truncated.append("\(location.joined(separator: " > ")): not explained, the time limit of \(limits.maxSeconds) s was reached")
+            truncated.append(
+                "\(location.joined(separator: " > ")): not explained, the time limit of \(limits.maxSeconds) s was reached"
+            )
             return
         }
         let name = location.last ?? ""
         let gzipA = GzipHeader.parse(x), gzipB = GzipHeader.parse(y)
-        if let ga = gzipA, let gb = gzipB { findings += GzipHeader.findings(ga, gb, location: location, setting: setting) }
+        if let ga = gzipA, let gb = gzipB {
+            findings += GzipHeader.findings(ga, gb, location: location, setting: setting)
+        }
         if depth < limits.maxDepth {
-            if let (la, lb) = ArchiveReader.readPair(.memory(x), .memory(y), limits: limits, budgetA: &budgetA, budgetB: &budgetB,
-                                                     deadline: deadline), la.isRaw == lb.isRaw {
+            if let (la, lb) = ArchiveReader.readPair(
+                .memory(x), .memory(y), limits: limits, budgetA: &budgetA, budgetB: &budgetB,
+                deadline: deadline), la.isRaw == lb.isRaw
+            {
                 listings(la, lb, sources: (.memory(x), .memory(y)), location: location, depth: depth + 1, whole: (x, y))
                 return
             }
         } else if gzipA != nil || x.starts(with: Array("!<arch>\n".utf8)) || x.starts(with: [0x50, 0x4b, 0x03, 0x04])
-                    || (x.count > 262 && x[257..<262].elementsEqual("ustar".utf8)) {
-            truncated.append("\(location.joined(separator: " > ")): not opened, the depth limit of \(limits.maxDepth) was reached (max_depth)")
+            || (x.count > 262 && x[257..<262].elementsEqual("ustar".utf8))
+        {
+            truncated.append(
+                "\(location.joined(separator: " > ")): not opened, the depth limit of \(limits.maxDepth) was reached (max_depth)"
+            )
         }
         if gzipA != nil, gzipB != nil, !findings.isEmpty, findings.last?.location == location { return }
         if let pa = PycHeader.parse(x, name: name), let pb = PycHeader.parse(y, name: name) {
@@ -195,11 +229,15 @@ private final class Session {
         if isText(x), isText(y) {
             let (lines, cut) = TextDiff.unified(bytes: x, y, maxLines: limits.maxLines, deadline: deadline)
             if let cut { truncated.append("\(location.joined(separator: " > ")): \(cut)") }
-            findings.append(DiffFinding(location: location, aspect: aspect ?? "text", cause: cause, detail: detail, fix: fix,
-                                        offset: Int64(base + first), context: CauseHints.context(x, y, offset: first), unified: lines))
+            findings.append(
+                DiffFinding(
+                    location: location, aspect: aspect ?? "text", cause: cause, detail: detail, fix: fix,
+                    offset: Int64(base + first), context: CauseHints.context(x, y, offset: first), unified: lines))
         } else {
-            findings.append(DiffFinding(location: location, aspect: aspect ?? "content", cause: cause, detail: detail, fix: fix,
-                                        offset: Int64(base + first), context: CauseHints.context(x, y, offset: first, base: base)))
+            findings.append(
+                DiffFinding(
+                    location: location, aspect: aspect ?? "content", cause: cause, detail: detail, fix: fix,
+                    offset: Int64(base + first), context: CauseHints.context(x, y, offset: first, base: base)))
         }
     }
 
@@ -244,37 +282,54 @@ private final class Session {
         var derivedOnly = true
         for section in sa where section.hasBytes {
             guard let other = byName[section.name], other.hasBytes else {
-                findings.append(DiffFinding(location: location, aspect: "ELF section \(section.name)", cause: .unknown,
-                                            detail: "present in A only"))
+                findings.append(
+                    DiffFinding(
+                        location: location, aspect: "ELF section \(section.name)", cause: .unknown,
+                        detail: "present in A only"))
                 continue
             }
             let ra = x[section.offset..<section.offset + section.size], rb = y[other.offset..<other.offset + other.size]
             guard ra != rb else { continue }
             let aspect = "ELF section \(section.name)"
             if section.name == ".note.gnu.build-id" {
-                findings.append(DiffFinding(location: location, aspect: aspect, cause: .derived,
-                                            detail: "the build ID is a hash of the rest of the binary, so it follows from the other differences",
-                                            fix: DiffFix.buildID, offset: Int64(section.offset)))
+                findings.append(
+                    DiffFinding(
+                        location: location, aspect: aspect, cause: .derived,
+                        detail:
+                            "the build ID is a hash of the rest of the binary, so it follows from the other differences",
+                        fix: DiffFix.buildID, offset: Int64(section.offset)))
                 continue
             }
             derivedOnly = false
-            let first = (0..<min(ra.count, rb.count)).first { ra[ra.startIndex + $0] != rb[rb.startIndex + $0] } ?? min(ra.count, rb.count)
+            let first =
+                (0..<min(ra.count, rb.count)).first { ra[ra.startIndex + $0] != rb[rb.startIndex + $0] }
+                ?? min(ra.count, rb.count)
             let offset = section.offset + first
             var (cause, detail, fix) = CauseHints.classify(x, y, offset: offset, setting: setting, complete: false)
             if cause == .unknown, section.name.hasPrefix(".debug") {
-                (cause, detail, fix) = (.buildPath, "debug information differs (most often the build path or a time recorded in it)",
-                                        DiffFix.buildPath)
+                (cause, detail, fix) = (
+                    .buildPath, "debug information differs (most often the build path or a time recorded in it)",
+                    DiffFix.buildPath
+                )
             }
             if section.size != other.size { detail += " (section sizes \(section.size) vs \(other.size))" }
-            findings.append(DiffFinding(location: location, aspect: aspect, cause: cause, detail: detail, fix: fix,
-                                        offset: Int64(offset), context: CauseHints.context(x, y, offset: offset)))
+            findings.append(
+                DiffFinding(
+                    location: location, aspect: aspect, cause: cause, detail: detail, fix: fix,
+                    offset: Int64(offset), context: CauseHints.context(x, y, offset: offset)))
         }
         if findings.count == before || derivedOnly {
             let first = Self.firstDifference(x, y) ?? 0
-            if findings.count == before || !(sa.contains { $0.name == ".note.gnu.build-id" && (($0.offset)..<($0.offset + $0.size)).contains(first) }) {
+            if findings.count == before
+                || !(sa.contains {
+                    $0.name == ".note.gnu.build-id" && (($0.offset)..<($0.offset + $0.size)).contains(first)
+                })
+            {
                 let (cause, detail, fix) = CauseHints.classify(x, y, offset: first, setting: setting, complete: false)
-                findings.append(DiffFinding(location: location, aspect: "ELF headers", cause: cause, detail: detail, fix: fix,
-                                            offset: Int64(first), context: CauseHints.context(x, y, offset: first)))
+                findings.append(
+                    DiffFinding(
+                        location: location, aspect: "ELF headers", cause: cause, detail: detail, fix: fix,
+                        offset: Int64(first), context: CauseHints.context(x, y, offset: first)))
             }
         }
     }
@@ -282,29 +337,38 @@ private final class Session {
     /// Compares two containers' members: order, presence, metadata (aggregated per field) and
     /// contents (recursively). `sources` are where the two listings were read from: the contents
     /// of the members that differ are read again from there, a bounded batch at a time.
-    private func listings(_ la: ArchiveListing, _ lb: ArchiveListing, sources: (ArchiveReader.Source, ArchiveReader.Source),
-                          location: [String], depth: Int, whole: ([UInt8], [UInt8])? = nil) {
+    private func listings(
+        _ la: ArchiveListing, _ lb: ArchiveListing, sources: (ArchiveReader.Source, ArchiveReader.Source),
+        location: [String], depth: Int, whole: ([UInt8], [UInt8])? = nil
+    ) {
         truncated += la.truncated.map { location.joined(separator: " > ") + " (A): " + $0 }
         truncated += lb.truncated.map { location.joined(separator: " > ") + " (B): " + $0 }
         let before = findings.count
         if la.isRaw {
             let inner = location + ["\(la.filters.first ?? "compressed") contents"]
-            guard let ma = la.members.first, let mb = lb.members.first, ArchiveMember.sameContents(ma, mb) != true else { return }
+            guard let ma = la.members.first, let mb = lb.members.first, ArchiveMember.sameContents(ma, mb) != true
+            else { return }
             if fits(ma, mb) {
                 explainMembers([(ma, mb, inner)], sources: sources, depth: depth)
             } else {
-                truncated.append("\(inner.joined(separator: " > ")): larger than max_member_bytes (\(limits.maxMemberBytes)), compared whole only")
+                truncated.append(
+                    "\(inner.joined(separator: " > ")): larger than max_member_bytes (\(limits.maxMemberBytes)), compared whole only"
+                )
             }
             return
         }
         let family = Self.family(la.format)
         if Self.family(lb.format) != family {
-            findings.append(DiffFinding(location: location, aspect: "container format", cause: .environment,
-                                        detail: "\(la.format) vs \(lb.format)", fix: "use one archiver and one set of options"))
+            findings.append(
+                DiffFinding(
+                    location: location, aspect: "container format", cause: .environment,
+                    detail: "\(la.format) vs \(lb.format)", fix: "use one archiver and one set of options"))
         }
         if la.filters != lb.filters {
-            findings.append(DiffFinding(location: location, aspect: "compression", cause: .environment,
-                                        detail: "\(la.filters.joined(separator: "+")) vs \(lb.filters.joined(separator: "+"))"))
+            findings.append(
+                DiffFinding(
+                    location: location, aspect: "compression", cause: .environment,
+                    detail: "\(la.filters.joined(separator: "+")) vs \(lb.filters.joined(separator: "+"))"))
         }
         let namesA = la.members.map(\.name), namesB = lb.members.map(\.name)
         let setA = Set(namesA), setB = Set(namesB)
@@ -313,23 +377,34 @@ private final class Session {
             let byBytes: ([UInt8], [UInt8]) -> Bool = { $0.lexicographicallyPrecedes($1) }
             if bytesA.count == bytesB.count, bytesA.sorted(by: byBytes) == bytesB.sorted(by: byBytes) {
                 let i = (0..<bytesA.count).first { bytesA[$0] != bytesB[$0] } ?? 0
-                findings.append(DiffFinding(location: location, aspect: "\(family) member order", cause: .ordering,
-                                            detail: "the same \(namesA.count) members in another order (from member \(i + 1): \(namesA[i]) vs \(namesB[i]))",
-                                            fix: Self.orderFix(family)))
+                findings.append(
+                    DiffFinding(
+                        location: location, aspect: "\(family) member order", cause: .ordering,
+                        detail:
+                            "the same \(namesA.count) members in another order (from member \(i + 1): \(namesA[i]) vs \(namesB[i]))",
+                        fix: Self.orderFix(family)))
             } else if setA == setB {
                 // The same names, some of them more than once on one side (tar -r appends).
-                findings.append(DiffFinding(location: location, aspect: "\(family) members", cause: .unknown,
-                                            detail: "\(namesA.count) vs \(namesB.count) members with the same names: a name appears more than once on one side"))
+                findings.append(
+                    DiffFinding(
+                        location: location, aspect: "\(family) members", cause: .unknown,
+                        detail:
+                            "\(namesA.count) vs \(namesB.count) members with the same names: a name appears more than once on one side"
+                    ))
             }
         }
         let missing = namesA.filter { !setB.contains($0) }, extra = namesB.filter { !setA.contains($0) }
         if !missing.isEmpty {
-            findings.append(DiffFinding(location: location, aspect: "\(family) members only in A", cause: .unknown,
-                                        detail: Self.sample(missing)))
+            findings.append(
+                DiffFinding(
+                    location: location, aspect: "\(family) members only in A", cause: .unknown,
+                    detail: Self.sample(missing)))
         }
         if !extra.isEmpty {
-            findings.append(DiffFinding(location: location, aspect: "\(family) members only in B", cause: .unknown,
-                                        detail: Self.sample(extra)))
+            findings.append(
+                DiffFinding(
+                    location: location, aspect: "\(family) members only in B", cause: .unknown,
+                    detail: Self.sample(extra)))
         }
         let membersB = Dictionary(lb.members.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         var pairs: [(ArchiveMember, ArchiveMember)] = []
@@ -350,15 +425,24 @@ private final class Session {
                 batch = []
                 held = (0, 0)
                 if same == nil {
-                    truncated.append("\(location.joined(separator: " > ")) > \(ma.name): not compared: the name appears more than once and the member is larger than max_member_bytes (\(limits.maxMemberBytes))")
+                    truncated.append(
+                        "\(location.joined(separator: " > ")) > \(ma.name): not compared: the name appears more than once and the member is larger than max_member_bytes (\(limits.maxMemberBytes))"
+                    )
                 } else {
-                    let why = ma.complete && mb.complete ? "larger than max_member_bytes \(limits.maxMemberBytes)" : "not read whole"
-                    findings.append(DiffFinding(location: location + [ma.name], aspect: "content", cause: .unknown,
-                                                detail: "the contents differ (sizes \(ma.size) vs \(mb.size); \(why), compared whole only)"))
+                    let why =
+                        ma.complete && mb.complete
+                        ? "larger than max_member_bytes \(limits.maxMemberBytes)" : "not read whole"
+                    findings.append(
+                        DiffFinding(
+                            location: location + [ma.name], aspect: "content", cause: .unknown,
+                            detail: "the contents differ (sizes \(ma.size) vs \(mb.size); \(why), compared whole only)")
+                    )
                 }
                 continue
             }
-            if !batch.isEmpty, held.0 + ma.bytesRead > limits.maxMemberBytes || held.1 + mb.bytesRead > limits.maxMemberBytes {
+            if !batch.isEmpty,
+                held.0 + ma.bytesRead > limits.maxMemberBytes || held.1 + mb.bytesRead > limits.maxMemberBytes
+            {
                 explainMembers(batch, sources: sources, depth: depth)
                 batch = []
                 held = (0, 0)
@@ -373,10 +457,16 @@ private final class Session {
             let (cause0, detail0, fix0) = CauseHints.classify(x, y, offset: first, setting: setting, complete: false)
             var cause = cause0, detail = detail0, fix = fix0
             if family == "zip", cause == .unknown || cause == .randomness {
-                (cause, detail, fix) = (.timestamp, "zip headers differ though every entry's name, time and contents agree: extra fields (extended timestamps with access times, uid/gid) or header flags", DiffFix.zipExtra)
+                (cause, detail, fix) = (
+                    .timestamp,
+                    "zip headers differ though every entry's name, time and contents agree: extra fields (extended timestamps with access times, uid/gid) or header flags",
+                    DiffFix.zipExtra
+                )
             }
-            findings.append(DiffFinding(location: location, aspect: "\(family) headers", cause: cause, detail: detail, fix: fix,
-                                        offset: Int64(first), context: CauseHints.context(x, y, offset: first)))
+            findings.append(
+                DiffFinding(
+                    location: location, aspect: "\(family) headers", cause: cause, detail: detail, fix: fix,
+                    offset: Int64(first), context: CauseHints.context(x, y, offset: first)))
         }
     }
 
@@ -387,14 +477,20 @@ private final class Session {
 
     /// Reads the contents of the member pairs `batch` again from `sources` and explains each
     /// pair at its location; the contents are released when done.
-    private func explainMembers(_ batch: [(ArchiveMember, ArchiveMember, [String])], sources: (ArchiveReader.Source, ArchiveReader.Source),
-                                depth: Int) {
+    private func explainMembers(
+        _ batch: [(ArchiveMember, ArchiveMember, [String])], sources: (ArchiveReader.Source, ArchiveReader.Source),
+        depth: Int
+    ) {
         guard !batch.isEmpty else { return }
-        let ca = ArchiveReader.contents(sources.0, indices: Set(batch.map(\.0.index)), maxBytes: limits.maxMemberBytes, deadline: deadline)
-        let cb = ArchiveReader.contents(sources.1, indices: Set(batch.map(\.1.index)), maxBytes: limits.maxMemberBytes, deadline: deadline)
+        let ca = ArchiveReader.contents(
+            sources.0, indices: Set(batch.map(\.0.index)), maxBytes: limits.maxMemberBytes, deadline: deadline)
+        let cb = ArchiveReader.contents(
+            sources.1, indices: Set(batch.map(\.1.index)), maxBytes: limits.maxMemberBytes, deadline: deadline)
         for (ma, mb, location) in batch {
             guard let x = ca[ma.index], let y = cb[mb.index] else {
-                truncated.append("\(location.joined(separator: " > ")): not explained, its contents could not be read again (the time limit of \(limits.maxSeconds) s, or the container changed)")
+                truncated.append(
+                    "\(location.joined(separator: " > ")): not explained, its contents could not be read again (the time limit of \(limits.maxSeconds) s, or the container changed)"
+                )
                 continue
             }
             bytes(x, y, location: location, depth: depth)
@@ -403,7 +499,9 @@ private final class Session {
 
     /// One finding per metadata field that differs in any member pair.
     private func aggregate(_ pairs: [(ArchiveMember, ArchiveMember)], location: [String], family: String) {
-        func field(_ aspect: String, cause: DiffCause, fix: String?, _ differs: (ArchiveMember, ArchiveMember) -> String?) {
+        func field(
+            _ aspect: String, cause: DiffCause, fix: String?, _ differs: (ArchiveMember, ArchiveMember) -> String?
+        ) {
             var count = 0
             var example: String?
             for (a, b) in pairs {
@@ -413,8 +511,10 @@ private final class Session {
                 }
             }
             guard count > 0, let example else { return }
-            findings.append(DiffFinding(location: location, aspect: "\(family) member \(aspect)", cause: cause,
-                                        detail: "differs in \(count) of \(pairs.count) members; first \(example)", fix: fix))
+            findings.append(
+                DiffFinding(
+                    location: location, aspect: "\(family) member \(aspect)", cause: cause,
+                    detail: "differs in \(count) of \(pairs.count) members; first \(example)", fix: fix))
         }
         field("mtime", cause: .timestamp, fix: Self.timeFix(family)) { a, b in
             guard a.mtime != b.mtime else { return nil }
@@ -425,7 +525,8 @@ private final class Session {
             a.uid != b.uid || a.gid != b.gid ? "\(a.uid):\(a.gid) vs \(b.uid):\(b.gid)" : nil
         }
         field("owner names", cause: .identity, fix: ownerFix) { a, b in
-            a.uname != b.uname || a.gname != b.gname ? "\(a.uname ?? "-"):\(a.gname ?? "-") vs \(b.uname ?? "-"):\(b.gname ?? "-")" : nil
+            a.uname != b.uname || a.gname != b.gname
+                ? "\(a.uname ?? "-"):\(a.gname ?? "-") vs \(b.uname ?? "-"):\(b.gname ?? "-")" : nil
         }
         field("mode", cause: .metadata, fix: family == "ar" ? DiffFix.arMember : DiffFix.tarMode) { a, b in
             a.mode != b.mode ? String(a.mode, radix: 8) + " vs " + String(b.mode, radix: 8) : nil

@@ -1,7 +1,7 @@
 import FoundationEssentials
 import ReproCore
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Debian's diffoscope, run on the host for the files whose format repro does not open
@@ -12,7 +12,8 @@ public enum Diffoscope {
         for directory in (searchPath ?? "").split(separator: ":", omittingEmptySubsequences: true) {
             let candidate = String(directory) + "/diffoscope"
             if let info = Syscalls.statFollowingLinks(candidate), info.st_mode & S_IFMT == S_IFREG,
-               case .success = Syscalls.access(candidate, X_OK) {
+                case .success = Syscalls.access(candidate, X_OK)
+            {
                 return candidate
             }
         }
@@ -37,7 +38,9 @@ public enum Diffoscope {
 
     /// Runs `program --text - --max-report-size maxBytes a b`, killing it when it runs past
     /// `seconds` or writes more than `maxBytes` bytes.
-    public static func run(_ program: String, _ a: String, _ b: String, maxBytes: Int, seconds: Double) throws(ReproError) -> Output {
+    public static func run(_ program: String, _ a: String, _ b: String, maxBytes: Int, seconds: Double)
+        throws(ReproError) -> Output
+    {
         let limit = max(1024, maxBytes)
         let deadline = ContinuousClock.now + .milliseconds(Int64(max(0, min(seconds, 86400)) * 1000))
         var collected = [UInt8]()
@@ -45,9 +48,11 @@ public enum Diffoscope {
         let stop = ReproError.configuration("diffoscope stopped")
         let ended: HostCommand.Ended
         do {
-            ended = try HostCommand.stream(URL(fileURLWithPath: program),
-                                           ["--text", "-", "--max-report-size", String(limit), "--no-progress", a, b],
-                                           cannotStart: "cannot run \(program)", hint: "Check that diffoscope runs: diffoscope --version.") { fd throws(ReproError) in
+            ended = try HostCommand.stream(
+                URL(fileURLWithPath: program),
+                ["--text", "-", "--max-report-size", String(limit), "--no-progress", a, b],
+                cannotStart: "cannot run \(program)", hint: "Check that diffoscope runs: diffoscope --version."
+            ) { fd throws(ReproError) in
                 var buffer = [UInt8](repeating: 0, count: 65536)
                 while true {
                     let left = deadline - ContinuousClock.now
@@ -59,7 +64,9 @@ public enum Diffoscope {
                     let wait = Int32(clamping: whole * 1000 + fraction / 1_000_000_000_000_000 + 1)
                     var poller = [pollfd(fd: fd, events: Int16(POLLIN), revents: 0)]
                     // Not ready yet, or interrupted (returned as 0): the deadline is looked at again.
-                    guard case .success(let ready) = Syscalls.poll(&poller, timeoutMilliseconds: wait), ready > 0 else { continue }
+                    guard case .success(let ready) = Syscalls.poll(&poller, timeoutMilliseconds: wait), ready > 0 else {
+                        continue
+                    }
                     let count: Int
                     switch buffer.withUnsafeMutableBytes({ Syscalls.read(fd, $0) }) {
                     case .success(let n) where n > 0: count = n

@@ -20,8 +20,9 @@ enum FileComparison {
     /// cause; nil when either cannot be read as a regular file.
     static func compare(_ a: String, _ b: String, now: Int64) -> (offset: Int64?, explanation: String?)? {
         guard let fa = try? FileDescriptor(opening: a, flags: O_RDONLY | O_NOFOLLOW),
-              let fb = try? FileDescriptor(opening: b, flags: O_RDONLY | O_NOFOLLOW),
-              let sa = regularSize(fa.raw), let sb = regularSize(fb.raw) else { return nil }
+            let fb = try? FileDescriptor(opening: b, flags: O_RDONLY | O_NOFOLLOW),
+            let sa = regularSize(fa.raw), let sb = regularSize(fb.raw)
+        else { return nil }
         if sa <= wholeFileLimit, sb <= wholeFileLimit {
             guard let x = read(fa.raw, at: 0, count: sa), let y = read(fb.raw, at: 0, count: sb) else { return nil }
             guard let offset = Comparison.firstDifference(x, y) else { return (nil, nil) }
@@ -39,8 +40,10 @@ enum FileComparison {
         let base = offset < windowAfter ? 0 : offset - windowBefore
         let end = offset + windowAfter
         guard let x = read(fa.raw, at: base, count: min(sa, end) - base),
-              let y = read(fb.raw, at: base, count: min(sb, end) - base) else { return (Int64(offset), nil) }
-        let explanation = DifferenceExplainer.explain(x, y, offset: offset - base, now: now, base: base, complete: false)
+            let y = read(fb.raw, at: base, count: min(sb, end) - base)
+        else { return (Int64(offset), nil) }
+        let explanation = DifferenceExplainer.explain(
+            x, y, offset: offset - base, now: now, base: base, complete: false)
         return (Int64(offset), explanation)
     }
 
@@ -74,8 +77,11 @@ enum FileComparison {
         while position < common {
             let count = min(chunk, common - position)
             guard let x = read(a, at: position, count: count), let y = read(b, at: position, count: count),
-                  x.count == count, y.count == count else { return .unreadable }
-            let equal = x.withUnsafeBytes { px in y.withUnsafeBytes { py in memcmp(px.baseAddress!, py.baseAddress!, count) == 0 } }
+                x.count == count, y.count == count
+            else { return .unreadable }
+            let equal = x.withUnsafeBytes { px in
+                y.withUnsafeBytes { py in memcmp(px.baseAddress!, py.baseAddress!, count) == 0 }
+            }
             if !equal, let i = (0..<count).first(where: { x[$0] != y[$0] }) { return .differs(at: position + i) }
             position += count
         }

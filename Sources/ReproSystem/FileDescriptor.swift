@@ -26,8 +26,10 @@ struct FileDescriptor: ~Copyable {
 
     /// Opens `name` in the open directory `directory` (openat(2), close-on-exec); a failure is
     /// thrown as `failure` says.
-    init(openingAt directory: Int32, _ name: String, flags: Int32, mode: mode_t = 0,
-         failure: (Errno) -> ReproError) throws(ReproError) {
+    init(
+        openingAt directory: Int32, _ name: String, flags: Int32, mode: mode_t = 0,
+        failure: (Errno) -> ReproError
+    ) throws(ReproError) {
         switch Syscalls.openat(directory, name, flags, mode) {
         case .success(let fd): raw = fd
         case .failure(let e): throw failure(e)

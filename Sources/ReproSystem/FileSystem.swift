@@ -2,7 +2,7 @@ import Crypto
 import FoundationEssentials
 import ReproCore
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// An exclusive advisory lock on a file, held until the value goes away (`flock(2)`).
@@ -13,7 +13,9 @@ public struct FileLock: ~Copyable {
     /// lock is held elsewhere. The corresponding C function is `flock(2)`.
     public init?(path: String, shared: Bool = false, wait: Bool = true) throws(ReproError) {
         let descriptor = try FileDescriptor(opening: path, flags: O_RDWR | O_CREAT, mode: 0o644) { e in
-            .configuration("cannot open the lock file \(path): \(e.text). Check that the cache directory is writable (or choose another with --cache DIR).", errno: e.code)
+            .configuration(
+                "cannot open the lock file \(path): \(e.text). Check that the cache directory is writable (or choose another with --cache DIR).",
+                errno: e.code)
         }
         let operation = (shared ? LOCK_SH : LOCK_EX) | (wait ? 0 : LOCK_NB)
         switch Syscalls.flock(descriptor.raw, operation) {
@@ -56,16 +58,21 @@ public enum Hashing {
 
     /// Hashes everything readable from `fd`, or its first `limit` bytes; returns the hex digest
     /// and the byte count.
-    static func sha256(fd: Int32, path: String, limit: UInt64 = .max) throws(ReproError) -> (hex: String, size: UInt64) {
+    static func sha256(fd: Int32, path: String, limit: UInt64 = .max) throws(ReproError) -> (hex: String, size: UInt64)
+    {
         try withBuffer { buffer throws(ReproError) in try sha256(fd: fd, path: path, limit: limit, buffer: buffer) }
     }
 
     /// ``sha256(fd:path:limit:)`` reading through `buffer` (shared by the caller across files).
-    static func sha256(fd: Int32, path: String, limit: UInt64 = .max,
-                       buffer: UnsafeMutableRawBufferPointer) throws(ReproError) -> (hex: String, size: UInt64) {
-        let result = try stream(fd, buffer: buffer, limit: limit, readFailed: { e in
-            .configuration("cannot read \(path): \(e.text).", errno: e.code)
-        })
+    static func sha256(
+        fd: Int32, path: String, limit: UInt64 = .max,
+        buffer: UnsafeMutableRawBufferPointer
+    ) throws(ReproError) -> (hex: String, size: UInt64) {
+        let result = try stream(
+            fd, buffer: buffer, limit: limit,
+            readFailed: { e in
+                .configuration("cannot read \(path): \(e.text).", errno: e.code)
+            })
         return (result.hex, result.size)
     }
 
@@ -91,15 +98,19 @@ public enum Hashing {
     /// another algorithm too); when that returns false, the reading stops there and the chunk is
     /// not hashed. A failed read is thrown as `readFailed` says.
     @inline(__always)
-    static func stream(_ fd: Int32, buffer: UnsafeMutableRawBufferPointer, limit: UInt64 = .max,
-                       readFailed: (Errno) -> ReproError,
-                       _ chunk: (UnsafeRawBufferPointer) throws(ReproError) -> Bool = { _ in true }) throws(ReproError) -> Streamed {
+    static func stream(
+        _ fd: Int32, buffer: UnsafeMutableRawBufferPointer, limit: UInt64 = .max,
+        readFailed: (Errno) -> ReproError,
+        _ chunk: (UnsafeRawBufferPointer) throws(ReproError) -> Bool = { _ in true }
+    ) throws(ReproError) -> Streamed {
         var hasher = SHA256()
         var total: UInt64 = 0
         while true {
             let want = Int(min(UInt64(buffer.count), limit - total))
             let n: Int
-            switch want == 0 ? .success(0) : Syscalls.read(fd, UnsafeMutableRawBufferPointer(rebasing: buffer[0..<want])) {
+            switch want == 0
+                ? .success(0) : Syscalls.read(fd, UnsafeMutableRawBufferPointer(rebasing: buffer[0..<want]))
+            {
             case .success(let got): n = got
             case .failure(let e): throw readFailed(e)
             }

@@ -2,7 +2,7 @@ import Dispatch
 import FoundationEssentials
 import ReproCore
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Runs a host program (git) to completion and captures its standard output.
@@ -30,11 +30,15 @@ enum HostCommand {
     /// Runs `argv` (looked up on PATH) with repro's environment changed by
     /// `environment` (each value replaces or adds a variable) and without the variables named in
     /// `removing`; throws only when it cannot be started.
-    static func run(_ argv: [String], environment: [String: String] = [:],
-                    removing: [String] = []) throws(ReproError) -> Output {
+    static func run(
+        _ argv: [String], environment: [String: String] = [:],
+        removing: [String] = []
+    ) throws(ReproError) -> Output {
         var stdout = Data()
-        let ended = try stream(URL(fileURLWithPath: "/usr/bin/env"), argv, environment: environment,
-                               removing: removing, cannotStart: "cannot run \(argv[0])", hint: "Install it or put it on PATH.") { fd in
+        let ended = try stream(
+            URL(fileURLWithPath: "/usr/bin/env"), argv, environment: environment,
+            removing: removing, cannotStart: "cannot run \(argv[0])", hint: "Install it or put it on PATH."
+        ) { fd in
             var chunk = [UInt8](repeating: 0, count: 65536)
             while case .success(let n) = chunk.withUnsafeMutableBytes({ Syscalls.read(fd, $0) }), n > 0 {
                 stdout.append(contentsOf: chunk[..<n])
@@ -47,14 +51,19 @@ enum HostCommand {
     /// is drained on another thread so that neither pipe fills up), then waits for it. When
     /// `readStdout` throws, the program is killed (SIGKILL: a SIGTERM may be blocked in the mask
     /// it inherited, and it would otherwise block writing to a pipe nobody reads) and the error rethrown.
-    static func stream(_ program: URL, _ arguments: [String], environment: [String: String] = [:],
-                       removing: [String] = [], cannotStart: String, hint: String,
-                       readStdout: (Int32) throws(ReproError) -> Void) throws(ReproError) -> Ended {
-        let changed: [String: String]? = environment.isEmpty && removing.isEmpty ? nil : {
-            var changed = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
-            for name in removing { changed[name] = nil }
-            return changed
-        }()
+    static func stream(
+        _ program: URL, _ arguments: [String], environment: [String: String] = [:],
+        removing: [String] = [], cannotStart: String, hint: String,
+        readStdout: (Int32) throws(ReproError) -> Void
+    ) throws(ReproError) -> Ended {
+        let changed: [String: String]? =
+            environment.isEmpty && removing.isEmpty
+            ? nil
+            : {
+                var changed = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+                for name in removing { changed[name] = nil }
+                return changed
+            }()
         let outPipe: (Int32, Int32), errPipe: (Int32, Int32)
         switch Syscalls.pipe() {
         case .success(let ends): outPipe = ends
@@ -63,12 +72,17 @@ enum HostCommand {
         switch Syscalls.pipe() {
         case .success(let ends): errPipe = ends
         case .failure(let e):
-            close(outPipe.0); close(outPipe.1)
+            close(outPipe.0)
+            close(outPipe.1)
             throw .configuration("\(cannotStart): \(e). \(hint)")
         }
-        defer { close(outPipe.0); close(errPipe.0) }
+        defer {
+            close(outPipe.0)
+            close(errPipe.0)
+        }
         let spawned = spawn(program.path, arguments, environment: changed, stdout: outPipe.1, stderr: errPipe.1)
-        close(outPipe.1); close(errPipe.1)
+        close(outPipe.1)
+        close(errPipe.1)
         let pid: pid_t
         switch spawned {
         case .success(let child): pid = child
@@ -97,16 +111,19 @@ enum HostCommand {
         group.wait()
         let status = waitForExit(pid)
         let exited = status & 0x7f == 0
-        return Ended(exited: exited, status: exited ? (status >> 8) & 0xff : status & 0x7f,
-                     stderr: String(decoding: errSink.data, as: UTF8.self))
+        return Ended(
+            exited: exited, status: exited ? (status >> 8) & 0xff : status & 0x7f,
+            stderr: String(decoding: errSink.data, as: UTF8.self))
     }
 
     /// Starts `path` with `arguments` (argv[0] is `path`), `environment` (nil: repro's own),
     /// with stdin from /dev/null, the given stdout and stderr, no other descriptor,
     /// and every signal unblocked and at its default (posix_spawn(3)). The child's pid, or the errno
     /// of why it could not be started.
-    private static func spawn(_ path: String, _ arguments: [String], environment: [String: String]?,
-                              stdout: Int32, stderr: Int32) -> Result<pid_t, Errno> {
+    private static func spawn(
+        _ path: String, _ arguments: [String], environment: [String: String]?,
+        stdout: Int32, stderr: Int32
+    ) -> Result<pid_t, Errno> {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -124,10 +141,13 @@ enum HostCommand {
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         let argv = ([path] + arguments).map { strdup($0) } + [nil]
         defer { for arg in argv { free(arg) } }
-        let envp: [UnsafeMutablePointer<CChar>?]? = environment.map { $0.map { strdup("\($0.key)=\($0.value)") } + [nil] }
+        let envp: [UnsafeMutablePointer<CChar>?]? = environment.map {
+            $0.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        }
         defer { for entry in envp ?? [] { free(entry) } }
         var pid = pid_t()
-        let code = envp.map { posix_spawn(&pid, path, &actions, &attributes, argv, $0) }
+        let code =
+            envp.map { posix_spawn(&pid, path, &actions, &attributes, argv, $0) }
             ?? posix_spawn(&pid, path, &actions, &attributes, argv, environ)
         return code == 0 ? .success(pid) : .failure(Errno(code))
     }

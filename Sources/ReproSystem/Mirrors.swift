@@ -14,8 +14,11 @@ public enum Mirrors {
 
     /// The mirrors to use: those given on the command line (`--mirror`, in order), then those of
     /// `$REPRO_MIRRORS`; each checked, trailing slashes removed, duplicates dropped.
-    public static func configured(options: [String], environment: [String: String] = ProcessInfo.processInfo.environment) throws(ReproError) -> [String] {
-        let listed = (environment[variable] ?? "").split(whereSeparator: { $0 == "," || $0.isWhitespace }).map(String.init)
+    public static func configured(
+        options: [String], environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws(ReproError) -> [String] {
+        let listed = (environment[variable] ?? "").split(whereSeparator: { $0 == "," || $0.isWhitespace }).map(
+            String.init)
         var result: [String] = []
         for (base, origin) in options.map({ ($0, "--mirror") }) + listed.map({ ($0, "$" + variable) }) {
             let normalized = try check(base, origin: origin)
@@ -30,10 +33,14 @@ public enum Mirrors {
         var trimmed = base
         while trimmed.hasSuffix("/"), trimmed.count > 1 { trimmed.removeLast() }
         if let problem = ToolchainSpec.urlProblem(trimmed + "/sha256/x") {
-            throw .configuration("\(origin) \(base): \(problem) A mirror is a base URL serving sha256/<hex>, e.g. https://mirror.example/repro or file:///srv/repro-mirror.")
+            throw .configuration(
+                "\(origin) \(base): \(problem) A mirror is a base URL serving sha256/<hex>, e.g. https://mirror.example/repro or file:///srv/repro-mirror."
+            )
         }
         if trimmed.contains("?") || trimmed.contains("#") {
-            throw .configuration("\(origin) \(base): a mirror is a base URL without a query or fragment; sha256/<hex> is appended to it.")
+            throw .configuration(
+                "\(origin) \(base): a mirror is a base URL without a query or fragment; sha256/<hex> is appended to it."
+            )
         }
         return trimmed
     }
@@ -48,14 +55,20 @@ public enum Mirrors {
     /// Debian mirror for `--debian-mirror file://DIR`). Each file is a read-only copy checked
     /// against its pin; an existing file that already holds the pinned bytes is kept. `blobs`
     /// gives a cache blob's path by its SHA-256. Returns the paths written, in order.
-    public static func export(_ sources: [CachedSource], to directory: String, blobs: (String) -> String) throws(ReproError) -> [String] {
+    public static func export(_ sources: [CachedSource], to directory: String, blobs: (String) -> String)
+        throws(ReproError) -> [String]
+    {
         var written: [String] = []
         for source in sources {
             if source.packages.isEmpty {
-                written.append(try copyChecked(source.blobPath, sha256: source.source.sha256, to: directory + "/sha256/" + source.source.sha256))
+                written.append(
+                    try copyChecked(
+                        source.blobPath, sha256: source.source.sha256, to: directory + "/sha256/" + source.source.sha256
+                    ))
             } else {
                 for pin in source.packages {
-                    written.append(try copyChecked(blobs(pin.sha256), sha256: pin.sha256, to: directory + "/" + pin.path))
+                    written.append(
+                        try copyChecked(blobs(pin.sha256), sha256: pin.sha256, to: directory + "/" + pin.path))
                 }
             }
         }
@@ -76,16 +89,19 @@ public enum Mirrors {
         do {
             try FileManager.default.copyItem(atPath: blob, toPath: staging)
         } catch {
-            throw .configuration("cannot copy \(blob) to \(staging): \(ReproError.reason(error)). Give a writable directory with -o.")
+            throw .configuration(
+                "cannot copy \(blob) to \(staging): \(ReproError.reason(error)). Give a writable directory with -o.")
         }
         if case .failure(let e) = Syscalls.chmod(staging, 0o444) {
             Syscalls.unlink(staging)
-            throw .configuration("cannot make \(staging) read-only: \(e.text). Give a writable directory with -o.", errno: e.code)
+            throw .configuration(
+                "cannot make \(staging) read-only: \(e.text). Give a writable directory with -o.", errno: e.code)
         }
         // The copy must still match the pin (a cache blob may have changed since it was fetched).
         guard (try? Hashing.sha256(file: staging)) == sha else {
             Syscalls.unlink(staging)
-            throw .verification("the cached \(blob) no longer matches its pin \(sha); run `repro toolchain verify` and fetch it again.")
+            throw .verification(
+                "the cached \(blob) no longer matches its pin \(sha); run `repro toolchain verify` and fetch it again.")
         }
         if case .failure(let e) = Syscalls.rename(staging, target) {
             Syscalls.unlink(staging)

@@ -25,8 +25,10 @@ public enum OutputCollector {
     /// relative paths copied, sorted. Throws when a pattern matches nothing, or when the files'
     /// sizes add up to more than `limit` bytes (see ``Budget``).
     @discardableResult
-    public static func collect(from buildRoot: String, selection: Selection, into destination: String,
-                               limit: Int = .max) throws(ReproError) -> [String] {
+    public static func collect(
+        from buildRoot: String, selection: Selection, into destination: String,
+        limit: Int = .max
+    ) throws(ReproError) -> [String] {
         try collectHashing(from: buildRoot, selection: selection, into: destination, limit: limit).copied
     }
 
@@ -55,8 +57,10 @@ public enum OutputCollector {
     /// ``TreeWalker/walk(_:)`` of the copy gives. Otherwise the files are hashed in place and only
     /// those the mode asks for are copied (read a second time): `destination` then holds just
     /// them, and the listing still describes the whole selected tree, as a full copy would.
-    static func collectHashing(from buildRoot: String, selection: Selection, into destination: String,
-                               mode: Mode = .copyAll, limit: Int = .max) throws(ReproError) -> Collected {
+    static func collectHashing(
+        from buildRoot: String, selection: Selection, into destination: String,
+        mode: Mode = .copyAll, limit: Int = .max
+    ) throws(ReproError) -> Collected {
         let root = try FileDescriptor(opening: buildRoot, flags: O_RDONLY | O_DIRECTORY | O_NOFOLLOW) { e in
             .buildFailed("cannot open the build directory \(buildRoot) to collect outputs: \(e.text).")
         }
@@ -64,8 +68,9 @@ public enum OutputCollector {
         try collect(fromDirectory: root.raw, selection: selection, state: &state)
         var entries = state.entries
         entries += state.directories.map { TreeEntry.directory($0) }
-        return Collected(listing: try TreeWalker.listing(of: entries),
-                         copied: state.copied.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) })
+        return Collected(
+            listing: try TreeWalker.listing(of: entries),
+            copied: state.copied.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) })
     }
 
     /// The state of one collection's walk.
@@ -140,7 +145,9 @@ public enum OutputCollector {
         /// Takes `size` bytes for the output `path`, or throws when they do not fit.
         mutating func take(_ size: Int, for path: String) throws(ReproError) {
             guard size >= 0, size <= remaining else {
-                throw .buildFailed("the outputs add up to more than \(limit) bytes, the work directory's tmpfs limit, at '\(path)' (\(size) bytes; sparse files count at their full length). Declare fewer outputs in build.outputs, or raise limits.tmpfs_bytes in the profile.")
+                throw .buildFailed(
+                    "the outputs add up to more than \(limit) bytes, the work directory's tmpfs limit, at '\(path)' (\(size) bytes; sparse files count at their full length). Declare fewer outputs in build.outputs, or raise limits.tmpfs_bytes in the profile."
+                )
             }
             used += size
         }
@@ -161,8 +168,11 @@ public enum OutputCollector {
         var walked = ""
         for part in parts {
             walked += "/" + part
-            directory = try FileDescriptor(openingAt: directory.raw, part, flags: O_RDONLY | O_DIRECTORY | O_NOFOLLOW) { e in
-                .configuration("--copy-out: \(walked) is not a directory inside the sandbox (\(e.text)); symlinks on the way are not followed.")
+            directory = try FileDescriptor(openingAt: directory.raw, part, flags: O_RDONLY | O_DIRECTORY | O_NOFOLLOW) {
+                e in
+                .configuration(
+                    "--copy-out: \(walked) is not a directory inside the sandbox (\(e.text)); symlinks on the way are not followed."
+                )
             }
         }
         guard case .success = Syscalls.fstatat(directory.raw, name) else {
@@ -201,7 +211,9 @@ public enum OutputCollector {
         if case .patterns(let patterns) = selection {
             let unmatched = patterns.filter { !state.matched.contains($0) }
             if !unmatched.isEmpty {
-                throw .buildFailed("the build did not produce the declared output\(unmatched.count == 1 ? "" : "s") \(unmatched.map { "'\($0)'" }.joined(separator: ", ")). Check build.outputs in repro.toml against what the build writes below /build/src.")
+                throw .buildFailed(
+                    "the build did not produce the declared output\(unmatched.count == 1 ? "" : "s") \(unmatched.map { "'\($0)'" }.joined(separator: ", ")). Check build.outputs in repro.toml against what the build writes below /build/src."
+                )
             }
         }
     }
@@ -230,7 +242,9 @@ public enum OutputCollector {
         var result: [String] = []
         for bytes in listed {
             guard let name = ExactUTF8.decode(bytes) else {
-                throw .buildFailed("the build wrote a file name that is not valid UTF-8 in '\(relative.isEmpty ? "." : relative)'; repro's digests name files in UTF-8, so rename it in the build.")
+                throw .buildFailed(
+                    "the build wrote a file name that is not valid UTF-8 in '\(relative.isEmpty ? "." : relative)'; repro's digests name files in UTF-8, so rename it in the build."
+                )
             }
             result.append(name)
         }
@@ -239,13 +253,17 @@ public enum OutputCollector {
         // collector visit one path twice, and the build could swap what is there between visits.
         var seen = Set<String>()
         for name in result where !seen.insert(name).inserted {
-            throw .buildFailed("the build left two entries named \(name.debugDescription) in '\(relative.isEmpty ? "." : relative)' (listed twice while it changed, or one name in two Unicode normalizations); outputs must be stable and named once when the build ends.")
+            throw .buildFailed(
+                "the build left two entries named \(name.debugDescription) in '\(relative.isEmpty ? "." : relative)' (listed twice while it changed, or one name in two Unicode normalizations); outputs must be stable and named once when the build ends."
+            )
         }
         return result.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
     }
 
-    private static func walk(dirFD: Int32, relative: String, inherited: Bool, selection: Selection,
-                             state: inout Walk) throws(ReproError) {
+    private static func walk(
+        dirFD: Int32, relative: String, inherited: Bool, selection: Selection,
+        state: inout Walk
+    ) throws(ReproError) {
         let destination = state.destination
         for name in try names(in: dirFD, relative: relative) {
             let path = relative.isEmpty ? name : relative + "/" + name
@@ -270,7 +288,9 @@ public enum OutputCollector {
                 descend = true
                 if type == S_IFREG || type == S_IFLNK {
                     if let known = source[PathKey(path)] {
-                        selected = try contentKey(dirFD: dirFD, name: name, type: type, path: path, budget: state.budget) != known
+                        selected =
+                            try contentKey(dirFD: dirFD, name: name, type: type, path: path, budget: state.budget)
+                            != known
                     } else {
                         selected = true
                     }
@@ -279,36 +299,46 @@ public enum OutputCollector {
             switch type {
             case S_IFDIR:
                 guard descend else { continue }
-                let child = try FileDescriptor(openingAt: dirFD, name, flags: O_RDONLY | O_DIRECTORY | O_NOFOLLOW) { e in
+                let child = try FileDescriptor(openingAt: dirFD, name, flags: O_RDONLY | O_DIRECTORY | O_NOFOLLOW) {
+                    e in
                     .buildFailed("cannot open the output directory '\(path)': \(e.text).")
                 }
                 if selected {
                     state.noteDirectory(path)
                     if state.copiesAll { try makeDirectory(destination + "/" + path) }
                 }
-                try walk(dirFD: child.raw, relative: path, inherited: selected && inheritsDown(selection), selection: selection,
-                         state: &state)
+                try walk(
+                    dirFD: child.raw, relative: path, inherited: selected && inheritsDown(selection),
+                    selection: selection,
+                    state: &state)
             case S_IFREG where selected:
                 let executable = (info.st_mode & S_IXUSR) != 0
                 var entry: TreeEntry
                 if !state.copiesAll {
-                    entry = try copyFile(dirFD: dirFD, name: name, path: path, executable: executable, to: nil, budget: &state.budget)
+                    entry = try copyFile(
+                        dirFD: dirFD, name: name, path: path, executable: executable, to: nil, budget: &state.budget)
                     if state.copies(entry) {
                         // Differs from the earlier run: kept for the explanation (this file alone
                         // is read again, within its size as first charged).
                         var again = Budget(limit: Int(entry.size))
-                        entry = try copyFile(dirFD: dirFD, name: name, path: path, executable: executable, to: destination, budget: &again)
+                        entry = try copyFile(
+                            dirFD: dirFD, name: name, path: path, executable: executable, to: destination,
+                            budget: &again)
                         state.copied.append(path)
                     }
                 } else {
-                    entry = try copyFile(dirFD: dirFD, name: name, path: path, executable: executable, to: destination, budget: &state.budget)
+                    entry = try copyFile(
+                        dirFD: dirFD, name: name, path: path, executable: executable, to: destination,
+                        budget: &state.budget)
                     state.copied.append(path)
                 }
                 state.noteDirectory(relative)
                 state.entries.append(entry)
             case S_IFLNK where selected:
                 let target = try readLink(dirFD: dirFD, name: name, path: path)
-                let entry = TreeEntry(path: path, kind: .symlink, sha256: TreeDigest.hex(SHA256.hash(data: Array(target.utf8))), target: target)
+                let entry = TreeEntry(
+                    path: path, kind: .symlink, sha256: TreeDigest.hex(SHA256.hash(data: Array(target.utf8))),
+                    target: target)
                 if state.copies(entry) {
                     try makeDirectory(destination + "/" + relative)
                     if case .failure(let e) = Syscalls.symlink(target, destination + "/" + path) {
@@ -322,7 +352,9 @@ public enum OutputCollector {
                 continue
             default:
                 if selected {
-                    throw .buildFailed("the output '\(path)' is a device, fifo or socket; outputs must be regular files, directories or symlinks.")
+                    throw .buildFailed(
+                        "the output '\(path)' is a device, fifo or socket; outputs must be regular files, directories or symlinks."
+                    )
                 }
             }
         }
@@ -336,7 +368,9 @@ public enum OutputCollector {
     /// The snapshot key of an entry: its SHA-256 hex, or `"->" + target` for a symlink. A file
     /// is hashed up to the size it has when opened, and one larger than the whole budget (which no
     /// source file can be: the sources fit the same tmpfs) is not read at all: it has changed.
-    private static func contentKey(dirFD: Int32, name: String, type: mode_t, path: String, budget: Budget) throws(ReproError) -> String {
+    private static func contentKey(dirFD: Int32, name: String, type: mode_t, path: String, budget: Budget)
+        throws(ReproError) -> String
+    {
         if type == S_IFLNK { return "->" + (try readLink(dirFD: dirFD, name: name, path: path)) }
         var info = stat()
         let input = try openEntry(dirFD: dirFD, name: name, path: path, info: &info)
@@ -347,7 +381,9 @@ public enum OutputCollector {
     /// Opens a regular file of a directory for reading (openat(2)): never following a symlink,
     /// never waiting on a fifo swapped in after the entry was looked at (`O_NONBLOCK`), and
     /// refusing whatever the descriptor turns out not to be a regular file. Its status goes to `info`.
-    private static func openEntry(dirFD: Int32, name: String, path: String, info: inout stat) throws(ReproError) -> FileDescriptor {
+    private static func openEntry(dirFD: Int32, name: String, path: String, info: inout stat) throws(ReproError)
+        -> FileDescriptor
+    {
         let file = try FileDescriptor(openingAt: dirFD, name, flags: O_RDONLY | O_NOFOLLOW | O_NONBLOCK) { e in
             .buildFailed("cannot read the output '\(path)': \(e.text).")
         }
@@ -356,7 +392,9 @@ public enum OutputCollector {
         case .failure(let e): throw .buildFailed("cannot read the output '\(path)': \(e.text).")
         }
         guard info.st_mode & S_IFMT == S_IFREG else {
-            throw .buildFailed("the output '\(path)' stopped being a regular file while it was collected; outputs must be regular files, directories or symlinks, and the build must have finished writing them.")
+            throw .buildFailed(
+                "the output '\(path)' stopped being a regular file while it was collected; outputs must be regular files, directories or symlinks, and the build must have finished writing them."
+            )
         }
         return file
     }
@@ -373,8 +411,10 @@ public enum OutputCollector {
     /// (what is checked is what is read, even if the build swaps the file meanwhile). The hash is
     /// of the bytes the copy holds: the data read at its offsets, zeros for holes (which stay holes
     /// in the copy) and for a tail the file lost while it was read.
-    private static func copyFile(dirFD: Int32, name: String, path: String, executable: Bool, to destination: String?,
-                                 budget: inout Budget) throws(ReproError) -> TreeEntry {
+    private static func copyFile(
+        dirFD: Int32, name: String, path: String, executable: Bool, to destination: String?,
+        budget: inout Budget
+    ) throws(ReproError) -> TreeEntry {
         var info = stat()
         let input = try openEntry(dirFD: dirFD, name: name, path: path, info: &info)
         let size = off_t(info.st_size)
@@ -388,11 +428,15 @@ public enum OutputCollector {
             try makeDirectory(destination + "/" + parentOf(path))
             switch Syscalls.open(target, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode) {
             case .success(let fd): out = fd
-            case .failure(let e): throw .configuration("cannot write \(target): \(e.text). Check that the directory is writable.", errno: e.code)
+            case .failure(let e):
+                throw .configuration(
+                    "cannot write \(target): \(e.text). Check that the directory is writable.", errno: e.code)
             }
         }
         func readFailed(_ e: Errno) -> ReproError { .buildFailed("cannot read the output '\(path)': \(e.text).") }
-        func writeFailed(_ e: Errno) -> ReproError { .configuration("cannot write \(target): \(e.text).", errno: e.code) }
+        func writeFailed(_ e: Errno) -> ReproError {
+            .configuration("cannot write \(target): \(e.text).", errno: e.code)
+        }
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Hashing.bufferSize, alignment: 16)
         defer { buffer.deallocate() }
         var hasher = SHA256()
@@ -413,7 +457,9 @@ public enum OutputCollector {
             while position < to {
                 let want = min(buffer.count, Int(to - position))
                 let n: Int
-                switch Syscalls.pread(input.raw, UnsafeMutableRawBufferPointer(rebasing: buffer[0..<want]), at: position) {
+                switch Syscalls.pread(
+                    input.raw, UnsafeMutableRawBufferPointer(rebasing: buffer[0..<want]), at: position)
+                {
                 case .success(let got): n = got
                 case .failure(let e): throw readFailed(e)
                 }
@@ -462,7 +508,9 @@ public enum OutputCollector {
         }
         // The umask must not change what was asked for.
         if out >= 0, case .failure(let e) = Syscalls.fchmod(out, mode) { throw writeFailed(e) }
-        return TreeEntry(path: path, kind: .file, executable: executable, size: UInt64(length), sha256: TreeDigest.hex(hasher.finalize()))
+        return TreeEntry(
+            path: path, kind: .file, executable: executable, size: UInt64(length),
+            sha256: TreeDigest.hex(hasher.finalize()))
     }
 
     /// Zeros, hashed for the holes of sparse files.
@@ -477,9 +525,11 @@ public enum OutputCollector {
 
     private static func makeDirectory(_ path: String) throws(ReproError) {
         do {
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+            try FileManager.default.createDirectory(
+                atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
         } catch {
-            throw .configuration("cannot create \(path): \(ReproError.reason(error)). Check that the directory is writable.")
+            throw .configuration(
+                "cannot create \(path): \(ReproError.reason(error)). Check that the directory is writable.")
         }
     }
 }

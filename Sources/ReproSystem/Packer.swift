@@ -2,7 +2,7 @@ internal import CArchive
 import FoundationEssentials
 import ReproCore
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Packs a directory into a deterministic tar archive.
@@ -48,7 +48,8 @@ public enum Packer {
     /// every mtime set to `mtime` seconds since the epoch.
     public static func pack(directory: String, to output: String, mtime: Int64 = 0) throws(ReproError) -> Result {
         guard let compression = Compression.forFileName(output) else {
-            throw .configuration("cannot tell the format of \(output) from its name. Name it .tar, .tar.gz, .tar.zst or .tar.xz.")
+            throw .configuration(
+                "cannot tell the format of \(output) from its name. Name it .tar, .tar.gz, .tar.zst or .tar.xz.")
         }
         guard Syscalls.isDirectory(directory) else {
             throw .configuration("\(directory) is not a directory. Give the directory to pack.")
@@ -69,7 +70,9 @@ public enum Packer {
     }
 
     /// Writes the walked `tree` under `root` as an archive at `path`.
-    private static func write(tree: TreeListing, from root: String, to path: String, compression: Compression, mtime: Int64) throws(ReproError) {
+    private static func write(
+        tree: TreeListing, from root: String, to path: String, compression: Compression, mtime: Int64
+    ) throws(ReproError) {
         guard let archive = archive_write_new() else { fatalError("archive_write_new: out of memory") }
         defer { archive_write_free(archive) }
         func failure(_ what: String) -> ReproError {
@@ -125,9 +128,12 @@ public enum Packer {
                     let want = Int(min(UInt64(buffer.count), remaining))
                     switch Syscalls.read(file.raw, UnsafeMutableRawBufferPointer(rebasing: buffer[0..<want])) {
                     case .success(0):
-                        throw .configuration("\(root)/\(item.path) shrank while it was being packed; pack a tree nothing is writing to.")
+                        throw .configuration(
+                            "\(root)/\(item.path) shrank while it was being packed; pack a tree nothing is writing to.")
                     case .success(let n):
-                        if archive_write_data(archive, buffer.baseAddress, n) < 0 { throw failure("contents of \(item.path)") }
+                        if archive_write_data(archive, buffer.baseAddress, n) < 0 {
+                            throw failure("contents of \(item.path)")
+                        }
                         remaining -= UInt64(n)
                     case .failure(let e):
                         throw .configuration("cannot read \(root)/\(item.path): \(e.text).", errno: e.code)

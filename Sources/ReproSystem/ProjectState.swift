@@ -23,12 +23,15 @@ enum ProjectState {
     private static func realDirectory(_ path: String) throws(ReproError) {
         if let info = Syscalls.lstat(path) {
             guard info.st_mode & S_IFMT == S_IFDIR else {
-                throw .configuration("\(path) is not a directory (a symlink or file, perhaps committed to the repository); repro keeps its logs and outputs there. Remove it and run again.")
+                throw .configuration(
+                    "\(path) is not a directory (a symlink or file, perhaps committed to the repository); repro keeps its logs and outputs there. Remove it and run again."
+                )
             }
             return
         }
         if case .failure(let e) = Syscalls.mkdir(path, 0o755), e.code != EEXIST {
-            throw .configuration("cannot create \(path): \(e.text). Check that the project directory is writable.", errno: e.code)
+            throw .configuration(
+                "cannot create \(path): \(e.text). Check that the project directory is writable.", errno: e.code)
         }
         guard let info = Syscalls.lstat(path), info.st_mode & S_IFMT == S_IFDIR else {
             throw .configuration("\(path) is not a directory. Remove it and run again.")
@@ -39,7 +42,9 @@ enum ProjectState {
     static func openLog(_ path: String) throws(ReproError) -> FileDescriptor {
         Syscalls.unlink(path)
         return try FileDescriptor(opening: path, flags: O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o644) { e in
-            .configuration("cannot write the build log \(path): \(e.text). Check that the project directory is writable.", errno: e.code)
+            .configuration(
+                "cannot write the build log \(path): \(e.text). Check that the project directory is writable.",
+                errno: e.code)
         }
     }
 
@@ -52,7 +57,9 @@ enum ProjectState {
     /// Returns what the kernel said of an earlier check's directory when it was confirmed (for
     /// ``withdrawOutputs(_:_:cache:verified:)``, which then need not read it again).
     @discardableResult
-    static func checkDestination(_ destination: String, option: String, project: String, cache: String) throws(ReproError) -> Placements.Verified? {
+    static func checkDestination(_ destination: String, option: String, project: String, cache: String)
+        throws(ReproError) -> Placements.Verified?
+    {
         let target = canonical(destination)
         var protected = [(canonical(project), "the project"), (canonical(cache), "the cache"), ("/", "/")]
         if let home = CachePaths.homeDirectory() { protected.append((canonical(home), "your home directory")) }
@@ -63,12 +70,16 @@ enum ProjectState {
         }
         guard let info = Syscalls.lstat(destination) else { return nil }
         guard info.st_mode & S_IFMT == S_IFDIR else {
-            throw .configuration("\(option) \(destination) is \(kind(info.st_mode)), not a directory; repro places a directory there and never replaces what it did not place itself. Give the path of a new or empty directory (or remove \(destination) first).")
+            throw .configuration(
+                "\(option) \(destination) is \(kind(info.st_mode)), not a directory; repro places a directory there and never replaces what it did not place itself. Give the path of a new or empty directory (or remove \(destination) first)."
+            )
         }
         if isProjectState(target, project: project) { return nil }
         if let names = try? FileManager.default.contentsOfDirectory(atPath: destination), names.isEmpty { return nil }
         guard let verified = Placements(cache: cache).verify(target) else {
-            throw .configuration("\(option) \(destination) exists and is not empty, and is not exactly what an earlier check placed there; repro replaces what it writes there, so give a new or empty directory (or remove this one).")
+            throw .configuration(
+                "\(option) \(destination) exists and is not empty, and is not exactly what an earlier check placed there; repro replaces what it writes there, so give a new or empty directory (or remove this one)."
+            )
         }
         return verified
     }
@@ -88,7 +99,9 @@ enum ProjectState {
         } else {
             return
         }
-        throw .configuration("--keep \(keep) and \(outputText) \(how); repro replaces each of them as a whole, so one would destroy the other. Give them separate directories, neither inside the other.")
+        throw .configuration(
+            "--keep \(keep) and \(outputText) \(how); repro replaces each of them as a whole, so one would destroy the other. Give them separate directories, neither inside the other."
+        )
     }
 
     /// "a regular file", "a symbolic link", ...: what a non-directory is, for messages.
@@ -111,10 +124,13 @@ enum ProjectState {
             throw .configuration("--manifest \(path): \(parent) is not an existing directory; give a path in one.")
         }
         if Syscalls.isDirectory(path) {
-            throw .configuration("--manifest \(path) is a directory; give a file path, for example \(path)/\(Manifest.defaultFileName).")
+            throw .configuration(
+                "--manifest \(path) is a directory; give a file path, for example \(path)/\(Manifest.defaultFileName).")
         }
         if case .failure(let e) = Syscalls.access(parent, W_OK) {
-            throw .configuration("--manifest \(path): cannot write in \(parent) (\(e.text)); give a path in a writable directory.", errno: e.code)
+            throw .configuration(
+                "--manifest \(path): cannot write in \(parent) (\(e.text)); give a path in a writable directory.",
+                errno: e.code)
         }
     }
 
@@ -129,11 +145,15 @@ enum ProjectState {
     /// Returns whether it removed anything.
     /// `verified`, from ``checkDestination(_:option:project:cache:)`` earlier in the check, spares
     /// reading the directory again when nothing in it changed since (see ``Placements/holds(_:since:)``).
-    static func withdrawOutputs(_ project: String, _ destination: String, cache: String,
-                                verified: Placements.Verified? = nil) -> Bool {
+    static func withdrawOutputs(
+        _ project: String, _ destination: String, cache: String,
+        verified: Placements.Verified? = nil
+    ) -> Bool {
         guard let info = Syscalls.lstat(destination), info.st_mode & S_IFMT == S_IFDIR else { return false }
         let target = canonical(destination)
-        guard isProjectState(target, project: project) || Placements(cache: cache).holds(target, since: verified) else { return false }
+        guard isProjectState(target, project: project) || Placements(cache: cache).holds(target, since: verified) else {
+            return false
+        }
         Syscalls.removeTree(destination)
         Placements(cache: cache).forget(target)
         return true
@@ -211,7 +231,8 @@ struct Placements {
     /// the record unchanged); else read and hashed as by ``holds(_:)``.
     func holds(_ path: String, since earlier: Verified?) -> Bool {
         if let earlier, earlier.path == path, let stamp = earlier.stamp, recorded(path) == earlier.digest,
-           TreeStamp.take(path, takenAt: stamp.takenAt, margin: stamp.margin) == stamp {
+            TreeStamp.take(path, takenAt: stamp.takenAt, margin: stamp.margin) == stamp
+        {
             return true
         }
         return holds(path)
@@ -220,13 +241,16 @@ struct Placements {
     /// Records that `digest` was placed at the canonical `path`.
     func record(_ path: String, digest: String) throws(ReproError) {
         if case .failure(let e) = Syscalls.mkdirs(directory) {
-            throw .configuration("cannot create \(directory): \(e.text). Check that the cache directory is writable (or choose another with --cache DIR).", errno: e.code)
+            throw .configuration(
+                "cannot create \(directory): \(e.text). Check that the cache directory is writable (or choose another with --cache DIR).",
+                errno: e.code)
         }
         let text = "repro-placed-v1\n\(path)\n\(digest)\n"
         do {
             try text.write(toFile: file(path), atomically: true, encoding: .utf8)
         } catch {
-            throw .configuration("cannot write \(file(path)): \(ReproError.reason(error)). Check that the cache directory is writable.")
+            throw .configuration(
+                "cannot write \(file(path)): \(ReproError.reason(error)). Check that the cache directory is writable.")
         }
     }
 
@@ -253,8 +277,10 @@ struct TreeStamp: Equatable {
     /// The stamp of `root`, dated `takenAt` (now by default), or nil when an entry's times are
     /// within `margin` of it, or an entry cannot be listed or stat'ed, or the tree has more than
     /// `limit` entries.
-    static func take(_ root: String, takenAt: Int64? = nil, margin: Int64 = SnapshotCache.racyMargin,
-                     limit: Int = 1_000_000) -> TreeStamp? {
+    static func take(
+        _ root: String, takenAt: Int64? = nil, margin: Int64 = SnapshotCache.racyMargin,
+        limit: Int = 1_000_000
+    ) -> TreeStamp? {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         let time = takenAt ?? SnapshotCache.File.nanoseconds(now)
@@ -268,7 +294,8 @@ struct TreeStamp: Equatable {
             for name in names.sorted() {
                 let path = relative.isEmpty ? name : relative + "/" + name
                 guard let info = Syscalls.lstat(root + "/" + path) else { return nil }
-                let mtime = SnapshotCache.File.nanoseconds(info.st_mtim), ctime = SnapshotCache.File.nanoseconds(info.st_ctim)
+                let mtime = SnapshotCache.File.nanoseconds(info.st_mtim),
+                    ctime = SnapshotCache.File.nanoseconds(info.st_ctim)
                 guard mtime < before, ctime < before, lines.count < limit else { return nil }
                 lines.append("\(path)\0\(info.st_dev) \(info.st_ino) \(info.st_mode) \(info.st_size) \(mtime) \(ctime)")
                 if info.st_mode & S_IFMT == S_IFDIR { pending.append(path) }
@@ -298,7 +325,9 @@ public struct ProjectLock: ~Copyable {
         case .success: break
         case .failure(let e) where e.code == EWOULDBLOCK:
             guard wait else {
-                throw .configuration("another repro check of \(project) is running (it holds \(path)); wait for it to finish, or run without --no-wait to wait for it.")
+                throw .configuration(
+                    "another repro check of \(project) is running (it holds \(path)); wait for it to finish, or run without --no-wait to wait for it."
+                )
             }
             progress("waiting for another check of this project to finish (it holds \(path))")
             if case .failure(let e) = Syscalls.flock(fd.raw, LOCK_EX) {

@@ -126,7 +126,8 @@ public struct Rebuilder {
         for (i, envelope) in manifest.envelopes.enumerated() {
             do throws(ReproError) {
                 guard envelope.payloadType == DSSEEnvelope.inTotoPayloadType else {
-                    throw .verification("the payloadType is \"\(envelope.payloadType)\", not \"\(DSSEEnvelope.inTotoPayloadType)\"")
+                    throw .verification(
+                        "the payloadType is \"\(envelope.payloadType)\", not \"\(DSSEEnvelope.inTotoPayloadType)\"")
                 }
                 statements.append(try Verifier.checkStatement(payload: envelope.payload))
             } catch {
@@ -144,7 +145,9 @@ public struct Rebuilder {
         let (provenance, reproducibility, signers) = try readBundle()
         let bundleSHA256 = Hex.encode(SHA256.hash(data: options.bundle))
         guard !provenance.subjects.isEmpty, let expected = reproducibility.runs.first?.outputTreeDigest else {
-            throw .configuration("\(options.bundlePath) certifies no files (verdict \(reproducibility.verdict.rawValue)): there is nothing to rebuild and compare with.")
+            throw .configuration(
+                "\(options.bundlePath) certifies no files (verdict \(reproducibility.verdict.rawValue)): there is nothing to rebuild and compare with."
+            )
         }
         let recipe = try RebuildRecipe(provenance: provenance, bundlePath: options.bundlePath)
         if let manifest = options.manifestPath { try ProjectState.checkManifestDestination(manifest) }
@@ -166,10 +169,15 @@ public struct Rebuilder {
         let snapshot = try SourceSnapshot.take(projectDir: projectDir, into: work + "/src")
         let sourceListing = try TreeWalker.walk(snapshot.root)
         snapshotTimer.end()
-        options.progress("source: \(counted(snapshot.paths.count, "file")) from \(sourceFrom == "clone" ? TerminalText.field(recipe.source.uri) : projectDir), \(sourceListing.digest)")
+        options.progress(
+            "source: \(counted(snapshot.paths.count, "file")) from \(sourceFrom == "clone" ? TerminalText.field(recipe.source.uri) : projectDir), \(sourceListing.digest)"
+        )
         guard sourceListing.digest == recipe.sourceDigest else {
-            let first = Self.firstDifference(snapshot, projectDir: projectDir, commit: recipe.source.digest[ManifestURI.gitCommitKey])
-            throw .verification("the source in \(projectDir) is not the one \(options.bundlePath) records: its tree digest is \(sourceListing.digest), the bundle's \(recipe.sourceDigest)\(first.map { "; the first differing file is \($0)" } ?? ""). Check out the recorded source (\(TerminalText.field(recipe.source.uri))) and rebuild again.")
+            let first = Self.firstDifference(
+                snapshot, projectDir: projectDir, commit: recipe.source.digest[ManifestURI.gitCommitKey])
+            throw .verification(
+                "the source in \(projectDir) is not the one \(options.bundlePath) records: its tree digest is \(sourceListing.digest), the bundle's \(recipe.sourceDigest)\(first.map { "; the first differing file is \($0)" } ?? ""). Check out the recorded source (\(TerminalText.field(recipe.source.uri))) and rebuild again."
+            )
         }
 
         // The profile by its digest, before anything the bundle names is fetched; then the
@@ -178,24 +186,30 @@ public struct Rebuilder {
         var specs: [(spec: ToolchainSpec, path: String)] = []
         for spec in recipe.toolchains { specs.append((spec, options.bundlePath)) }
         let fetching = PhaseTimer(.fetching, sink: options.events)
-        let toolchains = try ResolvedToolchains.fetch(specs: specs, cacheRoot: options.cacheDir, mirrors: options.mirrors,
-                                                      progress: options.progress, events: options.events)
+        let toolchains = try ResolvedToolchains.fetch(
+            specs: specs, cacheRoot: options.cacheDir, mirrors: options.mirrors,
+            progress: options.progress, events: options.events)
         fetching.end()
         var normalization = recipe.normalization
         normalization.hostname = profile.profile.hostname
         guard normalization.values == recipe.normalizationValues else {
-            throw .configuration("\(options.bundlePath) records normalization values this repro (\(ReproInfo.version)) does not apply the same way (\(Self.describeMismatch(normalization.values, recipe.normalizationValues))); rebuild with the repro version that made it (\(provenance.reproVersion ?? "unknown")).")
+            throw .configuration(
+                "\(options.bundlePath) records normalization values this repro (\(ReproInfo.version)) does not apply the same way (\(Self.describeMismatch(normalization.values, recipe.normalizationValues))); rebuild with the repro version that made it (\(provenance.reproVersion ?? "unknown"))."
+            )
         }
-        let setup = BuildSetup(profile: profile.profile, profileSource: profile, toolchains: toolchains,
-                               environment: recipe.environment, passed: [:])
-        let workOps = CheckRunner.workOps(for: sourceListing, root: snapshot.root, workdir: normalization.workdir,
-                                          mtime: normalization.sourceFileTime)
+        let setup = BuildSetup(
+            profile: profile.profile, profileSource: profile, toolchains: toolchains,
+            environment: recipe.environment, passed: [:])
+        let workOps = CheckRunner.workOps(
+            for: sourceListing, root: snapshot.root, workdir: normalization.workdir,
+            mtime: normalization.sourceFileTime)
         let selection = CheckRunner.outputSelection(config: recipe.config, source: sourceListing)
 
         // One build, its outputs collected as a check collects them.
         let outputRoot = work + "/out"
-        var request = BuildRequest(index: 1, workOps: workOps, environment: recipe.environment, command: recipe.command,
-                                   normalization: normalization, timeout: recipe.config.build.timeout, logPath: work + "/rebuild.log")
+        var request = BuildRequest(
+            index: 1, workOps: workOps, environment: recipe.environment, command: recipe.command,
+            normalization: normalization, timeout: recipe.config.build.timeout, logPath: work + "/rebuild.log")
         request.logKept = false
         var runnerOptions = CheckOptions(projectDir: projectDir, cacheDir: options.cacheDir)
         runnerOptions.events = options.events
@@ -206,7 +220,8 @@ public struct Rebuilder {
         let limit = profile.profile.limits.tmpfsBytes
         let result = try runner.runBuild(request, setup: setup) { root in
             do throws(ReproError) {
-                try OutputCollector.collect(from: root + fixed.workdir, selection: selection, into: outputRoot, limit: limit)
+                try OutputCollector.collect(
+                    from: root + fixed.workdir, selection: selection, into: outputRoot, limit: limit)
             } catch {
                 collectError = error
             }
@@ -217,14 +232,18 @@ public struct Rebuilder {
         if result.timedOut {
             failure = "stopped by the timeout"
         } else if result.exitStatus != 0 {
-            failure = result.exitStatus > 128 ? "killed by signal \(result.exitStatus - 128)" : "the build exited with status \(result.exitStatus)"
+            failure =
+                result.exitStatus > 128
+                ? "killed by signal \(result.exitStatus - 128)" : "the build exited with status \(result.exitStatus)"
         } else if let collectError {
             guard collectError.status == .buildFailed else { throw collectError }
             failure = collectError.message
         } else {
             listing = try TreeWalker.walk(outputRoot)
         }
-        options.progress("rebuild: \(failure ?? "exit 0") in \(String(printf: "%.1f", seconds)) s\(listing.map { ", \($0.digest)" } ?? "")")
+        options.progress(
+            "rebuild: \(failure ?? "exit 0") in \(String(printf: "%.1f", seconds)) s\(listing.map { ", \($0.digest)" } ?? "")"
+        )
         if failure != nil, let tail = CheckRunner.tail(of: request.logPath, lines: 20) {
             options.progress("rebuild log (last lines):\n\(tail)")
         }
@@ -239,14 +258,16 @@ public struct Rebuilder {
             outcome.outputs = listing.entries.filter { $0.kind == .file }
             // The check `repro verify --artifacts` makes: every subject with its bytes, nothing
             // else, and the same tree (symlinks, directories, execute bits) as the signed one.
-            let found = Verifier.compareTree(listing.entries, digest: listing.digest, in: outputRoot,
-                                             subjects: provenance.subjects, expected: expected)
+            let found = Verifier.compareTree(
+                listing.entries, digest: listing.digest, in: outputRoot,
+                subjects: provenance.subjects, expected: expected)
             outcome.comparison = found
             if found.matches {
                 outcome.result = .reproduced
             } else {
                 outcome.result = .differ
-                outcome.differences = explain(found, rebuilt: listing.entries, subjects: provenance.subjects, outputRoot: outputRoot)
+                outcome.differences = explain(
+                    found, rebuilt: listing.entries, subjects: provenance.subjects, outputRoot: outputRoot)
             }
         }
         outcome.finishedOn = Date()
@@ -257,7 +278,9 @@ public struct Rebuilder {
     /// The comparison's findings as a failed check states differences: run 1 the original
     /// (its sizes unknown, the bundle records digests only), run 2 the rebuild. With the original
     /// outputs at hand (`--artifacts`), changed files get their first differing byte and cause.
-    func explain(_ found: ArtifactsReport, rebuilt: [TreeEntry], subjects: [Subject], outputRoot: String) -> [Difference] {
+    func explain(_ found: ArtifactsReport, rebuilt: [TreeEntry], subjects: [Subject], outputRoot: String)
+        -> [Difference]
+    {
         let sizes = Dictionary(rebuilt.map { ($0.path, $0.size) }, uniquingKeysWith: { a, _ in a })
         var result: [Difference] = []
         let now = Int64(Date().timeIntervalSince1970)
@@ -266,7 +289,9 @@ public struct Rebuilder {
             if let originals = options.originalOutputs {
                 let original = originals + "/" + path
                 if let info = Syscalls.lstat(original) { difference.sizes[0] = UInt64(info.st_size) }
-                if let compared = FileComparison.compare(original, outputRoot + "/" + path, now: now), let offset = compared.offset {
+                if let compared = FileComparison.compare(original, outputRoot + "/" + path, now: now),
+                    let offset = compared.offset
+                {
                     difference.firstDifference = offset
                     difference.explanation = compared.explanation
                 }
@@ -274,13 +299,17 @@ public struct Rebuilder {
             result.append(difference)
         }
         for path in found.missing { result.append(Difference(path: path, kind: .missing, run: 2, sizes: [nil, nil])) }
-        for path in found.extra { result.append(Difference(path: path, kind: .extra, run: 2, sizes: [nil, sizes[path]])) }
+        for path in found.extra {
+            result.append(Difference(path: path, kind: .extra, run: 2, sizes: [nil, sizes[path]]))
+        }
         if result.isEmpty {
             // The files agree; the tree does not (an execute bit, a symlink, a directory).
             let unlisted = found.unlisted.isEmpty ? ["(the output tree)"] : found.unlisted
             for path in unlisted {
-                result.append(Difference(path: path, kind: .changed, run: 2, sizes: [nil, sizes[path]],
-                                         explanation: found.problems.first))
+                result.append(
+                    Difference(
+                        path: path, kind: .changed, run: 2, sizes: [nil, sizes[path]],
+                        explanation: found.problems.first))
             }
         }
         return result.sorted { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
@@ -291,27 +320,40 @@ public struct Rebuilder {
     func clone(_ source: ResolvedDependency, into directory: String) throws(ReproError) -> String {
         if source.rebuildable == false {
             let reason = source.annotations["reason"]?.stringValue ?? "the builder said so"
-            throw .configuration("\(options.bundlePath) records a source others cannot fetch (\(reason)); pass a copy of it with --source DIR.")
+            throw .configuration(
+                "\(options.bundlePath) records a source others cannot fetch (\(reason)); pass a copy of it with --source DIR."
+            )
         }
         guard let (remote, commit, subdirectory) = SourceOrigin.parse(source.uri) else {
-            throw .configuration("\(options.bundlePath) records the source as \(TerminalText.field(source.uri)), not a git URL at a commit (git+URL@COMMIT); pass a copy of it with --source DIR.")
+            throw .configuration(
+                "\(options.bundlePath) records the source as \(TerminalText.field(source.uri)), not a git URL at a commit (git+URL@COMMIT); pass a copy of it with --source DIR."
+            )
         }
         options.progress("cloning \(TerminalText.field(remote)) at \(commit)")
         let clone = try Self.git(["clone", "--quiet", "--no-checkout", "--", remote, directory])
         guard clone.status == 0 else {
-            throw .configuration("cannot clone \(TerminalText.field(remote)): \(clone.stderr.trimmingWhitespace()). Check that it is reachable, or pass a copy of the source with --source DIR.")
+            throw .configuration(
+                "cannot clone \(TerminalText.field(remote)): \(clone.stderr.trimmingWhitespace()). Check that it is reachable, or pass a copy of the source with --source DIR."
+            )
         }
         let checkout = try Self.git(["-C", directory, "checkout", "--quiet", "--detach", commit])
         guard checkout.status == 0 else {
-            throw .verification("\(TerminalText.field(remote)) has no commit \(commit), which \(options.bundlePath) records: \(checkout.stderr.trimmingWhitespace())")
+            throw .verification(
+                "\(TerminalText.field(remote)) has no commit \(commit), which \(options.bundlePath) records: \(checkout.stderr.trimmingWhitespace())"
+            )
         }
         if !subdirectory.isEmpty {
             // The subdirectory must be a directory of the commit itself: a symbolic link committed
             // at that path (or above it) would lead the snapshot out of the clone, to the host's files.
-            let listed = try Self.git(["-C", directory, "ls-tree", "-z", "--end-of-options", commit, "--", subdirectory])
+            let listed = try Self.git([
+                "-C", directory, "ls-tree", "-z", "--end-of-options", commit, "--", subdirectory,
+            ])
             let entry = String(decoding: listed.stdout, as: UTF8.self)
-            guard listed.status == 0, entry.hasPrefix("040000 tree "), entry.hasSuffix("\t" + subdirectory + "\0") else {
-                throw .verification("\(options.bundlePath) records the source subdirectory \(TerminalText.field(subdirectory)), which is not a directory in commit \(commit) of \(TerminalText.field(remote)); it cannot be rebuilt from there.")
+            guard listed.status == 0, entry.hasPrefix("040000 tree "), entry.hasSuffix("\t" + subdirectory + "\0")
+            else {
+                throw .verification(
+                    "\(options.bundlePath) records the source subdirectory \(TerminalText.field(subdirectory)), which is not a directory in commit \(commit) of \(TerminalText.field(remote)); it cannot be rebuilt from there."
+                )
             }
         }
         return subdirectory.isEmpty ? directory : directory + "/" + subdirectory
@@ -325,8 +367,9 @@ public struct Rebuilder {
         // No prompt for a password or a host key on the terminal: a rebuild runs unattended.
         environment["GIT_TERMINAL_PROMPT"] = "0"
         environment["GIT_SSH_COMMAND"] = "ssh -o BatchMode=yes"
-        return try HostCommand.run(["git"] + SourceSnapshot.gitOptions + arguments, environment: environment,
-                                   removing: SourceSnapshot.gitLocationVariables)
+        return try HostCommand.run(
+            ["git"] + SourceSnapshot.gitOptions + arguments, environment: environment,
+            removing: SourceSnapshot.gitLocationVariables)
     }
 
     /// The first path (in byte order) where the snapshot differs from `commit`'s files in the
@@ -334,8 +377,9 @@ public struct Rebuilder {
     /// repository does not hold it).
     static func firstDifference(_ snapshot: SourceSnapshot, projectDir: String, commit: String?) -> String? {
         guard let commit, SourceOrigin.isCommitID(commit),
-              let listed = try? SourceSnapshot.git(projectDir, ["ls-tree", "-r", "-z", "--end-of-options", commit]),
-              listed.status == 0, let tree = SourceSnapshot.parseTree(listed.stdout) else { return nil }
+            let listed = try? SourceSnapshot.git(projectDir, ["ls-tree", "-r", "-z", "--end-of-options", commit]),
+            listed.status == 0, let tree = SourceSnapshot.parseTree(listed.stdout)
+        else { return nil }
         let recorded = tree.filter { !$0.key.hasPrefix(".repro/") && !$0.key.split(separator: "/").contains(".git") }
         let present = Set(snapshot.paths)
         let all = Set(recorded.keys).union(present).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
@@ -347,7 +391,9 @@ public struct Rebuilder {
             let isLink = info.st_mode & S_IFMT == S_IFLNK
             let mode = isLink ? "120000" : (info.st_mode & S_IXUSR) != 0 ? "100755" : "100644"
             guard mode == entry.mode else { return "\(path) (mode \(mode), recorded \(entry.mode))" }
-            guard SourceSnapshot.blobID(file, symlink: isLink, hexLength: entry.id.utf8.count) == entry.id else { return "\(path) (content)" }
+            guard SourceSnapshot.blobID(file, symlink: isLink, hexLength: entry.id.utf8.count) == entry.id else {
+                return "\(path) (content)"
+            }
         }
         return nil
     }
@@ -375,10 +421,14 @@ struct RebuildRecipe {
 
     init(provenance p: ProvenanceSummary, bundlePath: String) throws(ReproError) {
         func missing(_ what: String) -> ReproError {
-            .configuration("\(bundlePath) does not record \(what), which a rebuild needs (it was made by repro \(p.reproVersion ?? "of an unknown version"), before rebuilds were possible); run the check again with this repro.")
+            .configuration(
+                "\(bundlePath) does not record \(what), which a rebuild needs (it was made by repro \(p.reproVersion ?? "of an unknown version"), before rebuilds were possible); run the check again with this repro."
+            )
         }
         command = p.command
-        guard let environment = p.environment else { throw missing("the build environment (internalParameters.environment)") }
+        guard let environment = p.environment else {
+            throw missing("the build environment (internalParameters.environment)")
+        }
         self.environment = environment
         do {
             config = try JSONDecoder().decode(ProjectConfig.self, from: Data(p.config.serialized()))
@@ -386,51 +436,69 @@ struct RebuildRecipe {
             throw .configuration("\(bundlePath) records a project configuration this repro cannot read: \(error)")
         }
         do throws(ReproError) { try config.validate(path: bundlePath + " (externalParameters.config)") } catch {
-            throw error.prefixed("\(bundlePath) records a project configuration repro does not accept: ", context: .init(path: bundlePath))
+            throw error.prefixed(
+                "\(bundlePath) records a project configuration repro does not accept: ",
+                context: .init(path: bundlePath))
         }
         guard let epochText = p.normalization["source_date_epoch"], let epoch = Int64(epochText),
-              let sourceText = p.normalization["epoch_source"], let epochSource = Normalization.EpochSource(rawValue: sourceText) else {
+            let sourceText = p.normalization["epoch_source"],
+            let epochSource = Normalization.EpochSource(rawValue: sourceText)
+        else {
             throw missing("SOURCE_DATE_EPOCH and where it came from")
         }
         guard environment["SOURCE_DATE_EPOCH"] == epochText else {
-            throw .verification("\(bundlePath) records SOURCE_DATE_EPOCH \(epochText) but an environment with \(environment["SOURCE_DATE_EPOCH"] ?? "none"); it was not written by repro.")
+            throw .verification(
+                "\(bundlePath) records SOURCE_DATE_EPOCH \(epochText) but an environment with \(environment["SOURCE_DATE_EPOCH"] ?? "none"); it was not written by repro."
+            )
         }
         normalization = Normalization(sourceDateEpoch: epoch, epochSource: epochSource)
         // The release metadata as the builder's host computed it from its repository (the
         // recorded environment gives the runs the same REPRO_GIT_* values).
         if let commit = p.normalization["git_commit"], let short = p.normalization["git_commit_short"],
-           let described = p.normalization["git_describe"] {
+            let described = p.normalization["git_describe"]
+        {
             let tag = p.normalization["git_tag"]
             let dirty = tag == nil && described.hasSuffix("-dirty")
-            normalization.git = GitMetadata(commit: commit, shortCommit: short,
-                                            describe: dirty ? String(described.dropLast("-dirty".count)) : described, tag: tag, dirty: dirty)
+            normalization.git = GitMetadata(
+                commit: commit, shortCommit: short,
+                describe: dirty ? String(described.dropLast("-dirty".count)) : described, tag: tag, dirty: dirty)
         }
         normalizationValues = p.normalization.filter { !$0.key.hasPrefix("pass_env.") }
         for (key, value) in p.normalization where key.hasPrefix("pass_env.") {
             guard environment[String(key.dropFirst("pass_env.".count))] == value else {
-                throw .verification("\(bundlePath) records \(key)=\(value) but the environment does not hold it; it was not written by repro.")
+                throw .verification(
+                    "\(bundlePath) records \(key)=\(value) but the environment does not hold it; it was not written by repro."
+                )
             }
         }
         // Toolchains in recorded order, one spec per name (sources of one name are consecutive).
         var specs: [ToolchainSpec] = []
         for dependency in p.toolchains {
             guard let sha = dependency.digest["sha256"], ToolchainSpec.isSHA256Hex(sha) else {
-                throw .configuration("\(bundlePath) records the toolchain \(dependency.name) without a sha256 pin; it cannot be fetched by its pin.")
+                throw .configuration(
+                    "\(bundlePath) records the toolchain \(dependency.name) without a sha256 pin; it cannot be fetched by its pin."
+                )
             }
             // A Debian lock's packages (`pkg:deb/...` with their pool path, size and suite): one
             // lock spec per toolchain name, fetched from the rebuilder's Debian mirrors.
             if let parsed = DebianPackagePin.parsePURL(dependency.uri) {
-                guard let path = dependency.annotations["path"]?.stringValue, let size = dependency.annotations["size"]?.integerValue,
-                      size >= 0, let suite = dependency.annotations["suite"]?.stringValue else {
-                    throw missing("where the package \(dependency.uri) of \(dependency.name) lies in the archive (annotations path, size, suite)")
+                guard let path = dependency.annotations["path"]?.stringValue,
+                    let size = dependency.annotations["size"]?.integerValue,
+                    size >= 0, let suite = dependency.annotations["suite"]?.stringValue
+                else {
+                    throw missing(
+                        "where the package \(dependency.uri) of \(dependency.name) lies in the archive (annotations path, size, suite)"
+                    )
                 }
-                let pin = DebianPackagePin(name: parsed.name, version: parsed.version, architecture: parsed.architecture,
-                                           path: path, sha256: sha, size: UInt64(size))
+                let pin = DebianPackagePin(
+                    name: parsed.name, version: parsed.version, architecture: parsed.architecture,
+                    path: path, sha256: sha, size: UInt64(size))
                 if let last = specs.last, last.name == dependency.name, last.debian != nil {
                     specs[specs.count - 1].packages.append(pin)
                 } else {
                     var spec = ToolchainSpec(name: dependency.name, description: "from \(bundlePath)", sources: [])
-                    spec.debian = DebianLockInfo(suite: suite, suites: [suite], architecture: parsed.architecture, locked: "", include: [])
+                    spec.debian = DebianLockInfo(
+                        suite: suite, suites: [suite], architecture: parsed.architecture, locked: "", include: [])
                     spec.packages = [pin]
                     specs.append(spec)
                 }
@@ -448,13 +516,16 @@ struct RebuildRecipe {
         }
         for spec in specs {
             do throws(ReproError) { try spec.validate(path: bundlePath) } catch {
-                throw error.prefixed("\(bundlePath) records a toolchain that cannot be fetched: ", context: .init(path: bundlePath, toolchain: spec.name))
+                throw error.prefixed(
+                    "\(bundlePath) records a toolchain that cannot be fetched: ",
+                    context: .init(path: bundlePath, toolchain: spec.name))
             }
         }
         toolchains = specs
         profileName = p.profile
         profileDependency = p.profileDependency
-        guard p.sources.count == 1, let source = p.sources.first, let tree = source.digest[ManifestURI.treeDigestKey] else {
+        guard p.sources.count == 1, let source = p.sources.first, let tree = source.digest[ManifestURI.treeDigestKey]
+        else {
             throw .configuration("\(bundlePath) records \(p.sources.count) source trees; a rebuild takes exactly one.")
         }
         self.source = source
@@ -467,9 +538,12 @@ struct RebuildRecipe {
     /// the rebuild runs in (for example a profile file inside a toolchain it just had unpacked).
     func resolveProfile(given: String?) throws(ReproError) -> ResolvedProfile {
         guard let wanted = profileDependency?.digest["sha256"] else {
-            throw .configuration("the bundle does not record the sandbox profile's digest (made before profiles were recorded); run the check again with this repro.")
+            throw .configuration(
+                "the bundle does not record the sandbox profile's digest (made before profiles were recorded); run the check again with this repro."
+            )
         }
-        let recordedName = profileDependency?.uri.hasPrefix("repro:profiles/") == true
+        let recordedName =
+            profileDependency?.uri.hasPrefix("repro:profiles/") == true
             ? String(profileDependency!.uri.dropFirst("repro:profiles/".count)) : nil
         let names = (recordedName.map { [$0] } ?? []) + Profile.builtinNames
         for name in names where Profile.builtinNames.contains(name) {
@@ -479,10 +553,14 @@ struct RebuildRecipe {
         if let given {
             let resolved = try SandboxProfiles.resolve(given)
             guard resolved.sha256 == wanted else {
-                throw .verification("the profile \(given) has sha256:\(resolved.sha256), not the recorded sha256:\(wanted); give the builder's profile file.")
+                throw .verification(
+                    "the profile \(given) has sha256:\(resolved.sha256), not the recorded sha256:\(wanted); give the builder's profile file."
+                )
             }
             return resolved
         }
-        throw .configuration("no built-in sandbox profile of this repro (\(ReproInfo.version)) has the recorded digest sha256:\(wanted) (\(TerminalText.field(profileName)), \(TerminalText.field(profileDependency?.uri ?? ""))): the builder's repro had other built-in profiles, or the builder used a profile file of its own. Rebuild with the builder's repro version, or get the builder's profile file, read it, and pass it with --profile FILE.")
+        throw .configuration(
+            "no built-in sandbox profile of this repro (\(ReproInfo.version)) has the recorded digest sha256:\(wanted) (\(TerminalText.field(profileName)), \(TerminalText.field(profileDependency?.uri ?? ""))): the builder's repro had other built-in profiles, or the builder used a profile file of its own. Rebuild with the builder's repro version, or get the builder's profile file, read it, and pass it with --profile FILE."
+        )
     }
 }

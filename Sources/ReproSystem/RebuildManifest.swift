@@ -23,19 +23,27 @@ extension RebuildOutcome {
             startedOn: startedOn, finishedOn: finishedOn)
         provenance.environment = original.environment ?? [:]
         let originalExit = originalReproducibility.runs.first?.exitStatus ?? 0
-        let runs = [RunRecord(index: 1, outputTreeDigest: outputTreeDigest, exitStatus: exitStatus),
-                    RunRecord(index: 2, outputTreeDigest: expectedTreeDigest, exitStatus: originalExit)]
+        let runs = [
+            RunRecord(index: 1, outputTreeDigest: outputTreeDigest, exitStatus: exitStatus),
+            RunRecord(index: 2, outputTreeDigest: expectedTreeDigest, exitStatus: originalExit),
+        ]
         // Differences as seen from run 1, the rebuild: a subject it did not produce is only in a
         // later run (extra); a file only it produced is absent from a later run (missing).
-        let differing: [DifferingFile] = result != .differ ? [] : differences.map { d in
-            let kind: DifferenceKind = d.kind == .missing ? .extra : d.kind == .extra ? .missing : .changed
-            let sizes = [d.sizes.count > 1 ? d.sizes[1] : nil, d.sizes.first ?? nil].map { $0.map { Int64(clamping: $0) } }
-            return DifferingFile(path: d.path, kind: kind, sizes: sizes, firstDifferingOffset: d.firstDifference)
-        }.filter { Statement.pathProblem($0.path) == nil }
+        let differing: [DifferingFile] =
+            result != .differ
+            ? []
+            : differences.map { d in
+                let kind: DifferenceKind = d.kind == .missing ? .extra : d.kind == .extra ? .missing : .changed
+                let sizes = [d.sizes.count > 1 ? d.sizes[1] : nil, d.sizes.first ?? nil].map {
+                    $0.map { Int64(clamping: $0) }
+                }
+                return DifferingFile(path: d.path, kind: kind, sizes: sizes, firstDifferingOffset: d.firstDifference)
+            }.filter { Statement.pathProblem($0.path) == nil }
         let verdict: Verdict = result == .reproduced ? .reproducible : result == .differ ? .differ : .buildFailed
         let reproducibility = ReproducibilityInputs(
             runs: runs, verdict: verdict, differences: differing,
-            rebuildOf: RebuildReference(bundleSHA256: bundleSHA256, signers: signers, invocationID: original.invocationID))
+            rebuildOf: RebuildReference(
+                bundleSHA256: bundleSHA256, signers: signers, invocationID: original.invocationID))
         return try Manifest.make(provenance: provenance, reproducibility: reproducibility, signingKey: key)
     }
 }

@@ -34,12 +34,18 @@ public struct RebuildReport: Sendable {
     public var humanLines: [String] {
         let o = outcome
         var lines: [String] = []
-        let signed = o.signers.isEmpty ? "signatures NOT checked (--no-verify)" : "signed by \(o.signers.joined(separator: ", "))"
+        let signed =
+            o.signers.isEmpty
+            ? "signatures NOT checked (--no-verify)" : "signed by \(o.signers.joined(separator: ", "))"
         lines.append("bundle:  \(TerminalText.escape(o.bundlePath)) (sha256 \(o.bundleSHA256)), \(signed)")
-        lines.append("source:  \(o.sourceFrom == "clone" ? "cloned from " : "directory, recorded as ")\(TerminalText.escape(o.original.sources.first?.uri ?? "")) t1:\(o.original.sources.first?.digest[ManifestURI.treeDigestKey] ?? "")")
+        lines.append(
+            "source:  \(o.sourceFrom == "clone" ? "cloned from " : "directory, recorded as ")\(TerminalText.escape(o.original.sources.first?.uri ?? "")) t1:\(o.original.sources.first?.digest[ManifestURI.treeDigestKey] ?? "")"
+        )
         switch o.result {
         case .reproduced:
-            lines.append("REPRODUCED: all \(o.original.subjects.count) subject\(o.original.subjects.count == 1 ? "" : "s") rebuilt bit for bit")
+            lines.append(
+                "REPRODUCED: all \(o.original.subjects.count) subject\(o.original.subjects.count == 1 ? "" : "s") rebuilt bit for bit"
+            )
             lines.append("output digest: \(o.outputTreeDigest ?? "-")")
             for output in o.outputs { lines.append("  \(output.sha256)  \(TerminalText.escape(output.path))") }
         case .differ:
@@ -49,7 +55,9 @@ public struct RebuildReport: Sendable {
             lines.append("  rebuild: \(o.outputTreeDigest ?? "-")")
             lines += Self.differenceLines(o.differences)
             if o.differences.contains(where: { $0.kind == .changed && $0.firstDifference == nil }) {
-                lines.append("  (the bundle records digests only: pass the original outputs with --artifacts DIR to find the first differing byte)")
+                lines.append(
+                    "  (the bundle records digests only: pass the original outputs with --artifacts DIR to find the first differing byte)"
+                )
             }
         case .buildFailed:
             lines.append("BUILD FAILED: \(o.failure ?? "the build failed")")
@@ -80,14 +88,15 @@ public struct RebuildReport: Sendable {
             "seconds": .number(o.seconds),
             "subjects": .integer(Int64(o.original.subjects.count)),
             "outputs": .array(o.outputs.map { .object(["path": .string($0.path), "sha256": .string($0.sha256)]) }),
-            "differences": .array(o.differences.map { d in
-                .object([
-                    "path": .string(d.path), "kind": .string(d.kind.rawValue),
-                    "sizes": .array(d.sizes.map { $0.map { .integer(Int64(clamping: $0)) } ?? .null }),
-                    "first_difference": d.firstDifference.map { .integer($0) } ?? .null,
-                    "explanation": d.explanation.map { .string($0) } ?? .null,
-                ])
-            }),
+            "differences": .array(
+                o.differences.map { d in
+                    .object([
+                        "path": .string(d.path), "kind": .string(d.kind.rawValue),
+                        "sizes": .array(d.sizes.map { $0.map { .integer(Int64(clamping: $0)) } ?? .null }),
+                        "first_difference": d.firstDifference.map { .integer($0) } ?? .null,
+                        "explanation": d.explanation.map { .string($0) } ?? .null,
+                    ])
+                }),
             "manifest": manifest.map { .string($0) } ?? .null,
         ])
     }

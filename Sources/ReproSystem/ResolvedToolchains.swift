@@ -28,9 +28,11 @@ public struct ResolvedToolchains: Sendable {
 
     /// Resolves `names` (project `toolchains/`, `$REPRO_TOOLCHAIN_PATH`, installed) and fetches
     /// each into the cache at `cacheRoot` (cache first, then each source's URL, then `mirrors`).
-    public static func fetch(_ names: [String], projectDirectory: String, cacheRoot: String, mirrors: [String] = [],
-                             progress: @escaping (String) -> Void = { _ in },
-                             events: @escaping ProgressSink = { _ in }) throws(ReproError) -> ResolvedToolchains {
+    public static func fetch(
+        _ names: [String], projectDirectory: String, cacheRoot: String, mirrors: [String] = [],
+        progress: @escaping (String) -> Void = { _ in },
+        events: @escaping ProgressSink = { _ in }
+    ) throws(ReproError) -> ResolvedToolchains {
         let resolver = SpecResolver.standard(projectDirectory: projectDirectory)
         var specs: [(spec: ToolchainSpec, path: String)] = []
         for name in names { specs.append(try resolver.resolve(name)) }
@@ -38,9 +40,11 @@ public struct ResolvedToolchains: Sendable {
     }
 
     /// Fetches specs already loaded (`path` names each in messages) into the cache at `cacheRoot`.
-    public static func fetch(specs: [(spec: ToolchainSpec, path: String)], cacheRoot: String, mirrors: [String] = [],
-                             progress: @escaping (String) -> Void = { _ in },
-                             events: @escaping ProgressSink = { _ in }) throws(ReproError) -> ResolvedToolchains {
+    public static func fetch(
+        specs: [(spec: ToolchainSpec, path: String)], cacheRoot: String, mirrors: [String] = [],
+        progress: @escaping (String) -> Void = { _ in },
+        events: @escaping ProgressSink = { _ in }
+    ) throws(ReproError) -> ResolvedToolchains {
         let cache = ToolchainCache(root: try CachePaths.resolved(cacheRoot))
         cache.progress = progress
         cache.events = events

@@ -120,13 +120,18 @@ public enum Sandbox {
         switch mapping {
         case .privileged:
             let nobody = SandboxLayout.nobodyID
-            let bits: mode_t = info.st_uid == nobody ? (mode >> 6) & 0o7 : info.st_gid == nobody ? (mode >> 3) & 0o7 : mode & 0o7
+            let bits: mode_t =
+                info.st_uid == nobody ? (mode >> 6) & 0o7 : info.st_gid == nobody ? (mode >> 3) & 0o7 : mode & 0o7
             guard bits & needed != needed else { return nil }
-            return "warning: --bind \(given): the build cannot \(what) \(bind.host): started as root, repro runs the build as the host's nobody (uid and gid \(nobody)), and \(bind.host) is owned by \(info.st_uid):\(info.st_gid) with mode \(String(mode, radix: 8)), so the build's writes there fail with \"Permission denied\". Give it to the build user (chown \(nobody):\(nobody) \(bind.host)), or start repro as a regular user, whose own ids the build then has."
+            return
+                "warning: --bind \(given): the build cannot \(what) \(bind.host): started as root, repro runs the build as the host's nobody (uid and gid \(nobody)), and \(bind.host) is owned by \(info.st_uid):\(info.st_gid) with mode \(String(mode, radix: 8)), so the build's writes there fail with \"Permission denied\". Give it to the build user (chown \(nobody):\(nobody) \(bind.host)), or start repro as a regular user, whose own ids the build then has."
         case .unprivileged(let uid, _):
-            guard case .failure(let e) = Syscalls.access(bind.host, bind.isDirectory ? W_OK | X_OK : W_OK) else { return nil }
+            guard case .failure(let e) = Syscalls.access(bind.host, bind.isDirectory ? W_OK | X_OK : W_OK) else {
+                return nil
+            }
             let reason = e.text
-            return "warning: --bind \(given): the build cannot \(what) \(bind.host): it runs with your ids (uid \(uid)), which cannot (\(reason)). Give yourself write access (chown or chmod \(bind.host)), or bind it read-only with --bind-ro."
+            return
+                "warning: --bind \(given): the build cannot \(what) \(bind.host): it runs with your ids (uid \(uid)), which cannot (\(reason)). Give yourself write access (chown or chmod \(bind.host)), or bind it read-only with --bind-ro."
         }
     }
 
@@ -140,22 +145,27 @@ public enum Sandbox {
     /// at the time, each on its own thread (the caller's handlers and mask are restored when the
     /// last one ends).
     /// Throws exit-4 errors when the kernel refuses the isolation.
-    public static func run(_ plan: SandboxPlan, io: SandboxIO = .inherit,
-                           collect: ((_ rootPath: String, _ termination: Termination) throws(ReproError) -> Void)? = nil) throws(ReproError) -> SandboxResult {
+    public static func run(
+        _ plan: SandboxPlan, io: SandboxIO = .inherit,
+        collect: ((_ rootPath: String, _ termination: Termination) throws(ReproError) -> Void)? = nil
+    ) throws(ReproError) -> SandboxResult {
         let program = try SeccompProgram.compile(plan.profile.seccomp, profileName: plan.profile.name)
         let devNull = try FileDescriptor(opening: "/dev/null", flags: O_RDONLY)
         let signalPipe = try OwnedPipe()
         let forwarded = signalPipe.write.raw
         guard repro_signals_forward(forwarded) == 0 else {
-            throw .sandbox("cannot route SIGINT, SIGTERM and SIGHUP to the sandbox (\(Errno(errno).text)); too many sandboxes at once?")
+            throw .sandbox(
+                "cannot route SIGINT, SIGTERM and SIGHUP to the sandbox (\(Errno(errno).text)); too many sandboxes at once?"
+            )
         }
         // Unregistered before the pipe is closed (and on every way out): a signal must never be
         // written to a descriptor number that something else has reused.
         var forwarding = true
         defer { if forwarding { repro_signals_restore(forwarded) } }
 
-        let arena = CPlan(plan, program: program, stdin: io.stdin ?? devNull.raw, stdout: io.stdout, stderr: io.stderr,
-                          linger: collect != nil)
+        let arena = CPlan(
+            plan, program: program, stdin: io.stdin ?? devNull.raw, stdout: io.stdout, stderr: io.stderr,
+            linger: collect != nil)
         defer { arena.free() }
         let spawnedAt = ContinuousClock.now
         let spawned = try spawn(arena, plan: plan)
@@ -168,10 +178,13 @@ public enum Sandbox {
             release.close()
             _ = Syscalls.waitpid(pid)
             report.close()
-            throw .sandbox("the sandbox's init is not in a fresh \(missing) namespace although one was asked for; the kernel or a container runtime around repro interferes. Run repro where clone(2) creates every namespace kind.")
+            throw .sandbox(
+                "the sandbox's init is not in a fresh \(missing) namespace although one was asked for; the kernel or a container runtime around repro interferes. Run repro where clone(2) creates every namespace kind."
+            )
         }
 
-        let watched = try supervise(pid: pid, report: report.raw, signals: signalPipe.read.raw, deadline: deadline(plan))
+        let watched = try supervise(
+            pid: pid, report: report.raw, signals: signalPipe.read.raw, deadline: deadline(plan))
         var collectError: ReproError?
         if let status = watched.exitedStatus, let collect {
             do { try collect("/proc/\(pid)/root", decode(status)) } catch { collectError = error }
@@ -185,7 +198,9 @@ public enum Sandbox {
         _ = consume signalPipe
         devNull.close()
         if let collectError { throw collectError }
-        return try result(of: watched, spawnedAt: spawnedAt, initStatus: initStatus, plan: plan, program: program, namespaces: namespaces)
+        return try result(
+            of: watched, spawnedAt: spawnedAt, initStatus: initStatus, plan: plan, program: program,
+            namespaces: namespaces)
     }
 
     /// What supervising a sandbox saw, from its init's reports and repro's signals.
@@ -226,18 +241,26 @@ public enum Sandbox {
     /// Waits for init's reports on `report` (its setup failing, the command starting, failing to
     /// start, or ending), for a signal to repro on `signals`, or for `deadline`, whichever ends
     /// the run first. A failed poll(2) kills the sandbox and throws.
-    private static func supervise(pid: pid_t, report: Int32, signals: Int32,
-                                  deadline: ContinuousClock.Instant?) throws(ReproError) -> Supervision {
+    private static func supervise(
+        pid: pid_t, report: Int32, signals: Int32,
+        deadline: ContinuousClock.Instant?
+    ) throws(ReproError) -> Supervision {
         var seen = Supervision()
         while true {
             var timeoutMS: Int32 = -1
             if let deadline {
                 let left = deadline - .now
-                if left <= .zero { seen.timedOut = true; return seen }
+                if left <= .zero {
+                    seen.timedOut = true
+                    return seen
+                }
                 let ms = left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000 + 1
                 timeoutMS = Int32(min(ms, Int64(Int32.max)))
             }
-            var fds = [pollfd(fd: report, events: Int16(POLLIN), revents: 0), pollfd(fd: signals, events: Int16(POLLIN), revents: 0)]
+            var fds = [
+                pollfd(fd: report, events: Int16(POLLIN), revents: 0),
+                pollfd(fd: signals, events: Int16(POLLIN), revents: 0),
+            ]
             switch Syscalls.poll(&fds, timeoutMilliseconds: timeoutMS) {
             case .failure(let e):
                 _ = Syscalls.kill(pid, SIGKILL)
@@ -257,10 +280,14 @@ public enum Sandbox {
             let r = withUnsafeMutableBytes(of: &msg) { Syscalls.read(report, $0) }
             guard case .success(let n) = r, n == MemoryLayout<repro_msg>.size else { return seen }  // init died
             switch msg.kind {
-            case Int32(REPRO_MSG_SETUP_FAILED.rawValue): seen.setupFailure = msg; return seen
+            case Int32(REPRO_MSG_SETUP_FAILED.rawValue):
+                seen.setupFailure = msg
+                return seen
             case Int32(REPRO_MSG_EXEC_FAILED.rawValue): seen.execFailure = msg
             case Int32(REPRO_MSG_STARTED.rawValue): seen.commandStarted = .now
-            case Int32(REPRO_MSG_EXITED.rawValue): seen.status = msg.value; return seen
+            case Int32(REPRO_MSG_EXITED.rawValue):
+                seen.status = msg.value
+                return seen
             default: continue
             }
         }
@@ -268,10 +295,13 @@ public enum Sandbox {
 
     /// The outcome of a supervised run whose init has been reaped (with `initStatus`), or the
     /// error that ended it: a failed setup, or init killed from outside.
-    private static func result(of seen: Supervision, spawnedAt: ContinuousClock.Instant, initStatus: Result<Int32, Errno>,
-                               plan: SandboxPlan, program: SeccompProgram, namespaces: [String]) throws(ReproError) -> SandboxResult {
+    private static func result(
+        of seen: Supervision, spawnedAt: ContinuousClock.Instant, initStatus: Result<Int32, Errno>,
+        plan: SandboxPlan, program: SeccompProgram, namespaces: [String]
+    ) throws(ReproError) -> SandboxResult {
         if let setupFailure = seen.setupFailure {
-            throw SandboxFailure.error(step: setupFailure.step, index: setupFailure.index, errno: setupFailure.err, plan: plan)
+            throw SandboxFailure.error(
+                step: setupFailure.step, index: setupFailure.index, errno: setupFailure.err, plan: plan)
         }
         let termination: Termination
         if let status = seen.exitedStatus {
@@ -281,11 +311,15 @@ public enum Sandbox {
         } else {
             let s = (try? initStatus.get()) ?? 0
             let when = seen.commandStarted == nil ? "before the command started" : "while the command ran"
-            throw .sandbox("the sandbox's init ended unexpectedly \(when) (\(describe(decode(s)))); something outside killed it.")
+            throw .sandbox(
+                "the sandbox's init ended unexpectedly \(when) (\(describe(decode(s)))); something outside killed it.")
         }
-        let startFailure = seen.execFailure.map { SandboxFailure.describe(step: $0.step, index: $0.index, errno: $0.err, plan: plan) }
-        var result = SandboxResult(termination: termination, timedOut: seen.timedOut, interruptedBy: seen.interruptedBy,
-                                   startFailure: startFailure, plan: plan, seccomp: program, namespaces: namespaces)
+        let startFailure = seen.execFailure.map {
+            SandboxFailure.describe(step: $0.step, index: $0.index, errno: $0.err, plan: plan)
+        }
+        var result = SandboxResult(
+            termination: termination, timedOut: seen.timedOut, interruptedBy: seen.interruptedBy,
+            startFailure: startFailure, plan: plan, seccomp: program, namespaces: namespaces)
         result.startFailedBeforeExec = seen.execFailure.map { $0.step != Int32(REPRO_STEP_EXEC.rawValue) } ?? false
         result.setupDuration = seen.commandStarted.map { $0 - spawnedAt }
         return result
@@ -366,7 +400,8 @@ enum SandboxFailure {
         Int32(REPRO_STEP_CHDIR.rawValue): "changing to the working directory",
         Int32(REPRO_STEP_SECCOMP.rawValue): "installing the seccomp filter",
         Int32(REPRO_STEP_PDEATHSIG.rawValue): "arranging to die with repro",
-        Int32(REPRO_STEP_ARG_AREA.rawValue): "finding repro's command line in /proc/self/stat (to hide it from the sandbox)",
+        Int32(REPRO_STEP_ARG_AREA.rawValue):
+            "finding repro's command line in /proc/self/stat (to hide it from the sandbox)",
     ]
 
     static func describe(step: Int32, index: Int32, errno: Int32, plan: SandboxPlan) -> String {
@@ -397,29 +432,41 @@ enum SandboxFailure {
     static func namespaceHint() -> String {
         var causes: [String] = []
         if readSysctl("user.max_user_namespaces") == "0" {
-            causes.append("user namespaces are disabled: user.max_user_namespaces is 0 (fix: `sysctl -w user.max_user_namespaces=15000`, or run repro outside the namespace that set it to 0)")
+            causes.append(
+                "user namespaces are disabled: user.max_user_namespaces is 0 (fix: `sysctl -w user.max_user_namespaces=15000`, or run repro outside the namespace that set it to 0)"
+            )
         }
         if readSysctl("kernel.unprivileged_userns_clone") == "0" {
-            causes.append("unprivileged user namespaces are disabled: kernel.unprivileged_userns_clone is 0 (fix: `sysctl -w kernel.unprivileged_userns_clone=1`)")
+            causes.append(
+                "unprivileged user namespaces are disabled: kernel.unprivileged_userns_clone is 0 (fix: `sysctl -w kernel.unprivileged_userns_clone=1`)"
+            )
         }
         if readSysctl("kernel.apparmor_restrict_unprivileged_userns") == "1" {
-            causes.append("AppArmor restricts unprivileged user namespaces: kernel.apparmor_restrict_unprivileged_userns is 1 (fix: `sysctl -w kernel.apparmor_restrict_unprivileged_userns=0`, or install an AppArmor profile granting `userns` to repro)")
+            causes.append(
+                "AppArmor restricts unprivileged user namespaces: kernel.apparmor_restrict_unprivileged_userns is 1 (fix: `sysctl -w kernel.apparmor_restrict_unprivileged_userns=0`, or install an AppArmor profile granting `userns` to repro)"
+            )
         }
         if causes.isEmpty {
-            causes.append("the kernel or a container runtime refused it; in Docker the default seccomp profile blocks namespaces (run with `--security-opt seccomp=unconfined` or a profile that allows clone/unshare with CLONE_NEWUSER), and the sysctls user.max_user_namespaces, kernel.unprivileged_userns_clone and kernel.apparmor_restrict_unprivileged_userns must allow user namespaces")
+            causes.append(
+                "the kernel or a container runtime refused it; in Docker the default seccomp profile blocks namespaces (run with `--security-opt seccomp=unconfined` or a profile that allows clone/unshare with CLONE_NEWUSER), and the sysctls user.max_user_namespaces, kernel.unprivileged_userns_clone and kernel.apparmor_restrict_unprivileged_userns must allow user namespaces"
+            )
         }
         return causes.joined(separator: "; ")
     }
 
     static func error(step: Int32, index: Int32, errno: Int32, plan: SandboxPlan) -> ReproError {
         let base = describe(step: step, index: index, errno: errno, plan: plan)
-        let namespaceSteps: Set<Int32> = [Int32(REPRO_STEP_CLONE.rawValue), Int32(REPRO_STEP_SETGROUPS_DENY.rawValue),
-                                          Int32(REPRO_STEP_UID_MAP.rawValue), Int32(REPRO_STEP_GID_MAP.rawValue)]
+        let namespaceSteps: Set<Int32> = [
+            Int32(REPRO_STEP_CLONE.rawValue), Int32(REPRO_STEP_SETGROUPS_DENY.rawValue),
+            Int32(REPRO_STEP_UID_MAP.rawValue), Int32(REPRO_STEP_GID_MAP.rawValue),
+        ]
         var message = "the sandbox could not be set up: \(base). "
         if namespaceSteps.contains(step) || errno == EPERM {
-            message += "The kernel refused the isolation repro needs; repro never runs with weaker isolation. Cause: \(namespaceHint())."
+            message +=
+                "The kernel refused the isolation repro needs; repro never runs with weaker isolation. Cause: \(namespaceHint())."
         } else {
-            message += "repro never runs with weaker isolation; fix the cause above (a missing path, a full disk, or a kernel without overlayfs or mount_setattr, Linux 5.12+)."
+            message +=
+                "repro never runs with weaker isolation; fix the cause above (a missing path, a full disk, or a kernel without overlayfs or mount_setattr, Linux 5.12+)."
         }
         return .sandbox(message, errno: errno, context: .init(step: name(step: step, index: index, plan: plan)))
     }
@@ -447,7 +494,9 @@ final class CPlan {
         }
         func bytes(_ b: [UInt8]) -> UnsafeMutablePointer<CChar> {
             let m = UnsafeMutablePointer<CChar>.allocate(capacity: max(b.count, 1))
-            b.withUnsafeBytes { if let base = $0.baseAddress { UnsafeMutableRawPointer(m).copyMemory(from: base, byteCount: b.count) } }
+            b.withUnsafeBytes {
+                if let base = $0.baseAddress { UnsafeMutableRawPointer(m).copyMemory(from: base, byteCount: b.count) }
+            }
             allocations.append(UnsafeMutableRawPointer(m))
             return m
         }
@@ -461,33 +510,53 @@ final class CPlan {
             c.path = UnsafePointer(str(op.path))
             switch op {
             case .mkdir(_, let mode, let builder):
-                c.kind = Int32(REPRO_OP_MKDIR.rawValue); c.mode = mode; c.flags = flags(builder: builder)
+                c.kind = Int32(REPRO_OP_MKDIR.rawValue)
+                c.mode = mode
+                c.flags = flags(builder: builder)
             case .tmpfs(_, let options):
-                c.kind = Int32(REPRO_OP_TMPFS.rawValue); c.data = UnsafePointer(str(options))
+                c.kind = Int32(REPRO_OP_TMPFS.rawValue)
+                c.data = UnsafePointer(str(options))
             case .bind(let source, _, let readOnly):
-                c.kind = Int32(REPRO_OP_BIND.rawValue); c.src = UnsafePointer(str(source)); c.flags = flags(readOnly: readOnly)
+                c.kind = Int32(REPRO_OP_BIND.rawValue)
+                c.src = UnsafePointer(str(source))
+                c.flags = flags(readOnly: readOnly)
             case .overlay(let lowers, _):
-                c.kind = Int32(REPRO_OP_OVERLAY_RO.rawValue); c.data = UnsafePointer(str("lowerdir=" + lowers.joined(separator: ":")))
+                c.kind = Int32(REPRO_OP_OVERLAY_RO.rawValue)
+                c.data = UnsafePointer(str("lowerdir=" + lowers.joined(separator: ":")))
             case .writeFile(_, let contents, let mode, let builder):
-                c.kind = Int32(REPRO_OP_WRITE_FILE.rawValue); c.data = UnsafePointer(bytes(contents)); c.data_len = contents.count
-                c.mode = mode; c.flags = flags(builder: builder)
+                c.kind = Int32(REPRO_OP_WRITE_FILE.rawValue)
+                c.data = UnsafePointer(bytes(contents))
+                c.data_len = contents.count
+                c.mode = mode
+                c.flags = flags(builder: builder)
             case .copyFile(let source, _, let mode, let builder):
-                c.kind = Int32(REPRO_OP_COPY_FILE.rawValue); c.src = UnsafePointer(str(source)); c.mode = mode; c.flags = flags(builder: builder)
+                c.kind = Int32(REPRO_OP_COPY_FILE.rawValue)
+                c.src = UnsafePointer(str(source))
+                c.mode = mode
+                c.flags = flags(builder: builder)
             case .copyRange(let source, let offset, let length, _, let mode, let builder):
-                c.kind = Int32(REPRO_OP_COPY_RANGE.rawValue); c.src = UnsafePointer(str(source)); c.offset = offset
-                c.data_len = Int(length); c.mode = mode; c.flags = flags(builder: builder)
+                c.kind = Int32(REPRO_OP_COPY_RANGE.rawValue)
+                c.src = UnsafePointer(str(source))
+                c.offset = offset
+                c.data_len = Int(length)
+                c.mode = mode
+                c.flags = flags(builder: builder)
             case .symlink(let target, _, let builder):
-                c.kind = Int32(REPRO_OP_SYMLINK.rawValue); c.src = UnsafePointer(str(target)); c.flags = flags(builder: builder)
+                c.kind = Int32(REPRO_OP_SYMLINK.rawValue)
+                c.src = UnsafePointer(str(target))
+                c.flags = flags(builder: builder)
             case .proc:
                 c.kind = Int32(REPRO_OP_PROC.rawValue)
             case .devpts:
                 c.kind = Int32(REPRO_OP_DEVPTS.rawValue)
             case .bindDevice(let source, _):
-                c.kind = Int32(REPRO_OP_BIND_DEV.rawValue); c.src = UnsafePointer(str(source))
+                c.kind = Int32(REPRO_OP_BIND_DEV.rawValue)
+                c.src = UnsafePointer(str(source))
             case .remountReadOnly:
                 c.kind = Int32(REPRO_OP_REMOUNT_RO.rawValue)
             case .setTimes(_, let seconds):
-                c.kind = Int32(REPRO_OP_SET_TIMES.rawValue); c.seconds = seconds
+                c.kind = Int32(REPRO_OP_SET_TIMES.rawValue)
+                c.seconds = seconds
             }
             ops[i] = c
         }
@@ -505,8 +574,10 @@ final class CPlan {
         plan.may_setgroups = p.maySetgroups ? 1 : 0
         let limits = UnsafeMutablePointer<repro_rlimit>.allocate(capacity: max(p.rlimits.count, 1))
         allocations.append(UnsafeMutableRawPointer(limits))
-        let resources: [ResourceLimit: Int32] = [.core: repro_rlimit_core, .fileSize: repro_rlimit_fsize,
-                                                 .openFiles: repro_rlimit_nofile, .processes: repro_rlimit_nproc]
+        let resources: [ResourceLimit: Int32] = [
+            .core: repro_rlimit_core, .fileSize: repro_rlimit_fsize,
+            .openFiles: repro_rlimit_nofile, .processes: repro_rlimit_nproc,
+        ]
         for (i, (kind, value)) in p.rlimits.sorted(by: { $0.key.rawValue < $1.key.rawValue }).enumerated() {
             limits[i] = repro_rlimit(resource: resources[kind]!, value: value)
         }

@@ -32,14 +32,18 @@ public enum SandboxProfiles {
     /// nothing else; a path (containing '/' or ending in `.toml`) is taken from `directory` (the
     /// current directory if nil). The error for a name that is not built in says where it was
     /// looked for, and points at a profile file of that name if one is there to be named by path.
-    static func locate(_ nameOrPath: String, relativeTo directory: String?, option: String) throws(ReproError) -> Location {
+    static func locate(_ nameOrPath: String, relativeTo directory: String?, option: String) throws(ReproError)
+        -> Location
+    {
         let base = directory ?? FileManager.default.currentDirectoryPath
         if isPath(nameOrPath) {
             return .file(nameOrPath.hasPrefix("/") ? nameOrPath : base + "/" + nameOrPath)
         }
         guard Profile.builtinText(nameOrPath) == nil else { return .builtin(nameOrPath) }
-        var message = "no profile named \(nameOrPath.debugDescription) (from \(option)): looked among the built-in profiles (\(Profile.builtinNames.joined(separator: ", "))); a profile file is used only when named by its path (containing / or ending in .toml), never by a name."
-        for candidate in ["profiles/\(nameOrPath).toml", "\(nameOrPath).toml"] where Syscalls.exists(base + "/" + candidate) {
+        var message =
+            "no profile named \(nameOrPath.debugDescription) (from \(option)): looked among the built-in profiles (\(Profile.builtinNames.joined(separator: ", "))); a profile file is used only when named by its path (containing / or ending in .toml), never by a name."
+        for candidate in ["profiles/\(nameOrPath).toml", "\(nameOrPath).toml"]
+        where Syscalls.exists(base + "/" + candidate) {
             let spelled = option.hasPrefix("--") ? "\(option) ./\(candidate)" : "\(option) = \"./\(candidate)\""
             message += " \(base)/\(candidate) exists: to use it, name it by its path (\(spelled))."
             break
@@ -49,7 +53,9 @@ public enum SandboxProfiles {
 
     /// Loads a profile by name or path; a relative path is taken from `directory` (the current
     /// directory if nil).
-    public static func load(_ nameOrPath: String, relativeTo directory: String? = nil, option: String = "--profile") throws(ReproError) -> Profile {
+    public static func load(_ nameOrPath: String, relativeTo directory: String? = nil, option: String = "--profile")
+        throws(ReproError) -> Profile
+    {
         // A built-in profile is a Swift value: nothing to read or hash at a sandbox's start.
         switch try locate(nameOrPath, relativeTo: directory, option: option) {
         case .builtin(let name): return try Profile.builtin(name)
@@ -63,25 +69,32 @@ public enum SandboxProfiles {
     }
 
     /// Loads a profile by name or path, with the digest of its text.
-    public static func resolve(_ nameOrPath: String, relativeTo directory: String? = nil, option: String = "--profile") throws(ReproError) -> ResolvedProfile {
+    public static func resolve(_ nameOrPath: String, relativeTo directory: String? = nil, option: String = "--profile")
+        throws(ReproError) -> ResolvedProfile
+    {
         let path: String
         switch try locate(nameOrPath, relativeTo: directory, option: option) {
         case .builtin(let name):
             let profile = try Profile.builtin(name)
             let text = Profile.builtinText(name) ?? ""
-            return ResolvedProfile(profile: profile, sha256: Hex.encode(SHA256.hash(data: Data(text.utf8))),
-                                   uri: "repro:profiles/" + name)
+            return ResolvedProfile(
+                profile: profile, sha256: Hex.encode(SHA256.hash(data: Data(text.utf8))),
+                uri: "repro:profiles/" + name)
         case .file(let file):
             path = file
         }
         let text: String
         do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-            let looked = " (from \(option) \(nameOrPath.debugDescription)\(nameOrPath.hasPrefix("/") ? "" : directory == nil ? ", relative to the current directory" : ", relative to the project"))"
-            throw .configuration("cannot read the profile \(path)\(looked): \(ReproError.reason(error)). Give a readable .toml file or a built-in name (\(Profile.builtinNames.joined(separator: ", "))).")
+            let looked =
+                " (from \(option) \(nameOrPath.debugDescription)\(nameOrPath.hasPrefix("/") ? "" : directory == nil ? ", relative to the current directory" : ", relative to the project"))"
+            throw .configuration(
+                "cannot read the profile \(path)\(looked): \(ReproError.reason(error)). Give a readable .toml file or a built-in name (\(Profile.builtinNames.joined(separator: ", ")))."
+            )
         }
         let profile = try Profile.parse(text, origin: path)
         let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
-        return ResolvedProfile(profile: profile, sha256: Hex.encode(SHA256.hash(data: Data(text.utf8))),
-                               uri: "file://" + absolute)
+        return ResolvedProfile(
+            profile: profile, sha256: Hex.encode(SHA256.hash(data: Data(text.utf8))),
+            uri: "file://" + absolute)
     }
 }

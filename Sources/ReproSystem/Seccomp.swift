@@ -25,7 +25,9 @@ public struct SeccompProgram: Sendable, Equatable {
     static func actErrno(_ e: Int32) -> UInt32 { 0x0005_0000 | (UInt32(e) & 0xffff) }
 
     /// The CLONE_NEW* flags: a clone or unshare with any of them is denied.
-    static let namespaceFlags: [UInt64] = [0x0000_0080, 0x0002_0000, 0x0200_0000, 0x0400_0000, 0x0800_0000, 0x1000_0000, 0x2000_0000, 0x4000_0000]
+    static let namespaceFlags: [UInt64] = [
+        0x0000_0080, 0x0002_0000, 0x0200_0000, 0x0400_0000, 0x0800_0000, 0x1000_0000, 0x2000_0000, 0x4000_0000,
+    ]
     /// TIOCSTI and TIOCLINUX.
     static let terminalIoctls: [UInt64] = [0x5412, 0x541C]
     /// The calls that take a file mode, and the index of that argument. open and openat are
@@ -42,13 +44,19 @@ public struct SeccompProgram: Sendable, Equatable {
 
     /// Compiles the policy with libseccomp for the native ABI; other ABIs get the policy's
     /// `foreign_abi` action. Throws a configuration error for an unknown system call name.
-    public static func compile(_ policy: Profile.SeccompPolicy, profileName: String) throws(ReproError) -> SeccompProgram {
+    public static func compile(_ policy: Profile.SeccompPolicy, profileName: String) throws(ReproError)
+        -> SeccompProgram
+    {
         guard let ctx = seccomp_init(actAllow) else {
             throw .sandbox("libseccomp could not create a filter; check that libseccomp2 is installed.")
         }
         defer { seccomp_release(ctx) }
         func check(_ r: Int32, _ what: String) throws(ReproError) {
-            if r < 0 { throw .sandbox("libseccomp failed \(what): \(Errno(-r)). Reinstall libseccomp2 or report this as a bug.", errno: -r) }
+            if r < 0 {
+                throw .sandbox(
+                    "libseccomp failed \(what): \(Errno(-r)). Reinstall libseccomp2 or report this as a bug.", errno: -r
+                )
+            }
         }
         let badArch = policy.foreignABI == "kill" ? actKillProcess : actErrno(ENOSYS)
         try check(seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, badArch), "setting the foreign-ABI action")
@@ -58,13 +66,17 @@ public struct SeccompProgram: Sendable, Equatable {
             if nr == __NR_SCMP_ERROR {
                 // Newer calls libseccomp may not know yet, by their x86_64 numbers.
                 if let known = ["fchmodat2": Int32(452)][name] { return known }
-                throw .configuration("profile \(profileName): unknown system call \(name.debugDescription); fix the name in the profile's [seccomp] lists.")
+                throw .configuration(
+                    "profile \(profileName): unknown system call \(name.debugDescription); fix the name in the profile's [seccomp] lists."
+                )
             }
             return nr
         }
         func add(_ action: UInt32, _ name: String, _ cmps: [scmp_arg_cmp] = []) throws(ReproError) {
             let nr = try resolve(name)
-            let r = cmps.withUnsafeBufferPointer { seccomp_rule_add_array(ctx, action, nr, UInt32($0.count), $0.baseAddress) }
+            let r = cmps.withUnsafeBufferPointer {
+                seccomp_rule_add_array(ctx, action, nr, UInt32($0.count), $0.baseAddress)
+            }
             try check(r, "adding a rule for \(name)")
         }
         func masked(_ arg: UInt32, _ mask: UInt64, _ value: UInt64) -> scmp_arg_cmp {
@@ -96,9 +108,13 @@ public struct SeccompProgram: Sendable, Equatable {
         // the kernel would truncate to an int), is answered EAFNOSUPPORT.
         for name in ["socket", "socketpair"] {
             for family in SocketFamily.denied(allowing: policy.allowedSocketFamilies) {
-                try add(actErrno(EAFNOSUPPORT), name, [scmp_arg_cmp(arg: 0, op: SCMP_CMP_EQ, datum_a: UInt64(family), datum_b: 0)])
+                try add(
+                    actErrno(EAFNOSUPPORT), name,
+                    [scmp_arg_cmp(arg: 0, op: SCMP_CMP_EQ, datum_a: UInt64(family), datum_b: 0)])
             }
-            try add(actErrno(EAFNOSUPPORT), name, [scmp_arg_cmp(arg: 0, op: SCMP_CMP_GE, datum_a: UInt64(SocketFamily.limit), datum_b: 0)])
+            try add(
+                actErrno(EAFNOSUPPORT), name,
+                [scmp_arg_cmp(arg: 0, op: SCMP_CMP_GE, datum_a: UInt64(SocketFamily.limit), datum_b: 0)])
         }
         if policy.linuxPersonalityOnly {
             // PER_LINUX (0) and the query 0xffffffff pass; libseccomp cannot express "allow" on an
@@ -124,10 +140,15 @@ public struct SeccompProgram: Sendable, Equatable {
         exportLock.unlock()
         try check(exported, "exporting the BPF program")
         if inherited.rlim_max != rlim_t.max, case .success(let size) = Syscalls.lseek(memfd.raw, 0, SEEK_END),
-           UInt64(size) >= UInt64(inherited.rlim_max) {
-            throw .sandbox("the seccomp program did not fit the file size limit repro was started with (RLIMIT_FSIZE, \(inherited.rlim_max) bytes); raise it (ulimit -f) and run again.")
+            UInt64(size) >= UInt64(inherited.rlim_max)
+        {
+            throw .sandbox(
+                "the seccomp program did not fit the file size limit repro was started with (RLIMIT_FSIZE, \(inherited.rlim_max) bytes); raise it (ulimit -f) and run again."
+            )
         }
-        if case .failure(let e) = Syscalls.lseek(memfd.raw, 0, SEEK_SET) { throw .sandbox("lseek on the seccomp program failed: \(e).", errno: e.code) }
+        if case .failure(let e) = Syscalls.lseek(memfd.raw, 0, SEEK_SET) {
+            throw .sandbox("lseek on the seccomp program failed: \(e).", errno: e.code)
+        }
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65536)
         while true {
@@ -136,7 +157,8 @@ public struct SeccompProgram: Sendable, Equatable {
             case .success(0):
                 memfd.close()
                 guard bytes.count % 8 == 0, bytes.count / 8 < 65536, !bytes.isEmpty else {
-                    throw .sandbox("libseccomp produced a malformed program (\(bytes.count) bytes); report this as a bug.")
+                    throw .sandbox(
+                        "libseccomp produced a malformed program (\(bytes.count) bytes); report this as a bug.")
                 }
                 return SeccompProgram(profileName: profileName, bytes: bytes)
             case .success(let n): bytes += chunk[0..<n]

@@ -3,7 +3,7 @@ import FoundationEssentials
 import ReproCore
 import CReproSandbox
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The previous check's packed snapshot of a project, kept in the cache (`snapshots/<key>/`, the
@@ -81,19 +81,26 @@ struct SnapshotCache {
 
         init?(fields: ArraySlice<String>) {
             let f = Array(fields)
-            guard f.count == File.fieldCount, let device = UInt64(f[1]), let inode = UInt64(f[2]), let size = Int64(f[3]),
-                  let mtime = Int64(f[4]), let ctime = Int64(f[5]), let mode = UInt32(f[6]), let offset = UInt64(f[7]),
-                  f[0] == "f" || f[0] == "l" else { return nil }
+            guard f.count == File.fieldCount, let device = UInt64(f[1]), let inode = UInt64(f[2]),
+                let size = Int64(f[3]),
+                let mtime = Int64(f[4]), let ctime = Int64(f[5]), let mode = UInt32(f[6]), let offset = UInt64(f[7]),
+                f[0] == "f" || f[0] == "l"
+            else { return nil }
             symlink = f[0] == "l"
-            (self.device, self.inode, self.size, self.mtime, self.ctime, self.mode, self.offset) = (device, inode, size, mtime, ctime, mode, offset)
+            (self.device, self.inode, self.size, self.mtime, self.ctime, self.mode, self.offset) = (
+                device, inode, size, mtime, ctime, mode, offset
+            )
             (sha256, target, blob) = (f[8], f[9], f[10])
         }
 
         static let fieldCount = 11
 
         var fields: [String] {
-            [symlink ? "l" : "f", String(device), String(inode), String(size), String(mtime), String(ctime), String(mode),
-             String(offset), sha256, target, blob]
+            [
+                symlink ? "l" : "f", String(device), String(inode), String(size), String(mtime), String(ctime),
+                String(mode),
+                String(offset), sha256, target, blob,
+            ]
         }
 
         static func nanoseconds(_ t: timespec) -> Int64 {
@@ -106,8 +113,10 @@ struct SnapshotCache {
         /// safely before `takenAt`.
         func unchanged(_ info: stat, takenAt: Int64, margin: Int64) -> Bool {
             let now = File(info: info, offset: offset, sha256: sha256, target: target, blob: blob)
-            guard now.symlink == symlink, now.device == device, now.inode == inode, now.size == size, now.mtime == mtime,
-                  now.ctime == ctime, now.mode == mode else { return false }
+            guard now.symlink == symlink, now.device == device, now.inode == inode, now.size == size,
+                now.mtime == mtime,
+                now.ctime == ctime, now.mode == mode
+            else { return false }
             let (limit, overflow) = takenAt.subtractingReportingOverflow(margin)
             return !overflow && ctime < limit && mtime < limit
         }
@@ -122,7 +131,9 @@ struct SnapshotCache {
             let want = Int(min(left, 1 << 30))
             let code: Int32
             switch Syscalls.copyFileRange(input, &position, output, want) {
-            case .success(0): throw .configuration("the kept source snapshot ended early; remove the cache's snapshots/ directory and run again.")
+            case .success(0):
+                throw .configuration(
+                    "the kept source snapshot ended early; remove the cache's snapshots/ directory and run again.")
             case .success(let n):
                 left -= UInt64(n)
                 continue
@@ -135,14 +146,17 @@ struct SnapshotCache {
             var buffer = [UInt8](repeating: 0, count: min(Int(left), 1 << 20))
             let got = buffer.withUnsafeMutableBytes { Syscalls.pread(input, $0, at: off_t(position)) }
             switch got {
-            case .success(0): throw .configuration("the kept source snapshot ended early; remove the cache's snapshots/ directory and run again.")
+            case .success(0):
+                throw .configuration(
+                    "the kept source snapshot ended early; remove the cache's snapshots/ directory and run again.")
             case .success(let m):
                 if case .failure(let e) = Syscalls.writeAll(output, Array(buffer[0..<m])) {
                     throw .configuration("cannot write the source snapshot: \(e.text).", errno: e.code)
                 }
                 position += Int64(m)
                 left -= UInt64(m)
-            case .failure(let e): throw .configuration("cannot read the kept source snapshot: \(e.text).", errno: e.code)
+            case .failure(let e):
+                throw .configuration("cannot read the kept source snapshot: \(e.text).", errno: e.code)
             }
         }
     }
@@ -162,9 +176,12 @@ struct SnapshotCache {
     /// The recorded snapshot, if there is one for this project and it parses.
     func load() -> Index? {
         guard let data = FileManager.default.contents(atPath: indexPath) else { return nil }
-        let fields = data.split(separator: 0, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
+        let fields = data.split(separator: 0, omittingEmptySubsequences: false).map {
+            String(decoding: $0, as: UTF8.self)
+        }
         guard fields.count >= 5, fields[0] == Self.header, fields[1] == project, let takenAt = Int64(fields[2]),
-              let packSize = UInt64(fields[3]), let count = Int(fields[4]) else { return nil }
+            let packSize = UInt64(fields[3]), let count = Int(fields[4])
+        else { return nil }
         let body = fields.dropFirst(5)
         guard count >= 0, body.count == count * (File.fieldCount + 1) + 1 else { return nil }
         var files: [PathKey: File] = [:]
@@ -183,7 +200,8 @@ struct SnapshotCache {
     /// (it must be on the cache's file system), or, with `pack` nil, the current one is kept.
     func store(takenAt: Int64, pack: String?, packSize: UInt64, files: [(String, File)]) throws(ReproError) {
         if case .failure(let e) = Syscalls.mkdirs(directory) {
-            throw .configuration("cannot create \(directory): \(e.text). Check that the cache directory is writable.", errno: e.code)
+            throw .configuration(
+                "cannot create \(directory): \(e.text). Check that the cache directory is writable.", errno: e.code)
         }
         var text = [Self.header, project, String(takenAt), String(packSize), String(files.count)]
         text.reserveCapacity(5 + files.count * (File.fieldCount + 1))

@@ -29,9 +29,12 @@ public struct SourceOrigin: Sendable, Equatable {
     /// The origin of `snapshot`; `sourceURI` (`--source-uri`) overrides the `origin` remote.
     public static func of(_ snapshot: SourceSnapshot, sourceURI: String?) throws(ReproError) -> SourceOrigin {
         guard let exact = snapshot.exactCommit else {
-            let reason = snapshot.selection != "git" ? "the source is not a git work tree"
-                : snapshot.commit == nil ? "the git work tree has no commit"
-                : "the source has uncommitted changes (it is not the files of commit \(snapshot.commit!))"
+            let reason =
+                snapshot.selection != "git"
+                ? "the source is not a git work tree"
+                : snapshot.commit == nil
+                    ? "the git work tree has no commit"
+                    : "the source has uncommitted changes (it is not the files of commit \(snapshot.commit!))"
             return SourceOrigin(uri: snapshot.uri, commit: nil, rebuildable: false, reason: reason)
         }
         let remote: String
@@ -41,13 +44,16 @@ public struct SourceOrigin: Sendable, Equatable {
             let found = try SourceSnapshot.git(exact.top, ["config", "--get", "remote.origin.url"])
             let text = String(decoding: found.stdout, as: UTF8.self).trimmingWhitespace()
             guard found.status == 0, !text.isEmpty else {
-                return SourceOrigin(uri: snapshot.uri, commit: exact.commit, rebuildable: false,
-                                    reason: "the repository has no remote named origin (give its public location with --source-uri URL)")
+                return SourceOrigin(
+                    uri: snapshot.uri, commit: exact.commit, rebuildable: false,
+                    reason: "the repository has no remote named origin (give its public location with --source-uri URL)"
+                )
             }
             remote = try normalizedRemote(text, top: exact.top)
         }
-        return SourceOrigin(uri: uri(remote: remote, commit: exact.commit, subdirectory: exact.prefix),
-                            commit: exact.commit, rebuildable: true, reason: nil)
+        return SourceOrigin(
+            uri: uri(remote: remote, commit: exact.commit, subdirectory: exact.prefix),
+            commit: exact.commit, rebuildable: true, reason: nil)
     }
 
     /// `git+REMOTE@COMMIT`, plus `#SUBDIR` (percent-encoded) when not empty.
@@ -59,7 +65,9 @@ public struct SourceOrigin: Sendable, Equatable {
     /// local path becomes `file://` (a relative one taken from the repository's top `top`).
     static func normalizedRemote(_ remote: String, top: String) throws(ReproError) -> String {
         guard !remote.isEmpty, !remote.contains(where: { $0.isWhitespace || $0 == "#" }) else {
-            throw .configuration("the source location \"\(remote)\" is not a git URL (it is empty or holds spaces or '#'); give one with --source-uri, e.g. https://example.com/project.git")
+            throw .configuration(
+                "the source location \"\(remote)\" is not a git URL (it is empty or holds spaces or '#'); give one with --source-uri, e.g. https://example.com/project.git"
+            )
         }
         if remote.contains("://") { return remote }
         if let colon = remote.firstIndex(of: ":"), !remote[..<colon].contains("/") {
@@ -67,13 +75,17 @@ public struct SourceOrigin: Sendable, Equatable {
             let host = remote[..<colon], path = remote[remote.index(after: colon)...]
             return "ssh://" + host + (path.hasPrefix("/") ? "" : "/") + path
         }
-        let absolute = remote.hasPrefix("/") ? remote : URL(fileURLWithPath: remote, relativeTo: URL(fileURLWithPath: top + "/")).standardizedFileURL.path
+        let absolute =
+            remote.hasPrefix("/")
+            ? remote
+            : URL(fileURLWithPath: remote, relativeTo: URL(fileURLWithPath: top + "/")).standardizedFileURL.path
         return "file://" + SourceSnapshot.percentEncoded(absolute)
     }
 
     /// Whether `text` is a full git object name: 40 (SHA-1) or 64 (SHA-256) lowercase hex digits.
     public static func isCommitID(_ text: String) -> Bool {
-        (text.utf8.count == 40 || text.utf8.count == 64) && text.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
+        (text.utf8.count == 40 || text.utf8.count == 64)
+            && text.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
     }
 
     /// The parts of a `git+URL@COMMIT[#SUBDIR]` URI: the remote URL, the commit and the

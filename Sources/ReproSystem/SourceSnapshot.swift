@@ -2,7 +2,7 @@ import Crypto
 import FoundationEssentials
 import ReproCore
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A frozen copy of a project's source: the files git tracks (with their uncommitted changes),
@@ -79,12 +79,16 @@ public struct SourceSnapshot: Sendable {
     /// supplies every file that has not changed since, without reading it on the host; when none
     /// has, the previous pack itself is linked in as `pack`. This snapshot is then kept there for
     /// the next one. `pack` must be on the cache's file system.
-    public static func take(projectDir: String, packInto pack: String, cacheRoot: String? = nil) throws(ReproError) -> SourceSnapshot {
+    public static func take(projectDir: String, packInto pack: String, cacheRoot: String? = nil) throws(ReproError)
+        -> SourceSnapshot
+    {
         guard let cacheRoot else { return try take(projectDir: projectDir, storage: .pack(pack)) }
         let canonical = (try? Syscalls.realpath(projectDir).get()) ?? projectDir
         let cache = SnapshotCache(cacheRoot: cacheRoot, project: canonical)
         if case .failure(let e) = Syscalls.mkdirs(cacheRoot + "/locks") {
-            throw .configuration("cannot create \(cacheRoot)/locks: \(e.text). Check that the cache directory is writable.", errno: e.code)
+            throw .configuration(
+                "cannot create \(cacheRoot)/locks: \(e.text). Check that the cache directory is writable.",
+                errno: e.code)
         }
         // Two snapshots of one project take turns: each reads the kept one and replaces it.
         return try FileLock.holding(cache.lockPath) { () throws(ReproError) -> SourceSnapshot in
@@ -95,7 +99,9 @@ public struct SourceSnapshot: Sendable {
     /// Reads each file of the source once: copies it to `storage` and hashes it on the way (its
     /// SHA-256 for ``listing``, and its git blob id when `HEAD` has a file at that path with the
     /// same mode, to decide ``uri``), unless `cache` has it unchanged.
-    static func take(projectDir: String, storage: Storage, cache: SnapshotCache? = nil) throws(ReproError) -> SourceSnapshot {
+    static func take(projectDir: String, storage: Storage, cache: SnapshotCache? = nil) throws(ReproError)
+        -> SourceSnapshot
+    {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         let takenAt = SnapshotCache.File.nanoseconds(now)
@@ -110,7 +116,9 @@ public struct SourceSnapshot: Sendable {
         let trackedState = git == nil ? [] : candidates.filter { components($0).first == Array(".repro".utf8) }.sorted()
 
         for path in paths where !isSafeRelativePath(path) {
-            throw .configuration("the source lists the unsafe path \(path.debugDescription) (absolute, empty, or with a '.' or '..' component); a git index that names it was not written by git. Refusing to snapshot \(projectDir).")
+            throw .configuration(
+                "the source lists the unsafe path \(path.debugDescription) (absolute, empty, or with a '.' or '..' component); a git index that names it was not written by git. Refusing to snapshot \(projectDir)."
+            )
         }
         // Names are compared as Swift strings further on (digests, comparisons), where two
         // spellings of one name in different Unicode normalizations are equal: refuse them here
@@ -118,7 +126,9 @@ public struct SourceSnapshot: Sendable {
         var spelled: [String: String] = [:]
         for path in paths {
             if let other = spelled.updateValue(path, forKey: path), Array(other.utf8) != Array(path.utf8) {
-                throw .configuration("the source holds \(other.debugDescription) and \(path.debugDescription), one name in two Unicode normalizations (NFC and NFD); repro cannot tell them apart in its digests. Rename one of them.")
+                throw .configuration(
+                    "the source holds \(other.debugDescription) and \(path.debugDescription), one name in two Unicode normalizations (NFC and NFD); repro cannot tell them apart in its digests. Rename one of them."
+                )
             }
         }
         let sourceRoot = try openDirectory(projectDir, what: "the project directory")
@@ -131,20 +141,26 @@ public struct SourceSnapshot: Sendable {
         switch storage {
         case .directory(let stagingDir):
             if case .failure(let e) = Syscalls.mkdir(stagingDir, 0o755) {
-                throw .configuration("cannot create the snapshot directory \(stagingDir): \(e.text). Check that the cache directory is writable.", errno: e.code)
+                throw .configuration(
+                    "cannot create the snapshot directory \(stagingDir): \(e.text). Check that the cache directory is writable.",
+                    errno: e.code)
             }
             targetRoot = try openDirectory(stagingDir, what: "the snapshot directory").release()
         case .pack(let path):
             switch Syscalls.open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600) {
             case .success(let fd): packFD = fd
             case .failure(let e):
-                throw .configuration("cannot create the snapshot pack \(path): \(e.text). Check that the cache directory is writable.", errno: e.code)
+                throw .configuration(
+                    "cannot create the snapshot pack \(path): \(e.text). Check that the cache directory is writable.",
+                    errno: e.code)
             }
         }
         /// The staging directory's directory for `path`, made as needed.
         func targetParent(_ path: String) throws(ReproError) -> OpenedParent {
             guard let opened = try openParent(of: path, below: targetRoot, create: true) else {
-                throw .configuration("the source lists \(path.debugDescription) below another of its entries that is not a directory; refusing to snapshot \(projectDir).")
+                throw .configuration(
+                    "the source lists \(path.debugDescription) below another of its entries that is not a directory; refusing to snapshot \(projectDir)."
+                )
             }
             return opened
         }
@@ -169,7 +185,9 @@ public struct SourceSnapshot: Sendable {
             switch Syscalls.open(cache!.packPath, O_RDONLY | O_NOFOLLOW) {
             case .success(let fd):
                 previousPack = fd
-                if case .success(let info) = Syscalls.fstat(fd), info.st_mode & S_IFMT == S_IFREG, UInt64(info.st_size) == previous!.packSize {
+                if case .success(let info) = Syscalls.fstat(fd), info.st_mode & S_IFMT == S_IFREG,
+                    UInt64(info.st_size) == previous!.packSize
+                {
                     break
                 }
                 previous = nil
@@ -196,7 +214,9 @@ public struct SourceSnapshot: Sendable {
             guard case .success(let info) = Syscalls.fstatat(sourceDir, name) else { continue }  // tracked but deleted
             let type = info.st_mode & S_IFMT
             if type == S_IFDIR {
-                throw .configuration("\(path) is a git submodule; repro does not snapshot submodules yet. Vendor its files into the repository, or run repro check inside the submodule.")
+                throw .configuration(
+                    "\(path) is a git submodule; repro does not snapshot submodules yet. Vendor its files into the repository, or run repro check inside the submodule."
+                )
             }
             guard type == S_IFREG || type == S_IFLNK else { continue }  // sockets, fifos: not source
             // Its directories, listed once each (the paths are sorted, so a directory's own entry,
@@ -205,23 +225,33 @@ public struct SourceSnapshot: Sendable {
             for (i, byte) in path.utf8.enumerated() where byte == UInt8(ascii: "/") {
                 let directory = String(path.utf8.prefix(i))!
                 if leaves.contains(PathKey(directory)) {
-                    throw .configuration("the source lists \(path.debugDescription) below another of its entries that is not a directory; refusing to snapshot \(projectDir).")
+                    throw .configuration(
+                        "the source lists \(path.debugDescription) below another of its entries that is not a directory; refusing to snapshot \(projectDir)."
+                    )
                 }
                 if !directories.contains(PathKey(directory)) { newDirectories.append(directory) }
             }
             let head = matchesHead ? expected![path] : nil
             let executable = (info.st_mode & S_IXUSR) != 0
             var reused: SnapshotCache.File?
-            if let previous, let file = previous.files[PathKey(path)], file.unchanged(info, takenAt: previous.takenAt, margin: cache!.margin) {
+            if let previous, let file = previous.files[PathKey(path)],
+                file.unchanged(info, takenAt: previous.takenAt, margin: cache!.margin)
+            {
                 // A blob id is needed (HEAD has this path with this mode) and must have been kept.
                 let wanted: Bool
-                if let head { wanted = head.mode == (type == S_IFLNK ? "120000" : executable ? "100755" : "100644") } else { wanted = false }
+                if let head {
+                    wanted = head.mode == (type == S_IFLNK ? "120000" : executable ? "100755" : "100644")
+                } else {
+                    wanted = false
+                }
                 if !wanted || file.blob.utf8.count == head!.id.utf8.count { reused = file }
             }
             if let reused {
                 if matchesHead {
                     if let head {
-                        matchesHead = head.mode == (type == S_IFLNK ? "120000" : executable ? "100755" : "100644") && reused.blob == head.id
+                        matchesHead =
+                            head.mode == (type == S_IFLNK ? "120000" : executable ? "100755" : "100644")
+                            && reused.blob == head.id
                     } else {
                         matchesHead = false
                     }
@@ -240,7 +270,8 @@ public struct SourceSnapshot: Sendable {
                     records.append((path, record))
                     offsets[PathKey(path)] = packed
                     packed += size
-                    entries.append(TreeEntry(path: path, kind: .file, executable: executable, size: size, sha256: reused.sha256))
+                    entries.append(
+                        TreeEntry(path: path, kind: .file, executable: executable, size: size, sha256: reused.sha256))
                 }
             } else if type == S_IFLNK {
                 let destination = try readLink(sourceDir, name, path: path)
@@ -262,7 +293,9 @@ public struct SourceSnapshot: Sendable {
                 }
                 let sha256 = TreeDigest.hex(SHA256.hash(data: bytes))
                 entries.append(TreeEntry(path: path, kind: .symlink, sha256: sha256, target: destination))
-                records.append((path, SnapshotCache.File(info: info, offset: 0, sha256: sha256, target: destination, blob: blobID)))
+                records.append(
+                    (path, SnapshotCache.File(info: info, offset: 0, sha256: sha256, target: destination, blob: blobID))
+                )
             } else {
                 let mode: mode_t = executable ? 0o755 : 0o644
                 var blob: BlobHasher?
@@ -276,20 +309,30 @@ public struct SourceSnapshot: Sendable {
                     func writeFailed(_ e: Errno) -> ReproError {
                         .configuration("cannot write \(path) into the source snapshot: \(e.text).", errno: e.code)
                     }
-                    let output = try FileDescriptor(openingAt: targetDir.directory.raw, name, flags: O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW,
-                                                    mode: mode, failure: writeFailed)
-                    copied = try copyRegularFile(from: sourceDir, name: name, path: path, to: output.raw, blob: blob, buffer: buffer)
+                    let output = try FileDescriptor(
+                        openingAt: targetDir.directory.raw, name, flags: O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW,
+                        mode: mode, failure: writeFailed)
+                    copied = try copyRegularFile(
+                        from: sourceDir, name: name, path: path, to: output.raw, blob: blob, buffer: buffer)
                     // Whatever the umask.
                     if case .failure(let e) = Syscalls.fchmod(output.raw, mode) { throw writeFailed(e) }
                 } else {
                     try stopFollowing()
-                    copied = try copyRegularFile(from: sourceDir, name: name, path: path, to: packFD, blob: blob, buffer: buffer)
-                    records.append((path, SnapshotCache.File(info: info, offset: packed, sha256: copied.sha256, target: "", blob: copied.blob)))
+                    copied = try copyRegularFile(
+                        from: sourceDir, name: name, path: path, to: packFD, blob: blob, buffer: buffer)
+                    records.append(
+                        (
+                            path,
+                            SnapshotCache.File(
+                                info: info, offset: packed, sha256: copied.sha256, target: "", blob: copied.blob)
+                        ))
                     offsets[PathKey(path)] = packed
                     packed += copied.size
                 }
                 if matchesHead { matchesHead = copied.blob == head?.id }
-                entries.append(TreeEntry(path: path, kind: .file, executable: executable, size: copied.size, sha256: copied.sha256))
+                entries.append(
+                    TreeEntry(path: path, kind: .file, executable: executable, size: copied.size, sha256: copied.sha256)
+                )
             }
             for directory in newDirectories {
                 directories.insert(PathKey(directory))
@@ -306,7 +349,9 @@ public struct SourceSnapshot: Sendable {
                 packFD = -1
                 Syscalls.unlink(pack)
                 if case .failure(let e) = Syscalls.link(cache.packPath, pack) {
-                    throw .configuration("cannot use the kept source snapshot \(cache.packPath): \(e.text). Check that the cache directory is writable.", errno: e.code)
+                    throw .configuration(
+                        "cannot use the kept source snapshot \(cache.packPath): \(e.text). Check that the cache directory is writable.",
+                        errno: e.code)
                 }
                 try? cache.store(takenAt: takenAt, pack: nil, packSize: previous!.packSize, files: records)
             } else {
@@ -318,7 +363,9 @@ public struct SourceSnapshot: Sendable {
         var exact: (top: String, prefix: String, commit: String)?
         let clean = matchesHead && expected?.count == kept.count
         if let git, let commit = git.commit, clean {
-            uri = "git+file://" + percentEncoded(git.top) + "@" + commit + (git.prefix.isEmpty ? "" : "#" + percentEncoded(git.prefix))
+            uri =
+                "git+file://" + percentEncoded(git.top) + "@" + commit
+                + (git.prefix.isEmpty ? "" : "#" + percentEncoded(git.prefix))
             exact = (git.top, git.prefix, commit)
         }
         let root: String
@@ -326,8 +373,9 @@ public struct SourceSnapshot: Sendable {
         case .directory(let dir): root = dir
         case .pack(let path): root = path
         }
-        var snapshot = SourceSnapshot(root: root, paths: kept, selection: git == nil ? "directory" : "git",
-                                      untrackedExcluded: git?.untracked.count ?? 0, commit: git?.commit, commitTime: git?.commitTime, uri: uri)
+        var snapshot = SourceSnapshot(
+            root: root, paths: kept, selection: git == nil ? "directory" : "git",
+            untrackedExcluded: git?.untracked.count ?? 0, commit: git?.commit, commitTime: git?.commitTime, uri: uri)
         snapshot.trackedStateFiles = trackedState
         snapshot.storage = storage
         snapshot.listing = listing
@@ -335,8 +383,9 @@ public struct SourceSnapshot: Sendable {
         snapshot.untrackedSample = Array((git?.untracked ?? []).prefix(3))
         snapshot.exactCommit = exact
         if let git, let commit = git.commit, let described = git.described {
-            snapshot.git = GitMetadata(commit: commit, shortCommit: described.short, describe: described.name,
-                                       tag: described.tag, dirty: !clean)
+            snapshot.git = GitMetadata(
+                commit: commit, shortCommit: described.short, describe: described.name,
+                tag: described.tag, dirty: !clean)
         }
         return snapshot
     }
@@ -366,13 +415,16 @@ public struct SourceSnapshot: Sendable {
     /// with `O_NOFOLLOW` (openat(2)), and that last component. With `create`, missing directories
     /// are made (mkdirat(2), 0755). nil when a component is missing (without `create`), a symlink
     /// or not a directory.
-    private static func openParent(of path: String, below root: Int32, create: Bool) throws(ReproError) -> OpenedParent? {
+    private static func openParent(of path: String, below root: Int32, create: Bool) throws(ReproError) -> OpenedParent?
+    {
         var parts = components(path).map { String(decoding: $0, as: UTF8.self) }
         let name = parts.removeLast()
         var current: FileDescriptor
         switch Syscalls.dup(root) {
         case .success(let fd): current = FileDescriptor(fd)
-        case .failure(let e): throw .configuration("cannot open the directory of \(path) for the source snapshot: \(e.text).", errno: e.code)
+        case .failure(let e):
+            throw .configuration(
+                "cannot open the directory of \(path) for the source snapshot: \(e.text).", errno: e.code)
         }
         for part in parts {
             if create, case .failure(let e) = Syscalls.mkdirat(current.raw, part, 0o755), e.code != EEXIST {
@@ -381,7 +433,9 @@ public struct SourceSnapshot: Sendable {
             switch Syscalls.openat(current.raw, part, O_RDONLY | O_DIRECTORY | O_NOFOLLOW) {
             case .success(let fd): current = FileDescriptor(fd)
             case .failure(let e) where [ENOENT, ENOTDIR, ELOOP].contains(e.code): return nil
-            case .failure(let e): throw .configuration("cannot open \(part) of \(path) for the source snapshot: \(e.text).", errno: e.code)
+            case .failure(let e):
+                throw .configuration(
+                    "cannot open \(part) of \(path) for the source snapshot: \(e.text).", errno: e.code)
             }
         }
         return OpenedParent(directory: current, name: name)
@@ -412,7 +466,9 @@ public struct SourceSnapshot: Sendable {
                 if let opened = try openParent(of: path, below: root, create: false) {
                     switch Syscalls.dup(opened.directory.raw) {
                     case .success(let copy): fd = copy
-                    case .failure(let e): throw .configuration("cannot open the directory of \(path) for the source snapshot: \(e.text).", errno: e.code)
+                    case .failure(let e):
+                        throw .configuration(
+                            "cannot open the directory of \(path) for the source snapshot: \(e.text).", errno: e.code)
                     }
                 }
             }
@@ -431,12 +487,15 @@ public struct SourceSnapshot: Sendable {
         let bytes: [UInt8]
         switch Syscalls.readlinkat(dir, name) {
         case .success(let read): bytes = read
-        case .failure(let e): throw .configuration("cannot read the symlink \(path) for the source snapshot: \(e.text).", errno: e.code)
+        case .failure(let e):
+            throw .configuration("cannot read the symlink \(path) for the source snapshot: \(e.text).", errno: e.code)
         }
         // Copied only when it can be copied exactly: a target that is not UTF-8 would be written
         // as another name, which resolves elsewhere.
         guard let target = ExactUTF8.decode(bytes) else {
-            throw .configuration("the symlink \(path) has a target that is not valid UTF-8; repro's digests name everything in UTF-8. Change the link.")
+            throw .configuration(
+                "the symlink \(path) has a target that is not valid UTF-8; repro's digests name everything in UTF-8. Change the link."
+            )
         }
         return target
     }
@@ -452,19 +511,27 @@ public struct SourceSnapshot: Sendable {
     /// Copies the regular file `name` of `from` to the end of `output`, reading it once and
     /// hashing it on the way (openat(2) with `O_NOFOLLOW`, refusing whatever is not a regular
     /// file once open).
-    private static func copyRegularFile(from: Int32, name: String, path: String, to output: Int32, blob: BlobHasher?,
-                                        buffer: UnsafeMutableRawBufferPointer) throws(ReproError) -> CopiedFile {
+    private static func copyRegularFile(
+        from: Int32, name: String, path: String, to output: Int32, blob: BlobHasher?,
+        buffer: UnsafeMutableRawBufferPointer
+    ) throws(ReproError) -> CopiedFile {
         let input = try FileDescriptor(openingAt: from, name, flags: O_RDONLY | O_NOFOLLOW | O_NONBLOCK) { e in
-            .configuration("cannot read \(path) for the source snapshot: \(e.text). Check that the file is readable.", errno: e.code)
+            .configuration(
+                "cannot read \(path) for the source snapshot: \(e.text). Check that the file is readable.",
+                errno: e.code)
         }
         guard case .success(let info) = Syscalls.fstat(input.raw), info.st_mode & S_IFMT == S_IFREG else {
-            throw .configuration("\(path) stopped being a regular file while the source snapshot was taken; run the check again.")
+            throw .configuration(
+                "\(path) stopped being a regular file while the source snapshot was taken; run the check again.")
         }
         var blob = blob
         blob?.update(Array("blob \(info.st_size)\0".utf8))
-        let copied = try Hashing.stream(input.raw, buffer: buffer, readFailed: { e in
-            .configuration("cannot read \(path) for the source snapshot: \(e.text).", errno: e.code)
-        }) { chunk throws(ReproError) in
+        let copied = try Hashing.stream(
+            input.raw, buffer: buffer,
+            readFailed: { e in
+                .configuration("cannot read \(path) for the source snapshot: \(e.text).", errno: e.code)
+            }
+        ) { chunk throws(ReproError) in
             blob?.update(chunk)
             if case .failure(let e) = Syscalls.writeAll(output, chunk) {
                 throw .configuration("cannot write \(path) into the source snapshot: \(e.text).", errno: e.code)
@@ -491,7 +558,8 @@ public struct SourceSnapshot: Sendable {
         }
         guard case .success(let raw) = Syscalls.open(path, O_RDONLY | O_NOFOLLOW) else { return nil }
         let fd = FileDescriptor(raw)
-        guard case .success(let info) = Syscalls.fstat(fd.raw), info.st_mode & S_IFMT == S_IFREG, info.st_size >= 0 else { return nil }
+        guard case .success(let info) = Syscalls.fstat(fd.raw), info.st_mode & S_IFMT == S_IFREG, info.st_size >= 0
+        else { return nil }
         hasher.update(Array("blob \(info.st_size)\0".utf8))
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Hashing.bufferSize, alignment: 16)
         defer { buffer.deallocate() }
@@ -580,23 +648,30 @@ public struct SourceSnapshot: Sendable {
     ///   and `GIT_NO_LAZY_FETCH=1`: a partial clone missing an object fails instead of fetching
     ///   it, which would run `core.sshCommand`, a remote helper such as `ext::`, or a proxy;
     /// - `--no-pager` (stdout is a pipe anyway): no `core.pager` or `pager.*`.
-    static let gitOptions = ["--no-pager", "--no-optional-locks",
-                             "-c", "core.fsmonitor=false", "-c", "core.untrackedCache=false",
-                             "-c", "core.hooksPath=/dev/null", "-c", "log.showSignature=false"]
+    static let gitOptions = [
+        "--no-pager", "--no-optional-locks",
+        "-c", "core.fsmonitor=false", "-c", "core.untrackedCache=false",
+        "-c", "core.hooksPath=/dev/null", "-c", "log.showSignature=false",
+    ]
     /// See ``gitOptions``.
-    static let gitEnvironment = ["GIT_ALLOW_PROTOCOL": "", "GIT_NO_LAZY_FETCH": "1", "GIT_TERMINAL_PROMPT": "0",
-                                 "GIT_OPTIONAL_LOCKS": "0"]
+    static let gitEnvironment = [
+        "GIT_ALLOW_PROTOCOL": "", "GIT_NO_LAZY_FETCH": "1", "GIT_TERMINAL_PROMPT": "0",
+        "GIT_OPTIONAL_LOCKS": "0",
+    ]
 
     /// Variables that point git at another repository, index or work tree than `dir`'s (set when
     /// repro runs from a git hook, for instance): removed for every git command repro runs.
-    static let gitLocationVariables = ["GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY",
-                                       "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_COMMON_DIR", "GIT_NAMESPACE",
-                                       "GIT_CEILING_DIRECTORIES", "GIT_DISCOVERY_ACROSS_FILESYSTEM"]
+    static let gitLocationVariables = [
+        "GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY",
+        "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_COMMON_DIR", "GIT_NAMESPACE",
+        "GIT_CEILING_DIRECTORIES", "GIT_DISCOVERY_ACROSS_FILESYSTEM",
+    ]
 
     /// Runs `git ARGS` in `dir` with ``gitOptions`` and ``gitEnvironment``, without ``gitLocationVariables``.
     static func git(_ dir: String, _ arguments: [String]) throws(ReproError) -> HostCommand.Output {
-        try HostCommand.run(["git"] + gitOptions + ["-C", dir] + arguments, environment: gitEnvironment,
-                            removing: gitLocationVariables)
+        try HostCommand.run(
+            ["git"] + gitOptions + ["-C", dir] + arguments, environment: gitEnvironment,
+            removing: gitLocationVariables)
     }
 
     /// Tracked and untracked file lists, the HEAD commit and its files, or nil when not a git work tree.
@@ -604,7 +679,9 @@ public struct SourceSnapshot: Sendable {
         let inside = try git(dir, ["rev-parse", "--is-inside-work-tree"])
         if inside.status != 0, inside.stderr.contains("safe.directory") {
             // Snapshotting every file instead would take in untracked files, silently.
-            throw .configuration("git refuses to read the repository at \(dir): it belongs to another user (git's safe.directory check). Run repro as the repository's owner, or, if you trust it, mark it safe: git config --global --add safe.directory '\(dir)'.")
+            throw .configuration(
+                "git refuses to read the repository at \(dir): it belongs to another user (git's safe.directory check). Run repro as the repository's owner, or, if you trust it, mark it safe: git config --global --add safe.directory '\(dir)'."
+            )
         }
         guard inside.status == 0, String(decoding: inside.stdout, as: UTF8.self).hasPrefix("true") else { return nil }
         let tracked = try git(dir, ["ls-files", "-z", "--cached"])
@@ -623,7 +700,9 @@ public struct SourceSnapshot: Sendable {
             var names: [String] = []
             for raw in data.split(separator: 0) {
                 guard let name = ExactUTF8.decode(raw) else {
-                    throw .configuration("the tracked file \(String(decoding: raw, as: UTF8.self).debugDescription) has a name that is not valid UTF-8; repro's digests name files in UTF-8. Rename it.")
+                    throw .configuration(
+                        "the tracked file \(String(decoding: raw, as: UTF8.self).debugDescription) has a name that is not valid UTF-8; repro's digests name files in UTF-8. Rename it."
+                    )
                 }
                 names.append(name)
             }
@@ -633,7 +712,9 @@ public struct SourceSnapshot: Sendable {
         // names that are canonically equivalent (NFC and NFD spellings of one word).
         var seen = Set<PathKey>()
         let files = try split(tracked.stdout).filter { seen.insert(PathKey($0)).inserted }
-        let others = untracked.stdout.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }.filter { !$0.hasPrefix(".repro/") }
+        let others = untracked.stdout.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }.filter {
+            !$0.hasPrefix(".repro/")
+        }
         let top = try git(dir, ["rev-parse", "--show-toplevel"])
         let prefix = try git(dir, ["rev-parse", "--show-prefix"])
         var sub = text(prefix)
@@ -645,13 +726,18 @@ public struct SourceSnapshot: Sendable {
             let tree = try git(dir, ["ls-tree", "-r", "-z", commit])
             if tree.status == 0 { entries = parseTree(tree.stdout) }
         }
-        return GitState(tracked: files, untracked: others.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }, commit: commit, commitTime: time,
-                        top: text(top), prefix: sub, head: entries, described: try commit.flatMap { c throws(ReproError) in try describe(dir, c) })
+        return GitState(
+            tracked: files, untracked: others.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) },
+            commit: commit, commitTime: time,
+            top: text(top), prefix: sub, head: entries,
+            described: try commit.flatMap { c throws(ReproError) in try describe(dir, c) })
     }
 
     /// `git describe --tags --always --abbrev=7 COMMIT`, `git rev-parse --short=7 COMMIT` and the tag naming
     /// exactly the commit (`git describe --tags --exact-match`), or nil when git cannot say.
-    private static func describe(_ dir: String, _ commit: String) throws(ReproError) -> (name: String, short: String, tag: String?)? {
+    private static func describe(_ dir: String, _ commit: String) throws(ReproError) -> (
+        name: String, short: String, tag: String?
+    )? {
         let text = { (o: HostCommand.Output) in String(decoding: o.stdout, as: UTF8.self).trimmingWhitespace() }
         // Seven hex digits, git's default, fixed: git scales its default with the number of
         // objects (and obeys the repository's core.abbrev), which would give two clones of one
@@ -686,7 +772,9 @@ public struct SourceSnapshot: Sendable {
             do {
                 names = try FileManager.default.contentsOfDirectory(atPath: absolute)
             } catch {
-                throw .configuration("cannot read the directory \(absolute): \(ReproError.reason(error)). Check that it exists and is readable.")
+                throw .configuration(
+                    "cannot read the directory \(absolute): \(ReproError.reason(error)). Check that it exists and is readable."
+                )
             }
             for name in names {
                 if relative.isEmpty, name == ".git" || name == ".repro" { continue }
@@ -695,7 +783,9 @@ public struct SourceSnapshot: Sendable {
                 switch Syscalls.lstatOrErrno(dir + "/" + path) {
                 case .success(let value): info = value
                 case .failure(let e):
-                    throw .configuration("cannot read \(dir)/\(path) (\(e.text)); a file name that is not valid UTF-8 shows up this way. Rename it or remove it.", errno: e.code)
+                    throw .configuration(
+                        "cannot read \(dir)/\(path) (\(e.text)); a file name that is not valid UTF-8 shows up this way. Rename it or remove it.",
+                        errno: e.code)
                 }
                 switch info.st_mode & S_IFMT {
                 case S_IFDIR: pending.append(path)

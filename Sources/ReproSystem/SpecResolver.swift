@@ -19,12 +19,17 @@ public struct SpecResolver: Sendable {
     }
 
     /// A resolver for the current directory, `$REPRO_TOOLCHAIN_PATH` and the running executable's install prefix.
-    public static func standard(projectDirectory: String = FileManager.default.currentDirectoryPath,
-                                environment: [String: String] = ProcessInfo.processInfo.environment) -> SpecResolver {
-        let searchPath = (environment["REPRO_TOOLCHAIN_PATH"] ?? "").split(separator: ":").map(String.init).filter { !$0.isEmpty }
+    public static func standard(
+        projectDirectory: String = FileManager.default.currentDirectoryPath,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) -> SpecResolver {
+        let searchPath = (environment["REPRO_TOOLCHAIN_PATH"] ?? "").split(separator: ":").map(String.init).filter {
+            !$0.isEmpty
+        }
         var installed: String? = nil
         if let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
-            installed = URL(fileURLWithPath: exe).deletingLastPathComponent().deletingLastPathComponent()
+            installed =
+                URL(fileURLWithPath: exe).deletingLastPathComponent().deletingLastPathComponent()
                 .appendingPathComponent("share/repro/toolchains").path
         }
         return SpecResolver(projectDirectory: projectDirectory, searchPath: searchPath, installedDirectory: installed)
@@ -42,13 +47,22 @@ public struct SpecResolver: Sendable {
         if nameOrPath.contains("/") || nameOrPath.hasSuffix(".toml") {
             path = nameOrPath
             guard FileManager.default.fileExists(atPath: path) else {
-                throw .configuration("the toolchain spec \(path) does not exist. Check the path, or give a name found in \(directories.joined(separator: ", ")).")
+                throw .configuration(
+                    "the toolchain spec \(path) does not exist. Check the path, or give a name found in \(directories.joined(separator: ", "))."
+                )
             }
         } else {
             guard !nameOrPath.isEmpty,
-                  let found = directories.map({ "\($0)/\(nameOrPath).toml" }).first(where: { FileManager.default.fileExists(atPath: $0) }) else {
-                if let builtin = try BaseToolchainLock.spec(named: nameOrPath) { return (builtin, BaseToolchainLock.path) }
-                throw .configuration("no toolchain named \"\(nameOrPath)\": looked for \(nameOrPath).toml in \(directories.joined(separator: ", ")). Add toolchains/\(nameOrPath).toml to the project, set REPRO_TOOLCHAIN_PATH, or give the spec's path.")
+                let found = directories.map({ "\($0)/\(nameOrPath).toml" }).first(where: {
+                    FileManager.default.fileExists(atPath: $0)
+                })
+            else {
+                if let builtin = try BaseToolchainLock.spec(named: nameOrPath) {
+                    return (builtin, BaseToolchainLock.path)
+                }
+                throw .configuration(
+                    "no toolchain named \"\(nameOrPath)\": looked for \(nameOrPath).toml in \(directories.joined(separator: ", ")). Add toolchains/\(nameOrPath).toml to the project, set REPRO_TOOLCHAIN_PATH, or give the spec's path."
+                )
             }
             path = found
         }
@@ -71,7 +85,9 @@ public struct SpecResolver: Sendable {
         var seen = Set<String>()
         var result = [(name: String, path: String)]()
         for dir in directories {
-            let names = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasSuffix(".toml") }.sorted()
+            let names = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter {
+                $0.hasSuffix(".toml")
+            }.sorted()
             for file in names {
                 let name = String(file.dropLast(5))
                 if seen.insert(name).inserted { result.append((name, dir + "/" + file)) }

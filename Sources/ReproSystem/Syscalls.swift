@@ -13,8 +13,10 @@ enum Syscalls {
     /// `failed` says its value is a failure. When a test armed ``SyscallFaults`` for this call, its
     /// errno is returned without making the call.
     @inline(__always)
-    static func call<T>(_ name: Syscall, path: String? = nil, retry: Bool = true, failed: (T) -> Bool,
-                        _ body: () -> T) -> Result<T, Errno> {
+    static func call<T>(
+        _ name: Syscall, path: String? = nil, retry: Bool = true, failed: (T) -> Bool,
+        _ body: () -> T
+    ) -> Result<T, Errno> {
         if SyscallFaults.armed, let code = SyscallFaults.injected(name, path: path) { return .failure(Errno(code)) }
         while true {
             let value = body()
@@ -27,7 +29,9 @@ enum Syscalls {
 
     /// ``call(_:path:retry:failed:_:)`` for the calls that return -1 on failure.
     @inline(__always)
-    static func valueOrErrno<T: FixedWidthInteger>(_ name: Syscall, path: String? = nil, _ body: () -> T) -> Result<T, Errno> {
+    static func valueOrErrno<T: FixedWidthInteger>(_ name: Syscall, path: String? = nil, _ body: () -> T) -> Result<
+        T, Errno
+    > {
         call(name, path: path, failed: { $0 == -1 }, body)
     }
 
@@ -103,7 +107,9 @@ enum Syscalls {
     /// EINTR is returned as 0 so the caller recomputes its deadline.
     static func poll(_ fds: inout [pollfd], timeoutMilliseconds: Int32) -> Result<Int32, Errno> {
         let r = fds.withUnsafeMutableBufferPointer { fds in
-            call(.poll, retry: false, failed: { $0 == -1 }) { Glibc.poll(fds.baseAddress, nfds_t(fds.count), timeoutMilliseconds) }
+            call(.poll, retry: false, failed: { $0 == -1 }) {
+                Glibc.poll(fds.baseAddress, nfds_t(fds.count), timeoutMilliseconds)
+            }
         }
         if case .failure(let e) = r, e.code == EINTR { return .success(0) }
         return r
@@ -142,7 +148,9 @@ enum Syscalls {
     static func pwriteAll(_ fd: Int32, _ buffer: UnsafeRawBufferPointer, at offset: off_t) -> Result<Void, Errno> {
         var done = 0
         while done < buffer.count {
-            switch valueOrErrno(.pwrite, { Glibc.pwrite(fd, buffer.baseAddress! + done, buffer.count - done, offset + off_t(done)) }) {
+            switch valueOrErrno(
+                .pwrite, { Glibc.pwrite(fd, buffer.baseAddress! + done, buffer.count - done, offset + off_t(done)) })
+            {
             case .success(let n): done += n
             case .failure(let e): return .failure(e)
             }
@@ -152,7 +160,9 @@ enum Syscalls {
 
     /// copy_file_range(2) of up to `length` bytes from `input` at `offset` (advanced by what was
     /// copied) to `output` at its file offset; returns the byte count (0 at the end of `input`).
-    static func copyFileRange(_ input: Int32, _ offset: inout Int64, _ output: Int32, _ length: Int) -> Result<Int, Errno> {
+    static func copyFileRange(_ input: Int32, _ offset: inout Int64, _ output: Int32, _ length: Int) -> Result<
+        Int, Errno
+    > {
         valueOrErrno(.copyFileRange) { repro_copy_file_range(input, &offset, output, length) }
     }
 
@@ -363,7 +373,9 @@ enum Syscalls {
 
     /// utimensat(2) on `path` without following a final symlink.
     static func utimensat(_ path: String, _ times: [timespec]) -> Result<Int32, Errno> {
-        valueOrErrno(.utimensat, path: path) { times.withUnsafeBufferPointer { Glibc.utimensat(AT_FDCWD, path, $0.baseAddress, AT_SYMLINK_NOFOLLOW) } }
+        valueOrErrno(.utimensat, path: path) {
+            times.withUnsafeBufferPointer { Glibc.utimensat(AT_FDCWD, path, $0.baseAddress, AT_SYMLINK_NOFOLLOW) }
+        }
     }
 
     /// Removes a file, symlink or whole directory tree, making directories writable first so that
@@ -374,7 +386,10 @@ enum Syscalls {
     /// could not be removed stays).
     static func removeTree(_ path: String) {
         guard let st = lstat(path) else { return }
-        guard st.st_mode & S_IFMT == S_IFDIR else { unlink(path); return }
+        guard st.st_mode & S_IFMT == S_IFDIR else {
+            unlink(path)
+            return
+        }
         if case .success(let fd) = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW) {
             removeContents(of: fd, depth: 0)
             close(fd)
@@ -395,7 +410,8 @@ enum Syscalls {
             let name = buffer.baseAddress!
             guard case .success(let info) = fstatat(fd, name) else { return }
             if info.st_mode & S_IFMT == S_IFDIR, depth < 4096,
-               case .success(let child) = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW) {
+                case .success(let child) = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW)
+            {
                 removeContents(of: child, depth: depth + 1)
                 close(child)
                 _ = valueOrErrno(.unlinkat) { Glibc.unlinkat(fd, name, AT_REMOVEDIR) }

@@ -1,7 +1,7 @@
 import FoundationEssentials
 import ReproCore
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// What the cache records beside an unpacked tree, written last (its presence makes the tree trusted).
@@ -110,7 +110,8 @@ public final class ToolchainCache: @unchecked Sendable {
             }
             try prepare()
             removeStaleTemps()  // also when the cache had no locks/ before
-            let result = try FileLock.holding("\(root)/locks/\(source.sha256).lock") { () throws(ReproError) -> CachedSource in
+            let result = try FileLock.holding("\(root)/locks/\(source.sha256).lock") {
+                () throws(ReproError) -> CachedSource in
                 if let hit = cached(source) { return hit }
                 var downloaded = try ensureBlob(source, spec: spec, specPath: specPath)
                 var result: CachedSource
@@ -122,7 +123,9 @@ public final class ToolchainCache: @unchecked Sendable {
                     Syscalls.removeTree(blobPath(source.sha256))
                     downloaded = try ensureBlob(source, spec: spec, specPath: specPath)
                     guard let again = try unpack(source, spec: spec, specPath: specPath) else {
-                        throw .verification("\(source.url) changed while it was being unpacked from \(blobPath(source.sha256)); nothing was cached. Run the command again.")
+                        throw .verification(
+                            "\(source.url) changed while it was being unpacked from \(blobPath(source.sha256)); nothing was cached. Run the command again."
+                        )
                     }
                     result = again
                 }
@@ -139,13 +142,16 @@ public final class ToolchainCache: @unchecked Sendable {
     public func cached(_ source: ToolchainSource) -> CachedSource? {
         let blob = blobPath(source.sha256), tree = treePath(source), recordFile = recordPath(source)
         guard Syscalls.exists(blob),
-              let treeStat = Syscalls.lstat(tree), Self.isTrusted(treeStat, directory: true),
-              let recordStat = Syscalls.lstat(recordFile), Self.isTrusted(recordStat, directory: false),
-              let data = FileManager.default.contents(atPath: recordFile),
-              let record = try? JSONDecoder().decode(TreeRecord.self, from: data), record.format == TreeRecord.currentFormat,
-              record.archiveSHA256 == source.sha256, record.stripComponents == source.stripComponents else { return nil }
-        return CachedSource(source: source, blobPath: blob, treePath: tree + "/", treeDigest: record.treeDigest,
-                            neutralized: record.neutralized, downloaded: false, unpacked: false)
+            let treeStat = Syscalls.lstat(tree), Self.isTrusted(treeStat, directory: true),
+            let recordStat = Syscalls.lstat(recordFile), Self.isTrusted(recordStat, directory: false),
+            let data = FileManager.default.contents(atPath: recordFile),
+            let record = try? JSONDecoder().decode(TreeRecord.self, from: data),
+            record.format == TreeRecord.currentFormat,
+            record.archiveSHA256 == source.sha256, record.stripComponents == source.stripComponents
+        else { return nil }
+        return CachedSource(
+            source: source, blobPath: blob, treePath: tree + "/", treeDigest: record.treeDigest,
+            neutralized: record.neutralized, downloaded: false, unpacked: false)
     }
 
     /// Whether a tree's root (`directory`) or its record, as `lstat` found it, may be trusted on a
@@ -163,15 +169,21 @@ public final class ToolchainCache: @unchecked Sendable {
     /// an unusable cache root is a configuration error.
     func prepare() throws(ReproError) {
         if !Syscalls.isDirectory(root), case .failure(let e) = Syscalls.mkdirs(root, mode: CachePaths.rootMode) {
-            throw .configuration("cannot use the cache directory \(root): \(e.text). Choose a writable cache with --cache DIR or $REPRO_CACHE.", errno: e.code)
+            throw .configuration(
+                "cannot use the cache directory \(root): \(e.text). Choose a writable cache with --cache DIR or $REPRO_CACHE.",
+                errno: e.code)
         }
         for dir in ["blobs/sha256", "trees", "locks", "tmp"] {
             if case .failure(let e) = Syscalls.mkdirs("\(root)/\(dir)") {
-                throw .configuration("cannot use the cache directory \(root): creating \(dir) failed: \(e.text). Choose a writable cache with --cache DIR or $REPRO_CACHE.", errno: e.code)
+                throw .configuration(
+                    "cannot use the cache directory \(root): creating \(dir) failed: \(e.text). Choose a writable cache with --cache DIR or $REPRO_CACHE.",
+                    errno: e.code)
             }
         }
         if case .failure(let e) = Syscalls.access(root + "/tmp", R_OK | W_OK | X_OK) {
-            throw .configuration("cannot use the cache directory \(root): \(e.text). Choose a writable cache with --cache DIR or $REPRO_CACHE.", errno: e.code)
+            throw .configuration(
+                "cannot use the cache directory \(root): \(e.text). Choose a writable cache with --cache DIR or $REPRO_CACHE.",
+                errno: e.code)
         }
     }
 
@@ -186,14 +198,17 @@ public final class ToolchainCache: @unchecked Sendable {
     /// A download stops as soon as it passes the source's pinned `size` (a pin mismatch) or,
     /// without one, the download limit (exit 2). Either way, and on any other failure, the temp
     /// entry and everything in it is removed.
-    private func ensureBlob(_ source: ToolchainSource, spec: ToolchainSpec, specPath: String) throws(ReproError) -> Bool {
+    private func ensureBlob(_ source: ToolchainSource, spec: ToolchainSpec, specPath: String) throws(ReproError) -> Bool
+    {
         let blob = blobPath(source.sha256)
         if Syscalls.exists(blob) { return false }
         let cap: UInt64
         if let maxDownloadBytes { cap = maxDownloadBytes } else { cap = try Fetcher.maxDownloadBytes() }
         let here = "toolchain \"\(spec.name)\" (\(specPath))"
         if let size = source.size, size > cap {
-            throw .configuration("\(here): \(source.url) pins size \(size) bytes, more than the download limit of \(cap) bytes; nothing was downloaded. If the archive is really that large, raise the limit with --max-download-bytes \(size) or \(Fetcher.maxDownloadVariable)=\(size).")
+            throw .configuration(
+                "\(here): \(source.url) pins size \(size) bytes, more than the download limit of \(cap) bytes; nothing was downloaded. If the archive is really that large, raise the limit with --max-download-bytes \(size) or \(Fetcher.maxDownloadVariable)=\(size)."
+            )
         }
         let locations = [source.url] + mirrors.map { Mirrors.blobURL(base: $0, sha256: source.sha256) }
         var failures: [ReproError] = []
@@ -211,15 +226,21 @@ public final class ToolchainCache: @unchecked Sendable {
         if failures.count == 1 { throw failures[0] }
         let tried = zip(locations, failures).map { "\($0.0): \($0.1.message)" }.joined(separator: "; ")
         if failures.contains(where: { $0.kind == .verification }) {
-            throw .verification("no location served the archive pinned by \(here) (sha256 \(source.sha256)); nothing was cached. Tried: \(tried)")
+            throw .verification(
+                "no location served the archive pinned by \(here) (sha256 \(source.sha256)); nothing was cached. Tried: \(tried)"
+            )
         }
-        throw .configuration("cannot fetch the archive pinned by \(here) (sha256 \(source.sha256)) from its url or any mirror; nothing was cached. Tried: \(tried). Check the url in the spec, the mirrors (--mirror, $\(Mirrors.variable)) and that the servers are reachable.")
+        throw .configuration(
+            "cannot fetch the archive pinned by \(here) (sha256 \(source.sha256)) from its url or any mirror; nothing was cached. Tried: \(tried). Check the url in the spec, the mirrors (--mirror, $\(Mirrors.variable)) and that the servers are reachable."
+        )
     }
 
     /// Downloads `url` into a temp entry, checks it against the pin of `source` and renames it to
     /// `blob`; throws (keeping nothing) on any failure.
-    private func download(_ url: String, source: ToolchainSource, here: String, specPath: String, cap: UInt64,
-                          into blob: String) throws(ReproError) {
+    private func download(
+        _ url: String, source: ToolchainSource, here: String, specPath: String, cap: UInt64,
+        into blob: String
+    ) throws(ReproError) {
         let temp = try TempEntry(cache: self)
         let file = temp.path + "/download"
         progress("downloading \(url)")
@@ -227,18 +248,30 @@ public final class ToolchainCache: @unchecked Sendable {
         // The actual length and digest of a local file the spec's owner cannot read are not shown.
         let disclose = Fetcher.mayDisclose(url, specPath: specPath)
         if let size = source.size, got.exceeded || got.size != size {
-            let actual = got.exceeded ? "more than \(size) bytes (the download was stopped there)" : disclose ? "\(got.size) bytes" : "another length"
-            throw .verification("pin mismatch for \(here): \(url) has \(actual), but the spec pins size \(size). Nothing was cached. If this archive is the one you want, put its length and digest in the spec's size and sha256; otherwise the source changed or was tampered with.")
+            let actual =
+                got.exceeded
+                ? "more than \(size) bytes (the download was stopped there)"
+                : disclose ? "\(got.size) bytes" : "another length"
+            throw .verification(
+                "pin mismatch for \(here): \(url) has \(actual), but the spec pins size \(size). Nothing was cached. If this archive is the one you want, put its length and digest in the spec's size and sha256; otherwise the source changed or was tampered with."
+            )
         }
         if got.exceeded {
-            throw .configuration("\(here): \(url) is longer than the download limit of \(cap) bytes; the download was stopped there and nothing was cached. If the archive is really that large, raise the limit with --max-download-bytes N or \(Fetcher.maxDownloadVariable)=N, and pin its length with size in the spec.")
+            throw .configuration(
+                "\(here): \(url) is longer than the download limit of \(cap) bytes; the download was stopped there and nothing was cached. If the archive is really that large, raise the limit with --max-download-bytes N or \(Fetcher.maxDownloadVariable)=N, and pin its length with size in the spec."
+            )
         }
         if got.sha256 != source.sha256 {
-            let actual = disclose ? "has SHA-256 \(got.sha256)" : "has another SHA-256 (not shown: the spec's owner cannot read \(url))"
-            throw .verification("pin mismatch for \(here): \(url) \(actual), but the spec pins \(source.sha256). Nothing was cached. If this archive is the one you want, put its digest in the spec's sha256; otherwise the source changed or was tampered with.")
+            let actual =
+                disclose
+                ? "has SHA-256 \(got.sha256)" : "has another SHA-256 (not shown: the spec's owner cannot read \(url))"
+            throw .verification(
+                "pin mismatch for \(here): \(url) \(actual), but the spec pins \(source.sha256). Nothing was cached. If this archive is the one you want, put its digest in the spec's sha256; otherwise the source changed or was tampered with."
+            )
         }
         if case .failure(let e) = Syscalls.chmod(file, 0o444) {
-            throw .configuration("cannot make the download \(file) read-only: \(e.text). Check the cache directory.", errno: e.code)
+            throw .configuration(
+                "cannot make the download \(file) read-only: \(e.text). Check the cache directory.", errno: e.code)
         }
         if case .failure(let e) = Syscalls.rename(file, blob) {
             throw .configuration("cannot move the download into \(blob): \(e.text).", errno: e.code)
@@ -248,7 +281,9 @@ public final class ToolchainCache: @unchecked Sendable {
     /// Unpacks the blob into a temp dir, digesting the archive and the tree on the way, and renames
     /// tree, lines and record into place. Returns nil (keeping nothing) if the blob's bytes no longer
     /// match the pin.
-    private func unpack(_ source: ToolchainSource, spec: ToolchainSpec, specPath: String) throws(ReproError) -> CachedSource? {
+    private func unpack(_ source: ToolchainSource, spec: ToolchainSpec, specPath: String) throws(ReproError)
+        -> CachedSource?
+    {
         let tree = treePath(source)
         let temp = try TempEntry(cache: self)
         let staging = temp.path + "/tree"
@@ -264,23 +299,26 @@ public final class ToolchainCache: @unchecked Sendable {
         let unpacking = PhaseTimer(.unpacking, sink: events)
         do {
             let events = self.events
-            report = try ArchiveExtractor.extract(archive: blobPath(source.sha256), into: staging,
-                                                  stripComponents: source.stripComponents, limits: limits,
-                                                  progress: { events(.unpacked(entries: $0, bytes: $1)) })
+            report = try ArchiveExtractor.extract(
+                archive: blobPath(source.sha256), into: staging,
+                stripComponents: source.stripComponents, limits: limits,
+                progress: { events(.unpacked(entries: $0, bytes: $1)) })
             unpacking.end()
         } catch {
             unpacking.end(failed: true)
             // A blob damaged in the cache is fetched again rather than reported as a bad archive.
             if (try? Hashing.sha256(file: blobPath(source.sha256))) != source.sha256 { return nil }
             // The cache's blob path alone does not say which toolchain or download it is.
-            throw error.prefixed("toolchain \(spec.name.debugDescription) (\(specPath)), source \(source.url): ",
-                                 context: .init(path: specPath, url: source.url, toolchain: spec.name))
+            throw error.prefixed(
+                "toolchain \(spec.name.debugDescription) (\(specPath)), source \(source.url): ",
+                context: .init(path: specPath, url: source.url, toolchain: spec.name))
         }
         if report.archiveSHA256 != source.sha256 { return nil }
         let listing = report.tree
-        let record = TreeRecord(format: TreeRecord.currentFormat, archiveSHA256: source.sha256, stripComponents: source.stripComponents,
-                                treeDigest: listing.digest, archiveEntries: report.entries, bytes: report.bytes,
-                                neutralized: report.neutralized)
+        let record = TreeRecord(
+            format: TreeRecord.currentFormat, archiveSHA256: source.sha256, stripComponents: source.stripComponents,
+            treeDigest: listing.digest, archiveEntries: report.entries, bytes: report.bytes,
+            neutralized: report.neutralized)
         try write(Data(listing.lines.utf8), to: temp.path + "/lines")
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
@@ -290,13 +328,16 @@ public final class ToolchainCache: @unchecked Sendable {
         // A tree without a record was left by a crash between the renames: it is not trusted.
         Syscalls.removeTree(recordPath(source))
         Syscalls.removeTree(tree)
-        for (from, to) in [(staging, tree), (temp.path + "/lines", linesPath(source)), (temp.path + "/record", recordPath(source))] {
+        for (from, to) in [
+            (staging, tree), (temp.path + "/lines", linesPath(source)), (temp.path + "/record", recordPath(source)),
+        ] {
             if case .failure(let e) = Syscalls.rename(from, to) {
                 throw .configuration("cannot move \(from) into place at \(to): \(e.text).", errno: e.code)
             }
         }
-        return CachedSource(source: source, blobPath: blobPath(source.sha256), treePath: tree + "/", treeDigest: listing.digest,
-                            neutralized: report.neutralized, downloaded: false, unpacked: true)
+        return CachedSource(
+            source: source, blobPath: blobPath(source.sha256), treePath: tree + "/", treeDigest: listing.digest,
+            neutralized: report.neutralized, downloaded: false, unpacked: true)
     }
 
     /// Writes a whole new file, mode 0644 at most (whatever the umask: a cache hit checks it).
@@ -313,7 +354,8 @@ public final class ToolchainCache: @unchecked Sendable {
     /// while another run cleans; costs one directory read when there is nothing to remove.
     public func removeStaleTemps() {
         guard let listed = try? FileManager.default.contentsOfDirectory(atPath: root + "/tmp"), !listed.isEmpty,
-              Syscalls.isDirectory(root + "/locks") else { return }
+            Syscalls.isDirectory(root + "/locks")
+        else { return }
         guard let guardLock = try? FileLock(path: "\(root)/locks/tmp.lock", wait: false) else { return }
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: root + "/tmp") else { return }
         for name in names {
@@ -356,26 +398,33 @@ public final class ToolchainCache: @unchecked Sendable {
     private func verifyTree(_ source: ToolchainSource) throws(ReproError) -> [String] {
         let tree = treePath(source)
         guard let data = FileManager.default.contents(atPath: recordPath(source)),
-              let record = try? JSONDecoder().decode(TreeRecord.self, from: data) else {
-            return ["\(recordPath(source)): the tree's record is missing or unreadable; the tree is not trusted (the next fetch unpacks it again)"]
+            let record = try? JSONDecoder().decode(TreeRecord.self, from: data)
+        else {
+            return [
+                "\(recordPath(source)): the tree's record is missing or unreadable; the tree is not trusted (the next fetch unpacks it again)"
+            ]
         }
         guard Syscalls.isDirectory(tree) else { return ["\(tree): the unpacked tree is missing"] }
         let recordedLines = FileManager.default.contents(atPath: linesPath(source)) ?? Data()
         var problems = [String]()
         if TreeDigest.digest(lines: recordedLines) != record.treeDigest {
-            problems.append("\(linesPath(source)): the recorded entry list does not match the recorded digest \(record.treeDigest)")
+            problems.append(
+                "\(linesPath(source)): the recorded entry list does not match the recorded digest \(record.treeDigest)")
         }
         let actual: TreeListing
         do { actual = try TreeWalker.walk(tree) } catch {
             return problems + ["\(tree): \(error.message)"]
         }
         if actual.digest != record.treeDigest {
-            let changed = TreeDigest.differences(recorded: String(decoding: recordedLines, as: UTF8.self), actual: actual.lines)
+            let changed = TreeDigest.differences(
+                recorded: String(decoding: recordedLines, as: UTF8.self), actual: actual.lines)
             if changed.isEmpty {
                 problems.append("\(tree): the tree digest is \(actual.digest), but \(record.treeDigest) was recorded")
             }
             for path in changed {
-                problems.append("\(tree)/\(path): changed since it was unpacked (tree digest \(actual.digest), recorded \(record.treeDigest))")
+                problems.append(
+                    "\(tree)/\(path): changed since it was unpacked (tree digest \(actual.digest), recorded \(record.treeDigest))"
+                )
             }
         }
         return problems
@@ -391,8 +440,10 @@ public final class ToolchainCache: @unchecked Sendable {
         let trees = (try? FileManager.default.contentsOfDirectory(atPath: root + "/trees")) ?? []
         for name in trees where name.hasSuffix(".json") {
             guard let data = FileManager.default.contents(atPath: root + "/trees/" + name),
-                  let record = try? JSONDecoder().decode(TreeRecord.self, from: data) else { continue }
-            let source = ToolchainSource(url: "cache", sha256: record.archiveSHA256, stripComponents: record.stripComponents)
+                let record = try? JSONDecoder().decode(TreeRecord.self, from: data)
+            else { continue }
+            let source = ToolchainSource(
+                url: "cache", sha256: record.archiveSHA256, stripComponents: record.stripComponents)
             sources[source.treeKey] = source
         }
         var results = [SourceVerification]()
@@ -411,15 +462,20 @@ struct TempEntry: ~Copyable {
     /// concurrent cleaner never sees it unlocked).
     init(cache: ToolchainCache) throws(ReproError) {
         try cache.prepare()
-        guard let guardLock = try FileLock(path: "\(cache.root)/locks/tmp.lock", shared: true) else { fatalError("a waiting lock cannot be busy") }
+        guard let guardLock = try FileLock(path: "\(cache.root)/locks/tmp.lock", shared: true) else {
+            fatalError("a waiting lock cannot be busy")
+        }
         let made: String
         switch Syscalls.mkdtemp("\(cache.root)/tmp/\(getpid())-XXXXXX") {
         case .success(let path): made = path
         case .failure(let e):
-            throw .configuration("cannot create a temp directory in \(cache.root)/tmp: \(e.text). Check the cache directory.", errno: e.code)
+            throw .configuration(
+                "cannot create a temp directory in \(cache.root)/tmp: \(e.text). Check the cache directory.",
+                errno: e.code)
         }
         guard case .success(let raw) = Syscalls.open(made, O_RDONLY | O_DIRECTORY),
-              let held = FileLock(lockingWithoutWait: FileDescriptor(raw)) else {
+            let held = FileLock(lockingWithoutWait: FileDescriptor(raw))
+        else {
             Syscalls.removeTree(made)
             throw .configuration("cannot lock the temp directory \(made).")
         }

@@ -2,7 +2,7 @@ import Crypto
 import FoundationEssentials
 import ReproCore
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A walked tree: its entries sorted by path bytes, and its `t1:` digest.
@@ -42,8 +42,10 @@ public enum TreeWalker {
     }
 
     /// Walks the open directory `fd` (taking ownership of it), appending entries under `prefix`.
-    private static func walkDirectory(fd: Int32, prefix: String, root: String, buffer: UnsafeMutableRawBufferPointer,
-                                      into entries: inout [TreeEntry]) throws(ReproError) {
+    private static func walkDirectory(
+        fd: Int32, prefix: String, root: String, buffer: UnsafeMutableRawBufferPointer,
+        into entries: inout [TreeEntry]
+    ) throws(ReproError) {
         let directory = FileDescriptor(fd)
         let listed: [[UInt8]]
         switch Syscalls.directoryEntries(directory.raw) {
@@ -54,11 +56,14 @@ public enum TreeWalker {
         var names = [(name: [CChar], path: String)]()
         for bytes in listed {
             guard let name = String(validating: bytes, as: UTF8.self) else {
-                throw .configuration("\(root)/\(prefix): an entry's name is not valid UTF-8; rename it (the tree digest covers UTF-8 names only).")
+                throw .configuration(
+                    "\(root)/\(prefix): an entry's name is not valid UTF-8; rename it (the tree digest covers UTF-8 names only)."
+                )
             }
             let path = prefix + name
             if name.contains("\n") {
-                throw .configuration("\(root)/\(path): the name contains a newline, which the tree digest cannot represent; rename it.")
+                throw .configuration(
+                    "\(root)/\(path): the name contains a newline, which the tree digest cannot represent; rename it.")
             }
             names.append((bytes.map { CChar(bitPattern: $0) } + [0], path))
         }
@@ -79,11 +84,14 @@ public enum TreeWalker {
                 }
                 let owned = FileDescriptor(file)
                 let (hex, size) = try Hashing.sha256(fd: owned.raw, path: "\(root)/\(path)", buffer: buffer)
-                entries.append(TreeEntry(path: path, kind: .file, executable: st.st_mode & 0o111 != 0, size: size, sha256: hex))
+                entries.append(
+                    TreeEntry(path: path, kind: .file, executable: st.st_mode & 0o111 != 0, size: size, sha256: hex))
             case S_IFDIR:
                 entries.append(.directory(path))
                 let sub: Int32
-                switch raw.withUnsafeBufferPointer({ Syscalls.openat(dirFD, $0.baseAddress!, O_RDONLY | O_DIRECTORY | O_NOFOLLOW) }) {
+                switch raw.withUnsafeBufferPointer({
+                    Syscalls.openat(dirFD, $0.baseAddress!, O_RDONLY | O_DIRECTORY | O_NOFOLLOW)
+                }) {
                 case .success(let value): sub = value
                 case .failure(let e):
                     throw .configuration("cannot open the directory \(root)/\(path): \(e.text).", errno: e.code)
@@ -93,12 +101,17 @@ public enum TreeWalker {
                 let bytes: [UInt8]
                 switch raw.withUnsafeBufferPointer({ Syscalls.readlinkat(dirFD, $0.baseAddress!) }) {
                 case .success(let value): bytes = value
-                case .failure(let e): throw .configuration("cannot read the symlink \(root)/\(path): \(e.text).", errno: e.code)
+                case .failure(let e):
+                    throw .configuration("cannot read the symlink \(root)/\(path): \(e.text).", errno: e.code)
                 }
-                entries.append(TreeEntry(path: path, kind: .symlink, sha256: TreeDigest.hex(SHA256.hash(data: bytes)),
-                                         target: String(decoding: bytes, as: UTF8.self)))
+                entries.append(
+                    TreeEntry(
+                        path: path, kind: .symlink, sha256: TreeDigest.hex(SHA256.hash(data: bytes)),
+                        target: String(decoding: bytes, as: UTF8.self)))
             default:
-                throw .configuration("\(root)/\(path) is a \(kindName(st.st_mode)); a tree may hold only regular files, directories and symlinks. Remove it or leave it out.")
+                throw .configuration(
+                    "\(root)/\(path) is a \(kindName(st.st_mode)); a tree may hold only regular files, directories and symlinks. Remove it or leave it out."
+                )
             }
         }
     }

@@ -13,10 +13,10 @@
 // transfer cut short, a network error) otherwise; 2 for usage; 3 the body is longer than MAX_BYTES.
 import Foundation
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// What went wrong with a transfer, in words that say what happened, never Foundation's "The
@@ -30,7 +30,7 @@ func describe(_ error: Error) -> String {
         case .networkConnectionLost: return "the connection was lost"
         case .notConnectedToInternet: return "there is no network connection"
         case .secureConnectionFailed, .serverCertificateUntrusted, .serverCertificateHasBadDate,
-             .serverCertificateNotYetValid, .serverCertificateHasUnknownRoot, .clientCertificateRejected:
+            .serverCertificateNotYetValid, .serverCertificateHasUnknownRoot, .clientCertificateRejected:
             return "the TLS connection failed (check the server's certificate and the system's CA certificates)"
         case .badServerResponse: return "the server's response was not valid HTTP"
         case .unsupportedURL, .badURL: return "the URL is not supported"
@@ -59,8 +59,10 @@ final class StreamingSink: NSObject, URLSessionDataDelegate, @unchecked Sendable
 
     init(limit: UInt64) { self.limit = limit }
 
-    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
-                    completionHandler: @escaping (URLSession.ResponseDisposition) -> Void) {
+    func urlSession(
+        _ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
+        completionHandler: @escaping (URLSession.ResponseDisposition) -> Void
+    ) {
         status = (response as? HTTPURLResponse)?.statusCode
         expected = response.expectedContentLength
         // Exit rather than cancel: a cancelled transfer is not stopped at once, and the server
@@ -108,8 +110,11 @@ func fail(_ message: String, status: Int32 = 1) -> Never {
 let arguments = CommandLine.arguments
 let limit = arguments.count == 3 ? UInt64(arguments[2]) : UInt64.max
 guard arguments.count == 2 || arguments.count == 3, let limit, let url = URL(string: arguments[1]),
-      ["https", "http"].contains(url.scheme?.lowercased() ?? "") else {
-    fail("usage: repro-fetch URL [MAX_BYTES] (https:// or http://); repro runs this program to download toolchain archives", status: 2)
+    ["https", "http"].contains(url.scheme?.lowercased() ?? "")
+else {
+    fail(
+        "usage: repro-fetch URL [MAX_BYTES] (https:// or http://); repro runs this program to download toolchain archives",
+        status: 2)
 }
 signal(SIGPIPE, SIG_IGN)
 let sink = StreamingSink(limit: limit)
@@ -129,8 +134,10 @@ if let status = sink.status, status != 200 {
 }
 if let error = sink.error {
     let cut = sink.expected > 0 && sink.received < sink.expected
-    fail(cut ? "the download was cut short after \(sink.received) of \(sink.expected) bytes: \(describe(error))"
-             : "the download failed: \(describe(error))")
+    fail(
+        cut
+            ? "the download was cut short after \(sink.received) of \(sink.expected) bytes: \(describe(error))"
+            : "the download failed: \(describe(error))")
 }
 if sink.expected >= 0 && sink.received != sink.expected {
     fail("the download was cut short after \(sink.received) of \(sink.expected) bytes")

@@ -32,13 +32,21 @@ struct CheckCommand: ParsableCommand {
     @Flag(name: .long, help: "Print one JSON report on stdout (schema: docs/report.md); the same as --format json.")
     var json = false
 
-    @Option(name: .long, help: "How to print the result: human, json or github (workflow commands and a job summary; the default when GITHUB_ACTIONS=true). See docs/ci.md.")
+    @Option(
+        name: .long,
+        help:
+            "How to print the result: human, json or github (workflow commands and a job summary; the default when GITHUB_ACTIONS=true). See docs/ci.md."
+    )
     var format: CheckFormat?
 
     @Option(name: .long, help: ArgumentHelp("Also write the result as a JUnit XML report to FILE.", valueName: "FILE"))
     var junit: String?
 
-    @Option(name: .long, help: ArgumentHelp("Write a SHA256SUMS file (sha256sum -c format) at this path among the certified outputs, overriding build.checksums.", valueName: "FILE"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Write a SHA256SUMS file (sha256sum -c format) at this path among the certified outputs, overriding build.checksums.",
+            valueName: "FILE"))
     var checksums: String?
 
     @Option(name: .long, help: "Where to place the certified outputs (default: DIR/.repro/out).")
@@ -53,7 +61,11 @@ struct CheckCommand: ParsableCommand {
     @Option(name: .long, help: "How many times to build (at least 2).")
     var runs: Int = 2
 
-    @Option(name: .long, help: "The sandbox profile, overriding build.profile: a built-in name (default, strict) or a path to a .toml file.")
+    @Option(
+        name: .long,
+        help:
+            "The sandbox profile, overriding build.profile: a built-in name (default, strict) or a path to a .toml file."
+    )
     var profile: String?
 
     @Option(name: .customLong("date-epoch"), help: "SOURCE_DATE_EPOCH, overriding git's and repro.toml's.")
@@ -61,16 +73,23 @@ struct CheckCommand: ParsableCommand {
 
     @OptionGroup var cacheOptions: ToolchainSourceOptions<AfterToolchainURL>
 
-    @Option(name: .long, help: "Sign the manifest with this Ed25519 private key (PKCS#8 PEM; default: $REPRO_SIGNING_KEY).")
+    @Option(
+        name: .long, help: "Sign the manifest with this Ed25519 private key (PKCS#8 PEM; default: $REPRO_SIGNING_KEY).")
     var sign: String?
 
     @Option(name: .long, help: "Where to write the manifest (default: DIR/.repro/repro.intoto.jsonl).")
     var manifest: String?
 
-    @Option(name: .customLong("source-uri"), help: ArgumentHelp("The git URL others fetch the source from, recorded in the manifest instead of the origin remote's.", valueName: "URL"))
+    @Option(
+        name: .customLong("source-uri"),
+        help: ArgumentHelp(
+            "The git URL others fetch the source from, recorded in the manifest instead of the origin remote's.",
+            valueName: "URL"))
     var sourceURI: String?
 
-    @Flag(name: .customLong("no-wait"), help: "Fail at once (exit 2) when another check of the project is running, instead of waiting for it.")
+    @Flag(
+        name: .customLong("no-wait"),
+        help: "Fail at once (exit 2) when another check of the project is running, instead of waiting for it.")
     var noWait = false
 
     @OptionGroup var level: OutputLevelOptions
@@ -80,7 +99,9 @@ struct CheckCommand: ParsableCommand {
         if let dateEpoch, dateEpoch < 0 { throw ValidationError("--date-epoch must be a Unix time of 0 or more.") }
         if json, let format, format != .json { throw ValidationError("--json is --format json; pass one of them.") }
         if let checksums, !SHA256Sums.isValidPath(checksums) {
-            throw ValidationError("--checksums takes a path relative to the source root without '.' or '..' components, such as SHA256SUMS or dist/SHA256SUMS.")
+            throw ValidationError(
+                "--checksums takes a path relative to the source root without '.' or '..' components, such as SHA256SUMS or dist/SHA256SUMS."
+            )
         }
     }
 
@@ -89,23 +110,32 @@ struct CheckCommand: ParsableCommand {
         let chosen = json ? .json : format ?? (CIOutput.isGitHubActions(environment) ? .github : .human)
         let started = Date()
         let runs = runs
-        let display = ProgressDisplay(level: level, parallel: parallel, environment: environment) { "run \($0)/\(runs)" }
+        let display = ProgressDisplay(level: level, parallel: parallel, environment: environment) {
+            "run \($0)/\(runs)"
+        }
         defer { display.finish() }
         do {
             try check(format: chosen, started: started, environment: environment, display: display)
         } catch let error as ReproError {
             if chosen == .github {
-                Console.verbatim(GitHubOutput.error(error.message, title: "repro check failed (exit \(error.status.rawValue))"))
-                if let warning = CIOutput.appendStepSummary(GitHubOutput.stepSummary(error: error, project: absolute(directory)), environment: environment) {
+                Console.verbatim(
+                    GitHubOutput.error(error.message, title: "repro check failed (exit \(error.status.rawValue))"))
+                if let warning = CIOutput.appendStepSummary(
+                    GitHubOutput.stepSummary(error: error, project: absolute(directory)), environment: environment)
+                {
                     Console.progress("warning: " + warning)
                 }
             }
-            if let junit { try? CIOutput.writeJUnit(JUnitReport.xml(error: error, timestamp: started), to: absolute(junit)) }
+            if let junit {
+                try? CIOutput.writeJUnit(JUnitReport.xml(error: error, timestamp: started), to: absolute(junit))
+            }
             throw error
         }
     }
 
-    private func check(format: CheckFormat, started: Date, environment: [String: String], display: ProgressDisplay) throws {
+    private func check(format: CheckFormat, started: Date, environment: [String: String], display: ProgressDisplay)
+        throws
+    {
         var options = CheckOptions(projectDir: absolute(directory), cacheDir: try cacheOptions.cacheRoot())
         options.runs = runs
         options.parallel = parallel
@@ -121,8 +151,11 @@ struct CheckCommand: ParsableCommand {
         options.progress = { Console.progress($0) }
         options.events = { display.event($0) }
         let keyPath = sign ?? environment["REPRO_SIGNING_KEY"].flatMap { $0.isEmpty ? nil : $0 }
-        let report = try CheckSession(options: options, signingKeyPath: keyPath, waitForOtherChecks: !noWait).run().report
-        if let junit { try CIOutput.writeJUnit(JUnitReport.xml(report: report, timestamp: started), to: absolute(junit)) }
+        let report = try CheckSession(options: options, signingKeyPath: keyPath, waitForOtherChecks: !noWait).run()
+            .report
+        if let junit {
+            try CIOutput.writeJUnit(JUnitReport.xml(report: report, timestamp: started), to: absolute(junit))
+        }
         switch format {
         case .json:
             Console.json(report.json())
@@ -130,11 +163,15 @@ struct CheckCommand: ParsableCommand {
             Console.out(report.summary)
         case .github:
             let prefix = CIOutput.filePrefix(project: report.project, environment: environment)
-            for line in GitHubOutput.lines(report: report, logs: CIOutput.logs(of: report), filePrefix: prefix,
-                                           token: UUID().uuidString.lowercased()) {
+            for line in GitHubOutput.lines(
+                report: report, logs: CIOutput.logs(of: report), filePrefix: prefix,
+                token: UUID().uuidString.lowercased())
+            {
                 Console.verbatim(line)
             }
-            if let warning = CIOutput.appendStepSummary(GitHubOutput.stepSummary(report: report), environment: environment) {
+            if let warning = CIOutput.appendStepSummary(
+                GitHubOutput.stepSummary(report: report), environment: environment)
+            {
                 Console.progress("warning: " + warning)
             }
         }

@@ -31,13 +31,19 @@ struct CompareCommand: ParsableCommand {
             """
     )
 
-    @Argument(help: ArgumentHelp("The manifest bundles (.intoto.jsonl), one per builder; at least 2.", valueName: "BUNDLE"))
+    @Argument(
+        help: ArgumentHelp("The manifest bundles (.intoto.jsonl), one per builder; at least 2.", valueName: "BUNDLE"))
     var bundles: [String]
 
-    @Option(name: .customLong("key"), help: ArgumentHelp("A builder's public key (SPKI PEM, NAME.pub); repeat for each builder, at least 2.", valueName: "PUB"))
+    @Option(
+        name: .customLong("key"),
+        help: ArgumentHelp(
+            "A builder's public key (SPKI PEM, NAME.pub); repeat for each builder, at least 2.", valueName: "PUB"))
     var keys: [String]
 
-    @Option(name: .customLong("threshold"), help: ArgumentHelp("How many distinct signers must agree (default: all keys given).", valueName: "K"))
+    @Option(
+        name: .customLong("threshold"),
+        help: ArgumentHelp("How many distinct signers must agree (default: all keys given).", valueName: "K"))
     var threshold: Int?
 
     @Flag(name: .customLong("json"), help: "Print the result as JSON on stdout.")
@@ -45,13 +51,19 @@ struct CompareCommand: ParsableCommand {
 
     func validate() throws {
         if bundles.count < 2 {
-            throw ValidationError("give at least 2 bundles to compare (one per builder); to check a single bundle use `repro verify BUNDLE --key PUB`")
+            throw ValidationError(
+                "give at least 2 bundles to compare (one per builder); to check a single bundle use `repro verify BUNDLE --key PUB`"
+            )
         }
         if keys.count < Agreement.minimumThreshold {
-            throw ValidationError("give the public key of every builder with --key NAME.pub, at least \(Agreement.minimumThreshold): one builder cannot corroborate itself")
+            throw ValidationError(
+                "give the public key of every builder with --key NAME.pub, at least \(Agreement.minimumThreshold): one builder cannot corroborate itself"
+            )
         }
         if let threshold, threshold < Agreement.minimumThreshold || threshold > keys.count {
-            throw ValidationError("--threshold must be between \(Agreement.minimumThreshold) and the number of --key options (\(keys.count))")
+            throw ValidationError(
+                "--threshold must be between \(Agreement.minimumThreshold) and the number of --key options (\(keys.count))"
+            )
         }
     }
 
@@ -61,7 +73,8 @@ struct CompareCommand: ParsableCommand {
             var contents: [Data] = []
             for path in bundles {
                 guard let data = FileManager.default.contents(atPath: path) else {
-                    throw ReproError.configuration("cannot read the bundle \(path): it does not exist or is not readable")
+                    throw ReproError.configuration(
+                        "cannot read the bundle \(path): it does not exist or is not readable")
                 }
                 contents.append(data)
             }
@@ -69,14 +82,18 @@ struct CompareCommand: ParsableCommand {
             var compared: [ComparedBundle] = []
             var failures: [String] = []
             for (path, data) in zip(bundles, contents) {
-                switch Result(catching: { () throws(ReproError) in try ComparedBundle(label: path, verifying: data, keys: publicKeys) }) {
+                switch Result(catching: { () throws(ReproError) in
+                    try ComparedBundle(label: path, verifying: data, keys: publicKeys)
+                }) {
                 case .success(let bundle): compared.append(bundle)
                 case .failure(let error) where error.kind == .verification: failures.append("\(path): \(error.message)")
                 case .failure(let error): throw error
                 }
             }
             guard failures.isEmpty else {
-                throw ReproError.verification("\(failures.count) of \(bundles.count) bundles \(failures.count == 1 ? "does" : "do") not verify, so nothing was compared: \(failures.joined(separator: "; "))")
+                throw ReproError.verification(
+                    "\(failures.count) of \(bundles.count) bundles \(failures.count == 1 ? "does" : "do") not verify, so nothing was compared: \(failures.joined(separator: "; "))"
+                )
             }
             let report = try Agreement.evaluate(bundles: compared, keys: publicKeys.map(\.keyID), threshold: threshold)
             if json {
@@ -87,7 +104,9 @@ struct CompareCommand: ParsableCommand {
             if report.exitStatus != .success { throw ExitCode(report.exitStatus.rawValue) }
         } catch let error as ReproError {
             if json {
-                Console.json(JSONValue.object(error.jsonMembers.merging(["result": "error", "agreed": false]) { _, own in own }).serializedString)
+                Console.json(
+                    JSONValue.object(error.jsonMembers.merging(["result": "error", "agreed": false]) { _, own in own })
+                        .serializedString)
             }
             throw error
         }

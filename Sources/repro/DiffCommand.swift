@@ -47,7 +47,8 @@ struct DiffCommand: ParsableCommand {
     @Option(name: .customLong("max-depth"), help: "How many containers deep to open (0: none).")
     var maxDepth: Int = DiffLimits.standard.maxDepth
 
-    @Option(name: .customLong("max-seconds"), help: "Seconds to spend explaining before reporting the rest unexplained.")
+    @Option(
+        name: .customLong("max-seconds"), help: "Seconds to spend explaining before reporting the rest unexplained.")
     var maxSeconds: Double = DiffLimits.standard.maxSeconds
 
     @Flag(name: .long, help: "Also run diffoscope (on PATH) on each differing file whose format repro does not open.")
@@ -56,7 +57,9 @@ struct DiffCommand: ParsableCommand {
     func validate() throws {
         if maxLines < 1 { throw ValidationError("--max-lines must be 1 or more.") }
         if maxDepth < 0 { throw ValidationError("--max-depth must be 0 or more.") }
-        if !(maxSeconds >= 0) || maxSeconds > 86400 { throw ValidationError("--max-seconds must be between 0 and 86400.") }
+        if !(maxSeconds >= 0) || maxSeconds > 86400 {
+            throw ValidationError("--max-seconds must be between 0 and 86400.")
+        }
     }
 
     func run() throws {
@@ -68,19 +71,24 @@ struct DiffCommand: ParsableCommand {
         var diffoscopePath: String?
         if diffoscope {
             guard let found = Diffoscope.locate(searchPath: ProcessInfo.processInfo.environment["PATH"]) else {
-                throw ReproError.configuration("--diffoscope needs diffoscope on PATH, and there is none. Install it (apt-get install diffoscope) or run without --diffoscope.")
+                throw ReproError.configuration(
+                    "--diffoscope needs diffoscope on PATH, and there is none. Install it (apt-get install diffoscope) or run without --diffoscope."
+                )
             }
             diffoscopePath = found
         }
         let host = ProcessInfo.processInfo
-        let setting = DiffSetting(now: Int64(Date().timeIntervalSince1970), buildPaths: DiffSetting.sandboxPaths,
-                                  identities: [host.hostName, host.environment["USER"] ?? ""].filter { !$0.isEmpty && $0 != "localhost" })
+        let setting = DiffSetting(
+            now: Int64(Date().timeIntervalSince1970), buildPaths: DiffSetting.sandboxPaths,
+            identities: [host.hostName, host.environment["USER"] ?? ""].filter { !$0.isEmpty && $0 != "localhost" })
         let report = try DiffEngine.compare(pathA, pathB, limits: limits, setting: setting)
         if let html {
             do {
                 try Data(DiffHTML.render(report).utf8).write(to: URL(fileURLWithPath: absolute(html)), options: .atomic)
             } catch {
-                throw ReproError.configuration("cannot write \(html): \(ReproError.reason(error)). Check that its directory exists and is writable.")
+                throw ReproError.configuration(
+                    "cannot write \(html): \(ReproError.reason(error)). Check that its directory exists and is writable."
+                )
             }
         }
         if json {
@@ -94,7 +102,9 @@ struct DiffCommand: ParsableCommand {
 
     /// Prints diffoscope's report for each file repro compared as plain bytes, each within
     /// `limits.maxLines` lines, all runs together within `limits.maxSeconds`.
-    private func runDiffoscope(_ program: String, _ report: DiffReport, _ a: String, _ b: String, limits: DiffLimits) throws {
+    private func runDiffoscope(_ program: String, _ report: DiffReport, _ a: String, _ b: String, limits: DiffLimits)
+        throws
+    {
         let deadline = ContinuousClock.now + .milliseconds(Int64(limits.maxSeconds * 1000))
         var isDirectory = false
         let single = !(FileManager.default.fileExists(atPath: a, isDirectory: &isDirectory) && isDirectory)
@@ -102,7 +112,9 @@ struct DiffCommand: ParsableCommand {
             let fileA = single ? a : a + "/" + file.path, fileB = single ? b : b + "/" + file.path
             let left = deadline - ContinuousClock.now
             guard left > .zero else {
-                Console.out("  diffoscope on \(file.path): not run, the time limit of \(limits.maxSeconds) s was reached (--max-seconds)")
+                Console.out(
+                    "  diffoscope on \(file.path): not run, the time limit of \(limits.maxSeconds) s was reached (--max-seconds)"
+                )
                 continue
             }
             let seconds = Double(left.components.seconds) + Double(left.components.attoseconds) / 1e18

@@ -18,8 +18,8 @@ enum HelpText {
     /// reader looks for it; any other text unchanged.
     static func examplesLast(_ help: String) -> String {
         guard help.hasPrefix("OVERVIEW:") || help.hasPrefix("USAGE:"),
-              let start = help.firstRange(of: "\n\n" + examplesHeading + "\n"),
-              let end = help[start.upperBound...].firstRange(of: "\n\n")
+            let start = help.firstRange(of: "\n\n" + examplesHeading + "\n"),
+            let end = help[start.upperBound...].firstRange(of: "\n\n")
         else { return help }
         let examples = help[help.index(start.lowerBound, offsetBy: 2)..<end.lowerBound]
         var rest = help

@@ -40,7 +40,8 @@ struct InitCommand: ParsableCommand {
         do {
             try text.write(toFile: path, atomically: true, encoding: .utf8)
         } catch {
-            throw ReproError.configuration("cannot write \(path): \(ReproError.reason(error)). Check that \(directory) exists and is writable.")
+            throw ReproError.configuration(
+                "cannot write \(path): \(ReproError.reason(error)). Check that \(directory) exists and is writable.")
         }
         Console.out("wrote \(path)")
         for note in guess.notes { Console.progress(note) }
@@ -55,14 +56,17 @@ struct InitCommand: ParsableCommand {
         let lines = existing.split(whereSeparator: \.isNewline).map { $0.trimmingSpaces() }
         guard !lines.contains(where: { [".repro", ".repro/", "/.repro", "/.repro/"].contains($0) }) else { return }
         guard gitignore else {
-            Console.progress("repro keeps logs, outputs and the manifest in .repro/; to keep them out of git: repro init --gitignore (or echo .repro/ >> .gitignore)")
+            Console.progress(
+                "repro keeps logs, outputs and the manifest in .repro/; to keep them out of git: repro init --gitignore (or echo .repro/ >> .gitignore)"
+            )
             return
         }
         let text = existing + (existing.isEmpty || existing.hasSuffix("\n") ? "" : "\n") + ".repro/\n"
         do {
             try text.write(toFile: path, atomically: true, encoding: .utf8)
         } catch {
-            throw ReproError.configuration("cannot write \(path): \(ReproError.reason(error)). Add the line .repro/ to it yourself.")
+            throw ReproError.configuration(
+                "cannot write \(path): \(ReproError.reason(error)). Add the line .repro/ to it yourself.")
         }
         Console.out("added .repro/ to \(path)")
     }

@@ -20,7 +20,9 @@ struct KeygenCommand: ParsableCommand {
             """
     )
 
-    @Option(name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("Path prefix of the pair: writes NAME.key and NAME.pub.", valueName: "NAME"))
+    @Option(
+        name: [.customShort("o"), .customLong("output")],
+        help: ArgumentHelp("Path prefix of the pair: writes NAME.key and NAME.pub.", valueName: "NAME"))
     var output: String
 
     func validate() throws {
@@ -32,7 +34,9 @@ struct KeygenCommand: ParsableCommand {
     func run() throws {
         let keyPath = output + ".key", pubPath = output + ".pub"
         for path in [keyPath, pubPath] where FileManager.default.fileExists(atPath: path) || isSymlink(path) {
-            throw ReproError.configuration("\(path) already exists; repro keygen never overwrites a key: choose another NAME or remove the old pair first")
+            throw ReproError.configuration(
+                "\(path) already exists; repro keygen never overwrites a key: choose another NAME or remove the old pair first"
+            )
         }
         let key = SigningKey.generate()
         try writeExclusive(keyPath, Data(key.pemRepresentation.utf8), mode: 0o600)
@@ -56,14 +60,21 @@ struct KeygenCommand: ParsableCommand {
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode)
         guard fd >= 0 else {
             let code = errno
-            throw ReproError.configuration("cannot create \(path): \(String(cString: strerror(code))); check that its directory exists and is writable", errno: code)
+            throw ReproError.configuration(
+                "cannot create \(path): \(String(cString: strerror(code))); check that its directory exists and is writable",
+                errno: code)
         }
         var ok = fchmod(fd, mode) == 0
         data.withUnsafeBytes { buffer in
             var offset = 0
             while ok, offset < buffer.count {
                 let n = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-                if n < 0 { if errno == EINTR { continue }; ok = false } else { offset += n }
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    ok = false
+                } else {
+                    offset += n
+                }
             }
         }
         let code = errno

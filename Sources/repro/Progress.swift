@@ -7,7 +7,11 @@ import ReproSystem
 
 /// How much `check` and `rebuild` print on stderr while they work.
 struct OutputLevelOptions: ParsableArguments {
-    @Flag(name: .shortAndLong, help: "Stream the build's own output to stderr as it is written (each line prefixed with its run under --parallel).")
+    @Flag(
+        name: .shortAndLong,
+        help:
+            "Stream the build's own output to stderr as it is written (each line prefixed with its run under --parallel)."
+    )
     var verbose = false
 
     @Flag(name: .shortAndLong, help: "Print only the result and errors: no progress on stderr.")
@@ -79,8 +83,10 @@ final class ProgressDisplay: @unchecked Sendable {
 
     /// A display for stderr. `label` names run N ("run 1/2", "rebuild"); with `parallel`, the
     /// verbose output's lines are prefixed with it.
-    init(level: OutputLevelOptions, parallel: Bool, environment: [String: String],
-         label: @escaping @Sendable (Int) -> String) {
+    init(
+        level: OutputLevelOptions, parallel: Bool, environment: [String: String],
+        label: @escaping @Sendable (Int) -> String
+    ) {
         if level.quiet {
             mode = .quiet
         } else if isatty(STDERR_FILENO) == 1, environment["TERM"] != "dumb" {
@@ -124,7 +130,9 @@ final class ProgressDisplay: @unchecked Sendable {
             if kept { text += "repro: " + TerminalText.escape("\(label(run)): log: \(path)") + "\n" }
         case .began(let phase, let run):
             scopes[run ?? 0] = Scope(phase: phase, started: .now)
-            if mode == .plain { text += "repro: " + TerminalText.escape(scopeName(run) + Self.describe(phase) + "...") + "\n" }
+            if mode == .plain {
+                text += "repro: " + TerminalText.escape(scopeName(run) + Self.describe(phase) + "...") + "\n"
+            }
         case .unpacked(let entries, let bytes):
             scopes[0]?.entries = entries
             scopes[0]?.bytes = bytes
@@ -183,7 +191,9 @@ final class ProgressDisplay: @unchecked Sendable {
                 guard elapsed >= heartbeat * Double(scope.beats + 1) else { continue }
                 scope.beats = Int(elapsed / heartbeat)
                 scopes[key] = scope
-                var line = scopeName(key == 0 ? nil : key) + "still " + Self.describe(scope.phase) + " after " + Self.elapsed(elapsed)
+                var line =
+                    scopeName(key == 0 ? nil : key) + "still " + Self.describe(scope.phase) + " after "
+                    + Self.elapsed(elapsed)
                 if scope.phase == .unpacking { line += " (\(Self.counts(scope)))" }
                 text += "repro: " + TerminalText.escape(line)
                 if scope.phase == .building, let last = lastLine(run: key) { text += "; last output: " + last }
@@ -203,7 +213,8 @@ final class ProgressDisplay: @unchecked Sendable {
         var lines: [String] = []
         for key in scopes.keys.sorted() {
             let scope = scopes[key]!
-            var line = "repro: " + TerminalText.escape(scopeName(key == 0 ? nil : key) + Self.describe(scope.phase))
+            var line =
+                "repro: " + TerminalText.escape(scopeName(key == 0 ? nil : key) + Self.describe(scope.phase))
                 + " (" + Self.elapsed(Self.seconds(now - scope.started)) + ")"
             if scope.phase == .unpacking { line += ": " + Self.counts(scope) }
             if scope.phase == .building, let last = lastLine(run: key) { line += ": " + last }
@@ -258,7 +269,10 @@ final class ProgressDisplay: @unchecked Sendable {
             if !log.skipping {
                 log.partial += chunk[start...]
                 if log.partial.count > Self.maxLineBytes {
-                    text += prefix + TerminalText.escape(String(decoding: log.partial.prefix(Self.maxLineBytes), as: UTF8.self)) + " [line cut]\n"
+                    text +=
+                        prefix
+                        + TerminalText.escape(String(decoding: log.partial.prefix(Self.maxLineBytes), as: UTF8.self))
+                        + " [line cut]\n"
                     log.partial = []
                     log.skipping = true
                 }
@@ -279,7 +293,9 @@ final class ProgressDisplay: @unchecked Sendable {
         guard fstat(log.fd, &info) == 0, info.st_size > 0 else { return nil }
         let length = Int(min(info.st_size, 4096))
         var buffer = [UInt8](repeating: 0, count: length)
-        let count = buffer.withUnsafeMutableBytes { pread(log.fd, $0.baseAddress, length, info.st_size - off_t(length)) }
+        let count = buffer.withUnsafeMutableBytes {
+            pread(log.fd, $0.baseAddress, length, info.st_size - off_t(length))
+        }
         guard count > 0 else { return nil }
         return Self.lastLine(of: buffer[0..<count])
     }

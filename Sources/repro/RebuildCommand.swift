@@ -32,19 +32,34 @@ struct RebuildCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("The manifest bundle (.intoto.jsonl) to rebuild.", valueName: "BUNDLE"))
     var bundle: String
 
-    @Option(name: .customLong("key"), help: ArgumentHelp("A trusted public key (SPKI PEM); repeat for several. One must sign the whole bundle.", valueName: "PUB"))
+    @Option(
+        name: .customLong("key"),
+        help: ArgumentHelp(
+            "A trusted public key (SPKI PEM); repeat for several. One must sign the whole bundle.", valueName: "PUB"))
     var keys: [String] = []
 
-    @Flag(name: .customLong("no-verify"), help: "Do not check the bundle's signatures (an unsigned or untrusted bundle); say so explicitly.")
+    @Flag(
+        name: .customLong("no-verify"),
+        help: "Do not check the bundle's signatures (an unsigned or untrusted bundle); say so explicitly.")
     var noVerify = false
 
-    @Option(name: .long, help: ArgumentHelp("Take the source from this directory instead of cloning the recorded git URL.", valueName: "DIR"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Take the source from this directory instead of cloning the recorded git URL.", valueName: "DIR"))
     var source: String?
 
-    @Option(name: .long, help: ArgumentHelp("The original outputs, to find the first differing byte of a changed file.", valueName: "DIR"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The original outputs, to find the first differing byte of a changed file.", valueName: "DIR"))
     var artifacts: String?
 
-    @Option(name: .long, help: ArgumentHelp("A sandbox profile file you vouch for, used when no built-in profile has the digest the bundle records (the builder used a profile file of its own). Its SHA-256 must be the recorded one.", valueName: "FILE"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "A sandbox profile file you vouch for, used when no built-in profile has the digest the bundle records (the builder used a profile file of its own). Its SHA-256 must be the recorded one.",
+            valueName: "FILE"))
     var profile: String?
 
     @OptionGroup var cacheOptions: ToolchainSourceOptions<AfterRecordedURL>
@@ -52,7 +67,8 @@ struct RebuildCommand: ParsableCommand {
     @Option(name: .long, help: "Sign the rebuild's own manifest with this Ed25519 private key (PKCS#8 PEM).")
     var sign: String?
 
-    @Option(name: .long, help: "Where to write the rebuild's own manifest (default with --sign: ./rebuild.intoto.jsonl).")
+    @Option(
+        name: .long, help: "Where to write the rebuild's own manifest (default with --sign: ./rebuild.intoto.jsonl).")
     var manifest: String?
 
     @Flag(name: .long, help: "Print one JSON object on stdout.")
@@ -62,7 +78,9 @@ struct RebuildCommand: ParsableCommand {
 
     func validate() throws {
         if keys.isEmpty, !noVerify {
-            throw ValidationError("pass the builder's public key with --key NAME.pub; to rebuild without checking signatures, say so with --no-verify")
+            throw ValidationError(
+                "pass the builder's public key with --key NAME.pub; to rebuild without checking signatures, say so with --no-verify"
+            )
         }
         if !keys.isEmpty, noVerify {
             throw ValidationError("--no-verify and --key contradict each other; give one")
@@ -70,7 +88,9 @@ struct RebuildCommand: ParsableCommand {
     }
 
     func run() throws {
-        let display = ProgressDisplay(level: level, parallel: false, environment: ProcessInfo.processInfo.environment) { _ in "rebuild" }
+        let display = ProgressDisplay(level: level, parallel: false, environment: ProcessInfo.processInfo.environment) {
+            _ in "rebuild"
+        }
         defer { display.finish() }
         do {
             let key = try sign.map { path throws(ReproError) in try SigningKey(contentsOf: path) }
@@ -94,7 +114,10 @@ struct RebuildCommand: ParsableCommand {
             options.manifestPath = manifestPath
             options.progress = { Console.progress($0) }
             options.events = { display.event($0) }
-            if noVerify { Console.progress("warning: --no-verify: the bundle's signatures are not checked; anyone could have written it") }
+            if noVerify {
+                Console.progress(
+                    "warning: --no-verify: the bundle's signatures are not checked; anyone could have written it")
+            }
             let outcome = try Rebuilder(options: options).run()
             var written: String?
             if let manifestPath {
@@ -111,7 +134,8 @@ struct RebuildCommand: ParsableCommand {
             if status != .success { throw ExitCode(status.rawValue) }
         } catch let error as ReproError {
             if json {
-                Console.json(JSONValue.object(error.jsonMembers.merging(["result": "error"]) { _, own in own }).serializedString)
+                Console.json(
+                    JSONValue.object(error.jsonMembers.merging(["result": "error"]) { _, own in own }).serializedString)
             }
             throw error
         }

@@ -33,7 +33,6 @@ struct Repro: ParsableCommand {
     )
 }
 
-
 @main
 enum Main {
     static func main() {
@@ -41,7 +40,9 @@ enum Main {
             // `repro run` spelled plainly skips building the whole argument parser, most of the
             // start-up time of a sandbox run; anything else goes through ArgumentParser.
             let arguments = CommandLine.arguments.dropFirst()
-            if arguments.first == "run", let plain = RunArguments(plainArguments: arguments.dropFirst()), plain.problem == nil {
+            if arguments.first == "run", let plain = RunArguments(plainArguments: arguments.dropFirst()),
+                plain.problem == nil
+            {
                 try RunCommand.run(plain)
             }
             // `repro --version --verbose`: ArgumentParser's --version takes no options of its own.

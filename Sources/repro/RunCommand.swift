@@ -26,40 +26,73 @@ struct RunCommand: ParsableCommand {
             """
     )
 
-    @Option(name: .customLong(Name.toolchain.rawValue), help: ArgumentHelp("A pinned toolchain: a name (toolchains/NAME.toml, $REPRO_TOOLCHAIN_PATH, installed) or a spec path; fetched and pin-checked through the cache; repeatable.", valueName: "SPEC"))
+    @Option(
+        name: .customLong(Name.toolchain.rawValue),
+        help: ArgumentHelp(
+            "A pinned toolchain: a name (toolchains/NAME.toml, $REPRO_TOOLCHAIN_PATH, installed) or a spec path; fetched and pin-checked through the cache; repeatable.",
+            valueName: "SPEC"))
     var toolchainSpecs: [String] = []
 
-    @Option(name: .customLong(Name.cache.rawValue), help: ArgumentHelp("The cache directory (default: $REPRO_CACHE, $XDG_CACHE_HOME/repro, ~/.cache/repro).", valueName: "DIR"))
+    @Option(
+        name: .customLong(Name.cache.rawValue),
+        help: ArgumentHelp(
+            "The cache directory (default: $REPRO_CACHE, $XDG_CACHE_HOME/repro, ~/.cache/repro).", valueName: "DIR"))
     var cache: String?
 
-    @Option(name: .customLong(Name.tree.rawValue), help: ArgumentHelp("An unpacked toolchain tree, read-only at MOUNT (default /); repeatable, trees at one path are merged.", valueName: "HOST_DIR[:MOUNT]"))
+    @Option(
+        name: .customLong(Name.tree.rawValue),
+        help: ArgumentHelp(
+            "An unpacked toolchain tree, read-only at MOUNT (default /); repeatable, trees at one path are merged.",
+            valueName: "HOST_DIR[:MOUNT]"))
     var trees: [String] = []
 
-    @Option(name: .customLong(Name.profile.rawValue), help: ArgumentHelp("A built-in profile (default, strict) or a path to a .toml file (containing / or ending in .toml).", valueName: "NAME|PATH"))
+    @Option(
+        name: .customLong(Name.profile.rawValue),
+        help: ArgumentHelp(
+            "A built-in profile (default, strict) or a path to a .toml file (containing / or ending in .toml).",
+            valueName: "NAME|PATH"))
     var profile: String = "default"
 
-    @Option(name: .customLong(Name.bindReadOnly.rawValue), help: ArgumentHelp("Bind a host path read-only.", valueName: "HOST:DEST"))
+    @Option(
+        name: .customLong(Name.bindReadOnly.rawValue),
+        help: ArgumentHelp("Bind a host path read-only.", valueName: "HOST:DEST"))
     var bindReadOnly: [String] = []
 
-    @Option(name: .customLong(Name.bind.rawValue), help: ArgumentHelp("Bind a host path read-write.", valueName: "HOST:DEST"))
+    @Option(
+        name: .customLong(Name.bind.rawValue),
+        help: ArgumentHelp("Bind a host path read-write.", valueName: "HOST:DEST"))
     var bindWritable: [String] = []
 
-    @Option(name: .customLong(Name.workdir.rawValue), help: ArgumentHelp("The working directory inside the sandbox.", valueName: "DIR"))
+    @Option(
+        name: .customLong(Name.workdir.rawValue),
+        help: ArgumentHelp("The working directory inside the sandbox.", valueName: "DIR"))
     var workdir: String = SandboxLayout.workDirectory
 
-    @Option(name: .customLong(Name.timeout.rawValue), help: ArgumentHelp("Kill the whole sandbox after this many seconds (0: no limit; default: the profile's).", valueName: "SECONDS"))
+    @Option(
+        name: .customLong(Name.timeout.rawValue),
+        help: ArgumentHelp(
+            "Kill the whole sandbox after this many seconds (0: no limit; default: the profile's).",
+            valueName: "SECONDS"))
     var timeout: Int?
 
-    @Option(name: .customLong(Name.env.rawValue), help: ArgumentHelp("Set an environment variable (added to the profile's).", valueName: "NAME=VALUE"))
+    @Option(
+        name: .customLong(Name.env.rawValue),
+        help: ArgumentHelp("Set an environment variable (added to the profile's).", valueName: "NAME=VALUE"))
     var environment: [String] = []
 
     @Flag(name: .customLong(Name.stdin.rawValue), help: "Pass repro's stdin to the command (default: /dev/null).")
     var stdin = false
 
-    @Option(name: .customLong(Name.isolationReport.rawValue), help: ArgumentHelp("Write the isolation achieved, as JSON, to this file.", valueName: "FILE"))
+    @Option(
+        name: .customLong(Name.isolationReport.rawValue),
+        help: ArgumentHelp("Write the isolation achieved, as JSON, to this file.", valueName: "FILE"))
     var isolationReport: String?
 
-    @Option(name: .customLong(Name.copyOut.rawValue), help: ArgumentHelp("After the command ends by itself, copy this sandbox file or directory to a new host path.", valueName: "SANDBOX_PATH:HOST_PATH"))
+    @Option(
+        name: .customLong(Name.copyOut.rawValue),
+        help: ArgumentHelp(
+            "After the command ends by itself, copy this sandbox file or directory to a new host path.",
+            valueName: "SANDBOX_PATH:HOST_PATH"))
     var copyOut: [String] = []
 
     @Argument(parsing: .postTerminator, help: "The command and its arguments, after `--`.")

@@ -26,13 +26,21 @@ struct ToolchainCommand: ParsableCommand {
 
 /// The `--debian-mirror` option of the commands that read a Debian archive.
 struct DebianMirrorOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("A Debian mirror base URL tried before $REPRO_DEBIAN_MIRRORS and the host's apt sources (http://, https:// or file://; repeatable). Every file is checked against a pin or the signed InRelease.", valueName: "url"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "A Debian mirror base URL tried before $REPRO_DEBIAN_MIRRORS and the host's apt sources (http://, https:// or file://; repeatable). Every file is checked against a pin or the signed InRelease.",
+            valueName: "url"))
     var debianMirror: [String] = []
 }
 
 /// The `--cache` option shared by the toolchain subcommands.
 struct CacheOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("The cache directory (default: $REPRO_CACHE, else $XDG_CACHE_HOME/repro, else ~/.cache/repro).", valueName: "dir"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The cache directory (default: $REPRO_CACHE, else $XDG_CACHE_HOME/repro, else ~/.cache/repro).",
+            valueName: "dir"))
     var cache: String?
 
     /// The cache this invocation uses.
@@ -75,14 +83,21 @@ extension ToolchainCommand {
         @Option(name: .long, help: "Refuse archives that unpack to more bytes of file contents than this.")
         var maxBytes: UInt64 = ExtractLimits.default.maxBytes
 
-        @Option(name: .long, help: ArgumentHelp("Stop and refuse a download longer than this many bytes, for sources without a pinned size (default: $REPRO_MAX_DOWNLOAD_BYTES, else 8 GiB).", valueName: "n"))
+        @Option(
+            name: .long,
+            help: ArgumentHelp(
+                "Stop and refuse a download longer than this many bytes, for sources without a pinned size (default: $REPRO_MAX_DOWNLOAD_BYTES, else 8 GiB).",
+                valueName: "n"))
         var maxDownloadBytes: UInt64?
 
         @Argument(help: ArgumentHelp("Toolchain names or paths to toolchains/*.toml files.", valueName: "spec"))
         var specs: [String]
 
         func validate() throws {
-            if specs.isEmpty { throw ValidationError("Give at least one toolchain name or spec path, e.g. `repro toolchain fetch toolchains/gcc.toml`.") }
+            if specs.isEmpty {
+                throw ValidationError(
+                    "Give at least one toolchain name or spec path, e.g. `repro toolchain fetch toolchains/gcc.toml`.")
+            }
             if maxEntries < 1 { throw ValidationError("--max-entries must be at least 1.") }
         }
 
@@ -95,7 +110,8 @@ extension ToolchainCommand {
             var loaded = [(spec: ToolchainSpec, path: String)]()
             for name in specs { loaded.append(try resolver.resolve(name)) }
             if let release = loaded.first(where: { !$0.spec.packages.isEmpty })?.spec.debian?.suite {
-                cache.debianMirrors = try DebianMirrors.resolve(explicit: debianMirrorOptions.debianMirror, release: release)
+                cache.debianMirrors = try DebianMirrors.resolve(
+                    explicit: debianMirrorOptions.debianMirror, release: release)
             }
             var objects = [[String: Any]]()
             for (spec, path) in loaded {
@@ -103,10 +119,13 @@ extension ToolchainCommand {
                 for item in fetched {
                     report(spec: spec, item)
                     if json {
-                        objects.append(["toolchain": spec.name, "spec": path, "url": item.source.url, "sha256": item.source.sha256,
-                                        "mount": item.source.mount, "tree": item.treePath, "tree_digest": item.treeDigest,
-                                        "downloaded": item.downloaded, "unpacked": item.unpacked, "neutralized": item.neutralized.count,
-                                        "packages": item.packages.count])
+                        objects.append([
+                            "toolchain": spec.name, "spec": path, "url": item.source.url, "sha256": item.source.sha256,
+                            "mount": item.source.mount, "tree": item.treePath, "tree_digest": item.treeDigest,
+                            "downloaded": item.downloaded, "unpacked": item.unpacked,
+                            "neutralized": item.neutralized.count,
+                            "packages": item.packages.count,
+                        ])
                     } else {
                         Console.out(item.treePath)
                     }
@@ -120,11 +139,15 @@ extension ToolchainCommand {
 
         /// Progress lines for one fetched source: hit or not, and what was neutralized.
         private func report(spec: ToolchainSpec, _ item: CachedSource) {
-            if !item.unpacked { Console.progress("\(spec.name): cached \(item.source.sha256.prefix(12)) \(item.treeDigest)") }
+            if !item.unpacked {
+                Console.progress("\(spec.name): cached \(item.source.sha256.prefix(12)) \(item.treeDigest)")
+            }
             guard !item.neutralized.isEmpty else { return }
             let special = item.neutralized.filter { $0.action.hasSuffix("not created") }.count
             let setid = item.neutralized.count - special
-            Console.progress("\(spec.name): neutralized \(counted(item.neutralized.count, "entry", "entries")) (\(counted(special, "device node/fifo/socket", "device nodes/fifos/sockets")) not created, \(counted(setid, "setuid/setgid bit")) removed)\(verbose ? ":" : "; --verbose lists them")")
+            Console.progress(
+                "\(spec.name): neutralized \(counted(item.neutralized.count, "entry", "entries")) (\(counted(special, "device node/fifo/socket", "device nodes/fifos/sockets")) not created, \(counted(setid, "setuid/setgid bit")) removed)\(verbose ? ":" : "; --verbose lists them")"
+            )
             if verbose {
                 for entry in item.neutralized { Console.progress("  \(entry.path): \(entry.action)") }
             }
@@ -176,7 +199,9 @@ extension ToolchainCommand {
                 }
             }
             if problems > 0 {
-                throw ReproError.verification("\(problems == 1 ? "1 cached file no longer matches its pin or recorded tree digest" : "\(problems) cached files no longer match their pins or recorded tree digests") (listed above). Do not use them: delete the named blob or tree from the cache and fetch again.")
+                throw ReproError.verification(
+                    "\(problems == 1 ? "1 cached file no longer matches its pin or recorded tree digest" : "\(problems) cached files no longer match their pins or recorded tree digests") (listed above). Do not use them: delete the named blob or tree from the cache and fetch again."
+                )
             }
         }
     }
@@ -212,15 +237,28 @@ extension ToolchainCommand {
                 if !spec.packages.isEmpty {
                     let hit = cache.cachedDebian(spec)
                     let source = ToolchainCache.debianSource(spec)
-                    sources.append(["url": source.url, "sha256": source.sha256, "mount": source.mount, "packages": spec.packages.count,
-                                    "cached": hit != nil, "tree": hit?.treePath as Any])
-                    if !json { Console.out("  \(hit == nil ? "not cached" : "cached    ")  debian-lock:\(source.sha256)  \(source.mount)  \(counted(spec.packages.count, "package")) from \(source.url)") }
+                    sources.append([
+                        "url": source.url, "sha256": source.sha256, "mount": source.mount,
+                        "packages": spec.packages.count,
+                        "cached": hit != nil, "tree": hit?.treePath as Any,
+                    ])
+                    if !json {
+                        Console.out(
+                            "  \(hit == nil ? "not cached" : "cached    ")  debian-lock:\(source.sha256)  \(source.mount)  \(counted(spec.packages.count, "package")) from \(source.url)"
+                        )
+                    }
                 }
                 for source in spec.sources {
                     let hit = cache.cached(source)
-                    sources.append(["url": source.url, "sha256": source.sha256, "mount": source.mount,
-                                    "cached": hit != nil, "tree": hit?.treePath as Any])
-                    if !json { Console.out("  \(hit == nil ? "not cached" : "cached    ")  sha256:\(source.sha256)  \(source.mount)  \(source.url)") }
+                    sources.append([
+                        "url": source.url, "sha256": source.sha256, "mount": source.mount,
+                        "cached": hit != nil, "tree": hit?.treePath as Any,
+                    ])
+                    if !json {
+                        Console.out(
+                            "  \(hit == nil ? "not cached" : "cached    ")  sha256:\(source.sha256)  \(source.mount)  \(source.url)"
+                        )
+                    }
                 }
                 objects.append(["name": name, "path": path, "description": spec.description, "sources": sources])
             }
@@ -249,15 +287,21 @@ extension ToolchainCommand {
         @Argument(help: ArgumentHelp("The directory to pack.", valueName: "dir"))
         var directory: String
 
-        @Option(name: .shortAndLong, help: ArgumentHelp("The archive to write: .tar, .tar.gz, .tar.zst or .tar.xz.", valueName: "file"))
+        @Option(
+            name: .shortAndLong,
+            help: ArgumentHelp("The archive to write: .tar, .tar.gz, .tar.zst or .tar.xz.", valueName: "file"))
         var output: String
 
-        @Option(name: .long, help: "The mtime of every entry, in seconds since the epoch (default: $SOURCE_DATE_EPOCH, else 0).")
+        @Option(
+            name: .long,
+            help: "The mtime of every entry, in seconds since the epoch (default: $SOURCE_DATE_EPOCH, else 0).")
         var mtime: Int64?
 
         func validate() throws {
             if Packer.Compression.forFileName(output) == nil {
-                throw ValidationError("Cannot tell the format of '\(output)'. Name it FILE.tar, FILE.tar.gz, FILE.tar.zst or FILE.tar.xz.")
+                throw ValidationError(
+                    "Cannot tell the format of '\(output)'. Name it FILE.tar, FILE.tar.gz, FILE.tar.zst or FILE.tar.xz."
+                )
             }
         }
 
@@ -267,13 +311,17 @@ extension ToolchainCommand {
                 epoch = mtime
             } else if let text = ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"], !text.isEmpty {
                 guard let value = Int64(text), value >= 0 else {
-                    throw ReproError.configuration("SOURCE_DATE_EPOCH=\(text) is not a whole number of seconds. Set it to e.g. $(git log -1 --format=%ct) or pass --mtime.")
+                    throw ReproError.configuration(
+                        "SOURCE_DATE_EPOCH=\(text) is not a whole number of seconds. Set it to e.g. $(git log -1 --format=%ct) or pass --mtime."
+                    )
                 }
                 epoch = value
             }
             let result = try Packer.pack(directory: directory, to: output, mtime: epoch)
             let absolute = URL(fileURLWithPath: output).standardizedFileURL.path
-            Console.progress("packed \(counted(result.tree.entries.count, "entry", "entries")), \(counted(Int(clamping: result.size), "byte")), tree \(result.tree.digest)")
+            Console.progress(
+                "packed \(counted(result.tree.entries.count, "entry", "entries")), \(counted(Int(clamping: result.size), "byte")), tree \(result.tree.digest)"
+            )
             Console.out("sha256 \(result.sha256)  \(output)")
             Console.out("")
             Console.out(Packer.sourceBlock(url: "file://" + absolute, sha256: result.sha256))
@@ -301,7 +349,8 @@ extension ToolchainCommand {
     /// `repro toolchain lock NAME --suite SUITE --include PKG[,PKG...] [-o FILE]`
     struct Lock: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Resolve a Debian package set from the archive's signed indexes and write it as a locked toolchain spec.",
+            abstract:
+                "Resolve a Debian package set from the archive's signed indexes and write it as a locked toolchain spec.",
             discussion: """
                 The set is every Essential: yes and Priority: required package of the suite, the --include \
                 packages, and the closure of their Pre-Depends and Depends (first satisfiable alternative, \
@@ -327,18 +376,25 @@ extension ToolchainCommand {
         @Option(name: .long, help: "The Debian release, e.g. bookworm.")
         var suite: String
 
-        @Option(name: .long, help: ArgumentHelp("Packages to add to the minbase set, comma-separated (repeatable).", valueName: "pkg,..."))
+        @Option(
+            name: .long,
+            help: ArgumentHelp(
+                "Packages to add to the minbase set, comma-separated (repeatable).", valueName: "pkg,..."))
         var include: [String] = []
 
-        @Option(name: .long, help: ArgumentHelp("The Debian architecture (default: this machine's).", valueName: "arch"))
+        @Option(
+            name: .long, help: ArgumentHelp("The Debian architecture (default: this machine's).", valueName: "arch"))
         var architecture: String?
 
-        @Option(name: .shortAndLong, help: ArgumentHelp("Write the spec here (default: toolchains/NAME.toml).", valueName: "file"))
+        @Option(
+            name: .shortAndLong,
+            help: ArgumentHelp("Write the spec here (default: toolchains/NAME.toml).", valueName: "file"))
         var output: String?
 
         func validate() throws {
             if name.isEmpty || name.contains("/") || name.contains(where: { $0.isWhitespace }) {
-                throw ValidationError("The name '\(name)' must be non-empty, without spaces or '/', e.g. debian-bookworm-build.")
+                throw ValidationError(
+                    "The name '\(name)' must be non-empty, without spaces or '/', e.g. debian-bookworm-build.")
             }
             if suite.isEmpty || suite.contains("/") || suite.contains(where: { $0.isWhitespace }) {
                 throw ValidationError("--suite takes a release name such as bookworm.")
@@ -347,25 +403,37 @@ extension ToolchainCommand {
 
         func run() throws {
             let cache = try cacheOptions.makeCache()
-            let packages = include.flatMap { $0.split(separator: ",").map { $0.trimmingSpaces() } }.filter { !$0.isEmpty }
+            let packages = include.flatMap { $0.split(separator: ",").map { $0.trimmingSpaces() } }.filter {
+                !$0.isEmpty
+            }
             let arch = architecture ?? DebianLocker.hostArchitecture
-            let (info, pins) = try DebianLocker.lock(release: suite, include: packages, architecture: arch,
-                                                     explicitMirrors: mirrorOptions.debianMirror, cache: cache)
+            let (info, pins) = try DebianLocker.lock(
+                release: suite, include: packages, architecture: arch,
+                explicitMirrors: mirrorOptions.debianMirror, cache: cache)
             let day = String(info.locked.prefix(10))
-            let description = "Debian \(suite) minbase\(packages.isEmpty ? "" : " + " + packages.joined(separator: ", ")) (\(arch)), locked \(day)"
-            let text = DebianLock.specText(name: name, description: description, info: info,
-                                           env: ["PATH": "/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin"], packages: pins)
+            let description =
+                "Debian \(suite) minbase\(packages.isEmpty ? "" : " + " + packages.joined(separator: ", ")) (\(arch)), locked \(day)"
+            let text = DebianLock.specText(
+                name: name, description: description, info: info,
+                env: ["PATH": "/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin"], packages: pins)
             let path = output ?? "toolchains/\(name).toml"
             // What is written must load back as the same lock.
             let reread = try ToolchainSpec.parse(toml: text, path: path)
-            guard reread.packages == DebianLock.sorted(pins) else { fatalError("a written lock must parse back to its pins") }
+            guard reread.packages == DebianLock.sorted(pins) else {
+                fatalError("a written lock must parse back to its pins")
+            }
             let directory = path.droppingLastPathPart
-            if !directory.isEmpty { try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+            if !directory.isEmpty {
+                try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            }
             do { try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
-                throw ReproError.configuration("cannot write \(path): \(ReproError.reason(error)). Choose another file with -o.")
+                throw ReproError.configuration(
+                    "cannot write \(path): \(ReproError.reason(error)). Choose another file with -o.")
             }
             let bytes = pins.reduce(UInt64(0)) { $0 + $1.size }
-            Console.progress("locked \(counted(pins.count, "package")) (\(bytes) bytes of .deb) from \(info.suites.joined(separator: ", "))")
+            Console.progress(
+                "locked \(counted(pins.count, "package")) (\(bytes) bytes of .deb) from \(info.suites.joined(separator: ", "))"
+            )
             Console.out(path)
         }
     }

@@ -6,7 +6,11 @@ import ReproSystem
 
 /// The `--mirror` option shared by the commands that fetch toolchains.
 struct MirrorOptions: ParsableArguments {
-    @Option(name: .customLong("mirror"), help: ArgumentHelp("A content-addressed mirror: a base URL (https://, file://) serving sha256/<hex>. Repeatable; tried in order after each source's own URL, before $REPRO_MIRRORS.", valueName: "URL"))
+    @Option(
+        name: .customLong("mirror"),
+        help: ArgumentHelp(
+            "A content-addressed mirror: a base URL (https://, file://) serving sha256/<hex>. Repeatable; tried in order after each source's own URL, before $REPRO_MIRRORS.",
+            valueName: "URL"))
     var mirrors: [String] = []
 
     /// The mirrors to use: these, then `$REPRO_MIRRORS`.
@@ -17,7 +21,8 @@ extension ToolchainCommand {
     /// `repro toolchain export SPEC... -o DIR`
     struct Export: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Write the pinned archives of toolchains into a directory laid out as a mirror (DIR/sha256/<hex>).",
+            abstract:
+                "Write the pinned archives of toolchains into a directory laid out as a mirror (DIR/sha256/<hex>).",
             discussion: """
                 Fetches each spec (cache, its URLs, then the mirrors; every archive checked against \
                 its pin) and copies its archives to DIR/sha256/<hex>, the layout of the cache's \
@@ -34,14 +39,18 @@ extension ToolchainCommand {
         @OptionGroup var cacheOptions: CacheOptions
         @OptionGroup var mirrorOptions: MirrorOptions
 
-        @Option(name: .short, help: ArgumentHelp("The mirror directory to write (created if missing).", valueName: "dir"))
+        @Option(
+            name: .short, help: ArgumentHelp("The mirror directory to write (created if missing).", valueName: "dir"))
         var output: String
 
         @Argument(help: ArgumentHelp("Toolchain names or paths to toolchains/*.toml files.", valueName: "spec"))
         var specs: [String]
 
         func validate() throws {
-            if specs.isEmpty { throw ValidationError("Give at least one toolchain name or spec path, e.g. `repro toolchain export gcc -o mirror`.") }
+            if specs.isEmpty {
+                throw ValidationError(
+                    "Give at least one toolchain name or spec path, e.g. `repro toolchain export gcc -o mirror`.")
+            }
         }
 
         func run() throws {

@@ -9,7 +9,11 @@ struct ToolchainSourceOptions<Order: MirrorOrder>: ParsableArguments {
     @Option(name: .long, help: "The cache directory (default: $REPRO_CACHE, $XDG_CACHE_HOME/repro, ~/.cache/repro).")
     var cache: String?
 
-    @Option(name: .customLong("mirror"), help: ArgumentHelp("A content-addressed mirror: a base URL serving sha256/<hex>. Repeatable; tried in order after \(Order.firstTried), before $REPRO_MIRRORS.", valueName: "URL"))
+    @Option(
+        name: .customLong("mirror"),
+        help: ArgumentHelp(
+            "A content-addressed mirror: a base URL serving sha256/<hex>. Repeatable; tried in order after \(Order.firstTried), before $REPRO_MIRRORS.",
+            valueName: "URL"))
     var mirrors: [String] = []
 
     /// The cache root this invocation uses.

@@ -34,22 +34,36 @@ struct VerifyCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("The manifest bundle (JSON Lines of DSSE envelopes).", valueName: "BUNDLE"))
     var bundle: String
 
-    @Option(name: .customLong("key"), help: ArgumentHelp("A trusted public key (SPKI PEM, NAME.pub, as `repro keygen -o NAME` writes); repeat for several.", valueName: "PUB"))
+    @Option(
+        name: .customLong("key"),
+        help: ArgumentHelp(
+            "A trusted public key (SPKI PEM, NAME.pub, as `repro keygen -o NAME` writes); repeat for several.",
+            valueName: "PUB"))
     var keys: [String]
 
-    @Option(name: .customLong("artifacts"), help: ArgumentHelp("Check that this directory is exactly the certified output tree.", valueName: "DIR"))
+    @Option(
+        name: .customLong("artifacts"),
+        help: ArgumentHelp("Check that this directory is exactly the certified output tree.", valueName: "DIR"))
     var artifacts: String?
 
-    @Option(name: .customLong("checksums"), help: ArgumentHelp("Check the files a certified SHA256SUMS file lists, beside it, as sha256sum -c does (an alternative to --artifacts).", valueName: "FILE"))
+    @Option(
+        name: .customLong("checksums"),
+        help: ArgumentHelp(
+            "Check the files a certified SHA256SUMS file lists, beside it, as sha256sum -c does (an alternative to --artifacts).",
+            valueName: "FILE"))
     var checksums: String?
 
-    @Flag(name: .customLong("subjects-only"), help: "With --artifacts: check only the subjects' files; other files in DIR are allowed.")
+    @Flag(
+        name: .customLong("subjects-only"),
+        help: "With --artifacts: check only the subjects' files; other files in DIR are allowed.")
     var subjectsOnly = false
 
     @Flag(name: .customLong("allow-empty"), help: "Accept a manifest that certifies no files (no subjects).")
     var allowEmpty = false
 
-    @Flag(name: .customLong("require-reproducible"), help: "Also fail (exit 5) unless the signed verdict is reproducible.")
+    @Flag(
+        name: .customLong("require-reproducible"), help: "Also fail (exit 5) unless the signed verdict is reproducible."
+    )
     var requireReproducible = false
 
     @Flag(name: .customLong("json"), help: "Print the result as JSON on stdout.")
@@ -83,8 +97,9 @@ struct VerifyCommand: ParsableCommand {
                     } catch {
                         throw error.prefixed("cannot digest the artifacts directory: ")
                     }
-                    found = Verifier.compareTree(listing.entries, digest: listing.digest, in: artifacts,
-                                                 subjects: subjects, expected: expected)
+                    found = Verifier.compareTree(
+                        listing.entries, digest: listing.digest, in: artifacts,
+                        subjects: subjects, expected: expected)
                 }
                 artifactsReport = found
                 if let error = found.error { throw error }
@@ -94,7 +109,9 @@ struct VerifyCommand: ParsableCommand {
             if let checksums {
                 let (subject, found) = try ChecksumsFile.verify(checksums, subjects: report.provenance.subjects)
                 if let error = found.error {
-                    throw error.prefixed("\(checksums) is the certified \(subject), but the files it lists do not match it: ", context: .init(path: checksums))
+                    throw error.prefixed(
+                        "\(checksums) is the certified \(subject), but the files it lists do not match it: ",
+                        context: .init(path: checksums))
                 }
                 checksumsChecked = (subject, found.subjectsChecked)
                 if report.artifacts == nil {
@@ -103,22 +120,29 @@ struct VerifyCommand: ParsableCommand {
                 }
             }
             if requireReproducible, report.reproducibility.verdict != .reproducible {
-                throw ReproError.verification("the manifest is authentic but its verdict is \(report.reproducibility.verdict.rawValue), and --require-reproducible was given")
+                throw ReproError.verification(
+                    "the manifest is authentic but its verdict is \(report.reproducibility.verdict.rawValue), and --require-reproducible was given"
+                )
             }
             if json {
                 Console.json(report.jsonValue.serializedString)
             } else {
                 printHuman(report)
                 if let checksumsChecked {
-                    Console.out("checksums:  \(checksums ?? "") is the certified \(checksumsChecked.subject); \(checksumsChecked.files == 1 ? "the 1 file it lists matches" : "all \(checksumsChecked.files) files it lists match")")
+                    Console.out(
+                        "checksums:  \(checksums ?? "") is the certified \(checksumsChecked.subject); \(checksumsChecked.files == 1 ? "the 1 file it lists matches" : "all \(checksumsChecked.files) files it lists match")"
+                    )
                 }
             }
         } catch let error as ReproError {
             if json {
-                Console.json(JSONValue.object(error.jsonMembers.merging([
-                    "schema": .string(VerificationReport.schemaURI),
-                    "verified": false, "artifacts": artifactsReport?.jsonValue ?? .null,
-                ]) { _, own in own }).serializedString)
+                Console.json(
+                    JSONValue.object(
+                        error.jsonMembers.merging([
+                            "schema": .string(VerificationReport.schemaURI),
+                            "verified": false, "artifacts": artifactsReport?.jsonValue ?? .null,
+                        ]) { _, own in own }
+                    ).serializedString)
             }
             throw error
         }

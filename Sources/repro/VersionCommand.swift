@@ -22,7 +22,9 @@ struct VersionCommand: ParsableCommand {
             """
     )
 
-    @Flag(name: .customLong("verbose"), help: "Also print the Swift packages, compiler and C libraries repro was built with.")
+    @Flag(
+        name: .customLong("verbose"),
+        help: "Also print the Swift packages, compiler and C libraries repro was built with.")
     var verbose = false
 
     func run() {

@@ -27,11 +27,14 @@ import Testing
     @Test func releaseBinaryIsSmallAndStripped() throws {
         let binary = CLI.binary
         let size = Self.size(binary)
-        #expect(size > 0 && size <= Self.limit,
-                "\(binary) has \(size) bytes, more than \(Self.limit): check what grew (size -A, nm --size-sort on \(binary).debug) and that nothing imports full Foundation")
+        #expect(
+            size > 0 && size <= Self.limit,
+            "\(binary) has \(size) bytes, more than \(Self.limit): check what grew (size -A, nm --size-sort on \(binary).debug) and that nothing imports full Foundation"
+        )
         let sections = try Self.sections(binary)
-        #expect(!sections.contains(".debug_info") && !sections.contains(".symtab"),
-                "\(binary) is not stripped: build it with `make release`")
+        #expect(
+            !sections.contains(".debug_info") && !sections.contains(".symtab"),
+            "\(binary) is not stripped: build it with `make release`")
         #expect(sections.contains(".gnu_debuglink"))
         let debug = try Self.sections(binary + ".debug")
         #expect(debug.contains(".debug_info") && debug.contains(".symtab"), "\(binary).debug has no debug information")
@@ -39,10 +42,13 @@ import Testing
 
     /// `make install` places the stripped binary, and its debug file where gdb looks for it.
     @Test func installedBinaryIsSmallAndHasItsDebugFile() throws {
-        let dest = FileManager.default.temporaryDirectory.appendingPathComponent("repro-install-\(UUID().uuidString)").path
+        let dest = FileManager.default.temporaryDirectory.appendingPathComponent("repro-install-\(UUID().uuidString)")
+            .path
         defer { try? FileManager.default.removeItem(atPath: dest) }
         let bin = URL(fileURLWithPath: CLI.binary).deletingLastPathComponent().path
-        let make = try Shell.run(["make", "-C", InstallTests.root, "install-files", "DESTDIR=\(dest)", "PREFIX=/usr", "BIN=\(bin)"])
+        let make = try Shell.run([
+            "make", "-C", InstallTests.root, "install-files", "DESTDIR=\(dest)", "PREFIX=/usr", "BIN=\(bin)",
+        ])
         #expect(make.status == 0, "\(make.stdout)\(make.stderr)")
         let size = Self.size(dest + "/usr/bin/repro")
         #expect(size > 0 && size <= Self.limit, "the installed repro has \(size) bytes, more than \(Self.limit)")

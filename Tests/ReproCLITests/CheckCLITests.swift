@@ -13,7 +13,10 @@ struct BusyboxToolchain: Sendable {
         let fm = FileManager.default
         try! fm.createDirectory(atPath: tree + "/bin", withIntermediateDirectories: true)
         try! fm.copyItem(atPath: "/bin/busybox", toPath: tree + "/bin/busybox")
-        for applet in ["sh", "cat", "echo", "date", "mkdir", "cp", "ls", "sort", "head", "tr", "od", "find", "false", "true", "ln", "sleep", "hostname", "id", "env", "printf", "rm", "test", "[", "truncate", "tar"] {
+        for applet in [
+            "sh", "cat", "echo", "date", "mkdir", "cp", "ls", "sort", "head", "tr", "od", "find", "false", "true", "ln",
+            "sleep", "hostname", "id", "env", "printf", "rm", "test", "[", "truncate", "tar",
+        ] {
             try! fm.createSymbolicLink(atPath: tree + "/bin/" + applet, withDestinationPath: "busybox")
         }
         let archive = base + "/busybox.tar.gz"
@@ -47,7 +50,9 @@ struct BusyboxToolchain: Sendable {
 struct Project {
     let dir: String
 
-    init(files: [String: String], config: String?, git: Bool = false, at dir: String? = nil, reverseOrder: Bool = false) throws {
+    init(files: [String: String], config: String?, git: Bool = false, at dir: String? = nil, reverseOrder: Bool = false)
+        throws
+    {
         self.dir = dir ?? NSTemporaryDirectory() + "repro-cli-proj-" + UUID().uuidString
         let fm = FileManager.default
         try fm.createDirectory(atPath: self.dir, withIntermediateDirectories: true)
@@ -55,11 +60,14 @@ struct Project {
         if let config { all["repro.toml"] = config }
         for (path, text) in all.sorted(by: { reverseOrder ? $0.key > $1.key : $0.key < $1.key }) {
             let full = self.dir + "/" + path
-            try fm.createDirectory(atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try fm.createDirectory(
+                atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
             try text.write(toFile: full, atomically: false, encoding: .utf8)
         }
         if git {
-            let status = shell("git init -q . && git add -A && GIT_COMMITTER_DATE='@1700000000 +0000' GIT_AUTHOR_DATE='@1700000000 +0000' git -c user.name=t -c user.email=t@t commit -qm init", in: self.dir)
+            let status = shell(
+                "git init -q . && git add -A && GIT_COMMITTER_DATE='@1700000000 +0000' GIT_AUTHOR_DATE='@1700000000 +0000' git -c user.name=t -c user.email=t@t commit -qm init",
+                in: self.dir)
             precondition(status == 0)
         }
     }
@@ -98,11 +106,14 @@ private let config = """
 
 @Suite struct CheckCLITests {
     @Test func reproducibleBuildIsCertifiedWithJSONOnStdout() throws {
-        let project = try Project(files: ["build.sh": """
-            mkdir -p out
-            echo "epoch=$SOURCE_DATE_EPOCH tz=$TZ lang=$LANG home=$HOME pwd=$(pwd) host=$(hostname) id=$(id -u):$(id -g)" > out/info.txt
-            date -d "@$SOURCE_DATE_EPOCH" > out/date.txt
-            """], config: config, git: true)
+        let project = try Project(
+            files: [
+                "build.sh": """
+                mkdir -p out
+                echo "epoch=$SOURCE_DATE_EPOCH tz=$TZ lang=$LANG home=$HOME pwd=$(pwd) host=$(hostname) id=$(id -u):$(id -g)" > out/info.txt
+                date -d "@$SOURCE_DATE_EPOCH" > out/date.txt
+                """
+            ], config: config, git: true)
         defer { project.remove() }
         let result = try project.check(["--json"])
         #expect(result.status == 0, "\(result.stderr)")
@@ -113,28 +124,38 @@ private let config = """
         let outputs = report["outputs"] as! [[String: Any]]
         #expect(outputs.map { $0["path"] as! String } == ["out/date.txt", "out/info.txt"])
         let info = try String(contentsOfFile: project.dir + "/.repro/out/out/info.txt", encoding: .utf8)
-        #expect(info == "epoch=1700000000 tz=UTC lang=C.UTF-8 home=/build/home pwd=/build/src host=repro id=1000:1000\n")
+        #expect(
+            info == "epoch=1700000000 tz=UTC lang=C.UTF-8 home=/build/home pwd=/build/src host=repro id=1000:1000\n")
         #expect((report["source"] as! [String: Any])["selection"] as? String == "git")
         #expect((report["normalization"] as! [String: String])["epoch_source"] == "git")
         #expect(result.stderr.contains("run 2/2"))
     }
 
     @Test func sameDigestFromAnotherPathAndHostEnvironment() throws {
-        let files = ["build.sh": """
+        let files = [
+            "build.sh": """
             mkdir -p out
             env | sort > out/env.txt
             find . -name '*.c' > out/order.txt
             umask > out/umask.txt
-            """]
+            """
+        ]
         // Files written in opposite orders, at different paths, checked with different host settings.
         var sources = files
         for name in ["z.c", "a.c", "m.c", "q.c", "b.c", "k.c"] { sources["src/" + name] = name }
         let one = try Project(files: sources, config: config, git: true)
-        let two = try Project(files: sources, config: config, git: true,
-                              at: NSTemporaryDirectory() + "another/deeper/path-" + UUID().uuidString, reverseOrder: true)
-        defer { one.remove(); two.remove() }
-        let a = try one.check(["--json"], environment: ["TZ": "Asia/Tokyo", "LANG": "de_DE.UTF-8", "USER": "alice", "CFLAGS": "-O0"])
-        let b = try two.check(["--json"], environment: ["TZ": "America/New_York", "LC_ALL": "fr_FR.UTF-8", "USER": "bob", "MAKEFLAGS": "-j9"])
+        let two = try Project(
+            files: sources, config: config, git: true,
+            at: NSTemporaryDirectory() + "another/deeper/path-" + UUID().uuidString, reverseOrder: true)
+        defer {
+            one.remove()
+            two.remove()
+        }
+        let a = try one.check(
+            ["--json"], environment: ["TZ": "Asia/Tokyo", "LANG": "de_DE.UTF-8", "USER": "alice", "CFLAGS": "-O0"])
+        let b = try two.check(
+            ["--json"],
+            environment: ["TZ": "America/New_York", "LC_ALL": "fr_FR.UTF-8", "USER": "bob", "MAKEFLAGS": "-j9"])
         #expect(a.status == 0 && b.status == 0, "\(a.stderr)\(b.stderr)")
         let da = try json(a.stdout)["output_digest"] as? String, db = try json(b.stdout)["output_digest"] as? String
         #expect(da != nil && da == db)
@@ -145,13 +166,16 @@ private let config = """
     /// A tarball whose member holds the build's clock: the check opens the gzip and the tar and
     /// names the member and the cause, in the summary, the JSON report and the signed statement.
     @Test func failedCheckExplainsInsideArchives() throws {
-        let project = try Project(files: ["build.sh": """
-            mkdir -p out p
-            # The clock with a sub-second part, as `date +%s%N` prints it (busybox's date has no %N).
-            echo "$(date +%s)$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')" > p/stamp
-            echo same > p/same
-            tar -cf - p | gzip -n > out/p.tar.gz
-            """], config: config + "\n[source]\ndate_epoch = 1700000000\n")
+        let project = try Project(
+            files: [
+                "build.sh": """
+                mkdir -p out p
+                # The clock with a sub-second part, as `date +%s%N` prints it (busybox's date has no %N).
+                echo "$(date +%s)$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')" > p/stamp
+                echo same > p/same
+                tar -cf - p | gzip -n > out/p.tar.gz
+                """
+            ], config: config + "\n[source]\ndate_epoch = 1700000000\n")
         defer { project.remove() }
         let result = try project.check(["--json"])
         #expect(result.status == 1, "\(result.stderr)")
@@ -174,16 +198,22 @@ private let config = """
         }.first { $0["predicateType"] as? String == "https://repro.dev/reproducibility/v1" }
         let recorded = ((statement?["predicate"] as? [String: Any])?["differences"] as? [[String: Any]])?.first
         let recordedFindings = recorded?["findings"] as? [[String: Any]] ?? []
-        #expect(recordedFindings.contains { ($0["location"] as? [String]) == ["out/p.tar.gz", "p/stamp"] && $0["cause"] as? String == "timestamp" })
+        #expect(
+            recordedFindings.contains {
+                ($0["location"] as? [String]) == ["out/p.tar.gz", "p/stamp"] && $0["cause"] as? String == "timestamp"
+            })
         #expect((recorded?["explanation"] as? String)?.hasPrefix("timestamp") == true)
     }
 
     @Test func nondeterministicBuildIsCaughtAndExplained() throws {
-        let project = try Project(files: ["build.sh": """
-            mkdir -p out
-            head -c 64 /dev/urandom > out/random.bin
-            echo stable > out/stable.txt
-            """], config: config + "\n[source]\ndate_epoch = 1700000000\n")
+        let project = try Project(
+            files: [
+                "build.sh": """
+                mkdir -p out
+                head -c 64 /dev/urandom > out/random.bin
+                echo stable > out/stable.txt
+                """
+            ], config: config + "\n[source]\ndate_epoch = 1700000000\n")
         defer { project.remove() }
         let result = try project.check(["--json"])
         #expect(result.status == 1)
@@ -201,8 +231,9 @@ private let config = """
 
     @Test func humanOutputNamesTheDifferingFile() throws {
         // Each run waits a second, so the two runs read different clock seconds.
-        let project = try Project(files: ["build.sh": "mkdir -p out; sleep 1; date +%s > out/stamp.txt\n"],
-                                  config: config + "\n[source]\ndate_epoch = 1700000000\n")
+        let project = try Project(
+            files: ["build.sh": "mkdir -p out; sleep 1; date +%s > out/stamp.txt\n"],
+            config: config + "\n[source]\ndate_epoch = 1700000000\n")
         defer { project.remove() }
         let result = try project.check()
         #expect(result.status == 1)
@@ -212,8 +243,9 @@ private let config = """
     }
 
     @Test func failedBuildExitsThreeWithItsLog() throws {
-        let project = try Project(files: ["build.sh": "echo compiling; echo 'error: no such header' >&2; exit 7\n"],
-                                  config: config + "\n[source]\ndate_epoch = 1700000000\n")
+        let project = try Project(
+            files: ["build.sh": "echo compiling; echo 'error: no such header' >&2; exit 7\n"],
+            config: config + "\n[source]\ndate_epoch = 1700000000\n")
         defer { project.remove() }
         let result = try project.check(["--json"])
         #expect(result.status == 3)
@@ -227,8 +259,9 @@ private let config = """
     }
 
     @Test func missingDeclaredOutputIsABuildFailure() throws {
-        let project = try Project(files: ["build.sh": "mkdir -p elsewhere\n"],
-                                  config: config + "\n[source]\ndate_epoch = 1700000000\n")
+        let project = try Project(
+            files: ["build.sh": "mkdir -p elsewhere\n"],
+            config: config + "\n[source]\ndate_epoch = 1700000000\n")
         defer { project.remove() }
         let result = try project.check()
         #expect(result.status == 3)
@@ -241,7 +274,9 @@ private let config = """
         let profile = try String(contentsOfFile: RunTests.repoRoot + "/profiles/default.toml", encoding: .utf8)
             .replacingOccurrences(of: "tmpfs_bytes = 4294967296", with: "tmpfs_bytes = 8388608")
             .replacingOccurrences(of: "name = \"default\"", with: "name = \"small\"")
-        let files = ["profiles/small.toml": profile, "build.sh": "mkdir -p out\ntruncate -s 6M out/a\necho tail >> out/a\n"]
+        let files = [
+            "profiles/small.toml": profile, "build.sh": "mkdir -p out\ntruncate -s 6M out/a\necho tail >> out/a\n",
+        ]
         let small = config + "\nprofile = \"profiles/small.toml\"\n[source]\ndate_epoch = 1700000000\n"
         let one = try Project(files: files, config: small)
         defer { one.remove() }
@@ -263,8 +298,9 @@ private let config = """
     }
 
     @Test func anUnwritableManifestPathIsRefusedBeforeBuilding() throws {
-        let project = try Project(files: ["build.sh": "mkdir -p out; echo x > out/a\n"],
-                                  config: config + "\n[source]\ndate_epoch = 1700000000\n")
+        let project = try Project(
+            files: ["build.sh": "mkdir -p out; echo x > out/a\n"],
+            config: config + "\n[source]\ndate_epoch = 1700000000\n")
         defer { project.remove() }
         let missing = try project.check(["--manifest", project.dir + "/no-such-dir/m.intoto.jsonl"])
         #expect(missing.status == 2)
@@ -281,15 +317,19 @@ private let config = """
         // that the tiny outputs fit and the manifest does not: every check before the build
         // passes, and the write after it fails, on any file system. The cache is filled first,
         // so that the limit meets nothing else.
-        let project = try Project(files: ["build.sh": "mkdir -p out; echo x > out/a\n"],
-                                  config: config + "\n[source]\ndate_epoch = 1700000000\n")
+        let project = try Project(
+            files: ["build.sh": "mkdir -p out; echo x > out/a\n"],
+            config: config + "\n[source]\ndate_epoch = 1700000000\n")
         defer { project.remove() }
         #expect(try project.check().status == 0)
         let manifest = project.dir + "/m.intoto.jsonl"
         var env = ProcessInfo.processInfo.environment
         env.merge(BusyboxToolchain.shared.environment) { _, new in new }
-        let result = try Shell.run(["sh", "-c", "trap '' XFSZ; exec prlimit --fsize=1024:unlimited \"$0\" \"$@\"",
-                                    CLI.binary, "check", project.dir, "--manifest", manifest], environment: env)
+        let result = try Shell.run(
+            [
+                "sh", "-c", "trap '' XFSZ; exec prlimit --fsize=1024:unlimited \"$0\" \"$@\"",
+                CLI.binary, "check", project.dir, "--manifest", manifest,
+            ], environment: env)
         #expect(result.status == 2, "\(result.stderr)")
         #expect(result.stderr.contains("cannot write the manifest"), "\(result.stderr)")
         #expect(result.stderr.contains("were removed again"), "\(result.stderr)")
@@ -339,8 +379,9 @@ private let config = """
     }
 
     @Test func outputsArePlacedWhereAsked() throws {
-        let project = try Project(files: ["build.sh": "mkdir -p out/sub; echo a > out/sub/a\n"],
-                                  config: config + "\n[source]\ndate_epoch = 1700000000\n")
+        let project = try Project(
+            files: ["build.sh": "mkdir -p out/sub; echo a > out/sub/a\n"],
+            config: config + "\n[source]\ndate_epoch = 1700000000\n")
         defer { project.remove() }
         let target = project.dir + "-published"
         defer { try? FileManager.default.removeItem(atPath: target) }
@@ -352,8 +393,9 @@ private let config = """
     }
 
     @Test func signedCheckVerifiesAndATamperedArtifactFails() throws {
-        let project = try Project(files: ["build.sh": "mkdir -p out; echo signed > out/a\n"],
-                                  config: config + "\n[source]\ndate_epoch = 1700000000\n")
+        let project = try Project(
+            files: ["build.sh": "mkdir -p out; echo signed > out/a\n"],
+            config: config + "\n[source]\ndate_epoch = 1700000000\n")
         defer { project.remove() }
         let keys = project.dir + "-keys"
         try FileManager.default.createDirectory(atPath: keys, withIntermediateDirectories: true)
@@ -363,16 +405,21 @@ private let config = """
         #expect(checked.status == 0, "\(checked.stderr)")
         #expect(checked.stdout.contains("(signed)"))
         let bundle = project.dir + "/.repro/repro.intoto.jsonl"
-        let verified = try CLI.run(["verify", bundle, "--key", keys + "/k.pub", "--artifacts", project.dir + "/.repro/out"])
+        let verified = try CLI.run([
+            "verify", bundle, "--key", keys + "/k.pub", "--artifacts", project.dir + "/.repro/out",
+        ])
         #expect(verified.status == 0, "\(verified.stderr)")
         try "changed\n".write(toFile: project.dir + "/.repro/out/out/a", atomically: false, encoding: .utf8)
-        let tampered = try CLI.run(["verify", bundle, "--key", keys + "/k.pub", "--artifacts", project.dir + "/.repro/out"])
+        let tampered = try CLI.run([
+            "verify", bundle, "--key", keys + "/k.pub", "--artifacts", project.dir + "/.repro/out",
+        ])
         #expect(tampered.status == 5)
     }
 
     @Test func wrongKeyFailsBeforeAnyBuild() throws {
-        let project = try Project(files: ["build.sh": "mkdir -p out; echo x > out/a\n"],
-                                  config: config + "\n[source]\ndate_epoch = 1700000000\n")
+        let project = try Project(
+            files: ["build.sh": "mkdir -p out; echo x > out/a\n"],
+            config: config + "\n[source]\ndate_epoch = 1700000000\n")
         defer { project.remove() }
         try "not a key".write(toFile: project.dir + "/bad.key", atomically: false, encoding: .utf8)
         chmod(project.dir + "/bad.key", 0o600)
@@ -385,8 +432,12 @@ private let config = """
 @Suite struct RunToolchainTests {
     @Test func runResolvesAPinnedToolchainThroughTheCache() throws {
         let env = BusyboxToolchain.shared.environment
-        let result = try CLI.run(["run", "--toolchain", "busybox", "--", "sh", "-c", "echo $PATH; id -u; test -w /bin/busybox || echo read-only"],
-                                 environment: env)
+        let result = try CLI.run(
+            [
+                "run", "--toolchain", "busybox", "--", "sh", "-c",
+                "echo $PATH; id -u; test -w /bin/busybox || echo read-only",
+            ],
+            environment: env)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout == "/bin\n1000\nread-only\n")
         let missing = try CLI.run(["run", "--toolchain", "no-such-toolchain", "--", "true"], environment: env)
@@ -406,13 +457,16 @@ private let config = """
             "exit 2\n",
         ]
         for (i, script) in builds.enumerated() {
-            let project = try Project(files: ["build.sh": script], config: config + "\n[source]\ndate_epoch = 1700000000\n")
+            let project = try Project(
+                files: ["build.sh": script], config: config + "\n[source]\ndate_epoch = 1700000000\n")
             defer { project.remove() }
             let result = try project.check(["--json"])
             #expect(result.status == [0, 1, 3][i], "\(result.stderr)")
             let path = project.dir + "/report.json"
             try result.stdout.write(toFile: path, atomically: false, encoding: .utf8)
-            let checked = try interop.interop(["schema", InteropTests.root + "/docs/schemas/check-report-v1.json", path])
+            let checked = try interop.interop([
+                "schema", InteropTests.root + "/docs/schemas/check-report-v1.json", path,
+            ])
             #expect(checked.status == 0, "report \(i) does not match its schema: \(checked.stdout)")
         }
     }
@@ -420,7 +474,8 @@ private let config = """
     /// securesystemslib verifies the envelopes of a real check's signed manifest.
     @Test func aRealCheckManifestVerifiesWithSecuresystemslib() throws {
         let interop = InteropTests()
-        let project = try Project(files: ["build.sh": "mkdir -p out; echo interop > out/a\n"], config: config, git: true)
+        let project = try Project(
+            files: ["build.sh": "mkdir -p out; echo interop > out/a\n"], config: config, git: true)
         defer { project.remove() }
         #expect(try CLI.run(["keygen", "-o", project.dir + "/k"]).status == 0)
         #expect(try project.check(["--sign", project.dir + "/k.key"]).status == 0)
@@ -438,20 +493,32 @@ private let config = """
 @Suite struct UnprivilegedCheckTests {
     /// The same check as the user `nobody`: rootless namespaces, its own cache, same digest as root's.
     @Test func checkWorksUnprivilegedWithTheSameDigest() throws {
-        let project = try Project(files: ["build.sh": "mkdir -p out; id -u > out/uid; echo $SOURCE_DATE_EPOCH > out/epoch\n"],
-                                  config: config + "\n[source]\ndate_epoch = 1700000000\n")
+        let project = try Project(
+            files: ["build.sh": "mkdir -p out; id -u > out/uid; echo $SOURCE_DATE_EPOCH > out/epoch\n"],
+            config: config + "\n[source]\ndate_epoch = 1700000000\n")
         let cache = project.dir + "-nobody-cache"
-        defer { project.remove(); try? FileManager.default.removeItem(atPath: cache) }
+        defer {
+            project.remove()
+            try? FileManager.default.removeItem(atPath: cache)
+        }
         try FileManager.default.createDirectory(atPath: cache, withIntermediateDirectories: true)
         let asRoot = try project.check(["--json", "--output", project.dir + "-root-out"])
         try? FileManager.default.removeItem(atPath: project.dir + "-root-out")
         #expect(asRoot.status == 0, "\(asRoot.stderr)")
         #expect(shell("chown -R 65534:65534 '\(project.dir)' '\(cache)'", in: "/") == 0)
-        let env = ["PATH": "/usr/bin:/bin", "HOME": cache, "REPRO_CACHE": cache, "REPRO_TOOLCHAIN_PATH": BusyboxToolchain.shared.specDir]
-        let asNobody = try Shell.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--", CLI.binary, "check", project.dir, "--json"],
-                                     directory: "/", environment: env)
+        let env = [
+            "PATH": "/usr/bin:/bin", "HOME": cache, "REPRO_CACHE": cache,
+            "REPRO_TOOLCHAIN_PATH": BusyboxToolchain.shared.specDir,
+        ]
+        let asNobody = try Shell.run(
+            [
+                "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--", CLI.binary, "check", project.dir,
+                "--json",
+            ],
+            directory: "/", environment: env)
         #expect(asNobody.status == 0, "\(asNobody.stderr)")
-        let a = try json(asRoot.stdout)["output_digest"] as? String, b = try json(asNobody.stdout)["output_digest"] as? String
+        let a = try json(asRoot.stdout)["output_digest"] as? String,
+            b = try json(asNobody.stdout)["output_digest"] as? String
         #expect(a != nil && a == b)
         #expect(try String(contentsOfFile: project.dir + "/.repro/out/out/uid", encoding: .utf8) == "1000\n")
     }
@@ -462,7 +529,9 @@ private let config = """
     /// examples/hello-c, verifies with the public key committed beside it.
     @Test func theRealExampleBundleVerifies() throws {
         let docs = DebianToolchain.repository + "/docs/examples/"
-        let result = try CLI.run(["verify", docs + "hello-c.intoto.jsonl", "--key", docs + "hello-c.pub", "--require-reproducible", "--json"])
+        let result = try CLI.run([
+            "verify", docs + "hello-c.intoto.jsonl", "--key", docs + "hello-c.pub", "--require-reproducible", "--json",
+        ])
         #expect(result.status == 0, "\(result.stderr)")
         let report = try json(result.stdout)
         #expect(String(describing: report).contains("dist/hello-1.0.tar.gz"))
@@ -473,7 +542,10 @@ private let config = """
     @Test func initNamesWhyItCannotWrite() throws {
         let result = try CLI.run(["init", "/nonexistent-repro-dir/x"])
         #expect(result.status == 2)
-        #expect(result.stderr == "repro: error: cannot write /nonexistent-repro-dir/x/repro.toml: No such file or directory. Check that /nonexistent-repro-dir/x exists and is writable.\n")
+        #expect(
+            result.stderr
+                == "repro: error: cannot write /nonexistent-repro-dir/x/repro.toml: No such file or directory. Check that /nonexistent-repro-dir/x exists and is writable.\n"
+        )
     }
 
     @Test func initWritesAConfigTheCheckReads() throws {
@@ -487,7 +559,9 @@ private let config = """
         // It never overwrites without --force.
         let again = try CLI.run(["init", project.dir])
         #expect(again.status == 2)
-        #expect(again.stderr == "repro: error: \(project.dir)/repro.toml already exists; edit it, or pass --force to replace it.\n")
+        #expect(
+            again.stderr
+                == "repro: error: \(project.dir)/repro.toml already exists; edit it, or pass --force to replace it.\n")
         #expect(first.stderr.contains("to keep them out of git: repro init --gitignore"))
         // --gitignore adds .repro/ once, keeping what the file had, even when repro.toml exists.
         try "build/\nno-newline".write(toFile: project.dir + "/.gitignore", atomically: true, encoding: .utf8)
@@ -495,8 +569,10 @@ private let config = """
             let ignore = try CLI.run(["init", project.dir, "--gitignore"])
             #expect(ignore.status == 0, "\(ignore.stderr)")
         }
-        #expect(try String(contentsOfFile: project.dir + "/.gitignore", encoding: .utf8) == "build/\nno-newline\n.repro/\n")
-        #expect(shell("git add .gitignore && git -c user.name=t -c user.email=t@t commit -qm ignore", in: project.dir) == 0)
+        #expect(
+            try String(contentsOfFile: project.dir + "/.gitignore", encoding: .utf8) == "build/\nno-newline\n.repro/\n")
+        #expect(
+            shell("git add .gitignore && git -c user.name=t -c user.email=t@t commit -qm ignore", in: project.dir) == 0)
         // The written file is what the check reads (git supplies the epoch).
         let checked = try project.check(["--json"])
         #expect(checked.status == 0, "\(checked.stderr)")
@@ -508,14 +584,19 @@ private let config = """
     /// A repository that commits `.repro/logs/run-1.log` as a symlink cannot make repro write
     /// through it.
     @Test func aCommittedSymlinkInDotReproIsRefused() throws {
-        let project = try Project(files: ["build.sh": "echo overwritten; mkdir -p out; echo x > out/a\n"], config: config)
+        let project = try Project(
+            files: ["build.sh": "echo overwritten; mkdir -p out; echo x > out/a\n"], config: config)
         defer { project.remove() }
         let victim = project.dir + "-victim.txt"
         defer { try? FileManager.default.removeItem(atPath: victim) }
         try "precious\n".write(toFile: victim, atomically: false, encoding: .utf8)
         try FileManager.default.createDirectory(atPath: project.dir + "/.repro/logs", withIntermediateDirectories: true)
-        try FileManager.default.createSymbolicLink(atPath: project.dir + "/.repro/logs/run-1.log", withDestinationPath: victim)
-        #expect(shell("git init -q . && git add -A -f && git -c user.name=t -c user.email=t@t commit -qm init", in: project.dir) == 0)
+        try FileManager.default.createSymbolicLink(
+            atPath: project.dir + "/.repro/logs/run-1.log", withDestinationPath: victim)
+        #expect(
+            shell(
+                "git init -q . && git add -A -f && git -c user.name=t -c user.email=t@t commit -qm init",
+                in: project.dir) == 0)
         _ = try project.check()
         #expect(try String(contentsOfFile: victim, encoding: .utf8) == "precious\n")
         // A symlinked .repro itself is refused outright.
@@ -527,7 +608,9 @@ private let config = """
     }
 
     @Test func outputsNeverReplaceTheProjectOrSomeoneElsesDirectory() throws {
-        let project = try Project(files: ["build.sh": "mkdir -p out; echo x > out/a\n"], config: config + "\n[source]\ndate_epoch = 1700000000\n")
+        let project = try Project(
+            files: ["build.sh": "mkdir -p out; echo x > out/a\n"],
+            config: config + "\n[source]\ndate_epoch = 1700000000\n")
         defer { project.remove() }
         let intoProject = try project.check(["--output", project.dir])
         #expect(intoProject.status == 2)
@@ -547,8 +630,9 @@ private let config = """
 
 @Suite struct NothingSilentlySkippedTests {
     @Test func anOutputNameThatIsNotUTF8FailsTheBuildInsteadOfVanishing() throws {
-        let project = try Project(files: ["build.sh": "mkdir -p out; head -c 8 /dev/urandom > \"out/r$(printf '\\377')\"\n"],
-                                  config: config + "\n[source]\ndate_epoch = 1700000000\n")
+        let project = try Project(
+            files: ["build.sh": "mkdir -p out; head -c 8 /dev/urandom > \"out/r$(printf '\\377')\"\n"],
+            config: config + "\n[source]\ndate_epoch = 1700000000\n")
         defer { project.remove() }
         let result = try project.check()
         #expect(result.status == 3, "\(result.stdout)\(result.stderr)")
@@ -558,8 +642,14 @@ private let config = """
     @Test func aSubmoduleIsRefusedNotDropped() throws {
         let inner = try Project(files: ["lib.c": "int x;\n"], config: nil, git: true)
         let project = try Project(files: ["build.sh": "mkdir -p out; ls lib > out/ls\n"], config: config, git: true)
-        defer { inner.remove(); project.remove() }
-        #expect(shell("git -c protocol.file.allow=always submodule add -q '\(inner.dir)' lib >/dev/null 2>&1 && git -c user.name=t -c user.email=t@t commit -qm sub", in: project.dir) == 0)
+        defer {
+            inner.remove()
+            project.remove()
+        }
+        #expect(
+            shell(
+                "git -c protocol.file.allow=always submodule add -q '\(inner.dir)' lib >/dev/null 2>&1 && git -c user.name=t -c user.email=t@t commit -qm sub",
+                in: project.dir) == 0)
         let result = try project.check()
         #expect(result.status == 2)
         #expect(result.stderr.contains("submodule"))
@@ -568,9 +658,15 @@ private let config = """
 
 @Suite struct SymlinkedCacheTests {
     @Test func aCacheReachedThroughASymlinkWorks() throws {
-        let project = try Project(files: ["build.sh": "mkdir -p out; echo x > out/a\n"], config: config + "\n[source]\ndate_epoch = 1700000000\n")
+        let project = try Project(
+            files: ["build.sh": "mkdir -p out; echo x > out/a\n"],
+            config: config + "\n[source]\ndate_epoch = 1700000000\n")
         let real = project.dir + "-cache-real", link = project.dir + "-cache-link"
-        defer { project.remove(); try? FileManager.default.removeItem(atPath: real); try? FileManager.default.removeItem(atPath: link) }
+        defer {
+            project.remove()
+            try? FileManager.default.removeItem(atPath: real)
+            try? FileManager.default.removeItem(atPath: link)
+        }
         try FileManager.default.createDirectory(atPath: real, withIntermediateDirectories: true)
         try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: real)
         let result = try project.check(environment: ["REPRO_CACHE": link])
@@ -583,13 +679,15 @@ private let config = """
 
 @Suite struct PassEnvTests {
     @Test func passedHostVariablesReachTheBuildAndAreRecorded() throws {
-        let project = try Project(files: ["build.sh": "mkdir -p out; echo \"$RELEASE_CHANNEL\" > out/channel\n"],
-                                  config: config + "\npass_env = [\"RELEASE_CHANNEL\"]\n[source]\ndate_epoch = 1700000000\n")
+        let project = try Project(
+            files: ["build.sh": "mkdir -p out; echo \"$RELEASE_CHANNEL\" > out/channel\n"],
+            config: config + "\npass_env = [\"RELEASE_CHANNEL\"]\n[source]\ndate_epoch = 1700000000\n")
         defer { project.remove() }
         let result = try project.check(["--json"], environment: ["RELEASE_CHANNEL": "stable-42"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(try String(contentsOfFile: project.dir + "/.repro/out/out/channel", encoding: .utf8) == "stable-42\n")
-        #expect((try json(result.stdout)["normalization"] as? [String: String])?["pass_env.RELEASE_CHANNEL"] == "stable-42")
+        #expect(
+            (try json(result.stdout)["normalization"] as? [String: String])?["pass_env.RELEASE_CHANNEL"] == "stable-42")
     }
 }
 
@@ -597,14 +695,21 @@ private let config = """
     /// A later check may replace outputs an earlier one placed, and withdraws them when it
     /// certifies nothing, so CI never publishes old bytes beside a manifest that says "differ".
     @Test func outputsOfAnEarlierCheckAreReplacedOrWithdrawn() throws {
-        let project = try Project(files: ["build.sh": "mkdir -p out; echo one > out/a\n"], config: config + "\n[source]\ndate_epoch = 1700000000\n")
+        let project = try Project(
+            files: ["build.sh": "mkdir -p out; echo one > out/a\n"],
+            config: config + "\n[source]\ndate_epoch = 1700000000\n")
         let published = project.dir + "-published"
-        defer { project.remove(); try? FileManager.default.removeItem(atPath: published) }
+        defer {
+            project.remove()
+            try? FileManager.default.removeItem(atPath: published)
+        }
         #expect(try project.check(["--output", published]).status == 0)
-        try "mkdir -p out; echo two > out/a\n".write(toFile: project.dir + "/build.sh", atomically: false, encoding: .utf8)
+        try "mkdir -p out; echo two > out/a\n".write(
+            toFile: project.dir + "/build.sh", atomically: false, encoding: .utf8)
         #expect(try project.check(["--output", published]).status == 0)
         #expect(try String(contentsOfFile: published + "/out/a", encoding: .utf8) == "two\n")
-        try "mkdir -p out; head -c 16 /dev/urandom > out/a\n".write(toFile: project.dir + "/build.sh", atomically: false, encoding: .utf8)
+        try "mkdir -p out; head -c 16 /dev/urandom > out/a\n".write(
+            toFile: project.dir + "/build.sh", atomically: false, encoding: .utf8)
         let differ = try project.check(["--output", published])
         #expect(differ.status == 1)
         #expect(!FileManager.default.fileExists(atPath: published))
@@ -620,8 +725,9 @@ private struct SleepingCheck {
     let process = Process()
 
     init(runs: Int) throws {
-        project = try Project(files: ["build.sh": "mkdir -p out; sleep \(marker); echo x > out/a\n"],
-                              config: config + "\n[source]\ndate_epoch = 1700000000\n")
+        project = try Project(
+            files: ["build.sh": "mkdir -p out; sleep \(marker); echo x > out/a\n"],
+            config: config + "\n[source]\ndate_epoch = 1700000000\n")
         var env = ProcessInfo.processInfo.environment
         env.merge(BusyboxToolchain.shared.environment) { _, new in new }
         process.executableURL = URL(fileURLWithPath: CLI.binary)

@@ -25,11 +25,13 @@ struct CompareFixture: Sendable {
             pub[name] = dir + "/" + name + ".pub"
         }
         // Two checkouts of the same commit at different paths, as on two runners.
-        let files = ["build.sh": """
+        let files = [
+            "build.sh": """
             mkdir -p out
             echo "flavor=$FLAVOR" > out/flavor.txt
             echo same > out/same.txt
-            """]
+            """
+        ]
         let config = """
             [build]
             command = ["sh", "build.sh"]
@@ -48,14 +50,14 @@ struct CompareFixture: Sendable {
         let sha = packed.stdout.split(separator: "\n").first { $0.hasPrefix("sha256 ") }!.split(separator: " ")[1]
         try! fm.createDirectory(atPath: dir + "/specs2", withIntermediateDirectories: true)
         try! """
-            name = "busybox"
-            [[source]]
-            url = "file://\(dir)/busybox2.tar.gz"
-            sha256 = "\(sha)"
-            mount = "/"
-            [env]
-            PATH = "/bin"
-            """.write(toFile: dir + "/specs2/busybox.toml", atomically: true, encoding: .utf8)
+        name = "busybox"
+        [[source]]
+        url = "file://\(dir)/busybox2.tar.gz"
+        sha256 = "\(sha)"
+        mount = "/"
+        [env]
+        PATH = "/bin"
+        """.write(toFile: dir + "/specs2/busybox.toml", atomically: true, encoding: .utf8)
 
         var bundle: [String: String] = [:]
         func check(_ name: String, _ project: Project, key: String, flavor: String = "plain", specs: String? = nil) {
@@ -92,7 +94,10 @@ struct CompareFixture: Sendable {
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
         let a = try f.keyid("a"), b = try f.keyid("b")
         let lines = result.stdout.split(separator: "\n").map(String.init)
-        #expect(lines.contains { $0.hasPrefix("subject") && $0.contains(String(a.prefix(12))) && $0.contains(String(b.prefix(12))) })
+        #expect(
+            lines.contains {
+                $0.hasPrefix("subject") && $0.contains(String(a.prefix(12))) && $0.contains(String(b.prefix(12)))
+            })
         #expect(lines.contains { $0.hasPrefix("out/flavor.txt") && $0.hasSuffix("agree") })
         #expect(lines.contains { $0.hasPrefix("out/same.txt") && $0.hasSuffix("agree") })
         #expect(lines.contains { $0.hasPrefix("AGREE: 2 of 2 signers") })
@@ -100,7 +105,9 @@ struct CompareFixture: Sendable {
         #expect(lines.contains("SOURCE_DATE_EPOCH: 1700000000"))
         #expect(result.stderr.isEmpty)
 
-        let json = try CLI.run(["compare", f.bundle["a"]!, f.bundle["b"]!, "--key", f.pub["a"]!, "--key", f.pub["b"]!, "--json"])
+        let json = try CLI.run([
+            "compare", f.bundle["a"]!, f.bundle["b"]!, "--key", f.pub["a"]!, "--key", f.pub["b"]!, "--json",
+        ])
         #expect(json.status == 0)
         let report = try StrictJSON.parse(Data(json.stdout.utf8))
         #expect(report["result"] == "agree")
@@ -116,7 +123,8 @@ struct CompareFixture: Sendable {
         #expect(result.stdout.contains("DISAGREE"))
         let line = result.stdout.split(separator: "\n").first { $0.hasPrefix("  out/flavor.txt: ") }
         #expect(line?.contains(" by \(a)") == true && line?.contains(" by \(c)") == true, "\(result.stdout)")
-        #expect(result.stdout.split(separator: "\n").contains { $0.hasPrefix("out/flavor.txt") && $0.hasSuffix("DIFFER") })
+        #expect(
+            result.stdout.split(separator: "\n").contains { $0.hasPrefix("out/flavor.txt") && $0.hasSuffix("DIFFER") })
         #expect(!result.stdout.contains("  out/same.txt:"))
 
         let json = try f.compare(["a", "c"], keys: ["a", "c"], ["--json"])
@@ -160,7 +168,9 @@ struct CompareFixture: Sendable {
         lines[0] = JSONValue.object(envelope).serializedString
         let tampered = f.dir + "/tampered-\(UUID().uuidString).intoto.jsonl"
         try (lines.joined(separator: "\n") + "\n").write(toFile: tampered, atomically: true, encoding: .utf8)
-        let result = try CLI.run(["compare", f.bundle["a"]!, tampered, "--key", f.pub["a"]!, "--key", f.pub["b"]!, "--json"])
+        let result = try CLI.run([
+            "compare", f.bundle["a"]!, tampered, "--key", f.pub["a"]!, "--key", f.pub["b"]!, "--json",
+        ])
         #expect(result.status == 5)
         let report = try StrictJSON.parse(Data(result.stdout.utf8))
         #expect(report["exit_status"] == 5 && report["kind"] == "verification")
@@ -174,7 +184,10 @@ struct CompareFixture: Sendable {
         #expect(met.stdout.contains("AGREE: 2 of 3 signers"))
         // The dissenting builder is still named.
         let c = String(try f.keyid("c").prefix(12))
-        #expect(met.stdout.split(separator: "\n").contains { $0.hasPrefix("  out/flavor.txt: ") && $0.hasSuffix(" by \(c)") })
+        #expect(
+            met.stdout.split(separator: "\n").contains {
+                $0.hasPrefix("  out/flavor.txt: ") && $0.hasSuffix(" by \(c)")
+            })
 
         let notMet = try f.compare(["a", "b", "c"], keys: ["a", "b", "c"])
         #expect(notMet.status == 1)
@@ -214,7 +227,9 @@ struct CompareFixture: Sendable {
     }
 
     @Test func unreadableInputsExitTwo() throws {
-        let missing = try CLI.run(["compare", f.bundle["a"]!, f.dir + "/no-such.intoto.jsonl", "--key", f.pub["a"]!, "--key", f.pub["b"]!])
+        let missing = try CLI.run([
+            "compare", f.bundle["a"]!, f.dir + "/no-such.intoto.jsonl", "--key", f.pub["a"]!, "--key", f.pub["b"]!,
+        ])
         #expect(missing.status == 2)
         #expect(missing.stderr.contains("cannot read the bundle"))
         // Two files holding the same key are one builder.

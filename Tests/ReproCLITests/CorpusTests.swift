@@ -83,7 +83,8 @@ struct CorpusProject: Sendable, CustomTestStringConvertible {
 enum CorpusDownloads {
     static var cache: String {
         let env = ProcessInfo.processInfo.environment
-        let root = env["REPRO_CACHE"].flatMap { $0.isEmpty ? nil : $0 }
+        let root =
+            env["REPRO_CACHE"].flatMap { $0.isEmpty ? nil : $0 }
             ?? ((env["XDG_CACHE_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory() + "/.cache") + "/repro")
         return root + "/corpus/sha256"
     }
@@ -98,22 +99,31 @@ enum CorpusDownloads {
             for file in upstream.files {
                 let path = fetched + "/" + file.name
                 guard fm.fileExists(atPath: path) else {
-                    throw FixtureError("the download of \(upstream) has no \(file.name); it holds \((try? fm.contentsOfDirectory(atPath: fetched).sorted()) ?? [])")
+                    throw FixtureError(
+                        "the download of \(upstream) has no \(file.name); it holds \((try? fm.contentsOfDirectory(atPath: fetched).sorted()) ?? [])"
+                    )
                 }
                 let actual = try sha256(path)
                 guard actual == file.sha256 else {
-                    throw FixtureError("\(file.name) has SHA-256 \(actual), but the corpus pins \(file.sha256): the upstream file changed; check it and update the pin")
+                    throw FixtureError(
+                        "\(file.name) has SHA-256 \(actual), but the corpus pins \(file.sha256): the upstream file changed; check it and update the pin"
+                    )
                 }
                 let temp = cache + "/.tmp-\(getpid())-" + UUID().uuidString
                 try fm.copyItem(atPath: path, toPath: temp)
-                guard rename(temp, cache + "/" + file.sha256) == 0 else { throw FixtureError("cannot store \(file.name) in \(cache): errno \(errno)") }
+                guard rename(temp, cache + "/" + file.sha256) == 0 else {
+                    throw FixtureError("cannot store \(file.name) in \(cache): errno \(errno)")
+                }
             }
         }
         let dir = try temporaryDirectory("repro-corpus-dl-")
         for file in upstream.files {
             try fm.copyItem(atPath: cache + "/" + file.sha256, toPath: dir + "/" + file.name)
             let actual = try sha256(dir + "/" + file.name)
-            guard actual == file.sha256 else { throw FixtureError("the cached \(file.name) changed while it was copied: SHA-256 \(actual), pinned \(file.sha256)") }
+            guard actual == file.sha256 else {
+                throw FixtureError(
+                    "the cached \(file.name) changed while it was copied: SHA-256 \(actual), pinned \(file.sha256)")
+            }
         }
         return dir
     }
@@ -144,24 +154,35 @@ enum CorpusDownloads {
             // lists of its own, so neither the host's apt configuration nor its lists change.
             let apt = try temporaryDirectory("repro-corpus-apt-")
             defer { try? FileManager.default.removeItem(atPath: apt) }
-            let sources = try Shell.run(["/usr/bin/python3", DebianToolchain.repository + "/scripts/host-apt-sources.py", "bookworm", "deb-src"])
+            let sources = try Shell.run([
+                "/usr/bin/python3", DebianToolchain.repository + "/scripts/host-apt-sources.py", "bookworm", "deb-src",
+            ])
             guard sources.status == 0 else { throw FixtureError("host-apt-sources.py failed: \(sources.stderr)") }
             try sources.stdout.write(toFile: apt + "/debian.sources", atomically: false, encoding: .utf8)
             for sub in ["parts", "lists/partial", "cache/archives/partial"] {
                 try FileManager.default.createDirectory(atPath: apt + "/" + sub, withIntermediateDirectories: true)
             }
-            var options = ["-q", "-o", "Dir::Etc::SourceList=\(apt)/debian.sources", "-o", "Dir::Etc::SourceParts=\(apt)/parts",
-                           "-o", "Dir::State::Lists=\(apt)/lists", "-o", "Dir::Cache=\(apt)/cache", "-o", "Acquire::Languages=none"]
+            var options = [
+                "-q", "-o", "Dir::Etc::SourceList=\(apt)/debian.sources", "-o", "Dir::Etc::SourceParts=\(apt)/parts",
+                "-o", "Dir::State::Lists=\(apt)/lists", "-o", "Dir::Cache=\(apt)/cache", "-o",
+                "Acquire::Languages=none",
+            ]
             // apt drops to its _apt user for downloads, which cannot write to a private temp dir.
             if geteuid() == 0 { options += ["-o", "APT::Sandbox::User=root"] }
             let update = try Shell.run(["apt-get"] + options + ["update"])
             guard update.status == 0 else { throw FixtureError("apt-get update (deb-src) failed: \(update.stderr)") }
-            let source = try Shell.run(["apt-get"] + options + ["source", "--download-only", "\(package)=\(version)"], directory: dir)
-            guard source.status == 0 else { throw FixtureError("apt-get source \(package)=\(version) failed: \(source.stderr)") }
+            let source = try Shell.run(
+                ["apt-get"] + options + ["source", "--download-only", "\(package)=\(version)"], directory: dir)
+            guard source.status == 0 else {
+                throw FixtureError("apt-get source \(package)=\(version) failed: \(source.stderr)")
+            }
         case let .pypi(requirement, _):
-            let python = ProcessInfo.processInfo.environment["REPRO_TEST_PYTHON"].flatMap { $0.isEmpty ? nil : $0 } ?? "python3"
-            let pip = try Shell.run([python, "-m", "pip", "download", "--quiet", "--disable-pip-version-check", "--no-deps",
-                                     "--no-binary", ":all:", "--dest", dir, requirement])
+            let python =
+                ProcessInfo.processInfo.environment["REPRO_TEST_PYTHON"].flatMap { $0.isEmpty ? nil : $0 } ?? "python3"
+            let pip = try Shell.run([
+                python, "-m", "pip", "download", "--quiet", "--disable-pip-version-check", "--no-deps",
+                "--no-binary", ":all:", "--dest", dir, requirement,
+            ])
             guard pip.status == 0 else { throw FixtureError("pip download \(requirement) failed: \(pip.stderr)") }
         }
     }
@@ -213,19 +234,29 @@ extension CorpusProject {
         """
     }
 
-    static let hello = Upstream.debian(package: "hello", version: "2.10-3", files: [
-        PinnedFile(name: "hello_2.10-3.dsc", sha256: "75296f5ef618ae2f1849e22b142a2b5ab52c452ebefa4e7b0564c44617db3790"),
-        PinnedFile(name: "hello_2.10.orig.tar.gz", sha256: "31e066137a962676e89f69d1b65382de95a7ef7d914b8cb956f41ea72e0f516b"),
-        PinnedFile(name: "hello_2.10.orig.tar.gz.asc", sha256: "4ea69de913428a4034d30dcdcb34ab84f5c4a76acf9040f3091f0d3fac411b60"),
-        PinnedFile(name: "hello_2.10-3.debian.tar.xz", sha256: "60ee7a466808301fbaa7fea2490b5e7a6d86f598956fb3e79c71b3295dc1f249"),
-    ])
+    static let hello = Upstream.debian(
+        package: "hello", version: "2.10-3",
+        files: [
+            PinnedFile(
+                name: "hello_2.10-3.dsc", sha256: "75296f5ef618ae2f1849e22b142a2b5ab52c452ebefa4e7b0564c44617db3790"),
+            PinnedFile(
+                name: "hello_2.10.orig.tar.gz",
+                sha256: "31e066137a962676e89f69d1b65382de95a7ef7d914b8cb956f41ea72e0f516b"),
+            PinnedFile(
+                name: "hello_2.10.orig.tar.gz.asc",
+                sha256: "4ea69de913428a4034d30dcdcb34ab84f5c4a76acf9040f3091f0d3fac411b60"),
+            PinnedFile(
+                name: "hello_2.10-3.debian.tar.xz",
+                sha256: "60ee7a466808301fbaa7fea2490b5e7a6d86f598956fb3e79c71b3295dc1f249"),
+        ])
 
     static let projects: [CorpusProject] = [
         // GNU hello 2.10 as released (autotools, C): ./configure && make. Its tarball's files carry
         // their release times, which make compares to decide what is out of date.
         CorpusProject(
             name: "hello-autotools", upstream: hello, layout: .unpack("hello_2.10.orig.tar.gz"),
-            config: config("""
+            config: config(
+                """
                 command = ["sh", "-c", "./configure && make -j2"]
                 outputs = ["hello"]
                 """),
@@ -234,13 +265,22 @@ extension CorpusProject {
         // static library.
         CorpusProject(
             name: "cmark-cmake",
-            upstream: .debian(package: "cmark", version: "0.30.2-6", files: [
-                PinnedFile(name: "cmark_0.30.2-6.dsc", sha256: "ba2b32318538b710166cfa2b256b0c8dc9eab6b2d68de3027cff53ce2639cb99"),
-                PinnedFile(name: "cmark_0.30.2.orig.tar.gz", sha256: "6c7d2bcaea1433d977d8fed0b55b71c9d045a7cdf616e3cd2dce9007da753db3"),
-                PinnedFile(name: "cmark_0.30.2-6.debian.tar.xz", sha256: "3b9706eae5c220e5d913431991e65f7ddd850a44b14ee8a139586c3bb04e3d2e"),
-            ]),
+            upstream: .debian(
+                package: "cmark", version: "0.30.2-6",
+                files: [
+                    PinnedFile(
+                        name: "cmark_0.30.2-6.dsc",
+                        sha256: "ba2b32318538b710166cfa2b256b0c8dc9eab6b2d68de3027cff53ce2639cb99"),
+                    PinnedFile(
+                        name: "cmark_0.30.2.orig.tar.gz",
+                        sha256: "6c7d2bcaea1433d977d8fed0b55b71c9d045a7cdf616e3cd2dce9007da753db3"),
+                    PinnedFile(
+                        name: "cmark_0.30.2-6.debian.tar.xz",
+                        sha256: "3b9706eae5c220e5d913431991e65f7ddd850a44b14ee8a139586c3bb04e3d2e"),
+                ]),
             layout: .unpack("cmark_0.30.2.orig.tar.gz"),
-            config: config("""
+            config: config(
+                """
                 command = ["sh", "-c", "cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DCMARK_TESTS=OFF -DCMARK_SHARED=OFF && cmake --build build -j2"]
                 outputs = ["build/src/cmark", "build/src/libcmark.a"]
                 """),
@@ -250,7 +290,8 @@ extension CorpusProject {
         // but the .buildinfo records the build's wall-clock date (Build-Date).
         CorpusProject(
             name: "hello-deb", upstream: hello, layout: .debianSource(dsc: "hello_2.10-3.dsc", subdir: "hello-2.10"),
-            config: config("""
+            config: config(
+                """
                 command = ["sh", "-c", "cd hello-2.10 && dpkg-buildpackage -us -uc -b"]
                 env = { DEB_BUILD_OPTIONS = "nocheck parallel=2" }
                 """),
@@ -259,13 +300,22 @@ extension CorpusProject {
         // every file the build makes counted as output.
         CorpusProject(
             name: "go-qrcode",
-            upstream: .debian(package: "go-qrcode", version: "0.0~git20200617.da1b656-4", files: [
-                PinnedFile(name: "go-qrcode_0.0~git20200617.da1b656-4.dsc", sha256: "df49ad404650df84082e7e3a48e6f7cae8cc008cebd59533df9ffd418adebcbf"),
-                PinnedFile(name: "go-qrcode_0.0~git20200617.da1b656.orig.tar.xz", sha256: "4817bae4d44d505ce947740c9087c4edf2682d53d386789da03eb0b3d138b0d3"),
-                PinnedFile(name: "go-qrcode_0.0~git20200617.da1b656-4.debian.tar.xz", sha256: "8799c78215f4738643f3751502c191dbfdda0703d6309685d3fd76e872df4204"),
-            ]),
+            upstream: .debian(
+                package: "go-qrcode", version: "0.0~git20200617.da1b656-4",
+                files: [
+                    PinnedFile(
+                        name: "go-qrcode_0.0~git20200617.da1b656-4.dsc",
+                        sha256: "df49ad404650df84082e7e3a48e6f7cae8cc008cebd59533df9ffd418adebcbf"),
+                    PinnedFile(
+                        name: "go-qrcode_0.0~git20200617.da1b656.orig.tar.xz",
+                        sha256: "4817bae4d44d505ce947740c9087c4edf2682d53d386789da03eb0b3d138b0d3"),
+                    PinnedFile(
+                        name: "go-qrcode_0.0~git20200617.da1b656-4.debian.tar.xz",
+                        sha256: "8799c78215f4738643f3751502c191dbfdda0703d6309685d3fd76e872df4204"),
+                ]),
             layout: .unpack("go-qrcode_0.0~git20200617.da1b656.orig.tar.xz"),
-            config: config("""
+            config: config(
+                """
                 command = ["go", "build", "-o", "bin/qrcode", "./qrcode"]
                 env = { GOCACHE = "/tmp/go-cache", GOPATH = "/tmp/go", GOPROXY = "off", GOFLAGS = "-mod=mod" }
                 """),
@@ -277,10 +327,14 @@ extension CorpusProject {
         // the header's case is ComparisonTests.explainsAGzipHeaderTime.
         CorpusProject(
             name: "six-sdist",
-            upstream: .pypi(requirement: "six==1.16.0",
-                            file: PinnedFile(name: "six-1.16.0.tar.gz", sha256: "1e61c37477a1626458e36f7b1d82aa5c9b094fa4802892072e49de9c60c4c926")),
+            upstream: .pypi(
+                requirement: "six==1.16.0",
+                file: PinnedFile(
+                    name: "six-1.16.0.tar.gz",
+                    sha256: "1e61c37477a1626458e36f7b1d82aa5c9b094fa4802892072e49de9c60c4c926")),
             layout: .unpack("six-1.16.0.tar.gz"),
-            config: config("""
+            config: config(
+                """
                 command = ["python3", "setup.py", "sdist"]
                 outputs = ["dist"]
                 """),
@@ -289,10 +343,14 @@ extension CorpusProject {
         // offline: wheel takes its zip entries' times from SOURCE_DATE_EPOCH.
         CorpusProject(
             name: "markupsafe-wheel",
-            upstream: .pypi(requirement: "markupsafe==2.1.5",
-                            file: PinnedFile(name: "MarkupSafe-2.1.5.tar.gz", sha256: "d283d37a890ba4c1ae73ffadf8046435c76e7bc2247bbb63c00bd1a709c6544b")),
+            upstream: .pypi(
+                requirement: "markupsafe==2.1.5",
+                file: PinnedFile(
+                    name: "MarkupSafe-2.1.5.tar.gz",
+                    sha256: "d283d37a890ba4c1ae73ffadf8046435c76e7bc2247bbb63c00bd1a709c6544b")),
             layout: .unpack("MarkupSafe-2.1.5.tar.gz"),
-            config: config("""
+            config: config(
+                """
                 command = ["python3", "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index", "-w", "dist", "."]
                 outputs = ["dist"]
                 """),
@@ -322,8 +380,9 @@ extension CorpusProject {
             let second = try CorpusToolchain.shared.check(other)
             #expect(second.status == 0, "\(project.name) at a second path: exit \(second.status)\n\(second.stderr)")
             let digest = first.report["output_digest"] as? String
-            #expect(digest != nil && digest == second.report["output_digest"] as? String,
-                    "\(project.name): \(digest ?? "no digest") vs \(second.report["output_digest"] ?? "no digest")")
+            #expect(
+                digest != nil && digest == second.report["output_digest"] as? String,
+                "\(project.name): \(digest ?? "no digest") vs \(second.report["output_digest"] ?? "no digest")")
         case let .caught(file, cause, same):
             #expect(first.status == 1, "\(log)")
             #expect(first.report["verdict"] as? String == "differ", "\(log)")
@@ -332,16 +391,21 @@ extension CorpusProject {
             #expect(found != nil, "\(project.name): \(file) is not among the differences \(differences)")
             let explanation = found?["explanation"] as? String ?? ""
             for phrase in cause {
-                #expect(explanation.contains(phrase), "\(project.name): \(file) is explained as '\(explanation)', without '\(phrase)'")
+                #expect(
+                    explanation.contains(phrase),
+                    "\(project.name): \(file) is explained as '\(explanation)', without '\(phrase)'")
             }
             let paths = differences.compactMap { $0["path"] as? String }
             let kept = (first.report["kept_runs"] as? String).map { $0 + "/run-1" } ?? ""
             let made = (FileManager.default.enumerator(atPath: kept)?.allObjects as? [String]) ?? []
             for suffix in same {
-                #expect(made.contains { $0.hasSuffix(suffix) }, "\(project.name): run 1 made no *\(suffix) (kept in \(kept))")
+                #expect(
+                    made.contains { $0.hasSuffix(suffix) },
+                    "\(project.name): run 1 made no *\(suffix) (kept in \(kept))")
                 #expect(!paths.contains { $0.hasSuffix(suffix) }, "\(project.name): a *\(suffix) differs: \(paths)")
             }
         }
-        FileHandle.standardError.write(Data("corpus: \(project.name): exit \(first.status), \(Int(Date().timeIntervalSince(start))) s\n".utf8))
+        FileHandle.standardError.write(
+            Data("corpus: \(project.name): exit \(first.status), \(Int(Date().timeIntervalSince(start))) s\n".utf8))
     }
 }

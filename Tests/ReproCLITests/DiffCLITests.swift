@@ -3,19 +3,23 @@ import Testing
 
 /// Writes fixture pairs with Debian's python3 (tarfile, gzip, zipfile) in `dir`.
 private func fixture(_ script: String, in dir: String) throws {
-    let result = try Shell.run(["python3", "-c", """
-        import io, tarfile, gzip, zipfile, os
-        def tgz(path, members, gz_mtime):
-            buf = io.BytesIO()
-            with tarfile.open(fileobj=buf, mode="w", format=tarfile.GNU_FORMAT) as tf:
-                for name, data, mtime in members:
-                    ti = tarfile.TarInfo(name); ti.size = len(data); ti.mtime = mtime
-                    tf.addfile(ti, io.BytesIO(data))
-            with open(path, "wb") as f:
-                with gzip.GzipFile(filename="six-1.16.0.tar", mode="wb", fileobj=f, mtime=gz_mtime) as g:
-                    g.write(buf.getvalue())
+    let result = try Shell.run(
+        [
+            "python3", "-c",
+            """
+            import io, tarfile, gzip, zipfile, os
+            def tgz(path, members, gz_mtime):
+                buf = io.BytesIO()
+                with tarfile.open(fileobj=buf, mode="w", format=tarfile.GNU_FORMAT) as tf:
+                    for name, data, mtime in members:
+                        ti = tarfile.TarInfo(name); ti.size = len(data); ti.mtime = mtime
+                        tf.addfile(ti, io.BytesIO(data))
+                with open(path, "wb") as f:
+                    with gzip.GzipFile(filename="six-1.16.0.tar", mode="wb", fileobj=f, mtime=gz_mtime) as g:
+                        g.write(buf.getvalue())
 
-        """ + script], directory: dir)
+            """ + script,
+        ], directory: dir)
     try #require(result.status == 0, "fixture script failed: \(result.stderr)")
 }
 
@@ -24,9 +28,10 @@ private func chromium(_ arguments: [String], page: String) throws -> CLI.Result 
     let home = try temporaryDirectory("repro-chromium-home-")
     defer { try? FileManager.default.removeItem(atPath: home) }
     // Root needs --no-sandbox; a home of its own keeps the profile out of the user's.
-    return try Shell.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--user-data-dir=" + home + "/profile"]
-                         + arguments + ["file://" + page],
-                         environment: ["HOME": home, "PATH": "/usr/bin:/bin"])
+    return try Shell.run(
+        ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--user-data-dir=" + home + "/profile"]
+            + arguments + ["file://" + page],
+        environment: ["HOME": home, "PATH": "/usr/bin:/bin"])
 }
 
 @Suite struct DiffCLITests {
@@ -37,7 +42,8 @@ private func chromium(_ arguments: [String], page: String) throws -> CLI.Result 
         let dir = try temporaryDirectory("repro-diff-")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let now = Int(Date().timeIntervalSince1970)
-        try fixture("""
+        try fixture(
+            """
             files = [("six-1.16.0/six.py", b"import sys\\n"), ("six-1.16.0/setup.py", b"setup()\\n")]
             tgz("a.tar.gz", [(n, d, \(now)) for n, d in files], \(now))
             tgz("b.tar.gz", [(n, d, \(now + 7)) for n, d in files], \(now + 7))
@@ -59,7 +65,9 @@ private func chromium(_ arguments: [String], page: String) throws -> CLI.Result 
         let aspects = (files.first?["findings"] as? [[String: Any]] ?? []).compactMap { $0["aspect"] as? String }
         #expect(aspects == ["gzip header mtime", "tar member mtime"])
         try json.stdout.write(toFile: dir + "/report.json", atomically: false, encoding: .utf8)
-        let checked = try InteropTests().interop(["schema", InteropTests.root + "/docs/schemas/diff-report-v1.json", dir + "/report.json"])
+        let checked = try InteropTests().interop([
+            "schema", InteropTests.root + "/docs/schemas/diff-report-v1.json", dir + "/report.json",
+        ])
         #expect(checked.status == 0, "the diff report does not match its schema: \(checked.stdout)")
 
         let dom = try chromium(["--dump-dom"], page: dir + "/page.html")
@@ -67,7 +75,8 @@ private func chromium(_ arguments: [String], page: String) throws -> CLI.Result 
         #expect(dom.stdout.contains("<table id=\"summary\">"))
         #expect(dom.stdout.contains("gzip header mtime"))
         #expect(dom.stdout.contains("<td class=\"cause\">timestamp</td>"))
-        let shot = try chromium(["--screenshot=" + dir + "/page.png", "--window-size=1200,900"], page: dir + "/page.html")
+        let shot = try chromium(
+            ["--screenshot=" + dir + "/page.png", "--window-size=1200,900"], page: dir + "/page.html")
         #expect(shot.status == 0, "\(shot.stderr)")
         let png = try Data(contentsOf: URL(fileURLWithPath: dir + "/page.png"))
         #expect(png.starts(with: [0x89, 0x50, 0x4e, 0x47]) && png.count > 1000)
@@ -78,7 +87,8 @@ private func chromium(_ arguments: [String], page: String) throws -> CLI.Result 
     @Test func hostileNamesNeverBecomeMarkupOrEscapes() throws {
         let dir = try temporaryDirectory("repro-diff-hostile-")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        try fixture("""
+        try fixture(
+            """
             evil = "<img src=x onerror=alert(1)><script>document.title='pwned'</script>\\x1b[2J\\x1b]0;t\\x07"
             tgz("a.tar.gz", [(evil, evil.encode() + b"\\n1\\n", 1)], 1)
             tgz("b.tar.gz", [(evil, evil.encode() + b"\\n2\\n", 1)], 1)
@@ -137,7 +147,8 @@ private func chromium(_ arguments: [String], page: String) throws -> CLI.Result 
     @Test func largeTarPairsAreExplainedInBoundedMemory() throws {
         let dir = try temporaryDirectory("repro-diff-large-")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        try fixture("""
+        try fixture(
+            """
             def sparse_tar(path, mtime_of, byte=None):
                 with open(path, "wb") as f:
                     for i in range(96):
@@ -156,8 +167,12 @@ private func chromium(_ arguments: [String], page: String) throws -> CLI.Result 
         let cap = String(128 << 20)
         let mtime = try Shell.run(["prlimit", "--as=" + cap, CLI.binary, "diff", dir + "/a.tar", dir + "/b.tar"])
         #expect(mtime.status == 1, "\(mtime.stderr)")
-        #expect(mtime.stdout.contains("tar member mtime: differs in 1 of 96 members; first data/member-050.bin"), "\(mtime.stdout)")
-        let content = try Shell.run(["prlimit", "--as=" + cap, CLI.binary, "diff", "--json", dir + "/c.tar", dir + "/d.tar"])
+        #expect(
+            mtime.stdout.contains("tar member mtime: differs in 1 of 96 members; first data/member-050.bin"),
+            "\(mtime.stdout)")
+        let content = try Shell.run([
+            "prlimit", "--as=" + cap, CLI.binary, "diff", "--json", dir + "/c.tar", dir + "/d.tar",
+        ])
         #expect(content.status == 1, "\(content.stderr)")
         let report = try JSONSerialization.jsonObject(with: Data(content.stdout.utf8)) as? [String: Any]
         let file = (report?["files"] as? [[String: Any]])?.first

@@ -43,19 +43,22 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let script = dir + "/bin/diffoscope"
         try """
-            #!/bin/sh
-            echo "args: $*"
-            printf 'hostile \\033[2Jline\\n'
-            i=0; while [ $i -lt 500 ]; do echo "row $i"; i=$((i+1)); done
-            exit 1
-            """.write(toFile: script, atomically: false, encoding: .utf8)
+        #!/bin/sh
+        echo "args: $*"
+        printf 'hostile \\033[2Jline\\n'
+        i=0; while [ $i -lt 500 ]; do echo "row $i"; i=$((i+1)); done
+        exit 1
+        """.write(toFile: script, atomically: false, encoding: .utf8)
         chmod(script, 0o755)
-        let result = try CLI.run(["diff", "--diffoscope", "--max-lines", "50", dir + "/a", dir + "/b"],
-                                 environment: ["PATH": dir + "/bin:/usr/bin:/bin"])
+        let result = try CLI.run(
+            ["diff", "--diffoscope", "--max-lines", "50", dir + "/a", dir + "/b"],
+            environment: ["PATH": dir + "/bin:/usr/bin:/bin"])
         #expect(result.status == 1, "\(result.stderr)")
         #expect(result.stdout.contains("diffoscope on blob.bin:"))
         #expect(!result.stdout.contains("diffoscope on notes.txt"))
-        #expect(result.stdout.contains("args: --text - --max-report-size 65536 --no-progress \(dir)/a/blob.bin \(dir)/b/blob.bin"))
+        #expect(
+            result.stdout.contains(
+                "args: --text - --max-report-size 65536 --no-progress \(dir)/a/blob.bin \(dir)/b/blob.bin"))
         #expect(result.stdout.contains("hostile \\e[2Jline"))
         #expect(!result.stdout.contains("\u{1B}"))
         #expect(result.stdout.contains("row 40"))
@@ -71,8 +74,9 @@ import Testing
         try "#!/bin/sh\necho started\nexec sleep 600\n".write(toFile: script, atomically: false, encoding: .utf8)
         chmod(script, 0o755)
         let start = Date()
-        let result = try CLI.run(["diff", "--diffoscope", "--max-seconds", "2", dir + "/a", dir + "/b"],
-                                 environment: ["PATH": dir + "/bin:/usr/bin:/bin"])
+        let result = try CLI.run(
+            ["diff", "--diffoscope", "--max-seconds", "2", dir + "/a", dir + "/b"],
+            environment: ["PATH": dir + "/bin:/usr/bin:/bin"])
         #expect(Date().timeIntervalSince(start) < 60)
         #expect(result.status == 1, "\(result.stderr)")
         #expect(result.stdout.contains("started"))

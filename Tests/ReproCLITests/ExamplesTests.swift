@@ -17,7 +17,9 @@ struct DebianToolchain: Sendable {
     }()
 
     /// Copies `examples/NAME` to a fresh directory outside the repository.
-    static func copy(example name: String, to parent: String = NSTemporaryDirectory() + "repro-example-" + UUID().uuidString) -> String {
+    static func copy(
+        example name: String, to parent: String = NSTemporaryDirectory() + "repro-example-" + UUID().uuidString
+    ) -> String {
         try! FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
         let target = parent + "/" + name
         try! FileManager.default.copyItem(atPath: repository + "/examples/" + name, toPath: target)
@@ -26,7 +28,9 @@ struct DebianToolchain: Sendable {
     }
 
     /// Runs `repro check --json` on a directory with this toolchain.
-    func check(_ dir: String, environment: [String: String] = [:]) throws -> (status: Int32, report: [String: Any], stderr: String) {
+    func check(_ dir: String, environment: [String: String] = [:]) throws -> (
+        status: Int32, report: [String: Any], stderr: String
+    ) {
         var env = ["REPRO_TOOLCHAIN_PATH": specDir]
         env.merge(environment) { _, new in new }
         let result = try CLI.run(["check", dir, "--json"], environment: env)
@@ -57,10 +61,14 @@ struct DebianToolchain: Sendable {
             #expect(!differences.isEmpty)
             #expect(differences.contains { $0["explanation"] != nil }, "no difference of \(name) was explained")
             // Every differing file's findings name the cause the example is about.
-            let cause = ["nondeterministic-date": "timestamp", "nondeterministic-random": "randomness", "parallel-race": "ordering"][name]!
+            let cause = [
+                "nondeterministic-date": "timestamp", "nondeterministic-random": "randomness",
+                "parallel-race": "ordering",
+            ][name]!
             for difference in differences {
                 let causes = (difference["findings"] as? [[String: Any]] ?? []).compactMap { $0["cause"] as? String }
-                #expect(causes.contains(cause), "\(name): \(difference["path"] ?? "") has causes \(causes), not \(cause)")
+                #expect(
+                    causes.contains(cause), "\(name): \(difference["path"] ?? "") has causes \(causes), not \(cause)")
             }
         }
     }
@@ -105,7 +113,8 @@ struct DebianToolchain: Sendable {
         // Kept beside the project, not in it: the second check's snapshot must not see the first's runs.
         let parent = (dir as NSString).deletingLastPathComponent
         for (epoch, keep) in [("1700000000", "one"), ("1700090061", "two")] {
-            let run = try CLI.run(["check", dir, "--date-epoch", epoch, "--keep", parent + "/" + keep], environment: env)
+            let run = try CLI.run(
+                ["check", dir, "--date-epoch", epoch, "--keep", parent + "/" + keep], environment: env)
             #expect(run.status == 0, "\(run.stderr)")
         }
         let diff = try CLI.run(["diff", "--json", parent + "/one/run-1", parent + "/two/run-1"])
@@ -117,19 +126,28 @@ struct DebianToolchain: Sendable {
         }
         #expect(findings("dist/stamp.txt").first?["cause"] as? String == "timestamp", "\(diff.stdout)")
         let program = findings("dist/stamp")
-        #expect(program.contains { $0["aspect"] as? String == "ELF section .rodata" && $0["cause"] as? String == "timestamp" }, "\(program)")
-        #expect(program.contains { $0["aspect"] as? String == "ELF section .note.gnu.build-id" && $0["cause"] as? String == "derived" })
+        #expect(
+            program.contains {
+                $0["aspect"] as? String == "ELF section .rodata" && $0["cause"] as? String == "timestamp"
+            }, "\(program)")
+        #expect(
+            program.contains {
+                $0["aspect"] as? String == "ELF section .note.gnu.build-id" && $0["cause"] as? String == "derived"
+            })
     }
 
     @Test func helloAtTwoHostPathsWithDifferentEnvironmentsGivesOneDigest() throws {
         let one = DebianToolchain.copy(example: "hello-c")
-        let two = DebianToolchain.copy(example: "hello-c", to: NSTemporaryDirectory() + "elsewhere/a/much/longer/path-" + UUID().uuidString)
+        let two = DebianToolchain.copy(
+            example: "hello-c", to: NSTemporaryDirectory() + "elsewhere/a/much/longer/path-" + UUID().uuidString)
         defer {
             try? FileManager.default.removeItem(atPath: (one as NSString).deletingLastPathComponent)
             try? FileManager.default.removeItem(atPath: (two as NSString).deletingLastPathComponent)
         }
-        let a = try DebianToolchain.shared.check(one, environment: ["TZ": "Pacific/Auckland", "LANG": "de_DE.UTF-8", "CC": "clang", "CFLAGS": "-O0 -g"])
-        let b = try DebianToolchain.shared.check(two, environment: ["TZ": "America/Lima", "LC_ALL": "C", "MAKEFLAGS": "-j7", "SOURCE_DATE_EPOCH": "1"])
+        let a = try DebianToolchain.shared.check(
+            one, environment: ["TZ": "Pacific/Auckland", "LANG": "de_DE.UTF-8", "CC": "clang", "CFLAGS": "-O0 -g"])
+        let b = try DebianToolchain.shared.check(
+            two, environment: ["TZ": "America/Lima", "LC_ALL": "C", "MAKEFLAGS": "-j7", "SOURCE_DATE_EPOCH": "1"])
         #expect(a.status == 0 && b.status == 0, "\(a.stderr)\n\(b.stderr)")
         let da = a.report["output_digest"] as? String, db = b.report["output_digest"] as? String
         #expect(da != nil && da == db)

@@ -8,23 +8,29 @@ import Testing
     /// A uid with no entry in /etc/passwd.
     static func unlistedUID() throws -> String {
         let passwd = try String(contentsOfFile: "/etc/passwd", encoding: .utf8)
-        let listed = Set(passwd.split(separator: "\n").compactMap { $0.split(separator: ":", omittingEmptySubsequences: false).dropFirst(2).first.map(String.init) })
+        let listed = Set(
+            passwd.split(separator: "\n").compactMap {
+                $0.split(separator: ":", omittingEmptySubsequences: false).dropFirst(2).first.map(String.init)
+            })
         return try #require((48213...48313).map(String.init).first { !listed.contains($0) })
     }
 
     @Test(.enabled(if: geteuid() == 0)) func aUidWithoutAPasswdEntryGetsMessagesNotACrash() throws {
         let uid = try Self.unlistedUID()
         let dir = NSTemporaryDirectory() + "repro-foreign-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o777])
+        try FileManager.default.createDirectory(
+            atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o777])
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        try Data("""
+        try Data(
+            """
             [source]
             date_epoch = 1700000000
 
             [build]
             command = ["true"]
             toolchains = ["no-such-toolchain"]
-            """.utf8).write(to: URL(fileURLWithPath: dir + "/repro.toml"))
+            """.utf8
+        ).write(to: URL(fileURLWithPath: dir + "/repro.toml"))
         chmod(dir + "/repro.toml", 0o644)
         let asUser = ["setpriv", "--reuid", uid, "--regid", uid, "--clear-groups", CLI.binary, "check", dir]
         var env = ProcessInfo.processInfo.environment
@@ -37,6 +43,9 @@ import Testing
         env["HOME"] = nil
         let homeless = try Shell.run(asUser, environment: env)
         #expect(homeless.status == 2, "\(homeless.status): \(homeless.stderr)")
-        #expect(homeless.stderr.contains("repro: error: no cache directory: HOME is not set and uid \(uid) has no home directory in /etc/passwd. Set HOME, XDG_CACHE_HOME or REPRO_CACHE, or pass --cache DIR."), "\(homeless.stderr)")
+        #expect(
+            homeless.stderr.contains(
+                "repro: error: no cache directory: HOME is not set and uid \(uid) has no home directory in /etc/passwd. Set HOME, XDG_CACHE_HOME or REPRO_CACHE, or pass --cache DIR."
+            ), "\(homeless.stderr)")
     }
 }

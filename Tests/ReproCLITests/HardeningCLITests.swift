@@ -8,14 +8,17 @@ private let outConfig = ProjectConfigText.busyboxOut
 private let zeroOutputsConfig = ProjectConfigText.busybox(outputs: nil)
 
 private func leftovers(in directory: String) -> [String] {
-    ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.contains(".new-") || $0.contains(".old-") }
+    ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter {
+        $0.contains(".new-") || $0.contains(".old-")
+    }
 }
 
 @Suite struct EmptyOutputTests {
     /// Zero-byte outputs (stamp files, `__init__.py`) are certified, declared or not.
     @Test(arguments: [outConfig, zeroOutputsConfig])
     func emptyOutputFilesAreCertified(config: String) throws {
-        let project = try Project(files: ["build.sh": "mkdir -p out && : > out/empty && echo hi > out/x\n"], config: config)
+        let project = try Project(
+            files: ["build.sh": "mkdir -p out && : > out/empty && echo hi > out/x\n"], config: config)
         defer { project.remove() }
         let result = try project.check(["--json"])
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
@@ -75,7 +78,10 @@ private func leftovers(in directory: String) -> [String] {
     @Test func aSymlinkedDefaultOutputIsRefused() throws {
         let project = try Project(files: ["build.sh": "mkdir -p out; echo x > out/a\n"], config: outConfig)
         let target = project.dir + "-elsewhere"
-        defer { project.remove(); try? FileManager.default.removeItem(atPath: target) }
+        defer {
+            project.remove()
+            try? FileManager.default.removeItem(atPath: target)
+        }
         try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: true)
         try "mine\n".write(toFile: target + "/keep", atomically: false, encoding: .utf8)
         try FileManager.default.createDirectory(atPath: project.dir + "/.repro", withIntermediateDirectories: true)
@@ -90,12 +96,18 @@ private func leftovers(in directory: String) -> [String] {
     @Test func committedBookkeepingAuthorizesNothing() throws {
         let project = try Project(files: ["build.sh": "mkdir -p out; echo x > out/a\n"], config: outConfig)
         let victim = project.dir + "-victim"
-        defer { project.remove(); try? FileManager.default.removeItem(atPath: victim) }
+        defer {
+            project.remove()
+            try? FileManager.default.removeItem(atPath: victim)
+        }
         try FileManager.default.createDirectory(atPath: victim, withIntermediateDirectories: true)
         try "precious\n".write(toFile: victim + "/data", atomically: false, encoding: .utf8)
         try FileManager.default.createDirectory(atPath: project.dir + "/.repro", withIntermediateDirectories: true)
         try (victim + "\n").write(toFile: project.dir + "/.repro/placed-outputs", atomically: false, encoding: .utf8)
-        #expect(shell("git init -q . && git add -A -f && git -c user.name=t -c user.email=t@t commit -qm init", in: project.dir) == 0)
+        #expect(
+            shell(
+                "git init -q . && git add -A -f && git -c user.name=t -c user.email=t@t commit -qm init",
+                in: project.dir) == 0)
         let result = try project.check(["--output", victim])
         #expect(result.status == 2, "\(result.stderr)")
         #expect(result.stderr.contains("is not exactly what an earlier check placed there"), "\(result.stderr)")
@@ -112,13 +124,17 @@ private func leftovers(in directory: String) -> [String] {
     @Test func placedOutputsChangedSinceAreNotReplacedOrWithdrawn() throws {
         let project = try Project(files: ["build.sh": "mkdir -p out; echo one > out/a\n"], config: outConfig)
         let published = project.dir + "-published"
-        defer { project.remove(); try? FileManager.default.removeItem(atPath: published) }
+        defer {
+            project.remove()
+            try? FileManager.default.removeItem(atPath: published)
+        }
         #expect(try project.check(["--output", published]).status == 0)
         #expect(try project.check(["--output", published]).status == 0)
         try "added by hand\n".write(toFile: published + "/notes", atomically: false, encoding: .utf8)
         let replaced = try project.check(["--output", published])
         #expect(replaced.status == 2, "\(replaced.stderr)")
-        try "mkdir -p out; head -c 16 /dev/urandom > out/a\n".write(toFile: project.dir + "/build.sh", atomically: false, encoding: .utf8)
+        try "mkdir -p out; head -c 16 /dev/urandom > out/a\n".write(
+            toFile: project.dir + "/build.sh", atomically: false, encoding: .utf8)
         try FileManager.default.removeItem(atPath: published + "/notes")
         try "changed by hand\n".write(toFile: published + "/out/a", atomically: false, encoding: .utf8)
         // The outputs differ (exit 1 would withdraw placed outputs), but these are not repro's any more.
@@ -136,15 +152,17 @@ private func leftovers(in directory: String) -> [String] {
     }()
 
     static var repository: String {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().path
     }
 
     /// A `profiles/default.toml` in the project (or the current directory) never replaces the
     /// built-in `default`; the manifest records which profile ran by the digest of its text.
     @Test func aProjectCannotReplaceABuiltinProfile() throws {
         #expect(Self.weakProfile.contains("project-profile"))
-        let project = try Project(files: ["build.sh": "mkdir -p out; hostname > out/host\n", "profiles/default.toml": Self.weakProfile],
-                                  config: outConfig)
+        let project = try Project(
+            files: ["build.sh": "mkdir -p out; hostname > out/host\n", "profiles/default.toml": Self.weakProfile],
+            config: outConfig)
         defer { project.remove() }
         var env = BusyboxToolchain.shared.environment
         env["PWD"] = project.dir
@@ -155,7 +173,10 @@ private func leftovers(in directory: String) -> [String] {
         let digest = try json(result.stdout)["profile_sha256"] as? String
         #expect(digest == sha256(builtin))
         let manifest = try String(contentsOfFile: project.dir + "/.repro/repro.intoto.jsonl", encoding: .utf8)
-        #expect(provenanceDependencies(manifest).contains { $0["name"] as? String == "profile" && ($0["digest"] as? [String: String])?["sha256"] == digest })
+        #expect(
+            provenanceDependencies(manifest).contains {
+                $0["name"] as? String == "profile" && ($0["digest"] as? [String: String])?["sha256"] == digest
+            })
 
         // `repro run` from the project directory, too.
         let run = try CLI.run(["run", "--tree", SandboxFixture.tree, "--", "hostname"], directory: project.dir)
@@ -165,12 +186,15 @@ private func leftovers(in directory: String) -> [String] {
 
     /// Named by path, a project's profile is used, and its own digest is recorded.
     @Test func aProfileNamedByPathIsUsedAndRecorded() throws {
-        let project = try Project(files: ["build.sh": "mkdir -p out; hostname > out/host\n", "sandbox/mine.toml": Self.weakProfile],
-                                  config: outConfig.replacingOccurrences(of: "toolchains = [\"busybox\"]", with: "toolchains = [\"busybox\"]\nprofile = \"sandbox/mine.toml\""))
+        let project = try Project(
+            files: ["build.sh": "mkdir -p out; hostname > out/host\n", "sandbox/mine.toml": Self.weakProfile],
+            config: outConfig.replacingOccurrences(
+                of: "toolchains = [\"busybox\"]", with: "toolchains = [\"busybox\"]\nprofile = \"sandbox/mine.toml\""))
         defer { project.remove() }
         let result = try project.check(["--json"])
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(try String(contentsOfFile: project.dir + "/.repro/out/out/host", encoding: .utf8) == "project-profile\n")
+        #expect(
+            try String(contentsOfFile: project.dir + "/.repro/out/out/host", encoding: .utf8) == "project-profile\n")
         #expect(try json(result.stdout)["profile_sha256"] as? String == sha256(Self.weakProfile))
     }
 }
@@ -181,11 +205,20 @@ private func leftovers(in directory: String) -> [String] {
     @Test func gitLocationVariablesOfTheCallerAreIgnored() throws {
         let project = try Project(files: ["build.sh": "mkdir -p out; ls > out/ls\n"], config: outConfig, git: true)
         let other = try Project(files: ["unrelated.txt": "x\n"], config: nil, git: true)
-        defer { project.remove(); other.remove() }
-        let result = try project.check(["--json"], environment: ["GIT_DIR": other.dir + "/.git", "GIT_INDEX_FILE": other.dir + "/.git/index",
-                                                               "GIT_WORK_TREE": other.dir])
+        defer {
+            project.remove()
+            other.remove()
+        }
+        let result = try project.check(
+            ["--json"],
+            environment: [
+                "GIT_DIR": other.dir + "/.git", "GIT_INDEX_FILE": other.dir + "/.git/index",
+                "GIT_WORK_TREE": other.dir,
+            ])
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(try String(contentsOfFile: project.dir + "/.repro/out/out/ls", encoding: .utf8) == "build.sh\nout\nrepro.toml\n")
+        #expect(
+            try String(contentsOfFile: project.dir + "/.repro/out/out/ls", encoding: .utf8)
+                == "build.sh\nout\nrepro.toml\n")
         #expect((try json(result.stdout)["source"] as? [String: Any])?["selection"] as? String == "git")
     }
 }
@@ -215,7 +248,10 @@ private func writeGitIndex(_ index: String, paths: [String]) {
     @Test func anIndexPathWithDotDotIsRefused() throws {
         let project = try Project(files: ["build.sh": "mkdir -p out; echo x > out/a\n"], config: outConfig, git: true)
         let outside = project.dir + "-outside"
-        defer { project.remove(); try? FileManager.default.removeItem(atPath: outside) }
+        defer {
+            project.remove()
+            try? FileManager.default.removeItem(atPath: outside)
+        }
         let escape = String(repeating: "../", count: 40) + String(outside.dropFirst()) + "/evil"
         writeGitIndex(project.dir + "/.git/index", paths: ["build.sh", "repro.toml", "sub/" + escape])
         #expect(shell("git ls-files | grep -q evil", in: project.dir) == 0, "git does not list the crafted path")
@@ -231,9 +267,16 @@ private func writeGitIndex(_ index: String, paths: [String]) {
         let secret = NSTemporaryDirectory() + "repro-secret-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: secret, withIntermediateDirectories: true)
         try "host secret\n".write(toFile: secret + "/key", atomically: false, encoding: .utf8)
-        let project = try Project(files: ["build.sh": "mkdir -p out; cat e/key > out/key 2>/dev/null; ls e > out/ls 2>&1; echo done > out/done\n", "e/key": "committed\n"],
-                                  config: outConfig, git: true)
-        defer { project.remove(); try? FileManager.default.removeItem(atPath: secret) }
+        let project = try Project(
+            files: [
+                "build.sh": "mkdir -p out; cat e/key > out/key 2>/dev/null; ls e > out/ls 2>&1; echo done > out/done\n",
+                "e/key": "committed\n",
+            ],
+            config: outConfig, git: true)
+        defer {
+            project.remove()
+            try? FileManager.default.removeItem(atPath: secret)
+        }
         try FileManager.default.removeItem(atPath: project.dir + "/e")
         try FileManager.default.createSymbolicLink(atPath: project.dir + "/e", withDestinationPath: secret)
         let result = try project.check()
@@ -248,7 +291,10 @@ private func writeGitIndex(_ index: String, paths: [String]) {
     @Test func aPathBelowATrackedSymlinkIsRefused() throws {
         let project = try Project(files: ["build.sh": "mkdir -p out; echo x > out/a\n"], config: outConfig, git: true)
         let outside = project.dir + "-via-link"
-        defer { project.remove(); try? FileManager.default.removeItem(atPath: outside) }
+        defer {
+            project.remove()
+            try? FileManager.default.removeItem(atPath: outside)
+        }
         try FileManager.default.createDirectory(atPath: outside, withIntermediateDirectories: true)
         try FileManager.default.createSymbolicLink(atPath: project.dir + "/a", withDestinationPath: outside)
         try FileManager.default.createDirectory(atPath: project.dir + "/real", withIntermediateDirectories: true)
@@ -276,9 +322,13 @@ private func writeGitIndex(_ index: String, paths: [String]) {
         let outside = NSTemporaryDirectory() + "repro-outside-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: outside, withIntermediateDirectories: true)
         try "host secret\n".write(toFile: outside + "/" + name, atomically: false, encoding: .utf8)
-        let project = try Project(files: ["build.sh": "mkdir -p out; cat L*/* > out/leak 2>/dev/null; echo done > out/done\n"],
-                                  config: outConfig, git: true)
-        defer { project.remove(); try? FileManager.default.removeItem(atPath: outside) }
+        let project = try Project(
+            files: ["build.sh": "mkdir -p out; cat L*/* > out/leak 2>/dev/null; echo done > out/done\n"],
+            config: outConfig, git: true)
+        defer {
+            project.remove()
+            try? FileManager.default.removeItem(atPath: outside)
+        }
         try FileManager.default.createSymbolicLink(atPath: project.dir + "/" + link, withDestinationPath: outside)
         writeGitIndex(project.dir + "/.git/index", paths: ["build.sh", "repro.toml", path])
         let result = try project.check()
@@ -295,7 +345,10 @@ private func writeGitIndex(_ index: String, paths: [String]) {
         defer { project.remove() }
         try "one\n".write(toFile: project.dir + "/" + nfc, atomically: false, encoding: .utf8)
         try "two\n".write(toFile: project.dir + "/" + nfd, atomically: false, encoding: .utf8)
-        #expect(shell("git init -q . && git add -A && git -c user.name=t -c user.email=t@t commit -qm init", in: project.dir) == 0)
+        #expect(
+            shell(
+                "git init -q . && git add -A && git -c user.name=t -c user.email=t@t commit -qm init", in: project.dir)
+                == 0)
         #expect(shell("git ls-files | wc -l | grep -qx 4", in: project.dir) == 0, "git does not track both names")
         let result = try project.check()
         #expect(result.status == 2, "\(result.stderr)")
@@ -345,8 +398,9 @@ private func writeGitIndex(_ index: String, paths: [String]) {
     /// Two checks of one project never run at once: the second waits, or with `--no-wait` fails.
     @Test func aSecondCheckOfTheSameProjectWaitsOrFails() throws {
         let marker = String(1400 + Int.random(in: 0..<500))
-        let project = try Project(files: ["build.sh": "mkdir -p out; sleep \(marker); echo x > out/a\n"],
-                                  config: outConfig.replacingOccurrences(of: "[source]", with: "timeout = 60\n[source]"))
+        let project = try Project(
+            files: ["build.sh": "mkdir -p out; sleep \(marker); echo x > out/a\n"],
+            config: outConfig.replacingOccurrences(of: "[source]", with: "timeout = 60\n[source]"))
         defer { project.remove() }
         var env = ProcessInfo.processInfo.environment
         env.merge(BusyboxToolchain.shared.environment) { _, new in new }
@@ -357,7 +411,12 @@ private func writeGitIndex(_ index: String, paths: [String]) {
         first.standardOutput = FileHandle.nullDevice
         first.standardError = FileHandle.nullDevice
         try first.run()
-        defer { if first.isRunning { kill(first.processIdentifier, SIGTERM); first.waitUntilExit() } }
+        defer {
+            if first.isRunning {
+                kill(first.processIdentifier, SIGTERM)
+                first.waitUntilExit()
+            }
+        }
         var sleeping = false
         for _ in 0..<400 where !sleeping {
             sleeping = shellOutput("pgrep -f '^sleep \(marker)$' || true").contains(where: \.isNumber)
@@ -375,8 +434,11 @@ private func writeGitIndex(_ index: String, paths: [String]) {
     /// A name the build chose cannot rewrite what a person reads: a carriage return and an escape
     /// sequence are shown escaped in human output, and only JSON-escaped in `--json`.
     @Test func controlCharactersInOutputNamesAreEscaped() throws {
-        let project = try Project(files: ["build.sh": "mkdir -p out; head -c 8 /dev/urandom > \"out/a$(printf '\\r\\033[2K')REPRODUCIBLE\"\n"],
-                                  config: outConfig)
+        let project = try Project(
+            files: [
+                "build.sh": "mkdir -p out; head -c 8 /dev/urandom > \"out/a$(printf '\\r\\033[2K')REPRODUCIBLE\"\n"
+            ],
+            config: outConfig)
         defer { project.remove() }
         let human = try project.check()
         #expect(human.status == 1, "\(human.stderr)")
@@ -385,7 +447,9 @@ private func writeGitIndex(_ index: String, paths: [String]) {
         #expect(human.stdout.contains("out/a\\r\\e[2KREPRODUCIBLE"), "\(human.stdout)")
         let machine = try project.check(["--json"])
         #expect(machine.status == 1)
-        let paths = (try json(machine.stdout)["differences"] as? [[String: Any]] ?? []).compactMap { $0["path"] as? String }
+        let paths = (try json(machine.stdout)["differences"] as? [[String: Any]] ?? []).compactMap {
+            $0["path"] as? String
+        }
         #expect(paths.contains("out/a\r\u{1b}[2KREPRODUCIBLE"), "\(paths)")
     }
 }
@@ -393,11 +457,12 @@ private func writeGitIndex(_ index: String, paths: [String]) {
 /// The SLSA provenance's resolved dependencies of a manifest (its first line's payload).
 func provenanceDependencies(_ manifest: String) -> [[String: Any]] {
     guard let line = manifest.split(separator: "\n").first,
-          let envelope = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-          let payload = (envelope["payload"] as? String).flatMap({ Data(base64Encoded: $0) }),
-          let statement = try? JSONSerialization.jsonObject(with: payload) as? [String: Any],
-          let predicate = statement["predicate"] as? [String: Any],
-          let definition = predicate["buildDefinition"] as? [String: Any] else { return [] }
+        let envelope = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+        let payload = (envelope["payload"] as? String).flatMap({ Data(base64Encoded: $0) }),
+        let statement = try? JSONSerialization.jsonObject(with: payload) as? [String: Any],
+        let predicate = statement["predicate"] as? [String: Any],
+        let definition = predicate["buildDefinition"] as? [String: Any]
+    else { return [] }
     return definition["resolvedDependencies"] as? [[String: Any]] ?? []
 }
 

@@ -109,14 +109,18 @@ import Testing
             for (index, line) in lines.enumerated() {
                 #expect(line.count <= 78, "\(command.path): too long to stay on one line: \(line)")
                 if index % 2 == 0 {
-                    #expect(line.hasPrefix("  ") && !line.hasPrefix("   ") && line.hasSuffix(":"), "\(command.path): \(line)")
+                    #expect(
+                        line.hasPrefix("  ") && !line.hasPrefix("   ") && line.hasSuffix(":"),
+                        "\(command.path): \(line)")
                     continue
                 }
                 #expect(line.hasPrefix("    repro"), "\(command.path): \(line)")
                 for invocation in line.dropFirst(4).components(separatedBy: " && ") {
                     let words = invocation.split(separator: " ").map(String.init)
                     // The command an example runs: the longest command path its words start with.
-                    let target = commands.filter { words.starts(with: ["repro"] + $0.path) }.max { $0.path.count < $1.path.count }
+                    let target = commands.filter { words.starts(with: ["repro"] + $0.path) }.max {
+                        $0.path.count < $1.path.count
+                    }
                     guard let target else {
                         Issue.record("\(command.path): \(invocation) names no repro command")
                         continue
@@ -136,7 +140,9 @@ import Testing
         let viaFlag = try CLI.run(["toolchain", "fetch", "--help"], environment: ["COLUMNS": "80"])
         #expect(viaHelp.status == 0)
         #expect(viaHelp.stdout == viaFlag.stdout)
-        #expect(viaHelp.stdout.components(separatedBy: "\n\n").filter { !$0.isEmpty && $0 != "\n" }.last?.hasPrefix("EXAMPLES:") == true)
+        #expect(
+            viaHelp.stdout.components(separatedBy: "\n\n").filter { !$0.isEmpty && $0 != "\n" }.last?.hasPrefix(
+                "EXAMPLES:") == true)
     }
 
     /// Options that must be given are shown without brackets, and leaving one out is a usage
@@ -151,12 +157,20 @@ import Testing
         #expect(missing.stderr.contains("Error: Missing expected argument '--key <PUB> ...'"), "\(missing.stderr)")
         #expect(missing.stderr.contains("repro keygen -o NAME"), "\(missing.stderr)")
         let noKeys = try CLI.run(["compare", "a.jsonl", "b.jsonl"])
-        #expect(noKeys.status == 64 && noKeys.stderr.contains("Missing expected argument '--key <PUB> ...'"), "\(noKeys.stderr)")
+        #expect(
+            noKeys.status == 64 && noKeys.stderr.contains("Missing expected argument '--key <PUB> ...'"),
+            "\(noKeys.stderr)")
     }
 
     @Test func theCheckCatchesAHandBrokenLine() {
-        #expect(Self.brokenLines("Reads repro.toml in DIR. Snapshots the\nsource and builds it.") == ["Reads repro.toml in DIR. Snapshots the / source and builds it."])
-        #expect(Self.brokenLines("  --key <PUB>             A trusted public key; repeat\n                          for several.").count == 1)
+        #expect(
+            Self.brokenLines("Reads repro.toml in DIR. Snapshots the\nsource and builds it.") == [
+                "Reads repro.toml in DIR. Snapshots the / source and builds it."
+            ])
+        #expect(
+            Self.brokenLines(
+                "  --key <PUB>             A trusted public key; repeat\n                          for several."
+            ).count == 1)
         #expect(Self.brokenLines("A line that ends a sentence.\nnext one").isEmpty)
         // A line the wrapper filled: the next word would not have fit.
         let full = String(repeating: "word ", count: 15) + "last"

@@ -5,14 +5,18 @@ import Testing
 /// Interoperability with independent implementations: Python's securesystemslib (DSSE) and
 /// pyca/cryptography (Ed25519), run from the virtual environment scripts/test-venv.sh builds.
 @Suite struct InteropTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().path
 
     /// The venv's python; a missing venv is a failure, never a skip.
     func python() throws -> String {
-        let path = ProcessInfo.processInfo.environment["REPRO_TEST_PYTHON"].flatMap { $0.isEmpty ? nil : $0 }
+        let path =
+            ProcessInfo.processInfo.environment["REPRO_TEST_PYTHON"].flatMap { $0.isEmpty ? nil : $0 }
             ?? InteropTests.root + "/.build-venv/bin/python"
         guard FileManager.default.isExecutableFile(atPath: path) else {
-            throw MissingEnvironment(description: "the interoperability environment \(path) is missing: run scripts/test-venv.sh (make test does)")
+            throw MissingEnvironment(
+                description:
+                    "the interoperability environment \(path) is missing: run scripts/test-venv.sh (make test does)")
         }
         return path
     }
@@ -59,7 +63,8 @@ import Testing
         #expect(try CLI.run(["keygen", "-o", sample.directory + "/k"]).status == 0)
         let opensslKey = sample.directory + "/o.key"
         #expect(try runTool(["openssl", "genpkey", "-algorithm", "ed25519", "-out", opensslKey]) == 0)
-        #expect(try runTool(["openssl", "pkey", "-in", opensslKey, "-pubout", "-out", sample.directory + "/o.pub"]) == 0)
+        #expect(
+            try runTool(["openssl", "pkey", "-in", opensslKey, "-pubout", "-out", sample.directory + "/o.pub"]) == 0)
         chmod(opensslKey, 0o600)
         let payloads = try sample.manifest(key: nil).envelopes.map(\.payload)
         for (signer, prefix) in [("sign-sslib", "k"), ("sign-pyca", "o")] {
@@ -78,7 +83,9 @@ import Testing
             let first = try StrictJSON.parse(Data(lines[0].utf8)).objectValue!
             var second = try StrictJSON.parse(Data(lines[1].utf8)).objectValue!
             second["payload"] = first["payload"]
-            let bad = try sample.write("\(signer)-bad.intoto.jsonl", Data((lines[0] + "\n" + JSONValue.object(second).serializedString + "\n").utf8))
+            let bad = try sample.write(
+                "\(signer)-bad.intoto.jsonl",
+                Data((lines[0] + "\n" + JSONValue.object(second).serializedString + "\n").utf8))
             let rejected = try CLI.run(["verify", bad, "--key", pub])
             #expect(rejected.status == 5, "\(signer): \(rejected.stdout)")
             // And securesystemslib rejects the same tampered line.
@@ -95,17 +102,36 @@ import Testing
         let schemas = InteropTests.root + "/docs/schemas/"
         let a = "t1:" + String(repeating: "1a", count: 32), b = "t1:" + String(repeating: "2b", count: 32)
         let cases: [ReproducibilityInputs] = [
-            ReproducibilityInputs(runs: [RunRecord(index: 1, outputTreeDigest: a, exitStatus: 0), RunRecord(index: 2, outputTreeDigest: a, exitStatus: 0)], verdict: .reproducible),
-            ReproducibilityInputs(runs: [RunRecord(index: 1, outputTreeDigest: a, exitStatus: 0), RunRecord(index: 2, outputTreeDigest: b, exitStatus: 0)], verdict: .differ,
-                                  differences: [DifferingFile(path: "out/x", kind: .missing, sizes: [12, nil], firstDifferingOffset: nil)]),
-            ReproducibilityInputs(runs: [RunRecord(index: 1, outputTreeDigest: nil, exitStatus: 2)], verdict: .buildFailed),
+            ReproducibilityInputs(
+                runs: [
+                    RunRecord(index: 1, outputTreeDigest: a, exitStatus: 0),
+                    RunRecord(index: 2, outputTreeDigest: a, exitStatus: 0),
+                ], verdict: .reproducible),
+            ReproducibilityInputs(
+                runs: [
+                    RunRecord(index: 1, outputTreeDigest: a, exitStatus: 0),
+                    RunRecord(index: 2, outputTreeDigest: b, exitStatus: 0),
+                ], verdict: .differ,
+                differences: [
+                    DifferingFile(path: "out/x", kind: .missing, sizes: [12, nil], firstDifferingOffset: nil)
+                ]),
+            ReproducibilityInputs(
+                runs: [RunRecord(index: 1, outputTreeDigest: nil, exitStatus: 2)], verdict: .buildFailed),
             // A rebuild's: run 1 the rebuild, run 2 the original, and the bundle it rebuilt.
-            ReproducibilityInputs(runs: [RunRecord(index: 1, outputTreeDigest: a, exitStatus: 0), RunRecord(index: 2, outputTreeDigest: a, exitStatus: 0)], verdict: .reproducible,
-                                  rebuildOf: RebuildReference(bundleSHA256: String(repeating: "3c", count: 32), signers: [String(repeating: "4d", count: 32)], invocationID: "orig")),
+            ReproducibilityInputs(
+                runs: [
+                    RunRecord(index: 1, outputTreeDigest: a, exitStatus: 0),
+                    RunRecord(index: 2, outputTreeDigest: a, exitStatus: 0),
+                ], verdict: .reproducible,
+                rebuildOf: RebuildReference(
+                    bundleSHA256: String(repeating: "3c", count: 32), signers: [String(repeating: "4d", count: 32)],
+                    invocationID: "orig")),
         ]
         for (i, inputs) in cases.enumerated() {
             let predicate = try sample.write("predicate\(i).json", inputs.predicate(invocationID: "inv").serialized())
-            #expect(try interop(["schema", schemas + "reproducibility-v1.json", predicate]).status == 0, "\(inputs.verdict)")
+            #expect(
+                try interop(["schema", schemas + "reproducibility-v1.json", predicate]).status == 0, "\(inputs.verdict)"
+            )
         }
         var wrong = inputs(cases[0].predicate(invocationID: "inv"))
         wrong["verdict"] = "probably"

@@ -18,9 +18,11 @@ private let config = """
         for (key, value) in BusyboxToolchain.shared.environment { env[key] = value }
         for (key, value) in environment { env[key] = value }
         env["TERM"] = "xterm"
-        let command = ([CLI.binary] + arguments).map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
+        let command = ([CLI.binary] + arguments).map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+            .joined(separator: " ")
         // A bound, so that a check that never ends fails the test instead of hanging it.
-        return try Shell.run(["timeout", "-s", "KILL", "180", "script", "-qfec", command, "/dev/null"], environment: env)
+        return try Shell.run(
+            ["timeout", "-s", "KILL", "180", "script", "-qfec", command, "/dev/null"], environment: env)
     }
 
     /// The elapsed times shown in status lines of `run` building, in seconds.
@@ -32,12 +34,15 @@ private let config = """
     }
 
     @Test func terminalShowsALiveStatusLineWithElapsedTimeAndLastOutput() throws {
-        let project = try Project(files: ["build.sh": """
-            echo step-one
-            sleep 5
-            mkdir -p out
-            echo done > out/a
-            """], config: config, git: true)
+        let project = try Project(
+            files: [
+                "build.sh": """
+                echo step-one
+                sleep 5
+                mkdir -p out
+                echo done > out/a
+                """
+            ], config: config, git: true)
         defer { project.remove() }
         let result = try onTerminal(["check", project.dir])
         let text = result.stdout
@@ -47,7 +52,9 @@ private let config = """
         // The elapsed time grows while the build sleeps, next to its last output line.
         let times = buildingTimes(text, run: "run 1/2")
         #expect(times.contains { $0 >= 2 }, "\(text.debugDescription)")
-        #expect(text.range(of: #"repro: run 1/2: building \([0-9]+ s\): step-one"#, options: .regularExpression) != nil, "\(text.debugDescription)")
+        #expect(
+            text.range(of: #"repro: run 1/2: building \([0-9]+ s\): step-one"#, options: .regularExpression) != nil,
+            "\(text.debugDescription)")
         #expect(buildingTimes(text, run: "run 2/2").contains { $0 >= 2 })
         // The log path is printed when the run starts, before any status line of it.
         let log = "repro: run 1/2: log: \(project.dir)/.repro/logs/run-1.log"
@@ -61,12 +68,15 @@ private let config = """
     }
 
     @Test func statusLineEscapesTheBuildsLastOutputLine() throws {
-        let project = try Project(files: ["build.sh": """
-            printf 'evil \\033[31mred\\033[0m\\033]0;title\\007\\n'
-            sleep 2
-            mkdir -p out
-            echo done > out/a
-            """], config: config, git: true)
+        let project = try Project(
+            files: [
+                "build.sh": """
+                printf 'evil \\033[31mred\\033[0m\\033]0;title\\007\\n'
+                sleep 2
+                mkdir -p out
+                echo done > out/a
+                """
+            ], config: config, git: true)
         defer { project.remove() }
         let result = try onTerminal(["check", "--parallel", project.dir])
         let text = result.stdout
@@ -74,17 +84,23 @@ private let config = """
         #expect(text.contains(#"evil \e[31mred\e[0m\e]0;title\x07"#), "\(text.debugDescription)")
         #expect(!text.contains("\u{1B}[31m") && !text.contains("\u{1B}]0;") && !text.contains("\u{07}"))
         // One line per run at once under --parallel.
-        #expect(text.range(of: #"building \([0-9]+ s\): evil[^\r\n]*\r?\nrepro: run 2/2: building \("#, options: .regularExpression) != nil,
-                "\(text.debugDescription)")
+        #expect(
+            text.range(
+                of: #"building \([0-9]+ s\): evil[^\r\n]*\r?\nrepro: run 2/2: building \("#, options: .regularExpression
+            ) != nil,
+            "\(text.debugDescription)")
     }
 
     @Test func withoutATerminalPhasesArePlainLinesWithHeartbeats() throws {
-        let project = try Project(files: ["build.sh": """
-            echo first-line
-            sleep 3
-            mkdir -p out
-            echo done > out/a
-            """], config: config, git: true)
+        let project = try Project(
+            files: [
+                "build.sh": """
+                echo first-line
+                sleep 3
+                mkdir -p out
+                echo done > out/a
+                """
+            ], config: config, git: true)
         defer { project.remove() }
         let result = try project.check([], environment: ["REPRO_PROGRESS_HEARTBEAT": "1"])
         let err = result.stderr
@@ -107,7 +123,8 @@ private let config = """
     }
 
     @Test func quietPrintsOnlyTheVerdict() throws {
-        let project = try Project(files: ["build.sh": "mkdir -p out\necho hi\necho done > out/a\n"], config: config, git: true)
+        let project = try Project(
+            files: ["build.sh": "mkdir -p out\necho hi\necho done > out/a\n"], config: config, git: true)
         defer { project.remove() }
         let result = try project.check(["-q"])
         #expect(result.status == 0, "\(result.stderr)")
@@ -122,13 +139,16 @@ private let config = """
     }
 
     @Test func verboseStreamsTheBuildsOutputAsItIsWritten() throws {
-        let project = try Project(files: ["build.sh": """
-            echo early-line
-            sleep 3
-            echo late-line
-            mkdir -p out
-            echo done > out/a
-            """], config: config, git: true)
+        let project = try Project(
+            files: [
+                "build.sh": """
+                echo early-line
+                sleep 3
+                echo late-line
+                mkdir -p out
+                echo done > out/a
+                """
+            ], config: config, git: true)
         defer { project.remove() }
         let result = try project.check(["-v"], environment: ["REPRO_PROGRESS_HEARTBEAT": "1"])
         let err = result.stderr
@@ -150,13 +170,16 @@ private let config = """
     /// One endless line costs -v no more than a bounded line: its first part is shown and the
     /// cut said (the whole line was once held and rescanned per chunk: minutes for 300 MB).
     @Test func verboseCutsAnEndlessLine() throws {
-        let project = try Project(files: ["build.sh": """
-            echo before
-            dd if=/dev/zero bs=1M count=64 2>/dev/null | tr '\\0' x; printf '\\n'
-            echo after
-            mkdir -p out
-            echo done > out/a
-            """], config: config, git: true)
+        let project = try Project(
+            files: [
+                "build.sh": """
+                echo before
+                dd if=/dev/zero bs=1M count=64 2>/dev/null | tr '\\0' x; printf '\\n'
+                echo after
+                mkdir -p out
+                echo done > out/a
+                """
+            ], config: config, git: true)
         defer { project.remove() }
         let result = try project.check(["-v"])
         #expect(result.status == 0, "\(result.stderr.prefix(2000))")
@@ -169,8 +192,9 @@ private let config = """
     /// ends only after the sandboxes cloned after it (they hold its release pipe): run 1's
     /// entries must reach them before its sandbox ends, or a parallel check never finishes.
     @Test func parallelCheckFinishes() throws {
-        let project = try Project(files: ["build.sh": "mkdir -p out; echo same > out/a\n"],
-                                  config: config + "\n[source]\ndate_epoch = 1700000000\n")
+        let project = try Project(
+            files: ["build.sh": "mkdir -p out; echo same > out/a\n"],
+            config: config + "\n[source]\ndate_epoch = 1700000000\n")
         defer { project.remove() }
         var env = ProcessInfo.processInfo.environment
         env.merge(BusyboxToolchain.shared.environment) { _, new in new }

@@ -37,35 +37,45 @@ struct RebuildFixture: Sendable {
         let tree = (BusyboxToolchain.shared.specDir as NSString).deletingLastPathComponent + "/tree"
         let packed = try! CLI.run(["toolchain", "pack", tree, "-o", dir + "/A/busybox.tar.gz"])
         precondition(packed.status == 0, packed.stderr)
-        let sha = String(packed.stdout.split(separator: "\n").first { $0.hasPrefix("sha256 ") }!.split(separator: " ")[1])
+        let sha = String(
+            packed.stdout.split(separator: "\n").first { $0.hasPrefix("sha256 ") }!.split(separator: " ")[1])
         try! """
-            name = "busybox"
-            [[source]]
-            url = "file://\(dir)/A/busybox.tar.gz"
-            sha256 = "\(sha)"
-            mount = "/"
-            [env]
-            PATH = "/bin"
-            """.write(toFile: dir + "/A/specs/busybox.toml", atomically: true, encoding: .utf8)
+        name = "busybox"
+        [[source]]
+        url = "file://\(dir)/A/busybox.tar.gz"
+        sha256 = "\(sha)"
+        mount = "/"
+        [env]
+        PATH = "/bin"
+        """.write(toFile: dir + "/A/specs/busybox.toml", atomically: true, encoding: .utf8)
 
         // The project, committed, with a bare origin.
-        let project = try! Project(files: ["build.sh": "mkdir -p out\necho \"built at $SOURCE_DATE_EPOCH\" > out/hello.txt\ncp build.sh out/\n"],
-                                   config: """
-                                       [build]
-                                       command = ["sh", "build.sh"]
-                                       outputs = ["out"]
-                                       toolchains = ["busybox"]
-                                       """, git: true, at: dir + "/A/src")
+        let project = try! Project(
+            files: [
+                "build.sh": "mkdir -p out\necho \"built at $SOURCE_DATE_EPOCH\" > out/hello.txt\ncp build.sh out/\n"
+            ],
+            config: """
+                [build]
+                command = ["sh", "build.sh"]
+                outputs = ["out"]
+                toolchains = ["busybox"]
+                """, git: true, at: dir + "/A/src")
         let origin = dir + "/origin.git"
-        precondition(shell("git clone -q --bare . '\(origin)' && git remote add origin 'file://\(origin)'", in: project.dir) == 0)
+        precondition(
+            shell("git clone -q --bare . '\(origin)' && git remote add origin 'file://\(origin)'", in: project.dir) == 0
+        )
 
         let bundle = dir + "/builder.intoto.jsonl"
-        let checked = try! CLI.run(["check", project.dir, "--cache", dir + "/A/cache", "--sign", dir + "/builder.key", "--manifest", bundle],
-                                   environment: ["REPRO_TOOLCHAIN_PATH": dir + "/A/specs"])
+        let checked = try! CLI.run(
+            ["check", project.dir, "--cache", dir + "/A/cache", "--sign", dir + "/builder.key", "--manifest", bundle],
+            environment: ["REPRO_TOOLCHAIN_PATH": dir + "/A/specs"])
         precondition(checked.status == 0, "the builder's check failed: \(checked.stderr)")
-        let exported = try! CLI.run(["toolchain", "export", "busybox", "--cache", dir + "/A/cache", "-o", dir + "/mirror"],
-                                    environment: ["REPRO_TOOLCHAIN_PATH": dir + "/A/specs"])
-        precondition(exported.status == 0 && exported.stdout == dir + "/mirror/sha256/\(sha)\n", exported.stdout + exported.stderr)
+        let exported = try! CLI.run(
+            ["toolchain", "export", "busybox", "--cache", dir + "/A/cache", "-o", dir + "/mirror"],
+            environment: ["REPRO_TOOLCHAIN_PATH": dir + "/A/specs"])
+        precondition(
+            exported.status == 0 && exported.stdout == dir + "/mirror/sha256/\(sha)\n",
+            exported.stdout + exported.stderr)
         try! fm.moveItem(atPath: dir + "/A/busybox.tar.gz", toPath: dir + "/A/busybox.tar.gz.gone")
         precondition(shell("git clone -q '\(origin)' '\(dir)/B/src'", in: dir) == 0)
 
@@ -74,7 +84,9 @@ struct RebuildFixture: Sendable {
         let server = Process()
         let out = Pipe()
         server.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        server.arguments = ["python3", "-c", """
+        server.arguments = [
+            "python3", "-c",
+            """
             import functools, http.server, sys
             class H(http.server.SimpleHTTPRequestHandler):
                 def log_message(self, *a): pass
@@ -82,7 +94,8 @@ struct RebuildFixture: Sendable {
             s.daemon_threads = True
             print(s.server_address[1], flush=True)
             s.serve_forever()
-            """, dir + "/mirror"]
+            """, dir + "/mirror",
+        ]
         server.standardOutput = out
         try! server.run()
         serverPID = server.processIdentifier
@@ -95,17 +108,22 @@ struct RebuildFixture: Sendable {
         while let byte = out.fileHandleForReading.readData(ofLength: 1).first, byte != 10 { bytes.append(byte) }
         let port = String(decoding: bytes, as: UTF8.self)
         precondition(Int(port) != nil, "the mirror server did not start")
-        return RebuildFixture(dir: dir, bundle: bundle, mirror: "http://127.0.0.1:\(port)", mirrorDir: dir + "/mirror",
-                              sha: sha, clone: dir + "/B/src", origin: origin)
+        return RebuildFixture(
+            dir: dir, bundle: bundle, mirror: "http://127.0.0.1:\(port)", mirrorDir: dir + "/mirror",
+            sha: sha, clone: dir + "/B/src", origin: origin)
     }()
 
     /// A new empty cache for the auditor.
     func emptyCache() -> String { dir + "/B/cache-" + UUID().uuidString }
 
     /// `repro rebuild` as the auditor: no spec search path, an empty cache unless given.
-    func rebuild(_ extra: [String], bundle: String? = nil, key: String = "builder", cache: String? = nil) throws -> CLI.Result {
-        try CLI.run(["rebuild", bundle ?? self.bundle, "--key", dir + "/" + key + ".pub", "--cache", cache ?? emptyCache()] + extra,
-                    environment: ["REPRO_TOOLCHAIN_PATH": "", "REPRO_MIRRORS": ""])
+    func rebuild(_ extra: [String], bundle: String? = nil, key: String = "builder", cache: String? = nil) throws
+        -> CLI.Result
+    {
+        try CLI.run(
+            ["rebuild", bundle ?? self.bundle, "--key", dir + "/" + key + ".pub", "--cache", cache ?? emptyCache()]
+                + extra,
+            environment: ["REPRO_TOOLCHAIN_PATH": "", "REPRO_MIRRORS": ""])
     }
 
     /// A copy of the builder's bundle whose provenance predicate `edit` changes, re-signed with
@@ -122,8 +140,10 @@ struct RebuildFixture: Sendable {
                 edit(&predicate)
                 statement["predicate"] = predicate
             }
-            let bytes = try JSONSerialization.data(withJSONObject: statement, options: [.sortedKeys, .withoutEscapingSlashes])
-            let signed = try DSSEEnvelope.sign(payload: Array(bytes), payloadType: envelope["payloadType"] as! String, key: signer)
+            let bytes = try JSONSerialization.data(
+                withJSONObject: statement, options: [.sortedKeys, .withoutEscapingSlashes])
+            let signed = try DSSEEnvelope.sign(
+                payload: Array(bytes), payloadType: envelope["payloadType"] as! String, key: signer)
             lines.append(String(decoding: signed.jsonLine, as: UTF8.self))
         }
         let path = dir + "/edited-\(UUID().uuidString).intoto.jsonl"
@@ -168,13 +188,16 @@ struct RebuildFixture: Sendable {
 
     @Test func withoutSourceTheRecordedGitURLIsClonedAndTheSignedRebuildAgreesWithTheBuilder() throws {
         let own = f.dir + "/rebuild-\(UUID().uuidString).intoto.jsonl"
-        let result = try f.rebuild(["--mirror", f.mirror, "--sign", f.dir + "/auditor.key", "--manifest", own, "--json"])
+        let result = try f.rebuild([
+            "--mirror", f.mirror, "--sign", f.dir + "/auditor.key", "--manifest", own, "--json",
+        ])
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
         let report = try StrictJSON.parse(Data(result.stdout.utf8))
         #expect(report["result"] == "reproduced")
         #expect(report["source"]?["from"] == "clone")
         #expect(report["source"]?["uri"]?.stringValue?.hasPrefix("git+file://\(f.origin)@") == true)
-        #expect(report["bundle"]?["signers"] == .array([.string(try PublicKey(contentsOf: f.dir + "/builder.pub").keyID)]))
+        #expect(
+            report["bundle"]?["signers"] == .array([.string(try PublicKey(contentsOf: f.dir + "/builder.pub").keyID)]))
 
         // The rebuild's own bundle: verifiable, naming the original by digest and signer, and
         // in agreement with the builder's under `repro compare`.
@@ -183,15 +206,21 @@ struct RebuildFixture: Sendable {
         let predicate = try RebuildFixture.payload(own, line: 1)["predicate"]
         let sum = try Shell.run(["sha256sum", f.bundle]).stdout.split(separator: " ").first.map(String.init)
         #expect(predicate?["rebuildOf"]?["bundle"]?["sha256"]?.stringValue == sum)
-        #expect(predicate?["rebuildOf"]?["signers"] == .array([.string(try PublicKey(contentsOf: f.dir + "/builder.pub").keyID)]))
-        let compared = try CLI.run(["compare", f.bundle, own, "--key", f.dir + "/builder.pub", "--key", f.dir + "/auditor.pub"])
+        #expect(
+            predicate?["rebuildOf"]?["signers"]
+                == .array([.string(try PublicKey(contentsOf: f.dir + "/builder.pub").keyID)]))
+        let compared = try CLI.run([
+            "compare", f.bundle, own, "--key", f.dir + "/builder.pub", "--key", f.dir + "/auditor.pub",
+        ])
         #expect(compared.status == 0, "\(compared.stdout)\(compared.stderr)")
         #expect(compared.stdout.contains("AGREE: 2 of 2 signers"))
     }
 
     @Test func oneByteChangedInTheSourceExitsFiveNamingTheFile() throws {
         let copy = f.dir + "/B/changed-" + UUID().uuidString
-        #expect(shell("git clone -q '\(f.origin)' '\(copy)' && sed -i 's/built at/built At/' '\(copy)/build.sh'", in: f.dir) == 0)
+        #expect(
+            shell("git clone -q '\(f.origin)' '\(copy)' && sed -i 's/built at/built At/' '\(copy)/build.sh'", in: f.dir)
+                == 0)
         let result = try f.rebuild(["--source", copy, "--mirror", f.mirror])
         #expect(result.status == 5, "\(result.stdout)\(result.stderr)")
         #expect(result.stderr.contains("the first differing file is build.sh"))
@@ -211,8 +240,13 @@ struct RebuildFixture: Sendable {
 
     @Test func outputsThatDifferExitOneNamingTheFile() throws {
         // A build whose output is new every time: its check differs, and so does its rebuild.
-        let project = try Project(files: ["build.sh": "mkdir -p out\ncat /proc/sys/kernel/random/uuid > out/random.txt\necho same > out/same.txt\n"],
-                                  config: "[build]\ncommand = [\"sh\", \"build.sh\"]\noutputs = [\"out\"]\ntoolchains = [\"busybox\"]\n", git: true)
+        let project = try Project(
+            files: [
+                "build.sh":
+                    "mkdir -p out\ncat /proc/sys/kernel/random/uuid > out/random.txt\necho same > out/same.txt\n"
+            ],
+            config: "[build]\ncommand = [\"sh\", \"build.sh\"]\noutputs = [\"out\"]\ntoolchains = [\"busybox\"]\n",
+            git: true)
         defer { project.remove() }
         let bundle = f.dir + "/random-\(UUID().uuidString).intoto.jsonl"
         let checked = try project.check(["--sign", f.dir + "/builder.key", "--manifest", bundle])
@@ -224,7 +258,9 @@ struct RebuildFixture: Sendable {
         #expect(!result.stdout.contains("out/same.txt"))
         // With the original outputs at hand, the first differing byte is found, as a check does.
         let originals = project.dir + "/.repro/runs/run-1"
-        let explained = try f.rebuild(["--source", project.dir, "--artifacts", originals, "--json"], bundle: bundle, cache: BusyboxToolchain.shared.cache)
+        let explained = try f.rebuild(
+            ["--source", project.dir, "--artifacts", originals, "--json"], bundle: bundle,
+            cache: BusyboxToolchain.shared.cache)
         #expect(explained.status == 1)
         let report = try StrictJSON.parse(Data(explained.stdout.utf8))
         #expect(report["differences"]?.arrayValue?.count == 1)
@@ -233,15 +269,21 @@ struct RebuildFixture: Sendable {
     }
 
     @Test func aDirtySourceIsRecordedAsNotRebuildableByOthers() throws {
-        let project = try Project(files: ["build.sh": "mkdir -p out\necho x > out/x.txt\n"],
-                                  config: "[build]\ncommand = [\"sh\", \"build.sh\"]\noutputs = [\"out\"]\ntoolchains = [\"busybox\"]\n", git: true)
+        let project = try Project(
+            files: ["build.sh": "mkdir -p out\necho x > out/x.txt\n"],
+            config: "[build]\ncommand = [\"sh\", \"build.sh\"]\noutputs = [\"out\"]\ntoolchains = [\"busybox\"]\n",
+            git: true)
         defer { project.remove() }
-        try "mkdir -p out\necho y > out/x.txt\n".write(toFile: project.dir + "/build.sh", atomically: true, encoding: .utf8)
+        try "mkdir -p out\necho y > out/x.txt\n".write(
+            toFile: project.dir + "/build.sh", atomically: true, encoding: .utf8)
         let bundle = f.dir + "/dirty-\(UUID().uuidString).intoto.jsonl"
         let checked = try project.check(["--sign", f.dir + "/builder.key", "--manifest", bundle])
         #expect(checked.status == 0, "\(checked.stderr)")
-        #expect(checked.stderr.contains("others cannot rebuild this check from its manifest: the source has uncommitted changes"))
-        let source = try RebuildFixture.payload(bundle)["predicate"]?["buildDefinition"]?["resolvedDependencies"]?.arrayValue?.first { $0["name"] == "source" }
+        #expect(
+            checked.stderr.contains(
+                "others cannot rebuild this check from its manifest: the source has uncommitted changes"))
+        let source = try RebuildFixture.payload(bundle)["predicate"]?["buildDefinition"]?["resolvedDependencies"]?
+            .arrayValue?.first { $0["name"] == "source" }
         #expect(source?["annotations"]?["rebuildable"] == .bool(false))
         #expect(source?["uri"]?.stringValue?.hasPrefix("file://") == true)
         #expect(source?["digest"]?["gitCommit"] == nil)
@@ -254,19 +296,23 @@ struct RebuildFixture: Sendable {
     }
 
     @Test func aCommittedSourceWithoutARemoteIsNotRebuildableUntilASourceURIIsGiven() throws {
-        let project = try Project(files: ["build.sh": "mkdir -p out\necho x > out/x.txt\n"],
-                                  config: "[build]\ncommand = [\"sh\", \"build.sh\"]\noutputs = [\"out\"]\ntoolchains = [\"busybox\"]\n", git: true)
+        let project = try Project(
+            files: ["build.sh": "mkdir -p out\necho x > out/x.txt\n"],
+            config: "[build]\ncommand = [\"sh\", \"build.sh\"]\noutputs = [\"out\"]\ntoolchains = [\"busybox\"]\n",
+            git: true)
         defer { project.remove() }
         let bundle = f.dir + "/noremote-\(UUID().uuidString).intoto.jsonl"
         let checked = try project.check(["--manifest", bundle])
         #expect(checked.stderr.contains("no remote named origin"))
-        let source = try RebuildFixture.payload(bundle)["predicate"]?["buildDefinition"]?["resolvedDependencies"]?.arrayValue?.first { $0["name"] == "source" }
+        let source = try RebuildFixture.payload(bundle)["predicate"]?["buildDefinition"]?["resolvedDependencies"]?
+            .arrayValue?.first { $0["name"] == "source" }
         #expect(source?["annotations"]?["rebuildable"] == .bool(false))
         #expect(source?["digest"]?["gitCommit"]?.stringValue?.count == 40)
 
         let given = try project.check(["--manifest", bundle, "--source-uri", "https://example.com/p.git"])
         #expect(!given.stderr.contains("others cannot rebuild"))
-        let uri = try RebuildFixture.payload(bundle)["predicate"]?["buildDefinition"]?["resolvedDependencies"]?.arrayValue?.first { $0["name"] == "source" }?["uri"]
+        let uri = try RebuildFixture.payload(bundle)["predicate"]?["buildDefinition"]?["resolvedDependencies"]?
+            .arrayValue?.first { $0["name"] == "source" }?["uri"]
         #expect(uri?.stringValue?.hasPrefix("git+https://example.com/p.git@") == true)
     }
 
@@ -278,8 +324,9 @@ struct RebuildFixture: Sendable {
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
         #expect(result.stderr.contains("file://\(bad)/sha256/\(f.sha)"))
         #expect(result.stderr.contains("pin mismatch"))
-        let only = try CLI.run(["rebuild", f.bundle, "--key", f.dir + "/builder.pub", "--cache", f.emptyCache(), "--source", f.clone],
-                               environment: ["REPRO_TOOLCHAIN_PATH": "", "REPRO_MIRRORS": "file://" + bad])
+        let only = try CLI.run(
+            ["rebuild", f.bundle, "--key", f.dir + "/builder.pub", "--cache", f.emptyCache(), "--source", f.clone],
+            environment: ["REPRO_TOOLCHAIN_PATH": "", "REPRO_MIRRORS": "file://" + bad])
         #expect(only.status == 5, "\(only.stderr)")
         #expect(only.stderr.contains("no location served the archive"))
     }
@@ -309,7 +356,8 @@ struct RebuildFixture: Sendable {
         #expect(refused.stderr.contains("no built-in sandbox profile of this repro"))
         #expect(refused.stderr.contains("pass it with --profile FILE"))
         // Named by the auditor, with the recorded digest, it is used.
-        let given = try f.rebuild(["--source", f.clone, "--mirror", f.mirror, "--profile", file], bundle: bundle, key: "other")
+        let given = try f.rebuild(
+            ["--source", f.clone, "--mirror", f.mirror, "--profile", file], bundle: bundle, key: "other")
         #expect(given.status == 0, "\(given.stdout)\(given.stderr)")
     }
 
@@ -339,14 +387,24 @@ struct RebuildFixture: Sendable {
     @Test func aSourceSubdirectoryThatIsASymlinkInTheCommitIsRefused() throws {
         let repo = f.dir + "/symlinked-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: repo, withIntermediateDirectories: true)
-        #expect(shell("git init -q . && ln -s /etc sub && git add sub && git -c user.name=t -c user.email=t@t commit -qm s && git clone -q --bare . ../\((repo as NSString).lastPathComponent).git", in: repo) == 0)
-        let head = try String(contentsOfFile: repo + "/.git/refs/heads/" + (shellOutput("git -C '\(repo)' symbolic-ref --short HEAD").trimmingCharacters(in: .whitespacesAndNewlines)), encoding: .utf8)
-            .trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(
+            shell(
+                "git init -q . && ln -s /etc sub && git add sub && git -c user.name=t -c user.email=t@t commit -qm s && git clone -q --bare . ../\((repo as NSString).lastPathComponent).git",
+                in: repo) == 0)
+        let head = try String(
+            contentsOfFile: repo + "/.git/refs/heads/"
+                + (shellOutput("git -C '\(repo)' symbolic-ref --short HEAD").trimmingCharacters(
+                    in: .whitespacesAndNewlines)),
+            encoding: .utf8
+        )
+        .trimmingCharacters(in: .whitespacesAndNewlines)
         let bundle = try f.edited { predicate in
             RebuildFixture.changeDefinition(&predicate, "resolvedDependencies") { value in
                 value = (value as! [[String: Any]]).map { dependency in
                     var digest = dependency["digest"] as! [String: Any]
-                    guard digest["gitCommit"] != nil || (dependency["uri"] as? String)?.hasPrefix("git+") == true else { return dependency }
+                    guard digest["gitCommit"] != nil || (dependency["uri"] as? String)?.hasPrefix("git+") == true else {
+                        return dependency
+                    }
                     var changed = dependency
                     changed["uri"] = "git+file://\(repo).git@\(head)#sub"
                     digest["gitCommit"] = head
@@ -357,7 +415,8 @@ struct RebuildFixture: Sendable {
         }
         let result = try f.rebuild(["--mirror", f.mirror], bundle: bundle, key: "other")
         #expect(result.status == 5, "\(result.stdout)\(result.stderr)")
-        #expect(result.stderr.contains("records the source subdirectory sub, which is not a directory in commit \(head)"))
+        #expect(
+            result.stderr.contains("records the source subdirectory sub, which is not a directory in commit \(head)"))
         #expect(!result.stderr.contains("files from"))
     }
 }

@@ -40,19 +40,26 @@ import Testing
     }
 
     @Test func gitDescribeMatchesGitForTaggedUntaggedAndDirtyCheckouts() throws {
-        let project = try Project(files: ["build.sh": Self.gitBuild, "README": "one\n"], config: Self.gitConfig, git: true)
+        let project = try Project(
+            files: ["build.sh": Self.gitBuild, "README": "one\n"], config: Self.gitConfig, git: true)
         defer { project.remove() }
         let git = "git -c user.name=t -c user.email=t@t"
         func describe() throws -> String {
-            try capture("git describe --tags --always --dirty", in: project.dir).out.trimmingCharacters(in: .whitespacesAndNewlines)
+            try capture("git describe --tags --always --dirty", in: project.dir).out.trimmingCharacters(
+                in: .whitespacesAndNewlines)
         }
-        func head() throws -> String { try capture("git rev-parse HEAD", in: project.dir).out.trimmingCharacters(in: .whitespacesAndNewlines) }
+        func head() throws -> String {
+            try capture("git rev-parse HEAD", in: project.dir).out.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
 
         // No tag: the abbreviated commit id.
         var (values, report) = try gitValues(project)
         #expect(values["describe"] == (try describe()))
         #expect(values["commit"] == (try head()))
-        #expect(values["short"] == (try capture("git rev-parse --short HEAD", in: project.dir).out.trimmingCharacters(in: .whitespacesAndNewlines)))
+        #expect(
+            values["short"]
+                == (try capture("git rev-parse --short HEAD", in: project.dir).out.trimmingCharacters(
+                    in: .whitespacesAndNewlines)))
         #expect(values["tag"] == "unset")
         #expect((report["normalization"] as? [String: String])?["git_describe"] == values["describe"])
 
@@ -95,7 +102,8 @@ import Testing
     }
 
     @Test func withoutGitNoMetadataIsSet() throws {
-        let project = try Project(files: ["build.sh": Self.gitBuild], config: Self.gitConfig + "\n[source]\ndate_epoch = 1700000000\n")
+        let project = try Project(
+            files: ["build.sh": Self.gitBuild], config: Self.gitConfig + "\n[source]\ndate_epoch = 1700000000\n")
         defer { project.remove() }
         let (values, report) = try gitValues(project)
         #expect(values == ["commit": "unset", "short": "unset", "describe": "unset", "tag": "unset"])
@@ -110,24 +118,31 @@ import Testing
         """
 
     @Test func checksumsFilePassesSha256sumAndIsASubject() throws {
-        let project = try Project(files: ["build.sh": Self.distBuild], config: """
-            [build]
-            command = ["sh", "build.sh"]
-            outputs = ["dist"]
-            toolchains = ["busybox"]
-            checksums = "dist/SHA256SUMS"
-            """, git: true)
+        let project = try Project(
+            files: ["build.sh": Self.distBuild],
+            config: """
+                [build]
+                command = ["sh", "build.sh"]
+                outputs = ["dist"]
+                toolchains = ["busybox"]
+                checksums = "dist/SHA256SUMS"
+                """, git: true)
         defer { project.remove() }
         let keyed = try CLI.run(["keygen", "-o", project.dir + "/signer"])
         #expect(keyed.status == 0)
         let result = try project.check(["--json", "--sign", project.dir + "/signer.key"])
         #expect(result.status == 0, "\(result.stderr)")
         let dist = project.dir + "/.repro/out/dist"
-        #expect(try read(dist + "/SHA256SUMS").split(separator: "\n").map { String($0.dropFirst(66)) } == ["a.txt", "b c.txt", "sub/g.txt"])
+        #expect(
+            try read(dist + "/SHA256SUMS").split(separator: "\n").map { String($0.dropFirst(66)) } == [
+                "a.txt", "b c.txt", "sub/g.txt",
+            ])
         let checked = try capture("sha256sum -c SHA256SUMS", in: dist)
         #expect(checked.status == 0, "\(checked.out)")
         #expect(checked.out == "a.txt: OK\nb c.txt: OK\nsub/g.txt: OK\n")
-        let outputs = (try json(result.stdout)["outputs"] as? [[String: Any]] ?? []).compactMap { $0["path"] as? String }
+        let outputs = (try json(result.stdout)["outputs"] as? [[String: Any]] ?? []).compactMap {
+            $0["path"] as? String
+        }
         #expect(outputs.contains("dist/SHA256SUMS"))
 
         // The placed tree, checksums file included, is exactly the signed tree.
@@ -142,24 +157,32 @@ import Testing
 
         // A release directory (the files flat, as release assets are) with one file altered.
         let assets = project.dir + "/assets"
-        #expect(shell("mkdir -p '\(assets)/sub' && cp '\(dist)'/*.txt '\(dist)/SHA256SUMS' '\(assets)/' && cp '\(dist)/sub/g.txt' '\(assets)/sub/' && echo tampered > '\(assets)/a.txt'", in: project.dir) == 0)
+        #expect(
+            shell(
+                "mkdir -p '\(assets)/sub' && cp '\(dist)'/*.txt '\(dist)/SHA256SUMS' '\(assets)/' && cp '\(dist)/sub/g.txt' '\(assets)/sub/' && echo tampered > '\(assets)/a.txt'",
+                in: project.dir) == 0)
         let tampered = try CLI.run(["verify", manifest, "--key", pub, "--checksums", assets + "/SHA256SUMS"])
         #expect(tampered.status == 5)
         #expect(tampered.stderr.contains("a.txt"))
         // A list the manifest does not certify.
-        #expect(shell("echo tampered > '\(dist)/a.txt' && cd '\(dist)' && sha256sum a.txt 'b c.txt' sub/g.txt > '\(assets)/SHA256SUMS'", in: project.dir) == 0)
+        #expect(
+            shell(
+                "echo tampered > '\(dist)/a.txt' && cd '\(dist)' && sha256sum a.txt 'b c.txt' sub/g.txt > '\(assets)/SHA256SUMS'",
+                in: project.dir) == 0)
         let uncertified = try CLI.run(["verify", manifest, "--key", pub, "--checksums", assets + "/SHA256SUMS"])
         #expect(uncertified.status == 5)
         #expect(uncertified.stderr.contains("not one of the manifest's subjects"))
     }
 
     @Test func checksumsOptionAtTheTopAndClashes() throws {
-        let project = try Project(files: ["build.sh": Self.distBuild + "\necho mine > dist/SHA256SUMS\n"], config: """
-            [build]
-            command = ["sh", "build.sh"]
-            outputs = ["dist"]
-            toolchains = ["busybox"]
-            """, git: true)
+        let project = try Project(
+            files: ["build.sh": Self.distBuild + "\necho mine > dist/SHA256SUMS\n"],
+            config: """
+                [build]
+                command = ["sh", "build.sh"]
+                outputs = ["dist"]
+                toolchains = ["busybox"]
+                """, git: true)
         defer { project.remove() }
         let top = try project.check(["--checksums", "SHA256SUMS"])
         #expect(top.status == 0, "\(top.stderr)")
@@ -186,11 +209,16 @@ import Testing
 
     @Test func githubFormatOnAFailingCheckLineByLine() throws {
         let parent = NSTemporaryDirectory() + "repro-gh-" + UUID().uuidString
-        let project = try Project(files: ["build.sh": Self.randomBuild], config: Self.gitConfig, git: true, at: parent + "/proj")
+        let project = try Project(
+            files: ["build.sh": Self.randomBuild], config: Self.gitConfig, git: true, at: parent + "/proj")
         defer { try? FileManager.default.removeItem(atPath: parent) }
         let summary = parent + "/summary.md"
-        let result = try project.check([], environment: ["GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": summary,
-                                                        "GITHUB_WORKSPACE": parent])
+        let result = try project.check(
+            [],
+            environment: [
+                "GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": summary,
+                "GITHUB_WORKSPACE": parent,
+            ])
         #expect(result.status == 1, "\(result.stderr)")
         #expect(!result.stderr.contains("\r"), "progress carries a carriage return")
         let lines = result.stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
@@ -208,13 +236,18 @@ import Testing
             #expect(group[3] == "::\(token)::")
             #expect(group[4] == "::endgroup::")
         }
-        #expect(lines[10].hasPrefix("::error file=proj/out/token,title=Not reproducible%3A out/token::out/token is changed in run 2 (sizes "))
+        #expect(
+            lines[10].hasPrefix(
+                "::error file=proj/out/token,title=Not reproducible%3A out/token::out/token is changed in run 2 (sizes "
+            ))
         #expect(lines[11] == "NOT REPRODUCIBLE: 1 file differs between runs")
         #expect(lines[12].hasPrefix("  run 1: t1:"))
         #expect(lines[13].hasPrefix("  run 2: t1:"))
         #expect(lines[14].hasPrefix("  changed in run 2: out/token (sizes "))
         #expect(lines.contains { $0.hasPrefix("run outputs kept in: ") })
-        #expect(lines.filter { $0.hasPrefix("::error") }.count == 3, "one annotation, and the log's own line twice (not obeyed)")
+        #expect(
+            lines.filter { $0.hasPrefix("::error") }.count == 3,
+            "one annotation, and the log's own line twice (not obeyed)")
 
         let markdown = try read(summary).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         #expect(markdown[0] == "## repro check: ❌ not reproducible")
@@ -237,7 +270,8 @@ import Testing
         #expect(markdown.count == 17)
 
         // --format human overrides GITHUB_ACTIONS; --json wins too.
-        let human = try project.check(["--format", "human"], environment: ["GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": summary])
+        let human = try project.check(
+            ["--format", "human"], environment: ["GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": summary])
         #expect(human.stdout.hasPrefix("NOT REPRODUCIBLE"))
         let machine = try project.check(["--json"], environment: ["GITHUB_ACTIONS": "true"])
         #expect((try json(machine.stdout))["verdict"] as? String == "differ")
@@ -256,7 +290,8 @@ import Testing
 
     /// Validates a file against the committed JUnit schema with xmllint.
     func validateJUnit(_ path: String) throws -> (status: Int32, out: String) {
-        try capture("xmllint --noout --schema '\(Self.repository)/docs/schemas/junit.xsd' '\(path)'", in: Self.repository)
+        try capture(
+            "xmllint --noout --schema '\(Self.repository)/docs/schemas/junit.xsd' '\(path)'", in: Self.repository)
     }
 
     @Test func junitReportsValidateAgainstTheSchema() throws {
@@ -264,12 +299,16 @@ import Testing
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let cases: [(String, String, Int32, String)] = [
-            ("differ", Self.randomBuild, 1, "<failure message=\"1 file differs between runs\" type=\"not-reproducible\">"),
+            (
+                "differ", Self.randomBuild, 1,
+                "<failure message=\"1 file differs between runs\" type=\"not-reproducible\">"
+            ),
             ("same", "mkdir -p out && echo '<&\"\u{1}>' > out/x", 0, "<system-out>REPRODUCIBLE"),
             ("fails", "exit 3", 3, "<error message=\"run 1: the build exited with status 3\" type=\"build-failed\">"),
         ]
         for (name, build, status, expected) in cases {
-            let project = try Project(files: ["build.sh": build], config: Self.gitConfig, git: true, at: dir + "/" + name)
+            let project = try Project(
+                files: ["build.sh": build], config: Self.gitConfig, git: true, at: dir + "/" + name)
             let junit = dir + "/\(name).xml"
             let result = try project.check(["--junit", junit])
             #expect(result.status == status, "\(name): \(result.stderr)")

@@ -33,13 +33,20 @@ struct RunArgumentsTests {
         let unknown = try run(["--no-such", "--", "true"])
         #expect(unknown.status == 64 && unknown.stderr.contains("Unknown option '--no-such'"), "\(unknown.stderr)")
         let missing = try run(["--timeout", "-1", "--", "true"])
-        #expect(missing.status == 64 && missing.stderr.contains("Missing value for '--timeout <SECONDS>'"), "\(missing.stderr)")
+        #expect(
+            missing.status == 64 && missing.stderr.contains("Missing value for '--timeout <SECONDS>'"),
+            "\(missing.stderr)")
         let negative = try run(["--timeout=-1", "--", "true"])
-        #expect(negative.status == 64 && negative.stderr.contains("--timeout must be 0 (no limit) or a positive number"), "\(negative.stderr)")
+        #expect(
+            negative.status == 64 && negative.stderr.contains("--timeout must be 0 (no limit) or a positive number"),
+            "\(negative.stderr)")
         let notNumber = try run(["--timeout", "abc", "--", "true"])
-        #expect(notNumber.status == 64 && notNumber.stderr.contains("The value 'abc' is invalid for '--timeout <SECONDS>'"), "\(notNumber.stderr)")
+        #expect(
+            notNumber.status == 64 && notNumber.stderr.contains("The value 'abc' is invalid for '--timeout <SECONDS>'"),
+            "\(notNumber.stderr)")
         let noCommand = try run(["--"])
-        #expect(noCommand.status == 64 && noCommand.stderr.contains("Give the command after `--`"), "\(noCommand.stderr)")
+        #expect(
+            noCommand.status == 64 && noCommand.stderr.contains("Give the command after `--`"), "\(noCommand.stderr)")
         let badEnv = try run(["--env", "NOEQ", "--", "true"])
         #expect(badEnv.status == 64 && badEnv.stderr.contains("--env \"NOEQ\" must be NAME=VALUE."), "\(badEnv.stderr)")
         let help = try run(["--help"])
@@ -64,7 +71,9 @@ struct RunArgumentsTests {
             let long = names.compactMap { $0["kind"] as? String == "long" ? $0["name"] as? String : nil }
             #expect(long.count == 1, "\(names)")
             guard let name = long.first, name != "help", name != "version" else { continue }
-            let kind = argument["kind"] as? String == "flag" ? "flag" : (argument["isRepeating"] as? Bool == true ? "repeated" : "single")
+            let kind =
+                argument["kind"] as? String == "flag"
+                ? "flag" : (argument["isRepeating"] as? Bool == true ? "repeated" : "single")
             parser[name] = kind
         }
         var table: [String: String] = [:]

@@ -34,7 +34,8 @@ struct RunTests {
 
     @Test("identity, capabilities, no_new_privs, seccomp, hostname", .enabled(if: isRoot), arguments: Mode.allCases)
     func identity(mode: Mode) throws {
-        let r = try run(mode, ["--", "sh", "-c", "id; hostname; grep -E '^(Cap|NoNewPrivs|Seccomp:)' /proc/self/status"])
+        let r = try run(
+            mode, ["--", "sh", "-c", "id; hostname; grep -E '^(Cap|NoNewPrivs|Seccomp:)' /proc/self/status"])
         #expect(r.status == 0, "\(r.stderr)")
         let lines = r.stdout.split(separator: "\n").map(String.init)
         #expect(lines.first?.hasPrefix("uid=1000(builder) gid=1000(builder)") == true, "\(lines)")
@@ -46,7 +47,9 @@ struct RunTests {
         #expect(lines.contains("Seccomp:\t2"))
     }
 
-    @Test("the host is not visible: /etc/shadow, /root, /home, the host's home and the tree's host path are absent", .enabled(if: isRoot), arguments: Mode.allCases)
+    @Test(
+        "the host is not visible: /etc/shadow, /root, /home, the host's home and the tree's host path are absent",
+        .enabled(if: isRoot), arguments: Mode.allCases)
     func hostInvisible(mode: Mode) throws {
         let home = ProcessInfo.processInfo.environment["HOME"] ?? "/root"
         for path in ["/etc/shadow", "/root", "/home", home, SandboxFixture.tree, "/work", "/var"] {
@@ -58,10 +61,14 @@ struct RunTests {
         #expect(r.stdout.contains("127.0.0.1\tlocalhost repro"))
     }
 
-    @Test("toolchain trees are read-only (EROFS), the work dir, HOME and /tmp are writable", .enabled(if: isRoot), arguments: Mode.allCases)
+    @Test(
+        "toolchain trees are read-only (EROFS), the work dir, HOME and /tmp are writable", .enabled(if: isRoot),
+        arguments: Mode.allCases)
     func readOnlyTrees(mode: Mode) throws {
         let extra = ["--tree", SandboxFixture.tree + ":/opt/tc"]
-        for path in ["/bin/busybox", "/bin/newfile", "/newfile", "/etc/passwd", "/opt/tc/bin/newfile", "/opt/tc/bin/busybox"] {
+        for path in [
+            "/bin/busybox", "/bin/newfile", "/newfile", "/etc/passwd", "/opt/tc/bin/newfile", "/opt/tc/bin/busybox",
+        ] {
             #expect(try probe(mode, ["write", path], extra: extra)["errno"] == EROFS, "\(path) writable")
         }
         for path in ["/build/src/f", "/build/home/f", "/tmp/f"] {
@@ -69,7 +76,9 @@ struct RunTests {
         }
     }
 
-    @Test("the network has only loopback: a server on the host's 127.0.0.1 is unreachable", .enabled(if: isRoot), arguments: Mode.allCases)
+    @Test(
+        "the network has only loopback: a server on the host's 127.0.0.1 is unreachable", .enabled(if: isRoot),
+        arguments: Mode.allCases)
     func network(mode: Mode) throws {
         let server = try TCPServer()
         defer { server.close() }
@@ -78,7 +87,9 @@ struct RunTests {
         #expect(host.stdout == "errno 0\n")
         #expect(try probe(mode, ["connect", "\(server.port)"])["errno"] == ECONNREFUSED)
         let r = try run(mode, ["--", "cat", "/proc/net/dev"])
-        let interfaces = r.stdout.split(separator: "\n").dropFirst(2).map { $0.split(separator: ":")[0].trimmingCharacters(in: .whitespaces) }
+        let interfaces = r.stdout.split(separator: "\n").dropFirst(2).map {
+            $0.split(separator: ":")[0].trimmingCharacters(in: .whitespaces)
+        }
         #expect(interfaces == ["lo"])
     }
 
@@ -94,13 +105,16 @@ struct RunTests {
         // Socket families other than unix, inet, inet6 and netlink; io_uring.
         "socket_vsock": EAFNOSUPPORT, "socket_vsock_high_bits": EAFNOSUPPORT, "socket_packet": EAFNOSUPPORT,
         "socket_alg": EAFNOSUPPORT, "socket_bluetooth": EAFNOSUPPORT, "socket_family_99": EAFNOSUPPORT,
-        "socketpair_vsock": EAFNOSUPPORT, "io_uring_setup": ENOSYS, "io_uring_enter": ENOSYS, "io_uring_register": ENOSYS,
+        "socketpair_vsock": EAFNOSUPPORT, "io_uring_setup": ENOSYS, "io_uring_enter": ENOSYS,
+        "io_uring_register": ENOSYS,
         // Allowed: ordinary calls keep working.
         "fork": 0, "unshare_files": 0, "chmod_plain": ENOENT, "personality_query": 0,
         "socket_unix": 0, "socket_inet": 0, "socket_inet6": 0, "socket_netlink": 0, "socketpair_unix": 0,
     ]
 
-    @Test("each denied system call returns its errno and the process survives", .enabled(if: isRoot), arguments: Mode.allCases)
+    @Test(
+        "each denied system call returns its errno and the process survives", .enabled(if: isRoot),
+        arguments: Mode.allCases)
     func deniedSyscalls(mode: Mode) throws {
         let values = try probe(mode, ["syscalls"])
         #expect(values["alive"] == 1)
@@ -121,26 +135,36 @@ struct RunTests {
         }
     }
 
-    @Test("set-id bits cannot be created through open, openat, creat, mknod or mknodat, also on a writable bind", .enabled(if: isRoot), arguments: Mode.allCases)
+    @Test(
+        "set-id bits cannot be created through open, openat, creat, mknod or mknodat, also on a writable bind",
+        .enabled(if: isRoot), arguments: Mode.allCases)
     func setidCreation(mode: Mode) throws {
         let dir = try TempDir(mode: 0o777)
         for path in ["/build/src", "/out"] {
             let values = try probe(mode, ["setid", path], extra: ["--bind", dir.path + ":/out"])
             #expect(values["alive"] == 1)
-            for name in ["open_setuid", "openat_setuid", "openat_setgid", "openat_tmpfile_setuid", "creat_setuid", "creat_setgid",
-                         "mknod_setuid", "mknodat_setuid", "mknodat_setgid"] {
+            for name in [
+                "open_setuid", "openat_setuid", "openat_setgid", "openat_tmpfile_setuid", "creat_setuid",
+                "creat_setgid",
+                "mknod_setuid", "mknodat_setuid", "mknodat_setgid",
+            ] {
                 #expect(values[name] == EPERM, "\(path) \(name): \(values[name].map(String.init) ?? "nothing")")
             }
             // openat2 carries its mode where seccomp cannot read it: ENOSYS, and libc falls back to openat.
             #expect(values["openat2_setuid"] == ENOSYS)
-            for name in ["open_plain", "openat_plain", "openat_tmpfile_plain", "creat_plain", "mknod_plain", "mknodat_plain", "mknod_fifo", "open_libc_rdonly"] {
+            for name in [
+                "open_plain", "openat_plain", "openat_tmpfile_plain", "creat_plain", "mknod_plain", "mknodat_plain",
+                "mknod_fifo", "open_libc_rdonly",
+            ] {
                 #expect(values[name] == 0, "\(path) \(name): \(values[name].map(String.init) ?? "nothing")")
             }
         }
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).isEmpty)
     }
 
-    @Test("/proc/1/cmdline shows repro-init, not repro's host command line; /proc/1/environ is unreadable", .enabled(if: isRoot), arguments: Mode.allCases)
+    @Test(
+        "/proc/1/cmdline shows repro-init, not repro's host command line; /proc/1/environ is unreadable",
+        .enabled(if: isRoot), arguments: Mode.allCases)
     func initCommandLine(mode: Mode) throws {
         let r = try run(mode, ["--", "cat", "/proc/1/cmdline"])
         #expect(r.status == 0, "\(r.stderr)")
@@ -196,15 +220,20 @@ struct RunTests {
         #expect(!SandboxFixture.processExists(["sleep", b]))
     }
 
-    @Test("SIGINT or SIGKILL to repro mid-build leaves no process and no mount", .enabled(if: isRoot), arguments: [SIGINT, SIGTERM, SIGKILL])
+    @Test(
+        "SIGINT or SIGKILL to repro mid-build leaves no process and no mount", .enabled(if: isRoot),
+        arguments: [SIGINT, SIGTERM, SIGKILL])
     func interrupt(signal: Int32) throws {
         let dir = try TempDir(mode: 0o777)
-        let mountsBefore = try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8).split(separator: "\n").count
+        let mountsBefore = try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8).split(separator: "\n")
+            .count
         let marker = uniqueSeconds(Int(signal))
         let process = Process()
         process.executableURL = URL(fileURLWithPath: CLI.binary)
-        process.arguments = ["run", "--tree", SandboxFixture.tree, "--bind", dir.path + ":/out", "--",
-                             "sh", "-c", "sleep \(marker) & touch /out/started; wait"]
+        process.arguments = [
+            "run", "--tree", SandboxFixture.tree, "--bind", dir.path + ":/out", "--",
+            "sh", "-c", "sleep \(marker) & touch /out/started; wait",
+        ]
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
@@ -213,35 +242,50 @@ struct RunTests {
         #expect(SandboxFixture.processExists(["sleep", marker]))
         kill(process.processIdentifier, signal)
         process.waitUntilExit()
-        #expect(process.terminationStatus == 128 + signal || (signal == SIGKILL && process.terminationReason == .uncaughtSignal))
+        #expect(
+            process.terminationStatus == 128 + signal
+                || (signal == SIGKILL && process.terminationReason == .uncaughtSignal))
         #expect(waitFor(5) { !SandboxFixture.processExists(["sleep", marker]) }, "sandboxed process survived")
-        let mountsAfter = try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8).split(separator: "\n").count
+        let mountsAfter = try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8).split(separator: "\n")
+            .count
         #expect(mountsAfter == mountsBefore)
     }
 
     @Test("the environment is exactly the profile's plus --env", .enabled(if: isRoot))
     func environment() throws {
-        let r = try CLI.run(["run", "--tree", SandboxFixture.tree, "--env", "EXTRA=1", "--", "env"],
-                            environment: ["REPRO_LEAK_CHECK": "leaked"], directory: "/tmp")
+        let r = try CLI.run(
+            ["run", "--tree", SandboxFixture.tree, "--env", "EXTRA=1", "--", "env"],
+            environment: ["REPRO_LEAK_CHECK": "leaked"], directory: "/tmp")
         let keys = Set(r.stdout.split(separator: "\n").map { String($0.split(separator: "=")[0]) })
         #expect(keys == ["PATH", "HOME", "TMPDIR", "USER", "LOGNAME", "SHELL", "LANG", "LC_ALL", "TZ", "EXTRA"])
         #expect(r.stdout.contains("HOME=/build/home\n"))
     }
 
-    @Test("inherited descriptors are closed, stdin is /dev/null unless --stdin, the command leads a new session", .enabled(if: isRoot))
+    @Test(
+        "inherited descriptors are closed, stdin is /dev/null unless --stdin, the command leads a new session",
+        .enabled(if: isRoot))
     func descriptorsAndSession() throws {
-        let fds = try Shell.run(["sh", "-c", "exec 7</dev/null 8>/dev/null; exec \"$0\" run --tree \"$1\" -- probe fds", CLI.binary, SandboxFixture.tree])
+        let fds = try Shell.run([
+            "sh", "-c", "exec 7</dev/null 8>/dev/null; exec \"$0\" run --tree \"$1\" -- probe fds", CLI.binary,
+            SandboxFixture.tree,
+        ])
         #expect(fds.stdout.split(separator: "\n") == ["0", "1", "2"], "\(fds.stdout)")
-        let quiet = try CLI.run(["run", "--tree", SandboxFixture.tree, "--", "cat"], directory: "/tmp", stdin: Data("hello".utf8))
+        let quiet = try CLI.run(
+            ["run", "--tree", SandboxFixture.tree, "--", "cat"], directory: "/tmp", stdin: Data("hello".utf8))
         #expect(quiet.status == 0 && quiet.stdout == "")
-        let passed = try CLI.run(["run", "--tree", SandboxFixture.tree, "--stdin", "--", "cat"], directory: "/tmp", stdin: Data("hello".utf8))
+        let passed = try CLI.run(
+            ["run", "--tree", SandboxFixture.tree, "--stdin", "--", "cat"], directory: "/tmp", stdin: Data("hello".utf8)
+        )
         #expect(passed.stdout == "hello")
-        let stat = try CLI.run(["run", "--tree", SandboxFixture.tree, "--", "cat", "/proc/self/stat"], directory: "/tmp")
+        let stat = try CLI.run(
+            ["run", "--tree", SandboxFixture.tree, "--", "cat", "/proc/self/stat"], directory: "/tmp")
         let fields = stat.stdout.split(separator: " ")
         #expect(fields.count > 6 && fields[0] == fields[5], "pid \(fields.first ?? "") is not its session's leader")
     }
 
-    @Test("exit status: the command's own, 128+N on signal, 127 with the failed step when it cannot start", .enabled(if: isRoot))
+    @Test(
+        "exit status: the command's own, 128+N on signal, 127 with the failed step when it cannot start",
+        .enabled(if: isRoot))
     func exitStatus() throws {
         #expect(try run(.root, ["--", "sh", "-c", "exit 7"]).status == 7)
         #expect(try run(.root, ["--", "sh", "-c", "kill -9 $$"]).status == 137)
@@ -250,7 +294,8 @@ struct RunTests {
         #expect(missing.stderr.contains("executing no-such-command failed: No such file or directory"))
         let workdir = try run(.root, ["--workdir", "/no/such/dir", "--", "true"])
         #expect(workdir.status == 127)
-        #expect(workdir.stderr.contains("changing to the working directory /no/such/dir failed: No such file or directory"))
+        #expect(
+            workdir.stderr.contains("changing to the working directory /no/such/dir failed: No such file or directory"))
     }
 
     @Test("bad input exits 2 with a message", .enabled(if: isRoot))
@@ -268,7 +313,12 @@ struct RunTests {
         let dir = try TempDir(mode: 0o777)
         let dest = dir.path + "/dist"
         let marker = uniqueSeconds(mode == .root ? 200 : 201)
-        let r = try run(mode, ["--copy-out", "/build/src/dist:" + dest, "--", "sh", "-c", "mkdir dist && echo built > dist/out; sleep \(marker) &"])
+        let r = try run(
+            mode,
+            [
+                "--copy-out", "/build/src/dist:" + dest, "--", "sh", "-c",
+                "mkdir dist && echo built > dist/out; sleep \(marker) &",
+            ])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(try String(contentsOfFile: dest + "/out", encoding: .utf8) == "built\n")
         #expect(waitFor(5) { !SandboxFixture.processExists(["sleep", marker]) })
@@ -279,8 +329,13 @@ struct RunTests {
         let dir = try TempDir(mode: 0o777)
         let secret = dir.path + "/host-secret"
         try "host only\n".write(toFile: secret, atomically: false, encoding: .utf8)
-        let r = try run(.root, ["--copy-out", "/build/src/out:" + dir.path + "/out", "--copy-out", "/build/src/d/file:" + dir.path + "/file",
-                                "--", "sh", "-c", "ln -s \(secret) out && ln -s / d"])
+        let r = try run(
+            .root,
+            [
+                "--copy-out", "/build/src/out:" + dir.path + "/out", "--copy-out",
+                "/build/src/d/file:" + dir.path + "/file",
+                "--", "sh", "-c", "ln -s \(secret) out && ln -s / d",
+            ])
         // The first copy is the link itself; the second path runs through a symlink and is refused.
         #expect(r.status == 2, "\(r.stderr)")
         #expect(try FileManager.default.destinationOfSymbolicLink(atPath: dir.path + "/out") == secret)
@@ -306,9 +361,11 @@ struct RunTests {
 
     @Test("with user namespaces unavailable, repro exits 4 and names the setting", .enabled(if: isRoot))
     func namespacesUnavailable() throws {
-        let r = try Shell.run(["unshare", "--user", "--map-root-user", "sh", "-c",
-                               "echo 0 > /proc/sys/user/max_user_namespaces && exec \"$0\" run --tree \"$1\" -- true",
-                               CLI.binary, SandboxFixture.tree])
+        let r = try Shell.run([
+            "unshare", "--user", "--map-root-user", "sh", "-c",
+            "echo 0 > /proc/sys/user/max_user_namespaces && exec \"$0\" run --tree \"$1\" -- true",
+            CLI.binary, SandboxFixture.tree,
+        ])
         #expect(r.status == 4, "\(r.stderr)")
         #expect(r.stderr.contains("user.max_user_namespaces"))
         #expect(r.stderr.contains("never runs with weaker isolation"))
@@ -319,7 +376,9 @@ struct RunTests {
         let dir = try TempDir()
         let r = try run(.root, ["--isolation-report", dir.path + "/iso.json", "--", "true"])
         #expect(r.status == 0)
-        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir.path + "/iso.json"))) as? [String: Any]
+        let json =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir.path + "/iso.json")))
+            as? [String: Any]
         #expect(json?["hostname"] as? String == "repro")
         #expect(json?["seccomp_profile"] as? String == "default")
         #expect((json?["seccomp_bpf_sha256"] as? String)?.count == 64)
@@ -327,7 +386,8 @@ struct RunTests {
     }
 
     static var repoRoot: String {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().path
     }
 }
 
@@ -368,7 +428,9 @@ final class TCPServer {
         addr.sin_port = 0
         var len = socklen_t(MemoryLayout<sockaddr_in>.size)
         let ok = withUnsafeMutablePointer(to: &addr) { p in
-            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && listen(fd, 16) == 0 && getsockname(fd, $0, &len) == 0 }
+            p.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, len) == 0 && listen(fd, 16) == 0 && getsockname(fd, $0, &len) == 0
+            }
         }
         guard ok else {
             _ = Glibc.close(fd)
@@ -382,17 +444,23 @@ final class TCPServer {
 /// Ordinary builds: the host's /usr (gcc, make, python3) as a toolchain tree, read-only.
 @Suite(.serialized)
 struct OrdinaryBuildTests {
-    @Test("sh with jobs, make -j, gcc and python threads work in the sandbox", .enabled(if: RunTests.isRoot), arguments: RunTests.Mode.allCases)
+    @Test(
+        "sh with jobs, make -j, gcc and python threads work in the sandbox", .enabled(if: RunTests.isRoot),
+        arguments: RunTests.Mode.allCases)
     func ordinaryBuild(mode: RunTests.Mode) throws {
         let dir = try TempDir()
         let root = dir.path + "/root", src = dir.path + "/src"
         let fm = FileManager.default
         try fm.createDirectory(atPath: root, withIntermediateDirectories: true)
         try fm.createDirectory(atPath: src, withIntermediateDirectories: true)
-        for link in ["bin", "sbin", "lib", "lib64"] { try fm.createSymbolicLink(atPath: root + "/" + link, withDestinationPath: "usr/" + link) }
+        for link in ["bin", "sbin", "lib", "lib64"] {
+            try fm.createSymbolicLink(atPath: root + "/" + link, withDestinationPath: "usr/" + link)
+        }
         try "int main(void) { return 0; }\n".write(toFile: src + "/a.c", atomically: true, encoding: .utf8)
-        try "#include <stdio.h>\nint main(void) { puts(\"hello from gcc\"); return 0; }\n".write(toFile: src + "/b.c", atomically: true, encoding: .utf8)
-        try "all: a b\na: a.c\n\tgcc -O1 -o $@ $<\nb: b.c\n\tgcc -O1 -o $@ $<\n".write(toFile: src + "/Makefile", atomically: true, encoding: .utf8)
+        try "#include <stdio.h>\nint main(void) { puts(\"hello from gcc\"); return 0; }\n".write(
+            toFile: src + "/b.c", atomically: true, encoding: .utf8)
+        try "all: a b\na: a.c\n\tgcc -O1 -o $@ $<\nb: b.c\n\tgcc -O1 -o $@ $<\n".write(
+            toFile: src + "/Makefile", atomically: true, encoding: .utf8)
         for path in [dir.path, root, src] { try fm.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path) }
         let script = """
             set -e
@@ -402,8 +470,15 @@ struct OrdinaryBuildTests {
             ./a && ./b
             python3 -c 'import threading; r=[]; ts=[threading.Thread(target=r.append, args=(i,)) for i in range(8)]; [t.start() for t in ts]; [t.join() for t in ts]; print("threads", len(r))'
             """
-        let args = ["run", "--tree", root, "--tree", "/usr:/usr", "--bind-ro", src + ":/opt/src", "--", "/bin/sh", "-c", script]
-        let r = mode == .root ? try CLI.run(args, directory: "/tmp") : try Shell.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--", SandboxFixture.repro] + args, directory: "/tmp")
+        let args = [
+            "run", "--tree", root, "--tree", "/usr:/usr", "--bind-ro", src + ":/opt/src", "--", "/bin/sh", "-c", script,
+        ]
+        let r =
+            mode == .root
+            ? try CLI.run(args, directory: "/tmp")
+            : try Shell.run(
+                ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--", SandboxFixture.repro] + args,
+                directory: "/tmp")
         #expect(r.status == 0, "\(r.stderr)")
         let lines = r.stdout.split(separator: "\n").map(String.init)
         #expect(Set(lines.prefix(2)) == ["job1", "job2"])

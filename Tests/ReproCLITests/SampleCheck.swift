@@ -17,8 +17,11 @@ struct SampleCheck {
     /// Writes `artifacts/out/hello` and `artifacts/out/doc/readme.txt` under a fresh temporary directory.
     init() throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("repro-cli-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory + "/artifacts/out/doc", withIntermediateDirectories: true)
-        let files = ["out/hello": Data("#!/bin/sh\necho hello\n".utf8), "out/doc/readme.txt": Data("hello, reproducibly\n".utf8)]
+        try FileManager.default.createDirectory(
+            atPath: directory + "/artifacts/out/doc", withIntermediateDirectories: true)
+        let files = [
+            "out/hello": Data("#!/bin/sh\necho hello\n".utf8), "out/doc/readme.txt": Data("hello, reproducibly\n".utf8),
+        ]
         var subjects: [Subject] = []
         var entries: [TreeEntry] = [.directory("out"), .directory("out/doc")]
         for (name, data) in files.sorted(by: { $0.key < $1.key }) {
@@ -35,7 +38,9 @@ struct SampleCheck {
 
     /// The manifest of a check of these outputs (reproducible, or a failed build), signed by `key` (unsigned if nil).
     /// `subjects` and `tree` replace the sample's own.
-    func manifest(key: SigningKey?, verdict: Verdict = .reproducible, subjects: [Subject]? = nil, tree: String? = nil) throws -> Manifest {
+    func manifest(key: SigningKey?, verdict: Verdict = .reproducible, subjects: [Subject]? = nil, tree: String? = nil)
+        throws -> Manifest
+    {
         let tree = tree ?? self.tree
         let provenance = ProvenanceInputs(
             subjects: subjects ?? self.subjects, command: ["sh", "build.sh"], profile: "strict",
@@ -43,15 +48,23 @@ struct SampleCheck {
             normalization: ["SOURCE_DATE_EPOCH": "1700000000"],
             isolation: ["namespaces": ["user", "mount", "pid", "net"]],
             dependencies: [
-                .archive(name: "busybox", uri: "file:///srv/busybox.tar.gz", sha256: String(repeating: "9a", count: 32)),
+                .archive(
+                    name: "busybox", uri: "file:///srv/busybox.tar.gz", sha256: String(repeating: "9a", count: 32)),
                 try .sourceTree(uri: "file:///src/hello", treeDigest: "t1:" + String(repeating: "d4", count: 32)),
             ],
             reproVersion: "0.1.0", invocationID: UUID().uuidString,
-            startedOn: Date(timeIntervalSince1970: 1_800_000_000), finishedOn: Date(timeIntervalSince1970: 1_800_000_009))
-        let runs = verdict == .buildFailed
+            startedOn: Date(timeIntervalSince1970: 1_800_000_000),
+            finishedOn: Date(timeIntervalSince1970: 1_800_000_009))
+        let runs =
+            verdict == .buildFailed
             ? [RunRecord(index: 1, outputTreeDigest: nil, exitStatus: 2)]
-            : [RunRecord(index: 1, outputTreeDigest: tree, exitStatus: 0), RunRecord(index: 2, outputTreeDigest: tree, exitStatus: 0)]
-        return try Manifest.make(provenance: provenance, reproducibility: ReproducibilityInputs(runs: runs, verdict: verdict), signingKey: key)
+            : [
+                RunRecord(index: 1, outputTreeDigest: tree, exitStatus: 0),
+                RunRecord(index: 2, outputTreeDigest: tree, exitStatus: 0),
+            ]
+        return try Manifest.make(
+            provenance: provenance, reproducibility: ReproducibilityInputs(runs: runs, verdict: verdict),
+            signingKey: key)
     }
 
     /// Writes `data` to `name` under the directory and returns its path.

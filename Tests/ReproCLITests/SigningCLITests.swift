@@ -38,16 +38,25 @@ import Testing
         defer { sample.remove() }
         let key = try keygen(sample)
         let bundle = try sample.write("repro.intoto.jsonl", sample.manifest(key: key).data)
-        let result = try CLI.run(["verify", bundle, "--key", sample.directory + "/signer.pub", "--artifacts", sample.artifacts])
+        let result = try CLI.run([
+            "verify", bundle, "--key", sample.directory + "/signer.pub", "--artifacts", sample.artifacts,
+        ])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("signed by \(key.keyID)"))
         #expect(result.stdout.contains("builder:    https://repro.dev/builders/local/v1 (repro 0.1.0)"))
         #expect(result.stdout.contains("source:     source file:///src/hello t1:" + String(repeating: "d4", count: 32)))
-        #expect(result.stdout.contains("toolchain:  busybox file:///srv/busybox.tar.gz sha256:" + String(repeating: "9a", count: 32)))
+        #expect(
+            result.stdout.contains(
+                "toolchain:  busybox file:///srv/busybox.tar.gz sha256:" + String(repeating: "9a", count: 32)))
         #expect(result.stdout.contains("verdict:    reproducible (2 runs)"))
-        #expect(result.stdout.contains("artifacts:  \(sample.artifacts) is exactly the certified tree \(sample.tree), all 2 subject files match"))
+        #expect(
+            result.stdout.contains(
+                "artifacts:  \(sample.artifacts) is exactly the certified tree \(sample.tree), all 2 subject files match"
+            ))
         // The subject lines are sha256sum's format: `sha256sum -c` accepts them in the output directory.
-        let sums = result.stdout.split(separator: "\n").filter { $0.count > 66 && Hex.isLowercase(String($0.prefix(64)), length: 64) }
+        let sums = result.stdout.split(separator: "\n").filter {
+            $0.count > 66 && Hex.isLowercase(String($0.prefix(64)), length: 64)
+        }
         #expect(sums.count == 2)
         let sumFile = try sample.write("SUMS", Data((sums.joined(separator: "\n") + "\n").utf8))
         let check = Process()
@@ -89,7 +98,9 @@ import Testing
         // digest sets (`sha256`, `gitCommit`), which are the attestation format's own.
         #expect(Self.nonSnakeKeys(report) == [])
         try sample.write("artifacts/out/hello", Data("#!/bin/sh\necho HELLO\n".utf8))
-        let bad = try CLI.run(["verify", bundle, "--key", sample.directory + "/signer.pub", "--json", "--artifacts", sample.artifacts])
+        let bad = try CLI.run([
+            "verify", bundle, "--key", sample.directory + "/signer.pub", "--json", "--artifacts", sample.artifacts,
+        ])
         #expect(bad.status == 5)
         let failure = try StrictJSON.parse(Data(bad.stdout.utf8))
         #expect(failure["verified"] == false)
@@ -120,10 +131,13 @@ import Testing
         #expect(result.status == 5 && result.stderr.contains("unsigned"))
         // A changed payload.
         var tampered = manifest
-        tampered.envelopes[0].payload = Array(String(decoding: tampered.envelopes[0].payload, as: UTF8.self)
-            .replacingOccurrences(of: "build.sh", with: "evil.sh").utf8)
+        tampered.envelopes[0].payload = Array(
+            String(decoding: tampered.envelopes[0].payload, as: UTF8.self)
+                .replacingOccurrences(of: "build.sh", with: "evil.sh").utf8)
         result = try verify(tampered.data)
-        #expect(result.status == 5 && result.stderr.contains("line 1: signature 1") && result.stderr.contains("does not verify"))
+        #expect(
+            result.status == 5 && result.stderr.contains("line 1: signature 1")
+                && result.stderr.contains("does not verify"))
         // The same as a JSON error object: the kind, and the line as context.
         let json = try CLI.run(["verify", sample.directory + "/case.intoto.jsonl", "--key", pub, "--json"])
         #expect(json.status == 5)
@@ -156,20 +170,29 @@ import Testing
         defer { sample.remove() }
         #expect(try CLI.run(["verify", "x.jsonl"]).status == 64)
         _ = try keygen(sample)
-        let missing = try CLI.run(["verify", sample.directory + "/none.jsonl", "--key", sample.directory + "/signer.pub"])
+        let missing = try CLI.run([
+            "verify", sample.directory + "/none.jsonl", "--key", sample.directory + "/signer.pub",
+        ])
         #expect(missing.status == 2 && missing.stderr.contains("cannot read the bundle"))
-        let missingJSON = try CLI.run(["verify", sample.directory + "/none.jsonl", "--key", sample.directory + "/signer.pub", "--json"])
+        let missingJSON = try CLI.run([
+            "verify", sample.directory + "/none.jsonl", "--key", sample.directory + "/signer.pub", "--json",
+        ])
         #expect(missingJSON.status == 2)
         let failure = try StrictJSON.parse(Data(missingJSON.stdout.utf8))
         #expect(failure["kind"] == "configuration" && failure["exit_status"] == 2)
-        #expect(failure["context"] == .object(["path": .string(sample.directory + "/none.jsonl"), "errno": .integer(Int64(ENOENT))]))
-        let wrongHalf = try CLI.run(["verify", sample.directory + "/none.jsonl", "--key", sample.directory + "/signer.key"])
+        #expect(
+            failure["context"]
+                == .object(["path": .string(sample.directory + "/none.jsonl"), "errno": .integer(Int64(ENOENT))]))
+        let wrongHalf = try CLI.run([
+            "verify", sample.directory + "/none.jsonl", "--key", sample.directory + "/signer.key",
+        ])
         #expect(wrongHalf.status == 2 && wrongHalf.stderr.contains("is a private key"))
     }
 
     /// `repro verify --artifacts DIR`, with `--json` or without, and any further arguments.
     func verifyArtifacts(_ sample: SampleCheck, _ bundle: String, _ more: [String] = []) throws -> CLI.Result {
-        try CLI.run(["verify", bundle, "--key", sample.directory + "/signer.pub", "--artifacts", sample.artifacts] + more)
+        try CLI.run(
+            ["verify", bundle, "--key", sample.directory + "/signer.pub", "--artifacts", sample.artifacts] + more)
     }
 
     @Test func verifyRefusesFilesAddedToTheCertifiedTree() throws {
@@ -255,7 +278,8 @@ import Testing
         #expect(result.status == 5)
         #expect(result.stderr.contains("no output tree for run 1") && result.stderr.contains("--subjects-only"))
         #expect(try verifyArtifacts(sample, bundle, ["--subjects-only"]).status == 0)
-        #expect(try CLI.run(["verify", bundle, "--key", sample.directory + "/signer.pub", "--subjects-only"]).status == 64)
+        #expect(
+            try CLI.run(["verify", bundle, "--key", sample.directory + "/signer.pub", "--subjects-only"]).status == 64)
     }
 
     @Test func verifyRefusesAManifestThatCertifiesNothing() throws {
@@ -263,7 +287,8 @@ import Testing
         defer { sample.remove() }
         let key = try keygen(sample)
         let emptyTree = try TreeDigest.digest([])
-        let bundle = try sample.write("empty.intoto.jsonl", sample.manifest(key: key, subjects: [], tree: emptyTree).data)
+        let bundle = try sample.write(
+            "empty.intoto.jsonl", sample.manifest(key: key, subjects: [], tree: emptyTree).data)
         let pub = sample.directory + "/signer.pub"
         var result = try CLI.run(["verify", bundle, "--key", pub])
         #expect(result.status == 5)

@@ -5,7 +5,8 @@ enum CLI {
     /// The `repro` binary: `$REPRO_BIN`, else beside the running test executable.
     static var binary: String {
         if let path = ProcessInfo.processInfo.environment["REPRO_BIN"], !path.isEmpty { return path }
-        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let exe =
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         var dir = URL(fileURLWithPath: exe).deletingLastPathComponent()
         // Inside an .xctest bundle directory on some layouts.
         while !FileManager.default.isExecutableFile(atPath: dir.appendingPathComponent("repro").path), dir.path != "/" {
@@ -23,7 +24,9 @@ enum CLI {
 
     /// Runs `repro ARGS...` with the given environment additions and working directory.
     @discardableResult
-    static func run(_ arguments: [String], environment: [String: String] = [:], directory: String? = nil, stdin: Data? = nil) throws -> Result {
+    static func run(
+        _ arguments: [String], environment: [String: String] = [:], directory: String? = nil, stdin: Data? = nil
+    ) throws -> Result {
         var env = ProcessInfo.processInfo.environment
         for (key, value) in environment { env[key] = value }
         return try Shell.run([binary] + arguments, directory: directory, environment: env, stdin: stdin)
@@ -34,7 +37,9 @@ enum CLI {
 enum Shell {
     /// Runs `argv` (looked up on PATH) to completion; stdin is `stdin`, else empty.
     @discardableResult
-    static func run(_ argv: [String], directory: String? = nil, environment: [String: String]? = nil, stdin: Data? = nil) throws -> CLI.Result {
+    static func run(
+        _ argv: [String], directory: String? = nil, environment: [String: String]? = nil, stdin: Data? = nil
+    ) throws -> CLI.Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = argv
@@ -59,8 +64,9 @@ enum Shell {
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         group.wait()
         process.waitUntilExit()
-        return CLI.Result(status: process.terminationStatus,
-                          stdout: String(decoding: outData, as: UTF8.self),
-                          stderr: String(decoding: errSink.data, as: UTF8.self))
+        return CLI.Result(
+            status: process.terminationStatus,
+            stdout: String(decoding: outData, as: UTF8.self),
+            stderr: String(decoding: errSink.data, as: UTF8.self))
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A fresh directory for one CLI test.
@@ -15,11 +15,17 @@ private struct Dir {
     func remove() { try? FileManager.default.removeItem(atPath: path) }
     func write(_ relative: String, _ text: String, mode: Int = 0o644) {
         let full = path + "/" + relative
-        try! FileManager.default.createDirectory(atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        _ = FileManager.default.createFile(atPath: full, contents: Data(text.utf8), attributes: [.posixPermissions: mode])
+        try! FileManager.default.createDirectory(
+            atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        _ = FileManager.default.createFile(
+            atPath: full, contents: Data(text.utf8), attributes: [.posixPermissions: mode])
     }
-    func read(_ relative: String) -> String { (try? String(contentsOfFile: path + "/" + relative, encoding: .utf8)) ?? "" }
-    func list(_ relative: String) -> [String] { ((try? FileManager.default.contentsOfDirectory(atPath: path + "/" + relative)) ?? []).sorted() }
+    func read(_ relative: String) -> String {
+        (try? String(contentsOfFile: path + "/" + relative, encoding: .utf8)) ?? ""
+    }
+    func list(_ relative: String) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: path + "/" + relative)) ?? []).sorted()
+    }
 }
 
 /// A started `repro` process whose output is collected when it ends.
@@ -38,33 +44,42 @@ private final class Running {
         let o = out.fileHandleForReading.readDataToEndOfFile()
         let e = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return CLI.Result(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+        return CLI.Result(
+            status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
+            stderr: String(decoding: e, as: UTF8.self))
     }
 }
 
 @Suite struct ToolchainCLITests {
     /// Packs `dir/src` with the CLI and writes `dir/project/toolchains/NAME.toml` pinning it at `url` (default: the file).
     @discardableResult
-    private func pinned(_ d: Dir, name: String = "tc", suffix: String = ".tar.gz", url: String? = nil) throws -> String {
+    private func pinned(_ d: Dir, name: String = "tc", suffix: String = ".tar.gz", url: String? = nil) throws -> String
+    {
         let result = try CLI.run(["toolchain", "pack", d.path + "/src", "-o", d.path + "/tc" + suffix])
         #expect(result.status == 0, "\(result.stderr)")
         let sha = String(result.stdout.prefix(71).dropFirst(7))
         #expect(result.stdout.contains("[[source]]\nurl = \"file://\(d.path)/tc\(suffix)\"\nsha256 = \"\(sha)\""))
-        d.write("project/toolchains/\(name).toml", "name = \"\(name)\"\n[[source]]\nurl = \"\(url ?? "file://\(d.path)/tc\(suffix)")\"\nsha256 = \"\(sha)\"\n")
+        d.write(
+            "project/toolchains/\(name).toml",
+            "name = \"\(name)\"\n[[source]]\nurl = \"\(url ?? "file://\(d.path)/tc\(suffix)")\"\nsha256 = \"\(sha)\"\n")
         return sha
     }
 
     @Test func fetchPrintsTheTreeThenHitsTheCache() throws {
-        let d = Dir(); defer { d.remove() }
+        let d = Dir()
+        defer { d.remove() }
         d.write("src/bin/cc", "#!/bin/sh\n", mode: 0o755)
         d.write("src/lib/x", "x")
         let sha = try pinned(d)
-        let first = try CLI.run(["toolchain", "fetch", "--cache", d.path + "/cache", "tc"], directory: d.path + "/project")
+        let first = try CLI.run(
+            ["toolchain", "fetch", "--cache", d.path + "/cache", "tc"], directory: d.path + "/project")
         #expect(first.status == 0, "\(first.stderr)")
         #expect(first.stdout == d.path + "/cache/trees/\(sha)/\n")
         #expect(first.stderr.contains("unpacking"))
         #expect(FileManager.default.isExecutableFile(atPath: d.path + "/cache/trees/\(sha)/bin/cc"))
-        let second = try CLI.run(["toolchain", "fetch", "tc"], environment: ["REPRO_CACHE": d.path + "/cache"], directory: d.path + "/project")
+        let second = try CLI.run(
+            ["toolchain", "fetch", "tc"], environment: ["REPRO_CACHE": d.path + "/cache"],
+            directory: d.path + "/project")
         #expect(second.status == 0)
         #expect(second.stdout == first.stdout)
         #expect(!second.stderr.contains("unpacking") && !second.stderr.contains("downloading"))
@@ -72,17 +87,22 @@ private final class Running {
         let list = try CLI.run(["toolchain", "list", "--cache", d.path + "/cache"], directory: d.path + "/project")
         #expect(list.stdout.contains("tc  \(d.path)/project/toolchains/tc.toml"))
         #expect(list.stdout.contains("cached      sha256:\(sha)"))
-        let json = try CLI.run(["toolchain", "fetch", "--json", "--cache", d.path + "/cache", "tc"], directory: d.path + "/project")
+        let json = try CLI.run(
+            ["toolchain", "fetch", "--json", "--cache", d.path + "/cache", "tc"], directory: d.path + "/project")
         #expect(json.stdout.contains("\"tree_digest\" : \"t1:"))
     }
 
     @Test func pinMismatchExits5NamingSpecURLAndDigests() throws {
-        let d = Dir(); defer { d.remove() }
+        let d = Dir()
+        defer { d.remove() }
         d.write("src/a", "a")
         let sha = try pinned(d)
         let wrong = String(repeating: "1", count: 64)
-        d.write("project/toolchains/bad.toml", "name = \"bad\"\n[[source]]\nurl = \"file://\(d.path)/tc.tar.gz\"\nsha256 = \"\(wrong)\"\n")
-        let result = try CLI.run(["toolchain", "fetch", "--cache", d.path + "/cache", "bad"], directory: d.path + "/project")
+        d.write(
+            "project/toolchains/bad.toml",
+            "name = \"bad\"\n[[source]]\nurl = \"file://\(d.path)/tc.tar.gz\"\nsha256 = \"\(wrong)\"\n")
+        let result = try CLI.run(
+            ["toolchain", "fetch", "--cache", d.path + "/cache", "bad"], directory: d.path + "/project")
         #expect(result.status == 5)
         for part in ["\"bad\"", "toolchains/bad.toml", "file://\(d.path)/tc.tar.gz", sha, wrong] {
             #expect(result.stderr.contains(part), "\(part) missing from \(result.stderr)")
@@ -93,7 +113,8 @@ private final class Running {
     /// libarchive decompresses lrzip, lzop and grzip by starting that program from PATH; a pinned
     /// archive in such a format must not make repro run a host program on a project's bytes.
     @Test func anArchiveNeedingAnExternalDecompressorRunsNoHostProgram() throws {
-        let d = Dir(); defer { d.remove() }
+        let d = Dir()
+        defer { d.remove() }
         var bytes: [UInt8] = Array("LRZI".utf8) + [0, 6] + [UInt8](repeating: 0, count: 58)
         bytes[6] = 1
         _ = FileManager.default.createFile(atPath: d.path + "/tc.tar.lrz", contents: Data(bytes))
@@ -104,32 +125,49 @@ private final class Running {
         let sha = try CorpusDownloads.sha256(d.path + "/tc.tar.lrz")
         d.write("lrz.toml", "name = \"lrz\"\n[[source]]\nurl = \"file://\(d.path)/tc.tar.lrz\"\nsha256 = \"\(sha)\"\n")
         let path = d.path + "/bin:" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
-        let result = try CLI.run(["toolchain", "fetch", "--cache", d.path + "/cache", d.path + "/lrz.toml"], environment: ["PATH": path])
+        let result = try CLI.run(
+            ["toolchain", "fetch", "--cache", d.path + "/cache", d.path + "/lrz.toml"], environment: ["PATH": path])
         #expect(result.status == 2, "\(result.status) \(result.stderr)")
         #expect(!FileManager.default.fileExists(atPath: marker), "ran: \(d.read("ran"))")
     }
 
     @Test func anEndlessSourceStopsAtTheDownloadLimit() throws {
-        let d = Dir(); defer { d.remove() }
+        let d = Dir()
+        defer { d.remove() }
         let pin = String(repeating: "0", count: 64)
         d.write("zero.toml", "name = \"zero\"\n[[source]]\nurl = \"file:///dev/zero\"\nsha256 = \"\(pin)\"\n")
         let cache = d.path + "/cache"
-        var result = try CLI.run(["toolchain", "fetch", "--cache", cache, "--max-download-bytes", "1048576", d.path + "/zero.toml"])
+        var result = try CLI.run([
+            "toolchain", "fetch", "--cache", cache, "--max-download-bytes", "1048576", d.path + "/zero.toml",
+        ])
         #expect(result.status == 2)
-        #expect(result.stderr.contains("file:///dev/zero is longer than the download limit of 1048576 bytes"), "\(result.stderr)")
+        #expect(
+            result.stderr.contains("file:///dev/zero is longer than the download limit of 1048576 bytes"),
+            "\(result.stderr)")
         #expect(d.list("cache/tmp").isEmpty && d.list("cache/blobs/sha256").isEmpty)
-        result = try CLI.run(["toolchain", "fetch", "--cache", cache, d.path + "/zero.toml"], environment: ["REPRO_MAX_DOWNLOAD_BYTES": "65536"])
+        result = try CLI.run(
+            ["toolchain", "fetch", "--cache", cache, d.path + "/zero.toml"],
+            environment: ["REPRO_MAX_DOWNLOAD_BYTES": "65536"])
         #expect(result.status == 2 && result.stderr.contains("limit of 65536 bytes"), "\(result.stderr)")
         #expect(d.list("cache/tmp").isEmpty)
         // The option wins over the environment.
-        result = try CLI.run(["toolchain", "fetch", "--cache", cache, "--max-download-bytes", "4096", d.path + "/zero.toml"],
-                             environment: ["REPRO_MAX_DOWNLOAD_BYTES": "65536"])
+        result = try CLI.run(
+            ["toolchain", "fetch", "--cache", cache, "--max-download-bytes", "4096", d.path + "/zero.toml"],
+            environment: ["REPRO_MAX_DOWNLOAD_BYTES": "65536"])
         #expect(result.status == 2 && result.stderr.contains("limit of 4096 bytes"), "\(result.stderr)")
-        result = try CLI.run(["toolchain", "fetch", "--cache", cache, d.path + "/zero.toml"], environment: ["REPRO_MAX_DOWNLOAD_BYTES": "8G"])
-        #expect(result.status == 2 && result.stderr.contains("REPRO_MAX_DOWNLOAD_BYTES=8G is not a whole number of bytes"), "\(result.stderr)")
-        result = try CLI.run(["toolchain", "fetch", "--cache", cache, "--max-download-bytes", "-1", d.path + "/zero.toml"])
+        result = try CLI.run(
+            ["toolchain", "fetch", "--cache", cache, d.path + "/zero.toml"],
+            environment: ["REPRO_MAX_DOWNLOAD_BYTES": "8G"])
+        #expect(
+            result.status == 2 && result.stderr.contains("REPRO_MAX_DOWNLOAD_BYTES=8G is not a whole number of bytes"),
+            "\(result.stderr)")
+        result = try CLI.run([
+            "toolchain", "fetch", "--cache", cache, "--max-download-bytes", "-1", d.path + "/zero.toml",
+        ])
         #expect(result.status == 64)
-        d.write("sized.toml", "name = \"sized\"\n[[source]]\nurl = \"file:///dev/zero\"\nsha256 = \"\(pin)\"\nsize = 4096\n")
+        d.write(
+            "sized.toml", "name = \"sized\"\n[[source]]\nurl = \"file:///dev/zero\"\nsha256 = \"\(pin)\"\nsize = 4096\n"
+        )
         result = try CLI.run(["toolchain", "fetch", "--cache", cache, d.path + "/sized.toml"])
         #expect(result.status == 5)
         #expect(result.stderr.contains("has more than 4096 bytes"), "\(result.stderr)")
@@ -137,10 +175,13 @@ private final class Running {
     }
 
     @Test func theCacheIsNotWritableByOthersWhateverTheUmask() throws {
-        let d = Dir(); defer { d.remove() }
+        let d = Dir()
+        defer { d.remove() }
         let make = Process()
         make.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        make.arguments = ["python3", "-c", """
+        make.arguments = [
+            "python3", "-c",
+            """
             import tarfile, io, sys
             with tarfile.open(sys.argv[1], 'w', format=tarfile.PAX_FORMAT) as t:
                 def add(name, kind, mode, data=b''):
@@ -149,13 +190,19 @@ private final class Running {
                 add('var/tmp', tarfile.DIRTYPE, 0o1777)
                 add('srv/open/file', tarfile.REGTYPE, 0o666, b'data')
                 add('bin/tool', tarfile.REGTYPE, 0o777, b'#!/bin/sh\\n')
-            """, d.path + "/rootfs.tar"]
+            """, d.path + "/rootfs.tar",
+        ]
         try make.run()
         make.waitUntilExit()
         let sha = String(try CLI.run(["toolchain", "hash", d.path + "/rootfs.tar"]).stdout.prefix(64))
-        d.write("rootfs.toml", "name = \"rootfs\"\n[[source]]\nurl = \"file://\(d.path)/rootfs.tar\"\nsha256 = \"\(sha)\"\n")
+        d.write(
+            "rootfs.toml", "name = \"rootfs\"\n[[source]]\nurl = \"file://\(d.path)/rootfs.tar\"\nsha256 = \"\(sha)\"\n"
+        )
         let cache = d.path + "/home/.cache/repro"
-        let fetch = try Shell.run(["sh", "-c", "umask 0 && exec \"$0\" \"$@\"", CLI.binary, "toolchain", "fetch", "--cache", cache, d.path + "/rootfs.toml"])
+        let fetch = try Shell.run([
+            "sh", "-c", "umask 0 && exec \"$0\" \"$@\"", CLI.binary, "toolchain", "fetch", "--cache", cache,
+            d.path + "/rootfs.toml",
+        ])
         #expect(fetch.status == 0, "\(fetch.stderr)")
         var st = stat()
         #expect(lstat(cache, &st) == 0 && st.st_mode & 0o7777 == 0o700)
@@ -169,7 +216,8 @@ private final class Running {
         #expect(verify.status == 0, "\(verify.stdout)")
         let json = try CLI.run(["toolchain", "fetch", "--json", "--cache", cache, d.path + "/rootfs.toml"])
         let packed = try CLI.run(["toolchain", "pack", cache + "/trees/\(sha)", "-o", d.path + "/again.tar"])
-        let digest = packed.stderr.components(separatedBy: "tree ").last!.trimmingCharacters(in: .whitespacesAndNewlines)
+        let digest = packed.stderr.components(separatedBy: "tree ").last!.trimmingCharacters(
+            in: .whitespacesAndNewlines)
         #expect(json.stdout.contains("\"tree_digest\" : \"\(digest)\""), "\(json.stdout) \(packed.stderr)")
         // A tree whose root someone opened to others is unpacked again, not trusted.
         chmod(cache + "/trees/\(sha)", 0o777)
@@ -179,7 +227,8 @@ private final class Running {
     }
 
     @Test func badSpecsExit2WithWhereAndWhat() throws {
-        let d = Dir(); defer { d.remove() }
+        let d = Dir()
+        defer { d.remove() }
         d.write("syntax.toml", "name = \"x\"\n\n[[source]\nurl = \"file:///a\"\n")
         var result = try CLI.run(["toolchain", "fetch", "--cache", d.path + "/cache", d.path + "/syntax.toml"])
         #expect(result.status == 2)
@@ -190,36 +239,47 @@ private final class Running {
         d.write("badsha.toml", "name = \"x\"\n[[source]]\nurl = \"file:///a.tar\"\nsha256 = \"1234\"\n")
         result = try CLI.run(["toolchain", "fetch", "--cache", d.path + "/cache", d.path + "/badsha.toml"])
         #expect(result.status == 2 && result.stderr.contains("64 lowercase hex"))
-        d.write("scheme.toml", "name = \"x\"\n[[source]]\nurl = \"ftp://example.org/a.tar\"\nsha256 = \"\(String(repeating: "a", count: 64))\"\n")
+        d.write(
+            "scheme.toml",
+            "name = \"x\"\n[[source]]\nurl = \"ftp://example.org/a.tar\"\nsha256 = \"\(String(repeating: "a", count: 64))\"\n"
+        )
         result = try CLI.run(["toolchain", "fetch", "--cache", d.path + "/cache", d.path + "/scheme.toml"])
         #expect(result.status == 2 && result.stderr.contains("unknown URL scheme \"ftp\""))
-        result = try CLI.run(["toolchain", "fetch", "--cache", d.path + "/cache", "no-such-toolchain"], directory: d.path)
+        result = try CLI.run(
+            ["toolchain", "fetch", "--cache", d.path + "/cache", "no-such-toolchain"], directory: d.path)
         #expect(result.status == 2 && result.stderr.contains("\(d.path)/toolchains"))
         #expect(!FileManager.default.fileExists(atPath: d.path + "/cache/trees"))
     }
 
     @Test func unusableCacheExits2() throws {
-        let d = Dir(); defer { d.remove() }
+        let d = Dir()
+        defer { d.remove() }
         d.write("src/a", "a")
         try pinned(d)
         d.write("file", "not a directory")
-        let result = try CLI.run(["toolchain", "fetch", "--cache", d.path + "/file/cache", "tc"], directory: d.path + "/project")
+        let result = try CLI.run(
+            ["toolchain", "fetch", "--cache", d.path + "/file/cache", "tc"], directory: d.path + "/project")
         #expect(result.status == 2)
         #expect(result.stderr.contains("cannot use the cache directory \(d.path)/file/cache"))
     }
 
     @Test func verifyExits5NamingAFlippedFile() throws {
-        let d = Dir(); defer { d.remove() }
+        let d = Dir()
+        defer { d.remove() }
         d.write("src/lib/libc.so", String(repeating: "elf", count: 1000))
         let sha = try pinned(d)
-        #expect(try CLI.run(["toolchain", "fetch", "--cache", d.path + "/cache", "tc"], directory: d.path + "/project").status == 0)
-        var result = try CLI.run(["toolchain", "verify", "--cache", d.path + "/cache", "tc"], directory: d.path + "/project")
+        #expect(
+            try CLI.run(["toolchain", "fetch", "--cache", d.path + "/cache", "tc"], directory: d.path + "/project")
+                .status == 0)
+        var result = try CLI.run(
+            ["toolchain", "verify", "--cache", d.path + "/cache", "tc"], directory: d.path + "/project")
         #expect(result.status == 0 && result.stdout.contains("ok"))
         let victim = d.path + "/cache/trees/\(sha)/lib/libc.so"
         var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: victim)))
         bytes[1500] ^= 0x20
         try Data(bytes).write(to: URL(fileURLWithPath: victim))
-        result = try CLI.run(["toolchain", "verify", "--cache", d.path + "/cache", "tc"], directory: d.path + "/project")
+        result = try CLI.run(
+            ["toolchain", "verify", "--cache", d.path + "/cache", "tc"], directory: d.path + "/project")
         #expect(result.status == 5)
         #expect(result.stdout.contains(victim))
         result = try CLI.run(["toolchain", "verify", "--cache", d.path + "/cache"])
@@ -227,7 +287,8 @@ private final class Running {
     }
 
     @Test func twoConcurrentFetchesUnpackOnce() throws {
-        let d = Dir(); defer { d.remove() }
+        let d = Dir()
+        defer { d.remove() }
         for i in 0..<3000 { d.write("src/d\(i % 30)/f\(i)", String(repeating: "\(i) ", count: 200)) }
         let sha = try pinned(d, suffix: ".tar")
         let args = ["toolchain", "fetch", "--json", "--cache", d.path + "/cache", "tc"]
@@ -237,24 +298,29 @@ private final class Running {
         #expect(ra.status == 0 && rb.status == 0, "\(ra.stderr) \(rb.stderr)")
         #expect([ra, rb].filter { $0.stderr.contains("unpacking") }.count == 1)
         let packed = try CLI.run(["toolchain", "pack", d.path + "/src", "-o", d.path + "/again.tar"])
-        let digest = packed.stderr.components(separatedBy: "tree ").last!.trimmingCharacters(in: .whitespacesAndNewlines)
+        let digest = packed.stderr.components(separatedBy: "tree ").last!.trimmingCharacters(
+            in: .whitespacesAndNewlines)
         for r in [ra, rb] {
             #expect(r.stdout.contains("\"tree_digest\" : \"\(digest)\""))
             #expect(r.stdout.contains("/cache/trees/\(sha)/"))
         }
         #expect(d.list("cache/tmp").isEmpty)
-        let verify = try CLI.run(["toolchain", "verify", "--cache", d.path + "/cache", "tc"], directory: d.path + "/project")
+        let verify = try CLI.run(
+            ["toolchain", "verify", "--cache", d.path + "/cache", "tc"], directory: d.path + "/project")
         #expect(verify.status == 0, "\(verify.stdout)")
     }
 
     @Test func killedMidDownloadLeavesNothingTrusted() throws {
-        let d = Dir(); defer { d.remove() }
+        let d = Dir()
+        defer { d.remove() }
         for i in 0..<50 { d.write("src/f\(i)", String(repeating: "\(i)", count: 20_000)) }
         let sha = try pinned(d, suffix: ".tar")
         let server = Process()
         let serverOut = Pipe(), serverIn = Pipe()
         server.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        server.arguments = ["python3", "-c", """
+        server.arguments = [
+            "python3", "-c",
+            """
             import http.server, sys
             data = open(sys.argv[1], 'rb').read()
             class H(http.server.BaseHTTPRequestHandler):
@@ -274,7 +340,8 @@ private final class Running {
             s.daemon_threads = True
             print(s.server_address[1], flush=True)
             s.serve_forever()
-            """, d.path + "/tc.tar"]
+            """, d.path + "/tc.tar",
+        ]
         server.standardOutput = serverOut
         server.standardInput = serverIn
         try server.run()
@@ -285,13 +352,20 @@ private final class Running {
         }
         func line() -> String {
             var bytes = [UInt8]()
-            while let byte = serverOut.fileHandleForReading.readData(ofLength: 1).first, byte != 10 { bytes.append(byte) }
+            while let byte = serverOut.fileHandleForReading.readData(ofLength: 1).first, byte != 10 {
+                bytes.append(byte)
+            }
             return String(decoding: bytes, as: UTF8.self)
         }
         let port = line()
-        d.write("project/toolchains/hang.toml", "name = \"hang\"\n[[source]]\nurl = \"http://127.0.0.1:\(port)/hang\"\nsha256 = \"\(sha)\"\n")
-        d.write("project/toolchains/full.toml", "name = \"full\"\n[[source]]\nurl = \"http://127.0.0.1:\(port)/full\"\nsha256 = \"\(sha)\"\n")
-        let victim = try Running(["toolchain", "fetch", "--cache", d.path + "/cache", "hang"], directory: d.path + "/project")
+        d.write(
+            "project/toolchains/hang.toml",
+            "name = \"hang\"\n[[source]]\nurl = \"http://127.0.0.1:\(port)/hang\"\nsha256 = \"\(sha)\"\n")
+        d.write(
+            "project/toolchains/full.toml",
+            "name = \"full\"\n[[source]]\nurl = \"http://127.0.0.1:\(port)/full\"\nsha256 = \"\(sha)\"\n")
+        let victim = try Running(
+            ["toolchain", "fetch", "--cache", d.path + "/cache", "hang"], directory: d.path + "/project")
         #expect(line() == "half")
         kill(victim.process.processIdentifier, SIGKILL)
         let killed = victim.finish()
@@ -301,71 +375,101 @@ private final class Running {
         #expect(d.list("cache/tmp").count == 1)  // the half download, under a temp name
         let list = try CLI.run(["toolchain", "list", "--cache", d.path + "/cache"], directory: d.path + "/project")
         #expect(list.stdout.contains("not cached  sha256:\(sha)"))
-        let retry = try CLI.run(["toolchain", "fetch", "--cache", d.path + "/cache", "full"], directory: d.path + "/project")
+        let retry = try CLI.run(
+            ["toolchain", "fetch", "--cache", d.path + "/cache", "full"], directory: d.path + "/project")
         #expect(retry.status == 0, "\(retry.stderr)")
         #expect(d.list("cache/tmp").isEmpty)
-        #expect(try CLI.run(["toolchain", "verify", "--cache", d.path + "/cache", "full"], directory: d.path + "/project").status == 0)
+        #expect(
+            try CLI.run(["toolchain", "verify", "--cache", d.path + "/cache", "full"], directory: d.path + "/project")
+                .status == 0)
     }
 
     @Test func verboseListsNeutralizedEntries() throws {
-        let d = Dir(); defer { d.remove() }
+        let d = Dir()
+        defer { d.remove() }
         let make = Process()
         make.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        make.arguments = ["python3", "-c", """
+        make.arguments = [
+            "python3", "-c",
+            """
             import tarfile, io, sys
             with tarfile.open(sys.argv[1], 'w', format=tarfile.PAX_FORMAT) as t:
                 dev = tarfile.TarInfo('dev/null'); dev.type = tarfile.CHRTYPE; dev.devmajor = 1; dev.devminor = 3; t.addfile(dev)
                 su = tarfile.TarInfo('usr/bin/su'); su.mode = 0o4755; su.size = 2; t.addfile(su, io.BytesIO(b'su'))
-            """, d.path + "/rootfs.tar"]
+            """, d.path + "/rootfs.tar",
+        ]
         try make.run()
         make.waitUntilExit()
         let sha = try CLI.run(["toolchain", "hash", d.path + "/rootfs.tar"]).stdout.prefix(64)
-        d.write("rootfs.toml", "name = \"rootfs\"\n[[source]]\nurl = \"file://\(d.path)/rootfs.tar\"\nsha256 = \"\(sha)\"\n")
+        d.write(
+            "rootfs.toml", "name = \"rootfs\"\n[[source]]\nurl = \"file://\(d.path)/rootfs.tar\"\nsha256 = \"\(sha)\"\n"
+        )
         let quiet = try CLI.run(["toolchain", "fetch", "--cache", d.path + "/cache", d.path + "/rootfs.toml"])
         #expect(quiet.status == 0, "\(quiet.stderr)")
-        #expect(quiet.stderr.contains("neutralized 2 entries (1 device node/fifo/socket not created, 1 setuid/setgid bit removed); --verbose lists them"))
-        let verbose = try CLI.run(["toolchain", "fetch", "--verbose", "--cache", d.path + "/cache", d.path + "/rootfs.toml"])
-        #expect(verbose.stderr.contains("  dev/null: character device not created\nrepro:   usr/bin/su: setuid/setgid bits removed"))
+        #expect(
+            quiet.stderr.contains(
+                "neutralized 2 entries (1 device node/fifo/socket not created, 1 setuid/setgid bit removed); --verbose lists them"
+            ))
+        let verbose = try CLI.run([
+            "toolchain", "fetch", "--verbose", "--cache", d.path + "/cache", d.path + "/rootfs.toml",
+        ])
+        #expect(
+            verbose.stderr.contains(
+                "  dev/null: character device not created\nrepro:   usr/bin/su: setuid/setgid bits removed"))
     }
 
     @Test func hostileArchiveExits2NamingTheEntry() throws {
-        let d = Dir(); defer { d.remove() }
+        let d = Dir()
+        defer { d.remove() }
         let make = Process()
         make.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        make.arguments = ["python3", "-c", """
+        make.arguments = [
+            "python3", "-c",
+            """
             import tarfile, io, sys
             with tarfile.open(sys.argv[1], 'w:gz', format=tarfile.PAX_FORMAT) as t:
                 ok = tarfile.TarInfo('ok'); ok.size = 2; t.addfile(ok, io.BytesIO(b'ok'))
                 bad = tarfile.TarInfo('lib/../../../../../escaped'); bad.size = 3; t.addfile(bad, io.BytesIO(b'bad'))
-            """, d.path + "/evil.tar.gz"]
+            """, d.path + "/evil.tar.gz",
+        ]
         try make.run()
         make.waitUntilExit()
         let sha = try CLI.run(["toolchain", "hash", d.path + "/evil.tar.gz"]).stdout.prefix(64)
-        d.write("evil.toml", "name = \"evil\"\n[[source]]\nurl = \"file://\(d.path)/evil.tar.gz\"\nsha256 = \"\(sha)\"\n")
+        d.write(
+            "evil.toml", "name = \"evil\"\n[[source]]\nurl = \"file://\(d.path)/evil.tar.gz\"\nsha256 = \"\(sha)\"\n")
         let result = try CLI.run(["toolchain", "fetch", "--cache", d.path + "/cache", d.path + "/evil.toml"])
         #expect(result.status == 2)
-        #expect(result.stderr.contains("entry \"lib/../../../../../escaped\" has a \"..\" component"), "\(result.stderr)")
+        #expect(
+            result.stderr.contains("entry \"lib/../../../../../escaped\" has a \"..\" component"), "\(result.stderr)")
         #expect(d.list("cache/trees").isEmpty && d.list("cache/tmp").isEmpty)
         #expect(!FileManager.default.fileExists(atPath: d.path + "/escaped"))
         // The refusal names the toolchain, its spec file and its URL, not only the cache's blob,
         // for `repro run` (and `repro check`) as for `repro toolchain fetch`.
-        let refusal = "repro: error: toolchain \"evil\" (\(d.path)/evil.toml), source file://\(d.path)/evil.tar.gz: the archive \(d.path)/cache/blobs/sha256/\(sha) is refused: entry \"lib/../../../../../escaped\" has a \"..\" component. Nothing from it was kept. Check where the archive comes from, or repack its tree with `repro toolchain pack`.\n"
+        let refusal =
+            "repro: error: toolchain \"evil\" (\(d.path)/evil.toml), source file://\(d.path)/evil.tar.gz: the archive \(d.path)/cache/blobs/sha256/\(sha) is refused: entry \"lib/../../../../../escaped\" has a \"..\" component. Nothing from it was kept. Check where the archive comes from, or repack its tree with `repro toolchain pack`.\n"
         #expect(result.stderr.hasSuffix(refusal), "\(result.stderr)")
         let run = try CLI.run(["run", "--cache", d.path + "/cache", "--toolchain", d.path + "/evil.toml", "--", "true"])
         #expect(run.status == 2)
         #expect(run.stderr.hasSuffix(refusal), "\(run.stderr)")
         // Only `toolchain fetch` has --max-entries, and only it is told to raise it so.
-        let many = try CLI.run(["toolchain", "fetch", "--max-entries", "1", "--cache", d.path + "/cache2", d.path + "/evil.toml"])
+        let many = try CLI.run([
+            "toolchain", "fetch", "--max-entries", "1", "--cache", d.path + "/cache2", d.path + "/evil.toml",
+        ])
         #expect(many.status == 2)
-        #expect(many.stderr.contains("entry \"lib/../../../../../escaped\" goes past the limit of 1 entry (raise it with --max-entries)"), "\(many.stderr)")
+        #expect(
+            many.stderr.contains(
+                "entry \"lib/../../../../../escaped\" goes past the limit of 1 entry (raise it with --max-entries)"),
+            "\(many.stderr)")
     }
 
     @Test func packIsDeterministicAndHonoursTheEpoch() throws {
-        let d = Dir(); defer { d.remove() }
+        let d = Dir()
+        defer { d.remove() }
         d.write("src/a", "a")
         d.write("src/b/c", "c", mode: 0o755)
         func pack(_ name: String, _ extra: [String] = [], env: [String: String] = [:]) throws -> String {
-            let r = try CLI.run(["toolchain", "pack", d.path + "/src", "-o", d.path + "/" + name] + extra, environment: env)
+            let r = try CLI.run(
+                ["toolchain", "pack", d.path + "/src", "-o", d.path + "/" + name] + extra, environment: env)
             #expect(r.status == 0, "\(r.stderr)")
             return String(r.stdout.prefix(71))
         }

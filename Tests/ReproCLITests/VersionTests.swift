@@ -15,7 +15,8 @@ import Testing
             guard let start = line.range(of: ".package(url: \"") else { return nil }
             let rest = line[start.upperBound...]
             guard let quote = rest.firstIndex(of: "\"") else { return nil }
-            let requirement = rest[rest.index(after: quote)...].trimmingCharacters(in: CharacterSet(charactersIn: " ,)"))
+            let requirement = rest[rest.index(after: quote)...].trimmingCharacters(
+                in: CharacterSet(charactersIn: " ,)"))
             return (String(rest[..<quote]), requirement)
         }
     }
@@ -29,7 +30,11 @@ import Testing
             #expect(package.requirement.hasPrefix("exact: \""), "\(package.url) is not pinned: \(package.requirement)")
             let listed = direct.first { $0.url == package.url }
             #expect(listed != nil, "\(package.url) is missing from ReproInfo.dependencies")
-            if let listed { #expect(package.requirement == "exact: \"\(listed.version)\"", "\(package.url): \(package.requirement) vs \(listed.version)") }
+            if let listed {
+                #expect(
+                    package.requirement == "exact: \"\(listed.version)\"",
+                    "\(package.url): \(package.requirement) vs \(listed.version)")
+            }
         }
     }
 
@@ -37,12 +42,14 @@ import Testing
     /// what ReproInfo lists, transitive packages included.
     @Test func theResolvedGraphIsWhatReproInfoLists() throws {
         let path = Self.root + "/Package.resolved"
-        let data = try #require(FileManager.default.contents(atPath: path), "no \(path): build repro first (swift build)")
+        let data = try #require(
+            FileManager.default.contents(atPath: path), "no \(path): build repro first (swift build)")
         let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         let pins = try #require(json["pins"] as? [[String: Any]])
-        let resolved = Dictionary(uniqueKeysWithValues: pins.map { pin in
-            ((pin["identity"] as? String ?? ""), ((pin["state"] as? [String: Any])?["version"] as? String ?? "?"))
-        })
+        let resolved = Dictionary(
+            uniqueKeysWithValues: pins.map { pin in
+                ((pin["identity"] as? String ?? ""), ((pin["state"] as? [String: Any])?["version"] as? String ?? "?"))
+            })
         let listed = Dictionary(uniqueKeysWithValues: ReproInfo.dependencies.map { ($0.name.lowercased(), $0.version) })
         #expect(resolved == listed)
     }
@@ -55,7 +62,11 @@ import Testing
         let lines = verbose.stdout.split(separator: "\n").map(String.init)
         #expect(lines.first == "repro \(ReproInfo.version)")
         for dependency in ReproInfo.dependencies {
-            #expect(lines.contains { $0.hasPrefix("  \(dependency.name) ") && $0.contains(" \(dependency.version) ") && $0.contains("  \(dependency.url)") }, "\(dependency.name): \(verbose.stdout)")
+            #expect(
+                lines.contains {
+                    $0.hasPrefix("  \(dependency.name) ") && $0.contains(" \(dependency.version) ")
+                        && $0.contains("  \(dependency.url)")
+                }, "\(dependency.name): \(verbose.stdout)")
         }
         #expect(lines.contains { $0.hasPrefix("  swift-asn1 ") && $0.hasSuffix("(transitive)") })
         #expect(lines.contains("swift compiler: \(ReproInfo.swiftCompiler)"))
@@ -70,10 +81,13 @@ import Testing
     func theLinkedLibraryVersionsAreTheLinkedOnes() throws {
         let lines = try CLI.run(["version", "--verbose"]).stdout.split(separator: "\n").map(String.init)
         for library in ["libarchive", "libseccomp"] {
-            let expected = try Shell.run(["pkg-config", "--modversion", library]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            let expected = try Shell.run(["pkg-config", "--modversion", library]).stdout.trimmingCharacters(
+                in: .whitespacesAndNewlines)
             #expect(!expected.isEmpty)
             let line = lines.first { $0.hasPrefix("\(library): ") }
-            #expect(line == "\(library): \(expected)" || line?.hasPrefix("\(library): \(expected) (") == true, "\(String(describing: line)) vs \(expected)")
+            #expect(
+                line == "\(library): \(expected)" || line?.hasPrefix("\(library): \(expected) (") == true,
+                "\(String(describing: line)) vs \(expected)")
         }
         #expect(lines.contains { $0.hasPrefix("libarchive: ") && $0.contains("zlib/") }, "\(lines)")
     }

@@ -16,7 +16,8 @@ import Testing
 
     @Test("an edit to the text is caught: the parsed value differs from the built-in one")
     func editIsCaught() throws {
-        let text = try #require(Profile.builtinText("default")).replacingOccurrences(of: "processes = 4096", with: "processes = 4095")
+        let text = try #require(Profile.builtinText("default")).replacingOccurrences(
+            of: "processes = 4096", with: "processes = 4095")
         #expect(try Profile.parse(text, origin: "edited") != Profile.builtin("default"))
     }
 }

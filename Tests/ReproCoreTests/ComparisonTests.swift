@@ -4,12 +4,16 @@ import Testing
 
 @Suite struct ComparisonTests {
     @Test func changedMissingExtra() {
-        let a = [TreeEntry(path: "a", kind: .file, size: 1, sha256: "11"),
-                 TreeEntry(path: "b", kind: .file, size: 2, sha256: "22"),
-                 TreeEntry(path: "c", kind: .file, size: 3, sha256: "33")]
-        let b = [TreeEntry(path: "a", kind: .file, size: 1, sha256: "11"),
-                 TreeEntry(path: "b", kind: .file, size: 2, sha256: "99"),
-                 TreeEntry(path: "d", kind: .file, size: 4, sha256: "44")]
+        let a = [
+            TreeEntry(path: "a", kind: .file, size: 1, sha256: "11"),
+            TreeEntry(path: "b", kind: .file, size: 2, sha256: "22"),
+            TreeEntry(path: "c", kind: .file, size: 3, sha256: "33"),
+        ]
+        let b = [
+            TreeEntry(path: "a", kind: .file, size: 1, sha256: "11"),
+            TreeEntry(path: "b", kind: .file, size: 2, sha256: "99"),
+            TreeEntry(path: "d", kind: .file, size: 4, sha256: "44"),
+        ]
         let d = Comparison.differences(reference: a, other: b, run: 2)
         #expect(d.map(\.path) == ["b", "c", "d"])
         #expect(d.map(\.kind) == [.changed, .missing, .extra])
@@ -48,19 +52,27 @@ import Testing
     }
 
     @Test func explainsRandomHexText() {
-        let a = Data("token=3f9a0c77e1b24d5a8c6e0f1b2a3d4c5e\n".utf8), b = Data("token=a71be04f9c3d2e1f0a9b8c7d6e5f4a3b\n".utf8)
+        let a = Data("token=3f9a0c77e1b24d5a8c6e0f1b2a3d4c5e\n".utf8),
+            b = Data("token=a71be04f9c3d2e1f0a9b8c7d6e5f4a3b\n".utf8)
         let offset = Int(Comparison.firstDifference(a, b)!)
         #expect(DifferenceExplainer.explain(a, b, offset: offset, now: 0)?.hasPrefix("random value") == true)
     }
 
     @Test func explainsELFBuildID() {
         var a = [UInt8](repeating: 0, count: 128), b = a
-        a.replaceSubrange(0..<4, with: [0x7f, 0x45, 0x4c, 0x46]); b.replaceSubrange(0..<4, with: [0x7f, 0x45, 0x4c, 0x46])
+        a.replaceSubrange(0..<4, with: [0x7f, 0x45, 0x4c, 0x46])
+        b.replaceSubrange(0..<4, with: [0x7f, 0x45, 0x4c, 0x46])
         // namesz=4, descsz=20, type=3, "GNU\0", then the id.
         let header: [UInt8] = [4, 0, 0, 0, 20, 0, 0, 0, 3, 0, 0, 0, 0x47, 0x4e, 0x55, 0]
-        a.replaceSubrange(40..<56, with: header); b.replaceSubrange(40..<56, with: header)
-        for i in 56..<76 { a[i] = UInt8(i); b[i] = UInt8(255 - i) }
-        #expect(DifferenceExplainer.explain(Data(a), Data(b), offset: 56, now: 0)?.hasPrefix("ELF build ID differs") == true)
+        a.replaceSubrange(40..<56, with: header)
+        b.replaceSubrange(40..<56, with: header)
+        for i in 56..<76 {
+            a[i] = UInt8(i)
+            b[i] = UInt8(255 - i)
+        }
+        #expect(
+            DifferenceExplainer.explain(Data(a), Data(b), offset: 56, now: 0)?.hasPrefix("ELF build ID differs") == true
+        )
     }
 
     /// A gzip member's header: magic, deflate, no flags, MTIME (little-endian), XFL, OS (Unix).
@@ -79,10 +91,13 @@ import Testing
         c[14] ^= 0x5a
         let both = DifferenceExplainer.explain(Data(a), Data(c + [0x00]), offset: 4, now: 0)
         #expect(both?.contains("gzip header's modification time") == true, "\(both ?? "nil")")
-        #expect(both?.hasSuffix("the compressed data differs too, from byte 14 (compare the decompressed contents)") == true)
+        #expect(
+            both?.hasSuffix("the compressed data differs too, from byte 14 (compare the decompressed contents)") == true
+        )
         // Not gzip, or a difference outside MTIME: not this explanation.
         var d = a, e = b
-        d[0] = 0x1e; e[0] = 0x1e
+        d[0] = 0x1e
+        e[0] = 0x1e
         #expect(DifferenceExplainer.explain(Data(d), Data(e), offset: 4, now: 0)?.contains("gzip") != true)
         // The same header time, other compressed data (runs within one second): not random bytes.
         var f = a
@@ -92,7 +107,9 @@ import Testing
         // With a file name in the header (FNAME, as Python's tarfile writes): the data begins after it.
         let named = [0x1f, 0x8b, 0x08, 0x08] + Array(a[4..<10]) + Array("x.tar".utf8) + [0x00]
         let g = named + body, h = named + body.map { $0 ^ 0xff }
-        #expect(DifferenceExplainer.explain(Data(g), Data(h), offset: named.count, now: 0)?.hasPrefix("compressed data") == true)
+        #expect(
+            DifferenceExplainer.explain(Data(g), Data(h), offset: named.count, now: 0)?.hasPrefix("compressed data")
+                == true)
     }
 
     @Test func aWindowIsNotJudgedAsReordered() {
@@ -108,7 +125,10 @@ import Testing
         a.replaceSubrange(0..<4, with: [0x7f, 0x45, 0x4c, 0x46])
         a.replaceSubrange(40..<56, with: [4, 0, 0, 0, 20, 0, 0, 0, 3, 0, 0, 0, 0x47, 0x4e, 0x55, 0])
         var b = a
-        for i in 56..<76 { a[i] = UInt8(i); b[i] = UInt8(255 - i) }
+        for i in 56..<76 {
+            a[i] = UInt8(i)
+            b[i] = UInt8(255 - i)
+        }
         a[96] = 1
         let text = DifferenceExplainer.explain(Data(a), Data(b), offset: 56, now: 0)
         #expect(text?.hasPrefix("ELF build ID differs") == true)
@@ -124,13 +144,16 @@ import Testing
 
 @Suite struct CheckSummaryTests {
     func report(runs: [CheckReport.Run], verdict: Verdict) -> CheckReport {
-        CheckReport(reproVersion: "0", verdict: verdict, exitCode: 3, project: "/p", command: ["make"], outputPatterns: [],
-                    profile: "default", source: .init(digest: "t1:00", files: 1, selection: "git", untrackedExcluded: 0, commit: nil),
-                    toolchains: [], normalization: [:], assumptions: [], runs: runs)
+        CheckReport(
+            reproVersion: "0", verdict: verdict, exitCode: 3, project: "/p", command: ["make"], outputPatterns: [],
+            profile: "default",
+            source: .init(digest: "t1:00", files: 1, selection: "git", untrackedExcluded: 0, commit: nil),
+            toolchains: [], normalization: [:], assumptions: [], runs: runs)
     }
 
     @Test func aBuildFailingInOneRunOnlyIsCalledNondeterministic() {
-        var failed = CheckReport.Run(index: 2, exitStatus: 2, timedOut: false, seconds: 1, outputDigest: nil, log: "/p/.repro/logs/run-2.log")
+        var failed = CheckReport.Run(
+            index: 2, exitStatus: 2, timedOut: false, seconds: 1, outputDigest: nil, log: "/p/.repro/logs/run-2.log")
         failed.failure = "the build exited with status 2"
         let ok = CheckReport.Run(index: 1, exitStatus: 0, timedOut: false, seconds: 1, outputDigest: "t1:aa", log: nil)
         let text = report(runs: [ok, failed], verdict: .buildFailed).summary
@@ -140,19 +163,27 @@ import Testing
 
     @Test func severalFailedRunsAreCountedInWords() {
         let runs = (1...3).map { index -> CheckReport.Run in
-            var run = CheckReport.Run(index: index, exitStatus: index == 1 ? 0 : 2, timedOut: false, seconds: 1,
-                                      outputDigest: index == 1 ? "t1:aa" : nil, log: nil)
+            var run = CheckReport.Run(
+                index: index, exitStatus: index == 1 ? 0 : 2, timedOut: false, seconds: 1,
+                outputDigest: index == 1 ? "t1:aa" : nil, log: nil)
             if index > 1 { run.failure = "the build exited with status 2" }
             return run
         }
-        #expect(report(runs: runs, verdict: .buildFailed).summary.hasPrefix("BUILD FAILED in runs 2 and 3 but not in the others: the build itself is not deterministic\n"))
+        #expect(
+            report(runs: runs, verdict: .buildFailed).summary.hasPrefix(
+                "BUILD FAILED in runs 2 and 3 but not in the others: the build itself is not deterministic\n"))
     }
 
     @Test func aFailureThatEndsWithAFullStopIsNotFollowedBySemicolon() {
-        var run = CheckReport.Run(index: 1, exitStatus: 0, timedOut: false, seconds: 1, outputDigest: nil, log: "/p/.repro/logs/run-1.log")
-        run.failure = "the build produced no outputs: it created or changed no file below /build/src. A check certifies outputs."
+        var run = CheckReport.Run(
+            index: 1, exitStatus: 0, timedOut: false, seconds: 1, outputDigest: nil, log: "/p/.repro/logs/run-1.log")
+        run.failure =
+            "the build produced no outputs: it created or changed no file below /build/src. A check certifies outputs."
         let text = report(runs: [run], verdict: .buildFailed).summary
-        #expect(text.contains("  run 1: the build produced no outputs: it created or changed no file below /build/src. A check certifies outputs. Full log: /p/.repro/logs/run-1.log"), "\(text)")
+        #expect(
+            text.contains(
+                "  run 1: the build produced no outputs: it created or changed no file below /build/src. A check certifies outputs. Full log: /p/.repro/logs/run-1.log"
+            ), "\(text)")
     }
 
     @Test func aBuildFailingEverywhereSaysSo() {

@@ -37,10 +37,12 @@ import Testing
 
     @Test func envelopeRoundTripsAndSignatureCoversPAE() throws {
         let key = SigningKey.generate()
-        let envelope = try DSSEEnvelope.sign(payload: Array("{}".utf8), payloadType: DSSEEnvelope.inTotoPayloadType, key: key)
+        let envelope = try DSSEEnvelope.sign(
+            payload: Array("{}".utf8), payloadType: DSSEEnvelope.inTotoPayloadType, key: key)
         let line = envelope.jsonLine
         let text = String(decoding: line, as: UTF8.self)
-        #expect(text.hasPrefix(#"{"payload":"e30=","payloadType":"application/vnd.in-toto+json","signatures":[{"keyid":""#))
+        #expect(
+            text.hasPrefix(#"{"payload":"e30=","payloadType":"application/vnd.in-toto+json","signatures":[{"keyid":""#))
         let parsed = try DSSEEnvelope.parse(line)
         #expect(parsed == envelope)
         #expect(key.publicKey.key.isValidSignature(parsed.signatures[0].sig, for: envelope.pae))
@@ -48,8 +50,14 @@ import Testing
     }
 
     @Test func unknownEnvelopeMembersAndDuplicatesAreRejected() {
-        #expect(throws: ReproError.self) { try DSSEEnvelope.parse(Data(#"{"payload":"","payloadType":"x","signatures":[],"extra":1}"#.utf8)) }
-        #expect(throws: ReproError.self) { try DSSEEnvelope.parse(Data(#"{"payload":"","payload":"","payloadType":"x","signatures":[]}"#.utf8)) }
-        #expect(throws: ReproError.self) { try DSSEEnvelope.parse(Data(#"{"payload":"","payloadType":"x","signatures":[{"sig":"","other":""}]}"#.utf8)) }
+        #expect(throws: ReproError.self) {
+            try DSSEEnvelope.parse(Data(#"{"payload":"","payloadType":"x","signatures":[],"extra":1}"#.utf8))
+        }
+        #expect(throws: ReproError.self) {
+            try DSSEEnvelope.parse(Data(#"{"payload":"","payload":"","payloadType":"x","signatures":[]}"#.utf8))
+        }
+        #expect(throws: ReproError.self) {
+            try DSSEEnvelope.parse(Data(#"{"payload":"","payloadType":"x","signatures":[{"sig":"","other":""}]}"#.utf8))
+        }
     }
 }

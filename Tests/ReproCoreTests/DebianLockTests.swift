@@ -17,13 +17,15 @@ import Testing
 
 @Suite struct DebianIndexTests {
     @Test func parsesRelationsWithAlternativesQualifiersAndRestrictions() {
-        let groups = DebianIndex.relations("libc6 (>= 2.34), libgcc-s1 | foo:any (<< 3) [amd64], perl:any, bar <!nocheck>")
-        #expect(groups == [
-            [DebianRelation(name: "libc6", op: ">=", version: "2.34")],
-            [DebianRelation(name: "libgcc-s1"), DebianRelation(name: "foo", op: "<<", version: "3")],
-            [DebianRelation(name: "perl")],
-            [DebianRelation(name: "bar")],
-        ])
+        let groups = DebianIndex.relations(
+            "libc6 (>= 2.34), libgcc-s1 | foo:any (<< 3) [amd64], perl:any, bar <!nocheck>")
+        #expect(
+            groups == [
+                [DebianRelation(name: "libc6", op: ">=", version: "2.34")],
+                [DebianRelation(name: "libgcc-s1"), DebianRelation(name: "foo", op: "<<", version: "3")],
+                [DebianRelation(name: "perl")],
+                [DebianRelation(name: "bar")],
+            ])
     }
 
     @Test func parsesStanzasOfTheArchitectureAndAll() {
@@ -58,16 +60,21 @@ import Testing
             """
         let packages = DebianIndex.packages(text, architecture: "amd64")
         #expect(packages.map(\.name) == ["a", "b"])
-        #expect(packages[0].depends == [[DebianRelation(name: "b", op: ">=", version: "2")], [DebianRelation(name: "c")]])
+        #expect(
+            packages[0].depends == [[DebianRelation(name: "b", op: ">=", version: "2")], [DebianRelation(name: "c")]])
         #expect(packages[1].essential && packages[1].priority == "required")
         #expect(packages[1].provides == [DebianRelation(name: "b-virtual", op: "=", version: "2")])
-        #expect(packages[0].pin == DebianPackagePin(name: "a", version: "1", architecture: "amd64", path: "pool/main/a/a_1_amd64.deb",
-                                                    sha256: String(repeating: "a", count: 64), size: 10))
+        #expect(
+            packages[0].pin
+                == DebianPackagePin(
+                    name: "a", version: "1", architecture: "amd64", path: "pool/main/a/a_1_amd64.deb",
+                    sha256: String(repeating: "a", count: 64), size: 10))
     }
 
     @Test func readsTheSHA256SectionOfRelease() {
         let sha = String(repeating: "d", count: 64)
-        let files = DebianIndex.releaseFiles("""
+        let files = DebianIndex.releaseFiles(
+            """
             Codename: bookworm
             MD5Sum:
              0123 99 main/binary-amd64/Packages.xz
@@ -75,14 +82,19 @@ import Testing
              \(sha)  8790396 main/binary-amd64/Packages.xz
              \(sha) 50 main/binary-amd64/Release
             """)
-        #expect(files == ["main/binary-amd64/Packages.xz": .init(sha256: sha, size: 8790396),
-                          "main/binary-amd64/Release": .init(sha256: sha, size: 50)])
+        #expect(
+            files == [
+                "main/binary-amd64/Packages.xz": .init(sha256: sha, size: 8790396),
+                "main/binary-amd64/Release": .init(sha256: sha, size: 50),
+            ])
     }
 }
 
 @Suite struct DebianReleaseTrustTests {
     @Test func readsValidUntilAndFailsClosedOnAnUnreadableOne() throws {
-        let date = try #require(DebianIndex.validUntil("Codename: bookworm-security\nValid-Until: Sat, 05 Dec 2026 02:53:00 UTC\nSHA256:\n"))
+        let date = try #require(
+            DebianIndex.validUntil("Codename: bookworm-security\nValid-Until: Sat, 05 Dec 2026 02:53:00 UTC\nSHA256:\n")
+        )
         #expect(date == Date(timeIntervalSince1970: 1_796_439_180))
         #expect(DebianIndex.validUntil("Codename: bookworm\nDate: Sat, 11 Jul 2026 10:16:37 UTC\n") == nil)
         #expect(DebianIndex.validUntil("Valid-Until: tomorrow\n") == .distantPast)
@@ -98,21 +110,33 @@ import Testing
     @Test func aGoodValidSignatureIsNeededAndABadOneFailsWhateverElseSigned() {
         #expect(DebianIndex.signatureProblem(gpgvStatus: Self.good) == nil)
         #expect(DebianIndex.signatureProblem(gpgvStatus: "") == "no good signature")
-        #expect(DebianIndex.signatureProblem(gpgvStatus: "[GNUPG:] NEWSIG\n[GNUPG:] EXPKEYSIG 54404762BBB6E853 Old key\n[GNUPG:] VALIDSIG ED54 2026-11-28")
+        #expect(
+            DebianIndex.signatureProblem(
+                gpgvStatus:
+                    "[GNUPG:] NEWSIG\n[GNUPG:] EXPKEYSIG 54404762BBB6E853 Old key\n[GNUPG:] VALIDSIG ED54 2026-11-28")
                 == "no good signature (key 54404762BBB6E853 has expired)")
-        #expect(DebianIndex.signatureProblem(gpgvStatus: "[GNUPG:] NO_PUBKEY 1234ABCD\n")?.contains("not in the keyring") == true)
-        #expect(DebianIndex.signatureProblem(gpgvStatus: Self.good + "\n[GNUPG:] BADSIG 54404762BBB6E853 Debian") == "a bad signature by key 54404762BBB6E853")
+        #expect(
+            DebianIndex.signatureProblem(gpgvStatus: "[GNUPG:] NO_PUBKEY 1234ABCD\n")?.contains("not in the keyring")
+                == true)
+        #expect(
+            DebianIndex.signatureProblem(gpgvStatus: Self.good + "\n[GNUPG:] BADSIG 54404762BBB6E853 Debian")
+                == "a bad signature by key 54404762BBB6E853")
         // An expired second key does not spoil a good signature by a current one, as with apt.
-        #expect(DebianIndex.signatureProblem(gpgvStatus: Self.good + "\n[GNUPG:] EXPKEYSIG 54404762BBB6E853 Old key") == nil)
+        #expect(
+            DebianIndex.signatureProblem(gpgvStatus: Self.good + "\n[GNUPG:] EXPKEYSIG 54404762BBB6E853 Old key") == nil
+        )
     }
 }
 
 @Suite struct DebianResolverTests {
-    static func stanza(_ name: String, _ version: String = "1", essential: Bool = false, priority: String = "optional",
-                       depends: String = "", provides: String = "") -> DebianPackage {
-        DebianPackage(name: name, version: version, architecture: "amd64", essential: essential, priority: priority,
-                      depends: DebianIndex.relations(depends), provides: DebianIndex.relations(provides).flatMap { $0 },
-                      filename: "pool/main/\(name)_\(version).deb", sha256: String(repeating: "0", count: 64), size: 1)
+    static func stanza(
+        _ name: String, _ version: String = "1", essential: Bool = false, priority: String = "optional",
+        depends: String = "", provides: String = ""
+    ) -> DebianPackage {
+        DebianPackage(
+            name: name, version: version, architecture: "amd64", essential: essential, priority: priority,
+            depends: DebianIndex.relations(depends), provides: DebianIndex.relations(provides).flatMap { $0 },
+            filename: "pool/main/\(name)_\(version).deb", sha256: String(repeating: "0", count: 64), size: 1)
     }
 
     @Test func takesEssentialRequiredIncludesAndTheirClosure() throws {
@@ -121,7 +145,8 @@ import Testing
             Self.stanza("req", priority: "required"),
             Self.stanza("libc", "2"), Self.stanza("libc", "3"),  // newest wins
             Self.stanza("tool", depends: "libc (>= 3), missing | alt, awk"),
-            Self.stanza("alt"), Self.stanza("mawk", priority: "required", provides: "awk"), Self.stanza("gawk", provides: "awk"),
+            Self.stanza("alt"), Self.stanza("mawk", priority: "required", provides: "awk"),
+            Self.stanza("gawk", provides: "awk"),
             Self.stanza("unrelated"),
         ])
         let chosen = try resolver.resolve(include: ["tool"])
@@ -132,7 +157,8 @@ import Testing
     @Test func checksVersionsAndPicksTheFirstSatisfiableAlternative() throws {
         let resolver = DebianResolver([
             Self.stanza("a", depends: "old (>= 5) | new"), Self.stanza("old", "4"), Self.stanza("new"),
-            Self.stanza("v", depends: "virt (>= 2)"), Self.stanza("p1", provides: "virt (= 1)"), Self.stanza("p2", provides: "virt (= 2)"),
+            Self.stanza("v", depends: "virt (>= 2)"), Self.stanza("p1", provides: "virt (= 1)"),
+            Self.stanza("p2", provides: "virt (= 2)"),
         ])
         #expect(try resolver.resolve(include: ["a"]).map(\.name) == ["a", "new"])
         #expect(try resolver.resolve(include: ["v"]).map(\.name) == ["p2", "v"])
@@ -140,7 +166,8 @@ import Testing
 
     @Test func prefersUsrIsMergedAndFailsOnWhatNothingSatisfies() throws {
         let resolver = DebianResolver([
-            Self.stanza("init", depends: "usrmerge | usr-is-merged"), Self.stanza("usrmerge"), Self.stanza("usr-is-merged"),
+            Self.stanza("init", depends: "usrmerge | usr-is-merged"), Self.stanza("usrmerge"),
+            Self.stanza("usr-is-merged"),
             Self.stanza("broken", depends: "ghost (>= 1)"),
         ])
         #expect(try resolver.resolve(include: ["init"]).map(\.name) == ["init", "usr-is-merged"])
@@ -152,16 +179,23 @@ import Testing
 
 @Suite struct DebianLockSpecTests {
     static let pins = [
-        DebianPackagePin(name: "make", version: "4.3-4.1", architecture: "amd64", path: "pool/main/m/make-dfsg/make_4.3-4.1_amd64.deb",
-                         sha256: String(repeating: "1", count: 64), size: 100),
-        DebianPackagePin(name: "libstdc++6", version: "1:12.2.0-14", architecture: "amd64", path: "pool/main/g/gcc-12/libstdc++6_12.2.0-14_amd64.deb",
-                         sha256: String(repeating: "2", count: 64), size: 200),
+        DebianPackagePin(
+            name: "make", version: "4.3-4.1", architecture: "amd64",
+            path: "pool/main/m/make-dfsg/make_4.3-4.1_amd64.deb",
+            sha256: String(repeating: "1", count: 64), size: 100),
+        DebianPackagePin(
+            name: "libstdc++6", version: "1:12.2.0-14", architecture: "amd64",
+            path: "pool/main/g/gcc-12/libstdc++6_12.2.0-14_amd64.deb",
+            sha256: String(repeating: "2", count: 64), size: 200),
     ]
-    static let info = DebianLockInfo(suite: "bookworm", suites: ["bookworm", "bookworm-security"], architecture: "amd64",
-                                     locked: "2026-11-30T10:00:00Z", include: ["build-essential"])
+    static let info = DebianLockInfo(
+        suite: "bookworm", suites: ["bookworm", "bookworm-security"], architecture: "amd64",
+        locked: "2026-11-30T10:00:00Z", include: ["build-essential"])
 
     @Test func writtenSpecParsesBackToTheSamePinsInAssemblyOrder() throws {
-        let text = DebianLock.specText(name: "base", description: "a \"quoted\" one", info: Self.info, env: ["PATH": "/usr/bin"], packages: Self.pins)
+        let text = DebianLock.specText(
+            name: "base", description: "a \"quoted\" one", info: Self.info, env: ["PATH": "/usr/bin"],
+            packages: Self.pins)
         let spec = try ToolchainSpec.parse(toml: text, path: "t.toml")
         #expect(spec.packages == [Self.pins[1], Self.pins[0]])
         #expect(spec.debian == Self.info)
@@ -199,7 +233,8 @@ import Testing
     }
 
     @Test func refusesASpecWithBothArchivesAndPackages() {
-        let text = DebianLock.specText(name: "base", description: "", info: Self.info, env: [:], packages: Self.pins)
+        let text =
+            DebianLock.specText(name: "base", description: "", info: Self.info, env: [:], packages: Self.pins)
             + "\n[[source]]\nurl = \"file:///x.tar\"\nsha256 = \"\(String(repeating: "a", count: 64))\"\n"
         #expect(throws: ReproError.self) { try ToolchainSpec.parse(toml: text, path: "t.toml") }
     }

@@ -25,7 +25,9 @@ import Testing
         #expect(PycHeader.parse(stamp, name: "m.pyc")?.mtime == 1)
         #expect(PycHeader.parse(hashed, name: "m.pyc")?.mtime == nil)
         #expect(PycHeader.parse(stamp, name: "m.py") == nil)
-        let found = PycHeader.findings(PycHeader.parse(stamp, name: "a.pyc")!, PycHeader.parse(hashed, name: "a.pyc")!, location: ["a.pyc"], setting: setting)
+        let found = PycHeader.findings(
+            PycHeader.parse(stamp, name: "a.pyc")!, PycHeader.parse(hashed, name: "a.pyc")!, location: ["a.pyc"],
+            setting: setting)
         #expect(found.first?.aspect == "pyc header flags")
     }
 
@@ -45,13 +47,24 @@ import Testing
     static func elf(sections count: Int, nameBytes: Int) -> [UInt8] {
         let strtab = 64, shoff = 64 + nameBytes
         var s = [UInt8](repeating: 0, count: shoff + count * 64)
-        s[0...3] = [0x7f, 0x45, 0x4c, 0x46]; s[4] = 2; s[5] = 1; s[6] = 1
-        func put(_ value: Int, at offset: Int, _ width: Int) { for i in 0..<width { s[offset + i] = UInt8((value >> (8 * i)) & 0xff) } }
-        put(shoff, at: 0x28, 8); put(64, at: 0x3a, 2); put(count, at: 0x3c, 2); put(1, at: 0x3e, 2)
+        s[0...3] = [0x7f, 0x45, 0x4c, 0x46]
+        s[4] = 2
+        s[5] = 1
+        s[6] = 1
+        func put(_ value: Int, at offset: Int, _ width: Int) {
+            for i in 0..<width { s[offset + i] = UInt8((value >> (8 * i)) & 0xff) }
+        }
+        put(shoff, at: 0x28, 8)
+        put(64, at: 0x3a, 2)
+        put(count, at: 0x3c, 2)
+        put(1, at: 0x3e, 2)
         for i in 0..<nameBytes { s[strtab + i] = UInt8(ascii: "a") }
         for i in 0..<count {
             let h = shoff + i * 64
-            put(0, at: h, 4); put(i == 1 ? 3 : 1, at: h + 4, 4); put(strtab, at: h + 0x18, 8); put(nameBytes, at: h + 0x20, 8)
+            put(0, at: h, 4)
+            put(i == 1 ? 3 : 1, at: h + 4, 4)
+            put(strtab, at: h + 0x18, 8)
+            put(nameBytes, at: h + 0x20, 8)
         }
         return s
     }
@@ -70,7 +83,10 @@ import Testing
         var s = [UInt8](repeating: 0, count: 64)
         s.replaceSubrange(0..<6, with: [0x7f, 0x45, 0x4c, 0x46, 2, 1])
         #expect(ELFSection.parse(s) == nil)
-        s[0x28] = 0x30; s[0x3a] = 64; s[0x3c] = 0xff; s[0x3d] = 0xff
+        s[0x28] = 0x30
+        s[0x3a] = 64
+        s[0x3c] = 0xff
+        s[0x3d] = 0xff
         #expect(ELFSection.parse(s) == nil)
         for i in 0x28..<0x30 { s[i] = 0xff }
         #expect(ELFSection.parse(s) == nil)
@@ -83,7 +99,8 @@ import Testing
         let lines = (1...10).map(String.init)
         #expect(DiffReport.bounded(lines, 10) == lines)
         #expect(DiffReport.bounded(lines, 11) == lines)
-        #expect(DiffReport.bounded(lines, 9) == Array(lines.prefix(8)) + ["... 2 more lines not shown (raise --max-lines)"])
+        #expect(
+            DiffReport.bounded(lines, 9) == Array(lines.prefix(8)) + ["... 2 more lines not shown (raise --max-lines)"])
         #expect(DiffReport.bounded(lines, 1) == ["... 10 more lines not shown (raise --max-lines)"])
         #expect(DiffReport.bounded(lines, 0) == DiffReport.bounded(lines, 1))
         #expect(DiffReport.bounded(lines, Int.max) == lines)
@@ -98,7 +115,10 @@ import Testing
         let x = "1\n2\n3\n4\n".split(separator: "\n"), y = "2\n3\n4\n1\n".split(separator: "\n")
         #expect(TextDiff.unified(x, y, maxLines: 100) == ["@@ -1 +1 @@", "-1", " 2", " 3", " 4", "+1"])
         // Past the edit bound, the region is shown removed then added, still exact.
-        #expect(TextDiff.unified(x, y, maxLines: 100, maxEdits: 1) == ["@@ -1 +1 @@", "-1", "-2", "-3", "-4", "+2", "+3", "+4", "+1"])
+        #expect(
+            TextDiff.unified(x, y, maxLines: 100, maxEdits: 1) == [
+                "@@ -1 +1 @@", "-1", "-2", "-3", "-4", "+2", "+3", "+4", "+1",
+            ])
     }
 
     @Test func causesOfContentRegions() {
@@ -115,12 +135,18 @@ import Testing
         #expect(cause("id 0123456789abcdef0123\n", "id fedcba9876543210fedc\n") == .randomness)
         #expect(cause("version 1\n", "version 2\n") == .unknown)
         // The build path on both sides beside a differing time (a .buildinfo): the time is the cause.
-        #expect(cause("Build-Path: /build/src\nBuild-Date: Mon, 30 Nov 2026 10:00:03 +0000\n",
-                      "Build-Path: /build/src\nBuild-Date: Mon, 30 Nov 2026 10:00:09 +0000\n") == .timestamp)
+        #expect(
+            cause(
+                "Build-Path: /build/src\nBuild-Date: Mon, 30 Nov 2026 10:00:03 +0000\n",
+                "Build-Path: /build/src\nBuild-Date: Mon, 30 Nov 2026 10:00:09 +0000\n") == .timestamp)
         let env = DiffSetting(now: 0, environment: [("CFLAGS", "-O2 -g")])
-        #expect(CauseHints.classify(Array("flags -O2 -g\n".utf8), Array("flags \n".utf8), offset: 6, setting: env).cause == .environment)
+        #expect(
+            CauseHints.classify(Array("flags -O2 -g\n".utf8), Array("flags \n".utf8), offset: 6, setting: env).cause
+                == .environment)
         let who = DiffSetting(now: 0, identities: ["alice"])
-        #expect(CauseHints.classify(Array("by alice\n".utf8), Array("by bob\n".utf8), offset: 3, setting: who).cause == .identity)
+        #expect(
+            CauseHints.classify(Array("by alice\n".utf8), Array("by bob\n".utf8), offset: 3, setting: who).cause
+                == .identity)
     }
 
     /// Names and contents from the files never become markup or terminal escapes in the page.
@@ -130,11 +156,14 @@ import Testing
         #expect(!escaped.contains("<") && !escaped.contains(">") && !escaped.contains("\"") && !escaped.contains("'"))
         #expect(!escaped.unicodeScalars.contains { $0.value == 0x1b || $0.value == 0x202e })
         #expect(escaped.contains("&lt;script&gt;") && escaped.contains("\\e[31m") && escaped.contains("&amp;"))
-        let finding = DiffFinding(location: [hostile, hostile], aspect: "text", cause: .unknown, detail: hostile, fix: hostile,
-                                  context: DiffSideBySide(format: "text", a: [hostile], b: [hostile]), unified: ["-" + hostile])
-        let page = DiffHTML.render(DiffReport(a: hostile, b: hostile, same: false,
-                                              files: [FileExplanation(path: hostile, kind: "changed", findings: [finding], truncated: [hostile])],
-                                              limits: .standard, truncated: [hostile]))
+        let finding = DiffFinding(
+            location: [hostile, hostile], aspect: "text", cause: .unknown, detail: hostile, fix: hostile,
+            context: DiffSideBySide(format: "text", a: [hostile], b: [hostile]), unified: ["-" + hostile])
+        let page = DiffHTML.render(
+            DiffReport(
+                a: hostile, b: hostile, same: false,
+                files: [FileExplanation(path: hostile, kind: "changed", findings: [finding], truncated: [hostile])],
+                limits: .standard, truncated: [hostile]))
         #expect(!page.contains("<script"))
         #expect(!page.contains("\u{1b}"))
         #expect(!page.contains("src=") && !page.contains("href=\"http"))
@@ -144,37 +173,62 @@ import Testing
     /// The reproducibility predicate carries each file's explanation and findings, and reads
     /// them back; a malformed finding is refused.
     @Test func predicateRecordsFindings() throws {
-        let finding = DiffFinding(location: ["x.tar.gz"], aspect: "gzip header mtime", cause: .timestamp, detail: "a vs b",
-                                  fix: DiffFix.gzipHeader, offset: 4)
+        let finding = DiffFinding(
+            location: ["x.tar.gz"], aspect: "gzip header mtime", cause: .timestamp, detail: "a vs b",
+            fix: DiffFix.gzipHeader, offset: 4)
         let inputs = ReproducibilityInputs(
-            runs: [RunRecord(index: 1, outputTreeDigest: "t1:" + String(repeating: "a", count: 64), exitStatus: 0),
-                   RunRecord(index: 2, outputTreeDigest: "t1:" + String(repeating: "b", count: 64), exitStatus: 0)],
+            runs: [
+                RunRecord(index: 1, outputTreeDigest: "t1:" + String(repeating: "a", count: 64), exitStatus: 0),
+                RunRecord(index: 2, outputTreeDigest: "t1:" + String(repeating: "b", count: 64), exitStatus: 0),
+            ],
             verdict: .differ,
-            differences: [DifferingFile(path: "x.tar.gz", kind: .changed, sizes: [10, 10], firstDifferingOffset: 4,
-                                        explanation: "timestamp: gzip header mtime", findings: [finding])])
+            differences: [
+                DifferingFile(
+                    path: "x.tar.gz", kind: .changed, sizes: [10, 10], firstDifferingOffset: 4,
+                    explanation: "timestamp: gzip header mtime", findings: [finding])
+            ])
         let predicate = inputs.predicate(invocationID: "id")
         let statement = Statement(subjects: [], predicateType: ManifestURI.reproducibility, predicate: predicate)
         let read = try ReproducibilityInputs(validating: statement)
         #expect(read.differences == inputs.differences)
-        guard case .object(var p) = predicate, case .array(var diffs)? = p["differences"], case .object(var d) = diffs[0] else {
-            Issue.record("unexpected predicate shape"); return
+        guard case .object(var p) = predicate, case .array(var diffs)? = p["differences"],
+            case .object(var d) = diffs[0]
+        else {
+            Issue.record("unexpected predicate shape")
+            return
         }
-        d["findings"] = .array([.object(["location": .array([]), "aspect": .string("x"), "cause": .string("timestamp"), "detail": .string("")])])
+        d["findings"] = .array([
+            .object([
+                "location": .array([]), "aspect": .string("x"), "cause": .string("timestamp"), "detail": .string(""),
+            ])
+        ])
         diffs[0] = .object(d)
         p["differences"] = .array(diffs)
         #expect(throws: ReproError.self) {
-            _ = try ReproducibilityInputs(validating: Statement(subjects: [], predicateType: ManifestURI.reproducibility, predicate: .object(p)))
+            _ = try ReproducibilityInputs(
+                validating: Statement(subjects: [], predicateType: ManifestURI.reproducibility, predicate: .object(p)))
         }
     }
 
     @Test func summaryNamesCausesAndFixes() {
-        let file = FileExplanation(path: "six.tar.gz", kind: "changed", findings: [
-            DiffFinding(location: ["six.tar.gz"], aspect: "gzip header mtime", cause: .timestamp, detail: "t1 vs t2", fix: DiffFix.gzipHeader),
-            DiffFinding(location: ["six.tar.gz"], aspect: "tar member mtime", cause: .timestamp, detail: "d", fix: DiffFix.tarMtime),
-            DiffFinding(location: ["six.tar.gz"], aspect: "tar member order", cause: .ordering, detail: "o", fix: DiffFix.tarOrder),
-        ])
+        let file = FileExplanation(
+            path: "six.tar.gz", kind: "changed",
+            findings: [
+                DiffFinding(
+                    location: ["six.tar.gz"], aspect: "gzip header mtime", cause: .timestamp, detail: "t1 vs t2",
+                    fix: DiffFix.gzipHeader),
+                DiffFinding(
+                    location: ["six.tar.gz"], aspect: "tar member mtime", cause: .timestamp, detail: "d",
+                    fix: DiffFix.tarMtime),
+                DiffFinding(
+                    location: ["six.tar.gz"], aspect: "tar member order", cause: .ordering, detail: "o",
+                    fix: DiffFix.tarOrder),
+            ])
         #expect(file.causes == [.timestamp, .ordering])
-        #expect(file.summary == "timestamp: gzip header mtime: t1 vs t2 (fix: \(DiffFix.gzipHeader)); ordering: tar member order: o (fix: \(DiffFix.tarOrder))")
+        #expect(
+            file.summary
+                == "timestamp: gzip header mtime: t1 vs t2 (fix: \(DiffFix.gzipHeader)); ordering: tar member order: o (fix: \(DiffFix.tarOrder))"
+        )
     }
 }
 
@@ -216,8 +270,10 @@ import Testing
 
     /// The byte form gives the same diff as the line form.
     @Test func byteAndLineFormsAgree() {
-        let cases = [("a\nb\nc\nd\ne\n", "a\nb\nC\nd\ne\n"), ("1\n2\n3\n4\n", "2\n3\n4\n1\n"), ("x\nfoo\n", "y\nfoo\n"),
-                     ("p\nq\nr\ns\nt\nu\nv\n", "p\nq\nr\nS\nt\nu\nv\n"), ("one\n", "one\ntwo\n")]
+        let cases = [
+            ("a\nb\nc\nd\ne\n", "a\nb\nC\nd\ne\n"), ("1\n2\n3\n4\n", "2\n3\n4\n1\n"), ("x\nfoo\n", "y\nfoo\n"),
+            ("p\nq\nr\ns\nt\nu\nv\n", "p\nq\nr\nS\nt\nu\nv\n"), ("one\n", "one\ntwo\n"),
+        ]
         for (a, b) in cases {
             func lines(_ t: String) -> [Substring] {
                 var all = t.split(separator: "\n", omittingEmptySubsequences: false)

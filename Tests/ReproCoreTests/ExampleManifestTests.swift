@@ -13,7 +13,8 @@ import Testing
     static let keyPath = directory + "/synthetic.pub"
 
     func expected(key: SigningKey?) throws -> Manifest {
-        try Manifest.make(provenance: ManifestFixtures.provenance(), reproducibility: ManifestFixtures.differ, signingKey: key)
+        try Manifest.make(
+            provenance: ManifestFixtures.provenance(), reproducibility: ManifestFixtures.differ, signingKey: key)
     }
 
     @Test func exampleVerifiesAndMatchesTheWriter() throws {

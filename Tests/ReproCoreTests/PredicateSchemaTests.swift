@@ -10,7 +10,8 @@ import Testing
 
     /// The schema file `name` without its header (`$schema`, `title`), and its `$id`.
     func file(_ name: String) throws -> (schema: JSONValue, id: String?) {
-        var object = try StrictJSON.parse(Data(contentsOf: URL(fileURLWithPath: Self.directory + "/" + name))).objectValue ?? [:]
+        var object =
+            try StrictJSON.parse(Data(contentsOf: URL(fileURLWithPath: Self.directory + "/" + name))).objectValue ?? [:]
         let id = object.removeValue(forKey: "$id")?.stringValue
         object["$schema"] = nil
         object["title"] = nil

@@ -10,11 +10,15 @@ import Testing
         var level: Int?
     }
 
-    static let table = PredicateTable<Toy>(blank: Toy(), fields: [
-        .init("about.name", \.name, .nonEmptyString, missing: "has no about.name", doc: "The name.", report: "name"),
-        .init("level", \.level, .optional(.integer(minimum: 0)), missing: "has a level that is not a natural number",
-              doc: "How deep.", report: "level", reportNull: true, human: "level"),
-    ], objects: [.init("about", missing: "has no about object", closed: true)])
+    static let table = PredicateTable<Toy>(
+        blank: Toy(),
+        fields: [
+            .init(
+                "about.name", \.name, .nonEmptyString, missing: "has no about.name", doc: "The name.", report: "name"),
+            .init(
+                "level", \.level, .optional(.integer(minimum: 0)), missing: "has a level that is not a natural number",
+                doc: "How deep.", report: "level", reportNull: true, human: "level"),
+        ], objects: [.init("about", missing: "has no about object", closed: true)])
 
     func read(_ value: JSONValue) -> Result<Toy, ReproError> {
         Result { () throws(ReproError) in try Self.table.read(value, context: FieldContext(prefix: "the toy ")) }
@@ -29,7 +33,10 @@ import Testing
         #expect(JSONValue.object(Self.table.report(Toy(name: "b"))).serializedString == #"{"level":null,"name":"b"}"#)
         #expect(Self.table.humanLines(toy) == ["level:      3"])
         #expect(Self.table.humanLines(Toy(name: "b")).isEmpty)
-        #expect(JSONValue.object(Self.table.schema).serializedString == #"{"additionalProperties":false,"properties":{"about":{"additionalProperties":false,"properties":{"name":{"description":"The name.","minLength":1,"type":"string"}},"required":["name"],"type":"object"},"level":{"description":"How deep.","minimum":0,"type":"integer"}},"required":["about"],"type":"object"}"#)
+        #expect(
+            JSONValue.object(Self.table.schema).serializedString
+                == #"{"additionalProperties":false,"properties":{"about":{"additionalProperties":false,"properties":{"name":{"description":"The name.","minLength":1,"type":"string"}},"required":["name"],"type":"object"},"level":{"description":"How deep.","minimum":0,"type":"integer"}},"required":["about"],"type":"object"}"#
+        )
     }
 
     @Test func eachMemberIsRefusedWithItsSentenceInTableOrder() {

@@ -3,7 +3,8 @@ import Testing
 
 @Suite struct ProjectConfigTests {
     @Test func parsesTheDocumentedForm() throws {
-        let config = try ProjectConfig.parse("""
+        let config = try ProjectConfig.parse(
+            """
             [build]
             command = ["make", "-j2", "dist"]
             outputs = ["dist"]
@@ -34,7 +35,10 @@ import Testing
         #expect {
             _ = try ProjectConfig.parse("[build]\ncomand = [\"make\"]\n", path: "repro.toml")
         } throws: { error in
-            (error as! ReproError).kind == .configuration && (error as! ReproError).message.hasPrefix("repro.toml: required key 'build.command' is missing; the file has 'comand' there: did you mean 'command'? The keys")
+            (error as! ReproError).kind == .configuration
+                && (error as! ReproError).message.hasPrefix(
+                    "repro.toml: required key 'build.command' is missing; the file has 'comand' there: did you mean 'command'? The keys"
+                )
         }
     }
 
@@ -42,7 +46,9 @@ import Testing
         #expect {
             _ = try ProjectConfig.parse("[build]\ncommand = [\"make\"]\noutput = [\"x\"]\n", path: "repro.toml")
         } throws: { error in
-            (error as! ReproError).kind == .configuration && (error as! ReproError).message.hasPrefix("repro.toml: unknown key 'build.output' (did you mean 'outputs'?); remove or rename it. The keys")
+            (error as! ReproError).kind == .configuration
+                && (error as! ReproError).message.hasPrefix(
+                    "repro.toml: unknown key 'build.output' (did you mean 'outputs'?); remove or rename it. The keys")
         }
     }
 
@@ -51,17 +57,38 @@ import Testing
     @Test(arguments: [
         ("[build]\ncommand = \"make\"\n", "key 'build.command' must be an array of strings, not the string \"make\"."),
         ("[build]\ncommand = [\"make\", 3]\n", "key 'build.command[2]' must be a string, not the integer 3."),
-        ("[build]\ncommand = [\"make\"]\n[source]\ndate_epoch = \"x\"\n", "key 'source.date_epoch' must be an integer, not the string \"x\"."),
-        ("[build]\ncommand = [\"make\"]\ntimeout = 1.5\n", "key 'build.timeout' must be an integer, not the number 1.5."),
+        (
+            "[build]\ncommand = [\"make\"]\n[source]\ndate_epoch = \"x\"\n",
+            "key 'source.date_epoch' must be an integer, not the string \"x\"."
+        ),
+        (
+            "[build]\ncommand = [\"make\"]\ntimeout = 1.5\n",
+            "key 'build.timeout' must be an integer, not the number 1.5."
+        ),
         ("[build]\ncommand = [\"make\"]\ntimeout = true\n", "key 'build.timeout' must be an integer, not true."),
         ("[build]\ncommand = [\"make\"]\nenv = { A = 1 }\n", "key 'build.env.A' must be a string, not the integer 1."),
-        ("[build]\ncommand = [\"make\"]\nenv = \"A=1\"\n", "key 'build.env' must be a table of strings, not the string \"A=1\"."),
+        (
+            "[build]\ncommand = [\"make\"]\nenv = \"A=1\"\n",
+            "key 'build.env' must be a table of strings, not the string \"A=1\"."
+        ),
         ("build = [1]\n", "key 'build' must be a table, not an array."),
-        ("[build]\ncommand = [\"make\"]\ntoolchain = [\"x\"]\n", "unknown key 'build.toolchain' (did you mean 'toolchains'?); remove or rename it."),
-        ("[build]\ncommand = [\"make\"]\nzzz = 1\n[extra]\nq = 1\n", "unknown keys 'build.zzz', 'extra'; remove or rename them."),
-        ("[bild]\ncommand = [\"make\"]\n", "required key 'build' is missing; the file has 'bild' there: did you mean 'build'?"),
+        (
+            "[build]\ncommand = [\"make\"]\ntoolchain = [\"x\"]\n",
+            "unknown key 'build.toolchain' (did you mean 'toolchains'?); remove or rename it."
+        ),
+        (
+            "[build]\ncommand = [\"make\"]\nzzz = 1\n[extra]\nq = 1\n",
+            "unknown keys 'build.zzz', 'extra'; remove or rename them."
+        ),
+        (
+            "[bild]\ncommand = [\"make\"]\n",
+            "required key 'build' is missing; the file has 'bild' there: did you mean 'build'?"
+        ),
         ("[source]\ndate_epoch = 99999999999999999999\n", "TOML syntax error"),
-        ("[build]\ncommand = [\"make\"]\n[source]\ndate_epoch = 1979-05-27\n", "key 'source.date_epoch' must be an integer, not a date or time."),
+        (
+            "[build]\ncommand = [\"make\"]\n[source]\ndate_epoch = 1979-05-27\n",
+            "key 'source.date_epoch' must be an integer, not a date or time."
+        ),
     ])
     func typeAndKeyErrorsSayWhatToWrite(text: String, expected: String) {
         #expect {
@@ -82,7 +109,9 @@ import Testing
             #expect {
                 _ = try TOMLFile.decode(Narrow.self, from: text, path: "n.toml", guide: "")
             } throws: { error in
-                (error as! ReproError).kind == .configuration && (error as! ReproError).message.contains("key 'level' is \(text.dropFirst(8)), outside the range 0...255")
+                (error as! ReproError).kind == .configuration
+                    && (error as! ReproError).message.contains(
+                        "key 'level' is \(text.dropFirst(8)), outside the range 0...255")
             }
         }
     }
@@ -91,14 +120,17 @@ import Testing
         #expect {
             _ = try ProjectConfig.parse("[build]\noutputs = [\"x\"]\n", path: "repro.toml")
         } throws: { error in
-            (error as! ReproError).kind == .configuration && (error as! ReproError).message.hasPrefix("repro.toml: required key 'build.command' is missing. The keys")
+            (error as! ReproError).kind == .configuration
+                && (error as! ReproError).message.hasPrefix(
+                    "repro.toml: required key 'build.command' is missing. The keys")
         }
     }
 
     @Test func outputsMustStayInTheSourceTree() {
         for bad in ["/etc", "../x", "a/../../b", ""] {
             #expect {
-                _ = try ProjectConfig.parse("[build]\ncommand = [\"make\"]\noutputs = [\"\(bad)\"]\n", path: "repro.toml")
+                _ = try ProjectConfig.parse(
+                    "[build]\ncommand = [\"make\"]\noutputs = [\"\(bad)\"]\n", path: "repro.toml")
             } throws: { error in
                 (error as! ReproError).kind == .configuration
             }
@@ -132,7 +164,10 @@ import Testing
             #expect {
                 _ = try ProjectConfig.parse(text, path: "repro.toml")
             } throws: { error in
-                (error as! ReproError).kind == .configuration && (error as! ReproError).message.contains("'build.timeout' must be a positive number of seconds up to 604800 (seven days), not \(seconds).")
+                (error as! ReproError).kind == .configuration
+                    && (error as! ReproError).message.contains(
+                        "'build.timeout' must be a positive number of seconds up to 604800 (seven days), not \(seconds)."
+                    )
             }
         }
     }
@@ -148,8 +183,9 @@ import Testing
 @Suite struct NormalizationTests {
     @Test func fixedValuesWinOverEveryLayer() {
         let n = Normalization(sourceDateEpoch: 1700000000, epochSource: .git)
-        let env = n.environment(toolchains: [["PATH": "/opt/bin", "TZ": "Europe/Paris"]],
-                                profile: ["LANG": "de_DE.UTF-8"], project: ["HOME": "/root"], passed: ["CI": "true"])
+        let env = n.environment(
+            toolchains: [["PATH": "/opt/bin", "TZ": "Europe/Paris"]],
+            profile: ["LANG": "de_DE.UTF-8"], project: ["HOME": "/root"], passed: ["CI": "true"])
         #expect(env["PATH"] == "/opt/bin")
         #expect(env["TZ"] == "UTC")
         #expect(env["LANG"] == "C.UTF-8")

@@ -4,7 +4,9 @@ import Testing
 
 @Suite struct ReleaseFormatTests {
     @Test func gitMetadataEnvironmentAndValues() {
-        var git = GitMetadata(commit: String(repeating: "a", count: 40), shortCommit: "aaaaaaa", describe: "v1.4.2", tag: "v1.4.2", dirty: false)
+        var git = GitMetadata(
+            commit: String(repeating: "a", count: 40), shortCommit: "aaaaaaa", describe: "v1.4.2", tag: "v1.4.2",
+            dirty: false)
         var n = Normalization(sourceDateEpoch: 1700000000, epochSource: .git)
         n.git = git
         let env = n.environment(toolchains: [], profile: [:], project: ["REPRO_GIT_DESCRIBE": "spoofed"], passed: [:])
@@ -33,18 +35,25 @@ import Testing
         let text = try SHA256Sums.render(entries, at: "dist/SHA256SUMS")
         #expect(text == "\\\(h)  a\\\\b\\nc\n\(h)  b\n")
         let parsed = try SHA256Sums.parse(text + "\n" + h.uppercased() + " *c\n", path: "S")
-        #expect(parsed == [.init(name: "a\\b\nc", sha256: h), .init(name: "b", sha256: h), .init(name: "c", sha256: h)])
+        #expect(
+            parsed == [.init(name: "a\\b\nc", sha256: h), .init(name: "b", sha256: h), .init(name: "c", sha256: h)])
         #expect(throws: ReproError.self) { try SHA256Sums.parse("\(h) b\n", path: "S") }
         #expect(throws: ReproError.self) { try SHA256Sums.parse("\(h)  b\n\(h)  b\n", path: "S") }
-        #expect(throws: ReproError.self) { try SHA256Sums.render([TreeEntry(path: "x", kind: .file, sha256: h)], at: "dist/SHA256SUMS") }
-        #expect(!SHA256Sums.isValidPath("../S") && !SHA256Sums.isValidPath("/S") && !SHA256Sums.isValidPath("a//S") && !SHA256Sums.isValidPath("dist/"))
+        #expect(throws: ReproError.self) {
+            try SHA256Sums.render([TreeEntry(path: "x", kind: .file, sha256: h)], at: "dist/SHA256SUMS")
+        }
+        #expect(
+            !SHA256Sums.isValidPath("../S") && !SHA256Sums.isValidPath("/S") && !SHA256Sums.isValidPath("a//S")
+                && !SHA256Sums.isValidPath("dist/"))
         #expect(SHA256Sums.isValidPath("dist/SHA256SUMS"))
     }
 
     @Test func workflowCommandEscaping() {
         #expect(GitHubOutput.escapeData("50%\r\nx") == "50%25%0D%0Ax")
         #expect(GitHubOutput.escapeProperty("a:b,c") == "a%3Ab%2Cc")
-        #expect(GitHubOutput.error("two\nlines \u{1b}[2J", title: "t: 1", file: "d/f,g") == "::error file=d/f%2Cg,title=t%3A 1::two%0Alines \\e[2J")
+        #expect(
+            GitHubOutput.error("two\nlines \u{1b}[2J", title: "t: 1", file: "d/f,g")
+                == "::error file=d/f%2Cg,title=t%3A 1::two%0Alines \\e[2J")
         #expect(GitHubOutput.code("a`b|c") == "``a`b\\|c``")
     }
 

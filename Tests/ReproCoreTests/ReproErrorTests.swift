@@ -29,13 +29,15 @@ import Testing
 
     /// The kind is written into `--json` error objects: its spelling is part of the format.
     @Test func kindNamesAreStable() {
-        #expect(ReproError.Kind.allCases.map(\.rawValue) == ["configuration", "build", "sandbox", "verification", "usage"])
+        #expect(
+            ReproError.Kind.allCases.map(\.rawValue) == ["configuration", "build", "sandbox", "verification", "usage"])
     }
 
     @Test func factoriesCarryTheirKind() {
         let cases: [(ReproError, ReproError.Kind)] = [
             (.configuration("x"), .configuration), (.buildFailed("x"), .build), (.sandbox("x"), .sandbox),
-            (.verification("x"), .verification), (.usage("x"), .usage), (.configuration(at: .init(path: "p"), "x"), .configuration),
+            (.verification("x"), .verification), (.usage("x"), .usage),
+            (.configuration(at: .init(path: "p"), "x"), .configuration),
         ]
         for (error, kind) in cases {
             #expect(error.kind == kind && error.status == kind.exitStatus && error.wrappedKind == nil)
@@ -44,7 +46,8 @@ import Testing
     }
 
     @Test func positionsAreNamedFromTheContext() {
-        #expect(ReproError.configuration(at: .init(path: "a.toml", line: 3, column: 7), "bad").message == "a.toml:3:7: bad")
+        #expect(
+            ReproError.configuration(at: .init(path: "a.toml", line: 3, column: 7), "bad").message == "a.toml:3:7: bad")
         #expect(ReproError.configuration(at: .init(path: "a.toml", line: 3), "bad").message == "a.toml:3: bad")
         #expect(ReproError.configuration(at: .init(path: "a.toml"), "bad").message == "a.toml: bad")
         #expect(ReproError.configuration(at: .init(line: 3), "bad").message == "bad")
@@ -55,7 +58,8 @@ import Testing
 
     @Test func prefixingKeepsTheKindAndFillsOnlyGaps() {
         let inner = ReproError.sandbox("opening /x failed", errno: ENOENT, context: .init(path: "/x"))
-        let outer = inner.prefixed("toolchain t: ", context: .init(path: "/spec.toml", url: "file:///a", toolchain: "t"))
+        let outer = inner.prefixed(
+            "toolchain t: ", context: .init(path: "/spec.toml", url: "file:///a", toolchain: "t"))
         #expect(outer.kind == .sandbox && outer.errno == ENOENT && outer.wrappedKind == nil)
         #expect(outer.message == "toolchain t: opening /x failed")
         // The thrower's path, nearest the failure, wins; the caller adds what was missing.
@@ -92,7 +96,9 @@ import Testing
         let bad = "not a checksum line\n"
         let input = #expect(throws: ReproError.self) { try SHA256Sums.parse(bad, path: "SUMS") }
         #expect(input?.kind == .configuration && input?.context == ReproError.Context(path: "SUMS", line: 1))
-        let certified = #expect(throws: ReproError.self) { try SHA256Sums.parse(bad, path: "SUMS", failing: .verification) }
+        let certified = #expect(throws: ReproError.self) {
+            try SHA256Sums.parse(bad, path: "SUMS", failing: .verification)
+        }
         #expect(certified?.kind == .verification && certified?.message == input?.message)
     }
 }

@@ -20,8 +20,11 @@ import Testing
     func profilesAgree(name: String) throws {
         let p = try Profile.builtin(name)
         #expect(p.hostname == SandboxLayout.hostname)
-        #expect(p.environment["HOME"] == SandboxLayout.homeDirectory && p.environment["TMPDIR"] == SandboxLayout.tmpDirectory)
-        #expect(p.environment["USER"] == SandboxLayout.builderName && p.environment["LOGNAME"] == SandboxLayout.builderName)
+        #expect(
+            p.environment["HOME"] == SandboxLayout.homeDirectory
+                && p.environment["TMPDIR"] == SandboxLayout.tmpDirectory)
+        #expect(
+            p.environment["USER"] == SandboxLayout.builderName && p.environment["LOGNAME"] == SandboxLayout.builderName)
         #expect(p.environment["LANG"] == SandboxLayout.locale && p.environment["LC_ALL"] == SandboxLayout.locale)
         #expect(p.environment["TZ"] == SandboxLayout.timeZone && p.environment["PATH"] == SandboxLayout.searchPath)
     }
@@ -30,7 +33,9 @@ import Testing
     /// not follow fails here.
     @Test func theDocumentedTableStatesTheLayout() throws {
         let doc = try String(contentsOfFile: ProfileTests.repoRoot + "/docs/normalization.md", encoding: .utf8)
-        func row(_ what: String) -> String? { doc.split(separator: "\n").first { $0.hasPrefix("| \(what) |") }.map(String.init) }
+        func row(_ what: String) -> String? {
+            doc.split(separator: "\n").first { $0.hasPrefix("| \(what) |") }.map(String.init)
+        }
         #expect(row("Build directory")?.contains("`\(SandboxLayout.workDirectory)`") == true)
         #expect(row("`HOME`")?.contains("`\(SandboxLayout.homeDirectory)`") == true)
         #expect(row("`TMPDIR`")?.contains("`\(SandboxLayout.tmpDirectory)`") == true)
@@ -38,7 +43,10 @@ import Testing
         #expect(row("`TZ`")?.contains("`\(SandboxLayout.timeZone)`") == true)
         #expect(row("umask")?.contains("`0\(String(SandboxLayout.umask, radix: 8))`") == true)
         #expect(row("Host name, domain")?.contains("`\(SandboxLayout.hostname)`") == true)
-        #expect(row("User")?.contains("`\(SandboxLayout.builderName)`, uid \(SandboxLayout.builderID), gid \(SandboxLayout.builderID)") == true)
+        #expect(
+            row("User")?.contains(
+                "`\(SandboxLayout.builderName)`, uid \(SandboxLayout.builderID), gid \(SandboxLayout.builderID)")
+                == true)
         #expect(row("Environment")?.contains("`\(SandboxLayout.searchPath)`") == true)
     }
 }

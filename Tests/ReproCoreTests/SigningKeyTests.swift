@@ -27,12 +27,17 @@ func runProgram(_ argv: [String]) throws -> Int32 {
     // RFC 8032 section 7.1, TEST 1.
     let rfcSeed = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60"
     let rfcPublic = "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"
-    let rfcSignature = "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b"
+    let rfcSignature =
+        "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b"
 
     func bytes(_ hex: String) -> [UInt8] {
         var out: [UInt8] = []
         var i = hex.startIndex
-        while i < hex.endIndex { let j = hex.index(i, offsetBy: 2); out.append(UInt8(hex[i..<j], radix: 16)!); i = j }
+        while i < hex.endIndex {
+            let j = hex.index(i, offsetBy: 2)
+            out.append(UInt8(hex[i..<j], radix: 16)!)
+            i = j
+        }
         return out
     }
 
@@ -45,7 +50,9 @@ func runProgram(_ argv: [String]) throws -> Int32 {
 
     @Test func keyIDIsSHA256OfCanonicalKeyJSON() {
         // sha256 of {"keytype":"ed25519","keyval":{"public":"d75a...511a"},"scheme":"ed25519"}, computed independently.
-        #expect(ed25519KeyID(rawPublicKey: bytes(rfcPublic)) == "74c181c7ad8a0855d4b55e44d2ba87aabdddb196832571f15f92fece332e4916")
+        #expect(
+            ed25519KeyID(rawPublicKey: bytes(rfcPublic))
+                == "74c181c7ad8a0855d4b55e44d2ba87aabdddb196832571f15f92fece332e4916")
     }
 
     @Test func pemRoundTrips() throws {
@@ -88,20 +95,37 @@ func runProgram(_ argv: [String]) throws -> Int32 {
     @Test func otherKeyTypesAndGarbageGiveClearErrors() throws {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        #expect(try runProgram(["openssl", "genpkey", "-algorithm", "rsa", "-pkeyopt", "rsa_keygen_bits:1024", "-out", "\(dir)/rsa.key"]) == 0)
+        #expect(
+            try runProgram([
+                "openssl", "genpkey", "-algorithm", "rsa", "-pkeyopt", "rsa_keygen_bits:1024", "-out", "\(dir)/rsa.key",
+            ]) == 0)
         #expect(try runProgram(["openssl", "pkey", "-in", "\(dir)/rsa.key", "-pubout", "-out", "\(dir)/rsa.pub"]) == 0)
-        #expect(try runProgram(["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", "\(dir)/p256.key"]) == 0)
-        #expect(try runProgram(["openssl", "pkey", "-in", "\(dir)/p256.key", "-pubout", "-out", "\(dir)/p256.pub"]) == 0)
-        #expect(try runProgram(["openssl", "genpkey", "-algorithm", "ed25519", "-aes256", "-pass", "pass:x", "-out", "\(dir)/enc.key"]) == 0)
+        #expect(
+            try runProgram([
+                "openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out",
+                "\(dir)/p256.key",
+            ]) == 0)
+        #expect(
+            try runProgram(["openssl", "pkey", "-in", "\(dir)/p256.key", "-pubout", "-out", "\(dir)/p256.pub"]) == 0)
+        #expect(
+            try runProgram([
+                "openssl", "genpkey", "-algorithm", "ed25519", "-aes256", "-pass", "pass:x", "-out", "\(dir)/enc.key",
+            ]) == 0)
         for name in ["rsa.key", "p256.key", "enc.key"] { chmod("\(dir)/\(name)", 0o600) }
         func privateError(_ name: String) -> String {
-            do { _ = try SigningKey(contentsOf: "\(dir)/\(name)"); return "loaded" } catch {
+            do {
+                _ = try SigningKey(contentsOf: "\(dir)/\(name)")
+                return "loaded"
+            } catch {
                 #expect(error.kind == .configuration, "\(error.message)")
                 return error.message
             }
         }
         func publicError(_ name: String) -> String {
-            do { _ = try PublicKey(contentsOf: "\(dir)/\(name)"); return "loaded" } catch {
+            do {
+                _ = try PublicKey(contentsOf: "\(dir)/\(name)")
+                return "loaded"
+            } catch {
                 #expect(error.kind == .configuration, "\(error.message)")
                 return error.message
             }
@@ -114,9 +138,11 @@ func runProgram(_ argv: [String]) throws -> Int32 {
         #expect(publicError("missing.pub").contains("does not exist"))
         try "not a key\n".write(toFile: "\(dir)/garbage.pub", atomically: true, encoding: .utf8)
         #expect(publicError("garbage.pub").contains("not a PEM key file"))
-        try "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n".write(toFile: "\(dir)/short.pub", atomically: true, encoding: .utf8)
+        try "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n".write(
+            toFile: "\(dir)/short.pub", atomically: true, encoding: .utf8)
         #expect(publicError("short.pub").contains("not a DER SubjectPublicKeyInfo"))
-        try SigningKey.generate().publicKey.pemRepresentation.write(toFile: "\(dir)/swap.key", atomically: true, encoding: .utf8)
+        try SigningKey.generate().publicKey.pemRepresentation.write(
+            toFile: "\(dir)/swap.key", atomically: true, encoding: .utf8)
         chmod("\(dir)/swap.key", 0o600)
         #expect(privateError("swap.key").contains("is a public key"))
     }

@@ -6,7 +6,10 @@ import Testing
     func parse(_ text: String) throws -> JSONValue { try StrictJSON.parse(Data(text.utf8)) }
 
     func reason(_ bytes: [UInt8]) -> String? {
-        do { _ = try StrictJSON.parse(Data(bytes)); return nil } catch { return error.reason }
+        do {
+            _ = try StrictJSON.parse(Data(bytes))
+            return nil
+        } catch { return error.reason }
     }
 
     @Test func readsOrdinaryDocuments() throws {
@@ -36,7 +39,9 @@ import Testing
         #expect(reason(Array("[1,]".utf8)) != nil)
         #expect(reason(Array("NaN".utf8)) != nil)
         #expect(reason(Array("1e999".utf8)) != nil)
-        #expect(reason(Array(String(repeating: "[", count: 200).utf8) + Array(String(repeating: "]", count: 200).utf8)) != nil)
+        #expect(
+            reason(Array(String(repeating: "[", count: 200).utf8) + Array(String(repeating: "]", count: 200).utf8))
+                != nil)
         #expect(reason([]) != nil)
     }
 

@@ -10,11 +10,18 @@ import Testing
         .deletingLastPathComponent().appendingPathComponent("fuzz/regressions").path
 
     func failure(_ text: String) -> ReproError? {
-        do { _ = try ProjectConfig.parse(text, path: "repro.toml"); return nil } catch { return error }
+        do {
+            _ = try ProjectConfig.parse(text, path: "repro.toml")
+            return nil
+        } catch { return error }
     }
 
-    @Test("a table header without a key", arguments: ["[\n", "[", "[[\n", "[ \n", "[=]\n", "[#x]\n", "[[ ]]\n", "[\r\n",
-                                                      "[build]\ncommand = [\"make\"]\n[\u{2028}x]\n"])
+    @Test(
+        "a table header without a key",
+        arguments: [
+            "[\n", "[", "[[\n", "[ \n", "[=]\n", "[#x]\n", "[[ ]]\n", "[\r\n",
+            "[build]\ncommand = [\"make\"]\n[\u{2028}x]\n",
+        ])
     func headerWithoutKey(_ text: String) throws {
         let error = try #require(failure(text))
         #expect(error.kind == .configuration)
@@ -29,9 +36,12 @@ import Testing
         #expect(error.message.hasPrefix("repro.toml:5:3: TOML syntax error: a table header"), "\(error.message)")
     }
 
-    @Test("an array element that starts with '}' or a line separator",
-          arguments: ["a = [}]\n", "a = [\n  \"x\",\n } _\n", "a = [1, # c\n\n }\n", "a = [[1], }]\n", "a = [\u{2028}1]\n",
-                      "a = [1,\u{2029}]\n", "a = [\u{85}]\n", "a = { b = [ } ] }\n"])
+    @Test(
+        "an array element that starts with '}' or a line separator",
+        arguments: [
+            "a = [}]\n", "a = [\n  \"x\",\n } _\n", "a = [1, # c\n\n }\n", "a = [[1], }]\n", "a = [\u{2028}1]\n",
+            "a = [1,\u{2029}]\n", "a = [\u{85}]\n", "a = { b = [ } ] }\n",
+        ])
     func arrayElement(_ text: String) throws {
         let error = try #require(failure(text))
         #expect(error.kind == .configuration)
@@ -49,7 +59,8 @@ import Testing
         for (target, parse) in parsers {
             let directory = Self.regressions + "/" + target
             for name in try FileManager.default.contentsOfDirectory(atPath: directory) {
-                let text = String(decoding: try #require(FileManager.default.contents(atPath: directory + "/" + name)), as: UTF8.self)
+                let text = String(
+                    decoding: try #require(FileManager.default.contents(atPath: directory + "/" + name)), as: UTF8.self)
                 do throws(ReproError) {
                     try parse(text)
                     Issue.record("\(target)/\(name) was accepted")
@@ -103,12 +114,16 @@ import Testing
             _ = try ToolchainSpec.parse(toml: deep, path: "deep.toml")
             Issue.record("a 30000-part key was accepted")
         } catch {
-            #expect(error.kind == .configuration && error.message.contains("deep.toml:1: TOML syntax error"), "\(error.message)")
+            #expect(
+                error.kind == .configuration && error.message.contains("deep.toml:1: TOML syntax error"),
+                "\(error.message)")
         }
     }
 
     @Test func dotsInStringsCommentsAndOrdinaryKeysAreFine() {
         let dots = String(repeating: ".", count: 1000)
-        #expect(TOMLFile.deepKeyLine("a.b.c = \"\(dots)\"\n# \(dots)\nd = '\(dots)'\ne = \"\"\"\n\(dots)\n\"\"\"\nf.g = 1.5\n") == nil)
+        #expect(
+            TOMLFile.deepKeyLine(
+                "a.b.c = \"\(dots)\"\n# \(dots)\nd = '\(dots)'\ne = \"\"\"\n\(dots)\n\"\"\"\nf.g = 1.5\n") == nil)
     }
 }

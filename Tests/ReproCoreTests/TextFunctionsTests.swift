@@ -84,7 +84,9 @@ import Testing
 
     @Test func regularExpressionsMatchAsNSRegularExpression() {
         let pattern = #"/tmp/[A-Za-z0-9._-]*(tmp|[A-Za-z0-9]{6,}\.)[A-Za-z0-9_]{6,}"#
-        for text in ["see /tmp/ccAbc123.o and", "/tmp/tmpabcdef12", "/tmp/x/tmpq_1234567 z", "/tmp/abcdef.ghijkl", "/tmp/abc"] {
+        for text in [
+            "see /tmp/ccAbc123.o and", "/tmp/tmpabcdef12", "/tmp/x/tmpq_1234567 z", "/tmp/abcdef.ghijkl", "/tmp/abc",
+        ] {
             let expected = text.range(of: pattern, options: .regularExpression).map { String(text[$0]) }
             #expect(text.firstRange(ofPattern: pattern).map { String(text[$0]) } == expected)
         }

@@ -9,11 +9,15 @@ import Testing
     }
 
     func error(_ text: String) -> ReproError? {
-        do { _ = try parse(text); return nil } catch { return error }
+        do {
+            _ = try parse(text)
+            return nil
+        } catch { return error }
     }
 
     @Test func parsesAFullSpecWithDefaults() throws {
-        let spec = try parse("""
+        let spec = try parse(
+            """
             name = "debian-bookworm-build"
             description = "Debian 12"
             [[source]]
@@ -29,10 +33,12 @@ import Testing
             """)
         #expect(spec.name == "debian-bookworm-build")
         #expect(spec.description == "Debian 12")
-        #expect(spec.sources == [
-            ToolchainSource(url: "file:///srv/a.tar.gz", sha256: pin, mount: "/", stripComponents: 0),
-            ToolchainSource(url: "https://example.org/go.tar.gz", sha256: pin, mount: "/opt/go", stripComponents: 1),
-        ])
+        #expect(
+            spec.sources == [
+                ToolchainSource(url: "file:///srv/a.tar.gz", sha256: pin, mount: "/", stripComponents: 0),
+                ToolchainSource(
+                    url: "https://example.org/go.tar.gz", sha256: pin, mount: "/opt/go", stripComponents: 1),
+            ])
         #expect(spec.env == ["PATH": "/usr/bin:/bin"])
         #expect(spec.sources[0].treeKey == pin)
         #expect(spec.sources[1].treeKey == pin + "-strip1")
@@ -45,7 +51,10 @@ import Testing
         #expect(e?.message.contains("toolchains/t.toml") == true)
     }
 
-    @Test(arguments: ["ABABABABABABABABABABABABABABABABABABABABABABABABABABABABABABABAB", "abc", "", String(repeating: "g", count: 64)])
+    @Test(arguments: [
+        "ABABABABABABABABABABABABABABABABABABABABABABABABABABABABABABABAB", "abc", "",
+        String(repeating: "g", count: 64),
+    ])
     func malformedSHA256IsRefused(_ bad: String) {
         let e = error("name = \"t\"\n[[source]]\nurl = \"file:///a.tar\"\nsha256 = \"\(bad)\"\n")
         #expect(e?.kind == .configuration)
@@ -75,14 +84,18 @@ import Testing
 
     @Test func unknownKeysAndBadMountsAreRefused() {
         // Each message names the key at fault.
-        for (text, named) in [("name = \"t\"\n[[source]]\nurl = \"file:///a\"\nsha265 = \"\(pin)\"\nsha256 = \"\(pin)\"\n", "sha265"),
-                              ("name = \"t\"\n[[source]]\nurl = \"file:///a\"\nsha256 = \"\(pin)\"\nmount = \"opt\"\n", "mount"),
-                              ("name = \"t\"\n", "no [[source]]")] {
+        for (text, named) in [
+            ("name = \"t\"\n[[source]]\nurl = \"file:///a\"\nsha265 = \"\(pin)\"\nsha256 = \"\(pin)\"\n", "sha265"),
+            ("name = \"t\"\n[[source]]\nurl = \"file:///a\"\nsha256 = \"\(pin)\"\nmount = \"opt\"\n", "mount"),
+            ("name = \"t\"\n", "no [[source]]"),
+        ] {
             let e = error(text)
             #expect(e?.kind == .configuration, "\(named)")
             #expect(e?.message.contains(named) == true, "\(e?.message ?? "accepted")")
         }
-        #expect(error("name = \"t\"\n[[source]]\nurl = \"file:///a\"\nsha256 = \"\(pin)\"\nstrip_components = -1\n")?.kind == .configuration)
+        #expect(
+            error("name = \"t\"\n[[source]]\nurl = \"file:///a\"\nsha256 = \"\(pin)\"\nstrip_components = -1\n")?.kind
+                == .configuration)
     }
 
     @Test func sizeIsOptionalAndNeverNegative() throws {

@@ -15,7 +15,9 @@ import Testing
             .file("a-b", contents: Data()),
         ]
         // "a" < "a-b" < "a/link" < "a/run" < "b" by bytes ('-' is 0x2d, '/' is 0x2f).
-        let expected = "d - a\n" + "f \(sha("")) a-b\n" + "l \(sha("../b")) a/link\n" + "x \(sha("#!")) a/run\n" + "f \(sha("B")) b\n"
+        let expected =
+            "d - a\n" + "f \(sha("")) a-b\n" + "l \(sha("../b")) a/link\n" + "x \(sha("#!")) a/run\n"
+            + "f \(sha("B")) b\n"
         #expect(try TreeDigest.lines(entries) == expected)
         #expect(try TreeDigest.digest(entries) == "t1:" + sha(expected))
         #expect(try TreeDigest.digest(entries.reversed()) == TreeDigest.digest(entries))
@@ -45,8 +47,13 @@ import Testing
     }
 
     @Test func differencesNameChangedAddedAndRemovedPaths() throws {
-        let old = try TreeDigest.lines([.file("keep", contents: Data("k".utf8)), .file("edit", contents: Data("1".utf8)), .directory("gone")])
-        let new = try TreeDigest.lines([.file("keep", contents: Data("k".utf8)), .file("edit", contents: Data("2".utf8)), .file("new dir/x", contents: Data())])
+        let old = try TreeDigest.lines([
+            .file("keep", contents: Data("k".utf8)), .file("edit", contents: Data("1".utf8)), .directory("gone"),
+        ])
+        let new = try TreeDigest.lines([
+            .file("keep", contents: Data("k".utf8)), .file("edit", contents: Data("2".utf8)),
+            .file("new dir/x", contents: Data()),
+        ])
         #expect(TreeDigest.differences(recorded: old, actual: new) == ["edit", "gone", "new dir/x"])
     }
 }

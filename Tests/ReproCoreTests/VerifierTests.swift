@@ -33,7 +33,8 @@ import Testing
     /// A bundle whose first statement is `statement` with a valid signature by `key`.
     func withFirstStatement(_ statement: JSONValue) throws -> Data {
         var bundle = try signed()
-        bundle.envelopes[0] = try DSSEEnvelope.sign(payload: Array(statement.serialized()), payloadType: DSSEEnvelope.inTotoPayloadType, key: key)
+        bundle.envelopes[0] = try DSSEEnvelope.sign(
+            payload: Array(statement.serialized()), payloadType: DSSEEnvelope.inTotoPayloadType, key: key)
         return bundle.data
     }
 
@@ -78,14 +79,18 @@ import Testing
     @Test func statementsAreSortedCompactJSON() throws {
         let bundle = try signed()
         let payload = String(decoding: bundle.envelopes[0].payload, as: UTF8.self)
-        #expect(payload.hasPrefix(#"{"_type":"https://in-toto.io/Statement/v1","predicate":{"buildDefinition":{"buildType":"https://repro.dev/buildtypes/check/v1","#))
+        #expect(
+            payload.hasPrefix(
+                #"{"_type":"https://in-toto.io/Statement/v1","predicate":{"buildDefinition":{"buildType":"https://repro.dev/buildtypes/check/v1","#
+            ))
         #expect(payload.contains(#""subject":[{"digest":{"sha256":"0123456789abcdef"#))
         // Same inputs, same statement bytes.
         #expect(try signed().envelopes.map(\.payload) == bundle.envelopes.map(\.payload))
     }
 
     @Test func unsignedBundleIsWrittenButRejected() throws {
-        let bundle = try Manifest.make(provenance: ManifestFixtures.provenance(), reproducibility: ManifestFixtures.reproducible, signingKey: nil)
+        let bundle = try Manifest.make(
+            provenance: ManifestFixtures.provenance(), reproducibility: ManifestFixtures.reproducible, signingKey: nil)
         #expect(!bundle.isSigned)
         #expect(bundle.envelopes.allSatisfy { $0.signatures.isEmpty })
         #expect(failure(bundle.data)?.contains("unsigned") == true)
@@ -95,7 +100,10 @@ import Testing
         var objects = try lines(signed())
         for i in objects.indices {
             var sig = objects[i]["signatures"]!.arrayValue![0].objectValue!
-            sig["sig"] = .string(sig["sig"]!.stringValue!.replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: ""))
+            sig["sig"] = .string(
+                sig["sig"]!.stringValue!.replacingOccurrences(of: "+", with: "-").replacingOccurrences(
+                    of: "/", with: "_"
+                ).replacingOccurrences(of: "=", with: ""))
             objects[i]["signatures"] = .array([.object(sig)])
         }
         var data = join(objects)
@@ -108,7 +116,9 @@ import Testing
     @Test func changedPayloadIsRejected() throws {
         var objects = try lines(signed())
         var statement = try firstStatement()
-        statement["subject"] = [["name": "out/hello", "digest": ["sha256": .string(String(repeating: "e", count: 64))]]]
+        statement["subject"] = [
+            ["name": "out/hello", "digest": ["sha256": .string(String(repeating: "e", count: 64))]]
+        ]
         objects[0]["payload"] = .string(Base64.encode(JSONValue.object(statement).serialized()))
         #expect(failure(join(objects))?.contains("does not verify") == true)
         // One flipped byte anywhere in the payload is enough.
@@ -125,17 +135,22 @@ import Testing
         #expect(failure(join(objects))?.contains("payloadType") == true)
         // Re-signed under another type, the signature is valid but the type is still refused.
         var bundle = try signed()
-        bundle.envelopes[0] = try DSSEEnvelope.sign(payload: bundle.envelopes[0].payload, payloadType: "application/json", key: key)
+        bundle.envelopes[0] = try DSSEEnvelope.sign(
+            payload: bundle.envelopes[0].payload, payloadType: "application/json", key: key)
         #expect(failure(bundle.data)?.contains("payloadType") == true)
     }
 
     @Test func signatureByAnotherKeyIsRejected() throws {
         let other = SigningKey.generate()
-        let otherBundle = try Manifest.make(provenance: ManifestFixtures.provenance(), reproducibility: ManifestFixtures.reproducible, signingKey: other)
+        let otherBundle = try Manifest.make(
+            provenance: ManifestFixtures.provenance(), reproducibility: ManifestFixtures.reproducible, signingKey: other
+        )
         #expect(failure(otherBundle.data)?.contains("no signature verifies") == true)
         // Another key's signature under our keyid.
         var objects = try lines(otherBundle)
-        objects[0]["signatures"] = [["keyid": .string(key.keyID), "sig": objects[0]["signatures"]!.arrayValue![0]["sig"]!]]
+        objects[0]["signatures"] = [
+            ["keyid": .string(key.keyID), "sig": objects[0]["signatures"]!.arrayValue![0]["sig"]!]
+        ]
         #expect(failure(join(objects))?.contains("does not verify") == true)
         // A key that did sign, passed alongside one that did not, is enough.
         #expect(failure(otherBundle.data, keys: [key.publicKey, other.publicKey]) == nil)
@@ -153,12 +168,18 @@ import Testing
 
     @Test func truncatedOrEmptySignatureIsRejected() throws {
         let full = Base64.decode(try sig())!
-        #expect(failure(try withSignatures([["keyid": .string(key.keyID), "sig": .string(Base64.encode(full.dropLast()))]]))?.contains("63 bytes") == true)
+        #expect(
+            failure(
+                try withSignatures([["keyid": .string(key.keyID), "sig": .string(Base64.encode(full.dropLast()))]]))?
+                .contains("63 bytes") == true)
         #expect(failure(try withSignatures([["keyid": .string(key.keyID), "sig": ""]]))?.contains("is empty") == true)
     }
 
     @Test func badBase64IsRejected() throws {
-        #expect(failure(try withSignatures([["keyid": .string(key.keyID), "sig": .string("!" + String(try sig().dropFirst()))]]))?.contains("not valid base64") == true)
+        #expect(
+            failure(
+                try withSignatures([["keyid": .string(key.keyID), "sig": .string("!" + String(try sig().dropFirst()))]])
+            )?.contains("not valid base64") == true)
         var objects = try lines(signed())
         objects[0]["payload"] = .string("e30=*")
         #expect(failure(join(objects))?.contains("payload is not valid base64") == true)
@@ -183,9 +204,12 @@ import Testing
         #expect(failure(Data((evil + "\n" + second + "\n").utf8))?.contains("duplicate key") == true)
         // In a validly signed payload: two _type members.
         let payload = String(decoding: try signed().envelopes[0].payload, as: UTF8.self)
-            .replacingOccurrences(of: #"{"_type":"https://in-toto.io/Statement/v1","#, with: #"{"_type":"https://in-toto.io/Statement/v1","_type":"x","#)
+            .replacingOccurrences(
+                of: #"{"_type":"https://in-toto.io/Statement/v1","#,
+                with: #"{"_type":"https://in-toto.io/Statement/v1","_type":"x","#)
         var bundle = try signed()
-        bundle.envelopes[0] = try DSSEEnvelope.sign(payload: Array(payload.utf8), payloadType: DSSEEnvelope.inTotoPayloadType, key: key)
+        bundle.envelopes[0] = try DSSEEnvelope.sign(
+            payload: Array(payload.utf8), payloadType: DSSEEnvelope.inTotoPayloadType, key: key)
         #expect(failure(bundle.data)?.contains(#"duplicate key "_type""#) == true)
     }
 
@@ -199,20 +223,28 @@ import Testing
     }
 
     @Test func badSubjectDigestIsRejected() throws {
-        for digest in [String(repeating: "A", count: 64), String(repeating: "a", count: 63), "sha256:" + String(repeating: "a", count: 64)] {
+        for digest in [
+            String(repeating: "A", count: 64), String(repeating: "a", count: 63),
+            "sha256:" + String(repeating: "a", count: 64),
+        ] {
             var statement = try firstStatement()
             statement["subject"] = [["name": "out/hello", "digest": ["sha256": .string(digest)]]]
             #expect(failure(try withFirstStatement(.object(statement)))?.contains("64 lowercase hex") == true)
         }
         var statement = try firstStatement()
-        statement["subject"] = [["name": "../etc/passwd", "digest": ["sha256": .string(String(repeating: "a", count: 64))]]]
+        statement["subject"] = [
+            ["name": "../etc/passwd", "digest": ["sha256": .string(String(repeating: "a", count: 64))]]
+        ]
         #expect(failure(try withFirstStatement(.object(statement)))?.contains("..") == true)
     }
 
     @Test func extraLinesAreRejected() throws {
         let bundle = try signed()
         var data = bundle.data
-        data.append(try DSSEEnvelope.sign(payload: bundle.envelopes[1].payload, payloadType: DSSEEnvelope.inTotoPayloadType, key: nil).jsonLine)
+        data.append(
+            try DSSEEnvelope.sign(
+                payload: bundle.envelopes[1].payload, payloadType: DSSEEnvelope.inTotoPayloadType, key: nil
+            ).jsonLine)
         data.append(0x0A)
         #expect(failure(data)?.contains("line 3: the envelope is unsigned") == true)
         // A validly signed replay of a line is refused too.
@@ -222,9 +254,14 @@ import Testing
 
     @Test func statementsFromTwoChecksDoNotMix() throws {
         let first = try signed()
-        let second = try Manifest.make(provenance: ManifestFixtures.provenance(invocationID: "another"), reproducibility: ManifestFixtures.differ, signingKey: key)
-        #expect(failure(Manifest(envelopes: [first.envelopes[0], second.envelopes[1]]).data)?.contains("invocationIds") == true)
-        #expect(failure(Manifest(envelopes: [first.envelopes[1], first.envelopes[0]]).data)?.contains("line 1") == true)
+        let second = try Manifest.make(
+            provenance: ManifestFixtures.provenance(invocationID: "another"), reproducibility: ManifestFixtures.differ,
+            signingKey: key)
+        #expect(
+            failure(Manifest(envelopes: [first.envelopes[0], second.envelopes[1]]).data)?.contains("invocationIds")
+                == true)
+        #expect(
+            failure(Manifest(envelopes: [first.envelopes[1], first.envelopes[0]]).data)?.contains("line 1") == true)
     }
 
     @Test func incoherentVerdictIsRefusedOnWriteAndRead() throws {
@@ -238,9 +275,12 @@ import Testing
         #expect(error?.context.line == 2)
         var bundle = try signed()
         let provenance = try ManifestFixtures.provenance()
-        let payload = Statement(subjects: provenance.subjects, predicateType: ManifestURI.reproducibility,
-                                predicate: lie.predicate(invocationID: provenance.invocationID)).jsonValue.serialized()
-        bundle.envelopes[1] = try DSSEEnvelope.sign(payload: Array(payload), payloadType: DSSEEnvelope.inTotoPayloadType, key: key)
+        let payload = Statement(
+            subjects: provenance.subjects, predicateType: ManifestURI.reproducibility,
+            predicate: lie.predicate(invocationID: provenance.invocationID)
+        ).jsonValue.serialized()
+        bundle.envelopes[1] = try DSSEEnvelope.sign(
+            payload: Array(payload), payloadType: DSSEEnvelope.inTotoPayloadType, key: key)
         #expect(failure(bundle.data)?.contains("says reproducible") == true)
     }
 
@@ -271,15 +311,19 @@ import Testing
     /// A certified tree: `out/a` (executable), `out/b`, a symlink `out/l` and an empty directory
     /// `out/empty`; the subjects are the two files.
     static let certified: [TreeEntry] = [
-        .directory("out"), .file("out/a", contents: Data("a".utf8), executable: true), .file("out/b", contents: Data("b".utf8)),
+        .directory("out"), .file("out/a", contents: Data("a".utf8), executable: true),
+        .file("out/b", contents: Data("b".utf8)),
         .symlink("out/l", target: "a"), .directory("out/empty"),
     ]
-    static let certifiedSubjects = certified.filter { $0.kind == .file }.map { Subject(name: $0.path, sha256: $0.sha256) }
+    static let certifiedSubjects = certified.filter { $0.kind == .file }.map {
+        Subject(name: $0.path, sha256: $0.sha256)
+    }
 
     /// The report for a directory holding `entries`, compared with ``certified``.
     func compare(_ entries: [TreeEntry]) throws -> ArtifactsReport {
-        Verifier.compareTree(entries, digest: try TreeDigest.digest(entries), in: "DIR", subjects: Self.certifiedSubjects,
-                             expected: try TreeDigest.digest(Self.certified))
+        Verifier.compareTree(
+            entries, digest: try TreeDigest.digest(entries), in: "DIR", subjects: Self.certifiedSubjects,
+            expected: try TreeDigest.digest(Self.certified))
     }
 
     func replacing(_ path: String, with entry: TreeEntry?) -> [TreeEntry] {
@@ -293,9 +337,10 @@ import Testing
         #expect(nfc == nfd)  // equal as Swift strings: exactly what must not decide here
         let certified: [TreeEntry] = [.directory("out"), .file(nfc, contents: Data("x".utf8))]
         let built: [TreeEntry] = [.directory("out"), .file(nfd, contents: Data("x".utf8))]
-        let report = Verifier.compareTree(built, digest: try TreeDigest.digest(built), in: "DIR",
-                                          subjects: [Subject(name: nfc, sha256: certified[1].sha256)],
-                                          expected: try TreeDigest.digest(certified))
+        let report = Verifier.compareTree(
+            built, digest: try TreeDigest.digest(built), in: "DIR",
+            subjects: [Subject(name: nfc, sha256: certified[1].sha256)],
+            expected: try TreeDigest.digest(certified))
         #expect(!report.matches)
         #expect(report.missing == [nfc] && report.extra == [nfd])
     }
@@ -306,7 +351,8 @@ import Testing
         #expect(same.jsonValue["matches"] == true)
         // An extra file, a missing one, a changed one.
         var report = try compare(Self.certified + [.file("out/x", contents: Data("x".utf8), executable: true)])
-        #expect(report.extra == ["out/x"] && report.missing.isEmpty && report.changed.isEmpty && report.unlisted.isEmpty)
+        #expect(
+            report.extra == ["out/x"] && report.missing.isEmpty && report.changed.isEmpty && report.unlisted.isEmpty)
         #expect(report.error?.kind == .verification)
         #expect(report.error?.message.contains("DIR is not the certified output tree") == true)
         #expect(report.error?.message.contains("1 extra") == true)
@@ -322,7 +368,9 @@ import Testing
         report = try compare(Self.certified + [.directory("out/new"), .symlink("out/new/s", target: "x")])
         #expect(report.extra == ["out/new", "out/new/s"])
         report = try compare(replacing("out/a", with: .file("out/a", contents: Data("a".utf8))))
-        #expect(report.changed == ["out/a"] && report.problems == ["out/a: the execute bit is clear; in the certified tree it is set"])
+        #expect(
+            report.changed == ["out/a"]
+                && report.problems == ["out/a: the execute bit is clear; in the certified tree it is set"])
         // A subject's directory replaced by a symlink, a subject replaced by a directory.
         report = try compare([.symlink("out", target: "/tmp")])
         #expect(report.changed == ["out"] && report.missing == ["out/a", "out/b"])
@@ -335,7 +383,10 @@ import Testing
         #expect(report.error?.message.contains("out/empty") == true)
         report = try compare(Self.certified.filter { $0.path != "out/l" && $0.path != "out/empty" })
         #expect(report.unlisted.isEmpty && report.problems.count == 1)
-        #expect(report.error?.message.contains("a symbolic link or an empty directory of the certified tree is not here, or a file's execute bit differs") == true)
+        #expect(
+            report.error?.message.contains(
+                "a symbolic link or an empty directory of the certified tree is not here, or a file's execute bit differs"
+            ) == true)
     }
 
     @Test func noCertifiedTreeFailsClosed() throws {
@@ -344,7 +395,9 @@ import Testing
         var error = #expect(throws: ReproError.self) { try Verifier.certifiedTreeDigest(ManifestFixtures.buildFailed) }
         #expect(error?.kind == .verification)
         #expect(error?.message.contains("--subjects-only") == true)
-        let future = ReproducibilityInputs(runs: [RunRecord(index: 1, outputTreeDigest: "t2:" + String(repeating: "0", count: 64), exitStatus: 0)], verdict: .buildFailed)
+        let future = ReproducibilityInputs(
+            runs: [RunRecord(index: 1, outputTreeDigest: "t2:" + String(repeating: "0", count: 64), exitStatus: 0)],
+            verdict: .buildFailed)
         error = #expect(throws: ReproError.self) { try Verifier.certifiedTreeDigest(future) }
         #expect(error?.kind == .verification)
         #expect(error?.message.contains("cannot compute") == true)

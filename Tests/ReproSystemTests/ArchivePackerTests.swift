@@ -3,7 +3,7 @@ import Testing
 import ReproCore
 @testable import ReproSystem
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 @Suite struct ArchivePackerTests {
@@ -28,7 +28,8 @@ import Glibc
 
     @Test(arguments: [".tar", ".tar.gz", ".tar.zst", ".tar.xz"])
     func sameTreeGivesSameBytes(_ suffix: String) throws {
-        let s = Scratch(); defer { s.remove() }
+        let s = Scratch()
+        defer { s.remove() }
         makeTree(s, at: "a", reverse: false, mtime: 1_000, owner: nil, fileMode: 0o644)
         makeTree(s, at: "b", reverse: true, mtime: 2_000_000, owner: getuid() == 0 ? 4321 : nil, fileMode: 0o600)
         let first = try Packer.pack(directory: s.path + "/a", to: s.path + "/1" + suffix, mtime: 7)
@@ -46,11 +47,13 @@ import Glibc
     }
 
     @Test func headersAreSortedAndAnonymous() throws {
-        let s = Scratch(); defer { s.remove() }
+        let s = Scratch()
+        defer { s.remove() }
         makeTree(s, at: "a", reverse: true, mtime: 99, owner: getuid() == 0 ? 4321 : nil, fileMode: 0o600)
         _ = try Packer.pack(directory: s.path + "/a", to: s.path + "/out.tar.gz", mtime: 1_234_567)
         let headers = readHeaders(s.path + "/out.tar.gz")
-        #expect(headers.map(\.path) == ["bin/", "bin/link", "bin/tool", "empty/", "lib/", "lib/data file.txt", "lib/z"])
+        #expect(
+            headers.map(\.path) == ["bin/", "bin/link", "bin/tool", "empty/", "lib/", "lib/data file.txt", "lib/z"])
         for h in headers {
             #expect(h.uid == 0 && h.gid == 0 && (h.uname ?? "").isEmpty && h.mtime == 1_234_567)
         }
@@ -64,7 +67,8 @@ import Glibc
     }
 
     @Test func packedTreeUnpacksToTheSameDigest() throws {
-        let s = Scratch(); defer { s.remove() }
+        let s = Scratch()
+        defer { s.remove() }
         makeTree(s, at: "a", reverse: false, mtime: 5, owner: nil, fileMode: 0o644)
         let packed = try Packer.pack(directory: s.path + "/a", to: s.path + "/a.tar.zst")
         s.mkdir("out")
@@ -73,7 +77,8 @@ import Glibc
     }
 
     @Test func unknownSuffixAndSpecialFilesAreRefused() throws {
-        let s = Scratch(); defer { s.remove() }
+        let s = Scratch()
+        defer { s.remove() }
         s.write("a/x", "x")
         #expect(throws: ReproError.self) { try Packer.pack(directory: s.path + "/a", to: s.path + "/a.zip") }
         mkfifo(s.path + "/a/pipe", 0o644)

@@ -9,12 +9,16 @@ import ReproCore
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let uid = geteuid()
-        try "other:x:\(uid + 1):1::/nope:/bin/sh\nme:x:\(uid):\(uid):Me:/home/me:/bin/sh\n".write(toFile: dir + "/passwd", atomically: true, encoding: .utf8)
-        #expect(try CachePaths.root(explicit: nil, environment: [:], passwd: dir + "/passwd") == "/home/me/.cache/repro")
+        try "other:x:\(uid + 1):1::/nope:/bin/sh\nme:x:\(uid):\(uid):Me:/home/me:/bin/sh\n".write(
+            toFile: dir + "/passwd", atomically: true, encoding: .utf8)
+        #expect(
+            try CachePaths.root(explicit: nil, environment: [:], passwd: dir + "/passwd") == "/home/me/.cache/repro")
         #expect(CachePaths.homeDirectory(environment: ["HOME": ""], passwd: dir + "/passwd") == "/home/me")
         try "other:x:\(uid + 1):1::/nope:/bin/sh\n".write(toFile: dir + "/passwd", atomically: true, encoding: .utf8)
         #expect(CachePaths.homeDirectory(environment: [:], passwd: dir + "/passwd") == nil)
-        #expect(throws: ReproError.self) { try CachePaths.root(explicit: nil, environment: [:], passwd: dir + "/passwd") }
+        #expect(throws: ReproError.self) {
+            try CachePaths.root(explicit: nil, environment: [:], passwd: dir + "/passwd")
+        }
     }
 
     @Test func precedence() throws {

@@ -18,12 +18,15 @@ struct CheckSessionTests {
             try FileManager.default.createDirectory(atPath: tree + "/bin", withIntermediateDirectories: true)
             try FileManager.default.copyItem(atPath: "/bin/busybox", toPath: tree + "/bin/busybox")
             for applet in ["sh", "mkdir", "echo"] {
-                try FileManager.default.createSymbolicLink(atPath: tree + "/bin/" + applet, withDestinationPath: "busybox")
+                try FileManager.default.createSymbolicLink(
+                    atPath: tree + "/bin/" + applet, withDestinationPath: "busybox")
             }
             let archive = scratch.path + "/busybox.tar.gz"
             let packed = try Packer.pack(directory: tree, to: archive)
             scratch.write("project/build.sh", "mkdir -p out; echo x > out/a\n")
-            scratch.write("project/repro.toml", """
+            scratch.write(
+                "project/repro.toml",
+                """
                 [build]
                 command = ["sh", "build.sh"]
                 outputs = ["out"]
@@ -31,7 +34,9 @@ struct CheckSessionTests {
                 [source]
                 date_epoch = 1700000000
                 """)
-            scratch.write("project/toolchains/busybox.toml", """
+            scratch.write(
+                "project/toolchains/busybox.toml",
+                """
                 name = "busybox"
                 [[source]]
                 url = "file://\(archive)"
@@ -70,7 +75,9 @@ struct CheckSessionTests {
             Issue.record("the check succeeded without its manifest")
         } catch {
             #expect(error.status == .configuration)
-            #expect(error.message.contains("The outputs placed at \(project.dir)/.repro/out were removed again."), "\(error.message)")
+            #expect(
+                error.message.contains("The outputs placed at \(project.dir)/.repro/out were removed again."),
+                "\(error.message)")
         }
         #expect(!FileManager.default.fileExists(atPath: project.dir + "/.repro/out"))
     }

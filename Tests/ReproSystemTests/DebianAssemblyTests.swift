@@ -4,7 +4,7 @@ import Testing
 import ReproCore
 @testable import ReproSystem
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Hand-made `.deb` files (an `ar` archive holding `debian-binary`, `control.tar.gz` and
@@ -21,25 +21,32 @@ struct DebMirror {
         ArchiveBuilder(items).write(to: work + "/data.tar.gz")
         ArchiveBuilder([.file("./control", "Package: \(name)\n")]).write(to: work + "/control.tar.gz")
         var deb = Data("!<arch>\n".utf8)
-        for (member, contents) in [("debian-binary", Data("2.0\n".utf8)),
-                                   ("control.tar.gz", FileManager.default.contents(atPath: work + "/control.tar.gz")!),
-                                   ("data.tar.gz", FileManager.default.contents(atPath: work + "/data.tar.gz")!)] {
-            func field(_ text: String, _ width: Int) -> String { text.padding(toLength: width, withPad: " ", startingAt: 0) }
-            deb += Data((field(member, 16) + field("0", 12) + field("0", 6) + field("0", 6) + field("100644", 8)
-                         + field(String(contents.count), 10) + "`\n").utf8)
+        for (member, contents) in [
+            ("debian-binary", Data("2.0\n".utf8)),
+            ("control.tar.gz", FileManager.default.contents(atPath: work + "/control.tar.gz")!),
+            ("data.tar.gz", FileManager.default.contents(atPath: work + "/data.tar.gz")!),
+        ] {
+            func field(_ text: String, _ width: Int) -> String {
+                text.padding(toLength: width, withPad: " ", startingAt: 0)
+            }
+            deb += Data(
+                (field(member, 16) + field("0", 12) + field("0", 6) + field("0", 6) + field("100644", 8)
+                    + field(String(contents.count), 10) + "`\n").utf8)
             deb += contents
             if contents.count % 2 == 1 { deb += Data("\n".utf8) }
         }
         let path = "pool/main/\(name)_\(version)_amd64.deb"
         _ = Syscalls.mkdirs(root + "/pool/main")
         FileManager.default.createFile(atPath: root + "/" + path, contents: deb)
-        return DebianPackagePin(name: name, version: version, architecture: "amd64", path: path,
-                                sha256: TreeDigest.hex(SHA256.hash(data: deb)), size: UInt64(deb.count))
+        return DebianPackagePin(
+            name: name, version: version, architecture: "amd64", path: path,
+            sha256: TreeDigest.hex(SHA256.hash(data: deb)), size: UInt64(deb.count))
     }
 
     static func spec(_ pins: [DebianPackagePin]) -> ToolchainSpec {
         var spec = ToolchainSpec(name: "t", sources: [])
-        spec.debian = DebianLockInfo(suite: "bookworm", suites: ["bookworm"], architecture: "amd64", locked: "", include: [])
+        spec.debian = DebianLockInfo(
+            suite: "bookworm", suites: ["bookworm"], architecture: "amd64", locked: "", include: [])
         spec.packages = pins
         return spec
     }
@@ -50,16 +57,38 @@ struct DebMirror {
     /// alternatives, base-passwd's masters, a setuid bit and a device node.
     func basePackages(_ mirror: DebMirror) -> [DebianPackagePin] {
         [
-            mirror.add("dash", [.directory("./"), .directory("./bin/"), .file("./bin/dash", "#!dash\n", mode: 0o755), .symlink("./bin/sh", "dash")]),
-            mirror.add("gcc", [.directory("./usr/bin/"), .file("./usr/bin/gcc-12", "gcc\n", mode: 0o755), .symlink("./usr/bin/gcc", "gcc-12"),
-                               .file("./usr/share/doc/common/README", "same\n")]),
-            mirror.add("mawk", [.directory("./usr/bin/"), .file("./usr/bin/mawk", "mawk\n", mode: 0o4755),
-                                .file("./usr/share/doc/common/README", "same\n")]),
-            mirror.add("base-passwd", [.file("./usr/share/base-passwd/passwd.master", "root:*:0:0:root:/root:/bin/sh\n"),
-                                       .file("./usr/share/base-passwd/group.master", "root:*:0:\n"),
-                                       .device("./dev/null", type: S_IFCHR)]),
-            mirror.add("libc6", [.directory("./lib64/"), .symlink("./lib64/ld-linux-x86-64.so.2", "/lib/x86_64-linux-gnu/ld.so"),
-                                 .file("./lib/x86_64-linux-gnu/ld.so", "ld\n", mode: 0o755)]),
+            mirror.add(
+                "dash",
+                [
+                    .directory("./"), .directory("./bin/"), .file("./bin/dash", "#!dash\n", mode: 0o755),
+                    .symlink("./bin/sh", "dash"),
+                ]),
+            mirror.add(
+                "gcc",
+                [
+                    .directory("./usr/bin/"), .file("./usr/bin/gcc-12", "gcc\n", mode: 0o755),
+                    .symlink("./usr/bin/gcc", "gcc-12"),
+                    .file("./usr/share/doc/common/README", "same\n"),
+                ]),
+            mirror.add(
+                "mawk",
+                [
+                    .directory("./usr/bin/"), .file("./usr/bin/mawk", "mawk\n", mode: 0o4755),
+                    .file("./usr/share/doc/common/README", "same\n"),
+                ]),
+            mirror.add(
+                "base-passwd",
+                [
+                    .file("./usr/share/base-passwd/passwd.master", "root:*:0:0:root:/root:/bin/sh\n"),
+                    .file("./usr/share/base-passwd/group.master", "root:*:0:\n"),
+                    .device("./dev/null", type: S_IFCHR),
+                ]),
+            mirror.add(
+                "libc6",
+                [
+                    .directory("./lib64/"), .symlink("./lib64/ld-linux-x86-64.so.2", "/lib/x86_64-linux-gnu/ld.so"),
+                    .file("./lib/x86_64-linux-gnu/ld.so", "ld\n", mode: 0o755),
+                ]),
         ]
     }
 
@@ -67,7 +96,8 @@ struct DebMirror {
         let mirror = DebMirror()
         defer { mirror.scratch.remove() }
         let pins = basePackages(mirror)
-        let a = ToolchainCache(root: mirror.scratch.path + "/cache-a"), b = ToolchainCache(root: mirror.scratch.path + "/cache-b")
+        let a = ToolchainCache(root: mirror.scratch.path + "/cache-a"),
+            b = ToolchainCache(root: mirror.scratch.path + "/cache-b")
         a.debianMirrors = [mirror.url]
         b.debianMirrors = [mirror.url]
         let first = try a.fetch(DebMirror.spec(pins), specPath: "t.toml")
@@ -88,9 +118,11 @@ struct DebMirror {
         #expect(link("usr/bin/awk") == "/etc/alternatives/awk" && link("etc/alternatives/awk") == "/usr/bin/mawk")
         #expect(link("usr/bin/c++") == nil)  // no g++ in the set
         // /etc basics and the dpkg status
-        #expect(FileManager.default.contents(atPath: tree + "etc/passwd") == Data("root:*:0:0:root:/root:/bin/sh\n".utf8))
+        #expect(
+            FileManager.default.contents(atPath: tree + "etc/passwd") == Data("root:*:0:0:root:/root:/bin/sh\n".utf8))
         #expect(FileManager.default.contents(atPath: tree + "etc/group") == Data("root:*:0:\n".utf8))
-        let status = String(decoding: FileManager.default.contents(atPath: tree + "var/lib/dpkg/status") ?? Data(), as: UTF8.self)
+        let status = String(
+            decoding: FileManager.default.contents(atPath: tree + "var/lib/dpkg/status") ?? Data(), as: UTF8.self)
         #expect(status.contains("Package: mawk\nStatus: install ok installed\nArchitecture: amd64\nVersion: 1\n"))
         // neutralized: no setid bits, no device nodes; fixed mtimes
         #expect(Syscalls.lstat(tree + "usr/bin/mawk")!.st_mode & 0o7777 == 0o755)
@@ -108,8 +140,10 @@ struct DebMirror {
     @Test func packagesThatPutDifferentFilesAtOnePathAreRefused() throws {
         let mirror = DebMirror()
         defer { mirror.scratch.remove() }
-        let pins = [mirror.add("one", [.file("./bin/tool", "one\n", mode: 0o755)]),
-                    mirror.add("two", [.file("./usr/bin/tool", "two\n", mode: 0o755)])]
+        let pins = [
+            mirror.add("one", [.file("./bin/tool", "one\n", mode: 0o755)]),
+            mirror.add("two", [.file("./usr/bin/tool", "two\n", mode: 0o755)]),
+        ]
         let cache = ToolchainCache(root: mirror.scratch.path + "/cache")
         cache.debianMirrors = [mirror.url]
         do {
@@ -117,7 +151,9 @@ struct DebMirror {
             Issue.record("a conflict was accepted")
         } catch {
             #expect(error.kind == .configuration)
-            #expect(error.message.contains("two has /usr/bin/tool") && error.message.contains("one put there"), "\(error.message)")
+            #expect(
+                error.message.contains("two has /usr/bin/tool") && error.message.contains("one put there"),
+                "\(error.message)")
         }
     }
 
@@ -148,7 +184,10 @@ struct DebMirror {
 
     @Test func aMirrorServingWrongBytesIsSkippedForTheNextAndNoneIsExitFive() throws {
         let good = DebMirror(), bad = DebMirror()
-        defer { good.scratch.remove(); bad.scratch.remove() }
+        defer {
+            good.scratch.remove()
+            bad.scratch.remove()
+        }
         let pins = basePackages(good)
         try FileManager.default.copyItem(atPath: good.root, toPath: bad.root)
         // The bad mirror serves another build of mawk at the pinned path.
@@ -177,8 +216,12 @@ struct DebMirror {
     @Test func mirrorsComeFromOptionsTheEnvironmentAndAptSources() throws {
         let scratch = Scratch()
         defer { scratch.remove() }
-        scratch.write("etc/sources.list", "deb [arch=amd64] http://deb.example/debian bookworm main\ndeb http://other/ubuntu jammy main\n")
-        scratch.write("etc/sources.list.d/debian.sources", """
+        scratch.write(
+            "etc/sources.list",
+            "deb [arch=amd64] http://deb.example/debian bookworm main\ndeb http://other/ubuntu jammy main\n")
+        scratch.write(
+            "etc/sources.list.d/debian.sources",
+            """
             Types: deb
             URIs: http://deb.debian.org/debian-security
             Suites: bookworm-security
@@ -190,17 +233,28 @@ struct DebMirror {
             Enabled: no
             """)
         let sources = DebianMirrors.hostSources(release: "bookworm", etc: scratch.path + "/etc")
-        #expect(sources == [.init(uri: "http://deb.example/debian", suite: "bookworm", components: ["main"]),
-                            .init(uri: "http://deb.debian.org/debian-security", suite: "bookworm-security", components: ["main"])])
-        let mirrors = try DebianMirrors.resolve(explicit: ["file:///srv/debian/"], release: "bookworm",
-                                                environment: [DebianMirrors.variable: "https://a/debian, http://deb.example/debian"],
-                                                etc: scratch.path + "/etc")
-        #expect(mirrors == ["file:///srv/debian", "https://a/debian", "http://deb.example/debian", "http://deb.debian.org/debian-security"])
-        #expect(throws: ReproError.self) { try DebianMirrors.resolve(explicit: ["ftp://x/debian"], release: "bookworm", environment: [:]) }
+        #expect(
+            sources == [
+                .init(uri: "http://deb.example/debian", suite: "bookworm", components: ["main"]),
+                .init(uri: "http://deb.debian.org/debian-security", suite: "bookworm-security", components: ["main"]),
+            ])
+        let mirrors = try DebianMirrors.resolve(
+            explicit: ["file:///srv/debian/"], release: "bookworm",
+            environment: [DebianMirrors.variable: "https://a/debian, http://deb.example/debian"],
+            etc: scratch.path + "/etc")
+        #expect(
+            mirrors == [
+                "file:///srv/debian", "https://a/debian", "http://deb.example/debian",
+                "http://deb.debian.org/debian-security",
+            ])
+        #expect(throws: ReproError.self) {
+            try DebianMirrors.resolve(explicit: ["ftp://x/debian"], release: "bookworm", environment: [:])
+        }
     }
 
     @Test func theBuiltInLockIsTheCommittedFile() throws {
-        let committed = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let committed = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
             .appendingPathComponent("toolchains/debian-bookworm-build.toml")
         #expect(try String(contentsOf: committed, encoding: .utf8) == BaseToolchainLockText.text)
         let spec = try #require(try BaseToolchainLock.spec(named: "debian-bookworm-build", architecture: "amd64"))
@@ -212,7 +266,9 @@ struct DebMirror {
     @Test func aLockIsNeverMadeFromAnIndexWhoseSignatureDoesNotVerify() throws {
         let scratch = Scratch()
         defer { scratch.remove() }
-        scratch.write("mirror/dists/bookworm/InRelease", """
+        scratch.write(
+            "mirror/dists/bookworm/InRelease",
+            """
             -----BEGIN PGP SIGNED MESSAGE-----
             Hash: SHA256
 
@@ -228,8 +284,10 @@ struct DebMirror {
         scratch.mkdir("etc")
         let cache = ToolchainCache(root: scratch.path + "/cache")
         do {
-            _ = try DebianLocker.lock(release: "bookworm", include: [], architecture: "amd64", explicitMirrors: ["file://" + scratch.path + "/mirror"],
-                                      cache: cache, environment: [:], etc: scratch.path + "/etc")
+            _ = try DebianLocker.lock(
+                release: "bookworm", include: [], architecture: "amd64",
+                explicitMirrors: ["file://" + scratch.path + "/mirror"],
+                cache: cache, environment: [:], etc: scratch.path + "/etc")
             Issue.record("an unsigned index was accepted")
         } catch {
             #expect(error.kind == .verification, "\(error.message)")

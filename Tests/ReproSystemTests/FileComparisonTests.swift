@@ -28,7 +28,10 @@ private func elfPair(size: Int) -> ([UInt8], [UInt8]) {
     a.replaceSubrange(0..<4, with: [0x7f, 0x45, 0x4c, 0x46])
     a.replaceSubrange(40..<56, with: [4, 0, 0, 0, 20, 0, 0, 0, 3, 0, 0, 0, 0x47, 0x4e, 0x55, 0])
     var b = a
-    for i in 56..<76 { a[i] = UInt8(i); b[i] = UInt8(255 - i) }
+    for i in 56..<76 {
+        a[i] = UInt8(i)
+        b[i] = UInt8(255 - i)
+    }
     return (a, b)
 }
 

@@ -19,7 +19,9 @@ import ReproFuzzTargets
     static func inputs(_ kind: String, _ target: String) -> [(name: String, data: Data)] {
         let directory = fuzzDirectory + "/" + kind + "/" + target
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).sorted()
-        return names.compactMap { name in FileManager.default.contents(atPath: directory + "/" + name).map { (name, $0) } }
+        return names.compactMap { name in
+            FileManager.default.contents(atPath: directory + "/" + name).map { (name, $0) }
+        }
     }
 
     static let environment = ProcessInfo.processInfo.environment
@@ -43,7 +45,8 @@ import ReproFuzzTargets
         let run = try #require(FuzzTargets.named(target)).run
         let seeds = Self.inputs("corpus", target).map { [UInt8]($0.data) }
         try #require(!seeds.isEmpty)
-        var rng = SplitMix64(seed: Self.seed ^ target.utf8.reduce(0xCBF2_9CE4_8422_2325) { ($0 ^ UInt64($1)) &* 0x100_0000_01B3 })
+        var rng = SplitMix64(
+            seed: Self.seed ^ target.utf8.reduce(0xCBF2_9CE4_8422_2325) { ($0 ^ UInt64($1)) &* 0x100_0000_01B3 })
         let save = Self.environment["REPRO_FUZZ_SAVE"].map { $0 + "/" + target }
         let end = ContinuousClock.now + .milliseconds(Int64(Self.seconds * 1000))
         var count = 0
@@ -78,15 +81,21 @@ struct SplitMix64 {
 /// One random change to an input.
 enum Mutator {
     /// Values that break length and count fields: 0, 1, the signed and unsigned limits.
-    static let edgeIntegers: [UInt64] = [0, 1, 0x7F, 0x80, 0xFF, 0x7FFF, 0x8000, 0xFFFF, 0x7FFF_FFFF, 0x8000_0000,
-                                         0xFFFF_FFFF, 0x1_0000_0000, 0x7FFF_FFFF_FFFF_FFFF, 0x8000_0000_0000_0000, .max]
+    static let edgeIntegers: [UInt64] = [
+        0, 1, 0x7F, 0x80, 0xFF, 0x7FFF, 0x8000, 0xFFFF, 0x7FFF_FFFF, 0x8000_0000,
+        0xFFFF_FFFF, 0x1_0000_0000, 0x7FFF_FFFF_FFFF_FFFF, 0x8000_0000_0000_0000, .max,
+    ]
     /// The same as decimal text, for numbers in text formats.
-    static let edgeNumbers = ["0", "-0", "1", "-1", "255", "256", "4294967295", "4294967296", "9223372036854775807",
-                              "9223372036854775808", "-9223372036854775808", "-9223372036854775809",
-                              "18446744073709551615", "18446744073709551616", "1e309", "0x7fffffffffffffff", "1_000"]
+    static let edgeNumbers = [
+        "0", "-0", "1", "-1", "255", "256", "4294967295", "4294967296", "9223372036854775807",
+        "9223372036854775808", "-9223372036854775808", "-9223372036854775809",
+        "18446744073709551615", "18446744073709551616", "1e309", "0x7fffffffffffffff", "1_000",
+    ]
     /// Bytes that mean something to one of the parsers.
-    static let interestingBytes: [UInt8] = [0x00, 0x0A, 0x20, 0x22, 0x2F, 0x5C, 0x7F, 0x80, 0xC0, 0xFF,
-                                            UInt8(ascii: "["), UInt8(ascii: "{"), UInt8(ascii: "="), UInt8(ascii: ".")]
+    static let interestingBytes: [UInt8] = [
+        0x00, 0x0A, 0x20, 0x22, 0x2F, 0x5C, 0x7F, 0x80, 0xC0, 0xFF,
+        UInt8(ascii: "["), UInt8(ascii: "{"), UInt8(ascii: "="), UInt8(ascii: "."),
+    ]
 
     static func mutate(_ input: inout [UInt8], seeds: [[UInt8]], rng: inout SplitMix64) {
         let n = input.count

@@ -15,7 +15,8 @@ import ReproCore
     }
 
     @Test func aSourceWhoseURLIsGoneIsFetchedFromAMirrorInTheCacheLayout() throws {
-        let s = Scratch(); defer { s.remove() }
+        let s = Scratch()
+        defer { s.remove() }
         let (path, sha) = try archive(s)
         // Another cache's blobs/ is a mirror.
         let first = ToolchainCache(root: s.path + "/cache-a")
@@ -38,12 +39,14 @@ import ReproCore
     }
 
     @Test func theSpecURLComesBeforeTheMirrorsAndWrongBytesMoveOnToTheNext() throws {
-        let s = Scratch(); defer { s.remove() }
+        let s = Scratch()
+        defer { s.remove() }
         let (path, sha) = try archive(s)
         s.write("bad/sha256/" + sha, "not the archive")
         let cacheA = ToolchainCache(root: s.path + "/cache-a")
-        let exported = try Mirrors.export(try cacheA.fetch(spec("file://" + path, sha), specPath: "tc.toml"),
-                                          to: s.path + "/good", blobs: { cacheA.blobPath($0) })
+        let exported = try Mirrors.export(
+            try cacheA.fetch(spec("file://" + path, sha), specPath: "tc.toml"),
+            to: s.path + "/good", blobs: { cacheA.blobPath($0) })
         #expect(exported == [s.path + "/good/sha256/" + sha])
         var lines: [String] = []
         let cache = ToolchainCache(root: s.path + "/cache-b")
@@ -51,8 +54,11 @@ import ReproCore
         cache.mirrors = ["file://" + s.path + "/bad", "file://" + s.path + "/good"]
         _ = try cache.fetch(spec("file:///nonexistent/tc.tar.gz", sha), specPath: "tc.toml")
         let downloads = lines.filter { $0.hasPrefix("downloading ") }
-        #expect(downloads == ["downloading file:///nonexistent/tc.tar.gz", "downloading file://\(s.path)/bad/sha256/\(sha)",
-                              "downloading file://\(s.path)/good/sha256/\(sha)"])
+        #expect(
+            downloads == [
+                "downloading file:///nonexistent/tc.tar.gz", "downloading file://\(s.path)/bad/sha256/\(sha)",
+                "downloading file://\(s.path)/good/sha256/\(sha)",
+            ])
         #expect(lines.contains { $0.contains("pin mismatch") && $0.contains("/bad/sha256/") })
 
         // A spec URL that works is used, the mirrors never asked.
@@ -65,7 +71,8 @@ import ReproCore
     }
 
     @Test func onlyWrongBytesEverywhereIsAPinMismatchAndNothingIsCached() throws {
-        let s = Scratch(); defer { s.remove() }
+        let s = Scratch()
+        defer { s.remove() }
         let (_, sha) = try archive(s)
         s.write("bad/sha256/" + sha, "not the archive")
         let cache = ToolchainCache(root: s.path + "/cache")
@@ -83,7 +90,8 @@ import ReproCore
 
     @Test func mirrorsComeFromOptionsThenTheEnvironmentChecked() throws {
         let env = ["REPRO_MIRRORS": "https://m1.example/r/, file:///srv/m2\nhttps://m1.example/r"]
-        #expect(try Mirrors.configured(options: ["http://127.0.0.1:8000/"], environment: env)
+        #expect(
+            try Mirrors.configured(options: ["http://127.0.0.1:8000/"], environment: env)
                 == ["http://127.0.0.1:8000", "https://m1.example/r", "file:///srv/m2"])
         #expect(try Mirrors.configured(options: [], environment: [:]) == [])
         for bad in ["http://mirror.example/r", "ftp://x/y", "relative/dir", "https://m.example/r?x=1"] {
@@ -95,8 +103,10 @@ import ReproCore
 
 @Suite struct SourceOriginTests {
     @Test func remotesBecomeURLs() throws {
-        #expect(try SourceOrigin.normalizedRemote("https://example.com/p.git", top: "/w") == "https://example.com/p.git")
-        #expect(try SourceOrigin.normalizedRemote("git@github.com:o/p.git", top: "/w") == "ssh://git@github.com/o/p.git")
+        #expect(
+            try SourceOrigin.normalizedRemote("https://example.com/p.git", top: "/w") == "https://example.com/p.git")
+        #expect(
+            try SourceOrigin.normalizedRemote("git@github.com:o/p.git", top: "/w") == "ssh://git@github.com/o/p.git")
         #expect(try SourceOrigin.normalizedRemote("/srv/git/p.git", top: "/w") == "file:///srv/git/p.git")
         #expect(try SourceOrigin.normalizedRemote("../p.git", top: "/w/src") == "file:///w/p.git")
         #expect(throws: ReproError.self) { try SourceOrigin.normalizedRemote("has space", top: "/w") }
@@ -108,7 +118,9 @@ import ReproCore
         let uri = SourceOrigin.uri(remote: "ssh://git@host/o/p.git", commit: commit, subdirectory: "sub dir/x")
         #expect(uri == "git+ssh://git@host/o/p.git@\(commit)#sub%20dir/x")
         let parsed = SourceOrigin.parse(uri)
-        #expect(parsed?.remote == "ssh://git@host/o/p.git" && parsed?.commit == commit && parsed?.subdirectory == "sub dir/x")
+        #expect(
+            parsed?.remote == "ssh://git@host/o/p.git" && parsed?.commit == commit
+                && parsed?.subdirectory == "sub dir/x")
         #expect(SourceOrigin.parse("git+file:///r@\(commit)")?.subdirectory == "")
         #expect(SourceOrigin.parse("file:///r") == nil)
         #expect(SourceOrigin.parse("git+file:///r@notacommit") == nil)

@@ -4,7 +4,8 @@ import Testing
 import ReproCore
 
 private func write(_ text: String, to path: String) throws {
-    try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+    try FileManager.default.createDirectory(
+        atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
     try text.write(toFile: path, atomically: false, encoding: .utf8)
 }
 
@@ -33,7 +34,8 @@ private func write(_ text: String, to path: String) throws {
         #expect(try FileManager.default.destinationOfSymbolicLink(atPath: out + "/dist") == "/etc")
         // A pattern below the symlink does not reach through it.
         #expect(throws: ReproError.self) {
-            try OutputCollector.collect(from: root, selection: .patterns(["dist/passwd"]), into: makeTemporaryDirectory("out") + "/o")
+            try OutputCollector.collect(
+                from: root, selection: .patterns(["dist/passwd"]), into: makeTemporaryDirectory("out") + "/o")
         }
     }
 
@@ -41,7 +43,8 @@ private func write(_ text: String, to path: String) throws {
     /// `repro run --copy-out`, a path the user asked for that cannot be copied: an input error,
     /// re-classified explicitly so that the first kind stays known.
     @Test func copyOutOfAFifoIsAnInputError() throws {
-        let s = Scratch(); defer { s.remove() }
+        let s = Scratch()
+        defer { s.remove() }
         s.write("root/out/a", "a")
         #expect(mkfifo(s.path + "/root/out/pipe", 0o644) == 0)
         let error = #expect(throws: ReproError.self) {
@@ -49,7 +52,9 @@ private func write(_ text: String, to path: String) throws {
         }
         #expect(error?.kind == .configuration)
         #expect(error?.wrappedKind == .build)
-        #expect(error?.message.hasPrefix("--copy-out: /out: the output 'out/pipe' is a device, fifo or socket") == true, "\(error?.message ?? "")")
+        #expect(
+            error?.message.hasPrefix("--copy-out: /out: the output 'out/pipe' is a device, fifo or socket") == true,
+            "\(error?.message ?? "")")
         #expect(!Syscalls.exists(s.path + "/copy"))
     }
 
@@ -57,7 +62,8 @@ private func write(_ text: String, to path: String) throws {
         let root = makeTemporaryDirectory("build")
         defer { try? FileManager.default.removeItem(atPath: root) }
         #expect {
-            try OutputCollector.collect(from: root, selection: .patterns(["dist"]), into: makeTemporaryDirectory("out") + "/o")
+            try OutputCollector.collect(
+                from: root, selection: .patterns(["dist"]), into: makeTemporaryDirectory("out") + "/o")
         } throws: { error in
             let e = error as! ReproError
             return e.kind == .build && e.message.contains("'dist'")
@@ -69,7 +75,8 @@ private func write(_ text: String, to path: String) throws {
         defer { try? FileManager.default.removeItem(atPath: root) }
         #expect(mkfifo(root + "/pipe", 0o644) == 0)
         #expect(throws: ReproError.self) {
-            try OutputCollector.collect(from: root, selection: .patterns(["*"]), into: makeTemporaryDirectory("out") + "/o")
+            try OutputCollector.collect(
+                from: root, selection: .patterns(["*"]), into: makeTemporaryDirectory("out") + "/o")
         }
     }
 
@@ -106,13 +113,16 @@ private func write(_ text: String, to path: String) throws {
         defer { try? FileManager.default.removeItem(atPath: root) }
         try write(String(repeating: "a", count: 600), to: root + "/dist/a")
         try write(String(repeating: "b", count: 400), to: root + "/dist/b")
-        let fits = try OutputCollector.collect(from: root, selection: .patterns(["dist"]), into: makeTemporaryDirectory("out") + "/o", limit: 1000)
+        let fits = try OutputCollector.collect(
+            from: root, selection: .patterns(["dist"]), into: makeTemporaryDirectory("out") + "/o", limit: 1000)
         #expect(fits == ["dist/a", "dist/b"])
         #expect {
-            try OutputCollector.collect(from: root, selection: .patterns(["dist"]), into: makeTemporaryDirectory("out") + "/o", limit: 999)
+            try OutputCollector.collect(
+                from: root, selection: .patterns(["dist"]), into: makeTemporaryDirectory("out") + "/o", limit: 999)
         } throws: { error in
             let e = error as! ReproError
-            return e.kind == .build && e.message.contains("more than 999 bytes") && e.message.contains("limits.tmpfs_bytes")
+            return e.kind == .build && e.message.contains("more than 999 bytes")
+                && e.message.contains("limits.tmpfs_bytes")
         }
     }
 
@@ -139,9 +149,13 @@ private func write(_ text: String, to path: String) throws {
         defer { try? FileManager.default.removeItem(atPath: root) }
         try write("", to: root + "/dist/empty")
         try write("x", to: root + "/dist/one")
-        #expect(try OutputCollector.collect(from: root, selection: .patterns(["dist"]), into: makeTemporaryDirectory("out") + "/o", limit: 1).count == 2)
+        #expect(
+            try OutputCollector.collect(
+                from: root, selection: .patterns(["dist"]), into: makeTemporaryDirectory("out") + "/o", limit: 1
+            ).count == 2)
         #expect(throws: ReproError.self) {
-            try OutputCollector.collect(from: root, selection: .patterns(["dist"]), into: makeTemporaryDirectory("out") + "/o", limit: 0)
+            try OutputCollector.collect(
+                from: root, selection: .patterns(["dist"]), into: makeTemporaryDirectory("out") + "/o", limit: 0)
         }
     }
 
@@ -160,7 +174,10 @@ private func write(_ text: String, to path: String) throws {
         try write("same", to: root + "/caf\u{e9}")
         try write("evil", to: root + "/\u{feff}x")
         try write("same", to: root + "/cafe\u{301}.new")
-        let source = [PathKey("x"): try Hashing.sha256(file: root + "/x"), PathKey("caf\u{e9}"): try Hashing.sha256(file: root + "/caf\u{e9}")]
+        let source = [
+            PathKey("x"): try Hashing.sha256(file: root + "/x"),
+            PathKey("caf\u{e9}"): try Hashing.sha256(file: root + "/caf\u{e9}"),
+        ]
         let copied = try OutputCollector.collect(from: root, selection: .changedFrom(source), into: out)
         #expect(copied.map { Array($0.utf8) } == [Array("cafe\u{301}.new".utf8), Array("\u{feff}x".utf8)])
         #expect(FileManager.default.fileExists(atPath: out + "/\u{feff}x"))
@@ -176,7 +193,8 @@ private func write(_ text: String, to path: String) throws {
         try write("a", to: root + "/out/caf\u{e9}")
         try write("b", to: root + "/out/cafe\u{301}")
         #expect {
-            try OutputCollector.collect(from: root, selection: .patterns(["out"]), into: makeTemporaryDirectory("out") + "/o")
+            try OutputCollector.collect(
+                from: root, selection: .patterns(["out"]), into: makeTemporaryDirectory("out") + "/o")
         } throws: { error in
             (error as! ReproError).kind == .build && (error as! ReproError).message.contains("two entries named")
         }

@@ -15,7 +15,8 @@ import ReproCore
             placed = makeTemporaryDirectory("placed") + "/out"
             for (path, text) in ["a.txt": "alpha\n", "sub/b.txt": "beta\n"] {
                 let full = placed + "/" + path
-                try FileManager.default.createDirectory(atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                try FileManager.default.createDirectory(
+                    atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
                 try text.write(toFile: full, atomically: false, encoding: .utf8)
             }
             placements = Placements(cache: cache)
@@ -46,15 +47,16 @@ import ReproCore
         #expect(f.placements.holds(f.placed, since: verified))
     }
 
-    @Test("a change after the directory was confirmed is seen, whatever it is",
-          arguments: [
-              // The same length, and the old modification time put back: only the ctime tells.
-              "touch -r sub/b.txt ../stamp && printf 'BETA\\n' > sub/b.txt && touch -r ../stamp sub/b.txt",
-              "echo extra > c.txt",
-              "rm a.txt",
-              "mv a.txt z.txt",
-              "chmod 755 a.txt",
-          ])
+    @Test(
+        "a change after the directory was confirmed is seen, whatever it is",
+        arguments: [
+            // The same length, and the old modification time put back: only the ctime tells.
+            "touch -r sub/b.txt ../stamp && printf 'BETA\\n' > sub/b.txt && touch -r ../stamp sub/b.txt",
+            "echo extra > c.txt",
+            "rm a.txt",
+            "mv a.txt z.txt",
+            "chmod 755 a.txt",
+        ])
     func aChangedDirectoryNoLongerHolds(change: String) throws {
         let f = try Fixture()
         defer { f.remove() }
@@ -93,11 +95,14 @@ import ReproCore
         try "old\n".write(toFile: root + "/a/f", atomically: false, encoding: .utf8)
         try "new\n".write(toFile: root + "/b/f", atomically: false, encoding: .utf8)
         guard case .success = Syscalls.exchange(root + "/b", root + "/a") else {
-            Issue.record("renameat2(RENAME_EXCHANGE) failed on \(root)"); return
+            Issue.record("renameat2(RENAME_EXCHANGE) failed on \(root)")
+            return
         }
         #expect(try String(contentsOfFile: root + "/a/f", encoding: .utf8) == "new\n")
         #expect(try String(contentsOfFile: root + "/b/f", encoding: .utf8) == "old\n")
-        if case .success = Syscalls.exchange(root + "/missing", root + "/a") { Issue.record("exchanged with a missing path") }
+        if case .success = Syscalls.exchange(root + "/missing", root + "/a") {
+            Issue.record("exchanged with a missing path")
+        }
     }
 }
 

@@ -10,7 +10,8 @@ enum ProbeTree {
         let fm = FileManager.default
         let dir = "/tmp/repro-system-fixture-\(getpid())"
         try? fm.removeItem(atPath: dir)
-        try! fm.createDirectory(atPath: dir + "/bin", withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        try! fm.createDirectory(
+            atPath: dir + "/bin", withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
         try! fm.setAttributes([.posixPermissions: 0o755], ofItemAtPath: dir)
         removeAtExit = dir
         atexit { if let dir = ProbeTree.removeAtExit { try? FileManager.default.removeItem(atPath: dir) } }
@@ -18,7 +19,8 @@ enum ProbeTree {
         for applet in ["sh", "cat", "ls", "mkdir", "echo", "true", "sleep"] {
             try! fm.createSymbolicLink(atPath: dir + "/bin/" + applet, withDestinationPath: "busybox")
         }
-        let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Probe/probe.c").path
+        let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Probe/probe.c").path
         let cc = Process()
         cc.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         cc.arguments = ["cc", "-static", "-O2", "-o", dir + "/bin/probe", source]
@@ -88,7 +90,8 @@ struct SeccompTests {
             "tiocsti_high_bits": EPERM, "tioclinux": EPERM, "chmod_setuid": EPERM, "fchmodat_setgid": EPERM,
             "personality_linux32": EPERM, "int80_unshare": ENOSYS,
             "socket_vsock": EAFNOSUPPORT, "socket_vsock_high_bits": EAFNOSUPPORT, "socket_packet": EAFNOSUPPORT,
-            "socketpair_vsock": EAFNOSUPPORT, "io_uring_setup": ENOSYS, "io_uring_enter": ENOSYS, "io_uring_register": ENOSYS,
+            "socketpair_vsock": EAFNOSUPPORT, "io_uring_setup": ENOSYS, "io_uring_enter": ENOSYS,
+            "io_uring_register": ENOSYS,
         ]
         for (name, errno) in expected {
             let bare = try runHost([ProbeTree.probe, "syscall", name])
@@ -97,14 +100,19 @@ struct SeccompTests {
             #expect(bare.stdout != filtered.stdout, "\(name) gives the same result without the filter")
         }
         // Allowed calls still work under the filter.
-        for name in ["fork", "unshare_files", "personality_query", "socket_unix", "socket_inet", "socket_inet6", "socket_netlink", "socketpair_unix"] {
+        for name in [
+            "fork", "unshare_files", "personality_query", "socket_unix", "socket_inet", "socket_inet6",
+            "socket_netlink", "socketpair_unix",
+        ] {
             #expect(try runHost([ProbeTree.probe, "filter", file, "syscall", name]).stdout == "\(name) 0\nalive\n")
         }
     }
 
     /// Creating files through a mode argument, on the host, as root: set-id bits get EPERM from
     /// each call (openat2, whose mode the filter cannot read, gets ENOSYS), ordinary modes pass.
-    @Test("the compiled filter denies set-id modes in open, openat, creat, mknod and mknodat (host, root)", .enabled(if: geteuid() == 0))
+    @Test(
+        "the compiled filter denies set-id modes in open, openat, creat, mknod and mknodat (host, root)",
+        .enabled(if: geteuid() == 0))
     func filterDeniesSetidCreation() throws {
         let program = try SeccompProgram.compile(Profile.builtin("default").seccomp, profileName: "default")
         let dir = NSTemporaryDirectory() + "repro-setid-\(UUID().uuidString)"
@@ -142,7 +150,9 @@ struct SeccompTests {
         defer { try? FileManager.default.removeItem(atPath: file) }
         let bare = try runHost([ProbeTree.probe, "syscall", "socket_vsock"]).stdout
         #expect(try runHost([ProbeTree.probe, "filter", file, "syscall", "socket_vsock"]).stdout == bare)
-        #expect(try runHost([ProbeTree.probe, "filter", file, "syscall", "socket_packet"]).stdout == "socket_packet \(EAFNOSUPPORT)\nalive\n")
+        #expect(
+            try runHost([ProbeTree.probe, "filter", file, "syscall", "socket_packet"]).stdout
+                == "socket_packet \(EAFNOSUPPORT)\nalive\n")
     }
 }
 
@@ -150,26 +160,32 @@ struct SeccompTests {
 struct SandboxAPITests {
     let profile = try! Profile.builtin("default")
 
-    @Test("work files are laid out in the given order and outputs are collected before teardown", .enabled(if: geteuid() == 0))
+    @Test(
+        "work files are laid out in the given order and outputs are collected before teardown",
+        .enabled(if: geteuid() == 0))
     func workOpsAndCollect() throws {
         let src = NSTemporaryDirectory() + "repro-src-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: src, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: src) }
-        for name in ["a", "m", "z"] { try Data("file \(name)\n".utf8).write(to: URL(fileURLWithPath: src + "/" + name)) }
+        for name in ["a", "m", "z"] {
+            try Data("file \(name)\n".utf8).write(to: URL(fileURLWithPath: src + "/" + name))
+        }
 
         func listing(order: [String]) throws -> (String, String, Termination) {
             var ops: [WorkOp] = [.mkdir(dest: "/build/src/in", mode: 0o755)]
             for n in order { ops.append(.copyFile(host: src + "/" + n, dest: "/build/src/in/" + n, mode: 0o644)) }
             ops.append(.symlink(target: "in/a", dest: "/build/src/link"))
-            let spec = SandboxSpec(argv: ["sh", "-c", "mkdir dist && probe readdir in > dist/order && cat link in/z > dist/content"],
-                                   profile: profile, toolchains: [ToolchainMount(hostTree: ProbeTree.path, mountPath: "/")], workOps: ops)
+            let spec = SandboxSpec(
+                argv: ["sh", "-c", "mkdir dist && probe readdir in > dist/order && cat link in/z > dist/content"],
+                profile: profile, toolchains: [ToolchainMount(hostTree: ProbeTree.path, mountPath: "/")], workOps: ops)
             let plan = try SandboxPlan.build(spec, mapping: Sandbox.currentMapping())
             var order = "", content = ""
             var seen: Termination?
             let result = try Sandbox.run(plan) { (root: String, termination: Termination) throws(ReproError) in
                 seen = termination
                 order = (try? String(contentsOfFile: root + "/build/src/dist/order", encoding: .utf8)) ?? "<missing>"
-                content = (try? String(contentsOfFile: root + "/build/src/dist/content", encoding: .utf8)) ?? "<missing>"
+                content =
+                    (try? String(contentsOfFile: root + "/build/src/dist/content", encoding: .utf8)) ?? "<missing>"
             }
             #expect(result.termination == .exited(0) && seen == .exited(0))
             return (order, content, result.termination)
@@ -184,7 +200,9 @@ struct SandboxAPITests {
         #expect(names(first) != names(second))
     }
 
-    @Test("every file, symlink and directory of the snapshot, and /build/src, gets the epoch as its times", .enabled(if: geteuid() == 0))
+    @Test(
+        "every file, symlink and directory of the snapshot, and /build/src, gets the epoch as its times",
+        .enabled(if: geteuid() == 0))
     func snapshotTimesAreTheEpoch() throws {
         let scratch = Scratch()
         defer { scratch.remove() }
@@ -195,13 +213,18 @@ struct SandboxAPITests {
         let listing = try TreeWalker.walk(scratch.path + "/src")
         let epoch: Int64 = 1_234_567_890
         let ops = CheckRunner.workOps(for: listing, root: scratch.path + "/src", workdir: "/build/src", mtime: epoch)
-        let spec = SandboxSpec(argv: ["true"], profile: profile, toolchains: [ToolchainMount(hostTree: ProbeTree.path, mountPath: "/")],
-                               workOps: ops)
+        let spec = SandboxSpec(
+            argv: ["true"], profile: profile, toolchains: [ToolchainMount(hostTree: ProbeTree.path, mountPath: "/")],
+            workOps: ops)
         var times: [String: [Int]] = [:]
-        let result = try Sandbox.run(try SandboxPlan.build(spec, mapping: Sandbox.currentMapping())) { (root: String, _: Termination) throws(ReproError) in
+        let result = try Sandbox.run(try SandboxPlan.build(spec, mapping: Sandbox.currentMapping())) {
+            (root: String, _: Termination) throws(ReproError) in
             for path in [""] + listing.entries.map({ "/" + $0.path }) {
                 var st = stat()
-                guard lstat(root + "/build/src" + path, &st) == 0 else { times[path] = []; continue }
+                guard lstat(root + "/build/src" + path, &st) == 0 else {
+                    times[path] = []
+                    continue
+                }
                 times[path] = [st.st_atim.tv_sec, st.st_atim.tv_nsec, st.st_mtim.tv_sec, st.st_mtim.tv_nsec]
             }
         }
@@ -217,14 +240,16 @@ struct SandboxAPITests {
         let dir = NSTemporaryDirectory() + "repro-dir-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let spec = SandboxSpec(argv: ["true"], profile: profile, toolchains: [ToolchainMount(hostTree: ProbeTree.path, mountPath: "/")],
-                               workOps: [.copyFile(host: dir, dest: "/build/src/x", mode: 0o644)])
+        let spec = SandboxSpec(
+            argv: ["true"], profile: profile, toolchains: [ToolchainMount(hostTree: ProbeTree.path, mountPath: "/")],
+            workOps: [.copyFile(host: dir, dest: "/build/src/x", mode: 0o644)])
         let plan = try SandboxPlan.build(spec, mapping: .privileged)
         #expect {
             _ = try Sandbox.run(plan)
         } throws: { e in
             let error = e as! ReproError
-            return error.kind == .sandbox && error.message.contains("copying \(dir) to /build/src/x failed: Is a directory")
+            return error.kind == .sandbox
+                && error.message.contains("copying \(dir) to /build/src/x failed: Is a directory")
         }
     }
 
@@ -234,8 +259,9 @@ struct SandboxAPITests {
         _ = FileManager.default.createFile(atPath: path, contents: nil)
         defer { try? FileManager.default.removeItem(atPath: path) }
         let log = FileHandle(forWritingAtPath: path)!
-        let spec = SandboxSpec(argv: ["sh", "-c", "echo out; echo err >&2; exit 3"], profile: profile,
-                               toolchains: [ToolchainMount(hostTree: ProbeTree.path, mountPath: "/")])
+        let spec = SandboxSpec(
+            argv: ["sh", "-c", "echo out; echo err >&2; exit 3"], profile: profile,
+            toolchains: [ToolchainMount(hostTree: ProbeTree.path, mountPath: "/")])
         let plan = try SandboxPlan.build(spec, mapping: .privileged)
         let result = try Sandbox.run(plan, io: SandboxIO(stdout: log.fileDescriptor, stderr: log.fileDescriptor))
         try log.close()
@@ -243,7 +269,10 @@ struct SandboxAPITests {
         #expect(try String(contentsOfFile: path, encoding: .utf8) == "out\nerr\n")
         let program = try SeccompProgram.compile(profile.seccomp, profileName: "default")
         #expect(result.isolation.seccompBPFSHA256 == program.sha256)
-        #expect(result.isolation.uidMap == [IDMapEntry(inside: 0, outside: 0, count: 1), IDMapEntry(inside: 1000, outside: 65534, count: 1)])
+        #expect(
+            result.isolation.uidMap == [
+                IDMapEntry(inside: 0, outside: 0, count: 1), IDMapEntry(inside: 1000, outside: 65534, count: 1),
+            ])
         #expect(result.isolation.rootFilesystem == "overlay")
         // Observed in the running sandbox, not copied from a constant: every kind, each once.
         #expect(result.isolation.namespaces == ["cgroup", "ipc", "mount", "network", "pid", "user", "uts"])
@@ -255,8 +284,12 @@ struct SandboxAPITests {
     @Test(.enabled(if: geteuid() == 0)) func initKeepsOnlyItsOwnPipes() throws {
         var stray: [Int32] = [0, 0]
         #expect(pipe(&stray) == 0)  // not close-on-exec, as a careless caller's would be
-        defer { close(stray[0]); close(stray[1]) }
-        let spec = SandboxSpec(argv: ["true"], profile: profile, toolchains: [ToolchainMount(hostTree: ProbeTree.path, mountPath: "/")])
+        defer {
+            close(stray[0])
+            close(stray[1])
+        }
+        let spec = SandboxSpec(
+            argv: ["true"], profile: profile, toolchains: [ToolchainMount(hostTree: ProbeTree.path, mountPath: "/")])
         let plan = try SandboxPlan.build(spec, mapping: .privileged)
         var held: [String] = []
         _ = try Sandbox.run(plan) { root, _ throws(ReproError) in
@@ -268,7 +301,8 @@ struct SandboxAPITests {
 
     @Test func namespaceBitsAreNamedAndAMissingOneIsFound() {
         #expect(Namespaces.names(0) == [])
-        #expect(Namespaces.names(UInt32(REPRO_NS_USER.rawValue) | UInt32(REPRO_NS_CGROUP.rawValue)) == ["cgroup", "user"])
+        #expect(
+            Namespaces.names(UInt32(REPRO_NS_USER.rawValue) | UInt32(REPRO_NS_CGROUP.rawValue)) == ["cgroup", "user"])
         let all = Namespaces.bits.reduce(UInt32(0)) { $0 | $1.0 }
         #expect(Namespaces.names(all) == IsolationReport.namespacesRequired)
         #expect(Namespaces.missing(from: Namespaces.names(all)) == nil)
@@ -285,11 +319,14 @@ struct CommandLineAreaTests {
         #expect(area.args == 140737488346000...140737488346100)
         #expect(area.environment == 140737488346100...140737488347000)
         // This process's own: the arguments come before the environment.
-        let own = try #require(Sandbox.commandLineArea(stat: String(contentsOfFile: "/proc/self/stat", encoding: .utf8)))
+        let own = try #require(
+            Sandbox.commandLineArea(stat: String(contentsOfFile: "/proc/self/stat", encoding: .utf8)))
         #expect(own.args.lowerBound > 0 && own.args.upperBound <= own.environment.lowerBound)
     }
 
-    @Test("malformed stat text is refused", arguments: ["", "1 (x", "1 (x) S 1 2", "1 (x) S" + String(repeating: " 1", count: 44) + " 0 0 0 0"])
+    @Test(
+        "malformed stat text is refused",
+        arguments: ["", "1 (x", "1 (x) S 1 2", "1 (x) S" + String(repeating: " 1", count: 44) + " 0 0 0 0"])
     func refusesMalformed(text: String) {
         #expect(Sandbox.commandLineArea(stat: text) == nil)
     }

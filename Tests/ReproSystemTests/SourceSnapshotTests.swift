@@ -11,7 +11,8 @@ func makeTemporaryDirectory(_ label: String = "test") -> String {
 }
 
 private func write(_ text: String, to path: String) throws {
-    try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+    try FileManager.default.createDirectory(
+        atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
     try text.write(toFile: path, atomically: false, encoding: .utf8)
 }
 
@@ -30,12 +31,18 @@ private func sh(_ script: String, in dir: String) throws -> Int32 {
     @Test func gitSnapshotHoldsTrackedFilesWithTheirChanges() throws {
         let project = makeTemporaryDirectory("proj")
         let staging = makeTemporaryDirectory("stage") + "/snap"
-        defer { try? FileManager.default.removeItem(atPath: project); try? FileManager.default.removeItem(atPath: (staging as NSString).deletingLastPathComponent) }
+        defer {
+            try? FileManager.default.removeItem(atPath: project)
+            try? FileManager.default.removeItem(atPath: (staging as NSString).deletingLastPathComponent)
+        }
         try write("a\n", to: project + "/src/a.c")
         try write("ignored.o\n", to: project + "/.gitignore")
         try write("#!/bin/sh\n", to: project + "/build.sh")
         chmod(project + "/build.sh", 0o700)
-        #expect(try sh("git init -q . && git add -A && GIT_COMMITTER_DATE='@1700000000 +0000' git -c user.name=t -c user.email=t@t commit -qm init", in: project) == 0)
+        #expect(
+            try sh(
+                "git init -q . && git add -A && GIT_COMMITTER_DATE='@1700000000 +0000' git -c user.name=t -c user.email=t@t commit -qm init",
+                in: project) == 0)
         try write("changed\n", to: project + "/src/a.c")
         try write("stray\n", to: project + "/stray.txt")
         try write("obj\n", to: project + "/ignored.o")
@@ -58,7 +65,11 @@ private func sh(_ script: String, in dir: String) throws -> Int32 {
         let project = makeTemporaryDirectory("proj")
         let outside = makeTemporaryDirectory("outside")
         let staging = makeTemporaryDirectory("stage") + "/snap"
-        defer { for d in [project, outside, (staging as NSString).deletingLastPathComponent] { try? FileManager.default.removeItem(atPath: d) } }
+        defer {
+            for d in [project, outside, (staging as NSString).deletingLastPathComponent] {
+                try? FileManager.default.removeItem(atPath: d)
+            }
+        }
         try write("secret\n", to: outside + "/secret")
         try write("x\n", to: project + "/x")
         try FileManager.default.createSymbolicLink(atPath: project + "/link", withDestinationPath: outside)
@@ -94,7 +105,8 @@ private struct HostileRepo {
         #expect(try sh(Self.commit, in: dir) == 0)
     }
 
-    static let commit = "git init -q . && git add -A && GIT_COMMITTER_DATE='@1700000000 +0000' GIT_AUTHOR_DATE='@1700000000 +0000' git -c user.name=t -c user.email=t@t commit -qm init"
+    static let commit =
+        "git init -q . && git add -A && GIT_COMMITTER_DATE='@1700000000 +0000' GIT_AUTHOR_DATE='@1700000000 +0000' git -c user.name=t -c user.email=t@t commit -qm init"
 
     func remove() {
         try? FileManager.default.removeItem(atPath: dir)
@@ -104,7 +116,8 @@ private struct HostileRepo {
 
 /// The scripts of Tests/GitPrograms: each configures a repository so that git would run `$EVIL`.
 let gitProgramCases: [String] = {
-    let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("GitPrograms").path
+    let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("GitPrograms").path
     let names = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
     return names.filter { $0.hasSuffix(".sh") }.sorted().map { dir + "/" + $0 }
 }()
@@ -120,10 +133,18 @@ extension SourceSnapshotTests {
         let name = ((script as NSString).lastPathComponent as NSString).deletingPathExtension
         let repo = try HostileRepo()
         let staging = makeTemporaryDirectory("stage") + "/snap"
-        defer { repo.remove(); try? FileManager.default.removeItem(atPath: (staging as NSString).deletingLastPathComponent) }
-        #expect(try sh("export EVIL='\(repo.evil)'; . '\(script)' && touch -d @1000000000 a.txt sub/b.txt run.sh", in: repo.dir) == 0, "\(name): setup failed")
+        defer {
+            repo.remove()
+            try? FileManager.default.removeItem(atPath: (staging as NSString).deletingLastPathComponent)
+        }
+        #expect(
+            try sh(
+                "export EVIL='\(repo.evil)'; . '\(script)' && touch -d @1000000000 a.txt sub/b.txt run.sh", in: repo.dir
+            ) == 0, "\(name): setup failed")
         let snapshot = try SourceSnapshot.take(projectDir: repo.dir, into: staging)
-        #expect(!FileManager.default.fileExists(atPath: repo.marker), "\(name): git ran the repository's program on the host")
+        #expect(
+            !FileManager.default.fileExists(atPath: repo.marker),
+            "\(name): git ran the repository's program on the host")
         #expect(snapshot.selection == "git")
         #expect(snapshot.paths.contains("a.txt") && snapshot.paths.contains("sub/b.txt"), "\(snapshot.paths)")
         #expect(try String(contentsOfFile: staging + "/a.txt", encoding: .utf8) == "a\n")
@@ -133,18 +154,27 @@ extension SourceSnapshotTests {
         func uri(_ change: String, project: String = "", sha256: Bool = false) throws -> String {
             let repo = try HostileRepo()
             let staging = makeTemporaryDirectory("stage") + "/snap"
-            defer { repo.remove(); try? FileManager.default.removeItem(atPath: (staging as NSString).deletingLastPathComponent) }
+            defer {
+                repo.remove()
+                try? FileManager.default.removeItem(atPath: (staging as NSString).deletingLastPathComponent)
+            }
             if sha256 {
-                #expect(try sh("rm -rf .git && " + HostileRepo.commit.replacingOccurrences(of: "git init -q .", with: "git init -q --object-format=sha256 ."), in: repo.dir) == 0)
+                #expect(
+                    try sh(
+                        "rm -rf .git && "
+                            + HostileRepo.commit.replacingOccurrences(
+                                of: "git init -q .", with: "git init -q --object-format=sha256 ."), in: repo.dir) == 0)
             }
             if !change.isEmpty { #expect(try sh(change, in: repo.dir) == 0, "\(change)") }
             let snapshot = try SourceSnapshot.take(projectDir: repo.dir + project, into: staging)
-            return snapshot.uri.replacingOccurrences(of: repo.dir, with: "REPO").replacingOccurrences(of: snapshot.commit ?? "-", with: "HEAD")
+            return snapshot.uri.replacingOccurrences(of: repo.dir, with: "REPO").replacingOccurrences(
+                of: snapshot.commit ?? "-", with: "HEAD")
         }
         #expect(try uri("") == "git+file://REPO@HEAD")
         #expect(try uri("", sha256: true) == "git+file://REPO@HEAD")
         #expect(try uri("touch -d @1000000000 a.txt") == "git+file://REPO@HEAD")  // times are not content
-        #expect(try uri("echo stray > stray.txt && mkdir -p .repro && echo x > .repro/y") == "git+file://REPO@HEAD")  // untracked: not in the snapshot
+        // Untracked files are not in the snapshot.
+        #expect(try uri("echo stray > stray.txt && mkdir -p .repro && echo x > .repro/y") == "git+file://REPO@HEAD")
         #expect(try uri("echo b > a.txt") == "file://REPO")
         #expect(try uri("echo b > a.txt", sha256: true) == "file://REPO")
         #expect(try uri("chmod -x run.sh") == "file://REPO")
@@ -154,8 +184,13 @@ extension SourceSnapshotTests {
         #expect(try uri("git rm -q --cached a.txt") == "file://REPO")
         // A file git would store otherwise than it is checked out (here through a clean filter
         // repro does not run) is not the commit's file.
-        #expect(try uri("echo 'a.txt filter=up' > .git/info/attributes && git config filter.up.clean 'tr a-z A-Z'") == "git+file://REPO@HEAD")
-        #expect(try uri("git config filter.up.clean 'tr a-z A-Z' && echo 'a.txt filter=up' > .gitattributes && git add .gitattributes && printf 'A\\n' > a.txt && git add a.txt && printf 'a\\n' > a.txt && git -c user.name=t -c user.email=t@t commit -qm f") == "file://REPO")
+        #expect(
+            try uri("echo 'a.txt filter=up' > .git/info/attributes && git config filter.up.clean 'tr a-z A-Z'")
+                == "git+file://REPO@HEAD")
+        #expect(
+            try uri(
+                "git config filter.up.clean 'tr a-z A-Z' && echo 'a.txt filter=up' > .gitattributes && git add .gitattributes && printf 'A\\n' > a.txt && git add a.txt && printf 'a\\n' > a.txt && git -c user.name=t -c user.email=t@t commit -qm f"
+            ) == "file://REPO")
         // A project in a subdirectory: only its own files count.
         #expect(try uri("echo b > a.txt", project: "/sub") == "git+file://REPO@HEAD#sub")
         #expect(try uri("echo c > sub/b.txt", project: "/sub") == "file://REPO/sub")
@@ -176,7 +211,10 @@ extension SourceSnapshotTests {
             try write("#!/bin/sh\n", to: project + "/run.sh")
             chmod(project + "/run.sh", 0o755)
             try FileManager.default.createSymbolicLink(atPath: project + "/sub/link", withDestinationPath: "b.txt")
-            #expect(try sh("git init -q . && git add -A && GIT_COMMITTER_DATE='@1700000000 +0000' git -c user.name=t -c user.email=t@t commit -qm init", in: project) == 0)
+            #expect(
+                try sh(
+                    "git init -q . && git add -A && GIT_COMMITTER_DATE='@1700000000 +0000' git -c user.name=t -c user.email=t@t commit -qm init",
+                    in: project) == 0)
         }
 
         /// A snapshot packed into the cache's file system, reusing what `margin` allows.
@@ -233,7 +271,10 @@ extension SourceSnapshotTests {
         let first = try f.take(margin: 0)
         // The same length, and the old modification time put back: only the ctime tells.
         let stamp = f.cache + "/stamp"
-        #expect(try sh("touch -r sub/b.txt '\(stamp)' && printf 'BETA\\n' > sub/b.txt && touch -r '\(stamp)' sub/b.txt", in: f.project) == 0)
+        #expect(
+            try sh(
+                "touch -r sub/b.txt '\(stamp)' && printf 'BETA\\n' > sub/b.txt && touch -r '\(stamp)' sub/b.txt",
+                in: f.project) == 0)
         let second = try f.take(margin: 0)
         let expected = try f.fresh()
         #expect(second.listing == expected.listing)
@@ -243,7 +284,8 @@ extension SourceSnapshotTests {
         for entry in second.listing.entries where entry.kind == .file {
             let offset = Int(second.packOffsets[PathKey(entry.path)]!)
             let bytes = pack[offset..<offset + Int(entry.size)]
-            #expect(bytes == (try Data(contentsOf: URL(fileURLWithPath: f.project + "/" + entry.path))), "\(entry.path)")
+            #expect(
+                bytes == (try Data(contentsOf: URL(fileURLWithPath: f.project + "/" + entry.path))), "\(entry.path)")
         }
         // Back to the commit's bytes: the snapshot is the commit again.
         #expect(try sh("printf 'beta\\n' > sub/b.txt", in: f.project) == 0)

@@ -12,8 +12,9 @@ import ReproCore
         let root = makeTemporaryDirectory("faults")
         let tree = root + "/tree", dest = root + "/out/dest"
         for (path, text) in [("dist/a", "aaaa"), ("dist/sub/b", "bbbb"), ("prog", "pppp")] {
-            try FileManager.default.createDirectory(atPath: ((tree + "/" + path) as NSString).deletingLastPathComponent,
-                                                    withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                atPath: ((tree + "/" + path) as NSString).deletingLastPathComponent,
+                withIntermediateDirectories: true)
             try text.write(toFile: tree + "/" + path, atomically: false, encoding: .utf8)
         }
         try FileManager.default.createDirectory(atPath: dest, withIntermediateDirectories: true)
@@ -64,7 +65,9 @@ import ReproCore
         defer { Syscalls.removeTree(root) }
         let into = root + "/collected"
         let error = SyscallFaults.inject([.init(.pread, EIO)]) {
-            catching { () throws(ReproError) in try OutputCollector.collect(from: tree, selection: .patterns(["dist"]), into: into) }
+            catching { () throws(ReproError) in
+                try OutputCollector.collect(from: tree, selection: .patterns(["dist"]), into: into)
+            }
         }.0
         #expect(error?.status == .buildFailed)
         #expect(error?.message == "cannot read the output 'dist/a': Input/output error.")
@@ -79,7 +82,8 @@ import ReproCore
         #expect(error?.status == .configuration)
         #expect(error?.errno == EIO)
         // The first file read (in the kernel's listing order), named whole.
-        #expect(["a", "sub/b"].map { "cannot read \(tree)/dist/\($0): Input/output error." }.contains(error?.message ?? ""))
+        #expect(
+            ["a", "sub/b"].map { "cannot read \(tree)/dist/\($0): Input/output error." }.contains(error?.message ?? ""))
         let hashed = SyscallFaults.inject([.init(.read, EIO)]) {
             catching { () throws(ReproError) in _ = try Hashing.sha256(file: tree + "/prog") }
         }.0
@@ -89,7 +93,8 @@ import ReproCore
     @Test func aMoveAcrossFileSystemsIsCopiedInstead() throws {
         let (root, tree, dest) = try fixture()
         defer { Syscalls.removeTree(root) }
-        let (_, plan) = try SyscallFaults.inject([.init(.rename, EXDEV, path: "/tree", times: 1)]) { () throws(ReproError) in
+        let (_, plan) = try SyscallFaults.inject([.init(.rename, EXDEV, path: "/tree", times: 1)]) {
+            () throws(ReproError) in
             try CheckRunner.place(tree, at: dest, move: true)
         }
         #expect(plan.count == 1)
@@ -108,7 +113,10 @@ import ReproCore
         }.0
         #expect(error?.status == .configuration)
         #expect(error?.errno == EACCES)
-        #expect(error?.message == "cannot place the outputs at \(dest): Permission denied. Check that the directory is writable, or pass --output.")
+        #expect(
+            error?.message
+                == "cannot place the outputs at \(dest): Permission denied. Check that the directory is writable, or pass --output."
+        )
         #expect(try String(contentsOfFile: dest + "/old", encoding: .utf8) == "earlier\n")
         #expect(try siblings(dest) == ["dest"])
     }
@@ -117,7 +125,9 @@ import ReproCore
         let (root, tree, _) = try fixture()
         defer { Syscalls.removeTree(root) }
         let error = SyscallFaults.inject([.init(.fchmod, EPERM)]) {
-            catching { () throws(ReproError) in try OutputCollector.collect(from: tree, selection: .patterns(["prog"]), into: root + "/c") }
+            catching { () throws(ReproError) in
+                try OutputCollector.collect(from: tree, selection: .patterns(["prog"]), into: root + "/c")
+            }
         }.0
         #expect(error?.errno == EPERM)
         #expect(error?.message == "cannot write \(root)/c/prog: Operation not permitted.")

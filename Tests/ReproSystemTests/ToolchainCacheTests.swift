@@ -3,7 +3,7 @@ import Testing
 import ReproCore
 @testable import ReproSystem
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 @Suite struct ToolchainCacheTests {
@@ -20,7 +20,8 @@ import Glibc
     }
 
     @Test func fetchStoresBlobAndTreeByDigest() throws {
-        let s = Scratch(); defer { s.remove() }
+        let s = Scratch()
+        defer { s.remove() }
         let (path, sha) = try archive(s)
         let cache = ToolchainCache(root: s.path + "/cache")
         let got = try cache.fetch(spec("file://" + path, sha), specPath: "tc.toml")
@@ -35,7 +36,8 @@ import Glibc
     }
 
     @Test func secondFetchIsAHitWithoutSourceOrRewalk() throws {
-        let s = Scratch(); defer { s.remove() }
+        let s = Scratch()
+        defer { s.remove() }
         let (path, sha) = try archive(s)
         let cache = ToolchainCache(root: s.path + "/cache")
         let first = try cache.fetch(spec("file://" + path, sha), specPath: "tc.toml")[0]
@@ -53,7 +55,8 @@ import Glibc
     }
 
     @Test func pinMismatchLeavesNothing() throws {
-        let s = Scratch(); defer { s.remove() }
+        let s = Scratch()
+        defer { s.remove() }
         let (path, sha) = try archive(s)
         let wrong = String(repeating: "0", count: 64)
         let cache = ToolchainCache(root: s.path + "/cache")
@@ -72,7 +75,8 @@ import Glibc
     }
 
     @Test func verifyNamesAFlippedByteInBlobOrTree() throws {
-        let s = Scratch(); defer { s.remove() }
+        let s = Scratch()
+        defer { s.remove() }
         let (path, sha) = try archive(s)
         let cache = ToolchainCache(root: s.path + "/cache")
         let got = try cache.fetch(spec("file://" + path, sha), specPath: "tc.toml")[0]
@@ -97,7 +101,8 @@ import Glibc
     }
 
     @Test func staleTempsAndUnrecordedTreesAreNotTrusted() throws {
-        let s = Scratch(); defer { s.remove() }
+        let s = Scratch()
+        defer { s.remove() }
         let (path, sha) = try archive(s)
         // What a kill -9 mid-unpack leaves: a temp dir nobody holds, and a tree renamed without its record.
         s.write("cache/tmp/999999-abcdef/tree/half-written", "partial")
@@ -111,7 +116,8 @@ import Glibc
     }
 
     @Test func aCorruptedBlobIsNotUnpacked() throws {
-        let s = Scratch(); defer { s.remove() }
+        let s = Scratch()
+        defer { s.remove() }
         let (path, sha) = try archive(s)
         let cache = ToolchainCache(root: s.path + "/cache")
         let first = try cache.fetch(spec("file://" + path, sha), specPath: "tc.toml")[0]
@@ -125,7 +131,8 @@ import Glibc
     }
 
     @Test func liveTempsAreNotRemoved() throws {
-        let s = Scratch(); defer { s.remove() }
+        let s = Scratch()
+        defer { s.remove() }
         let cache = ToolchainCache(root: s.path + "/cache")
         let live = try TempEntry(cache: cache)
         cache.removeStaleTemps()
@@ -135,7 +142,8 @@ import Glibc
     }
 
     @Test func unusableCacheDirectoryIsAConfigurationError() throws {
-        let s = Scratch(); defer { s.remove() }
+        let s = Scratch()
+        defer { s.remove() }
         let (path, sha) = try archive(s)
         s.write("not-a-dir", "file")
         let cache = ToolchainCache(root: s.path + "/not-a-dir/cache")
@@ -149,7 +157,8 @@ import Glibc
     }
 
     @Test func fetchesOverLoopbackHTTP() throws {
-        let s = Scratch(); defer { s.remove() }
+        let s = Scratch()
+        defer { s.remove() }
         let (path, sha) = try archive(s)
         let server = try LoopbackServer(serving: path)
         defer { server.stop() }
@@ -160,7 +169,8 @@ import Glibc
     }
 
     @Test func downloadCutShortIsAnErrorAndLeavesNothing() throws {
-        let s = Scratch(); defer { s.remove() }
+        let s = Scratch()
+        defer { s.remove() }
         let (path, sha) = try archive(s, files: 200)
         let server = try LoopbackServer(serving: path)
         defer { server.stop() }
@@ -185,7 +195,8 @@ import Glibc
     }
 
     @Test func resolverLooksInProjectThenSearchPathThenInstalled() throws {
-        let s = Scratch(); defer { s.remove() }
+        let s = Scratch()
+        defer { s.remove() }
         let pin = String(repeating: "c", count: 64)
         func specText(_ name: String, _ description: String) -> String {
             "name = \"\(name)\"\ndescription = \"\(description)\"\n[[source]]\nurl = \"file:///x.tar\"\nsha256 = \"\(pin)\"\n"
@@ -195,7 +206,9 @@ import Glibc
         s.write("extra/b.toml", specText("b", "extra"))
         s.write("share/b.toml", specText("b", "installed"))
         s.write("share/c.toml", specText("c", "installed"))
-        let resolver = SpecResolver(projectDirectory: s.path + "/project", searchPath: [s.path + "/extra"], installedDirectory: s.path + "/share")
+        let resolver = SpecResolver(
+            projectDirectory: s.path + "/project", searchPath: [s.path + "/extra"],
+            installedDirectory: s.path + "/share")
         #expect(try resolver.resolve("a").spec.description == "project")
         #expect(try resolver.resolve("b").spec.description == "extra")
         #expect(try resolver.resolve("c").path == s.path + "/share/c.toml")
@@ -213,7 +226,9 @@ import Glibc
     // MARK: bounded downloads
 
     /// Fetches `spec` into a cache under `s` with the given download limit; returns the error.
-    func fetchError(_ spec: ToolchainSpec, in s: Scratch, maxDownload: UInt64? = nil, specPath: String = "tc.toml") -> ReproError? {
+    func fetchError(_ spec: ToolchainSpec, in s: Scratch, maxDownload: UInt64? = nil, specPath: String = "tc.toml")
+        -> ReproError?
+    {
         let cache = ToolchainCache(root: s.path + "/cache")
         cache.maxDownloadBytes = maxDownload
         do {
@@ -232,11 +247,14 @@ import Glibc
     }
 
     @Test func anEndlessFileIsStoppedAtTheDownloadLimit() throws {
-        let s = Scratch(); defer { s.remove() }
+        let s = Scratch()
+        defer { s.remove() }
         let pin = String(repeating: "0", count: 64)
         let error = fetchError(spec("file:///dev/zero", pin), in: s, maxDownload: 1 << 20)
         #expect(error?.kind == .configuration)
-        #expect(error?.message.contains("file:///dev/zero is longer than the download limit of 1048576 bytes") == true, "\(error?.message ?? "accepted")")
+        #expect(
+            error?.message.contains("file:///dev/zero is longer than the download limit of 1048576 bytes") == true,
+            "\(error?.message ?? "accepted")")
         #expect(error?.message.contains("--max-download-bytes") == true)
         expectNothingCached(s)
         // With a pinned size, the same source is a pin mismatch, stopped right after that size.
@@ -249,14 +267,17 @@ import Glibc
     }
 
     @Test func anEndlessHTTPBodyIsCutOff() throws {
-        let s = Scratch(); defer { s.remove() }
+        let s = Scratch()
+        defer { s.remove() }
         let (path, sha) = try archive(s)
         let server = try LoopbackServer(serving: path)
         defer { server.stop() }
         for name in ["endless", "huge"] {
             let error = fetchError(spec(server.url(name), sha), in: s, maxDownload: 1 << 20)
             #expect(error?.kind == .configuration)
-            #expect(error?.message.contains("is longer than the download limit of 1048576 bytes") == true, "\(name): \(error?.message ?? "accepted")")
+            #expect(
+                error?.message.contains("is longer than the download limit of 1048576 bytes") == true,
+                "\(name): \(error?.message ?? "accepted")")
             // The server was stopped well before its own bound of 256 MiB.
             let outcome = server.readLine()
             #expect(outcome.hasPrefix("stopped "), "\(name): \(outcome)")
@@ -272,7 +293,8 @@ import Glibc
     }
 
     @Test func aPinnedSizeMustMatchExactly() throws {
-        let s = Scratch(); defer { s.remove() }
+        let s = Scratch()
+        defer { s.remove() }
         let (path, sha) = try archive(s)
         let length = UInt64(Syscalls.lstat(path)!.st_size)
         var pinned = spec("file://" + path, sha)
@@ -285,7 +307,9 @@ import Glibc
         pinned.sources[0].size = length + 1
         let short = fetchError(pinned, in: s)
         #expect(short?.kind == .verification)
-        #expect(short?.message.contains("has \(length) bytes, but the spec pins size \(length + 1)") == true, "\(short?.message ?? "accepted")")
+        #expect(
+            short?.message.contains("has \(length) bytes, but the spec pins size \(length + 1)") == true,
+            "\(short?.message ?? "accepted")")
         expectNothingCached(s)
         pinned.sources[0].size = 0
         let empty = fetchError(pinned, in: s)
@@ -295,7 +319,9 @@ import Glibc
         pinned.sources[0].size = length
         let over = fetchError(pinned, in: s, maxDownload: length - 1)
         #expect(over?.kind == .configuration)
-        #expect(over?.message.contains("pins size \(length) bytes, more than the download limit of \(length - 1) bytes") == true, "\(over?.message ?? "accepted")")
+        #expect(
+            over?.message.contains("pins size \(length) bytes, more than the download limit of \(length - 1) bytes")
+                == true, "\(over?.message ?? "accepted")")
         expectNothingCached(s)
         #expect(fetchError(pinned, in: s, maxDownload: length) == nil)
         // A source without a size may be exactly as long as the limit.
@@ -309,7 +335,8 @@ import Glibc
     }
 
     @Test func downloadLimitEdges() throws {
-        let s = Scratch(); defer { s.remove() }
+        let s = Scratch()
+        defer { s.remove() }
         let empty = s.write("empty", "")
         let one = s.write("one", "x")
         func get(_ file: String, _ limit: UInt64) throws -> Fetcher.Download {
@@ -345,7 +372,8 @@ import Glibc
     }
 
     @Test func aCacheHitRemovesStaleTemps() throws {
-        let s = Scratch(); defer { s.remove() }
+        let s = Scratch()
+        defer { s.remove() }
         let (path, sha) = try archive(s)
         let cache = ToolchainCache(root: s.path + "/cache")
         _ = try cache.fetch(spec("file://" + path, sha), specPath: "tc.toml")
@@ -364,7 +392,8 @@ import Glibc
     // MARK: trees nobody else can write
 
     @Test func theCacheRootIsPrivateAndRecordsAreNotWritableByOthers() throws {
-        let s = Scratch(); defer { s.remove() }
+        let s = Scratch()
+        defer { s.remove() }
         let (path, sha) = try archive(s)
         let root = try CachePaths.resolved(s.path + "/xdg/repro")
         #expect(Syscalls.lstat(s.path + "/xdg")!.st_mode & 0o7777 == 0o700)
@@ -379,7 +408,8 @@ import Glibc
     }
 
     @Test func aHitDistrustsATreeOthersCouldHaveChanged() throws {
-        let s = Scratch(); defer { s.remove() }
+        let s = Scratch()
+        defer { s.remove() }
         let (path, sha) = try archive(s)
         let cache = ToolchainCache(root: s.path + "/cache")
         let source = spec("file://" + path, sha)
@@ -393,19 +423,29 @@ import Glibc
             ("record o+w", { chmod(record, 0o646) }),
             ("tree root owned by another user", { chown(tree, 12345, 12345) }),
             ("record owned by another user", { chown(record, 12345, 12345) }),
-            ("tree root is a symlink", {
-                rename(tree, tree + "-moved")
-                Glibc.symlink(tree + "-moved", tree)
-            }),
-            ("record is a symlink", {
-                rename(record, record + "-moved")
-                Glibc.symlink(record + "-moved", record)
-            }),
-            ("record of format 1 (trees kept group/other write bits)", {
-                let text = try String(contentsOfFile: record, encoding: .utf8).replacingOccurrences(of: "\"format\" : 2", with: "\"format\" : 1")
-                unlink(record)
-                s.write("cache/trees/\(sha).json", text)
-            }),
+            (
+                "tree root is a symlink",
+                {
+                    rename(tree, tree + "-moved")
+                    Glibc.symlink(tree + "-moved", tree)
+                }
+            ),
+            (
+                "record is a symlink",
+                {
+                    rename(record, record + "-moved")
+                    Glibc.symlink(record + "-moved", record)
+                }
+            ),
+            (
+                "record of format 1 (trees kept group/other write bits)",
+                {
+                    let text = try String(contentsOfFile: record, encoding: .utf8).replacingOccurrences(
+                        of: "\"format\" : 2", with: "\"format\" : 1")
+                    unlink(record)
+                    s.write("cache/trees/\(sha).json", text)
+                }
+            ),
         ]
         for (what, tamper) in tampers {
             s.write("cache/trees/\(sha)/planted", "not from the archive")
@@ -426,7 +466,8 @@ import Glibc
 
     @Test(.enabled(if: geteuid() == 0, "needs root to give files to another user"))
     func aPinMismatchHidesWhatTheSpecOwnerCannotRead() throws {
-        let s = Scratch(); defer { s.remove() }
+        let s = Scratch()
+        defer { s.remove() }
         let (path, sha) = try archive(s)
         chmod(s.path, 0o755)
         let specFile = s.write("spec.toml", "# the spec's owner is another user\n")

@@ -3,7 +3,7 @@ import Testing
 import ReproCore
 @testable import ReproSystem
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A real Debian rootfs made by mmdebstrap (device nodes in /dev, setuid binaries) unpacks fine.
@@ -13,7 +13,8 @@ import Glibc
 /// Set `REPRO_SKIP_ROOTFS=1` to skip on a machine without access to the Debian archive.
 @Suite struct ToolchainRootfsTests {
     static var enabled: Bool {
-        ProcessInfo.processInfo.environment["REPRO_SKIP_ROOTFS"] == nil && FileManager.default.isExecutableFile(atPath: "/usr/bin/mmdebstrap")
+        ProcessInfo.processInfo.environment["REPRO_SKIP_ROOTFS"] == nil
+            && FileManager.default.isExecutableFile(atPath: "/usr/bin/mmdebstrap")
     }
 
     static var rootfsPath: String {
@@ -37,8 +38,11 @@ import Glibc
             do { try p.run() } catch { throw .configuration("cannot run mmdebstrap: \(error)") }
             p.waitUntilExit()
             guard p.terminationStatus == 0, !Syscalls.isDirectory(path + ".partial"),
-                  case .success = Syscalls.rename(path + ".partial", path) else {
-                throw .configuration("mmdebstrap failed (status \(p.terminationStatus)); set REPRO_SKIP_ROOTFS=1 without access to Debian's archive")
+                case .success = Syscalls.rename(path + ".partial", path)
+            else {
+                throw .configuration(
+                    "mmdebstrap failed (status \(p.terminationStatus)); set REPRO_SKIP_ROOTFS=1 without access to Debian's archive"
+                )
             }
             return path
         }
@@ -47,7 +51,8 @@ import Glibc
     @Test(.enabled(if: enabled), .timeLimit(.minutes(15)))
     func mmdebstrapRootfsFetchesAndUnpacks() throws {
         let archive = try rootfs()
-        let s = Scratch(); defer { s.remove() }
+        let s = Scratch()
+        defer { s.remove() }
         let sha = try Hashing.sha256(file: archive)
         let cache = ToolchainCache(root: s.path + "/cache")
         let spec = ToolchainSpec(name: "bookworm", sources: [ToolchainSource(url: "file://" + archive, sha256: sha)])

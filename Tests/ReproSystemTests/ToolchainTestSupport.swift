@@ -3,7 +3,7 @@ import Foundation
 import ReproCore
 @testable import ReproSystem
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A fresh directory under /tmp, removed by `remove()`.
@@ -121,8 +121,11 @@ func readHeaders(_ path: String) -> [(path: String, uid: Int64, gid: Int64, unam
     var result = [(path: String, uid: Int64, gid: Int64, uname: String?, mtime: Int, mode: mode_t)]()
     var entry: OpaquePointer? = nil
     while archive_read_next_header(a, &entry) == ARCHIVE_OK, let e = entry {
-        result.append((String(cString: archive_entry_pathname(e)), archive_entry_uid(e), archive_entry_gid(e),
-                       archive_entry_uname(e).map { String(cString: $0) }, archive_entry_mtime(e), archive_entry_mode(e)))
+        result.append(
+            (
+                String(cString: archive_entry_pathname(e)), archive_entry_uid(e), archive_entry_gid(e),
+                archive_entry_uname(e).map { String(cString: $0) }, archive_entry_mtime(e), archive_entry_mode(e)
+            ))
         archive_read_data_skip(a)
     }
     return result
@@ -188,7 +191,9 @@ final class LoopbackServer {
         process.standardInput = stdin
         try process.run()
         let line = Self.readLine(stdout.fileHandleForReading)
-        guard let port = Int(line) else { throw ReproError.configuration("the test HTTP server did not start: \(line)") }
+        guard let port = Int(line) else {
+            throw ReproError.configuration("the test HTTP server did not start: \(line)")
+        }
         self.port = port
     }
 

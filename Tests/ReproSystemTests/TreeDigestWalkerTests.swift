@@ -3,7 +3,7 @@ import Testing
 import ReproCore
 @testable import ReproSystem
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 @Suite struct TreeDigestWalkerTests {
@@ -31,7 +31,8 @@ import Glibc
     }
 
     @Test func walkerAgreesWithTheDocumentedShellRecipe() throws {
-        let s = Scratch(); defer { s.remove() }
+        let s = Scratch()
+        defer { s.remove() }
         s.write("t/a b/c.txt", "hello")
         s.write("t/a-b", "dash")
         s.write("t/run", "#!/bin/sh\n", mode: 0o711)
@@ -45,13 +46,18 @@ import Glibc
         let listing = try TreeWalker.walk(s.path + "/t")
         #expect(listing.digest.hasPrefix("t1:"))
         #expect(listing.digest == (try shellDigest(s.path + "/t")))
-        #expect(listing.entries.map(\.path) == ["a b", "a b/c.txt", "a-b", "abs", "dangling", "dirlink", "empty", "empty-dir", "grp-exec", "run", "ünïcode"])
+        #expect(
+            listing.entries.map(\.path) == [
+                "a b", "a b/c.txt", "a-b", "abs", "dangling", "dirlink", "empty", "empty-dir", "grp-exec", "run",
+                "ünïcode",
+            ])
         #expect(listing.entries.first { $0.path == "grp-exec" }?.executable == true)
         #expect(listing.entries.first { $0.path == "dirlink" }?.target == "a b")
     }
 
     @Test func symlinksAreNotFollowed() throws {
-        let s = Scratch(); defer { s.remove() }
+        let s = Scratch()
+        defer { s.remove() }
         s.write("outside/secret", "s")
         s.symlink("t/out", to: s.path + "/outside")
         let listing = try TreeWalker.walk(s.path + "/t")
@@ -60,7 +66,8 @@ import Glibc
     }
 
     @Test func specialFilesAreErrorsNamingThePath() throws {
-        let s = Scratch(); defer { s.remove() }
+        let s = Scratch()
+        defer { s.remove() }
         s.write("t/ok", "x")
         mkfifo(s.path + "/t/fifo", 0o644)
         do {
@@ -73,16 +80,20 @@ import Glibc
     }
 
     @Test func explicitEntryListsDigestLikeWalkedTrees() throws {
-        let s = Scratch(); defer { s.remove() }
+        let s = Scratch()
+        defer { s.remove() }
         s.write("t/x", "1", mode: 0o755)
         s.symlink("t/y", to: "x")
-        let explicit = try TreeWalker.listing(of: [.symlink("y", target: "x"), .file("x", contents: Data("1".utf8), executable: true)])
+        let explicit = try TreeWalker.listing(of: [
+            .symlink("y", target: "x"), .file("x", contents: Data("1".utf8), executable: true),
+        ])
         #expect(explicit.digest == (try TreeWalker.walk(s.path + "/t").digest))
         #expect(explicit.entries.map(\.path) == ["x", "y"])
     }
 
     @Test func changesChangeTheDigest() throws {
-        let s = Scratch(); defer { s.remove() }
+        let s = Scratch()
+        defer { s.remove() }
         let file = s.write("t/x", "1")
         let before = try TreeWalker.walk(s.path + "/t").digest
         chmod(file, 0o744)

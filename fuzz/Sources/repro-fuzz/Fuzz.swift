@@ -6,7 +6,10 @@ nonisolated(unsafe) private var selected: FuzzTargets.Target?
 
 /// libFuzzer's start-up hook: picks the target named by REPRO_FUZZ_TARGET.
 @_cdecl("LLVMFuzzerInitialize")
-public func fuzzerInitialize(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>) -> CInt {
+public func fuzzerInitialize(
+    _ argc: UnsafeMutablePointer<CInt>,
+    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>
+) -> CInt {
     let names = FuzzTargets.all.map(\.name).joined(separator: " ")
     guard let name = ProcessInfo.processInfo.environment["REPRO_FUZZ_TARGET"] else {
         FileHandle.standardError.write(Data("set REPRO_FUZZ_TARGET to one of: \(names)\n".utf8))
