@@ -19,6 +19,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -46,6 +47,10 @@ ssize_t repro_copy_file_range(int in, int64_t *offset, int out, size_t len) {
 
 int repro_rename_exchange(const char *from, const char *to) {
     return (int)syscall(SYS_renameat2, AT_FDCWD, from, AT_FDCWD, to, 2U /* RENAME_EXCHANGE */);
+}
+
+int repro_spawn_close_from(void *actions, int from) {
+    return posix_spawn_file_actions_addclosefrom_np((posix_spawn_file_actions_t *)actions, from);
 }
 
 #define SETUP_ROOT "/tmp"

@@ -182,7 +182,9 @@ public enum DateText {
         let weekdays = ["Mon,", "Tue,", "Wed,", "Thu,", "Fri,", "Sat,", "Sun,"]
         if let first = fields.first, weekdays.contains(first) { fields.removeFirst() }
         let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-        guard fields.count == 5, let day = Int(fields[0]), (1...31).contains(day), fields[0].count <= 2,
+        guard fields.count == 5, fields[0].allSatisfy(\.isASCIIDigit), fields[2].allSatisfy(\.isASCIIDigit),
+            fields[3].allSatisfy({ $0 == ":" || $0.isASCIIDigit }),
+            let day = Int(fields[0]), (1...31).contains(day), fields[0].count <= 2,
             let month = months.firstIndex(of: fields[1]),
             fields[2].count == 4, let year = Int(fields[2])
         else { return nil }
@@ -197,7 +199,8 @@ public enum DateText {
         default:
             let zone = fields[4]
             guard zone.count == 5, let sign = zone.first, sign == "+" || sign == "-",
-                let hhmm = Int(zone.dropFirst()), zone.dropFirst().allSatisfy(\.isASCII)
+                zone.dropFirst().allSatisfy(\.isASCIIDigit), let hhmm = Int(zone.dropFirst()),
+                hhmm / 100 <= 23, hhmm % 100 <= 59
             else { return nil }
             offset = (hhmm / 100 * 3600 + hhmm % 100 * 60) * (sign == "-" ? -1 : 1)
         }
@@ -212,4 +215,9 @@ public enum DateText {
         guard parts.tm_mday == Int32(day) else { return nil }  // timegm normalized "31 Feb"
         return Date(timeIntervalSince1970: TimeInterval(Int(seconds) - offset))
     }
+}
+
+extension Character {
+    /// Whether this is one of the ASCII digits 0 to 9.
+    var isASCIIDigit: Bool { ("0"..."9").contains(self) && isASCII }
 }

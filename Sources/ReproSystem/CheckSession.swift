@@ -72,6 +72,7 @@ public struct CheckSession {
             // Certified outputs never stay published without the manifest that certifies them.
             guard let withdrawn = outcome.withdrawPlacedOutputs() else { throw error }
             var withdrawnError = error
+            if !withdrawnError.message.hasSuffix(".") { withdrawnError.message += "." }
             withdrawnError.message += " The outputs placed at \(withdrawn) were removed again."
             throw withdrawnError
         }

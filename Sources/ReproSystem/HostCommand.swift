@@ -1,3 +1,4 @@
+import CReproSandbox
 import Dispatch
 import FoundationEssentials
 import ReproCore
@@ -130,6 +131,9 @@ enum HostCommand {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, stdout, 1)
         posix_spawn_file_actions_adddup2(&actions, stderr, 2)
+        // Nothing else of repro's: descriptors it inherited, and any a library opened without
+        // O_CLOEXEC, stay out of the host program.
+        guard repro_spawn_close_from(&actions, 3) == 0 else { return .failure(Errno(ENOMEM)) }
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }

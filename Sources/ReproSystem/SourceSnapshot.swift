@@ -799,7 +799,7 @@ public struct SourceSnapshot: Sendable {
 
     /// A path with the characters a URI path may not hold percent-encoded.
     static func percentEncoded(_ path: String) -> String {
-        // Foundation's CharacterSet.urlPathAllowed, which has neither "#" nor "?".
-        return path.percentEncoded { isASCIIAlphanumeric($0) || "!$&'()*+,-./=@_~".utf8.contains($0) }
+        // Foundation's CharacterSet.urlPathAllowed on Linux, which has neither "#" nor "?" (nor ";").
+        return path.percentEncoded { isASCIIAlphanumeric($0) || "!$&'()*+,-./:=@_~".utf8.contains($0) }
     }
 }

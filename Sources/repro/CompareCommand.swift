@@ -74,7 +74,8 @@ struct CompareCommand: ParsableCommand {
             for path in bundles {
                 guard let data = FileManager.default.contents(atPath: path) else {
                     throw ReproError.configuration(
-                        "cannot read the bundle \(path): it does not exist or is not readable")
+                        "cannot read the bundle \(path): it does not exist or is not readable",
+                        context: .init(path: path))
                 }
                 contents.append(data)
             }

@@ -47,7 +47,7 @@ enum Main {
             }
             // `repro --version --verbose`: ArgumentParser's --version takes no options of its own.
             if arguments.count == 2, Set(arguments) == ["--version", "--verbose"] {
-                print(VersionCommand.buildInputs())
+                Console.verbatim(VersionCommand.buildInputs())
                 exit(0)
             }
             var command = try Repro.parseAsRoot()
@@ -60,7 +60,7 @@ enum Main {
             // ArgumentParser prints and exits with as it does.
             if Repro.exitCode(for: error) == .success {
                 let message = HelpText.examplesLast(Repro.fullMessage(for: error))
-                if !message.isEmpty { print(message) }
+                if !message.isEmpty { Console.verbatim(message) }
                 exit(0)
             }
             Repro.exit(withError: error)

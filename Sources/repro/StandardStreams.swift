@@ -1,23 +1,42 @@
 import FoundationEssentials
 import Glibc
+import ReproCore
 
 /// Standard output and standard error, written with write(2) (FoundationEssentials has no
 /// FileHandle).
 enum StandardStream {
     case output, error
 
-    /// Writes all of `data`; a stream that cannot be written (a closed pipe) drops the rest.
+    /// Writes all of `data` (write(2), waiting in poll(2) while a non-blocking descriptor is
+    /// full). Standard output that cannot be written (a full disk, an I/O error, a pipe closed
+    /// while SIGPIPE is ignored) ends repro with exit 2 and says so on standard error, so that a
+    /// cut-off report never comes with the status of a whole one; standard error that cannot be
+    /// written drops the rest.
     func write(_ data: Data) {
         let fd: Int32 = self == .output ? 1 : 2
-        data.withUnsafeBytes { (buffer: UnsafeRawBufferPointer) in
+        let failure: Int32? = data.withUnsafeBytes { (buffer: UnsafeRawBufferPointer) in
             var offset = 0
             while offset < buffer.count {
                 let n = Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-                if n < 0, errno == EINTR { continue }
-                guard n > 0 else { return }
-                offset += n
+                if n > 0 {
+                    offset += n
+                    continue
+                }
+                let code = n < 0 ? errno : EIO
+                if code == EINTR { continue }
+                if code == EAGAIN || code == EWOULDBLOCK {
+                    var ready = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+                    _ = poll(&ready, 1, -1)
+                    continue
+                }
+                return code
             }
+            return nil
         }
+        guard let failure, self == .output else { return }
+        StandardStream.error.write(
+            Data("repro: error: cannot write to standard output: \(String(cString: strerror(failure))).\n".utf8))
+        Glibc.exit(ExitStatus.configuration.rawValue)
     }
 }
 

@@ -28,7 +28,7 @@ struct VersionCommand: ParsableCommand {
     var verbose = false
 
     func run() {
-        print(verbose ? Self.buildInputs() : ReproInfo.version)
+        Console.verbatim(verbose ? Self.buildInputs() : ReproInfo.version)
     }
 
     /// The lines of `repro version --verbose`.

@@ -232,6 +232,16 @@ struct CompareFixture: Sendable {
         ])
         #expect(missing.status == 2)
         #expect(missing.stderr.contains("cannot read the bundle"))
+        // The --json error object names the bundle that could not be read.
+        let missingJSON = try CLI.run([
+            "compare", f.bundle["a"]!, f.dir + "/no-such.intoto.jsonl", "--key", f.pub["a"]!, "--key", f.pub["b"]!,
+            "--json",
+        ])
+        #expect(missingJSON.status == 2)
+        let object = try #require(
+            try JSONSerialization.jsonObject(with: Data(missingJSON.stdout.utf8)) as? [String: Any])
+        #expect(object["kind"] as? String == "configuration")
+        #expect((object["context"] as? [String: Any])?["path"] as? String == f.dir + "/no-such.intoto.jsonl")
         // Two files holding the same key are one builder.
         let copy = f.dir + "/a-copy-\(UUID().uuidString).pub"
         try FileManager.default.copyItem(atPath: f.pub["a"]!, toPath: copy)

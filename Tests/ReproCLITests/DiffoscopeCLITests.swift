@@ -66,6 +66,31 @@ import Testing
         #expect(result.stdout.contains("more lines not shown (raise --max-lines)"))
     }
 
+    /// A descriptor repro inherited (here fd 7, open without close-on-exec) does not reach the
+    /// host programs it starts: diffoscope gets its stdin, stdout and stderr only.
+    @Test func diffoscopeGetsNoInheritedDescriptor() throws {
+        let dir = try tree()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let script = dir + "/bin/diffoscope"
+        try """
+        #!/bin/sh
+        if [ -e /proc/$$/fd/7 ]; then echo "inherited fd 7"; else echo "no fd 7"; fi
+        exit 1
+        """.write(toFile: script, atomically: false, encoding: .utf8)
+        chmod(script, 0o755)
+        var env = ProcessInfo.processInfo.environment
+        env["PATH"] = dir + "/bin:/usr/bin:/bin"
+        let result = try Shell.run(
+            [
+                "/bin/sh", "-c", "exec \"$@\" 7</etc/hostname", "sh", CLI.binary, "diff", "--diffoscope",
+                dir + "/a", dir + "/b",
+            ],
+            environment: env)
+        #expect(result.status == 1, "\(result.stderr)")
+        #expect(result.stdout.contains("no fd 7"), "\(result.stdout)")
+        #expect(!result.stdout.contains("inherited fd 7"), "\(result.stdout)")
+    }
+
     /// A diffoscope that runs past --max-seconds is killed and the report says so.
     @Test func aSlowDiffoscopeIsStoppedAtTheTimeLimit() throws {
         let dir = try tree()

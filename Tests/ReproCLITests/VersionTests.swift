@@ -91,4 +91,16 @@ import Testing
         }
         #expect(lines.contains { $0.hasPrefix("libarchive: ") && $0.contains("zlib/") }, "\(lines)")
     }
+
+    /// Output that cannot be written (a full disk) fails the command with exit 2 and says so,
+    /// so that a cut-off report never comes with the status of a whole one.
+    @Test func standardOutputThatCannotBeWrittenIsAnError() throws {
+        for arguments in [["version", "--verbose"], ["--help"]] {
+            let result = try Shell.run(["/bin/sh", "-c", "exec \"$@\" >/dev/full", "sh", CLI.binary] + arguments)
+            #expect(result.status == 2, "\(arguments): \(result.status) \(result.stderr)")
+            #expect(
+                result.stderr.contains("cannot write to standard output: No space left on device"),
+                "\(result.stderr)")
+        }
+    }
 }

@@ -70,6 +70,14 @@ import Testing
         #expect(DateText.parseRFC2822("Sat, 10 Jun 2023 08:51:40 +0200")?.timeIntervalSince1970 == 1_686_379_900)
         #expect(DateText.parseRFC2822("Sat, 31 Feb 2023 08:51:40 UTC") == nil)
         #expect(DateText.parseRFC2822("garbage") == nil)
+        // Zones, days, years and times that only look like numbers are not dates.
+        for malformed in [
+            "Sat, 10 Jun 2023 08:51:40 -9999", "Sat, 10 Jun 2023 08:51:40 -0060", "Sat, 10 Jun 2023 08:51:40 +-100",
+            "Sat, +1 Jun 2023 08:51:40 UTC", "Sat, 10 Jun +202 08:51:40 UTC", "Sat, 10 Jun 2023 +8:51:40 UTC",
+        ] {
+            #expect(DateText.parseRFC2822(malformed) == nil, "\(malformed)")
+        }
+        #expect(DateText.parseRFC2822("Sat, 10 Jun 2023 08:51:40 -2359") != nil)
     }
 
     @Test func rfc3339WholeSecondsInUTC() {

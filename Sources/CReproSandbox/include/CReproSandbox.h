@@ -176,6 +176,10 @@ ssize_t repro_copy_file_range(int in, int64_t *offset, int out, size_t len);
 /// renameat2(from, to, RENAME_EXCHANGE): swaps two existing paths atomically. -1 with errno
 /// (EINVAL or ENOSYS where the file system or kernel cannot).
 int repro_rename_exchange(const char *from, const char *to);
+/// Adds to the posix_spawn file actions at `actions` (a posix_spawn_file_actions_t) the closing
+/// of every descriptor from `from` up (posix_spawn_file_actions_addclosefrom_np, glibc 2.34),
+/// which Swift's Glibc module does not show. 0 or an errno.
+int repro_spawn_close_from(void *actions, int from);
 
 /// pipe2(2) with O_CLOEXEC (not visible to Swift without _GNU_SOURCE).
 int repro_pipe_cloexec(int fds[2]);
