@@ -200,6 +200,24 @@ public enum Agreement {
     public static func evaluate(bundles: [ComparedBundle], keys: [String], threshold: Int?) throws(ReproError)
         -> AgreementReport
     {
+        let (distinctKeys, k) = try checkedKeys(bundles: bundles, keys: keys, threshold: threshold)
+        var report = AgreementReport(bundles: bundles, keys: distinctKeys, threshold: k)
+        compareInputs(bundles, into: &report)
+        guard report.mismatches.isEmpty else {
+            report.result = .notComparable
+            return report
+        }
+        let certified = castVotes(bundles, keys: distinctKeys, into: &report)
+        rankOutcomes(certified, threshold: k, into: &report)
+        tabulateSubjects(bundles, into: &report)
+        return report
+    }
+
+    /// The distinct keys in the order given and the threshold; throws a configuration error for
+    /// fewer than 2 bundles or keys, or a threshold outside 2 through the number of keys.
+    private static func checkedKeys(bundles: [ComparedBundle], keys: [String], threshold: Int?) throws(ReproError)
+        -> (keys: [String], threshold: Int)
+    {
         var distinctKeys: [String] = []
         for key in keys where !distinctKeys.contains(key) { distinctKeys.append(key) }
         guard bundles.count >= 2 else {
@@ -217,8 +235,11 @@ public enum Agreement {
                 "--threshold \(k) is not between \(minimumThreshold) and the \(counted(distinctKeys.count, "distinct key")) given"
             )
         }
-        var report = AgreementReport(bundles: bundles, keys: distinctKeys, threshold: k)
+        return (distinctKeys, k)
+    }
 
+    /// Records where a bundle's inputs differ from the first bundle's.
+    private static func compareInputs(_ bundles: [ComparedBundle], into report: inout AgreementReport) {
         // Comparable: every bundle's inputs against the first's.
         let reference = bundles[0].inputs
         for (i, bundle) in bundles.enumerated().dropFirst() {
@@ -229,11 +250,14 @@ public enum Agreement {
                         value: bundle.inputs.describe(aspect), referenceValue: reference.describe(aspect)))
             }
         }
-        guard report.mismatches.isEmpty else {
-            report.result = .notComparable
-            return report
-        }
+    }
 
+    /// Records each signer's vote and returns the distinct certified subject sets, in order of
+    /// first appearance.
+    private static func castVotes(
+        _ bundles: [ComparedBundle], keys distinctKeys: [String],
+        into report: inout AgreementReport
+    ) -> [[Subject]] {
         // Each signer's vote.
         var certified: [[Subject]] = []  // the distinct certified subject sets
         for keyid in distinctKeys {
@@ -256,6 +280,12 @@ public enum Agreement {
             }
             report.signers.append(signer)
         }
+        return certified
+    }
+
+    /// Records the outcomes, most signers first, renumbers the signers' outcomes to match, and
+    /// judges agreement: exactly one outcome reaching `threshold` signers.
+    private static func rankOutcomes(_ certified: [[Subject]], threshold k: Int, into report: inout AgreementReport) {
         // Outcomes, most signers first, then in order of first appearance.
         var outcomes = certified.indices.map { index in
             AgreementReport.Outcome(
@@ -273,7 +303,11 @@ public enum Agreement {
         let reaching = outcomes.indices.filter { outcomes[$0].signers.count >= k }
         report.agreedOutcome = reaching.count == 1 ? reaching[0] : nil
         report.result = report.agreedOutcome == nil ? .disagree : .agree
+    }
 
+    /// Records the table: every subject name of every bundle, and the sides among the certifying
+    /// signers where they disagree.
+    private static func tabulateSubjects(_ bundles: [ComparedBundle], into report: inout AgreementReport) {
         // The table: every subject name of every bundle; sides among the certifying signers.
         var names = Set<String>()
         for bundle in bundles { for subject in bundle.subjects { names.insert(subject.name) } }
@@ -282,7 +316,7 @@ public enum Agreement {
         let bundleDigests = bundles.map {
             Dictionary($0.subjects.map { ($0.name, $0.sha256) }, uniquingKeysWith: { first, _ in first })
         }
-        let outcomeDigests = outcomes.map {
+        let outcomeDigests = report.outcomes.map {
             Dictionary($0.subjects.map { ($0.name, $0.sha256) }, uniquingKeysWith: { first, _ in first })
         }
         for name in names.sorted(by: precedes) {
@@ -304,7 +338,6 @@ public enum Agreement {
             report.rows.append(.init(name: name, sha256: cells, agreed: agreed))
             if sides.count > 1 { report.disagreements.append(.init(subject: name, sides: sides)) }
         }
-        return report
     }
 
     /// Orders names by their UTF-8 bytes, as manifests sort subjects.

@@ -553,7 +553,15 @@ public struct SandboxPlan: Sendable, Equatable {
         dir == "/" || path == dir || path.hasPrefix(dir + "/")
     }
 
+    /// Checks a spec before it is planned: the command, the mounts, then the work files.
     private static func validate(_ spec: SandboxSpec) throws(ReproError) {
+        try validateCommand(spec)
+        try validateMounts(toolchains: spec.toolchains, binds: spec.binds)
+        try validateWorkOps(spec.workOps)
+    }
+
+    /// Checks the command, its environment, working directory, umask and timeout.
+    private static func validateCommand(_ spec: SandboxSpec) throws(ReproError) {
         guard let first = spec.argv.first, !first.isEmpty else {
             throw .configuration("no command given; put it after `--`, for example `repro run -- /bin/sh -c 'make'`.")
         }
@@ -576,9 +584,12 @@ public struct SandboxPlan: Sendable, Equatable {
         if let t = spec.timeoutSeconds, t < 0 {
             throw .configuration("the timeout must be 0 (none) or a positive number of seconds.")
         }
+    }
 
+    /// Checks the toolchain and bind mounts: normalized paths, no reserved, nested or shared destinations.
+    private static func validateMounts(toolchains: [ToolchainMount], binds: [BindMount]) throws(ReproError) {
         var destinations: [String] = []
-        for t in spec.toolchains {
+        for t in toolchains {
             guard isNormalAbsolute(t.hostTree), isNormalAbsolute(t.mountPath) else {
                 throw .configuration(
                     "toolchain tree \(t.hostTree.debugDescription) at \(t.mountPath.debugDescription): both paths must be absolute and normalized."
@@ -591,7 +602,7 @@ public struct SandboxPlan: Sendable, Equatable {
             }
             if t.mountPath != "/" { destinations.append(t.mountPath) }
         }
-        for b in spec.binds {
+        for b in binds {
             guard isNormalAbsolute(b.host), isNormalAbsolute(b.dest), b.dest != "/" else {
                 throw .configuration(
                     "bind \(b.host):\(b.dest): both paths must be absolute and normalized, and the destination cannot be /."
@@ -612,80 +623,99 @@ public struct SandboxPlan: Sendable, Equatable {
                 throw .configuration("cannot mount on \(b) inside another mount at \(a); use separate destinations.")
             }
         }
-        if Set(spec.binds.map(\.dest)).count != spec.binds.count
-            || spec.binds.contains(where: { b in spec.toolchains.contains { $0.mountPath == b.dest } })
+        if Set(binds.map(\.dest)).count != binds.count
+            || binds.contains(where: { b in toolchains.contains { $0.mountPath == b.dest } })
         {
             throw .configuration(
                 "two mounts share one destination; only toolchain trees can share a mount path (they are merged).")
         }
+    }
 
+    /// Checks that work files are created in order inside the writable directories, and their times set last.
+    private static func validateWorkOps(_ ops: [WorkOp]) throws(ReproError) {
         let writable = [SandboxLayout.workDirectory, SandboxLayout.homeDirectory, SandboxLayout.tmpDirectory]
         var existing = Set(writable)
         // Directories whose times are set: nothing may be created in them afterwards.
         var timed = Set<String>()
-        for op in spec.workOps {
+        for op in ops {
             let dest = op.dest
             if case .setTimes = op {
-                // The writable directories themselves may have their times set too.
-                guard isNormalAbsolute(dest), writable.contains(where: { isWithin(dest, $0) }) else {
-                    throw .configuration(
-                        "work file \(dest.debugDescription) must be an absolute path inside \(writable.joined(separator: ", "))."
-                    )
-                }
-                guard existing.contains(dest) else {
-                    throw .configuration("the times of \(dest) are set before it is created; set times last.")
-                }
+                try validateSetTimes(dest, writable: writable, existing: existing)
                 timed.insert(dest)
                 continue
             }
-            guard isNormalAbsolute(dest), let top = writable.first(where: { isWithin(dest, $0) }), dest != top else {
+            try validatePlacement(dest, writable: writable, existing: existing, timed: timed)
+            try validateContent(op)
+            existing.insert(dest)
+        }
+    }
+
+    /// Checks that a directory whose times are set is inside a writable directory and already created.
+    private static func validateSetTimes(_ dest: String, writable: [String], existing: Set<String>) throws(ReproError) {
+        // The writable directories themselves may have their times set too.
+        guard isNormalAbsolute(dest), writable.contains(where: { isWithin(dest, $0) }) else {
+            throw .configuration(
+                "work file \(dest.debugDescription) must be an absolute path inside \(writable.joined(separator: ", "))."
+            )
+        }
+        guard existing.contains(dest) else {
+            throw .configuration("the times of \(dest) are set before it is created; set times last.")
+        }
+    }
+
+    /// Checks where a new work file goes: inside a writable directory, after its directory and before its times.
+    private static func validatePlacement(
+        _ dest: String, writable: [String], existing: Set<String>, timed: Set<String>
+    ) throws(ReproError) {
+        guard isNormalAbsolute(dest), let top = writable.first(where: { isWithin(dest, $0) }), dest != top else {
+            throw .configuration(
+                "work file \(dest.debugDescription) must be an absolute path inside \(writable.joined(separator: ", "))."
+            )
+        }
+        guard !timed.contains(parent(of: dest)) else {
+            throw .configuration(
+                "work file \(dest) is created after the times of its directory \(parent(of: dest)) were set, which would change them; set a directory's times after everything inside it is written."
+            )
+        }
+        guard existing.contains(parent(of: dest)) else {
+            throw .configuration(
+                "work file \(dest) comes before its directory \(parent(of: dest)); create directories first (sort the entries)."
+            )
+        }
+        guard !existing.contains(dest) else { throw .configuration("work file \(dest) is listed twice.") }
+    }
+
+    /// Checks a new work file's own fields: its mode, host source, copied range or symlink target.
+    private static func validateContent(_ op: WorkOp) throws(ReproError) {
+        let dest = op.dest
+        switch op {
+        case .mkdir(_, let mode):
+            guard mode <= 0o1777 else {
                 throw .configuration(
-                    "work file \(dest.debugDescription) must be an absolute path inside \(writable.joined(separator: ", "))."
+                    "work directory \(dest) has mode \(String(mode, radix: 8)); setuid/setgid bits are not allowed."
                 )
             }
-            guard !timed.contains(parent(of: dest)) else {
+        case .copyFile(let h, _, let mode), .copyRange(let h, _, _, _, let mode):
+            guard isNormalAbsolute(h) else {
                 throw .configuration(
-                    "work file \(dest) is created after the times of its directory \(parent(of: dest)) were set, which would change them; set a directory's times after everything inside it is written."
-                )
+                    "work file source \(h.debugDescription) must be an absolute, normalized host path.")
             }
-            guard existing.contains(parent(of: dest)) else {
+            guard mode <= 0o1777 else {
                 throw .configuration(
-                    "work file \(dest) comes before its directory \(parent(of: dest)); create directories first (sort the entries)."
-                )
+                    "work file \(dest) has mode \(String(mode, radix: 8)); setuid/setgid bits are not allowed.")
             }
-            guard !existing.contains(dest) else { throw .configuration("work file \(dest) is listed twice.") }
-            switch op {
-            case .mkdir(_, let mode):
-                guard mode <= 0o1777 else {
-                    throw .configuration(
-                        "work directory \(dest) has mode \(String(mode, radix: 8)); setuid/setgid bits are not allowed."
-                    )
-                }
-                existing.insert(dest)
-            case .copyFile(let h, _, let mode), .copyRange(let h, _, _, _, let mode):
-                guard isNormalAbsolute(h) else {
-                    throw .configuration(
-                        "work file source \(h.debugDescription) must be an absolute, normalized host path.")
-                }
-                guard mode <= 0o1777 else {
-                    throw .configuration(
-                        "work file \(dest) has mode \(String(mode, radix: 8)); setuid/setgid bits are not allowed.")
-                }
-                if case .copyRange(_, let offset, let length, _, _) = op,
-                    length > UInt64(Int64.max) || offset > UInt64(Int64.max) - length
-                {
-                    throw .configuration(
-                        "work file \(dest) copies \(length) bytes at \(offset), past the largest file offset.")
-                }
-                existing.insert(dest)
-            case .symlink(let target, _):
-                guard !target.isEmpty, !target.contains("\0") else {
-                    throw .configuration("symlink \(dest) has an empty target.")
-                }
-                existing.insert(dest)
-            case .setTimes:
-                break  // handled above
+            if case .copyRange(_, let offset, let length, _, _) = op,
+                length > UInt64(Int64.max) || offset > UInt64(Int64.max) - length
+            {
+                throw .configuration(
+                    "work file \(dest) copies \(length) bytes at \(offset), past the largest file offset.")
             }
+        case .symlink(let target, _):
+            guard !target.isEmpty, !target.contains("\0") else {
+                throw .configuration("symlink \(dest) has an empty target.")
+            }
+        case .setTimes:
+            break  // checked by validateSetTimes
         }
     }
 }

@@ -316,7 +316,19 @@ public enum Verifier {
             expectedTreeDigest: expected, treeDigest: digest)
         var byPath: [PathKey: TreeEntry] = [:]
         for entry in entries { byPath[PathKey(entry.path)] = entry }
-        // The directories the subjects need: every proper prefix of a subject's path.
+        let needed = neededDirectories(subjects)
+        let repaired = repairedTree(entries, byPath: byPath, needed: needed, subjects: subjects, report: &report)
+        // The same digest: DIR is the certified tree (any subject finding above means the
+        // manifest's subjects and tree disagree, and is reported as found).
+        if digest == expected { return report }
+        explainDigest(
+            repaired: repaired, byPath: byPath, needed: needed, subjects: subjects, expected: expected,
+            report: &report)
+        return report
+    }
+
+    /// The directories the subjects need: every proper prefix of a subject's path.
+    private static func neededDirectories(_ subjects: [Subject]) -> Set<PathKey> {
         var needed = Set<PathKey>()
         for subject in subjects {
             var prefix = ""
@@ -325,13 +337,24 @@ public enum Verifier {
                 needed.insert(PathKey(prefix))
             }
         }
-        func kindName(_ kind: TreeEntry.Kind) -> String {
-            switch kind {
-            case .file: return "a regular file"
-            case .directory: return "a directory"
-            case .symlink: return "a symbolic link"
-            }
+        return needed
+    }
+
+    /// A tree entry kind as the findings name it.
+    private static func kindName(_ kind: TreeEntry.Kind) -> String {
+        switch kind {
+        case .file: return "a regular file"
+        case .directory: return "a directory"
+        case .symlink: return "a symbolic link"
         }
+    }
+
+    /// Reports the subjects' findings and the extra files, and returns the tree DIR would be if
+    /// the subjects were right.
+    private static func repairedTree(
+        _ entries: [TreeEntry], byPath: [PathKey: TreeEntry], needed: Set<PathKey>, subjects: [Subject],
+        report: inout ArtifactsReport
+    ) -> [PathKey: TreeEntry] {
         // The tree DIR would be if the subjects were right: extra files out, subjects in with
         // the manifest's bytes (and DIR's execute bit where DIR has the file), needed directories in.
         var repaired: [PathKey: TreeEntry] = [:]
@@ -372,18 +395,30 @@ public enum Verifier {
                 repaired[PathKey(entry.path)] = entry
             }
         }
-        // The same digest: DIR is the certified tree (any subject finding above means the
-        // manifest's subjects and tree disagree, and is reported as found).
-        if digest == expected { return report }
+        return repaired
+    }
 
-        // The digest differs: find what the subjects cannot name.
-        func matches(_ tree: [PathKey: TreeEntry]) -> Bool {
-            (try? TreeDigest.digest(Array(tree.values))) == expected
-        }
+    /// Whether `tree` has the certified tree's digest.
+    private static func treeMatches(_ tree: [PathKey: TreeEntry], _ expected: String) -> Bool {
+        (try? TreeDigest.digest(Array(tree.values))) == expected
+    }
+
+    /// `tree` without `paths` and everything under them.
+    private static func tree(_ tree: [PathKey: TreeEntry], without paths: Set<PathKey>) -> [PathKey: TreeEntry] {
+        tree.filter { !Verifier.isWithin($0.key, paths) }
+    }
+
+    /// The digest differs: finds what the subjects cannot name, an unlisted subtree or an
+    /// execute bit, or reports the entries no subject lists.
+    private static func explainDigest(
+        repaired: [PathKey: TreeEntry], byPath: [PathKey: TreeEntry], needed: Set<PathKey>, subjects: [Subject],
+        expected: String, report: inout ArtifactsReport
+    ) {
+        func matches(_ tree: [PathKey: TreeEntry]) -> Bool { treeMatches(tree, expected) }
         func without(_ tree: [PathKey: TreeEntry], _ paths: Set<PathKey>) -> [PathKey: TreeEntry] {
-            tree.filter { !Verifier.isWithin($0.key, paths) }
+            Verifier.tree(tree, without: paths)
         }
-        if matches(repaired) { return report }
+        if matches(repaired) { return }
         let unlisted = repaired.values.filter {
             $0.kind == .symlink || ($0.kind == .directory && !needed.contains(PathKey($0.path)))
         }
@@ -399,29 +434,16 @@ public enum Verifier {
         }
         if !tops.isEmpty, matches(without(repaired, Set(tops.map(PathKey.init)))) {
             addExtra(unlisted)
-            return report
+            return
         }
         if tops.count <= 64 {
             for top in tops where matches(without(repaired, [PathKey(top)])) {
                 addExtra(unlisted.filter { Verifier.isWithin(PathKey($0), [PathKey(top)]) })
-                return report
+                return
             }
         }
-        if subjects.count <= 512, subjects.count * repaired.count <= 4_000_000 {
-            for subject in subjects.sorted(by: { byteOrder($0.name, $1.name) }) {
-                let key = PathKey(subject.name)
-                guard var flipped = repaired[key], byPath[key]?.kind == .file else { continue }
-                flipped.executable.toggle()
-                var tree = repaired
-                tree[key] = flipped
-                if matches(tree) {
-                    report.add(
-                        .changed, subject.name,
-                        "the execute bit is \(flipped.executable ? "clear" : "set"); in the certified tree it is \(flipped.executable ? "set" : "clear")"
-                    )
-                    return report
-                }
-            }
+        if flipExecuteBit(repaired: repaired, byPath: byPath, subjects: subjects, expected: expected, report: &report) {
+            return
         }
         report.unlisted = unlisted
         let what =
@@ -431,7 +453,30 @@ public enum Verifier {
                 ? what
                 : what + ", or one of these entries, which no subject lists, differs: "
                     + unlisted.joined(separator: ", "))
-        return report
+    }
+
+    /// Reports the one subject whose execute bit, flipped, gives the certified tree's digest;
+    /// whether one was found. Tried only on trees small enough.
+    private static func flipExecuteBit(
+        repaired: [PathKey: TreeEntry], byPath: [PathKey: TreeEntry], subjects: [Subject], expected: String,
+        report: inout ArtifactsReport
+    ) -> Bool {
+        guard subjects.count <= 512, subjects.count * repaired.count <= 4_000_000 else { return false }
+        for subject in subjects.sorted(by: { byteOrder($0.name, $1.name) }) {
+            let key = PathKey(subject.name)
+            guard var flipped = repaired[key], byPath[key]?.kind == .file else { continue }
+            flipped.executable.toggle()
+            var tree = repaired
+            tree[key] = flipped
+            if treeMatches(tree, expected) {
+                report.add(
+                    .changed, subject.name,
+                    "the execute bit is \(flipped.executable ? "clear" : "set"); in the certified tree it is \(flipped.executable ? "set" : "clear")"
+                )
+                return true
+            }
+        }
+        return false
     }
 
     /// Checks only the subjects: every subject is a regular file under `directory` (not reached

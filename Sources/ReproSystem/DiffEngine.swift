@@ -345,19 +345,40 @@ private final class Session {
         truncated += lb.truncated.map { location.joined(separator: " > ") + " (B): " + $0 }
         let before = findings.count
         if la.isRaw {
-            let inner = location + ["\(la.filters.first ?? "compressed") contents"]
-            guard let ma = la.members.first, let mb = lb.members.first, ArchiveMember.sameContents(ma, mb) != true
-            else { return }
-            if fits(ma, mb) {
-                explainMembers([(ma, mb, inner)], sources: sources, depth: depth)
-            } else {
-                truncated.append(
-                    "\(inner.joined(separator: " > ")): larger than max_member_bytes (\(limits.maxMemberBytes)), compared whole only"
-                )
-            }
+            rawContents(la, lb, sources: sources, location: location, depth: depth)
             return
         }
         let family = Self.family(la.format)
+        compareFormats(la, lb, location: location, family: family)
+        compareMemberNames(la, lb, location: location, family: family)
+        let pairs = Self.pairedMembers(la, lb)
+        aggregate(pairs, location: location, family: family)
+        compareContents(pairs, sources: sources, location: location, depth: depth)
+        // Same members, same metadata, same contents, different bytes: the container's own headers.
+        if findings.count == before, la.filters.isEmpty, let (x, y) = whole, let first = Self.firstDifference(x, y) {
+            containerHeaders(x, y, first: first, location: location, family: family)
+        }
+    }
+
+    /// Compares the contents of a raw (compressed, not archived) file: its one member on each side.
+    private func rawContents(
+        _ la: ArchiveListing, _ lb: ArchiveListing, sources: (ArchiveReader.Source, ArchiveReader.Source),
+        location: [String], depth: Int
+    ) {
+        let inner = location + ["\(la.filters.first ?? "compressed") contents"]
+        guard let ma = la.members.first, let mb = lb.members.first, ArchiveMember.sameContents(ma, mb) != true
+        else { return }
+        if fits(ma, mb) {
+            explainMembers([(ma, mb, inner)], sources: sources, depth: depth)
+        } else {
+            truncated.append(
+                "\(inner.joined(separator: " > ")): larger than max_member_bytes (\(limits.maxMemberBytes)), compared whole only"
+            )
+        }
+    }
+
+    /// Reports a different container format or compression.
+    private func compareFormats(_ la: ArchiveListing, _ lb: ArchiveListing, location: [String], family: String) {
         if Self.family(lb.format) != family {
             findings.append(
                 DiffFinding(
@@ -370,6 +391,10 @@ private final class Session {
                     location: location, aspect: "compression", cause: .environment,
                     detail: "\(la.filters.joined(separator: "+")) vs \(lb.filters.joined(separator: "+"))"))
         }
+    }
+
+    /// Reports members in another order, names repeated on one side, and members only on one side.
+    private func compareMemberNames(_ la: ArchiveListing, _ lb: ArchiveListing, location: [String], family: String) {
         let namesA = la.members.map(\.name), namesB = lb.members.map(\.name)
         let setA = Set(namesA), setB = Set(namesB)
         let bytesA = namesA.map { Array($0.utf8) }, bytesB = namesB.map { Array($0.utf8) }
@@ -406,13 +431,24 @@ private final class Session {
                     location: location, aspect: "\(family) members only in B", cause: .unknown,
                     detail: Self.sample(extra)))
         }
+    }
+
+    /// The members of A paired with B's of the same name, in A's order; a repeated name counts once.
+    private static func pairedMembers(_ la: ArchiveListing, _ lb: ArchiveListing) -> [(ArchiveMember, ArchiveMember)] {
         let membersB = Dictionary(lb.members.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         var pairs: [(ArchiveMember, ArchiveMember)] = []
         var seen = Set<String>()
         for ma in la.members where seen.insert(ma.name).inserted {
             if let mb = membersB[ma.name] { pairs.append((ma, mb)) }
         }
-        aggregate(pairs, location: location, family: family)
+        return pairs
+    }
+
+    /// Explains the member pairs whose contents differ, read again from `sources` in bounded batches.
+    private func compareContents(
+        _ pairs: [(ArchiveMember, ArchiveMember)], sources: (ArchiveReader.Source, ArchiveReader.Source),
+        location: [String], depth: Int
+    ) {
         // The members whose contents differ are read again, in batches that hold at most
         // max_member_bytes of each side; the findings keep the members' order.
         var batch: [(ArchiveMember, ArchiveMember, [String])] = []
@@ -452,22 +488,23 @@ private final class Session {
             held.1 += mb.bytesRead
         }
         explainMembers(batch, sources: sources, depth: depth)
-        // Same members, same metadata, same contents, different bytes: the container's own headers.
-        if findings.count == before, la.filters.isEmpty, let (x, y) = whole, let first = Self.firstDifference(x, y) {
-            let (cause0, detail0, fix0) = CauseHints.classify(x, y, offset: first, setting: setting, complete: false)
-            var cause = cause0, detail = detail0, fix = fix0
-            if family == "zip", cause == .unknown || cause == .randomness {
-                (cause, detail, fix) = (
-                    .timestamp,
-                    "zip headers differ though every entry's name, time and contents agree: extra fields (extended timestamps with access times, uid/gid) or header flags",
-                    DiffFix.zipExtra
-                )
-            }
-            findings.append(
-                DiffFinding(
-                    location: location, aspect: "\(family) headers", cause: cause, detail: detail, fix: fix,
-                    offset: Int64(first), context: CauseHints.context(x, y, offset: first)))
+    }
+
+    /// Reports the container's own headers differing at `first`, with a zip-specific cause.
+    private func containerHeaders(_ x: [UInt8], _ y: [UInt8], first: Int, location: [String], family: String) {
+        let (cause0, detail0, fix0) = CauseHints.classify(x, y, offset: first, setting: setting, complete: false)
+        var cause = cause0, detail = detail0, fix = fix0
+        if family == "zip", cause == .unknown || cause == .randomness {
+            (cause, detail, fix) = (
+                .timestamp,
+                "zip headers differ though every entry's name, time and contents agree: extra fields (extended timestamps with access times, uid/gid) or header flags",
+                DiffFix.zipExtra
+            )
         }
+        findings.append(
+            DiffFinding(
+                location: location, aspect: "\(family) headers", cause: cause, detail: detail, fix: fix,
+                offset: Int64(first), context: CauseHints.context(x, y, offset: first)))
     }
 
     /// Whether both members were read whole and are small enough to hold and look inside.

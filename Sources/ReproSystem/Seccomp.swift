@@ -51,16 +51,32 @@ public struct SeccompProgram: Sendable, Equatable {
             throw .sandbox("libseccomp could not create a filter; check that libseccomp2 is installed.")
         }
         defer { seccomp_release(ctx) }
-        func check(_ r: Int32, _ what: String) throws(ReproError) {
-            if r < 0 {
-                throw .sandbox(
-                    "libseccomp failed \(what): \(Errno(-r)). Reinstall libseccomp2 or report this as a bug.", errno: -r
-                )
-            }
-        }
+        let filter = FilterBuilder(ctx: ctx, profileName: profileName)
         let badArch = policy.foreignABI == "kill" ? actKillProcess : actErrno(ENOSYS)
         try check(seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, badArch), "setting the foreign-ABI action")
+        try addDenyRules(policy, to: filter)
+        try addSocketAndPersonalityRules(policy, to: filter)
+        let memfd = try FileDescriptor(memfd: "repro-seccomp")
+        try exportProgram(ctx, to: memfd)
+        let bytes = try readProgram(memfd)
+        return SeccompProgram(profileName: profileName, bytes: bytes)
+    }
 
+    /// Throws a sandbox error for a negative libseccomp result, naming what failed.
+    private static func check(_ r: Int32, _ what: String) throws(ReproError) {
+        if r < 0 {
+            throw .sandbox(
+                "libseccomp failed \(what): \(Errno(-r)). Reinstall libseccomp2 or report this as a bug.", errno: -r
+            )
+        }
+    }
+
+    /// A filter being built, and the profile its rules come from (named in errors).
+    private struct FilterBuilder {
+        let ctx: scmp_filter_ctx
+        let profileName: String
+
+        /// The number of a system call by name; throws a configuration error for an unknown one.
         func resolve(_ name: String) throws(ReproError) -> Int32 {
             let nr = seccomp_syscall_resolve_name(name)
             if nr == __NR_SCMP_ERROR {
@@ -72,6 +88,8 @@ public struct SeccompProgram: Sendable, Equatable {
             }
             return nr
         }
+
+        /// Adds a rule: `action` for the call `name` when all of `cmps` match.
         func add(_ action: UInt32, _ name: String, _ cmps: [scmp_arg_cmp] = []) throws(ReproError) {
             let nr = try resolve(name)
             let r = cmps.withUnsafeBufferPointer {
@@ -79,51 +97,68 @@ public struct SeccompProgram: Sendable, Equatable {
             }
             try check(r, "adding a rule for \(name)")
         }
-        func masked(_ arg: UInt32, _ mask: UInt64, _ value: UInt64) -> scmp_arg_cmp {
-            scmp_arg_cmp(arg: arg, op: SCMP_CMP_MASKED_EQ, datum_a: mask, datum_b: value)
-        }
+    }
 
-        for name in policy.denyEPERM { try add(actErrno(EPERM), name) }
-        for name in policy.denyENOSYS { try add(actErrno(ENOSYS), name) }
+    /// A comparison that matches when argument `arg` masked with `mask` equals `value`.
+    private static func masked(_ arg: UInt32, _ mask: UInt64, _ value: UInt64) -> scmp_arg_cmp {
+        scmp_arg_cmp(arg: arg, op: SCMP_CMP_MASKED_EQ, datum_a: mask, datum_b: value)
+    }
+
+    /// Adds the policy's denied calls, namespace flags, terminal ioctls and setid modes.
+    private static func addDenyRules(_ policy: Profile.SeccompPolicy, to filter: FilterBuilder) throws(ReproError) {
+        for name in policy.denyEPERM { try filter.add(actErrno(EPERM), name) }
+        for name in policy.denyENOSYS { try filter.add(actErrno(ENOSYS), name) }
         if policy.denyNamespaceFlags {
             for flag in namespaceFlags {
-                try add(actErrno(EPERM), "clone", [masked(0, flag, flag)])
-                try add(actErrno(EPERM), "unshare", [masked(0, flag, flag)])
+                try filter.add(actErrno(EPERM), "clone", [masked(0, flag, flag)])
+                try filter.add(actErrno(EPERM), "unshare", [masked(0, flag, flag)])
             }
         }
         if policy.denyTerminalInjection {
-            for request in terminalIoctls { try add(actErrno(EPERM), "ioctl", [masked(1, 0xffff_ffff, request)]) }
+            for request in terminalIoctls {
+                try filter.add(actErrno(EPERM), "ioctl", [masked(1, 0xffff_ffff, request)])
+            }
         }
         if policy.denySetidModes {
             for bit: UInt64 in [0o4000, 0o2000] {
-                for (name, arg) in setidModeArguments { try add(actErrno(EPERM), name, [masked(arg, bit, bit)]) }
+                for (name, arg) in setidModeArguments { try filter.add(actErrno(EPERM), name, [masked(arg, bit, bit)]) }
             }
             // These take a mode where seccomp cannot read it (openat2's struct open_how, an
             // io_uring submission queue entry): ENOSYS, so that libc falls back to openat.
             let listed = Set(policy.denyEPERM + policy.denyENOSYS)
-            for name in unreadableModeCalls where !listed.contains(name) { try add(actErrno(ENOSYS), name) }
+            for name in unreadableModeCalls where !listed.contains(name) { try filter.add(actErrno(ENOSYS), name) }
         }
+    }
+
+    /// Adds the socket family allow list and the personality restriction.
+    private static func addSocketAndPersonalityRules(_ policy: Profile.SeccompPolicy, to filter: FilterBuilder)
+        throws(ReproError)
+    {
         // An allow list of socket families: every other number below the known limit, and
         // everything from the limit up (which also catches a family with high bits set, which
         // the kernel would truncate to an int), is answered EAFNOSUPPORT.
         for name in ["socket", "socketpair"] {
             for family in SocketFamily.denied(allowing: policy.allowedSocketFamilies) {
-                try add(
+                try filter.add(
                     actErrno(EAFNOSUPPORT), name,
                     [scmp_arg_cmp(arg: 0, op: SCMP_CMP_EQ, datum_a: UInt64(family), datum_b: 0)])
             }
-            try add(
+            try filter.add(
                 actErrno(EAFNOSUPPORT), name,
                 [scmp_arg_cmp(arg: 0, op: SCMP_CMP_GE, datum_a: UInt64(SocketFamily.limit), datum_b: 0)])
         }
         if policy.linuxPersonalityOnly {
             // PER_LINUX (0) and the query 0xffffffff pass; libseccomp cannot express "allow" on an
             // allow-by-default filter, so the query gets LOG (allowed, and audited).
-            try add(actErrno(EPERM), "personality", [scmp_arg_cmp(arg: 0, op: SCMP_CMP_NE, datum_a: 0, datum_b: 0)])
-            try add(actLog, "personality", [scmp_arg_cmp(arg: 0, op: SCMP_CMP_EQ, datum_a: 0xffff_ffff, datum_b: 0)])
+            try filter.add(
+                actErrno(EPERM), "personality", [scmp_arg_cmp(arg: 0, op: SCMP_CMP_NE, datum_a: 0, datum_b: 0)])
+            try filter.add(
+                actLog, "personality", [scmp_arg_cmp(arg: 0, op: SCMP_CMP_EQ, datum_a: 0xffff_ffff, datum_b: 0)])
         }
+    }
 
-        let memfd = try FileDescriptor(memfd: "repro-seccomp")
+    /// Writes the compiled program to `memfd`, with the file size limit lifted while it is written.
+    private static func exportProgram(_ ctx: scmp_filter_ctx, to memfd: borrowing FileDescriptor) throws(ReproError) {
         // The program is written to a file, so a file size limit repro was started with
         // (RLIMIT_FSIZE) could cut it short, and libseccomp does not notice: lift the soft limit
         // to the hard one while it is written, and refuse a program that fills what is left.
@@ -146,6 +181,10 @@ public struct SeccompProgram: Sendable, Equatable {
                 "the seccomp program did not fit the file size limit repro was started with (RLIMIT_FSIZE, \(inherited.rlim_max) bytes); raise it (ulimit -f) and run again."
             )
         }
+    }
+
+    /// Reads the exported program back from `memfd`, closes it, and checks the program's size.
+    private static func readProgram(_ memfd: consuming FileDescriptor) throws(ReproError) -> [UInt8] {
         if case .failure(let e) = Syscalls.lseek(memfd.raw, 0, SEEK_SET) {
             throw .sandbox("lseek on the seccomp program failed: \(e).", errno: e.code)
         }
@@ -160,7 +199,7 @@ public struct SeccompProgram: Sendable, Equatable {
                     throw .sandbox(
                         "libseccomp produced a malformed program (\(bytes.count) bytes); report this as a bug.")
                 }
-                return SeccompProgram(profileName: profileName, bytes: bytes)
+                return bytes
             case .success(let n): bytes += chunk[0..<n]
             case .failure(let e): throw .sandbox("reading the seccomp program failed: \(e).", errno: e.code)
             }
