@@ -105,6 +105,47 @@ public struct SourceSnapshot: Sendable {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         let takenAt = SnapshotCache.File.nanoseconds(now)
+        let (git, paths, trackedState) = try selectPaths(projectDir)
+        let sourceRoot = try openDirectory(projectDir, what: "the project directory")
+        // The staging directory, or the pack, as a descriptor (-1 for the other).
+        var targetRoot: Int32 = -1, packFD: Int32 = -1
+        defer {
+            if targetRoot >= 0 { Syscalls.close(targetRoot) }
+            if packFD >= 0 { Syscalls.close(packFD) }
+        }
+        (targetRoot, packFD) = try createTarget(storage)
+        // HEAD's files, to tell whether the snapshot is exactly that commit (see `uri`): a file is
+        // hashed as a git blob only while that can still be so.
+        let expected = git?.head.map { $0.filter { isSnapshotPath($0.key) } }
+        let matchesHead = git?.commit != nil && expected != nil && expected!.count <= paths.count
+        let sourceParents = ParentCache(root: sourceRoot.raw)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Hashing.bufferSize, alignment: 16)
+        defer { buffer.deallocate() }
+        // The previous snapshot, when there is one to reuse: its record and its open pack.
+        var previous = packFD >= 0 ? cache?.load() : nil
+        var previousPack: Int32 = -1
+        defer { if previousPack >= 0 { Syscalls.close(previousPack) } }
+        if previous != nil { previousPack = openPreviousPack(cache!, &previous) }
+        var copier = Copier(
+            projectDir: projectDir, targetRoot: targetRoot, packFD: packFD, buffer: buffer, cache: cache,
+            takenAt: takenAt, previous: previous, previousPack: previousPack, expected: expected,
+            matchesHead: matchesHead, following: previous != nil)
+        for path in paths { try copier.add(path, from: sourceParents) }
+        let listing = try TreeWalker.listing(of: copier.entries)
+        if let cache, case .pack(let pack) = storage {
+            try keep(copier, in: cache, pack: pack, packFD: &packFD)
+        }
+        var snapshot = assemble(projectDir, git: git, copier: copier, storage: storage)
+        snapshot.trackedStateFiles = trackedState
+        snapshot.listing = listing
+        return snapshot
+    }
+
+    /// The source's paths (git's tracked files, else every file), sorted bytewise and checked to
+    /// be safe, with git's state and the tracked files below `.repro/`.
+    private static func selectPaths(_ projectDir: String) throws(ReproError) -> (
+        git: GitState?, paths: [String], trackedState: [String]
+    ) {
         let git = try gitFiles(projectDir)
         let candidates: [String]
         if let git {
@@ -131,13 +172,12 @@ public struct SourceSnapshot: Sendable {
                 )
             }
         }
-        let sourceRoot = try openDirectory(projectDir, what: "the project directory")
-        // The staging directory, or the pack, as a descriptor (-1 for the other).
-        var targetRoot: Int32 = -1, packFD: Int32 = -1
-        defer {
-            if targetRoot >= 0 { Syscalls.close(targetRoot) }
-            if packFD >= 0 { Syscalls.close(packFD) }
-        }
+        return (git, paths, trackedState)
+    }
+
+    /// Creates the staging directory or the pack of `storage`: its descriptor as the first
+    /// (directory) or second (pack) value, -1 for the other.
+    private static func createTarget(_ storage: Storage) throws(ReproError) -> (Int32, Int32) {
         switch storage {
         case .directory(let stagingDir):
             if case .failure(let e) = Syscalls.mkdir(stagingDir, 0o755) {
@@ -145,223 +185,67 @@ public struct SourceSnapshot: Sendable {
                     "cannot create the snapshot directory \(stagingDir): \(e.text). Check that the cache directory is writable.",
                     errno: e.code)
             }
-            targetRoot = try openDirectory(stagingDir, what: "the snapshot directory").release()
+            return (try openDirectory(stagingDir, what: "the snapshot directory").release(), -1)
         case .pack(let path):
             switch Syscalls.open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600) {
-            case .success(let fd): packFD = fd
+            case .success(let fd): return (-1, fd)
             case .failure(let e):
                 throw .configuration(
                     "cannot create the snapshot pack \(path): \(e.text). Check that the cache directory is writable.",
                     errno: e.code)
             }
         }
-        /// The staging directory's directory for `path`, made as needed.
-        func targetParent(_ path: String) throws(ReproError) -> OpenedParent {
-            guard let opened = try openParent(of: path, below: targetRoot, create: true) else {
-                throw .configuration(
-                    "the source lists \(path.debugDescription) below another of its entries that is not a directory; refusing to snapshot \(projectDir)."
-                )
-            }
-            return opened
-        }
-        // HEAD's files, to tell whether the snapshot is exactly that commit (see `uri`): a file is
-        // hashed as a git blob only while that can still be so.
-        let expected = git?.head.map { $0.filter { isSnapshotPath($0.key) } }
-        var matchesHead = git?.commit != nil && expected != nil && expected!.count <= paths.count
+    }
 
-        var kept: [String] = []
-        var entries: [TreeEntry] = []
-        var directories = Set<PathKey>(), leaves = Set<PathKey>()
-        var offsets: [PathKey: UInt64] = [:]
-        var packed: UInt64 = 0
-        let sourceParents = ParentCache(root: sourceRoot.raw)
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Hashing.bufferSize, alignment: 16)
-        defer { buffer.deallocate() }
-        // The previous snapshot, when there is one to reuse: its record and its open pack.
-        var previous = packFD >= 0 ? cache?.load() : nil
-        var previousPack: Int32 = -1
-        defer { if previousPack >= 0 { Syscalls.close(previousPack) } }
-        if previous != nil {
-            switch Syscalls.open(cache!.packPath, O_RDONLY | O_NOFOLLOW) {
-            case .success(let fd):
-                previousPack = fd
-                if case .success(let info) = Syscalls.fstat(fd), info.st_mode & S_IFMT == S_IFREG,
-                    UInt64(info.st_size) == previous!.packSize
-                {
-                    break
-                }
-                previous = nil
-            case .failure:
-                previous = nil
-            }
-        }
-        // While every file so far is the previous snapshot's, at the same offset, nothing is
-        // written: the pack so far is the previous pack's beginning. The first file that is not
-        // copies that beginning (copy_file_range(2)), and the rest is written as it comes.
-        var following = previous != nil
-        var records: [(String, SnapshotCache.File)] = []
-        func stopFollowing() throws(ReproError) {
-            guard following else { return }
-            following = false
-            try SnapshotCache.copy(from: previousPack, offset: 0, length: packed, to: packFD)
-        }
-        for path in paths {
-            // The source is walked a component at a time from a directory descriptor, never
-            // following a symlink: a tracked path below a symlink in the work tree is not there
-            // (as git sees it), and nothing is ever read outside the project (or written outside
-            // the staging directory, walked the same way).
-            guard let (sourceDir, name) = try sourceParents.directory(of: path) else { continue }
-            guard case .success(let info) = Syscalls.fstatat(sourceDir, name) else { continue }  // tracked but deleted
-            let type = info.st_mode & S_IFMT
-            if type == S_IFDIR {
-                throw .configuration(
-                    "\(path) is a git submodule; repro does not snapshot submodules yet. Vendor its files into the repository, or run repro check inside the submodule."
-                )
-            }
-            guard type == S_IFREG || type == S_IFLNK else { continue }  // sockets, fifos: not source
-            // Its directories, listed once each (the paths are sorted, so a directory's own entry,
-            // were it a file, would have come first).
-            var newDirectories: [String] = []
-            for (i, byte) in path.utf8.enumerated() where byte == UInt8(ascii: "/") {
-                let directory = String(path.utf8.prefix(i))!
-                if leaves.contains(PathKey(directory)) {
-                    throw .configuration(
-                        "the source lists \(path.debugDescription) below another of its entries that is not a directory; refusing to snapshot \(projectDir)."
-                    )
-                }
-                if !directories.contains(PathKey(directory)) { newDirectories.append(directory) }
-            }
-            let head = matchesHead ? expected![path] : nil
-            let executable = (info.st_mode & S_IXUSR) != 0
-            var reused: SnapshotCache.File?
-            if let previous, let file = previous.files[PathKey(path)],
-                file.unchanged(info, takenAt: previous.takenAt, margin: cache!.margin)
+    /// Opens the previous snapshot's pack (the descriptor, or -1), setting `previous` to nil when
+    /// it cannot be opened or is not the regular file of the size its record says.
+    private static func openPreviousPack(_ cache: SnapshotCache, _ previous: inout SnapshotCache.Index?) -> Int32 {
+        switch Syscalls.open(cache.packPath, O_RDONLY | O_NOFOLLOW) {
+        case .success(let fd):
+            if case .success(let info) = Syscalls.fstat(fd), info.st_mode & S_IFMT == S_IFREG,
+                UInt64(info.st_size) == previous!.packSize
             {
-                // A blob id is needed (HEAD has this path with this mode) and must have been kept.
-                let wanted: Bool
-                if let head {
-                    wanted = head.mode == (type == S_IFLNK ? "120000" : executable ? "100755" : "100644")
-                } else {
-                    wanted = false
-                }
-                if !wanted || file.blob.utf8.count == head!.id.utf8.count { reused = file }
+                return fd
             }
-            if let reused {
-                if matchesHead {
-                    if let head {
-                        matchesHead =
-                            head.mode == (type == S_IFLNK ? "120000" : executable ? "100755" : "100644")
-                            && reused.blob == head.id
-                    } else {
-                        matchesHead = false
-                    }
-                }
-                if type == S_IFLNK {
-                    entries.append(TreeEntry(path: path, kind: .symlink, sha256: reused.sha256, target: reused.target))
-                    records.append((path, reused))
-                } else {
-                    let size = UInt64(reused.size)
-                    if !following || reused.offset != packed {
-                        try stopFollowing()
-                        try SnapshotCache.copy(from: previousPack, offset: reused.offset, length: size, to: packFD)
-                    }
-                    var record = reused
-                    record.offset = packed
-                    records.append((path, record))
-                    offsets[PathKey(path)] = packed
-                    packed += size
-                    entries.append(
-                        TreeEntry(path: path, kind: .file, executable: executable, size: size, sha256: reused.sha256))
-                }
-            } else if type == S_IFLNK {
-                let destination = try readLink(sourceDir, name, path: path)
-                if targetRoot >= 0 {
-                    let targetDir = try targetParent(path)
-                    if case .failure(let e) = Syscalls.symlinkat(destination, targetDir.directory.raw, name) {
-                        throw .configuration("cannot copy \(path) into the source snapshot: \(e.text).", errno: e.code)
-                    }
-                }
-                let bytes = Array(destination.utf8)
-                var blobID: String?
-                if let head, head.mode == "120000", var blob = BlobHasher(hexLength: head.id.utf8.count) {
-                    blob.update(Array("blob \(bytes.count)\0".utf8))
-                    blob.update(bytes)
-                    blobID = blob.finalize()
-                    matchesHead = blobID == head.id
-                } else {
-                    matchesHead = false
-                }
-                let sha256 = TreeDigest.hex(SHA256.hash(data: bytes))
-                entries.append(TreeEntry(path: path, kind: .symlink, sha256: sha256, target: destination))
-                records.append(
-                    (path, SnapshotCache.File(info: info, offset: 0, sha256: sha256, target: destination, blob: blobID))
-                )
-            } else {
-                let mode: mode_t = executable ? 0o755 : 0o644
-                var blob: BlobHasher?
-                if let head, head.mode == (executable ? "100755" : "100644") {
-                    blob = BlobHasher(hexLength: head.id.utf8.count)
-                }
-                matchesHead = matchesHead && blob != nil
-                let copied: CopiedFile
-                if targetRoot >= 0 {
-                    let targetDir = try targetParent(path)
-                    func writeFailed(_ e: Errno) -> ReproError {
-                        .configuration("cannot write \(path) into the source snapshot: \(e.text).", errno: e.code)
-                    }
-                    let output = try FileDescriptor(
-                        openingAt: targetDir.directory.raw, name, flags: O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW,
-                        mode: mode, failure: writeFailed)
-                    copied = try copyRegularFile(
-                        from: sourceDir, name: name, path: path, to: output.raw, blob: blob, buffer: buffer)
-                    // Whatever the umask.
-                    if case .failure(let e) = Syscalls.fchmod(output.raw, mode) { throw writeFailed(e) }
-                } else {
-                    try stopFollowing()
-                    copied = try copyRegularFile(
-                        from: sourceDir, name: name, path: path, to: packFD, blob: blob, buffer: buffer)
-                    records.append(
-                        (
-                            path,
-                            SnapshotCache.File(
-                                info: info, offset: packed, sha256: copied.sha256, target: "", blob: copied.blob)
-                        ))
-                    offsets[PathKey(path)] = packed
-                    packed += copied.size
-                }
-                if matchesHead { matchesHead = copied.blob == head?.id }
-                entries.append(
-                    TreeEntry(path: path, kind: .file, executable: executable, size: copied.size, sha256: copied.sha256)
-                )
-            }
-            for directory in newDirectories {
-                directories.insert(PathKey(directory))
-                entries.append(.directory(directory))
-            }
-            leaves.insert(PathKey(path))
-            kept.append(path)
+            previous = nil
+            return fd
+        case .failure:
+            previous = nil
+            return -1
         }
-        let listing = try TreeWalker.listing(of: entries)
-        if let cache, case .pack(let pack) = storage {
-            if following {
-                // Every file is the previous snapshot's, where it was: that pack is this one.
-                Syscalls.close(packFD)
-                packFD = -1
-                Syscalls.unlink(pack)
-                if case .failure(let e) = Syscalls.link(cache.packPath, pack) {
-                    throw .configuration(
-                        "cannot use the kept source snapshot \(cache.packPath): \(e.text). Check that the cache directory is writable.",
-                        errno: e.code)
-                }
-                try? cache.store(takenAt: takenAt, pack: nil, packSize: previous!.packSize, files: records)
-            } else {
-                // A cache that cannot keep it only costs the next check a full read.
-                try? cache.store(takenAt: takenAt, pack: pack, packSize: packed, files: records)
+    }
+
+    /// Keeps the snapshot in `cache` for the next one; when every file was the previous
+    /// snapshot's, where it was, links the previous pack in as `pack` instead (closing `packFD`).
+    private static func keep(_ copier: Copier, in cache: SnapshotCache, pack: String, packFD: inout Int32)
+        throws(ReproError)
+    {
+        if copier.following {
+            // Every file is the previous snapshot's, where it was: that pack is this one.
+            Syscalls.close(packFD)
+            packFD = -1
+            Syscalls.unlink(pack)
+            if case .failure(let e) = Syscalls.link(cache.packPath, pack) {
+                throw .configuration(
+                    "cannot use the kept source snapshot \(cache.packPath): \(e.text). Check that the cache directory is writable.",
+                    errno: e.code)
             }
+            try? cache.store(
+                takenAt: copier.takenAt, pack: nil, packSize: copier.previous!.packSize, files: copier.records)
+        } else {
+            // A cache that cannot keep it only costs the next check a full read.
+            try? cache.store(takenAt: copier.takenAt, pack: pack, packSize: copier.packed, files: copier.records)
         }
+    }
+
+    /// The snapshot `copier` made of `projectDir`, with its ``uri``, ``exactCommit`` and ``git``
+    /// metadata (without ``listing`` and ``trackedStateFiles``).
+    private static func assemble(_ projectDir: String, git: GitState?, copier: Copier, storage: Storage)
+        -> SourceSnapshot
+    {
         var uri = "file://" + percentEncoded(projectDir)
         var exact: (top: String, prefix: String, commit: String)?
-        let clean = matchesHead && expected?.count == kept.count
+        let clean = copier.matchesHead && copier.expected?.count == copier.kept.count
         if let git, let commit = git.commit, clean {
             uri =
                 "git+file://" + percentEncoded(git.top) + "@" + commit
@@ -374,12 +258,10 @@ public struct SourceSnapshot: Sendable {
         case .pack(let path): root = path
         }
         var snapshot = SourceSnapshot(
-            root: root, paths: kept, selection: git == nil ? "directory" : "git",
+            root: root, paths: copier.kept, selection: git == nil ? "directory" : "git",
             untrackedExcluded: git?.untracked.count ?? 0, commit: git?.commit, commitTime: git?.commitTime, uri: uri)
-        snapshot.trackedStateFiles = trackedState
         snapshot.storage = storage
-        snapshot.listing = listing
-        snapshot.packOffsets = offsets
+        snapshot.packOffsets = copier.offsets
         snapshot.untrackedSample = Array((git?.untracked ?? []).prefix(3))
         snapshot.exactCommit = exact
         if let git, let commit = git.commit, let described = git.described {
@@ -388,6 +270,253 @@ public struct SourceSnapshot: Sendable {
                 tag: described.tag, dirty: !clean)
         }
         return snapshot
+    }
+
+    /// The state of a snapshot while its files are copied, a path at a time: the entries and
+    /// records so far, where the pack is, and whether it can still equal `HEAD` or the previous pack.
+    private struct Copier {
+        let projectDir: String
+        /// The staging directory, or the pack, as a descriptor (-1 for the other).
+        let targetRoot: Int32, packFD: Int32
+        let buffer: UnsafeMutableRawBufferPointer
+        let cache: SnapshotCache?
+        let takenAt: Int64
+        /// The previous snapshot's record and its open pack, when there is one to reuse.
+        let previous: SnapshotCache.Index?
+        let previousPack: Int32
+        /// HEAD's files, when the snapshot can be exactly that commit.
+        let expected: [String: (mode: String, id: String)]?
+        /// Whether every file so far is HEAD's: a file is hashed as a git blob only while so.
+        var matchesHead: Bool
+        /// While every file so far is the previous snapshot's, at the same offset, nothing is
+        /// written: the pack so far is the previous pack's beginning. The first file that is not
+        /// copies that beginning (copy_file_range(2)), and the rest is written as it comes.
+        var following: Bool
+        var kept: [String] = []
+        var entries: [TreeEntry] = []
+        var directories = Set<PathKey>(), leaves = Set<PathKey>()
+        var offsets: [PathKey: UInt64] = [:]
+        var packed: UInt64 = 0
+        var records: [(String, SnapshotCache.File)] = []
+
+        init(
+            projectDir: String, targetRoot: Int32, packFD: Int32, buffer: UnsafeMutableRawBufferPointer,
+            cache: SnapshotCache?, takenAt: Int64, previous: SnapshotCache.Index?, previousPack: Int32,
+            expected: [String: (mode: String, id: String)]?, matchesHead: Bool, following: Bool
+        ) {
+            self.projectDir = projectDir
+            self.targetRoot = targetRoot
+            self.packFD = packFD
+            self.buffer = buffer
+            self.cache = cache
+            self.takenAt = takenAt
+            self.previous = previous
+            self.previousPack = previousPack
+            self.expected = expected
+            self.matchesHead = matchesHead
+            self.following = following
+        }
+
+        /// Copies the first part of the previous pack, the part this one has followed so far.
+        mutating func stopFollowing() throws(ReproError) {
+            guard following else { return }
+            following = false
+            try SnapshotCache.copy(from: previousPack, offset: 0, length: packed, to: packFD)
+        }
+
+        /// The staging directory's directory for `path`, made as needed.
+        func targetParent(_ path: String) throws(ReproError) -> OpenedParent {
+            guard let opened = try openParent(of: path, below: targetRoot, create: true) else {
+                throw .configuration(
+                    "the source lists \(path.debugDescription) below another of its entries that is not a directory; refusing to snapshot \(projectDir)."
+                )
+            }
+            return opened
+        }
+
+        /// Adds the source's `path`: copies it (or reuses the previous snapshot's copy) and lists
+        /// it and its directories not listed yet.
+        mutating func add(_ path: String, from sourceParents: ParentCache) throws(ReproError) {
+            // The source is walked a component at a time from a directory descriptor, never
+            // following a symlink: a tracked path below a symlink in the work tree is not there
+            // (as git sees it), and nothing is ever read outside the project (or written outside
+            // the staging directory, walked the same way).
+            guard let (sourceDir, name) = try sourceParents.directory(of: path) else { return }
+            guard case .success(let info) = Syscalls.fstatat(sourceDir, name) else { return }  // tracked but deleted
+            let type = info.st_mode & S_IFMT
+            if type == S_IFDIR {
+                throw .configuration(
+                    "\(path) is a git submodule; repro does not snapshot submodules yet. Vendor its files into the repository, or run repro check inside the submodule."
+                )
+            }
+            guard type == S_IFREG || type == S_IFLNK else { return }  // sockets, fifos: not source
+            let newDirectories = try unlistedDirectories(of: path)
+            let head = matchesHead ? expected![path] : nil
+            if let reused = reusable(path, info, head: head) {
+                try reuse(reused, path, info, head: head)
+            } else if type == S_IFLNK {
+                try copySymlink(path, info, from: sourceDir, name, head: head)
+            } else {
+                try copyFile(path, info, from: sourceDir, name, head: head)
+            }
+            for directory in newDirectories {
+                directories.insert(PathKey(directory))
+                entries.append(.directory(directory))
+            }
+            leaves.insert(PathKey(path))
+            kept.append(path)
+        }
+
+        /// The directories of `path` not listed yet (the paths are sorted, so a directory's own
+        /// entry, were it a file, would have come first).
+        func unlistedDirectories(of path: String) throws(ReproError) -> [String] {
+            var newDirectories: [String] = []
+            for (i, byte) in path.utf8.enumerated() where byte == UInt8(ascii: "/") {
+                let directory = String(path.utf8.prefix(i))!
+                if leaves.contains(PathKey(directory)) {
+                    throw .configuration(
+                        "the source lists \(path.debugDescription) below another of its entries that is not a directory; refusing to snapshot \(projectDir)."
+                    )
+                }
+                if !directories.contains(PathKey(directory)) { newDirectories.append(directory) }
+            }
+            return newDirectories
+        }
+
+        /// The git mode of a file with `info`: 120000 (symlink), 100755 (owner-executable) or 100644.
+        static func gitMode(_ info: stat) -> String {
+            info.st_mode & S_IFMT == S_IFLNK ? "120000" : (info.st_mode & S_IXUSR) != 0 ? "100755" : "100644"
+        }
+
+        /// The previous snapshot's record of `path` when the file is unchanged since and the record
+        /// has the blob id that `head` (HEAD's entry for it) needs.
+        func reusable(_ path: String, _ info: stat, head: (mode: String, id: String)?) -> SnapshotCache.File? {
+            guard let previous, let file = previous.files[PathKey(path)],
+                file.unchanged(info, takenAt: previous.takenAt, margin: cache!.margin)
+            else { return nil }
+            // A blob id is needed (HEAD has this path with this mode) and must have been kept.
+            let wanted: Bool
+            if let head {
+                wanted = head.mode == Self.gitMode(info)
+            } else {
+                wanted = false
+            }
+            return !wanted || file.blob.utf8.count == head!.id.utf8.count ? file : nil
+        }
+
+        /// Lists `path` from the previous snapshot's record `reused`, copying its bytes from the
+        /// previous pack unless this pack still follows it.
+        mutating func reuse(
+            _ reused: SnapshotCache.File, _ path: String, _ info: stat, head: (mode: String, id: String)?
+        )
+            throws(ReproError)
+        {
+            if matchesHead {
+                if let head {
+                    matchesHead = head.mode == Self.gitMode(info) && reused.blob == head.id
+                } else {
+                    matchesHead = false
+                }
+            }
+            if info.st_mode & S_IFMT == S_IFLNK {
+                entries.append(TreeEntry(path: path, kind: .symlink, sha256: reused.sha256, target: reused.target))
+                records.append((path, reused))
+            } else {
+                let size = UInt64(reused.size)
+                if !following || reused.offset != packed {
+                    try stopFollowing()
+                    try SnapshotCache.copy(from: previousPack, offset: reused.offset, length: size, to: packFD)
+                }
+                var record = reused
+                record.offset = packed
+                records.append((path, record))
+                offsets[PathKey(path)] = packed
+                packed += size
+                let executable = (info.st_mode & S_IXUSR) != 0
+                entries.append(
+                    TreeEntry(path: path, kind: .file, executable: executable, size: size, sha256: reused.sha256))
+            }
+        }
+
+        /// Copies the symlink `name` of `sourceDir` (into the staging directory; a pack holds no
+        /// symlinks) and lists it.
+        mutating func copySymlink(
+            _ path: String, _ info: stat, from sourceDir: Int32, _ name: String, head: (mode: String, id: String)?
+        ) throws(ReproError) {
+            let destination = try readLink(sourceDir, name, path: path)
+            if targetRoot >= 0 {
+                let targetDir = try targetParent(path)
+                if case .failure(let e) = Syscalls.symlinkat(destination, targetDir.directory.raw, name) {
+                    throw .configuration("cannot copy \(path) into the source snapshot: \(e.text).", errno: e.code)
+                }
+            }
+            let bytes = Array(destination.utf8)
+            var blobID: String?
+            if let head, head.mode == "120000", var blob = BlobHasher(hexLength: head.id.utf8.count) {
+                blob.update(Array("blob \(bytes.count)\0".utf8))
+                blob.update(bytes)
+                blobID = blob.finalize()
+                matchesHead = blobID == head.id
+            } else {
+                matchesHead = false
+            }
+            let sha256 = TreeDigest.hex(SHA256.hash(data: bytes))
+            entries.append(TreeEntry(path: path, kind: .symlink, sha256: sha256, target: destination))
+            records.append(
+                (path, SnapshotCache.File(info: info, offset: 0, sha256: sha256, target: destination, blob: blobID)))
+        }
+
+        /// Copies the regular file `name` of `sourceDir` into the staging directory or onto the
+        /// end of the pack, and lists it.
+        mutating func copyFile(
+            _ path: String, _ info: stat, from sourceDir: Int32, _ name: String, head: (mode: String, id: String)?
+        ) throws(ReproError) {
+            let executable = (info.st_mode & S_IXUSR) != 0
+            var blob: BlobHasher?
+            if let head, head.mode == (executable ? "100755" : "100644") {
+                blob = BlobHasher(hexLength: head.id.utf8.count)
+            }
+            matchesHead = matchesHead && blob != nil
+            let copied: CopiedFile
+            if targetRoot >= 0 {
+                copied = try copyFileToDirectory(path, executable: executable, from: sourceDir, name, blob: blob)
+            } else {
+                try stopFollowing()
+                copied = try copyRegularFile(
+                    from: sourceDir, name: name, path: path, to: packFD, blob: blob, buffer: buffer)
+                records.append(
+                    (
+                        path,
+                        SnapshotCache.File(
+                            info: info, offset: packed, sha256: copied.sha256, target: "", blob: copied.blob)
+                    ))
+                offsets[PathKey(path)] = packed
+                packed += copied.size
+            }
+            if matchesHead { matchesHead = copied.blob == head?.id }
+            entries.append(
+                TreeEntry(path: path, kind: .file, executable: executable, size: copied.size, sha256: copied.sha256))
+        }
+
+        /// Copies the regular file `name` of `sourceDir` to a new file at `path` in the staging
+        /// directory, mode 0755 or 0644 whatever the umask.
+        func copyFileToDirectory(
+            _ path: String, executable: Bool, from sourceDir: Int32, _ name: String, blob: BlobHasher?
+        ) throws(ReproError) -> CopiedFile {
+            let mode: mode_t = executable ? 0o755 : 0o644
+            let targetDir = try targetParent(path)
+            func writeFailed(_ e: Errno) -> ReproError {
+                .configuration("cannot write \(path) into the source snapshot: \(e.text).", errno: e.code)
+            }
+            let output = try FileDescriptor(
+                openingAt: targetDir.directory.raw, name, flags: O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW,
+                mode: mode, failure: writeFailed)
+            let copied = try copyRegularFile(
+                from: sourceDir, name: name, path: path, to: output.raw, blob: blob, buffer: buffer)
+            // Whatever the umask.
+            if case .failure(let e) = Syscalls.fchmod(output.raw, mode) { throw writeFailed(e) }
+            return copied
+        }
     }
 
     /// Whether `path` is relative and plain: no leading '/', and no empty, '.' or '..' component.
