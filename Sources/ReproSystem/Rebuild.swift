@@ -482,12 +482,9 @@ struct RebuildRecipe {
     var source: ResolvedDependency
     var sourceDigest: String
 
+    /// The recipe `p` records, each part checked; `bundlePath` names the bundle in errors.
     init(provenance p: ProvenanceSummary, bundlePath: String) throws(ReproError) {
-        func missing(_ what: String) -> ReproError {
-            .configuration(
-                "\(bundlePath) does not record \(what), which a rebuild needs (it was made by repro \(p.reproVersion ?? "of an unknown version"), before rebuilds were possible); run the check again with this repro."
-            )
-        }
+        func missing(_ what: String) -> ReproError { Self.missing(what, provenance: p, bundlePath: bundlePath) }
         command = p.command
         guard let environment = p.environment else {
             throw missing("the build environment (internalParameters.environment)")
@@ -503,6 +500,32 @@ struct RebuildRecipe {
                 "\(bundlePath) records a project configuration repro does not accept: ",
                 context: .init(path: bundlePath))
         }
+        (normalization, normalizationValues) = try Self.normalization(
+            p, environment: environment, bundlePath: bundlePath)
+        toolchains = try Self.toolchainSpecs(p, bundlePath: bundlePath)
+        profileName = p.profile
+        profileDependency = p.profileDependency
+        guard p.sources.count == 1, let source = p.sources.first, let tree = source.digest[ManifestURI.treeDigestKey]
+        else {
+            throw .configuration("\(bundlePath) records \(p.sources.count) source trees; a rebuild takes exactly one.")
+        }
+        self.source = source
+        sourceDigest = "t1:" + tree
+    }
+
+    /// The error for a bundle that lacks `what`, made by a repro from before rebuilds were possible.
+    static func missing(_ what: String, provenance p: ProvenanceSummary, bundlePath: String) -> ReproError {
+        .configuration(
+            "\(bundlePath) does not record \(what), which a rebuild needs (it was made by repro \(p.reproVersion ?? "of an unknown version"), before rebuilds were possible); run the check again with this repro."
+        )
+    }
+
+    /// The recorded normalization (SOURCE_DATE_EPOCH, the release metadata) and its values without
+    /// the `pass_env.` entries, each checked against the recorded environment.
+    static func normalization(_ p: ProvenanceSummary, environment: [String: String], bundlePath: String)
+        throws(ReproError) -> (Normalization, [String: String])
+    {
+        func missing(_ what: String) -> ReproError { Self.missing(what, provenance: p, bundlePath: bundlePath) }
         guard let epochText = p.normalization["source_date_epoch"], let epoch = Int64(epochText),
             let sourceText = p.normalization["epoch_source"],
             let epochSource = Normalization.EpochSource(rawValue: sourceText)
@@ -514,7 +537,7 @@ struct RebuildRecipe {
                 "\(bundlePath) records SOURCE_DATE_EPOCH \(epochText) but an environment with \(environment["SOURCE_DATE_EPOCH"] ?? "none"); it was not written by repro."
             )
         }
-        normalization = Normalization(sourceDateEpoch: epoch, epochSource: epochSource)
+        var normalization = Normalization(sourceDateEpoch: epoch, epochSource: epochSource)
         // The release metadata as the builder's host computed it from its repository (the
         // recorded environment gives the runs the same REPRO_GIT_* values).
         if let commit = p.normalization["git_commit"], let short = p.normalization["git_commit_short"],
@@ -526,7 +549,7 @@ struct RebuildRecipe {
                 commit: commit, shortCommit: short,
                 describe: dirty ? String(described.dropLast("-dirty".count)) : described, tag: tag, dirty: dirty)
         }
-        normalizationValues = p.normalization.filter { !$0.key.hasPrefix("pass_env.") }
+        let normalizationValues = p.normalization.filter { !$0.key.hasPrefix("pass_env.") }
         for (key, value) in p.normalization where key.hasPrefix("pass_env.") {
             guard environment[String(key.dropFirst("pass_env.".count))] == value else {
                 throw .verification(
@@ -534,7 +557,13 @@ struct RebuildRecipe {
                 )
             }
         }
-        // Toolchains in recorded order, one spec per name (sources of one name are consecutive).
+        return (normalization, normalizationValues)
+    }
+
+    /// The recorded toolchains in recorded order, one spec per name (sources of one name are
+    /// consecutive), each checked as a toolchain file is.
+    static func toolchainSpecs(_ p: ProvenanceSummary, bundlePath: String) throws(ReproError) -> [ToolchainSpec] {
+        func missing(_ what: String) -> ReproError { Self.missing(what, provenance: p, bundlePath: bundlePath) }
         var specs: [ToolchainSpec] = []
         for dependency in p.toolchains {
             guard let sha = dependency.digest["sha256"], ToolchainSpec.isSHA256Hex(sha) else {
@@ -584,15 +613,7 @@ struct RebuildRecipe {
                     context: .init(path: bundlePath, toolchain: spec.name))
             }
         }
-        toolchains = specs
-        profileName = p.profile
-        profileDependency = p.profileDependency
-        guard p.sources.count == 1, let source = p.sources.first, let tree = source.digest[ManifestURI.treeDigestKey]
-        else {
-            throw .configuration("\(bundlePath) records \(p.sources.count) source trees; a rebuild takes exactly one.")
-        }
-        self.source = source
-        sourceDigest = "t1:" + tree
+        return specs
     }
 
     /// The recorded profile, found by the SHA-256 of its text: a built-in profile with that digest
