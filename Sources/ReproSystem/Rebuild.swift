@@ -154,8 +154,39 @@ public struct Rebuilder {
         let cache = ToolchainCache(root: try CachePaths.resolved(options.cacheDir))
         let workArea = try TempEntry(cache: cache)
         let work = workArea.path
+        let source = try takeSource(recipe, work: work)
+        let plan = try prepareBuild(recipe, provenance: provenance, source: source)
+        let outputRoot = work + "/out"
+        let built = try build(recipe, plan: plan, source: source, work: work, outputRoot: outputRoot)
+        var outcome = RebuildOutcome(
+            result: .buildFailed, bundlePath: options.bundlePath, bundleSHA256: bundleSHA256, signers: signers,
+            original: provenance, originalReproducibility: reproducibility, expectedTreeDigest: expected,
+            sourceFrom: source.from, outputTreeDigest: built.listing?.digest, outputs: [], differences: [],
+            comparison: nil, exitStatus: built.result.exitStatus, failure: built.failure, seconds: built.seconds,
+            isolation: built.result.isolation, startedOn: started, finishedOn: Date())
+        if let listing = built.listing {
+            compare(listing, outputRoot: outputRoot, subjects: provenance.subjects, expected: expected, into: &outcome)
+        }
+        outcome.finishedOn = Date()
+        _ = consume workArea
+        return outcome
+    }
 
-        // The source, checked against the recorded tree digest before anything is built.
+    /// The source a rebuild builds: where it came from, its snapshot and the snapshot's listing.
+    struct Source {
+        /// The project's directory (`--source DIR`, or the project's directory in the clone).
+        var projectDir: String
+        /// `directory` (`--source`) or `clone` (the recorded git URL).
+        var from: String
+        /// The snapshot taken of it.
+        var snapshot: SourceSnapshot
+        /// The snapshot's listing, whose digest is the recorded one.
+        var listing: TreeListing
+    }
+
+    /// The source from `--source DIR` or a clone, snapshotted and checked against the recorded
+    /// tree digest before anything is built.
+    func takeSource(_ recipe: RebuildRecipe, work: String) throws(ReproError) -> Source {
         let projectDir: String
         let sourceFrom: String
         if let dir = options.sourceDir {
@@ -179,9 +210,29 @@ public struct Rebuilder {
                 "the source in \(projectDir) is not the one \(options.bundlePath) records: its tree digest is \(sourceListing.digest), the bundle's \(recipe.sourceDigest)\(first.map { "; the first differing file is \($0)" } ?? ""). Check out the recorded source (\(TerminalText.field(recipe.source.uri))) and rebuild again."
             )
         }
+        return Source(projectDir: projectDir, from: sourceFrom, snapshot: snapshot, listing: sourceListing)
+    }
 
-        // The profile by its digest, before anything the bundle names is fetched; then the
-        // toolchains by their pins.
+    /// What the one build runs with: the sandbox setup, the normalization, the work tree's
+    /// operations and which outputs are collected.
+    struct BuildPlan {
+        /// The profile and toolchains the build runs with.
+        var setup: BuildSetup
+        /// The recorded normalization, with the profile's hostname.
+        var normalization: Normalization
+        /// The operations that lay the source out in the work directory.
+        var workOps: [WorkOp]
+        /// Which files of the work directory are outputs.
+        var selection: OutputCollector.Selection
+        /// The profile's tmpfs limit, which the collected outputs must fit.
+        var outputLimit: Int
+    }
+
+    /// The profile by its digest, before anything the bundle names is fetched; then the
+    /// toolchains by their pins, and the normalization checked against the recorded values.
+    func prepareBuild(_ recipe: RebuildRecipe, provenance: ProvenanceSummary, source: Source) throws(ReproError)
+        -> BuildPlan
+    {
         let profile = try recipe.resolveProfile(given: options.profilePath)
         var specs: [(spec: ToolchainSpec, path: String)] = []
         for spec in recipe.toolchains { specs.append((spec, options.bundlePath)) }
@@ -201,27 +252,45 @@ public struct Rebuilder {
             profile: profile.profile, profileSource: profile, toolchains: toolchains,
             environment: recipe.environment, passed: [:])
         let workOps = CheckRunner.workOps(
-            for: sourceListing, root: snapshot.root, workdir: normalization.workdir,
+            for: source.listing, root: source.snapshot.root, workdir: normalization.workdir,
             mtime: normalization.sourceFileTime)
-        let selection = CheckRunner.outputSelection(config: recipe.config, source: sourceListing)
+        let selection = CheckRunner.outputSelection(config: recipe.config, source: source.listing)
+        return BuildPlan(
+            setup: setup, normalization: normalization, workOps: workOps, selection: selection,
+            outputLimit: profile.profile.limits.tmpfsBytes)
+    }
 
-        // One build, its outputs collected as a check collects them.
-        let outputRoot = work + "/out"
+    /// How the one build ended.
+    struct Built {
+        /// The sandbox's result.
+        var result: BuildResult
+        /// The build's seconds.
+        var seconds: Double
+        /// Why the build failed, when it did.
+        var failure: String?
+        /// The collected outputs' listing, nil when the build failed.
+        var listing: TreeListing?
+    }
+
+    /// One build, its outputs collected into `outputRoot` as a check collects them; says how it
+    /// ended, with the log's last lines when it failed.
+    func build(_ recipe: RebuildRecipe, plan: BuildPlan, source: Source, work: String, outputRoot: String)
+        throws(ReproError) -> Built
+    {
         var request = BuildRequest(
-            index: 1, workOps: workOps, environment: recipe.environment, command: recipe.command,
-            normalization: normalization, timeout: recipe.config.build.timeout, logPath: work + "/rebuild.log")
+            index: 1, workOps: plan.workOps, environment: recipe.environment, command: recipe.command,
+            normalization: plan.normalization, timeout: recipe.config.build.timeout, logPath: work + "/rebuild.log")
         request.logKept = false
-        var runnerOptions = CheckOptions(projectDir: projectDir, cacheDir: options.cacheDir)
+        var runnerOptions = CheckOptions(projectDir: source.projectDir, cacheDir: options.cacheDir)
         runnerOptions.events = options.events
         let runner = CheckRunner(options: runnerOptions)
         let clock = Date()
         var collectError: ReproError?
-        let fixed = normalization
-        let limit = profile.profile.limits.tmpfsBytes
-        let result = try runner.runBuild(request, setup: setup) { root in
+        let workdir = plan.normalization.workdir
+        let (selection, limit) = (plan.selection, plan.outputLimit)
+        let result = try runner.runBuild(request, setup: plan.setup) { root in
             do throws(ReproError) {
-                try OutputCollector.collect(
-                    from: root + fixed.workdir, selection: selection, into: outputRoot, limit: limit)
+                try OutputCollector.collect(from: root + workdir, selection: selection, into: outputRoot, limit: limit)
             } catch {
                 collectError = error
             }
@@ -247,32 +316,26 @@ public struct Rebuilder {
         if failure != nil, let tail = CheckRunner.tail(of: request.logPath, lines: 20) {
             options.progress("rebuild log (last lines):\n\(tail)")
         }
+        return Built(result: result, seconds: seconds, failure: failure, listing: listing)
+    }
 
-        var outcome = RebuildOutcome(
-            result: .buildFailed, bundlePath: options.bundlePath, bundleSHA256: bundleSHA256, signers: signers,
-            original: provenance, originalReproducibility: reproducibility, expectedTreeDigest: expected,
-            sourceFrom: sourceFrom, outputTreeDigest: listing?.digest, outputs: [], differences: [], comparison: nil,
-            exitStatus: result.exitStatus, failure: failure, seconds: seconds, isolation: result.isolation,
-            startedOn: started, finishedOn: Date())
-        if let listing {
-            outcome.outputs = listing.entries.filter { $0.kind == .file }
-            // The check `repro verify --artifacts` makes: every subject with its bytes, nothing
-            // else, and the same tree (symlinks, directories, execute bits) as the signed one.
-            let found = Verifier.compareTree(
-                listing.entries, digest: listing.digest, in: outputRoot,
-                subjects: provenance.subjects, expected: expected)
-            outcome.comparison = found
-            if found.matches {
-                outcome.result = .reproduced
-            } else {
-                outcome.result = .differ
-                outcome.differences = explain(
-                    found, rebuilt: listing.entries, subjects: provenance.subjects, outputRoot: outputRoot)
-            }
+    /// The check `repro verify --artifacts` makes: every subject with its bytes, nothing else,
+    /// and the same tree (symlinks, directories, execute bits) as the signed one; the verdict,
+    /// outputs and differences go into `outcome`.
+    func compare(
+        _ listing: TreeListing, outputRoot: String, subjects: [Subject], expected: String,
+        into outcome: inout RebuildOutcome
+    ) {
+        outcome.outputs = listing.entries.filter { $0.kind == .file }
+        let found = Verifier.compareTree(
+            listing.entries, digest: listing.digest, in: outputRoot, subjects: subjects, expected: expected)
+        outcome.comparison = found
+        if found.matches {
+            outcome.result = .reproduced
+        } else {
+            outcome.result = .differ
+            outcome.differences = explain(found, rebuilt: listing.entries, subjects: subjects, outputRoot: outputRoot)
         }
-        outcome.finishedOn = Date()
-        _ = consume workArea
-        return outcome
     }
 
     /// The comparison's findings as a failed check states differences: run 1 the original
@@ -419,12 +482,9 @@ struct RebuildRecipe {
     var source: ResolvedDependency
     var sourceDigest: String
 
+    /// The recipe `p` records, each part checked; `bundlePath` names the bundle in errors.
     init(provenance p: ProvenanceSummary, bundlePath: String) throws(ReproError) {
-        func missing(_ what: String) -> ReproError {
-            .configuration(
-                "\(bundlePath) does not record \(what), which a rebuild needs (it was made by repro \(p.reproVersion ?? "of an unknown version"), before rebuilds were possible); run the check again with this repro."
-            )
-        }
+        func missing(_ what: String) -> ReproError { Self.missing(what, provenance: p, bundlePath: bundlePath) }
         command = p.command
         guard let environment = p.environment else {
             throw missing("the build environment (internalParameters.environment)")
@@ -440,6 +500,32 @@ struct RebuildRecipe {
                 "\(bundlePath) records a project configuration repro does not accept: ",
                 context: .init(path: bundlePath))
         }
+        (normalization, normalizationValues) = try Self.normalization(
+            p, environment: environment, bundlePath: bundlePath)
+        toolchains = try Self.toolchainSpecs(p, bundlePath: bundlePath)
+        profileName = p.profile
+        profileDependency = p.profileDependency
+        guard p.sources.count == 1, let source = p.sources.first, let tree = source.digest[ManifestURI.treeDigestKey]
+        else {
+            throw .configuration("\(bundlePath) records \(p.sources.count) source trees; a rebuild takes exactly one.")
+        }
+        self.source = source
+        sourceDigest = "t1:" + tree
+    }
+
+    /// The error for a bundle that lacks `what`, made by a repro from before rebuilds were possible.
+    static func missing(_ what: String, provenance p: ProvenanceSummary, bundlePath: String) -> ReproError {
+        .configuration(
+            "\(bundlePath) does not record \(what), which a rebuild needs (it was made by repro \(p.reproVersion ?? "of an unknown version"), before rebuilds were possible); run the check again with this repro."
+        )
+    }
+
+    /// The recorded normalization (SOURCE_DATE_EPOCH, the release metadata) and its values without
+    /// the `pass_env.` entries, each checked against the recorded environment.
+    static func normalization(_ p: ProvenanceSummary, environment: [String: String], bundlePath: String)
+        throws(ReproError) -> (Normalization, [String: String])
+    {
+        func missing(_ what: String) -> ReproError { Self.missing(what, provenance: p, bundlePath: bundlePath) }
         guard let epochText = p.normalization["source_date_epoch"], let epoch = Int64(epochText),
             let sourceText = p.normalization["epoch_source"],
             let epochSource = Normalization.EpochSource(rawValue: sourceText)
@@ -451,7 +537,7 @@ struct RebuildRecipe {
                 "\(bundlePath) records SOURCE_DATE_EPOCH \(epochText) but an environment with \(environment["SOURCE_DATE_EPOCH"] ?? "none"); it was not written by repro."
             )
         }
-        normalization = Normalization(sourceDateEpoch: epoch, epochSource: epochSource)
+        var normalization = Normalization(sourceDateEpoch: epoch, epochSource: epochSource)
         // The release metadata as the builder's host computed it from its repository (the
         // recorded environment gives the runs the same REPRO_GIT_* values).
         if let commit = p.normalization["git_commit"], let short = p.normalization["git_commit_short"],
@@ -463,7 +549,7 @@ struct RebuildRecipe {
                 commit: commit, shortCommit: short,
                 describe: dirty ? String(described.dropLast("-dirty".count)) : described, tag: tag, dirty: dirty)
         }
-        normalizationValues = p.normalization.filter { !$0.key.hasPrefix("pass_env.") }
+        let normalizationValues = p.normalization.filter { !$0.key.hasPrefix("pass_env.") }
         for (key, value) in p.normalization where key.hasPrefix("pass_env.") {
             guard environment[String(key.dropFirst("pass_env.".count))] == value else {
                 throw .verification(
@@ -471,7 +557,13 @@ struct RebuildRecipe {
                 )
             }
         }
-        // Toolchains in recorded order, one spec per name (sources of one name are consecutive).
+        return (normalization, normalizationValues)
+    }
+
+    /// The recorded toolchains in recorded order, one spec per name (sources of one name are
+    /// consecutive), each checked as a toolchain file is.
+    static func toolchainSpecs(_ p: ProvenanceSummary, bundlePath: String) throws(ReproError) -> [ToolchainSpec] {
+        func missing(_ what: String) -> ReproError { Self.missing(what, provenance: p, bundlePath: bundlePath) }
         var specs: [ToolchainSpec] = []
         for dependency in p.toolchains {
             guard let sha = dependency.digest["sha256"], ToolchainSpec.isSHA256Hex(sha) else {
@@ -521,15 +613,7 @@ struct RebuildRecipe {
                     context: .init(path: bundlePath, toolchain: spec.name))
             }
         }
-        toolchains = specs
-        profileName = p.profile
-        profileDependency = p.profileDependency
-        guard p.sources.count == 1, let source = p.sources.first, let tree = source.digest[ManifestURI.treeDigestKey]
-        else {
-            throw .configuration("\(bundlePath) records \(p.sources.count) source trees; a rebuild takes exactly one.")
-        }
-        self.source = source
-        sourceDigest = "t1:" + tree
+        return specs
     }
 
     /// The recorded profile, found by the SHA-256 of its text: a built-in profile with that digest

@@ -93,44 +93,24 @@ struct RebuildCommand: ParsableCommand {
         }
         defer { display.finish() }
         do {
-            let key = try sign.map { path throws(ReproError) in try SigningKey(contentsOf: path) }
-            let publicKeys = try keys.map { path throws(ReproError) in try PublicKey(contentsOf: path) }
-            let limits = Manifest.Limits.standard
-            let reader = try BoundedFileReader(path: bundle, limit: limits.bytes, tooLarge: limits.tooLarge)
-            var data = Data()
-            while true {
-                let chunk = try reader.next()
-                if chunk.isEmpty { break }
-                data.append(chunk)
-            }
-            var options = RebuildOptions(bundlePath: bundle, bundle: data, cacheDir: try cacheOptions.cacheRoot())
-            options.keys = publicKeys
-            options.verify = !noVerify
-            options.sourceDir = source.map(absolute)
-            options.originalOutputs = artifacts.map(absolute)
-            options.mirrors = try cacheOptions.configuredMirrors()
-            options.profilePath = profile.map(absolute)
-            let manifestPath = manifest.map(absolute) ?? (key != nil ? absolute("rebuild.intoto.jsonl") : nil)
-            options.manifestPath = manifestPath
-            options.progress = { Console.progress($0) }
-            options.events = { display.event($0) }
-            if noVerify {
-                Console.progress(
-                    "warning: --no-verify: the bundle's signatures are not checked; anyone could have written it")
-            }
-            let outcome = try Rebuilder(options: options).run()
-            var written: String?
-            if let manifestPath {
-                let bundle = try outcome.manifest(signingKey: key)
-                try bundle.write(toFile: manifestPath)
-                written = manifestPath
-            }
+            var session = RebuildSession(bundlePath: bundle, cacheDir: try cacheOptions.cacheRoot())
+            session.keyPaths = keys
+            session.verify = !noVerify
+            session.sourceDir = source.map(absolute)
+            session.originalOutputs = artifacts.map(absolute)
+            session.mirrors = try cacheOptions.configuredMirrors()
+            session.profilePath = profile.map(absolute)
+            session.signingKeyPath = sign
+            session.manifestPath = manifest.map(absolute) ?? (sign != nil ? absolute("rebuild.intoto.jsonl") : nil)
+            session.progress = { Console.progress($0) }
+            session.events = { display.event($0) }
+            let report = try session.run()
             if json {
-                Console.json(RebuildReport(outcome: outcome, manifest: written).jsonValue.serializedString)
+                Console.json(report.jsonValue.serializedString)
             } else {
-                for line in RebuildReport(outcome: outcome, manifest: written).humanLines { Console.out(line) }
+                for line in report.humanLines { Console.out(line) }
             }
-            let status = outcome.result.exitStatus
+            let status = report.outcome.result.exitStatus
             if status != .success { throw ExitCode(status.rawValue) }
         } catch let error as ReproError {
             if json {
