@@ -17,7 +17,7 @@ public struct Manifest: Sendable, Equatable {
     /// True if every envelope carries at least one signature.
     public var isSigned: Bool { !envelopes.isEmpty && envelopes.allSatisfy { !$0.signatures.isEmpty } }
 
-    /// The JSON Lines bytes.
+    /// The JSON Lines bytes (what ReproSystem's `write(toFile:)` writes).
     public var data: Data {
         var out = Data()
         for envelope in envelopes {
@@ -25,18 +25,6 @@ public struct Manifest: Sendable, Equatable {
             out.append(0x0A)
         }
         return out
-    }
-
-    /// Writes the bundle to `path` atomically (a temporary file renamed into place), so a reader
-    /// never sees half a manifest; an existing file is replaced.
-    public func write(toFile path: String) throws(ReproError) {
-        do {
-            try data.write(to: URL(fileURLWithPath: path), options: .atomic)
-        } catch {
-            throw .configuration(
-                "cannot write the manifest \(path): \(ReproError.reason(error)); check that its directory exists and is writable"
-            )
-        }
     }
 
     /// Builds a check's bundle: the SLSA provenance statement and the reproducibility statement

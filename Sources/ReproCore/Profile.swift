@@ -280,106 +280,81 @@ enum BuiltinProfiles {
             linuxPersonalityOnly: true, foreignABI: "kill",
             allowedSocketFamilies: ["unix", "inet", "inet6", "netlink"]))
 
-    static let defaultTOML = #"""
-        # The default sandbox profile: isolation for ordinary builds (sh, make -j, gcc, python threads).
-        name = "default"
-        description = "Namespaces, loopback-only network, no capabilities, a deny-list seccomp filter"
-        hostname = "repro"
+    /// `profiles/default.toml`.
+    static let defaultTOML = text(
+        heading: """
+            # The default sandbox profile: isolation for ordinary builds (sh, make -j, gcc, python threads).
+            """,
+        profile: defaultProfile, moreDenyEPERM: "")
 
-        [environment]
-        PATH = "/usr/local/bin:/usr/bin:/bin"
-        HOME = "/build/home"
-        TMPDIR = "/tmp"
-        USER = "builder"
-        LOGNAME = "builder"
-        SHELL = "/bin/sh"
-        LANG = "C.UTF-8"
-        LC_ALL = "C.UTF-8"
-        TZ = "UTC"
+    /// `profiles/strict.toml`.
+    static let strictTOML = text(
+        heading: """
+            # The strict sandbox profile: the default's isolation, tighter limits, more system calls denied,
+            # and processes using another ABI (i386 int 0x80, x32) are killed rather than answered.
+            """,
+        profile: strictProfile,
+        moreDenyEPERM: """
+                "kcmp", "mbind", "migrate_pages", "move_pages", "set_mempolicy", "vhangup", "uselib",
+                "syslog", "iopl", "ioperm", "pidfd_getfd", "fanotify_init",
 
-        [limits]
-        timeout_seconds = 3600
-        processes = 4096
-        open_files = 4096
-        file_size_bytes = 8589934592
-        core_bytes = 0
-        tmpfs_bytes = 4294967296
+            """)
 
-        [seccomp]
-        deny_eperm = [
-            "mount", "umount2", "pivot_root", "chroot", "setns",
-            "open_tree", "move_mount", "fsopen", "fsconfig", "fsmount", "fspick", "mount_setattr",
-            "ptrace", "process_vm_readv", "process_vm_writev",
-            "keyctl", "add_key", "request_key",
-            "bpf", "perf_event_open", "userfaultfd",
-            "kexec_load", "kexec_file_load", "init_module", "finit_module", "delete_module",
-            "reboot", "swapon", "swapoff",
-            "clock_settime", "clock_adjtime", "settimeofday", "adjtimex",
-            "acct", "quotactl", "lookup_dcookie", "name_to_handle_at", "open_by_handle_at",
-        ]
-        # ENOSYS makes libc fall back: clone3 to clone, openat2 to openat (whose mode the filter reads).
-        # io_uring would run opens and sockets where the filter cannot see them.
-        deny_enosys = ["clone3", "openat2", "io_uring_setup", "io_uring_enter", "io_uring_register"]
-        deny_namespace_flags = true
-        deny_terminal_injection = true
-        deny_setid_modes = true
-        linux_personality_only = true
-        foreign_abi = "deny"
-        # socket() and socketpair() of any other family: EAFNOSUPPORT (no vsock, packet, alg, bluetooth...).
-        allowed_socket_families = ["unix", "inet", "inet6", "netlink"]
+    /// The text of a built-in profile: its `heading` comment, then the tables both profiles share,
+    /// filled from `profile` (its name, description, host name, limits and foreign-ABI action) and
+    /// from ``SandboxLayout`` (the environment), with `moreDenyEPERM` (whole indented lines) after
+    /// the default's denied calls.
+    private static func text(heading: String, profile: Profile, moreDenyEPERM: String) -> String {
+        typealias L = SandboxLayout
+        let limits = profile.limits
+        return """
+            \(heading)
+            name = "\(profile.name)"
+            description = "\(profile.description)"
+            hostname = "\(profile.hostname)"
 
-        """#
+            [environment]
+            PATH = "\(L.searchPath)"
+            HOME = "\(L.homeDirectory)"
+            TMPDIR = "\(L.tmpDirectory)"
+            USER = "\(L.builderName)"
+            LOGNAME = "\(L.builderName)"
+            SHELL = "\(L.shell)"
+            LANG = "\(L.locale)"
+            LC_ALL = "\(L.locale)"
+            TZ = "\(L.timeZone)"
 
-    static let strictTOML = #"""
-        # The strict sandbox profile: the default's isolation, tighter limits, more system calls denied,
-        # and processes using another ABI (i386 int 0x80, x32) are killed rather than answered.
-        name = "strict"
-        description = "The default profile with tighter limits, more denied system calls, foreign ABIs killed"
-        hostname = "repro"
+            [limits]
+            timeout_seconds = \(limits.timeoutSeconds)
+            processes = \(limits.processes)
+            open_files = \(limits.openFiles)
+            file_size_bytes = \(limits.fileSizeBytes)
+            core_bytes = \(limits.coreBytes)
+            tmpfs_bytes = \(limits.tmpfsBytes)
 
-        [environment]
-        PATH = "/usr/local/bin:/usr/bin:/bin"
-        HOME = "/build/home"
-        TMPDIR = "/tmp"
-        USER = "builder"
-        LOGNAME = "builder"
-        SHELL = "/bin/sh"
-        LANG = "C.UTF-8"
-        LC_ALL = "C.UTF-8"
-        TZ = "UTC"
+            [seccomp]
+            deny_eperm = [
+                "mount", "umount2", "pivot_root", "chroot", "setns",
+                "open_tree", "move_mount", "fsopen", "fsconfig", "fsmount", "fspick", "mount_setattr",
+                "ptrace", "process_vm_readv", "process_vm_writev",
+                "keyctl", "add_key", "request_key",
+                "bpf", "perf_event_open", "userfaultfd",
+                "kexec_load", "kexec_file_load", "init_module", "finit_module", "delete_module",
+                "reboot", "swapon", "swapoff",
+                "clock_settime", "clock_adjtime", "settimeofday", "adjtimex",
+                "acct", "quotactl", "lookup_dcookie", "name_to_handle_at", "open_by_handle_at",
+            \(moreDenyEPERM)]
+            # ENOSYS makes libc fall back: clone3 to clone, openat2 to openat (whose mode the filter reads).
+            # io_uring would run opens and sockets where the filter cannot see them.
+            deny_enosys = ["clone3", "openat2", "io_uring_setup", "io_uring_enter", "io_uring_register"]
+            deny_namespace_flags = true
+            deny_terminal_injection = true
+            deny_setid_modes = true
+            linux_personality_only = true
+            foreign_abi = "\(profile.seccomp.foreignABI)"
+            # socket() and socketpair() of any other family: EAFNOSUPPORT (no vsock, packet, alg, bluetooth...).
+            allowed_socket_families = ["unix", "inet", "inet6", "netlink"]
 
-        [limits]
-        timeout_seconds = 1800
-        processes = 1024
-        open_files = 1024
-        file_size_bytes = 2147483648
-        core_bytes = 0
-        tmpfs_bytes = 2147483648
-
-        [seccomp]
-        deny_eperm = [
-            "mount", "umount2", "pivot_root", "chroot", "setns",
-            "open_tree", "move_mount", "fsopen", "fsconfig", "fsmount", "fspick", "mount_setattr",
-            "ptrace", "process_vm_readv", "process_vm_writev",
-            "keyctl", "add_key", "request_key",
-            "bpf", "perf_event_open", "userfaultfd",
-            "kexec_load", "kexec_file_load", "init_module", "finit_module", "delete_module",
-            "reboot", "swapon", "swapoff",
-            "clock_settime", "clock_adjtime", "settimeofday", "adjtimex",
-            "acct", "quotactl", "lookup_dcookie", "name_to_handle_at", "open_by_handle_at",
-            "kcmp", "mbind", "migrate_pages", "move_pages", "set_mempolicy", "vhangup", "uselib",
-            "syslog", "iopl", "ioperm", "pidfd_getfd", "fanotify_init",
-        ]
-        # ENOSYS makes libc fall back: clone3 to clone, openat2 to openat (whose mode the filter reads).
-        # io_uring would run opens and sockets where the filter cannot see them.
-        deny_enosys = ["clone3", "openat2", "io_uring_setup", "io_uring_enter", "io_uring_register"]
-        deny_namespace_flags = true
-        deny_terminal_injection = true
-        deny_setid_modes = true
-        linux_personality_only = true
-        foreign_abi = "kill"
-        # socket() and socketpair() of any other family: EAFNOSUPPORT (no vsock, packet, alg, bluetooth...).
-        allowed_socket_families = ["unix", "inet", "inet6", "netlink"]
-
-        """#
+            """
+    }
 }

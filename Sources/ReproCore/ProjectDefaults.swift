@@ -1,6 +1,3 @@
-import FoundationEssentials
-import Glibc
-
 /// What `repro check` and `repro init` assume for a project without a `repro.toml`.
 public enum ProjectDefaults {
     /// The toolchain assumed when none is configured.
@@ -16,10 +13,9 @@ public enum ProjectDefaults {
         public var notes: [String]
     }
 
-    /// Guesses from the files present: a `Makefile` means `make`, a `build.sh` means `sh build.sh`.
-    public static func guess(projectDir: String) -> Guess {
-        let fm = FileManager.default
-        let has = { (name: String) in fm.fileExists(atPath: projectDir.appendingPathPart(name)) }
+    /// Guesses from the files present (`has` says whether the project holds a file of that name):
+    /// a `Makefile` means `make`, a `build.sh` means `sh build.sh`.
+    public static func guess(has: (String) -> Bool) -> Guess {
         var notes: [String] = []
         let command: [String]
         if has("Makefile") || has("makefile") || has("GNUmakefile") {

@@ -1,6 +1,5 @@
 @preconcurrency import Crypto
 import FoundationEssentials
-import Glibc
 
 /// The keyid of an Ed25519 public key: the SHA-256 hex of the canonical JSON
 /// `{"keytype":"ed25519","keyval":{"public":"<64 lowercase hex>"},"scheme":"ed25519"}`
@@ -10,7 +9,8 @@ public func ed25519KeyID(rawPublicKey: some Sequence<UInt8>) -> String {
     return Hex.encode(SHA256.hash(data: Data(json.utf8)))
 }
 
-/// An Ed25519 public key that verifies manifests, read from SPKI PEM (`NAME.pub`).
+/// An Ed25519 public key that verifies manifests, read from SPKI PEM (`NAME.pub`; ReproSystem's
+/// `init(contentsOf:)` reads the file).
 public struct PublicKey: Sendable {
     /// The key itself.
     public let key: Curve25519.Signing.PublicKey
@@ -35,11 +35,6 @@ public struct PublicKey: Sendable {
         self.init(key)
     }
 
-    /// Reads an SPKI PEM public key file.
-    public init(contentsOf path: String) throws(ReproError) {
-        try self.init(pem: try readKeyFile(path, kind: "public key"), source: path)
-    }
-
     /// The key as SPKI PEM text.
     public var pemRepresentation: String {
         PEM.encode(DERKey.spkiPrefix + Array(key.rawRepresentation), label: "PUBLIC KEY")
@@ -51,7 +46,8 @@ public struct PublicKey: Sendable {
     }
 }
 
-/// An Ed25519 private key that signs manifests, read from PKCS#8 PEM (`NAME.key`).
+/// An Ed25519 private key that signs manifests, read from PKCS#8 PEM (`NAME.key`; ReproSystem's
+/// `init(contentsOf:)` reads the file and checks its mode).
 public struct SigningKey: Sendable {
     /// The key itself.
     public let key: Curve25519.Signing.PrivateKey
@@ -79,25 +75,6 @@ public struct SigningKey: Sendable {
         self.key = key
     }
 
-    /// Reads a PKCS#8 PEM private key file, refusing one that group or others may access.
-    public init(contentsOf path: String) throws(ReproError) {
-        // stat(2) itself: FileManager's attributes look the owner's name up through NSS, which a
-        // static executable must not load (CachePaths.homeDirectory).
-        var info = stat()
-        guard stat(path, &info) == 0 else {
-            throw .configuration(
-                "cannot read the signing key \(path): \(String(cString: strerror(errno))); pass the NAME.key file `repro keygen -o NAME` wrote"
-            )
-        }
-        let mode = Int(info.st_mode)
-        if mode & 0o077 != 0 {
-            throw .configuration(
-                "the signing key \(path) is accessible by group or others (mode \(String(mode & 0o777, radix: 8))); a private key must be private: run `chmod 600 \(path)`"
-            )
-        }
-        try self.init(pem: try readKeyFile(path, kind: "signing key"), source: path)
-    }
-
     /// The public half.
     public var publicKey: PublicKey { PublicKey(key.publicKey) }
 
@@ -117,19 +94,6 @@ public struct SigningKey: Sendable {
             throw ReproError.verification("Ed25519 signing failed: \(error)")
         }
     }
-}
-
-/// Reads a key file as text, with an error that names it.
-private func readKeyFile(_ path: String, kind: String) throws(ReproError) -> String {
-    guard let data = FileManager.default.contents(atPath: path) else {
-        throw .configuration("cannot read the \(kind) \(path): it does not exist or is not readable")
-    }
-    guard data.count < 64 * 1024 else {
-        throw .configuration(
-            "\(path) is \(data.count) bytes, far too large to be an Ed25519 \(kind); pass the file `repro keygen` wrote"
-        )
-    }
-    return String(decoding: data, as: UTF8.self)
 }
 
 /// PEM (RFC 7468) text encoding of DER.

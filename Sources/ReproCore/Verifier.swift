@@ -479,60 +479,6 @@ public enum Verifier {
         return false
     }
 
-    /// Checks only the subjects: every subject is a regular file under `directory` (not reached
-    /// through a symbolic link) whose SHA-256 matches; other files in `directory` are not looked at.
-    public static func compareSubjects(_ subjects: [Subject], in directory: String) throws(ReproError)
-        -> ArtifactsReport
-    {
-        var isDirectory = false
-        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory else {
-            throw .configuration("the artifacts directory \(directory) does not exist or is not a directory")
-        }
-        var report = ArtifactsReport(directory: directory, mode: .subjectsOnly, subjectsChecked: subjects.count)
-        for subject in subjects {
-            let path = directory + "/" + subject.name
-            if let problem = Statement.pathProblem(subject.name) {
-                report.add(.missing, subject.name, problem)
-                continue
-            }
-            var prefix = directory
-            var throughLink = false
-            for component in subject.name.split(separator: "/") {
-                prefix += "/" + component
-                if (try? FileManager.default.destinationOfSymbolicLink(atPath: prefix)) != nil {
-                    throughLink = true
-                    break
-                }
-            }
-            if throughLink {
-                report.add(.changed, subject.name, "is or lies under a symbolic link")
-                continue
-            }
-            var info = stat()
-            guard lstat(path, &info) == 0 else {
-                report.add(.missing, subject.name, "missing")
-                continue
-            }
-            guard info.st_mode & S_IFMT == S_IFREG else {
-                report.add(.changed, subject.name, "not a regular file")
-                continue
-            }
-            guard let digest = sha256(ofFile: path) else {
-                report.add(.changed, subject.name, "unreadable")
-                continue
-            }
-            if digest != subject.sha256 {
-                report.add(.changed, subject.name, "SHA-256 is \(digest), the manifest says \(subject.sha256)")
-            }
-        }
-        return report
-    }
-
-    /// ``compareSubjects(_:in:)``, throwing its failure (exit 5, every failing subject named).
-    public static func checkArtifacts(_ subjects: [Subject], in directory: String) throws(ReproError) {
-        if let error = try compareSubjects(subjects, in: directory).error { throw error }
-    }
-
     /// Whether `path` is one of `paths` or below one of them, comparing bytes.
     static func isWithin(_ path: PathKey, _ paths: Set<PathKey>, countingItself: Bool = true) -> Bool {
         if countingItself, paths.contains(path) { return true }
@@ -546,24 +492,6 @@ public enum Verifier {
 
     /// Orders paths by their bytes, as the tree digest does.
     static func byteOrder(_ a: String, _ b: String) -> Bool { a.utf8.lexicographicallyPrecedes(b.utf8) }
-
-    /// The SHA-256 hex of a file's bytes, read in 1 MiB chunks.
-    static func sha256(ofFile path: String) -> String? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var hasher = SHA256()
-        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
-        defer { chunk.deallocate() }
-        while true {
-            let count = read(fd, chunk.baseAddress, chunk.count)
-            if count < 0, errno == EINTR { continue }
-            guard count >= 0 else { return nil }
-            guard count > 0 else { break }
-            hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: chunk[..<count]))
-        }
-        return Hex.encode(hasher.finalize())
-    }
 }
 
 /// What `repro verify --artifacts DIR` found in DIR.
@@ -620,7 +548,7 @@ public struct ArtifactsReport: Sendable, Equatable {
     }
 
     /// Records a finding about `path`.
-    mutating func add(_ finding: Finding, _ path: String, _ what: String) {
+    public mutating func add(_ finding: Finding, _ path: String, _ what: String) {
         switch finding {
         case .extra: extra.append(path)
         case .missing: missing.append(path)

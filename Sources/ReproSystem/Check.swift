@@ -424,3 +424,10 @@ enum InterruptCleanup {
         }
     }
 }
+
+extension ProjectDefaults {
+    /// ``guess(has:)`` from the files in `projectDir` (stat(2), following links).
+    public static func guess(projectDir: String) -> Guess {
+        guess(has: { name in Syscalls.statFollowingLinks(projectDir.appendingPathPart(name)) != nil })
+    }
+}

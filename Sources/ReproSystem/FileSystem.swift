@@ -42,6 +42,44 @@ public struct FileLock: ~Copyable {
     }
 }
 
+/// Whole files replaced so that a reader, or a crash, finds the old file or the new one, never a
+/// part of one: the one way repro writes a file it publishes whole (the manifest).
+public enum AtomicFile {
+    /// Writes `bytes` at `path`: into a new file beside it (`.NAME.tmp-UUID`, created with mode
+    /// 0666 less the umask), flushed to the disk (fsync(2)), renamed over `path` (rename(2), which
+    /// replaces an existing file), and the directory flushed, so that the new file is whole and
+    /// durable once this returns. A step that fails is thrown as `failure` says (with its errno),
+    /// and leaves nothing new: the temporary file is removed, and a file renamed into place whose
+    /// directory could not be flushed is removed again.
+    public static func write(_ bytes: [UInt8], to path: String, failure: (Errno) -> ReproError) throws(ReproError) {
+        let slash = path.lastIndex(of: "/")
+        let directory = slash.map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
+        let prefix = slash.map { String(path[...$0]) } ?? ""
+        let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        let temp = prefix + "." + name + ".tmp-" + UUID().uuidString
+        let file = try FileDescriptor(
+            opening: temp, flags: O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o666, failure: failure)
+        var written = Syscalls.writeAll(file.raw, bytes, path: temp).flatMap {
+            Syscalls.fsync(file.raw, path: temp).map { _ in }
+        }
+        file.close()
+        if case .success = written { written = Syscalls.rename(temp, path).map { _ in } }
+        if case .failure(let e) = written {
+            Syscalls.unlink(temp)
+            throw failure(e)
+        }
+        // The rename itself reaches the disk with its directory.
+        let synced = Syscalls.open(directory, O_RDONLY | O_DIRECTORY).flatMap { fd in
+            let descriptor = FileDescriptor(fd)
+            return Syscalls.fsync(descriptor.raw, path: directory)
+        }
+        if case .failure(let e) = synced {
+            Syscalls.unlink(path)
+            throw failure(e)
+        }
+    }
+}
+
 /// Streaming SHA-256 of files and byte streams: the one read-and-hash loop (``stream(_:buffer:limit:readFailed:_:)``)
 /// that every reader of whole files uses (the tree walker, the downloader, the source snapshot).
 public enum Hashing {

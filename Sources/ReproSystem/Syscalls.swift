@@ -76,21 +76,29 @@ enum Syscalls {
         return String(validating: bytes, as: UTF8.self)
     }
 
-    /// write(2) of the whole array (looping over short writes).
-    static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Result<Void, Errno> {
-        bytes.withUnsafeBytes { writeAll(fd, $0) }
+    /// write(2) of the whole array (looping over short writes); `path` names the file `fd` is
+    /// open on, for the faults of the tests.
+    static func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String? = nil) -> Result<Void, Errno> {
+        bytes.withUnsafeBytes { writeAll(fd, $0, path: path) }
     }
 
-    /// write(2) of the whole buffer (looping over short writes).
-    static func writeAll(_ fd: Int32, _ buffer: UnsafeRawBufferPointer) -> Result<Void, Errno> {
+    /// write(2) of the whole buffer (looping over short writes); `path` names the file `fd` is
+    /// open on, for the faults of the tests.
+    static func writeAll(_ fd: Int32, _ buffer: UnsafeRawBufferPointer, path: String? = nil) -> Result<Void, Errno> {
         var offset = 0
         while offset < buffer.count {
-            switch valueOrErrno(.write, { Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset) }) {
+            switch valueOrErrno(.write, path: path, { Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset) }) {
             case .success(let n): offset += n
             case .failure(let e): return .failure(e)
             }
         }
         return .success(())
+    }
+
+    /// Flushes a file's data and metadata to the disk. The corresponding C function is
+    /// `fsync(2)`; `path` names the file `fd` is open on, for the faults of the tests.
+    static func fsync(_ fd: Int32, path: String? = nil) -> Result<Int32, Errno> {
+        valueOrErrno(.fsync, path: path) { Glibc.fsync(fd) }
     }
 
     /// close(2). EINTR is not retried: the descriptor is gone either way on Linux.
@@ -443,8 +451,8 @@ private func lockFile(_ fd: Int32, _ operation: Int32) -> Int32 { flock(fd, oper
 /// The libc calls of ``Syscalls``, by name: what an ``Errno`` came from, and what a test names to
 /// make one fail (``SyscallFaults``).
 enum Syscall: String, Sendable, CaseIterable {
-    case access, chmod, copyFileRange, dup, exchange, fchmod, fdopendir, flock, fstat, fstatat, ftruncate, kill, link
-    case lseek, lstat, memfdCreate, mkdir, mkdirat, mkdtemp, open, openat, pipe, poll, pread, pwrite
+    case access, chmod, copyFileRange, dup, exchange, fchmod, fdopendir, flock, fstat, fstatat, fsync, ftruncate, kill
+    case link, lseek, lstat, memfdCreate, mkdir, mkdirat, mkdtemp, open, openat, pipe, poll, pread, pwrite
     case read, readdir, readlinkat, realpath, rename, rmdir, stat, symlink, symlinkat, uname, unlink
     case unlinkat, utimensat, waitpid, write
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import FoundationEssentials
 import Glibc
 import ReproCore
+import ReproSystem
 
 /// `repro compare BUNDLE... --key PUB...`: agreement of independent builders on one build.
 struct CompareCommand: ParsableCommand {

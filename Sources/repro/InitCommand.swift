@@ -2,6 +2,7 @@ import ArgumentParser
 import FoundationEssentials
 import Glibc
 import ReproCore
+import ReproSystem
 
 /// `repro init`: writes a commented `repro.toml` for a project directory.
 struct InitCommand: ParsableCommand {

@@ -42,14 +42,7 @@ import Testing
 
     /// `make install` places the stripped binary, and its debug file where gdb looks for it.
     @Test func installedBinaryIsSmallAndHasItsDebugFile() throws {
-        let dest = FileManager.default.temporaryDirectory.appendingPathComponent("repro-install-\(UUID().uuidString)")
-            .path
-        defer { try? FileManager.default.removeItem(atPath: dest) }
-        let bin = URL(fileURLWithPath: CLI.binary).deletingLastPathComponent().path
-        let make = try Shell.run([
-            "make", "-C", InstallTests.root, "install-files", "DESTDIR=\(dest)", "PREFIX=/usr", "BIN=\(bin)",
-        ])
-        #expect(make.status == 0, "\(make.stdout)\(make.stderr)")
+        let dest = try Installation.destDir()
         let size = Self.size(dest + "/usr/bin/repro")
         #expect(size > 0 && size <= Self.limit, "the installed repro has \(size) bytes, more than \(Self.limit)")
         #expect(Self.size(dest + "/usr/lib/debug/usr/bin/repro.debug") > size)

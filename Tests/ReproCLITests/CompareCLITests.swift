@@ -83,7 +83,7 @@ struct CompareFixture: Sendable {
         try CLI.run(["compare"] + bundles.map { bundle[$0]! } + keys.flatMap { ["--key", pub[$0]!] } + extra)
     }
 
-    func keyid(_ name: String) throws -> String { try PublicKey(contentsOf: pub[name]!).keyID }
+    func keyid(_ name: String) throws -> String { try PublicKey(pemFile: pub[name]!).keyID }
 }
 
 @Suite struct CompareCLITests {

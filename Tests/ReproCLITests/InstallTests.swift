@@ -106,14 +106,7 @@ import Testing
     /// `make install DESTDIR=...` (its file-placing half, given the built binaries) puts the
     /// binary, repro-fetch, the man page and the three completions where the shells and man look.
     @Test func makeInstallPlacesEverything() throws {
-        let dest = FileManager.default.temporaryDirectory.appendingPathComponent("repro-install-\(UUID().uuidString)")
-            .path
-        defer { try? FileManager.default.removeItem(atPath: dest) }
-        let bin = URL(fileURLWithPath: CLI.binary).deletingLastPathComponent().path
-        let make = try Shell.run([
-            "make", "-C", Self.root, "install-files", "DESTDIR=\(dest)", "PREFIX=/usr", "BIN=\(bin)",
-        ])
-        #expect(make.status == 0, "\(make.stdout)\(make.stderr)")
+        let dest = try Installation.destDir()
         let placed: [(String, Int)] = [
             ("/usr/bin/repro", 0o755), ("/usr/libexec/repro/repro-fetch", 0o755),
             ("/usr/share/man/man1/repro.1", 0o644),

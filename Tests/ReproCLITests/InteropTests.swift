@@ -38,7 +38,7 @@ import Testing
         let sample = try SampleCheck()
         defer { sample.remove() }
         #expect(try CLI.run(["keygen", "-o", sample.directory + "/k"]).status == 0)
-        let key = try SigningKey(contentsOf: sample.directory + "/k.key")
+        let key = try SigningKey(pemFile: sample.directory + "/k.key")
         let pub = sample.directory + "/k.pub"
         #expect(try interop(["keyid", pub]).stdout == key.keyID + "\n")
         let manifest = try sample.manifest(key: key)

@@ -129,7 +129,7 @@ struct RebuildFixture: Sendable {
     /// A copy of the builder's bundle whose provenance predicate `edit` changes, re-signed with
     /// `key`: what a hostile builder hands an auditor told to trust that key.
     func edited(key: String = "other", _ edit: (inout [String: Any]) -> Void) throws -> String {
-        let signer = try SigningKey(contentsOf: dir + "/" + key + ".key")
+        let signer = try SigningKey(pemFile: dir + "/" + key + ".key")
         var lines: [String] = []
         for line in try String(contentsOfFile: bundle, encoding: .utf8).split(separator: "\n") {
             let envelope = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
@@ -197,7 +197,7 @@ struct RebuildFixture: Sendable {
         #expect(report["source"]?["from"] == "clone")
         #expect(report["source"]?["uri"]?.stringValue?.hasPrefix("git+file://\(f.origin)@") == true)
         #expect(
-            report["bundle"]?["signers"] == .array([.string(try PublicKey(contentsOf: f.dir + "/builder.pub").keyID)]))
+            report["bundle"]?["signers"] == .array([.string(try PublicKey(pemFile: f.dir + "/builder.pub").keyID)]))
 
         // The rebuild's own bundle: verifiable, naming the original by digest and signer, and
         // in agreement with the builder's under `repro compare`.
@@ -208,7 +208,7 @@ struct RebuildFixture: Sendable {
         #expect(predicate?["rebuildOf"]?["bundle"]?["sha256"]?.stringValue == sum)
         #expect(
             predicate?["rebuildOf"]?["signers"]
-                == .array([.string(try PublicKey(contentsOf: f.dir + "/builder.pub").keyID)]))
+                == .array([.string(try PublicKey(pemFile: f.dir + "/builder.pub").keyID)]))
         let compared = try CLI.run([
             "compare", f.bundle, own, "--key", f.dir + "/builder.pub", "--key", f.dir + "/auditor.pub",
         ])

@@ -7,7 +7,7 @@ import Testing
     func keygen(_ sample: SampleCheck, _ name: String = "signer") throws -> SigningKey {
         let result = try CLI.run(["keygen", "-o", sample.directory + "/" + name])
         #expect(result.status == 0, "\(result.stderr)")
-        return try SigningKey(contentsOf: sample.directory + "/" + name + ".key")
+        return try SigningKey(pemFile: sample.directory + "/" + name + ".key")
     }
 
     @Test func keygenWritesAPrivatePairOnceAndPrintsTheKeyID() throws {
@@ -18,8 +18,8 @@ import Testing
         #expect(result.status == 0)
         let keyMode = try FileManager.default.attributesOfItem(atPath: prefix + ".key")[.posixPermissions] as? Int
         #expect(keyMode == 0o600)
-        let key = try SigningKey(contentsOf: prefix + ".key")
-        let pub = try PublicKey(contentsOf: prefix + ".pub")
+        let key = try SigningKey(pemFile: prefix + ".key")
+        let pub = try PublicKey(pemFile: prefix + ".pub")
         #expect(result.stdout == pub.keyID + "\n")
         #expect(key.keyID == pub.keyID)
         let before = try Data(contentsOf: URL(fileURLWithPath: prefix + ".key"))

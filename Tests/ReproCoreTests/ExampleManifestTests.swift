@@ -25,7 +25,7 @@ import Testing
             try Data(key.publicKey.pemRepresentation.utf8).write(to: URL(fileURLWithPath: Self.keyPath))
         }
         let data = try Data(contentsOf: URL(fileURLWithPath: Self.bundlePath))
-        let key = try PublicKey(contentsOf: Self.keyPath)
+        let key = try PublicKey(pemFile: Self.keyPath)
         let report = try Verifier.verify(bundle: data, keys: [key])
         #expect(report.reproducibility.verdict == .differ)
         // Signatures are compared by verifying; the statement bodies byte for byte.

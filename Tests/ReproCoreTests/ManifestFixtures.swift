@@ -60,3 +60,10 @@ enum ManifestFixtures {
         runs: [RunRecord(index: 1, outputTreeDigest: nil, exitStatus: 2)],
         verdict: .buildFailed)
 }
+
+extension PublicKey {
+    /// The key in the PEM file at `path` (the file read here; ReproSystem reads key files for repro).
+    init(pemFile path: String) throws {
+        try self.init(pem: String(contentsOfFile: path, encoding: .utf8), source: path)
+    }
+}

@@ -144,4 +144,48 @@ import ReproCore
         #expect(error?.message == "cannot write the checksums file SHA256SUMS: No space left on device.")
         #expect(!Syscalls.exists(tree + "/SHA256SUMS"))  // no half-written file among the outputs
     }
+
+    /// A disk that fills while the signed manifest is written (ENOSPC from write(2)), or a flush
+    /// that fails (EIO from fsync(2)): the check fails with exit 2 and the errno, and leaves no
+    /// manifest, no temporary file, and no outputs without the manifest that certifies them.
+    @Test(arguments: [(Syscall.write, ENOSPC), (Syscall.fsync, EIO)])
+    func aManifestThatCannotBeWrittenLeavesNothingAndWithdrawsTheOutputs(call: Syscall, code: Int32) throws {
+        let project = try CheckSessionTests.Project()
+        defer { project.scratch.remove() }
+        let (error, plan) = SyscallFaults.inject([.init(call, code, path: Manifest.defaultFileName)]) {
+            catching { () throws(ReproError) in _ = try project.session.run() }
+        }
+        #expect(plan.count == 1)
+        #expect(error?.status == .configuration)
+        #expect(error?.errno == code)
+        let manifest = project.dir + "/.repro/" + Manifest.defaultFileName
+        #expect(
+            error?.message
+                == "cannot write the manifest \(manifest): \(String(cString: strerror(code))); check that its directory exists and is writable. The outputs placed at \(project.dir)/.repro/out were removed again."
+        )
+        #expect(!Syscalls.exists(manifest))
+        #expect(!Syscalls.exists(project.dir + "/.repro/out"))
+        let left = try FileManager.default.contentsOfDirectory(atPath: project.dir + "/.repro")
+        #expect(!left.contains { $0.contains(Manifest.defaultFileName) }, "\(left)")
+    }
+
+    /// A signing key that cannot be read (EACCES from open(2), as for a key of another user) ends
+    /// the check before anything is built, with exit 2 and the errno.
+    @Test func aSigningKeyThatCannotBeReadEndsTheCheckBeforeTheBuild() throws {
+        let project = try CheckSessionTests.Project()
+        defer { project.scratch.remove() }
+        var session = project.session
+        let key = project.scratch.write("signer.key", SigningKey.generate().pemRepresentation, mode: 0o600)
+        session.signingKeyPath = key
+        let (error, plan) = SyscallFaults.inject([.init(.open, EACCES, path: key)]) {
+            catching { () throws(ReproError) in _ = try session.run() }
+        }
+        #expect(plan.count == 1)
+        #expect(error?.status == .configuration)
+        #expect(error?.errno == EACCES)
+        #expect(error?.message == "cannot read the signing key \(key): it does not exist or is not readable")
+        #expect(!Syscalls.exists(project.dir + "/.repro/logs/run-1.log"))
+        // Outside the fault the same key signs.
+        #expect(try SigningKey(contentsOf: key).keyID == SigningKey(pem: String(contentsOfFile: key, encoding: .utf8), source: key).keyID)
+    }
 }
