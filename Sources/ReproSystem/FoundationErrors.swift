@@ -23,8 +23,8 @@ extension ReproError {
             default: break
             }
             // Foundation reads a directory as an unknown read error: say what it is.
-            if let path = cocoa.filePath, let info = Syscalls.statFollowingLinks(path), info.st_mode & S_IFMT == S_IFDIR {
-                return String(cString: strerror(EISDIR))
+            if let path = cocoa.filePath, let info = Syscalls.statFollowingLinks(path) {
+                if info.st_mode & S_IFMT == S_IFDIR { return String(cString: strerror(EISDIR)) }
             }
         }
         // Never Foundation's "The operation could not be completed" sentence, which says nothing.

@@ -87,7 +87,10 @@ enum Syscalls {
     static func writeAll(_ fd: Int32, _ buffer: UnsafeRawBufferPointer, path: String? = nil) -> Result<Void, Errno> {
         var offset = 0
         while offset < buffer.count {
-            switch valueOrErrno(.write, path: path, { Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset) }) {
+            let written = valueOrErrno(.write, path: path) {
+                Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+            }
+            switch written {
             case .success(let n): offset += n
             case .failure(let e): return .failure(e)
             }

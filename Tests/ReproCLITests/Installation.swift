@@ -22,7 +22,8 @@ enum Installation {
                 "make", "-C", InstallTests.root, "install-files", "DESTDIR=\(directory)", "PREFIX=/usr", "BIN=\(bin)",
             ])
             guard make.status == 0 else {
-                return .failure(Failed(description: "make install-files exited \(make.status): \(make.stdout)\(make.stderr)"))
+                return .failure(
+                    Failed(description: "make install-files exited \(make.status): \(make.stdout)\(make.stderr)"))
             }
         } catch {
             return .failure(Failed(description: "cannot run make install-files: \(error)"))

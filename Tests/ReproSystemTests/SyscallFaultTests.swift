@@ -186,6 +186,8 @@ import ReproCore
         #expect(error?.message == "cannot read the signing key \(key): it does not exist or is not readable")
         #expect(!Syscalls.exists(project.dir + "/.repro/logs/run-1.log"))
         // Outside the fault the same key signs.
-        #expect(try SigningKey(contentsOf: key).keyID == SigningKey(pem: String(contentsOfFile: key, encoding: .utf8), source: key).keyID)
+        #expect(
+            try SigningKey(contentsOf: key).keyID
+                == SigningKey(pem: String(contentsOfFile: key, encoding: .utf8), source: key).keyID)
     }
 }
