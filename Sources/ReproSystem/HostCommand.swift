@@ -106,11 +106,11 @@ enum HostCommand {
         } catch {
             _ = Syscalls.kill(pid, SIGKILL)
             group.wait()
-            _ = waitForExit(pid)
+            _ = Syscalls.waitpid(pid)
             throw error
         }
         group.wait()
-        let status = waitForExit(pid)
+        let status = try waitForExit(pid, program: program.lastPathComponent, arguments: arguments)
         let exited = status & 0x7f == 0
         return Ended(
             exited: exited, status: exited ? (status >> 8) & 0xff : status & 0x7f,
@@ -156,10 +156,22 @@ enum HostCommand {
         return code == 0 ? .success(pid) : .failure(Errno(code))
     }
 
-    /// The wait status of `pid` once it has ended (waitpid(2), retried on EINTR).
-    private static func waitForExit(_ pid: pid_t) -> Int32 {
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        return status
+    /// The wait status of `pid` once it has ended (waitpid(2), retried on EINTR). A failed wait
+    /// is an error, never a status: with SIGCHLD ignored (inherited from whoever started repro)
+    /// the kernel reaps the child itself and waitpid fails with ECHILD, and reading that as exit
+    /// status 0 would report a failed host program (git, gpgv) as a successful one.
+    private static func waitForExit(_ pid: pid_t, program: String, arguments: [String]) throws(ReproError) -> Int32 {
+        switch Syscalls.waitpid(pid) {
+        case .success(let status): return status
+        case .failure(let e):
+            // /usr/bin/env runs the named program: name that one.
+            let name = program == "env" ? arguments.first ?? program : program
+            let why =
+                e.code == ECHILD
+                ? " SIGCHLD is ignored in the process that started repro (children inherit that), so the kernel reaped \(name) before repro could read how it ended. Start repro from a process that does not ignore SIGCHLD (an ignored signal stays ignored across exec)."
+                : ""
+            throw .sandbox(
+                "cannot tell how \(name) ended: waitpid failed: \(e).\(why)", errno: e.code)
+        }
     }
 }
