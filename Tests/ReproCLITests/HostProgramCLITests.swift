@@ -28,4 +28,30 @@ private let config = """
         #expect(result.stderr.contains("cannot tell how git ended"), "\(result.stderr)")
         #expect(result.stderr.contains("SIGCHLD"))
     }
+
+    @Test func withoutGitOnPATHAGitWorkTreeIsRefusedNotTakenForADirectory() throws {
+        let project = try Project(files: ["build.sh": "mkdir -p out; echo x > out/x\n"], config: config, git: true)
+        defer { project.remove() }
+        let empty = project.dir + "-bin"
+        try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: empty) }
+        let result = try project.check(environment: ["PATH": empty])
+        #expect(result.status == 2, "\(result.stderr)")
+        #expect(result.stderr.contains("git was not found on PATH (\(empty))"), "\(result.stderr)")
+        #expect(result.stderr.contains("is in a git work tree (\(project.dir)/.git exists)"), "\(result.stderr)")
+        #expect(!result.stderr.contains("not a git work tree"))
+    }
+
+    @Test func withoutGitOnPATHAPlainDirectoryIsStillChecked() throws {
+        let project = try Project(
+            files: ["build.sh": "mkdir -p out; echo x > out/x\n"],
+            config: config + "\n[source]\ndate_epoch = 1700000000\n")
+        defer { project.remove() }
+        let empty = project.dir + "-bin"
+        try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: empty) }
+        let result = try project.check(["--json"], environment: ["PATH": empty])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect((try json(result.stdout)["source"] as! [String: Any])["selection"] as? String == "directory")
+    }
 }
