@@ -191,11 +191,19 @@ public enum DebianIndex {
     public static func packages(_ text: String, architecture: String) -> [DebianPackage] {
         var result = [DebianPackage]()
         var fields = [Substring: Substring]()
+        // Continuation lines by field, joined once per stanza: appending each to the value as it
+        // came would copy the value for every line, quadratic in a long field's length.
+        var continued = [Substring: [Substring]]()
         var last: Substring? = nil
         func flush() {
             defer {
                 fields.removeAll(keepingCapacity: true)
+                continued.removeAll(keepingCapacity: true)
                 last = nil
+            }
+            for (key, parts) in continued {
+                guard let value = fields[key] else { continue }
+                fields[key] = Substring(([value] + parts).joined(separator: " "))
             }
             guard let name = fields["Package"], let version = fields["Version"], let arch = fields["Architecture"],
                 arch == Substring(architecture) || arch == "all",
@@ -220,8 +228,8 @@ public enum DebianIndex {
             }
             if line.first == " " || line.first == "\t" {
                 // Continuation: only Description and the like are multi-line; relations may wrap too.
-                if let key = last, let value = fields[key], key != "Description" {
-                    fields[key] = Substring(String(value) + " " + line.trimmingSpaces())
+                if let key = last, key != "Description" {
+                    continued[key, default: []].append(Substring(line.trimmingSpaces()))
                 }
                 continue
             }
@@ -231,6 +239,7 @@ public enum DebianIndex {
             while value.first == " " || value.first == "\t" { value = value.dropFirst() }
             while value.last == " " || value.last == "\t" || value.last == "\r" { value = value.dropLast() }
             fields[key] = value
+            continued[key] = nil
             last = key
         }
         flush()

@@ -84,7 +84,15 @@ extension FieldCodec where Value == String {
         FieldCodec(
             encode: { .string($0) },
             decode: { v, _ throws(FieldProblem) in
-                guard let s = v?.stringValue, RFC3339.parse(s) != nil else { throw .missing }
+                guard let s = v?.stringValue else { throw .missing }
+                guard RFC3339.parse(s) != nil else {
+                    if RFC3339.isLeapSecond(s) {
+                        throw .phrase(
+                            "has the timestamp \(JSONValue.string(s).serializedString) with a leap second (second 60), which in-toto and SLSA timestamps (protobuf Timestamps, where every minute has 60 seconds) cannot hold"
+                        )
+                    }
+                    throw .missing
+                }
                 return s
             }, schema: ["type": "string", "format": "date-time"])
     }
@@ -401,10 +409,16 @@ struct PredicateTable<Record> {
         for field in fields {
             for depth in 1..<max(field.path.count, 1) {
                 let prefix = Array(field.path.prefix(depth))
-                guard checked.insert(prefix).inserted,
-                    let object = objects.first(where: { $0.path == prefix }), let missing = object.missing
-                else { continue }
-                guard Self.member(value, prefix)?.objectValue != nil else { throw contextOf(record).failure(missing) }
+                guard checked.insert(prefix).inserted else { continue }
+                if let missing = objects.first(where: { $0.path == prefix })?.missing {
+                    guard Self.member(value, prefix)?.objectValue != nil else {
+                        throw contextOf(record).failure(missing)
+                    }
+                } else if let present = Self.member(value, prefix), present.objectValue == nil {
+                    // An object that may be absent must be an object when present: null, a
+                    // string or a list there is refused, not read as if it were absent.
+                    throw contextOf(record).failure("has a \(prefix.joined(separator: ".")) that is not an object")
+                }
             }
             try field.read(&record, Self.member(value, field.path), contextOf(record))
         }

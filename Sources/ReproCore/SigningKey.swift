@@ -91,8 +91,18 @@ public struct SigningKey: Sendable {
         do {
             return Array(try key.signature(for: message))
         } catch {
-            throw ReproError.verification("Ed25519 signing failed: \(error)")
+            throw signingFailure(error)
         }
+    }
+
+    /// The error for a signature this key could not make (`underlying`, from swift-crypto).
+    /// Repro is producing a manifest, not checking one: nothing failed to verify, so this is
+    /// not a verification failure (exit 5) but one of the command's inputs, the signing key,
+    /// that could not be used (configuration, exit 2).
+    func signingFailure(_ underlying: any Error) -> ReproError {
+        .configuration(
+            "cannot sign the manifest with the Ed25519 key \(keyID): \(underlying). Check the signing key (--sign or $REPRO_SIGNING_KEY), or make a new pair with `repro keygen -o NAME`; nothing was signed."
+        )
     }
 }
 

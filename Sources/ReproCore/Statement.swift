@@ -129,8 +129,28 @@ public enum RFC3339 {
             parts.tm_mday, parts.tm_hour, parts.tm_min, parts.tm_sec)
     }
 
-    /// Parses an RFC 3339 timestamp with or without fractional seconds.
+    /// Whether `text` is an RFC 3339 timestamp but for its leap second (`…T23:59:60Z`), which
+    /// ``parse(_:)`` refuses.
+    public static func isLeapSecond(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        guard bytes.count >= 19, bytes[16] == UInt8(ascii: ":"), bytes[17] == UInt8(ascii: "6"),
+            bytes[18] == UInt8(ascii: "0")
+        else { return false }
+        var normal = bytes
+        normal[17] = UInt8(ascii: "5")
+        normal[18] = UInt8(ascii: "9")
+        return parse(String(decoding: normal, as: UTF8.self)) != nil
+    }
+
+    /// Parses an RFC 3339 timestamp with or without fractional seconds. A leap second (`:60`),
+    /// which RFC 3339 allows, is refused: in-toto and SLSA provenance timestamps are protobuf
+    /// `Timestamp`s, which have none (every minute has 60 seconds; leap seconds are smeared),
+    /// and the Go verifiers of those formats (`time.Parse`) refuse second 60, so a manifest
+    /// holding one is not one that others can read.
     public static func parse(_ text: String) -> Date? {
+        // YYYY-MM-DDTHH:MM:SS...: the seconds' tens digit is at offset 17.
+        let bytes = Array(text.utf8.prefix(19))
+        guard bytes.count == 19, bytes[16] == UInt8(ascii: ":"), bytes[17] <= UInt8(ascii: "5") else { return nil }
         if let date = try? Date.ISO8601FormatStyle().parse(text) { return date }
         return try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text)
     }

@@ -362,9 +362,17 @@ extension ToolchainCache {
             let temp = try TempEntry(cache: self)
             let staging = temp.path + "/tree"
             progress("assembling \(counted(spec.packages.count, "package")) into \(debianTreePath(key))")
-            let assembled = try DebianAssembly.assemble(
-                DebianLock.sorted(spec.packages), blob: { blobPath($0.sha256) },
-                into: staging, work: temp.path, limits: limits)
+            let assembled: [NeutralizedEntry]
+            do throws(ReproError) {
+                assembled = try DebianAssembly.assemble(
+                    DebianLock.sorted(spec.packages), blob: { blobPath($0.sha256) },
+                    into: staging, work: temp.path, limits: limits)
+            } catch {
+                // The assembly names the package; which toolchain's lock holds it, only the spec says.
+                throw error.prefixed(
+                    "toolchain \(spec.name.debugDescription) (\(specPath)): ",
+                    context: .init(path: specPath, toolchain: spec.name))
+            }
             let listing = try TreeWalker.walk(staging)
             let record = DebianTreeRecord(
                 assembly: DebianLock.assemblyVersion, key: key, treeDigest: listing.digest,

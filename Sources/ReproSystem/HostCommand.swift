@@ -28,17 +28,20 @@ enum HostCommand {
         var stderr: String
     }
 
-    /// Runs `argv` (looked up on PATH) with repro's environment changed by
-    /// `environment` (each value replaces or adds a variable) and without the variables named in
-    /// `removing`; throws only when it cannot be started.
+    /// Runs `argv` (`argv[0]` looked up on PATH, see ``find(_:in:)``) with repro's environment
+    /// changed by `environment` (each value replaces or adds a variable) and without the variables
+    /// named in `removing`; throws only when it cannot be found, started or waited for.
     static func run(
         _ argv: [String], environment: [String: String] = [:],
         removing: [String] = []
     ) throws(ReproError) -> Output {
+        let name = argv[0]
+        let path = searchPath(environment: environment, removing: removing)
+        guard let program = find(name, in: path) else { throw notFound(name, path: path) }
         var stdout = Data()
         let ended = try stream(
-            URL(fileURLWithPath: "/usr/bin/env"), argv, environment: environment,
-            removing: removing, cannotStart: "cannot run \(argv[0])", hint: "Install it or put it on PATH."
+            URL(fileURLWithPath: program), Array(argv.dropFirst()), environment: environment,
+            removing: removing, cannotStart: "cannot run \(name)", hint: "Install it or put it on PATH."
         ) { fd in
             var chunk = [UInt8](repeating: 0, count: 65536)
             while case .success(let n) = chunk.withUnsafeMutableBytes({ Syscalls.read(fd, $0) }), n > 0 {
@@ -46,6 +49,39 @@ enum HostCommand {
             }
         }
         return Output(status: ended.status, stdout: stdout, stderr: ended.stderr)
+    }
+
+    /// The PATH a program run with `environment` and without `removing` sees: the changed
+    /// value, else repro's own, else glibc's default for an unset PATH (confstr(3) `_CS_PATH`).
+    static func searchPath(environment: [String: String] = [:], removing: [String] = []) -> String {
+        if let path = environment["PATH"] { return path }
+        if !removing.contains("PATH"), let path = ProcessInfo.processInfo.environment["PATH"] { return path }
+        return "/bin:/usr/bin"
+    }
+
+    /// Where execvp(3) would find `name` on `path`: the first directory in `path` (an empty
+    /// entry is the current directory) holding an executable regular file of that name, or nil.
+    /// A name with a `/` is taken as it is (nil if it is not an executable regular file).
+    static func find(_ name: String, in path: String) -> String? {
+        func runnable(_ candidate: String) -> Bool {
+            guard case .success(let st) = Syscalls.stat(candidate), st.st_mode & S_IFMT == S_IFREG else { return false }
+            return (try? Syscalls.access(candidate, X_OK).get()) != nil
+        }
+        if name.isEmpty { return nil }
+        if name.contains("/") { return runnable(name) ? name : nil }
+        for dir in path.split(separator: ":", omittingEmptySubsequences: false) {
+            let candidate = (dir.isEmpty ? "." : String(dir)) + "/" + name
+            if runnable(candidate) { return candidate }
+        }
+        return nil
+    }
+
+    /// The error for a host program that is not on PATH (configuration: the machine lacks a
+    /// program repro needs).
+    static func notFound(_ name: String, path: String, why: String = "") -> ReproError {
+        .configuration(
+            "\(name) was not found on PATH (\(path))\(why); install \(name), or add the directory that holds it to PATH.",
+            errno: ENOENT)
     }
 
     /// Runs `program` with `arguments`, hands the read end of its stdout to `readStdout` (stderr
@@ -106,11 +142,11 @@ enum HostCommand {
         } catch {
             _ = Syscalls.kill(pid, SIGKILL)
             group.wait()
-            _ = waitForExit(pid)
+            _ = Syscalls.waitpid(pid)
             throw error
         }
         group.wait()
-        let status = waitForExit(pid)
+        let status = try waitForExit(pid, program: program.lastPathComponent)
         let exited = status & 0x7f == 0
         return Ended(
             exited: exited, status: exited ? (status >> 8) & 0xff : status & 0x7f,
@@ -156,10 +192,20 @@ enum HostCommand {
         return code == 0 ? .success(pid) : .failure(Errno(code))
     }
 
-    /// The wait status of `pid` once it has ended (waitpid(2), retried on EINTR).
-    private static func waitForExit(_ pid: pid_t) -> Int32 {
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        return status
+    /// The wait status of `pid` once it has ended (waitpid(2), retried on EINTR). A failed wait
+    /// is an error, never a status: with SIGCHLD ignored (inherited from whoever started repro)
+    /// the kernel reaps the child itself and waitpid fails with ECHILD, and reading that as exit
+    /// status 0 would report a failed host program (git, gpgv) as a successful one.
+    private static func waitForExit(_ pid: pid_t, program name: String) throws(ReproError) -> Int32 {
+        switch Syscalls.waitpid(pid) {
+        case .success(let status): return status
+        case .failure(let e):
+            let why =
+                e.code == ECHILD
+                ? " SIGCHLD is ignored in the process that started repro (children inherit that), so the kernel reaped \(name) before repro could read how it ended. Start repro from a process that does not ignore SIGCHLD (an ignored signal stays ignored across exec)."
+                : ""
+            throw .sandbox(
+                "cannot tell how \(name) ended: waitpid failed: \(e).\(why)", errno: e.code)
+        }
     }
 }

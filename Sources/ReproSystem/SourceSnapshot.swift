@@ -805,6 +805,16 @@ public struct SourceSnapshot: Sendable {
 
     /// Tracked and untracked file lists, the HEAD commit and its files, or nil when not a git work tree.
     private static func gitFiles(_ dir: String) throws(ReproError) -> GitState? {
+        let path = HostCommand.searchPath(environment: gitEnvironment, removing: gitLocationVariables)
+        if HostCommand.find("git", in: path) == nil {
+            // Without git, a work tree would be taken for a plain directory and snapshotted
+            // whole (untracked files and .git included): only a directory with no .git on the
+            // way up is one.
+            guard let marker = gitMarker(above: dir) else { return nil }
+            throw HostCommand.notFound(
+                "git", path: path,
+                why: ", and \(dir) is in a git work tree (\(marker) exists): repro reads its tracked files through git")
+        }
         let inside = try git(dir, ["rev-parse", "--is-inside-work-tree"])
         if inside.status != 0, inside.stderr.contains("safe.directory") {
             // Snapshotting every file instead would take in untracked files, silently.
@@ -860,6 +870,18 @@ public struct SourceSnapshot: Sendable {
             commit: commit, commitTime: time,
             top: text(top), prefix: sub, head: entries,
             described: try commit.flatMap { c throws(ReproError) in try describe(dir, c) })
+    }
+
+    /// The first `.git` (directory or file: a linked worktree or submodule has a file) in `dir`
+    /// or a directory above it, or nil: where git would find the repository holding `dir`.
+    static func gitMarker(above dir: String) -> String? {
+        var current = dir
+        while true {
+            let marker = (current == "/" ? "" : current) + "/.git"
+            if Syscalls.exists(marker) { return marker }
+            guard current != "/", let slash = current.lastIndex(of: "/") else { return nil }
+            current = slash == current.startIndex ? "/" : String(current[..<slash])
+        }
     }
 
     /// `git describe --tags --always --abbrev=7 COMMIT`, `git rev-parse --short=7 COMMIT` and the tag naming

@@ -117,6 +117,13 @@ struct CheckCommand: ParsableCommand {
         do {
             try check(format: chosen, started: started, environment: environment, display: display)
         } catch let error as ReproError {
+            // Before a report exists: the error object every `--json` of repro prints
+            // (docs/report.md, docs/schemas/error-v1.json); the report itself was not printed.
+            if chosen == .json {
+                Console.json(
+                    JSONValue.object(error.jsonMembers.merging(["verdict": "error"]) { _, own in own }).serializedString
+                )
+            }
             if chosen == .github {
                 Console.verbatim(
                     GitHubOutput.error(error.message, title: "repro check failed (exit \(error.status.rawValue))"))

@@ -471,6 +471,39 @@ private let config = """
         }
     }
 
+    /// A check that stops before a report exists prints the error object every `--json` of
+    /// repro prints, valid against docs/schemas/error-v1.json, and exits with the kind's status.
+    @Test func anErrorBeforeTheReportIsAJSONErrorObject() throws {
+        let interop = InteropTests()
+        let bad = try Project(files: ["build.sh": ""], config: "[build]\ncommand = [\"sh\"]\noutput = [\"x\"]\n")
+        defer { bad.remove() }
+        let good = try Project(
+            files: ["build.sh": "mkdir -p out; echo x > out/x\n"],
+            config: config + "\n[source]\ndate_epoch = 1700000000\n")
+        defer { good.remove() }
+        let cases: [(Project, [String], String, Int)] = [
+            (bad, ["--json"], "unknown key 'build.output'", 2),
+            (good, ["--format", "json", "--sign", good.dir + "/no-such.key"], "cannot read the signing key", 2),
+        ]
+        for (project, arguments, message, status) in cases {
+            let result = try project.check(arguments)
+            #expect(result.status == Int32(status), "\(result.stderr)")
+            let object = try json(result.stdout)
+            #expect(object["verdict"] as? String == "error")
+            #expect(object["kind"] as? String == "configuration")
+            #expect(object["exit_status"] as? Int == status)
+            #expect((object["error"] as? String)?.contains(message) == true, "\(result.stdout)")
+            #expect(object["context"] is [String: Any])
+            #expect(result.stderr.contains(message))
+            let path = project.dir + "/error.json"
+            try result.stdout.write(toFile: path, atomically: false, encoding: .utf8)
+            let checked = try interop.interop(["schema", InteropTests.root + "/docs/schemas/error-v1.json", path])
+            #expect(checked.status == 0, "the error object does not match its schema: \(checked.stdout)")
+        }
+        let config = try json(try bad.check(["--json"]).stdout)
+        #expect((config["context"] as? [String: Any])?["path"] as? String == bad.dir + "/repro.toml")
+    }
+
     /// securesystemslib verifies the envelopes of a real check's signed manifest.
     @Test func aRealCheckManifestVerifiesWithSecuresystemslib() throws {
         let interop = InteropTests()

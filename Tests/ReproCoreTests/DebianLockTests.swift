@@ -71,6 +71,22 @@ import Testing
                     sha256: String(repeating: "a", count: 64), size: 10))
     }
 
+    /// A field continued over 200,000 lines parses, joined with single spaces (each continuation
+    /// line used to copy the whole value so far: quadratic, minutes for this index).
+    @Test func aFieldOfManyContinuationLinesParses() {
+        let count = 200_000
+        var text = "Package: big\nVersion: 1\nArchitecture: amd64\nDepends: d0"
+        for i in 1..<count { text += ",\n d\(i)" }
+        text += "\nDescription: short\n" + String(repeating: " more\n", count: 3)
+        text += "Filename: pool/main/b/big_1_amd64.deb\nSize: 1\nSHA256: \(String(repeating: "e", count: 64))\n"
+        let packages = DebianIndex.packages(text, architecture: "amd64")
+        #expect(packages.count == 1)
+        #expect(packages.first?.depends.count == count)
+        #expect(packages.first?.depends.first == [DebianRelation(name: "d0")])
+        #expect(packages.first?.depends.last == [DebianRelation(name: "d\(count - 1)")])
+        #expect(packages.first?.depends.map { $0[0].name } == (0..<count).map { "d\($0)" })
+    }
+
     @Test func readsTheSHA256SectionOfRelease() {
         let sha = String(repeating: "d", count: 64)
         let files = DebianIndex.releaseFiles(

@@ -140,6 +140,26 @@ import Testing
             ("runDetails.metadata.startedOn", "yesterday", "has no RFC 3339 metadata.startedOn"),
             ("runDetails.metadata.finishedOn", nil, "has no RFC 3339 metadata.finishedOn"),
             ("runDetails.builder.version.repro", 1, "has a runDetails.builder.version.repro that is not a string"),
+            (
+                "runDetails.builder.version.repro", .null,
+                "has a runDetails.builder.version.repro that is not a string"
+            ),
+            // An object that may be absent is refused when present as anything but an object,
+            // null included, as the members inside it are.
+            ("runDetails.builder.version", .null, "has a runDetails.builder.version that is not an object"),
+            ("runDetails.builder.version", "0.1.0", "has a runDetails.builder.version that is not an object"),
+            ("runDetails.builder.version", [], "has a runDetails.builder.version that is not an object"),
+            ("runDetails.builder", .null, "has a runDetails.builder that is not an object"),
+            // RFC 3339 allows a leap second; in-toto's timestamps (protobuf Timestamp) do not.
+            (
+                "runDetails.metadata.startedOn", "2016-12-31T23:59:60Z",
+                "has the timestamp \"2016-12-31T23:59:60Z\" with a leap second (second 60), which in-toto and SLSA timestamps (protobuf Timestamps, where every minute has 60 seconds) cannot hold"
+            ),
+            (
+                "runDetails.metadata.finishedOn", "2016-12-31T23:59:60.5Z",
+                "has the timestamp \"2016-12-31T23:59:60.5Z\" with a leap second (second 60), which in-toto and SLSA timestamps (protobuf Timestamps, where every minute has 60 seconds) cannot hold"
+            ),
+            ("runDetails.metadata.finishedOn", "2016-12-31T23:59:61Z", "has no RFC 3339 metadata.finishedOn"),
         ]
         for (path, value, expected) in cases {
             #expect(

@@ -90,6 +90,29 @@ import Testing
         #expect(ReproError.verification("x").jsonMembers["context"] == .object([:]))
     }
 
+    /// docs/schemas/error-v1.json states the members ``ReproError/jsonMembers`` writes: every
+    /// kind and its status, and every context field.
+    @Test func theErrorSchemaIsTheModel() throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("docs/schemas/error-v1.json").path
+        let schema = try StrictJSON.parse(Data(contentsOf: URL(fileURLWithPath: path)))
+        let properties = schema["properties"]?.objectValue ?? [:]
+        let members = ReproError.sandbox(
+            "x", errno: EPERM,
+            context: .init(path: "p", line: 1, column: 2, url: "u", toolchain: "t", step: "s")
+        ).jsonMembers
+        #expect(Set(schema["required"]?.arrayValue?.compactMap(\.stringValue) ?? []) == Set(members.keys))
+        #expect(
+            properties["kind"]?["enum"]?.arrayValue?.compactMap(\.stringValue)
+                == ReproError.Kind.allCases.map(\.rawValue))
+        #expect(
+            properties["exit_status"]?["enum"]?.arrayValue?.compactMap(\.integerValue)
+                == ReproError.Kind.allCases.map { Int64($0.exitStatus.rawValue) })
+        #expect(
+            Set(properties["context"]?["properties"]?.objectValue?.keys ?? [:].keys)
+                == Set(members["context"]?.objectValue?.keys ?? [:].keys))
+    }
+
     /// The checksums parser throws the kind its caller's role needs: input when repro writes or
     /// is handed the file, verification when a manifest certifies it.
     @Test func checksumsParseFailsAsTheCallerSays() throws {

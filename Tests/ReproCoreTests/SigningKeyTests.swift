@@ -21,6 +21,20 @@ import Testing
         return out
     }
 
+    /// A signature that cannot be made while writing a manifest is the signing key's problem
+    /// (configuration, exit 2), not a failed verification (exit 5). swift-crypto's Ed25519 does
+    /// not fail on a valid key, so the error is made from a stand-in underlying error.
+    @Test func aSigningFailureIsAConfigurationErrorNamingTheKey() {
+        struct Refused: Error, CustomStringConvertible { var description: String { "the library refused" } }
+        let key = SigningKey.generate()
+        let error = key.signingFailure(Refused())
+        #expect(error.kind == .configuration)
+        #expect(error.status.rawValue == 2)
+        #expect(error.message.contains(key.keyID))
+        #expect(error.message.contains("the library refused"))
+        #expect(!error.message.lowercased().contains("verif"))
+    }
+
     @Test func pureEd25519MatchesRFC8032() throws {
         let key = SigningKey(try Curve25519.Signing.PrivateKey(rawRepresentation: bytes(rfcSeed)))
         #expect(Hex.encode(key.publicKey.key.rawRepresentation) == rfcPublic)

@@ -88,6 +88,13 @@ import Testing
         #expect(RFC3339.parse("2023-11-14T22:13:20.5Z")?.timeIntervalSince1970 == 1_700_000_000.5)
         #expect(RFC3339.parse("2023-11-14T23:13:20+01:00")?.timeIntervalSince1970 == 1_700_000_000)
         #expect(RFC3339.parse("yesterday") == nil)
+        // Leap seconds: allowed by RFC 3339, not by the protobuf Timestamps of in-toto and SLSA.
+        #expect(RFC3339.parse("2016-12-31T23:59:60Z") == nil)
+        #expect(RFC3339.isLeapSecond("2016-12-31T23:59:60Z"))
+        #expect(RFC3339.isLeapSecond("2016-12-31T23:59:60.25Z"))
+        #expect(!RFC3339.isLeapSecond("2016-12-31T23:59:59Z"))
+        #expect(!RFC3339.isLeapSecond("2016-12-31T23:59:61Z"))
+        #expect(RFC3339.parse("2016-12-31T23:59:59Z")?.timeIntervalSince1970 == 1_483_228_799)
     }
 
     @Test func regularExpressionsMatchAsNSRegularExpression() {

@@ -157,6 +157,29 @@ struct DebMirror {
         }
     }
 
+    /// A member the extractor refuses is named with its package and the toolchain spec whose
+    /// lock holds it.
+    @Test func aRefusedMemberNamesItsPackageAndSpec() throws {
+        let mirror = DebMirror()
+        defer { mirror.scratch.remove() }
+        let pins = [
+            mirror.add("good", [.file("./usr/bin/good", "good\n", mode: 0o755)]),
+            mirror.add("evil", [.file("../escape", "x\n")], version: "6.6"),
+        ]
+        let cache = ToolchainCache(root: mirror.scratch.path + "/cache")
+        cache.debianMirrors = [mirror.url]
+        do {
+            _ = try cache.fetch(DebMirror.spec(pins), specPath: "/specs/t.toml")
+            Issue.record("a member with .. was accepted")
+        } catch {
+            #expect(error.message.hasPrefix("toolchain \"t\" (/specs/t.toml): evil 6.6: "), "\(error.message)")
+            #expect(error.message.contains("../escape"), "\(error.message)")
+            #expect(error.context.toolchain == "t")
+            #expect(error.context.path == "/specs/t.toml")
+        }
+        #expect(!Syscalls.exists(mirror.scratch.path + "/cache/escape"))
+    }
+
     /// A package whose tree has `./etc` and `./var` as symbolic links to host directories: the
     /// recorded rules (etc/passwd, var/lib/dpkg/status, etc/alternatives) must not write, change
     /// modes or read through them. The assembly is refused and the host directories stay as they were.
