@@ -36,6 +36,10 @@ struct Repro: ParsableCommand {
 @main
 enum Main {
     static func main() {
+        // An ignored SIGCHLD survives execve: started that way, repro's children (git, the
+        // sandbox's init and, through it, the build's own processes) would be reaped by the
+        // kernel and every wait for them would fail. repro waits for what it starts.
+        signal(SIGCHLD, SIG_DFL)
         do {
             // `repro run` spelled plainly skips building the whole argument parser, most of the
             // start-up time of a sandbox run; anything else goes through ArgumentParser.

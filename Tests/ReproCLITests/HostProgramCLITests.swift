@@ -10,13 +10,14 @@ private let config = """
 
 /// How `repro check` runs git on the host, and what it says when it cannot.
 @Suite struct HostProgramCLITests {
-    @Test func withSIGCHLDIgnoredAGitRunIsAnErrorNotASuccess() throws {
+    @Test func startedWithSIGCHLDIgnoredTheCheckStillWaitsForItsPrograms() throws {
         let project = try Project(files: ["build.sh": "mkdir -p out; echo x > out/x\n"], config: config, git: true)
         defer { project.remove() }
         var env = ProcessInfo.processInfo.environment
         env.merge(BusyboxToolchain.shared.environment) { _, new in new }
-        // An ignored signal stays ignored across exec: repro starts with SIGCHLD ignored, so the
-        // kernel reaps git itself and waitpid fails with ECHILD.
+        // An ignored signal stays ignored across exec: started with SIGCHLD ignored, repro would
+        // have the kernel reap git and the sandbox's processes, and every wait would fail
+        // (before, git's run read as "cannot tell how git ended", exit 4). repro sets it back.
         // (dash's `trap '' CHLD` does not ignore it; Python's signal module does.)
         let result = try Shell.run(
             [
@@ -24,9 +25,8 @@ private let config = """
                 "import os, signal, sys; signal.signal(signal.SIGCHLD, signal.SIG_IGN); os.execv(sys.argv[1], sys.argv[1:])",
                 CLI.binary, "check", project.dir,
             ], environment: env)
-        #expect(result.status == 4, "\(result.stderr)")
-        #expect(result.stderr.contains("cannot tell how git ended"), "\(result.stderr)")
-        #expect(result.stderr.contains("SIGCHLD"))
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(!result.stderr.contains("SIGCHLD"), "\(result.stderr)")
     }
 
     @Test func withoutGitOnPATHAGitWorkTreeIsRefusedNotTakenForADirectory() throws {
