@@ -59,7 +59,7 @@ let package = Package(
         .target(
             name: "ReproCore",
             dependencies: [
-                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Crypto", package: "swift-crypto")
             ],
             swiftSettings: essentialsOnly
         ),

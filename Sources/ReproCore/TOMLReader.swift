@@ -549,7 +549,9 @@ struct TOMLReader {
             case Self.backslash: try escape(into: &out)
             case Self.eof, Self.lf, Self.cr: throw fail("a string is not closed on its line")
             default:
-                if Self.isControl(c) { throw fail("a string holds \(found()); write it as an escape such as \\t or \\u0001") }
+                if Self.isControl(c) {
+                    throw fail("a string holds \(found()); write it as an escape such as \\t or \\u0001")
+                }
                 out.append(UInt8(c))
                 i += 1
             }
@@ -663,7 +665,9 @@ struct TOMLReader {
                 i += 1
             }
             guard let scalar = Unicode.Scalar(UInt32(value)) else {
-                throw fail("the escape \(String(decoding: b[start..<i], as: UTF8.self)) is not a Unicode scalar value", at: start)
+                throw fail(
+                    "the escape \(String(decoding: b[start..<i], as: UTF8.self)) is not a Unicode scalar value",
+                    at: start)
             }
             out.append(contentsOf: String(Character(scalar)).utf8)
         default:

@@ -95,7 +95,9 @@ import Testing
             }
         }
         for example in ((try? fm.contentsOfDirectory(atPath: root + "/examples")) ?? []).sorted() {
-            if let data = fm.contents(atPath: root + "/examples/" + example + "/repro.toml") { docs.append(Array(data)) }
+            if let data = fm.contents(atPath: root + "/examples/" + example + "/repro.toml") {
+                docs.append(Array(data))
+            }
         }
         #expect(docs.count >= 10, "the seed corpus was not found under \(root)")
         docs += TOMLReaderTests.valid.map { Array($0.0.utf8) }
@@ -133,7 +135,9 @@ import Testing
 
     /// Whether repro's value equals tomllib's tagged one.
     static func same(_ node: TOMLNode, _ json: Any) -> Bool {
-        guard let tagged = json as? [String: Any], tagged.count == 1, let (tag, value) = tagged.first else { return false }
+        guard let tagged = json as? [String: Any], tagged.count == 1, let (tag, value) = tagged.first else {
+            return false
+        }
         switch (node, tag) {
         case (.table(let entries), "t"):
             guard let other = value as? [String: Any], other.count == entries.count else { return false }
@@ -182,7 +186,8 @@ import Testing
         try process.run()
         let data = out.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        try #require(process.terminationStatus == 0, "\(python ?? "python3") could not run tomllib (Python 3.11 or later)")
+        try #require(
+            process.terminationStatus == 0, "\(python ?? "python3") could not run tomllib (Python 3.11 or later)")
         let results = try #require(try JSONSerialization.jsonObject(with: data) as? [[String: Any]])
         try #require(results.count == docs.count)
 
@@ -198,7 +203,8 @@ import Testing
                 refused += 1
             case (.failure(let failure), _?):
                 disagreements.append(
-                    "repro refuses (\(failure.line):\(failure.column): \(failure.problem)), tomllib accepts: \(text.debugDescription)")
+                    "repro refuses (\(failure.line):\(failure.column): \(failure.problem)), tomllib accepts: \(text.debugDescription)"
+                )
             case (.success, nil):
                 // The specification allows a leap second and the year 0000; Python's datetime does not.
                 if python["big"] != nil {
@@ -209,7 +215,9 @@ import Testing
                 }
             }
         }
-        #expect(disagreements.isEmpty, "\(disagreements.count) disagreements:\n\(disagreements.prefix(15).joined(separator: "\n"))")
+        #expect(
+            disagreements.isEmpty,
+            "\(disagreements.count) disagreements:\n\(disagreements.prefix(15).joined(separator: "\n"))")
         // The mutations must reach both outcomes in numbers, or the comparison says little.
         #expect(accepted > 400 && refused > 1000, "accepted \(accepted), refused \(refused)")
     }

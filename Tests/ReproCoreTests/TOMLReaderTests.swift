@@ -12,22 +12,54 @@ import Testing
         ("a = 1", .table(["a": .integer(1)])),
         ("# only a comment", .table([:])),
         ("a = 1\r\nb = 2\r\n", .table(["a": .integer(1), "b": .integer(2)])),
-        ("\"a b\" = 1\n'c\"d' = 2\n\"\" = 3\nA-_9 = 4\n1234 = 5\n",
-         .table(["a b": .integer(1), "c\"d": .integer(2), "": .integer(3), "A-_9": .integer(4), "1234": .integer(5)])),
-        ("a . \"b.c\" . d = 1\na.e = 2\n", .table(["a": .table(["b.c": .table(["d": .integer(1)]), "e": .integer(2)])])),
+        (
+            "\"a b\" = 1\n'c\"d' = 2\n\"\" = 3\nA-_9 = 4\n1234 = 5\n",
+            .table(["a b": .integer(1), "c\"d": .integer(2), "": .integer(3), "A-_9": .integer(4), "1234": .integer(5)])
+        ),
+        (
+            "a . \"b.c\" . d = 1\na.e = 2\n",
+            .table(["a": .table(["b.c": .table(["d": .integer(1)]), "e": .integer(2)])])
+        ),
         ("3.14 = 1", .table(["3": .table(["14": .integer(1)])])),
         ("[a.b]\nc = 1\n[a]\nd = 2\n", .table(["a": .table(["b": .table(["c": .integer(1)]), "d": .integer(2)])])),
-        ("[a]\nb.c = 1\n[a.b.d]\ne = 2\n", .table(["a": .table(["b": .table(["c": .integer(1), "d": .table(["e": .integer(2)])])])])),
+        (
+            "[a]\nb.c = 1\n[a.b.d]\ne = 2\n",
+            .table(["a": .table(["b": .table(["c": .integer(1), "d": .table(["e": .integer(2)])])])])
+        ),
         ("[a.b.c]\n[a]\nb.d = 1\n", .table(["a": .table(["b": .table(["c": .table([:]), "d": .integer(1)])])])),
-        ("[[a]]\nb = 1\n[a.c]\nd = 2\n[[a]]\nb = 3\n[a.c]\n",
-         .table(["a": .array([.table(["b": .integer(1), "c": .table(["d": .integer(2)])]), .table(["b": .integer(3), "c": .table([:])])])])),
-        ("[[a.b]]\n[[a.b]]\n[a]\nc = 1\n", .table(["a": .table(["b": .array([.table([:]), .table([:])]), "c": .integer(1)])])),
+        (
+            "[[a]]\nb = 1\n[a.c]\nd = 2\n[[a]]\nb = 3\n[a.c]\n",
+            .table([
+                "a": .array([
+                    .table(["b": .integer(1), "c": .table(["d": .integer(2)])]),
+                    .table(["b": .integer(3), "c": .table([:])]),
+                ])
+            ])
+        ),
+        (
+            "[[a.b]]\n[[a.b]]\n[a]\nc = 1\n",
+            .table(["a": .table(["b": .array([.table([:]), .table([:])]), "c": .integer(1)])])
+        ),
         ("[ a . b ]\n[[ c ]]\n", .table(["a": .table(["b": .table([:])]), "c": .array([.table([:])])])),
-        ("a = {}\nb = { c = 1, d.e = \"x\", f = { g = [1, 2] } }\n",
-         .table(["a": .table([:]), "b": .table(["c": .integer(1), "d": .table(["e": .string("x")]), "f": .table(["g": .array([.integer(1), .integer(2)])])])])),
+        (
+            "a = {}\nb = { c = 1, d.e = \"x\", f = { g = [1, 2] } }\n",
+            .table([
+                "a": .table([:]),
+                "b": .table([
+                    "c": .integer(1), "d": .table(["e": .string("x")]),
+                    "f": .table(["g": .array([.integer(1), .integer(2)])]),
+                ]),
+            ])
+        ),
         ("a = { b = [\n1,\n] }\n", .table(["a": .table(["b": .array([.integer(1)])])])),
-        ("a = [ 1, 'x', [], {b = true}, 1.5, 1979-05-27, ]\n",
-         .table(["a": .array([.integer(1), .string("x"), .array([]), .table(["b": .boolean(true)]), .float(1.5), .dateOrTime])])),
+        (
+            "a = [ 1, 'x', [], {b = true}, 1.5, 1979-05-27, ]\n",
+            .table([
+                "a": .array([
+                    .integer(1), .string("x"), .array([]), .table(["b": .boolean(true)]), .float(1.5), .dateOrTime,
+                ])
+            ])
+        ),
         ("a = [\n  # c\n  1 , # d\n\n  2\n  # e\n]\n", .table(["a": .array([.integer(1), .integer(2)])])),
         // Strings.
         (#"a = "\b\t\n\f\r\"\\\u00e9\U0001F600""#, .table(["a": .string("\u{8}\t\n\u{C}\r\"\\é😀")])),
@@ -45,20 +77,37 @@ import Testing
         // Integers.
         ("a = 9223372036854775807", .table(["a": .integer(.max)])),
         ("a = -9223372036854775808", .table(["a": .integer(.min)])),
-        ("a = +1_000\nb = -0\nc = +0\nd = 0", .table(["a": .integer(1000), "b": .integer(0), "c": .integer(0), "d": .integer(0)])),
-        ("a = 0xDEAD_beef\nb = 0o755\nc = 0b1101\nd = 0x00\ne = 0x7FFFFFFFFFFFFFFF",
-         .table(["a": .integer(0xDEADBEEF), "b": .integer(0o755), "c": .integer(13), "d": .integer(0), "e": .integer(.max)])),
+        (
+            "a = +1_000\nb = -0\nc = +0\nd = 0",
+            .table(["a": .integer(1000), "b": .integer(0), "c": .integer(0), "d": .integer(0)])
+        ),
+        (
+            "a = 0xDEAD_beef\nb = 0o755\nc = 0b1101\nd = 0x00\ne = 0x7FFFFFFFFFFFFFFF",
+            .table([
+                "a": .integer(0xDEADBEEF), "b": .integer(0o755), "c": .integer(13), "d": .integer(0),
+                "e": .integer(.max),
+            ])
+        ),
         // Floats.
-        ("a = 1.5\nb = -0.01\nc = 5e+22\nd = 1E06\ne = -2e-2\nf = 6.626e-34\ng = 224_617.445_991\nh = 1e1_0\ni = 0.0\nj = 0e0",
-         .table(["a": .float(1.5), "b": .float(-0.01), "c": .float(5e22), "d": .float(1e6), "e": .float(-0.02),
-                 "f": .float(6.626e-34), "g": .float(224617.445991), "h": .float(1e10), "i": .float(0), "j": .float(0)])),
-        ("a = inf\nb = +inf\nc = -inf", .table(["a": .float(.infinity), "b": .float(.infinity), "c": .float(-.infinity)])),
+        (
+            "a = 1.5\nb = -0.01\nc = 5e+22\nd = 1E06\ne = -2e-2\nf = 6.626e-34\ng = 224_617.445_991\nh = 1e1_0\ni = 0.0\nj = 0e0",
+            .table([
+                "a": .float(1.5), "b": .float(-0.01), "c": .float(5e22), "d": .float(1e6), "e": .float(-0.02),
+                "f": .float(6.626e-34), "g": .float(224617.445991), "h": .float(1e10), "i": .float(0), "j": .float(0),
+            ])
+        ),
+        (
+            "a = inf\nb = +inf\nc = -inf",
+            .table(["a": .float(.infinity), "b": .float(.infinity), "c": .float(-.infinity)])
+        ),
         ("a = true\nb = false", .table(["a": .boolean(true), "b": .boolean(false)])),
         // Dates and times.
-        ("a = 1979-05-27T07:32:00Z\nb = 1979-05-27T00:32:00-07:00\nc = 1979-05-27T00:32:00.999999+07:00\n"
-            + "d = 1979-05-27 07:32:00\ne = 1979-05-27t07:32:00z\nf = 1979-05-27\ng = 07:32:00\nh = 00:32:00.5\n"
-            + "i = 2000-02-29\nj = 2016-12-31T23:59:60Z\nk = 1979-05-27 # date then comment",
-         .table(Dictionary(uniqueKeysWithValues: "abcdefghijk".map { (String($0), N.dateOrTime) }))),
+        (
+            "a = 1979-05-27T07:32:00Z\nb = 1979-05-27T00:32:00-07:00\nc = 1979-05-27T00:32:00.999999+07:00\n"
+                + "d = 1979-05-27 07:32:00\ne = 1979-05-27t07:32:00z\nf = 1979-05-27\ng = 07:32:00\nh = 00:32:00.5\n"
+                + "i = 2000-02-29\nj = 2016-12-31T23:59:60Z\nk = 1979-05-27 # date then comment",
+            .table(Dictionary(uniqueKeysWithValues: "abcdefghijk".map { (String($0), N.dateOrTime) }))
+        ),
     ]
 
     @Test(arguments: 0..<valid.count)
@@ -126,11 +175,13 @@ import Testing
         ("a = True", 1, 5), ("a = tru", 1, 5), ("a = falsey", 1, 10),
         // Dates and times.
         ("a = 1979-13-01", 1, 5), ("a = 1979-00-01", 1, 5), ("a = 1979-02-29", 1, 5), ("a = 1900-02-29", 1, 5),
-        ("a = 1979-04-31", 1, 5), ("a = 1979-01-00", 1, 5), ("a = 1979-1-01", 1, 11), ("a = 1979-01-01T24:00:00", 1, 16),
+        ("a = 1979-04-31", 1, 5), ("a = 1979-01-00", 1, 5), ("a = 1979-1-01", 1, 11),
+        ("a = 1979-01-01T24:00:00", 1, 16),
         ("a = 1979-01-01T23:60:00", 1, 16), ("a = 1979-01-01T23:59:61", 1, 16), ("a = 1979-01-01T23:59", 1, 21),
         ("a = 1979-01-01T", 1, 16), ("a = 1979-01-01 07:32", 1, 21), ("a = 1979-01-01T07:32:00+24:00", 1, 24),
         ("a = 1979-01-01T07:32:00+01", 1, 27), ("a = 1979-01-01T07:32:00.", 1, 25), ("a = 07:32", 1, 10),
-        ("a = 07:32:00Z", 1, 13), ("a = 7:32:00", 1, 6), ("a = 1979-01-01 x", 1, 16), ("a = 1979-01-01T07:32:00 Z", 1, 25),
+        ("a = 07:32:00Z", 1, 13), ("a = 7:32:00", 1, 6), ("a = 1979-01-01 x", 1, 16),
+        ("a = 1979-01-01T07:32:00 Z", 1, 25),
         // Invalid UTF-8 is tested on bytes below.
     ]
 
@@ -182,7 +233,10 @@ import Testing
         let fits = "a = " + String(repeating: "[", count: limit) + String(repeating: "]", count: limit)
         #expect((try? TOMLReader.parse(fits)) != nil)
         let deep = "a = " + String(repeating: "[", count: limit + 1) + String(repeating: "]", count: limit + 1)
-        #expect(throws: TOMLReader.Failure(line: 1, column: 5 + limit, problem: "tables and arrays are nested more than 128 levels deep")) {
+        #expect(
+            throws: TOMLReader.Failure(
+                line: 1, column: 5 + limit, problem: "tables and arrays are nested more than 128 levels deep")
+        ) {
             try TOMLReader.parse(deep)
         }
         let huge = "a = " + String(repeating: "[{b=", count: 100_000)
@@ -195,10 +249,14 @@ import Testing
         #expect((try? TOMLReader.parse("[\(half)]\nx.y = 1")) != nil)
         // 10^5 dotted parts, in a key and in a header.
         let parts = String(repeating: "a.", count: 99_999) + "a"
-        #expect(throws: TOMLReader.Failure(line: 1, column: 2 * limit + 1, problem: "a key has more than 128 dotted parts")) {
+        #expect(
+            throws: TOMLReader.Failure(line: 1, column: 2 * limit + 1, problem: "a key has more than 128 dotted parts")
+        ) {
             try TOMLReader.parse(parts + " = 1")
         }
-        #expect(throws: TOMLReader.Failure(line: 1, column: 2 * limit + 2, problem: "a key has more than 128 dotted parts")) {
+        #expect(
+            throws: TOMLReader.Failure(line: 1, column: 2 * limit + 2, problem: "a key has more than 128 dotted parts")
+        ) {
             try TOMLReader.parse("[" + parts + "]")
         }
     }

@@ -44,7 +44,8 @@ import Testing
         "an array element that starts with '}' or a line separator",
         arguments: [
             ("a = [}]\n", 1, 6), ("a = [\n  \"x\",\n } _\n", 3, 2), ("a = [1, # c\n\n }\n", 3, 2),
-            ("a = [[1], }]\n", 1, 11), ("a = [\u{2028}1]\n", 1, 6), ("a = [1,\u{2029}]\n", 1, 8), ("a = [\u{85}]\n", 1, 6),
+            ("a = [[1], }]\n", 1, 11), ("a = [\u{2028}1]\n", 1, 6), ("a = [1,\u{2029}]\n", 1, 8),
+            ("a = [\u{85}]\n", 1, 6),
             ("a = { b = [ } ] }\n", 1, 13),
         ])
     func arrayElement(_ text: String, line: Int, column: Int) throws {
