@@ -15,9 +15,9 @@ let staticRelease = BuildSettingCondition.when(platforms: [.linux], configuratio
 // (_FoundationICU, CoreFoundation, ...) for the linker.
 let staticReleaseCompiling: [SwiftSetting] = [.unsafeFlags(["-static-stdlib"], staticRelease)]
 // repro's own modules import FoundationEssentials, never Foundation: full Foundation links ICU and
-// its locale data, 40 MB of the static binary (docs/benchmarks.md, "Binary size"). Crypto and
-// TOMLKit import Foundation themselves; with member import visibility, its String methods
-// (contains, range(of:), ...) do not leak through them into files that do not import it.
+// its locale data, 40 MB of the static binary (docs/benchmarks.md, "Binary size"). Crypto imports
+// Foundation itself; with member import visibility, its String methods (contains, range(of:), ...)
+// do not leak through it into files that do not import it.
 let essentialsOnly: [SwiftSetting] = [.enableUpcomingFeature("MemberImportVisibility")]
 let staticReleaseLinking: [LinkerSetting] =
     [.unsafeFlags(["-static-executable"], staticRelease)]
@@ -40,7 +40,6 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
-        .package(url: "https://github.com/LebJe/TOMLKit", exact: "0.6.0"),
     ],
     targets: [
         // System libraries, imported only by ReproSystem.
@@ -60,8 +59,7 @@ let package = Package(
         .target(
             name: "ReproCore",
             dependencies: [
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "TOMLKit", package: "TOMLKit"),
+                .product(name: "Crypto", package: "swift-crypto")
             ],
             swiftSettings: essentialsOnly
         ),

@@ -1,6 +1,5 @@
 import FoundationEssentials
 import Glibc
-import TOMLKit
 
 /// A sandbox profile (`profiles/NAME.toml`): hostname, environment, limits and the seccomp policy.
 public struct Profile: Codable, Sendable, Equatable {

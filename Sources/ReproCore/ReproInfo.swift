@@ -20,7 +20,6 @@ public enum ReproInfo {
             name: "swift-argument-parser", url: "https://github.com/apple/swift-argument-parser", version: "1.8.2",
             direct: true),
         Dependency(name: "swift-crypto", url: "https://github.com/apple/swift-crypto", version: "3.12.3", direct: true),
-        Dependency(name: "TOMLKit", url: "https://github.com/LebJe/TOMLKit", version: "0.6.0", direct: true),
         Dependency(name: "swift-asn1", url: "https://github.com/apple/swift-asn1.git", version: "1.7.4", direct: false),
     ]
 

@@ -1,8 +1,6 @@
-import TOMLKit
-
-/// A parsed TOML value, copied out of TOMLKit once so that decoding can say, for every key, what
-/// was found there and what was expected.
-indirect enum TOMLNode {
+/// A parsed TOML value (TOMLReader's output), kept whole so that decoding can say, for every key,
+/// what was found there and what was expected.
+indirect enum TOMLNode: Equatable {
     case table([String: TOMLNode])
     case array([TOMLNode])
     case string(String)
@@ -11,24 +9,6 @@ indirect enum TOMLNode {
     case boolean(Bool)
     /// A date, time or date-time: repro's files use none, so it is only ever a type error.
     case dateOrTime
-
-    init(_ value: TOMLValueConvertible) {
-        switch value.type {
-        case .table:
-            var entries: [String: TOMLNode] = [:]
-            if let table = value.table {
-                for key in table.keys { if let child = table[key] { entries[key] = TOMLNode(child) } }
-            }
-            self = .table(entries)
-        case .array:
-            self = .array((value.array.map { Array($0) } ?? []).map { TOMLNode($0) })
-        case .string: self = .string(value.string ?? "")
-        case .int: self = .integer(Int64(value.int ?? 0))
-        case .double: self = .float(value.double ?? 0)
-        case .bool: self = .boolean(value.bool ?? false)
-        case .date, .time, .dateTime: self = .dateOrTime
-        }
-    }
 
     /// How the value is named in a message: "the string \"x\"", "an integer (3)", "a table".
     var found: String {

@@ -1,6 +1,5 @@
 import FoundationEssentials
 import Glibc
-import TOMLKit
 
 /// Decodes hand-written TOML files (`repro.toml`, profiles, toolchain specs) into `Decodable`
 /// models, turning every failure into one configuration error (exit 2) that names the file, the
@@ -12,31 +11,18 @@ public enum TOMLFile {
     public static func decode<T: Decodable>(_ type: T.Type, from text: String, path: String, guide: String)
         throws(ReproError) -> T
     {
-        if let line = deepKeyLine(text) {
-            throw .configuration(
-                at: .init(path: path, line: line),
-                "TOML syntax error: a key on this line has more than \(maxKeyDepth) dotted parts; repro's files nest a few levels. Fix the file at that line."
-            )
-        }
-        if let (line, column, problem) = parserTrap(text) {
-            throw .configuration(
-                at: .init(path: path, line: line, column: column),
-                "TOML syntax error: \(problem). Fix the file at that line and column.")
-        }
-        let table: TOMLTable
+        let root: TOMLNode
         do {
-            table = try TOMLTable(string: text)
-        } catch let error as TOMLParseError {
-            throw .configuration(
-                at: .init(path: path, line: error.source.begin.line, column: error.source.begin.column),
-                "TOML syntax error: \(error.description). Fix the file at that line and column.")
+            root = try TOMLReader.parse(text)
         } catch {
-            throw .configuration(at: .init(path: path), "cannot parse TOML: \(error). \(guide)")
+            throw .configuration(
+                at: .init(path: path, line: error.line, column: error.column),
+                "TOML syntax error: \(error.problem). Fix the file at that line and column.")
         }
         let log = TOMLKeyLog()
         let value: T
         do {
-            value = try TOMLNodeDecoder.decode(T.self, from: TOMLNode(table), at: [], log: log)
+            value = try TOMLNodeDecoder.decode(T.self, from: root, at: [], log: log)
         } catch let error as TOMLShapeError {
             throw .configuration(
                 at: .init(path: path), "\(error.sentence)\(error.sentence.hasSuffix("?") ? "" : ".") \(guide)")
@@ -58,199 +44,6 @@ public enum TOMLFile {
             )
         }
         return value
-    }
-
-    /// The most dots a line may hold outside strings and comments. TOMLKit's parser (and the
-    /// decoding after it) recurses once per dotted key part, so some tens of thousands of parts
-    /// overflow the stack; no file repro reads needs more than a few.
-    static let maxKeyDepth = 256
-
-    /// The first line (1-based) with more than ``maxKeyDepth`` dots outside strings and comments.
-    static func deepKeyLine(_ text: String) -> Int? {
-        var line = 1, dots = 0
-        var quote: UInt8? = nil, triple = false, escaped = false, comment = false
-        let b = Array(text.utf8)
-        var i = 0
-        while i < b.count {
-            let c = b[i]
-            if c == 0x0A {
-                line += 1
-                dots = 0
-                comment = false
-                if quote != nil && !triple { quote = nil }
-                i += 1
-                continue
-            }
-            if comment {
-                i += 1
-                continue
-            }
-            if let q = quote {
-                if escaped {
-                    escaped = false
-                } else if c == 0x5C && q == 0x22 {
-                    escaped = true
-                } else if c == q {
-                    if !triple {
-                        quote = nil
-                    } else if i + 2 < b.count, b[i + 1] == q, b[i + 2] == q {
-                        quote = nil
-                        i += 2
-                    }
-                }
-                i += 1
-                continue
-            }
-            switch c {
-            case 0x23: comment = true
-            case 0x22, 0x27:
-                quote = c
-                triple = i + 2 < b.count && b[i + 1] == c && b[i + 2] == c
-                if triple { i += 2 }
-            case 0x2E:
-                dots += 1
-                if dots > maxKeyDepth { return line }
-            default: break
-            }
-            i += 1
-        }
-        return nil
-    }
-
-    /// The first place (line and column, 1-based, and what is wrong) where TOMLKit's parser
-    /// (toml++) would stop the process on an assertion instead of reporting a syntax error, or nil:
-    /// a table header whose `[` or `[[` is not followed by a key on its line, and an array whose
-    /// next element starts with `}` or a line or paragraph separator (U+2028, U+2029, U+0085).
-    ///
-    /// The scan follows only what decides where a statement or an array element starts (strings,
-    /// comments, brackets), and gives up, leaving any error to the parser, where the text is
-    /// malformed before such a place.
-    static func parserTrap(_ text: String) -> (line: Int, column: Int, problem: String)? {
-        let b = Array(text.utf8)
-        var i = 0, line = 1, lineStart = 0
-        func at(_ k: Int) -> UInt8? { k < b.count ? b[k] : nil }
-        func isKeyStart(_ c: UInt8) -> Bool {
-            c == 0x22 || c == 0x27 || c == 0x5F || c == 0x2D || (0x30...0x39).contains(c) || (0x41...0x5A).contains(c)
-                || (0x61...0x7A).contains(c)
-        }
-        func skipBlanks() { while at(i) == 0x20 || at(i) == 0x09 { i += 1 } }
-        func starts(_ quote: UInt8) -> Bool { at(i) == quote && at(i + 1) == quote && at(i + 2) == quote }
-        func newline() {
-            line += 1
-            lineStart = i + 1
-        }
-        // Where an array element must start: blanks, line breaks and comments, then not `}` nor
-        // U+2028/U+2029 (E2 80 A8/A9) nor U+0085 (C2 85).
-        func elementTrap() -> (line: Int, column: Int, problem: String)? {
-            while let c = at(i) {
-                if c == 0x20 || c == 0x09 || c == 0x0D {
-                    i += 1
-                } else if c == 0x0A {
-                    newline()
-                    i += 1
-                } else if c == 0x23 {
-                    while let d = at(i), d != 0x0A { i += 1 }
-                } else {
-                    break
-                }
-            }
-            let column = i - lineStart + 1
-            if at(i) == 0x7D { return (line, column, "an array holds '}' where a value belongs") }
-            if (at(i) == 0xE2 && at(i + 1) == 0x80 && (at(i + 2) == 0xA8 || at(i + 2) == 0xA9))
-                || (at(i) == 0xC2 && at(i + 1) == 0x85)
-            {
-                return (
-                    line, column,
-                    "an array holds a line or paragraph separator (U+2028, U+2029 or U+0085) where a value belongs"
-                )
-            }
-            return nil
-        }
-        while i < b.count {
-            // The start of a statement: blank lines and comments, then a header or a key.
-            skipBlanks()
-            guard let c = at(i) else { return nil }
-            if c == 0x0A || c == 0x0D {
-                if c == 0x0A { newline() }
-                i += 1
-                continue
-            }
-            if c == 0x23 {
-                while let d = at(i), d != 0x0A { i += 1 }
-                continue
-            }
-            if c == 0x5B {
-                let column = i - lineStart + 1
-                i += 1
-                let hadBlank = at(i) == 0x20 || at(i) == 0x09
-                skipBlanks()
-                if at(i) == 0x5B {
-                    if hadBlank { return nil }  // `[ [`: the parser reports it
-                    i += 1
-                    skipBlanks()
-                }
-                guard let k = at(i) else { return nil }
-                if k != 0x5D && !isKeyStart(k) {
-                    return (line, column, "a table header '[' or '[[' must be followed by a key on its line")
-                }
-            }
-            // The rest of the statement: up to a newline outside strings, arrays and inline tables.
-            var open: [UInt8] = []
-            while let d = at(i) {
-                if d == 0x0A {
-                    if open.isEmpty { break }
-                    newline()
-                    i += 1
-                } else if d == 0x23 {
-                    while let e = at(i), e != 0x0A { i += 1 }
-                } else if d == 0x5B || d == 0x7B {
-                    open.append(d)
-                    i += 1
-                    if d == 0x5B, let trap = elementTrap() { return trap }
-                } else if d == 0x5D || d == 0x7D {
-                    _ = open.popLast()
-                    i += 1
-                } else if d == 0x2C {
-                    i += 1
-                    if open.last == 0x5B, let trap = elementTrap() { return trap }
-                } else if starts(0x22) || starts(0x27) {
-                    // A multi-line string: `\` escapes in the basic kind only.
-                    let quote = d
-                    i += 3
-                    while true {
-                        guard let e = at(i) else { return nil }
-                        if e == 0x5C && quote == 0x22 {
-                            if at(i + 1) == 0x0A {
-                                i += 1
-                                newline()
-                            }
-                            i += 1
-                        } else if starts(quote) {
-                            i += 3
-                            break
-                        } else {
-                            if e == 0x0A { newline() }
-                            i += 1
-                        }
-                    }
-                } else if d == 0x22 || d == 0x27 {
-                    let quote = d
-                    i += 1
-                    while true {
-                        guard let e = at(i), e != 0x0A else { return nil }  // unterminated: the parser reports it
-                        if e == 0x5C && quote == 0x22 {
-                            i += 2
-                            continue
-                        }
-                        i += 1
-                        if e == quote { break }
-                    }
-                } else {
-                    i += 1
-                }
-            }
-        }
-        return nil
     }
 
     /// The Levenshtein distance between two short strings.

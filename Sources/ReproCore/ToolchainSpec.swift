@@ -1,6 +1,5 @@
 import FoundationEssentials
 import Glibc
-import TOMLKit
 
 /// One pinned archive of a toolchain: where to get it, its SHA-256, and where it appears in the sandbox.
 public struct ToolchainSource: Codable, Sendable, Equatable, Hashable {
