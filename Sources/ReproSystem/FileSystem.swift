@@ -110,18 +110,19 @@ public enum AtomicFile {
 public enum NewFile {
     /// Creates `path` with `mode` (open(2) with `O_CREAT | O_EXCL | O_NOFOLLOW`: never an existing
     /// file or link, and never more than `mode` allows, from its first instant), sets exactly
-    /// `mode` (fchmod(2), whatever the umask), writes `bytes` whole and flushes them (fsync(2)).
+    /// `mode` (fchmod(2), whatever the umask), writes `bytes` whole and flushes them (fsync(2);
+    /// not with `sync` false, for a scratch file).
     /// Failing to create it is thrown as `cannotCreate` says; a later step that fails is thrown as
     /// `cannotWrite` says, after the file is removed again.
     public static func create(
-        _ path: String, _ bytes: [UInt8], mode: mode_t,
+        _ path: String, _ bytes: [UInt8], mode: mode_t, sync: Bool = true,
         cannotCreate: (Errno) -> ReproError, cannotWrite: (Errno) -> ReproError
     ) throws(ReproError) {
         let file = try FileDescriptor(
             opening: path, flags: O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: mode, failure: cannotCreate)
         let written = Syscalls.fchmod(file.raw, mode).flatMap { _ in
             Syscalls.writeAll(file.raw, bytes, path: path)
-        }.flatMap { Syscalls.fsync(file.raw, path: path).map { _ in } }
+        }.flatMap { sync ? Syscalls.fsync(file.raw, path: path).map { _ in } : .success(()) }
         file.close()
         if case .failure(let e) = written {
             Syscalls.unlink(path)
