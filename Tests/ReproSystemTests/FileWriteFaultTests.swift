@@ -226,4 +226,39 @@ import ReproCore
         #expect(try names(cache.directory) == ["index"])
         #expect(cache.load()?.takenAt == 1)
     }
+
+    /// A kept run filled from run 1's files where hard links are refused (EXDEV) gets copies with
+    /// the same bytes and modes; a full disk while copying is exit 2 naming the file, and leaves
+    /// no part of it.
+    @Test func aKeptRunIsFilledWithCopiesWhenLinksAreRefused() throws {
+        let dir = makeTemporaryDirectory("fill")
+        defer { Syscalls.removeTree(dir) }
+        let first = dir + "/run-1", later = dir + "/run-2"
+        try FileManager.default.createDirectory(atPath: first + "/bin", withIntermediateDirectories: true)
+        try "#!/bin/sh\n".write(toFile: first + "/bin/tool", atomically: false, encoding: .utf8)
+        _ = try Syscalls.chmod(first + "/bin/tool", 0o755).get()
+        try "data\n".write(toFile: first + "/data", atomically: false, encoding: .utf8)
+        let listing = try TreeWalker.walk(first)
+        let run1 = RunTree(root: first, entries: listing.entries, digest: listing.digest)
+        let run2 = RunTree(root: later, entries: listing.entries, digest: listing.digest, complete: false)
+        try FileManager.default.createDirectory(atPath: later, withIntermediateDirectories: true)
+        let (error, _) = SyscallFaults.inject([.init(.link, EXDEV), .init(.write, ENOSPC, path: "/data")]) {
+            catching { () throws(ReproError) in try CheckRunner.fill(run2, from: run1) }
+        }
+        #expect(error?.status == .configuration)
+        #expect(error?.errno == ENOSPC)
+        #expect(
+            error?.message
+                == "cannot keep run outputs at \(later)/data: No space left on device. Check that the directory is writable.")
+        #expect(!Syscalls.exists(later + "/data"))
+        Syscalls.removeTree(later)
+        try FileManager.default.createDirectory(atPath: later, withIntermediateDirectories: true)
+        let (_, plan) = try SyscallFaults.inject([.init(.link, EXDEV)]) { () throws(ReproError) in
+            try CheckRunner.fill(run2, from: run1)
+        }
+        #expect(plan.count == 2)
+        #expect(try TreeWalker.walk(later).digest == listing.digest)
+        #expect(Syscalls.lstat(later + "/bin/tool").map { $0.st_mode & 0o777 } == 0o755)
+        #expect(Syscalls.lstat(later + "/data").map { $0.st_nlink } == 1)  // a copy, not a link
+    }
 }
