@@ -88,7 +88,8 @@ public enum Mirrors {
         // A copy, not a hard link: whatever is done to the mirror later cannot reach the cache.
         // Read-only from its creation; hashed as it is copied.
         let copied = try NewFile.copy(blob, to: staging, mode: 0o444) { e in
-            .configuration("cannot copy \(blob) to \(staging): \(e.text). Give a writable directory with -o.", errno: e.code)
+            .configuration(
+                "cannot copy \(blob) to \(staging): \(e.text). Give a writable directory with -o.", errno: e.code)
         }
         if case .failure(let e) = Syscalls.chmod(staging, 0o444) {
             Syscalls.unlink(staging)

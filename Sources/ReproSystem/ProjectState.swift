@@ -248,7 +248,8 @@ struct Placements {
         let text = "repro-placed-v1\n\(path)\n\(digest)\n"
         let record = file(path)
         try AtomicFile.write(Array(text.utf8), to: record) { e in
-            .configuration("cannot write \(record): \(e.text). Check that the cache directory is writable.", errno: e.code)
+            .configuration(
+                "cannot write \(record): \(e.text). Check that the cache directory is writable.", errno: e.code)
         }
     }
 

@@ -249,7 +249,8 @@ import ReproCore
         #expect(error?.errno == ENOSPC)
         #expect(
             error?.message
-                == "cannot keep run outputs at \(later)/data: No space left on device. Check that the directory is writable.")
+                == "cannot keep run outputs at \(later)/data: No space left on device. Check that the directory is writable."
+        )
         #expect(!Syscalls.exists(later + "/data"))
         Syscalls.removeTree(later)
         try FileManager.default.createDirectory(atPath: later, withIntermediateDirectories: true)
