@@ -56,14 +56,13 @@ public enum CIOutput {
         return nil
     }
 
-    /// Writes a JUnit XML report (``JUnitReport``) to `path`, replacing it.
+    /// Writes a JUnit XML report (``JUnitReport``) to `path`, replacing it whole (``AtomicFile``):
+    /// a report that cannot be written leaves the earlier one, and no part of the new one.
     public static func writeJUnit(_ xml: String, to path: String) throws(ReproError) {
-        do {
-            try Data(xml.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
-        } catch {
-            throw .configuration(
-                "cannot write the JUnit report \(path): \(ReproError.reason(error)). Check that its directory exists and is writable, or pass another --junit FILE."
-            )
+        try AtomicFile.write(Array(xml.utf8), to: path) { e in
+            .configuration(
+                "cannot write the JUnit report \(path): \(e.text). Check that its directory exists and is writable, or pass another --junit FILE.",
+                errno: e.code)
         }
     }
 }

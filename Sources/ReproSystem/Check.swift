@@ -272,13 +272,7 @@ extension CheckRunner {
                 // Not copied: equal to run 1's file at the same path, which is there.
                 let original = first.root + "/" + entry.path
                 if case .failure = Syscalls.link(original, path) {
-                    do {
-                        try FileManager.default.copyItem(atPath: original, toPath: path)
-                    } catch {
-                        throw .configuration(
-                            "cannot keep run outputs at \(path): \(ReproError.reason(error)). Check that the directory is writable."
-                        )
-                    }
+                    _ = try NewFile.copy(original, to: path) { e in failure(path, e) }
                 }
             }
         }

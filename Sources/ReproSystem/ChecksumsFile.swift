@@ -86,16 +86,21 @@ extension ChecksumsFile {
         guard let info = Syscalls.lstat(path), info.st_mode & S_IFMT == S_IFREG else {
             throw .configuration("cannot read the checksums file \(path): it does not exist or is not a regular file.")
         }
-        let size = Int(info.st_size)
-        guard size <= maxBytes else {
-            throw .configuration(
+        func tooLarge(_ size: Int) -> ReproError {
+            .configuration(
                 "the checksums file \(path) is \(size) bytes, more than the \(maxBytes) repro reads; it is not a SHA256SUMS file repro wrote."
             )
         }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw .configuration("cannot read the checksums file \(path). Check that it is readable.")
+        let size = Int(info.st_size)
+        guard size <= maxBytes else { throw tooLarge(size) }
+        // Read as it was found (never through a link swapped in since), and never more than the
+        // limit even if it grew meanwhile.
+        let read = try Hashing.contents(path, flags: O_RDONLY | O_NOFOLLOW, limit: maxBytes) { e in
+            .configuration("cannot read the checksums file \(path). Check that it is readable.", errno: e.code)
         }
-        let digest = TreeDigest.hex(SHA256.hash(data: data))
+        guard read.bytes.count <= maxBytes else { throw tooLarge(read.bytes.count) }
+        let data = Data(read.bytes)
+        let digest = read.sha256
         let (subject, entries) = try SHA256Sums.certified(data, sha256: digest, path: path, subjects: subjects)
         let directory = path.droppingLastPathPart
         let files = try Verifier.compareSubjects(

@@ -147,8 +147,12 @@ public struct CommandRun {
     private static func write(_ isolation: IsolationReport, to path: String) throws(ReproError) {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        do { try encoder.encode(isolation).write(to: URL(fileURLWithPath: path)) } catch {
-            throw .configuration("cannot write the isolation report to \(path): \(ReproError.reason(error)).")
+        let data: Data
+        do { data = try encoder.encode(isolation) } catch {
+            throw .configuration("cannot write the isolation report to \(path): \(error).")
+        }
+        try AtomicFile.write(Array(data), to: path) { e in
+            .configuration("cannot write the isolation report to \(path): \(e.text).", errno: e.code)
         }
     }
 }

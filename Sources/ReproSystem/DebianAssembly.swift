@@ -104,16 +104,17 @@ public enum DebianAssembly {
     /// 60-byte headers (name 16, mtime 12, uid 6, gid 6, mode 8, size 10, `` `\n``), each member
     /// padded to an even length.
     static func dataMember(of path: String, pin: DebianPackagePin, to destination: String) throws(ReproError) {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw .configuration("cannot read \(path) (\(pin.name) \(pin.version)) from the cache.")
+        // No more than the pinned length (and one byte, which makes the digest differ).
+        let read = try Hashing.contents(path, limit: Int(clamping: pin.size)) { e in
+            .configuration("cannot read \(path) (\(pin.name) \(pin.version)) from the cache.", errno: e.code)
         }
-        let actual = TreeDigest.hex(SHA256.hash(data: data))
+        let actual = read.sha256
         guard actual == pin.sha256 else {
             throw .verification(
                 "the cached \(path) (\(pin.name) \(pin.version)) no longer matches its pin (SHA-256 \(actual)). Delete it and fetch again."
             )
         }
-        let bytes = [UInt8](data)
+        let bytes = read.bytes
         func refuse(_ why: String) -> ReproError {
             .configuration("\(pin.name) \(pin.version) (\(pin.path)) is not a usable .deb: \(why).")
         }
@@ -130,10 +131,11 @@ public enum DebianAssembly {
             }
             let start = offset + 60
             if name.hasPrefix("data.tar") {
-                let out = Data(bytes[start..<(start + size)])
-                if !FileManager.default.createFile(atPath: destination, contents: out) {
-                    throw .configuration("cannot write \(destination).")
-                }
+                // A scratch file of the assembly: not flushed.
+                try NewFile.create(
+                    destination, Array(bytes[start..<(start + size)]), mode: 0o644, sync: false,
+                    cannotCreate: { e in .configuration("cannot write \(destination): \(e.text).", errno: e.code) },
+                    cannotWrite: { e in .configuration("cannot write \(destination): \(e.text).", errno: e.code) })
                 return
             }
             offset = start + size + (size % 2)

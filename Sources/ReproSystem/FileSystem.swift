@@ -43,32 +43,25 @@ public struct FileLock: ~Copyable {
 }
 
 /// Whole files replaced so that a reader, or a crash, finds the old file or the new one, never a
-/// part of one: the one way repro writes a file it publishes whole (the manifest).
+/// part of one: the one way repro writes a file it publishes whole (the manifest, the JUnit
+/// report, a placement record, the files of `repro init`).
 public enum AtomicFile {
-    /// Writes `bytes` at `path`: into a new file beside it (`.NAME.tmp-UUID`, created with mode
-    /// 0666 less the umask), flushed to the disk (fsync(2)), renamed over `path` (rename(2), which
-    /// replaces an existing file), and the directory flushed, so that the new file is whole and
-    /// durable once this returns. A step that fails is thrown as `failure` says (with its errno),
-    /// and leaves nothing new: the temporary file is removed, and a file renamed into place whose
-    /// directory could not be flushed is removed again.
-    public static func write(_ bytes: [UInt8], to path: String, failure: (Errno) -> ReproError) throws(ReproError) {
-        let slash = path.lastIndex(of: "/")
-        let directory = slash.map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
-        let prefix = slash.map { String(path[...$0]) } ?? ""
-        let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
-        let temp = prefix + "." + name + ".tmp-" + UUID().uuidString
-        let file = try FileDescriptor(
-            opening: temp, flags: O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o666, failure: failure)
-        var written = Syscalls.writeAll(file.raw, bytes, path: temp).flatMap {
-            Syscalls.fsync(file.raw, path: temp).map { _ in }
-        }
-        file.close()
-        if case .success = written { written = Syscalls.rename(temp, path).map { _ in } }
-        if case .failure(let e) = written {
+    /// Writes `bytes` at `path`: into a new file beside it (``temporary(_:beside:sync:failure:)``),
+    /// renamed over `path` (rename(2), which replaces an existing file or symlink, never writing
+    /// through it), and the directory flushed, so that the new file is whole and durable once this
+    /// returns. A step that fails is thrown as `failure` says (with its errno), and leaves nothing
+    /// new: the temporary file is removed, and a file renamed into place whose directory could not
+    /// be flushed is removed again.
+    public static func write(
+        _ bytes: [UInt8], to path: String, mode: mode_t? = nil, failure: (Errno) -> ReproError
+    ) throws(ReproError) {
+        let temp = try temporary(bytes, beside: path, mode: mode, failure: failure)
+        if case .failure(let e) = Syscalls.rename(temp, path) {
             Syscalls.unlink(temp)
             throw failure(e)
         }
         // The rename itself reaches the disk with its directory.
+        let directory = directoryOf(path)
         let synced = Syscalls.open(directory, O_RDONLY | O_DIRECTORY).flatMap { fd in
             let descriptor = FileDescriptor(fd)
             return Syscalls.fsync(descriptor.raw, path: directory)
@@ -77,6 +70,120 @@ public enum AtomicFile {
             Syscalls.unlink(path)
             throw failure(e)
         }
+    }
+
+    /// Writes `bytes` into a new file beside `path` (`.NAME.tmp-UUID`, created with `O_EXCL` and
+    /// mode 0666 less the umask, or exactly `mode` (fchmod(2)) when given), flushed to the disk
+    /// (fsync(2)) unless `sync` is false, and returns its path, for the caller to rename into
+    /// place. A step that fails is thrown as `failure` says, and the file is removed.
+    static func temporary(
+        _ bytes: [UInt8], beside path: String, mode: mode_t? = nil, sync: Bool = true,
+        failure: (Errno) -> ReproError
+    ) throws(ReproError) -> String {
+        let slash = path.lastIndex(of: "/")
+        let prefix = slash.map { String(path[...$0]) } ?? ""
+        let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        let temp = prefix + "." + name + ".tmp-" + UUID().uuidString
+        let file = try FileDescriptor(
+            opening: temp, flags: O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o666, failure: failure)
+        let written = (mode.map { Syscalls.fchmod(file.raw, $0).map { _ in } } ?? .success(())).flatMap {
+            Syscalls.writeAll(file.raw, bytes, path: temp)
+        }.flatMap {
+            sync ? Syscalls.fsync(file.raw, path: temp).map { _ in } : .success(())
+        }
+        file.close()
+        if case .failure(let e) = written {
+            Syscalls.unlink(temp)
+            throw failure(e)
+        }
+        return temp
+    }
+
+    /// The directory `path` is in ("." for a bare name).
+    static func directoryOf(_ path: String) -> String {
+        let slash = path.lastIndex(of: "/")
+        return slash.map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
+    }
+}
+
+/// New files written whole or not at all, through the syscall layer.
+public enum NewFile {
+    /// Creates `path` with `mode` (open(2) with `O_CREAT | O_EXCL | O_NOFOLLOW`: never an existing
+    /// file or link, and never more than `mode` allows, from its first instant), sets exactly
+    /// `mode` (fchmod(2), whatever the umask), writes `bytes` whole and flushes them (fsync(2);
+    /// not with `sync` false, for a scratch file).
+    /// Failing to create it is thrown as `cannotCreate` says; a later step that fails is thrown as
+    /// `cannotWrite` says, after the file is removed again.
+    public static func create(
+        _ path: String, _ bytes: [UInt8], mode: mode_t, sync: Bool = true,
+        cannotCreate: (Errno) -> ReproError, cannotWrite: (Errno) -> ReproError
+    ) throws(ReproError) {
+        let file = try FileDescriptor(
+            opening: path, flags: O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: mode, failure: cannotCreate)
+        let written = Syscalls.fchmod(file.raw, mode).flatMap { _ in
+            Syscalls.writeAll(file.raw, bytes, path: path)
+        }.flatMap { sync ? Syscalls.fsync(file.raw, path: path).map { _ in } : .success(()) }
+        file.close()
+        if case .failure(let e) = written {
+            Syscalls.unlink(path)
+            throw cannotWrite(e)
+        }
+    }
+
+    /// Copies the file at `source` into a new file at `target` (open(2) with `O_CREAT | O_EXCL |
+    /// O_NOFOLLOW`), streamed through ``Hashing/stream(_:buffer:limit:readFailed:_:)``; returns the
+    /// SHA-256 of what was copied. The copy is created with `mode` less the umask, or, with `mode`
+    /// nil, gets exactly the source's permission bits (fchmod(2)). A step that fails is thrown as
+    /// `failure` says, and leaves no `target`.
+    static func copy(
+        _ source: String, to target: String, mode: mode_t? = nil, failure: (Errno) -> ReproError
+    ) throws(ReproError) -> String {
+        let input = try FileDescriptor(opening: source, flags: O_RDONLY, failure: failure)
+        var permissions: mode_t = mode ?? 0o600
+        if mode == nil {
+            switch Syscalls.fstat(input.raw) {
+            case .success(let info): permissions = info.st_mode & 0o7777
+            case .failure(let e): throw failure(e)
+            }
+        }
+        let output = try FileDescriptor(
+            opening: target, flags: O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: permissions, failure: failure)
+        let copied: Result<String, ReproError>
+        do throws(ReproError) {
+            let streamed = try Hashing.withBuffer { buffer throws(ReproError) in
+                try Hashing.stream(input.raw, buffer: buffer, readFailed: failure) { chunk throws(ReproError) in
+                    if case .failure(let e) = Syscalls.writeAll(output.raw, chunk, path: target) { throw failure(e) }
+                    return true
+                }
+            }
+            if mode == nil, case .failure(let e) = Syscalls.fchmod(output.raw, permissions) { throw failure(e) }
+            copied = .success(streamed.hex)
+        } catch {
+            copied = .failure(error)
+        }
+        output.close()
+        if case .failure = copied { Syscalls.unlink(target) }
+        return try copied.get()
+    }
+}
+
+extension Hashing {
+    /// The bytes of the file at `path` (open(2) with `flags`, read(2) through ``Hashing/stream(_:buffer:limit:readFailed:_:)``)
+    /// and their SHA-256, reading no more than `limit` + 1 bytes: more than `limit` of them means
+    /// the file is larger than that. A failure is thrown as `failure` says.
+    static func contents(
+        _ path: String, flags: Int32 = O_RDONLY, limit: Int, failure: (Errno) -> ReproError
+    ) throws(ReproError) -> (bytes: [UInt8], sha256: String) {
+        precondition(limit >= 0)
+        let input = try FileDescriptor(opening: path, flags: flags, failure: failure)
+        var bytes: [UInt8] = []
+        let streamed = try Hashing.withBuffer { buffer throws(ReproError) in
+            try Hashing.stream(input.raw, buffer: buffer, limit: UInt64(limit) + 1, readFailed: failure) { chunk in
+                bytes += chunk
+                return true
+            }
+        }
+        return (bytes, streamed.hex)
     }
 }
 

@@ -63,3 +63,36 @@ enum KeyFile {
         return String(decoding: bytes, as: UTF8.self)
     }
 }
+
+/// The key pair `repro keygen` writes.
+public enum KeyPairFiles {
+    /// Writes `key` to `keyPath` (PKCS#8 PEM, mode 0600 from the moment the file exists: it is
+    /// created with that mode, so no other user can open it even before its mode is set) and its
+    /// public key to `pubPath` (SPKI PEM, mode 0644), each flushed to the disk (``NewFile``).
+    /// Refuses to overwrite either, or to write through a symlink at either path (exit 2); when a
+    /// step fails, neither file is left.
+    public static func write(_ key: SigningKey, keyPath: String, pubPath: String) throws(ReproError) {
+        for path in [keyPath, pubPath] where Syscalls.exists(path) {
+            throw .configuration(
+                "\(path) already exists; repro keygen never overwrites a key: choose another NAME or remove the old pair first"
+            )
+        }
+        try create(keyPath, key.pemRepresentation, mode: 0o600)
+        do throws(ReproError) {
+            try create(pubPath, key.publicKey.pemRepresentation, mode: 0o644)
+        } catch {
+            Syscalls.unlink(keyPath)
+            throw error
+        }
+    }
+
+    private static func create(_ path: String, _ text: String, mode: mode_t) throws(ReproError) {
+        try NewFile.create(
+            path, Array(text.utf8), mode: mode,
+            cannotCreate: { e in
+                .configuration(
+                    "cannot create \(path): \(e.text); check that its directory exists and is writable", errno: e.code)
+            },
+            cannotWrite: { e in .configuration("cannot write \(path): \(e.text)", errno: e.code) })
+    }
+}

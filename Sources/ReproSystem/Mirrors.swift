@@ -86,11 +86,10 @@ public enum Mirrors {
         let staging = dir + "/." + target.lastPathPart + ".tmp-" + String(getpid())
         Syscalls.unlink(staging)
         // A copy, not a hard link: whatever is done to the mirror later cannot reach the cache.
-        do {
-            try FileManager.default.copyItem(atPath: blob, toPath: staging)
-        } catch {
-            throw .configuration(
-                "cannot copy \(blob) to \(staging): \(ReproError.reason(error)). Give a writable directory with -o.")
+        // Read-only from its creation; hashed as it is copied.
+        let copied = try NewFile.copy(blob, to: staging, mode: 0o444) { e in
+            .configuration(
+                "cannot copy \(blob) to \(staging): \(e.text). Give a writable directory with -o.", errno: e.code)
         }
         if case .failure(let e) = Syscalls.chmod(staging, 0o444) {
             Syscalls.unlink(staging)
@@ -98,7 +97,7 @@ public enum Mirrors {
                 "cannot make \(staging) read-only: \(e.text). Give a writable directory with -o.", errno: e.code)
         }
         // The copy must still match the pin (a cache blob may have changed since it was fetched).
-        guard (try? Hashing.sha256(file: staging)) == sha else {
+        guard copied == sha else {
             Syscalls.unlink(staging)
             throw .verification(
                 "the cached \(blob) no longer matches its pin \(sha); run `repro toolchain verify` and fetch it again.")

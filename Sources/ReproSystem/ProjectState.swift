@@ -246,11 +246,10 @@ struct Placements {
                 errno: e.code)
         }
         let text = "repro-placed-v1\n\(path)\n\(digest)\n"
-        do {
-            try text.write(toFile: file(path), atomically: true, encoding: .utf8)
-        } catch {
-            throw .configuration(
-                "cannot write \(file(path)): \(ReproError.reason(error)). Check that the cache directory is writable.")
+        let record = file(path)
+        try AtomicFile.write(Array(text.utf8), to: record) { e in
+            .configuration(
+                "cannot write \(record): \(e.text). Check that the cache directory is writable.", errno: e.code)
         }
     }
 

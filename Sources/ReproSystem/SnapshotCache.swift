@@ -209,22 +209,28 @@ struct SnapshotCache {
             text.append(path)
             text += file.fields
         }
-        let temp = "." + UUID().uuidString
-        let data = Data((text.joined(separator: "\0") + "\0").utf8)
-        guard FileManager.default.createFile(atPath: directory + "/index" + temp, contents: data) else {
-            throw .configuration("cannot write \(indexPath). Check that the cache directory is writable.")
+        // Not flushed: a cache that a crash leaves without its index (or with one that does not
+        // parse) is only taken again whole.
+        let indexTemp = try AtomicFile.temporary(
+            Array((text.joined(separator: "\0") + "\0").utf8), beside: indexPath, sync: false
+        ) { e in
+            .configuration("cannot write \(indexPath). Check that the cache directory is writable.", errno: e.code)
         }
         if let pack {
             Syscalls.unlink(indexPath)  // no index names a pack it does not describe
-            if case .failure(let e) = Syscalls.link(pack, packPath + temp) {
-                Syscalls.unlink(directory + "/index" + temp)
+            let packTemp = packPath + "." + UUID().uuidString
+            if case .failure(let e) = Syscalls.link(pack, packTemp) {
+                Syscalls.unlink(indexTemp)
                 throw .configuration("cannot keep the source snapshot in \(directory): \(e.text).", errno: e.code)
             }
-            if case .failure(let e) = Syscalls.rename(packPath + temp, packPath) {
+            if case .failure(let e) = Syscalls.rename(packTemp, packPath) {
+                Syscalls.unlink(packTemp)
+                Syscalls.unlink(indexTemp)
                 throw .configuration("cannot keep the source snapshot in \(directory): \(e.text).", errno: e.code)
             }
         }
-        if case .failure(let e) = Syscalls.rename(directory + "/index" + temp, indexPath) {
+        if case .failure(let e) = Syscalls.rename(indexTemp, indexPath) {
+            Syscalls.unlink(indexTemp)
             throw .configuration("cannot keep the source snapshot in \(directory): \(e.text).", errno: e.code)
         }
     }

@@ -83,12 +83,9 @@ struct DiffCommand: ParsableCommand {
             identities: [host.hostName, host.environment["USER"] ?? ""].filter { !$0.isEmpty && $0 != "localhost" })
         let report = try DiffEngine.compare(pathA, pathB, limits: limits, setting: setting)
         if let html {
-            do {
-                try Data(DiffHTML.render(report).utf8).write(to: URL(fileURLWithPath: absolute(html)), options: .atomic)
-            } catch {
-                throw ReproError.configuration(
-                    "cannot write \(html): \(ReproError.reason(error)). Check that its directory exists and is writable."
-                )
+            try AtomicFile.write(Array(DiffHTML.render(report).utf8), to: absolute(html)) { e in
+                .configuration(
+                    "cannot write \(html): \(e.text). Check that its directory exists and is writable.", errno: e.code)
             }
         }
         if json {

@@ -31,19 +31,14 @@ struct InitCommand: ParsableCommand {
 
     func run() throws {
         let path = directory.appendingPathPart("repro.toml")
-        if FileManager.default.fileExists(atPath: path), !force {
+        if InitFiles.exists(path), !force {
             if gitignore { return try ignoreState() }
             throw ReproError.configuration("\(path) already exists; edit it, or pass --force to replace it.")
         }
         let guess = ProjectDefaults.guess(projectDir: directory)
         let toolchains = toolchain.isEmpty ? [ProjectDefaults.toolchain] : toolchain
         let text = ProjectConfig.template(command: guess.command, outputs: guess.outputs, toolchains: toolchains)
-        do {
-            try text.write(toFile: path, atomically: true, encoding: .utf8)
-        } catch {
-            throw ReproError.configuration(
-                "cannot write \(path): \(ReproError.reason(error)). Check that \(directory) exists and is writable.")
-        }
+        try InitFiles.writeConfig(text, at: path, directory: directory)
         Console.out("wrote \(path)")
         for note in guess.notes { Console.progress(note) }
         try ignoreState()
@@ -53,7 +48,8 @@ struct InitCommand: ParsableCommand {
     /// The snapshot never takes `.repro/` in, so this only keeps `git status` clean.
     func ignoreState() throws {
         let path = directory.appendingPathPart(".gitignore")
-        let existing = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+        let bytes = try InitFiles.readIgnore(path)
+        let existing = String(decoding: bytes, as: UTF8.self)
         let lines = existing.split(whereSeparator: \.isNewline).map { $0.trimmingSpaces() }
         guard !lines.contains(where: { [".repro", ".repro/", "/.repro", "/.repro/"].contains($0) }) else { return }
         guard gitignore else {
@@ -62,13 +58,9 @@ struct InitCommand: ParsableCommand {
             )
             return
         }
-        let text = existing + (existing.isEmpty || existing.hasSuffix("\n") ? "" : "\n") + ".repro/\n"
-        do {
-            try text.write(toFile: path, atomically: true, encoding: .utf8)
-        } catch {
-            throw ReproError.configuration(
-                "cannot write \(path): \(ReproError.reason(error)). Add the line .repro/ to it yourself.")
-        }
+        // The earlier bytes as they were (not necessarily UTF-8), and the line after them.
+        let separator: [UInt8] = bytes.isEmpty || bytes.last == UInt8(ascii: "\n") ? [] : [UInt8(ascii: "\n")]
+        try InitFiles.writeIgnore(bytes + separator + Array(".repro/\n".utf8), at: path)
         Console.out("added .repro/ to \(path)")
     }
 }

@@ -426,9 +426,8 @@ extension ToolchainCommand {
             if !directory.isEmpty {
                 try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             }
-            do { try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
-                throw ReproError.configuration(
-                    "cannot write \(path): \(ReproError.reason(error)). Choose another file with -o.")
+            try AtomicFile.write(Array(text.utf8), to: path) { e in
+                .configuration("cannot write \(path): \(e.text). Choose another file with -o.", errno: e.code)
             }
             let bytes = pins.reduce(UInt64(0)) { $0 + $1.size }
             Console.progress(

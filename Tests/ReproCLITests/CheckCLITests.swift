@@ -581,6 +581,20 @@ private let config = """
         )
     }
 
+    /// A `.gitignore` that is not UTF-8 keeps its bytes when the line is added, and is never
+    /// replaced by the line alone.
+    @Test func initKeepsTheBytesOfAGitignoreThatIsNotUTF8() throws {
+        let project = try Project(files: ["build.sh": "true\n"], config: "# mine\n")
+        defer { project.remove() }
+        let path = project.dir + "/.gitignore"
+        let latin1: [UInt8] = Array("# caf".utf8) + [0xE9] + Array("\nbuild/".utf8)
+        try Data(latin1).write(to: URL(fileURLWithPath: path))
+        let result = try CLI.run(["init", project.dir, "--gitignore"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(try [UInt8](Data(contentsOf: URL(fileURLWithPath: path))) == latin1 + Array("\n.repro/\n".utf8))
+        #expect(try String(contentsOfFile: project.dir + "/repro.toml", encoding: .utf8) == "# mine\n")
+    }
+
     @Test func initWritesAConfigTheCheckReads() throws {
         let project = try Project(files: ["build.sh": "mkdir -p out; echo made > out/x\n"], config: nil, git: true)
         defer { project.remove() }
