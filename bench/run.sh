@@ -13,7 +13,7 @@ for tool in hyperfine bwrap busybox setpriv python3; do
     command -v "$tool" >/dev/null || { echo "bench/run.sh: $tool is missing (apt-get install hyperfine bubblewrap busybox-static util-linux python3)" >&2; exit 2; }
 done
 scripts/install-deps.sh build
-swift build -c release --product repro >&2
+make release >&2
 bin="$(swift build -c release --show-bin-path)/repro"
 
 work=$(mktemp -d /tmp/repro-bench.XXXXXX)
