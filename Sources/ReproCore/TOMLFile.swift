@@ -126,131 +126,8 @@ public enum TOMLFile {
     /// comments, brackets), and gives up, leaving any error to the parser, where the text is
     /// malformed before such a place.
     static func parserTrap(_ text: String) -> (line: Int, column: Int, problem: String)? {
-        let b = Array(text.utf8)
-        var i = 0, line = 1, lineStart = 0
-        func at(_ k: Int) -> UInt8? { k < b.count ? b[k] : nil }
-        func isKeyStart(_ c: UInt8) -> Bool {
-            c == 0x22 || c == 0x27 || c == 0x5F || c == 0x2D || (0x30...0x39).contains(c) || (0x41...0x5A).contains(c)
-                || (0x61...0x7A).contains(c)
-        }
-        func skipBlanks() { while at(i) == 0x20 || at(i) == 0x09 { i += 1 } }
-        func starts(_ quote: UInt8) -> Bool { at(i) == quote && at(i + 1) == quote && at(i + 2) == quote }
-        func newline() {
-            line += 1
-            lineStart = i + 1
-        }
-        // Where an array element must start: blanks, line breaks and comments, then not `}` nor
-        // U+2028/U+2029 (E2 80 A8/A9) nor U+0085 (C2 85).
-        func elementTrap() -> (line: Int, column: Int, problem: String)? {
-            while let c = at(i) {
-                if c == 0x20 || c == 0x09 || c == 0x0D {
-                    i += 1
-                } else if c == 0x0A {
-                    newline()
-                    i += 1
-                } else if c == 0x23 {
-                    while let d = at(i), d != 0x0A { i += 1 }
-                } else {
-                    break
-                }
-            }
-            let column = i - lineStart + 1
-            if at(i) == 0x7D { return (line, column, "an array holds '}' where a value belongs") }
-            if (at(i) == 0xE2 && at(i + 1) == 0x80 && (at(i + 2) == 0xA8 || at(i + 2) == 0xA9))
-                || (at(i) == 0xC2 && at(i + 1) == 0x85)
-            {
-                return (
-                    line, column,
-                    "an array holds a line or paragraph separator (U+2028, U+2029 or U+0085) where a value belongs"
-                )
-            }
-            return nil
-        }
-        while i < b.count {
-            // The start of a statement: blank lines and comments, then a header or a key.
-            skipBlanks()
-            guard let c = at(i) else { return nil }
-            if c == 0x0A || c == 0x0D {
-                if c == 0x0A { newline() }
-                i += 1
-                continue
-            }
-            if c == 0x23 {
-                while let d = at(i), d != 0x0A { i += 1 }
-                continue
-            }
-            if c == 0x5B {
-                let column = i - lineStart + 1
-                i += 1
-                let hadBlank = at(i) == 0x20 || at(i) == 0x09
-                skipBlanks()
-                if at(i) == 0x5B {
-                    if hadBlank { return nil }  // `[ [`: the parser reports it
-                    i += 1
-                    skipBlanks()
-                }
-                guard let k = at(i) else { return nil }
-                if k != 0x5D && !isKeyStart(k) {
-                    return (line, column, "a table header '[' or '[[' must be followed by a key on its line")
-                }
-            }
-            // The rest of the statement: up to a newline outside strings, arrays and inline tables.
-            var open: [UInt8] = []
-            while let d = at(i) {
-                if d == 0x0A {
-                    if open.isEmpty { break }
-                    newline()
-                    i += 1
-                } else if d == 0x23 {
-                    while let e = at(i), e != 0x0A { i += 1 }
-                } else if d == 0x5B || d == 0x7B {
-                    open.append(d)
-                    i += 1
-                    if d == 0x5B, let trap = elementTrap() { return trap }
-                } else if d == 0x5D || d == 0x7D {
-                    _ = open.popLast()
-                    i += 1
-                } else if d == 0x2C {
-                    i += 1
-                    if open.last == 0x5B, let trap = elementTrap() { return trap }
-                } else if starts(0x22) || starts(0x27) {
-                    // A multi-line string: `\` escapes in the basic kind only.
-                    let quote = d
-                    i += 3
-                    while true {
-                        guard let e = at(i) else { return nil }
-                        if e == 0x5C && quote == 0x22 {
-                            if at(i + 1) == 0x0A {
-                                i += 1
-                                newline()
-                            }
-                            i += 1
-                        } else if starts(quote) {
-                            i += 3
-                            break
-                        } else {
-                            if e == 0x0A { newline() }
-                            i += 1
-                        }
-                    }
-                } else if d == 0x22 || d == 0x27 {
-                    let quote = d
-                    i += 1
-                    while true {
-                        guard let e = at(i), e != 0x0A else { return nil }  // unterminated: the parser reports it
-                        if e == 0x5C && quote == 0x22 {
-                            i += 2
-                            continue
-                        }
-                        i += 1
-                        if e == quote { break }
-                    }
-                } else {
-                    i += 1
-                }
-            }
-        }
-        return nil
+        var scanner = TrapScanner(Array(text.utf8))
+        return scanner.run()
     }
 
     /// The Levenshtein distance between two short strings.
@@ -305,5 +182,180 @@ public enum TOMLFile {
         @unknown default:
             return "\(error)"
         }
+    }
+}
+
+/// The scan of ``TOMLFile/parserTrap(_:)``: the text's bytes, where the scan is, and the line it is
+/// on (its number, and the offset where it starts).
+private struct TrapScanner {
+    typealias Trap = (line: Int, column: Int, problem: String)
+
+    /// Why a step ends the scan: a trap found, or text malformed before any (left to the parser).
+    enum Stop {
+        case trap(Trap)
+        case giveUp
+
+        /// What ``TOMLFile/parserTrap(_:)`` returns for it.
+        var trap: Trap? {
+            if case .trap(let trap) = self { return trap }
+            return nil
+        }
+    }
+
+    let b: [UInt8]
+    var i = 0, line = 1, lineStart = 0
+
+    init(_ b: [UInt8]) { self.b = b }
+
+    func at(_ k: Int) -> UInt8? { k < b.count ? b[k] : nil }
+
+    static func isKeyStart(_ c: UInt8) -> Bool {
+        c == 0x22 || c == 0x27 || c == 0x5F || c == 0x2D || (0x30...0x39).contains(c) || (0x41...0x5A).contains(c)
+            || (0x61...0x7A).contains(c)
+    }
+
+    mutating func skipBlanks() { while at(i) == 0x20 || at(i) == 0x09 { i += 1 } }
+
+    /// Skips a comment, up to its line's newline.
+    mutating func skipComment() { while let d = at(i), d != 0x0A { i += 1 } }
+
+    func starts(_ quote: UInt8) -> Bool { at(i) == quote && at(i + 1) == quote && at(i + 2) == quote }
+
+    mutating func newline() {
+        line += 1
+        lineStart = i + 1
+    }
+
+    /// Scans statement by statement to the first trap.
+    mutating func run() -> Trap? {
+        while i < b.count {
+            // The start of a statement: blank lines and comments, then a header or a key.
+            skipBlanks()
+            guard let c = at(i) else { return nil }
+            if c == 0x0A || c == 0x0D {
+                if c == 0x0A { newline() }
+                i += 1
+                continue
+            }
+            if c == 0x23 {
+                skipComment()
+                continue
+            }
+            if c == 0x5B, let stop = header() { return stop.trap }
+            if let stop = statementRest() { return stop.trap }
+        }
+        return nil
+    }
+
+    /// A table header at `[`: `[` or `[[` must be followed by a key on its line.
+    mutating func header() -> Stop? {
+        let column = i - lineStart + 1
+        i += 1
+        let hadBlank = at(i) == 0x20 || at(i) == 0x09
+        skipBlanks()
+        if at(i) == 0x5B {
+            if hadBlank { return .giveUp }  // `[ [`: the parser reports it
+            i += 1
+            skipBlanks()
+        }
+        guard let k = at(i) else { return .giveUp }
+        if k != 0x5D && !Self.isKeyStart(k) {
+            return .trap((line, column, "a table header '[' or '[[' must be followed by a key on its line"))
+        }
+        return nil
+    }
+
+    /// The rest of the statement: up to a newline outside strings, arrays and inline tables.
+    mutating func statementRest() -> Stop? {
+        var open: [UInt8] = []
+        while let d = at(i) {
+            if d == 0x0A {
+                if open.isEmpty { break }
+                newline()
+                i += 1
+            } else if d == 0x23 {
+                skipComment()
+            } else if d == 0x5B || d == 0x7B {
+                open.append(d)
+                i += 1
+                if d == 0x5B, let trap = elementTrap() { return .trap(trap) }
+            } else if d == 0x5D || d == 0x7D {
+                _ = open.popLast()
+                i += 1
+            } else if d == 0x2C {
+                i += 1
+                if open.last == 0x5B, let trap = elementTrap() { return .trap(trap) }
+            } else if starts(0x22) || starts(0x27) {
+                guard skipMultilineString(quote: d) else { return .giveUp }
+            } else if d == 0x22 || d == 0x27 {
+                guard skipString(quote: d) else { return .giveUp }  // unterminated: the parser reports it
+            } else {
+                i += 1
+            }
+        }
+        return nil
+    }
+
+    /// Skips a multi-line string (`\` escapes in the basic kind only); false if it is unterminated.
+    mutating func skipMultilineString(quote: UInt8) -> Bool {
+        i += 3
+        while true {
+            guard let e = at(i) else { return false }
+            if e == 0x5C && quote == 0x22 {
+                if at(i + 1) == 0x0A {
+                    i += 1
+                    newline()
+                }
+                i += 1
+            } else if starts(quote) {
+                i += 3
+                return true
+            } else {
+                if e == 0x0A { newline() }
+                i += 1
+            }
+        }
+    }
+
+    /// Skips a one-line string; false if it is unterminated on its line.
+    mutating func skipString(quote: UInt8) -> Bool {
+        i += 1
+        while true {
+            guard let e = at(i), e != 0x0A else { return false }
+            if e == 0x5C && quote == 0x22 {
+                i += 2
+                continue
+            }
+            i += 1
+            if e == quote { return true }
+        }
+    }
+
+    /// Where an array element must start: blanks, line breaks and comments, then not `}` nor
+    /// U+2028/U+2029 (E2 80 A8/A9) nor U+0085 (C2 85).
+    mutating func elementTrap() -> Trap? {
+        while let c = at(i) {
+            if c == 0x20 || c == 0x09 || c == 0x0D {
+                i += 1
+            } else if c == 0x0A {
+                newline()
+                i += 1
+            } else if c == 0x23 {
+                skipComment()
+            } else {
+                break
+            }
+        }
+        let column = i - lineStart + 1
+        if at(i) == 0x7D { return (line, column, "an array holds '}' where a value belongs") }
+        if (at(i) == 0xE2 && at(i + 1) == 0x80 && (at(i + 2) == 0xA8 || at(i + 2) == 0xA9))
+            || (at(i) == 0xC2 && at(i + 1) == 0x85)
+        {
+            return (
+                line, column,
+                "an array holds a line or paragraph separator (U+2028, U+2029 or U+0085) where a value belongs"
+            )
+        }
+        return nil
     }
 }
