@@ -8,9 +8,10 @@ brace and the line of its closing brace (blank and comment lines count). Strings
 multi-line strings, interpolations and (nested) comments are skipped when matching braces.
 
 Usage: long-functions.py [--max N] [--allow FILE] [PATH ...]   (default: --max 60 Sources)
-Prints `file:line: name is N lines long (limit M)` for each one over the limit that the allow-list
-does not name, and exits 1 if there is any. An allow-list line is `path:name  # reason`; the
-reason is required. Only the Python 3 standard library is used.
+Prints `file:line: Type.name is N lines long (limit M)` for each one over the limit that the
+allow-list (by default scripts/long-functions.allow, beside this script) does not name, and exits 1
+if there is any; `make lint` runs it. An allow-list line is `path:Type.name  # reason`; the reason
+is required. Only the Python 3 standard library is used.
 """
 
 import argparse
@@ -25,11 +26,15 @@ DECL = re.compile(
       | (?P<deinit>deinit)\b
       | (?P<subscript>subscript)\s*[(<]
       | (?P<accessor>get|set|willSet|didSet|_read|_modify)\s*(?:\([^)]*\)\s*)?(?=\{|$)
-      | (?P<type>struct|class|enum|extension|protocol|actor)\s
+      | (?:struct|class|enum|extension|protocol|actor)\s+
+        (?!(?:func|var|let|init|subscript|static|final)\b)(?P<type>[A-Za-z_][A-Za-z0-9_.]*)
       | (?:let|var)\s+(?P<property>[A-Za-z_][A-Za-z0-9_]*)\b
     )""",
     re.VERBOSE,
 )
+
+# Keywords before a `let`/`var` on its line that make it a binding of a condition or pattern.
+CONDITION = re.compile(r"\b(?:if|guard|while|case|for|catch|switch)\b|,")
 
 
 def strip_code(text):
@@ -123,55 +128,59 @@ def functions(path):
     lines = code.split("\n")
     # The declaration seen most recently whose opening brace has not come yet.
     pending = None
-    # One entry per open brace: (name or None, line of the brace).
+    # One entry per open brace: (kind, name) of what it opens, or None, and its line.
     braces = []
-    types = []
+    previous = ""
     for number, line in enumerate(lines, start=1):
+        if number > 1 and lines[number - 2].strip():
+            previous = lines[number - 2]
         decls = list(DECL.finditer(line))
+        decl_col = 0
         if decls:
             m = decls[-1]
             kind = m.lastgroup
-            name = m.group(kind)
-            if kind == "type":
-                pending = None
-            elif kind == "property":
-                # A property is a function only when its brace opens a getter or a closure.
-                pending = ("property", name)
-            elif kind == "accessor":
-                pending = ("accessor", name)
-            else:
-                pending = (kind, name)
+            pending = (kind, m.group(kind))
             decl_col = m.end()
-        else:
-            decl_col = 0
+            # `if let x {`, `guard let x = y`, `case let x`, or a binding continued from the
+            # line before (`if a,\n let x {`) binds a name: it declares no property.
+            if kind == "property" and (
+                CONDITION.search(line[: m.start(kind)])
+                or (not line[: m.start()].strip() and previous.rstrip().endswith((",", "&&", "||")))
+            ):
+                pending = None
         for col, c in enumerate(line):
             if c == "{":
-                name = None
-                if pending is not None and col >= (decl_col if decls else 0):
+                opened = None
+                if pending is not None and col >= decl_col:
                     kind, raw = pending
-                    before = line[:col].rstrip()
                     if kind == "property":
-                        # `var x: T {` (computed) or `let x = {` / `let x: T = {` (closure);
-                        # a brace after `= [`, `(` or a call is not the property's body.
+                        # `var x: T {` (computed) or `let x = {` / `let x: T = {` (closure); a
+                        # brace after `= [`, `(` or a call is not the property's body.
+                        before = line[:col].rstrip()
                         if before.endswith("=") or not re.search(r"[=(\[]", line[decl_col:col]):
-                            name = raw
+                            opened = (kind, raw)
                     elif kind == "accessor":
-                        owner = next((b[0] for b in reversed(braces) if b[0]), None)
-                        name = f"{owner}.{raw}" if owner else raw
+                        owner = next((b[0][1] for b in reversed(braces) if b[0] and b[0][0] != "type"), None)
+                        opened = (kind, f"{owner}.{raw}" if owner else raw)
                     else:
-                        name = raw
+                        opened = (kind, raw)
+                    if opened and kind not in ("type", "accessor"):
+                        # Named after the innermost type around it: `Type.name`.
+                        owner = next((b[0][1] for b in reversed(braces) if b[0] and b[0][0] == "type"), None)
+                        opened = (kind, f"{owner}.{raw}" if owner else raw)
                     pending = None
-                braces.append((name, number))
+                braces.append((opened, number))
             elif c == "}":
                 pending = None
                 if not braces:
                     continue
-                name, start = braces.pop()
-                if name is not None:
-                    yield start, name, number - start - 1
+                opened, start = braces.pop()
+                if opened is None or opened[0] == "type":
+                    continue
+                yield start, opened[1], max(0, number - start - 1)
             elif c == ";":
                 pending = None
-        if pending is not None and pending[0] in ("property",) and "{" not in line:
+        if pending is not None and pending[0] == "property" and "{" not in line:
             # A stored property without a body on this line: only a line ending in `=` or
             # an unfinished type can still be followed by its closure.
             if not re.search(r"[=:]\s*$", line):
@@ -192,7 +201,7 @@ def swift_files(paths):
 
 def read_allow_list(path):
     allowed = {}
-    if path is None or not os.path.exists(path):
+    if not os.path.exists(path):
         return allowed
     with open(path, encoding="utf-8") as f:
         for number, raw in enumerate(f, start=1):
@@ -209,18 +218,33 @@ def read_allow_list(path):
 def main():
     parser = argparse.ArgumentParser(description="List Swift functions longer than a limit.")
     parser.add_argument("--max", type=int, default=60, help="the longest body allowed, in lines")
-    parser.add_argument("--allow", help="an allow-list file: `path:name  # reason` per line")
+    parser.add_argument(
+        "--allow",
+        default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "long-functions.allow"),
+        help="an allow-list file: `path:Type.name  # reason` per line",
+    )
     parser.add_argument("paths", nargs="*", default=["Sources"])
     args = parser.parse_args()
     allowed = read_allow_list(args.allow)
     found = []
+    scanned = set()
+    used = set()
     for path in swift_files(args.paths):
+        scanned.add(path)
         for line, name, length in functions(path):
-            if length > args.max and f"{path}:{name}" not in allowed:
+            if length <= args.max:
+                continue
+            if f"{path}:{name}" in allowed:
+                used.add(f"{path}:{name}")
+            else:
                 found.append((path, line, name, length))
     for path, line, name, length in sorted(found):
         print(f"{path}:{line}: {name} is {length} lines long (limit {args.max}); split it into named steps")
-    return 1 if found else 0
+    # An entry for a function that is gone or short now would let a new long one of its name in.
+    stale = [e for e in allowed if e.rpartition(":")[0] in scanned and e not in used]
+    for entry in sorted(stale):
+        print(f"{os.path.relpath(args.allow)}: {entry} is no longer over {args.max} lines; remove its entry")
+    return 1 if found or stale else 0
 
 
 if __name__ == "__main__":
