@@ -616,16 +616,7 @@ public struct AgreementReport: Sendable, Equatable {
 
     /// The report as JSON (`repro compare --json`), snake_case keys; see docs/compare.md.
     public var jsonValue: JSONValue {
-        func strings(_ list: [String]) -> JSONValue { .array(list.map { .string($0) }) }
-        func dependencies(_ list: [ResolvedDependency]) -> JSONValue {
-            .array(
-                list.map {
-                    .object([
-                        "name": .string($0.name), "uri": .string($0.uri),
-                        "digest": .object($0.digest.mapValues { .string($0) }),
-                    ])
-                })
-        }
+        let strings = Self.strings
         let comparable = result != .notComparable
         var object: [String: JSONValue] = [
             "result": .string(result.rawValue),
@@ -664,6 +655,17 @@ public struct AgreementReport: Sendable, Equatable {
                         "outcome": s.outcome.map { .integer(Int64($0)) } ?? .null,
                     ])
                 }),
+            "agreed_outcome": agreedOutcome.map { .integer(Int64($0)) } ?? .null,
+            "inputs": comparable ? inputsJSON : .null,
+        ]
+        object.merge(outcomesJSON) { _, new in new }
+        return .object(object)
+    }
+
+    /// The outcomes, the subjects and the disagreements of ``jsonValue``.
+    private var outcomesJSON: [String: JSONValue] {
+        let strings = Self.strings
+        return [
             "outcomes": .array(
                 outcomes.map { o in
                     .object([
@@ -673,7 +675,6 @@ public struct AgreementReport: Sendable, Equatable {
                         "meets_threshold": .bool(o.signers.count >= threshold),
                     ])
                 }),
-            "agreed_outcome": agreedOutcome.map { .integer(Int64($0)) } ?? .null,
             "subjects": .array(
                 rows.map { r in
                     .object([
@@ -695,19 +696,30 @@ public struct AgreementReport: Sendable, Equatable {
                     ])
                 }),
         ]
-        if comparable {
-            let inputs = bundles[0].inputs
-            object["inputs"] = .object([
-                "sources": dependencies(inputs.sources),
-                "toolchains": dependencies(inputs.toolchains),
-                "profile": .object(["name": .string(inputs.profileName), "digests": dependencies(inputs.profiles)]),
-                "command": strings(inputs.command),
-                "source_date_epoch": inputs.sourceDateEpoch.map { .string($0) } ?? .null,
-            ])
-        } else {
-            object["inputs"] = .null
-        }
-        return .object(object)
+    }
+
+    /// The inputs the bundles agree on, in ``jsonValue`` (only for a comparable report).
+    private var inputsJSON: JSONValue {
+        let inputs = bundles[0].inputs
+        return .object([
+            "sources": Self.dependencies(inputs.sources),
+            "toolchains": Self.dependencies(inputs.toolchains),
+            "profile": .object(["name": .string(inputs.profileName), "digests": Self.dependencies(inputs.profiles)]),
+            "command": Self.strings(inputs.command),
+            "source_date_epoch": inputs.sourceDateEpoch.map { .string($0) } ?? .null,
+        ])
+    }
+
+    private static func strings(_ list: [String]) -> JSONValue { .array(list.map { .string($0) }) }
+
+    private static func dependencies(_ list: [ResolvedDependency]) -> JSONValue {
+        .array(
+            list.map {
+                .object([
+                    "name": .string($0.name), "uri": .string($0.uri),
+                    "digest": .object($0.digest.mapValues { .string($0) }),
+                ])
+            })
     }
 }
 

@@ -241,6 +241,59 @@ public enum TextDiff {
         _ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer, maxLines: Int, maxEdits: Int, maxWork: Int,
         maxRegionLines: Int, deadline: ContinuousClock.Instant?
     ) -> (lines: [String], cut: String?) {
+        let (start, endA, endB) = differingRegion(a, b)
+        let show = Swift.max(1, maxLines) + 1
+        var cut: String?
+        if let x = lineStarts(a, start..<endA, max: maxRegionLines),
+            let y = lineStarts(b, start..<endB, max: maxRegionLines)
+        {
+            let result = script(
+                x.count - 1, y.count - 1,
+                equal: { i, j in
+                    let ri = lineRange(x, i), rj = lineRange(y, j)
+                    return ri.count == rj.count
+                        && memcmp(a.baseAddress! + ri.lowerBound, b.baseAddress! + rj.lowerBound, ri.count) == 0
+                }, maxEdits: maxEdits, maxWork: maxWork, deadline: deadline)
+            switch result {
+            case .success(let edits):
+                let body = edits.prefix(show).map { e in
+                    String(e.op)
+                        + (e.op == "+" ? text(b, lineRange(y, e.line)) : text(a, lineRange(x, e.line)))
+                }
+                return finish(a, start: start, endA: endA, body: body, total: edits.count, maxLines: maxLines, cut: nil)
+            case .failure(.edits):
+                cut = nil
+            case .failure(.work):
+                cut =
+                    "the line diff was cut after \(maxWork) line comparisons (a work bound): the differing region is shown removed then added"
+            case .failure(.time):
+                cut = "the line diff was cut at the time limit: the differing region is shown removed then added"
+            }
+        } else {
+            cut =
+                "the line diff was cut: the differing region has more than \(maxRegionLines) lines on a side, so it is shown removed then added, not aligned"
+        }
+        // Removed then added, only as many lines as can be shown; the rest are counted.
+        var shown: [String] = []
+        for (s, end, op) in [(a, endA, "-"), (b, endB, "+")] {
+            var at = start
+            while at < end, shown.count < show {
+                let e = lineEnd(s, at, end)
+                shown.append(op + text(s, at..<e))
+                at = e + 1
+            }
+        }
+        return finish(
+            a, start: start, endA: endA, body: shown,
+            total: lineCount(a, start..<endA) + lineCount(b, start..<endB), maxLines: maxLines, cut: cut)
+    }
+
+    /// Where `a` and `b` differ, in whole lines: `start` (the same offset on both sides) is the
+    /// start of the line the first difference is in, and `endA` and `endB` are the starts of the
+    /// common suffix (not overlapping the prefix), at the start of a line on both sides.
+    private static func differingRegion(
+        _ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer
+    ) -> (start: Int, endA: Int, endB: Int) {
         // The common prefix, back to the start of its last line.
         let common = min(a.count, b.count)
         var first = 0
@@ -263,75 +316,44 @@ public enum TextDiff {
             if endA == start || a[endA - 1] == 10, endB == start || b[endB - 1] == 10 { break }
             endA += 1
         }
-        let endB = b.count - (a.count - endA)
-        func text(_ s: UnsafeRawBufferPointer, _ r: Range<Int>) -> String {
-            String(decoding: UnsafeRawBufferPointer(rebasing: s[r]), as: UTF8.self)
-        }
-        // The end of the line that starts at `at` (its `\n`, or `end`).
-        func lineEnd(_ s: UnsafeRawBufferPointer, _ at: Int, _ end: Int) -> Int {
-            guard at < end, let found = memchr(s.baseAddress! + at, 10, end - at) else { return end }
-            return s.baseAddress!.distance(to: UnsafeRawPointer(found))
-        }
-        // The lines of a region as the offsets where they start, then the offset one past the
-        // last line's `\n` (line i is starts[i] ..< starts[i + 1] - 1); nil past `max` lines.
-        func lines(_ s: UnsafeRawBufferPointer, _ range: Range<Int>, max: Int) -> [Int32]? {
-            guard range.upperBound < Int(Int32.max) else { return nil }
-            var starts: [Int32] = []
-            var at = range.lowerBound
-            while at < range.upperBound {
-                guard starts.count < max else { return nil }
-                starts.append(Int32(at))
-                at = lineEnd(s, at, range.upperBound) + 1
-            }
+        return (start, endA, b.count - (a.count - endA))
+    }
+
+    /// The bytes `r` of `s` as text.
+    private static func text(_ s: UnsafeRawBufferPointer, _ r: Range<Int>) -> String {
+        String(decoding: UnsafeRawBufferPointer(rebasing: s[r]), as: UTF8.self)
+    }
+
+    /// The end of the line that starts at `at` (its `\n`, or `end`).
+    private static func lineEnd(_ s: UnsafeRawBufferPointer, _ at: Int, _ end: Int) -> Int {
+        guard at < end, let found = memchr(s.baseAddress! + at, 10, end - at) else { return end }
+        return s.baseAddress!.distance(to: UnsafeRawPointer(found))
+    }
+
+    /// The lines of a region as the offsets where they start, then the offset one past the
+    /// last line's `\n` (line i is starts[i] ..< starts[i + 1] - 1); nil past `max` lines.
+    private static func lineStarts(_ s: UnsafeRawBufferPointer, _ range: Range<Int>, max: Int) -> [Int32]? {
+        guard range.upperBound < Int(Int32.max) else { return nil }
+        var starts: [Int32] = []
+        var at = range.lowerBound
+        while at < range.upperBound {
+            guard starts.count < max else { return nil }
             starts.append(Int32(at))
-            return starts
+            at = lineEnd(s, at, range.upperBound) + 1
         }
-        func line(_ starts: [Int32], _ i: Int) -> Range<Int> { Int(starts[i])..<Int(starts[i + 1]) - 1 }
-        let show = Swift.max(1, maxLines) + 1
-        var cut: String?
-        if let x = lines(a, start..<endA, max: maxRegionLines), let y = lines(b, start..<endB, max: maxRegionLines) {
-            let result = script(
-                x.count - 1, y.count - 1,
-                equal: { i, j in
-                    let ri = line(x, i), rj = line(y, j)
-                    return ri.count == rj.count
-                        && memcmp(a.baseAddress! + ri.lowerBound, b.baseAddress! + rj.lowerBound, ri.count) == 0
-                }, maxEdits: maxEdits, maxWork: maxWork, deadline: deadline)
-            switch result {
-            case .success(let edits):
-                let body = edits.prefix(show).map { e in
-                    String(e.op) + (e.op == "+" ? text(b, line(y, e.line)) : text(a, line(x, e.line)))
-                }
-                return finish(a, start: start, endA: endA, body: body, total: edits.count, maxLines: maxLines, cut: nil)
-            case .failure(.edits):
-                cut = nil
-            case .failure(.work):
-                cut =
-                    "the line diff was cut after \(maxWork) line comparisons (a work bound): the differing region is shown removed then added"
-            case .failure(.time):
-                cut = "the line diff was cut at the time limit: the differing region is shown removed then added"
-            }
-        } else {
-            cut =
-                "the line diff was cut: the differing region has more than \(maxRegionLines) lines on a side, so it is shown removed then added, not aligned"
-        }
-        // Removed then added, only as many lines as can be shown; the rest are counted.
-        func count(_ s: UnsafeRawBufferPointer, _ r: Range<Int>) -> Int {
-            guard !r.isEmpty else { return 0 }
-            return newlines(s, r) + (s[r.upperBound - 1] == 10 ? 0 : 1)
-        }
-        var shown: [String] = []
-        for (s, end, op) in [(a, endA, "-"), (b, endB, "+")] {
-            var at = start
-            while at < end, shown.count < show {
-                let e = lineEnd(s, at, end)
-                shown.append(op + text(s, at..<e))
-                at = e + 1
-            }
-        }
-        return finish(
-            a, start: start, endA: endA, body: shown, total: count(a, start..<endA) + count(b, start..<endB),
-            maxLines: maxLines, cut: cut)
+        starts.append(Int32(at))
+        return starts
+    }
+
+    /// Line `i` (without its `\n`) of a region split by ``lineStarts(_:_:max:)``.
+    private static func lineRange(_ starts: [Int32], _ i: Int) -> Range<Int> {
+        Int(starts[i])..<Int(starts[i + 1]) - 1
+    }
+
+    /// How many lines `r` of `s` has (a last one without `\n` counts).
+    private static func lineCount(_ s: UnsafeRawBufferPointer, _ r: Range<Int>) -> Int {
+        guard !r.isEmpty else { return 0 }
+        return newlines(s, r) + (s[r.upperBound - 1] == 10 ? 0 : 1)
     }
 
     /// How many `\n` bytes `s` has in `r`.
@@ -436,38 +458,43 @@ public enum TextDiff {
                 if work > maxWork { return .failure(.work) }
                 v[offset + k] = i
                 if i >= n, j >= m {
-                    // Walk back through the trace.
-                    var script: [Edit] = []
-                    var ci = n, cj = m
-                    for back in stride(from: d, to: 0, by: -1) {
-                        // v before step `back`, at diagonal q (|q| <= back - 1).
-                        func pv(_ q: Int) -> Int { Int(trace[traceStart[back] + q + (back - 1)]) }
-                        let ck = ci - cj
-                        let down = ck == -back || (ck != back && pv(ck - 1) < pv(ck + 1))
-                        let pk = down ? ck + 1 : ck - 1
-                        let pi = pv(pk), pj = pi - pk
-                        while ci > pi + (down ? 0 : 1), cj > pj + (down ? 1 : 0) {
-                            ci -= 1
-                            cj -= 1
-                            script.append(Edit(code: 32, index: Int32(ci)))
-                        }
-                        if down {
-                            cj -= 1
-                            script.append(Edit(code: 43, index: Int32(cj)))
-                        } else {
-                            ci -= 1
-                            script.append(Edit(code: 45, index: Int32(ci)))
-                        }
-                    }
-                    while ci > 0, cj > 0 {
-                        ci -= 1
-                        cj -= 1
-                        script.append(Edit(code: 32, index: Int32(ci)))
-                    }
-                    return .success(script.reversed())
+                    return .success(walkBack(trace: trace, traceStart: traceStart, edits: d, n: n, m: m))
                 }
             }
         }
         return .failure(.edits)
+    }
+
+    /// The edit script of `edits` edits that reaches line `n` of the first side and `m` of the
+    /// second, read back from the trace ``script(_:_:equal:maxEdits:maxWork:deadline:)`` kept.
+    private static func walkBack(trace: [Int32], traceStart: [Int], edits d: Int, n: Int, m: Int) -> [Edit] {
+        var script: [Edit] = []
+        var ci = n, cj = m
+        for back in stride(from: d, to: 0, by: -1) {
+            // v before step `back`, at diagonal q (|q| <= back - 1).
+            func pv(_ q: Int) -> Int { Int(trace[traceStart[back] + q + (back - 1)]) }
+            let ck = ci - cj
+            let down = ck == -back || (ck != back && pv(ck - 1) < pv(ck + 1))
+            let pk = down ? ck + 1 : ck - 1
+            let pi = pv(pk), pj = pi - pk
+            while ci > pi + (down ? 0 : 1), cj > pj + (down ? 1 : 0) {
+                ci -= 1
+                cj -= 1
+                script.append(Edit(code: 32, index: Int32(ci)))
+            }
+            if down {
+                cj -= 1
+                script.append(Edit(code: 43, index: Int32(cj)))
+            } else {
+                ci -= 1
+                script.append(Edit(code: 45, index: Int32(ci)))
+            }
+        }
+        while ci > 0, cj > 0 {
+            ci -= 1
+            cj -= 1
+            script.append(Edit(code: 32, index: Int32(ci)))
+        }
+        return script.reversed()
     }
 }

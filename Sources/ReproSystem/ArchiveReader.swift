@@ -292,20 +292,7 @@ enum ArchiveReader {
                 )
                 return false
             }
-            if listing.members.isEmpty {
-                listing.format = archive_format_name(archive).map { String(cString: $0) } ?? "unknown"
-                listing.isRaw = archive_format(archive) & ARCHIVE_FORMAT_BASE_MASK == ARCHIVE_FORMAT_RAW
-                let count = archive_filter_count(archive)
-                listing.filters = (0..<max(0, count)).compactMap { i in
-                    archive_filter_name(archive, i).map { String(cString: $0) }
-                }
-                .filter { $0 != "none" }.reversed()
-                // A raw stream with no compression is any file at all: not a container.
-                if listing.isRaw, listing.filters.isEmpty {
-                    notContainer = true
-                    return false
-                }
-            }
+            if listing.members.isEmpty, !noteFormat() { return false }
             if listing.members.count >= limits.maxEntries {
                 listing.truncated.append("only the first \(limits.maxEntries) members were compared (max_entries)")
                 return false
@@ -315,8 +302,33 @@ enum ArchiveReader {
                     "the time limit of \(limits.maxSeconds) s was reached after \(listing.members.count) members")
                 return false
             }
-            member = ArchiveMember(
-                index: listing.members.count,
+            member = Self.headerMember(entry, index: listing.members.count)
+            stopped = false
+            ended = false
+            return true
+        }
+
+        /// Notes the archive's format and filters, read with its first header; false (and not a
+        /// container) for a raw stream with no compression, which is any file at all.
+        private func noteFormat() -> Bool {
+            listing.format = archive_format_name(archive).map { String(cString: $0) } ?? "unknown"
+            listing.isRaw = archive_format(archive) & ARCHIVE_FORMAT_BASE_MASK == ARCHIVE_FORMAT_RAW
+            let count = archive_filter_count(archive)
+            listing.filters = (0..<max(0, count)).compactMap { i in
+                archive_filter_name(archive, i).map { String(cString: $0) }
+            }
+            .filter { $0 != "none" }.reversed()
+            if listing.isRaw, listing.filters.isEmpty {
+                notContainer = true
+                return false
+            }
+            return true
+        }
+
+        /// The member `index` as its header `entry` describes it (its contents not read yet).
+        private static func headerMember(_ entry: OpaquePointer, index: Int) -> ArchiveMember {
+            var member = ArchiveMember(
+                index: index,
                 name: archive_entry_pathname(entry).map { String(cString: $0) } ?? "?", type: "other",
                 mtime: archive_entry_mtime_is_set(entry) != 0 ? Int64(archive_entry_mtime(entry)) : nil,
                 uid: Int64(archive_entry_uid(entry)), gid: Int64(archive_entry_gid(entry)),
@@ -336,9 +348,7 @@ enum ArchiveReader {
                 default: member.type = "other"
                 }
             }
-            stopped = false
-            ended = false
-            return true
+            return member
         }
 
         /// Reads the current member's contents, hashing them, and records the member.

@@ -12,6 +12,30 @@ extension CheckOutcome {
     public func manifest(signingKey key: SigningKey?) throws(ReproError) -> Manifest {
         let files = (runEntries.first ?? nil)?.filter { $0.kind == .file } ?? []
         let subjects = files.map { Subject(name: $0.path, sha256: $0.sha256) }
+        let dependencies = try resolvedDependencies()
+        let config: JSONValue
+        let isolationJSON: JSONValue
+        do {
+            config = try JSONValue(encoding: self.config)
+            isolationJSON = try isolation.map { try JSONValue(encoding: $0) } ?? .null
+        } catch {
+            throw .configuration("cannot encode the manifest's parameters: \(error)")
+        }
+        var provenance = ProvenanceInputs(
+            subjects: subjects, command: report.command, profile: report.profile, config: config,
+            normalization: report.normalization, isolation: isolationJSON, dependencies: dependencies,
+            reproVersion: ReproInfo.version, invocationID: invocationID, startedOn: startedOn, finishedOn: finishedOn)
+        provenance.environment = environment
+        let reproducibility = ReproducibilityInputs(
+            runs: report.runs.map {
+                RunRecord(index: $0.index, outputTreeDigest: $0.outputDigest, exitStatus: $0.exitStatus)
+            },
+            verdict: report.verdict, differences: differingFiles())
+        return try Manifest.make(provenance: provenance, reproducibility: reproducibility, signingKey: key)
+    }
+
+    /// The manifest's resolved dependencies: the toolchains, the profile and the source tree.
+    private func resolvedDependencies() throws(ReproError) -> [ResolvedDependency] {
         // Each archive as its spec gives it (the URL, never a cache path), with where it is
         // mounted: enough to rebuild without the spec. A Debian lock is recorded package by package
         // (`pkg:deb/debian/NAME@VERSION?arch=ARCH` with the .deb's SHA-256, its pool path, size and
@@ -48,21 +72,11 @@ extension CheckOutcome {
             source.annotations = origin.annotations
         }
         dependencies.append(source)
-        let config: JSONValue
-        let isolationJSON: JSONValue
-        do {
-            config = try JSONValue(encoding: self.config)
-            isolationJSON = try isolation.map { try JSONValue(encoding: $0) } ?? .null
-        } catch {
-            throw .configuration("cannot encode the manifest's parameters: \(error)")
-        }
-        var provenance = ProvenanceInputs(
-            subjects: subjects, command: report.command, profile: report.profile, config: config,
-            normalization: report.normalization, isolation: isolationJSON, dependencies: dependencies,
-            reproVersion: ReproInfo.version, invocationID: invocationID, startedOn: startedOn, finishedOn: finishedOn)
-        provenance.environment = environment
+        return dependencies
+    }
 
-        // One entry per differing path, with its size in every run.
+    /// One entry per differing path, with its size in every run.
+    private func differingFiles() -> [DifferingFile] {
         var differing: [DifferingFile] = []
         var seen = Set<String>()
         for difference in report.differences where seen.insert(difference.path).inserted {
@@ -75,11 +89,6 @@ extension CheckOutcome {
                     firstDifferingOffset: difference.firstDifference,
                     explanation: difference.explanation, findings: difference.findings ?? []))
         }
-        let reproducibility = ReproducibilityInputs(
-            runs: report.runs.map {
-                RunRecord(index: $0.index, outputTreeDigest: $0.outputDigest, exitStatus: $0.exitStatus)
-            },
-            verdict: report.verdict, differences: differing)
-        return try Manifest.make(provenance: provenance, reproducibility: reproducibility, signingKey: key)
+        return differing
     }
 }

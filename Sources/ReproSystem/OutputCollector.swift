@@ -264,7 +264,6 @@ public enum OutputCollector {
         dirFD: Int32, relative: String, inherited: Bool, selection: Selection,
         state: inout Walk
     ) throws(ReproError) {
-        let destination = state.destination
         for name in try names(in: dirFD, relative: relative) {
             let path = relative.isEmpty ? name : relative + "/" + name
             let info: stat
@@ -273,81 +272,18 @@ public enum OutputCollector {
             case .failure(let e): throw .buildFailed("cannot read the output '\(path)': \(e.text).")
             }
             let type = info.st_mode & S_IFMT
-            var selected = inherited
-            var descend = inherited
-            switch selection {
-            case .patterns(let patterns):
-                if !selected {
-                    for pattern in patterns where matches(pattern, path) {
-                        selected = true
-                        state.matched.insert(pattern)
-                    }
-                }
-                descend = selected || couldMatchBelow(patterns, path)
-            case .changedFrom(let source):
-                descend = true
-                if type == S_IFREG || type == S_IFLNK {
-                    if let known = source[PathKey(path)] {
-                        selected =
-                            try contentKey(dirFD: dirFD, name: name, type: type, path: path, budget: state.budget)
-                            != known
-                    } else {
-                        selected = true
-                    }
-                }
-            }
+            let (selected, descend) = try choose(
+                dirFD: dirFD, name: name, path: path, type: type, inherited: inherited, selection: selection,
+                state: &state)
+            let entry = Entry(dirFD: dirFD, name: name, relative: relative, path: path)
             switch type {
             case S_IFDIR:
                 guard descend else { continue }
-                let child = try FileDescriptor(openingAt: dirFD, name, flags: O_RDONLY | O_DIRECTORY | O_NOFOLLOW) {
-                    e in
-                    .buildFailed("cannot open the output directory '\(path)': \(e.text).")
-                }
-                if selected {
-                    state.noteDirectory(path)
-                    if state.copiesAll { try makeDirectory(destination + "/" + path) }
-                }
-                try walk(
-                    dirFD: child.raw, relative: path, inherited: selected && inheritsDown(selection),
-                    selection: selection,
-                    state: &state)
+                try collectDirectory(entry, selected: selected, selection: selection, state: &state)
             case S_IFREG where selected:
-                let executable = (info.st_mode & S_IXUSR) != 0
-                var entry: TreeEntry
-                if !state.copiesAll {
-                    entry = try copyFile(
-                        dirFD: dirFD, name: name, path: path, executable: executable, to: nil, budget: &state.budget)
-                    if state.copies(entry) {
-                        // Differs from the earlier run: kept for the explanation (this file alone
-                        // is read again, within its size as first charged).
-                        var again = Budget(limit: Int(entry.size))
-                        entry = try copyFile(
-                            dirFD: dirFD, name: name, path: path, executable: executable, to: destination,
-                            budget: &again)
-                        state.copied.append(path)
-                    }
-                } else {
-                    entry = try copyFile(
-                        dirFD: dirFD, name: name, path: path, executable: executable, to: destination,
-                        budget: &state.budget)
-                    state.copied.append(path)
-                }
-                state.noteDirectory(relative)
-                state.entries.append(entry)
+                try collectFile(entry, executable: (info.st_mode & S_IXUSR) != 0, state: &state)
             case S_IFLNK where selected:
-                let target = try readLink(dirFD: dirFD, name: name, path: path)
-                let entry = TreeEntry(
-                    path: path, kind: .symlink, sha256: TreeDigest.hex(SHA256.hash(data: Array(target.utf8))),
-                    target: target)
-                if state.copies(entry) {
-                    try makeDirectory(destination + "/" + relative)
-                    if case .failure(let e) = Syscalls.symlink(target, destination + "/" + path) {
-                        throw .buildFailed("cannot copy the output symlink '\(path)': \(e.text).")
-                    }
-                    state.copied.append(path)
-                }
-                state.noteDirectory(relative)
-                state.entries.append(entry)
+                try collectSymlink(entry, state: &state)
             case S_IFREG, S_IFLNK:
                 continue
             default:
@@ -358,6 +294,113 @@ public enum OutputCollector {
                 }
             }
         }
+    }
+
+    /// One entry of a directory being walked: the directory's descriptor, the entry's name in it,
+    /// the directory's relative path and the entry's.
+    private struct Entry {
+        let dirFD: Int32
+        let name: String
+        let relative: String
+        let path: String
+    }
+
+    /// Whether the entry at `path`, of file type `type`, is selected, and whether the walk goes
+    /// below it (a directory); notes the patterns it matches in `state`.
+    private static func choose(
+        dirFD: Int32, name: String, path: String, type: mode_t, inherited: Bool, selection: Selection,
+        state: inout Walk
+    ) throws(ReproError) -> (selected: Bool, descend: Bool) {
+        var selected = inherited
+        var descend = inherited
+        switch selection {
+        case .patterns(let patterns):
+            if !selected {
+                for pattern in patterns where matches(pattern, path) {
+                    selected = true
+                    state.matched.insert(pattern)
+                }
+            }
+            descend = selected || couldMatchBelow(patterns, path)
+        case .changedFrom(let source):
+            descend = true
+            if type == S_IFREG || type == S_IFLNK {
+                if let known = source[PathKey(path)] {
+                    selected =
+                        try contentKey(dirFD: dirFD, name: name, type: type, path: path, budget: state.budget)
+                        != known
+                } else {
+                    selected = true
+                }
+            }
+        }
+        return (selected, descend)
+    }
+
+    /// Opens the directory `entry` and walks it; a selected one is part of the tree (and copied,
+    /// empty or not, when everything is).
+    private static func collectDirectory(
+        _ entry: Entry, selected: Bool, selection: Selection, state: inout Walk
+    ) throws(ReproError) {
+        let path = entry.path
+        let child = try FileDescriptor(openingAt: entry.dirFD, entry.name, flags: O_RDONLY | O_DIRECTORY | O_NOFOLLOW) {
+            e in
+            .buildFailed("cannot open the output directory '\(path)': \(e.text).")
+        }
+        if selected {
+            state.noteDirectory(path)
+            if state.copiesAll { try makeDirectory(state.destination + "/" + path) }
+        }
+        try walk(
+            dirFD: child.raw, relative: path, inherited: selected && inheritsDown(selection),
+            selection: selection,
+            state: &state)
+    }
+
+    /// Hashes the selected regular file `entry`, copying it as the mode says.
+    private static func collectFile(_ entry: Entry, executable: Bool, state: inout Walk) throws(ReproError) {
+        let (dirFD, name, path) = (entry.dirFD, entry.name, entry.path)
+        let destination = state.destination
+        var tree: TreeEntry
+        if !state.copiesAll {
+            tree = try copyFile(
+                dirFD: dirFD, name: name, path: path, executable: executable, to: nil, budget: &state.budget)
+            if state.copies(tree) {
+                // Differs from the earlier run: kept for the explanation (this file alone
+                // is read again, within its size as first charged).
+                var again = Budget(limit: Int(tree.size))
+                tree = try copyFile(
+                    dirFD: dirFD, name: name, path: path, executable: executable, to: destination,
+                    budget: &again)
+                state.copied.append(path)
+            }
+        } else {
+            tree = try copyFile(
+                dirFD: dirFD, name: name, path: path, executable: executable, to: destination,
+                budget: &state.budget)
+            state.copied.append(path)
+        }
+        state.noteDirectory(entry.relative)
+        state.entries.append(tree)
+    }
+
+    /// Hashes the selected symlink `entry` (its target), copying it as the mode says.
+    private static func collectSymlink(_ entry: Entry, state: inout Walk) throws(ReproError) {
+        let path = entry.path
+        let destination = state.destination
+        let target = try readLink(dirFD: entry.dirFD, name: entry.name, path: path)
+        let tree = TreeEntry(
+            path: path, kind: .symlink, sha256: TreeDigest.hex(SHA256.hash(data: Array(target.utf8))),
+            target: target)
+        if state.copies(tree) {
+            try makeDirectory(destination + "/" + entry.relative)
+            if case .failure(let e) = Syscalls.symlink(target, destination + "/" + path) {
+                throw .buildFailed("cannot copy the output symlink '\(path)': \(e.text).")
+            }
+            state.copied.append(path)
+        }
+        state.noteDirectory(entry.relative)
+        state.entries.append(tree)
     }
 
     private static func inheritsDown(_ selection: Selection) -> Bool {
@@ -433,33 +476,67 @@ public enum OutputCollector {
                     "cannot write \(target): \(e.text). Check that the directory is writable.", errno: e.code)
             }
         }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Hashing.bufferSize, alignment: 16)
+        defer { buffer.deallocate() }
+        var copy = FileCopy(input: input.raw, output: out, buffer: buffer, path: path, target: target)
+        let length: off_t
+        if size == 0 {
+            length = try copy.copyToEnd(budget: &budget)
+        } else {
+            try copy.copyData(size: size)
+            length = size
+        }
+        // The umask must not change what was asked for.
+        if out >= 0, case .failure(let e) = Syscalls.fchmod(out, mode) { throw copy.writeFailed(e) }
+        return TreeEntry(
+            path: path, kind: .file, executable: executable, size: UInt64(length),
+            sha256: TreeDigest.hex(copy.hasher.finalize()))
+    }
+
+    /// One file being read by ``copyFile(dirFD:name:path:executable:to:budget:)``: the input,
+    /// the copy (-1 when the file is only hashed), the read buffer, and the hash of the bytes the
+    /// copy holds so far (the first `hashed` of them).
+    private struct FileCopy {
+        let input: Int32
+        let output: Int32
+        let buffer: UnsafeMutableRawBufferPointer
+        let path: String
+        let target: String
+        var hasher = SHA256()
+        var hashed: off_t = 0
+
+        init(input: Int32, output: Int32, buffer: UnsafeMutableRawBufferPointer, path: String, target: String) {
+            self.input = input
+            self.output = output
+            self.buffer = buffer
+            self.path = path
+            self.target = target
+        }
+
         func readFailed(_ e: Errno) -> ReproError { .buildFailed("cannot read the output '\(path)': \(e.text).") }
+
         func writeFailed(_ e: Errno) -> ReproError {
             .configuration("cannot write \(target): \(e.text).", errno: e.code)
         }
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Hashing.bufferSize, alignment: 16)
-        defer { buffer.deallocate() }
-        var hasher = SHA256()
-        var hashed: off_t = 0
+
         /// Hashes zeros up to `end` (a hole, or a lost tail).
-        func zeros(to end: off_t) {
+        mutating func zeros(to end: off_t) {
             while hashed < end {
                 let n = Int(min(off_t(zeroBlock.count), end - hashed))
                 zeroBlock.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
                 hashed += off_t(n)
             }
         }
+
         /// Reads `[from, to)` of the input, hashing it and writing it to the same offsets of the
         /// output; returns where it stopped (short of `to` if the file shrank meanwhile).
-        func copyRange(from: off_t, to: off_t) throws(ReproError) -> off_t {
+        mutating func copyRange(from: off_t, to: off_t) throws(ReproError) -> off_t {
             var position = from
             zeros(to: from)
             while position < to {
                 let want = min(buffer.count, Int(to - position))
                 let n: Int
-                switch Syscalls.pread(
-                    input.raw, UnsafeMutableRawBufferPointer(rebasing: buffer[0..<want]), at: position)
-                {
+                switch Syscalls.pread(input, UnsafeMutableRawBufferPointer(rebasing: buffer[0..<want]), at: position) {
                 case .success(let got): n = got
                 case .failure(let e): throw readFailed(e)
                 }
@@ -467,17 +544,18 @@ public enum OutputCollector {
                 let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
                 hasher.update(bufferPointer: chunk)
                 hashed += off_t(n)
-                if out >= 0, case .failure(let e) = Syscalls.pwriteAll(out, chunk, at: position) {
+                if output >= 0, case .failure(let e) = Syscalls.pwriteAll(output, chunk, at: position) {
                     throw writeFailed(e)
                 }
                 position += off_t(n)
             }
             return position
         }
-        var length = size
-        if size == 0 {
-            // Sizes of 0 may hide content (files of /proc, for `repro run --copy-out`): read to the
-            // end, charging the budget as it comes.
+
+        /// Copies a file whose size reads 0, which may hide content (files of /proc, for
+        /// `repro run --copy-out`): reads to the end, charging `budget` as it comes; returns the
+        /// length read.
+        mutating func copyToEnd(budget: inout Budget) throws(ReproError) -> off_t {
             var position: off_t = 0
             while true {
                 let (end, overflow) = position.addingReportingOverflow(off_t(budget.nextRead(buffer: buffer.count)))
@@ -486,31 +564,29 @@ public enum OutputCollector {
                 try budget.take(Int(next - position), for: path)
                 position = next
             }
-            length = position
-        } else {
-            // Only the data is read, up to the size charged: holes stay holes (SEEK_DATA and
-            // SEEK_HOLE, which tmpfs and the usual host file systems answer).
+            return position
+        }
+
+        /// Copies the first `size` bytes (the size charged): only the data is read, and holes stay
+        /// holes (SEEK_DATA and SEEK_HOLE, which tmpfs and the usual host file systems answer);
+        /// what the file lost meanwhile reads as zeros.
+        mutating func copyData(size: off_t) throws(ReproError) {
             var position: off_t = 0
             copying: while position < size {
-                switch Syscalls.lseek(input.raw, position, Syscalls.seekData) {
+                switch Syscalls.lseek(input, position, Syscalls.seekData) {
                 case .success(let start): position = start
                 case .failure(let e) where e.code == ENXIO: break copying  // only a hole remains
                 case .failure(let e): throw readFailed(e)
                 }
                 guard position < size else { break }
-                let end = min(size, (try? Syscalls.lseek(input.raw, position, Syscalls.seekHole).get()) ?? size)
+                let end = min(size, (try? Syscalls.lseek(input, position, Syscalls.seekHole).get()) ?? size)
                 let reached = try copyRange(from: position, to: end)
                 if reached < end { break }  // shrank while being read: the length set below still holds
                 position = end
             }
             zeros(to: size)
-            if out >= 0, case .failure(let e) = Syscalls.ftruncate(out, size) { throw writeFailed(e) }
+            if output >= 0, case .failure(let e) = Syscalls.ftruncate(output, size) { throw writeFailed(e) }
         }
-        // The umask must not change what was asked for.
-        if out >= 0, case .failure(let e) = Syscalls.fchmod(out, mode) { throw writeFailed(e) }
-        return TreeEntry(
-            path: path, kind: .file, executable: executable, size: UInt64(length),
-            sha256: TreeDigest.hex(hasher.finalize()))
     }
 
     /// Zeros, hashed for the holes of sparse files.

@@ -75,11 +75,34 @@ public enum Packer {
     ) throws(ReproError) {
         guard let archive = archive_write_new() else { fatalError("archive_write_new: out of memory") }
         defer { archive_write_free(archive) }
-        func failure(_ what: String) -> ReproError {
-            let text = archive_error_string(archive).map { String(cString: $0) } ?? "unknown error"
-            return .configuration("cannot write \(path): \(what): \(text).")
-        }
         archive_write_set_format_pax_restricted(archive)
+        addFilter(archive, compression)
+        if archive_write_open_filename(archive, path) != ARCHIVE_OK { throw failure(archive, path, "opening") }
+        guard let entry = archive_entry_new() else { fatalError("archive_entry_new: out of memory") }
+        defer { archive_entry_free(entry) }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Hashing.bufferSize, alignment: 16)
+        defer { buffer.deallocate() }
+        for item in tree.entries {
+            setHeader(entry, item, mtime: mtime)
+            if archive_write_header(archive, entry) < ARCHIVE_WARN {
+                throw failure(archive, path, "entry \(item.path)")
+            }
+            if item.kind == .file && item.size > 0 {
+                try writeContents(of: item, from: root, to: archive, path: path, buffer: buffer)
+            }
+        }
+        if archive_write_close(archive) != ARCHIVE_OK { throw failure(archive, path, "closing") }
+    }
+
+    /// The error for a failed step (`what`) of writing the archive at `path`, with libarchive's
+    /// reason.
+    private static func failure(_ archive: OpaquePointer, _ path: String, _ what: String) -> ReproError {
+        let text = archive_error_string(archive).map { String(cString: $0) } ?? "unknown error"
+        return .configuration("cannot write \(path): \(what): \(text).")
+    }
+
+    /// Sets the archive's compression filter and its options (fixed, so the bytes are too).
+    private static func addFilter(_ archive: OpaquePointer, _ compression: Compression) {
         switch compression {
         case .plain: break
         case .gzip:
@@ -94,54 +117,55 @@ public enum Packer {
             archive_write_set_filter_option(archive, "xz", "compression-level", "6")
             archive_write_set_filter_option(archive, "xz", "threads", "1")
         }
-        if archive_write_open_filename(archive, path) != ARCHIVE_OK { throw failure("opening") }
-        guard let entry = archive_entry_new() else { fatalError("archive_entry_new: out of memory") }
-        defer { archive_entry_free(entry) }
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Hashing.bufferSize, alignment: 16)
-        defer { buffer.deallocate() }
-        for item in tree.entries {
-            archive_entry_clear(entry)
-            archive_entry_set_pathname(entry, item.path)
-            archive_entry_set_uid(entry, 0)
-            archive_entry_set_gid(entry, 0)
-            archive_entry_set_mtime(entry, time_t(mtime), 0)
-            switch item.kind {
-            case .directory:
-                archive_entry_set_filetype(entry, S_IFDIR)
-                archive_entry_set_perm(entry, 0o755)
-            case .symlink:
-                archive_entry_set_filetype(entry, S_IFLNK)
-                archive_entry_set_perm(entry, 0o777)
-                archive_entry_set_symlink(entry, item.target)
-            case .file:
-                archive_entry_set_filetype(entry, S_IFREG)
-                archive_entry_set_perm(entry, item.executable ? 0o755 : 0o644)
-                archive_entry_set_size(entry, la_int64_t(item.size))
-            }
-            if archive_write_header(archive, entry) < ARCHIVE_WARN { throw failure("entry \(item.path)") }
-            if item.kind == .file && item.size > 0 {
-                let file = try FileDescriptor(opening: root + "/" + item.path, flags: O_RDONLY | O_NOFOLLOW) { e in
-                    .configuration("cannot open \(root)/\(item.path): \(e.text).", errno: e.code)
+    }
+
+    /// Fills the reused header `entry` for `item`: owned by root, stamped `mtime`, fixed modes.
+    private static func setHeader(_ entry: OpaquePointer, _ item: TreeEntry, mtime: Int64) {
+        archive_entry_clear(entry)
+        archive_entry_set_pathname(entry, item.path)
+        archive_entry_set_uid(entry, 0)
+        archive_entry_set_gid(entry, 0)
+        archive_entry_set_mtime(entry, time_t(mtime), 0)
+        switch item.kind {
+        case .directory:
+            archive_entry_set_filetype(entry, S_IFDIR)
+            archive_entry_set_perm(entry, 0o755)
+        case .symlink:
+            archive_entry_set_filetype(entry, S_IFLNK)
+            archive_entry_set_perm(entry, 0o777)
+            archive_entry_set_symlink(entry, item.target)
+        case .file:
+            archive_entry_set_filetype(entry, S_IFREG)
+            archive_entry_set_perm(entry, item.executable ? 0o755 : 0o644)
+            archive_entry_set_size(entry, la_int64_t(item.size))
+        }
+    }
+
+    /// Writes the `item.size` bytes of the file `item` under `root` to `archive` (the archive at
+    /// `path`), through `buffer`; a file that shrank since it was walked is refused.
+    private static func writeContents(
+        of item: TreeEntry, from root: String, to archive: OpaquePointer, path: String,
+        buffer: UnsafeMutableRawBufferPointer
+    ) throws(ReproError) {
+        let file = try FileDescriptor(opening: root + "/" + item.path, flags: O_RDONLY | O_NOFOLLOW) { e in
+            .configuration("cannot open \(root)/\(item.path): \(e.text).", errno: e.code)
+        }
+        var remaining = item.size
+        while remaining > 0 {
+            let want = Int(min(UInt64(buffer.count), remaining))
+            switch Syscalls.read(file.raw, UnsafeMutableRawBufferPointer(rebasing: buffer[0..<want])) {
+            case .success(0):
+                throw .configuration(
+                    "\(root)/\(item.path) shrank while it was being packed; pack a tree nothing is writing to.")
+            case .success(let n):
+                if archive_write_data(archive, buffer.baseAddress, n) < 0 {
+                    throw failure(archive, path, "contents of \(item.path)")
                 }
-                var remaining = item.size
-                while remaining > 0 {
-                    let want = Int(min(UInt64(buffer.count), remaining))
-                    switch Syscalls.read(file.raw, UnsafeMutableRawBufferPointer(rebasing: buffer[0..<want])) {
-                    case .success(0):
-                        throw .configuration(
-                            "\(root)/\(item.path) shrank while it was being packed; pack a tree nothing is writing to.")
-                    case .success(let n):
-                        if archive_write_data(archive, buffer.baseAddress, n) < 0 {
-                            throw failure("contents of \(item.path)")
-                        }
-                        remaining -= UInt64(n)
-                    case .failure(let e):
-                        throw .configuration("cannot read \(root)/\(item.path): \(e.text).", errno: e.code)
-                    }
-                }
+                remaining -= UInt64(n)
+            case .failure(let e):
+                throw .configuration("cannot read \(root)/\(item.path): \(e.text).", errno: e.code)
             }
         }
-        if archive_write_close(archive) != ARCHIVE_OK { throw failure("closing") }
     }
 
     /// A ready `[[source]]` block for a toolchain spec pinning an archive.

@@ -478,88 +478,9 @@ final class CPlan {
     private var allocations: [UnsafeMutableRawPointer] = []
 
     init(_ p: SandboxPlan, program: SeccompProgram, stdin: Int32, stdout: Int32, stderr: Int32, linger: Bool) {
-        func str(_ s: String) -> UnsafeMutablePointer<CChar> {
-            let chars = s.utf8CString
-            let c = UnsafeMutablePointer<CChar>.allocate(capacity: chars.count)
-            chars.withUnsafeBufferPointer { c.initialize(from: $0.baseAddress!, count: chars.count) }
-            allocations.append(UnsafeMutableRawPointer(c))
-            return c
-        }
-        func strArray(_ items: [String]) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?> {
-            let a = UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>.allocate(capacity: items.count + 1)
-            for (i, s) in items.enumerated() { a[i] = str(s) }
-            a[items.count] = nil
-            allocations.append(UnsafeMutableRawPointer(a))
-            return a
-        }
-        func bytes(_ b: [UInt8]) -> UnsafeMutablePointer<CChar> {
-            let m = UnsafeMutablePointer<CChar>.allocate(capacity: max(b.count, 1))
-            b.withUnsafeBytes {
-                if let base = $0.baseAddress { UnsafeMutableRawPointer(m).copyMemory(from: base, byteCount: b.count) }
-            }
-            allocations.append(UnsafeMutableRawPointer(m))
-            return m
-        }
         let ops = UnsafeMutablePointer<repro_op>.allocate(capacity: max(p.ops.count, 1))
         allocations.append(UnsafeMutableRawPointer(ops))
-        for (i, op) in p.ops.enumerated() {
-            var c = repro_op()
-            func flags(builder: Bool = false, readOnly: Bool = false) -> Int32 {
-                (builder ? Int32(REPRO_OPF_BUILDER) : 0) | (readOnly ? Int32(REPRO_OPF_READONLY) : 0)
-            }
-            c.path = UnsafePointer(str(op.path))
-            switch op {
-            case .mkdir(_, let mode, let builder):
-                c.kind = Int32(REPRO_OP_MKDIR.rawValue)
-                c.mode = mode
-                c.flags = flags(builder: builder)
-            case .tmpfs(_, let options):
-                c.kind = Int32(REPRO_OP_TMPFS.rawValue)
-                c.data = UnsafePointer(str(options))
-            case .bind(let source, _, let readOnly):
-                c.kind = Int32(REPRO_OP_BIND.rawValue)
-                c.src = UnsafePointer(str(source))
-                c.flags = flags(readOnly: readOnly)
-            case .overlay(let lowers, _):
-                c.kind = Int32(REPRO_OP_OVERLAY_RO.rawValue)
-                c.data = UnsafePointer(str("lowerdir=" + lowers.joined(separator: ":")))
-            case .writeFile(_, let contents, let mode, let builder):
-                c.kind = Int32(REPRO_OP_WRITE_FILE.rawValue)
-                c.data = UnsafePointer(bytes(contents))
-                c.data_len = contents.count
-                c.mode = mode
-                c.flags = flags(builder: builder)
-            case .copyFile(let source, _, let mode, let builder):
-                c.kind = Int32(REPRO_OP_COPY_FILE.rawValue)
-                c.src = UnsafePointer(str(source))
-                c.mode = mode
-                c.flags = flags(builder: builder)
-            case .copyRange(let source, let offset, let length, _, let mode, let builder):
-                c.kind = Int32(REPRO_OP_COPY_RANGE.rawValue)
-                c.src = UnsafePointer(str(source))
-                c.offset = offset
-                c.data_len = Int(length)
-                c.mode = mode
-                c.flags = flags(builder: builder)
-            case .symlink(let target, _, let builder):
-                c.kind = Int32(REPRO_OP_SYMLINK.rawValue)
-                c.src = UnsafePointer(str(target))
-                c.flags = flags(builder: builder)
-            case .proc:
-                c.kind = Int32(REPRO_OP_PROC.rawValue)
-            case .devpts:
-                c.kind = Int32(REPRO_OP_DEVPTS.rawValue)
-            case .bindDevice(let source, _):
-                c.kind = Int32(REPRO_OP_BIND_DEV.rawValue)
-                c.src = UnsafePointer(str(source))
-            case .remountReadOnly:
-                c.kind = Int32(REPRO_OP_REMOUNT_RO.rawValue)
-            case .setTimes(_, let seconds):
-                c.kind = Int32(REPRO_OP_SET_TIMES.rawValue)
-                c.seconds = seconds
-            }
-            ops[i] = c
-        }
+        for (i, op) in p.ops.enumerated() { ops[i] = cOp(op) }
         plan.ops = UnsafePointer(ops)
         plan.op_count = p.ops.count
         plan.hostname = UnsafePointer(str(p.hostname))
@@ -572,16 +493,7 @@ final class CPlan {
         plan.uid = p.uid
         plan.gid = p.gid
         plan.may_setgroups = p.maySetgroups ? 1 : 0
-        let limits = UnsafeMutablePointer<repro_rlimit>.allocate(capacity: max(p.rlimits.count, 1))
-        allocations.append(UnsafeMutableRawPointer(limits))
-        let resources: [ResourceLimit: Int32] = [
-            .core: repro_rlimit_core, .fileSize: repro_rlimit_fsize,
-            .openFiles: repro_rlimit_nofile, .processes: repro_rlimit_nproc,
-        ]
-        for (i, (kind, value)) in p.rlimits.sorted(by: { $0.key.rawValue < $1.key.rawValue }).enumerated() {
-            limits[i] = repro_rlimit(resource: resources[kind]!, value: value)
-        }
-        plan.rlimits = UnsafePointer(limits)
+        plan.rlimits = UnsafePointer(cLimits(p.rlimits))
         plan.rlimit_count = p.rlimits.count
         plan.filter = UnsafeRawPointer(bytes(program.bytes))
         plan.filter_len = UInt16(program.instructionCount)
@@ -591,6 +503,108 @@ final class CPlan {
         plan.uid_map = UnsafePointer(str(p.uidMapText))
         plan.gid_map = UnsafePointer(str(p.gidMapText))
         plan.linger = linger ? 1 : 0
+    }
+
+    /// A copy of `s` as a NUL-terminated C string, freed by ``free()``.
+    private func str(_ s: String) -> UnsafeMutablePointer<CChar> {
+        let chars = s.utf8CString
+        let c = UnsafeMutablePointer<CChar>.allocate(capacity: chars.count)
+        chars.withUnsafeBufferPointer { c.initialize(from: $0.baseAddress!, count: chars.count) }
+        allocations.append(UnsafeMutableRawPointer(c))
+        return c
+    }
+
+    /// `items` as a NULL-terminated array of C strings, freed by ``free()``.
+    private func strArray(_ items: [String]) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?> {
+        let a = UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>.allocate(capacity: items.count + 1)
+        for (i, s) in items.enumerated() { a[i] = str(s) }
+        a[items.count] = nil
+        allocations.append(UnsafeMutableRawPointer(a))
+        return a
+    }
+
+    /// A copy of the bytes `b` (at least one byte allocated), freed by ``free()``.
+    private func bytes(_ b: [UInt8]) -> UnsafeMutablePointer<CChar> {
+        let m = UnsafeMutablePointer<CChar>.allocate(capacity: max(b.count, 1))
+        b.withUnsafeBytes {
+            if let base = $0.baseAddress { UnsafeMutableRawPointer(m).copyMemory(from: base, byteCount: b.count) }
+        }
+        allocations.append(UnsafeMutableRawPointer(m))
+        return m
+    }
+
+    /// The setup operation `op` as the C child reads it.
+    private func cOp(_ op: MountOp) -> repro_op {
+        var c = repro_op()
+        func flags(builder: Bool = false, readOnly: Bool = false) -> Int32 {
+            (builder ? Int32(REPRO_OPF_BUILDER) : 0) | (readOnly ? Int32(REPRO_OPF_READONLY) : 0)
+        }
+        c.path = UnsafePointer(str(op.path))
+        switch op {
+        case .mkdir(_, let mode, let builder):
+            c.kind = Int32(REPRO_OP_MKDIR.rawValue)
+            c.mode = mode
+            c.flags = flags(builder: builder)
+        case .tmpfs(_, let options):
+            c.kind = Int32(REPRO_OP_TMPFS.rawValue)
+            c.data = UnsafePointer(str(options))
+        case .bind(let source, _, let readOnly):
+            c.kind = Int32(REPRO_OP_BIND.rawValue)
+            c.src = UnsafePointer(str(source))
+            c.flags = flags(readOnly: readOnly)
+        case .overlay(let lowers, _):
+            c.kind = Int32(REPRO_OP_OVERLAY_RO.rawValue)
+            c.data = UnsafePointer(str("lowerdir=" + lowers.joined(separator: ":")))
+        case .writeFile(_, let contents, let mode, let builder):
+            c.kind = Int32(REPRO_OP_WRITE_FILE.rawValue)
+            c.data = UnsafePointer(bytes(contents))
+            c.data_len = contents.count
+            c.mode = mode
+            c.flags = flags(builder: builder)
+        case .copyFile(let source, _, let mode, let builder):
+            c.kind = Int32(REPRO_OP_COPY_FILE.rawValue)
+            c.src = UnsafePointer(str(source))
+            c.mode = mode
+            c.flags = flags(builder: builder)
+        case .copyRange(let source, let offset, let length, _, let mode, let builder):
+            c.kind = Int32(REPRO_OP_COPY_RANGE.rawValue)
+            c.src = UnsafePointer(str(source))
+            c.offset = offset
+            c.data_len = Int(length)
+            c.mode = mode
+            c.flags = flags(builder: builder)
+        case .symlink(let target, _, let builder):
+            c.kind = Int32(REPRO_OP_SYMLINK.rawValue)
+            c.src = UnsafePointer(str(target))
+            c.flags = flags(builder: builder)
+        case .proc:
+            c.kind = Int32(REPRO_OP_PROC.rawValue)
+        case .devpts:
+            c.kind = Int32(REPRO_OP_DEVPTS.rawValue)
+        case .bindDevice(let source, _):
+            c.kind = Int32(REPRO_OP_BIND_DEV.rawValue)
+            c.src = UnsafePointer(str(source))
+        case .remountReadOnly:
+            c.kind = Int32(REPRO_OP_REMOUNT_RO.rawValue)
+        case .setTimes(_, let seconds):
+            c.kind = Int32(REPRO_OP_SET_TIMES.rawValue)
+            c.seconds = seconds
+        }
+        return c
+    }
+
+    /// The resource limits as C structures, sorted by resource name, freed by ``free()``.
+    private func cLimits(_ rlimits: [ResourceLimit: UInt64]) -> UnsafeMutablePointer<repro_rlimit> {
+        let limits = UnsafeMutablePointer<repro_rlimit>.allocate(capacity: max(rlimits.count, 1))
+        allocations.append(UnsafeMutableRawPointer(limits))
+        let resources: [ResourceLimit: Int32] = [
+            .core: repro_rlimit_core, .fileSize: repro_rlimit_fsize,
+            .openFiles: repro_rlimit_nofile, .processes: repro_rlimit_nproc,
+        ]
+        for (i, (kind, value)) in rlimits.sorted(by: { $0.key.rawValue < $1.key.rawValue }).enumerated() {
+            limits[i] = repro_rlimit(resource: resources[kind]!, value: value)
+        }
+        return limits
     }
 
     /// Releases every buffer, each made by `allocate` and so returned by `deallocate`.

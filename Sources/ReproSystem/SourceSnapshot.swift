@@ -805,24 +805,7 @@ public struct SourceSnapshot: Sendable {
 
     /// Tracked and untracked file lists, the HEAD commit and its files, or nil when not a git work tree.
     private static func gitFiles(_ dir: String) throws(ReproError) -> GitState? {
-        let path = HostCommand.searchPath(environment: gitEnvironment, removing: gitLocationVariables)
-        if HostCommand.find("git", in: path) == nil {
-            // Without git, a work tree would be taken for a plain directory and snapshotted
-            // whole (untracked files and .git included): only a directory with no .git on the
-            // way up is one.
-            guard let marker = gitMarker(above: dir) else { return nil }
-            throw HostCommand.notFound(
-                "git", path: path,
-                why: ", and \(dir) is in a git work tree (\(marker) exists): repro reads its tracked files through git")
-        }
-        let inside = try git(dir, ["rev-parse", "--is-inside-work-tree"])
-        if inside.status != 0, inside.stderr.contains("safe.directory") {
-            // Snapshotting every file instead would take in untracked files, silently.
-            throw .configuration(
-                "git refuses to read the repository at \(dir): it belongs to another user (git's safe.directory check). Run repro as the repository's owner, or, if you trust it, mark it safe: git config --global --add safe.directory '\(dir)'."
-            )
-        }
-        guard inside.status == 0, String(decoding: inside.stdout, as: UTF8.self).hasPrefix("true") else { return nil }
+        guard try isGitWorkTree(dir) else { return nil }
         let tracked = try git(dir, ["ls-files", "-z", "--cached"])
         guard tracked.status == 0 else {
             throw .configuration("git ls-files failed in \(dir): \(tracked.stderr.trimmingWhitespace())")
@@ -835,22 +818,10 @@ public struct SourceSnapshot: Sendable {
         let commit = head.status == 0 ? text(head) : nil
         let last = try git(dir, ["log", "-1", "--no-show-signature", "--format=%ct", "--", "."])
         let time = last.status == 0 ? Int64(text(last)) : nil
-        func split(_ data: Data) throws(ReproError) -> [String] {
-            var names: [String] = []
-            for raw in data.split(separator: 0) {
-                guard let name = ExactUTF8.decode(raw) else {
-                    throw .configuration(
-                        "the tracked file \(String(decoding: raw, as: UTF8.self).debugDescription) has a name that is not valid UTF-8; repro's digests name files in UTF-8. Rename it."
-                    )
-                }
-                names.append(name)
-            }
-            return names
-        }
         // Duplicates removed by bytes: Swift's String equality would also merge two different
         // names that are canonically equivalent (NFC and NFD spellings of one word).
         var seen = Set<PathKey>()
-        let files = try split(tracked.stdout).filter { seen.insert(PathKey($0)).inserted }
+        let files = try trackedNames(tracked.stdout).filter { seen.insert(PathKey($0)).inserted }
         let others = untracked.stdout.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }.filter {
             !$0.hasPrefix(".repro/")
         }
@@ -870,6 +841,44 @@ public struct SourceSnapshot: Sendable {
             commit: commit, commitTime: time,
             top: text(top), prefix: sub, head: entries,
             described: try commit.flatMap { c throws(ReproError) in try describe(dir, c) })
+    }
+
+    /// Whether `dir` is in a git work tree (`git rev-parse --is-inside-work-tree`). Without git, a
+    /// directory in a work tree is refused rather than taken for a plain one, and so is a
+    /// repository git will not read (its safe.directory check).
+    private static func isGitWorkTree(_ dir: String) throws(ReproError) -> Bool {
+        let path = HostCommand.searchPath(environment: gitEnvironment, removing: gitLocationVariables)
+        if HostCommand.find("git", in: path) == nil {
+            // Without git, a work tree would be taken for a plain directory and snapshotted
+            // whole (untracked files and .git included): only a directory with no .git on the
+            // way up is one.
+            guard let marker = gitMarker(above: dir) else { return false }
+            throw HostCommand.notFound(
+                "git", path: path,
+                why: ", and \(dir) is in a git work tree (\(marker) exists): repro reads its tracked files through git")
+        }
+        let inside = try git(dir, ["rev-parse", "--is-inside-work-tree"])
+        if inside.status != 0, inside.stderr.contains("safe.directory") {
+            // Snapshotting every file instead would take in untracked files, silently.
+            throw .configuration(
+                "git refuses to read the repository at \(dir): it belongs to another user (git's safe.directory check). Run repro as the repository's owner, or, if you trust it, mark it safe: git config --global --add safe.directory '\(dir)'."
+            )
+        }
+        return inside.status == 0 && String(decoding: inside.stdout, as: UTF8.self).hasPrefix("true")
+    }
+
+    /// The NUL-separated file names of `git ls-files -z`; a name that is not UTF-8 is refused.
+    private static func trackedNames(_ data: Data) throws(ReproError) -> [String] {
+        var names: [String] = []
+        for raw in data.split(separator: 0) {
+            guard let name = ExactUTF8.decode(raw) else {
+                throw .configuration(
+                    "the tracked file \(String(decoding: raw, as: UTF8.self).debugDescription) has a name that is not valid UTF-8; repro's digests name files in UTF-8. Rename it."
+                )
+            }
+            names.append(name)
+        }
+        return names
     }
 
     /// The first `.git` (directory or file: a linked worktree or submodule has a file) in `dir`

@@ -47,8 +47,19 @@ public enum TreeWalker {
         into entries: inout [TreeEntry]
     ) throws(ReproError) {
         let directory = FileDescriptor(fd)
+        let names = try listNames(directory.raw, prefix: prefix, root: root)
+        for (raw, path) in names {
+            try addEntry(raw, path: path, dirFD: directory.raw, root: root, buffer: buffer, into: &entries)
+        }
+    }
+
+    /// The entries of the open directory `dirFD`: each name NUL-terminated, for the *at calls, and
+    /// its path under `prefix`. A name that is not UTF-8 or holds a newline is refused.
+    private static func listNames(_ dirFD: Int32, prefix: String, root: String) throws(ReproError)
+        -> [(name: [CChar], path: String)]
+    {
         let listed: [[UInt8]]
-        switch Syscalls.directoryEntries(directory.raw) {
+        switch Syscalls.directoryEntries(dirFD) {
         case .success(let names): listed = names
         case .failure(let e):
             throw .configuration("cannot read the directory \(root)/\(prefix): \(e.text).", errno: e.code)
@@ -67,52 +78,58 @@ public enum TreeWalker {
             }
             names.append((bytes.map { CChar(bitPattern: $0) } + [0], path))
         }
-        let dirFD = directory.raw
-        for (raw, path) in names {
-            let st: stat
-            switch raw.withUnsafeBufferPointer({ Syscalls.fstatat(dirFD, $0.baseAddress!) }) {
-            case .success(let value): st = value
-            case .failure(let e): throw .configuration("cannot stat \(root)/\(path): \(e.text).", errno: e.code)
+        return names
+    }
+
+    /// Appends the entry named `raw` (NUL-terminated) of the open directory `dirFD`, at `path`,
+    /// walking it if it is a directory.
+    private static func addEntry(
+        _ raw: [CChar], path: String, dirFD: Int32, root: String, buffer: UnsafeMutableRawBufferPointer,
+        into entries: inout [TreeEntry]
+    ) throws(ReproError) {
+        let st: stat
+        switch raw.withUnsafeBufferPointer({ Syscalls.fstatat(dirFD, $0.baseAddress!) }) {
+        case .success(let value): st = value
+        case .failure(let e): throw .configuration("cannot stat \(root)/\(path): \(e.text).", errno: e.code)
+        }
+        switch st.st_mode & S_IFMT {
+        case S_IFREG:
+            let file: Int32
+            switch raw.withUnsafeBufferPointer({ Syscalls.openat(dirFD, $0.baseAddress!, O_RDONLY | O_NOFOLLOW) }) {
+            case .success(let value): file = value
+            case .failure(let e):
+                throw .configuration("cannot open \(root)/\(path): \(e.text).", errno: e.code)
             }
-            switch st.st_mode & S_IFMT {
-            case S_IFREG:
-                let file: Int32
-                switch raw.withUnsafeBufferPointer({ Syscalls.openat(dirFD, $0.baseAddress!, O_RDONLY | O_NOFOLLOW) }) {
-                case .success(let value): file = value
-                case .failure(let e):
-                    throw .configuration("cannot open \(root)/\(path): \(e.text).", errno: e.code)
-                }
-                let owned = FileDescriptor(file)
-                let (hex, size) = try Hashing.sha256(fd: owned.raw, path: "\(root)/\(path)", buffer: buffer)
-                entries.append(
-                    TreeEntry(path: path, kind: .file, executable: st.st_mode & 0o111 != 0, size: size, sha256: hex))
-            case S_IFDIR:
-                entries.append(.directory(path))
-                let sub: Int32
-                switch raw.withUnsafeBufferPointer({
-                    Syscalls.openat(dirFD, $0.baseAddress!, O_RDONLY | O_DIRECTORY | O_NOFOLLOW)
-                }) {
-                case .success(let value): sub = value
-                case .failure(let e):
-                    throw .configuration("cannot open the directory \(root)/\(path): \(e.text).", errno: e.code)
-                }
-                try walkDirectory(fd: sub, prefix: path + "/", root: root, buffer: buffer, into: &entries)
-            case S_IFLNK:
-                let bytes: [UInt8]
-                switch raw.withUnsafeBufferPointer({ Syscalls.readlinkat(dirFD, $0.baseAddress!) }) {
-                case .success(let value): bytes = value
-                case .failure(let e):
-                    throw .configuration("cannot read the symlink \(root)/\(path): \(e.text).", errno: e.code)
-                }
-                entries.append(
-                    TreeEntry(
-                        path: path, kind: .symlink, sha256: TreeDigest.hex(SHA256.hash(data: bytes)),
-                        target: String(decoding: bytes, as: UTF8.self)))
-            default:
-                throw .configuration(
-                    "\(root)/\(path) is a \(kindName(st.st_mode)); a tree may hold only regular files, directories and symlinks. Remove it or leave it out."
-                )
+            let owned = FileDescriptor(file)
+            let (hex, size) = try Hashing.sha256(fd: owned.raw, path: "\(root)/\(path)", buffer: buffer)
+            entries.append(
+                TreeEntry(path: path, kind: .file, executable: st.st_mode & 0o111 != 0, size: size, sha256: hex))
+        case S_IFDIR:
+            entries.append(.directory(path))
+            let sub: Int32
+            switch raw.withUnsafeBufferPointer({
+                Syscalls.openat(dirFD, $0.baseAddress!, O_RDONLY | O_DIRECTORY | O_NOFOLLOW)
+            }) {
+            case .success(let value): sub = value
+            case .failure(let e):
+                throw .configuration("cannot open the directory \(root)/\(path): \(e.text).", errno: e.code)
             }
+            try walkDirectory(fd: sub, prefix: path + "/", root: root, buffer: buffer, into: &entries)
+        case S_IFLNK:
+            let bytes: [UInt8]
+            switch raw.withUnsafeBufferPointer({ Syscalls.readlinkat(dirFD, $0.baseAddress!) }) {
+            case .success(let value): bytes = value
+            case .failure(let e):
+                throw .configuration("cannot read the symlink \(root)/\(path): \(e.text).", errno: e.code)
+            }
+            entries.append(
+                TreeEntry(
+                    path: path, kind: .symlink, sha256: TreeDigest.hex(SHA256.hash(data: bytes)),
+                    target: String(decoding: bytes, as: UTF8.self)))
+        default:
+            throw .configuration(
+                "\(root)/\(path) is a \(kindName(st.st_mode)); a tree may hold only regular files, directories and symlinks. Remove it or leave it out."
+            )
         }
     }
 

@@ -77,63 +77,25 @@ struct VerifyCommand: ParsableCommand {
 
     func run() throws {
         var artifactsReport: ArtifactsReport?
-        var checksumsChecked: (subject: String, files: Int)?
         do {
-            let publicKeys = try keys.map { path throws(ReproError) in try PublicKey(contentsOf: path) }
-            let limits = Manifest.Limits.standard
-            let reader = try BoundedFileReader(path: bundle, limit: limits.bytes, tooLarge: limits.tooLarge)
-            var report = try Verifier.verify(keys: publicKeys, limits: limits, next: reader.next)
-            try Verifier.checkNotEmpty(report, allowEmpty: allowEmpty)
+            var report = try verifiedBundle()
             if let artifacts {
-                let subjects = report.provenance.subjects
-                let found: ArtifactsReport
-                if subjectsOnly {
-                    found = try Verifier.compareSubjects(subjects, in: artifacts)
-                } else {
-                    let expected = try Verifier.certifiedTreeDigest(report.reproducibility)
-                    let listing: TreeListing
-                    do throws(ReproError) {
-                        listing = try TreeWalker.walk(artifacts)
-                    } catch {
-                        throw error.prefixed("cannot digest the artifacts directory: ")
-                    }
-                    found = Verifier.compareTree(
-                        listing.entries, digest: listing.digest, in: artifacts,
-                        subjects: subjects, expected: expected)
-                }
+                let found = try compareArtifacts(artifacts, with: report)
                 artifactsReport = found
                 if let error = found.error { throw error }
                 report.artifacts = found
-                report.artifactsChecked = subjects.count
+                report.artifactsChecked = report.provenance.subjects.count
             }
+            var checksumsChecked: (subject: String, files: Int)?
             if let checksums {
-                let (subject, found) = try ChecksumsFile.verify(checksums, subjects: report.provenance.subjects)
-                if let error = found.error {
-                    throw error.prefixed(
-                        "\(checksums) is the certified \(subject), but the files it lists do not match it: ",
-                        context: .init(path: checksums))
-                }
-                checksumsChecked = (subject, found.subjectsChecked)
-                if report.artifacts == nil {
-                    report.artifacts = found
-                    report.artifactsChecked = found.subjectsChecked
-                }
+                checksumsChecked = try checkChecksums(checksums, report: &report)
             }
             if requireReproducible, report.reproducibility.verdict != .reproducible {
                 throw ReproError.verification(
                     "the manifest is authentic but its verdict is \(report.reproducibility.verdict.rawValue), and --require-reproducible was given"
                 )
             }
-            if json {
-                Console.json(report.jsonValue.serializedString)
-            } else {
-                printHuman(report)
-                if let checksumsChecked {
-                    Console.out(
-                        "checksums:  \(checksums ?? "") is the certified \(checksumsChecked.subject); \(checksumsChecked.files == 1 ? "the 1 file it lists matches" : "all \(checksumsChecked.files) files it lists match")"
-                    )
-                }
-            }
+            printResult(report, checksumsChecked: checksumsChecked)
         } catch let error as ReproError {
             if json {
                 Console.json(
@@ -145,6 +107,70 @@ struct VerifyCommand: ParsableCommand {
                     ).serializedString)
             }
             throw error
+        }
+    }
+
+    /// The bundle's report once its signatures and statements are verified with the keys, and it
+    /// certifies something (or `--allow-empty` was given).
+    private func verifiedBundle() throws -> VerificationReport {
+        let publicKeys = try keys.map { path throws(ReproError) in try PublicKey(contentsOf: path) }
+        let limits = Manifest.Limits.standard
+        let reader = try BoundedFileReader(path: bundle, limit: limits.bytes, tooLarge: limits.tooLarge)
+        let report = try Verifier.verify(keys: publicKeys, limits: limits, next: reader.next)
+        try Verifier.checkNotEmpty(report, allowEmpty: allowEmpty)
+        return report
+    }
+
+    /// The directory `artifacts` compared with what `report` certifies: its subjects alone with
+    /// `--subjects-only`, otherwise the whole tree and its digest.
+    private func compareArtifacts(_ artifacts: String, with report: VerificationReport) throws -> ArtifactsReport {
+        let subjects = report.provenance.subjects
+        if subjectsOnly {
+            return try Verifier.compareSubjects(subjects, in: artifacts)
+        }
+        let expected = try Verifier.certifiedTreeDigest(report.reproducibility)
+        let listing: TreeListing
+        do throws(ReproError) {
+            listing = try TreeWalker.walk(artifacts)
+        } catch {
+            throw error.prefixed("cannot digest the artifacts directory: ")
+        }
+        return Verifier.compareTree(
+            listing.entries, digest: listing.digest, in: artifacts,
+            subjects: subjects, expected: expected)
+    }
+
+    /// Checks the checksums file `checksums` (a certified subject) against the files it lists,
+    /// recording them in `report` when no artifacts were compared; returns the subject and the
+    /// number of files checked.
+    private func checkChecksums(_ checksums: String, report: inout VerificationReport) throws
+        -> (subject: String, files: Int)
+    {
+        let (subject, found) = try ChecksumsFile.verify(checksums, subjects: report.provenance.subjects)
+        if let error = found.error {
+            throw error.prefixed(
+                "\(checksums) is the certified \(subject), but the files it lists do not match it: ",
+                context: .init(path: checksums))
+        }
+        if report.artifacts == nil {
+            report.artifacts = found
+            report.artifactsChecked = found.subjectsChecked
+        }
+        return (subject, found.subjectsChecked)
+    }
+
+    /// Prints the verified report: JSON with `--json`, otherwise the human lines and the
+    /// checksums file's line.
+    private func printResult(_ report: VerificationReport, checksumsChecked: (subject: String, files: Int)?) {
+        if json {
+            Console.json(report.jsonValue.serializedString)
+        } else {
+            printHuman(report)
+            if let checksumsChecked {
+                Console.out(
+                    "checksums:  \(checksums ?? "") is the certified \(checksumsChecked.subject); \(checksumsChecked.files == 1 ? "the 1 file it lists matches" : "all \(checksumsChecked.files) files it lists match")"
+                )
+            }
         }
     }
 
