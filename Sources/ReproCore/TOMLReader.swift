@@ -298,6 +298,21 @@ struct TOMLReader {
             guard peek() == 0x5D else { throw fail("expected ']' to close the header [\(name)], found \(found())") }
             i += 1
         }
+        let parent = try headerParent(parts)
+        let last = parts[parts.count - 1]
+        let table =
+            isArray
+            ? try arrayElement(named: name, in: parent, at: last, start: start)
+            : try headerTable(named: name, in: parent, at: last, start: start)
+        sections += 1
+        section = sections
+        current = table
+        try endOfLine()
+    }
+
+    /// The table a header's last key part goes in: every earlier part, created where missing; a
+    /// part that names an array of tables means its last element.
+    private func headerParent(_ parts: [KeyPart]) throws(Failure) -> Table {
         var table = root
         for (n, part) in parts.dropLast().enumerated() {
             switch table.entries[part.name] {
@@ -312,47 +327,54 @@ struct TOMLReader {
                     "the key \(dotted(parts[...n])) already holds a value, so it cannot be a table", at: part.offset)
             }
         }
-        let last = parts[parts.count - 1]
-        if isArray {
-            switch table.entries[last.name] {
-            case nil:
-                let element = try newTable(in: table, at: last, extra: 1)
-                element.explicit = true
-                table.entries[last.name] = .tables(TableArray(element))
-                table = element
-            case .tables(let array):
-                let element = try newTable(in: table, at: last, extra: 1)
-                element.explicit = true
-                array.tables.append(element)
-                table = element
-            case .table:
-                throw fail("[[\(name)]] names a table that is already defined, not an array of tables", at: start)
-            case .value:
-                throw fail(
-                    "[[\(name)]] names a key that already holds a value (an array of tables cannot add to a static array)",
-                    at: start)
-            }
-        } else {
-            switch table.entries[last.name] {
-            case nil:
-                let child = try newTable(in: table, at: last)
-                table.entries[last.name] = .table(child)
-                table = child
-            case .table(let child):
-                if child.explicit { throw fail("the table [\(name)] is defined twice", at: start) }
-                if child.dottedIn != nil {
-                    throw fail("the table [\(name)] is already defined by dotted keys", at: start)
-                }
-                table = child
-            case .tables: throw fail("[\(name)] names an array of tables, defined with [[\(name)]]", at: start)
-            case .value: throw fail("[\(name)] names a key that already holds a value", at: start)
-            }
-            table.explicit = true
+        return table
+    }
+
+    /// `[[name]]`: a new element appended to the array of tables `last` names in `parent`.
+    private func arrayElement(named name: String, in parent: Table, at last: KeyPart, start: Int) throws(Failure)
+        -> Table
+    {
+        switch parent.entries[last.name] {
+        case nil:
+            let element = try newTable(in: parent, at: last, extra: 1)
+            element.explicit = true
+            parent.entries[last.name] = .tables(TableArray(element))
+            return element
+        case .tables(let array):
+            let element = try newTable(in: parent, at: last, extra: 1)
+            element.explicit = true
+            array.tables.append(element)
+            return element
+        case .table:
+            throw fail("[[\(name)]] names a table that is already defined, not an array of tables", at: start)
+        case .value:
+            throw fail(
+                "[[\(name)]] names a key that already holds a value (an array of tables cannot add to a static array)",
+                at: start)
         }
-        sections += 1
-        section = sections
-        current = table
-        try endOfLine()
+    }
+
+    /// `[name]`: the table `last` names in `parent`, defined now (once only, and not after
+    /// dotted keys defined it).
+    private func headerTable(named name: String, in parent: Table, at last: KeyPart, start: Int) throws(Failure)
+        -> Table
+    {
+        let table: Table
+        switch parent.entries[last.name] {
+        case nil:
+            table = try newTable(in: parent, at: last)
+            parent.entries[last.name] = .table(table)
+        case .table(let child):
+            if child.explicit { throw fail("the table [\(name)] is defined twice", at: start) }
+            if child.dottedIn != nil {
+                throw fail("the table [\(name)] is already defined by dotted keys", at: start)
+            }
+            table = child
+        case .tables: throw fail("[\(name)] names an array of tables, defined with [[\(name)]]", at: start)
+        case .value: throw fail("[\(name)] names a key that already holds a value", at: start)
+        }
+        table.explicit = true
+        return table
     }
 
     /// A new table under `parent`, `extra` levels further down (1 for the element of an array of
