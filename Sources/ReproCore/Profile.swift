@@ -230,16 +230,24 @@ enum BuiltinProfiles {
         "LANG": SandboxLayout.locale, "LC_ALL": SandboxLayout.locale, "TZ": SandboxLayout.timeZone,
     ]
 
-    static let defaultDenyEPERM = [
-        "mount", "umount2", "pivot_root", "chroot", "setns",
-        "open_tree", "move_mount", "fsopen", "fsconfig", "fsmount", "fspick", "mount_setattr",
-        "ptrace", "process_vm_readv", "process_vm_writev",
-        "keyctl", "add_key", "request_key",
-        "bpf", "perf_event_open", "userfaultfd",
-        "kexec_load", "kexec_file_load", "init_module", "finit_module", "delete_module",
-        "reboot", "swapon", "swapoff",
-        "clock_settime", "clock_adjtime", "settimeofday", "adjtimex",
-        "acct", "quotactl", "lookup_dcookie", "name_to_handle_at", "open_by_handle_at",
+    /// The calls both profiles answer with EPERM, in the groups of lines the profiles' text shows.
+    static let defaultDenyEPERMLines = [
+        ["mount", "umount2", "pivot_root", "chroot", "setns"],
+        ["open_tree", "move_mount", "fsopen", "fsconfig", "fsmount", "fspick", "mount_setattr"],
+        ["ptrace", "process_vm_readv", "process_vm_writev"],
+        ["keyctl", "add_key", "request_key"],
+        ["bpf", "perf_event_open", "userfaultfd"],
+        ["kexec_load", "kexec_file_load", "init_module", "finit_module", "delete_module"],
+        ["reboot", "swapon", "swapoff"],
+        ["clock_settime", "clock_adjtime", "settimeofday", "adjtimex"],
+        ["acct", "quotactl", "lookup_dcookie", "name_to_handle_at", "open_by_handle_at"],
+    ]
+    static let defaultDenyEPERM = defaultDenyEPERMLines.flatMap { $0 }
+
+    /// The calls the strict profile adds.
+    static let strictMoreDenyEPERMLines = [
+        ["kcmp", "mbind", "migrate_pages", "move_pages", "set_mempolicy", "vhangup", "uselib"],
+        ["syslog", "iopl", "ioperm", "pidfd_getfd", "fanotify_init"],
     ]
 
     /// ENOSYS makes libc fall back: clone3 to clone, openat2 to openat (whose mode seccomp can
@@ -270,10 +278,7 @@ enum BuiltinProfiles {
             timeoutSeconds: 1800, processes: 1024, openFiles: 1024, fileSizeBytes: 2_147_483_648,
             coreBytes: 0, tmpfsBytes: 2_147_483_648),
         seccomp: Profile.SeccompPolicy(
-            denyEPERM: defaultDenyEPERM + [
-                "kcmp", "mbind", "migrate_pages", "move_pages", "set_mempolicy", "vhangup", "uselib",
-                "syslog", "iopl", "ioperm", "pidfd_getfd", "fanotify_init",
-            ],
+            denyEPERM: defaultDenyEPERM + strictMoreDenyEPERMLines.flatMap { $0 },
             denyENOSYS: defaultDenyENOSYS,
             denyNamespaceFlags: true, denyTerminalInjection: true, denySetidModes: true,
             linuxPersonalityOnly: true, foreignABI: "kill",
@@ -284,7 +289,7 @@ enum BuiltinProfiles {
         heading: """
             # The default sandbox profile: isolation for ordinary builds (sh, make -j, gcc, python threads).
             """,
-        profile: defaultProfile, moreDenyEPERM: "")
+        profile: defaultProfile, denyEPERMLines: defaultDenyEPERMLines)
 
     /// `profiles/strict.toml`.
     static let strictTOML = text(
@@ -292,20 +297,17 @@ enum BuiltinProfiles {
             # The strict sandbox profile: the default's isolation, tighter limits, more system calls denied,
             # and processes using another ABI (i386 int 0x80, x32) are killed rather than answered.
             """,
-        profile: strictProfile,
-        moreDenyEPERM: """
-                "kcmp", "mbind", "migrate_pages", "move_pages", "set_mempolicy", "vhangup", "uselib",
-                "syslog", "iopl", "ioperm", "pidfd_getfd", "fanotify_init",
-
-            """)
+        profile: strictProfile, denyEPERMLines: defaultDenyEPERMLines + strictMoreDenyEPERMLines)
 
     /// The text of a built-in profile: its `heading` comment, then the tables both profiles share,
     /// filled from `profile` (its name, description, host name, limits and foreign-ABI action) and
-    /// from ``SandboxLayout`` (the environment), with `moreDenyEPERM` (whole indented lines) after
-    /// the default's denied calls.
-    private static func text(heading: String, profile: Profile, moreDenyEPERM: String) -> String {
+    /// from ``SandboxLayout`` (the environment); `denyEPERMLines` are the EPERM calls, a line of
+    /// the text per group.
+    private static func text(heading: String, profile: Profile, denyEPERMLines: [[String]]) -> String {
         typealias L = SandboxLayout
         let limits = profile.limits
+        func quoted(_ names: [String]) -> String { names.map { "\"\($0)\"" }.joined(separator: ", ") }
+        let denyEPERM = denyEPERMLines.map { "    \(quoted($0)),\n" }.joined()
         return """
             \(heading)
             name = "\(profile.name)"
@@ -333,26 +335,17 @@ enum BuiltinProfiles {
 
             [seccomp]
             deny_eperm = [
-                "mount", "umount2", "pivot_root", "chroot", "setns",
-                "open_tree", "move_mount", "fsopen", "fsconfig", "fsmount", "fspick", "mount_setattr",
-                "ptrace", "process_vm_readv", "process_vm_writev",
-                "keyctl", "add_key", "request_key",
-                "bpf", "perf_event_open", "userfaultfd",
-                "kexec_load", "kexec_file_load", "init_module", "finit_module", "delete_module",
-                "reboot", "swapon", "swapoff",
-                "clock_settime", "clock_adjtime", "settimeofday", "adjtimex",
-                "acct", "quotactl", "lookup_dcookie", "name_to_handle_at", "open_by_handle_at",
-            \(moreDenyEPERM)]
+            \(denyEPERM)]
             # ENOSYS makes libc fall back: clone3 to clone, openat2 to openat (whose mode the filter reads).
             # io_uring would run opens and sockets where the filter cannot see them.
-            deny_enosys = ["clone3", "openat2", "io_uring_setup", "io_uring_enter", "io_uring_register"]
+            deny_enosys = [\(quoted(profile.seccomp.denyENOSYS))]
             deny_namespace_flags = true
             deny_terminal_injection = true
             deny_setid_modes = true
             linux_personality_only = true
             foreign_abi = "\(profile.seccomp.foreignABI)"
             # socket() and socketpair() of any other family: EAFNOSUPPORT (no vsock, packet, alg, bluetooth...).
-            allowed_socket_families = ["unix", "inet", "inet6", "netlink"]
+            allowed_socket_families = [\(quoted(profile.seccomp.allowedSocketFamilies))]
 
             """
     }
