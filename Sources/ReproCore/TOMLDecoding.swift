@@ -62,7 +62,9 @@ final class TOMLKeyLog {
         var result: [(String, String?)] = []
         for table in tables.values {
             for key in table.present.subtracting(table.asked) {
-                let near = table.asked.filter { TOMLFile.editDistance($0, key) <= 2 }
+                // Two edits at most: a name whose length differs by more is not compared at all.
+                let length = key.count
+                let near = table.asked.filter { abs($0.count - length) <= 2 && TOMLFile.editDistance($0, key) <= 2 }
                     .sorted { (TOMLFile.editDistance($0, key), $0) < (TOMLFile.editDistance($1, key), $1) }
                 result.append((TOMLFile.keyPath(table.path + [TOMLKey(key)]), near.first))
             }

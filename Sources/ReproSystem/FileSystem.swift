@@ -49,30 +49,37 @@ public enum AtomicFile {
     /// Writes `bytes` at `path`: into a new file beside it (``temporary(_:beside:sync:failure:)``),
     /// renamed over `path` (rename(2), which replaces an existing file or symlink, never writing
     /// through it), and the directory flushed, so that the new file is whole and durable once this
-    /// returns. A step that fails is thrown as `failure` says (with its errno), and leaves nothing
-    /// new: the temporary file is removed, and a file renamed into place whose directory could not
-    /// be flushed is removed again.
+    /// returns. A step that fails before the rename is thrown as `failure` says (with its errno)
+    /// and leaves everything as it was: the temporary file is removed, and an earlier file at
+    /// `path` stays. Once the rename is done the new file is in place, whole, and the earlier one
+    /// gone, so a failed flush of the directory is thrown but removes nothing.
+    /// A directory that can be written and entered but not read (mode 0300) cannot be opened to
+    /// be flushed: there the file is written and renamed all the same, and only the flush of the
+    /// rename is left to the kernel.
     public static func write(
         _ bytes: [UInt8], to path: String, mode: mode_t? = nil, failure: (Errno) -> ReproError
     ) throws(ReproError) {
+        let directoryPath = directoryOf(path)
+        var directory: Int32 = -1
+        switch Syscalls.open(directoryPath, O_RDONLY | O_DIRECTORY) {
+        case .success(let fd): directory = fd
+        case .failure(let e) where e.code == EACCES: break
+        case .failure(let e): throw failure(e)
+        }
+        defer { if directory >= 0 { Syscalls.close(directory) } }
         let temp = try temporary(bytes, beside: path, mode: mode, failure: failure)
         if case .failure(let e) = Syscalls.rename(temp, path) {
             Syscalls.unlink(temp)
             throw failure(e)
         }
         // The rename itself reaches the disk with its directory.
-        let directory = directoryOf(path)
-        let synced = Syscalls.open(directory, O_RDONLY | O_DIRECTORY).flatMap { fd in
-            let descriptor = FileDescriptor(fd)
-            return Syscalls.fsync(descriptor.raw, path: directory)
-        }
-        if case .failure(let e) = synced {
-            Syscalls.unlink(path)
+        if directory >= 0, case .failure(let e) = Syscalls.fsync(directory, path: directoryPath) {
             throw failure(e)
         }
     }
 
-    /// Writes `bytes` into a new file beside `path` (`.NAME.tmp-UUID`, created with `O_EXCL` and
+    /// Writes `bytes` into a new file beside `path` (`.NAME.tmp-UUID`, or `.tmp-UUID` for a NAME
+    /// over 200 bytes; created with `O_EXCL` and
     /// mode 0666 less the umask, or exactly `mode` (fchmod(2)) when given), flushed to the disk
     /// (fsync(2)) unless `sync` is false, and returns its path, for the caller to rename into
     /// place. A step that fails is thrown as `failure` says, and the file is removed.
@@ -83,7 +90,9 @@ public enum AtomicFile {
         let slash = path.lastIndex(of: "/")
         let prefix = slash.map { String(path[...$0]) } ?? ""
         let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
-        let temp = prefix + "." + name + ".tmp-" + UUID().uuidString
+        // A name near NAME_MAX (255 bytes) leaves no room for the suffix: the temporary file
+        // then goes without it.
+        let temp = prefix + (name.utf8.count > 200 ? "" : "." + name) + ".tmp-" + UUID().uuidString
         let file = try FileDescriptor(
             opening: temp, flags: O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o666, failure: failure)
         let written = (mode.map { Syscalls.fchmod(file.raw, $0).map { _ in } } ?? .success(())).flatMap {

@@ -23,10 +23,17 @@ public enum InitFiles {
     }
 
     /// The `.gitignore` at `path` as bytes (empty when there is none). Exit 2 when it exists but
-    /// cannot be read, or is larger than ``maxIgnoreBytes``: it is never replaced by one that lost
-    /// its lines.
+    /// cannot be read, is larger than ``maxIgnoreBytes``, or is not a regular file: a symlink
+    /// could name a file outside the project (whose bytes would be copied into it) and a FIFO
+    /// would never end. It is never replaced by one that lost its lines.
     public static func readIgnore(_ path: String) throws(ReproError) -> [UInt8] {
-        guard Syscalls.statFollowingLinks(path) != nil else { return [] }
+        guard let info = Syscalls.lstat(path) else { return [] }
+        guard info.st_mode & S_IFMT == S_IFREG else {
+            let what = info.st_mode & S_IFMT == S_IFLNK ? "a symbolic link" : "not a regular file"
+            throw .configuration(
+                "\(path) is \(what); repro reads only a regular .gitignore. Add the line .repro/ to it yourself.",
+                context: .init(path: path))
+        }
         let read = try Hashing.contents(path, limit: maxIgnoreBytes) { e in
             .configuration("cannot read \(path): \(e.text). Add the line .repro/ to it yourself.", errno: e.code)
         }

@@ -262,4 +262,66 @@ import ReproCore
         #expect(Syscalls.lstat(later + "/bin/tool").map { $0.st_mode & 0o777 } == 0o755)
         #expect(Syscalls.lstat(later + "/data").map { $0.st_nlink } == 1)  // a copy, not a link
     }
+    /// Once the new file is renamed into place the earlier one is gone: a failed flush of the
+    /// directory after it is an error, but the new file stays (it is whole), never removed.
+    @Test func aFailedFlushOfTheDirectoryKeepsTheNewFile() throws {
+        let dir = makeTemporaryDirectory("dirsync")
+        defer { Syscalls.removeTree(dir) }
+        let path = dir + "/report.xml"
+        try "<earlier/>\n".write(toFile: path, atomically: false, encoding: .utf8)
+        // The first fsync under dir is the temporary file's, the second the directory's.
+        let (error, plan) = SyscallFaults.inject([.init(.fsync, EIO, path: dir, after: 1, times: 1)]) {
+            catching { () throws(ReproError) in try CIOutput.writeJUnit("<testsuites/>\n", to: path) }
+        }
+        #expect(plan.count == 1)
+        #expect(error?.errno == EIO)
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "<testsuites/>\n")
+        #expect(try names(dir) == ["report.xml"])
+    }
+
+    /// A directory that can be written and entered but not read (mode 0300) cannot be opened to be
+    /// flushed: the file is written all the same.
+    @Test func aDirectoryThatCannotBeOpenedIsStillWrittenTo() throws {
+        let dir = makeTemporaryDirectory("dropbox")
+        defer { Syscalls.removeTree(dir) }
+        let path = dir + "/report.xml"
+        try "<earlier/>\n".write(toFile: path, atomically: false, encoding: .utf8)
+        let (error, plan) = SyscallFaults.inject([.init(.open, EACCES, path: dir, times: 1)]) {
+            catching { () throws(ReproError) in try CIOutput.writeJUnit("<testsuites/>\n", to: path) }
+        }
+        #expect(plan.count == 1)
+        #expect(error == nil)
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "<testsuites/>\n")
+        #expect(try names(dir) == ["report.xml"])
+    }
+
+    /// A name near NAME_MAX leaves no room for `.NAME.tmp-UUID`: the temporary file goes without
+    /// the name, and the file is written.
+    @Test func aNameNearTheLimitIsWritten() throws {
+        let dir = makeTemporaryDirectory("longname")
+        defer { Syscalls.removeTree(dir) }
+        let path = dir + "/" + String(repeating: "m", count: 240)
+        try CIOutput.writeJUnit("<testsuites/>\n", to: path)
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "<testsuites/>\n")
+        #expect(try names(dir) == [String(repeating: "m", count: 240)])
+    }
+
+    /// A `.gitignore` that is a symlink (it could name a file outside the project, whose bytes
+    /// would be copied in) or a FIFO (a read that never ends) is refused, and left as it is.
+    @Test func aGitignoreThatIsNotARegularFileIsRefused() throws {
+        let dir = makeTemporaryDirectory("ignorekinds")
+        defer { Syscalls.removeTree(dir) }
+        try "secret\n".write(toFile: dir + "/outside", atomically: false, encoding: .utf8)
+        try FileManager.default.createSymbolicLink(atPath: dir + "/link", withDestinationPath: dir + "/outside")
+        #expect(mkfifo(dir + "/fifo", 0o644) == 0)
+        for (name, what) in [("link", "a symbolic link"), ("fifo", "not a regular file")] {
+            let error = catching { () throws(ReproError) in _ = try InitFiles.readIgnore(dir + "/" + name) }
+            #expect(error?.status == .configuration)
+            #expect(
+                error?.message
+                    == "\(dir)/\(name) is \(what); repro reads only a regular .gitignore. Add the line .repro/ to it yourself."
+            )
+        }
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: dir + "/link") == dir + "/outside")
+    }
 }
