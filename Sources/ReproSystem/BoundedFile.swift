@@ -12,6 +12,8 @@ public final class BoundedFileReader {
 
     private let fd: FileDescriptor
     private let path: String
+    private let limit: Int
+    private let tooLarge: ReproError
 
     /// Opens `path` for reading (open(2), fstat(2)). A file that cannot be opened, or is a
     /// directory, is an input error (exit 2); a regular file of more than `limit` bytes throws
@@ -23,6 +25,8 @@ public final class BoundedFileReader {
                 context: .init(path: path))
         }
         self.path = path
+        self.limit = limit
+        self.tooLarge = tooLarge
         switch Syscalls.fstat(fd.raw) {
         case .success(let st):
             if st.st_mode & S_IFMT == S_IFDIR {
@@ -33,6 +37,20 @@ public final class BoundedFileReader {
             if st.st_mode & S_IFMT == S_IFREG, st.st_size > off_t(limit) { throw tooLarge }
         case .failure(let e):
             throw .configuration("cannot read the bundle \(path): \(e.text)", errno: e.code, context: .init(path: path))
+        }
+    }
+
+    /// A whole bundle, read up to the manifest size limit: `tooLarge` once more than `limit` bytes
+    /// arrive, from a pipe or a device as from a growing file, so that nothing is held past it.
+    public static func bundle(at path: String) throws(ReproError) -> Data {
+        let limits = Manifest.Limits.standard
+        let reader = try BoundedFileReader(path: path, limit: limits.bytes, tooLarge: limits.tooLarge)
+        var data = Data()
+        while true {
+            let chunk = try reader.next()
+            if chunk.isEmpty { return data }
+            guard chunk.count <= reader.limit - data.count else { throw reader.tooLarge }
+            data.append(chunk)
         }
     }
 

@@ -67,14 +67,6 @@ public struct RebuildSession {
 
     /// The bundle's bytes, read up to the manifest size limit.
     static func readBundle(_ path: String) throws(ReproError) -> Data {
-        let limits = Manifest.Limits.standard
-        let reader = try BoundedFileReader(path: path, limit: limits.bytes, tooLarge: limits.tooLarge)
-        var data = Data()
-        while true {
-            let chunk = try reader.next()
-            if chunk.isEmpty { break }
-            data.append(chunk)
-        }
-        return data
+        try BoundedFileReader.bundle(at: path)
     }
 }

@@ -73,12 +73,7 @@ struct CompareCommand: ParsableCommand {
             let publicKeys = try keys.map { path throws(ReproError) in try PublicKey(contentsOf: path) }
             var contents: [Data] = []
             for path in bundles {
-                guard let data = FileManager.default.contents(atPath: path) else {
-                    throw ReproError.configuration(
-                        "cannot read the bundle \(path): it does not exist or is not readable",
-                        context: .init(path: path))
-                }
-                contents.append(data)
+                contents.append(try BoundedFileReader.bundle(at: path))
             }
             // Every bundle is verified before any is judged, and every failure is named.
             var compared: [ComparedBundle] = []

@@ -226,6 +226,17 @@ struct CompareFixture: Sendable {
         #expect(help.stdout.contains("Exit status: 0 agree"))
     }
 
+    /// A bundle that never ends (a device, a pipe) is read up to the manifest size limit and no
+    /// further: before, `compare` and `rebuild` held all of it, without bound.
+    @Test func aBundleThatNeverEndsIsRefusedAtTheLimit() throws {
+        let compared = try CLI.run(["compare", f.bundle["a"]!, "/dev/zero", "--key", f.pub["a"]!, "--key", f.pub["b"]!])
+        #expect(compared.status == 5, "\(compared.stderr)")
+        #expect(compared.stderr.contains("the bundle is larger than 64 MiB"), "\(compared.stderr)")
+        let rebuilt = try CLI.run(["rebuild", "/dev/zero", "--key", f.pub["a"]!])
+        #expect(rebuilt.status == 5, "\(rebuilt.stderr)")
+        #expect(rebuilt.stderr.contains("the bundle is larger than 64 MiB"), "\(rebuilt.stderr)")
+    }
+
     @Test func unreadableInputsExitTwo() throws {
         let missing = try CLI.run([
             "compare", f.bundle["a"]!, f.dir + "/no-such.intoto.jsonl", "--key", f.pub["a"]!, "--key", f.pub["b"]!,
