@@ -93,18 +93,7 @@ public enum AtomicFile {
         // A name near NAME_MAX (255 bytes) leaves no room for the suffix: the temporary file
         // then goes without it.
         let temp = prefix + (name.utf8.count > 200 ? "" : "." + name) + ".tmp-" + UUID().uuidString
-        let file = try FileDescriptor(
-            opening: temp, flags: O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o666, failure: failure)
-        let written = (mode.map { Syscalls.fchmod(file.raw, $0).map { _ in } } ?? .success(())).flatMap {
-            Syscalls.writeAll(file.raw, bytes, path: temp)
-        }.flatMap {
-            sync ? Syscalls.fsync(file.raw, path: temp).map { _ in } : .success(())
-        }
-        file.close()
-        if case .failure(let e) = written {
-            Syscalls.unlink(temp)
-            throw failure(e)
-        }
+        try NewFile.create(temp, bytes, mode: mode, sync: sync, cannotCreate: failure, cannotWrite: failure)
         return temp
     }
 
@@ -119,17 +108,18 @@ public enum AtomicFile {
 public enum NewFile {
     /// Creates `path` with `mode` (open(2) with `O_CREAT | O_EXCL | O_NOFOLLOW`: never an existing
     /// file or link, and never more than `mode` allows, from its first instant), sets exactly
-    /// `mode` (fchmod(2), whatever the umask), writes `bytes` whole and flushes them (fsync(2);
-    /// not with `sync` false, for a scratch file).
+    /// `mode` (fchmod(2), whatever the umask; with `mode` nil the file keeps 0666 less the umask),
+    /// writes `bytes` whole and flushes them (fsync(2); not with `sync` false, for a scratch file).
     /// Failing to create it is thrown as `cannotCreate` says; a later step that fails is thrown as
     /// `cannotWrite` says, after the file is removed again.
     public static func create(
-        _ path: String, _ bytes: [UInt8], mode: mode_t, sync: Bool = true,
+        _ path: String, _ bytes: [UInt8], mode: mode_t?, sync: Bool = true,
         cannotCreate: (Errno) -> ReproError, cannotWrite: (Errno) -> ReproError
     ) throws(ReproError) {
         let file = try FileDescriptor(
-            opening: path, flags: O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: mode, failure: cannotCreate)
-        let written = Syscalls.fchmod(file.raw, mode).flatMap { _ in
+            opening: path, flags: O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: mode ?? 0o666, failure: cannotCreate)
+        let modeSet = mode.map { Syscalls.fchmod(file.raw, $0).map { _ in } } ?? .success(())
+        let written = modeSet.flatMap {
             Syscalls.writeAll(file.raw, bytes, path: path)
         }.flatMap { sync ? Syscalls.fsync(file.raw, path: path).map { _ in } : .success(()) }
         file.close()

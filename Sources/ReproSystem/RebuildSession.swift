@@ -45,7 +45,7 @@ public struct RebuildSession {
         let key = try signingKeyPath.map { path throws(ReproError) in try SigningKey(contentsOf: path) }
         let publicKeys = try keyPaths.map { path throws(ReproError) in try PublicKey(contentsOf: path) }
         var options = RebuildOptions(
-            bundlePath: bundlePath, bundle: try Self.readBundle(bundlePath), cacheDir: cacheDir)
+            bundlePath: bundlePath, bundle: try BoundedFileReader.bundle(at: bundlePath), cacheDir: cacheDir)
         options.keys = publicKeys
         options.verify = verify
         options.sourceDir = sourceDir
@@ -63,10 +63,5 @@ public struct RebuildSession {
             try outcome.manifest(signingKey: key).write(toFile: manifestPath)
         }
         return RebuildReport(outcome: outcome, manifest: manifestPath)
-    }
-
-    /// The bundle's bytes, read up to the manifest size limit.
-    static func readBundle(_ path: String) throws(ReproError) -> Data {
-        try BoundedFileReader.bundle(at: path)
     }
 }
